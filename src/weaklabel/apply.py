@@ -1,0 +1,569 @@
+"""Run labeling functions over a table and collect their votes.
+
+The engine reads the input in batches (bounded memory), runs vectorized LFs on each batch in
+the main process and row-wise LFs either inline (``jobs=1``) or in worker processes on
+contiguous chunks whose results are reassembled in input order, so the output is byte-for-byte
+the same for every ``jobs``. Every vote is validated: anything but an int in ``-1..K-1`` is an
+error naming the LF, the row (position and id) and the value.
+
+Error policy (``on_error``):
+
+* ``"raise"`` (default): the first failing call, in row order, stops the run with an
+  :class:`~weaklabel.errors.LFError`;
+* ``"abstain"``: a failing call (an exception or an invalid vote) counts as an abstain and is
+  counted per LF in the summary and the output metadata.
+
+A column an LF needs but the data lacks is always an error (it would fail on every row).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import InputError, LFDefinitionError, LFError, MissingColumnError
+from .io import (VOTES_FORMAT, FORMAT_VERSION, TableSource, VotesWriter, atomic_output,
+                 check_output, ids_table)
+from .lf import LabelingFunction, MissingField, Row
+from .loading import LFModule, collect_lfs, load_lfs
+from .votes import VoteMatrix, concat_csr, dense_to_csr
+
+ON_ERROR = ("raise", "abstain")
+DEFAULT_BATCH_SIZE = 100_000
+_UNKNOWN_K_CAP = 127  # with no cardinality given, votes are stored as int8
+_MIN_ROWS_FOR_WORKERS = 2_000
+
+
+def default_jobs() -> int:
+    """Cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------- failures
+@dataclass
+class _Failure:
+    """A picklable description of an LF failure (exceptions with extra fields do not unpickle)."""
+
+    kind: str          # "raised" | "invalid" | "missing"
+    lf: str
+    position: int
+    row_id: object
+    detail: str        # exception text, repr of the invalid value, or the missing column
+    exc_type: str = ""
+
+
+def _fmt_row(position: int, row_id: object) -> str:
+    return f"row {position}" + (f" (id={row_id!r})" if row_id is not None else "")
+
+
+def _failure_error(f: _Failure, K: int | None, source: str, columns: Sequence[str]) -> LFError:
+    where = f" of {source}" if source else ""
+    if f.kind == "missing":
+        return MissingColumnError(
+            f"LF {f.lf!r} needs column {f.detail!r}, which {source or 'the data'} does not have "
+            f"(columns: {', '.join(map(str, columns))})", lf=f.lf, column=f.detail)
+    if f.kind == "invalid":
+        allowed = f"-1..{K - 1}" if K is not None else "-1 or a class id >= 0"
+        return LFError(f"LF {f.lf!r} returned {f.detail} on {_fmt_row(f.position, f.row_id)}{where}; "
+                       f"votes must be ints in {allowed}",
+                       lf=f.lf, position=f.position, row_id=f.row_id, value=f.detail)
+    return LFError(f"LF {f.lf!r} raised {f.exc_type}: {f.detail} on {_fmt_row(f.position, f.row_id)}{where}",
+                   lf=f.lf, position=f.position, row_id=f.row_id)
+
+
+def _describe(v: object) -> str:
+    text = repr(v)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(v).__name__})"
+
+
+def _exc_text(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
+# --------------------------------------------------------------------------- the batch kernels
+def _row_id(id_values: list[list] | None, i: int) -> object:
+    if not id_values:
+        return None
+    if len(id_values) == 1:
+        return id_values[0][i]
+    return tuple(col[i] for col in id_values)
+
+
+def _pre_keys(lf: LabelingFunction) -> tuple:
+    return tuple(tuple(id(p) for p in lf.pre[:k + 1]) for k in range(len(lf.pre)))
+
+
+def apply_rowwise(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | None,
+                  on_error: str, start: int, id_cols: Sequence[str] | None):
+    """Run row-wise LFs on one chunk. Returns ``(votes (b, m) int16, error_counts, failure)``.
+
+    ``failure`` is the first failure in row order under ``on_error="raise"`` (or a missing
+    column under any policy); votes are then incomplete and must not be used.
+    """
+    names = [str(c) for c in df.columns]
+    cols = [df[c].tolist() for c in df.columns]
+    id_values = [df[c].tolist() for c in id_cols] if id_cols else None
+    b, m = len(df), len(lfs)
+    kmax = (K if K is not None else _UNKNOWN_K_CAP)
+    out = [-1] * (b * m)
+    errors = [0] * m
+    plan = [(lf.f, lf.resources or None, tuple(lf.pre), _pre_keys(lf)) for lf in lfs]
+    raise_first = on_error == "raise"
+    rows = zip(*cols) if cols else iter([()] * b)
+    for i, vals in enumerate(rows):
+        x = Row(zip(names, vals))
+        cache: dict = {}
+        base = i * m
+        for j, (fn, res, pre, keys) in enumerate(plan):
+            try:
+                xx = x
+                for p, key in zip(pre, keys):
+                    got = cache.get(key)
+                    if got is None:
+                        got = p(Row(xx))  # a copy: in-place preprocessors must not leak
+                        cache[key] = got
+                    xx = got
+                v = fn(xx, **res) if res else fn(xx)
+            except MissingField as exc:
+                return None, errors, _Failure("missing", lfs[j].name, start + i, _row_id(id_values, i), exc.column)
+            except Exception as exc:  # noqa: BLE001 - user code may raise anything
+                if raise_first:
+                    return None, errors, _Failure("raised", lfs[j].name, start + i, _row_id(id_values, i),
+                                                  _exc_text(exc), type(exc).__name__)
+                errors[j] += 1
+                continue
+            tv = type(v)
+            if tv is int or (isinstance(v, np.integer)):
+                iv = int(v)
+                if -1 <= iv < kmax:
+                    out[base + j] = iv
+                    continue
+            if raise_first:
+                return None, errors, _Failure("invalid", lfs[j].name, start + i, _row_id(id_values, i), _describe(v))
+            errors[j] += 1
+    return np.array(out, dtype=np.int16).reshape(b, m), errors, None
+
+
+def apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | None,
+                     on_error: str, start: int, id_cols: Sequence[str] | None):
+    """Run vectorized LFs on one batch; same return convention as :func:`apply_rowwise`."""
+    b, m = len(df), len(lfs)
+    kmax = (K if K is not None else _UNKNOWN_K_CAP)
+    out = np.full((b, m), -1, dtype=np.int16)
+    errors = [0] * m
+    cache: dict = {}
+    columns = set(df.columns)
+
+    def row_id(i):
+        if not id_cols:
+            return None
+        vals = [df[c].iloc[i] for c in id_cols]
+        return vals[0] if len(vals) == 1 else tuple(vals)
+
+    for j, lf in enumerate(lfs):
+        try:
+            xx = df
+            for p, key in zip(lf.pre, _pre_keys(lf)):
+                got = cache.get(key)
+                if got is None:
+                    got = p(xx.copy(deep=False))
+                    cache[key] = got
+                xx = got
+            res = lf.call_raw(xx)
+        except KeyError as exc:
+            key = exc.args[0] if exc.args else None
+            if isinstance(key, str) and key not in columns:
+                return None, errors, _Failure("missing", lf.name, start, None, key)
+            if on_error == "raise":
+                return None, errors, _Failure("raised", lf.name, start, None,
+                                              f"{_exc_text(exc)} (vectorized, batch from row {start})",
+                                              type(exc).__name__)
+            errors[j] += b
+            continue
+        except Exception as exc:  # noqa: BLE001
+            if on_error == "raise":
+                return None, errors, _Failure("raised", lf.name, start, None,
+                                              f"{_exc_text(exc)} (vectorized, batch from row {start})",
+                                              type(exc).__name__)
+            errors[j] += b
+            continue
+        arr = res.to_numpy() if hasattr(res, "to_numpy") else np.asarray(res)
+        if arr.ndim != 1 or arr.shape[0] != b:
+            msg = (f"{tuple(arr.shape)}-shaped votes for a batch of {b} rows "
+                   "(a vectorized LF returns one vote per row)")
+            return None, errors, _Failure("invalid", lf.name, start, None, msg)
+        if arr.dtype.kind in "iu":
+            bad = (arr < -1) | (arr >= kmax)
+            vals = arr
+        elif arr.dtype.kind == "O":
+            vals = np.full(b, -1, dtype=np.int64)
+            bad = np.zeros(b, dtype=bool)
+            for i, v in enumerate(arr):
+                if type(v) is int or isinstance(v, np.integer):
+                    vals[i] = int(v)
+                    bad[i] = not (-1 <= vals[i] < kmax)
+                else:
+                    bad[i] = True
+        else:  # bool, float, string, ...
+            bad = np.ones(b, dtype=bool)
+            vals = None
+        if bad.any():
+            i = int(np.argmax(bad))
+            if on_error == "raise":
+                return None, errors, _Failure("invalid", lf.name, start + i, row_id(i),
+                                              _describe(arr[i].item() if hasattr(arr[i], "item") else arr[i])
+                                              + f" [dtype {arr.dtype}]")
+            errors[j] += int(bad.sum())
+            if vals is None:
+                continue
+            vals = np.where(bad, -1, vals)
+        out[:, j] = vals
+    return out, errors, None
+
+
+# --------------------------------------------------------------------------- worker processes
+_WORKER: dict = {}
+
+
+def _init_worker(lfs_or_path, K, on_error, id_cols):
+    if isinstance(lfs_or_path, (str, Path)):
+        lfs = [lf for lf in load_lfs(lfs_or_path).lfs if not lf.vectorized]
+    else:
+        lfs = lfs_or_path
+    _WORKER.update(lfs=lfs, K=K, on_error=on_error, id_cols=id_cols)
+
+
+def _worker_chunk(df: pd.DataFrame, start: int):
+    w = _WORKER
+    return apply_rowwise(df, w["lfs"], w["K"], w["on_error"], start, w["id_cols"])
+
+
+# --------------------------------------------------------------------------- the engine
+@dataclass
+class ApplySummary:
+    """What an apply run did: per-LF vote and error counts, timing."""
+
+    rows: int
+    lf_names: list[str]
+    vectorized: list[bool]
+    cardinality: int
+    classes: list[str] | None
+    vote_counts: np.ndarray          # (m, K) votes per LF and class
+    errors: list[int]
+    seconds: float
+    jobs: int
+    id_columns: list[str]
+    output: str | None = None
+    input: dict = field(default_factory=dict)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("inf")
+
+    def metadata(self, hashes: Sequence[str]) -> dict:
+        return {
+            "format": VOTES_FORMAT,
+            "format_version": FORMAT_VERSION,
+            "weaklabel_version": __version__,
+            "cardinality": self.cardinality,
+            "classes": self.classes,
+            "id_columns": self.id_columns,
+            "rows": self.rows,
+            "lfs": [{"name": n, "hash": h, "vectorized": v, "errors": int(e),
+                     "votes": int(c.sum())}
+                    for n, h, v, e, c in zip(self.lf_names, hashes, self.vectorized, self.errors,
+                                             self.vote_counts)],
+            "input": self.input,
+        }
+
+
+class _Engine:
+    """Shared driver for :func:`apply_lfs` (in memory) and :func:`apply_file` (Parquet out)."""
+
+    def __init__(self, lfs: Sequence[LabelingFunction], K: int | None, on_error: str, jobs: int,
+                 id_cols: Sequence[str] | None, source: str, lf_path: str | None):
+        if on_error not in ON_ERROR:
+            raise InputError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
+        self.lfs = list(lfs)
+        self.K = K
+        self.on_error = on_error
+        self.id_cols = list(id_cols) if id_cols else None
+        self.source = source
+        self.lf_path = lf_path
+        self.row_idx = [j for j, lf in enumerate(self.lfs) if not lf.vectorized]
+        self.vec_idx = [j for j, lf in enumerate(self.lfs) if lf.vectorized]
+        self.jobs = max(1, int(jobs)) if self.row_idx else 1
+        self.errors = np.zeros(len(self.lfs), dtype=np.int64)
+        self.max_vote = -1
+        self.columns: list[str] = []
+        self._pool = None
+        self._prepared = False
+
+    # ---- worker pool
+    def prepare(self, n_rows_hint: int | None) -> None:
+        """Start worker processes if they will pay off. Call before starting threads (progress
+        bars): forking a multi-threaded process is unsafe."""
+        self._prepared = True
+        if self.jobs > 1 and (n_rows_hint is None or n_rows_hint >= _MIN_ROWS_FOR_WORKERS):
+            self._start_pool()
+        else:
+            self.jobs = 1
+
+    def _start_pool(self) -> None:
+        row_lfs = [self.lfs[j] for j in self.row_idx]
+        methods = mp.get_all_start_methods()
+        if "fork" in methods:
+            ctx, payload = mp.get_context("fork"), row_lfs
+        elif self.lf_path is not None:
+            ctx, payload = mp.get_context("spawn"), self.lf_path
+        else:
+            warnings.warn("worker processes need the fork start method or an lfs.py path; running with jobs=1",
+                          RuntimeWarning, stacklevel=3)
+            self.jobs = 1
+            return
+        self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_init_worker,
+                                         initargs=(payload, self.K, self.on_error, self.id_cols))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    # ---- running
+    def _raise(self, failure: _Failure) -> None:
+        raise _failure_error(failure, self.K, self.source, self.columns)
+
+    def _merge(self, dense: np.ndarray, part: np.ndarray, cols: Sequence[int], errs) -> None:
+        if cols:
+            dense[:, cols] = part
+            for j, e in zip(cols, errs):
+                self.errors[j] += e
+
+    def run(self, batches: Iterable[tuple[int, pd.DataFrame]], n_rows_hint: int | None,
+            progress: Callable[[int], None] | None) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
+        """Yield ``(start, batch, dense votes (b, m) int16)`` in input order."""
+        if not self._prepared:
+            self.prepare(n_rows_hint)
+        use_pool = self._pool is not None
+        row_lfs = [self.lfs[j] for j in self.row_idx]
+        vec_lfs = [self.lfs[j] for j in self.vec_idx]
+        pending: deque = deque()   # (start, df, dense, [futures with (sub_start, sub_len)])
+        max_pending = 2
+
+        def finish(item):
+            # row-wise failures are checked before vectorized ones, as in the inline path, so
+            # the reported error does not depend on ``jobs``
+            start, df, dense, futures, vec_failure = item
+            for sub_start, fut in futures:
+                part, errs, failure = fut.result()
+                if failure is not None:
+                    self._raise(failure)
+                off = sub_start - start
+                dense[off:off + part.shape[0], self.row_idx] = part
+                for j, e in zip(self.row_idx, errs):
+                    self.errors[j] += e
+            if vec_failure is not None:
+                self._raise(vec_failure)
+            self._account(dense)
+            if progress is not None:
+                progress(len(df))
+            return start, df, dense
+
+        for start, df in batches:
+            if not self.columns:
+                self.columns = [str(c) for c in df.columns]
+            b = len(df)
+            dense = np.full((b, len(self.lfs)), -1, dtype=np.int16)
+            futures = []
+            if row_lfs:
+                if use_pool:
+                    chunk = max(500, -(-b // (self.jobs * 4)))
+                    for s in range(0, b, chunk):
+                        sub = df.iloc[s:s + chunk]
+                        futures.append((start + s, self._pool.submit(_worker_chunk, sub, start + s)))
+                else:
+                    part, errs, failure = apply_rowwise(df, row_lfs, self.K, self.on_error, start, self.id_cols)
+                    if failure is not None:
+                        self._raise(failure)
+                    self._merge(dense, part, self.row_idx, errs)
+            vec_failure = None
+            if vec_lfs:
+                part, errs, vec_failure = apply_vectorized(df, vec_lfs, self.K, self.on_error, start,
+                                                           self.id_cols)
+                if vec_failure is None:
+                    self._merge(dense, part, self.vec_idx, errs)
+            pending.append((start, df, dense, futures, vec_failure))
+            while len(pending) > (max_pending if use_pool else 0):
+                yield finish(pending.popleft())
+        while pending:
+            yield finish(pending.popleft())
+
+    def _account(self, dense: np.ndarray) -> None:
+        if dense.size:
+            self.max_vote = max(self.max_vote, int(dense.max()))
+
+    def cardinality(self) -> int:
+        return self.K if self.K is not None else max(2, self.max_vote + 1)
+
+
+def _vote_counts(dense: np.ndarray, K: int) -> np.ndarray:
+    m = dense.shape[1]
+    counts = np.zeros((m, K), dtype=np.int64)
+    for j in range(m):
+        col = dense[:, j]
+        counts[j] = np.bincount(col[col >= 0], minlength=K)[:K]
+    return counts
+
+
+def resolve_cardinality(classes: Sequence[str] | None, cardinality: int | None,
+                        module_classes: Sequence[str] | None, where: str = "lfs.py") -> tuple[int | None, list[str] | None]:
+    """Combine CLASSES from the LF file with ``--classes`` / ``--cardinality``; conflicts are errors."""
+    names = list(classes) if classes else (list(module_classes) if module_classes else None)
+    if classes and module_classes and list(classes) != list(module_classes):
+        raise InputError(f"--classes {list(classes)} disagrees with CLASSES = {list(module_classes)} in {where}")
+    if names is not None:
+        if cardinality is not None and cardinality != len(names):
+            raise InputError(f"--cardinality {cardinality} disagrees with the {len(names)} classes {names}")
+        return len(names), names
+    if cardinality is not None and cardinality < 2:
+        raise InputError(f"--cardinality must be at least 2, got {cardinality}")
+    return cardinality, None
+
+
+def _check_id_cols(id_cols: Sequence[str] | None, columns: Sequence[str], where: str) -> None:
+    for c in id_cols or []:
+        if c not in columns:
+            raise InputError(f"{where}: no id column {c!r} (columns: {', '.join(map(str, columns))})")
+
+
+# --------------------------------------------------------------------------- public API
+def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinality: int | None = None,
+              classes: Sequence[str] | None = None, on_error: str = "raise", jobs: int = 1,
+              id_cols: Sequence[str] | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+              progress: Callable[[int], None] | None = None) -> VoteMatrix:
+    """Apply labeling functions to a DataFrame and return the :class:`VoteMatrix`.
+
+    ``cardinality`` (or ``classes``) fixes K; otherwise K is ``max vote + 1`` (at least 2).
+    ``jobs > 1`` runs row-wise LFs in worker processes (identical results). Per-LF error counts
+    (``on_error="abstain"``) are in ``result.metadata["lfs"]``.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"apply_lfs expects a pandas DataFrame, got {type(data).__name__}")
+    lfs = collect_lfs(list(lfs), "apply_lfs")
+    K, names = resolve_cardinality(classes, cardinality, None)
+    _check_id_cols(id_cols, list(data.columns), "data")
+    if len(data) == 0:
+        raise InputError("data: has no rows")
+    engine = _Engine(lfs, K, on_error, jobs, id_cols, "", None)
+    t0 = time.perf_counter()
+    data = data.reset_index(drop=True)
+    batches = ((s, data.iloc[s:s + batch_size]) for s in range(0, len(data), batch_size))
+    parts = []
+    try:
+        for _, _, dense in engine.run(batches, len(data), progress):
+            parts.append(dense)
+    finally:
+        engine.close()
+    dense = np.concatenate(parts)
+    K = engine.cardinality()
+    counts = _vote_counts(dense, K)
+    summary = ApplySummary(rows=len(data), lf_names=[lf.name for lf in lfs], vectorized=[lf.vectorized for lf in lfs],
+                           cardinality=K, classes=names, vote_counts=counts, errors=engine.errors.tolist(),
+                           seconds=time.perf_counter() - t0, jobs=engine.jobs,
+                           id_columns=list(id_cols) if id_cols else ["row"])
+    row_ids = data[list(id_cols)].reset_index(drop=True) if id_cols else None
+    indptr, indices, votes = dense_to_csr(dense, K, summary.lf_names)
+    return VoteMatrix(indptr, indices, votes, summary.lf_names, cardinality=K, row_ids=row_ids,
+                      classes=names, metadata=summary.metadata([lf.source_hash for lf in lfs]), validate=False)
+
+
+def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: str | Path,
+               output: str | Path, *, jobs: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+               id_cols: Sequence[str] | None = None, on_error: str = "raise",
+               cardinality: int | None = None, classes: Sequence[str] | None = None,
+               force: bool = False, progress: Callable[[int], None] | None = None,
+               on_start: Callable[[int | None], None] | None = None) -> ApplySummary:
+    """Apply the LFs of ``lfs`` (an ``lfs.py`` path, a loaded module or a list) to a data file.
+
+    Streams ``data`` (Parquet, CSV or JSON Lines) in batches and writes ``output``
+    (``votes.parquet``) atomically. Returns an :class:`ApplySummary`.
+    """
+    check_output(output, force)
+    if isinstance(lfs, (str, Path)):
+        module = load_lfs(lfs)
+    elif isinstance(lfs, LFModule):
+        module = lfs
+    else:
+        module = LFModule(path=Path("<memory>"), lfs=collect_lfs(list(lfs), "apply_file"))
+    lf_path = str(module.path) if module.path.exists() else None
+    K, names = resolve_cardinality(classes, cardinality, module.classes, module.path.name)
+    if K is not None and K > 32767:
+        raise InputError(f"cardinality {K} is too large (at most 32767 classes)")
+    src = TableSource(data)
+    _check_id_cols(id_cols, src.columns, str(src.path))
+    if src.n_rows == 0:
+        raise InputError(f"{src.path}: has no rows")
+    if batch_size < 1:
+        raise InputError(f"--batch-size must be at least 1, got {batch_size}")
+    engine = _Engine(module.lfs, K, on_error, jobs if jobs is not None else default_jobs(), id_cols,
+                     src.path.name, lf_path)
+    lf_names = [lf.name for lf in module.lfs]
+    K_store = K if K is not None else _UNKNOWN_K_CAP
+    counts = np.zeros((len(lf_names), K_store), dtype=np.int64)
+    t0 = time.perf_counter()
+    rows = 0
+    with atomic_output(output, force) as tmp:
+        writer = None
+        try:
+            engine.prepare(src.n_rows)
+            if on_start is not None:
+                on_start(src.n_rows)
+
+            def batches():
+                pos = 0
+                for df in src.iter_batches(batch_size):
+                    df = df.reset_index(drop=True)
+                    yield pos, df
+                    pos += len(df)
+
+            for start, df, dense in engine.run(batches(), src.n_rows, progress):
+                ids = ids_table(df[list(id_cols)] if id_cols else None, start, len(df))
+                if writer is None:
+                    writer = VotesWriter(tmp, ids.schema, lf_names, K_store)
+                writer.write(ids, dense)
+                counts += _vote_counts(dense, K_store)
+                rows += len(df)
+            if rows == 0:
+                raise InputError(f"{src.path}: has no rows")
+            K_final = engine.cardinality()
+            summary = ApplySummary(rows=rows, lf_names=lf_names, vectorized=[lf.vectorized for lf in module.lfs],
+                                   cardinality=K_final, classes=names, vote_counts=counts[:, :K_final],
+                                   errors=engine.errors.tolist(), seconds=time.perf_counter() - t0,
+                                   jobs=engine.jobs, id_columns=list(id_cols) if id_cols else ["row"],
+                                   output=str(output),
+                                   input={**src.fingerprint(), "rows": rows, "lfs_file": module.path.name})
+            writer.close(summary.metadata([lf.source_hash for lf in module.lfs]))
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        finally:
+            engine.close()
+    return summary

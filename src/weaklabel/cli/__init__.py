@@ -1,0 +1,11 @@
+"""The ``weaklabel`` command line: thin wrappers that parse, call the library and print.
+
+Each command lives in its own module and registers itself on :data:`app`.
+"""
+
+from __future__ import annotations
+
+from ._common import app, main
+from . import apply_cmd, analyze_cmd, fit_cmd  # noqa: F401  (register commands)
+
+__all__ = ["app", "main"]

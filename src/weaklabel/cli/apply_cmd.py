@@ -1,0 +1,112 @@
+"""``weaklabel apply``: run the LFs of an ``lfs.py`` over a data file, write ``votes.parquet``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._common import app, err, fmt_frac, out, parse_classes, print_json, user_errors
+
+EXAMPLES = """
+[bold]Examples[/]
+
+  weaklabel apply lfs.py reviews.parquet -o votes.parquet
+  weaklabel apply lfs.py data.csv -o votes.parquet --id-col review_id --jobs 4
+  weaklabel apply lfs.py data.parquet -o votes.parquet --on-error abstain --force
+"""
+
+
+@app.command("apply", epilog=EXAMPLES)
+def apply_command(
+    lfs_py: Path = typer.Argument(..., help="Python file defining @labeling_function LFs (and optionally CLASSES / LFS)."),
+    data: Path = typer.Argument(..., help="Input table: .parquet (file or folder), .csv, .tsv or .jsonl."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write votes.parquet."),
+    jobs: int = typer.Option(0, "-j", "--jobs", help="Worker processes for row-wise LFs (0 = all cores)."),
+    batch_size: int = typer.Option(100_000, "--batch-size", help="Rows read and processed at a time (bounds memory)."),
+    id_col: list[str] = typer.Option(None, "--id-col", help="Column(s) to carry into the output as row ids (repeatable)."),
+    on_error: str = typer.Option("raise", "--on-error", help="raise: stop at the first LF error; abstain: count it and abstain."),
+    cardinality: int = typer.Option(None, "--cardinality", "-k", help="Number of classes K (if lfs.py has no CLASSES)."),
+    classes: str = typer.Option(None, "--classes", help="Comma-separated class names (sets K)."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT if it exists."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Apply labeling functions to a table and write the vote matrix (one int column per LF, -1 = abstain)."""
+    with user_errors():
+        from ..apply import ON_ERROR, apply_file, default_jobs
+        from ..errors import InputError
+
+        if on_error not in ON_ERROR:
+            raise InputError(f"--on-error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
+        if jobs < 0:
+            raise InputError(f"--jobs must be >= 0, got {jobs}")
+        n_jobs = jobs or default_jobs()
+        progress = None
+        state: dict = {}
+
+        def on_start(total):
+            if quiet or as_json:
+                return
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            prog = Progress(TextColumn("[bold]applying[/]"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("rows"), TextColumn("{task.fields[rate]}"),
+                            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                            console=err, transient=True)
+            prog.start()
+            state["prog"] = prog
+            state["task"] = prog.add_task("apply", total=total, rate="")
+            import time
+
+            state["t0"] = time.perf_counter()
+
+        def on_progress(n):
+            prog = state.get("prog")
+            if prog is None:
+                return
+            import time
+
+            task = state["task"]
+            prog.advance(task, n)
+            done = prog.tasks[0].completed
+            dt = time.perf_counter() - state["t0"]
+            prog.update(task, rate=f"{done / dt:,.0f} rows/s" if dt > 0 else "")
+
+        try:
+            summary = apply_file(lfs_py, data, output, jobs=n_jobs, batch_size=batch_size, id_cols=id_col or None,
+                                 on_error=on_error, cardinality=cardinality, classes=parse_classes(classes),
+                                 force=force, progress=on_progress, on_start=on_start)
+        finally:
+            if "prog" in state:
+                state["prog"].stop()
+        if as_json:
+            print_json({
+                "output": str(output), "rows": summary.rows, "cardinality": summary.cardinality,
+                "classes": summary.classes, "seconds": round(summary.seconds, 4), "jobs": summary.jobs,
+                "lfs": [{"name": n, "vectorized": v, "votes": int(c.sum()), "coverage": float(c.sum() / summary.rows),
+                         "polarity": [int(k) for k in c.nonzero()[0]], "errors": int(e)}
+                        for n, v, c, e in zip(summary.lf_names, summary.vectorized, summary.vote_counts, summary.errors)],
+            })
+            return
+        if quiet:
+            return
+        from rich.table import Table
+
+        table = Table(title=f"{len(summary.lf_names)} labeling functions on {summary.rows:,} rows", title_justify="left")
+        for col, just in (("LF", "left"), ("kind", "left"), ("votes", "right"), ("coverage", "right"),
+                          ("polarity", "left"), ("errors", "right")):
+            table.add_column(col, justify=just)
+        names = summary.classes
+        for n, v, c, e in zip(summary.lf_names, summary.vectorized, summary.vote_counts, summary.errors):
+            pol = [names[k] if names else str(k) for k in c.nonzero()[0]]
+            table.add_row(n, "vectorized" if v else "row-wise", f"{int(c.sum()):,}", fmt_frac(c.sum() / summary.rows),
+                          ", ".join(pol) or "-", f"[red]{e:,}[/]" if e else "0")
+        out.print(table)
+        err.print(f"wrote {output}: {summary.rows:,} rows x {len(summary.lf_names)} LFs, K={summary.cardinality}, "
+                  f"in {summary.seconds:.2f} s ({summary.rows_per_second:,.0f} rows/s, jobs={summary.jobs})",
+                  highlight=False)
+        if any(summary.errors):
+            err.print(f"[yellow]{sum(summary.errors):,} LF calls failed and were counted as abstains "
+                      "(see the errors column)[/]")

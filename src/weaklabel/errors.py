@@ -1,0 +1,47 @@
+"""Exceptions that carry a user-facing, one-line message.
+
+Anything the user can fix (a missing file, a bad vote, a column an LF needs) raises a
+:class:`WeaklabelError` subclass whose ``str()`` is the whole message. The CLI prints it on one
+line and exits with code 1; library users can catch the specific subclass.
+"""
+
+from __future__ import annotations
+
+
+class WeaklabelError(Exception):
+    """Base class for errors caused by the user's input, not by a bug in weaklabel."""
+
+
+class InputError(WeaklabelError):
+    """A file is missing, unreadable, empty or has the wrong shape."""
+
+
+class LFDefinitionError(WeaklabelError):
+    """An ``lfs.py`` file or a labeling function is malformed (duplicate name, no LFs, ...)."""
+
+
+class LFError(WeaklabelError):
+    """A labeling function raised or returned an invalid vote on a specific row.
+
+    Attributes keep the structured facts so that callers (and tests) need not parse text.
+    """
+
+    def __init__(self, message: str, *, lf: str, position: int | None = None,
+                 row_id: object = None, value: object = None):
+        super().__init__(message)
+        self.lf = lf
+        self.position = position
+        self.row_id = row_id
+        self.value = value
+
+
+class MissingColumnError(LFError):
+    """A labeling function asked for a column the data does not have."""
+
+    def __init__(self, message: str, *, lf: str, column: str):
+        super().__init__(message, lf=lf)
+        self.column = column
+
+
+class ModelFileError(WeaklabelError):
+    """A saved model file is invalid, tampered with or of the wrong kind."""

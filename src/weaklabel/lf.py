@@ -1,0 +1,249 @@
+"""Labeling functions, preprocessors and the row object they receive.
+
+A labeling function (LF) votes a class id in ``0..K-1`` or abstains with :data:`ABSTAIN`
+(``-1``). Two flavours mix freely in one file:
+
+* **row-wise** (default): ``f(x) -> int`` where ``x`` is a :class:`Row` that supports both
+  ``x.text`` and ``x["text"]``;
+* **vectorized** (``vectorized=True``): ``f(df) -> array`` of votes for a whole batch given as a
+  pandas DataFrame. This is the fast path for keyword, regex and threshold rules.
+
+``resources`` are passed to the function as keyword arguments; ``pre`` is a list of
+:func:`preprocessor` functions applied to the row (or batch) first, in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .errors import LFDefinitionError
+
+ABSTAIN: int = -1
+"""The vote of a labeling function that does not label a row."""
+
+
+class MissingField(KeyError, AttributeError):
+    """Raised by :class:`Row` when an LF asks for a column the data does not have."""
+
+    def __init__(self, column: str):
+        super().__init__(column)
+        self.column = column
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep it readable
+        return f"no column {self.column!r}"
+
+
+class Row(dict):
+    """One data row: a dict whose keys are column names, also readable as attributes.
+
+    ``x.text`` and ``x["text"]`` are the same value. Asking for a missing column raises
+    :class:`MissingField`, which the applier turns into an error naming the LF and column.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            if name.startswith("__"):
+                raise AttributeError(name) from None
+            raise MissingField(name) from None
+
+    def __missing__(self, key: str) -> Any:
+        raise MissingField(key)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __repr__(self) -> str:
+        return f"Row({dict.__repr__(self)})"
+
+
+def _source_text(fn: Callable) -> str:
+    """The function's source, or a stable stand-in built from its bytecode when unavailable."""
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return repr(type(fn))
+        return code.co_code.hex() + repr(code.co_consts) + repr(code.co_names)
+
+
+def _stable_repr(value: Any) -> str | None:
+    """A deterministic text form of plain data (for hashing resources), ``None`` otherwise.
+
+    Sets are sorted so that the hash does not depend on the interpreter's hash seed; objects
+    without a plain-data form (a fitted model, a compiled regex) contribute only their type.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        parts = [_stable_repr(v) for v in value]
+        return None if any(p is None for p in parts) else "[" + ",".join(parts) + "]"
+    if isinstance(value, (set, frozenset)):
+        parts = [_stable_repr(v) for v in value]
+        return None if any(p is None for p in parts) else "{" + ",".join(sorted(parts)) + "}"
+    if isinstance(value, Mapping):
+        items = []
+        for k, v in value.items():
+            pk, pv = _stable_repr(k), _stable_repr(v)
+            if pk is None or pv is None:
+                return None
+            items.append(pk + ":" + pv)
+        return "{" + ",".join(sorted(items)) + "}"
+    pattern = getattr(value, "pattern", None)  # compiled regular expressions
+    if isinstance(pattern, str):
+        return "re:" + json.dumps(pattern) + ":" + str(getattr(value, "flags", ""))
+    return None
+
+
+def _resources_text(resources: Mapping[str, Any]) -> str:
+    parts = []
+    for key in sorted(resources):
+        rep = _stable_repr(resources[key])
+        parts.append(f"{key}={rep if rep is not None else type(resources[key]).__qualname__}")
+    return ";".join(parts)
+
+
+class Preprocessor:
+    """A function that maps a row (or, if ``vectorized``, a batch DataFrame) to a new one.
+
+    Row-wise preprocessors may return a mapping (turned into a :class:`Row`) or ``None`` after
+    mutating the row in place. Results are computed once per row and shared by every LF that
+    uses the same chain of preprocessors.
+    """
+
+    def __init__(self, name: str, f: Callable, resources: Mapping[str, Any] | None = None,
+                 vectorized: bool = False):
+        if not callable(f):
+            raise LFDefinitionError(f"preprocessor {name!r}: {f!r} is not callable")
+        self.name = name
+        self.f = f
+        self.resources = dict(resources or {})
+        self.vectorized = bool(vectorized)
+
+    def __call__(self, x: Any) -> Any:
+        out = self.f(x, **self.resources)
+        if self.vectorized:
+            return x if out is None else out
+        if out is None:
+            return x
+        if isinstance(out, Row):
+            return out
+        if isinstance(out, Mapping):
+            return Row(out)
+        if hasattr(out, "to_dict"):  # a pandas Series
+            return Row(out.to_dict())
+        raise TypeError(
+            f"preprocessor {self.name!r} returned {type(out).__name__}; return a mapping "
+            "(dict or Row) or None after modifying the row in place"
+        )
+
+    def source_hash_text(self) -> str:
+        return _source_text(self.f) + _resources_text(self.resources)
+
+    def __repr__(self) -> str:
+        kind = "vectorized " if self.vectorized else ""
+        return f"Preprocessor({self.name!r}, {kind}f={getattr(self.f, '__name__', self.f)!r})"
+
+
+def preprocessor(_fn: Callable | None = None, *, name: str | None = None,
+                 resources: Mapping[str, Any] | None = None, vectorized: bool = False):
+    """Decorator that turns a function into a :class:`Preprocessor` (bare or called)."""
+
+    def wrap(fn: Callable) -> Preprocessor:
+        return Preprocessor(name or fn.__name__, fn, resources=resources, vectorized=vectorized)
+
+    if _fn is not None:
+        if not callable(_fn):
+            raise LFDefinitionError("@preprocessor takes keyword arguments only: "
+                                    "@preprocessor(name=..., resources=..., vectorized=...)")
+        return wrap(_fn)
+    return wrap
+
+
+class LabelingFunction:
+    """A named voting rule: ``LabelingFunction(name, f, resources=None, pre=None, vectorized=False)``.
+
+    Calling the object on one row (row-wise) or one DataFrame batch (vectorized) applies the
+    preprocessors and the function; it does not validate the vote (the applier does, so that
+    errors can name the row).
+    """
+
+    def __init__(self, name: str, f: Callable, resources: Mapping[str, Any] | None = None,
+                 pre: Iterable[Preprocessor] | None = None, vectorized: bool = False):
+        if not isinstance(name, str) or not name:
+            raise LFDefinitionError(f"labeling function name must be a non-empty string, got {name!r}")
+        if not callable(f):
+            raise LFDefinitionError(f"labeling function {name!r}: {f!r} is not callable")
+        self.name = name
+        self.f = f
+        self.resources = dict(resources or {})
+        self.vectorized = bool(vectorized)
+        pre_list = list(pre or [])
+        for p in pre_list:
+            if not isinstance(p, Preprocessor):
+                raise LFDefinitionError(
+                    f"labeling function {name!r}: pre must hold @preprocessor functions, got {p!r}")
+            if p.vectorized != self.vectorized:
+                want = "vectorized" if self.vectorized else "row-wise"
+                raise LFDefinitionError(
+                    f"labeling function {name!r} is {want} but preprocessor {p.name!r} is not; "
+                    "use preprocessor(vectorized=...) to match")
+        self.pre = pre_list
+
+    def call_raw(self, x: Any) -> Any:
+        """Apply the function (not the preprocessors) with its resources."""
+        if self.resources:
+            return self.f(x, **self.resources)
+        return self.f(x)
+
+    def __call__(self, x: Any) -> Any:
+        if not self.vectorized and isinstance(x, Mapping) and not isinstance(x, Row):
+            x = Row(x)
+        for p in self.pre:
+            x = p(x)
+        return self.call_raw(x)
+
+    @property
+    def source_hash(self) -> str:
+        """SHA-256 (hex, 16 chars) of the LF's source, its preprocessors and plain resources.
+
+        Stored in ``votes.parquet`` so that a changed LF can be detected (and re-applied).
+        """
+        h = hashlib.sha256()
+        h.update(self.name.encode())
+        h.update(b"\0vectorized" if self.vectorized else b"\0rowwise")
+        h.update(_source_text(self.f).encode())
+        h.update(_resources_text(self.resources).encode())
+        for p in self.pre:
+            h.update(b"\0pre\0" + p.source_hash_text().encode())
+        return h.hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        kind = ", vectorized=True" if self.vectorized else ""
+        pre = f", pre={[p.name for p in self.pre]}" if self.pre else ""
+        return f"LabelingFunction({self.name!r}{kind}{pre})"
+
+
+def labeling_function(_fn: Callable | None = None, *, name: str | None = None,
+                      resources: Mapping[str, Any] | None = None,
+                      pre: Iterable[Preprocessor] | None = None, vectorized: bool = False):
+    """Decorator: ``@labeling_function`` or ``@labeling_function(name=..., resources=..., pre=..., vectorized=...)``."""
+
+    def wrap(fn: Callable) -> LabelingFunction:
+        return LabelingFunction(name or fn.__name__, fn, resources=resources, pre=pre,
+                                vectorized=vectorized)
+
+    if _fn is not None:
+        if not callable(_fn):
+            raise LFDefinitionError("@labeling_function takes keyword arguments only: "
+                                    "@labeling_function(name=..., resources=..., pre=..., vectorized=...)")
+        return wrap(_fn)
+    return wrap

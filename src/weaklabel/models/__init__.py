@@ -1,0 +1,43 @@
+"""Label models: estimate source accuracies without ground truth, output probabilistic labels."""
+
+from .base import LabelModel, break_ties, registered_models
+from .majority import MajorityVote
+
+__all__ = ["LabelModel", "MajorityVote", "break_ties", "registered_models", "load_model", "save_model",
+           "MODELS", "make_model"]
+
+MODELS = {"majority": MajorityVote}
+"""CLI names of the available models."""
+
+
+def make_model(name: str, **params) -> LabelModel:
+    """Build a model from its CLI name (``majority`` ...)."""
+    from ..errors import InputError
+
+    if name not in MODELS:
+        raise InputError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    return MODELS[name](**params)
+
+
+def save_model(model: LabelModel, path, force: bool = False) -> None:
+    """Write ``model.json`` (plain JSON, atomically)."""
+    from ..io import write_json_atomic
+
+    write_json_atomic(model.to_dict(), path, force=force)
+
+
+def load_model(path) -> LabelModel:
+    """Read and validate ``model.json``; a wrong or tampered file raises ModelFileError."""
+    import json
+    from pathlib import Path
+
+    from ..errors import InputError, ModelFileError
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    try:
+        data = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{p}: not valid JSON ({exc})") from None
+    return LabelModel.from_dict(data, where=str(p))

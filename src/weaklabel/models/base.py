@@ -1,0 +1,282 @@
+"""The label-model contract, shared by every model.
+
+A label model is a scikit-learn-style estimator:
+
+* ``__init__`` stores hyper-parameters only (``get_params`` / ``set_params`` work, so
+  ``sklearn.base.clone`` does too);
+* ``fit(L, y=None)`` learns from a vote matrix ``L`` (a :class:`~weaklabel.votes.VoteMatrix` or
+  a dense int array with ``-1`` for abstain). ``y`` optionally gives gold labels for some rows
+  (``-1`` = unknown, scikit-learn's semi-supervised convention); learned state lives in
+  attributes ending in ``_`` (``class_balance_``, ``n_iter_``, ``converged_``, ...);
+* ``predict_proba(L)`` returns an ``(n, K)`` float64 array whose rows sum to 1 (rows where every
+  LF abstains get ``class_balance_``); ``predict(L, ties=...)`` the argmax with a seeded tie rule;
+* ``to_dict()`` / ``from_dict()`` convert to plain JSON data: a model file never executes code.
+
+This module deliberately does not import scikit-learn (its import costs a second of CLI start-up).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .. import __version__
+from ..errors import InputError, ModelFileError
+from ..votes import VoteMatrix
+
+TIES = ("random", "abstain")
+MODEL_FORMAT = "weaklabel.model"
+
+_REGISTRY: dict[str, type["LabelModel"]] = {}
+
+
+def register(cls: type["LabelModel"]) -> type["LabelModel"]:
+    """Class decorator: make a model loadable by name from a model file."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def registered_models() -> dict[str, type["LabelModel"]]:
+    return dict(_REGISTRY)
+
+
+def break_ties(proba: np.ndarray, ties: str, random_state: int | None, tol: float = 1e-9) -> np.ndarray:
+    """Argmax of each row; rows whose maximum is shared go to a seeded random top class
+    (``ties="random"``) or get ``-1`` (``ties="abstain"``)."""
+    if ties not in TIES:
+        raise InputError(f"ties must be one of {', '.join(TIES)}, got {ties!r}")
+    n = proba.shape[0]
+    label = proba.argmax(axis=1).astype(np.int64)
+    if n == 0:
+        return label
+    top = proba.max(axis=1, keepdims=True)
+    is_top = proba >= top - tol * np.maximum(1.0, np.abs(top))
+    n_top = is_top.sum(axis=1)
+    tied = np.flatnonzero(n_top > 1)
+    if tied.size:
+        if ties == "abstain":
+            label[tied] = -1
+        else:
+            rng = np.random.default_rng(random_state)
+            pick = np.floor(rng.random(tied.size) * n_top[tied]).astype(np.int64) + 1
+            csum = np.cumsum(is_top[tied], axis=1)
+            label[tied] = np.argmax(csum >= pick[:, None], axis=1)
+    return label
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return {"__array__": value.tolist(), "dtype": str(value.dtype), "shape": list(value.shape)}
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"__float__": repr(value)}
+    return value
+
+
+_ALLOWED_DTYPES = {"float64", "float32", "int64", "int32", "int16", "int8", "bool"}
+
+
+def _from_jsonable(value: Any, where: str) -> Any:
+    if isinstance(value, dict):
+        if "__array__" in value:
+            dtype = value.get("dtype")
+            if dtype not in _ALLOWED_DTYPES:
+                raise ModelFileError(f"{where}: unsupported array dtype {dtype!r}")
+            try:
+                arr = np.asarray(value["__array__"], dtype=dtype)
+            except (TypeError, ValueError):
+                raise ModelFileError(f"{where}: malformed array") from None
+            if list(arr.shape) != list(value.get("shape", arr.shape)):
+                raise ModelFileError(f"{where}: array shape does not match its stated shape")
+            return arr
+        if "__float__" in value:
+            if value["__float__"] not in ("nan", "inf", "-inf"):
+                raise ModelFileError(f"{where}: malformed float")
+            return float(value["__float__"])
+        return {k: _from_jsonable(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_jsonable(v, where) for v in value]
+    return value
+
+
+class LabelModel:
+    """Base class: parameter handling, tie-breaking, serialisation. Subclasses implement
+    ``_fit(vm, y)`` and ``_predict_proba(vm)``, and list their learned attributes in ``_learned``.
+    """
+
+    _learned: ClassVar[tuple[str, ...]] = ("class_balance_", "n_iter_", "converged_")
+    random_state: int | None = 0
+
+    # ---------------------------------------------------------------- parameters
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> "LabelModel":
+        valid = set(self._param_names())
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        shown = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k) is not v
+                 and not (isinstance(v, (int, float, str, type(None))) and defaults.get(k) == v)]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    # ---------------------------------------------------------------- fitting and prediction
+    def _coerce(self, L, fitted: bool) -> VoteMatrix:
+        K = getattr(self, "cardinality_", None) if fitted else None
+        vm = VoteMatrix.coerce(L, cardinality=K)
+        if fitted and getattr(self, "n_lfs_", None) is not None and vm.n_lfs != self.n_lfs_:
+            raise InputError(f"{type(self).__name__} was fitted on {self.n_lfs_} LFs but got {vm.n_lfs}")
+        return vm
+
+    def _check_y(self, vm: VoteMatrix, y) -> np.ndarray | None:
+        if y is None:
+            return None
+        y = np.asarray(y)
+        if y.shape != (vm.n_rows,):
+            raise InputError(f"y must have one label per row ({vm.n_rows}), got shape {y.shape}")
+        if y.dtype.kind not in "iu":
+            raise InputError(f"y must hold integer labels (-1 = unknown), got dtype {y.dtype}")
+        y = y.astype(np.int64)
+        if np.any((y < -1) | (y >= vm.cardinality)):
+            raise InputError(f"y has labels outside -1..{vm.cardinality - 1}")
+        return y
+
+    def fit(self, L, y=None) -> "LabelModel":
+        """Learn from votes ``L``; ``y`` (optional) holds gold labels for some rows, ``-1`` elsewhere."""
+        vm = self._coerce(L, fitted=False)
+        if vm.n_rows == 0:
+            raise InputError("cannot fit a label model on an empty vote matrix")
+        yy = self._check_y(vm, y)
+        self.cardinality_ = vm.cardinality
+        self.n_lfs_ = vm.n_lfs
+        self.lf_names_ = list(vm.lf_names)
+        self._fit(vm, yy)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "class_balance_"):
+            raise InputError(f"{type(self).__name__} is not fitted yet; call fit() first")
+
+    def predict_proba(self, L) -> np.ndarray:
+        """``(n, K)`` probabilities; rows with no votes get ``class_balance_``."""
+        self._check_fitted()
+        vm = self._coerce(L, fitted=True)
+        return self._predict_proba(vm)
+
+    def predict(self, L, ties: str = "random") -> np.ndarray:
+        """Hard labels: argmax of :meth:`predict_proba`, ties broken by ``ties`` (seeded)."""
+        return break_ties(self.predict_proba(L), ties, self.random_state)
+
+    def fit_predict_proba(self, L, y=None) -> np.ndarray:
+        return self.fit(L, y).predict_proba(L)
+
+    def score(self, L, y, ties: str = "random") -> float:
+        """Accuracy of :meth:`predict` against ``y`` on rows with a known label."""
+        y = np.asarray(y)
+        known = y >= 0
+        pred = self.predict(L, ties=ties)
+        return float((pred[known] == y[known]).mean()) if known.any() else float("nan")
+
+    # to be implemented by subclasses
+    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _predict_proba(self, vm: VoteMatrix) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- serialisation
+    def to_dict(self) -> dict:
+        """Plain-JSON description: class, hyper-parameters, learned state, diagnostics."""
+        self._check_fitted()
+        learned = {}
+        for name in ("cardinality_", "n_lfs_", "lf_names_") + tuple(self._learned):
+            if hasattr(self, name):
+                learned[name] = _jsonable(getattr(self, name))
+        return {
+            "format": MODEL_FORMAT,
+            "format_version": 1,
+            "weaklabel_version": __version__,
+            "model": type(self).__name__,
+            "params": _jsonable(self.get_params()),
+            "learned": learned,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "model") -> "LabelModel":
+        """Rebuild a fitted model from :meth:`to_dict` output, validating every field."""
+        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+            raise ModelFileError(f"{where}: not a weaklabel model file")
+        name = data.get("model")
+        model_cls = _REGISTRY.get(name)
+        if model_cls is None:
+            raise ModelFileError(f"{where}: unknown model class {name!r}")
+        if cls is not LabelModel and not issubclass(model_cls, cls):
+            raise ModelFileError(f"{where}: holds a {name}, not a {cls.__name__}")
+        params = data.get("params")
+        learned = data.get("learned")
+        if not isinstance(params, dict) or not isinstance(learned, dict):
+            raise ModelFileError(f"{where}: 'params' and 'learned' must be objects")
+        allowed = set(model_cls._param_names())
+        unknown = set(params) - allowed
+        if unknown:
+            raise ModelFileError(f"{where}: unknown parameter(s) {sorted(unknown)} for {name}")
+        try:
+            model = model_cls(**_from_jsonable(params, f"{where}.params"))
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{where}: bad parameters for {name}: {exc}") from None
+        allowed_learned = {"cardinality_", "n_lfs_", "lf_names_"} | set(model_cls._learned)
+        for key, value in learned.items():
+            if key not in allowed_learned:
+                raise ModelFileError(f"{where}: unknown learned field {key!r} for {name}")
+            setattr(model, key, _from_jsonable(value, f"{where}.learned.{key}"))
+        missing = [k for k in ("cardinality_", "n_lfs_", "class_balance_") if not hasattr(model, k)]
+        if missing:
+            raise ModelFileError(f"{where}: missing learned field {missing[0]!r}")
+        try:
+            model._validate_learned()
+        except (ValueError, TypeError, AttributeError, IndexError) as exc:
+            raise ModelFileError(f"{where}: inconsistent learned state: {exc}") from None
+        return model
+
+    def _validate_learned(self) -> None:
+        """Check shapes and ranges of the learned state after loading (subclasses extend)."""
+        K, m = int(self.cardinality_), int(self.n_lfs_)
+        if K < 2 or m < 0:
+            raise ValueError("cardinality must be >= 2 and n_lfs >= 0")
+        cb = np.asarray(self.class_balance_, dtype=float)
+        if cb.shape != (K,) or np.any(cb < 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
+            raise ValueError("class_balance_ must be K non-negative numbers summing to 1")
+        self.class_balance_ = cb
+        names = getattr(self, "lf_names_", None)
+        if names is not None and (len(names) != m or not all(isinstance(s, str) for s in names)):
+            raise ValueError("lf_names_ must be n_lfs strings")
+
+
+def class_counts(vm: VoteMatrix) -> np.ndarray:
+    """``(n, K)`` float64 array: how many LFs voted each class on each row."""
+    n, K = vm.n_rows, vm.cardinality
+    key = vm.row_of_vote() * K + vm.votes.astype(np.int64)
+    return np.bincount(key, minlength=n * K).reshape(n, K).astype(np.float64)

@@ -1,0 +1,68 @@
+import json
+
+import numpy as np
+import pytest
+
+from weaklabel import VoteMatrix, analyze, analyze_totals
+from conftest import shared
+
+# rows:    LF0 LF1 LF2
+TINY = np.array([
+    [0, 0, -1],    # overlap, agree
+    [0, 1, -1],    # overlap, conflict
+    [-1, 1, 1],    # overlap, agree
+    [1, -1, -1],   # alone
+    [-1, -1, -1],  # uncovered
+])
+GOLD = np.array([0, 1, 1, 0, 1])
+
+
+def test_tiny_matrix_by_hand():
+    df = analyze(TINY, GOLD)
+    assert df.index.tolist() == ["lf_0", "lf_1", "lf_2"]
+    assert df["polarity"].tolist() == [[0, 1], [0, 1], [1]]
+    np.testing.assert_allclose(df["coverage"], [3 / 5, 3 / 5, 1 / 5])
+    np.testing.assert_allclose(df["overlaps"], [2 / 5, 3 / 5, 1 / 5])
+    np.testing.assert_allclose(df["conflicts"], [1 / 5, 1 / 5, 0])
+    assert df["correct"].tolist() == [1, 3, 1]
+    assert df["incorrect"].tolist() == [2, 0, 0]
+    np.testing.assert_allclose(df["emp_acc"], [1 / 3, 1.0, 1.0])
+    t = analyze_totals(TINY, GOLD)
+    assert t["covered"] == pytest.approx(4 / 5)
+    assert t["conflicted"] == pytest.approx(1 / 5)
+    assert t["mean_votes_per_covered_row"] == pytest.approx(7 / 4)
+    # covered gold rows: row0 right, row1 tie (1/2), row2 right, row3 wrong
+    assert t["mv_accuracy_covered"] == pytest.approx((1 + 0.5 + 1 + 0) / 4)
+
+
+def test_unknown_gold_rows_are_ignored():
+    y = GOLD.copy()
+    y[1] = -1
+    df = analyze(TINY, y)
+    assert df["correct"].tolist() == [1, 2, 1] and df["incorrect"].tolist() == [1, 0, 0]
+
+
+def _load_wrench(split):
+    path = shared("wrench", "youtube", f"{split}.json")
+    data = json.loads(path.read_text())
+    L = np.array([v["weak_labels"] for v in data.values()])
+    y = np.array([v["label"] for v in data.values()])
+    return L, y
+
+
+def test_definitions_on_youtube():
+    L, y = _load_wrench("train")
+    df = analyze(L, y)
+    n = L.shape[0]
+    for j in range(L.shape[1]):
+        votes = L[:, j] >= 0
+        others = np.delete(L, j, axis=1)
+        other_votes = (others >= 0).any(axis=1)
+        conflict = votes & ((others >= 0) & (others != L[:, [j]])).any(axis=1)
+        assert df["coverage"].iloc[j] == pytest.approx(votes.mean())
+        assert df["overlaps"].iloc[j] == pytest.approx((votes & other_votes).sum() / n)
+        assert df["conflicts"].iloc[j] == pytest.approx(conflict.sum() / n)
+        assert df["correct"].iloc[j] == int((votes & (L[:, j] == y)).sum())
+        assert df["polarity"].iloc[j] == sorted(set(L[votes, j].tolist()))
+    vm = VoteMatrix.from_dense(L, cardinality=2)
+    assert analyze_totals(vm)["covered"] == pytest.approx((L >= 0).any(axis=1).mean())

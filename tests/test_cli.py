@@ -1,0 +1,152 @@
+"""The CLI end to end: the README's commands on the shipped example, and every bad-input path."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from weaklabel.cli import app
+from weaklabel.io import read_metadata
+from conftest import EXAMPLE
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def example(tmp_path):
+    shutil.copy(EXAMPLE / "lfs.py", tmp_path / "lfs.py")
+    shutil.copy(EXAMPLE / "reviews.parquet", tmp_path / "reviews.parquet")
+    return tmp_path
+
+
+def test_apply_analyze_fit_on_the_example(example):
+    r = run("apply", example / "lfs.py", example / "reviews.parquet", "-o", example / "votes.parquet",
+            "--id-col", "review_id", "--jobs", "2")
+    assert r.exit_code == 0, r.output
+    assert "positive_words" in r.stdout
+    meta = read_metadata(example / "votes.parquet")
+    assert meta["classes"] == ["negative", "positive"] and meta["rows"] == 600 and len(meta["lfs"]) == 10
+
+    r = run("analyze", example / "votes.parquet", "--gold", example / "reviews.parquet", "--label-col", "label",
+            "--json")
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    assert [d["lf"] for d in report["lfs"]][:2] == ["positive_words", "negative_words"]
+    assert report["totals"]["labelled_rows"] == 600
+    # gold labels are class names here; they are mapped through CLASSES
+    assert report["totals"]["mv_accuracy_covered"] > 0.8
+    for d in report["lfs"]:
+        assert d["correct"] + d["incorrect"] == d["votes"]
+
+    r = run("fit", example / "votes.parquet", "-o", example / "labels.parquet", "--save-model",
+            example / "model.json")
+    assert r.exit_code == 0, r.output
+    labels = pd.read_parquet(example / "labels.parquet")
+    assert labels.columns.tolist() == ["review_id", "prob_0", "prob_1", "label", "confidence"]
+    assert labels["prob_0"].dtype == np.float32
+    np.testing.assert_allclose(labels[["prob_0", "prob_1"]].sum(axis=1), 1, atol=1e-6)
+    votes = pd.read_parquet(example / "votes.parquet")
+    uncovered = (votes.drop(columns="review_id") == -1).all(axis=1)
+    assert (labels.loc[uncovered, "label"] == -1).all() and (labels.loc[~uncovered, "label"] >= 0).all()
+    gold = pd.read_parquet(example / "reviews.parquet")["label"].map({"negative": 0, "positive": 1})
+    acc = (labels.loc[~uncovered, "label"] == gold[~uncovered]).mean()
+    assert acc > 0.8
+    assert json.loads((example / "model.json").read_text())["model"] == "MajorityVote"
+
+
+def test_fit_options(example):
+    assert run("apply", example / "lfs.py", example / "reviews.parquet", "-o", example / "v.parquet", "-q",
+               "--jobs", "1").exit_code == 0
+    r = run("fit", example / "v.parquet", "-o", example / "l.parquet", "--fill-unlabeled", "prior", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["labelled_rows"] == 600
+    assert (pd.read_parquet(example / "l.parquet")["label"] >= 0).all()
+    r = run("fit", example / "v.parquet", "-o", example / "l2.parquet", "--ties", "abstain", "-q")
+    assert r.exit_code == 0 and r.stdout == ""
+    a = pd.read_parquet(example / "l2.parquet")
+    tied = (a["prob_0"] == a["prob_1"]) & (a["label"] == -1)
+    assert tied.any()
+    # same seed, same bytes
+    run("fit", example / "v.parquet", "-o", example / "s1.parquet", "--seed", "4", "-q")
+    run("fit", example / "v.parquet", "-o", example / "s2.parquet", "--seed", "4", "-q")
+    assert (example / "s1.parquet").read_bytes() == (example / "s2.parquet").read_bytes()
+
+
+def _assert_user_error(result, *fragments):
+    assert result.exit_code == 1, result.output
+    text = result.stderr.strip()
+    assert text.startswith("error:") and "\n" not in text, text
+    assert "Traceback" not in result.output
+    for f in fragments:
+        assert f in text, text
+
+
+def test_error_paths_are_one_line_with_exit_code_1(example, write_lfs):
+    out = example / "out.parquet"
+    _assert_user_error(run("apply", example / "lfs.py", example / "missing.parquet", "-o", out), "missing.parquet",
+                       "no such file")
+    (example / "bad.parquet").write_bytes(b"PAR1 garbage")
+    _assert_user_error(run("apply", example / "lfs.py", example / "bad.parquet", "-o", out), "bad.parquet",
+                       "not a readable Parquet file")
+    pd.DataFrame({"body": ["x"]}).to_parquet(example / "nocol.parquet")
+    _assert_user_error(run("apply", example / "lfs.py", example / "nocol.parquet", "-o", out),
+                       "LF 'positive_words' needs column 'text'")
+    pd.DataFrame({"text": pd.Series([], dtype=str)}).to_parquet(example / "empty.parquet")
+    _assert_user_error(run("apply", example / "lfs.py", example / "empty.parquet", "-o", out), "has no rows")
+    lfs = write_lfs("@labeling_function\ndef boom(x):\n    return 1 / 0\n", name="boom.py")
+    _assert_user_error(run("apply", lfs, example / "reviews.parquet", "-o", out, "--id-col", "review_id"),
+                       "LF 'boom' raised ZeroDivisionError", "row 0", "r0000")
+    bad_vote = write_lfs("@labeling_function\ndef half(x):\n    return 0.5\n", name="half.py")
+    _assert_user_error(run("apply", bad_vote, example / "reviews.parquet", "-o", out, "-k", "2"),
+                       "LF 'half' returned 0.5 (float) on row 0")
+    _assert_user_error(run("apply", write_lfs("x = 1\n", name="none.py"), example / "reviews.parquet", "-o", out),
+                       "defines no labeling functions")
+    _assert_user_error(run("apply", example / "lfs.py", example / "reviews.parquet", "-o", out, "-k", "3"),
+                       "disagrees")
+    assert not out.exists()
+    # existing output is kept without --force
+    out.write_text("precious")
+    _assert_user_error(run("apply", example / "lfs.py", example / "reviews.parquet", "-o", out), "already exists")
+    assert out.read_text() == "precious"
+    _assert_user_error(run("fit", example / "missing.parquet", "-o", example / "l.parquet"), "no such file")
+    _assert_user_error(run("analyze", example / "reviews.parquet"), "no LF vote columns")
+    run("apply", example / "lfs.py", example / "reviews.parquet", "-o", example / "v.parquet", "-q", "-j", "1")
+    _assert_user_error(run("analyze", example / "v.parquet", "--gold", example / "reviews.parquet",
+                           "--label-col", "nope"), "no label column 'nope'")
+    _assert_user_error(run("fit", example / "v.parquet", "-o", example / "l.parquet", "--model", "nope"),
+                       "unknown model 'nope'")
+    assert not (example / "l.parquet").exists()
+
+
+def test_on_error_abstain_reports_counts(example, write_lfs):
+    lfs = write_lfs("@labeling_function\ndef flaky(x):\n    if 'great' in x.text.lower():\n"
+                    "        raise ValueError('no')\n    return 1\n", name="flaky.py")
+    r = run("apply", lfs, example / "reviews.parquet", "-o", example / "v.parquet", "--on-error", "abstain",
+            "-k", "2", "--json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    n_great = pd.read_parquet(example / "reviews.parquet")["text"].str.lower().str.contains("great").sum()
+    assert info["lfs"][0]["errors"] == n_great > 0
+    assert read_metadata(example / "v.parquet")["lfs"][0]["errors"] == n_great
+
+
+def test_console_script_exit_codes(example):
+    """The installed entry point: usage errors exit 2, user errors 1, success 0."""
+    exe = [sys.executable, "-m", "weaklabel"]
+    r = subprocess.run(exe + ["apply"], capture_output=True, text=True)
+    assert r.returncode == 2
+    r = subprocess.run(exe + ["fit", str(example / "nope.parquet"), "-o", str(example / "x.parquet")],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.startswith("error:")
+    r = subprocess.run(exe + ["--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("weaklabel ")

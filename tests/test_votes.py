@@ -1,0 +1,106 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from weaklabel import VoteMatrix
+from weaklabel.errors import InputError
+from weaklabel.io import read_metadata
+
+
+def _dense(n=200, m=7, K=3, cov=0.3, seed=0):
+    rng = np.random.default_rng(seed)
+    L = rng.integers(0, K, size=(n, m))
+    L[rng.random((n, m)) > cov] = -1
+    return L
+
+
+def test_dense_round_trip_and_csr_layout():
+    L = _dense()
+    vm = VoteMatrix.from_dense(L, cardinality=3)
+    assert vm.shape == (200, 7) and vm.nnz == int((L >= 0).sum())
+    assert vm.indptr.dtype == np.int64 and vm.indices.dtype == np.int32 and vm.votes.dtype == np.int8
+    np.testing.assert_array_equal(vm.to_dense(), L)
+    for i in (0, 17, 199):  # row i's votes in LF order
+        cols = vm.indices[vm.indptr[i]:vm.indptr[i + 1]]
+        assert cols.tolist() == np.flatnonzero(L[i] >= 0).tolist()
+
+
+def test_large_cardinality_uses_int16():
+    L = np.array([[200, -1], [3, 150]])
+    vm = VoteMatrix.from_dense(L, cardinality=300)
+    assert vm.votes.dtype == np.int16
+    np.testing.assert_array_equal(vm.to_dense(), L)
+
+
+def test_take_and_select_lfs():
+    L = _dense(seed=1)
+    vm = VoteMatrix.from_dense(L, cardinality=3, row_ids=pd.DataFrame({"id": np.arange(200) + 1000}))
+    rows = np.array([5, 3, 199, 3])
+    sub = vm.take(rows)
+    np.testing.assert_array_equal(sub.to_dense(), L[rows])
+    assert sub.row_ids["id"].tolist() == [1005, 1003, 1199, 1003]
+    sel = vm.select_lfs([4, 0, "lf_2"])
+    np.testing.assert_array_equal(sel.to_dense(), L[:, [4, 0, 2]])
+    assert sel.lf_names == ["lf_4", "lf_0", "lf_2"]
+    mask = L[:, 0] >= 0
+    np.testing.assert_array_equal(vm.take(mask).to_dense(), L[mask])
+
+
+@pytest.mark.parametrize("L, msg", [
+    (np.array([[0, 3]]), "outside -1..2"),
+    (np.array([[0, -2]]), "outside -1..2"),
+    (np.array([[0.5, 1]]), "must be integers"),
+])
+def test_invalid_dense_votes(L, msg):
+    with pytest.raises(InputError, match=msg):
+        VoteMatrix.from_dense(L, cardinality=3)
+
+
+def test_parquet_round_trip_with_metadata(tmp_path):
+    L = _dense(n=1000, seed=2)
+    ids = pd.DataFrame({"doc": [f"d{i}" for i in range(1000)], "part": np.arange(1000) % 3})
+    vm = VoteMatrix.from_dense(L, cardinality=3, lf_names=[f"rule_{j}" for j in range(7)], row_ids=ids,
+                               classes=["a", "b", "c"])
+    path = tmp_path / "votes.parquet"
+    vm.to_parquet(path)
+    back = VoteMatrix.read_parquet(path)
+    assert back.equals(vm) and back.classes == ["a", "b", "c"]
+    pd.testing.assert_frame_equal(back.row_ids, ids)
+    meta = read_metadata(path)
+    assert meta["format"] == "weaklabel.votes" and meta["id_columns"] == ["doc", "part"]
+    assert pq.read_schema(path).names == ["doc", "part"] + [f"rule_{j}" for j in range(7)]
+    with pytest.raises(InputError, match="already exists"):
+        vm.to_parquet(path)
+
+
+def test_plain_parquet_without_metadata(tmp_path):
+    L = _dense(n=50, m=3, K=4, cov=0.9, seed=3)
+    df = pd.DataFrame(L, columns=["a", "b", "c"])
+    df.insert(0, "id", [f"x{i}" for i in range(50)])
+    p = tmp_path / "plain.parquet"
+    df.to_parquet(p)
+    vm = VoteMatrix.read_parquet(p)
+    assert vm.lf_names == ["a", "b", "c"] and vm.cardinality == int(L.max()) + 1
+    np.testing.assert_array_equal(vm.to_dense(), L)
+    assert vm.row_ids["id"].tolist() == df["id"].tolist()
+
+
+def test_read_rejects_bad_vote_files(tmp_path):
+    p = tmp_path / "nulls.parquet"
+    pd.DataFrame({"a": pd.array([1, None], dtype="Int8")}).to_parquet(p)
+    with pytest.raises(InputError, match="missing value at row 1"):
+        VoteMatrix.read_parquet(p)
+    p2 = tmp_path / "floats.parquet"
+    pd.DataFrame({"a": [0.0, 1.0]}).to_parquet(p2)
+    with pytest.raises(InputError, match="has no LF vote columns|must be integers"):
+        VoteMatrix.read_parquet(p2, id_cols=[])
+    p3 = tmp_path / "labels_like.parquet"
+    table = pa.table({"a": pa.array([0, 1], pa.int8())}).replace_schema_metadata(
+        {b"weaklabel": json.dumps({"format": "weaklabel.labels"}).encode()})
+    pq.write_table(table, p3)
+    with pytest.raises(InputError, match="not a votes file"):
+        VoteMatrix.read_parquet(p3)
