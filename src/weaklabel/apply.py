@@ -243,16 +243,24 @@ _WORKER: dict = {}
 
 
 def _init_worker(lfs_or_path, K, on_error, id_cols):
-    if isinstance(lfs_or_path, (str, Path)):
-        lfs = [lf for lf in load_lfs(lfs_or_path).lfs if not lf.vectorized]
-    else:
-        lfs = lfs_or_path
+    lfs = load_lfs(lfs_or_path).lfs if isinstance(lfs_or_path, (str, Path)) else lfs_or_path
     _WORKER.update(lfs=lfs, K=K, on_error=on_error, id_cols=id_cols)
 
 
-def _worker_chunk(df: pd.DataFrame, start: int):
+def _worker_task(kind: str, df: pd.DataFrame, start: int, idx: Sequence[int]):
+    """Run the LFs ``idx`` (all row-wise or all vectorized) on ``df`` in a worker process."""
     w = _WORKER
-    return apply_rowwise(df, w["lfs"], w["K"], w["on_error"], start, w["id_cols"])
+    fn = apply_rowwise if kind == "row" else apply_vectorized
+    return fn(df, [w["lfs"][j] for j in idx], w["K"], w["on_error"], start, w["id_cols"])
+
+
+def _split(items: Sequence[int], parts: int) -> list[list[int]]:
+    """Contiguous groups (LF order is kept, so the first failure is the same as inline)."""
+    if not items:
+        return []
+    parts = max(1, min(parts, len(items)))
+    size = -(-len(items) // parts)
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
 # --------------------------------------------------------------------------- the engine
@@ -309,7 +317,8 @@ class _Engine:
         self.lf_path = lf_path
         self.row_idx = [j for j, lf in enumerate(self.lfs) if not lf.vectorized]
         self.vec_idx = [j for j, lf in enumerate(self.lfs) if lf.vectorized]
-        self.jobs = max(1, int(jobs)) if self.row_idx else 1
+        parallel = bool(self.row_idx) or len(self.vec_idx) > 1
+        self.jobs = max(1, int(jobs)) if parallel else 1
         self.errors = np.zeros(len(self.lfs), dtype=np.int64)
         self.max_vote = -1
         self.columns: list[str] = []
@@ -327,10 +336,9 @@ class _Engine:
             self.jobs = 1
 
     def _start_pool(self) -> None:
-        row_lfs = [self.lfs[j] for j in self.row_idx]
         methods = mp.get_all_start_methods()
         if "fork" in methods:
-            ctx, payload = mp.get_context("fork"), row_lfs
+            ctx, payload = mp.get_context("fork"), self.lfs
         elif self.lf_path is not None:
             ctx, payload = mp.get_context("spawn"), self.lf_path
         else:
@@ -362,16 +370,14 @@ class _Engine:
         if not self._prepared:
             self.prepare(n_rows_hint)
         use_pool = self._pool is not None
-        row_lfs = [self.lfs[j] for j in self.row_idx]
-        vec_lfs = [self.lfs[j] for j in self.vec_idx]
-        pending: deque = deque()   # (start, df, dense, [futures with (sub_start, sub_len)])
+        pending: deque = deque()   # (start, df, dense, row futures, vectorized futures or result)
         max_pending = 2
 
         def finish(item):
-            # row-wise failures are checked before vectorized ones, as in the inline path, so
-            # the reported error does not depend on ``jobs``
-            start, df, dense, futures, vec_failure = item
-            for sub_start, fut in futures:
+            # row-wise failures are checked before vectorized ones and each kind in order, as in
+            # the inline path, so the reported error does not depend on ``jobs``
+            start, df, dense, row_futs, vec_parts = item
+            for sub_start, fut in row_futs:
                 part, errs, failure = fut.result()
                 if failure is not None:
                     self._raise(failure)
@@ -379,8 +385,11 @@ class _Engine:
                 dense[off:off + part.shape[0], self.row_idx] = part
                 for j, e in zip(self.row_idx, errs):
                     self.errors[j] += e
-            if vec_failure is not None:
-                self._raise(vec_failure)
+            for cols, res in vec_parts:
+                part, errs, failure = res.result() if hasattr(res, "result") else res
+                if failure is not None:
+                    self._raise(failure)
+                self._merge(dense, part, cols, errs)
             self._account(dense)
             if progress is not None:
                 progress(len(df))
@@ -391,25 +400,28 @@ class _Engine:
                 self.columns = [str(c) for c in df.columns]
             b = len(df)
             dense = np.full((b, len(self.lfs)), -1, dtype=np.int16)
-            futures = []
-            if row_lfs:
-                if use_pool:
+            row_futs, vec_parts = [], []
+            if use_pool:
+                if self.row_idx:
                     chunk = max(500, -(-b // (self.jobs * 4)))
                     for s in range(0, b, chunk):
-                        sub = df.iloc[s:s + chunk]
-                        futures.append((start + s, self._pool.submit(_worker_chunk, sub, start + s)))
-                else:
-                    part, errs, failure = apply_rowwise(df, row_lfs, self.K, self.on_error, start, self.id_cols)
+                        fut = self._pool.submit(_worker_task, "row", df.iloc[s:s + chunk], start + s, self.row_idx)
+                        row_futs.append((start + s, fut))
+                # vectorized LFs see the whole batch (a rule may use batch statistics), so they
+                # are split across workers by LF, not by rows
+                for group in _split(self.vec_idx, self.jobs):
+                    vec_parts.append((group, self._pool.submit(_worker_task, "vec", df, start, group)))
+            else:
+                if self.row_idx:
+                    part, errs, failure = apply_rowwise(df, [self.lfs[j] for j in self.row_idx], self.K,
+                                                        self.on_error, start, self.id_cols)
                     if failure is not None:
                         self._raise(failure)
                     self._merge(dense, part, self.row_idx, errs)
-            vec_failure = None
-            if vec_lfs:
-                part, errs, vec_failure = apply_vectorized(df, vec_lfs, self.K, self.on_error, start,
-                                                           self.id_cols)
-                if vec_failure is None:
-                    self._merge(dense, part, self.vec_idx, errs)
-            pending.append((start, df, dense, futures, vec_failure))
+                if self.vec_idx:
+                    vec_parts.append((self.vec_idx, apply_vectorized(df, [self.lfs[j] for j in self.vec_idx],
+                                                                     self.K, self.on_error, start, self.id_cols)))
+            pending.append((start, df, dense, row_futs, vec_parts))
             while len(pending) > (max_pending if use_pool else 0):
                 yield finish(pending.popleft())
         while pending:
