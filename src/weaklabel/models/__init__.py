@@ -1,12 +1,15 @@
 """Label models: estimate source accuracies without ground truth, output probabilistic labels."""
 
 from .base import LabelModel, break_ties, registered_models
-from .majority import MajorityVote
+from .majority import MajorityVote, WeightedMajorityVote
+from .dawid_skene import DawidSkene, OneCoinDawidSkene
+from .moments import MatrixCompletion, Triplet
 
-__all__ = ["LabelModel", "MajorityVote", "break_ties", "registered_models", "load_model", "save_model",
+__all__ = ["LabelModel", "MajorityVote", "WeightedMajorityVote", "DawidSkene", "OneCoinDawidSkene", "MatrixCompletion", "Triplet", "break_ties", "registered_models", "load_model", "save_model",
            "MODELS", "make_model"]
 
-MODELS = {"majority": MajorityVote}
+MODELS = {"majority": MajorityVote, "weighted": WeightedMajorityVote, "ds": DawidSkene, "onecoin": OneCoinDawidSkene, "mc": MatrixCompletion,
+          "triplet": Triplet}
 """CLI names of the available models."""
 
 

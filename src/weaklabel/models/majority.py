@@ -79,3 +79,88 @@ class MajorityVote(LabelModel):
         ties = self.ties if ties is None else ties
         rule = {"uniform": "random"}.get(ties, ties)
         return super().predict(L, ties=rule)
+
+
+@register
+class WeightedMajorityVote(LabelModel):
+    """Each LF's vote counts with a weight; the class with the largest total wins.
+
+    Parameters
+    ----------
+    weights:
+        One weight per LF. When omitted, weights are learned: ``estimator`` (a label model, by
+        default :class:`~weaklabel.models.OneCoinDawidSkene`) is fitted and each LF gets the
+        log-odds of its estimated accuracy, ``log(a (K - 1) / (1 - a))``, the weight that makes
+        weighted voting the Bayes rule under a one-coin model.
+    estimator:
+        The label model whose accuracies become weights (ignored when ``weights`` is given).
+    temperature:
+        Probabilities are ``softmax(score / temperature)``.
+
+    Learned: ``weights_`` (m,), ``class_balance_`` (the estimator's, or from the weighted votes).
+    """
+
+    _learned = ("class_balance_", "weights_", "accuracies_", "n_iter_", "converged_")
+
+    def __init__(self, weights=None, estimator=None, temperature: float = 1.0, random_state: int | None = 0):
+        self.weights = weights
+        self.estimator = estimator
+        self.temperature = temperature
+        self.random_state = random_state
+
+    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
+        from ._factorized import n_blocks  # noqa: F401  (kernels compiled lazily)
+
+        K, m = vm.cardinality, vm.n_lfs
+        if self.temperature <= 0:
+            raise InputError("temperature must be > 0")
+        if self.weights is not None:
+            w = np.asarray(self.weights, dtype=float)
+            if w.shape != (m,) or not np.all(np.isfinite(w)):
+                raise InputError(f"weights must be {m} finite numbers (one per LF), got shape {w.shape}")
+            self.weights_ = w
+            acc = 1.0 / (1.0 + (K - 1) * np.exp(-w))
+            self.n_iter_, self.converged_ = 0, True
+            proba = self._scores(vm, w)
+            covered = vm.votes_per_row() > 0
+            cb = proba[covered].sum(axis=0) + 1.0 if covered.any() else np.ones(K)
+            if y is not None and np.any(y >= 0):
+                cb = np.bincount(y[y >= 0], minlength=K) + 1.0
+            self.class_balance_ = cb / cb.sum()
+        else:
+            from .dawid_skene import OneCoinDawidSkene
+
+            est = self.estimator if self.estimator is not None else OneCoinDawidSkene(random_state=self.random_state)
+            if not isinstance(est, LabelModel):
+                raise InputError(f"estimator must be a weaklabel label model, got {type(est).__name__}")
+            from copy import deepcopy
+
+            est = deepcopy(est).fit(vm, y)
+            acc = np.clip(np.asarray(est.accuracies_, dtype=float), 1e-4, 1 - 1e-4)
+            self.weights_ = np.log(acc * (K - 1) / (1 - acc))
+            self.class_balance_ = np.asarray(est.class_balance_, dtype=float)
+            self.n_iter_ = int(getattr(est, "n_iter_", 0))
+            self.converged_ = bool(getattr(est, "converged_", True))
+        self.accuracies_ = acc
+
+    def _scores(self, vm: VoteMatrix, w: np.ndarray) -> np.ndarray:
+        from . import _kernels
+
+        K = vm.cardinality
+        D = np.zeros((vm.n_lfs, K, K))
+        idx = np.arange(K)
+        D[:, idx, idx] = (w / self.temperature)[:, None]
+        return _kernels.posterior(vm.indptr, vm.indices, vm.votes, D, np.zeros(K))
+
+    def _predict_proba(self, vm: VoteMatrix) -> np.ndarray:
+        proba = self._scores(vm, np.asarray(self.weights_, dtype=float))
+        proba[vm.votes_per_row() == 0] = self.class_balance_
+        return proba
+
+    def _validate_learned(self) -> None:
+        super()._validate_learned()
+        w = np.asarray(self.weights_, dtype=float)
+        if w.shape != (int(self.n_lfs_),) or not np.all(np.isfinite(w)):
+            raise ValueError("weights_ must be n_lfs finite numbers")
+        self.weights_ = w
+        self.accuracies_ = np.asarray(self.accuracies_, dtype=float)

@@ -1,0 +1,151 @@
+"""Numba kernels over CSR vote arrays, shared by the label models.
+
+Every label model in weaklabel that scores rows does so with the same factorised form: the
+log-score of class ``k`` for row ``i`` is
+
+    base[k] + sum over the votes (j, v) of row i of D[j, k, v]
+
+where ``base`` holds the log class prior plus the log-probability of abstaining for every LF
+whose abstains are modelled, and ``D[j, k, v]`` is the log-probability that LF ``j`` votes ``v``
+given class ``k`` minus its abstain term (so that an LF that votes replaces its abstain term).
+Majority vote, weighted majority vote, Dawid–Skene (full or one-coin, abstains ignored or
+modelled), moment matching and triplet models only differ in how they fill ``D`` and ``base``.
+
+The kernels are pure functions over arrays, ``@njit(cache=True)`` (compiled once per machine
+and cached beside this file), parallel over blocks of rows with one accumulator per block so
+that results do not depend on thread scheduling. :mod:`weaklabel.models._reference` holds
+plain-numpy versions that the tests compare against.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True)
+def em_pass(indptr, indices, votes, D, base, y, n_blocks):
+    """One E-step plus the sufficient statistics of the M-step, in a single pass.
+
+    Returns ``S`` (m, K, K): posterior mass of class ``k`` on the rows where LF ``j`` voted
+    ``v``; ``T`` (K,): total posterior mass of each class; ``ll``: the log-likelihood of the
+    votes (rows with a gold label ``y[i] >= 0`` count with that label: their posterior is
+    one-hot and their log-likelihood is the joint ``log P(votes, y)``).
+    """
+    n = indptr.shape[0] - 1
+    m, K, _ = D.shape
+    S = np.zeros((n_blocks, m, K, K))
+    T = np.zeros((n_blocks, K))
+    LL = np.zeros(n_blocks)
+    for b in prange(n_blocks):
+        lo = (b * n) // n_blocks
+        hi = ((b + 1) * n) // n_blocks
+        s = np.empty(K)
+        post = np.empty(K)
+        for i in range(lo, hi):
+            for k in range(K):
+                s[k] = base[k]
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                v = votes[p]
+                for k in range(K):
+                    s[k] += D[j, k, v]
+            if y[i] >= 0:
+                for k in range(K):
+                    post[k] = 0.0
+                post[y[i]] = 1.0
+                LL[b] += s[y[i]]
+            else:
+                mx = s[0]
+                for k in range(1, K):
+                    if s[k] > mx:
+                        mx = s[k]
+                tot = 0.0
+                for k in range(K):
+                    post[k] = np.exp(s[k] - mx)
+                    tot += post[k]
+                for k in range(K):
+                    post[k] /= tot
+                LL[b] += mx + np.log(tot)
+            for k in range(K):
+                T[b, k] += post[k]
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                v = votes[p]
+                for k in range(K):
+                    S[b, j, k, v] += post[k]
+    S_out = np.zeros((m, K, K))
+    T_out = np.zeros(K)
+    ll = 0.0
+    for b in range(n_blocks):  # fixed order: deterministic sums
+        S_out += S[b]
+        T_out += T[b]
+        ll += LL[b]
+    return S_out, T_out, ll
+
+
+@njit(cache=True, parallel=True)
+def posterior(indptr, indices, votes, D, base):
+    """``(n, K)`` class posteriors ``softmax(base + sum_j D[j, :, v_j])`` for every row."""
+    n = indptr.shape[0] - 1
+    K = base.shape[0]
+    out = np.empty((n, K))
+    for i in prange(n):
+        mx = -np.inf
+        for k in range(K):
+            acc = base[k]
+            for p in range(indptr[i], indptr[i + 1]):
+                acc += D[indices[p], k, votes[p]]
+            out[i, k] = acc
+            if acc > mx:
+                mx = acc
+        tot = 0.0
+        for k in range(K):
+            e = np.exp(out[i, k] - mx)
+            out[i, k] = e
+            tot += e
+        for k in range(K):
+            out[i, k] /= tot
+    return out
+
+
+@njit(cache=True, parallel=True)
+def pair_counts(indptr, indices, votes, m, K, n_blocks):
+    """Co-occurrence counts of one-hot votes: ``O[j*K + v, l*K + w]`` = rows where LF ``j``
+    voted ``v`` and LF ``l`` voted ``w`` (the diagonal holds each (LF, class) count).
+
+    Costs ``sum_i nnz_i^2 / 2`` updates; memory ``n_blocks * (m K)^2`` int32 counters.
+    """
+    n = indptr.shape[0] - 1
+    mk = m * K
+    O = np.zeros((n_blocks, mk, mk), dtype=np.int32)
+    for b in prange(n_blocks):
+        lo = (b * n) // n_blocks
+        hi = ((b + 1) * n) // n_blocks
+        for i in range(lo, hi):
+            start = indptr[i]
+            stop = indptr[i + 1]
+            for p in range(start, stop):
+                a = indices[p] * K + votes[p]
+                for q in range(p, stop):
+                    O[b, a, indices[q] * K + votes[q]] += 1
+    out = np.zeros((mk, mk), dtype=np.int64)
+    for b in range(n_blocks):
+        for a in range(mk):
+            for c in range(a, mk):
+                out[a, c] += O[b, a, c]
+    for a in range(mk):  # indices are sorted within a row, so counts sit above the diagonal
+        for c in range(a + 1, mk):
+            out[c, a] = out[a, c]
+    return out
+
+
+@njit(cache=True)
+def class_counts(indptr, indices, votes, K):
+    """``(n, K)`` number of votes for each class on each row (float64)."""
+    n = indptr.shape[0] - 1
+    out = np.zeros((n, K))
+    for i in range(n):
+        for p in range(indptr[i], indptr[i + 1]):
+            out[i, votes[p]] += 1.0
+    return out

@@ -1,0 +1,65 @@
+"""Plain-numpy reference versions of :mod:`weaklabel.models._kernels`.
+
+Written for clarity, not speed (dense ``(n, m)`` matrices): the tests check the Numba kernels
+against them on small random inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import logsumexp
+
+
+def _dense(indptr, indices, votes, m):
+    n = indptr.size - 1
+    L = np.full((n, m), -1, dtype=np.int64)
+    rows = np.repeat(np.arange(n), np.diff(indptr))
+    L[rows, indices] = votes
+    return L
+
+
+def scores(indptr, indices, votes, D, base):
+    m = D.shape[0]
+    L = _dense(indptr, indices, votes, m)
+    s = np.tile(base, (L.shape[0], 1)).astype(float)
+    for j in range(m):
+        voted = L[:, j] >= 0
+        s[voted] += D[j, :, L[voted, j]]
+    return s
+
+
+def posterior(indptr, indices, votes, D, base):
+    s = scores(indptr, indices, votes, D, base)
+    return np.exp(s - logsumexp(s, axis=1, keepdims=True))
+
+
+def em_pass(indptr, indices, votes, D, base, y, n_blocks=1):
+    m, K, _ = D.shape
+    s = scores(indptr, indices, votes, D, base)
+    post = np.exp(s - logsumexp(s, axis=1, keepdims=True))
+    known = y >= 0
+    post[known] = np.eye(K)[y[known]]
+    ll = logsumexp(s[~known], axis=1).sum() + s[known, y[known]].sum()
+    L = _dense(indptr, indices, votes, m)
+    S = np.zeros((m, K, K))
+    for j in range(m):
+        for v in range(K):
+            S[j, :, v] = post[L[:, j] == v].sum(axis=0)
+    return S, post.sum(axis=0), ll
+
+
+def pair_counts(indptr, indices, votes, m, K, n_blocks=1):
+    L = _dense(indptr, indices, votes, m)
+    onehot = np.zeros((L.shape[0], m * K), dtype=np.int64)
+    for j in range(m):
+        voted = L[:, j] >= 0
+        onehot[np.flatnonzero(voted), j * K + L[voted, j]] = 1
+    return onehot.T @ onehot
+
+
+def class_counts(indptr, indices, votes, K):
+    n = indptr.size - 1
+    rows = np.repeat(np.arange(n), np.diff(indptr))
+    out = np.zeros((n, K))
+    np.add.at(out, (rows, votes.astype(np.int64)), 1.0)
+    return out

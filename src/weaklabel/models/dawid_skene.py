@@ -1,0 +1,208 @@
+"""Dawid–Skene label models fitted by EM over the CSR votes (Numba kernels).
+
+:class:`DawidSkene` learns a full class-conditional confusion matrix per LF; the one-coin
+variant :class:`OneCoinDawidSkene` ties it to a single accuracy per LF with errors spread
+uniformly (fewer parameters: robust when LFs vote rarely).
+
+Three choices make EM behave on labeling-function data, where the textbook version collapses:
+
+* **Abstains.** Dawid–Skene treats a missing answer as missing at random. For an LF that only
+  ever votes one class (most keyword rules), the vote *given that it voted* is constant and
+  carries no information: all of its information is in *whether* it votes. With
+  ``abstain="auto"`` (default) such unipolar LFs have their abstains modelled as an observed
+  outcome (P(vote | y) per class), while LFs that vote several classes (crowd workers, most
+  classifiers) keep the missing-at-random treatment, which is right for sparse crowd matrices.
+  ``"model"`` and ``"ignore"`` force one treatment for every LF.
+* **Smoothing.** Each confusion row gets a Dirichlet prior with ``smoothing`` pseudo-votes whose
+  mean puts ``prior_accuracy`` on the diagonal, and class balance and vote propensities get
+  pseudo-counts too, so that no class or LF collapses to 0/1 probabilities.
+* **Initialisation** from majority-vote soft labels (and gold labels when given), which fixes the
+  label permutation; optional random restarts keep the best likelihood.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ..votes import VoteMatrix
+from . import _kernels
+from ._factorized import FactorizedModel, log_tables, majority_posterior_stats, n_blocks, vote_polarity
+from .base import register
+
+ABSTAIN_MODES = ("auto", "ignore", "model")
+
+
+@register
+class DawidSkene(FactorizedModel):
+    """Dawid–Skene EM with a full confusion matrix per LF.
+
+    Parameters
+    ----------
+    abstain:
+        ``"auto"`` (abstains modelled for LFs that vote a single class, ignored otherwise),
+        ``"model"`` or ``"ignore"``.
+    smoothing:
+        Dirichlet pseudo-votes per confusion row (0 = maximum likelihood).
+    prior_accuracy:
+        Mean of the Dirichlet prior on the diagonal of each confusion row.
+    class_smoothing:
+        Pseudo-count per class for the class balance.
+    class_balance:
+        Fixed class balance (length K, sums to 1) instead of estimating it.
+    max_iter, tol:
+        EM stops when the relative change of the log-likelihood is below ``tol``.
+    n_restarts:
+        Extra EM runs from random initialisations; the best log-likelihood wins.
+    random_state:
+        Seed for restarts and tie-breaking.
+
+    Learned: ``class_balance_``, ``confusion_`` (m, K, K), ``propensity_`` (m, K),
+    ``abstain_modelled_`` (m,), ``accuracies_`` (m,), ``log_likelihood_``, ``n_iter_``,
+    ``converged_``.
+    """
+
+    def __init__(self, abstain: str = "auto", smoothing: float = 1.0, prior_accuracy: float = 0.7,
+                 class_smoothing: float = 1.0, class_balance=None, max_iter: int = 100, tol: float = 1e-6,
+                 n_restarts: int = 0, random_state: int | None = 0):
+        self.abstain = abstain
+        self.smoothing = smoothing
+        self.prior_accuracy = prior_accuracy
+        self.class_smoothing = class_smoothing
+        self.class_balance = class_balance
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_restarts = n_restarts
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self, K: int) -> np.ndarray | None:
+        if self.abstain not in ABSTAIN_MODES:
+            raise InputError(f"abstain must be one of {', '.join(ABSTAIN_MODES)}, got {self.abstain!r}")
+        if self.smoothing < 0 or self.class_smoothing < 0:
+            raise InputError("smoothing and class_smoothing must be >= 0")
+        if not 0 < self.prior_accuracy < 1:
+            raise InputError(f"prior_accuracy must be in (0, 1), got {self.prior_accuracy}")
+        if self.max_iter < 1 or self.tol <= 0 or self.n_restarts < 0:
+            raise InputError("max_iter must be >= 1, tol > 0 and n_restarts >= 0")
+        if self.class_balance is None:
+            return None
+        cb = np.asarray(self.class_balance, dtype=float)
+        if cb.shape != (K,) or np.any(cb <= 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
+            raise InputError(f"class_balance must be {K} positive numbers summing to 1, got {self.class_balance!r}")
+        return cb / cb.sum()
+
+    # ------------------------------------------------------------------ EM pieces
+    def _prior_confusion(self, K: int) -> np.ndarray:
+        a0 = max(self.prior_accuracy, 1.0 / K + 1e-3)
+        prior = np.full((K, K), (1.0 - a0) / (K - 1))
+        np.fill_diagonal(prior, a0)
+        return prior
+
+    def _confusion(self, S: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """M-step for the confusion matrices (full: one Dirichlet-smoothed row per class)."""
+        K = S.shape[1]
+        a = self.smoothing
+        return (S + a * self._prior_confusion(K)[None]) / (V + a)[:, :, None]
+
+    def _m_step(self, S: np.ndarray, T: np.ndarray, fixed_cb, unipolar: np.ndarray, coverage: np.ndarray):
+        m, K, _ = S.shape
+        V = S.sum(axis=2)
+        conf = self._confusion(S, V)
+        if unipolar.any():
+            # an LF that only votes class c says c whenever it votes, whatever y is
+            cls = self._unipolar_class
+            conf[unipolar] = 0.0
+            conf[np.flatnonzero(unipolar)[:, None], np.arange(K)[None, :], cls[unipolar][:, None]] = 1.0
+        conf /= conf.sum(axis=2, keepdims=True)
+        beta = 1.0  # pseudo-rows pulling each propensity towards the LF's overall coverage
+        prop = (V + beta * coverage[:, None]) / (T[None, :] + beta)
+        prop = np.clip(prop, 1e-6, 1 - 1e-6)
+        if fixed_cb is not None:
+            cb = fixed_cb
+        else:
+            cb = (T + self.class_smoothing) / (T.sum() + K * self.class_smoothing)
+        return cb, conf, prop
+
+    def _run_em(self, vm: VoteMatrix, y, S, T, fixed_cb, modelled, unipolar, coverage):
+        cb, conf, prop = self._m_step(S, T, fixed_cb, unipolar, coverage)
+        ll_prev = -np.inf
+        converged = False
+        it = 0
+        nb = n_blocks(vm.n_rows)
+        for it in range(1, self.max_iter + 1):
+            D, base = log_tables(cb, conf, prop, modelled)
+            S, T, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D, base, y, nb)
+            cb, conf, prop = self._m_step(S, T, fixed_cb, unipolar, coverage)
+            if np.isfinite(ll_prev) and abs(ll - ll_prev) <= self.tol * max(1.0, abs(ll)):
+                converged = True
+                break
+            ll_prev = ll
+        return cb, conf, prop, ll, it, converged
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
+        K, m, n = vm.cardinality, vm.n_lfs, vm.n_rows
+        fixed_cb = self._check_params(K)
+        pol = vote_polarity(vm)
+        unipolar = pol.sum(axis=1) == 1
+        self._unipolar_class = np.where(unipolar, pol.argmax(axis=1), 0)
+        if self.abstain == "auto":
+            modelled = unipolar.copy()
+        else:
+            modelled = np.full(m, self.abstain == "model")
+        if self.abstain == "ignore":
+            unipolar_fixed = np.zeros(m, dtype=bool)
+        else:
+            unipolar_fixed = unipolar & modelled
+        coverage = np.bincount(vm.indices, minlength=m) / max(n, 1)
+        yy = y if y is not None else -np.ones(n, dtype=np.int64)
+        S0, T0 = majority_posterior_stats(vm, y)
+        best = self._run_em(vm, yy, S0, T0, fixed_cb, modelled, unipolar_fixed, coverage)
+        rng = np.random.default_rng(self.random_state)
+        for _ in range(self.n_restarts):
+            post = rng.dirichlet(np.ones(K), size=n)
+            if y is not None:
+                known = y >= 0
+                post[known] = np.eye(K)[y[known]]
+            S, T = _stats_from_posterior(vm, post)
+            cand = self._run_em(vm, yy, S, T, fixed_cb, modelled, unipolar_fixed, coverage)
+            if cand[3] > best[3]:
+                best = cand
+        cb, conf, prop, ll, it, converged = best
+        self._set_state(cb, conf, prop, modelled)
+        self.log_likelihood_ = float(ll / max(n, 1))
+        self.n_iter_ = int(it)
+        self.converged_ = bool(converged)
+        del self._unipolar_class
+
+
+def _stats_from_posterior(vm: VoteMatrix, post: np.ndarray):
+    """EM statistics ``(S, T)`` for a given ``(n, K)`` posterior."""
+    m, K = vm.n_lfs, vm.cardinality
+    rows = vm.row_of_vote()
+    S = np.zeros((m, K, K))
+    for v in range(K):
+        sel = vm.votes == v
+        np.add.at(S[:, :, v], vm.indices[sel], post[rows[sel]])
+    return S, post.sum(axis=0)
+
+
+@register
+class OneCoinDawidSkene(DawidSkene):
+    """Dawid–Skene with one accuracy per LF: P(vote = y | votes) = a_j, errors spread evenly.
+
+    Same parameters as :class:`DawidSkene`; ``confusion_`` is the implied symmetric matrix.
+    """
+
+    def _confusion(self, S: np.ndarray, V: np.ndarray) -> np.ndarray:
+        m, K, _ = S.shape
+        a = self.smoothing
+        a0 = max(self.prior_accuracy, 1.0 / K + 1e-3)
+        correct = np.trace(S, axis1=1, axis2=2)
+        acc = (correct + a * a0) / (V.sum(axis=1) + a)
+        acc = np.clip(acc, 1e-6, 1 - 1e-6)
+        conf = np.repeat(((1.0 - acc) / (K - 1))[:, None, None], K, axis=1).repeat(K, axis=2)
+        idx = np.arange(K)
+        conf[:, idx, idx] = acc[:, None]
+        return conf

@@ -1,0 +1,289 @@
+"""Label models fitted from agreement statistics: one pass over the data, then work in (m K)^2.
+
+:class:`MatrixCompletion` (Snorkel/MeTaL-style moment matching) and :class:`Triplet`
+(FlyingSquid-style closed form) both start from the co-occurrence matrix of one-hot votes
+``O[j*K + v, l*K + w]`` (rows on which LF ``j`` voted ``v`` and LF ``l`` voted ``w``), built by
+one parallel Numba pass (:func:`weaklabel.models._kernels.pair_counts`). Fitting then costs
+nothing in the number of rows. Both predict through the shared factorised scorer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ..votes import VoteMatrix
+from . import _kernels
+from ._factorized import FactorizedModel, majority_posterior_stats, n_blocks, vote_polarity
+from .base import register
+from .dawid_skene import ABSTAIN_MODES
+
+MAX_MK = 4096  # (m K)^2 statistics beyond this would need gigabytes
+
+
+def agreement_stats(vm: VoteMatrix) -> np.ndarray:
+    """``(m K, m K)`` int64 co-occurrence counts of one-hot votes (one pass over the rows)."""
+    mk = vm.n_lfs * vm.cardinality
+    if mk > MAX_MK:
+        raise InputError(f"{vm.n_lfs} LFs x {vm.cardinality} classes = {mk} one-hot columns; moment-based "
+                         f"models need at most {MAX_MK} (use --model ds or onecoin)")
+    # each block keeps its own int32 counters; fewer blocks when the matrix is large
+    blocks = max(1, min(n_blocks(vm.n_rows), (64 << 20) // max(1, 4 * mk * mk)))
+    return _kernels.pair_counts(vm.indptr, vm.indices, vm.votes, vm.n_lfs, vm.cardinality, blocks)
+
+
+def _class_balance_param(value, K: int) -> np.ndarray | None:
+    if value is None:
+        return None
+    cb = np.asarray(value, dtype=float)
+    if cb.shape != (K,) or np.any(cb <= 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
+        raise InputError(f"class_balance must be {K} positive numbers summing to 1, got {value!r}")
+    return cb / cb.sum()
+
+
+def onecoin_confusion(O4: np.ndarray, min_overlap: int = 10) -> np.ndarray:
+    """``(m, K, K)`` one-coin confusion matrices from the agreement statistics, in closed form.
+
+    ``O4[j, v, l, w]`` are co-vote counts. See :class:`Triplet` for the identity used.
+    """
+    m, K = O4.shape[0], O4.shape[1]
+    N = O4.sum(axis=(1, 3))
+    agree = np.einsum("jvlv->jl", O4) / np.maximum(N, 1)
+    M = (K * agree - 1.0) / (K - 1)
+    c = Triplet._centred_accuracy(M, N, min_overlap)
+    acc = np.where(np.isnan(c), 1.0 / K + 0.5 * (1 - 1.0 / K), (1 + (K - 1) * c) / K)
+    acc = np.clip(acc, 1e-3, 1 - 1e-3)
+    conf = np.repeat(((1 - acc) / (K - 1))[:, None, None], K, axis=1).repeat(K, axis=2)
+    idx = np.arange(K)
+    conf[:, idx, idx] = acc[:, None]
+    return conf
+
+
+def balance_from_vote_rates(vm: VoteMatrix, conf: np.ndarray) -> np.ndarray:
+    """Class balance that best explains each LF's vote distribution given its confusion matrix.
+
+    Each LF's votes are distributed as ``conf_j^T P``; weighted non-negative least squares over
+    the LFs (weights: their vote counts). First moments pin the balance down far better than the
+    pairwise terms of moment matching do.
+    """
+    from scipy.optimize import nnls
+
+    m, K = vm.n_lfs, vm.cardinality
+    votes = np.zeros((m, K))
+    np.add.at(votes, (vm.indices, vm.votes.astype(np.int64)), 1.0)
+    w = votes.sum(axis=1)
+    rates = votes / np.maximum(w, 1)[:, None]
+    A = (conf.transpose(0, 2, 1) * np.sqrt(w)[:, None, None]).reshape(m * K, K)
+    b = (rates * np.sqrt(w)[:, None]).reshape(m * K)
+    P, _ = nnls(A, b)
+    P = np.clip(P, 1e-3, None)
+    return P / P.sum()
+
+
+@register
+class MatrixCompletion(FactorizedModel):
+    """Moment matching on LF agreement statistics (Snorkel / MeTaL style), torch-free.
+
+    Fits ``mu[j*K + v, k] = P(LF j votes v | y = k)`` so that for every pair of different LFs
+    the model's co-vote rates ``mu diag(P) mu^T`` match the observed ones, with the marginals
+    ``mu P = P(LF j votes v)`` as a second term and a small pull towards the majority-vote
+    initialisation. Solved with scipy's L-BFGS-B (bounded in [0, 1]); the label permutation is
+    fixed afterwards with an assignment solver (no k! search).
+
+    Parameters
+    ----------
+    abstain:
+        How predictions use abstains: ``"auto"`` (modelled for single-class LFs), ``"ignore"``
+        or ``"model"`` (see :class:`~weaklabel.models.DawidSkene`).
+    class_balance:
+        Fixed class balance; otherwise estimated from majority vote and refined once from the
+        fitted model's posteriors.
+    l2:
+        Strength of the pull towards the initialisation (relative to the data terms).
+    max_iter:
+        L-BFGS-B iterations.
+    """
+
+    def __init__(self, abstain: str = "auto", class_balance=None, l2: float = 1e-3, max_iter: int = 500,
+                 random_state: int | None = 0):
+        self.abstain = abstain
+        self.class_balance = class_balance
+        self.l2 = l2
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
+        from scipy.optimize import linear_sum_assignment, minimize
+
+        if self.abstain not in ABSTAIN_MODES:
+            raise InputError(f"abstain must be one of {', '.join(ABSTAIN_MODES)}, got {self.abstain!r}")
+        K, m, n = vm.cardinality, vm.n_lfs, vm.n_rows
+        fixed = _class_balance_param(self.class_balance, K)
+        O = agreement_stats(vm) / n
+        mk = m * K
+        lf_of = np.repeat(np.arange(m), K)
+        mask = (lf_of[:, None] != lf_of[None, :]).astype(float)
+        marg = np.diag(O).copy()
+        # initialisation from majority-vote soft labels (fixes the permutation in practice)
+        S, T = majority_posterior_stats(vm, y)
+        mu0 = (S / np.maximum(T, 1e-9)[None, :, None]).transpose(0, 2, 1).reshape(mk, K)
+        mu0 = np.clip(mu0, 1e-4, 1 - 1e-4)
+        if fixed is not None:
+            P = fixed
+        elif y is not None and np.any(y >= 0):
+            P = np.bincount(y[y >= 0], minlength=K) + 1.0
+            P = P / P.sum()
+        else:
+            # the pairwise terms barely identify the class balance (a per-class trade-off between
+            # P and the accuracies fits them as well), so it is estimated first, from the LFs'
+            # vote rates under closed-form one-coin accuracies, and held fixed
+            P = balance_from_vote_rates(vm, onecoin_confusion(O.reshape(m, K, m, K) * n))
+        scale = max(float(np.sum((O * mask) ** 2) + np.sum(marg ** 2)), 1e-300)  # data terms O(1)
+
+        def objective(flat, Pc):
+            mu = flat.reshape(mk, K)
+            R = mask * (mu @ (Pc[:, None] * mu.T) - O)
+            r = mu @ Pc - marg
+            d = mu - mu0
+            f = (np.sum(R * R) + np.sum(r * r)) / scale + self.l2 * np.sum(d * d)
+            g = (4.0 * (R @ mu) * Pc[None, :] + 2.0 * r[:, None] * Pc[None, :]) / scale + 2.0 * self.l2 * d
+            return f, g.ravel()
+
+        res = minimize(objective, mu0.ravel(), args=(P,), jac=True, method="L-BFGS-B",
+                       bounds=[(1e-6, 1.0)] * (mk * K),
+                       options={"maxiter": self.max_iter, "ftol": 1e-14, "gtol": 1e-10})
+        mu = res.x.reshape(mk, K)
+        it_total, converged = int(res.nit), bool(res.success)
+        # symmetry: latent column k is the class the LFs vote most under it
+        votes_under = mu.reshape(m, K, K).sum(axis=0)  # [v, k]: total P(vote v | latent k)
+        rows, cols = linear_sum_assignment(-votes_under * P[None, :])
+        perm = np.empty(K, dtype=int)
+        perm[rows] = cols  # class v is latent column perm[v]
+        mu, P = mu[:, perm], P[perm]
+        self._install(vm, mu, P)
+        self.mu_ = mu
+        self.n_iter_ = it_total
+        self.converged_ = converged
+        self.log_likelihood_ = float("nan")
+
+    def _install(self, vm: VoteMatrix, mu: np.ndarray, P: np.ndarray) -> None:
+        m, K = vm.n_lfs, vm.cardinality
+        mu3 = mu.reshape(m, K, K)            # [j, v, k]
+        prop = np.clip(mu3.sum(axis=1), 1e-6, 1 - 1e-6)   # P(votes | k)
+        conf = mu3.transpose(0, 2, 1) / np.maximum(mu3.sum(axis=1), 1e-12)[:, :, None]  # [j, k, v]
+        pol = vote_polarity(vm)
+        unipolar = pol.sum(axis=1) == 1
+        if self.abstain == "auto":
+            modelled = unipolar
+        else:
+            modelled = np.full(m, self.abstain == "model")
+        # votes an LF never casts get no probability mass
+        conf = np.where(pol[:, None, :], conf, 0.0) + 1e-9
+        conf /= conf.sum(axis=2, keepdims=True)
+        self._set_state(P, conf, prop, modelled)
+
+    _learned = FactorizedModel._learned + ("mu_",)
+
+    def _validate_learned(self) -> None:
+        super()._validate_learned()
+        mu = np.asarray(self.mu_, dtype=float)
+        if mu.shape != (int(self.n_lfs_) * int(self.cardinality_), int(self.cardinality_)):
+            raise ValueError("mu_ must be (n_lfs * K, K)")
+        self.mu_ = mu
+
+
+@register
+class Triplet(FactorizedModel):
+    """FlyingSquid-style closed-form accuracies from pairwise agreements, for any K.
+
+    Under the one-coin model (LF ``j`` right with probability ``a_j``, errors spread evenly,
+    conditionally independent given y) the agreement rate of two LFs on rows both vote on
+    satisfies ``(K P(agree) - 1) / (K - 1) = c_j c_l`` with ``c_j = (K a_j - 1) / (K - 1)``,
+    whatever the class balance. Each LF's ``|c_j|`` is the median over triplets ``(j, l, o)`` of
+    ``sqrt(|M_jl M_jo / M_lo|)``; signs follow the assumption that LFs are better than chance on
+    the whole. ``multiclass="ovr"`` instead fits one binary model per class (one-vs-rest) and
+    combines the class scores. Class balance from the LFs' vote rates (or given).
+
+    Parameters
+    ----------
+    multiclass:
+        ``"onecoin"`` (default) or ``"ovr"``; identical when K = 2.
+    min_overlap:
+        Pairs of LFs that co-vote on fewer rows are not used.
+    class_balance:
+        Fixed class balance.
+    """
+
+    def __init__(self, multiclass: str = "onecoin", min_overlap: int = 10, class_balance=None,
+                 random_state: int | None = 0):
+        self.multiclass = multiclass
+        self.min_overlap = min_overlap
+        self.class_balance = class_balance
+        self.random_state = random_state
+
+    @staticmethod
+    def _centred_accuracy(M: np.ndarray, N: np.ndarray, min_overlap: int) -> np.ndarray:
+        """Median-over-triplets ``c_j`` from the pairwise ``M`` (m x m) and co-vote counts ``N``."""
+        m = M.shape[0]
+        ok = (N >= min_overlap) & ~np.eye(m, dtype=bool)
+        c = np.full(m, np.nan)
+        absM = np.abs(M)
+        for j in range(m):
+            nb = np.flatnonzero(ok[j])
+            if nb.size < 2:
+                continue
+            sub_ok = ok[np.ix_(nb, nb)] & (absM[np.ix_(nb, nb)] > 1e-3)
+            a, b = np.nonzero(np.triu(sub_ok, 1))
+            if a.size == 0:
+                continue
+            est = absM[j, nb[a]] * absM[j, nb[b]] / absM[nb[a], nb[b]]
+            c[j] = np.sqrt(np.median(est))
+        # signs: agree with the co-vote-weighted majority of the other LFs
+        filled = np.where(np.isnan(c), 0.0, np.clip(c, 0, 1))
+        sign = np.sign((np.where(ok, M * N, 0.0) @ filled))
+        sign[sign == 0] = 1.0
+        c = np.where(np.isnan(c), np.nan, np.clip(c, 0.0, 0.999) * sign)
+        return c
+
+    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
+        if self.multiclass not in ("onecoin", "ovr"):
+            raise InputError(f"multiclass must be 'onecoin' or 'ovr', got {self.multiclass!r}")
+        K, m = vm.cardinality, vm.n_lfs
+        fixed = _class_balance_param(self.class_balance, K)
+        O4 = agreement_stats(vm).reshape(m, K, m, K).astype(float)   # [j, v, l, w]
+        N = O4.sum(axis=(1, 3))
+        pol = vote_polarity(vm)
+        prop = np.clip(np.bincount(vm.indices, minlength=m) / vm.n_rows, 1e-6, 1 - 1e-6)
+        prop = np.repeat(prop[:, None], K, axis=1)
+        if self.multiclass == "onecoin" or K == 2:
+            conf = onecoin_confusion(O4, self.min_overlap)
+        else:
+            conf = np.zeros((m, K, K))
+            for cls in range(K):
+                # binary view: +1 = votes cls, -1 = votes another class
+                pos = O4[:, cls, :, cls]
+                both_other = O4.sum(axis=(1, 3)) - O4[:, cls, :, :].sum(axis=2) - O4[:, :, :, cls].sum(axis=1) + pos
+                agree = (pos + both_other) / np.maximum(N, 1)
+                c = self._centred_accuracy(2 * agree - 1, N, self.min_overlap)
+                a = np.clip(np.where(np.isnan(c), 0.75, (1 + c) / 2), 1e-3, 1 - 1e-3)
+                # P(vote cls | y = cls) = a, P(vote cls | y != cls) = 1 - a (spread below)
+                conf[:, cls, cls] += a
+                for other in range(K):
+                    if other != cls:
+                        conf[:, other, cls] += (1 - a) / (K - 1)
+            conf = np.clip(conf, 1e-6, None)
+            conf /= conf.sum(axis=2, keepdims=True)
+        # votes an LF never casts get no mass
+        conf = np.where(pol[:, None, :], conf, 0.0) + 1e-9
+        conf /= conf.sum(axis=2, keepdims=True)
+        if fixed is not None:
+            P = fixed
+        elif y is not None and np.any(y >= 0):
+            P = np.bincount(y[y >= 0], minlength=K) + 1.0
+            P = P / P.sum()
+        else:
+            P = balance_from_vote_rates(vm, conf)
+        self._set_state(P, conf, prop, np.zeros(m, dtype=bool))
+        self.n_iter_ = 0
+        self.converged_ = True
+        self.log_likelihood_ = float("nan")

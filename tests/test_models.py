@@ -1,0 +1,121 @@
+"""Label models: parameter recovery on simulated data, conventions, serialisation, determinism."""
+
+import json
+
+import numpy as np
+import pytest
+
+from weaklabel import VoteMatrix, load_model, save_model
+from weaklabel.errors import InputError
+from weaklabel.models import (DawidSkene, MajorityVote, MatrixCompletion, OneCoinDawidSkene, Triplet,
+                              WeightedMajorityVote, make_model, MODELS)
+from weaklabel.simulate import simulate_votes
+
+LEARNERS = [DawidSkene, OneCoinDawidSkene, MatrixCompletion, Triplet, WeightedMajorityVote]
+
+
+@pytest.fixture(scope="module")
+def binary():
+    return simulate_votes(100_000, 20, 2, class_balance=[0.3, 0.7], seed=11)
+
+
+@pytest.fixture(scope="module")
+def multiclass():
+    return simulate_votes(100_000, 15, 4, class_balance=[0.1, 0.2, 0.3, 0.4], seed=12)
+
+
+@pytest.mark.parametrize("cls", LEARNERS)
+def test_recovers_accuracies_binary(cls, binary):
+    model = cls().fit(binary.votes)
+    np.testing.assert_allclose(model.accuracies_, binary.accuracies, atol=0.03)
+    np.testing.assert_allclose(model.class_balance_, binary.class_balance, atol=0.03)
+    mv = (MajorityVote().fit(binary.votes).predict(binary.votes) == binary.y).mean()
+    acc = (model.predict(binary.votes) == binary.y).mean()
+    assert acc > mv + 0.02, (acc, mv)
+
+
+@pytest.mark.parametrize("cls", LEARNERS)
+def test_recovers_accuracies_multiclass(cls, multiclass):
+    model = cls().fit(multiclass.votes)
+    np.testing.assert_allclose(model.accuracies_, multiclass.accuracies, atol=0.03)
+    if cls is not WeightedMajorityVote:
+        np.testing.assert_allclose(model.class_balance_, multiclass.class_balance, atol=0.03)
+    mv = (MajorityVote().fit(multiclass.votes).predict(multiclass.votes) == multiclass.y).mean()
+    assert (model.predict(multiclass.votes) == multiclass.y).mean() >= mv
+
+
+def test_full_confusion_is_recovered():
+    sim = simulate_votes(100_000, 12, 3, confusion="random", accuracy=(0.6, 0.85), seed=5)
+    ds = DawidSkene(smoothing=0.1).fit(sim.votes)
+    np.testing.assert_allclose(ds.confusion_, sim.confusion, atol=0.03)
+    assert ds.converged_ and 1 <= ds.n_iter_ < 100
+
+
+def test_unipolar_lfs_are_informative_through_abstains():
+    """LFs that only vote one class: ignoring abstains throws their information away."""
+    rng = np.random.default_rng(0)
+    n = 20_000
+    y = rng.integers(0, 2, n)
+    L = np.full((n, 6), -1)
+    for j in range(6):
+        cls = j % 2
+        fire = rng.random(n) < np.where(y == cls, 0.5, 0.05)  # fires mostly on its class
+        L[fire, j] = cls
+    vm = VoteMatrix.from_dense(L, cardinality=2)
+    covered = (L >= 0).any(axis=1)
+    auto = (DawidSkene().fit(vm).predict(vm)[covered] == y[covered]).mean()
+    ignore = (DawidSkene(abstain="ignore").fit(vm).predict(vm)[covered] == y[covered]).mean()
+    assert auto > 0.85 and auto > ignore + 0.2
+
+
+def test_semi_supervised_labels_are_used():
+    sim = simulate_votes(5_000, 8, 3, accuracy=(0.5, 0.7), coverage=(0.2, 0.4), seed=2)
+    y = np.where(np.arange(5_000) < 1_000, sim.y, -1)
+    model = DawidSkene().fit(sim.votes, y)
+    # rows with a known label are fitted with that label: their posterior is not used, but the
+    # class balance and accuracies move towards the truth
+    assert np.abs(model.accuracies_ - sim.accuracies).max() < 0.06
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_model_round_trips_and_is_deterministic(name, binary, tmp_path):
+    vm = binary.votes.take(np.arange(3000))
+    a = make_model(name, random_state=3).fit(vm)
+    b = make_model(name, random_state=3).fit(vm)
+    pa, pb = a.predict_proba(vm), b.predict_proba(vm)
+    assert pa.tobytes() == pb.tobytes()
+    assert np.allclose(pa.sum(axis=1), 1)
+    save_model(a, tmp_path / "m.json")
+    back = load_model(tmp_path / "m.json")
+    assert type(back) is type(a)
+    np.testing.assert_allclose(back.predict_proba(vm), pa, rtol=1e-9, atol=1e-12)
+    assert back.predict(vm).tolist() == a.predict(vm).tolist()
+    json.loads((tmp_path / "m.json").read_text())  # plain JSON
+
+
+def test_dense_input_and_cardinality_checks(binary):
+    L = binary.votes.take(np.arange(500)).to_dense()
+    model = DawidSkene().fit(L)
+    assert model.predict_proba(L).shape == (500, 2)
+    with pytest.raises(InputError, match="fitted on 20 LFs"):
+        model.predict_proba(L[:, :5])
+    with pytest.raises(InputError):
+        DawidSkene(abstain="sometimes").fit(L)
+    with pytest.raises(InputError, match="class_balance"):
+        DawidSkene(class_balance=[0.5, 0.6]).fit(L)
+
+
+def test_fixed_class_balance_is_kept(binary):
+    m = OneCoinDawidSkene(class_balance=[0.5, 0.5]).fit(binary.votes)
+    np.testing.assert_allclose(m.class_balance_, [0.5, 0.5])
+
+
+def test_weighted_majority_with_given_weights():
+    L = np.array([[0, 1, 1], [1, 0, 0], [-1, -1, -1]])
+    wmv = WeightedMajorityVote(weights=[5.0, 1.0, 1.0]).fit(L)
+    assert wmv.predict(L)[:2].tolist() == [0, 1]  # the heavy LF wins
+    np.testing.assert_allclose(wmv.predict_proba(L)[2], wmv.class_balance_)
+    with pytest.raises(InputError, match="one per LF"):
+        WeightedMajorityVote(weights=[1.0]).fit(L)
+    learned = WeightedMajorityVote(estimator=DawidSkene()).fit(L)
+    assert learned.weights_.shape == (3,)
