@@ -61,7 +61,7 @@ def test_apply_analyze_fit_on_the_example(example):
     gold = pd.read_parquet(example / "reviews.parquet")["label"].map({"negative": 0, "positive": 1})
     acc = (labels.loc[~uncovered, "label"] == gold[~uncovered]).mean()
     assert acc > 0.8
-    assert json.loads((example / "model.json").read_text())["model"] == "MajorityVote"
+    assert json.loads((example / "model.json").read_text())["model"] == "AutoModel"
 
 
 def test_fit_options(example):
@@ -71,7 +71,8 @@ def test_fit_options(example):
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["labelled_rows"] == 600
     assert (pd.read_parquet(example / "l.parquet")["label"] >= 0).all()
-    r = run("fit", example / "v.parquet", "-o", example / "l2.parquet", "--ties", "abstain", "-q")
+    r = run("fit", example / "v.parquet", "-o", example / "l2.parquet", "--model", "majority", "--ties", "abstain",
+            "-q")
     assert r.exit_code == 0 and r.stdout == ""
     a = pd.read_parquet(example / "l2.parquet")
     tied = (a["prob_0"] == a["prob_1"]) & (a["label"] == -1)
@@ -150,3 +151,69 @@ def test_console_script_exit_codes(example):
     assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.startswith("error:")
     r = subprocess.run(exe + ["--version"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith("weaklabel ")
+
+
+@pytest.fixture
+def votes_with_ids(example):
+    r = run("apply", example / "lfs.py", example / "reviews.parquet", "-o", example / "v.parquet", "-q", "-j", "1",
+            "--id-col", "review_id")
+    assert r.exit_code == 0, r.output
+    return example / "v.parquet"
+
+
+@pytest.mark.parametrize("model", ["majority", "weighted", "ds", "onecoin", "mc", "triplet", "auto"])
+def test_fit_every_model_and_predict_with_the_saved_model(example, votes_with_ids, model):
+    labels, saved = example / f"{model}.parquet", example / f"{model}.json"
+    r = run("fit", votes_with_ids, "-o", labels, "--model", model, "--save-model", saved, "--json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    assert len(info["lfs"]) == 10 and abs(sum(info["class_balance"].values()) - 1) < 1e-6
+    gold = pd.read_parquet(example / "reviews.parquet")["label"].map({"negative": 0, "positive": 1})
+    lab = pd.read_parquet(labels)
+    covered = lab["label"] >= 0
+    # triplets assume LFs that vote several classes; most example LFs vote one, so it is weaker
+    assert (lab.loc[covered, "label"] == gold[covered]).mean() > (0.75 if model == "triplet" else 0.8)
+    r = run("predict", saved, votes_with_ids, "-o", example / "again.parquet")
+    assert r.exit_code == 0, r.output
+    again = pd.read_parquet(example / "again.parquet")
+    np.testing.assert_allclose(again[["prob_0", "prob_1"]], lab[["prob_0", "prob_1"]], rtol=1e-6)
+    assert again["label"].tolist() == lab["label"].tolist()
+
+
+def test_fit_with_dev_labels_and_options(example, votes_with_ids):
+    gold = pd.read_parquet(example / "reviews.parquet")
+    gold.iloc[:100][["review_id", "label"]].to_parquet(example / "dev.parquet")
+    r = run("fit", votes_with_ids, "-o", example / "l.parquet", "--dev", example / "dev.parquet", "--json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    assert info["dev_rows"] == 100 and info["dev_accuracy_fitted"] > 0.8
+    assert info["selection"]["labelled_rows"] == 100 and info["selection"]["reason"]
+    assert set(info["selection"]["cv"]) >= {"default", "majority"}
+    # fixed class balance and hyper-parameters
+    r = run("fit", votes_with_ids, "-o", example / "l2.parquet", "--model", "ds", "--class-balance", "0.2,0.8",
+            "-p", "smoothing=5", "-p", "abstain=ignore", "--json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    assert info["class_balance"] == {"negative": 0.2, "positive": 0.8}
+    assert info["params"]["smoothing"] == 5 and info["params"]["abstain"] == "ignore"
+    for args, msg in [(["--model", "ds", "-p", "nope=1"], "has no parameter 'nope'"),
+                      (["--model", "majority", "--class-balance", "0.5,0.5"], "does not take a class balance"),
+                      (["--class-balance", "0.5,0.6"], "--class-balance must be 2 positive numbers"),
+                      (["--dev", example / "dev.parquet", "--label-col", "stars"], "no label column 'stars'")]:
+        _assert_user_error(run("fit", votes_with_ids, "-o", example / "x.parquet", *args), msg)
+    assert not (example / "x.parquet").exists()
+
+
+def test_predict_rejects_mismatched_votes_and_bad_model_files(example, votes_with_ids, write_lfs):
+    run("fit", votes_with_ids, "-o", example / "l.parquet", "--model", "ds", "--save-model", example / "m.json")
+    other = write_lfs("CLASSES = ['negative', 'positive']\n@labeling_function\ndef other(x):\n    return 1\n",
+                      name="other.py")
+    run("apply", other, example / "reviews.parquet", "-o", example / "ov.parquet", "-q", "-j", "1")
+    _assert_user_error(run("predict", example / "m.json", example / "ov.parquet", "-o", example / "p.parquet"),
+                       "has no column for LF 'positive_words'")
+    tampered = json.loads((example / "m.json").read_text())
+    tampered["model"] = "subprocess.Popen"
+    (example / "bad.json").write_text(json.dumps(tampered))
+    _assert_user_error(run("predict", example / "bad.json", votes_with_ids, "-o", example / "p.parquet"),
+                       "unknown model class")
+    assert not (example / "p.parquet").exists()

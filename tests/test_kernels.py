@@ -33,6 +33,8 @@ def test_kernels_match_reference(n, m, K, cov, seed):
     np.testing.assert_allclose(nk.posterior(*args, D, base), ref.posterior(*args, D, base), rtol=1e-10)
     np.testing.assert_array_equal(nk.pair_counts(*args, m, K, 2), ref.pair_counts(*args, m, K))
     np.testing.assert_array_equal(nk.class_counts(*args, K), ref.class_counts(*args, K))
+    np.testing.assert_array_equal(nk.lf_class_counts(vm.indices, vm.votes, m, K),
+                                  ref.lf_class_counts(vm.indices, vm.votes, m, K))
 
 
 def test_em_pass_is_deterministic():

@@ -2,21 +2,55 @@
 
 Write labeling functions, apply them to a table, fit a label model that estimates each
 source's accuracy without ground truth, and get probabilistic labels.
+
+Names are imported lazily (PEP 562) so that ``from weaklabel import labeling_function`` in an
+``lfs.py`` and the CLI's start-up do not pay for pandas, pyarrow or Numba until they are used.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-from .errors import WeaklabelError, InputError, LFDefinitionError, LFError, MissingColumnError, ModelFileError  # noqa: E402
-from .lf import ABSTAIN, LabelingFunction, Preprocessor, Row, labeling_function, preprocessor  # noqa: E402
-from .votes import VoteMatrix  # noqa: E402
-from .loading import load_lfs  # noqa: E402
-from .apply import apply_lfs, apply_file  # noqa: E402
-from .analysis import analyze, analyze_totals  # noqa: E402
-from .models import LabelModel, MajorityVote, load_model, save_model  # noqa: E402
+_EXPORTS = {
+    "ABSTAIN": "lf", "LabelingFunction": "lf", "Preprocessor": "lf", "Row": "lf",
+    "labeling_function": "lf", "preprocessor": "lf",
+    "WeaklabelError": "errors", "InputError": "errors", "LFDefinitionError": "errors", "LFError": "errors",
+    "MissingColumnError": "errors", "ModelFileError": "errors",
+    "VoteMatrix": "votes",
+    "load_lfs": "loading",
+    "apply_lfs": "apply", "apply_file": "apply",
+    "analyze": "analysis", "analyze_totals": "analysis",
+    "LabelModel": "models", "MajorityVote": "models", "WeightedMajorityVote": "models",
+    "DawidSkene": "models", "OneCoinDawidSkene": "models", "MatrixCompletion": "models", "Triplet": "models", "AutoModel": "models",
+    "make_model": "models", "load_model": "models", "save_model": "models",
+}
 
-__all__ = [
-    "__version__", "ABSTAIN", "LabelingFunction", "Preprocessor", "Row", "labeling_function", "preprocessor",
-    "VoteMatrix", "load_lfs", "apply_lfs", "apply_file", "analyze", "analyze_totals",
-    "LabelModel", "MajorityVote", "load_model", "save_model",
-    "WeaklabelError", "InputError", "LFDefinitionError", "LFError", "MissingColumnError", "ModelFileError",
-]
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'weaklabel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .analysis import analyze, analyze_totals
+    from .apply import apply_file, apply_lfs
+    from .errors import (InputError, LFDefinitionError, LFError, MissingColumnError, ModelFileError,
+                         WeaklabelError)
+    from .lf import ABSTAIN, LabelingFunction, Preprocessor, Row, labeling_function, preprocessor
+    from .loading import load_lfs
+    from .models import (AutoModel, DawidSkene, LabelModel, MajorityVote, MatrixCompletion, OneCoinDawidSkene, Triplet,
+                         WeightedMajorityVote, load_model, make_model, save_model)
+    from .votes import VoteMatrix

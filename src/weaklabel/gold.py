@@ -82,3 +82,55 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
         raise InputError(f"{where}: has {len(table)} rows but the votes have {vm.n_rows}; "
                          "add the id column(s) to both to match rows by id")
     return labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
+
+
+def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str) -> tuple[VoteMatrix, np.ndarray, int]:
+    """Gold labels for fitting with a dev set.
+
+    Two layouts are accepted:
+
+    * a table holding the vote matrix's LF columns and ``label_col`` (dev rows that are *not* in
+      the votes): those rows are appended to the votes, labelled;
+    * any table with ``label_col`` and the votes' id columns (dev rows that *are* in the votes):
+      labels are matched by id.
+
+    Returns ``(votes to fit on, y with -1 for unlabelled rows, number of leading rows that
+    belong to the original votes)``.
+    """
+    from .io import read_metadata, read_votes, TableSource
+
+    p = Path(dev)
+    src = TableSource(p)
+    if label_col not in src.columns:
+        raise InputError(f"{p}: no label column {label_col!r} (columns: {', '.join(map(str, src.columns))})")
+    has_lfs = all(name in src.columns for name in vm.lf_names)
+    if has_lfs:
+        meta = read_metadata(p) if src.format == "parquet" else None
+        ids = [c for c in src.columns if c not in vm.lf_names and c != label_col]
+        if meta is not None and meta.get("format") == "weaklabel.votes":
+            dev_vm = read_votes(p, cardinality=vm.cardinality)
+        else:
+            dev_vm = read_votes(p, id_cols=ids + [label_col], cardinality=vm.cardinality) if src.format in (
+                "parquet", "parquet-dir") else None
+            if dev_vm is None:
+                table = read_table(p)
+                dev_vm = VoteMatrix.from_dense(table[vm.lf_names].to_numpy(), cardinality=vm.cardinality,
+                                               lf_names=vm.lf_names)
+        dev_vm = dev_vm.select_lfs(vm.lf_names)
+        labels = read_table(p, [label_col])[label_col]
+        y_dev = labels_to_ids(labels, vm.cardinality, vm.classes, f"{p}, column {label_col!r}")
+        from .votes import concat_csr
+
+        indptr, indices, votes = concat_csr([(vm.indptr, vm.indices, vm.votes),
+                                             (dev_vm.indptr, dev_vm.indices, dev_vm.votes)], vm.cardinality)
+        both = VoteMatrix(indptr, indices, votes, vm.lf_names, cardinality=vm.cardinality, classes=vm.classes,
+                          validate=False)
+        y = np.concatenate([np.full(vm.n_rows, -1, dtype=np.int64), y_dev])
+        if not np.any(y_dev >= 0):
+            raise InputError(f"{p}: column {label_col!r} has no labels")
+        return both, y, vm.n_rows
+    y = align_gold(vm, p, label_col)
+    if not np.any(y >= 0):
+        raise InputError(f"{p}: no dev row matches a row of the votes (by id columns "
+                         f"{list(vm.row_ids.columns) if vm.row_ids is not None else ['row']})")
+    return vm, y, vm.n_rows

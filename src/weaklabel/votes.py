@@ -219,6 +219,11 @@ class VoteMatrix:
         """Row index of each stored vote (int64, length nnz)."""
         return np.repeat(np.arange(self.n_rows, dtype=np.int64), self.votes_per_row())
 
+    def lf_class_counts(self) -> np.ndarray:
+        """``(m, K)`` int64: how many times each LF voted each class."""
+        key = self.indices.astype(np.int64) * self.cardinality + self.votes
+        return np.bincount(key, minlength=self.n_lfs * self.cardinality).reshape(self.n_lfs, self.cardinality)
+
     def to_dense(self, dtype=None) -> np.ndarray:
         """Dense ``(n, m)`` array with ``-1`` for abstain (use only when ``n * m`` fits in memory)."""
         dt = np.dtype(dtype) if dtype is not None else self.votes.dtype

@@ -1,33 +1,111 @@
-"""``weaklabel fit``: fit a label model on votes and write probabilistic labels."""
+"""``weaklabel fit`` and ``weaklabel predict``: label models on votes -> probabilistic labels."""
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import typer
 
-from ._common import app, err, out, print_json, user_errors
+from ._common import app, err, fmt_frac, out, print_json, user_errors
 
-EXAMPLES = """
+FIT_EXAMPLES = """
 [bold]Examples[/]
 
   weaklabel fit votes.parquet -o labels.parquet
-  weaklabel fit votes.parquet -o labels.parquet --model majority --ties abstain
-  weaklabel fit votes.parquet -o labels.parquet --fill-unlabeled prior --save-model model.json
+  weaklabel fit votes.parquet -o labels.parquet --model ds --save-model model.json
+  weaklabel fit votes.parquet -o labels.parquet --dev gold.parquet --label-col label --model auto
+  weaklabel fit votes.parquet -o labels.parquet --model mc --class-balance 0.2,0.8 -p l2=0.01
+"""
+
+PREDICT_EXAMPLES = """
+[bold]Examples[/]
+
+  weaklabel predict model.json new_votes.parquet -o new_labels.parquet
 """
 
 FILL = ("none", "prior")
 
 
-@app.command("fit", epilog=EXAMPLES)
+def _parse_params(items: list[str] | None) -> dict:
+    from ..errors import InputError
+
+    params = {}
+    for item in items or []:
+        if "=" not in item:
+            raise InputError(f"--param expects NAME=VALUE, got {item!r}")
+        key, raw = item.split("=", 1)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        params[key.strip()] = value
+    return params
+
+
+def _parse_balance(text: str | None, K: int):
+    from ..errors import InputError
+
+    if text is None:
+        return None
+    try:
+        values = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise InputError(f"--class-balance must be comma-separated numbers, got {text!r}") from None
+    if len(values) != K or any(v <= 0 for v in values) or abs(sum(values) - 1) > 1e-3:
+        raise InputError(f"--class-balance must be {K} positive numbers summing to 1, got {text!r}")
+    return values
+
+
+def _lf_table(model, vm, y, title):
+    from rich.table import Table
+
+    from ..analysis import analyze
+
+    stats = analyze(vm, y if y is not None and (y >= 0).any() else None)
+    table = Table(title=title, title_justify="left")
+    cols = ["LF", "coverage", "est. accuracy"]
+    has_gold = "emp_acc" in stats
+    if has_gold:
+        cols.append("dev accuracy")
+    modelled = getattr(model, "abstain_modelled_", None)
+    if modelled is not None:
+        cols.append("abstain")
+    weights = getattr(model, "weights_", None)
+    if weights is not None:
+        cols.append("weight")
+    for c in cols:
+        table.add_column(c, justify="left" if c == "LF" else "right")
+    acc = getattr(model, "accuracies_", None)
+    for j, name in enumerate(vm.lf_names):
+        row = [name, fmt_frac(stats["coverage"].iloc[j]), fmt_frac(acc[j]) if acc is not None else "-"]
+        if has_gold:
+            row.append(fmt_frac(stats["emp_acc"].iloc[j]))
+        if modelled is not None:
+            row.append("modelled" if modelled[j] else "ignored")
+        if weights is not None:
+            row.append(f"{weights[j]:.2f}")
+        table.add_row(*row)
+    return table
+
+
+@app.command("fit", epilog=FIT_EXAMPLES)
 def fit_command(
     votes: Path = typer.Argument(..., help="votes.parquet written by `weaklabel apply`."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write labels.parquet."),
-    model: str = typer.Option("majority", "--model", "-m", help="Label model: majority."),
-    ties: str = typer.Option("random", "--ties", help="Majority-vote ties: random (seeded), uniform or abstain."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (tie-breaking, initialisation)."),
+    model: str = typer.Option("auto", "--model", "-m",
+                              help="majority, weighted, ds, onecoin, mc, triplet or auto (the robust default; "
+                                   "with --dev it picks by cross-validated dev accuracy)."),
+    dev: Path = typer.Option(None, "--dev", help="Gold labels: a table matched to VOTES by id, or labelled dev votes."),
+    label_col: str = typer.Option("label", "--label-col", help="Label column in --dev."),
+    class_balance: str = typer.Option(None, "--class-balance", help="Fix the class balance, e.g. 0.3,0.7."),
+    param: list[str] = typer.Option(None, "--param", "-p", help="Model hyper-parameter NAME=VALUE (repeatable)."),
+    ties: str = typer.Option("random", "--ties", help="Ties in the hard label: random (seeded) or abstain "
+                                                       "(majority vote also: uniform)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (tie-breaking, restarts); same seed, same bytes."),
     fill_unlabeled: str = typer.Option("none", "--fill-unlabeled",
-                                       help="Rows where every LF abstained: none (label -1) or prior (label the most likely class)."),
+                                       help="Rows where every LF abstained: none (label -1) or prior (most likely class)."),
     save_model: Path = typer.Option(None, "--save-model", help="Also write the fitted model as JSON."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
@@ -35,49 +113,138 @@ def fit_command(
 ) -> None:
     """Fit a label model on a vote matrix and write probabilistic labels (prob_*, label, confidence)."""
     with user_errors():
+        import numpy as np
+
         from ..errors import InputError
+        from ..gold import load_dev
         from ..io import check_output
         from ..labels import write_model_labels
-        from ..models import make_model, save_model as save
+        from ..models import MODELS, make_model, save_model as save
         from ..votes import VoteMatrix
 
         if fill_unlabeled not in FILL:
             raise InputError(f"--fill-unlabeled must be one of {', '.join(FILL)}, got {fill_unlabeled!r}")
+        if model not in MODELS:
+            raise InputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+        allowed_ties = ("random", "abstain", "uniform") if model == "majority" else ("random", "abstain")
+        if ties not in allowed_ties:
+            raise InputError(f"--ties must be one of {', '.join(allowed_ties)} for --model {model}, got {ties!r}")
         check_output(output, force)
         if save_model is not None:
             check_output(save_model, force)
         vm = VoteMatrix.read_parquet(votes)
-        params = {"random_state": seed}
+        params = _parse_params(param)
+        cls = MODELS[model]
+        names = cls._param_names()
+        if "random_state" in names:
+            params.setdefault("random_state", seed)
         if model == "majority":
-            params["ties"] = ties
+            params.setdefault("ties", ties)
+        cb = _parse_balance(class_balance, vm.cardinality)
+        if cb is not None:
+            if "class_balance" not in names:
+                raise InputError(f"--model {model} does not take a class balance")
+            params["class_balance"] = cb
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise InputError(f"--model {model} has no parameter {unknown[0]!r} (parameters: {', '.join(names)})")
         lm = make_model(model, **params)
-        import time
-
+        fit_vm, y, n_main = (vm, None, vm.n_rows)
+        if dev is not None:
+            fit_vm, y, n_main = load_dev(vm, dev, label_col)
         t0 = time.perf_counter()
-        lm.fit(vm)
+        lm.fit(fit_vm, y)
         fit_s = time.perf_counter() - t0
-        stats = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force,
-                                   extra_metadata={"votes_file": Path(votes).name})
+        stats = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force, ties=ties,
+                                   extra_metadata={"votes_file": Path(votes).name,
+                                                   "dev_file": Path(dev).name if dev else None})
         if save_model is not None:
             save(lm, save_model, force=force)
         classes = vm.classes or [str(k) for k in range(vm.cardinality)]
-        summary = {"output": str(output), "model": type(lm).__name__, "rows": vm.n_rows,
-                   "labelled_rows": stats["labelled"], "fit_seconds": round(fit_s, 4),
-                   "class_balance": dict(zip(classes, map(float, lm.class_balance_))),
-                   "n_iter": int(getattr(lm, "n_iter_", 0)), "converged": bool(getattr(lm, "converged_", True))}
+        dev_acc = None
+        if y is not None:
+            known = np.flatnonzero(y >= 0)
+            pred = lm.predict(fit_vm.take(known), ties="random")
+            dev_acc = float((pred == y[known]).mean())
+        summary = {
+            "output": str(output), "model": type(lm).__name__, "params": _plain(lm.get_params()),
+            "rows": vm.n_rows, "labelled_rows": stats["labelled"], "fit_seconds": round(fit_s, 4),
+            "class_balance": dict(zip(classes, map(float, lm.class_balance_))),
+            "n_iter": int(getattr(lm, "n_iter_", 0)), "converged": bool(getattr(lm, "converged_", True)),
+            "lfs": [{"name": n, "accuracy": float(a)} for n, a in
+                    zip(vm.lf_names, getattr(lm, "accuracies_", [float("nan")] * vm.n_lfs))],
+        }
+        if dev_acc is not None:
+            summary["dev_rows"] = int((y >= 0).sum())
+            summary["dev_accuracy_fitted"] = dev_acc
+        report = getattr(lm, "report_", None)
+        if report is not None:
+            summary["selection"] = report
         if as_json:
             print_json(summary)
             return
         if quiet:
             return
-        from rich.table import Table
-
-        table = Table(title=f"{type(lm).__name__}: class balance", title_justify="left")
-        table.add_column("class")
-        table.add_column("prior", justify="right")
-        table.add_column("labelled rows", justify="right")
-        for k, c in enumerate(classes):
-            table.add_row(c, f"{lm.class_balance_[k]:.3f}", f"{stats['per_class'][k]:,}")
-        out.print(table)
+        out.print(_lf_table(lm, fit_vm, y, f"{type(lm).__name__}: estimated LF accuracies"))
+        bal = "  ".join(f"{c}: {p:.3f}" for c, p in zip(classes, lm.class_balance_))
+        out.print(f"class balance: {bal}", highlight=False)
+        conv = "converged" if summary["converged"] else "did NOT converge"
+        line = f"fit in {fit_s:.2f} s, {summary['n_iter']} iterations, {conv}"
+        if dev_acc is not None:
+            line += f"; accuracy on the {summary['dev_rows']} dev rows it was fitted with: {dev_acc:.3f}"
+        out.print(line, highlight=False)
+        if report is not None:
+            out.print(f"auto: {report.get('reason', '')}", highlight=False)
         err.print(f"wrote {output}: {vm.n_rows:,} rows, {stats['labelled']:,} labelled "
-                  f"({stats['labelled'] / max(vm.n_rows, 1):.1%}); fit in {fit_s:.2f} s", highlight=False)
+                  f"({stats['labelled'] / max(vm.n_rows, 1):.1%})", highlight=False)
+
+
+def _plain(params: dict) -> dict:
+    from ..models.base import _jsonable
+
+    return _jsonable(params)
+
+
+@app.command("predict", epilog=PREDICT_EXAMPLES)
+def predict_command(
+    model_file: Path = typer.Argument(..., help="model.json written by `weaklabel fit --save-model`."),
+    votes: Path = typer.Argument(..., help="votes.parquet with the same LFs."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write labels.parquet."),
+    ties: str = typer.Option("random", "--ties", help="Ties in the hard label: random (seeded) or abstain."),
+    fill_unlabeled: str = typer.Option("none", "--fill-unlabeled", help="none (label -1) or prior."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """Apply a saved label model to new votes and write probabilistic labels."""
+    with user_errors():
+        from ..errors import InputError
+        from ..io import check_output
+        from ..labels import write_model_labels
+        from ..models import load_model
+        from ..votes import VoteMatrix
+
+        if fill_unlabeled not in FILL:
+            raise InputError(f"--fill-unlabeled must be one of {', '.join(FILL)}, got {fill_unlabeled!r}")
+        check_output(output, force)
+        lm = load_model(model_file)
+        vm = VoteMatrix.read_parquet(votes)
+        names = list(getattr(lm, "lf_names_", None) or [])
+        if names and vm.lf_names != names:
+            missing = [n for n in names if n not in vm.lf_names]
+            if missing:
+                raise InputError(f"{votes}: has no column for LF {missing[0]!r}, which {model_file} was fitted with")
+            vm_fit = vm.select_lfs(names)
+            vm_fit.row_ids, vm_fit.classes = vm.row_ids, vm.classes
+            vm = vm_fit
+        if vm.cardinality != int(lm.cardinality_):
+            raise InputError(f"{votes}: cardinality {vm.cardinality} but {model_file} has {int(lm.cardinality_)} classes")
+        stats = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force, ties=ties,
+                                   extra_metadata={"votes_file": Path(votes).name, "model_file": Path(model_file).name})
+        if as_json:
+            print_json({"output": str(output), "model": type(lm).__name__, "rows": vm.n_rows,
+                        "labelled_rows": stats["labelled"]})
+        elif not quiet:
+            err.print(f"wrote {output}: {vm.n_rows:,} rows, {stats['labelled']:,} labelled with "
+                      f"{type(lm).__name__} from {model_file}", highlight=False)
+

@@ -59,9 +59,12 @@ def scores_posterior(vm: VoteMatrix, D: np.ndarray, base: np.ndarray) -> np.ndar
 
 def vote_polarity(vm: VoteMatrix) -> np.ndarray:
     """``(m, K)`` bool: which classes each LF ever votes."""
-    pol = np.zeros((vm.n_lfs, vm.cardinality), dtype=bool)
-    pol[vm.indices, vm.votes] = True
-    return pol
+    return lf_counts(vm) > 0
+
+
+def lf_counts(vm: VoteMatrix) -> np.ndarray:
+    """``(m, K)`` votes per LF and class (Numba: no temporaries the size of the votes)."""
+    return _kernels.lf_class_counts(vm.indices, vm.votes, vm.n_lfs, vm.cardinality)
 
 
 def majority_posterior_stats(vm: VoteMatrix, y: np.ndarray | None):

@@ -149,3 +149,12 @@ def class_counts(indptr, indices, votes, K):
         for p in range(indptr[i], indptr[i + 1]):
             out[i, votes[p]] += 1.0
     return out
+
+
+@njit(cache=True)
+def lf_class_counts(indices, votes, m, K):
+    """``(m, K)`` int64: how many times each LF voted each class."""
+    out = np.zeros((m, K), dtype=np.int64)
+    for p in range(indices.shape[0]):
+        out[indices[p], votes[p]] += 1
+    return out

@@ -63,3 +63,9 @@ def class_counts(indptr, indices, votes, K):
     out = np.zeros((n, K))
     np.add.at(out, (rows, votes.astype(np.int64)), 1.0)
     return out
+
+
+def lf_class_counts(indices, votes, m, K):
+    out = np.zeros((m, K), dtype=np.int64)
+    np.add.at(out, (indices.astype(np.int64), votes.astype(np.int64)), 1)
+    return out

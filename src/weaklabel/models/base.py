@@ -68,6 +68,11 @@ def break_ties(proba: np.ndarray, ties: str, random_state: int | None, tol: floa
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, LabelModel):
+        # nested estimators (a parameter or a fitted sub-model): their own plain description
+        if hasattr(value, "class_balance_"):
+            return {"__model__": value.to_dict()}
+        return {"__estimator__": type(value).__name__, "params": _jsonable(value.get_params())}
     if isinstance(value, np.ndarray):
         return {"__array__": value.tolist(), "dtype": str(value.dtype), "shape": list(value.shape)}
     if isinstance(value, (np.integer,)):
@@ -90,6 +95,17 @@ _ALLOWED_DTYPES = {"float64", "float32", "int64", "int32", "int16", "int8", "boo
 
 def _from_jsonable(value: Any, where: str) -> Any:
     if isinstance(value, dict):
+        if "__model__" in value:
+            return LabelModel.from_dict(value["__model__"], where=f"{where} (nested model)")
+        if "__estimator__" in value:
+            cls = _REGISTRY.get(value["__estimator__"])
+            params = value.get("params")
+            if cls is None or not isinstance(params, dict) or set(params) - set(cls._param_names()):
+                raise ModelFileError(f"{where}: invalid nested estimator {value.get('__estimator__')!r}")
+            try:
+                return cls(**_from_jsonable(params, where))
+            except (TypeError, ValueError) as exc:
+                raise ModelFileError(f"{where}: bad nested estimator parameters: {exc}") from None
         if "__array__" in value:
             dtype = value.get("dtype")
             if dtype not in _ALLOWED_DTYPES:
@@ -277,6 +293,6 @@ class LabelModel:
 
 def class_counts(vm: VoteMatrix) -> np.ndarray:
     """``(n, K)`` float64 array: how many LFs voted each class on each row."""
-    n, K = vm.n_rows, vm.cardinality
-    key = vm.row_of_vote() * K + vm.votes.astype(np.int64)
-    return np.bincount(key, minlength=n * K).reshape(n, K).astype(np.float64)
+    from . import _kernels
+
+    return _kernels.class_counts(vm.indptr, vm.indices, vm.votes, vm.cardinality)

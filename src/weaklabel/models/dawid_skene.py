@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import InputError
 from ..votes import VoteMatrix
 from . import _kernels
-from ._factorized import FactorizedModel, log_tables, majority_posterior_stats, n_blocks, vote_polarity
+from ._factorized import FactorizedModel, lf_counts, log_tables, majority_posterior_stats, n_blocks
 from .base import register
 
 ABSTAIN_MODES = ("auto", "ignore", "model")
@@ -144,7 +144,8 @@ class DawidSkene(FactorizedModel):
     def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
         K, m, n = vm.cardinality, vm.n_lfs, vm.n_rows
         fixed_cb = self._check_params(K)
-        pol = vote_polarity(vm)
+        counts = lf_counts(vm)
+        pol = counts > 0
         unipolar = pol.sum(axis=1) == 1
         self._unipolar_class = np.where(unipolar, pol.argmax(axis=1), 0)
         if self.abstain == "auto":
@@ -155,7 +156,7 @@ class DawidSkene(FactorizedModel):
             unipolar_fixed = np.zeros(m, dtype=bool)
         else:
             unipolar_fixed = unipolar & modelled
-        coverage = np.bincount(vm.indices, minlength=m) / max(n, 1)
+        coverage = counts.sum(axis=1) / max(n, 1)
         yy = y if y is not None else -np.ones(n, dtype=np.int64)
         S0, T0 = majority_posterior_stats(vm, y)
         best = self._run_em(vm, yy, S0, T0, fixed_cb, modelled, unipolar_fixed, coverage)
@@ -182,9 +183,9 @@ def _stats_from_posterior(vm: VoteMatrix, post: np.ndarray):
     m, K = vm.n_lfs, vm.cardinality
     rows = vm.row_of_vote()
     S = np.zeros((m, K, K))
-    for v in range(K):
-        sel = vm.votes == v
-        np.add.at(S[:, :, v], vm.indices[sel], post[rows[sel]])
+    key = vm.indices.astype(np.int64) * K + vm.votes
+    for k in range(K):  # S[j, k, v] = sum of post[row, k] over the votes (j, v)
+        S[:, k, :] = np.bincount(key, weights=post[rows, k], minlength=m * K).reshape(m, K)
     return S, post.sum(axis=0)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import InputError
 from ..votes import VoteMatrix
 from . import _kernels
-from ._factorized import FactorizedModel, majority_posterior_stats, n_blocks, vote_polarity
+from ._factorized import FactorizedModel, lf_counts, majority_posterior_stats, n_blocks, vote_polarity
 from .base import register
 from .dawid_skene import ABSTAIN_MODES
 
@@ -69,8 +69,7 @@ def balance_from_vote_rates(vm: VoteMatrix, conf: np.ndarray) -> np.ndarray:
     from scipy.optimize import nnls
 
     m, K = vm.n_lfs, vm.cardinality
-    votes = np.zeros((m, K))
-    np.add.at(votes, (vm.indices, vm.votes.astype(np.int64)), 1.0)
+    votes = lf_counts(vm).astype(float)
     w = votes.sum(axis=1)
     rates = votes / np.maximum(w, 1)[:, None]
     A = (conf.transpose(0, 2, 1) * np.sqrt(w)[:, None, None]).reshape(m * K, K)
@@ -253,7 +252,7 @@ class Triplet(FactorizedModel):
         O4 = agreement_stats(vm).reshape(m, K, m, K).astype(float)   # [j, v, l, w]
         N = O4.sum(axis=(1, 3))
         pol = vote_polarity(vm)
-        prop = np.clip(np.bincount(vm.indices, minlength=m) / vm.n_rows, 1e-6, 1 - 1e-6)
+        prop = np.clip(lf_counts(vm).sum(axis=1) / vm.n_rows, 1e-6, 1 - 1e-6)
         prop = np.repeat(prop[:, None], K, axis=1)
         if self.multiclass == "onecoin" or K == 2:
             conf = onecoin_confusion(O4, self.min_overlap)
