@@ -20,3 +20,7 @@ __all__ = [
     "LabelModel", "MajorityVote", "load_model", "save_model",
     "WeaklabelError", "InputError", "LFDefinitionError", "LFError", "MissingColumnError", "ModelFileError",
 ]
+
+from .autolf import generate_lfs  # noqa: E402
+
+__all__ += ["generate_lfs"]
