@@ -89,26 +89,27 @@ def to_python(generated, model_file: str | None = None) -> str:
     if rules & {"threshold_rule", "linear_rule"}:
         lines += [
             "",
+            "",
             "def num(df, column):",
             '    """A column as floats; values that are not numbers become NaN, on which the rules abstain."""',
             '    return pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)',
-            "",
         ]
     if "linear_rule" in rules:
         lines += [
             "",
+            "",
             "def softmax(logits):",
+            '    """Class probabilities from one row of scores per example."""',
             "    logits = logits - logits.max(axis=1, keepdims=True)",
             "    p = np.exp(logits)",
             "    return p / p.sum(axis=1, keepdims=True)",
-            "",
         ]
     reserved = {"num", "softmax", "np", "pd", "ABSTAIN", "labeling_function", "CLASSES", *consts}
     for lf in generated:
         r = lf.resources
         fname = lf.name if lf.name.isidentifier() and not keyword.iskeyword(lf.name) \
             and lf.name not in reserved else f"lf_{re.sub(r'[^0-9A-Za-z_]', '_', lf.name)}"
-        head = [ "", "", f"@labeling_function(name={_str(lf.name)}, vectorized=True)", f"def {fname}(df):"]
+        head = ["", "", f"@labeling_function(name={_str(lf.name)}, vectorized=True)", f"def {fname}(df):"]
         body = _comment(stats.get(lf.name))
         kind = lf.f.__name__
         if kind == "threshold_rule":
@@ -129,7 +130,9 @@ def to_python(generated, model_file: str | None = None) -> str:
             b = ", ".join(_fmt(v) for v in r["bias"])
             labels = ", ".join(consts[k] for k in r["labels"])
             body += (f"    x = np.column_stack([{cols}])\n"
-                     f"    p = softmax(x @ np.array([{W}]).T + np.array([{b}]))\n"
+                     f"    weights = np.array([{W}])  # one row per class: {labels}\n"
+                     f"    bias = np.array([{b}])\n"
+                     f"    p = softmax(x @ weights.T + bias)\n"
                      f"    vote = np.array([{labels}])[p.argmax(axis=1)]\n"
                      f"    return np.where(p.max(axis=1) >= {_fmt(r['min_confidence'])}, vote, ABSTAIN)\n")
         else:  # pragma: no cover - guarded by .readable
