@@ -209,3 +209,34 @@ def test_wrench_and_crowd_suites_from_the_cli(tmp_path):
     assert {row["task"] for row in s["autows"]} == {"youtube"}          # the raw-text task
     bb = {row["model"]: row for row in s["crowd"]}
     assert bb[suites.REFERENCE_MV]["accuracy_mean"] == pytest.approx(0.759, abs=0.001)
+
+
+def test_new_models_appear_in_every_suite_and_failures_are_reported(tmp_path, monkeypatch):
+    """A model added to MODELS is benchmarked without changes to the bench; one that fails is
+    shown as ERR with its error, and the run goes on."""
+    from weaklabel.models import MajorityVote
+
+    class Uniform(MajorityVote):
+        def __init__(self, random_state=0):
+            super().__init__(ties="uniform", random_state=random_state)
+
+    class Broken(MajorityVote):
+        def _fit(self, vm, y):
+            raise RuntimeError("cannot fit this")
+
+    monkeypatch.setitem(MODELS, "uniform_mv", Uniform)
+    monkeypatch.setitem(MODELS, "broken", Broken)
+    root = shared("wrench").parent
+    out = tmp_path / "o"
+    r = runner.invoke(app, ["bench", "--suite", "all", "--data-dir", str(root), "--tasks", "wine,youtube,rte",
+                            "--seeds", "1", "--methods", "knn", "--out", str(out), "--no-plots"])
+    assert r.exit_code == 0, r.output
+    assert "uniform_mv" in r.stdout and "ERR" in r.stdout and "model runs failed" in r.output
+    df = pd.read_csv(out / "results.csv")
+    for suite in ("autows", "wrench", "crowd"):
+        part = df[df["suite"] == suite]
+        assert {"majority", "uniform_mv", "broken"} <= set(part["model"]), suite
+        assert part.loc[part["model"] == "broken", "error"].str.contains("cannot fit this").all()
+        assert part.loc[part["model"] == "uniform_mv", "error"].isna().all()
+    report = (out / "report.md").read_text()
+    assert "uniform_mv: end acc." in report and "## Errors" in report
