@@ -188,9 +188,11 @@ def autows_table(s: pd.DataFrame, models: list[str], methods: list[str], with_st
             spec.rows.append(row)
             first = False
         spec.section_ends.append(len(spec.rows) - 1)
-    n_tasks = len(base_means["supervised"])
+    n_rows = len(base_means["supervised"])
+    several = len(set(s["budget"])) > 1
+    label = f"mean ({n_rows} task x budget rows)" if several else f"mean ({n_rows} tasks)"
     for i, meth in enumerate(methods):
-        row = [f"mean ({n_tasks} tasks)" if i == 0 else "", "", meth, "", "", ""]
+        row = [label if i == 0 else "", "", meth, "", "", ""]
         for m in models:
             v = per_method[meth][m]
             row += ["", _cell(float(np.mean(v)) if v and np.all(np.isfinite(v)) else float("nan"))]
