@@ -191,9 +191,15 @@ def reference_mv_proba(vm: VoteMatrix) -> np.ndarray:
 
 
 def make(name: str, seed: int):
-    cls = MODELS[name]
-    params = {"random_state": seed} if "random_state" in cls._param_names() else {}
-    return cls(**params)
+    """A fresh model from its CLI name, seeded when it takes a ``random_state``."""
+    import inspect
+
+    factory = MODELS[name]
+    try:
+        takes_seed = "random_state" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        takes_seed = False
+    return factory(random_state=seed) if takes_seed else factory()
 
 
 def _err(exc: BaseException) -> str:
