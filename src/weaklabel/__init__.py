@@ -26,6 +26,7 @@ _EXPORTS = {
     "LabelModel": "models", "MajorityVote": "models", "WeightedMajorityVote": "models",
     "DawidSkene": "models", "OneCoinDawidSkene": "models", "MatrixCompletion": "models", "Triplet": "models", "AutoModel": "models",
     "make_model": "models", "load_model": "models", "save_model": "models",
+    "generate_lfs": "autolf",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -47,6 +48,7 @@ def __dir__():
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .analysis import analyze, analyze_totals
     from .apply import apply_file, apply_lfs
+    from .autolf import generate_lfs
     from .errors import (InputError, LFDefinitionError, LFError, MissingColumnError, ModelFileError,
                          WeaklabelError)
     from .lf import ABSTAIN, LabelingFunction, Preprocessor, Row, labeling_function, preprocessor

@@ -44,10 +44,14 @@ def _class_balance_param(value, K: int) -> np.ndarray | None:
 def onecoin_confusion(O4: np.ndarray, min_overlap: int = 10) -> np.ndarray:
     """``(m, K, K)`` one-coin confusion matrices from the agreement statistics, in closed form.
 
-    ``O4[j, v, l, w]`` are co-vote counts. See :class:`Triplet` for the identity used.
+    ``O4[j, v, l, w]`` are co-vote counts. See :class:`Triplet` for the identity used. LFs that
+    only ever vote one class agree or disagree with the others by construction, which says
+    nothing about their accuracy: they are left out of the triplets and get a neutral prior
+    accuracy (their votes then count like a weighted majority vote).
     """
     m, K = O4.shape[0], O4.shape[1]
-    N = O4.sum(axis=(1, 3))
+    multipolar = (O4.sum(axis=(2, 3)) > 0).sum(axis=1) > 1
+    N = O4.sum(axis=(1, 3)) * np.outer(multipolar, multipolar)
     agree = np.einsum("jvlv->jl", O4) / np.maximum(N, 1)
     M = (K * agree - 1.0) / (K - 1)
     c = Triplet._centred_accuracy(M, N, min_overlap)
@@ -251,7 +255,6 @@ class Triplet(FactorizedModel):
         fixed = _class_balance_param(self.class_balance, K)
         O4 = agreement_stats(vm).reshape(m, K, m, K).astype(float)   # [j, v, l, w]
         N = O4.sum(axis=(1, 3))
-        pol = vote_polarity(vm)
         prop = np.clip(lf_counts(vm).sum(axis=1) / vm.n_rows, 1e-6, 1 - 1e-6)
         prop = np.repeat(prop[:, None], K, axis=1)
         if self.multiclass == "onecoin" or K == 2:
@@ -272,9 +275,6 @@ class Triplet(FactorizedModel):
                         conf[:, other, cls] += (1 - a) / (K - 1)
             conf = np.clip(conf, 1e-6, None)
             conf /= conf.sum(axis=2, keepdims=True)
-        # votes an LF never casts get no mass
-        conf = np.where(pol[:, None, :], conf, 0.0) + 1e-9
-        conf /= conf.sum(axis=2, keepdims=True)
         if fixed is not None:
             P = fixed
         elif y is not None and np.any(y >= 0):

@@ -1,0 +1,145 @@
+"""``weaklabel autolf``: generate labeling functions from the labelled rows of a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._common import app, err, fmt_frac, out, parse_classes, print_json, user_errors
+
+EXAMPLES = """
+[bold]Examples[/]
+
+  weaklabel autolf data.parquet --label-col label -o lfs.py                  # numeric columns, readable rules
+  weaklabel autolf reviews.csv --label-col label --text-col text -o lfs.py   # keyword rules
+  weaklabel autolf data.parquet --label-col label --method cluster -o lfs.py # lfs.py + lfs_model.npz
+  weaklabel apply lfs.py data.parquet -o votes.parquet                       # then use them as usual
+"""
+
+FORMATS = ("auto", "python", "model")
+
+
+@app.command("autolf", epilog=EXAMPLES)
+def autolf_command(
+    data: Path = typer.Argument(..., help="Table (.parquet, .csv, .tsv, .jsonl) with some labelled rows."),
+    label_col: str = typer.Option(..., "--label-col", help="Label column; empty, NaN or -1 marks an unlabelled row."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write lfs.py."),
+    method: str = typer.Option("snuba", "--method", "-m", help="snuba (thresholds/keywords, readable), cluster or knn."),
+    text_col: str = typer.Option(None, "--text-col", help="Generate text rules from this column."),
+    features: str = typer.Option(None, "--features", help="Comma-separated numeric feature columns (default: all numeric columns but the label)."),
+    classes: str = typer.Option(None, "--classes", help="Comma-separated class names; labels may be these names or ids."),
+    max_lfs: int = typer.Option(None, "--max-lfs", help="At most this many LFs (default: 30 snuba, 12 cluster, 8 knn)."),
+    min_accuracy: float = typer.Option(0.6, "--min-accuracy", help="Keep rules whose accuracy on the labelled rows has a lower bound at least this."),
+    use_unlabeled: bool = typer.Option(True, "--unlabeled/--no-unlabeled", help="Use the unlabelled rows' features (never labels) to learn views and favour coverage."),
+    format: str = typer.Option("auto", "--format", help="auto: readable code when possible; python; model (lfs.py + lfs_model.npz)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same LFs)."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    as_json: bool = typer.Option(False, "--json", help="Print the generated LFs as JSON."),
+) -> None:
+    """Generate labeling functions from the labelled rows of a table and write them as an lfs.py."""
+    with user_errors():
+        import pandas as pd
+
+        from ..autolf import METHODS, generate_lfs
+        from ..errors import InputError
+        from ..io import check_output, read_table
+
+        if method not in METHODS:
+            raise InputError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
+        if format not in FORMATS:
+            raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
+        check_output(output, force)
+        df = read_table(data)
+        if label_col not in df.columns:
+            raise InputError(f"{data}: no column {label_col!r} (columns: {', '.join(map(str, df.columns))})")
+        names = parse_classes(classes)
+        y, class_names = _labels(df[label_col], names, data)
+        labelled = y >= 0
+        if labelled.sum() < 2:
+            raise InputError(f"{data}: column {label_col!r} has {int(labelled.sum())} labelled rows; need at least 2")
+        if text_col is not None:
+            if text_col not in df.columns:
+                raise InputError(f"{data}: no column {text_col!r}")
+            X = df[[text_col]]
+            feats = None
+        else:
+            feats = [c.strip() for c in features.split(",")] if features else [
+                c for c in df.columns if c != label_col and pd.api.types.is_numeric_dtype(df[c])
+                and not pd.api.types.is_bool_dtype(df[c])]
+            missing = [c for c in feats if c not in df.columns]
+            if missing:
+                raise InputError(f"{data}: no column {missing[0]!r}")
+            if not feats:
+                raise InputError(f"{data}: no numeric feature columns; pass --text-col for text or --features")
+            X = df[feats]
+        X_unl = X[~labelled] if use_unlabeled and (~labelled).any() else None
+        lfs = generate_lfs(X[labelled], y[labelled], method, X_unlabeled=X_unl, classes=class_names,
+                           feature_names=feats, text_column=text_col, max_lfs=max_lfs,
+                           min_accuracy=min_accuracy, random_state=seed)
+        if len(lfs) == 0:
+            raise InputError(f"no rule reached the accuracy threshold on the {int(labelled.sum())} labelled rows "
+                             f"(method {method}); try another --method, a lower --min-accuracy or more labels")
+        written = lfs.write(output, format=format, force=force)
+        summary = lfs.summary().reset_index()
+        if as_json:
+            print_json({"files": [str(p) for p in written], "method": method, "classes": lfs.classes,
+                        "labelled_rows": int(labelled.sum()), "unlabelled_rows": int((~labelled).sum()),
+                        "lfs": [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                                for r in summary.to_dict(orient="records")]})
+            return
+        if quiet:
+            return
+        from rich.table import Table
+
+        table = Table(title=f"{len(lfs)} labeling functions from {int(labelled.sum()):,} labelled rows ({method})",
+                      title_justify="left")
+        for col, just in (("LF", "left"), ("rule", "left"), ("votes", "left"), ("coverage", "right"),
+                          ("accuracy", "right"), ("coverage (unlabelled)", "right")):
+            table.add_column(col, justify=just)
+        for r in summary.itertuples():
+            table.add_row(r.name, r.description, r.classes, fmt_frac(r.coverage_labeled), fmt_frac(r.accuracy_labeled),
+                          fmt_frac(r.coverage_unlabeled))
+        out.print(table)
+        err.print(f"wrote {', '.join(str(p) for p in written)}; accuracies are on the labelled rows "
+                  "(out of fold / leave-one-out where a rule was fitted to them)", highlight=False)
+
+
+def _labels(col, names, where):
+    """Class ids (-1 = unlabelled) and class names from a label column of ids or names."""
+    import numpy as np
+    import pandas as pd
+
+    from ..errors import InputError
+
+    s = col.copy()
+    missing = s.isna() | (s.astype(str).str.strip() == "")
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        vals = pd.to_numeric(s, errors="coerce")
+        missing |= vals == -1
+        v = vals[~missing]
+        if len(v) and not np.all(v == np.round(v)):
+            raise InputError(f"{where}: label column has non-integer values")
+        y = np.full(len(s), -1, dtype=np.int64)
+        y[~missing.to_numpy()] = v.astype(np.int64).to_numpy()
+        if (y[y >= 0] < 0).any():
+            raise InputError(f"{where}: labels must be -1 (unknown) or class ids 0..K-1")
+        K = int(y.max()) + 1 if (y >= 0).any() else 2
+        if names is not None:
+            if len(names) < K:
+                raise InputError(f"{where}: label {K - 1} but only {len(names)} class names")
+            return y, names
+        return y, [str(k) for k in range(max(K, 2))]
+    text = s.astype(str).str.strip()
+    present = sorted(set(text[~missing]))
+    if names is None:
+        names = present
+    unknown = [v for v in present if v not in names]
+    if unknown:
+        raise InputError(f"{where}: label {unknown[0]!r} is not one of the classes {', '.join(names)}")
+    index = {n: i for i, n in enumerate(names)}
+    y = np.array([-1 if m else index[t] for t, m in zip(text, missing)], dtype=np.int64)
+    if len(names) < 2:
+        raise InputError(f"{where}: need at least 2 classes, found {names}")
+    return y, list(names)

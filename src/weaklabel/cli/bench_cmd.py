@@ -1,0 +1,117 @@
+"""``weaklabel bench``: label models and automatic LFs on benchmark tasks, as tables and files."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+
+from ._common import app, err, out, print_json, user_errors
+
+EXAMPLES = """
+[bold]Examples[/]
+
+  weaklabel bench --quick                               # embedded tasks, under a minute
+  weaklabel bench --out bench-out                       # AutoWS suite, 3 seeds, tables + files
+  weaklabel bench --suite wrench --data-dir ../shared/data
+  weaklabel bench --suite all --out bench-out --force   # autows + wrench + crowd
+  weaklabel bench --tasks digits,youtube --methods snuba --n-labels 50,100,200 --out curve
+"""
+
+
+def _split(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    items = tuple(x.strip() for x in text.split(",") if x.strip())
+    return items or None
+
+
+@app.command("bench", epilog=EXAMPLES)
+def bench_command(
+    suite: str = typer.Option("autows", "--suite", "-s",
+                              help="autows (LFs generated from 100 labels), wrench, crowd (label models on given votes), or all."),
+    quick: bool = typer.Option(False, "--quick", help="A small subset (3 tasks or datasets per suite, 1 seed)."),
+    seeds: int = typer.Option(None, "--seeds", help="Number of seeds (default 3; 1 with --quick)."),
+    seed: int = typer.Option(0, "--seed", help="First seed; runs use seed, seed+1, ..."),
+    tasks: str = typer.Option(None, "--tasks", help="Comma-separated task or dataset names (default: all available)."),
+    models: str = typer.Option(None, "--models", help="Comma-separated label models (default: every model)."),
+    methods: str = typer.Option(None, "--methods", help="Comma-separated LF generation methods for autows (default: snuba,cluster,knn)."),
+    n_labels: str = typer.Option("100", "--n-labels", help="Labelled rows per task for autows; several values (e.g. 50,100,200) plot a curve."),
+    max_lfs: int = typer.Option(None, "--max-lfs", help="At most this many generated LFs per method (default: the method's own)."),
+    data_dir: Path = typer.Option(None, "--data-dir", help="Benchmark data folder (wrench/, crowd/, raw/); default $WEAKLABEL_DATA."),
+    out_dir: Path = typer.Option(None, "--out", "-o", help="Write results.json, results.csv, report.md and PNG plots here."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing files in --out."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="PNG plots in --out (need matplotlib: pip install 'weaklabel\\[plot]')."),
+    threads: int = typer.Option(1, "--threads", help="BLAS/OpenMP threads (0 = library default); 1 keeps timings stable."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of tables."),
+) -> None:
+    """Benchmark label models and automatic labeling functions; print a leaderboard per suite."""
+    with user_errors():
+        from ..autolf import METHODS
+        from ..bench import report
+        from ..bench.datasets import resolve_data_dir
+        from ..bench.suites import SUITES, BenchConfig, run_bench
+        from ..errors import InputError
+
+        suites = SUITES if suite == "all" else (suite,)
+        if suite != "all" and suite not in SUITES:
+            raise InputError(f"--suite must be one of {', '.join(SUITES)} or all, got {suite!r}")
+        n_seeds = seeds if seeds is not None else (1 if quick else 3)
+        if n_seeds < 1:
+            raise InputError(f"--seeds must be at least 1, got {n_seeds}")
+        try:
+            budgets = tuple(int(x) for x in _split(n_labels) or ())
+        except ValueError:
+            raise InputError(f"--n-labels must be comma-separated integers, got {n_labels!r}") from None
+        cfg = BenchConfig(suites=suites, quick=quick, seeds=tuple(range(seed, seed + n_seeds)),
+                          tasks=_split(tasks), models=_split(models),
+                          methods=_split(methods) or METHODS, n_labels=budgets,
+                          data_dir=resolve_data_dir(data_dir), max_lfs=max_lfs, threads=threads or None)
+        from ..bench.suites import plan
+
+        units = plan(cfg)                       # validates everything before any work
+        if out_dir is not None:
+            report.check_outputs(out_dir, force, plots)
+        prog = None
+        if not (quiet or as_json):
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            prog = Progress(TextColumn("[bold]bench[/]"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True)
+            prog.start()
+            task_id = prog.add_task("", total=len(units))
+
+        def progress(unit, done, total):
+            if prog is not None:
+                prog.update(task_id, completed=done, description=unit.label() if unit else "done")
+
+        try:
+            result = run_bench(cfg, progress)
+        finally:
+            if prog is not None:
+                prog.stop()
+        command = "weaklabel " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
+        written = []
+        if out_dir is not None:
+            written = report.write_outputs(result, out_dir, force=force, plots=plots, command=command)
+        if as_json:
+            data = report.to_json(result, command)
+            data.pop("results", None)
+            data.pop("lfs", None)
+            data["files"] = [str(p) for p in written]
+            print_json(data)
+            return
+        if quiet:
+            return
+        for spec in report.tables(result):
+            out.print(report.to_rich(spec))
+        errors = [r for r in result.records if isinstance(r.get("error"), str)]
+        if errors:
+            err.print(f"[yellow]{len(errors)} model runs failed (shown as ERR); see report.md or --json[/]")
+        done = f"{len(units)} runs in {result.seconds:.1f} s"
+        if written:
+            done += f"; wrote {', '.join(p.name for p in written)} to {out_dir}"
+        err.print(done, highlight=False)

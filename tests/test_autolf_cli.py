@@ -1,0 +1,97 @@
+"""`weaklabel autolf`: from a partly labelled table to an lfs.py that `weaklabel apply` runs."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from weaklabel import apply_lfs, load_lfs
+from weaklabel.autolf import generate_lfs
+from weaklabel.bench.datasets import load_embedded
+from weaklabel.cli import app
+from conftest import EXAMPLE
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def cancer_table(tmp_path):
+    ds = load_embedded("breast_cancer")
+    df = ds.train.features.copy()
+    df["diagnosis"] = [ds.classes[k] for k in ds.train.y]
+    df.loc[100:, "diagnosis"] = None                        # only the first 100 rows are labelled
+    df.to_parquet(tmp_path / "cancer.parquet")
+    return tmp_path / "cancer.parquet", ds
+
+
+def test_autolf_writes_readable_rules_that_apply_runs(tmp_path, cancer_table):
+    path, ds = cancer_table
+    r = run("autolf", path, "--label-col", "diagnosis", "-o", tmp_path / "lfs.py", "--json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    assert info["labelled_rows"] == 100 and info["unlabelled_rows"] == ds.train.n - 100
+    assert info["classes"] == ["benign", "malignant"]              # names sorted when not given
+    source = (tmp_path / "lfs.py").read_text()
+    assert "def " in source and "load_generated" not in source
+    mod = load_lfs(tmp_path / "lfs.py")
+    assert mod.classes == ["benign", "malignant"] and len(mod.lfs) == len(info["lfs"])
+    # the same call in Python gives the same rules and votes
+    df = pd.read_parquet(path)
+    y = np.where(df["diagnosis"] == "malignant", 1, 0)[:100]
+    feats = [c for c in df.columns if c != "diagnosis"]
+    lfs = generate_lfs(df[feats][:100], y, "snuba", X_unlabeled=df[feats][100:], classes=["benign", "malignant"])
+    assert [lf.name for lf in lfs] == [lf.name for lf in mod.lfs]
+    np.testing.assert_array_equal(apply_lfs(df, mod.lfs, cardinality=2).to_dense(),
+                                  apply_lfs(df, lfs, cardinality=2).to_dense())
+    r = run("apply", tmp_path / "lfs.py", path, "-o", tmp_path / "votes.parquet", "--jobs", "1", "-q")
+    assert r.exit_code == 0, r.output
+    r = run("autolf", path, "--label-col", "diagnosis", "-o", tmp_path / "lfs.py")
+    assert r.exit_code == 1 and "already exists" in r.output
+
+
+def test_autolf_cluster_writes_a_model_file(tmp_path, cancer_table):
+    path, _ = cancer_table
+    r = run("autolf", path, "--label-col", "diagnosis", "--method", "cluster", "-o", tmp_path / "gen.py")
+    assert r.exit_code == 0, r.output
+    assert "cluster_" in r.stdout
+    assert (tmp_path / "gen_model.npz").exists()
+    mod = load_lfs(tmp_path / "gen.py")
+    votes = apply_lfs(pd.read_parquet(path), mod.lfs, classes=mod.classes)
+    assert votes.n_lfs == len(mod.lfs) and votes.nnz > 0
+
+
+def test_autolf_text_from_the_example(tmp_path):
+    df = pd.read_parquet(EXAMPLE / "reviews.parquet")
+    df.loc[150:, "label"] = ""
+    df.to_csv(tmp_path / "reviews.csv", index=False)
+    r = run("autolf", tmp_path / "reviews.csv", "--label-col", "label", "--text-col", "text", "-o",
+            tmp_path / "lfs.py", "--max-lfs", "12")
+    assert r.exit_code == 0, r.output
+    mod = load_lfs(tmp_path / "lfs.py")
+    assert mod.classes == ["negative", "positive"] and 1 <= len(mod.lfs) <= 12
+    assert "str.contains" in (tmp_path / "lfs.py").read_text()
+    r = run("apply", tmp_path / "lfs.py", EXAMPLE / "reviews.parquet", "-o", tmp_path / "v.parquet", "-q")
+    assert r.exit_code == 0, r.output
+
+
+def test_autolf_errors(tmp_path, cancer_table):
+    path, _ = cancer_table
+    for args, msg in [(["--label-col", "nope"], "no column 'nope'"),
+                      (["--label-col", "diagnosis", "--method", "magic"], "--method must be"),
+                      (["--label-col", "diagnosis", "--format", "model", "--text-col", "zz"], "no column 'zz'"),
+                      (["--label-col", "diagnosis", "--classes", "a,b"], "is not one of the classes")]:
+        r = run("autolf", path, *args, "-o", tmp_path / "x.py")
+        assert r.exit_code == 1, (args, r.output)
+        assert msg in r.output and "Traceback" not in r.output
+    df = pd.read_parquet(path)
+    df["diagnosis"] = None
+    df.loc[0, "diagnosis"] = "benign"
+    df.to_parquet(tmp_path / "one.parquet")
+    r = run("autolf", tmp_path / "one.parquet", "--label-col", "diagnosis", "-o", tmp_path / "x.py")
+    assert r.exit_code == 1 and "need at least 2 classes" in r.output
