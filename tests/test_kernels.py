@@ -22,15 +22,18 @@ def test_kernels_match_reference(n, m, K, cov, seed):
     rng = np.random.default_rng(seed + 10)
     D = rng.normal(size=(m, K, K))
     base = rng.normal(size=K)
+    base0 = rng.normal(size=K)
+    pw = rng.random(m)
     y = np.where(rng.random(n) < 0.2, rng.integers(0, K, size=n), -1).astype(np.int64)
     args = (vm.indptr, vm.indices, vm.votes)
     for blocks in (1, 3):
-        S, T, ll = nk.em_pass(*args, D, base, y, min(blocks, n))
-        S_r, T_r, ll_r = ref.em_pass(*args, D, base, y)
+        S, T, ll = nk.em_pass(*args, D, pw, base, base0, y, min(blocks, n))
+        S_r, T_r, ll_r = ref.em_pass(*args, D, pw, base, base0, y)
         np.testing.assert_allclose(S, S_r, rtol=1e-10, atol=1e-10)
         np.testing.assert_allclose(T, T_r, rtol=1e-10)
         assert ll == pytest.approx(ll_r, rel=1e-10)
-    np.testing.assert_allclose(nk.posterior(*args, D, base), ref.posterior(*args, D, base), rtol=1e-10)
+    np.testing.assert_allclose(nk.posterior(*args, D, pw, base, base0),
+                               ref.posterior(*args, D, pw, base, base0), rtol=1e-10)
     np.testing.assert_array_equal(nk.pair_counts(*args, m, K, 2), ref.pair_counts(*args, m, K))
     np.testing.assert_array_equal(nk.class_counts(*args, K), ref.class_counts(*args, K))
     np.testing.assert_array_equal(nk.lf_class_counts(vm.indices, vm.votes, m, K),
@@ -42,6 +45,7 @@ def test_em_pass_is_deterministic():
     D = np.log(np.full((10, 3, 3), 1 / 3))
     base = np.log(np.ones(3) / 3)
     y = -np.ones(5000, dtype=np.int64)
-    a = nk.em_pass(vm.indptr, vm.indices, vm.votes, D, base, y, 8)
-    b = nk.em_pass(vm.indptr, vm.indices, vm.votes, D, base, y, 8)
+    ones = np.ones(10)
+    a = nk.em_pass(vm.indptr, vm.indices, vm.votes, D, ones, base, base, y, 8)
+    b = nk.em_pass(vm.indptr, vm.indices, vm.votes, D, ones, base, base, y, 8)
     assert a[0].tobytes() == b[0].tobytes() and a[2] == b[2]

@@ -24,7 +24,7 @@ _EXPORTS = {
     "apply_lfs": "apply", "apply_file": "apply",
     "analyze": "analysis", "analyze_totals": "analysis",
     "LabelModel": "models", "MajorityVote": "models", "WeightedMajorityVote": "models",
-    "DawidSkene": "models", "OneCoinDawidSkene": "models", "MatrixCompletion": "models", "Triplet": "models", "AutoModel": "models",
+    "DawidSkene": "models", "OneCoinDawidSkene": "models", "MatrixCompletion": "models", "Triplet": "models", "AutoModel": "models", "HybridDawidSkene": "models",
     "make_model": "models", "load_model": "models", "save_model": "models",
     "generate_lfs": "autolf",
 }
@@ -53,6 +53,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
                          WeaklabelError)
     from .lf import ABSTAIN, LabelingFunction, Preprocessor, Row, labeling_function, preprocessor
     from .loading import load_lfs
-    from .models import (AutoModel, DawidSkene, LabelModel, MajorityVote, MatrixCompletion, OneCoinDawidSkene, Triplet,
+    from .models import (AutoModel, DawidSkene, HybridDawidSkene, LabelModel, MajorityVote, MatrixCompletion, OneCoinDawidSkene, Triplet,
                          WeightedMajorityVote, load_model, make_model, save_model)
     from .votes import VoteMatrix

@@ -4,12 +4,13 @@ from .base import LabelModel, break_ties, registered_models
 from .majority import MajorityVote, WeightedMajorityVote
 from .dawid_skene import DawidSkene, OneCoinDawidSkene
 from .moments import MatrixCompletion, Triplet
+from .hybrid import HybridDawidSkene
 from .auto import AutoModel
 
-__all__ = ["LabelModel", "MajorityVote", "WeightedMajorityVote", "DawidSkene", "OneCoinDawidSkene", "MatrixCompletion", "Triplet", "AutoModel", "break_ties", "registered_models", "load_model", "save_model",
+__all__ = ["LabelModel", "MajorityVote", "WeightedMajorityVote", "DawidSkene", "OneCoinDawidSkene", "MatrixCompletion", "Triplet", "AutoModel", "HybridDawidSkene", "break_ties", "registered_models", "load_model", "save_model",
            "MODELS", "make_model"]
 
-MODELS = {"majority": MajorityVote, "weighted": WeightedMajorityVote, "ds": DawidSkene, "onecoin": OneCoinDawidSkene, "mc": MatrixCompletion,
+MODELS = {"majority": MajorityVote, "weighted": WeightedMajorityVote, "hybrid": HybridDawidSkene, "ds": DawidSkene, "onecoin": OneCoinDawidSkene, "mc": MatrixCompletion,
           "triplet": Triplet, "auto": AutoModel}
 """CLI names of the available models."""
 

@@ -54,7 +54,7 @@ def accuracies(class_balance: np.ndarray, confusion: np.ndarray, propensity: np.
 
 
 def scores_posterior(vm: VoteMatrix, D: np.ndarray, base: np.ndarray) -> np.ndarray:
-    return _kernels.posterior(vm.indptr, vm.indices, vm.votes, D, base)
+    return _kernels.posterior(vm.indptr, vm.indices, vm.votes, D, np.ones(vm.n_lfs), base, base)
 
 
 def vote_polarity(vm: VoteMatrix) -> np.ndarray:
@@ -77,7 +77,8 @@ def majority_posterior_stats(vm: VoteMatrix, y: np.ndarray | None):
     base = np.zeros(K)
     yy = y if y is not None else -np.ones(vm.n_rows, dtype=np.int64)
     # ... and a large temperature turns the softmax into an even split among the top classes
-    S, T, _ = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D * 30.0, base, yy, n_blocks(vm.n_rows))
+    S, T, _ = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D * 30.0, np.ones(m), base, base, yy,
+                               n_blocks(vm.n_rows))
     return S, T
 
 
@@ -110,7 +111,8 @@ class FactorizedModel(LabelModel):
         vm = self._coerce(L, fitted=True)
         D, base = self._tables()
         y = -np.ones(vm.n_rows, dtype=np.int64)
-        _, _, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D, base, y, n_blocks(vm.n_rows))
+        _, _, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D, np.ones(vm.n_lfs), base, base, y,
+                                n_blocks(vm.n_rows))
         return ll / max(vm.n_rows, 1)
 
     def _validate_learned(self) -> None:

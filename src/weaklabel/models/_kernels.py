@@ -8,6 +8,9 @@ log-score of class ``k`` for row ``i`` is
 where ``base`` holds the log class prior plus the log-probability of abstaining for every LF
 whose abstains are modelled, and ``D[j, k, v]`` is the log-probability that LF ``j`` votes ``v``
 given class ``k`` minus its abstain term (so that an LF that votes replaces its abstain term).
+The ``base`` term of a row with votes is scaled by the mean of ``prior_w[j]`` over the LFs that
+voted on it (all ones for most models, so the scale is exactly 1; a model may let the class
+prior speak only through some sources), and rows without any vote use ``base0`` instead.
 Majority vote, weighted majority vote, Dawid–Skene (full or one-coin, abstains ignored or
 modelled), moment matching and triplet models only differ in how they fill ``D`` and ``base``.
 
@@ -24,7 +27,7 @@ from numba import njit, prange
 
 
 @njit(cache=True, parallel=True)
-def em_pass(indptr, indices, votes, D, base, y, n_blocks):
+def em_pass(indptr, indices, votes, D, prior_w, base, base0, y, n_blocks):
     """One E-step plus the sufficient statistics of the M-step, in a single pass.
 
     Returns ``S`` (m, K, K): posterior mass of class ``k`` on the rows where LF ``j`` voted
@@ -43,9 +46,19 @@ def em_pass(indptr, indices, votes, D, base, y, n_blocks):
         s = np.empty(K)
         post = np.empty(K)
         for i in range(lo, hi):
-            for k in range(K):
-                s[k] = base[k]
-            for p in range(indptr[i], indptr[i + 1]):
+            start = indptr[i]
+            stop = indptr[i + 1]
+            if stop > start:
+                w = 0.0
+                for p in range(start, stop):
+                    w += prior_w[indices[p]]
+                w /= stop - start
+                for k in range(K):
+                    s[k] = w * base[k]
+            else:
+                for k in range(K):
+                    s[k] = base0[k]
+            for p in range(start, stop):
                 j = indices[p]
                 v = votes[p]
                 for k in range(K):
@@ -85,16 +98,24 @@ def em_pass(indptr, indices, votes, D, base, y, n_blocks):
 
 
 @njit(cache=True, parallel=True)
-def posterior(indptr, indices, votes, D, base):
-    """``(n, K)`` class posteriors ``softmax(base + sum_j D[j, :, v_j])`` for every row."""
+def posterior(indptr, indices, votes, D, prior_w, base, base0):
+    """``(n, K)`` class posteriors ``softmax(base + sum_j D[j, :, v_j])`` for every row
+    (``base0`` for rows without votes)."""
     n = indptr.shape[0] - 1
     K = base.shape[0]
     out = np.empty((n, K))
     for i in prange(n):
         mx = -np.inf
+        start = indptr[i]
+        stop = indptr[i + 1]
+        w = 0.0
+        for p in range(start, stop):
+            w += prior_w[indices[p]]
+        if stop > start:
+            w /= stop - start
         for k in range(K):
-            acc = base[k]
-            for p in range(indptr[i], indptr[i + 1]):
+            acc = w * base[k] if stop > start else base0[k]
+            for p in range(start, stop):
                 acc += D[indices[p], k, votes[p]]
             out[i, k] = acc
             if acc > mx:

@@ -18,24 +18,28 @@ def _dense(indptr, indices, votes, m):
     return L
 
 
-def scores(indptr, indices, votes, D, base):
+def scores(indptr, indices, votes, D, prior_w, base, base0):
     m = D.shape[0]
     L = _dense(indptr, indices, votes, m)
-    s = np.tile(base, (L.shape[0], 1)).astype(float)
+    voted = L >= 0
+    n_votes = voted.sum(axis=1)
+    w = np.where(n_votes > 0, (voted * prior_w[None, :]).sum(axis=1) / np.maximum(n_votes, 1), 0.0)
+    s = w[:, None] * base[None, :]
+    s[n_votes == 0] = base0
     for j in range(m):
         voted = L[:, j] >= 0
         s[voted] += D[j, :, L[voted, j]]
     return s
 
 
-def posterior(indptr, indices, votes, D, base):
-    s = scores(indptr, indices, votes, D, base)
+def posterior(indptr, indices, votes, D, prior_w, base, base0):
+    s = scores(indptr, indices, votes, D, prior_w, base, base0)
     return np.exp(s - logsumexp(s, axis=1, keepdims=True))
 
 
-def em_pass(indptr, indices, votes, D, base, y, n_blocks=1):
+def em_pass(indptr, indices, votes, D, prior_w, base, base0, y, n_blocks=1):
     m, K, _ = D.shape
-    s = scores(indptr, indices, votes, D, base)
+    s = scores(indptr, indices, votes, D, prior_w, base, base0)
     post = np.exp(s - logsumexp(s, axis=1, keepdims=True))
     known = y >= 0
     post[known] = np.eye(K)[y[known]]

@@ -24,7 +24,7 @@ DEFAULT_NAME = "default"
 def default_candidates() -> list[tuple[str, str, dict]]:
     """``(label, model name, params)`` tried by cross-validation; the first is the default."""
     return [
-        (DEFAULT_NAME, "ds", {}),
+        (DEFAULT_NAME, "hybrid", {}),
         ("majority", "majority", {}),
         ("weighted", "weighted", {}),
         ("ds, abstains ignored", "ds", {"abstain": "ignore"}),

@@ -130,9 +130,10 @@ class DawidSkene(FactorizedModel):
         converged = False
         it = 0
         nb = n_blocks(vm.n_rows)
+        ones = np.ones(vm.n_lfs)
         for it in range(1, self.max_iter + 1):
             D, base = log_tables(cb, conf, prop, modelled)
-            S, T, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D, base, y, nb)
+            S, T, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D, ones, base, base, y, nb)
             cb, conf, prop = self._m_step(S, T, fixed_cb, unipolar, coverage)
             if np.isfinite(ll_prev) and abs(ll - ll_prev) <= self.tol * max(1.0, abs(ll)):
                 converged = True

@@ -150,7 +150,8 @@ class WeightedMajorityVote(LabelModel):
         D = np.zeros((vm.n_lfs, K, K))
         idx = np.arange(K)
         D[:, idx, idx] = (w / self.temperature)[:, None]
-        return _kernels.posterior(vm.indptr, vm.indices, vm.votes, D, np.zeros(K))
+        return _kernels.posterior(vm.indptr, vm.indices, vm.votes, D, np.ones(vm.n_lfs), np.zeros(K),
+                                 np.zeros(K))
 
     def _predict_proba(self, vm: VoteMatrix) -> np.ndarray:
         proba = self._scores(vm, np.asarray(self.weights_, dtype=float))
