@@ -53,8 +53,33 @@ def accuracies(class_balance: np.ndarray, confusion: np.ndarray, propensity: np.
     return np.einsum("jk,jkk->j", w, confusion)
 
 
-def scores_posterior(vm: VoteMatrix, D: np.ndarray, base: np.ndarray) -> np.ndarray:
-    return _kernels.posterior(vm.indptr, vm.indices, vm.votes, D, np.ones(vm.n_lfs), base, base)
+def flat_table(D: np.ndarray) -> np.ndarray:
+    """``D[j, k, v]`` (m, K, K) -> the kernels' layout ``[j*K + v, k]`` (K scores contiguous)."""
+    m, K, _ = D.shape
+    return np.ascontiguousarray(D.transpose(0, 2, 1).reshape(m * K, K))
+
+
+def em_stats(vm: VoteMatrix, D: np.ndarray, base: np.ndarray, y: np.ndarray | None = None,
+             prior_w: np.ndarray | None = None, base0: np.ndarray | None = None):
+    """One fused E-step + M-step statistics pass: ``(S (m, K, K) [j, k, v], T (K,), loglik)``.
+
+    ``prior_w`` defaults to ones (the class prior on every row) and ``base0`` to ``base``.
+    """
+    m, K = vm.n_lfs, vm.cardinality
+    yy = y if y is not None else -np.ones(vm.n_rows, dtype=np.int64)
+    pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
+    b0 = base if base0 is None else base0
+    S, T, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, flat_table(D), pw, base, b0, yy,
+                                n_blocks(vm.n_rows))
+    return S.reshape(m, K, K).transpose(0, 2, 1), T, ll
+
+
+def posterior(vm: VoteMatrix, D: np.ndarray, base: np.ndarray, prior_w: np.ndarray | None = None,
+              base0: np.ndarray | None = None) -> np.ndarray:
+    """``(n, K)`` posteriors for the scoring tables (see :mod:`weaklabel.models._kernels`)."""
+    pw = np.ones(vm.n_lfs) if prior_w is None else np.asarray(prior_w, dtype=float)
+    return _kernels.posterior(vm.indptr, vm.indices, vm.votes, flat_table(D), pw, base,
+                              base if base0 is None else base0)
 
 
 def vote_polarity(vm: VoteMatrix) -> np.ndarray:
@@ -73,12 +98,9 @@ def majority_posterior_stats(vm: VoteMatrix, y: np.ndarray | None):
     initialisation of Dawid–Skene."""
     m, K = vm.n_lfs, vm.cardinality
     D = np.zeros((m, K, K))
-    D[:, np.arange(K), np.arange(K)] = 1.0  # log-score = number of votes for the class ...
-    base = np.zeros(K)
-    yy = y if y is not None else -np.ones(vm.n_rows, dtype=np.int64)
-    # ... and a large temperature turns the softmax into an even split among the top classes
-    S, T, _ = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D * 30.0, np.ones(m), base, base, yy,
-                               n_blocks(vm.n_rows))
+    D[:, np.arange(K), np.arange(K)] = 30.0  # log-score = 30 x number of votes for the class:
+    # the softmax is then an even split among the top classes (e^-30 ~ 1e-13 for the rest)
+    S, T, _ = em_stats(vm, D, np.zeros(K), y)
     return S, T
 
 
@@ -103,16 +125,14 @@ class FactorizedModel(LabelModel):
         # rows without votes get the class balance when abstains are not modelled (base is
         # then the log prior); when they are, an all-abstain row is itself evidence
         D, base = self._tables()
-        return scores_posterior(vm, D, base)
+        return posterior(vm, D, base)
 
     def log_likelihood(self, L) -> float:
         """Mean log-likelihood per row of the votes ``L`` under the fitted model."""
         self._check_fitted()
         vm = self._coerce(L, fitted=True)
         D, base = self._tables()
-        y = -np.ones(vm.n_rows, dtype=np.int64)
-        _, _, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D, np.ones(vm.n_lfs), base, base, y,
-                                n_blocks(vm.n_rows))
+        _, _, ll = em_stats(vm, D, base)
         return ll / max(vm.n_rows, 1)
 
     def _validate_learned(self) -> None:

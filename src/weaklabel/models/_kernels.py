@@ -27,17 +27,18 @@ from numba import njit, prange
 
 
 @njit(cache=True, parallel=True)
-def em_pass(indptr, indices, votes, D, prior_w, base, base0, y, n_blocks):
+def em_pass(indptr, indices, votes, Dflat, prior_w, base, base0, y, n_blocks):
     """One E-step plus the sufficient statistics of the M-step, in a single pass.
 
-    Returns ``S`` (m, K, K): posterior mass of class ``k`` on the rows where LF ``j`` voted
-    ``v``; ``T`` (K,): total posterior mass of each class; ``ll``: the log-likelihood of the
-    votes (rows with a gold label ``y[i] >= 0`` count with that label: their posterior is
-    one-hot and their log-likelihood is the joint ``log P(votes, y)``).
+    ``Dflat[j*K + v, k]`` is ``D[j, k, v]`` laid out so that the K scores of one vote are
+    contiguous. Returns ``S`` (m*K, K): posterior mass of class ``k`` on the rows where LF ``j``
+    voted ``v`` (same layout); ``T`` (K,): total posterior mass of each class; ``ll``: the
+    log-likelihood of the votes (rows with a gold label ``y[i] >= 0`` count with that label:
+    their posterior is one-hot and their log-likelihood is the joint ``log P(votes, y)``).
     """
     n = indptr.shape[0] - 1
-    m, K, _ = D.shape
-    S = np.zeros((n_blocks, m, K, K))
+    mk, K = Dflat.shape
+    S = np.zeros((n_blocks, mk, K))
     T = np.zeros((n_blocks, K))
     LL = np.zeros(n_blocks)
     for b in prange(n_blocks):
@@ -45,29 +46,32 @@ def em_pass(indptr, indices, votes, D, prior_w, base, base0, y, n_blocks):
         hi = ((b + 1) * n) // n_blocks
         s = np.empty(K)
         post = np.empty(K)
+        Sb = S[b]
         for i in range(lo, hi):
             start = indptr[i]
             stop = indptr[i + 1]
             if stop > start:
+                for k in range(K):
+                    s[k] = 0.0
                 w = 0.0
                 for p in range(start, stop):
-                    w += prior_w[indices[p]]
+                    j = indices[p]
+                    w += prior_w[j]
+                    row = j * K + votes[p]
+                    for k in range(K):
+                        s[k] += Dflat[row, k]
                 w /= stop - start
                 for k in range(K):
-                    s[k] = w * base[k]
+                    s[k] += w * base[k]
             else:
                 for k in range(K):
                     s[k] = base0[k]
-            for p in range(start, stop):
-                j = indices[p]
-                v = votes[p]
-                for k in range(K):
-                    s[k] += D[j, k, v]
-            if y[i] >= 0:
+            yi = y[i]
+            if yi >= 0:
                 for k in range(K):
                     post[k] = 0.0
-                post[y[i]] = 1.0
-                LL[b] += s[y[i]]
+                post[yi] = 1.0
+                LL[b] += s[yi]
             else:
                 mx = s[0]
                 for k in range(1, K):
@@ -77,17 +81,17 @@ def em_pass(indptr, indices, votes, D, prior_w, base, base0, y, n_blocks):
                 for k in range(K):
                     post[k] = np.exp(s[k] - mx)
                     tot += post[k]
+                inv = 1.0 / tot
                 for k in range(K):
-                    post[k] /= tot
+                    post[k] *= inv
                 LL[b] += mx + np.log(tot)
             for k in range(K):
                 T[b, k] += post[k]
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                v = votes[p]
+            for p in range(start, stop):
+                row = indices[p] * K + votes[p]
                 for k in range(K):
-                    S[b, j, k, v] += post[k]
-    S_out = np.zeros((m, K, K))
+                    Sb[row, k] += post[k]
+    S_out = np.zeros((mk, K))
     T_out = np.zeros(K)
     ll = 0.0
     for b in range(n_blocks):  # fixed order: deterministic sums
@@ -98,35 +102,43 @@ def em_pass(indptr, indices, votes, D, prior_w, base, base0, y, n_blocks):
 
 
 @njit(cache=True, parallel=True)
-def posterior(indptr, indices, votes, D, prior_w, base, base0):
-    """``(n, K)`` class posteriors ``softmax(base + sum_j D[j, :, v_j])`` for every row
-    (``base0`` for rows without votes)."""
+def posterior(indptr, indices, votes, Dflat, prior_w, base, base0):
+    """``(n, K)`` class posteriors ``softmax(w_i base + sum_j D[j, :, v_j])`` for every row
+    (``base0`` for rows without votes); ``Dflat`` as in :func:`em_pass`."""
     n = indptr.shape[0] - 1
     K = base.shape[0]
     out = np.empty((n, K))
     for i in prange(n):
-        mx = -np.inf
         start = indptr[i]
         stop = indptr[i + 1]
-        w = 0.0
-        for p in range(start, stop):
-            w += prior_w[indices[p]]
         if stop > start:
-            w /= stop - start
-        for k in range(K):
-            acc = w * base[k] if stop > start else base0[k]
+            for k in range(K):
+                out[i, k] = 0.0
+            w = 0.0
             for p in range(start, stop):
-                acc += D[indices[p], k, votes[p]]
-            out[i, k] = acc
-            if acc > mx:
-                mx = acc
+                j = indices[p]
+                w += prior_w[j]
+                row = j * K + votes[p]
+                for k in range(K):
+                    out[i, k] += Dflat[row, k]
+            w /= stop - start
+            for k in range(K):
+                out[i, k] += w * base[k]
+        else:
+            for k in range(K):
+                out[i, k] = base0[k]
+        mx = out[i, 0]
+        for k in range(1, K):
+            if out[i, k] > mx:
+                mx = out[i, k]
         tot = 0.0
         for k in range(K):
             e = np.exp(out[i, k] - mx)
             out[i, k] = e
             tot += e
+        inv = 1.0 / tot
         for k in range(K):
-            out[i, k] /= tot
+            out[i, k] *= inv
     return out
 
 

@@ -26,8 +26,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
-from . import _kernels
-from ._factorized import FactorizedModel, lf_counts, log_tables, majority_posterior_stats, n_blocks
+from ._factorized import FactorizedModel, em_stats, lf_counts, log_tables, majority_posterior_stats
 from .base import register
 
 ABSTAIN_MODES = ("auto", "ignore", "model")
@@ -129,11 +128,9 @@ class DawidSkene(FactorizedModel):
         ll_prev = -np.inf
         converged = False
         it = 0
-        nb = n_blocks(vm.n_rows)
-        ones = np.ones(vm.n_lfs)
         for it in range(1, self.max_iter + 1):
             D, base = log_tables(cb, conf, prop, modelled)
-            S, T, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D, ones, base, base, y, nb)
+            S, T, ll = em_stats(vm, D, base, y)
             cb, conf, prop = self._m_step(S, T, fixed_cb, unipolar, coverage)
             if np.isfinite(ll_prev) and abs(ll - ll_prev) <= self.tol * max(1.0, abs(ll)):
                 converged = True

@@ -41,8 +41,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
-from . import _kernels
-from ._factorized import lf_counts, n_blocks
+from ._factorized import em_stats, lf_counts, posterior
 from .base import LabelModel, register
 
 _EPS = 1e-12
@@ -137,13 +136,11 @@ class HybridDawidSkene(LabelModel):
         single = (counts.max(axis=1) == tot) & (tot > 0)
         yy = y if y is not None else -np.ones(n, dtype=np.int64)
         known = yy >= 0
-        nb = n_blocks(n)
 
         # majority-vote soft labels (ties split evenly; gold rows fixed): the anchor statistics
         D_mv = np.zeros((m, K, K))
         D_mv[:, np.arange(K), np.arange(K)] = 30.0
-        S1, T1, _ = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D_mv, np.ones(m), np.zeros(K), np.zeros(K),
-                                     yy, nb)
+        S1, T1, _ = em_stats(vm, D_mv, np.zeros(K), yy)
         covered = vm.votes_per_row() > 0
         n_unc = int((~covered).sum())
         n_unc_free = int((~covered & ~known).sum())
@@ -186,7 +183,7 @@ class HybridDawidSkene(LabelModel):
             free_prior = fixed is None and not known.any()
             for it in range(1, self.max_iter + 1):
                 D, prior_w, base, base0 = self._tables()
-                S, T, _ = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, D, prior_w, base, base0, yy, nb)
+                S, T, _ = em_stats(vm, D, base, yy, prior_w, base0)
                 new = self._confusion(np.where(multi[:, None, None], S, 0.0))
                 delta = float(np.abs(new - self.confusion_).max())
                 self.confusion_ = new
@@ -215,7 +212,8 @@ class HybridDawidSkene(LabelModel):
         return np.clip(acc, 0.0, 1.0) if K else acc
 
     def _predict_proba(self, vm: VoteMatrix) -> np.ndarray:
-        return _kernels.posterior(vm.indptr, vm.indices, vm.votes, *self._tables())
+        D, prior_w, base, base0 = self._tables()
+        return posterior(vm, D, base, prior_w, base0)
 
     def _validate_learned(self) -> None:
         super()._validate_learned()

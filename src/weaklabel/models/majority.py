@@ -109,8 +109,6 @@ class WeightedMajorityVote(LabelModel):
         self.random_state = random_state
 
     def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
-        from ._factorized import n_blocks  # noqa: F401  (kernels compiled lazily)
-
         K, m = vm.cardinality, vm.n_lfs
         if self.temperature <= 0:
             raise InputError("temperature must be > 0")
@@ -144,14 +142,13 @@ class WeightedMajorityVote(LabelModel):
         self.accuracies_ = acc
 
     def _scores(self, vm: VoteMatrix, w: np.ndarray) -> np.ndarray:
-        from . import _kernels
+        from ._factorized import posterior
 
         K = vm.cardinality
         D = np.zeros((vm.n_lfs, K, K))
         idx = np.arange(K)
         D[:, idx, idx] = (w / self.temperature)[:, None]
-        return _kernels.posterior(vm.indptr, vm.indices, vm.votes, D, np.ones(vm.n_lfs), np.zeros(K),
-                                 np.zeros(K))
+        return posterior(vm, D, np.zeros(K))
 
     def _predict_proba(self, vm: VoteMatrix) -> np.ndarray:
         proba = self._scores(vm, np.asarray(self.weights_, dtype=float))
