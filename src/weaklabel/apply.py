@@ -611,7 +611,15 @@ class Reuse:
         self.names = [lf_names[j] for j in plan.reuse]
         self.id_columns = list(id_columns)
         self.where = where
-        self.errors = {d["name"]: int(d.get("errors", 0)) for d in plan.old_meta.get("lfs", [])}
+
+    def fresh(self) -> "Reuse":
+        """A copy with its own open-file cache (for use from another thread)."""
+        import copy
+
+        other = copy.copy(self)
+        other.old = copy.copy(self.old)
+        other.old._open = {}
+        return other
 
     def fill(self, dense: np.ndarray, start: int, ids) -> None:
         import pyarrow as pa
