@@ -53,7 +53,7 @@ import pyarrow.parquet as pq
 from . import __version__
 from .apply import ApplyJob, ApplySummary, Reuse, _Engine, _vote_counts, default_jobs
 from .errors import InputError, LFDefinitionError, WeaklabelError
-from .io import (COMMON_METADATA, FORMAT_VERSION, VOTES_FORMAT, VotesWriter, atomic_output, ids_table,
+from .io import (COMMON_METADATA, open_parquet, FORMAT_VERSION, VOTES_FORMAT, VotesWriter, atomic_output, ids_table,
                  part_name, read_rows, votes_schema, write_dataset_metadata)
 from .loading import load_lfs
 
@@ -103,7 +103,7 @@ def plan_pieces(files: list[Path], file_rows: list[int], partition_rows: int) ->
 
 def read_piece(piece: Piece, columns: list[str] | None = None) -> pd.DataFrame:
     """One partition as pandas, converted exactly as the local engine converts its batches."""
-    pf = pq.ParquetFile(piece.file)
+    pf = open_parquet(piece.file)
     try:
         table = read_rows(pf, piece.start, piece.stop, columns)
     except (pa.ArrowInvalid, OSError) as exc:
