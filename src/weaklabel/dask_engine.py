@@ -2,10 +2,11 @@
 
 The input (a Parquet file, folder or glob) becomes a Dask DataFrame with one partition per
 ``partition_rows`` rows of a file (:func:`dask.dataframe.from_map` over row ranges, so every
-partition's global row offset is known before anything runs). Each partition is processed on a
-worker by the local engine's own kernels (:class:`weaklabel.apply._Engine` with one process, in
-``batch_size`` batches aligned with the local engine's) and written by that worker as one part
-file of the output folder::
+partition's global row offset is known before anything runs). ``map_partitions`` then applies
+the LFs where the partition was read (Dask fuses the two into one task, so rows never travel
+between workers): the local engine's own kernels (:class:`weaklabel.apply._Engine` with one
+process, in ``batch_size`` batches aligned with the local engine's), and the worker writes the
+partition as one part file of the output folder::
 
     votes.parquet/
         _common_metadata          schema + the ``weaklabel`` metadata of the whole dataset
@@ -226,6 +227,16 @@ def run_partition(df: pd.DataFrame, spec: PartitionSpec, index: int, offset: int
             "max_vote": max_vote, "file": final.name}
 
 
+RESULT_META = pd.DataFrame({"result": pd.Series([], dtype=object)})
+
+
+def apply_partition(df: pd.DataFrame, spec: PartitionSpec, partition_info: dict | None = None) -> pd.DataFrame:
+    """``map_partitions`` wrapper of :func:`run_partition`: one row holding the result dict."""
+    index = partition_info["number"]
+    offset = int(partition_info["division"])
+    return pd.DataFrame({"result": [run_partition(df, spec, index, offset)]}, index=[offset])
+
+
 def probe_worker(paths: list[str]) -> dict:
     """Run on every worker before the job: its weaklabel version and the paths it cannot see."""
     return {"version": __version__, "missing": [p for p in paths if not os.path.exists(p)]}
@@ -350,14 +361,16 @@ def run_dask(job: ApplyJob, *, jobs: int | None, scheduler: str | None, client, 
                 K=job.K, K_store=job.K_store, on_error=job.on_error, id_cols=job.id_cols, id_schema=id_schema,
                 batch_size=B, source=src.path.name, columns=list(src.columns), folder=str(tmp),
                 n_parts=len(pieces), part_meta=part_meta, reuse=job.reuse())
+            spec_key = dask.delayed(spec, name=f"weaklabel-spec-{uuid.uuid4().hex}", traverse=False)
             with dask.config.set({"dataframe.convert-string": False}):  # keep the local engine's dtypes
                 ddf = dd.from_map(read_piece, pieces, args=[columns], meta=meta_df,
                                   divisions=[p.offset for p in pieces] + [pieces[-1].offset + pieces[-1].rows - 1],
                                   label="weaklabel-read", enforce_metadata=False)
-                parts = ddf.to_delayed()
-            spec_key = dask.delayed(spec, name=f"weaklabel-spec-{uuid.uuid4().hex}", traverse=False)
-            tasks = [dask.delayed(run_partition, pure=False)(part, spec_key, i, p.offset)
-                     for i, (part, p) in enumerate(zip(parts, pieces))]
+                # reading and applying fuse into one task per partition: the partition's rows never
+                # leave the worker that read them
+                done = ddf.map_partitions(apply_partition, spec_key, meta=RESULT_META, enforce_metadata=False,
+                                          align_dataframes=False)
+                tasks = done.to_delayed()
             if on_start is not None:
                 on_start(src.n_rows)
             futures = c.compute(tasks)
@@ -390,7 +403,8 @@ def _gather_in_order(client, futures: list, pieces: list[Piece], progress, as_co
 
     def get(i: int) -> dict:
         try:
-            return futures[i].result()
+            got = futures[i].result()
+            return got["result"].iloc[0] if isinstance(got, pd.DataFrame) else got
         except KilledWorker as exc:
             p = pieces[i]
             raise InputError(f"a Dask worker died while applying the LFs to rows {p.offset:,}..{p.offset + p.rows - 1:,} "
