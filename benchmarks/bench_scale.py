@@ -216,9 +216,11 @@ class TreeSampler:
 
 
 def measure_apply(data: Path, lfs: Path, out: Path, engine: str, jobs: int, batch_size: int,
-                  partition_rows: int | None, scheduler: str | None = None) -> dict:
-    """Run ``weaklabel apply`` in a subprocess; wall time, peak RSS of the tree and of the CLI process."""
-    cmd = [sys.executable, "-m", "weaklabel", "apply", str(lfs), str(data), "-o", str(out), "--force", "--json",
+                  partition_rows: int | None, scheduler: str | None = None, update: bool = False) -> dict:
+    """Run ``weaklabel apply`` in a subprocess; wall time, peak RSS of the tree and of the CLI process.
+    ``update``: ``--update`` instead of ``--force`` (reuse the unchanged LFs' columns of ``out``)."""
+    cmd = [sys.executable, "-m", "weaklabel", "apply", str(lfs), str(data), "-o", str(out),
+           "--update" if update else "--force", "--json",
            "--engine", engine, "--jobs", str(jobs), "--batch-size", str(batch_size)]
     if engine == "dask" and partition_rows:
         cmd += ["--partition-rows", str(partition_rows)]
@@ -240,7 +242,8 @@ def measure_apply(data: Path, lfs: Path, out: Path, engine: str, jobs: int, batc
             "wall_seconds": round(wall, 2), "apply_seconds": summary["seconds"],
             "rows_per_second": round(summary["rows"] / wall), "peak_rss_tree_mib": round(sampler.peak / 2**20),
             "processes_at_peak": sampler.peak_procs, "peak_rss_cli_mib": round(usage.ru_maxrss / 1024),
-            "output_bytes": size, "partitions": summary.get("partitions"), "data": str(data)}
+            "output_bytes": size, "partitions": summary.get("partitions"), "data": str(data),
+            "update": update, "ran": len(summary.get("ran", [])), "reused": len(summary.get("reused", []))}
 
 
 def _record(path: Path, entry: dict) -> None:
@@ -256,10 +259,11 @@ def _env() -> dict:
 
 
 def print_table(results: list[dict]) -> None:
-    print(f"\n{'engine':<7}{'jobs':>5}{'rows':>14}{'LFs':>5}{'wall s':>9}{'rows/s':>12}"
+    print(f"\n{'engine':<7}{'jobs':>5}{'rows':>14}{'LFs ran':>8}{'wall s':>9}{'rows/s':>12}"
           f"{'peak RSS tree MiB':>19}{'procs':>6}{'CLI MiB':>9}{'output MB':>11}")
     for r in results:
-        print(f"{r['engine']:<7}{r['jobs']:>5}{r['rows']:>14,}{r['lfs']:>5}{r['wall_seconds']:>9.1f}"
+        ran = f"{r.get('ran', r['lfs'])}/{r['lfs']}"
+        print(f"{r['engine']:<7}{r['jobs']:>5}{r['rows']:>14,}{ran:>8}{r['wall_seconds']:>9.1f}"
               f"{r['rows_per_second']:>12,}{r['peak_rss_tree_mib']:>19,}{r['processes_at_peak']:>6}"
               f"{r['peak_rss_cli_mib']:>9,}{r['output_bytes'] / 1e6:>11,.0f}")
 
@@ -290,6 +294,7 @@ def main() -> None:
     a.add_argument("--data", type=Path, required=True)
     a.add_argument("--lfs", type=Path, required=True)
     a.add_argument("--out", type=Path, required=True)
+    a.add_argument("--update", action="store_true", help="--update instead of --force")
     r = sub.add_parser("run", help="generate (if missing) and apply with each engine")
     r.add_argument("--rows", type=int, default=10_000_000)
     r.add_argument("--features", type=int, default=10)
@@ -316,7 +321,7 @@ def main() -> None:
         print(json.dumps(generate_votes(args.out, args.rows, args.lfs, args.cardinality, args.row_group, args.seed)))
     elif args.cmd == "apply":
         res = measure_apply(args.data, args.lfs, args.out, args.engine, args.jobs, args.batch_size,
-                            args.partition_rows, args.scheduler)
+                            args.partition_rows, args.scheduler, args.update)
         _record(args.json, {**res, **_env()})
         print_table([res])
     else:

@@ -131,3 +131,24 @@ def test_part_metadata_is_json(tmp_path):
     write_dataset_metadata(folder, schema, {"format": "weaklabel.votes", "x": [1, 2]})
     raw = pq.read_metadata(folder / "_common_metadata").metadata[b"weaklabel"]
     assert json.loads(raw)["x"] == [1, 2] and read_metadata(folder)["x"] == [1, 2]
+
+
+@pytest.mark.parametrize("pre_buffer", [False, True])
+def test_streaming_reads_do_not_accumulate(tmp_path, monkeypatch, pre_buffer):
+    """Arrow memory stays at about one batch while a file is streamed (pyarrow's pre-buffer cache
+    would keep every row group read so far: the case ``pre_buffer=True`` shows the test can fail)."""
+    import weaklabel.io as wio
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "big.parquet"
+    table = pa.table({f"f{c}": rng.normal(size=200_000) for c in range(4)})
+    pq.write_table(table, path, row_group_size=5_000, compression="none")
+    if pre_buffer:
+        monkeypatch.setattr(wio, "open_parquet", lambda p: pq.ParquetFile(p, pre_buffer=True))
+    batch_bytes = 5_000 * 4 * 8
+    peak = 0
+    for df in TableSource(path).iter_batches(5_000):
+        peak = max(peak, pa.total_allocated_bytes())
+        del df
+    bounded = peak < 8 * batch_bytes
+    assert bounded != pre_buffer, f"peak Arrow allocation {peak / 2**20:.1f} MiB"

@@ -530,7 +530,7 @@ class UpdatePlan:
     run: list[int]                       # positions (in the current LF list) of LFs to apply
     reuse: list[int]                     # positions of LFs whose votes are copied
     dropped: list[str]                   # LF names in the old output but not in the LF file
-    old: VotesDataset | None = None    # the existing output (None: there is none; run everything)
+    old: VotesDataset | None = None      # the existing output (None: there is none; run everything)
     old_meta: dict = field(default_factory=dict)
     current_names: list[str] = field(default_factory=list)
 
@@ -551,7 +551,7 @@ def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint
     input data, other id columns, other classes) is an :class:`InputError`: rerun without
     ``--update``.
     """
-    from .io import VotesDataset, same_input
+    from .io import same_input
 
     names = [lf.name for lf in lfs]
     out = Path(output)
@@ -577,7 +577,7 @@ def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint
     rows = meta.get("rows")
     if old.n_rows != rows or (n_rows is not None and n_rows != rows):
         raise InputError(f"--update: {out.name} has {old.n_rows:,} rows (metadata: {rows}) but the input has "
-                         f"{n_rows:,}{hint}")
+                         f"{n_rows if n_rows is not None else '?'}{hint}")
     want_ids = list(id_cols) if id_cols else ["row"]
     if list(meta.get("id_columns") or []) != want_ids:
         raise InputError(f"--update: {out.name} has id columns {meta.get('id_columns')} but this run uses "
@@ -835,6 +835,9 @@ def _run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> Apply
                 rows += len(df)
             if rows == 0:
                 raise InputError(f"{src.path}: has no rows")
+            if reuse is not None and rows != reuse.old.n_rows:
+                raise InputError(f"--update: the input has {rows:,} rows but {job.output.name} has "
+                                 f"{reuse.old.n_rows:,}; run without --update")
             summary = job.summary(rows, counts, engine.errors.tolist(), max_vote, time.perf_counter() - t0,
                                   engine.jobs, "local")
             writer.close(summary.metadata(job.hashes()))

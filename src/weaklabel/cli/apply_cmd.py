@@ -143,7 +143,8 @@ def apply_command(
             if not summary.ran and not summary.dropped:
                 err.print(f"{output} is up to date; nothing was rewritten", highlight=False)
                 return
-        where = (f"engine=dask, {summary.partitions} partitions, {summary.jobs} worker threads"
+        where = (f"engine=dask, {summary.partitions} partition{'s' * (summary.partitions != 1)}, "
+                 f"{summary.jobs} worker thread{'s' * (summary.jobs != 1)}"
                  if summary.engine == "dask" else f"jobs={summary.jobs}")
         err.print(f"wrote {output}: {summary.rows:,} rows x {len(summary.lf_names)} LFs, K={summary.cardinality}, "
                   f"in {summary.seconds:.2f} s ({summary.rows_per_second:,.0f} rows/s, {where})",
