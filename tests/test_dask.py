@@ -257,6 +257,24 @@ def test_dask_update_reruns_exactly_the_changed_lfs(client, dataset):
     apply_file(lfs, folder, tmp / "fresh.parquet", jobs=1, batch_size=500, id_cols=["key"])
     _same_votes(out, tmp / "fresh.parquet")
     assert read_metadata(out)["update"]["ran"] == ["score_rule", "lunch"]
+    # the local engine updates a Dask output too (and writes a single file in its place)
+    lfs.write_text(lfs.read_text().replace("x.score < -1.2", "x.score < -1.0"))
+    s = apply_file(lfs, folder, out, update=True, jobs=1, batch_size=700, id_cols=["key"])
+    assert s.ran == ["score_rule"] and out.is_file()
+    apply_file(lfs, folder, tmp / "fresh2.parquet", jobs=1, batch_size=500, id_cols=["key"])
+    _same_votes(out, tmp / "fresh2.parquet")
+
+
+def test_dask_infers_the_cardinality_like_local(client, dataset):
+    tmp, folder, _, _ = dataset
+    lfs = tmp / "nok.py"
+    lfs.write_text("from weaklabel import labeling_function, ABSTAIN\n"
+                   "@labeling_function\ndef big(x): return 4 if x.num % 7 == 0 else ABSTAIN\n"
+                   "@labeling_function\ndef small(x): return 1 if x.num % 5 == 0 else ABSTAIN\n")
+    loc = apply_file(lfs, folder, tmp / "l.parquet", jobs=1, batch_size=500)
+    dsk = apply_file(lfs, folder, tmp / "d", engine="dask", client=client, batch_size=500, partition_rows=1000)
+    assert loc.cardinality == dsk.cardinality == 5
+    _same_votes(tmp / "l.parquet", tmp / "d")
 
 
 def test_dask_needs_parquet_and_a_file(client, dataset, tmp_path):

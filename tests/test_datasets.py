@@ -152,3 +152,14 @@ def test_streaming_reads_do_not_accumulate(tmp_path, monkeypatch, pre_buffer):
         del df
     bounded = peak < 8 * batch_bytes
     assert bounded != pre_buffer, f"peak Arrow allocation {peak / 2**20:.1f} MiB"
+
+
+def test_parquet_without_a_suffix_is_recognised(tmp_path):
+    data = tmp_path / "d.parquet"
+    _frame(10).to_parquet(data)
+    lf = LabelingFunction("pos", lambda x: 1 if x.x > 0 else ABSTAIN)
+    apply_file([lf], data, tmp_path / "votes", jobs=1, cardinality=2)  # as the Dask engine names folders
+    assert VoteMatrix.read_parquet(tmp_path / "votes").n_rows == 10
+    (tmp_path / "notes").write_text("not parquet")
+    with pytest.raises(InputError, match="unknown file type"):
+        TableSource(tmp_path / "notes")

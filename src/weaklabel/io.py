@@ -195,6 +195,10 @@ def _format_of(p: Path) -> str:
         return "csv"
     if suffix in JSONL_SUFFIXES:
         return "jsonl"
+    if p.is_file():  # no telling suffix (e.g. votes written as "-o votes"): recognise Parquet by its magic
+        with open(p, "rb") as fh:
+            if fh.read(4) == b"PAR1":
+                return "parquet"
     raise InputError(f"{p}: unknown file type {suffix!r}; use .parquet, .csv, .tsv or .jsonl")
 
 
