@@ -118,3 +118,46 @@ def test_source_hash_tracks_code_and_plain_resources():
     s1 = LabelingFunction("s", len, resources={"w": {"b", "a", "c"}})
     s2 = LabelingFunction("s", len, resources={"w": {"c", "a", "b"}})
     assert s1.source_hash == s2.source_hash
+
+
+def test_source_hash_tracks_what_the_function_reads():
+    """Defaults, closures, same-file helpers and plain constants are part of an LF's hash
+    (so ``apply --update`` reruns an LF when any of them changes); unrelated names are not."""
+    ns = {"__name__": "fake_lfs"}
+    code = (
+        "import re\n"
+        "WORDS = {'good', 'great'}\n"
+        "THRESHOLD = 2\n"
+        "UNUSED = [1, 2, 3]\n"
+        "RX = re.compile('a+b')\n"
+        "def count(text):\n"
+        "    return sum(w in WORDS for w in text.split())\n"
+        "def f(x):\n"
+        "    return 1 if count(x.text) >= THRESHOLD or RX.search(x.text) else -1\n"
+    )
+    exec(compile(code, "<fake_lfs>", "exec"), ns)  # noqa: S102 - test fixture
+
+    def h():
+        return LabelingFunction("f", ns["f"]).source_hash
+
+    base = h()
+    ns["UNUSED"].append(4)
+    assert h() == base
+    ns["THRESHOLD"] = 3
+    assert h() != base
+    ns["THRESHOLD"] = 2
+    assert h() == base
+    ns["WORDS"].add("fine")  # read through the helper count()
+    assert h() != base
+    ns["WORDS"].discard("fine")
+    import re
+
+    ns["RX"] = re.compile("a+c")
+    assert h() != base
+
+    def make(threshold):
+        return LabelingFunction("g", lambda x: 1 if x.score > threshold else -1)
+
+    assert make(1).source_hash == make(1).source_hash != make(2).source_hash
+    lfs = [LabelingFunction("t", lambda df, t=t: df.x > t, vectorized=True) for t in (1, 2)]
+    assert lfs[0].source_hash != lfs[1].source_hash

@@ -33,13 +33,14 @@ import pandas as pd
 
 from . import __version__
 from .errors import InputError, LFDefinitionError, LFError, MissingColumnError
-from .io import (VOTES_FORMAT, FORMAT_VERSION, TableSource, VotesWriter, atomic_output,
+from .io import (VOTES_FORMAT, FORMAT_VERSION, TableSource, VotesDataset, VotesWriter, atomic_output,
                  check_output, ids_table)
 from .lf import LabelingFunction, MissingField, Row
 from .loading import LFModule, collect_lfs, load_lfs
 from .votes import VoteMatrix, concat_csr, dense_to_csr
 
 ON_ERROR = ("raise", "abstain")
+ENGINES = ("local", "dask")
 DEFAULT_BATCH_SIZE = 100_000
 _UNKNOWN_K_CAP = 127  # with no cardinality given, votes are stored as int8
 _MIN_ROWS_FOR_WORKERS = 2_000
@@ -266,7 +267,8 @@ def _split(items: Sequence[int], parts: int) -> list[list[int]]:
 # --------------------------------------------------------------------------- the engine
 @dataclass
 class ApplySummary:
-    """What an apply run did: per-LF vote and error counts, timing."""
+    """What an apply run did: per-LF vote and error counts, timing, and for ``update=True`` which
+    LFs ran, which were reused from the existing output and which were dropped."""
 
     rows: int
     lf_names: list[str]
@@ -280,13 +282,23 @@ class ApplySummary:
     id_columns: list[str]
     output: str | None = None
     input: dict = field(default_factory=dict)
+    ran: list[str] = field(default_factory=list)       # LFs applied in this run (all, without update)
+    reused: list[str] = field(default_factory=list)    # update: unchanged LFs copied from the old output
+    dropped: list[str] = field(default_factory=list)   # update: LFs in the old output but not in lfs.py
+    update: bool = False
+    engine: str = "local"
+    partitions: int | None = None                      # Dask: partitions (= part files written)
+
+    def __post_init__(self):
+        if not self.ran and not self.reused:
+            self.ran = list(self.lf_names)
 
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else float("inf")
 
     def metadata(self, hashes: Sequence[str]) -> dict:
-        return {
+        meta = {
             "format": VOTES_FORMAT,
             "format_version": FORMAT_VERSION,
             "weaklabel_version": __version__,
@@ -295,11 +307,15 @@ class ApplySummary:
             "id_columns": self.id_columns,
             "rows": self.rows,
             "lfs": [{"name": n, "hash": h, "vectorized": v, "errors": int(e),
-                     "votes": int(c.sum())}
+                     "votes": int(c.sum()), "class_votes": [int(x) for x in c]}
                     for n, h, v, e, c in zip(self.lf_names, hashes, self.vectorized, self.errors,
                                              self.vote_counts)],
             "input": self.input,
+            "engine": self.engine,
         }
+        if self.update:
+            meta["update"] = {"ran": self.ran, "reused": self.reused, "dropped": self.dropped}
+        return meta
 
 
 class _Engine:
@@ -506,25 +522,249 @@ def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinalit
                       classes=names, metadata=summary.metadata([lf.source_hash for lf in lfs]), validate=False)
 
 
+# --------------------------------------------------------------------------- incremental re-apply
+@dataclass
+class UpdatePlan:
+    """Which LFs an ``apply --update`` runs, copies from the existing output, or drops."""
+
+    run: list[int]                       # positions (in the current LF list) of LFs to apply
+    reuse: list[int]                     # positions of LFs whose votes are copied
+    dropped: list[str]                   # LF names in the old output but not in the LF file
+    old: VotesDataset | None = None      # the existing output (None: there is none; run everything)
+    old_meta: dict = field(default_factory=dict)
+    current_names: list[str] = field(default_factory=list)
+
+    @property
+    def noop(self) -> bool:
+        """Nothing to run or drop and the columns are already in the LF file's order."""
+        return (self.old is not None and not self.run and not self.dropped
+                and [d["name"] for d in self.old_meta["lfs"]] == self.current_names
+                and all("class_votes" in d for d in self.old_meta["lfs"]))
+
+
+def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint: dict, n_rows: int | None,
+                id_cols: Sequence[str] | None, K: int | None, classes: Sequence[str] | None) -> UpdatePlan:
+    """Compare the current LFs with the existing output's metadata (LF source hashes, input
+    fingerprint, id columns, classes) and decide what an ``apply --update`` must do.
+
+    With no existing output every LF runs. Anything that makes the old votes unusable (other
+    input data, other id columns, other classes) is an :class:`InputError`: rerun without
+    ``--update``.
+    """
+    from .io import same_input
+
+    names = [lf.name for lf in lfs]
+    out = Path(output)
+    if not out.exists():
+        return UpdatePlan(run=list(range(len(lfs))), reuse=[], dropped=[], current_names=names)
+    hint = "; run without --update to apply every LF"
+    old = VotesDataset(out)
+    meta = old.meta
+    if not meta or meta.get("format") != VOTES_FORMAT:
+        raise InputError(f"{out}: has no weaklabel votes metadata; --update needs votes written by "
+                         f"`weaklabel apply`{hint}")
+    old_lfs = meta.get("lfs") or []
+    if not old_lfs or any("hash" not in d for d in old_lfs) or not meta.get("input"):
+        raise InputError(f"{out}: has no LF source hashes or input fingerprint (not written by "
+                         f"`weaklabel apply`){hint}")
+    old_in = meta["input"]
+    if not same_input(old_in, fingerprint):
+        raise InputError(
+            f"--update: the input data differs from the one {out.name} was made from "
+            f"({fingerprint.get('name')}: {fingerprint.get('size'):,} bytes, fingerprint "
+            f"{str(fingerprint.get('sha256_ends'))[:12]} vs {old_in.get('name')}: {old_in.get('size', 0):,} bytes, "
+            f"{str(old_in.get('sha256_ends'))[:12]}){hint}")
+    rows = meta.get("rows")
+    if old.n_rows != rows or (n_rows is not None and n_rows != rows):
+        raise InputError(f"--update: {out.name} has {old.n_rows:,} rows (metadata: {rows}) but the input has "
+                         f"{n_rows if n_rows is not None else '?'}{hint}")
+    want_ids = list(id_cols) if id_cols else ["row"]
+    if list(meta.get("id_columns") or []) != want_ids:
+        raise InputError(f"--update: {out.name} has id columns {meta.get('id_columns')} but this run uses "
+                         f"{want_ids}{hint}")
+    old_K, old_classes = meta.get("cardinality"), meta.get("classes")
+    if classes is not None and old_classes is not None and list(classes) != list(old_classes):
+        raise InputError(f"--update: the classes changed from {old_classes} to {list(classes)}{hint}")
+    if (classes is None) != (old_classes is None) or (K is not None and K != old_K):
+        raise InputError(f"--update: the classes changed (K={old_K}, classes {old_classes} before; "
+                         f"K={K if K is not None else 'inferred'}, classes {list(classes) if classes else None} now)"
+                         f"{hint}")
+    missing = [d["name"] for d in old_lfs if d["name"] not in old.schema.names]
+    if missing:
+        raise InputError(f"{out}: column {missing[0]!r} named in its metadata is missing{hint}")
+    by_name = {d["name"]: d for d in old_lfs}
+    run, reuse = [], []
+    for j, lf in enumerate(lfs):
+        d = by_name.get(lf.name)
+        (reuse if d is not None and d["hash"] == lf.source_hash else run).append(j)
+    dropped = [d["name"] for d in old_lfs if d["name"] not in set(names)]
+    return UpdatePlan(run=run, reuse=reuse, dropped=dropped, old=old, old_meta=meta, current_names=names)
+
+
+class Reuse:
+    """Fills the columns of reused LFs from the old output for a range of rows, checking that the
+    old output's row ids are the new ones (module level and picklable: Dask workers use it too)."""
+
+    def __init__(self, plan: UpdatePlan, lf_names: Sequence[str], id_columns: Sequence[str], where: str):
+        self.old = plan.old
+        self.cols = list(plan.reuse)
+        self.names = [lf_names[j] for j in plan.reuse]
+        self.id_columns = list(id_columns)
+        self.where = where
+
+    def fresh(self) -> "Reuse":
+        """A copy with its own open-file cache (for use from another thread)."""
+        import copy
+
+        other = copy.copy(self)
+        other.old = copy.copy(self.old)
+        other.old._open = {}
+        return other
+
+    def fill(self, dense: np.ndarray, start: int, ids) -> None:
+        import pyarrow as pa
+
+        b = dense.shape[0]
+        t = self.old.read(start, start + b, self.id_columns + self.names)
+        if t.num_rows != b:
+            raise InputError(f"--update: {self.where} ends at row {start + t.num_rows:,}, before the input does; "
+                             "run without --update")
+        for c in self.id_columns:
+            new, old = ids.column(c), t.column(c)
+            if old.type != new.type:
+                try:
+                    old = old.cast(new.type)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    pass
+            if not old.equals(new):
+                raise InputError(f"--update: the row ids in {self.where} differ from the input's in rows "
+                                 f"{start:,}..{start + b - 1:,}; run without --update")
+        for j, name in zip(self.cols, self.names):
+            dense[:, j] = t.column(name).to_numpy()
+
+
+def _summary_from_metadata(plan: UpdatePlan, lfs: Sequence[LabelingFunction], output, t0: float,
+                           engine: str) -> ApplySummary:
+    """The summary of an ``--update`` with nothing to do: read from the existing output."""
+    meta = plan.old_meta
+    by_name = {d["name"]: d for d in meta["lfs"]}
+    K = int(meta["cardinality"])
+    counts = np.array([by_name[lf.name]["class_votes"][:K] for lf in lfs], dtype=np.int64).reshape(len(lfs), K)
+    return ApplySummary(rows=int(meta["rows"]), lf_names=[lf.name for lf in lfs],
+                        vectorized=[lf.vectorized for lf in lfs], cardinality=K, classes=meta.get("classes"),
+                        vote_counts=counts, errors=[int(by_name[lf.name].get("errors", 0)) for lf in lfs],
+                        seconds=time.perf_counter() - t0, jobs=0, id_columns=list(meta["id_columns"]),
+                        output=str(output), input=meta.get("input", {}), ran=[],
+                        reused=[lf.name for lf in lfs], dropped=[], update=True, engine=engine)
+
+
+# --------------------------------------------------------------------------- apply_file
+@dataclass
+class ApplyJob:
+    """Everything an engine needs to apply an LF file to a table and write the votes (shared by the
+    local engine and :mod:`weaklabel.dask_engine`)."""
+
+    module: LFModule
+    src: TableSource
+    output: Path
+    K: int | None
+    classes: list[str] | None
+    id_cols: list[str] | None
+    on_error: str
+    batch_size: int
+    force: bool
+    plan: UpdatePlan
+    update: bool
+
+    @property
+    def lfs(self) -> list[LabelingFunction]:
+        return self.module.lfs
+
+    @property
+    def lf_names(self) -> list[str]:
+        return [lf.name for lf in self.module.lfs]
+
+    @property
+    def run_lfs(self) -> list[LabelingFunction]:
+        return [self.module.lfs[j] for j in self.plan.run]
+
+    @property
+    def K_store(self) -> int:
+        return self.K if self.K is not None else _UNKNOWN_K_CAP
+
+    @property
+    def id_columns(self) -> list[str]:
+        return list(self.id_cols) if self.id_cols else ["row"]
+
+    def reuse(self) -> Reuse | None:
+        return Reuse(self.plan, self.lf_names, self.id_columns, self.output.name) if self.plan.reuse else None
+
+    def read_columns(self) -> list[str] | None:
+        """Input columns to read: all of them when an LF runs, else just the ids (or one column)."""
+        if self.plan.run:
+            return None
+        return list(self.id_cols) if self.id_cols else [self.src.columns[0]]
+
+    def summary(self, rows: int, counts: np.ndarray, run_errors: Sequence[int], max_vote: int, seconds: float,
+                jobs: int, engine: str, partitions: int | None = None) -> ApplySummary:
+        K_final = self.K if self.K is not None else max(2, max_vote + 1)
+        errors = [0] * len(self.lfs)
+        for j, e in zip(self.plan.run, run_errors):
+            errors[j] = int(e)
+        if self.plan.reuse:
+            old_errors = {d["name"]: int(d.get("errors", 0)) for d in self.plan.old_meta["lfs"]}
+            for j in self.plan.reuse:
+                errors[j] = old_errors[self.lfs[j].name]
+        names = self.lf_names
+        return ApplySummary(rows=rows, lf_names=names, vectorized=[lf.vectorized for lf in self.lfs],
+                            cardinality=K_final, classes=self.classes, vote_counts=counts[:, :K_final],
+                            errors=errors, seconds=seconds, jobs=jobs, id_columns=self.id_columns,
+                            output=str(self.output),
+                            input={**self.src.fingerprint(), "rows": rows, "lfs_file": self.module.path.name},
+                            ran=[names[j] for j in self.plan.run], reused=[names[j] for j in self.plan.reuse],
+                            dropped=list(self.plan.dropped), update=self.update, engine=engine,
+                            partitions=partitions)
+
+    def hashes(self) -> list[str]:
+        return [lf.source_hash for lf in self.lfs]
+
+
 def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: str | Path,
                output: str | Path, *, jobs: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
                id_cols: Sequence[str] | None = None, on_error: str = "raise",
                cardinality: int | None = None, classes: Sequence[str] | None = None,
-               force: bool = False, progress: Callable[[int], None] | None = None,
+               force: bool = False, update: bool = False, engine: str = "local",
+               scheduler: str | None = None, client=None, partition_rows: int | None = None,
+               progress: Callable[[int], None] | None = None,
                on_start: Callable[[int | None], None] | None = None) -> ApplySummary:
     """Apply the LFs of ``lfs`` (an ``lfs.py`` path, a loaded module or a list) to a data file.
 
-    Streams ``data`` (Parquet, CSV or JSON Lines) in batches and writes ``output``
-    (``votes.parquet``) atomically. Returns an :class:`ApplySummary`.
+    Streams ``data`` (Parquet file, folder or glob, CSV or JSON Lines) in batches and writes
+    ``output`` (``votes.parquet``) atomically. Returns an :class:`ApplySummary`.
+
+    ``update=True`` reuses an existing ``output``: only LFs whose source hash changed or that are
+    new run, unchanged LFs' columns are copied, LFs no longer defined are dropped; the input must
+    be the data the output was made from (its fingerprint is in the output's metadata).
+
+    ``engine="dask"`` runs the LFs per partition on a Dask cluster (``scheduler`` address, an
+    existing ``distributed.Client`` as ``client``, or else a LocalCluster of ``jobs`` workers) and
+    writes ``output`` as a folder of Parquet part files; see :mod:`weaklabel.dask_engine`.
     """
-    check_output(output, force)
+    if engine not in ENGINES:
+        raise InputError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "dask":
+        from .dask_engine import require_dask
+
+        require_dask()  # before any work: a missing extra is a one-line error
+    if on_error not in ON_ERROR:
+        raise InputError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
+    check_output(output, force or update, dataset_ok=True)
     if isinstance(lfs, (str, Path)):
         module = load_lfs(lfs)
     elif isinstance(lfs, LFModule):
         module = lfs
     else:
         module = LFModule(path=Path("<memory>"), lfs=collect_lfs(list(lfs), "apply_file"))
-    lf_path = str(module.path) if module.path.exists() else None
     K, names = resolve_cardinality(classes, cardinality, module.classes, module.path.name)
     if K is not None and K > 32767:
         raise InputError(f"cardinality {K} is too large (at most 32767 classes)")
@@ -534,14 +774,36 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
         raise InputError(f"{src.path}: has no rows")
     if batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {batch_size}")
-    engine = _Engine(module.lfs, K, on_error, jobs if jobs is not None else default_jobs(), id_cols,
-                     src.path.name, lf_path)
-    lf_names = [lf.name for lf in module.lfs]
-    K_store = K if K is not None else _UNKNOWN_K_CAP
-    counts = np.zeros((len(lf_names), K_store), dtype=np.int64)
     t0 = time.perf_counter()
+    if update:
+        plan = plan_update(output, module.lfs, src.fingerprint(), src.n_rows, id_cols, K, names)
+    else:
+        plan = UpdatePlan(run=list(range(len(module.lfs))), reuse=[], dropped=[],
+                          current_names=[lf.name for lf in module.lfs])
+    job = ApplyJob(module=module, src=src, output=Path(output), K=K, classes=names,
+                   id_cols=list(id_cols) if id_cols else None, on_error=on_error, batch_size=batch_size,
+                   force=force, plan=plan, update=update)
+    if plan.noop:
+        return _summary_from_metadata(plan, module.lfs, output, t0, engine)
+    if engine == "dask":
+        from .dask_engine import run_dask
+
+        return run_dask(job, jobs=jobs, scheduler=scheduler, client=client, partition_rows=partition_rows,
+                        progress=progress, on_start=on_start, t0=t0)
+    return _run_local(job, jobs if jobs is not None else default_jobs(), progress, on_start, t0)
+
+
+def _run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> ApplySummary:
+    src, module = job.src, job.module
+    lf_path = str(module.path) if module.path.exists() else None
+    engine = _Engine(job.run_lfs, job.K, job.on_error, jobs, job.id_cols, src.path.name, lf_path)
+    m = len(job.lfs)
+    counts = np.zeros((m, job.K_store), dtype=np.int64)
+    reuse = job.reuse()
+    run_cols = job.plan.run
+    max_vote = -1
     rows = 0
-    with atomic_output(output, force) as tmp:
+    with atomic_output(job.output, job.force or job.update, replace_dataset=True) as tmp:
         writer = None
         try:
             engine.prepare(src.n_rows)
@@ -550,32 +812,41 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
 
             def batches():
                 pos = 0
-                for df in src.iter_batches(batch_size):
+                for df in src.iter_batches(job.batch_size, job.read_columns()):
                     df = df.reset_index(drop=True)
                     yield pos, df
                     pos += len(df)
 
-            for start, df, dense in engine.run(batches(), src.n_rows, progress):
-                ids = ids_table(df[list(id_cols)] if id_cols else None, start, len(df))
+            for start, df, part in engine.run(batches(), src.n_rows, progress):
+                ids = ids_table(df[list(job.id_cols)] if job.id_cols else None, start, len(df))
+                if reuse is None:
+                    dense = part
+                else:
+                    dense = np.full((len(df), m), -1, dtype=np.int16)
+                    if run_cols:
+                        dense[:, run_cols] = part
+                    reuse.fill(dense, start, ids)
                 if writer is None:
-                    writer = VotesWriter(tmp, ids.schema, lf_names, K_store)
+                    writer = VotesWriter(tmp, ids.schema, job.lf_names, job.K_store)
                 writer.write(ids, dense)
-                counts += _vote_counts(dense, K_store)
+                counts += _vote_counts(dense, job.K_store)
+                if dense.size:
+                    max_vote = max(max_vote, int(dense.max()))
                 rows += len(df)
             if rows == 0:
                 raise InputError(f"{src.path}: has no rows")
-            K_final = engine.cardinality()
-            summary = ApplySummary(rows=rows, lf_names=lf_names, vectorized=[lf.vectorized for lf in module.lfs],
-                                   cardinality=K_final, classes=names, vote_counts=counts[:, :K_final],
-                                   errors=engine.errors.tolist(), seconds=time.perf_counter() - t0,
-                                   jobs=engine.jobs, id_columns=list(id_cols) if id_cols else ["row"],
-                                   output=str(output),
-                                   input={**src.fingerprint(), "rows": rows, "lfs_file": module.path.name})
-            writer.close(summary.metadata([lf.source_hash for lf in module.lfs]))
+            if reuse is not None and rows != reuse.old.n_rows:
+                raise InputError(f"--update: the input has {rows:,} rows but {job.output.name} has "
+                                 f"{reuse.old.n_rows:,}; run without --update")
+            summary = job.summary(rows, counts, engine.errors.tolist(), max_vote, time.perf_counter() - t0,
+                                  engine.jobs, "local")
+            writer.close(summary.metadata(job.hashes()))
         except BaseException:
             if writer is not None:
                 writer.abort()
             raise
         finally:
             engine.close()
+            if reuse is not None:
+                reuse.old.close()
     return summary

@@ -34,6 +34,11 @@ class LFError(WeaklabelError):
         self.row_id = row_id
         self.value = value
 
+    def __reduce__(self):
+        # keyword-only fields: rebuild explicitly so the error survives pickling (worker
+        # processes and Dask workers send failures back to the client)
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
+
 
 class MissingColumnError(LFError):
     """A labeling function asked for a column the data does not have."""
@@ -41,6 +46,13 @@ class MissingColumnError(LFError):
     def __init__(self, message: str, *, lf: str, column: str):
         super().__init__(message, lf=lf)
         self.column = column
+
+
+def _rebuild(cls: type, message: str, state: dict) -> Exception:
+    exc = Exception.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.__dict__.update(state)
+    return exc
 
 
 class ModelFileError(WeaklabelError):

@@ -17,10 +17,14 @@ and renamed into place, so a failed run never leaves a half-written file.
 from __future__ import annotations
 
 import contextlib
+import glob as _glob
 import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -44,32 +48,92 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 
 
 # --------------------------------------------------------------------------- atomic writes
-def check_output(path: str | Path, force: bool) -> Path:
-    """Fail early (before any work) if ``path`` exists and ``force`` is not set."""
+COMMON_METADATA = "_common_metadata"
+
+
+def is_votes_dataset(path: str | Path) -> bool:
+    """Whether ``path`` is a folder written by ``weaklabel apply --engine dask`` (a votes dataset)."""
+    p = Path(path)
+    common = p / COMMON_METADATA
+    if not p.is_dir() or not common.is_file():
+        return False
+    try:
+        meta = read_metadata(p)
+    except InputError:
+        return False
+    return bool(meta) and meta.get("format") == VOTES_FORMAT
+
+
+def check_output(path: str | Path, force: bool, *, dataset_ok: bool = False) -> Path:
+    """Fail early (before any work) if ``path`` exists and ``force`` is not set.
+
+    A folder is only ever replaced when ``dataset_ok`` is set and it is a weaklabel votes
+    dataset: ``--force`` never deletes an arbitrary directory.
+    """
     p = Path(path)
     if p.exists() and not force:
         raise InputError(f"{p}: already exists; pass --force to overwrite it")
-    if p.exists() and p.is_dir():
-        raise InputError(f"{p}: is a directory")
+    if p.exists() and p.is_dir() and not (dataset_ok and is_votes_dataset(p)):
+        raise InputError(f"{p}: is a directory" + (" that is not a weaklabel votes dataset; refusing to replace it"
+                                                  if dataset_ok else ""))
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.exists():
         raise InputError(f"{p}: folder {parent} does not exist")
     return p
 
 
+def _remove(path: Path) -> None:
+    """Delete a file or a folder tree, retrying briefly (a straggling writer may still add a file)."""
+    for _ in range(5):
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            import time
+
+            time.sleep(0.05)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _move_into_place(tmp: Path, dest: Path) -> None:
+    """Rename ``tmp`` to ``dest``. A file replaces a file atomically; when a folder is involved the
+    old output is renamed aside first and deleted after, so ``dest`` is never half-written."""
+    if not dest.exists() or (tmp.is_file() and dest.is_file()):
+        os.replace(tmp, dest)
+        return
+    aside = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
+    os.replace(dest, aside)
+    try:
+        os.replace(tmp, dest)
+    except BaseException:
+        os.replace(aside, dest)
+        raise
+    _remove(aside)
+
+
 @contextlib.contextmanager
-def atomic_output(path: str | Path, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
-    p = check_output(path, force)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+def atomic_output(path: str | Path, force: bool = False, *, directory: bool = False,
+                  replace_dataset: bool = False) -> Iterator[Path]:
+    """Yield a temporary path (a file, or a folder if ``directory``) beside ``path``; move it into
+    place only if the block succeeds, otherwise delete it. With ``force`` an existing file (and,
+    if ``replace_dataset``, an existing votes dataset folder) is replaced."""
+    p = check_output(path, force, dataset_ok=replace_dataset)
+    if directory:
+        tmp_path = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent))
+    else:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.replace(tmp_path, p)
+        _move_into_place(tmp_path, p)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
+        _remove(tmp_path)
         raise
 
 
@@ -79,8 +143,50 @@ def write_json_atomic(obj: dict, path: str | Path, force: bool = False) -> None:
 
 
 # --------------------------------------------------------------------------- reading tables
-def _format_of(p: Path) -> str:
+_GLOB_CHARS = frozenset("*?[")
+
+
+def is_glob(path: str | Path) -> bool:
+    """A path that does not exist but contains glob characters (``data/part-*.parquet``)."""
+    return not Path(path).exists() and any(c in _GLOB_CHARS for c in str(path))
+
+
+def _natural_key(text: str) -> list:
+    """Sort key where digit runs compare as numbers: ``part.2`` < ``part.10`` (as Dask does)."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", text)]
+
+
+def parquet_files(path: str | Path) -> list[Path]:
+    """The files of a Parquet dataset in row order: one file, a folder (searched recursively; names
+    starting with ``_`` or ``.`` are skipped, as pyarrow and Dask do) or a glob pattern. Files are
+    ordered by path with numbers compared numerically, so ``part.10`` follows ``part.9``."""
+    p = Path(path)
+    if p.is_file():
+        return [p]
     if p.is_dir():
+        found = [(f.relative_to(p).as_posix(), f) for f in p.rglob("*")
+                 if f.is_file() and not any(part.startswith(("_", ".")) for part in f.relative_to(p).parts)]
+        if not found:
+            raise InputError(f"{p}: folder has no Parquet files")
+    elif is_glob(p):
+        found = [(m, Path(m)) for m in _glob.glob(str(p), recursive=True) if Path(m).is_file()]
+        if not found:
+            raise InputError(f"{p}: no files match this pattern")
+    else:
+        raise InputError(f"{p}: no such file")
+    return [f for _, f in sorted(found, key=lambda t: _natural_key(t[0]))]
+
+
+def open_parquet(path: str | Path) -> pq.ParquetFile:
+    """Open a Parquet file for streaming. ``pre_buffer=False``: with pyarrow's default read-ahead
+    cache, ``iter_batches`` keeps every row group it has read until the file is closed, so memory
+    grows with the file (measured: +3.7 MB per 100,000-row batch of 12 columns) instead of
+    staying flat."""
+    return pq.ParquetFile(path, pre_buffer=False)
+
+
+def _format_of(p: Path) -> str:
+    if p.is_dir() or is_glob(p):
         return "parquet-dir"
     suffix = p.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
@@ -89,30 +195,52 @@ def _format_of(p: Path) -> str:
         return "csv"
     if suffix in JSONL_SUFFIXES:
         return "jsonl"
+    if p.is_file():  # no telling suffix (e.g. votes written as "-o votes"): recognise Parquet by its magic
+        with open(p, "rb") as fh:
+            if fh.read(4) == b"PAR1":
+                return "parquet"
     raise InputError(f"{p}: unknown file type {suffix!r}; use .parquet, .csv, .tsv or .jsonl")
 
 
 class TableSource:
-    """A Parquet file or folder, CSV or JSON Lines file read in bounded-memory batches."""
+    """A Parquet file, folder or glob, a CSV or a JSON Lines file read in bounded-memory batches.
+
+    A multi-file Parquet dataset (``format == "parquet-dir"``, a folder or a glob) is read file by
+    file in :func:`parquet_files` order; ``files`` and ``file_rows`` list its files and row counts.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        if not self.path.exists():
+        if not self.path.exists() and not is_glob(self.path):
             raise InputError(f"{self.path}: no such file")
         self.format = _format_of(self.path)
         self._pf = None
-        self._dataset = None
+        self.files: list[Path] = []
+        self.file_rows: list[int] = []
+        self.schema: pa.Schema | None = None
+        current = self.path
         try:
             if self.format == "parquet":
-                self._pf = pq.ParquetFile(self.path)
-                self.columns = list(self._pf.schema_arrow.names)
+                self._pf = open_parquet(self.path)
+                self.schema = self._pf.schema_arrow
+                self.columns = list(self.schema.names)
                 self.n_rows: int | None = self._pf.metadata.num_rows
+                self.files, self.file_rows = [self.path], [self.n_rows]
             elif self.format == "parquet-dir":
-                import pyarrow.dataset as ds
-
-                self._dataset = ds.dataset(self.path, format="parquet")
-                self.columns = list(self._dataset.schema.names)
-                self.n_rows = self._dataset.count_rows()
+                self.files = parquet_files(self.path)
+                for f in self.files:
+                    current = f
+                    md = pq.read_metadata(f)
+                    schema = md.schema.to_arrow_schema()
+                    if self.schema is None:
+                        self.schema = schema
+                    elif schema.names != self.schema.names:
+                        raise InputError(
+                            f"{f}: has columns {schema.names} but {self.files[0]} has {self.schema.names}; "
+                            "all files of a dataset must have the same columns")
+                    self.file_rows.append(md.num_rows)
+                self.columns = list(self.schema.names)
+                self.n_rows = sum(self.file_rows)
             elif self.format == "csv":
                 sep = "\t" if self.path.suffix.lower() == ".tsv" else ","
                 self._sep = sep
@@ -125,12 +253,14 @@ class TableSource:
         except InputError:
             raise
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
-            raise InputError(f"{self.path}: not a readable Parquet file ({_first_line(exc)})") from None
+            raise InputError(f"{current}: not a readable Parquet file ({_first_line(exc)})") from None
         except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             kind = "CSV" if self.format == "csv" else "JSON Lines"
             raise InputError(f"{self.path}: not a readable {kind} file ({_first_line(exc)})") from None
 
     def fingerprint(self) -> dict:
+        if self.format == "parquet-dir" and is_glob(self.path):
+            return files_fingerprint(str(self.path), self.files)
         return file_fingerprint(self.path)
 
     def iter_batches(self, batch_size: int, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
@@ -141,9 +271,14 @@ class TableSource:
                 for rb in self._pf.iter_batches(batch_size=batch_size, columns=cols):
                     yield rb.to_pandas()
             elif self.format == "parquet-dir":
-                for rb in self._dataset.to_batches(columns=cols, batch_size=batch_size):
-                    if rb.num_rows:
-                        yield rb.to_pandas()
+                for f in self.files:
+                    pf = open_parquet(f)
+                    try:
+                        for rb in pf.iter_batches(batch_size=batch_size, columns=cols):
+                            if rb.num_rows:
+                                yield rb.to_pandas()
+                    finally:
+                        pf.close()
             elif self.format == "csv":
                 reader = pd.read_csv(self.path, sep=self._sep, chunksize=batch_size, usecols=cols)
                 with reader:
@@ -204,10 +339,33 @@ def file_fingerprint(path: str | Path) -> dict:
     return {"name": p.name, "size": size, "sha256_ends": h.hexdigest()[:32]}
 
 
+def files_fingerprint(name: str, files: Sequence[Path]) -> dict:
+    """:func:`file_fingerprint` of a list of files (a glob's matches), in order."""
+    h = hashlib.sha256()
+    size = 0
+    for f in files:
+        sub = file_fingerprint(f)
+        size += sub["size"]
+        h.update(f"{f.name}:{sub['sha256_ends']}".encode())
+    return {"name": name, "size": size, "sha256_ends": h.hexdigest()[:32]}
+
+
+def same_input(a: dict, b: dict) -> bool:
+    """Whether two fingerprints describe the same data (the name may differ: a moved file)."""
+    return a.get("size") == b.get("size") and a.get("sha256_ends") == b.get("sha256_ends")
+
+
 # --------------------------------------------------------------------------- metadata
 def read_metadata(path: str | Path) -> dict | None:
-    """The ``weaklabel`` JSON metadata of a Parquet file, or ``None`` if it has none."""
+    """The ``weaklabel`` JSON metadata of a Parquet file, or ``None`` if it has none.
+
+    For a folder (a votes dataset) it is read from the folder's ``_common_metadata`` file.
+    """
     p = Path(path)
+    if p.is_dir():
+        p = p / COMMON_METADATA
+        if not p.is_file():
+            return None
     try:
         kv = pq.read_metadata(p).metadata or {}
     except (pa.ArrowInvalid, OSError) as exc:
@@ -336,9 +494,11 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     src = TableSource(p)
     if src.format not in ("parquet", "parquet-dir"):
         raise InputError(f"{p}: votes must be a Parquet file (got {src.format})")
-    meta = read_metadata(p) if src.format == "parquet" else None
-    schema = src._pf.schema_arrow if src._pf is not None else src._dataset.schema
+    meta = read_metadata(p)
+    schema = src.schema
     if meta is not None:
+        if meta.get("part") is not None:
+            raise InputError(f"{p}: is one part of a votes dataset; read its folder {p.parent} instead")
         if meta.get("format") != VOTES_FORMAT:
             raise InputError(f"{p}: is a {meta.get('format', 'unknown')!r} file, not a votes file")
         lf_names = [d["name"] for d in meta["lfs"]]
@@ -391,6 +551,96 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
         row_ids = pd.concat(id_parts, ignore_index=True) if id_parts else pd.DataFrame(columns=ids)
     return VoteMatrix(indptr, indices, votes, lf_names, cardinality=K, row_ids=row_ids,
                       classes=classes, metadata=meta, validate=False)
+
+
+# --------------------------------------------------------------------------- row ranges, datasets
+def row_group_starts(md: pq.FileMetaData) -> np.ndarray:
+    """First row of each row group of a Parquet file, plus the row count at the end."""
+    sizes = [md.row_group(i).num_rows for i in range(md.num_row_groups)]
+    return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
+
+
+def read_rows(pf: pq.ParquetFile, start: int, stop: int, columns: Sequence[str] | None = None,
+              starts: np.ndarray | None = None) -> pa.Table:
+    """Rows ``start:stop`` of a Parquet file, reading only the row groups that hold them."""
+    starts = row_group_starts(pf.metadata) if starts is None else starts
+    stop = min(stop, int(starts[-1]))
+    if stop <= start:
+        return pf.schema_arrow.empty_table() if columns is None else \
+            pa.schema([pf.schema_arrow.field(c) for c in columns]).empty_table()
+    first = int(np.searchsorted(starts, start, side="right")) - 1
+    last = int(np.searchsorted(starts, stop, side="left"))
+    table = pf.read_row_groups(list(range(first, last)), columns=list(columns) if columns is not None else None)
+    return table.slice(start - int(starts[first]), stop - start)
+
+
+class VotesDataset:
+    """Random access by row range to ``votes.parquet`` or a votes dataset folder.
+
+    Used by ``apply --update`` to copy the columns of unchanged LFs; it reads only the row groups a
+    range needs, so memory stays bounded whatever the size of the file. Picklable (open files are
+    not carried), so Dask workers can read their partition's rows of the old votes themselves.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.meta = read_metadata(self.path)
+        self.files = [str(f) for f in parquet_files(self.path)]
+        self._starts: list[np.ndarray] = []
+        for f in self.files:
+            try:
+                self._starts.append(row_group_starts(pq.read_metadata(f)))
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise InputError(f"{f}: not a readable Parquet file ({_first_line(exc)})") from None
+        self.offsets = np.concatenate([[0], np.cumsum([int(s[-1]) for s in self._starts])]).astype(np.int64)
+        self.n_rows = int(self.offsets[-1])
+        self.schema = pq.read_schema(self.files[0])
+        self._open: dict[int, pq.ParquetFile] = {}
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_open"] = {}
+        return state
+
+    def _file(self, i: int) -> pq.ParquetFile:
+        pf = self._open.get(i)
+        if pf is None:
+            if len(self._open) >= 4:
+                self.close()
+            pf = self._open[i] = open_parquet(self.files[i])
+        return pf
+
+    def read(self, start: int, stop: int, columns: Sequence[str]) -> pa.Table:
+        """Rows ``start:stop`` (global positions) of ``columns`` as one Arrow table."""
+        parts = []
+        first = max(0, int(np.searchsorted(self.offsets, start, side="right")) - 1)
+        for i in range(first, len(self.files)):
+            off = int(self.offsets[i])
+            if off >= stop:
+                break
+            a, b = max(start, off) - off, min(stop, int(self.offsets[i + 1])) - off
+            if b > a:
+                parts.append(read_rows(self._file(i), a, b, columns, self._starts[i]))
+        if not parts:
+            return pa.schema([self.schema.field(c) for c in columns]).empty_table()
+        return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+    def close(self) -> None:
+        for pf in self._open.values():
+            with contextlib.suppress(Exception):
+                pf.close()
+        self._open.clear()
+
+
+def part_name(index: int, n_parts: int) -> str:
+    """``part.00000.parquet``: zero-padded so that plain and natural sorting agree."""
+    width = max(5, len(str(max(n_parts - 1, 0))))
+    return f"part.{index:0{width}d}.parquet"
+
+
+def write_dataset_metadata(folder: Path, schema: pa.Schema, meta: dict) -> None:
+    """The ``_common_metadata`` file of a votes dataset: its schema and ``weaklabel`` metadata."""
+    pq.write_metadata(schema.with_metadata(_encode_meta(meta)), str(folder / COMMON_METADATA))
 
 
 # --------------------------------------------------------------------------- labels

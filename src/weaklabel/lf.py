@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -103,6 +104,60 @@ def _stable_repr(value: Any) -> str | None:
     return None
 
 
+def _code_names(code: types.CodeType) -> set[str]:
+    """Global names a code object (and the functions, lambdas and comprehensions in it) may read."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _dependency_text(fn: Callable, seen: set[int] | None = None) -> str:
+    """What else decides an LF's votes besides its own source: default arguments, closure values,
+    and the module-level names it reads: helper functions defined in the same file (their source,
+    recursively) and plain-data constants (word lists, thresholds, compiled regexes).
+
+    Modules, classes and objects without a plain-data form contribute nothing, so the hash does
+    not change when, say, numpy is upgraded; helpers imported from another module are not followed.
+    """
+    if not isinstance(fn, types.FunctionType):
+        return ""
+    seen = set() if seen is None else seen
+    seen.add(id(fn))
+    parts: list[str] = []
+    for k, value in enumerate(fn.__defaults__ or ()):
+        parts.append(f"default {k}={_value_text(value, fn, seen)}")
+    for key, value in sorted((fn.__kwdefaults__ or {}).items()):
+        parts.append(f"default {key}={_value_text(value, fn, seen)}")
+    if fn.__closure__:
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            parts.append(f"closure {name}={_value_text(value, fn, seen)}")
+    globs = fn.__globals__
+    for name in sorted(_code_names(fn.__code__)):
+        if name in globs:
+            text = _value_text(globs[name], fn, seen)
+            if text:
+                parts.append(f"global {name}={text}")
+    return ";".join(parts)
+
+
+def _value_text(value: Any, owner: types.FunctionType, seen: set[int]) -> str:
+    if isinstance(value, (types.ModuleType, type, LabelingFunction, Preprocessor)):
+        return ""  # LFs and preprocessors have their own hashes; modules and classes are code
+    if isinstance(value, types.FunctionType):
+        if value.__module__ != owner.__module__ or id(value) in seen:
+            return ""
+        seen.add(id(value))
+        return "def:" + _source_text(value) + _dependency_text(value, seen)
+    rep = _stable_repr(value)
+    return rep if rep is not None else ""
+
+
 def _resources_text(resources: Mapping[str, Any]) -> str:
     parts = []
     for key in sorted(resources):
@@ -146,7 +201,7 @@ class Preprocessor:
         )
 
     def source_hash_text(self) -> str:
-        return _source_text(self.f) + _resources_text(self.resources)
+        return _source_text(self.f) + _dependency_text(self.f) + _resources_text(self.resources)
 
     def __repr__(self) -> str:
         kind = "vectorized " if self.vectorized else ""
@@ -213,14 +268,18 @@ class LabelingFunction:
 
     @property
     def source_hash(self) -> str:
-        """SHA-256 (hex, 16 chars) of the LF's source, its preprocessors and plain resources.
+        """SHA-256 (hex, 16 chars) of the LF's source, its preprocessors and plain resources, and
+        what the function reads from its file: default arguments, closure values, helper
+        functions defined in the same file and plain-data module constants.
 
-        Stored in ``votes.parquet`` so that a changed LF can be detected (and re-applied).
+        Stored in ``votes.parquet`` so that a changed LF can be detected (and re-applied by
+        ``weaklabel apply --update``).
         """
         h = hashlib.sha256()
         h.update(self.name.encode())
         h.update(b"\0vectorized" if self.vectorized else b"\0rowwise")
         h.update(_source_text(self.f).encode())
+        h.update(b"\0deps\0" + _dependency_text(self.f).encode())
         h.update(_resources_text(self.resources).encode())
         for p in self.pre:
             h.update(b"\0pre\0" + p.source_hash_text().encode())

@@ -47,8 +47,10 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except WeaklabelError as exc:
-        message = " ".join(str(exc).split("\n"))
-        err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        message = " ".join(str(exc).split("\n"))  # escaped: "weaklabel[dask]" is not a style tag
+        err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("interrupted", highlight=False)

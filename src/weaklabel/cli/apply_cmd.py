@@ -14,29 +14,47 @@ EXAMPLES = """
   weaklabel apply lfs.py reviews.parquet -o votes.parquet
   weaklabel apply lfs.py data.csv -o votes.parquet --id-col review_id --jobs 4
   weaklabel apply lfs.py data.parquet -o votes.parquet --on-error abstain --force
+  weaklabel apply lfs.py data.parquet -o votes.parquet --update        # rerun only changed/new LFs
+  weaklabel apply lfs.py 'data/*.parquet' -o votes --engine dask        # LocalCluster, one worker per core
+  weaklabel apply lfs.py /shared/data -o /shared/votes --engine dask --scheduler tcp://10.0.0.5:8786
 """
 
 
 @app.command("apply", epilog=EXAMPLES)
 def apply_command(
     lfs_py: Path = typer.Argument(..., help="Python file defining @labeling_function LFs (and optionally CLASSES / LFS)."),
-    data: Path = typer.Argument(..., help="Input table: .parquet (file or folder), .csv, .tsv or .jsonl."),
-    output: Path = typer.Option(..., "-o", "--output", help="Where to write votes.parquet."),
-    jobs: int = typer.Option(0, "-j", "--jobs", help="Worker processes for row-wise LFs (0 = all cores)."),
+    data: Path = typer.Argument(..., help="Input table: .parquet (a file, a folder or a quoted glob), .csv, .tsv or .jsonl."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write votes.parquet (a folder with --engine dask)."),
+    jobs: int = typer.Option(0, "-j", "--jobs", help="Worker processes (0 = all cores); with --engine dask and no "
+                                                     "--scheduler, the LocalCluster's workers."),
     batch_size: int = typer.Option(100_000, "--batch-size", help="Rows read and processed at a time (bounds memory)."),
     id_col: list[str] = typer.Option(None, "--id-col", help="Column(s) to carry into the output as row ids (repeatable)."),
     on_error: str = typer.Option("raise", "--on-error", help="raise: stop at the first LF error; abstain: count it and abstain."),
     cardinality: int = typer.Option(None, "--cardinality", "-k", help="Number of classes K (if lfs.py has no CLASSES)."),
     classes: str = typer.Option(None, "--classes", help="Comma-separated class names (sets K)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT if it exists."),
+    update: bool = typer.Option(False, "--update", "-u",
+                                help="Reuse OUTPUT: rerun only LFs whose source changed or that are new, drop removed ones "
+                                     "(the input must be the data OUTPUT was made from)."),
+    engine: str = typer.Option("local", "--engine", help="local (this machine) or dask (a Dask cluster; Parquet input, "
+                                                        "OUTPUT becomes a folder of part files)."),
+    scheduler: str = typer.Option(None, "--scheduler", help="--engine dask: scheduler address (tcp://HOST:PORT); "
+                                                           "default: a LocalCluster of --jobs workers."),
+    partition_rows: int = typer.Option(None, "--partition-rows",
+                                       help="--engine dask: rows per partition / part file (default 1,000,000; "
+                                            "rounded up to a multiple of --batch-size)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Apply labeling functions to a table and write the vote matrix (one int column per LF, -1 = abstain)."""
     with user_errors():
-        from ..apply import ON_ERROR, apply_file, default_jobs
+        from ..apply import ENGINES, ON_ERROR, apply_file, default_jobs
         from ..errors import InputError
 
+        if engine not in ENGINES:
+            raise InputError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        if engine != "dask" and (scheduler is not None or partition_rows is not None):
+            raise InputError(f"{'--scheduler' if scheduler is not None else '--partition-rows'} needs --engine dask")
         if on_error not in ON_ERROR:
             raise InputError(f"--on-error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
         if jobs < 0:
@@ -77,15 +95,20 @@ def apply_command(
         try:
             summary = apply_file(lfs_py, data, output, jobs=n_jobs, batch_size=batch_size, id_cols=id_col or None,
                                  on_error=on_error, cardinality=cardinality, classes=parse_classes(classes),
-                                 force=force, progress=on_progress, on_start=on_start)
+                                 force=force, update=update, engine=engine, scheduler=scheduler,
+                                 partition_rows=partition_rows, progress=on_progress, on_start=on_start)
         finally:
             if "prog" in state:
                 state["prog"].stop()
+        ran = set(summary.ran)
         if as_json:
             print_json({
                 "output": str(output), "rows": summary.rows, "cardinality": summary.cardinality,
                 "classes": summary.classes, "seconds": round(summary.seconds, 4), "jobs": summary.jobs,
-                "lfs": [{"name": n, "vectorized": v, "votes": int(c.sum()), "coverage": float(c.sum() / summary.rows),
+                "engine": summary.engine, "partitions": summary.partitions, "update": summary.update,
+                "ran": summary.ran, "reused": summary.reused, "dropped": summary.dropped,
+                "lfs": [{"name": n, "status": "ran" if n in ran else "reused", "vectorized": v, "votes": int(c.sum()),
+                         "coverage": float(c.sum() / summary.rows),
                          "polarity": [int(k) for k in c.nonzero()[0]], "errors": int(e)}
                         for n, v, c, e in zip(summary.lf_names, summary.vectorized, summary.vote_counts, summary.errors)],
             })
@@ -95,17 +118,36 @@ def apply_command(
         from rich.table import Table
 
         table = Table(title=f"{len(summary.lf_names)} labeling functions on {summary.rows:,} rows", title_justify="left")
-        for col, just in (("LF", "left"), ("kind", "left"), ("votes", "right"), ("coverage", "right"),
-                          ("polarity", "left"), ("errors", "right")):
+        cols = [("LF", "left"), ("kind", "left"), ("votes", "right"), ("coverage", "right"),
+                ("polarity", "left"), ("errors", "right")]
+        if summary.update:
+            cols.insert(1, ("status", "left"))
+        for col, just in cols:
             table.add_column(col, justify=just)
         names = summary.classes
         for n, v, c, e in zip(summary.lf_names, summary.vectorized, summary.vote_counts, summary.errors):
             pol = [names[k] if names else str(k) for k in c.nonzero()[0]]
-            table.add_row(n, "vectorized" if v else "row-wise", f"{int(c.sum()):,}", fmt_frac(c.sum() / summary.rows),
-                          ", ".join(pol) or "-", f"[red]{e:,}[/]" if e else "0")
+            row = [n, "vectorized" if v else "row-wise", f"{int(c.sum()):,}", fmt_frac(c.sum() / summary.rows),
+                   ", ".join(pol) or "-", f"[red]{e:,}[/]" if e else "0"]
+            if summary.update:
+                row.insert(1, "ran" if n in ran else "[dim]reused[/]")
+            table.add_row(*row)
         out.print(table)
+        if summary.update:
+            def _names(xs):
+                return f" ({', '.join(xs)})" if xs else ""
+
+            err.print(f"--update: ran {len(summary.ran)} LF{'s' * (len(summary.ran) != 1)}{_names(summary.ran)}, "
+                      f"reused {len(summary.reused)}, dropped {len(summary.dropped)}{_names(summary.dropped)}",
+                      highlight=False)
+            if not summary.ran and not summary.dropped:
+                err.print(f"{output} is up to date; nothing was rewritten", highlight=False)
+                return
+        where = (f"engine=dask, {summary.partitions} partition{'s' * (summary.partitions != 1)}, "
+                 f"{summary.jobs} worker thread{'s' * (summary.jobs != 1)}"
+                 if summary.engine == "dask" else f"jobs={summary.jobs}")
         err.print(f"wrote {output}: {summary.rows:,} rows x {len(summary.lf_names)} LFs, K={summary.cardinality}, "
-                  f"in {summary.seconds:.2f} s ({summary.rows_per_second:,.0f} rows/s, jobs={summary.jobs})",
+                  f"in {summary.seconds:.2f} s ({summary.rows_per_second:,.0f} rows/s, {where})",
                   highlight=False)
         if any(summary.errors):
             err.print(f"[yellow]{sum(summary.errors):,} LF calls failed and were counted as abstains "
