@@ -3,7 +3,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from weaklabel import ABSTAIN, LabelingFunction, Row, VoteMatrix, apply_file, apply_lfs, labeling_function
+from weaklabel import ABSTAIN, LabelingFunction, Row, VoteMatrix, apply_file, apply_lfs
 from weaklabel.errors import InputError, LFError, MissingColumnError
 from weaklabel.io import read_metadata
 

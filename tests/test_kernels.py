@@ -6,7 +6,7 @@ import pytest
 from weaklabel import VoteMatrix
 from weaklabel.models import _kernels as nk
 from weaklabel.models import _reference as ref
-from weaklabel.models._factorized import flat_table
+from weaklabel.models.stats import flat_table
 
 
 def _random(n, m, K, cov, seed):

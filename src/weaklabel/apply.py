@@ -32,12 +32,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .errors import InputError, LFDefinitionError, LFError, MissingColumnError
+from .errors import InputError, LFError, MissingColumnError
 from .io import (VOTES_FORMAT, FORMAT_VERSION, TableSource, VotesDataset, VotesWriter, atomic_output,
                  check_output, ids_table)
 from .lf import LabelingFunction, MissingField, Row
 from .loading import LFModule, collect_lfs, load_lfs
-from .votes import VoteMatrix, concat_csr, dense_to_csr
+from .votes import VoteMatrix, dense_to_csr
 
 ON_ERROR = ("raise", "abstain")
 ENGINES = ("local", "dask")

@@ -43,13 +43,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from . import __version__
 from .apply import ApplyJob, ApplySummary, Reuse, _Engine, _vote_counts, default_jobs

@@ -60,7 +60,6 @@ def apply_command(
         if jobs < 0:
             raise InputError(f"--jobs must be >= 0, got {jobs}")
         n_jobs = jobs or default_jobs()
-        progress = None
         state: dict = {}
 
         def on_start(total):

@@ -18,16 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..votes import VoteMatrix
-from . import _kernels
 from .base import LabelModel
+from .stats import posterior
 
 _EPS = 1e-12
-
-
-def n_blocks(n: int) -> int:
-    """Row blocks for the parallel kernels: enough to balance threads, few enough to keep the
-    per-block accumulators small. Independent of the thread count, so results are too."""
-    return max(1, min(n, 16))
 
 
 def log_tables(class_balance: np.ndarray, confusion: np.ndarray, propensity: np.ndarray,
@@ -51,57 +45,6 @@ def accuracies(class_balance: np.ndarray, confusion: np.ndarray, propensity: np.
     w[mod] *= propensity[mod]
     w /= np.maximum(w.sum(axis=1, keepdims=True), _EPS)
     return np.einsum("jk,jkk->j", w, confusion)
-
-
-def flat_table(D: np.ndarray) -> np.ndarray:
-    """``D[j, k, v]`` (m, K, K) -> the kernels' layout ``[j*K + v, k]`` (K scores contiguous)."""
-    m, K, _ = D.shape
-    return np.ascontiguousarray(D.transpose(0, 2, 1).reshape(m * K, K))
-
-
-def em_stats(vm: VoteMatrix, D: np.ndarray, base: np.ndarray, y: np.ndarray | None = None,
-             prior_w: np.ndarray | None = None, base0: np.ndarray | None = None):
-    """One fused E-step + M-step statistics pass: ``(S (m, K, K) [j, k, v], T (K,), loglik)``.
-
-    ``prior_w`` defaults to ones (the class prior on every row) and ``base0`` to ``base``.
-    """
-    m, K = vm.n_lfs, vm.cardinality
-    yy = y if y is not None else -np.ones(vm.n_rows, dtype=np.int64)
-    pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
-    b0 = base if base0 is None else base0
-    S, T, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, flat_table(D), pw, base, b0, yy,
-                                n_blocks(vm.n_rows))
-    return S.reshape(m, K, K).transpose(0, 2, 1), T, ll
-
-
-def posterior(vm: VoteMatrix, D: np.ndarray, base: np.ndarray, prior_w: np.ndarray | None = None,
-              base0: np.ndarray | None = None) -> np.ndarray:
-    """``(n, K)`` posteriors for the scoring tables (see :mod:`weaklabel.models._kernels`)."""
-    pw = np.ones(vm.n_lfs) if prior_w is None else np.asarray(prior_w, dtype=float)
-    return _kernels.posterior(vm.indptr, vm.indices, vm.votes, flat_table(D), pw, base,
-                              base if base0 is None else base0)
-
-
-def vote_polarity(vm: VoteMatrix) -> np.ndarray:
-    """``(m, K)`` bool: which classes each LF ever votes."""
-    return lf_counts(vm) > 0
-
-
-def lf_counts(vm: VoteMatrix) -> np.ndarray:
-    """``(m, K)`` votes per LF and class (Numba: no temporaries the size of the votes)."""
-    return _kernels.lf_class_counts(vm.indices, vm.votes, vm.n_lfs, vm.cardinality)
-
-
-def majority_posterior_stats(vm: VoteMatrix, y: np.ndarray | None):
-    """EM sufficient statistics ``(S, T)`` computed with majority-vote soft labels as the
-    posterior (uncovered rows: uniform; rows with a gold label: that label). The usual
-    initialisation of Dawid–Skene."""
-    m, K = vm.n_lfs, vm.cardinality
-    D = np.zeros((m, K, K))
-    D[:, np.arange(K), np.arange(K)] = 30.0  # log-score = 30 x number of votes for the class:
-    # the softmax is then an even split among the top classes (e^-30 ~ 1e-13 for the rest)
-    S, T, _ = em_stats(vm, D, np.zeros(K), y)
-    return S, T
 
 
 class FactorizedModel(LabelModel):
@@ -129,10 +72,12 @@ class FactorizedModel(LabelModel):
 
     def log_likelihood(self, L) -> float:
         """Mean log-likelihood per row of the votes ``L`` under the fitted model."""
+        from .stats import LocalVoteStats
+
         self._check_fitted()
         vm = self._coerce(L, fitted=True)
         D, base = self._tables()
-        _, _, ll = em_stats(vm, D, base)
+        _, _, ll = LocalVoteStats(vm).em_stats(D, base)
         return ll / max(vm.n_rows, 1)
 
     def _validate_learned(self) -> None:

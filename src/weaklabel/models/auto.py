@@ -98,7 +98,7 @@ class AutoModel(LabelModel):
             p.setdefault("random_state", self.random_state)
         return cls(**p)
 
-    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
+    def _fit(self, data, y: np.ndarray | None) -> None:
         cands = self._candidates()
         known = np.flatnonzero(y >= 0) if y is not None else np.zeros(0, dtype=np.int64)
         scores: dict[str, list[float]] = {}
@@ -107,6 +107,7 @@ class AutoModel(LabelModel):
             reason = (f"{cands[0][0]}: no gold labels to select with" if known.size == 0 else
                       f"{cands[0][0]}: only {known.size} gold labels (< {self.min_labels}) to select with")
         else:
+            vm = data.vm  # cross-validation needs the rows (gold labels imply in-memory votes)
             rng = np.random.default_rng(self.random_state)
             counts = np.bincount(y[known], minlength=vm.cardinality)
             k = int(max(2, min(self.cv, counts[counts > 0].min())))
@@ -117,7 +118,7 @@ class AutoModel(LabelModel):
                     y_train = y.copy()
                     held = known[folds == f]
                     y_train[held] = -1
-                    model = self._build(name, params).fit(vm, y_train)
+                    model = self._build(name, params).fit(data, y_train)
                     proba = model.predict_proba(vm.take(held))
                     pred = break_ties(proba, "random", self.random_state)
                     accs.append(float((pred == y[held]).mean()))
@@ -136,7 +137,7 @@ class AutoModel(LabelModel):
                           f"{max((v for lab, v in means.items() if lab != default), default=float('nan')):.3f} "
                           f"is not better by more than {self.margin:.3f}")
         label, name, params = chosen
-        model = self._build(name, params).fit(vm, y)
+        model = self._build(name, params).fit(data, y)
         self.model_ = model
         self.chosen_ = label
         self.cv_scores_ = {lab: [float(np.mean(a)), float(np.std(a))] for lab, a in scores.items()}
@@ -144,7 +145,7 @@ class AutoModel(LabelModel):
                         "labelled_rows": int(known.size), "cv": self.cv_scores_}
         self.class_balance_ = np.asarray(model.class_balance_, dtype=float)
         acc = getattr(model, "accuracies_", None)
-        self.accuracies_ = np.asarray(acc, dtype=float) if acc is not None else np.full(vm.n_lfs, np.nan)
+        self.accuracies_ = np.asarray(acc, dtype=float) if acc is not None else np.full(data.n_lfs, np.nan)
         self.n_iter_ = int(getattr(model, "n_iter_", 0))
         self.converged_ = bool(getattr(model, "converged_", True))
 

@@ -167,9 +167,11 @@ class LabelModel:
             raise InputError(f"{type(self).__name__} was fitted on {self.n_lfs_} LFs but got {vm.n_lfs}")
         return vm
 
-    def _check_y(self, vm: VoteMatrix, y) -> np.ndarray | None:
+    def _check_y(self, vm, y) -> np.ndarray | None:
         if y is None:
             return None
+        if not getattr(vm, "supports_labels", True):
+            raise InputError(f"gold labels cannot be combined with {type(vm).__name__} (fit without y)")
         y = np.asarray(y)
         if y.shape != (vm.n_rows,):
             raise InputError(f"y must have one label per row ({vm.n_rows}), got shape {y.shape}")
@@ -181,15 +183,22 @@ class LabelModel:
         return y
 
     def fit(self, L, y=None) -> "LabelModel":
-        """Learn from votes ``L``; ``y`` (optional) holds gold labels for some rows, ``-1`` elsewhere."""
-        vm = self._coerce(L, fitted=False)
-        if vm.n_rows == 0:
+        """Learn from votes ``L``; ``y`` (optional) holds gold labels for some rows, ``-1`` elsewhere.
+
+        ``L`` is a VoteMatrix, a dense int array (``-1`` = abstain) or any
+        :class:`~weaklabel.models.stats.VoteStats` (e.g. partitioned data on disk or on Dask):
+        models only use row sums of the votes.
+        """
+        from .stats import as_stats
+
+        data = as_stats(L)
+        if data.n_rows == 0:
             raise InputError("cannot fit a label model on an empty vote matrix")
-        yy = self._check_y(vm, y)
-        self.cardinality_ = vm.cardinality
-        self.n_lfs_ = vm.n_lfs
-        self.lf_names_ = list(vm.lf_names)
-        self._fit(vm, yy)
+        yy = self._check_y(data, y)
+        self.cardinality_ = data.cardinality
+        self.n_lfs_ = data.n_lfs
+        self.lf_names_ = list(data.lf_names)
+        self._fit(data, yy)
         return self
 
     def _check_fitted(self) -> None:
@@ -216,8 +225,8 @@ class LabelModel:
         pred = self.predict(L, ties=ties)
         return float((pred[known] == y[known]).mean()) if known.any() else float("nan")
 
-    # to be implemented by subclasses
-    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:  # pragma: no cover - abstract
+    # to be implemented by subclasses: ``data`` is a VoteStats (row sums only)
+    def _fit(self, data, y: np.ndarray | None) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _predict_proba(self, vm: VoteMatrix) -> np.ndarray:  # pragma: no cover - abstract
@@ -289,6 +298,18 @@ class LabelModel:
         names = getattr(self, "lf_names_", None)
         if names is not None and (len(names) != m or not all(isinstance(s, str) for s in names)):
             raise ValueError("lf_names_ must be n_lfs strings")
+
+
+def covered_class_balance(data, y: np.ndarray | None, smoothing: float = 1.0) -> np.ndarray:
+    """Class balance from gold labels if any, else the mean majority-vote label of the rows with
+    votes (ties split evenly), smoothed with ``smoothing`` pseudo-rows per class."""
+    K = data.cardinality
+    if y is not None and np.any(y >= 0):
+        cb = np.bincount(y[y >= 0], minlength=K).astype(float) + smoothing
+    else:
+        _, T = data.majority_stats()
+        cb = np.maximum(T - data.n_uncovered() / K, 0.0) + smoothing  # uncovered rows were uniform
+    return cb / cb.sum()
 
 
 def class_counts(vm: VoteMatrix) -> np.ndarray:

@@ -25,8 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ..votes import VoteMatrix
-from ._factorized import FactorizedModel, em_stats, lf_counts, log_tables, majority_posterior_stats
+from ._factorized import FactorizedModel, log_tables
 from .base import register
 
 ABSTAIN_MODES = ("auto", "ignore", "model")
@@ -123,14 +122,14 @@ class DawidSkene(FactorizedModel):
             cb = (T + self.class_smoothing) / (T.sum() + K * self.class_smoothing)
         return cb, conf, prop
 
-    def _run_em(self, vm: VoteMatrix, y, S, T, fixed_cb, modelled, unipolar, coverage):
-        cb, conf, prop = self._m_step(S, T, fixed_cb, unipolar, coverage)
+    def _run_em(self, data, y, params, fixed_cb, modelled, unipolar, coverage):
+        cb, conf, prop = params
         ll_prev = -np.inf
         converged = False
         it = 0
         for it in range(1, self.max_iter + 1):
             D, base = log_tables(cb, conf, prop, modelled)
-            S, T, ll = em_stats(vm, D, base, y)
+            S, T, ll = data.em_stats(D, base, y)
             cb, conf, prop = self._m_step(S, T, fixed_cb, unipolar, coverage)
             if np.isfinite(ll_prev) and abs(ll - ll_prev) <= self.tol * max(1.0, abs(ll)):
                 converged = True
@@ -139,10 +138,10 @@ class DawidSkene(FactorizedModel):
         return cb, conf, prop, ll, it, converged
 
     # ------------------------------------------------------------------ fit
-    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
-        K, m, n = vm.cardinality, vm.n_lfs, vm.n_rows
+    def _fit(self, data, y: np.ndarray | None) -> None:
+        K, m, n = data.cardinality, data.n_lfs, data.n_rows
         fixed_cb = self._check_params(K)
-        counts = lf_counts(vm)
+        counts = data.lf_counts()
         pol = counts > 0
         unipolar = pol.sum(axis=1) == 1
         self._unipolar_class = np.where(unipolar, pol.argmax(axis=1), 0)
@@ -155,17 +154,18 @@ class DawidSkene(FactorizedModel):
         else:
             unipolar_fixed = unipolar & modelled
         coverage = counts.sum(axis=1) / max(n, 1)
-        yy = y if y is not None else -np.ones(n, dtype=np.int64)
-        S0, T0 = majority_posterior_stats(vm, y)
-        best = self._run_em(vm, yy, S0, T0, fixed_cb, modelled, unipolar_fixed, coverage)
+        S0, T0 = data.majority_stats(y)
+        start = self._m_step(S0, T0, fixed_cb, unipolar_fixed, coverage)
+        best = self._run_em(data, y, start, fixed_cb, modelled, unipolar_fixed, coverage)
         rng = np.random.default_rng(self.random_state)
         for _ in range(self.n_restarts):
-            post = rng.dirichlet(np.ones(K), size=n)
-            if y is not None:
-                known = y >= 0
-                post[known] = np.eye(K)[y[known]]
-            S, T = _stats_from_posterior(vm, post)
-            cand = self._run_em(vm, yy, S, T, fixed_cb, modelled, unipolar_fixed, coverage)
+            # a random start: each confusion row drawn around a random accuracy in (1/K, 1)
+            acc = rng.uniform(1.0 / K, 1.0, size=(m, K))
+            conf = rng.dirichlet(np.ones(K), size=(m, K)) * (1 - acc)[:, :, None]
+            conf[:, np.arange(K), np.arange(K)] = acc
+            conf /= conf.sum(axis=2, keepdims=True)
+            cb = fixed_cb if fixed_cb is not None else rng.dirichlet(np.full(K, 5.0))
+            cand = self._run_em(data, y, (cb, conf, start[2]), fixed_cb, modelled, unipolar_fixed, coverage)
             if cand[3] > best[3]:
                 best = cand
         cb, conf, prop, ll, it, converged = best
@@ -174,17 +174,6 @@ class DawidSkene(FactorizedModel):
         self.n_iter_ = int(it)
         self.converged_ = bool(converged)
         del self._unipolar_class
-
-
-def _stats_from_posterior(vm: VoteMatrix, post: np.ndarray):
-    """EM statistics ``(S, T)`` for a given ``(n, K)`` posterior."""
-    m, K = vm.n_lfs, vm.cardinality
-    rows = vm.row_of_vote()
-    S = np.zeros((m, K, K))
-    key = vm.indices.astype(np.int64) * K + vm.votes
-    for k in range(K):  # S[j, k, v] = sum of post[row, k] over the votes (j, v)
-        S[:, k, :] = np.bincount(key, weights=post[rows, k], minlength=m * K).reshape(m, K)
-    return S, post.sum(axis=0)
 
 
 @register

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
-from ._factorized import em_stats, lf_counts, posterior
+from .stats import posterior
 from .base import LabelModel, register
 
 _EPS = 1e-12
@@ -127,10 +127,10 @@ class HybridDawidSkene(LabelModel):
         return np.ascontiguousarray(D), (~single).astype(float), logpi, logpi
 
     # ------------------------------------------------------------------ fit
-    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
-        K, m, n = vm.cardinality, vm.n_lfs, vm.n_rows
+    def _fit(self, data, y: np.ndarray | None) -> None:
+        K, m, n = data.cardinality, data.n_lfs, data.n_rows
         fixed = self._check(K)
-        counts = lf_counts(vm)
+        counts = data.lf_counts()
         tot = counts.sum(axis=1)
         target = counts.argmax(axis=1)
         single = (counts.max(axis=1) == tot) & (tot > 0)
@@ -140,11 +140,10 @@ class HybridDawidSkene(LabelModel):
         # majority-vote soft labels (ties split evenly; gold rows fixed): the anchor statistics
         D_mv = np.zeros((m, K, K))
         D_mv[:, np.arange(K), np.arange(K)] = 30.0
-        S1, T1, _ = em_stats(vm, D_mv, np.zeros(K), yy)
-        covered = vm.votes_per_row() > 0
-        n_unc = int((~covered).sum())
-        n_unc_free = int((~covered & ~known).sum())
-        T_cov = T1 - n_unc_free / K            # uncovered, unlabelled rows contributed uniform mass
+        S1, T1, _ = data.em_stats(D_mv, np.zeros(K), yy)
+        # uncovered rows contributed uniform mass (labelled ones their label: subtract as uniform,
+        # the difference is at most the few labelled uncovered rows)
+        T_cov = T1 - data.n_uncovered() / K
         cov_dist = np.maximum(T_cov, 0) + _EPS
         cov_dist /= cov_dist.sum()
         if fixed is not None:
@@ -154,7 +153,6 @@ class HybridDawidSkene(LabelModel):
             pi = g / g.sum()
         else:
             pi = cov_dist  # the MV class distribution of covered rows
-        del n_unc
         # single-class sources: vote-mass shares, frozen at the MV calibration
         Vy = np.maximum(S1.sum(axis=(0, 2)), _EPS)            # class vote mass
         r = Vy / Vy.sum()
@@ -183,7 +181,7 @@ class HybridDawidSkene(LabelModel):
             free_prior = fixed is None and not known.any()
             for it in range(1, self.max_iter + 1):
                 D, prior_w, base, base0 = self._tables()
-                S, T, _ = em_stats(vm, D, base, yy, prior_w, base0)
+                S, T, _ = data.em_stats(D, base, yy, prior_w, base0)
                 new = self._confusion(np.where(multi[:, None, None], S, 0.0))
                 delta = float(np.abs(new - self.confusion_).max())
                 self.confusion_ = new

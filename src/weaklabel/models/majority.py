@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
-from .base import LabelModel, class_counts, register
+from .base import LabelModel, class_counts, covered_class_balance, register
 
 MV_TIES = ("random", "uniform", "abstain")
 
@@ -55,16 +55,9 @@ class MajorityVote(LabelModel):
                 proba[tied, winner] = 1.0
         return proba, n_top
 
-    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
+    def _fit(self, data, y: np.ndarray | None) -> None:
         self._check_params()
-        K = vm.cardinality
-        if y is not None and np.any(y >= 0):
-            cb = np.bincount(y[y >= 0], minlength=K).astype(float) + 1.0
-        else:
-            proba, n_top = self._votes_proba(vm)
-            covered = n_top > 0
-            cb = proba[covered].sum(axis=0) + 1.0 if covered.any() else np.ones(K)
-        self.class_balance_ = cb / cb.sum()
+        self.class_balance_ = covered_class_balance(data, y)
         self.n_iter_ = 0
         self.converged_ = True
 
@@ -108,8 +101,8 @@ class WeightedMajorityVote(LabelModel):
         self.temperature = temperature
         self.random_state = random_state
 
-    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
-        K, m = vm.cardinality, vm.n_lfs
+    def _fit(self, data, y: np.ndarray | None) -> None:
+        K, m = data.cardinality, data.n_lfs
         if self.temperature <= 0:
             raise InputError("temperature must be > 0")
         if self.weights is not None:
@@ -119,11 +112,11 @@ class WeightedMajorityVote(LabelModel):
             self.weights_ = w
             acc = 1.0 / (1.0 + (K - 1) * np.exp(-w))
             self.n_iter_, self.converged_ = 0, True
-            proba = self._scores(vm, w)
-            covered = vm.votes_per_row() > 0
-            cb = proba[covered].sum(axis=0) + 1.0 if covered.any() else np.ones(K)
             if y is not None and np.any(y >= 0):
                 cb = np.bincount(y[y >= 0], minlength=K) + 1.0
+            else:  # mean weighted-vote label of the rows with votes
+                _, T, _ = data.em_stats(self._table(w, K), np.zeros(K))
+                cb = np.maximum(T - data.n_uncovered() / K, 0.0) + 1.0
             self.class_balance_ = cb / cb.sum()
         else:
             from .dawid_skene import OneCoinDawidSkene
@@ -133,7 +126,7 @@ class WeightedMajorityVote(LabelModel):
                 raise InputError(f"estimator must be a weaklabel label model, got {type(est).__name__}")
             from copy import deepcopy
 
-            est = deepcopy(est).fit(vm, y)
+            est = deepcopy(est).fit(data, y)
             acc = np.clip(np.asarray(est.accuracies_, dtype=float), 1e-4, 1 - 1e-4)
             self.weights_ = np.log(acc * (K - 1) / (1 - acc))
             self.class_balance_ = np.asarray(est.class_balance_, dtype=float)
@@ -141,14 +134,16 @@ class WeightedMajorityVote(LabelModel):
             self.converged_ = bool(getattr(est, "converged_", True))
         self.accuracies_ = acc
 
-    def _scores(self, vm: VoteMatrix, w: np.ndarray) -> np.ndarray:
-        from ._factorized import posterior
-
-        K = vm.cardinality
-        D = np.zeros((vm.n_lfs, K, K))
+    def _table(self, w: np.ndarray, K: int) -> np.ndarray:
+        D = np.zeros((w.size, K, K))
         idx = np.arange(K)
         D[:, idx, idx] = (w / self.temperature)[:, None]
-        return posterior(vm, D, np.zeros(K))
+        return D
+
+    def _scores(self, vm: VoteMatrix, w: np.ndarray) -> np.ndarray:
+        from .stats import posterior
+
+        return posterior(vm, self._table(w, vm.cardinality), np.zeros(vm.cardinality))
 
     def _predict_proba(self, vm: VoteMatrix) -> np.ndarray:
         proba = self._scores(vm, np.asarray(self.weights_, dtype=float))

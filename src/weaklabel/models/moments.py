@@ -12,24 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ..votes import VoteMatrix
-from . import _kernels
-from ._factorized import FactorizedModel, lf_counts, majority_posterior_stats, n_blocks, vote_polarity
+from ._factorized import FactorizedModel
+from .stats import MAX_MK, as_stats  # noqa: F401  (MAX_MK re-exported)
 from .base import register
 from .dawid_skene import ABSTAIN_MODES
 
-MAX_MK = 4096  # (m K)^2 statistics beyond this would need gigabytes
 
 
-def agreement_stats(vm: VoteMatrix) -> np.ndarray:
+def agreement_stats(L) -> np.ndarray:
     """``(m K, m K)`` int64 co-occurrence counts of one-hot votes (one pass over the rows)."""
-    mk = vm.n_lfs * vm.cardinality
-    if mk > MAX_MK:
-        raise InputError(f"{vm.n_lfs} LFs x {vm.cardinality} classes = {mk} one-hot columns; moment-based "
-                         f"models need at most {MAX_MK} (use --model ds or onecoin)")
-    # each block keeps its own int32 counters; fewer blocks when the matrix is large
-    blocks = max(1, min(n_blocks(vm.n_rows), (64 << 20) // max(1, 4 * mk * mk)))
-    return _kernels.pair_counts(vm.indptr, vm.indices, vm.votes, vm.n_lfs, vm.cardinality, blocks)
+    return as_stats(L).pair_counts()
 
 
 def _class_balance_param(value, K: int) -> np.ndarray | None:
@@ -49,7 +41,7 @@ def onecoin_confusion(O4: np.ndarray, min_overlap: int = 10) -> np.ndarray:
     nothing about their accuracy: they are left out of the triplets and get a neutral prior
     accuracy (their votes then count like a weighted majority vote).
     """
-    m, K = O4.shape[0], O4.shape[1]
+    K = O4.shape[1]
     multipolar = (O4.sum(axis=(2, 3)) > 0).sum(axis=1) > 1
     N = O4.sum(axis=(1, 3)) * np.outer(multipolar, multipolar)
     agree = np.einsum("jvlv->jl", O4) / np.maximum(N, 1)
@@ -63,7 +55,7 @@ def onecoin_confusion(O4: np.ndarray, min_overlap: int = 10) -> np.ndarray:
     return conf
 
 
-def balance_from_vote_rates(vm: VoteMatrix, conf: np.ndarray) -> np.ndarray:
+def balance_from_vote_rates(data, conf: np.ndarray) -> np.ndarray:
     """Class balance that best explains each LF's vote distribution given its confusion matrix.
 
     Each LF's votes are distributed as ``conf_j^T P``; weighted non-negative least squares over
@@ -72,8 +64,8 @@ def balance_from_vote_rates(vm: VoteMatrix, conf: np.ndarray) -> np.ndarray:
     """
     from scipy.optimize import nnls
 
-    m, K = vm.n_lfs, vm.cardinality
-    votes = lf_counts(vm).astype(float)
+    m, K = data.n_lfs, data.cardinality
+    votes = data.lf_counts().astype(float)
     w = votes.sum(axis=1)
     rates = votes / np.maximum(w, 1)[:, None]
     A = (conf.transpose(0, 2, 1) * np.sqrt(w)[:, None, None]).reshape(m * K, K)
@@ -115,20 +107,20 @@ class MatrixCompletion(FactorizedModel):
         self.max_iter = max_iter
         self.random_state = random_state
 
-    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
+    def _fit(self, data, y: np.ndarray | None) -> None:
         from scipy.optimize import linear_sum_assignment, minimize
 
         if self.abstain not in ABSTAIN_MODES:
             raise InputError(f"abstain must be one of {', '.join(ABSTAIN_MODES)}, got {self.abstain!r}")
-        K, m, n = vm.cardinality, vm.n_lfs, vm.n_rows
+        K, m, n = data.cardinality, data.n_lfs, data.n_rows
         fixed = _class_balance_param(self.class_balance, K)
-        O = agreement_stats(vm) / n
+        O = data.pair_counts() / n
         mk = m * K
         lf_of = np.repeat(np.arange(m), K)
         mask = (lf_of[:, None] != lf_of[None, :]).astype(float)
         marg = np.diag(O).copy()
         # initialisation from majority-vote soft labels (fixes the permutation in practice)
-        S, T = majority_posterior_stats(vm, y)
+        S, T = data.majority_stats(y)
         mu0 = (S / np.maximum(T, 1e-9)[None, :, None]).transpose(0, 2, 1).reshape(mk, K)
         mu0 = np.clip(mu0, 1e-4, 1 - 1e-4)
         if fixed is not None:
@@ -140,7 +132,7 @@ class MatrixCompletion(FactorizedModel):
             # the pairwise terms barely identify the class balance (a per-class trade-off between
             # P and the accuracies fits them as well), so it is estimated first, from the LFs'
             # vote rates under closed-form one-coin accuracies, and held fixed
-            P = balance_from_vote_rates(vm, onecoin_confusion(O.reshape(m, K, m, K) * n))
+            P = balance_from_vote_rates(data, onecoin_confusion(O.reshape(m, K, m, K) * n))
         scale = max(float(np.sum((O * mask) ** 2) + np.sum(marg ** 2)), 1e-300)  # data terms O(1)
 
         def objective(flat, Pc):
@@ -163,18 +155,18 @@ class MatrixCompletion(FactorizedModel):
         perm = np.empty(K, dtype=int)
         perm[rows] = cols  # class v is latent column perm[v]
         mu, P = mu[:, perm], P[perm]
-        self._install(vm, mu, P)
+        self._install(data, mu, P)
         self.mu_ = mu
         self.n_iter_ = it_total
         self.converged_ = converged
         self.log_likelihood_ = float("nan")
 
-    def _install(self, vm: VoteMatrix, mu: np.ndarray, P: np.ndarray) -> None:
-        m, K = vm.n_lfs, vm.cardinality
+    def _install(self, data, mu: np.ndarray, P: np.ndarray) -> None:
+        m, K = data.n_lfs, data.cardinality
         mu3 = mu.reshape(m, K, K)            # [j, v, k]
         prop = np.clip(mu3.sum(axis=1), 1e-6, 1 - 1e-6)   # P(votes | k)
         conf = mu3.transpose(0, 2, 1) / np.maximum(mu3.sum(axis=1), 1e-12)[:, :, None]  # [j, k, v]
-        pol = vote_polarity(vm)
+        pol = data.lf_counts() > 0
         unipolar = pol.sum(axis=1) == 1
         if self.abstain == "auto":
             modelled = unipolar
@@ -248,14 +240,14 @@ class Triplet(FactorizedModel):
         c = np.where(np.isnan(c), np.nan, np.clip(c, 0.0, 0.999) * sign)
         return c
 
-    def _fit(self, vm: VoteMatrix, y: np.ndarray | None) -> None:
+    def _fit(self, data, y: np.ndarray | None) -> None:
         if self.multiclass not in ("onecoin", "ovr"):
             raise InputError(f"multiclass must be 'onecoin' or 'ovr', got {self.multiclass!r}")
-        K, m = vm.cardinality, vm.n_lfs
+        K, m = data.cardinality, data.n_lfs
         fixed = _class_balance_param(self.class_balance, K)
-        O4 = agreement_stats(vm).reshape(m, K, m, K).astype(float)   # [j, v, l, w]
+        O4 = data.pair_counts().reshape(m, K, m, K).astype(float)   # [j, v, l, w]
         N = O4.sum(axis=(1, 3))
-        prop = np.clip(lf_counts(vm).sum(axis=1) / vm.n_rows, 1e-6, 1 - 1e-6)
+        prop = np.clip(data.lf_counts().sum(axis=1) / data.n_rows, 1e-6, 1 - 1e-6)
         prop = np.repeat(prop[:, None], K, axis=1)
         if self.multiclass == "onecoin" or K == 2:
             conf = onecoin_confusion(O4, self.min_overlap)
@@ -281,7 +273,7 @@ class Triplet(FactorizedModel):
             P = np.bincount(y[y >= 0], minlength=K) + 1.0
             P = P / P.sum()
         else:
-            P = balance_from_vote_rates(vm, conf)
+            P = balance_from_vote_rates(data, conf)
         self._set_state(P, conf, prop, np.zeros(m, dtype=bool))
         self.n_iter_ = 0
         self.converged_ = True

@@ -1,0 +1,157 @@
+"""What label models need from the data: sums over rows, nothing row-by-row.
+
+Every model's ``fit`` touches the votes only through a :class:`VoteStats`:
+
+* :meth:`VoteStats.em_stats` - one fused E-step + M-step statistics pass for given scoring
+  tables (Dawid–Skene, the hybrid model, majority-vote initialisations, class balances);
+* :meth:`VoteStats.pair_counts` - the (m K)^2 co-occurrence matrix (moment matching, triplets);
+* :meth:`VoteStats.lf_counts` - votes per LF and class; :meth:`VoteStats.n_uncovered`.
+
+All of them are sums over rows, so they decompose over row blocks: :class:`LocalVoteStats`
+computes them on an in-memory :class:`~weaklabel.votes.VoteMatrix` with the Numba kernels, and
+a partitioned implementation (Parquet row groups streamed from disk, or Dask partitions on a
+cluster) only has to add up the per-partition results. ``model.fit(stats)`` accepts any of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..votes import VoteMatrix
+
+
+def flat_table(D: np.ndarray) -> np.ndarray:
+    """``D[j, k, v]`` (m, K, K) -> the kernels' layout ``[j*K + v, k]`` (K scores contiguous)."""
+    m, K, _ = D.shape
+    return np.ascontiguousarray(D.transpose(0, 2, 1).reshape(m * K, K))
+
+
+def unflat_stats(S: np.ndarray, m: int, K: int) -> np.ndarray:
+    """The kernels' ``S[j*K + v, k]`` -> ``S[j, k, v]``."""
+    return S.reshape(m, K, K).transpose(0, 2, 1)
+
+
+def n_blocks(n: int) -> int:
+    """Row blocks for the parallel kernels: enough to balance threads, few enough to keep the
+    per-block accumulators small. Independent of the thread count, so results are too."""
+    return max(1, min(n, 16))
+
+
+MAX_MK = 4096  # (m K)^2 co-occurrence statistics beyond this would need gigabytes
+
+
+class VoteStats:
+    """Row-sum statistics of a vote matrix (see the module docstring)."""
+
+    n_rows: int
+    n_lfs: int
+    cardinality: int
+    lf_names: list[str]
+    #: whether ``y`` (gold labels aligned with the rows) can be passed to :meth:`em_stats`
+    supports_labels: bool = False
+
+    def em_stats(self, D: np.ndarray, base: np.ndarray, y: np.ndarray | None = None,
+                 prior_w: np.ndarray | None = None, base0: np.ndarray | None = None):
+        """``(S (m, K, K) [j, k, v], T (K,), loglik)`` for the scoring tables ``D``/``base``.
+
+        Row ``i``'s class scores are ``w_i base + sum of D[j, :, v]`` over its votes (``w_i`` =
+        mean of ``prior_w`` over the LFs voting on it, 1 by default) or ``base0`` (default
+        ``base``) if it has none; its posterior is their softmax (one-hot for ``y[i] >= 0``).
+        ``S[j, k, v]`` sums the posterior of class ``k`` over the rows where LF ``j`` voted
+        ``v``; ``T`` sums the posteriors; ``loglik`` sums the log normalisers.
+        """
+        raise NotImplementedError
+
+    def pair_counts(self) -> np.ndarray:
+        """``(m K, m K)`` int64: rows on which LF j voted v and LF l voted w (diagonal: counts)."""
+        raise NotImplementedError
+
+    def lf_counts(self) -> np.ndarray:
+        """``(m, K)`` int64 votes per LF and class."""
+        raise NotImplementedError
+
+    def n_uncovered(self) -> int:
+        """Rows on which no LF voted."""
+        raise NotImplementedError
+
+    # shared helpers built on the primitives
+    def check_pairs(self) -> None:
+        mk = self.n_lfs * self.cardinality
+        if mk > MAX_MK:
+            from ..errors import InputError
+
+            raise InputError(f"{self.n_lfs} LFs x {self.cardinality} classes = {mk} one-hot columns; moment-based "
+                             f"models need at most {MAX_MK} (use --model hybrid, ds or onecoin)")
+
+    def majority_stats(self, y: np.ndarray | None = None):
+        """``(S, T)`` with majority-vote soft labels as the posterior (ties split evenly, rows
+        without votes uniform, rows with a gold label fixed to it): the usual initialisation."""
+        m, K = self.n_lfs, self.cardinality
+        D = np.zeros((m, K, K))
+        D[:, np.arange(K), np.arange(K)] = 30.0  # e^-30: the softmax is an even split of the top classes
+        S, T, _ = self.em_stats(D, np.zeros(K), y)
+        return S, T
+
+
+class LocalVoteStats(VoteStats):
+    """Statistics of an in-memory :class:`VoteMatrix` (Numba kernels; cached where reused)."""
+
+    supports_labels = True
+
+    def __init__(self, vm: VoteMatrix):
+        self.vm = vm
+        self.n_rows, self.n_lfs, self.cardinality = vm.n_rows, vm.n_lfs, vm.cardinality
+        self.lf_names = list(vm.lf_names)
+        self._lf_counts = None
+        self._pairs = None
+
+    def em_stats(self, D, base, y=None, prior_w=None, base0=None):
+        from . import _kernels
+
+        vm, m, K = self.vm, self.n_lfs, self.cardinality
+        yy = y if y is not None else -np.ones(vm.n_rows, dtype=np.int64)
+        pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
+        b0 = base if base0 is None else base0
+        S, T, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, flat_table(D), pw,
+                                    np.asarray(base, dtype=float), np.asarray(b0, dtype=float), yy,
+                                    n_blocks(vm.n_rows))
+        return unflat_stats(S, m, K), T, ll
+
+    def pair_counts(self):
+        if self._pairs is None:
+            from . import _kernels
+
+            self.check_pairs()
+            vm, mk = self.vm, self.n_lfs * self.cardinality
+            # each block keeps its own int32 counters; fewer blocks when the matrix is large
+            blocks = max(1, min(n_blocks(vm.n_rows), (64 << 20) // max(1, 4 * mk * mk)))
+            self._pairs = _kernels.pair_counts(vm.indptr, vm.indices, vm.votes, vm.n_lfs, vm.cardinality, blocks)
+        return self._pairs
+
+    def lf_counts(self):
+        if self._lf_counts is None:
+            from . import _kernels
+
+            self._lf_counts = _kernels.lf_class_counts(self.vm.indices, self.vm.votes, self.n_lfs,
+                                                       self.cardinality)
+        return self._lf_counts
+
+    def n_uncovered(self):
+        return int(np.count_nonzero(self.vm.votes_per_row() == 0))
+
+
+def as_stats(data) -> VoteStats:
+    """A :class:`VoteStats` for a VoteStats, a VoteMatrix or a dense vote array."""
+    if isinstance(data, VoteStats):
+        return data
+    return LocalVoteStats(VoteMatrix.coerce(data))
+
+
+def posterior(vm: VoteMatrix, D: np.ndarray, base: np.ndarray, prior_w: np.ndarray | None = None,
+              base0: np.ndarray | None = None) -> np.ndarray:
+    """``(n, K)`` posteriors of every row of ``vm`` for the scoring tables (prediction)."""
+    from . import _kernels
+
+    pw = np.ones(vm.n_lfs) if prior_w is None else np.asarray(prior_w, dtype=float)
+    return _kernels.posterior(vm.indptr, vm.indices, vm.votes, flat_table(D), pw, np.asarray(base, dtype=float),
+                              np.asarray(base if base0 is None else base0, dtype=float))
