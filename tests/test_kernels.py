@@ -33,10 +33,19 @@ def test_kernels_match_reference(n, m, K, cov, seed):
         np.testing.assert_allclose(S, flat_table(S_r), rtol=1e-10, atol=1e-10)
         np.testing.assert_allclose(T, T_r, rtol=1e-10)
         assert ll == pytest.approx(ll_r, rel=1e-10)
-    np.testing.assert_allclose(nk.posterior(*args, flat_table(D), pw, base, base0),
+    np.testing.assert_allclose(nk.posterior(*args, flat_table(D), pw, base, base0, min(3, n)),
                                ref.posterior(*args, D, pw, base, base0), rtol=1e-10)
     np.testing.assert_array_equal(nk.pair_counts(*args, m, K, 2), ref.pair_counts(*args, m, K))
     np.testing.assert_array_equal(nk.class_counts(*args, K), ref.class_counts(*args, K))
+    compact = np.where(np.arange(m) % 3 == 1, -1, np.arange(m)).astype(np.int64)
+    st, ct = nk.error_pair_stats(*args, flat_table(D), pw, base, base0, compact, m)
+    st_r, ct_r = ref.error_pair_stats(*args, flat_table(D), pw, base, base0, compact, m)
+    np.testing.assert_allclose(st, st_r, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(ct, ct_r)
+    S_sh, T_sh = nk.share_stats(*args, K, m, y)
+    S_shr, T_shr = ref.share_stats(*args, K, m, y)
+    np.testing.assert_allclose(S_sh, S_shr, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(T_sh, T_shr, rtol=1e-12)
     np.testing.assert_array_equal(nk.lf_class_counts(vm.indices, vm.votes, m, K),
                                   ref.lf_class_counts(vm.indices, vm.votes, m, K))
 

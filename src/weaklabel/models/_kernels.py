@@ -102,43 +102,46 @@ def em_pass(indptr, indices, votes, Dflat, prior_w, base, base0, y, n_blocks):
 
 
 @njit(cache=True, parallel=True)
-def posterior(indptr, indices, votes, Dflat, prior_w, base, base0):
+def posterior(indptr, indices, votes, Dflat, prior_w, base, base0, n_blocks):
     """``(n, K)`` class posteriors ``softmax(w_i base + sum_j D[j, :, v_j])`` for every row
     (``base0`` for rows without votes); ``Dflat`` as in :func:`em_pass`."""
     n = indptr.shape[0] - 1
     K = base.shape[0]
     out = np.empty((n, K))
-    for i in prange(n):
-        start = indptr[i]
-        stop = indptr[i + 1]
-        if stop > start:
-            for k in range(K):
-                out[i, k] = 0.0
-            w = 0.0
-            for p in range(start, stop):
-                j = indices[p]
-                w += prior_w[j]
-                row = j * K + votes[p]
+    for b in prange(n_blocks):
+        lo = (b * n) // n_blocks
+        hi = ((b + 1) * n) // n_blocks
+        for i in range(lo, hi):
+            start = indptr[i]
+            stop = indptr[i + 1]
+            if stop > start:
                 for k in range(K):
-                    out[i, k] += Dflat[row, k]
-            w /= stop - start
+                    out[i, k] = 0.0
+                w = 0.0
+                for p in range(start, stop):
+                    j = indices[p]
+                    w += prior_w[j]
+                    row = j * K + votes[p]
+                    for k in range(K):
+                        out[i, k] += Dflat[row, k]
+                w /= stop - start
+                for k in range(K):
+                    out[i, k] += w * base[k]
+            else:
+                for k in range(K):
+                    out[i, k] = base0[k]
+            mx = out[i, 0]
+            for k in range(1, K):
+                if out[i, k] > mx:
+                    mx = out[i, k]
+            tot = 0.0
             for k in range(K):
-                out[i, k] += w * base[k]
-        else:
+                e = np.exp(out[i, k] - mx)
+                out[i, k] = e
+                tot += e
+            inv = 1.0 / tot
             for k in range(K):
-                out[i, k] = base0[k]
-        mx = out[i, 0]
-        for k in range(1, K):
-            if out[i, k] > mx:
-                mx = out[i, k]
-        tot = 0.0
-        for k in range(K):
-            e = np.exp(out[i, k] - mx)
-            out[i, k] = e
-            tot += e
-        inv = 1.0 / tot
-        for k in range(K):
-            out[i, k] *= inv
+                out[i, k] *= inv
     return out
 
 
@@ -191,3 +194,106 @@ def lf_class_counts(indices, votes, m, K):
     for p in range(indices.shape[0]):
         out[indices[p], votes[p]] += 1
     return out
+
+
+@njit(cache=True)
+def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compact, n_compact):
+    """Leave-pair-out error statistics of every pair of sources that vote on the same row.
+
+    For each row and each pair of its votes (a, b) from sources with ``compact[j] >= 0``, the
+    cavity posterior ``q = softmax(score_i - D[a] - D[b])`` (the row's posterior without the two
+    votes) weighs, per class ``y``: ``n_y``, a's errors ``[v_a != y]``, b's errors and their
+    joint errors. Returns ``(stats (n_compact, n_compact, K, 4) [n_y, E_a, E_b, JE], counts)``
+    for ``a < b`` in compact numbering; cost ``sum_i nnz_i^2 K``.
+    """
+    K = base.shape[0]
+    stats = np.zeros((n_compact, n_compact, K, 4))
+    counts = np.zeros((n_compact, n_compact), dtype=np.int64)
+    n = indptr.shape[0] - 1
+    s = np.empty(K)
+    q = np.empty(K)
+    for i in range(n):
+        start = indptr[i]
+        stop = indptr[i + 1]
+        if stop - start < 2:
+            continue
+        w = 0.0
+        for k in range(K):
+            s[k] = 0.0
+        for p in range(start, stop):
+            j = indices[p]
+            w += prior_w[j]
+            row = j * K + votes[p]
+            for k in range(K):
+                s[k] += Dflat[row, k]
+        w /= stop - start
+        for k in range(K):
+            s[k] += w * base[k]
+        for p in range(start, stop):
+            a = compact[indices[p]]
+            if a < 0:
+                continue
+            ra = indices[p] * K + votes[p]
+            va = votes[p]
+            for r in range(p + 1, stop):
+                b = compact[indices[r]]
+                if b < 0:
+                    continue
+                rb = indices[r] * K + votes[r]
+                vb = votes[r]
+                mx = -np.inf
+                for k in range(K):
+                    q[k] = s[k] - Dflat[ra, k] - Dflat[rb, k]
+                    if q[k] > mx:
+                        mx = q[k]
+                tot = 0.0
+                for k in range(K):
+                    q[k] = np.exp(q[k] - mx)
+                    tot += q[k]
+                for k in range(K):
+                    q[k] /= tot
+                lo, hi, vlo, vhi = (a, b, va, vb) if a < b else (b, a, vb, va)
+                counts[lo, hi] += 1
+                for k in range(K):
+                    qk = q[k]
+                    ea = 1.0 if vlo != k else 0.0
+                    eb = 1.0 if vhi != k else 0.0
+                    stats[lo, hi, k, 0] += qk
+                    stats[lo, hi, k, 1] += qk * ea
+                    stats[lo, hi, k, 2] += qk * eb
+                    stats[lo, hi, k, 3] += qk * ea * eb
+    return stats, counts
+
+
+@njit(cache=True)
+def share_stats(indptr, indices, votes, K, m, y):
+    """EM statistics with each row's *vote shares* as its posterior (the fraction of its votes
+    for each class; rows without votes: uniform; rows with a gold label ``y[i] >= 0``: one-hot).
+
+    Returns ``(S (m*K, K) [j*K + v, k], T (K,))`` in :func:`em_pass`'s layout.
+    """
+    n = indptr.shape[0] - 1
+    S = np.zeros((m * K, K))
+    T = np.zeros(K)
+    post = np.empty(K)
+    for i in range(n):
+        start = indptr[i]
+        stop = indptr[i + 1]
+        for k in range(K):
+            post[k] = 0.0
+        if y[i] >= 0:
+            post[y[i]] = 1.0
+        elif stop > start:
+            inv = 1.0 / (stop - start)
+            for p in range(start, stop):
+                post[votes[p]] += inv
+        else:
+            for k in range(K):
+                post[k] = 1.0 / K
+        for k in range(K):
+            T[k] += post[k]
+        for p in range(start, stop):
+            row = indices[p] * K + votes[p]
+            for k in range(K):
+                S[row, k] += post[k]
+    return S, T

@@ -73,3 +73,50 @@ def lf_class_counts(indices, votes, m, K):
     out = np.zeros((m, K), dtype=np.int64)
     np.add.at(out, (indices.astype(np.int64), votes.astype(np.int64)), 1)
     return out
+
+
+def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compact, n_compact):
+    """Reference for the leave-pair-out error statistics (explicit loops over rows and pairs)."""
+    K = base.shape[0]
+    stats = np.zeros((n_compact, n_compact, K, 4))
+    counts = np.zeros((n_compact, n_compact), dtype=np.int64)
+    for i in range(indptr.size - 1):
+        ps = list(range(indptr[i], indptr[i + 1]))
+        if len(ps) < 2:
+            continue
+        rows = [indices[p] * K + votes[p] for p in ps]
+        w = np.mean([prior_w[indices[p]] for p in ps])
+        s = w * base + sum(Dflat[r] for r in rows)
+        for x in range(len(ps)):
+            for z in range(x + 1, len(ps)):
+                a, b = compact[indices[ps[x]]], compact[indices[ps[z]]]
+                if a < 0 or b < 0:
+                    continue
+                cav = s - Dflat[rows[x]] - Dflat[rows[z]]
+                q = np.exp(cav - logsumexp(cav))
+                va, vb = votes[ps[x]], votes[ps[z]]
+                if a > b:
+                    a, b, va, vb = b, a, vb, va
+                counts[a, b] += 1
+                ea = (np.arange(K) != va).astype(float)
+                eb = (np.arange(K) != vb).astype(float)
+                stats[a, b, :, 0] += q
+                stats[a, b, :, 1] += q * ea
+                stats[a, b, :, 2] += q * eb
+                stats[a, b, :, 3] += q * ea * eb
+    return stats, counts
+
+
+def share_stats(indptr, indices, votes, K, m, y):
+    n = indptr.size - 1
+    counts = class_counts(indptr, indices, votes, K)
+    tot = counts.sum(axis=1, keepdims=True)
+    post = np.where(tot > 0, counts / np.maximum(tot, 1), 1.0 / K)
+    known = y >= 0
+    post[known] = np.eye(K)[y[known]]
+    L = _dense(indptr, indices, votes, m)
+    S = np.zeros((m * K, K))
+    for j in range(m):
+        for v in range(K):
+            S[j * K + v] = post[L[:, j] == v].sum(axis=0)
+    return S, post.sum(axis=0)

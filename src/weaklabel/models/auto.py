@@ -25,12 +25,11 @@ def default_candidates() -> list[tuple[str, str, dict]]:
     """``(label, model name, params)`` tried by cross-validation; the first is the default."""
     return [
         (DEFAULT_NAME, "hybrid", {}),
+        ("hybrid, free crowd bias", "hybrid", {"crowd_bias": "free"}),
         ("majority", "majority", {}),
         ("weighted", "weighted", {}),
-        ("ds, abstains ignored", "ds", {"abstain": "ignore"}),
-        ("ds, strong prior", "ds", {"smoothing": 10.0}),
+        ("ds", "ds", {}),
         ("onecoin", "onecoin", {}),
-        ("mc", "mc", {}),
         ("triplet", "triplet", {}),
     ]
 
@@ -68,7 +67,7 @@ class AutoModel(LabelModel):
     _learned = ("class_balance_", "accuracies_", "model_", "chosen_", "cv_scores_", "report_",
                 "n_iter_", "converged_")
 
-    def __init__(self, candidates=None, cv: int = 5, margin: float = 0.01, min_labels: int = 20,
+    def __init__(self, candidates=None, cv: int = 5, margin: float = 0.02, min_labels: int = 20,
                  random_state: int | None = 0):
         self.candidates = candidates
         self.cv = cv

@@ -31,10 +31,11 @@ def unflat_stats(S: np.ndarray, m: int, K: int) -> np.ndarray:
     return S.reshape(m, K, K).transpose(0, 2, 1)
 
 
-def n_blocks(n: int) -> int:
-    """Row blocks for the parallel kernels: enough to balance threads, few enough to keep the
-    per-block accumulators small. Independent of the thread count, so results are too."""
-    return max(1, min(n, 16))
+def n_blocks(nnz: int) -> int:
+    """Row blocks for the parallel kernels, from the number of votes: one (serial) below a few
+    hundred thousand votes, where waking threads costs more than the pass (and on a busy machine
+    a lot more), up to 16 for large matrices. Independent of the thread count, so results are too."""
+    return int(max(1, min(16, nnz // 250_000)))
 
 
 MAX_MK = 4096  # (m K)^2 co-occurrence statistics beyond this would need gigabytes
@@ -62,8 +63,20 @@ class VoteStats:
         """
         raise NotImplementedError
 
+    def share_stats(self, y: np.ndarray | None = None):
+        """``(S (m, K, K), T (K,))`` with each row's vote shares as its posterior (uniform on rows
+        without votes, one-hot on labelled rows): the soft majority-vote initialisation."""
+        raise NotImplementedError
+
     def pair_counts(self) -> np.ndarray:
         """``(m K, m K)`` int64: rows on which LF j voted v and LF l voted w (diagonal: counts)."""
+        raise NotImplementedError
+
+    def error_pair_stats(self, D: np.ndarray, base: np.ndarray, sources: np.ndarray,
+                         prior_w: np.ndarray | None = None):
+        """Leave-pair-out error statistics of the pairs of ``sources`` (bool mask) that vote on
+        the same rows, under the scoring tables: ``(stats (s, s, K, 4), counts (s, s))`` over the
+        selected sources in order (see :func:`weaklabel.models._kernels.error_pair_stats`)."""
         raise NotImplementedError
 
     def lf_counts(self) -> np.ndarray:
@@ -114,7 +127,7 @@ class LocalVoteStats(VoteStats):
         b0 = base if base0 is None else base0
         S, T, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, flat_table(D), pw,
                                     np.asarray(base, dtype=float), np.asarray(b0, dtype=float), yy,
-                                    n_blocks(vm.n_rows))
+                                    n_blocks(vm.nnz))
         return unflat_stats(S, m, K), T, ll
 
     def pair_counts(self):
@@ -124,9 +137,29 @@ class LocalVoteStats(VoteStats):
             self.check_pairs()
             vm, mk = self.vm, self.n_lfs * self.cardinality
             # each block keeps its own int32 counters; fewer blocks when the matrix is large
-            blocks = max(1, min(n_blocks(vm.n_rows), (64 << 20) // max(1, 4 * mk * mk)))
+            blocks = max(1, min(n_blocks(vm.nnz), (64 << 20) // max(1, 4 * mk * mk)))
             self._pairs = _kernels.pair_counts(vm.indptr, vm.indices, vm.votes, vm.n_lfs, vm.cardinality, blocks)
         return self._pairs
+
+    def share_stats(self, y=None):
+        from . import _kernels
+
+        vm, m, K = self.vm, self.n_lfs, self.cardinality
+        yy = y if y is not None else -np.ones(vm.n_rows, dtype=np.int64)
+        S, T = _kernels.share_stats(vm.indptr, vm.indices, vm.votes, K, m, yy)
+        return unflat_stats(S, m, K), T
+
+    def error_pair_stats(self, D, base, sources, prior_w=None):
+        from . import _kernels
+
+        vm, m = self.vm, self.n_lfs
+        sources = np.asarray(sources, dtype=bool)
+        compact = np.full(m, -1, dtype=np.int64)
+        compact[sources] = np.arange(int(sources.sum()))
+        pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
+        return _kernels.error_pair_stats(vm.indptr, vm.indices, vm.votes, flat_table(D), pw,
+                                         np.asarray(base, dtype=float), np.asarray(base, dtype=float), compact,
+                                         int(sources.sum()))
 
     def lf_counts(self):
         if self._lf_counts is None:
@@ -154,4 +187,5 @@ def posterior(vm: VoteMatrix, D: np.ndarray, base: np.ndarray, prior_w: np.ndarr
 
     pw = np.ones(vm.n_lfs) if prior_w is None else np.asarray(prior_w, dtype=float)
     return _kernels.posterior(vm.indptr, vm.indices, vm.votes, flat_table(D), pw, np.asarray(base, dtype=float),
-                              np.asarray(base if base0 is None else base0, dtype=float))
+                              np.asarray(base if base0 is None else base0, dtype=float),
+                              max(1, min(n_blocks(vm.nnz), vm.n_rows)))

@@ -1,0 +1,89 @@
+"""The default label model: behaviour on simulated data with known truth."""
+
+import numpy as np
+import pytest
+
+from weaklabel import VoteMatrix
+from weaklabel.models import DawidSkene, HybridDawidSkene, MajorityVote
+from weaklabel.simulate import simulate_votes
+
+
+@pytest.fixture(scope="module")
+def imbalanced():
+    return simulate_votes(60_000, 20, 2, class_balance=[0.3, 0.7], seed=21)
+
+
+def _acc(model, sim):
+    return float((model.predict(sim.votes) == sim.y).mean())
+
+
+def test_free_mode_is_dawid_skene_on_independent_sources(imbalanced):
+    """Every source votes both classes: the free hybrid is Dawid–Skene (prior on every row)."""
+    h = HybridDawidSkene(crowd_bias="free", dependencies=False).fit(imbalanced.votes)
+    ds = DawidSkene().fit(imbalanced.votes)
+    np.testing.assert_allclose(h.accuracies_, imbalanced.accuracies, atol=0.03)
+    np.testing.assert_allclose(h.class_balance_, imbalanced.class_balance, atol=0.02)
+    assert abs(_acc(h, imbalanced) - _acc(ds, imbalanced)) < 0.005
+
+
+def test_default_recovers_accuracies_and_beats_majority_vote(imbalanced):
+    balanced = simulate_votes(60_000, 20, 2, seed=22)
+    h = HybridDawidSkene().fit(balanced.votes)
+    np.testing.assert_allclose(h.accuracies_, balanced.accuracies, atol=0.03)
+    for sim in (balanced, imbalanced):
+        h = HybridDawidSkene().fit(sim.votes)
+        assert _acc(h, sim) > _acc(MajorityVote().fit(sim.votes), sim) + 0.01
+
+
+def test_single_class_lfs_count_through_their_vote_ratios():
+    """Keyword-style LFs that only vote one class: abstains carry no evidence, firing does."""
+    rng = np.random.default_rng(0)
+    n = 20_000
+    y = rng.integers(0, 2, n)
+    L = np.full((n, 6), -1)
+    for j in range(6):
+        cls = j % 2
+        precision = 0.95 if j < 4 else 0.6  # two sloppy rules
+        fire = rng.random(n) < 0.3
+        truth_ok = np.where(rng.random(n) < precision, y == cls, y != cls)
+        L[fire & truth_ok, j] = cls
+    vm = VoteMatrix.from_dense(L, cardinality=2)
+    h = HybridDawidSkene().fit(vm)
+    assert h.single_class_.all() and h.n_iter_ == 0  # nothing to run EM on
+    assert h.accuracies_[:4].min() > h.accuracies_[4:].max() + 0.05  # MV-calibrated: shrunk, but ordered
+    covered = (L >= 0).any(axis=1)
+    mv = MajorityVote().fit(vm).predict(vm)
+    assert (h.predict(vm)[covered] == y[covered]).mean() > (mv[covered] == y[covered]).mean() + 0.02
+
+
+def test_dependent_sources_are_down_weighted():
+    """Three heavy annotators copying one noisy label fool Dawid–Skene below majority vote;
+    the dependency weights catch them."""
+    rng = np.random.default_rng(0)
+    n, m = 20_000, 20
+    y = rng.integers(0, 2, n)
+    acc = rng.uniform(0.6, 0.8, m)
+    cov = rng.uniform(0.1, 0.3, m)
+    L = np.where(rng.random((n, m)) < acc, y[:, None], 1 - y[:, None])
+    shared = np.where(rng.random(n) < 0.65, y, 1 - y)
+    for j in (0, 1, 2):
+        L[:, j] = np.where(rng.random(n) < 0.9, shared, L[:, j])
+        cov[j] = 0.9
+    L[rng.random((n, m)) > cov] = -1
+    vm = VoteMatrix.from_dense(L, cardinality=2)
+    mv = (MajorityVote().fit(vm).predict(vm) == y).mean()
+    ds = (DawidSkene().fit(vm).predict(vm) == y).mean()
+    off = HybridDawidSkene(dependencies=False).fit(vm)
+    on = HybridDawidSkene().fit(vm)
+    assert ds < mv - 0.05 and (off.predict(vm) == y).mean() < mv  # the trap
+    assert np.all(on.source_weights_[:3] < 0.6) and np.all(on.source_weights_[3:] > 0.7)
+    assert (on.predict(vm) == y).mean() > mv + 0.03
+
+
+def test_semi_supervised_and_fixed_balance():
+    sim = simulate_votes(10_000, 10, 3, class_balance=[0.2, 0.3, 0.5], seed=3)
+    y = np.where(np.arange(10_000) < 300, sim.y, -1)
+    h = HybridDawidSkene().fit(sim.votes, y)
+    np.testing.assert_allclose(h.class_balance_, sim.class_balance, atol=0.05)
+    fixed = HybridDawidSkene(class_balance=[0.2, 0.3, 0.5]).fit(sim.votes)
+    np.testing.assert_allclose(fixed.class_balance_, [0.2, 0.3, 0.5])
