@@ -1,17 +1,25 @@
-"""Label-model scaling: fit + predict time, peak memory and accuracy of every model in
-``weaklabel.models.MODELS`` on synthetic one-coin Dawid-Skene votes.
+"""Label-model speed, memory and accuracy on synthetic votes drawn from a known Dawid-Skene model.
 
-Each LF j covers a row with probability ``c_j`` (uniform in 0.02..0.3) and, when it votes, is right
-with probability ``a_j`` (uniform in 0.45..0.95: some LFs are near or below chance for K = 2),
-otherwise it votes a uniformly random wrong class; classes are balanced. Accuracy is over all
-rows (rows without votes count, ties broken at random), so weighting the better LFs pays. Every (model, K, m, n) runs in a fresh subprocess so that its peak RSS is its
-own; the vote matrix is generated in the child in 100k-row chunks (CSR, never dense in full).
+Data: ``weaklabel.simulate.simulate_votes`` (one-coin: each LF covers a row with probability
+``c_j`` ~ U(0.1, 0.5) and is right with probability ``a_j`` ~ U(0.55, 0.9), errors spread evenly,
+balanced classes; the same generator the tests use). For every (model, K, m, n) a fresh
+subprocess:
 
-    python benchmarks/bench_models.py                       # n = 10^4, 10^5, 10^6; (K, m) = (2, 20), (2, 100), (5, 100)
-    python benchmarks/bench_models.py --rows 10000,100000 --models majority --out /tmp/models.json
+1. warms up on a tiny matrix (Numba compilation, or loading the on-disk cache; reported as
+   ``warmup`` and not counted),
+2. generates the votes in row blocks (CSR, never dense),
+3. times ``fit`` and ``predict_proba`` and records the process's peak RSS,
+4. scores accuracy against the true labels (all rows; ties broken at random) and the largest
+   error of the recovered per-LF accuracies.
 
-Writes ``results/models.json`` and ``results/models.md`` (a markdown table) next to this file.
-New models appear automatically.
+With ``--peers`` (needs ``benchmarks/requirements-peers.txt`` in the same environment), Snorkel's
+``LabelModel`` (n_epochs=500, seed 0), crowd-kit's ``DawidSkene`` (n_iter=100) and FlyingSquid
+(binary only) run on the same votes, each in its own subprocess, and the table shows weaklabel's
+speed-up over each, measured in the same run.
+
+    python benchmarks/bench_models.py                        # K in {2,5}, m in {20,100}, n up to 10^6
+    python benchmarks/bench_models.py --rows 1000000 --shapes 2x100 --peers
+    python benchmarks/bench_models.py --rows 10000000 --shapes 2x100 --models hybrid,ds,majority,triplet,mc
 """
 
 from __future__ import annotations
@@ -29,45 +37,80 @@ HERE = Path(__file__).resolve().parent
 CHILD = r"""
 import json, resource, sys, time
 import numpy as np
-from weaklabel.models import MODELS
-from weaklabel.votes import VoteMatrix, concat_csr, dense_to_csr
+name, K, m, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+from weaklabel.simulate import simulate_votes
 from weaklabel.models.base import break_ties
 
-name, K, m, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-rng = np.random.default_rng(seed)
-acc = rng.uniform(0.45, 0.95, m)
-cov = rng.uniform(0.02, 0.3, m)
-parts, ys = [], []
-for start in range(0, n, 100_000):
-    b = min(100_000, n - start)
-    y = rng.integers(0, K, b)
-    right = rng.random((b, m)) < acc
-    wrong = (y[:, None] + rng.integers(1, K, (b, m))) % K
-    L = np.where(right, y[:, None], wrong)
-    L = np.where(rng.random((b, m)) < cov, L, -1).astype(np.int8)
-    parts.append(dense_to_csr(L, K))
-    ys.append(y)
-    del L, right, wrong
-indptr, indices, votes = concat_csr(parts, K)
-del parts
-vm = VoteMatrix(indptr, indices, votes, cardinality=K, n_lfs=m, validate=False)
-y = np.concatenate(ys)
-base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-cls = MODELS[name]
-params = {"random_state": seed} if "random_state" in cls._param_names() else {}
-t0 = time.perf_counter()
-model = cls(**params).fit(vm)
-t_fit = time.perf_counter() - t0
-proba = model.predict_proba(vm)
-t_all = time.perf_counter() - t0
+def rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+out = {"model": name, "K": K, "m": m, "n": n}
+if not name.startswith("peer:"):
+    from weaklabel.models import MODELS
+    cls = MODELS[name]
+    params = {"random_state": seed} if "random_state" in cls._param_names() else {}
+    t0 = time.perf_counter()
+    tiny = simulate_votes(500, m, K, seed=seed + 1)
+    cls(**params).fit(tiny.votes).predict_proba(tiny.votes)
+    out["warmup_seconds"] = time.perf_counter() - t0
+sim = simulate_votes(n, m, K, coverage=(0.1, 0.5), accuracy=(0.55, 0.9), seed=seed, block=100_000)
+vm, y = sim.votes, sim.y
+out["nnz"] = vm.nnz
+out["data_rss_mib"] = rss()
+if name.startswith("peer:"):
+    peer = name[5:]
+    if peer == "snorkel":
+        from snorkel.labeling.model import LabelModel
+        L = vm.to_dense(np.int64)
+        t0 = time.perf_counter()
+        lm = LabelModel(cardinality=K, verbose=False)
+        lm.fit(L, n_epochs=500, seed=0, progress_bar=False)
+        t1 = time.perf_counter()
+        proba = lm.predict_proba(L)
+    elif peer == "crowdkit":
+        import pandas as pd
+        from crowdkit.aggregation import DawidSkene
+        rows = vm.row_of_vote()
+        df = pd.DataFrame({"task": rows, "worker": vm.indices.astype(np.int64), "label": vm.votes.astype(np.int64)})
+        t0 = time.perf_counter()
+        ds = DawidSkene(n_iter=100)
+        probas = ds.fit_predict_proba(df)
+        t1 = time.perf_counter()
+        proba = np.full((n, K), 1.0 / K)
+        idx = probas.index.to_numpy()
+        cols = [int(c) for c in probas.columns]
+        proba[np.ix_(idx, cols)] = probas.to_numpy()
+    elif peer == "flyingsquid":
+        from flyingsquid.label_model import LabelModel
+        L = vm.to_dense(np.int64)
+        L = np.where(L < 0, 0, np.where(L == 1, 1, -1))
+        t0 = time.perf_counter()
+        fs = LabelModel(m)
+        fs.fit(L)
+        t1 = time.perf_counter()
+        p1 = fs.predict_proba(L)
+        proba = np.stack([1 - p1, p1], axis=1)
+    else:
+        raise SystemExit(f"unknown peer {peer}")
+    out["fit_seconds"] = t1 - t0
+    out["predict_seconds"] = time.perf_counter() - t1
+else:
+    t0 = time.perf_counter()
+    model = cls(**params).fit(vm)
+    t1 = time.perf_counter()
+    proba = model.predict_proba(vm)
+    out["fit_seconds"] = t1 - t0
+    out["predict_seconds"] = time.perf_counter() - t1
+    acc = getattr(model, "accuracies_", None)
+    if acc is not None:
+        out["accuracy_error"] = float(np.nanmax(np.abs(np.asarray(acc) - sim.accuracies)))
 pred = break_ties(np.asarray(proba, dtype=float), "random", seed)
-covered = vm.votes_per_row() > 0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"model": name, "K": K, "m": m, "n": n, "fit_seconds": t_fit, "fit_predict_seconds": t_all,
-                  "peak_rss_mib": peak / 1024, "data_rss_mib": base_rss / 1024,
-                  "accuracy": float((pred == y).mean()), "accuracy_covered": float((pred[covered] == y[covered]).mean()),
-                  "coverage": float(covered.mean())}))
+out["accuracy"] = float((pred == y).mean())
+out["peak_rss_mib"] = rss()
+print(json.dumps(out))
 """
+
+PEERS = {"snorkel": "Snorkel LabelModel", "crowdkit": "crowd-kit DawidSkene", "flyingsquid": "FlyingSquid"}
 
 
 def run(name: str, K: int, m: int, n: int, seed: int, timeout: float) -> dict:
@@ -82,17 +125,14 @@ def run(name: str, K: int, m: int, n: int, seed: int, timeout: float) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def markdown(rows: list[dict]) -> str:
-    lines = ["| model | K | m | n | fit + predict | peak RSS (before fit) | accuracy | acc. on covered |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        if "error" in r:
-            lines.append(f"| {r['model']} | {r['K']} | {r['m']} | {r['n']:,} | {r['error']} | | | |")
-            continue
-        lines.append(f"| {r['model']} | {r['K']} | {r['m']} | {r['n']:,} | {r['fit_predict_seconds']:.3f} s | "
-                     f"{r['peak_rss_mib']:.0f} MiB ({r['data_rss_mib']:.0f}) | {r['accuracy']:.3f} | "
-                     f"{r['accuracy_covered']:.3f} |")
-    return "\n".join(lines) + "\n"
+def fmt(r: dict) -> str:
+    if "error" in r:
+        return f"| {r['model']} | {r['K']} | {r['m']} | {r['n']:,} | {r['error']} | | | | | | |"
+    total = r["fit_seconds"] + r["predict_seconds"]
+    warm = f"{r['warmup_seconds']:.2f} s" if "warmup_seconds" in r else "-"
+    err = f"{r['accuracy_error']:.3f}" if "accuracy_error" in r else "-"
+    return (f"| {r['model']} | {r['K']} | {r['m']} | {r['n']:,} | {r['fit_seconds']:.3f} s | {r['predict_seconds']:.3f} s "
+            f"| **{total:.3f} s** | {r['peak_rss_mib']:,.0f} MiB | {r['accuracy']:.4f} | {err} | {warm} |")
 
 
 def main() -> None:
@@ -101,30 +141,62 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", default="10000,100000,1000000", help="comma-separated n")
-    ap.add_argument("--shapes", default="2x20,2x100,5x100", help="comma-separated KxM")
-    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
+    ap.add_argument("--shapes", default="2x20,2x100,5x20,5x100", help="comma-separated KxM")
+    ap.add_argument("--models", default=",".join(m for m in MODELS if m != "auto"), help="comma-separated models")
+    ap.add_argument("--peers", action="store_true", help="also run Snorkel, crowd-kit and FlyingSquid if installed")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "models.json")
     args = ap.parse_args()
     shapes = [tuple(int(v) for v in s.lower().split("x")) for s in args.shapes.split(",")]
+    names = [x for x in args.models.split(",") if x]
+    if args.peers:
+        names += [f"peer:{p}" for p in PEERS]
     rows = []
-    for name in args.models.split(","):
-        for K, m in shapes:
-            for n in (int(v) for v in args.rows.split(",")):
+    for K, m in shapes:
+        for n in (int(v) for v in args.rows.split(",")):
+            for name in names:
+                if name == "peer:flyingsquid" and K != 2:
+                    continue
                 r = run(name, K, m, n, args.seed, args.timeout)
                 rows.append(r)
-                msg = r.get("error") or (f"{r['fit_predict_seconds']:.3f} s, {r['peak_rss_mib']:.0f} MiB, "
-                                         f"acc {r['accuracy']:.3f}")
-                print(f"{name:<12} K={K} m={m:<4} n={n:>9,}: {msg}", flush=True)
+                msg = r.get("error") or (f"fit {r['fit_seconds']:.3f} s + predict {r['predict_seconds']:.3f} s, "
+                                         f"{r['peak_rss_mib']:.0f} MiB, acc {r['accuracy']:.4f}")
+                print(f"{name:<18} K={K} m={m:<4} n={n:>10,}: {msg}", flush=True)
+    # speed-ups against the peers measured in this run
+    ratios = []
+    for r in rows:
+        if "error" in r or not r["model"].startswith("peer:"):
+            continue
+        peer_total = r["fit_seconds"] + r["predict_seconds"]
+        for w in rows:
+            if "error" in w or w["model"].startswith("peer:") or (w["K"], w["m"], w["n"]) != (r["K"], r["m"], r["n"]):
+                continue
+            ours = w["fit_seconds"] + w["predict_seconds"]
+            ratios.append({"model": w["model"], "peer": PEERS[r["model"][5:]], "K": r["K"], "m": r["m"], "n": r["n"],
+                           "speedup": peer_total / ours, "memory_ratio": r["peak_rss_mib"] / w["peak_rss_mib"],
+                           "accuracy": w["accuracy"], "peer_accuracy": r["accuracy"]})
     summary = {"weaklabel": __version__, "python": platform.python_version(), "platform": platform.platform(),
-               "cores": len(os.sched_getaffinity(0)), "seed": args.seed, "results": rows}
+               "cores": len(os.sched_getaffinity(0)), "seed": args.seed, "results": rows, "ratios": ratios}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2) + "\n")
-    md = args.out.with_suffix(".md")
-    md.write_text(f"Label-model scaling (synthetic one-coin votes; {summary['cores']} cores, "
-                  f"weaklabel {__version__}, Python {summary['python']})\n\n" + markdown(rows))
-    print(f"wrote {args.out} and {md}")
+    lines = [f"Label models on synthetic one-coin Dawid-Skene votes (coverage U(0.1, 0.5), accuracy "
+             f"U(0.55, 0.9), balanced classes); {summary['cores']} cores, weaklabel {__version__}, Python "
+             f"{summary['python']}. fit + predict excludes the warm-up (Numba compile or cache load), shown "
+             "last; acc. error = largest |estimated - true| LF accuracy.", "",
+             "| model | K | m | n | fit | predict | fit + predict | peak RSS | accuracy | acc. error | warm-up |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [fmt(r) for r in rows]
+    if ratios:
+        lines += ["", "Speed-up of weaklabel (fit + predict) over each peer on the same votes, same run:", "",
+                  "| model | peer | K | m | n | speed-up | peer peak RSS / ours | accuracy (ours / peer) |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"| {q['model']} | {q['peer']} | {q['K']} | {q['m']} | {q['n']:,} | {q['speedup']:.1f}x | "
+                  f"{q['memory_ratio']:.1f}x | {q['accuracy']:.4f} / {q['peer_accuracy']:.4f} |" for q in ratios]
+    md = "\n".join(lines) + "\n"
+    args.out.with_suffix(".md").write_text(md)
+    print("\n" + md)
+    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
 
 
 if __name__ == "__main__":

@@ -111,6 +111,9 @@ class HybridDawidSkene(LabelModel):
         Pseudo-votes pulling each single-class source's ratio ``a_j / b_j`` towards 1.
     min_pair_votes:
         Co-votes a pair of sources needs before its error correlation is trusted.
+    dependency_rows:
+        The dependency statistics (a pass over all pairs of votes on a row) use an evenly spaced
+        subset of at most this many rows; pairwise correlations need far fewer rows than EM.
     class_balance:
         Fixed class balance instead of the estimate.
     max_iter, tol:
@@ -127,13 +130,15 @@ class HybridDawidSkene(LabelModel):
 
     def __init__(self, crowd_bias: str = "pinned", dependencies: bool = True, conf_strength: float = 5.0,
                  prior_accuracy: float = 0.7, ratio_smoothing: float = 1.0, min_pair_votes: int = 500,
-                 class_balance=None, max_iter: int = 100, tol: float = 1e-4, random_state: int | None = 0):
+                 dependency_rows: int = 200_000, class_balance=None, max_iter: int = 100, tol: float = 1e-4,
+                 random_state: int | None = 0):
         self.crowd_bias = crowd_bias
         self.dependencies = dependencies
         self.conf_strength = conf_strength
         self.prior_accuracy = prior_accuracy
         self.ratio_smoothing = ratio_smoothing
         self.min_pair_votes = min_pair_votes
+        self.dependency_rows = dependency_rows
         self.class_balance = class_balance
         self.max_iter = max_iter
         self.tol = tol
@@ -143,8 +148,8 @@ class HybridDawidSkene(LabelModel):
     def _check(self, K: int):
         if self.crowd_bias not in ("pinned", "free"):
             raise InputError(f"crowd_bias must be 'pinned' or 'free', got {self.crowd_bias!r}")
-        if self.conf_strength < 0 or self.ratio_smoothing < 0 or self.min_pair_votes < 1:
-            raise InputError("conf_strength and ratio_smoothing must be >= 0, min_pair_votes >= 1")
+        if self.conf_strength < 0 or self.ratio_smoothing < 0 or self.min_pair_votes < 1 or self.dependency_rows < 1:
+            raise InputError("conf_strength and ratio_smoothing must be >= 0, min_pair_votes and dependency_rows >= 1")
         if not 0 < self.prior_accuracy < 1:
             raise InputError(f"prior_accuracy must be in (0, 1), got {self.prior_accuracy}")
         if self.max_iter < 0 or self.tol <= 0:
@@ -268,7 +273,7 @@ class HybridDawidSkene(LabelModel):
         zencrowd clique.
         """
         D, prior_w, base, _ = self._tables()
-        stats, co = data.error_pair_stats(D, base, multi, prior_w)
+        stats, co = data.error_pair_stats(D, base, multi, prior_w, max_rows=self.dependency_rows)
         ny, Ea, Eb, JE = (stats[..., i] for i in range(4))
         ny = np.maximum(ny, 1e-12)
         cov = (JE - Ea * Eb / ny).sum(axis=2)
