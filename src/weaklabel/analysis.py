@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .votes import VoteMatrix
+from .votes import VoteMatrix, check_labels
 
 
 def _per_vote_stats(vm: VoteMatrix):
@@ -36,17 +36,7 @@ def _per_vote_stats(vm: VoteMatrix):
 
 
 def _check_gold(vm: VoteMatrix, y) -> np.ndarray:
-    y = np.asarray(y)
-    if y.shape != (vm.n_rows,):
-        raise InputError(f"gold labels: expected {vm.n_rows} labels, got shape {y.shape}")
-    if y.dtype.kind not in "iu":
-        raise InputError(f"gold labels must be integers (-1 = unknown), got dtype {y.dtype}")
-    y = y.astype(np.int64)
-    bad = (y < -1) | (y >= vm.cardinality)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise InputError(f"gold labels: row {i} has label {y[i]} outside -1..{vm.cardinality - 1}")
-    return y
+    return check_labels(y, vm.n_rows, vm.cardinality)
 
 
 def analyze(votes, y=None) -> pd.DataFrame:

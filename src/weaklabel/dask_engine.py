@@ -267,7 +267,7 @@ def connect(scheduler: str | None = None, jobs: int | None = None, client=None) 
             c.close()
         return
     n = max(1, int(jobs or default_jobs()))
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=logging.ERROR)
     try:
         c = Client(cluster)

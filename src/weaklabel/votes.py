@@ -90,6 +90,21 @@ def concat_csr(parts, cardinality: int):
     return indptr, indices, votes
 
 
+def check_labels(y, n_rows: int, cardinality: int, what: str = "gold labels") -> np.ndarray:
+    """Gold labels aligned with ``n_rows`` rows: integers in ``-1..K-1`` (``-1`` = unknown)."""
+    y = np.asarray(y)
+    if y.shape != (n_rows,):
+        raise InputError(f"{what}: expected one label per row ({n_rows}), got shape {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise InputError(f"{what} must be integers (-1 = unknown), got dtype {y.dtype}")
+    y = y.astype(np.int64)
+    bad = (y < -1) | (y >= cardinality)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"{what}: row {i} has label {y[i]} outside -1..{cardinality - 1}")
+    return y
+
+
 class VoteMatrix:
     """Sparse votes of ``m`` labeling functions on ``n`` rows, with LF names and cardinality.
 

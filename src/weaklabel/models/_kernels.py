@@ -26,6 +26,31 @@ import numpy as np
 from numba import njit, prange
 
 
+@njit(cache=True, inline="always")
+def _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, s):
+    """Row ``i``'s class scores into ``s``: ``w_i base + sum of Dflat[j*K + v]`` over its votes
+    (``w_i`` = mean ``prior_w`` of the voting LFs), or ``base0`` if it has no vote."""
+    K = s.shape[0]
+    start = indptr[i]
+    stop = indptr[i + 1]
+    if stop == start:
+        for k in range(K):
+            s[k] = base0[k]
+        return
+    for k in range(K):
+        s[k] = 0.0
+    w = 0.0
+    for p in range(start, stop):
+        j = indices[p]
+        w += prior_w[j]
+        row = j * K + votes[p]
+        for k in range(K):
+            s[k] += Dflat[row, k]
+    w /= stop - start
+    for k in range(K):
+        s[k] += w * base[k]
+
+
 @njit(cache=True, parallel=True)
 def em_pass(indptr, indices, votes, Dflat, prior_w, base, base0, y, n_blocks):
     """One E-step plus the sufficient statistics of the M-step, in a single pass.
@@ -48,24 +73,7 @@ def em_pass(indptr, indices, votes, Dflat, prior_w, base, base0, y, n_blocks):
         post = np.empty(K)
         Sb = S[b]
         for i in range(lo, hi):
-            start = indptr[i]
-            stop = indptr[i + 1]
-            if stop > start:
-                for k in range(K):
-                    s[k] = 0.0
-                w = 0.0
-                for p in range(start, stop):
-                    j = indices[p]
-                    w += prior_w[j]
-                    row = j * K + votes[p]
-                    for k in range(K):
-                        s[k] += Dflat[row, k]
-                w /= stop - start
-                for k in range(K):
-                    s[k] += w * base[k]
-            else:
-                for k in range(K):
-                    s[k] = base0[k]
+            _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, s)
             yi = y[i]
             if yi >= 0:
                 for k in range(K):
@@ -87,7 +95,7 @@ def em_pass(indptr, indices, votes, Dflat, prior_w, base, base0, y, n_blocks):
                 LL[b] += mx + np.log(tot)
             for k in range(K):
                 T[b, k] += post[k]
-            for p in range(start, stop):
+            for p in range(indptr[i], indptr[i + 1]):
                 row = indices[p] * K + votes[p]
                 for k in range(K):
                     Sb[row, k] += post[k]
@@ -112,24 +120,7 @@ def posterior(indptr, indices, votes, Dflat, prior_w, base, base0, n_blocks):
         lo = (b * n) // n_blocks
         hi = ((b + 1) * n) // n_blocks
         for i in range(lo, hi):
-            start = indptr[i]
-            stop = indptr[i + 1]
-            if stop > start:
-                for k in range(K):
-                    out[i, k] = 0.0
-                w = 0.0
-                for p in range(start, stop):
-                    j = indices[p]
-                    w += prior_w[j]
-                    row = j * K + votes[p]
-                    for k in range(K):
-                        out[i, k] += Dflat[row, k]
-                w /= stop - start
-                for k in range(K):
-                    out[i, k] += w * base[k]
-            else:
-                for k in range(K):
-                    out[i, k] = base0[k]
+            _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, out[i])
             mx = out[i, 0]
             for k in range(1, K):
                 if out[i, k] > mx:
@@ -217,18 +208,7 @@ def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compac
         stop = indptr[i + 1]
         if stop - start < 2:
             continue
-        w = 0.0
-        for k in range(K):
-            s[k] = 0.0
-        for p in range(start, stop):
-            j = indices[p]
-            w += prior_w[j]
-            row = j * K + votes[p]
-            for k in range(K):
-                s[k] += Dflat[row, k]
-        w /= stop - start
-        for k in range(K):
-            s[k] += w * base[k]
+        _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, s)
         for p in range(start, stop):
             a = compact[indices[p]]
             if a < 0:

@@ -108,7 +108,6 @@ def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compac
 
 
 def share_stats(indptr, indices, votes, K, m, y):
-    n = indptr.size - 1
     counts = class_counts(indptr, indices, votes, K)
     tot = counts.sum(axis=1, keepdims=True)
     post = np.where(tot > 0, counts / np.maximum(tot, 1), 1.0 / K)

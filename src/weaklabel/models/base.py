@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError, ModelFileError
-from ..votes import VoteMatrix
+from ..votes import VoteMatrix, check_labels
 
 TIES = ("random", "abstain")
 MODEL_FORMAT = "weaklabel.model"
@@ -172,14 +172,7 @@ class LabelModel:
             return None
         if not getattr(vm, "supports_labels", True):
             raise InputError(f"gold labels cannot be combined with {type(vm).__name__} (fit without y)")
-        y = np.asarray(y)
-        if y.shape != (vm.n_rows,):
-            raise InputError(f"y must have one label per row ({vm.n_rows}), got shape {y.shape}")
-        if y.dtype.kind not in "iu":
-            raise InputError(f"y must hold integer labels (-1 = unknown), got dtype {y.dtype}")
-        y = y.astype(np.int64)
-        if np.any((y < -1) | (y >= vm.cardinality)):
-            raise InputError(f"y has labels outside -1..{vm.cardinality - 1}")
+        y = check_labels(y, vm.n_rows, vm.cardinality, "y")
         return y
 
     def fit(self, L, y=None) -> "LabelModel":
@@ -300,15 +293,33 @@ class LabelModel:
             raise ValueError("lf_names_ must be n_lfs strings")
 
 
+def check_class_balance(value, K: int) -> np.ndarray | None:
+    """A model's ``class_balance`` hyper-parameter: ``None`` or K positive numbers summing to 1."""
+    if value is None:
+        return None
+    cb = np.asarray(value, dtype=float)
+    if cb.shape != (K,) or np.any(cb <= 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
+        raise InputError(f"class_balance must be {K} positive numbers summing to 1, got {value!r}")
+    return cb / cb.sum()
+
+
+def gold_class_balance(y: np.ndarray | None, K: int, smoothing: float = 1.0) -> np.ndarray | None:
+    """Smoothed class frequencies of the known gold labels, ``None`` without any."""
+    if y is None or not np.any(y >= 0):
+        return None
+    cb = np.bincount(y[y >= 0], minlength=K).astype(float) + smoothing
+    return cb / cb.sum()
+
+
 def covered_class_balance(data, y: np.ndarray | None, smoothing: float = 1.0) -> np.ndarray:
     """Class balance from gold labels if any, else the mean majority-vote label of the rows with
     votes (ties split evenly), smoothed with ``smoothing`` pseudo-rows per class."""
     K = data.cardinality
-    if y is not None and np.any(y >= 0):
-        cb = np.bincount(y[y >= 0], minlength=K).astype(float) + smoothing
-    else:
-        _, T = data.majority_stats()
-        cb = np.maximum(T - data.n_uncovered() / K, 0.0) + smoothing  # uncovered rows were uniform
+    gold = gold_class_balance(y, K, smoothing)
+    if gold is not None:
+        return gold
+    _, T = data.majority_stats()
+    cb = np.maximum(T - data.n_uncovered() / K, 0.0) + smoothing  # uncovered rows were uniform
     return cb / cb.sum()
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import InputError
 from ._factorized import FactorizedModel, log_tables
-from .base import register
+from .base import check_class_balance, register
 
 ABSTAIN_MODES = ("auto", "ignore", "model")
 
@@ -83,12 +83,7 @@ class DawidSkene(FactorizedModel):
             raise InputError(f"prior_accuracy must be in (0, 1), got {self.prior_accuracy}")
         if self.max_iter < 1 or self.tol <= 0 or self.n_restarts < 0:
             raise InputError("max_iter must be >= 1, tol > 0 and n_restarts >= 0")
-        if self.class_balance is None:
-            return None
-        cb = np.asarray(self.class_balance, dtype=float)
-        if cb.shape != (K,) or np.any(cb <= 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
-            raise InputError(f"class_balance must be {K} positive numbers summing to 1, got {self.class_balance!r}")
-        return cb / cb.sum()
+        return check_class_balance(self.class_balance, K)
 
     # ------------------------------------------------------------------ EM pieces
     def _prior_confusion(self, K: int) -> np.ndarray:

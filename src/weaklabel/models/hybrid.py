@@ -59,7 +59,7 @@ import numpy as np
 from ..errors import InputError
 from ..votes import VoteMatrix
 from .stats import posterior
-from .base import LabelModel, register
+from .base import LabelModel, check_class_balance, gold_class_balance, register
 
 _EPS = 1e-12
 
@@ -154,12 +154,7 @@ class HybridDawidSkene(LabelModel):
             raise InputError(f"prior_accuracy must be in (0, 1), got {self.prior_accuracy}")
         if self.max_iter < 0 or self.tol <= 0:
             raise InputError("max_iter must be >= 0 and tol > 0")
-        if self.class_balance is None:
-            return None
-        cb = np.asarray(self.class_balance, dtype=float)
-        if cb.shape != (K,) or np.any(cb <= 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
-            raise InputError(f"class_balance must be {K} positive numbers summing to 1, got {self.class_balance!r}")
-        return cb / cb.sum()
+        return check_class_balance(self.class_balance, K)
 
     def _confusion(self, N: np.ndarray) -> np.ndarray:
         theta = N + self.conf_strength * _onecoin(N, self.prior_accuracy, 2.0)
@@ -201,13 +196,8 @@ class HybridDawidSkene(LabelModel):
         # too: at most a handful of rows)
         cov_dist = np.maximum(T1 - data.n_uncovered() / K, 0) + _EPS
         cov_dist /= cov_dist.sum()
-        if fixed is not None:
-            pi = fixed
-        elif known.any():
-            g = np.bincount(yy[known], minlength=K) + 1.0
-            pi = g / g.sum()
-        else:
-            pi = cov_dist  # the MV class distribution of covered rows
+        gold = gold_class_balance(y, K)
+        pi = fixed if fixed is not None else gold if gold is not None else cov_dist  # MV dist. of covered rows
         # single-class sources: vote-mass shares, frozen at the MV calibration
         Vy = np.maximum(S1.sum(axis=(0, 2)), _EPS)            # class vote mass
         r = Vy / Vy.sum()

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import InputError
 from ._factorized import FactorizedModel
 from .stats import MAX_MK, as_stats  # noqa: F401  (MAX_MK re-exported)
-from .base import register
+from .base import check_class_balance, gold_class_balance, register
 from .dawid_skene import ABSTAIN_MODES
 
 
@@ -22,15 +22,6 @@ from .dawid_skene import ABSTAIN_MODES
 def agreement_stats(L) -> np.ndarray:
     """``(m K, m K)`` int64 co-occurrence counts of one-hot votes (one pass over the rows)."""
     return as_stats(L).pair_counts()
-
-
-def _class_balance_param(value, K: int) -> np.ndarray | None:
-    if value is None:
-        return None
-    cb = np.asarray(value, dtype=float)
-    if cb.shape != (K,) or np.any(cb <= 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
-        raise InputError(f"class_balance must be {K} positive numbers summing to 1, got {value!r}")
-    return cb / cb.sum()
 
 
 def onecoin_confusion(O4: np.ndarray, min_overlap: int = 10) -> np.ndarray:
@@ -113,7 +104,7 @@ class MatrixCompletion(FactorizedModel):
         if self.abstain not in ABSTAIN_MODES:
             raise InputError(f"abstain must be one of {', '.join(ABSTAIN_MODES)}, got {self.abstain!r}")
         K, m, n = data.cardinality, data.n_lfs, data.n_rows
-        fixed = _class_balance_param(self.class_balance, K)
+        fixed = check_class_balance(self.class_balance, K)
         O = data.pair_counts() / n
         mk = m * K
         lf_of = np.repeat(np.arange(m), K)
@@ -123,11 +114,9 @@ class MatrixCompletion(FactorizedModel):
         S, T = data.majority_stats(y)
         mu0 = (S / np.maximum(T, 1e-9)[None, :, None]).transpose(0, 2, 1).reshape(mk, K)
         mu0 = np.clip(mu0, 1e-4, 1 - 1e-4)
-        if fixed is not None:
-            P = fixed
-        elif y is not None and np.any(y >= 0):
-            P = np.bincount(y[y >= 0], minlength=K) + 1.0
-            P = P / P.sum()
+        gold = gold_class_balance(y, K)
+        if fixed is not None or gold is not None:
+            P = fixed if fixed is not None else gold
         else:
             # the pairwise terms barely identify the class balance (a per-class trade-off between
             # P and the accuracies fits them as well), so it is estimated first, from the LFs'
@@ -244,7 +233,7 @@ class Triplet(FactorizedModel):
         if self.multiclass not in ("onecoin", "ovr"):
             raise InputError(f"multiclass must be 'onecoin' or 'ovr', got {self.multiclass!r}")
         K, m = data.cardinality, data.n_lfs
-        fixed = _class_balance_param(self.class_balance, K)
+        fixed = check_class_balance(self.class_balance, K)
         O4 = data.pair_counts().reshape(m, K, m, K).astype(float)   # [j, v, l, w]
         N = O4.sum(axis=(1, 3))
         prop = np.clip(data.lf_counts().sum(axis=1) / data.n_rows, 1e-6, 1 - 1e-6)
@@ -267,13 +256,8 @@ class Triplet(FactorizedModel):
                         conf[:, other, cls] += (1 - a) / (K - 1)
             conf = np.clip(conf, 1e-6, None)
             conf /= conf.sum(axis=2, keepdims=True)
-        if fixed is not None:
-            P = fixed
-        elif y is not None and np.any(y >= 0):
-            P = np.bincount(y[y >= 0], minlength=K) + 1.0
-            P = P / P.sum()
-        else:
-            P = balance_from_vote_rates(data, conf)
+        gold = gold_class_balance(y, K)
+        P = fixed if fixed is not None else gold if gold is not None else balance_from_vote_rates(data, conf)
         self._set_state(P, conf, prop, np.zeros(m, dtype=bool))
         self.n_iter_ = 0
         self.converged_ = True
