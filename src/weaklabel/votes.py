@@ -70,23 +70,38 @@ def dense_to_csr(dense: np.ndarray, cardinality: int,
 
 
 def concat_csr(parts, cardinality: int):
-    """Stack CSR row blocks ``[(indptr, indices, votes), ...]`` into one CSR triple."""
+    """Stack CSR row blocks ``[(indptr, indices, votes), ...]`` into one CSR triple.
+
+    When ``parts`` is a list it is emptied as the blocks are copied, so peak memory is the result
+    plus one block rather than twice the result.
+    """
     vdt = vote_dtype(cardinality)
     if not parts:
         return np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, vdt)
     if len(parts) == 1:
-        return parts[0]
+        ip, idx, v = parts[0]
+        return ip, idx.astype(np.int32, copy=False), v.astype(vdt, copy=False)
     n = sum(p[0].size - 1 for p in parts)
+    nnz = sum(int(p[0][-1]) for p in parts)
     indptr = np.empty(n + 1, dtype=np.int64)
+    indices = np.empty(nnz, dtype=np.int32)
+    votes = np.empty(nnz, dtype=vdt)
     indptr[0] = 0
     row, offset = 0, 0
-    for ip, _, _ in parts:
-        k = ip.size - 1
+    consume = isinstance(parts, list)
+    seq = parts if not consume else parts[:]
+    if consume:
+        parts.clear()
+    for i in range(len(seq)):
+        ip, idx, v = seq[i]
+        k, c = ip.size - 1, int(ip[-1])
         indptr[row + 1:row + 1 + k] = ip[1:] + offset
+        indices[offset:offset + c] = idx
+        votes[offset:offset + c] = v
         row += k
-        offset += ip[-1]
-    indices = np.concatenate([p[1] for p in parts]).astype(np.int32, copy=False)
-    votes = np.concatenate([p[2] for p in parts]).astype(vdt, copy=False)
+        offset += c
+        if consume:
+            seq[i] = None  # free the block
     return indptr, indices, votes
 
 
