@@ -38,7 +38,7 @@ def test_kernels_match_reference(n, m, K, cov, seed):
     np.testing.assert_array_equal(nk.pair_counts(*args, m, K, 2), ref.pair_counts(*args, m, K))
     np.testing.assert_array_equal(nk.class_counts(*args, K), ref.class_counts(*args, K))
     compact = np.where(np.arange(m) % 3 == 1, -1, np.arange(m)).astype(np.int64)
-    st, ct = nk.error_pair_stats(*args, flat_table(D), pw, base, base0, compact, m)
+    st, ct = nk.error_pair_stats(*args, flat_table(D), pw, base, base0, compact, m, min(3, n))
     st_r, ct_r = ref.error_pair_stats(*args, flat_table(D), pw, base, base0, compact, m)
     np.testing.assert_allclose(st, st_r, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(ct, ct_r)

@@ -149,13 +149,17 @@ def pair_counts(indptr, indices, votes, m, K, n_blocks):
     for b in prange(n_blocks):
         lo = (b * n) // n_blocks
         hi = ((b + 1) * n) // n_blocks
+        Ob = O[b]
+        codes = np.empty(m, dtype=np.int64)  # the row's one-hot columns, computed once
         for i in range(lo, hi):
             start = indptr[i]
-            stop = indptr[i + 1]
-            for p in range(start, stop):
-                a = indices[p] * K + votes[p]
-                for q in range(p, stop):
-                    O[b, a, indices[q] * K + votes[q]] += 1
+            c = indptr[i + 1] - start
+            for t in range(c):
+                codes[t] = indices[start + t] * K + votes[start + t]
+            for t in range(c):
+                row = Ob[codes[t]]
+                for u in range(t, c):
+                    row[codes[u]] += 1
     out = np.zeros((mk, mk), dtype=np.int64)
     for b in range(n_blocks):
         for a in range(mk):
@@ -187,62 +191,71 @@ def lf_class_counts(indices, votes, m, K):
     return out
 
 
-@njit(cache=True)
-def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compact, n_compact):
+@njit(cache=True, parallel=True)
+def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compact, n_compact, n_blocks):
     """Leave-pair-out error statistics of every pair of sources that vote on the same row.
 
     For each row and each pair of its votes (a, b) from sources with ``compact[j] >= 0``, the
     cavity posterior ``q = softmax(score_i - D[a] - D[b])`` (the row's posterior without the two
     votes) weighs, per class ``y``: ``n_y``, a's errors ``[v_a != y]``, b's errors and their
     joint errors. Returns ``(stats (n_compact, n_compact, K, 4) [n_y, E_a, E_b, JE], counts)``
-    for ``a < b`` in compact numbering; cost ``sum_i nnz_i^2 K``.
+    for ``a < b`` in compact numbering; cost ``sum_i nnz_i^2 K``, parallel over row blocks.
     """
     K = base.shape[0]
-    stats = np.zeros((n_compact, n_compact, K, 4))
-    counts = np.zeros((n_compact, n_compact), dtype=np.int64)
     n = indptr.shape[0] - 1
-    s = np.empty(K)
-    q = np.empty(K)
-    for i in range(n):
-        start = indptr[i]
-        stop = indptr[i + 1]
-        if stop - start < 2:
-            continue
-        _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, s)
-        for p in range(start, stop):
-            a = compact[indices[p]]
-            if a < 0:
+    stats = np.zeros((n_blocks, n_compact, n_compact, K, 4))
+    counts = np.zeros((n_blocks, n_compact, n_compact), dtype=np.int64)
+    for blk in prange(n_blocks):
+        lo = (blk * n) // n_blocks
+        hi = ((blk + 1) * n) // n_blocks
+        st = stats[blk]
+        ct = counts[blk]
+        s = np.empty(K)
+        q = np.empty(K)
+        for i in range(lo, hi):
+            start = indptr[i]
+            stop = indptr[i + 1]
+            if stop - start < 2:
                 continue
-            ra = indices[p] * K + votes[p]
-            va = votes[p]
-            for r in range(p + 1, stop):
-                b = compact[indices[r]]
-                if b < 0:
+            _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, s)
+            for p in range(start, stop):
+                a = compact[indices[p]]
+                if a < 0:
                     continue
-                rb = indices[r] * K + votes[r]
-                vb = votes[r]
-                mx = -np.inf
-                for k in range(K):
-                    q[k] = s[k] - Dflat[ra, k] - Dflat[rb, k]
-                    if q[k] > mx:
-                        mx = q[k]
-                tot = 0.0
-                for k in range(K):
-                    q[k] = np.exp(q[k] - mx)
-                    tot += q[k]
-                for k in range(K):
-                    q[k] /= tot
-                lo, hi, vlo, vhi = (a, b, va, vb) if a < b else (b, a, vb, va)
-                counts[lo, hi] += 1
-                for k in range(K):
-                    qk = q[k]
-                    ea = 1.0 if vlo != k else 0.0
-                    eb = 1.0 if vhi != k else 0.0
-                    stats[lo, hi, k, 0] += qk
-                    stats[lo, hi, k, 1] += qk * ea
-                    stats[lo, hi, k, 2] += qk * eb
-                    stats[lo, hi, k, 3] += qk * ea * eb
-    return stats, counts
+                ra = indices[p] * K + votes[p]
+                va = votes[p]
+                for r in range(p + 1, stop):
+                    b = compact[indices[r]]
+                    if b < 0:
+                        continue
+                    rb = indices[r] * K + votes[r]
+                    vb = votes[r]
+                    mx = -np.inf
+                    for k in range(K):
+                        q[k] = s[k] - Dflat[ra, k] - Dflat[rb, k]
+                        if q[k] > mx:
+                            mx = q[k]
+                    tot = 0.0
+                    for k in range(K):
+                        q[k] = np.exp(q[k] - mx)
+                        tot += q[k]
+                    lo_, hi_, vlo, vhi = (a, b, va, vb) if a < b else (b, a, vb, va)
+                    ct[lo_, hi_] += 1
+                    cell = st[lo_, hi_]
+                    for k in range(K):
+                        qk = q[k] / tot
+                        ea = 1.0 if vlo != k else 0.0
+                        eb = 1.0 if vhi != k else 0.0
+                        cell[k, 0] += qk
+                        cell[k, 1] += qk * ea
+                        cell[k, 2] += qk * eb
+                        cell[k, 3] += qk * ea * eb
+    out = np.zeros((n_compact, n_compact, K, 4))
+    cnt = np.zeros((n_compact, n_compact), dtype=np.int64)
+    for blk in range(n_blocks):  # fixed order: deterministic sums
+        out += stats[blk]
+        cnt += counts[blk]
+    return out, cnt
 
 
 @njit(cache=True)

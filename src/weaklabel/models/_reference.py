@@ -75,7 +75,7 @@ def lf_class_counts(indices, votes, m, K):
     return out
 
 
-def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compact, n_compact):
+def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compact, n_compact, n_blocks=1):
     """Reference for the leave-pair-out error statistics (explicit loops over rows and pairs)."""
     K = base.shape[0]
     stats = np.zeros((n_compact, n_compact, K, 4))

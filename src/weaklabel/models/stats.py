@@ -162,16 +162,22 @@ class LocalVoteStats(VoteStats):
         compact = np.full(m, -1, dtype=np.int64)
         compact[sources] = np.arange(int(sources.sum()))
         pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
+        s = int(sources.sum())
+        # one accumulator of s^2 K 4 doubles per block: keep them under ~64 MiB in all
+        blocks = max(1, min(n_blocks(vm.nnz), (64 << 20) // max(1, 32 * s * s * self.cardinality)))
         return _kernels.error_pair_stats(vm.indptr, vm.indices, vm.votes, flat_table(D), pw,
                                          np.asarray(base, dtype=float), np.asarray(base, dtype=float), compact,
-                                         int(sources.sum()))
+                                         s, blocks)
 
     def lf_counts(self):
         if self._lf_counts is None:
-            from . import _kernels
+            if self._pairs is not None:  # the co-occurrence diagonal holds them already
+                self._lf_counts = np.diag(self._pairs).reshape(self.n_lfs, self.cardinality).copy()
+            else:
+                from . import _kernels
 
-            self._lf_counts = _kernels.lf_class_counts(self.vm.indices, self.vm.votes, self.n_lfs,
-                                                       self.cardinality)
+                self._lf_counts = _kernels.lf_class_counts(self.vm.indices, self.vm.votes, self.n_lfs,
+                                                           self.cardinality)
         return self._lf_counts
 
     def n_uncovered(self):
