@@ -123,7 +123,10 @@ def test_select_writes_probabilities_and_one_selection_per_question(tmp_path, sc
     assert r.exit_code == 0, r.output
     assert "Select@1" in r.stdout and "oracle-weighted" in r.stdout and "flipped: below chance" in r.stdout
     df = pd.read_parquet(out)
-    assert list(df.columns) == ["question_id", "candidate_id", "p_correct", "rank", "selected", "dev"]
+    assert list(df.columns) == ["question_id", "candidate_id", "p_correct", "p_candidate", "rank", "selected", "dev"]
+    # candidates with the same final answer share p_correct (answer pooling), not p_candidate
+    one = df.merge(suite.table[["question_id", "candidate_id", "answer"]]).groupby(["question_id", "answer"])
+    assert one["p_correct"].nunique().max() == 1 and one["p_candidate"].nunique().max() > 1
     assert df.groupby("question_id")["selected"].sum().eq(1).all()
     assert (df.loc[df["selected"], "rank"] == 1).all() and df["rank"].between(1, 40).all()
     assert df["p_correct"].between(0, 1).all() and df.groupby("question_id")["dev"].nunique().eq(1).all()
@@ -195,11 +198,12 @@ def test_bench_verifiers_suite(tmp_path):
     df = pd.read_csv(out / "results.csv")
     got = dict(zip(df["model"], df["select_at_1"]))
     assert set(got) == {"pass@1", "majority answer", "mean score", "best single verifier", "mixture", "ds",
-                        "oracle-weighted", "pass@k"}
+                        "oracle-weighted", "oracle-weighted, no answer pooling", "pass@k"}
     assert all(0 <= v <= got["pass@k"] for v in got.values())
     assert got["mixture"] > got["majority answer"] and got["mixture"] > got["pass@1"]
     report = (out / "report.md").read_text()
-    assert "## verifiers" in report and "| mcq |" in report and "Select@1" in report
+    assert "## verifiers" in report and "| mcq |" in report and "without answer pooling" in report
+    assert report.count("## verifiers") == 1
     data = json.loads((out / "results.json").read_text())
     assert {row["model"] for row in data["summary"]["verifiers"]} == set(got)
     assert any(row.get("planted_auc") is not None for row in data["lfs"])

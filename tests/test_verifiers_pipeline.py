@@ -55,10 +55,12 @@ def test_inverted_verifiers_can_be_dropped_or_kept(quick_math):
 
 
 def test_recovered_accuracies_close_to_the_planted_ones():
-    """Without shared errors (the independence every label model assumes) the estimated
+    """Without shared errors (the independence every label model assumes: no shared, family or
+    answer-level errors) the estimated
     within-question AUCs of the reward models match the planted ones, and the judges' estimated
     P(yes | correct) and P(yes | incorrect) match their planted true and false positive rates."""
-    suite = generate_suite("judges", 1, quick=True, n_questions=250, shared_var=0.0, group_var=(0.0, 0.0))
+    suite = generate_suite("judges", 1, quick=True, n_questions=250, shared_var=0.0, group_var=(0.0, 0.0),
+                           answer_var=(0.0, 0.0))
     data = load(suite)
     sel = VerifierSelector().fit(data)
     spec = suite.verifiers.set_index("verifier")
@@ -145,8 +147,8 @@ def test_saved_state_applies_to_new_questions(quick_math, tmp_path):
     suite, data = quick_math
     first = data.groups.codes < 100
     old, new = data.take(np.flatnonzero(first)), data.take(np.flatnonzero(~first))
-    for kwargs in ({}, {"label_model": "ds"}, {"normalise": "minmax", "normalise_scope": "question",
-                                              "label_model": "triplet", "binarise": "fixed"}):
+    for kwargs in ({}, {"normalise": "minmax", "normalise_scope": "question", "label_model": "triplet",
+                        "binarise": "fixed", "class_balance": 0.4}):
         sel = VerifierSelector(**kwargs).fit(old)
         path = tmp_path / "selector.json"
         sel.save(path, force=True)
@@ -207,3 +209,30 @@ def test_selector_errors(quick_math):
         VerifierSelector(min_agreement=0.99).fit(data)
     with pytest.raises(InputError, match="not fitted"):
         VerifierSelector().predict_proba(data)
+
+
+def test_answer_pooling_uses_the_final_answers(quick_math):
+    suite, data = quick_math
+    dev_q = split_dev(data, 0.05, 0)
+    y = dev_labels(data, dev_q)
+    sel = VerifierSelector().fit(data, y)
+    assert sel.answer_icc_source_ == "dev labels" and 0.05 < sel.answer_icc_ < 0.8
+    ev = evaluate(sel, data, sel.predict_proba(data), dev_q)
+    assert ev.score("label model") > ev.score("label model, no answer pooling") + 0.02
+    assert ev.score("label model") > ev.score("majority answer") + 0.05
+    # candidates with the same answer share P(correct); the selected one has the best own evidence
+    p = sel.predict_proba(data)
+    same = data.answers == data.answers[0]
+    assert np.ptp(p[same]) < 1e-12
+    log_odds, own = sel.predict_log_odds(data)
+    top = np.flatnonzero(sel.select(data))
+    q0 = data.codes == data.codes[top[0]]
+    best = q0 & (log_odds == log_odds[q0].max())
+    assert own[top[0]] == own[best].max()
+    # without labels the correlation is estimated from confidently classified answers
+    unsup = VerifierSelector().fit(data)
+    assert unsup.answer_icc_source_ == "estimated" and 0.0 <= unsup.answer_icc_ <= 1.0
+    # no answer column or pool_answers=False: candidate-level probabilities
+    off = VerifierSelector(pool_answers=False).fit(data, y)
+    assert off.answer_icc_ is None
+    np.testing.assert_allclose(off.predict_proba(data), sel.predict_proba(data, pool_answers=False))

@@ -252,3 +252,31 @@ def test_from_frame_errors_are_one_line(change, kwargs, message):
     with pytest.raises(InputError, match=message) as exc:
         from_frame(t, **kw)
     assert "\n" not in str(exc.value)
+
+
+# --------------------------------------------------------------------------- answer pooling
+def test_pooled_log_odds_between_sum_and_mean():
+    from weaklabel.verifiers.answers import pooled_log_odds
+
+    ev = np.array([1.0, 2.0, 3.0, -1.0, 0.5])
+    answers = np.array([7, 7, 7, 8, -1])
+    prior = np.full(5, -0.5)
+    np.testing.assert_allclose(pooled_log_odds(ev, prior, answers, 0.0), [5.5, 5.5, 5.5, -1.5, 0.0])
+    np.testing.assert_allclose(pooled_log_odds(ev, prior, answers, 1.0), [1.5, 1.5, 1.5, -1.5, 0.0])
+    np.testing.assert_allclose(pooled_log_odds(ev, prior, answers, 0.5)[0], -0.5 + 6.0 / 2.0)
+
+
+def test_answer_icc_recovers_the_planted_correlation():
+    from weaklabel.verifiers.answers import answer_icc
+
+    rng = np.random.default_rng(7)
+    A, n = 3000, 6
+    cls = rng.integers(0, 2, A)
+    shared = rng.standard_normal(A) * np.sqrt(0.3)
+    ev = (np.repeat(2.0 * cls + shared, n) + rng.standard_normal(A * n) * np.sqrt(0.7))
+    answers = np.repeat(np.arange(A), n)
+    classes = np.repeat(cls, n)
+    assert answer_icc(ev, answers, classes) == pytest.approx(0.3, abs=0.03)
+    # unknown classes are left out; too few answers give NaN
+    classes[: n * (A - 2)] = -1
+    assert np.isnan(answer_icc(ev, answers, classes))

@@ -14,8 +14,9 @@ weak verifiers":
   verifier's separation (its planted quality); ``b_qv`` a question-level offset (reward models
   score every answer to a hard question lower; each verifier its own random shift); the noise has
   unit variance and is shared in part by all verifiers (persuasive wrong answers), in part within
-  a **correlated group** (models of one family), the rest idiosyncratic. Discrimination weakens
-  on hard questions.
+  a **correlated group** (models of one family), in part by the samples that reach the same final
+  answer (a verifier judges the same answer alike), the rest idiosyncratic. Discrimination
+  weakens on hard questions.
 * **Formats**: probabilities (``sigmoid``), unbounded logits with heavy tails, 1-10 ratings and
   binary verdicts (judges, with lenient or strict thresholds).
 * **Bad verifiers**: inverted ones (negative separation), a useless one (random numbers), a
@@ -79,7 +80,7 @@ class VerifierSuite:
 
 
 def _roster(rng: np.random.Generator, m: int, judge_share: float, missing, shared_var: float,
-            group_var, hard_decay, question_bias) -> pd.DataFrame:
+            group_var, hard_decay, question_bias, answer_var) -> pd.DataFrame:
     """Planted verifier parameters: m verifiers, 4 of them bad (2 inverted, 1 useless, 1 constant)."""
     n_judge = max(2, int(round(judge_share * m)))
     kinds = np.array(["judge"] * n_judge + ["rm"] * (m - n_judge))
@@ -132,6 +133,7 @@ def _roster(rng: np.random.Generator, m: int, judge_share: float, missing, share
             "verifier": name, "kind": kind, "format": fmt, "role": role, "separation": delta,
             "group": int(group[j]), "group_var": grp_w, "shared_var": glob_w,
             "shared_sign": -1.0 if role == "inverted" else 1.0,
+            "answer_var": 0.0 if role == "useless" else rng.uniform(*answer_var),
             "difficulty_bias": 0.0 if role in ("useless", "constant") else rng.uniform(*question_bias),
             "question_sd": 0.0 if role == "useless" else (0.1 if role == "constant" else rng.uniform(0.1, 0.8)),
             "hard_decay": rng.uniform(*hard_decay),
@@ -156,7 +158,7 @@ def generate_suite(name: str = "math", seed: int = 0, *, quick: bool = False, **
     if name not in PRESETS:
         raise InputError(f"unknown verifier suite {name!r}; choose from {', '.join(PRESETS)}")
     p = dict(missing=(0.0, 0.12), shared_var=0.15, group_var=(0.2, 0.5), hard_decay=(0.0, 0.5),
-             question_bias=(0.0, 1.5))
+             question_bias=(0.0, 1.5), answer_var=(0.15, 0.35))
     p.update(PRESETS[name])
     if quick:
         p.update(QUICK_SIZE)
@@ -171,7 +173,7 @@ def generate_suite(name: str = "math", seed: int = 0, *, quick: bool = False, **
     if G < 1 or k < 1 or m < 5:
         raise InputError("a verifier suite needs at least 1 question, 1 candidate and 5 verifiers")
     spec = _roster(r_roster, m, float(p["judge_share"]), p["missing"], p["shared_var"], p["group_var"],
-                   p["hard_decay"], p["question_bias"])
+                   p["hard_decay"], p["question_bias"], p["answer_var"])
 
     # ---------------------------------------------------------------- questions
     shares = np.asarray(p["difficulty"], dtype=float)
@@ -207,16 +209,21 @@ def generate_suite(name: str = "math", seed: int = 0, *, quick: bool = False, **
 
     # ---------------------------------------------------------------- latent verifier scores
     shared = r_z.standard_normal(n)                                 # persuasive wrong answers fool everyone
+    # answer-level errors: samples that reach the same final answer (often by the same reasoning)
+    # get the same verdict from a verifier, up to its candidate-level noise
+    answer_key = q_of * (n_wrong + 1) + np.where(correct == 1, 0, 1 + wrong_idx)
+    n_keys = G * (n_wrong + 1)
     groups = sorted(set(spec["group"]) - {-1})
     group_noise = {g: r_z.standard_normal(n) for g in groups}
     cols = {}
     planted_auc, tpr, fpr = [], [], []
     for _, s in spec.iterrows():
-        idio_var = max(1.0 - s["shared_var"] - s["group_var"], 0.05)
+        idio_var = max(1.0 - s["shared_var"] - s["group_var"] - s["answer_var"], 0.05)
         noise = s["shared_sign"] * np.sqrt(s["shared_var"]) * shared + np.sqrt(idio_var) * r_z.standard_normal(n)
+        noise += np.sqrt(s["answer_var"]) * r_z.standard_normal(n_keys)[answer_key]
         if s["group"] >= 0:
             noise += np.sqrt(s["group_var"]) * group_noise[s["group"]]
-        sd = np.sqrt(s["shared_var"] + s["group_var"] + idio_var)
+        sd = np.sqrt(s["shared_var"] + s["group_var"] + s["answer_var"] + idio_var)
         delta_q = s["separation"] * (1.0 - s["hard_decay"] * difficulty)         # (G,)
         offset_q = -s["shared_sign"] * s["difficulty_bias"] * difficulty + s["question_sd"] * r_z.standard_normal(G)
         z = delta_q[q_of] * correct + offset_q[q_of] + noise
@@ -351,7 +358,7 @@ def load_weaver(path: str | Path) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- bench runner
 BASELINES = ("pass@1", "majority answer", "mean score", "best single verifier")
-REFERENCES = ("oracle-weighted", "pass@k")
+REFERENCES = ("oracle-weighted", "oracle-weighted, no answer pooling", "pass@k")
 DEFAULT_MODEL = "mixture"
 
 
@@ -389,13 +396,15 @@ def run_verifier_unit(name: str, seed: int, models, *, quick: bool = False,
             records.append(rec)
             continue
         rec["select_at_1"] = ev.score("label model")
+        rec["select_at_1_no_pooling"] = ev.score("label model, no answer pooling")
+        rec["answer_icc"] = sel.answer_icc_
         rec["kept"] = len(sel.kept_)
         if not any(r["model"] in BASELINES + REFERENCES for r in records):
             for r in ev.methods.to_dict(orient="records"):
                 method = r["method"]
                 if method.startswith("best single verifier"):
                     method = "best single verifier"
-                if method == "label model":
+                if method.startswith("label model"):
                     continue
                 extra = {"chosen": ev.best_single} if method == "best single verifier" else {}
                 records.append(dict(base, model=method, select_at_1=r["select_at_1"], **extra))

@@ -58,10 +58,10 @@ def _verifier_table(ev_or_sel, with_truth: bool, title: str):
     return t
 
 
-def _methods_table(ev, title: str):
+def _methods_table(ev):
     from rich.table import Table
 
-    t = Table(title=title, title_justify="left")
+    t = Table()
     t.add_column("method")
     t.add_column("Select@1", justify="right")
     for r in ev.methods.to_dict(orient="records"):
@@ -143,12 +143,13 @@ def select_command(
             dev_q = split_dev(data, dev_frac, seed) if data.correct is not None else np.zeros(data.n_questions, bool)
             sel.fit(data, dev_labels(data, dev_q))
         fit_s = time.perf_counter() - t0
-        proba = sel.predict_proba(data)
-        selected = sel.select(data, proba)
+        log_odds, own = sel.predict_log_odds(data)
+        proba, p_own = (1 / (1 + np.exp(-np.clip(x, -40, 40))) for x in (log_odds, own))
+        selected = sel.select(data)
         ev = None
         if data.correct is not None:
             ev = evaluate(sel, data, proba, dev_q, seed=seed)
-        write_selection(output, data, proba, selected, sel, dev_q=dev_q, force=force,
+        write_selection(output, data, proba, selected, sel, dev_q=dev_q, force=force, p_candidate=p_own,
                         extra={"scores_file": Path(scores).name, "evaluation": ev.to_dict() if ev else None})
         if save_model is not None:
             sel.save(save_model, force=force)
@@ -156,7 +157,8 @@ def select_command(
         summary = {
             "output": str(output), "questions": data.n_questions, "candidates": data.n_rows,
             "verifiers": len(sel.verifiers_), "kept": len(sel.kept_), "label_model": sel.label_model,
-            "class_balance": sel.class_balance_, "class_balance_source": sel.class_balance_source_,
+            "class_balance": sel.class_balance_, "threshold_balance": sel.threshold_balance_,
+            "answer_icc": sel.answer_icc_,
             "seconds": round(fit_s, 3),
             "verifier_table": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
                                for r in vt.to_dict(orient="records")],
@@ -171,11 +173,16 @@ def select_command(
         out.print(_verifier_table(vt, ev is not None,
                                   f"verifiers ({len(sel.kept_)} of {len(sel.verifiers_)} kept; AUC = P(a correct "
                                   "candidate outscores an incorrect one of its question))"))
-        out.print(f"class balance {sel.class_balance_:.3f} ({sel.class_balance_source_}); label model "
-                  f"{sel.label_model}", highlight=False)
+        line = f"label model {sel.label_model}: share of correct candidates {sel.class_balance_:.3f}"
+        if sel.threshold_balance_ is not None:
+            line += f"; quantile thresholds at {sel.threshold_balance_:.3f} ({sel.class_balance_source_})"
+        if sel.answer_icc_ is not None:
+            line += f"; answers pooled (within-answer correlation {sel.answer_icc_:.2f}, {sel.answer_icc_source_})"
+        out.print(line, highlight=False)
         if ev is not None:
-            out.print(_methods_table(ev, f"Select@1 on {ev.n_eval} evaluation questions"
-                                         + (f" ({ev.n_dev} dev questions held out)" if ev.n_dev else "")))
+            out.print(f"Select@1 (accuracy of the candidate chosen per question) on {ev.n_eval} evaluation "
+                      "questions" + (f" ({ev.n_dev} dev questions held out)" if ev.n_dev else ""), highlight=False)
+            out.print(_methods_table(ev))
             for note in ev.notes:
                 out.print(f"note: {note}", highlight=False)
         err.print(f"wrote {output}: {data.n_rows:,} candidates, {data.n_questions:,} questions, "

@@ -7,14 +7,16 @@ is scored: the dev questions never count in the reported figures.
 
 Methods (Select@1 = accuracy of the candidate chosen per question):
 
-* ``label model``: the selector's P(correct);
+* ``label model``: the selector's P(correct) (with final answers: pooled per answer), and
+  ``label model, no answer pooling``: each candidate's own;
 * ``pass@1``: the first candidate; ``pass@k``: any correct candidate (the ceiling);
 * ``majority answer``: a candidate with the most common final answer (``answer`` column);
 * ``mean score``: the mean of the normalised scores of all verifiers;
 * ``best single verifier``: the verifier with the best Select@1 on the dev questions;
 * ``oracle-weighted``: naive Bayes over all verifiers' normalised scores with the weights their
   true accuracies imply (fitted with the labels of the evaluation questions themselves): the
-  best a conditionally independent ensemble can do with the true verifier accuracies.
+  best a conditionally independent ensemble can do with the true verifier accuracies; with
+  final answers pooled per answer like the label model (and ``..., no answer pooling``).
 """
 
 from __future__ import annotations
@@ -87,15 +89,26 @@ def _select_at_1(score, data: ScoreData, mask_q: np.ndarray, seed: int) -> float
     return float(data.correct[top][mask_q].mean()) if mask_q.any() else float("nan")
 
 
-def oracle_scores(data: ScoreData, mask_q: np.ndarray) -> np.ndarray:
+def oracle_scores(data: ScoreData, mask_q: np.ndarray, pool_answers: bool = True) -> np.ndarray:
     """P(correct) from naive Bayes over every verifier with the weights its true accuracy implies:
     the diagonal :class:`ScoreMixture` fitted with the labels of the questions in ``mask_q``
-    (NaN for the other candidates)."""
+    (NaN for the other candidates). With final answers and ``pool_answers``, pooled per answer
+    like the selector's, with the within-answer correlation measured on the same labels."""
+    from scipy.special import logit
+
+    from .answers import answer_icc, evidence_from_proba, pooled_log_odds, proba_from_log_odds
+
     sub = data.take_questions(mask_q)
     N = Normaliser("quantile", "global", output="normal").fit_transform(sub.scores, sub.groups)
     model = ScoreMixture(covariance="diag").fit(N, sub.groups, y=sub.correct.astype(np.int64))
+    p, qprior = model.predict_proba(N, sub.groups, return_prior=True)
+    if pool_answers and sub.answers is not None:
+        prior_logit = sub.groups.broadcast(logit(np.clip(qprior, 1e-6, 1 - 1e-6)))
+        ev = evidence_from_proba(p, prior_logit)
+        rho = answer_icc(ev, sub.answers, sub.correct)
+        p = proba_from_log_odds(pooled_log_odds(ev, prior_logit, sub.answers, rho if np.isfinite(rho) else 0.5))
     out = np.full(data.n_rows, np.nan)
-    out[np.flatnonzero(mask_q[data.codes])] = model.predict_proba(N, sub.groups)
+    out[np.flatnonzero(mask_q[data.codes])] = p
     return out
 
 
@@ -138,8 +151,12 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
     else:
         notes.append("best single verifier: needs dev questions (--dev-frac > 0)")
     add("label model", proba)
+    if selector._pooling(data, None):
+        add("label model, no answer pooling", selector.predict_proba(data, pool_answers=False))
     if oracle:
         add("oracle-weighted", oracle_scores(data, eval_q))
+        if data.answers is not None:
+            add("oracle-weighted, no answer pooling", oracle_scores(data, eval_q, pool_answers=False))
     add("pass@k", value=float(pass_at_k(correct, g)[eval_q].mean()))
 
     # per-verifier quality: estimated (by the label model) vs true (on the evaluation questions)

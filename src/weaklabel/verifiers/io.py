@@ -1,6 +1,7 @@
-"""``selection.parquet``: the question and candidate ids, ``p_correct`` (float32), ``rank`` within
-the question (1 = best) and ``selected`` (one per question), plus ``dev`` (whether the question
-was in the labelled dev set). JSON metadata under the footer key ``weaklabel`` records the
+"""``selection.parquet``: the question and candidate ids, ``p_correct`` (float32; with final
+answers, the probability that the candidate's answer is correct), ``p_candidate`` (the candidate's
+own, before answer pooling), ``rank`` within the question (1 = best), ``selected`` (one per
+question), and ``dev`` (whether the question was in the labelled dev set). JSON metadata under the footer key ``weaklabel`` records the
 selector's settings, the kept and flipped verifiers and, with labels, the evaluation."""
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ def ranks(proba: np.ndarray, data: ScoreData, selected: np.ndarray | None = None
 
 
 def write_selection(path: str | Path, data: ScoreData, proba: np.ndarray, selected: np.ndarray, selector, *,
-                    dev_q: np.ndarray | None = None, force: bool = False, extra: dict | None = None) -> None:
+                    dev_q: np.ndarray | None = None, force: bool = False, extra: dict | None = None,
+                    p_candidate: np.ndarray | None = None) -> None:
     """Write ``selection.parquet`` atomically (see module docstring)."""
     ids = data.frame()
     table = pa.Table.from_pandas(ids, preserve_index=False)
     rk = ranks(proba, data, selected)
     table = table.append_column("p_correct", pa.array(np.asarray(proba, dtype=np.float32)))
+    own = proba if p_candidate is None else p_candidate
+    table = table.append_column("p_candidate", pa.array(np.asarray(own, dtype=np.float32)))
     table = table.append_column("rank", pa.array(rk))
     table = table.append_column("selected", pa.array(np.asarray(selected, dtype=bool)))
     dev = np.zeros(data.n_rows, dtype=bool) if dev_q is None else np.asarray(dev_q, dtype=bool)[data.codes]
@@ -45,7 +49,8 @@ def write_selection(path: str | Path, data: ScoreData, proba: np.ndarray, select
             "rows": data.n_rows, "questions": data.n_questions, "label_model": selector.label_model,
             "verifiers": list(selector.verifiers_), "kept": list(selector.kept_),
             "flipped": [v for v, f in zip(selector.verifiers_, selector.flipped_) if f],
-            "class_balance": selector.class_balance_, "params": selector.get_params()}
+            "class_balance": selector.class_balance_, "answer_icc": getattr(selector, "answer_icc_", None),
+            "params": selector.get_params()}
     meta.update(extra or {})
     table = table.replace_schema_metadata(_encode_meta(_plain(meta)))
     with atomic_output(path, force) as tmp:

@@ -378,9 +378,10 @@ class ScoreMixture:
         if not hasattr(self, "delta_"):
             raise InputError("ScoreMixture is not fitted yet; call fit() first")
 
-    def predict_proba(self, X, groups: Groups, n_iter: int = 50) -> np.ndarray:
+    def predict_proba(self, X, groups: Groups, n_iter: int = 50, return_prior: bool = False):
         """P(correct) per candidate. The verifier parameters stay fixed; each question's prior
-        and offsets are estimated from its own candidates (a few EM steps)."""
+        and offsets are estimated from its own candidates (a few EM steps). With
+        ``return_prior`` also the questions' priors ``(G,)``."""
         self._check_fitted()
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.n_features_ or X.shape[0] != groups.n_rows:
@@ -403,7 +404,7 @@ class ScoreMixture:
                 break
         lp = groups.broadcast(logit(np.clip(qprior, 1e-6, 1 - 1e-6)))
         r, _ = self._posterior(X, obs, groups.broadcast(q_off), lp)
-        return r
+        return (r, qprior) if return_prior else r
 
     # ------------------------------------------------------------------ state
     def get_params(self) -> dict:

@@ -27,6 +27,7 @@ from scipy.special import expit, logit
 from .. import __version__
 from ..errors import InputError, ModelFileError
 from . import filtering
+from .answers import answer_icc, answer_stats, evidence_from_proba, pooled_log_odds, proba_from_log_odds
 from .binarise import Binariser
 from .data import ScoreData
 from .metrics import top_candidates
@@ -78,6 +79,18 @@ class VerifierSelector:
         ``flip`` (default: negate its scores and refit), ``drop`` or ``keep``.
     question_prior:
         Vote models: recalibrate P(correct) with a per-question prior (default True).
+
+    Learned: ``verifiers_``, ``kept_`` and ``flipped_`` (the verifiers fitted on, kept and
+    reversed), ``normaliser_``, ``binariser_`` (None when scores stay continuous), ``model_`` (the
+    label model), ``class_balance_`` (its share of correct candidates), ``threshold_balance_`` and
+    ``class_balance_source_`` (the share used for quantile thresholds and where it came from),
+    ``answer_icc_`` (within-answer correlation for pooling), ``stats_`` (per-verifier filter
+    statistics and estimated AUC/accuracy, see :meth:`verifier_table`).
+    pool_answers:
+        When the candidates' final answers are known, pool the evidence of the candidates with
+        the same answer (:mod:`~weaklabel.verifiers.answers`; default True).
+    answer_icc:
+        Correlation of the evidence within an answer for pooling (default: estimated).
     random_state:
         Seed for tie-breaking and seeded models.
     """
@@ -86,7 +99,7 @@ class VerifierSelector:
                  binarise_scope: str = "question", threshold: float = 0.5, class_balance: float | None = None,
                  label_model: str = "mixture", model_params: dict | None = None, rate_band=(0.02, 0.98),
                  min_agreement: float = 0.05, inverted: str = "flip", question_prior: bool = True,
-                 random_state: int = 0):
+                 pool_answers: bool = True, answer_icc: float | None = None, random_state: int = 0):
         self.normalise = normalise
         self.normalise_scope = normalise_scope
         self.binarise = binarise
@@ -99,6 +112,8 @@ class VerifierSelector:
         self.min_agreement = min_agreement
         self.inverted = inverted
         self.question_prior = question_prior
+        self.pool_answers = pool_answers
+        self.answer_icc = answer_icc
         self.random_state = random_state
 
     # ------------------------------------------------------------------ parameters
@@ -109,6 +124,8 @@ class VerifierSelector:
                 "label_model": self.label_model, "model_params": dict(self.model_params or {}),
                 "rate_band": [float(x) for x in self.rate_band], "min_agreement": float(self.min_agreement),
                 "inverted": self.inverted, "question_prior": bool(self.question_prior),
+                "pool_answers": bool(self.pool_answers),
+                "answer_icc": None if self.answer_icc is None else float(self.answer_icc),
                 "random_state": int(self.random_state)}
 
     def _binarise_method(self) -> str:
@@ -134,6 +151,8 @@ class VerifierSelector:
             raise InputError(f"class_balance must be in (0, 1), got {self.class_balance!r}")
         if self.model_params is not None and not isinstance(self.model_params, dict):
             raise InputError("model_params must be a dict")
+        if self.answer_icc is not None and not 0 <= float(self.answer_icc) <= 1:
+            raise InputError(f"answer_icc must be in [0, 1], got {self.answer_icc!r}")
 
     # ------------------------------------------------------------------ pieces
     def _normaliser(self) -> Normaliser:
@@ -159,7 +178,7 @@ class VerifierSelector:
             self.binariser_.fit(U, groups, binary=self.normaliser_.binary_)
         return self.binariser_.transform(U, groups)
 
-    def _make_vote_model(self, cb: float):
+    def _make_vote_model(self, cb: float | None):
         from ..models import MODELS, make_model
 
         cls = MODELS[self.label_model]
@@ -168,7 +187,7 @@ class VerifierSelector:
         if "random_state" in names:
             params.setdefault("random_state", self.random_state)
         if self.class_balance is not None and "class_balance" in names:
-            params.setdefault("class_balance", [1.0 - cb, cb])
+            params.setdefault("class_balance", [1.0 - float(self.class_balance), float(self.class_balance)])
         unknown = sorted(set(params) - set(names))
         if unknown:
             raise InputError(f"label model {self.label_model!r} has no parameter {unknown[0]!r} "
@@ -178,7 +197,7 @@ class VerifierSelector:
     def _make_mixture(self, cb: float | None) -> ScoreMixture:
         params = dict(self.model_params or {})
         if self.class_balance is not None:
-            params.setdefault("class_balance", cb)
+            params.setdefault("class_balance", float(self.class_balance))
         try:
             return ScoreMixture(**params)
         except TypeError as exc:
@@ -259,14 +278,15 @@ class VerifierSelector:
             raise InputError("every verifier was dropped (near-constant or agreeing with nothing); "
                              "check the scores or relax --min-agreement / the rate band")
 
-        if cb is None:
-            # one continuous fit on the kept verifiers estimates the share of correct candidates
+        method = self._binarise_method()
+        if cb is None and method == "quantile":
+            # the thresholds need the share of correct candidates: one continuous fit on the kept
+            # verifiers estimates it
             N = Normaliser("quantile", "global", output="normal").fit_transform(X[:, keep], groups)
             cb = float(np.clip(ScoreMixture(covariance="diag", max_iter=100).fit(N, groups).class_balance_,
                                0.01, 0.99))
-        self.class_balance_ = cb
+        self.threshold_balance_ = cb if method == "quantile" else None
         self.class_balance_source_ = cb_source
-        method = self._binarise_method()
         self.binariser_ = None if method == "none" else Binariser(
             method, threshold=self.threshold, scope=self.binarise_scope, class_balance=cb)
         V = self._votes(U, groups, fit=True)
@@ -304,13 +324,38 @@ class VerifierSelector:
         self.flipped_ = flipped
         self.keep_mask_ = keep
         self.model_ = model
+        cbm = model.class_balance_
+        self.class_balance_ = float(cbm if isinstance(model, ScoreMixture) else np.asarray(cbm)[1])
         est_auc = np.full(m, np.nan)
         est_acc = np.full(m, np.nan)
         est_auc[keep], est_acc[keep] = auc, acc
         est_auc[flipped] = 1.0 - est_auc[flipped]      # AUCs refer to the scores as given
         self.stats_ = {"positive_rate": rate, "mode_share": share, "agreement": agree, "status": status,
                        "est_auc": est_auc, "est_accuracy": est_acc, "binary": binary.copy()}
+        self.answer_icc_, self.answer_icc_source_ = None, None
+        if self.pool_answers and data.answers is not None:
+            self._fit_answer_icc(data, y)
         return self
+
+    def _fit_answer_icc(self, data: ScoreData, y) -> None:
+        """The within-answer correlation of the candidates' evidence: given, or estimated on the
+        answers of known class (dev labels, else answers the model classifies confidently)."""
+        if self.answer_icc is not None:
+            self.answer_icc_, self.answer_icc_source_ = float(self.answer_icc), "given"
+            return
+        p, prior_logit = self._candidate_proba(data)
+        ev = evidence_from_proba(p, prior_logit)
+        if y is not None and (y >= 0).sum() >= 10:
+            classes, source = np.where(y >= 0, y, -1), "dev labels"
+        else:
+            codes, sums, counts = answer_stats(p, data.answers)
+            mean_p = np.where(codes >= 0, (sums / np.maximum(counts, 1))[np.maximum(codes, 0)], np.nan)
+            classes = np.where(mean_p > 0.8, 1, np.where(mean_p < 0.2, 0, -1))
+            source = "estimated"
+        icc = answer_icc(ev, data.answers, classes)
+        if not np.isfinite(icc):
+            icc, source = 0.5, "default (too few answers to estimate)"
+        self.answer_icc_, self.answer_icc_source_ = float(icc), source
 
     # ------------------------------------------------------------------ predict
     def _check_fitted(self) -> None:
@@ -333,27 +378,55 @@ class VerifierSelector:
         V = U if self.binariser_ is None else self.binariser_.transform(U, data.groups)
         return V[:, self.keep_mask_]
 
-    def predict_proba(self, data: ScoreData) -> np.ndarray:
-        """P(correct) for every candidate of ``data`` (questions seen in fit or new ones)."""
+    def _candidate_proba(self, data: ScoreData) -> tuple[np.ndarray, np.ndarray]:
+        """P(correct) of each candidate on its own, and the prior log-odds of its question."""
         V = self.transform(data)
         groups = data.groups
         if isinstance(self.model_, ScoreMixture):
             Xm = V if V.dtype.kind == "f" else np.where(V < 0, np.nan, V).astype(float)
-            return self.model_.predict_proba(Xm, groups)
-        from ..votes import VoteMatrix
+            p, qprior = self.model_.predict_proba(Xm, groups, return_prior=True)
+        else:
+            from ..votes import VoteMatrix
 
-        vm = VoteMatrix.from_dense(V.astype(np.int8), cardinality=2)
-        p = np.clip(np.asarray(self.model_.predict_proba(vm), dtype=float)[:, 1], 1e-9, 1 - 1e-9)
-        if not self.question_prior:
-            return p
-        return question_recalibrate(p, groups, float(self.model_.class_balance_[1]))
+            vm = VoteMatrix.from_dense(V.astype(np.int8), cardinality=2)
+            p = np.clip(np.asarray(self.model_.predict_proba(vm), dtype=float)[:, 1], 1e-9, 1 - 1e-9)
+            cb = float(self.model_.class_balance_[1])
+            if self.question_prior:
+                p, qprior = question_recalibrate(p, groups, cb, return_prior=True)
+            else:
+                qprior = np.full(groups.n_groups, cb)
+        return p, groups.broadcast(logit(np.clip(qprior, 1e-6, 1 - 1e-6)))
 
-    def select(self, data: ScoreData, proba: np.ndarray | None = None) -> np.ndarray:
-        """One ``True`` per question: its candidate with the highest P(correct) (ties broken at
-        random, seeded)."""
-        p = self.predict_proba(data) if proba is None else np.asarray(proba, dtype=float)
+    def _pooling(self, data: ScoreData, pool_answers: bool | None) -> bool:
+        pool = self.pool_answers if pool_answers is None else pool_answers
+        return bool(pool) and data.answers is not None and getattr(self, "answer_icc_", None) is not None
+
+    def predict_log_odds(self, data: ScoreData, pool_answers: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(log-odds, own log-odds)`` of correctness per candidate: with answer pooling the
+        first is its answer's (see :mod:`~weaklabel.verifiers.answers`), the second its own."""
+        p, prior_logit = self._candidate_proba(data)
+        own = logit(np.clip(p, 1e-12, 1 - 1e-12))
+        if not self._pooling(data, pool_answers):
+            return own, own
+        ev = evidence_from_proba(p, prior_logit)
+        return pooled_log_odds(ev, prior_logit, data.answers, self.answer_icc_), own
+
+    def predict_proba(self, data: ScoreData, pool_answers: bool | None = None) -> np.ndarray:
+        """P(correct) for every candidate of ``data`` (questions seen in fit or new ones); with
+        final answers (and ``pool_answers``), its answer's probability."""
+        self._check_fitted()
+        return proba_from_log_odds(self.predict_log_odds(data, pool_answers)[0])
+
+    def select(self, data: ScoreData, proba: np.ndarray | None = None, pool_answers: bool | None = None) -> np.ndarray:
+        """One ``True`` per question: the candidate with the highest P(correct), among equals
+        (candidates of one answer) the one with the best own evidence; remaining ties broken at
+        random (seeded)."""
+        if proba is not None:
+            score, second = logit(np.clip(np.asarray(proba, dtype=float), 1e-15, 1 - 1e-15)), None
+        else:
+            score, second = self.predict_log_odds(data, pool_answers)
         sel = np.zeros(data.n_rows, dtype=bool)
-        sel[top_candidates(p, data.groups, self.random_state)] = True
+        sel[top_candidates(score, data.groups, self.random_state, secondary=second)] = True
         return sel
 
     # ------------------------------------------------------------------ report
@@ -384,6 +457,8 @@ class VerifierSelector:
             "verifiers": list(self.verifiers_), "kept": list(self.kept_),
             "flipped": self.flipped_.tolist(), "keep_mask": self.keep_mask_.tolist(),
             "class_balance": self.class_balance_, "class_balance_source": self.class_balance_source_,
+            "threshold_balance": self.threshold_balance_,
+            "answer_icc": self.answer_icc_, "answer_icc_source": self.answer_icc_source_,
             "normaliser": self.normaliser_.to_dict(),
             "binariser": None if self.binariser_ is None else self.binariser_.to_dict(),
             "model": model,
@@ -412,6 +487,13 @@ class VerifierSelector:
                 raise ValueError("kept/flipped verifiers do not match the verifier list")
             self.class_balance_ = float(d["class_balance"])
             self.class_balance_source_ = str(d.get("class_balance_source", "given"))
+            tb = d.get("threshold_balance")
+            self.threshold_balance_ = None if tb is None else float(tb)
+            icc = d.get("answer_icc")
+            self.answer_icc_ = None if icc is None else float(icc)
+            self.answer_icc_source_ = d.get("answer_icc_source")
+            if self.answer_icc_ is not None and not 0 <= self.answer_icc_ <= 1:
+                raise ValueError("answer_icc must be in [0, 1]")
             self.normaliser_ = Normaliser.from_dict(d["normaliser"])
             if self.normaliser_.n_features_ != m:
                 raise ValueError("the normaliser has a different number of verifiers")
@@ -458,12 +540,13 @@ class VerifierSelector:
 
 
 def question_recalibrate(p: np.ndarray, groups, class_balance: float, strength: float = 4.0,
-                         n_iter: int = 50) -> np.ndarray:
+                         n_iter: int = 50, return_prior: bool = False):
     """Re-express probabilities computed with one global prior under per-question priors.
 
     ``logit p' = logit p - logit(class_balance) + logit(pi_q)`` with ``pi_q`` the question's
     share of correct candidates, estimated by EM (``pi_q`` = the mean of its ``p'``, shrunk towards
-    the global balance by ``strength`` pseudo-candidates). Rankings within a question are kept."""
+    the global balance by ``strength`` pseudo-candidates). Rankings within a question are kept.
+    With ``return_prior`` also the questions' priors ``(G,)``."""
     cb = float(np.clip(class_balance, 1e-6, 1 - 1e-6))
     ev = logit(np.clip(p, 1e-12, 1 - 1e-12)) - logit(cb)
     pi_q = np.full(groups.n_groups, cb)
@@ -474,4 +557,5 @@ def question_recalibrate(p: np.ndarray, groups, class_balance: float, strength: 
         pi_q = new
         if done:
             break
-    return expit(ev + groups.broadcast(logit(np.clip(pi_q, 1e-6, 1 - 1e-6))))
+    out = expit(ev + groups.broadcast(logit(np.clip(pi_q, 1e-6, 1 - 1e-6))))
+    return (out, pi_q) if return_prior else out
