@@ -174,12 +174,14 @@ def test_saved_state_applies_to_new_questions(quick_math, tmp_path):
 
 def test_vote_models_on_binarised_scores(quick_math):
     suite, data = quick_math
-    for name in ("ds", "triplet", "majority"):
+    for name, pools in (("ds", True), ("triplet", False), ("majority", False)):
         sel = VerifierSelector(label_model=name, class_balance=0.4).fit(data)
-        p = sel.predict_proba(data)
+        p = sel.predict_proba(data, pool_answers=False)
         assert np.isfinite(p).all()
         auc = within_question_auc(p, data.correct, data.groups)
         assert auc > 0.7, (name, auc)
+        # answers are pooled only for models whose probabilities are per-class likelihood ratios
+        assert sel._pooling(data, None) is pools and (sel.answer_icc_ is not None) is pools
 
 
 def test_question_recalibration_keeps_the_ranking_and_follows_the_base_rate(quick_math):

@@ -396,7 +396,9 @@ def run_verifier_unit(name: str, seed: int, models, *, quick: bool = False,
             records.append(rec)
             continue
         rec["select_at_1"] = ev.score("label model")
-        rec["select_at_1_no_pooling"] = ev.score("label model, no answer pooling")
+        rec["pooled"] = bool(sel._pooling(data, None))
+        rec["select_at_1_no_pooling"] = (ev.score("label model, no answer pooling") if rec["pooled"]
+                                         else rec["select_at_1"])
         rec["answer_icc"] = sel.answer_icc_
         rec["kept"] = len(sel.kept_)
         if not any(r["model"] in BASELINES + REFERENCES for r in records):

@@ -80,7 +80,11 @@ def select_command(
     verifiers: str = typer.Option(None, "--verifiers", help="Comma-separated verifier columns or globs, e.g. 'rm_*,judge_*' "
                                                             "(default: every other numeric column)."),
     correct_col: str = typer.Option(None, "--correct-col", help="0/1 correctness column: dev labels and evaluation."),
-    answer_col: str = typer.Option(None, "--answer-col", help="Final-answer column, for the majority-answer baseline."),
+    answer_col: str = typer.Option(None, "--answer-col", help="Final-answer column: candidates with the same answer "
+                                                              "pool their evidence; majority-answer baseline."),
+    pool_answers: str = typer.Option("auto", "--pool-answers",
+                                     help="With --answer-col: pool the evidence of candidates with the same answer: "
+                                          "auto (for mixture, ds, hybrid, mc), yes or no."),
     dev_frac: float = typer.Option(0.05, "--dev-frac", help="With --correct-col: share of questions used as labelled "
                                                             "dev set (never scored in the metrics)."),
     label_model: str = typer.Option("mixture", "--label-model", "-m",
@@ -136,10 +140,13 @@ def select_command(
             dev_q = np.zeros(data.n_questions, dtype=bool)
         else:
             params = _parse_params(param)
+            pools = {"auto": "auto", "yes": True, "no": False}
+            if pool_answers not in pools:
+                raise InputError(f"--pool-answers must be auto, yes or no, got {pool_answers!r}")
             sel = VerifierSelector(normalise=normalise, normalise_scope=normalise_scope, binarise=binarise,
                                    binarise_scope=binarise_scope, threshold=threshold, class_balance=class_balance,
                                    label_model=label_model, model_params=params, min_agreement=min_agreement,
-                                   inverted=inverted, random_state=seed)
+                                   inverted=inverted, pool_answers=pools[pool_answers], random_state=seed)
             dev_q = split_dev(data, dev_frac, seed) if data.correct is not None else np.zeros(data.n_questions, bool)
             sel.fit(data, dev_labels(data, dev_q))
         fit_s = time.perf_counter() - t0

@@ -88,7 +88,12 @@ class VerifierSelector:
     statistics and estimated AUC/accuracy, see :meth:`verifier_table`).
     pool_answers:
         When the candidates' final answers are known, pool the evidence of the candidates with
-        the same answer (:mod:`~weaklabel.verifiers.answers`; default True).
+        the same answer (:mod:`~weaklabel.verifiers.answers`). ``"auto"`` (default): for label
+        models whose probabilities are likelihood ratios per class (``mixture``, ``ds``,
+        ``hybrid``, ``mc``, and ``auto`` when it picks one of them), not for one-coin and voting
+        models (``onecoin``, ``triplet``, ``weighted``, ``majority``), whose evidence is biased
+        when questions' base rates differ and would be multiplied by the answer's popularity.
+        ``True`` / ``False``: always / never.
     answer_icc:
         Correlation of the evidence within an answer for pooling (default: estimated).
     random_state:
@@ -99,7 +104,7 @@ class VerifierSelector:
                  binarise_scope: str = "question", threshold: float = 0.5, class_balance: float | None = None,
                  label_model: str = "mixture", model_params: dict | None = None, rate_band=(0.02, 0.98),
                  min_agreement: float = 0.05, inverted: str = "flip", question_prior: bool = True,
-                 pool_answers: bool = True, answer_icc: float | None = None, random_state: int = 0):
+                 pool_answers="auto", answer_icc: float | None = None, random_state: int = 0):
         self.normalise = normalise
         self.normalise_scope = normalise_scope
         self.binarise = binarise
@@ -124,7 +129,7 @@ class VerifierSelector:
                 "label_model": self.label_model, "model_params": dict(self.model_params or {}),
                 "rate_band": [float(x) for x in self.rate_band], "min_agreement": float(self.min_agreement),
                 "inverted": self.inverted, "question_prior": bool(self.question_prior),
-                "pool_answers": bool(self.pool_answers),
+                "pool_answers": self.pool_answers if self.pool_answers == "auto" else bool(self.pool_answers),
                 "answer_icc": None if self.answer_icc is None else float(self.answer_icc),
                 "random_state": int(self.random_state)}
 
@@ -151,6 +156,8 @@ class VerifierSelector:
             raise InputError(f"class_balance must be in (0, 1), got {self.class_balance!r}")
         if self.model_params is not None and not isinstance(self.model_params, dict):
             raise InputError("model_params must be a dict")
+        if self.pool_answers not in ("auto", True, False):
+            raise InputError(f"pool_answers must be 'auto', True or False, got {self.pool_answers!r}")
         if self.answer_icc is not None and not 0 <= float(self.answer_icc) <= 1:
             raise InputError(f"answer_icc must be in [0, 1], got {self.answer_icc!r}")
 
@@ -315,10 +322,12 @@ class VerifierSelector:
             else:
                 status[below] = "dropped: below chance"
                 keep &= ~below
-            if keep.any():
-                self.kept_ = [self.verifiers_[v] for v in np.flatnonzero(keep)]
-                model = self._fit_model(V[:, keep], groups, y, cb)
-                auc, acc = self._model_quality(model)
+            if not keep.any():
+                raise InputError("every verifier was dropped (the label model puts all of them below chance); "
+                                 "try --inverted flip or keep")
+            self.kept_ = [self.verifiers_[v] for v in np.flatnonzero(keep)]
+            model = self._fit_model(V[:, keep], groups, y, cb)
+            auc, acc = self._model_quality(model)
         elif below.any():
             status[below] = "kept: below chance"
         self.flipped_ = flipped
@@ -333,7 +342,7 @@ class VerifierSelector:
         self.stats_ = {"positive_rate": rate, "mode_share": share, "agreement": agree, "status": status,
                        "est_auc": est_auc, "est_accuracy": est_acc, "binary": binary.copy()}
         self.answer_icc_, self.answer_icc_source_ = None, None
-        if self.pool_answers and data.answers is not None:
+        if self._pool_setting() and data.answers is not None:
             self._fit_answer_icc(data, y)
         return self
 
@@ -397,8 +406,20 @@ class VerifierSelector:
                 qprior = np.full(groups.n_groups, cb)
         return p, groups.broadcast(logit(np.clip(qprior, 1e-6, 1 - 1e-6)))
 
+    def _pool_setting(self) -> bool:
+        """Whether answers are pooled: ``pool_answers``, or with ``"auto"`` whether the fitted
+        label model gives likelihood ratios per class (see the class docstring)."""
+        if self.pool_answers != "auto":
+            return bool(self.pool_answers)
+        from ..models import AutoModel, DawidSkene, HybridDawidSkene, MatrixCompletion, OneCoinDawidSkene
+
+        model = self.model_.model_ if isinstance(self.model_, AutoModel) else self.model_
+        if isinstance(model, OneCoinDawidSkene):
+            return False
+        return isinstance(model, (ScoreMixture, DawidSkene, HybridDawidSkene, MatrixCompletion))
+
     def _pooling(self, data: ScoreData, pool_answers: bool | None) -> bool:
-        pool = self.pool_answers if pool_answers is None else pool_answers
+        pool = self._pool_setting() if pool_answers is None else pool_answers
         return bool(pool) and data.answers is not None and getattr(self, "answer_icc_", None) is not None
 
     def predict_log_odds(self, data: ScoreData, pool_answers: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
