@@ -27,6 +27,7 @@ _EXPORTS = {
     "DawidSkene": "models", "OneCoinDawidSkene": "models", "MatrixCompletion": "models", "Triplet": "models", "AutoModel": "models", "HybridDawidSkene": "models",
     "make_model": "models", "load_model": "models", "save_model": "models",
     "generate_lfs": "autolf",
+    "VerifierSelector": "verifiers", "ScoreMixture": "verifiers",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -55,4 +56,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .loading import load_lfs
     from .models import (AutoModel, DawidSkene, HybridDawidSkene, LabelModel, MajorityVote, MatrixCompletion, OneCoinDawidSkene, Triplet,
                          WeightedMajorityVote, load_model, make_model, save_model)
+    from .verifiers import ScoreMixture, VerifierSelector
     from .votes import VoteMatrix

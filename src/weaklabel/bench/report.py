@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import atomic_output, check_output
-from .suites import BASELINES, REFERENCE_MV, BenchResult
+from .suites import BASELINES, REFERENCE_MV, VERIFIER_MODEL, BenchResult
 
 RESULT_FILES = ("results.json", "results.csv", "report.md")
 PLOT_FILES = ("autows_end_accuracy.png", "autows_lf_scatter.png", "autows_labels.png")
@@ -27,6 +27,18 @@ PROTOCOL = {
                "class balance); `mv_noprior` is textbook majority vote, a random guess on those rows."),
     "crowd": ("Workers are the sources. Fit on all answers without gold, score on the items with gold. "
               "A worker's repeated answers on one item count once (the last)."),
+    "verifiers": ("Generated verifier-score suites (`weaklabel.bench.verifiers.generate_suite`, seeded): questions "
+                  "of varied difficulty (hard ones with few or no correct candidates), 15-30 verifiers of varied "
+                  "quality and format (probabilities, logits, 1-10 ratings, yes/no verdicts), correlated families, "
+                  "shared errors, two inverted, one useless and one near-constant verifier, missing scores. Per "
+                  "suite and seed, a dev set of questions (`--dev-frac`, 5%) is labelled: it picks the best single "
+                  "verifier, sets the class balance and semi-supervises the fit; every figure is Select@1 "
+                  "(accuracy of the candidate chosen per question) on the other questions. Label models: "
+                  "`mixture` (continuous scores) and the vote models on class-balance-quantile votes. "
+                  "Candidates with the same final answer pool their evidence (answer pooling; the second table "
+                  "scores each candidate on its own). `oracle-weighted`: naive Bayes with every verifier's true "
+                  "accuracy (fitted with the evaluation labels), pooled the same way; `gap`: mixture minus "
+                  "oracle-weighted."),
     "autows": ("AutoWS-Bench-101 protocol: per task and seed, draw the labelled rows (stratified) from the train "
                "split; generate LFs from them (snuba: thresholds, pair models, keywords; cluster: k-means "
                "clusters named by their labelled members; knn: agreeing nearest labelled rows; the unlabelled "
@@ -78,6 +90,11 @@ def summarize(result: BenchResult) -> dict[str, pd.DataFrame]:
             out[suite] = _agg(part, ["dataset", "model"],
                               ["accuracy", "macro_f1", "accuracy_covered", "coverage", "fit_seconds", "K",
                                "n_test", "n_lfs"])
+    part = df[df["suite"] == "verifiers"]
+    if len(part):
+        out["verifiers"] = _agg(part, ["dataset", "model"],
+                                ["select_at_1", "select_at_1_no_pooling", "answer_icc", "fit_seconds",
+                                 "n_questions", "n_candidates", "n_verifiers", "n_eval", "n_dev", "kept"])
     part = df[df["suite"] == "autows"]
     if len(part):
         out["autows"] = _agg(part, ["task", "budget", "method", "model"],
@@ -208,6 +225,75 @@ def autows_table(s: pd.DataFrame, models: list[str], methods: list[str], with_st
     return spec
 
 
+VERIFIER_BASELINES = ("pass@1", "majority answer", "mean score", "best single verifier")
+VERIFIER_REFERENCES = ("oracle-weighted", "pass@k")
+ORACLE_NO_POOLING = "oracle-weighted, no answer pooling"
+
+
+def verifiers_pooling_table(s: pd.DataFrame, models: list[str], with_std: bool = True) -> TableSpec:
+    """Each label model's Select@1 with each candidate scored on its own (no answer pooling),
+    against the oracle-weighted ensemble scored the same way: how well the verifier weights are
+    estimated, apart from what the answers add."""
+    cols = ["suite"] + [f"{m}, no pooling" for m in models] + [ORACLE_NO_POOLING, "gap"]
+    spec = TableSpec("verifiers: Select@1 without answer pooling (each candidate on its own)", cols, numeric_from=1)
+    means = {c: [] for c in cols[1:]}
+    for ds in dict.fromkeys(s["dataset"]):
+        row = [ds]
+        for m in models:
+            r = _lookup(s, dataset=ds, model=m)
+            row.append(_model_cell(r, "select_at_1_no_pooling", with_std) if r is not None else "")
+            means[f"{m}, no pooling"].append(r["select_at_1_no_pooling_mean"] if r is not None else float("nan"))
+        o = _lookup(s, dataset=ds, model=ORACLE_NO_POOLING)
+        row.append(_model_cell(o, "select_at_1", with_std) if o is not None else "")
+        means[ORACLE_NO_POOLING].append(o["select_at_1_mean"] if o is not None else float("nan"))
+        lm = _lookup(s, dataset=ds, model=VERIFIER_MODEL)
+        gap = (lm["select_at_1_no_pooling_mean"] - o["select_at_1_mean"]) if lm is not None and o is not None else float("nan")
+        means["gap"].append(gap)
+        row.append(f"{gap:+.3f}" if math.isfinite(gap) else "-")
+        spec.rows.append(row)
+    spec.section_ends.append(len(spec.rows) - 1)
+    row = [f"mean ({len(spec.rows)} suites)"]
+    for c in cols[1:-1]:
+        v = means[c]
+        row.append(_cell(float(np.mean(v)) if v and np.all(np.isfinite(v)) else float("nan")))
+    g = means["gap"]
+    row.append(f"{np.mean(g):+.3f}" if g and np.all(np.isfinite(g)) else "-")
+    spec.rows.append(row)
+    return spec
+
+
+def verifiers_table(s: pd.DataFrame, models: list[str], with_std: bool = True) -> TableSpec:
+    """One row per generated suite: Select@1 of the baselines, every label model, the
+    oracle-weighted ensemble and Pass@k; ``gap`` = mixture minus oracle-weighted."""
+    cols = (["suite", "questions x cands", "verifiers"] + list(VERIFIER_BASELINES) + list(models)
+            + list(VERIFIER_REFERENCES) + ["gap"])
+    spec = TableSpec("verifiers: Select@1 on the evaluation questions (mean ± sd over seeds)", cols, numeric_from=1)
+    methods = list(VERIFIER_BASELINES) + list(models) + list(VERIFIER_REFERENCES)
+    means = {m: [] for m in methods + ["gap"]}
+    for ds in dict.fromkeys(s["dataset"]):
+        first = _lookup(s, dataset=ds)
+        row = [ds, f"{int(first['n_questions_mean'])} x {int(first['n_candidates_mean'] / first['n_questions_mean'])}",
+               str(int(first["n_verifiers_mean"]))]
+        for m in methods:
+            r = _lookup(s, dataset=ds, model=m)
+            row.append(_model_cell(r, "select_at_1", with_std) if r is not None else "")
+            means[m].append(r["select_at_1_mean"] if r is not None else float("nan"))
+        lm, orc = _lookup(s, dataset=ds, model=VERIFIER_MODEL), _lookup(s, dataset=ds, model="oracle-weighted")
+        gap = (lm["select_at_1_mean"] - orc["select_at_1_mean"]) if lm is not None and orc is not None else float("nan")
+        means["gap"].append(gap)
+        row.append(f"{gap:+.3f}" if math.isfinite(gap) else "-")
+        spec.rows.append(row)
+    spec.section_ends.append(len(spec.rows) - 1)
+    mean_row = [f"mean ({len(spec.rows)} suites)", "", ""]
+    for m in methods:
+        v = means[m]
+        mean_row.append(_cell(float(np.mean(v)) if v and np.all(np.isfinite(v)) else float("nan")))
+    g = means["gap"]
+    mean_row.append(f"{np.mean(g):+.3f}" if g and np.all(np.isfinite(g)) else "-")
+    spec.rows.append(mean_row)
+    return spec
+
+
 def tables(result: BenchResult, with_std: bool = True) -> list[TableSpec]:
     s = summarize(result)
     models = list(result.config.get("models") or [])
@@ -218,6 +304,11 @@ def tables(result: BenchResult, with_std: bool = True) -> list[TableSpec]:
     for suite in ("wrench", "crowd"):
         if suite in s:
             out.append(votes_table(suite, s[suite], models, with_std))
+    if "verifiers" in s:
+        vmodels = list(result.config.get("verifier_models") or [VERIFIER_MODEL])
+        out.append(verifiers_table(s["verifiers"], vmodels, with_std))
+        if (s["verifiers"]["model"] == ORACLE_NO_POOLING).any():
+            out.append(verifiers_pooling_table(s["verifiers"], vmodels, with_std))
     return out
 
 
@@ -325,9 +416,13 @@ def report_markdown(result: BenchResult, plots: list[Path], plot_note: str | Non
     for key, d in result.datasets.items():
         what = d.get("lfs", d.get("features", ""))
         lines.append(f"| {key} | {d['K']} | {d['train']:,} | {d['test']:,} | {what} | {d['source']} |")
+    previous = None
     for spec in tables(result):
         suite = spec.title.split(":")[0]
-        lines += ["", f"## {suite}", "", PROTOCOL.get(suite, ""), "", to_markdown(spec)]
+        if suite != previous:
+            lines += ["", f"## {suite}", "", PROTOCOL.get(suite, "")]
+        lines += ["", to_markdown(spec)]
+        previous = suite
         if suite == "autows":
             for p in plots:
                 lines += [f"![{p.stem}]({p.name})", ""]

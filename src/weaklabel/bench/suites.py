@@ -7,6 +7,11 @@
   vote; fit time. Each model predicts what it predicts for rows without votes (e.g. its learned
   class balance); the reference ``mv_noprior`` is textbook majority vote, which guesses at random
   there (the MV column of the peer comparison).
+* ``verifiers``: generated verifier-score suites (:mod:`weaklabel.bench.verifiers`): per suite
+  and seed, hold out ``dev_frac`` of the questions as labelled dev set, fit the verifier
+  selector with each label model (``mixture`` and the vote models on binarised scores), and
+  score Select@1 on the other questions next to the baselines (first candidate, majority answer,
+  mean score, best single verifier on dev), the oracle-weighted ensemble and Pass@k.
 * ``autows`` (AutoWS-Bench-101 protocol): per task, seed and label budget, draw the labelled
   rows (stratified) from the training split, generate LFs from them with each method, apply
   the LFs to the train and test splits, fit each label model on the train votes (with the gold
@@ -43,12 +48,14 @@ from ..votes import VoteMatrix
 from . import datasets as dsets
 from .endmodel import TaskFeatures, choose_C, fit_soft, label_propagation, metrics, one_hot, predict_proba
 
-SUITES = ("autows", "wrench", "crowd")
+SUITES = ("autows", "wrench", "crowd", "verifiers")
+VERIFIER_MODEL = "mixture"   # the continuous label model; only the verifiers suite runs it
 REFERENCE_MV = "mv_noprior"
 BASELINES = ("supervised", "label_propagation", "majority_class")
 QUICK = {"autows": ("breast_cancer", "wine", "digits"),
          "wrench": ("youtube", "sms", "tennis_flyingsquid"),
-         "crowd": ("bluebird", "dog", "rte")}
+         "crowd": ("bluebird", "dog", "rte"),
+         "verifiers": ("math", "mcq", "judges")}
 
 
 # --------------------------------------------------------------------------- configuration
@@ -66,13 +73,21 @@ class BenchConfig:
     data_dir: Path | None = None
     max_lfs: int | None = None
     threads: int | None = 1
+    dev_frac: float = 0.05
 
     def model_names(self) -> list[str]:
+        """The vote-based label models to run (``mixture`` is run by the verifiers suite only)."""
         names = list(self.models) if self.models else list(MODELS)
-        unknown = [m for m in names if m not in MODELS]
+        unknown = [m for m in names if m not in MODELS and m != VERIFIER_MODEL]
         if unknown:
-            raise InputError(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
-        return names
+            raise InputError(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}, {VERIFIER_MODEL}")
+        return [m for m in names if m != VERIFIER_MODEL]
+
+    def verifier_models(self) -> list[str]:
+        """Label models of the verifiers suite: ``mixture`` first, then the vote models."""
+        names = list(self.models) if self.models else [VERIFIER_MODEL] + list(MODELS)
+        self.model_names()
+        return [VERIFIER_MODEL] + [m for m in names if m != VERIFIER_MODEL] if VERIFIER_MODEL in names else names
 
     def check(self) -> None:
         for s in self.suites:
@@ -85,12 +100,16 @@ class BenchConfig:
             raise InputError("need at least one seed")
         if any(n < 2 for n in self.n_labels) or not self.n_labels:
             raise InputError("--n-labels must be integers >= 2")
+        if not 0 <= self.dev_frac < 1:
+            raise InputError(f"--dev-frac must be in [0, 1), got {self.dev_frac}")
         self.model_names()
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["data_dir"] = str(self.data_dir) if self.data_dir is not None else None
         d["models"] = self.model_names()
+        if "verifiers" in self.suites:
+            d["verifier_models"] = self.verifier_models()
         return d
 
 
@@ -138,6 +157,10 @@ def versions() -> dict:
 
 # --------------------------------------------------------------------------- planning
 def available(suite: str, data_dir: Path | None) -> list[str]:
+    if suite == "verifiers":
+        from .verifiers import PRESETS
+
+        return list(PRESETS)
     if suite == "autows":
         return list(dsets.EMBEDDED_TASKS) + dsets.list_text(data_dir)
     if data_dir is None:
@@ -405,6 +428,15 @@ def run_bench(cfg: BenchConfig, progress: Callable[[Unit | None, int, int], None
         for i, unit in enumerate(units):
             if progress is not None:
                 progress(unit, i, len(units))
+            if unit.suite == "verifiers":
+                from .verifiers import run_verifier_unit, suite_description
+
+                recs, vrecs = run_verifier_unit(unit.name, unit.seed, cfg.verifier_models(), quick=cfg.quick,
+                                                dev_frac=cfg.dev_frac)
+                result.records.extend(recs)
+                result.lf_records.extend(vrecs)
+                result.datasets.setdefault(f"verifiers/{unit.name}", suite_description(unit.name, cfg.quick))
+                continue
             ds = dataset(unit.suite, unit.name)
             if unit.suite == "autows":
                 recs, lfrecs = run_autows_unit(ds, unit.seed, unit.n_labels, methods, models, cfg.max_lfs)

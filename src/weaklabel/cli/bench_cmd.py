@@ -18,6 +18,8 @@ EXAMPLES = """
   weaklabel bench --suite wrench --data-dir ../shared/data
   weaklabel bench --suite all --out bench-out --force   # autows + wrench + crowd
   weaklabel bench --tasks digits,youtube --methods snuba --n-labels 50,100,200 --out curve
+  weaklabel bench --suite verifiers --quick                # generated verifier-score suites (Select@1)
+  weaklabel bench --suite verifiers --models mixture,ds --seeds 3 --out verifiers-out
 """
 
 
@@ -31,12 +33,14 @@ def _split(text: str | None) -> tuple[str, ...] | None:
 @app.command("bench", epilog=EXAMPLES)
 def bench_command(
     suite: str = typer.Option("autows", "--suite", "-s",
-                              help="autows (LFs generated from 100 labels), wrench, crowd (label models on given votes), or all."),
+                              help="autows (LFs generated from 100 labels), wrench, crowd (label models on given votes), "
+                                   "verifiers (selecting answers with weak verifiers, generated suites), or all."),
     quick: bool = typer.Option(False, "--quick", help="A small subset (3 tasks or datasets per suite, 1 seed)."),
     seeds: int = typer.Option(None, "--seeds", help="Number of seeds (default 3; 1 with --quick)."),
     seed: int = typer.Option(0, "--seed", help="First seed; runs use seed, seed+1, ..."),
     tasks: str = typer.Option(None, "--tasks", help="Comma-separated task or dataset names (default: all available)."),
-    models: str = typer.Option(None, "--models", help="Comma-separated label models (default: every model)."),
+    models: str = typer.Option(None, "--models", help="Comma-separated label models (default: every model; the "
+                                                       "verifiers suite also runs mixture)."),
     methods: str = typer.Option(None, "--methods", help="Comma-separated LF generation methods for autows (default: snuba,cluster,knn)."),
     n_labels: str = typer.Option("100", "--n-labels", help="Labelled rows per task for autows; several values (e.g. 50,100,200) plot a curve."),
     max_lfs: int = typer.Option(None, "--max-lfs", help="At most this many generated LFs per method (default: the method's own)."),
@@ -44,6 +48,7 @@ def bench_command(
     out_dir: Path = typer.Option(None, "--out", "-o", help="Write results.json, results.csv, report.md and PNG plots here."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing files in --out."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="PNG plots in --out (need matplotlib: pip install 'weaklabel\\[plot]')."),
+    dev_frac: float = typer.Option(0.05, "--dev-frac", help="verifiers: share of questions labelled as dev set."),
     threads: int = typer.Option(1, "--threads", help="BLAS/OpenMP threads (0 = library default); 1 keeps timings stable."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of tables."),
@@ -69,7 +74,8 @@ def bench_command(
         cfg = BenchConfig(suites=suites, quick=quick, seeds=tuple(range(seed, seed + n_seeds)),
                           tasks=_split(tasks), models=_split(models),
                           methods=_split(methods) or METHODS, n_labels=budgets,
-                          data_dir=resolve_data_dir(data_dir), max_lfs=max_lfs, threads=threads or None)
+                          data_dir=resolve_data_dir(data_dir), max_lfs=max_lfs, threads=threads or None,
+                          dev_frac=dev_frac)
         from ..bench.suites import plan
 
         units = plan(cfg)                       # validates everything before any work

@@ -1,0 +1,85 @@
+"""Answer pooling: candidates that reach the same final answer are right or wrong together.
+
+With exact-match grading (math, multiple choice) correctness is a property of the final answer,
+so the evidence of every candidate that gave answer ``a`` speaks for ``a``. Summing it would
+treat those candidates as independent draws, but samples that reach the same answer often share
+their reasoning and a verifier judges them alike: their evidence is correlated, with an
+intra-class correlation ``rho`` (the share of its variance common to the answer). The usual
+design-effect correction pools the candidates' log-likelihood ratios ``e_i`` as
+
+    E_a = sum_{i in a} e_i / (1 + (n_a - 1) rho)
+
+(``rho = 0``: independent evidence, a sum; ``rho = 1``: one shared draw, the mean), and every
+candidate of ``a`` gets ``P(correct) = sigmoid(logit(pi_q) + E_a)``. Popularity counts (ten
+candidates with weak positive evidence outweigh one), but less and less as ``rho`` grows, so the
+majority answer wins only when the verifiers do not contradict it.
+
+``rho`` is estimated by one-way ANOVA over the answers of each class (candidates of a labelled
+dev question, or answers the model classifies confidently).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, logit
+
+
+def answer_stats(values: np.ndarray, answers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(codes, sums, counts)``: per candidate its answer's index (``-1`` = no answer), and per
+    answer the sum of ``values`` and the number of candidates."""
+    answers = np.asarray(answers, dtype=np.int64)
+    has = answers >= 0
+    uniq, inv = np.unique(answers[has], return_inverse=True)
+    codes = np.full(answers.size, -1, dtype=np.int64)
+    codes[has] = inv
+    sums = np.bincount(inv, weights=values[has], minlength=uniq.size)
+    counts = np.bincount(inv, minlength=uniq.size).astype(float)
+    return codes, sums, counts
+
+
+def pooled_log_odds(evidence: np.ndarray, prior_logit: np.ndarray, answers: np.ndarray, rho: float) -> np.ndarray:
+    """Log-odds of correctness per candidate with its answer's pooled evidence (see module
+    docstring); candidates without an answer keep their own."""
+    codes, sums, counts = answer_stats(evidence, answers)
+    pooled = sums / (1.0 + (counts - 1.0) * float(rho))
+    own = codes < 0
+    return prior_logit + np.where(own, evidence, pooled[np.maximum(codes, 0)])
+
+
+def answer_icc(evidence: np.ndarray, answers: np.ndarray, classes: np.ndarray) -> float:
+    """Intra-class correlation of ``evidence`` within answers, within each class: one-way ANOVA
+    ``(MSB - MSW) / (MSB + (n0 - 1) MSW)`` over the answers whose class (1 correct, 0 wrong, -1
+    unknown, constant within an answer) is known, clipped to ``[0, 1]``. NaN with too few
+    answers."""
+    evidence = np.asarray(evidence, dtype=float)
+    ok = (np.asarray(answers) >= 0) & (np.asarray(classes) >= 0) & np.isfinite(evidence)
+    if ok.sum() < 10:
+        return float("nan")
+    e, a, c = evidence[ok], np.asarray(answers)[ok], np.asarray(classes)[ok]
+    codes, sums, counts = answer_stats(e, a)
+    A, N = counts.size, e.size
+    cls_of = np.zeros(A, dtype=np.int64)
+    cls_of[codes] = c
+    means = sums / counts
+    class_mean = np.array([e[c == k].mean() if np.any(c == k) else 0.0 for k in (0, 1)])
+    n_classes = len(np.unique(c))
+    df_b, df_w = A - n_classes, N - A
+    if df_b < 2 or df_w < 2:
+        return float("nan")
+    ssw = float(((e - means[codes]) ** 2).sum())
+    ssb = float((counts * (means - class_mean[cls_of]) ** 2).sum())
+    msw, msb = ssw / df_w, ssb / df_b
+    n0 = (N - (counts ** 2).sum() / N) / max(A - 1, 1)
+    denom = msb + (n0 - 1.0) * msw
+    if denom <= 0:
+        return 0.0
+    return float(np.clip((msb - msw) / denom, 0.0, 1.0))
+
+
+def evidence_from_proba(p: np.ndarray, prior_logit: np.ndarray) -> np.ndarray:
+    """The log-likelihood ratio behind a probability computed with prior log-odds ``prior_logit``."""
+    return logit(np.clip(p, 1e-12, 1 - 1e-12)) - prior_logit
+
+
+def proba_from_log_odds(log_odds: np.ndarray) -> np.ndarray:
+    return expit(np.clip(log_odds, -40.0, 40.0))

@@ -1,0 +1,71 @@
+"""Selection metrics: which candidate each method picks, and how often it is correct.
+
+* **Select@1**: accuracy of the candidate a method selects per question.
+* **Pass@1**: accuracy of the first candidate (the generator's own first sample).
+* **Pass@k**: share of questions with at least one correct candidate (an oracle selector).
+* **AUC within questions**: P(a correct candidate outscores an incorrect one of the same
+  question), ties counted half: how well a score ranks, the quantity selection needs.
+
+Ties in a score are broken at random with a seed, never by row order (which would favour the
+first sample).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._groups import Groups
+
+
+def top_candidates(score: np.ndarray, groups: Groups, seed: int = 0, secondary: np.ndarray | None = None) -> np.ndarray:
+    """Row index of the highest-scoring candidate of each question (NaN scores rank last; ties
+    broken by ``secondary`` if given, then at random, seeded)."""
+    score = np.asarray(score, dtype=float)
+    rng = np.random.default_rng(seed)
+    tie = rng.random(score.size)
+    key = np.where(np.isnan(score), -np.inf, score)
+    sec = np.zeros(score.size) if secondary is None else np.nan_to_num(np.asarray(secondary, dtype=float), nan=-np.inf)
+    order = np.lexsort((tie, -sec, -key, groups.codes))
+    return order[groups.starts]
+
+
+def first_candidates(groups: Groups) -> np.ndarray:
+    """Row index of each question's first candidate in input order."""
+    return groups.order[groups.starts]
+
+
+def pass_at_k(correct: np.ndarray, groups: Groups) -> np.ndarray:
+    """Per question: whether any candidate is correct."""
+    return groups.max(np.asarray(correct, dtype=float)) > 0
+
+
+def answer_support(answers: np.ndarray) -> np.ndarray:
+    """For each candidate, how many candidates of its question gave the same final answer
+    (answer codes are unique per question; ``-1`` = no answer, support 0)."""
+    answers = np.asarray(answers, dtype=np.int64)
+    has = answers >= 0
+    counts = np.bincount(answers[has], minlength=int(answers.max()) + 1 if has.any() else 0)
+    return np.where(has, counts[np.where(has, answers, 0)] if counts.size else 0, 0).astype(float)
+
+
+def within_question_auc(score: np.ndarray, correct: np.ndarray, groups: Groups) -> float:
+    """Pooled within-question AUC of ``score`` (candidates with a NaN score or unknown label are
+    left out; questions without both classes contribute no pairs). NaN if there are no pairs."""
+    score = np.asarray(score, dtype=float)
+    correct = np.asarray(correct)
+    ok = ~np.isnan(score) & (correct >= 0)
+    if not ok.any():
+        return float("nan")
+    sub = groups.take(np.flatnonzero(ok))
+    s, c = score[ok], correct[ok].astype(float)
+    mid = sub.midrank(s)                                   # within-question mid-rank CDF
+    n_q = np.bincount(sub.codes, minlength=sub.n_groups).astype(float)
+    pos = np.bincount(sub.codes, weights=c, minlength=sub.n_groups)
+    neg = n_q - pos
+    # Mann-Whitney per question: sum of positives' ranks minus the minimum possible
+    rank = mid * n_q[sub.codes] + 0.5                      # 1-based mid-ranks
+    rsum = np.bincount(sub.codes, weights=rank * c, minlength=sub.n_groups)
+    u = rsum - pos * (pos + 1) / 2.0
+    pairs = pos * neg
+    total = pairs.sum()
+    return float(u[pairs > 0].sum() / total) if total > 0 else float("nan")

@@ -1,0 +1,449 @@
+"""The continuous label model: a two-class mixture over raw (normalised) verifier scores.
+
+Binarising a reward model's score throws information away. :class:`ScoreMixture` models the
+scores themselves. Given whether a candidate is correct (``c = 1``) or not:
+
+* the **continuous** verifiers (Gaussian block) score ``x = b_q + delta * c + e`` with
+  ``e ~ N(0, Sigma)``. ``delta_v`` is verifier ``v``'s separation (negative for an inverted
+  verifier, zero for a useless one) and ``b_qv`` an offset per question (``question_effects``):
+  a reward model that scores every answer to a hard question low shifts ``b_qv``, not the
+  evidence about which candidate is right. With ``covariance="diag"`` (default) the verifiers
+  are conditionally independent given ``c`` (naive Bayes, the assumption of the vote-based label
+  models); with ``covariance="full"`` ``Sigma`` also captures errors verifiers share (a family of
+  reward models fooled by the same wrong answers): near-duplicate verifiers then count once
+  instead of once per copy. Scores are best given as normal scores (``quantile`` normalisation
+  with ``output="normal"``);
+* a **two-valued** verifier (a yes/no judge, scores 0/1; Bernoulli emission) says "yes" with
+  probability ``p_v1`` on correct and ``p_v0`` on incorrect candidates, independently of the
+  others given ``c``;
+* each **question** has its own prior ``pi_q = P(c = 1)`` (``prior="question"``), shrunk towards
+  the global class balance by ``prior_strength`` pseudo-candidates: easy questions have mostly
+  correct candidates, hard ones few, and a single global prior is wrong for both.
+
+A candidate's log-odds of being correct is ``logit(pi_q) + w' (x - b_q - delta / 2) +
+sum_judges LLR_v`` with ``w = Sigma^-1 delta`` restricted to the verifiers that scored it
+(missing scores are marginalised: each pattern of missing verifiers gets its own weights).
+Within a question the model therefore ranks candidates by a weighted sum of scores, the weights
+learned without labels. Fitted by EM with closed-form M-steps (``Sigma`` from the available
+pairs of residuals, projected to be positive definite), vectorised numpy over the dense
+``(n, m)`` score matrix; rows with a known label (``y`` = 0/1) keep it (semi-supervised).
+Prediction on new questions estimates only their own parameters (``pi_q``, ``b_q``) with the
+verifier parameters fixed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, logit, ndtr
+
+from ..errors import InputError
+from ._groups import Groups
+
+_EPS = 1e-9
+_LOGIT_CLIP = 30.0
+
+
+def marginal_solve(precision: np.ndarray, logdet_cov: float, A: np.ndarray, obs: np.ndarray):
+    """For each row ``i``: ``Sigma_oo^-1 a_o`` (observed entries; zeros elsewhere) and
+    ``log det Sigma_oo``, where ``o`` are the row's observed verifiers and ``Sigma`` the full
+    covariance (given by its inverse ``precision`` and ``log det Sigma``).
+
+    ``A`` is ``(n, k)`` or ``(n, k, r)`` (``r`` right-hand sides per row). Uses the Schur
+    complement ``Sigma_oo^-1 = L_oo - L_om L_mm^-1 L_mo`` (``L`` the precision): rows with
+    ``c`` missing verifiers need one ``c x c`` solve each, batched over the rows with the same
+    ``c``, so the cost is ``O(n k^2)`` however many distinct missing patterns there are."""
+    squeeze = A.ndim == 2
+    A3 = A[:, :, None] if squeeze else A
+    n, k, r = A3.shape
+    At = np.where(obs[:, :, None], A3, 0.0)
+    B = np.einsum("jl,ilr->ijr", precision, At)            # L a~ (a~ = a with zeros where missing)
+    out = B.copy()
+    logdet = np.full(n, float(logdet_cov))
+    n_miss = k - obs.sum(axis=1)
+    for c in np.unique(n_miss):
+        if c == 0:
+            continue
+        rows = np.flatnonzero(n_miss == c)
+        # missing positions of each row, in increasing order
+        M = np.argsort(obs[rows], axis=1, kind="stable")[:, :c]          # (n_c, c)
+        Lmm = precision[M[:, :, None], M[:, None, :]]                  # (n_c, c, c)
+        Bm = np.take_along_axis(B[rows], M[:, :, None], axis=1)         # (n_c, c, r)
+        Z = np.linalg.solve(Lmm, Bm)                                    # (n_c, c, r)
+        Lkm = precision[:, M].transpose(1, 0, 2)                        # (n_c, k, c)
+        out[rows] -= np.einsum("ikc,icr->ikr", Lkm, Z)
+        logdet[rows] += np.linalg.slogdet(Lmm)[1]
+    out = np.where(obs[:, :, None], out, 0.0)
+    return (out[:, :, 0] if squeeze else out), logdet
+
+
+class ScoreMixture:
+    """Two-class mixture of verifier scores with per-question priors, fitted by EM.
+
+    Parameters
+    ----------
+    covariance:
+        ``diag`` (default): the continuous verifiers are conditionally independent given
+        correctness (naive Bayes); ``full``: their errors may be correlated.
+    prior:
+        ``question`` (default): one class prior per question, shrunk towards the global one;
+        ``global``: one prior for all.
+    prior_strength:
+        Pseudo-candidates pulling each question's prior towards the global class balance.
+    question_effects:
+        Per-question offsets of the continuous verifiers' scores (see module docstring).
+    offset_strength:
+        Pseudo-candidates pulling a question's offset towards the verifier's mean offset.
+    class_balance:
+        Fix the global share of correct candidates (default: estimated).
+    var_floor:
+        Smallest variance (and eigenvalue), as a share of each verifier's total variance.
+    shrinkage:
+        ``full``: weight of the diagonal in ``Sigma`` (stabilises it with few candidates).
+    smoothing:
+        Pseudo-counts for the two-valued verifiers' yes-rates.
+    max_iter, tol:
+        EM stops when the mean log-likelihood per candidate changes by less than ``tol``.
+
+    Learned: ``gaussian_`` (m,) which verifiers are continuous; ``delta_``, ``offset_``,
+    ``sigma_`` (m,) their separation, mean offset and noise; ``cov_`` (k, k) the noise covariance
+    of the k continuous verifiers; ``p_yes_`` (m, 2) the two-valued verifiers' P(yes | incorrect),
+    P(yes | correct); ``class_balance_``; ``auc_`` (m,) each verifier's estimated within-question
+    AUC on its own (P(a correct candidate outscores an incorrect one), ties counted half; for a
+    yes/no verifier its balanced accuracy); ``accuracies_`` (m,) P(the verifier's own best
+    yes/no call is right) at the global class balance; ``weights_`` (m,) each verifier's weight in
+    the ranking when every verifier scores (``Sigma^-1 delta`` per unit of normal score; for a
+    yes/no verifier the log-likelihood ratio of "yes" over "no"); ``question_prior_`` and
+    ``question_offset_`` for the fitted questions; ``n_iter_``, ``converged_``,
+    ``log_likelihood_``.
+    """
+
+    def __init__(self, covariance: str = "diag", prior: str = "question", prior_strength: float = 4.0,
+                 question_effects: bool = True, offset_strength: float = 1.0, class_balance: float | None = None,
+                 var_floor: float = 1e-3, shrinkage: float = 0.05, smoothing: float = 1.0, max_iter: int = 300,
+                 tol: float = 1e-7):
+        self.covariance = covariance
+        self.prior = prior
+        self.prior_strength = prior_strength
+        self.question_effects = question_effects
+        self.offset_strength = offset_strength
+        self.class_balance = class_balance
+        self.var_floor = var_floor
+        self.shrinkage = shrinkage
+        self.smoothing = smoothing
+        self.max_iter = max_iter
+        self.tol = tol
+
+    # ------------------------------------------------------------------ checks
+    def _check(self):
+        if self.covariance not in ("full", "diag"):
+            raise InputError(f"covariance must be 'full' or 'diag', got {self.covariance!r}")
+        if self.prior not in ("question", "global"):
+            raise InputError(f"prior must be 'question' or 'global', got {self.prior!r}")
+        if self.prior_strength < 0 or self.offset_strength < 0 or self.smoothing < 0:
+            raise InputError("prior_strength, offset_strength and smoothing must be >= 0")
+        if not 0 < self.var_floor < 1 or not 0 <= self.shrinkage <= 1:
+            raise InputError("var_floor must be in (0, 1) and shrinkage in [0, 1]")
+        if self.class_balance is not None and not 0 < float(self.class_balance) < 1:
+            raise InputError(f"class_balance must be in (0, 1), got {self.class_balance!r}")
+        if self.max_iter < 1 or self.tol <= 0:
+            raise InputError("max_iter must be >= 1 and tol > 0")
+
+    @staticmethod
+    def _is_binary(X: np.ndarray) -> np.ndarray:
+        obs = ~np.isnan(X)
+        return np.array([np.isin(X[obs[:, v], v], (0.0, 1.0)).all() for v in range(X.shape[1])], dtype=bool)
+
+    # ------------------------------------------------------------------ E-step
+    def _posterior(self, X, obs, offsets, logit_prior) -> tuple[np.ndarray, np.ndarray]:
+        """``(P(correct), log p(x))`` per row, given row offsets and row prior log-odds."""
+        g = self.gaussian_
+        n = X.shape[0]
+        llr = np.zeros(n)
+        lp0 = np.zeros(n)
+        if g.any():
+            Og = obs[:, g]
+            d = self.delta_[g]
+            U0 = np.where(Og, X[:, g] - offsets[:, g], 0.0)         # residual under c = 0
+            if self.covariance == "diag":
+                var = np.diag(self.cov_)
+                W = np.where(Og, d / var, 0.0)
+                SU = U0 / var
+                logdet = np.where(Og, np.log(var), 0.0).sum(axis=1)
+            else:
+                A = np.stack([np.broadcast_to(d, U0.shape), U0], axis=2)
+                S, logdet = marginal_solve(self._precision, self._logdet, A, Og)
+                W, SU = S[:, :, 0], S[:, :, 1]                       # Sigma_oo^-1 delta_o, Sigma_oo^-1 u_o
+            llr += (W * (U0 - d / 2.0)).sum(axis=1)
+            lp0 += -0.5 * ((U0 * SU).sum(axis=1) + logdet + Og.sum(axis=1) * np.log(2 * np.pi))
+        b = ~g
+        if b.any():
+            Ob, yes = obs[:, b], X[:, b] > 0.5
+            p0 = np.clip(self.p_yes_[b, 0], _EPS, 1 - _EPS)
+            p1 = np.clip(self.p_yes_[b, 1], _EPS, 1 - _EPS)
+            llr += np.where(Ob, np.where(yes, np.log(p1 / p0), np.log((1 - p1) / (1 - p0))), 0.0).sum(axis=1)
+            lp0 += np.where(Ob, np.where(yes, np.log(p0), np.log1p(-p0)), 0.0).sum(axis=1)
+        a = logit_prior + llr
+        r = expit(np.clip(a, -_LOGIT_CLIP, _LOGIT_CLIP))
+        ll = lp0 - np.logaddexp(0.0, logit_prior) + np.logaddexp(0.0, a)
+        return r, ll
+
+    # ------------------------------------------------------------------ M-step
+    def _question_prior(self, r, groups: Groups, pi: float) -> np.ndarray:
+        if self.prior == "global":
+            return np.full(groups.n_groups, pi)
+        s = self.prior_strength
+        return (groups.sum(r) + s * pi) / (groups.sizes + s)
+
+    def _offsets(self, Xg, Og, r, groups: Groups, delta, base) -> np.ndarray:
+        """Per-question offsets ``(G, k)`` of the continuous verifiers given the posteriors."""
+        resid = np.where(Og, Xg - delta[None, :] * r[:, None], np.nan)
+        lam = self.offset_strength
+        return (groups.sum(resid) + lam * base[None, :]) / (groups.count(resid) + lam)
+
+    def _covariance(self, E, Og, r, delta, total_var) -> np.ndarray:
+        """Residual covariance from the available pairs, plus the posterior-uncertainty term."""
+        Of = Og.astype(float)
+        v = r * (1 - r)
+        N = Of.T @ Of
+        C = E.T @ E + np.outer(delta, delta) * (Of.T @ (Of * v[:, None]))
+        S = C / np.maximum(N, 1.0)
+        floor = self.var_floor * total_var
+        if self.covariance == "diag":
+            return np.diag(np.maximum(np.diag(S), floor))
+        S = 0.5 * (S + S.T)
+        d = np.maximum(np.diag(S), floor)
+        S = (1 - self.shrinkage) * S + self.shrinkage * np.diag(d)
+        scale = np.sqrt(d)
+        Rm = S / np.outer(scale, scale)                              # correlation form
+        w, V = np.linalg.eigh(Rm)
+        w = np.maximum(w, self.var_floor)
+        Rm = (V * w) @ V.T
+        return Rm * np.outer(scale, scale)
+
+    def _set_cov(self, cov: np.ndarray) -> None:
+        self.cov_ = cov
+        self._precision = np.linalg.inv(cov)
+        self._logdet = float(np.linalg.slogdet(cov)[1])
+
+    def _m_step(self, X, obs, r, groups: Groups, fixed_pi: float | None):
+        g = self.gaussian_
+        m = X.shape[1]
+        pi = float(np.clip(r.mean(), 1e-4, 1 - 1e-4)) if fixed_pi is None else fixed_pi
+        qprior = self._question_prior(r, groups, pi)
+        q_off = np.zeros((groups.n_groups, m))
+        if g.any():
+            Xg, Og = X[:, g], obs[:, g]
+            R = np.where(Og, r[:, None], 0.0)
+            if self.question_effects:
+                cnt = np.maximum(groups.count(np.where(Og, Xg, np.nan)), 1)
+                xq = groups.sum(np.where(Og, Xg, np.nan)) / cnt            # question means
+                rq = groups.sum(np.where(Og, R, np.nan)) / cnt
+                xc = np.where(Og, Xg - groups.broadcast(xq), 0.0)
+                rc = np.where(Og, R - groups.broadcast(rq), 0.0)
+                delta = (rc * xc).sum(axis=0) / np.maximum((rc * rc + R * (1 - R)).sum(axis=0), _EPS)
+                base = np.nanmean(np.where(Og, Xg - delta * R, np.nan), axis=0)
+                off = self._offsets(Xg, Og, r, groups, delta, base)
+                mu_row = groups.broadcast(off)
+            else:
+                w1 = R.sum(axis=0)
+                w0 = Og.sum(axis=0) - w1
+                m1 = (R * np.where(Og, Xg, 0.0)).sum(axis=0) / np.maximum(w1, _EPS)
+                m0 = ((Og - R) * np.where(Og, Xg, 0.0)).sum(axis=0) / np.maximum(w0, _EPS)
+                delta, base = m1 - m0, m0
+                off = np.broadcast_to(base, (groups.n_groups, base.size))
+                mu_row = base[None, :]
+            E = np.where(Og, Xg - mu_row - delta * R, 0.0)
+            self._set_cov(self._covariance(E, Og, r, delta, self._total_var[g]))
+            self.delta_[g], self.offset_[g] = delta, base
+            self.sigma_[g] = np.sqrt(np.diag(self.cov_))
+            q_off[:, g] = off
+        b = ~g
+        if b.any():
+            Ob = obs[:, b]
+            R = np.where(Ob, r[:, None], 0.0)
+            yes = Ob & (np.nan_to_num(X[:, b]) > 0.5)
+            a = self.smoothing
+            self.p_yes_[b, 1] = ((R * yes).sum(axis=0) + a * 0.5) / (R.sum(axis=0) + a)
+            self.p_yes_[b, 0] = (((Ob - R) * yes).sum(axis=0) + a * 0.5) / ((Ob - R).sum(axis=0) + a)
+        return pi, qprior, q_off
+
+    # ------------------------------------------------------------------ fit
+    def _init_posterior(self, X, obs, groups: Groups) -> np.ndarray:
+        """Start from the mean standardised score (verifiers better than chance on the whole: the
+        usual weak-supervision assumption), centred within questions with question effects."""
+        Z = np.where(obs, X, np.nan)
+        if self.question_effects:
+            Z = Z - groups.broadcast(groups.mean(Z))
+        sd = np.nanstd(Z, axis=0)
+        Z = (Z - np.nanmean(Z, axis=0)) / np.where(sd > 0, sd, 1.0)
+        cnt = obs.sum(axis=1)
+        s = np.where(cnt > 0, np.nansum(np.where(obs, Z, 0.0), axis=1) / np.maximum(cnt, 1), 0.0)
+        sd_s = s.std() if s.std() > 0 else 1.0
+        return expit(2.0 * (s - np.median(s)) / sd_s)
+
+    def fit(self, X, groups: Groups, y=None) -> "ScoreMixture":
+        """Fit on scores ``X`` (n, m; NaN = missing) of candidates grouped by ``groups``;
+        ``y`` (optional) holds 1/0 for candidates with a known label and -1 elsewhere."""
+        self._check()
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[0] != groups.n_rows:
+            raise InputError(f"scores must be (rows, verifiers) with one row per candidate, got {X.shape}")
+        n, m = X.shape
+        obs = ~np.isnan(X)
+        known = None
+        if y is not None:
+            y = np.asarray(y)
+            if y.shape != (n,):
+                raise InputError(f"y must have one entry per candidate ({n}), got shape {y.shape}")
+            known = y >= 0
+            if not known.any():
+                known = None
+        self.n_features_ = m
+        self.gaussian_ = ~self._is_binary(X)
+        g = self.gaussian_
+        tv = np.nanvar(np.where(obs, X, np.nan), axis=0) if n > 1 else np.ones(m)
+        self._total_var = np.where(np.isfinite(tv) & (tv > 0), tv, 1.0)
+        self.delta_ = np.zeros(m)
+        self.sigma_ = np.ones(m)
+        self.offset_ = np.zeros(m)
+        self._set_cov(np.eye(int(g.sum())))
+        self.p_yes_ = np.full((m, 2), 0.5)
+        fixed_pi = None if self.class_balance is None else float(self.class_balance)
+        r = self._init_posterior(X, obs, groups)
+        if known is not None:
+            r = np.where(known, y.clip(0, 1), r)
+
+        def step(r):
+            pi, qprior, q_off = self._m_step(X, obs, r, groups, fixed_pi)
+            lp = groups.broadcast(logit(np.clip(qprior, 1e-6, 1 - 1e-6)))
+            r, ll_rows = self._posterior(X, obs, groups.broadcast(q_off), lp)
+            if known is not None:
+                r = np.where(known, y.clip(0, 1), r)
+            return r, float(ll_rows.mean())
+
+        ll_prev, converged, it = -np.inf, False, 0
+        for it in range(1, self.max_iter + 1):
+            r, ll = step(r)
+            if abs(ll - ll_prev) < self.tol * max(1.0, abs(ll)):
+                converged = True
+                break
+            ll_prev = ll
+        # orientation: class 1 is the one the verifiers score higher on the whole
+        if known is None and self._orientation() < 0:
+            r = 1.0 - r
+            for _ in range(5):
+                r, ll = step(r)
+        pi, qprior, q_off = self._m_step(X, obs, r, groups, fixed_pi)
+        self.class_balance_ = float(pi)
+        self.question_prior_ = qprior
+        self.question_offset_ = q_off
+        self.n_iter_ = int(it)
+        self.converged_ = bool(converged)
+        self.log_likelihood_ = float(ll)
+        self._summaries()
+        return self
+
+    def _orientation(self) -> float:
+        g = self.gaussian_
+        score = np.zeros(self.n_features_)
+        score[g] = self.delta_[g] / np.maximum(self.sigma_[g], _EPS)
+        p = np.clip(self.p_yes_[~g], 1e-6, 1 - 1e-6)
+        score[~g] = logit(p[:, 1]) - logit(p[:, 0])
+        return float(np.sum(np.tanh(score)))
+
+    def _summaries(self) -> None:
+        g = self.gaussian_
+        pi = self.class_balance_
+        m = self.n_features_
+        auc = np.full(m, 0.5)
+        acc = np.full(m, max(pi, 1 - pi))
+        weights = np.zeros(m)
+        d = self.delta_[g] / np.maximum(self.sigma_[g], _EPS)
+        auc[g] = ndtr(d / np.sqrt(2.0))
+        safe = np.where(np.abs(d) > 1e-6, d, 1.0)
+        u = np.where(np.abs(d) > 1e-6, d / 2.0 - logit(pi) / safe, 0.0)   # where the posteriors cross
+        acc_pos = pi * (1 - ndtr(u - d)) + (1 - pi) * ndtr(u)             # yes above the crossing
+        acc_neg = pi * ndtr(u - d) + (1 - pi) * (1 - ndtr(u))             # inverted: yes below it
+        acc[g] = np.maximum(np.where(d >= 0, acc_pos, acc_neg), max(pi, 1 - pi))
+        if g.any():
+            weights[g] = np.linalg.solve(self.cov_, self.delta_[g]) * self.sigma_[g]
+        p = np.clip(self.p_yes_[~g], 1e-6, 1 - 1e-6)
+        auc[~g] = 0.5 + 0.5 * (p[:, 1] - p[:, 0])
+        acc[~g] = pi * p[:, 1] + (1 - pi) * (1 - p[:, 0])
+        weights[~g] = np.log(p[:, 1] / p[:, 0]) - np.log((1 - p[:, 1]) / (1 - p[:, 0]))
+        self.auc_, self.accuracies_, self.weights_ = auc, acc, weights
+
+    # ------------------------------------------------------------------ predict
+    def _check_fitted(self):
+        if not hasattr(self, "delta_"):
+            raise InputError("ScoreMixture is not fitted yet; call fit() first")
+
+    def predict_proba(self, X, groups: Groups, n_iter: int = 50, return_prior: bool = False):
+        """P(correct) per candidate. The verifier parameters stay fixed; each question's prior
+        and offsets are estimated from its own candidates (a few EM steps). With
+        ``return_prior`` also the questions' priors ``(G,)``."""
+        self._check_fitted()
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.n_features_ or X.shape[0] != groups.n_rows:
+            raise InputError(f"the mixture was fitted on {self.n_features_} verifiers, got shape {X.shape}")
+        obs = ~np.isnan(X)
+        g = self.gaussian_
+        pi = self.class_balance_
+        qprior = np.full(groups.n_groups, pi)
+        q_off = np.broadcast_to(self.offset_, (groups.n_groups, self.n_features_)).copy()
+        r = None
+        for _ in range(n_iter):
+            lp = groups.broadcast(logit(np.clip(qprior, 1e-6, 1 - 1e-6)))
+            r, _ = self._posterior(X, obs, groups.broadcast(q_off), lp)
+            new_prior = self._question_prior(r, groups, pi)
+            if self.question_effects and g.any():
+                q_off[:, g] = self._offsets(X[:, g], obs[:, g], r, groups, self.delta_[g], self.offset_[g])
+            done = np.max(np.abs(new_prior - qprior)) < 1e-6
+            qprior = new_prior
+            if done:
+                break
+        lp = groups.broadcast(logit(np.clip(qprior, 1e-6, 1 - 1e-6)))
+        r, _ = self._posterior(X, obs, groups.broadcast(q_off), lp)
+        return (r, qprior) if return_prior else r
+
+    # ------------------------------------------------------------------ state
+    def get_params(self) -> dict:
+        return {"covariance": self.covariance, "prior": self.prior, "prior_strength": float(self.prior_strength),
+                "question_effects": bool(self.question_effects), "offset_strength": float(self.offset_strength),
+                "class_balance": None if self.class_balance is None else float(self.class_balance),
+                "var_floor": float(self.var_floor), "shrinkage": float(self.shrinkage),
+                "smoothing": float(self.smoothing), "max_iter": int(self.max_iter), "tol": float(self.tol)}
+
+    def to_dict(self) -> dict:
+        self._check_fitted()
+        return {"params": self.get_params(), "gaussian": self.gaussian_.tolist(), "delta": self.delta_.tolist(),
+                "offset": self.offset_.tolist(), "cov": self.cov_.tolist(), "p_yes": self.p_yes_.tolist(),
+                "class_balance": self.class_balance_, "n_iter": self.n_iter_, "converged": self.converged_,
+                "log_likelihood": self.log_likelihood_}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ScoreMixture":
+        self = cls(**d["params"])
+        self._check()
+        self.gaussian_ = np.asarray(d["gaussian"], dtype=bool)
+        m, k = self.gaussian_.size, int(self.gaussian_.sum())
+        self.n_features_ = m
+        self.delta_ = np.asarray(d["delta"], dtype=float)
+        self.offset_ = np.asarray(d["offset"], dtype=float)
+        cov = np.asarray(d["cov"], dtype=float).reshape(k, k)
+        self.p_yes_ = np.asarray(d["p_yes"], dtype=float)
+        self.class_balance_ = float(d["class_balance"])
+        if self.delta_.shape != (m,) or self.offset_.shape != (m,) or self.p_yes_.shape != (m, 2):
+            raise ValueError("mixture state: per-verifier arrays have inconsistent shapes")
+        if k and (not np.allclose(cov, cov.T) or np.linalg.eigvalsh(cov).min() <= 0):
+            raise ValueError("mixture state: the covariance must be symmetric positive definite")
+        self._set_cov(cov)
+        if np.any((self.p_yes_ < 0) | (self.p_yes_ > 1)) or not 0 < self.class_balance_ < 1:
+            raise ValueError("mixture state: p_yes and class_balance must be probabilities")
+        self.sigma_ = np.ones(m)
+        self.sigma_[self.gaussian_] = np.sqrt(np.diag(self.cov_))
+        self.n_iter_ = int(d.get("n_iter", 0))
+        self.converged_ = bool(d.get("converged", True))
+        self.log_likelihood_ = float(d.get("log_likelihood", float("nan")))
+        self._summaries()
+        return self
