@@ -52,7 +52,8 @@ def assert_same_learned(a: dict, b: dict, path: str = "learned") -> None:
 def test_streaming_fit_equals_in_memory(votes_dataset, name):
     vm, file, folder = votes_dataset
     ref = make_model(name).fit(vm)
-    for src, rows in ((folder, 700), (file, 1 << 20)):
+    # a folder of 3 files in blocks of 700 rows (blocks never span files); the single file in one block
+    for src, rows in ((folder, 700), (file, 1 << 20)) if name == "ds" else ((folder, 700),):
         stats = StreamingVoteStats(src, block_rows=rows)
         got = make_model(name).fit(stats)
         assert_same_learned(ref.to_dict()["learned"], got.to_dict()["learned"])

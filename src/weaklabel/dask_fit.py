@@ -202,9 +202,9 @@ def gather(client, futures: list, rows: list[int] | None = None, progress=None) 
     index = {f.key: i for i, f in enumerate(futures)}
     results: list = [None] * len(futures)
     try:
-        for fut in as_completed(futures):
+        for fut, res in as_completed(futures, with_results=True):  # results fetched in batches
             i = index[fut.key]
-            results[i] = fut.result()
+            results[i] = res
             if progress is not None and rows is not None:
                 progress.advance(rows[i])
     except KilledWorker as exc:
