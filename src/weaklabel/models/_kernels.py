@@ -351,12 +351,22 @@ def scan_dense(L, K):
 def dense_to_csr_fill(L, indptr, indices, votes):
     """Fill preallocated CSR arrays (any integer dtypes) from a dense ``(m, n)`` block of valid
     votes; ``indptr`` (n + 1) holds the cumulative votes per row (see :func:`scan_dense`) and
-    ``indices``/``votes`` have one spare slot at the end (written, then not used)."""
+    ``indices``/``votes`` have one spare slot at the end, where abstains are written (no branch).
+    Tiles of rows are filled LF by LF, reading ``L`` sequentially."""
     m, n = L.shape
-    for i in range(n):
-        p = indptr[i]
+    tile = 512
+    pos = np.empty(tile, dtype=np.int64)
+    spare = indptr[n]
+    for t0 in range(0, n, tile):
+        nt = min(tile, n - t0)
+        for t in range(nt):
+            pos[t] = indptr[t0 + t]
         for j in range(m):
-            v = L[j, i]
-            indices[p] = j
-            votes[p] = v
-            p += v >= 0
+            for t in range(nt):
+                v = L[j, t0 + t]
+                ok = v >= 0
+                p = pos[t]
+                q = p if ok else spare
+                indices[q] = j
+                votes[q] = v
+                pos[t] = p + ok
