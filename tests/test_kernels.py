@@ -118,3 +118,36 @@ def test_dense_kernels_report_the_first_invalid_vote():
     assert ref.scan_dense(L, 3)[2] == 120
     # invalid votes are not counted
     assert nk.scan_dense(L, 3)[0].sum() == ref.scan_dense(L, 3)[0].sum()
+
+
+@pytest.mark.parametrize("n, m, K, cov, seed, code_dtype", [(300, 5, 2, 0.5, 0, np.uint8), (257, 9, 4, 0.3, 1, np.uint8),
+                                                            (80, 40, 10, 0.2, 2, np.uint16), (1, 4, 2, 1.0, 3, np.uint8)])
+def test_code_kernels_match_reference_and_csr(n, m, K, cov, seed, code_dtype):
+    L = _dense_block(n, m, K, cov, seed)
+    _, per_row, _ = nk.scan_dense(L, K)
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(per_row, out=indptr[1:])
+    codes = np.empty(indptr[-1] + 1, dtype=code_dtype)
+    nk.dense_to_codes_fill(L, K, indptr, codes)
+    codes = codes[:-1]
+    ip_r, codes_r = ref.dense_to_codes(L, K)
+    np.testing.assert_array_equal(indptr, ip_r)
+    np.testing.assert_array_equal(codes, codes_r)
+    rng = np.random.default_rng(seed + 20)
+    D = rng.normal(size=(m, K, K))
+    base, base0, pw = rng.normal(size=K), rng.normal(size=K), rng.random(m)
+    lf_of = np.repeat(np.arange(m), K)
+    for blocks in (1, 3):
+        S, T, ll = nk.em_pass_codes(indptr, codes, lf_of, flat_table(D), pw, base, base0, min(blocks, n))
+        S_r, T_r, ll_r = ref.em_pass_codes(indptr, codes, lf_of, D, pw, base, base0)
+        np.testing.assert_allclose(S, flat_table(S_r), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(T, T_r, rtol=1e-10)
+        assert ll == pytest.approx(ll_r, rel=1e-10)
+        np.testing.assert_array_equal(nk.pair_counts_codes(indptr, codes, m * K, min(blocks, n)),
+                                      ref.pair_counts_codes(indptr, codes, m, K))
+    # same rows, same blocks: bit-identical to the CSR kernel
+    vm = VoteMatrix.from_dense(L.T, cardinality=K)
+    S2, T2, ll2 = nk.em_pass(vm.indptr, vm.indices, vm.votes, flat_table(D), pw, base, base0,
+                             -np.ones(n, np.int64), 1)
+    S1, T1, ll1 = nk.em_pass_codes(indptr, codes, lf_of, flat_table(D), pw, base, base0, 1)
+    assert S1.tobytes() == S2.tobytes() and T1.tobytes() == T2.tobytes() and ll1 == ll2

@@ -2,9 +2,9 @@
 
 The votes (a Parquet file, folder or glob) are cut into partitions of ``partition_rows`` rows of
 a file, as ``apply --engine dask`` cuts its input (:func:`weaklabel.dask_engine.plan_pieces`).
-Each partition is read and converted ONCE, on a worker, into compact CSR arrays (int32 row
-pointers, uint8 LF ids when there are at most 256 LFs, int8 votes: about 2 bytes per vote) that
-stay in that worker's memory for the whole fit. :class:`DaskVoteStats` then answers the models'
+Each partition is read and converted ONCE, on a worker, into compact CSR arrays that stay in that
+worker's memory for the whole fit: int32 row pointers and one code ``j*K + v`` per vote (uint8
+while m K <= 256: one byte per vote). :class:`DaskVoteStats` then answers the models'
 :class:`~weaklabel.models.stats.VoteStats` questions by running the local Numba kernels on every
 partition where it lives and adding the partitions' results up on the client in partition order
 (deterministic; equal to the single-machine statistics up to floating-point summation order).
@@ -37,19 +37,19 @@ from .errors import InputError, WeaklabelError
 from .io import (LABELS_FORMAT, LabelsWriter, atomic_output, ids_table, labels_metadata, labels_table, part_name,
                  write_dataset_metadata)
 from .models.stats import VoteStats, flat_table, n_blocks, unflat_stats
-from .streaming import VotesLayout, VotesSource, block_csr, no_labels, read_ids, read_rows_block
+from .streaming import VotesLayout, VotesSource, check_bad, no_labels, read_ids, read_rows_block
 from .votes import VoteMatrix
 
 
 # --------------------------------------------------------------------------- worker side
 @dataclass
 class VotesPartition:
-    """One partition's votes as compact CSR arrays, held in a worker's memory."""
+    """One partition's votes as code CSR (one code ``j*K + v`` per vote), held in a worker's memory."""
 
     piece: Piece
-    indptr: np.ndarray
-    indices: np.ndarray
-    votes: np.ndarray
+    indptr: np.ndarray          # int32 (int64 for huge partitions)
+    codes: np.ndarray           # uint8 when m K <= 256, else uint16 / int32
+    cardinality: int
     counts: np.ndarray          # (m, K) votes per LF and class
     uncovered: int
     error: WeaklabelError | None = None
@@ -60,32 +60,44 @@ class VotesPartition:
 
     @property
     def nbytes(self) -> int:
-        return int(self.indptr.nbytes + self.indices.nbytes + self.votes.nbytes + self.counts.nbytes)
+        return int(self.indptr.nbytes + self.codes.nbytes + self.counts.nbytes)
 
     def vote_matrix(self, layout: VotesLayout, row_ids=None) -> VoteMatrix:
-        return VoteMatrix(self.indptr, self.indices, self.votes, list(layout.lf_names),
-                          cardinality=layout.cardinality, row_ids=row_ids,
+        """The partition as a VoteMatrix (decoded; for the models' ``predict_proba``)."""
+        K = self.cardinality
+        return VoteMatrix(self.indptr, (self.codes // K).astype(np.int32), (self.codes % K).astype(layout.dtype),
+                          list(layout.lf_names), cardinality=K, row_ids=row_ids,
                           classes=list(layout.classes) if layout.classes else None, validate=False)
 
 
-def _narrow(n_lfs: int, nnz_max: int):
-    indices = np.uint8 if n_lfs <= 256 else (np.uint16 if n_lfs <= 65536 else np.int32)
+def code_dtypes(n_codes: int, nnz_max: int):
+    """``(indptr dtype, code dtype)``: the narrowest that hold ``nnz_max`` votes and ``n_codes`` codes."""
+    codes = np.uint8 if n_codes <= 256 else (np.uint16 if n_codes <= 65536 else np.int32)
     indptr = np.int32 if nnz_max < 2**31 - 1 else np.int64
-    return indptr, indices
+    return indptr, codes
 
 
 def load_partition(piece: Piece, layout: VotesLayout) -> VotesPartition:
-    """Read a partition on a worker and convert it to compact CSR (kept in the worker's memory).
+    """Read a partition on a worker and convert it to code CSR (kept in the worker's memory).
     A user-facing failure (a bad vote, an unreadable file) is kept in ``error`` for the client."""
+    from .models import _kernels
+
     m, K = layout.n_lfs, layout.cardinality
     try:
         block = read_rows_block(piece.file, piece.start, piece.stop, piece.offset, layout)
-        ptr_t, idx_t = _narrow(m, block.n * m)
-        indptr, indices, votes, counts, per_row = block_csr(block, layout, ptr_t, idx_t)
-        return VotesPartition(piece, indptr, indices, votes, counts, int(np.count_nonzero(per_row == 0)))
+        counts, per_row, bad = _kernels.scan_dense(block.L, K)
+        check_bad(int(bad), block, layout)
+        ptr_t, code_t = code_dtypes(m * K, block.n * m)
+        indptr = np.zeros(block.n + 1, dtype=ptr_t)
+        np.cumsum(per_row, out=indptr[1:])
+        nnz = int(indptr[-1])
+        codes = np.empty(nnz + 1, dtype=code_t)  # + the kernel's spare slot
+        _kernels.dense_to_codes_fill(block.L, K, indptr, codes)
+        del block
+        return VotesPartition(piece, indptr, codes[:nnz].copy(), K, counts, int(np.count_nonzero(per_row == 0)))
     except WeaklabelError as exc:
-        empty = np.zeros(0, dtype=np.int8)
-        return VotesPartition(piece, np.zeros(1, np.int32), empty, empty, np.zeros((m, K), np.int64), 0, exc)
+        return VotesPartition(piece, np.zeros(1, np.int32), np.zeros(0, np.uint8), K, np.zeros((m, K), np.int64), 0,
+                              exc)
 
 
 def partition_summary(part: VotesPartition) -> dict:
@@ -96,9 +108,8 @@ def partition_summary(part: VotesPartition) -> dict:
 def partition_em(part: VotesPartition, Dflat, prior_w, base, base0):
     from .models import _kernels
 
-    y = np.full(part.rows, -1, dtype=np.int64)
-    return _kernels.em_pass(part.indptr, part.indices, part.votes, Dflat, prior_w, base, base0, y,
-                            n_blocks(part.rows))
+    lf_of = np.repeat(np.arange(prior_w.size), part.cardinality)
+    return _kernels.em_pass_codes(part.indptr, part.codes, lf_of, Dflat, prior_w, base, base0, n_blocks(part.rows))
 
 
 def partition_pairs(part: VotesPartition, m: int, K: int):
@@ -106,7 +117,7 @@ def partition_pairs(part: VotesPartition, m: int, K: int):
 
     mk = m * K
     blocks = max(1, min(n_blocks(part.rows), (64 << 20) // max(1, 4 * mk * mk)))
-    return _kernels.pair_counts(part.indptr, part.indices, part.votes, m, K, blocks)
+    return _kernels.pair_counts_codes(part.indptr, part.codes, mk, blocks)
 
 
 _MODEL_LOCK = threading.Lock()

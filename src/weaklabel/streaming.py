@@ -250,21 +250,21 @@ class VotesSource:
         src = TableSource(self.path)
         names, ids, K, classes, meta = votes_layout(src, id_cols=id_cols, cardinality=cardinality)
         self.file_lf_names = list(names)
-        if lf_names is not None:
-            missing = [n for n in lf_names if n not in names]
-            if missing:
-                raise InputError(f"{self.path}: has no column for LF {missing[0]!r}")
-            names = list(lf_names)
         self.files = [str(f) for f in src.files]
         self.file_rows = list(src.file_rows)
         self.n_rows = int(src.n_rows)
         self.meta = meta
         self.schema = src.schema
         id_columns = tuple(ids) if ids and ids != ["row"] else ()
-        layout = VotesLayout(str(self.path), tuple(names), id_columns, 2, tuple(classes) if classes else None)
-        if K is None:
-            K = max(2, self._max_vote(layout) + 1)
-        self.layout = VotesLayout(str(self.path), tuple(names), id_columns, int(K), layout.classes)
+        classes = tuple(classes) if classes else None
+        if K is None:  # as read_votes: the largest vote over every LF column of the file
+            K = max(2, self._max_vote(VotesLayout(str(self.path), tuple(names), id_columns, 2, classes)) + 1)
+        if lf_names is not None:
+            missing = [n for n in lf_names if n not in names]
+            if missing:
+                raise InputError(f"{self.path}: has no column for LF {missing[0]!r}")
+            names = list(lf_names)
+        self.layout = VotesLayout(str(self.path), tuple(names), id_columns, int(K), classes)
 
     @property
     def n_lfs(self) -> int:

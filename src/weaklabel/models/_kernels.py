@@ -370,3 +370,116 @@ def dense_to_csr_fill(L, indptr, indices, votes):
                 indices[q] = j
                 votes[q] = v
                 pos[t] = p + ok
+
+
+# --------------------------------------------------------------------------- one code per vote
+# Dask partitions stay in worker memory for a whole fit; they store each vote as one code
+# ``j*K + v`` (uint8 when m K <= 256: one byte per vote instead of an LF id and a class) with
+# int32 row pointers. Row by row these kernels add exactly what em_pass / pair_counts add.
+
+@njit(cache=True, parallel=True, nogil=True)
+def em_pass_codes(indptr, codes, lf_of, Dflat, prior_w, base, base0, n_blocks):
+    """:func:`em_pass` (without gold labels) on code CSR; ``lf_of[code]`` is the code's LF."""
+    n = indptr.shape[0] - 1
+    mk, K = Dflat.shape
+    S = np.zeros((n_blocks, mk, K))
+    T = np.zeros((n_blocks, K))
+    LL = np.zeros(n_blocks)
+    for b in prange(n_blocks):
+        lo = (b * n) // n_blocks
+        hi = ((b + 1) * n) // n_blocks
+        s = np.empty(K)
+        post = np.empty(K)
+        Sb = S[b]
+        for i in range(lo, hi):
+            start = indptr[i]
+            stop = indptr[i + 1]
+            if stop > start:
+                for k in range(K):
+                    s[k] = 0.0
+                w = 0.0
+                for p in range(start, stop):
+                    r = np.int64(codes[p])
+                    w += prior_w[lf_of[r]]
+                    for k in range(K):
+                        s[k] += Dflat[r, k]
+                w /= stop - start
+                for k in range(K):
+                    s[k] += w * base[k]
+            else:
+                for k in range(K):
+                    s[k] = base0[k]
+            mx = s[0]
+            for k in range(1, K):
+                if s[k] > mx:
+                    mx = s[k]
+            tot = 0.0
+            for k in range(K):
+                post[k] = np.exp(s[k] - mx)
+                tot += post[k]
+            inv = 1.0 / tot
+            for k in range(K):
+                post[k] *= inv
+            LL[b] += mx + np.log(tot)
+            for k in range(K):
+                T[b, k] += post[k]
+            for p in range(start, stop):
+                r = np.int64(codes[p])
+                for k in range(K):
+                    Sb[r, k] += post[k]
+    S_out = np.zeros((mk, K))
+    T_out = np.zeros(K)
+    ll = 0.0
+    for b in range(n_blocks):  # fixed order: deterministic sums
+        S_out += S[b]
+        T_out += T[b]
+        ll += LL[b]
+    return S_out, T_out, ll
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def pair_counts_codes(indptr, codes, mk, n_blocks):
+    """:func:`pair_counts` on code CSR (``mk`` = m K codes)."""
+    n = indptr.shape[0] - 1
+    O = np.zeros((n_blocks, mk, mk), dtype=np.int32)
+    for b in prange(n_blocks):
+        lo = (b * n) // n_blocks
+        hi = ((b + 1) * n) // n_blocks
+        Ob = O[b]
+        for i in range(lo, hi):
+            start = indptr[i]
+            stop = indptr[i + 1]
+            for p in range(start, stop):
+                a = np.int64(codes[p])
+                for q in range(p, stop):
+                    Ob[a, np.int64(codes[q])] += 1
+    out = np.zeros((mk, mk), dtype=np.int64)
+    for b in range(n_blocks):
+        for a in range(mk):
+            for c in range(a, mk):
+                out[a, c] += O[b, a, c]
+    for a in range(mk):
+        for c in range(a + 1, mk):
+            out[c, a] = out[a, c]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def dense_to_codes_fill(L, K, indptr, codes):
+    """:func:`dense_to_csr_fill` writing one code ``j*K + v`` per vote (``codes`` has a spare slot)."""
+    m, n = L.shape
+    tile = 512
+    pos = np.empty(tile, dtype=np.int64)
+    spare = indptr[n]
+    for t0 in range(0, n, tile):
+        nt = min(tile, n - t0)
+        for t in range(nt):
+            pos[t] = indptr[t0 + t]
+        for j in range(m):
+            for t in range(nt):
+                v = np.int64(L[j, t0 + t])
+                ok = v >= 0
+                p = pos[t]
+                q = p if ok else spare
+                codes[q] = j * K + v
+                pos[t] = p + ok

@@ -112,3 +112,26 @@ def dense_to_csr(L):
     from ..votes import dense_to_csr as numpy_dense_to_csr
 
     return numpy_dense_to_csr(L.T, int(L.max()) + 1 if L.size and L.max() >= 1 else 2)
+
+
+# code CSR (one code j*K + v per vote)
+def _decode(codes, K):
+    codes = np.asarray(codes, dtype=np.int64)
+    return codes // K, codes % K
+
+
+def em_pass_codes(indptr, codes, lf_of, D, prior_w, base, base0):
+    m, K, _ = D.shape
+    indices, votes = _decode(codes, K)
+    assert np.array_equal(np.asarray(lf_of)[np.asarray(codes, dtype=np.int64)], indices)
+    return em_pass(indptr, indices, votes, D, prior_w, base, base0, -np.ones(indptr.size - 1, dtype=np.int64))
+
+
+def pair_counts_codes(indptr, codes, m, K):
+    indices, votes = _decode(codes, K)
+    return pair_counts(indptr, indices, votes, m, K)
+
+
+def dense_to_codes(L, K):
+    indptr, indices, votes = _valid_csr(L, K)
+    return indptr, indices.astype(np.int64) * K + votes
