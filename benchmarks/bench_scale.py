@@ -31,10 +31,10 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -264,11 +264,15 @@ def measure_fit(votes: Path, model: str, out: Path, engine: str, stream: bool | 
     elif stream is not None:
         cmd.append("--stream" if stream else "--no-stream")
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    with TreeSampler(proc.pid) as sampler:
-        out_text, err_text = proc.communicate()
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = time.perf_counter() - t0
+    with tempfile.TemporaryFile("w+") as fout, tempfile.TemporaryFile("w+") as ferr:
+        proc = subprocess.Popen(cmd, stdout=fout, stderr=ferr, text=True)
+        with TreeSampler(proc.pid) as sampler:
+            _, status, usage = os.wait4(proc.pid, 0)  # usage: this run's CLI process (and what it waited for)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        fout.seek(0)
+        ferr.seek(0)
+        out_text, err_text = fout.read(), ferr.read()
     if proc.returncode != 0:
         raise SystemExit(f"fit failed ({proc.returncode}):\n{err_text[-3000:]}")
     summary = json.loads(out_text)
@@ -280,7 +284,7 @@ def measure_fit(votes: Path, model: str, out: Path, engine: str, stream: bool | 
            "passes": summary.get("passes"), "partitions": summary.get("partitions"), "n_iter": summary["n_iter"],
            "converged": summary["converged"], "labelled_rows": summary["labelled_rows"],
            "peak_rss_tree_mib": round(sampler.peak / 2**20), "processes_at_peak": sampler.peak_procs,
-           "peak_rss_children_mib": round(usage.ru_maxrss / 1024), "output_bytes": size, "votes": str(votes)}
+           "peak_rss_largest_process_mib": round(usage.ru_maxrss / 1024), "output_bytes": size, "votes": str(votes)}
     truth_path = Path(str(votes) + ".truth.json")
     if truth_path.exists():
         truth = json.loads(truth_path.read_text())

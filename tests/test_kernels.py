@@ -120,8 +120,9 @@ def test_dense_kernels_report_the_first_invalid_vote():
     assert nk.scan_dense(L, 3)[0].sum() == ref.scan_dense(L, 3)[0].sum()
 
 
-@pytest.mark.parametrize("n, m, K, cov, seed, code_dtype", [(300, 5, 2, 0.5, 0, np.uint8), (257, 9, 4, 0.3, 1, np.uint8),
-                                                            (80, 40, 10, 0.2, 2, np.uint16), (1, 4, 2, 1.0, 3, np.uint8)])
+@pytest.mark.parametrize("n, m, K, cov, seed, code_dtype", [
+    (300, 5, 2, 0.5, 0, np.uint8), (257, 9, 4, 0.3, 1, np.uint8), (80, 40, 10, 0.2, 2, np.uint16),
+    (1, 4, 2, 1.0, 3, np.uint8)])
 def test_code_kernels_match_reference_and_csr(n, m, K, cov, seed, code_dtype):
     L = _dense_block(n, m, K, cov, seed)
     _, per_row, _ = nk.scan_dense(L, K)

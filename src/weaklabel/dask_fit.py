@@ -36,8 +36,8 @@ from .dask_engine import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_piec
 from .errors import InputError, WeaklabelError
 from .io import (LABELS_FORMAT, LabelsWriter, atomic_output, ids_table, labels_metadata, labels_table, part_name,
                  write_dataset_metadata)
-from .models.stats import VoteStats, flat_table, n_blocks, unflat_stats
-from .streaming import VotesLayout, VotesSource, check_bad, no_labels, read_ids, read_rows_block
+from .models.stats import VoteStats, n_blocks, unflat_stats
+from .streaming import VotesLayout, VotesSource, check_bad, em_tables, no_labels, read_ids, read_rows_block
 from .votes import VoteMatrix
 
 
@@ -306,10 +306,7 @@ class DaskVoteStats(VoteStats):
     def em_stats(self, D, base, y=None, prior_w=None, base0=None):
         no_labels(y)
         m, K = self.n_lfs, self.cardinality
-        Dflat = flat_table(np.asarray(D, dtype=float))
-        pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
-        b = np.asarray(base, dtype=float)
-        b0 = b if base0 is None else np.asarray(base0, dtype=float)
+        Dflat, pw, b, b0 = em_tables(self, D, base, prior_w, base0)
         S = np.zeros((m * K, K))
         T = np.zeros(K)
         ll = 0.0

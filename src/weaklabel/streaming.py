@@ -465,10 +465,7 @@ class StreamingVoteStats(VoteStats):
 
         no_labels(y)
         m, K = self.n_lfs, self.cardinality
-        Dflat = flat_table(np.asarray(D, dtype=float))
-        pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
-        b = np.asarray(base, dtype=float)
-        b0 = b if base0 is None else np.asarray(base0, dtype=float)
+        Dflat, pw, b, b0 = em_tables(self, D, base, prior_w, base0)
         S = np.zeros((m * K, K))
         T = np.zeros(K)
         ll = 0.0
@@ -510,9 +507,22 @@ class StreamingVoteStats(VoteStats):
         return int(self._uncovered)
 
 
+def em_tables(stats: VoteStats, D, base, prior_w, base0):
+    """The kernels' arguments, shape-checked (the kernels index them without bounds checks)."""
+    m, K = stats.n_lfs, stats.cardinality
+    D = np.asarray(D, dtype=float)
+    pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
+    b = np.asarray(base, dtype=float)
+    b0 = b if base0 is None else np.asarray(base0, dtype=float)
+    if D.shape != (m, K, K) or pw.shape != (m,) or b.shape != (K,) or b0.shape != (K,):
+        raise ValueError(f"em_stats: tables of shapes {D.shape}, {pw.shape}, {b.shape}, {b0.shape} for "
+                         f"{m} LFs and {K} classes")
+    return flat_table(D), pw, b, b0
+
+
 def no_labels(y) -> None:
     """Partitioned statistics have no per-row gold labels (an all ``-1`` array is fine)."""
-    if y is not None and np.any(np.asarray(y) >= 0):
+    if y is not None and np.size(y) and np.max(y) >= 0:  # (no n-row temporary)
         raise InputError("gold labels need the votes in memory: fit without --stream or --engine dask "
                          "to use --dev")
 

@@ -288,17 +288,17 @@ def em_pass_dense(L, Dflat, prior_w, base, base0, n_blocks):
 
 @njit(cache=True, parallel=True, nogil=True)
 def pair_counts_dense(L, K, n_blocks):
-    """:func:`pair_counts` on a dense ``(m, n)`` block: ``(O (m K, m K) int64, bad)``."""
+    """:func:`pair_counts` on a dense ``(m, n)`` block: ``(C (m K, m K) int64, bad)``."""
     m, n = L.shape
     mk = m * K
-    O = np.zeros((n_blocks, mk, mk), dtype=np.int32)
+    C = np.zeros((n_blocks, mk, mk), dtype=np.int32)
     BAD = np.full(n_blocks, -1, dtype=np.int64)
     for b in prange(n_blocks):
         lo = (b * n) // n_blocks
         hi = ((b + 1) * n) // n_blocks
         codes = np.empty(m, dtype=np.int64)
         lfs = np.empty(m, dtype=np.int64)
-        Ob = O[b]
+        Ob = C[b]
         for i in range(lo, hi):
             cnt, invalid = _compact_row(L, i, K, codes, lfs)
             if invalid and BAD[b] < 0:
@@ -312,7 +312,7 @@ def pair_counts_dense(L, K, n_blocks):
     for b in range(n_blocks):
         for a in range(mk):
             for c in range(a, mk):
-                out[a, c] += O[b, a, c]
+                out[a, c] += C[b, a, c]
         if bad < 0:
             bad = BAD[b]
     for a in range(mk):  # codes increase with j within a row, so counts sit above the diagonal
@@ -441,11 +441,11 @@ def em_pass_codes(indptr, codes, lf_of, Dflat, prior_w, base, base0, n_blocks):
 def pair_counts_codes(indptr, codes, mk, n_blocks):
     """:func:`pair_counts` on code CSR (``mk`` = m K codes)."""
     n = indptr.shape[0] - 1
-    O = np.zeros((n_blocks, mk, mk), dtype=np.int32)
+    C = np.zeros((n_blocks, mk, mk), dtype=np.int32)
     for b in prange(n_blocks):
         lo = (b * n) // n_blocks
         hi = ((b + 1) * n) // n_blocks
-        Ob = O[b]
+        Ob = C[b]
         for i in range(lo, hi):
             start = indptr[i]
             stop = indptr[i + 1]
@@ -457,7 +457,7 @@ def pair_counts_codes(indptr, codes, mk, n_blocks):
     for b in range(n_blocks):
         for a in range(mk):
             for c in range(a, mk):
-                out[a, c] += O[b, a, c]
+                out[a, c] += C[b, a, c]
     for a in range(mk):
         for c in range(a + 1, mk):
             out[c, a] = out[a, c]
