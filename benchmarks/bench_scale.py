@@ -14,6 +14,10 @@ Subcommands (every size is a flag; generation streams row groups, so it needs li
     python benchmarks/bench_scale.py votes --rows 100_000_000 --lfs 50 --out /big/votes.parquet
     # all of it: data + LFs, then apply with the local and the Dask engine, a table and JSON
     python benchmarks/bench_scale.py run --rows 10_000_000 --dir /big --engines local,dask
+    # time `weaklabel fit` on a votes dataset (streamed from disk, or on Dask), peak memory, and the
+    # error of the fitted LF accuracies against the generator's truth
+    python benchmarks/bench_scale.py fit --votes /big/votes.parquet --models hybrid,majority,ds \
+        --engine local --stream --out /big/labels.parquet
 
 The scale runs use vectorized threshold LFs over numeric columns: 10^8 rows through row-wise or
 regex LFs would take hours on two cores; this benchmark is about streaming and memory, and
@@ -30,6 +34,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -246,6 +251,63 @@ def measure_apply(data: Path, lfs: Path, out: Path, engine: str, jobs: int, batc
             "update": update, "ran": len(summary.get("ran", [])), "reused": len(summary.get("reused", []))}
 
 
+def measure_fit(votes: Path, model: str, out: Path, engine: str, stream: bool | None, jobs: int,
+                partition_rows: int | None = None, scheduler: str | None = None, keep: bool = False) -> dict:
+    """Run ``weaklabel fit`` in a subprocess: wall time, peak RSS of the process tree (and of the CLI
+    process), passes over the votes, and how far the fitted LF accuracies are from the truth."""
+    cmd = [sys.executable, "-m", "weaklabel", "fit", str(votes), "-o", str(out), "--model", model, "--force",
+           "--json", "--engine", engine]
+    if engine == "dask":
+        cmd += ["--jobs", str(jobs)] if not scheduler else ["--scheduler", scheduler]
+        if partition_rows:
+            cmd += ["--partition-rows", str(partition_rows)]
+    elif stream is not None:
+        cmd.append("--stream" if stream else "--no-stream")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as fout, tempfile.TemporaryFile("w+") as ferr:
+        proc = subprocess.Popen(cmd, stdout=fout, stderr=ferr, text=True)
+        with TreeSampler(proc.pid) as sampler:
+            _, status, usage = os.wait4(proc.pid, 0)  # usage: this run's CLI process (and what it waited for)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        fout.seek(0)
+        ferr.seek(0)
+        out_text, err_text = fout.read(), ferr.read()
+    if proc.returncode != 0:
+        raise SystemExit(f"fit failed ({proc.returncode}):\n{err_text[-3000:]}")
+    summary = json.loads(out_text)
+    size = out.stat().st_size if out.is_file() else sum(p.stat().st_size for p in out.iterdir())
+    res = {"command": "fit", "model": model, "model_class": summary["model"], "engine": engine,
+           "stream": summary.get("stream"), "jobs": jobs if engine == "dask" else None,
+           "partition_rows": partition_rows, "scheduler": scheduler, "rows": summary["rows"],
+           "lfs": len(summary["lfs"]), "wall_seconds": round(wall, 2), "fit_seconds": summary["fit_seconds"],
+           "passes": summary.get("passes"), "partitions": summary.get("partitions"), "n_iter": summary["n_iter"],
+           "converged": summary["converged"], "labelled_rows": summary["labelled_rows"],
+           "peak_rss_tree_mib": round(sampler.peak / 2**20), "processes_at_peak": sampler.peak_procs,
+           "peak_rss_largest_process_mib": round(usage.ru_maxrss / 1024), "output_bytes": size, "votes": str(votes)}
+    truth_path = Path(str(votes) + ".truth.json")
+    if truth_path.exists():
+        truth = json.loads(truth_path.read_text())
+        acc = np.array([np.nan if d["accuracy"] is None else d["accuracy"] for d in summary["lfs"]], dtype=float)
+        err = np.abs(acc - np.asarray(truth["accuracy"]))
+        res["accuracy_mae"] = round(float(err.mean()), 5) if np.isfinite(err).all() else None  # majority: none
+        cb = np.array(list(summary["class_balance"].values()))
+        res["class_balance_error"] = round(float(np.abs(cb - np.asarray(truth["class_balance"])).max()), 5)
+    if not keep:
+        shutil.rmtree(out) if out.is_dir() else out.unlink()
+    return res
+
+
+def print_fit_table(results: list[dict]) -> None:
+    print(f"\n{'model':<10}{'engine':<8}{'rows':>14}{'LFs':>5}{'wall s':>9}{'fit s':>9}{'passes':>7}{'iters':>6}"
+          f"{'peak RSS tree MiB':>19}{'procs':>6}{'acc MAE':>9}")
+    for r in results:
+        how = "stream" if r.get("stream") else ("dask" if r["engine"] == "dask" else "memory")
+        print(f"{r['model']:<10}{how:<8}{r['rows']:>14,}{r['lfs']:>5}{r['wall_seconds']:>9.1f}{r['fit_seconds']:>9.1f}"
+              f"{r['passes'] or 0:>7}{r['n_iter']:>6}{r['peak_rss_tree_mib']:>19,}{r['processes_at_peak']:>6}"
+              f"{r.get('accuracy_mae') if r.get('accuracy_mae') is not None else float('nan'):>9.4f}")
+
+
 def _record(path: Path, entry: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     runs = json.loads(path.read_text()) if path.exists() else []
@@ -295,6 +357,18 @@ def main() -> None:
     a.add_argument("--lfs", type=Path, required=True)
     a.add_argument("--out", type=Path, required=True)
     a.add_argument("--update", action="store_true", help="--update instead of --force")
+    f = sub.add_parser("fit", help="time `weaklabel fit` on a votes dataset and measure its peak memory")
+    f.add_argument("--votes", type=Path, required=True)
+    f.add_argument("--models", default="hybrid", help="comma-separated model names (one run each)")
+    f.add_argument("--out", type=Path, required=True, help="labels output (deleted after each run unless --keep)")
+    f.add_argument("--engine", default="local", choices=["local", "dask"])
+    f.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                   help="--engine local: force (or forbid) streaming; default: weaklabel decides")
+    f.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    f.add_argument("--partition-rows", type=int, default=None)
+    f.add_argument("--scheduler", default=None)
+    f.add_argument("--keep", action="store_true")
+    f.add_argument("--json", type=Path, default=DEFAULT_JSON)
     r = sub.add_parser("run", help="generate (if missing) and apply with each engine")
     r.add_argument("--rows", type=int, default=10_000_000)
     r.add_argument("--features", type=int, default=10)
@@ -319,6 +393,15 @@ def main() -> None:
         print(f"wrote {args.out}: {args.lfs} LFs")
     elif args.cmd == "votes":
         print(json.dumps(generate_votes(args.out, args.rows, args.lfs, args.cardinality, args.row_group, args.seed)))
+    elif args.cmd == "fit":
+        results = []
+        for model in args.models.split(","):
+            res = measure_fit(args.votes, model, args.out, args.engine, args.stream, args.jobs, args.partition_rows,
+                              args.scheduler, args.keep)
+            _record(args.json, {**res, **_env()})
+            results.append(res)
+            print_fit_table([res])
+        print_fit_table(results)
     elif args.cmd == "apply":
         res = measure_apply(args.data, args.lfs, args.out, args.engine, args.jobs, args.batch_size,
                             args.partition_rows, args.scheduler, args.update)

@@ -32,3 +32,52 @@ def write_lfs(tmp_path):
         return p
 
     return _write
+
+
+def synthetic_votes(n: int = 3000, m: int = 7, K: int = 3, seed: int = 0):
+    """A dense vote matrix with mixed sources: accurate multi-class LFs, a single-class LF, a
+    rare LF, plus exact ties (rows with one vote for each of two classes)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, K, n)
+    acc = np.linspace(0.55, 0.9, m)
+    cov = np.linspace(0.15, 0.6, m)
+    L = np.where(rng.random((n, m)) < acc, y[:, None], rng.integers(0, K, (n, m)))
+    L[rng.random((n, m)) > cov] = -1
+    L[:, 0] = np.where(L[:, 0] == 1, 1, -1)                   # votes a single class
+    L[:, 1] = np.where(rng.random(n) < 0.01, L[:, 1], -1)     # rare
+    L[:40] = -1
+    L[:20, 2], L[:20, 3] = 0, 1                               # exact ties
+    return L
+
+
+@pytest.fixture
+def votes_dataset(tmp_path):
+    """``(vm, file, folder)``: the same votes as one votes.parquet (with string ids) and as a votes
+    dataset folder of three part files (rows split 1000 / 1300 / 700, row groups of 400)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from weaklabel import VoteMatrix
+    from weaklabel.io import votes_metadata, write_dataset_metadata
+
+    L = synthetic_votes()
+    n = L.shape[0]
+    ids = pd.DataFrame({"doc": [f"d{i:05d}" for i in range(n)]})
+    vm = VoteMatrix.from_dense(L, cardinality=3, lf_names=[f"lf{j}" for j in range(L.shape[1])], row_ids=ids,
+                               classes=["a", "b", "c"])
+    file = tmp_path / "votes.parquet"
+    counts = vm.lf_class_counts()
+    extra = {"lfs": [{"name": nm, "votes": int(c.sum()), "class_votes": [int(x) for x in c]}
+                     for nm, c in zip(vm.lf_names, counts)]}
+    vm.to_parquet(file, metadata=extra)
+    folder = tmp_path / "votes_dir"
+    folder.mkdir()
+    table = pq.read_table(file)
+    cuts = [0, 1000, 2300, n]
+    for i, (a, b) in enumerate(zip(cuts, cuts[1:])):
+        pq.write_table(table.slice(a, b - a).replace_schema_metadata(None), folder / f"part.{i}.parquet",
+                       row_group_size=400)
+    write_dataset_metadata(folder, table.schema.remove_metadata(), votes_metadata(vm, extra))
+    return vm, file, folder

@@ -59,3 +59,105 @@ def test_em_pass_is_deterministic():
     a = nk.em_pass(vm.indptr, vm.indices, vm.votes, D, ones, base, base, y, 8)
     b = nk.em_pass(vm.indptr, vm.indices, vm.votes, D, ones, base, base, y, 8)
     assert a[0].tobytes() == b[0].tobytes() and a[2] == b[2]
+
+
+def _dense_block(n, m, K, cov, seed, dtype=np.int8):
+    rng = np.random.default_rng(seed)
+    L = rng.integers(0, K, size=(m, n))
+    L[rng.random((m, n)) > cov] = -1
+    return L.astype(dtype)
+
+
+@pytest.mark.parametrize("n, m, K, cov, seed, dtype", [(300, 5, 2, 0.5, 0, np.int8), (257, 9, 4, 0.3, 1, np.int8),
+                                                       (50, 3, 3, 0.0, 2, np.int8), (1, 4, 2, 1.0, 3, np.int8),
+                                                       (120, 6, 200, 0.4, 4, np.int16)])
+def test_dense_kernels_match_reference(n, m, K, cov, seed, dtype):
+    L = _dense_block(n, m, K, cov, seed, dtype)
+    rng = np.random.default_rng(seed + 10)
+    D = rng.normal(size=(m, K, K))
+    base, base0, pw = rng.normal(size=K), rng.normal(size=K), rng.random(m)
+    for blocks in (1, 3):
+        S, T, ll, bad = nk.em_pass_dense(L, flat_table(D), pw, base, base0, min(blocks, n))
+        S_r, T_r, ll_r, bad_r = ref.em_pass_dense(L, D, pw, base, base0)
+        np.testing.assert_allclose(S, flat_table(S_r), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(T, T_r, rtol=1e-10)
+        assert ll == pytest.approx(ll_r, rel=1e-10) and bad == bad_r == -1
+        pairs, bad = nk.pair_counts_dense(L, K, min(blocks, n))
+        pairs_r, _ = ref.pair_counts_dense(L, K)
+        np.testing.assert_array_equal(pairs, pairs_r)
+    counts, per_row, bad = nk.scan_dense(L, K)
+    c_r, p_r, b_r = ref.scan_dense(L, K)
+    np.testing.assert_array_equal(counts, c_r)
+    np.testing.assert_array_equal(per_row, p_r)
+    assert bad == b_r == -1
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(per_row, out=indptr[1:])
+    indices = np.empty(indptr[-1] + 1, dtype=np.int32)
+    votes = np.empty(indptr[-1] + 1, dtype=L.dtype)
+    nk.dense_to_csr_fill(L, indptr, indices, votes)
+    ip_r, ix_r, v_r = ref.dense_to_csr(L)
+    np.testing.assert_array_equal(indptr, ip_r)
+    np.testing.assert_array_equal(indices[:-1], ix_r)
+    np.testing.assert_array_equal(votes[:-1], v_r)
+
+
+def test_dense_kernels_score_rows_like_the_csr_kernels():
+    # same rows, same blocks: the dense and the CSR pass give bit-identical sums
+    L = _dense_block(4000, 12, 3, 0.35, 7)
+    vm = VoteMatrix.from_dense(L.T, cardinality=3)
+    rng = np.random.default_rng(3)
+    Dflat = flat_table(rng.normal(size=(12, 3, 3)))
+    base, pw = rng.normal(size=3), np.ones(12)
+    S, T, ll, _ = nk.em_pass_dense(L, Dflat, pw, base, base, 16)
+    S2, T2, ll2 = nk.em_pass(vm.indptr, vm.indices, vm.votes, Dflat, pw, base, base, -np.ones(4000, np.int64), 16)
+    assert S.tobytes() == S2.tobytes() and T.tobytes() == T2.tobytes() and ll == ll2
+
+
+def test_dense_kernels_report_the_first_invalid_vote():
+    L = _dense_block(200, 4, 3, 0.5, 8)
+    L[2, 150] = 3      # >= K
+    L[0, 170] = -2     # < -1
+    L[1, 120] = 5
+    D = flat_table(np.zeros((4, 3, 3)))
+    z = np.zeros(3)
+    for blocks in (1, 4):
+        assert nk.em_pass_dense(L, D, np.ones(4), z, z, blocks)[3] == 120
+        assert nk.pair_counts_dense(L, 3, blocks)[1] == 120
+    assert nk.scan_dense(L, 3)[2] == 120
+    assert ref.scan_dense(L, 3)[2] == 120
+    # invalid votes are not counted
+    assert nk.scan_dense(L, 3)[0].sum() == ref.scan_dense(L, 3)[0].sum()
+
+
+@pytest.mark.parametrize("n, m, K, cov, seed, code_dtype", [
+    (300, 5, 2, 0.5, 0, np.uint8), (257, 9, 4, 0.3, 1, np.uint8), (80, 40, 10, 0.2, 2, np.uint16),
+    (1, 4, 2, 1.0, 3, np.uint8)])
+def test_code_kernels_match_reference_and_csr(n, m, K, cov, seed, code_dtype):
+    L = _dense_block(n, m, K, cov, seed)
+    _, per_row, _ = nk.scan_dense(L, K)
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(per_row, out=indptr[1:])
+    codes = np.empty(indptr[-1] + 1, dtype=code_dtype)
+    nk.dense_to_codes_fill(L, K, indptr, codes)
+    codes = codes[:-1]
+    ip_r, codes_r = ref.dense_to_codes(L, K)
+    np.testing.assert_array_equal(indptr, ip_r)
+    np.testing.assert_array_equal(codes, codes_r)
+    rng = np.random.default_rng(seed + 20)
+    D = rng.normal(size=(m, K, K))
+    base, base0, pw = rng.normal(size=K), rng.normal(size=K), rng.random(m)
+    lf_of = np.repeat(np.arange(m), K)
+    for blocks in (1, 3):
+        S, T, ll = nk.em_pass_codes(indptr, codes, lf_of, flat_table(D), pw, base, base0, min(blocks, n))
+        S_r, T_r, ll_r = ref.em_pass_codes(indptr, codes, lf_of, D, pw, base, base0)
+        np.testing.assert_allclose(S, flat_table(S_r), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(T, T_r, rtol=1e-10)
+        assert ll == pytest.approx(ll_r, rel=1e-10)
+        np.testing.assert_array_equal(nk.pair_counts_codes(indptr, codes, m * K, min(blocks, n)),
+                                      ref.pair_counts_codes(indptr, codes, m, K))
+    # same rows, same blocks: bit-identical to the CSR kernel
+    vm = VoteMatrix.from_dense(L.T, cardinality=K)
+    S2, T2, ll2 = nk.em_pass(vm.indptr, vm.indices, vm.votes, flat_table(D), pw, base, base0,
+                             -np.ones(n, np.int64), 1)
+    S1, T1, ll1 = nk.em_pass_codes(indptr, codes, lf_of, flat_table(D), pw, base, base0, 1)
+    assert S1.tobytes() == S2.tobytes() and T1.tobytes() == T2.tobytes() and ll1 == ll2

@@ -51,8 +51,9 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 COMMON_METADATA = "_common_metadata"
 
 
-def is_votes_dataset(path: str | Path) -> bool:
-    """Whether ``path`` is a folder written by ``weaklabel apply --engine dask`` (a votes dataset)."""
+def is_votes_dataset(path: str | Path, formats: Sequence[str] = (VOTES_FORMAT,)) -> bool:
+    """Whether ``path`` is a folder written by weaklabel with ``--engine dask`` whose metadata has
+    one of ``formats`` (default: a votes dataset; ``LABELS_FORMAT`` for a labels dataset)."""
     p = Path(path)
     common = p / COMMON_METADATA
     if not p.is_dir() or not common.is_file():
@@ -61,20 +62,23 @@ def is_votes_dataset(path: str | Path) -> bool:
         meta = read_metadata(p)
     except InputError:
         return False
-    return bool(meta) and meta.get("format") == VOTES_FORMAT
+    return bool(meta) and meta.get("format") in formats
 
 
-def check_output(path: str | Path, force: bool, *, dataset_ok: bool = False) -> Path:
+def check_output(path: str | Path, force: bool, *, dataset_ok: bool = False,
+                 dataset_formats: Sequence[str] = (VOTES_FORMAT,)) -> Path:
     """Fail early (before any work) if ``path`` exists and ``force`` is not set.
 
-    A folder is only ever replaced when ``dataset_ok`` is set and it is a weaklabel votes
-    dataset: ``--force`` never deletes an arbitrary directory.
+    A folder is only ever replaced when ``dataset_ok`` is set and it is a weaklabel dataset of one
+    of ``dataset_formats``: ``--force`` never deletes an arbitrary directory (nor, when labels are
+    written, a votes dataset).
     """
     p = Path(path)
     if p.exists() and not force:
         raise InputError(f"{p}: already exists; pass --force to overwrite it")
-    if p.exists() and p.is_dir() and not (dataset_ok and is_votes_dataset(p)):
-        raise InputError(f"{p}: is a directory" + (" that is not a weaklabel votes dataset; refusing to replace it"
+    if p.exists() and p.is_dir() and not (dataset_ok and is_votes_dataset(p, dataset_formats)):
+        kind = "labels" if tuple(dataset_formats) == (LABELS_FORMAT,) else "votes"
+        raise InputError(f"{p}: is a directory" + (f" that is not a weaklabel {kind} dataset; refusing to replace it"
                                                   if dataset_ok else ""))
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.exists():
@@ -118,11 +122,11 @@ def _move_into_place(tmp: Path, dest: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_output(path: str | Path, force: bool = False, *, directory: bool = False,
-                  replace_dataset: bool = False) -> Iterator[Path]:
+                  replace_dataset: bool = False, dataset_formats: Sequence[str] = (VOTES_FORMAT,)) -> Iterator[Path]:
     """Yield a temporary path (a file, or a folder if ``directory``) beside ``path``; move it into
     place only if the block succeeds, otherwise delete it. With ``force`` an existing file (and,
-    if ``replace_dataset``, an existing votes dataset folder) is replaced."""
-    p = check_output(path, force, dataset_ok=replace_dataset)
+    if ``replace_dataset``, an existing dataset folder of one of ``dataset_formats``) is replaced."""
+    p = check_output(path, force, dataset_ok=replace_dataset, dataset_formats=dataset_formats)
     if directory:
         tmp_path = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent))
     else:
@@ -482,16 +486,16 @@ def _plain_id_columns(schema: pa.Schema) -> list[str]:
     return [f.name for f in schema if f.name in common or not pa.types.is_integer(f.type)]
 
 
-def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
-               cardinality: int | None = None, batch_rows: int = 1 << 18) -> VoteMatrix:
-    """Read ``votes.parquet`` (or any Parquet file of integer vote columns) into a VoteMatrix.
+def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
+                 cardinality: int | None = None) -> tuple[list[str], list[str], int | None, list | None, dict]:
+    """``(lf_names, id_columns, K, classes, metadata)`` of a votes Parquet file, folder or glob.
 
     Files written by weaklabel carry their LF names, id columns and cardinality in metadata.
     For plain files, id columns are ``id_cols`` (default: non-integer columns and columns named
-    row/id/row_id/item), every other column is an LF, and K defaults to ``max vote + 1``.
+    row/id/row_id/item), every other column is an LF, and K is ``cardinality`` (``None``: unknown,
+    the largest vote + 1).
     """
-    p = Path(path)
-    src = TableSource(p)
+    p = src.path
     if src.format not in ("parquet", "parquet-dir"):
         raise InputError(f"{p}: votes must be a Parquet file (got {src.format})")
     meta = read_metadata(p)
@@ -522,6 +526,18 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
             raise InputError(f"{p}: LF column {name!r} has type {t}; votes must be integers (-1 = abstain)")
     if not lf_names:
         raise InputError(f"{p}: has no LF vote columns (integer columns); is it a votes file from `weaklabel apply`?")
+    return lf_names, ids, K, classes, meta
+
+
+def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
+               cardinality: int | None = None, batch_rows: int = 1 << 18) -> VoteMatrix:
+    """Read ``votes.parquet`` (or any Parquet file of integer vote columns) into a VoteMatrix.
+
+    See :func:`votes_layout` for how LF columns, id columns and K are found.
+    """
+    p = Path(path)
+    src = TableSource(p)
+    lf_names, ids, K, classes, meta = votes_layout(src, id_cols=id_cols, cardinality=cardinality)
     # Convert batch by batch when K is known (bounded memory); plain files without a
     # cardinality need the maximum vote first, so they are held dense until the end.
     dense_parts, csr_parts, id_parts = [], [], []
@@ -644,25 +660,77 @@ def write_dataset_metadata(folder: Path, schema: pa.Schema, meta: dict) -> None:
 
 
 # --------------------------------------------------------------------------- labels
-def write_labels(path: str | Path, proba: np.ndarray, label: np.ndarray, *,
-                 row_ids: pd.DataFrame | None = None, classes: Sequence[str] | None = None,
-                 metadata: dict | None = None, force: bool = False) -> None:
-    """Write ``labels.parquet`` atomically: ids, ``prob_k`` (float32), ``label``, ``confidence``."""
+def labels_table(ids: pa.Table, proba: np.ndarray, label: np.ndarray) -> pa.Table:
+    """The columns of labels.parquet for a block of rows: ids, ``prob_k`` (float32, rows sum to 1),
+    ``label``, ``confidence``."""
     n, K = proba.shape
     p32 = proba.astype(np.float32)
     p32 /= p32.sum(axis=1, keepdims=True)
-    ids = ids_table(row_ids, 0, n)
     cols = {name: ids.column(name) for name in ids.column_names}
     for k in range(K):
         cols[f"prob_{k}"] = pa.array(p32[:, k])
     cols["label"] = pa.array(label.astype(vote_dtype(K)))
     cols["confidence"] = pa.array(p32.max(axis=1) if n else np.zeros(0, np.float32))
-    table = pa.table(cols)
+    return pa.table(cols)
+
+
+def labels_metadata(K: int, classes: Sequence[str] | None, id_columns: Sequence[str], rows: int,
+                    extra: dict | None = None) -> dict:
     meta = {"format": LABELS_FORMAT, "format_version": FORMAT_VERSION,
             "weaklabel_version": __version__, "cardinality": K,
             "classes": list(classes) if classes is not None else None,
-            "id_columns": list(ids.column_names), "rows": n}
-    meta.update(metadata or {})
+            "id_columns": list(id_columns), "rows": rows}
+    meta.update(extra or {})
+    return meta
+
+
+def write_labels(path: str | Path, proba: np.ndarray, label: np.ndarray, *,
+                 row_ids: pd.DataFrame | None = None, classes: Sequence[str] | None = None,
+                 metadata: dict | None = None, force: bool = False) -> None:
+    """Write ``labels.parquet`` atomically: ids, ``prob_k`` (float32), ``label``, ``confidence``."""
+    n, K = proba.shape
+    ids = ids_table(row_ids, 0, n)
+    table = labels_table(ids, proba, label)
+    meta = labels_metadata(K, classes, ids.column_names, n, metadata)
     table = table.replace_schema_metadata(_encode_meta(meta))
-    with atomic_output(path, force) as tmp:
+    with atomic_output(path, force, replace_dataset=True, dataset_formats=(LABELS_FORMAT,)) as tmp:
         pq.write_table(table, str(tmp), compression="zstd")
+
+
+class LabelsWriter:
+    """Streams blocks of labels into one Parquet file (bounded memory); the ``weaklabel``
+    metadata is added when it is closed. ``path`` is the temporary file of an :func:`atomic_output`."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.rows = 0
+        self.schema: pa.Schema | None = None
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self._writer is None:
+            self.schema = table.schema
+            self._writer = pq.ParquetWriter(str(self.path), self.schema, compression="zstd")
+        elif table.schema != self.schema:
+            try:
+                table = table.cast(self.schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+                raise InputError(f"row-id columns change type at row {self.rows}: {table.schema} "
+                                 f"vs {self.schema}") from None
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def close(self, metadata: dict, empty: pa.Table) -> None:
+        """Finish the file (``empty``: a 0-row table giving the schema when nothing was written)."""
+        if self._writer is None:
+            self.schema = empty.schema
+            self._writer = pq.ParquetWriter(str(self.path), self.schema, compression="zstd")
+        self._writer.add_key_value_metadata(_encode_meta(metadata))
+        self._writer.close()
+        self._writer = None
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+            self._writer = None

@@ -3,6 +3,10 @@
 Rows where every LF abstained carry the model's class prior as probabilities and ``label = -1``
 (so a downstream trainer can drop them) unless ``fill_unlabeled="prior"``, which labels them
 with the most likely class. Ties follow the model's tie rule (``-1`` for ``abstain``).
+
+Partitioned prediction (streamed row blocks, Dask partitions) calls :func:`block_labels` per
+block with the random draws consumed by the blocks before it, so that random tie-breaks (and
+hence every label) are those of one prediction over the whole vote matrix.
 """
 
 from __future__ import annotations
@@ -11,9 +15,35 @@ from pathlib import Path
 
 import numpy as np
 
-from .models.base import LabelModel, break_ties
+from .models.base import LabelModel, break_ties, count_ties
 from .io import write_labels
 from .votes import VoteMatrix
+
+
+def tie_rule(model: LabelModel, ties: str | None) -> str:
+    """``"random"`` or ``"abstain"``: the hard-label tie rule for ``ties`` (default: the model's own)."""
+    ties = ties if ties is not None else getattr(model, "ties", "random")
+    return "abstain" if ties == "abstain" else "random"
+
+
+def block_labels(model: LabelModel, vm: VoteMatrix, fill_unlabeled: str = "none", ties: str | None = None,
+                 skip: tuple[int, int] = (0, 0)):
+    """``(proba, label, draws)`` for a block of rows.
+
+    ``skip`` = random draws made by the rows before the block (``(in predict_proba, in the tie
+    rule)``, the sums of the earlier blocks' ``draws``); ``draws`` = this block's.
+    """
+    rule = tie_rule(model, ties)
+    proba = model.predict_proba(vm, tie_skip=skip[0])
+    label = break_ties(proba, rule, model.random_state, skip=skip[1])
+    if fill_unlabeled != "prior":
+        label[vm.votes_per_row() == 0] = -1
+    return proba, label, (model.proba_draws(vm), count_ties(proba, rule))
+
+
+def block_draws(model: LabelModel, vm: VoteMatrix, ties: str | None = None) -> tuple[int, int]:
+    """The ``draws`` of :func:`block_labels` without labelling (they do not depend on the skips)."""
+    return model.proba_draws(vm), count_ties(model.predict_proba(vm), tie_rule(model, ties))
 
 
 def model_labels(model: LabelModel, vm: VoteMatrix, fill_unlabeled: str = "none", ties: str | None = None):
@@ -22,8 +52,7 @@ def model_labels(model: LabelModel, vm: VoteMatrix, fill_unlabeled: str = "none"
     ``ties`` defaults to the model's own ``ties`` (majority vote) or ``"random"``.
     """
     proba = model.predict_proba(vm)
-    ties = ties if ties is not None else getattr(model, "ties", "random")
-    label = break_ties(proba, "abstain" if ties == "abstain" else "random", model.random_state)
+    label = break_ties(proba, tie_rule(model, ties), model.random_state)
     if fill_unlabeled != "prior":
         label[vm.votes_per_row() == 0] = -1
     return proba, label

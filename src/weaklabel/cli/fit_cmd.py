@@ -17,12 +17,16 @@ FIT_EXAMPLES = """
   weaklabel fit votes.parquet -o labels.parquet --model ds --save-model model.json
   weaklabel fit votes.parquet -o labels.parquet --dev gold.parquet --label-col label --model auto
   weaklabel fit votes.parquet -o labels.parquet --model mc --class-balance 0.2,0.8 -p l2=0.01
+  weaklabel fit big_votes.parquet -o labels.parquet --stream            # bounded memory, any size
+  weaklabel fit votes_dask -o labels_dask --engine dask                 # LocalCluster, one worker per core
+  weaklabel fit /shared/votes -o /shared/labels --engine dask --scheduler tcp://10.0.0.5:8786
 """
 
 PREDICT_EXAMPLES = """
 [bold]Examples[/]
 
   weaklabel predict model.json new_votes.parquet -o new_labels.parquet
+  weaklabel predict model.json /shared/votes -o /shared/labels --engine dask --scheduler tcp://10.0.0.5:8786
 """
 
 FILL = ("none", "prior")
@@ -59,14 +63,19 @@ def _parse_balance(text: str | None, K: int):
 
 
 def _lf_table(model, vm, y, title):
-    from rich.table import Table
-
     from ..analysis import analyze
 
     stats = analyze(vm, y if y is not None and (y >= 0).any() else None)
+    return _lf_table_of(model, vm.lf_names, stats["coverage"].to_numpy(),
+                        stats["emp_acc"].to_numpy() if "emp_acc" in stats else None, title)
+
+
+def _lf_table_of(model, lf_names, coverage, emp_acc, title):
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     cols = ["LF", "coverage", "est. accuracy"]
-    has_gold = "emp_acc" in stats
+    has_gold = emp_acc is not None
     if has_gold:
         cols.append("dev accuracy")
     modelled = getattr(model, "abstain_modelled_", None)
@@ -78,10 +87,10 @@ def _lf_table(model, vm, y, title):
     for c in cols:
         table.add_column(c, justify="left" if c == "LF" else "right")
     acc = getattr(model, "accuracies_", None)
-    for j, name in enumerate(vm.lf_names):
-        row = [name, fmt_frac(stats["coverage"].iloc[j]), fmt_frac(acc[j]) if acc is not None else "-"]
+    for j, name in enumerate(lf_names):
+        row = [name, fmt_frac(coverage[j]), fmt_frac(acc[j]) if acc is not None else "-"]
         if has_gold:
-            row.append(fmt_frac(stats["emp_acc"].iloc[j]))
+            row.append(fmt_frac(emp_acc[j]))
         if modelled is not None:
             row.append("modelled" if modelled[j] else "ignored")
         if weights is not None:
@@ -107,6 +116,18 @@ def fit_command(
     fill_unlabeled: str = typer.Option("none", "--fill-unlabeled",
                                        help="Rows where every LF abstained: none (label -1) or prior (most likely class)."),
     save_model: Path = typer.Option(None, "--save-model", help="Also write the fitted model as JSON."),
+    engine: str = typer.Option("local", "--engine", help="local (this machine) or dask (a Dask cluster; labels are "
+                                                         "written as a folder of part files)."),
+    stream: bool = typer.Option(None, "--stream/--no-stream",
+                                help="--engine local: re-read VOTES in row blocks on every pass (bounded memory) "
+                                     "or load it; default: stream when it would take over half the free memory."),
+    batch_size: int = typer.Option(None, "--batch-size", help="--stream: rows per block (default: ~64 MB of votes)."),
+    scheduler: str = typer.Option(None, "--scheduler", help="--engine dask: scheduler address (tcp://HOST:PORT); "
+                                                           "default: a LocalCluster of --jobs workers."),
+    jobs: int = typer.Option(0, "-j", "--jobs", help="--engine dask without --scheduler: LocalCluster workers "
+                                                     "(0 = all cores)."),
+    partition_rows: int = typer.Option(None, "--partition-rows",
+                                       help="--engine dask: rows per partition / part file (default 1,000,000)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     as_json: bool = typer.Option(False, "--json", help="Print the fit summary as JSON."),
@@ -116,8 +137,9 @@ def fit_command(
         import numpy as np
 
         from ..errors import InputError
+        from ..fitting import plan_run
         from ..gold import load_dev
-        from ..io import check_output
+        from ..io import LABELS_FORMAT, check_output
         from ..labels import write_model_labels
         from ..models import MODELS, make_model, save_model as save
         from ..votes import VoteMatrix
@@ -129,10 +151,23 @@ def fit_command(
         allowed_ties = ("random", "abstain", "uniform") if model == "majority" else ("random", "abstain")
         if ties not in allowed_ties:
             raise InputError(f"--ties must be one of {', '.join(allowed_ties)} for --model {model}, got {ties!r}")
-        check_output(output, force)
+        _check_engine_options(engine, scheduler, partition_rows, jobs, batch_size, stream)
+        if dev is not None and (engine == "dask" or stream):
+            raise InputError("--dev needs the votes in memory (gold labels are matched row by row); "
+                             "it cannot be combined with " + ("--engine dask" if engine == "dask" else "--stream"))
+        check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
         if save_model is not None:
             check_output(save_model, force)
-        vm = VoteMatrix.read_parquet(votes)
+        plan = plan_run(votes, engine=engine, stream=False if dev is not None else stream)
+        K = plan.source.cardinality if plan.source is not None else None
+        vm = None
+        if plan.mode == "memory":
+            vm = VoteMatrix.read_parquet(votes)
+            K = vm.cardinality
+        elif K is None:
+            from ..streaming import VotesSource
+
+            K = VotesSource(votes).cardinality
         params = _parse_params(param)
         cls = MODELS[model]
         names = cls._param_names()
@@ -140,7 +175,7 @@ def fit_command(
             params.setdefault("random_state", seed)
         if model == "majority":
             params.setdefault("ties", ties)
-        cb = _parse_balance(class_balance, vm.cardinality)
+        cb = _parse_balance(class_balance, K)
         if cb is not None:
             if "class_balance" not in names:
                 raise InputError(f"--model {model} does not take a class balance")
@@ -149,6 +184,11 @@ def fit_command(
         if unknown:
             raise InputError(f"--model {model} has no parameter {unknown[0]!r} (parameters: {', '.join(names)})")
         lm = make_model(model, **params)
+        if plan.mode != "memory":
+            _fit_partitioned(lm, votes, output, plan, ties=ties, fill_unlabeled=fill_unlabeled, force=force,
+                             save_model=save_model, scheduler=scheduler, jobs=jobs, partition_rows=partition_rows,
+                             batch_size=batch_size, quiet=quiet, as_json=as_json)
+            return
         fit_vm, y, n_main = (vm, None, vm.n_rows)
         if dev is not None:
             fit_vm, y, n_main = load_dev(vm, dev, label_col)
@@ -173,6 +213,7 @@ def fit_command(
             "n_iter": int(getattr(lm, "n_iter_", 0)), "converged": bool(getattr(lm, "converged_", True)),
             "lfs": [{"name": n, "accuracy": float(a)} for n, a in
                     zip(vm.lf_names, getattr(lm, "accuracies_", [float("nan")] * vm.n_lfs))],
+            "engine": "local", "stream": False,
         }
         if dev_acc is not None:
             summary["dev_rows"] = int((y >= 0).sum())
@@ -199,6 +240,108 @@ def fit_command(
                   f"({stats['labelled'] / max(vm.n_rows, 1):.1%})", highlight=False)
 
 
+def _check_engine_options(engine, scheduler, partition_rows, jobs, batch_size, stream) -> None:
+    from ..errors import InputError
+    from ..fitting import ENGINES
+
+    if engine not in ENGINES:
+        raise InputError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine != "dask":
+        for flag, value in (("--scheduler", scheduler), ("--partition-rows", partition_rows), ("--jobs", jobs or None)):
+            if value is not None:
+                raise InputError(f"{flag} needs --engine dask")
+    elif stream is not None:
+        raise InputError("--stream/--no-stream are for --engine local (Dask holds the votes in its workers)")
+    if batch_size is not None and (engine == "dask" or stream is False):
+        raise InputError("--batch-size sets the block size of --stream")
+    if batch_size is not None and batch_size < 1:
+        raise InputError(f"--batch-size must be at least 1, got {batch_size}")
+    if partition_rows is not None and partition_rows < 1:
+        raise InputError(f"--partition-rows must be at least 1, got {partition_rows}")
+    if jobs < 0:
+        raise InputError(f"--jobs must be >= 0, got {jobs}")
+
+
+class _PassProgress:
+    """A rich progress bar per pass over the votes (``start(label, total)``, ``advance(rows)``)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.prog = None
+        self.task = None
+
+    def start(self, label: str, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.prog is None:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+
+            self.prog = Progress(TextColumn("[bold]{task.description}[/]"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("rows"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                                 console=err, transient=True)
+            self.prog.start()
+            self.task = self.prog.add_task(label, total=total)
+        else:
+            self.prog.reset(self.task, total=total, description=label)
+
+    def advance(self, rows: int) -> None:
+        if self.prog is not None:
+            self.prog.advance(self.task, rows)
+
+    def stop(self) -> None:
+        if self.prog is not None:
+            self.prog.stop()
+            self.prog = None
+
+
+def _fit_partitioned(lm, votes, output, plan, *, ties, fill_unlabeled, force, save_model, scheduler, jobs,
+                     partition_rows, batch_size, quiet, as_json) -> None:
+    """``weaklabel fit`` with --stream or --engine dask: statistics pass by pass, labels by block."""
+    from ..fitting import fit_file
+
+    if plan.mode == "stream" and plan.reason.startswith("an in-memory") and not (quiet or as_json):
+        err.print(f"streaming {votes} from disk: {plan.reason} (--no-stream loads it)", highlight=False)
+    progress = _PassProgress(not (quiet or as_json))
+    try:
+        res = fit_file(votes, output, lm, ties=ties, fill_unlabeled=fill_unlabeled, force=force,
+                       save_model=save_model, scheduler=scheduler, jobs=jobs or None, partition_rows=partition_rows,
+                       block_rows=batch_size, progress=progress, plan=plan)
+    finally:
+        progress.stop()
+    classes = res.classes or [str(k) for k in range(int(lm.cardinality_))]
+    summary = {
+        "output": str(output), "model": type(lm).__name__, "params": _plain(lm.get_params()),
+        "rows": res.rows, "labelled_rows": res.labelled, "fit_seconds": round(res.fit_seconds, 4),
+        "class_balance": dict(zip(classes, map(float, lm.class_balance_))),
+        "n_iter": int(getattr(lm, "n_iter_", 0)), "converged": bool(getattr(lm, "converged_", True)),
+        "lfs": [{"name": n, "accuracy": float(a)} for n, a in
+                zip(res.lf_names, getattr(lm, "accuracies_", [float("nan")] * len(res.lf_names)))],
+        "engine": "dask" if res.mode == "dask" else "local", "stream": res.mode == "stream",
+        "passes": res.passes, "partitions": res.partitions, "seconds": round(res.seconds, 4),
+    }
+    report = getattr(lm, "report_", None)
+    if report is not None:
+        summary["selection"] = report
+    if as_json:
+        print_json(summary)
+        return
+    if quiet:
+        return
+    out.print(_lf_table_of(lm, res.lf_names, res.coverage, None, f"{type(lm).__name__}: estimated LF accuracies"))
+    bal = "  ".join(f"{c}: {p:.3f}" for c, p in zip(classes, lm.class_balance_))
+    out.print(f"class balance: {bal}", highlight=False)
+    conv = "converged" if summary["converged"] else "did NOT converge"
+    how = (f"{res.partitions} Dask partitions" if res.mode == "dask" else "streamed from disk")
+    out.print(f"fit in {res.fit_seconds:.2f} s ({how}, {res.passes} passes over the votes in {res.seconds:.1f} s), "
+              f"{summary['n_iter']} iterations, {conv}", highlight=False)
+    if report is not None:
+        out.print(f"auto: {report.get('reason', '')}", highlight=False)
+    kind = "folder" if res.mode == "dask" else "file"
+    err.print(f"wrote {output} ({kind}): {res.rows:,} rows, {res.labelled:,} labelled "
+              f"({res.labelled / max(res.rows, 1):.1%})", highlight=False)
+
+
 def _plain(params: dict) -> dict:
     from ..models.base import _jsonable
 
@@ -212,6 +355,14 @@ def predict_command(
     output: Path = typer.Option(..., "-o", "--output", help="Where to write labels.parquet."),
     ties: str = typer.Option("random", "--ties", help="Ties in the hard label: random (seeded) or abstain."),
     fill_unlabeled: str = typer.Option("none", "--fill-unlabeled", help="none (label -1) or prior."),
+    engine: str = typer.Option("local", "--engine", help="local or dask (labels written as a folder of part files)."),
+    stream: bool = typer.Option(None, "--stream/--no-stream",
+                                help="--engine local: read VOTES in row blocks (bounded memory) or load it; "
+                                     "default: stream when it would take over half the free memory."),
+    batch_size: int = typer.Option(None, "--batch-size", help="--stream: rows per block (default: ~64 MB of votes)."),
+    scheduler: str = typer.Option(None, "--scheduler", help="--engine dask: scheduler address (tcp://HOST:PORT)."),
+    jobs: int = typer.Option(0, "-j", "--jobs", help="--engine dask without --scheduler: LocalCluster workers."),
+    partition_rows: int = typer.Option(None, "--partition-rows", help="--engine dask: rows per partition."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
@@ -219,32 +370,29 @@ def predict_command(
     """Apply a saved label model to new votes and write probabilistic labels."""
     with user_errors():
         from ..errors import InputError
-        from ..io import check_output
-        from ..labels import write_model_labels
+        from ..fitting import plan_run, predict_file
+        from ..io import LABELS_FORMAT, check_output
         from ..models import load_model
-        from ..votes import VoteMatrix
 
         if fill_unlabeled not in FILL:
             raise InputError(f"--fill-unlabeled must be one of {', '.join(FILL)}, got {fill_unlabeled!r}")
-        check_output(output, force)
+        _check_engine_options(engine, scheduler, partition_rows, jobs, batch_size, stream)
+        check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
         lm = load_model(model_file)
-        vm = VoteMatrix.read_parquet(votes)
-        names = list(getattr(lm, "lf_names_", None) or [])
-        if names and vm.lf_names != names:
-            missing = [n for n in names if n not in vm.lf_names]
-            if missing:
-                raise InputError(f"{votes}: has no column for LF {missing[0]!r}, which {model_file} was fitted with")
-            vm_fit = vm.select_lfs(names)
-            vm_fit.row_ids, vm_fit.classes = vm.row_ids, vm.classes
-            vm = vm_fit
-        if vm.cardinality != int(lm.cardinality_):
-            raise InputError(f"{votes}: cardinality {vm.cardinality} but {model_file} has {int(lm.cardinality_)} classes")
-        stats = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force, ties=ties,
-                                   extra_metadata={"votes_file": Path(votes).name, "model_file": Path(model_file).name})
+        names = list(getattr(lm, "lf_names_", None) or []) or None
+        plan = plan_run(votes, engine=engine, stream=stream, lf_names=names)
+        progress = _PassProgress(not (quiet or as_json) and plan.mode != "memory")
+        try:
+            res = predict_file(lm, votes, output, ties=ties, fill_unlabeled=fill_unlabeled, force=force,
+                               scheduler=scheduler, jobs=jobs or None, partition_rows=partition_rows,
+                               block_rows=batch_size, progress=progress, plan=plan,
+                               extra_metadata={"votes_file": Path(votes).name, "model_file": Path(model_file).name})
+        finally:
+            progress.stop()
         if as_json:
-            print_json({"output": str(output), "model": type(lm).__name__, "rows": vm.n_rows,
-                        "labelled_rows": stats["labelled"]})
+            print_json({"output": str(output), "model": type(lm).__name__, "rows": res["rows"],
+                        "labelled_rows": res["labelled"], "engine": "dask" if res["mode"] == "dask" else "local",
+                        "stream": res["mode"] == "stream"})
         elif not quiet:
-            err.print(f"wrote {output}: {vm.n_rows:,} rows, {stats['labelled']:,} labelled with "
+            err.print(f"wrote {output}: {res['rows']:,} rows, {res['labelled']:,} labelled with "
                       f"{type(lm).__name__} from {model_file}", highlight=False)
-

@@ -290,3 +290,295 @@ def share_stats(indptr, indices, votes, K, m, y):
             for k in range(K):
                 S[row, k] += post[k]
     return S, T
+
+
+# --------------------------------------------------------------------------- dense row blocks
+# Streaming fits read votes.parquet in row blocks: one int8/int16 array per LF column, stacked as
+# ``L`` of shape (m, n) (``L[j, i]`` = LF j's vote on row i, -1 = abstain). The kernels below work
+# on such blocks directly (no CSR conversion: converting costs more than a pass). Per row they
+# visit the LFs in column order, as the CSR kernels visit a row's votes, so a row's scores are
+# bit-for-bit the CSR kernels'. Whether an LF voted is unpredictable, so a row's votes are first
+# compacted without branches (write always, advance only on a vote). A vote outside -1..K-1 is
+# not used; the kernels report the first row holding one (``bad``, -1 if none) so that the
+# caller can raise a proper error.
+
+@njit(cache=True, inline="always")
+def _compact_row(L, i, K, codes, lfs):
+    """Row ``i``'s votes as codes ``j*K + v`` and LFs ``j`` (in LF order); ``(count, invalid?)``."""
+    m = L.shape[0]
+    cnt = 0
+    invalid = False
+    for j in range(m):
+        v = np.int64(L[j, i])
+        codes[cnt] = j * K + v
+        lfs[cnt] = j
+        ok = (v >= 0) & (v < K)
+        invalid |= (v != -1) & ~ok
+        cnt += ok
+    return cnt, invalid
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def em_pass_dense(L, Dflat, prior_w, base, base0, n_blocks):
+    """:func:`em_pass` on a dense ``(m, n)`` block, without gold labels: ``(S, T, ll, bad)``."""
+    m, n = L.shape
+    mk, K = Dflat.shape
+    S = np.zeros((n_blocks, mk, K))
+    T = np.zeros((n_blocks, K))
+    LL = np.zeros(n_blocks)
+    BAD = np.full(n_blocks, -1, dtype=np.int64)
+    for b in prange(n_blocks):
+        lo = (b * n) // n_blocks
+        hi = ((b + 1) * n) // n_blocks
+        s = np.empty(K)
+        post = np.empty(K)
+        codes = np.empty(m, dtype=np.int64)
+        lfs = np.empty(m, dtype=np.int64)
+        Sb = S[b]
+        for i in range(lo, hi):
+            cnt, invalid = _compact_row(L, i, K, codes, lfs)
+            if invalid and BAD[b] < 0:
+                BAD[b] = i
+            if cnt > 0:
+                for k in range(K):
+                    s[k] = 0.0
+                w = 0.0
+                for c in range(cnt):
+                    w += prior_w[lfs[c]]
+                    r = codes[c]
+                    for k in range(K):
+                        s[k] += Dflat[r, k]
+                w /= cnt
+                for k in range(K):
+                    s[k] += w * base[k]
+            else:
+                for k in range(K):
+                    s[k] = base0[k]
+            mx = s[0]
+            for k in range(1, K):
+                if s[k] > mx:
+                    mx = s[k]
+            tot = 0.0
+            for k in range(K):
+                post[k] = np.exp(s[k] - mx)
+                tot += post[k]
+            inv = 1.0 / tot
+            for k in range(K):
+                post[k] *= inv
+            LL[b] += mx + np.log(tot)
+            for k in range(K):
+                T[b, k] += post[k]
+            for c in range(cnt):
+                r = codes[c]
+                for k in range(K):
+                    Sb[r, k] += post[k]
+    S_out = np.zeros((mk, K))
+    T_out = np.zeros(K)
+    ll = 0.0
+    bad = -1
+    for b in range(n_blocks):  # fixed order: deterministic sums
+        S_out += S[b]
+        T_out += T[b]
+        ll += LL[b]
+        if bad < 0:
+            bad = BAD[b]
+    return S_out, T_out, ll, bad
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def pair_counts_dense(L, K, n_blocks):
+    """:func:`pair_counts` on a dense ``(m, n)`` block: ``(C (m K, m K) int64, bad)``."""
+    m, n = L.shape
+    mk = m * K
+    C = np.zeros((n_blocks, mk, mk), dtype=np.int32)
+    BAD = np.full(n_blocks, -1, dtype=np.int64)
+    for b in prange(n_blocks):
+        lo = (b * n) // n_blocks
+        hi = ((b + 1) * n) // n_blocks
+        codes = np.empty(m, dtype=np.int64)
+        lfs = np.empty(m, dtype=np.int64)
+        Ob = C[b]
+        for i in range(lo, hi):
+            cnt, invalid = _compact_row(L, i, K, codes, lfs)
+            if invalid and BAD[b] < 0:
+                BAD[b] = i
+            for p in range(cnt):
+                a = codes[p]
+                for q in range(p, cnt):
+                    Ob[a, codes[q]] += 1
+    out = np.zeros((mk, mk), dtype=np.int64)
+    bad = -1
+    for b in range(n_blocks):
+        for a in range(mk):
+            for c in range(a, mk):
+                out[a, c] += C[b, a, c]
+        if bad < 0:
+            bad = BAD[b]
+    for a in range(mk):  # codes increase with j within a row, so counts sit above the diagonal
+        for c in range(a + 1, mk):
+            out[c, a] = out[a, c]
+    return out, bad
+
+
+@njit(cache=True, nogil=True)
+def scan_dense(L, K):
+    """Counts of a dense ``(m, n)`` block: ``(lf_counts (m, K) int64, votes per row (n,) int32, bad)``."""
+    m, n = L.shape
+    # per LF a histogram of v + 2 clipped to 0..K+2: 0 and K+2 hold invalid votes, 1 abstains
+    hist = np.zeros((m, K + 3), dtype=np.int64)
+    per_row = np.zeros(n, dtype=np.int32)
+    for j in range(m):  # column by column: sequential memory, no branches
+        hj = hist[j]
+        for i in range(n):
+            v = np.int64(L[j, i])
+            hj[min(max(v + 2, 0), K + 2)] += 1
+            per_row[i] += (v >= 0) & (v < K)
+    counts = np.ascontiguousarray(hist[:, 2:K + 2])
+    n_bad = 0
+    for j in range(m):
+        n_bad += hist[j, 0] + hist[j, K + 2]
+    if n_bad > 0:  # rare: find the first row holding an invalid vote
+        for i in range(n):
+            for j in range(m):
+                v = L[j, i]
+                if v < -1 or v >= K:
+                    return counts, per_row, i
+    return counts, per_row, -1
+
+
+@njit(cache=True, nogil=True)
+def dense_to_csr_fill(L, indptr, indices, votes):
+    """Fill preallocated CSR arrays (any integer dtypes) from a dense ``(m, n)`` block of valid
+    votes; ``indptr`` (n + 1) holds the cumulative votes per row (see :func:`scan_dense`) and
+    ``indices``/``votes`` have one spare slot at the end, where abstains are written (no branch).
+    Tiles of rows are filled LF by LF, reading ``L`` sequentially."""
+    m, n = L.shape
+    tile = 512
+    pos = np.empty(tile, dtype=np.int64)
+    spare = indptr[n]
+    for t0 in range(0, n, tile):
+        nt = min(tile, n - t0)
+        for t in range(nt):
+            pos[t] = indptr[t0 + t]
+        for j in range(m):
+            for t in range(nt):
+                v = L[j, t0 + t]
+                ok = v >= 0
+                p = pos[t]
+                q = p if ok else spare
+                indices[q] = j
+                votes[q] = v
+                pos[t] = p + ok
+
+
+# --------------------------------------------------------------------------- one code per vote
+# Dask partitions stay in worker memory for a whole fit; they store each vote as one code
+# ``j*K + v`` (uint8 when m K <= 256: one byte per vote instead of an LF id and a class) with
+# int32 row pointers. Row by row these kernels add exactly what em_pass / pair_counts add.
+
+@njit(cache=True, parallel=True, nogil=True)
+def em_pass_codes(indptr, codes, lf_of, Dflat, prior_w, base, base0, n_blocks):
+    """:func:`em_pass` (without gold labels) on code CSR; ``lf_of[code]`` is the code's LF."""
+    n = indptr.shape[0] - 1
+    mk, K = Dflat.shape
+    S = np.zeros((n_blocks, mk, K))
+    T = np.zeros((n_blocks, K))
+    LL = np.zeros(n_blocks)
+    for b in prange(n_blocks):
+        lo = (b * n) // n_blocks
+        hi = ((b + 1) * n) // n_blocks
+        s = np.empty(K)
+        post = np.empty(K)
+        Sb = S[b]
+        for i in range(lo, hi):
+            start = indptr[i]
+            stop = indptr[i + 1]
+            if stop > start:
+                for k in range(K):
+                    s[k] = 0.0
+                w = 0.0
+                for p in range(start, stop):
+                    r = np.int64(codes[p])
+                    w += prior_w[lf_of[r]]
+                    for k in range(K):
+                        s[k] += Dflat[r, k]
+                w /= stop - start
+                for k in range(K):
+                    s[k] += w * base[k]
+            else:
+                for k in range(K):
+                    s[k] = base0[k]
+            mx = s[0]
+            for k in range(1, K):
+                if s[k] > mx:
+                    mx = s[k]
+            tot = 0.0
+            for k in range(K):
+                post[k] = np.exp(s[k] - mx)
+                tot += post[k]
+            inv = 1.0 / tot
+            for k in range(K):
+                post[k] *= inv
+            LL[b] += mx + np.log(tot)
+            for k in range(K):
+                T[b, k] += post[k]
+            for p in range(start, stop):
+                r = np.int64(codes[p])
+                for k in range(K):
+                    Sb[r, k] += post[k]
+    S_out = np.zeros((mk, K))
+    T_out = np.zeros(K)
+    ll = 0.0
+    for b in range(n_blocks):  # fixed order: deterministic sums
+        S_out += S[b]
+        T_out += T[b]
+        ll += LL[b]
+    return S_out, T_out, ll
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def pair_counts_codes(indptr, codes, mk, n_blocks):
+    """:func:`pair_counts` on code CSR (``mk`` = m K codes)."""
+    n = indptr.shape[0] - 1
+    C = np.zeros((n_blocks, mk, mk), dtype=np.int32)
+    for b in prange(n_blocks):
+        lo = (b * n) // n_blocks
+        hi = ((b + 1) * n) // n_blocks
+        Ob = C[b]
+        for i in range(lo, hi):
+            start = indptr[i]
+            stop = indptr[i + 1]
+            for p in range(start, stop):
+                a = np.int64(codes[p])
+                for q in range(p, stop):
+                    Ob[a, np.int64(codes[q])] += 1
+    out = np.zeros((mk, mk), dtype=np.int64)
+    for b in range(n_blocks):
+        for a in range(mk):
+            for c in range(a, mk):
+                out[a, c] += C[b, a, c]
+    for a in range(mk):
+        for c in range(a + 1, mk):
+            out[c, a] = out[a, c]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def dense_to_codes_fill(L, K, indptr, codes):
+    """:func:`dense_to_csr_fill` writing one code ``j*K + v`` per vote (``codes`` has a spare slot)."""
+    m, n = L.shape
+    tile = 512
+    pos = np.empty(tile, dtype=np.int64)
+    spare = indptr[n]
+    for t0 in range(0, n, tile):
+        nt = min(tile, n - t0)
+        for t in range(nt):
+            pos[t] = indptr[t0 + t]
+        for j in range(m):
+            for t in range(nt):
+                v = np.int64(L[j, t0 + t])
+                ok = v >= 0
+                p = pos[t]
+                q = p if ok else spare
+                codes[q] = j * K + v
+                pos[t] = p + ok

@@ -119,3 +119,65 @@ def share_stats(indptr, indices, votes, K, m, y):
         for v in range(K):
             S[j * K + v] = post[L[:, j] == v].sum(axis=0)
     return S, post.sum(axis=0)
+
+
+# dense (m, n) row blocks (L[j, i] = LF j's vote on row i): through the CSR references above
+def _dense_bad(L, K):
+    bad = (L < -1) | (L >= K)
+    rows = np.flatnonzero(bad.any(axis=0))
+    return int(rows[0]) if rows.size else -1
+
+
+def _valid_csr(L, K):
+    from ..votes import dense_to_csr
+
+    Lv = np.where((L < -1) | (L >= K), -1, L).T  # invalid votes are not used
+    return dense_to_csr(Lv, K)
+
+
+def em_pass_dense(L, D, prior_w, base, base0):
+    K = D.shape[1]
+    indptr, indices, votes = _valid_csr(L, K)
+    y = -np.ones(L.shape[1], dtype=np.int64)
+    S, T, ll = em_pass(indptr, indices, votes, D, prior_w, base, base0, y)
+    return S, T, ll, _dense_bad(L, K)
+
+
+def pair_counts_dense(L, K):
+    indptr, indices, votes = _valid_csr(L, K)
+    return pair_counts(indptr, indices, votes, L.shape[0], K), _dense_bad(L, K)
+
+
+def scan_dense(L, K):
+    valid = (L >= 0) & (L < K)
+    counts = np.stack([np.count_nonzero(valid & (L == k), axis=1) for k in range(K)], axis=1).astype(np.int64)
+    return counts, valid.sum(axis=0).astype(np.int32), _dense_bad(L, K)
+
+
+def dense_to_csr(L):
+    from ..votes import dense_to_csr as numpy_dense_to_csr
+
+    return numpy_dense_to_csr(L.T, int(L.max()) + 1 if L.size and L.max() >= 1 else 2)
+
+
+# code CSR (one code j*K + v per vote)
+def _decode(codes, K):
+    codes = np.asarray(codes, dtype=np.int64)
+    return codes // K, codes % K
+
+
+def em_pass_codes(indptr, codes, lf_of, D, prior_w, base, base0):
+    m, K, _ = D.shape
+    indices, votes = _decode(codes, K)
+    assert np.array_equal(np.asarray(lf_of)[np.asarray(codes, dtype=np.int64)], indices)
+    return em_pass(indptr, indices, votes, D, prior_w, base, base0, -np.ones(indptr.size - 1, dtype=np.int64))
+
+
+def pair_counts_codes(indptr, codes, m, K):
+    indices, votes = _decode(codes, K)
+    return pair_counts(indptr, indices, votes, m, K)
+
+
+def dense_to_codes(L, K):
+    indptr, indices, votes = _valid_csr(L, K)
+    return indptr, indices.astype(np.int64) * K + votes

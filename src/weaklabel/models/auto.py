@@ -148,8 +148,11 @@ class AutoModel(LabelModel):
         self.n_iter_ = int(getattr(model, "n_iter_", 0))
         self.converged_ = bool(getattr(model, "converged_", True))
 
-    def _predict_proba(self, vm: VoteMatrix) -> np.ndarray:
-        return self.model_.predict_proba(vm)
+    def _predict_proba(self, vm: VoteMatrix, tie_skip: int = 0) -> np.ndarray:
+        return self.model_.predict_proba(vm, tie_skip=tie_skip)
+
+    def proba_draws(self, L) -> int:
+        return self.model_.proba_draws(L)
 
     def _validate_learned(self) -> None:
         super()._validate_learned()

@@ -43,24 +43,46 @@ def registered_models() -> dict[str, type["LabelModel"]]:
     return dict(_REGISTRY)
 
 
-def break_ties(proba: np.ndarray, ties: str, random_state: int | None, tol: float = 1e-9) -> np.ndarray:
+def tie_rng(random_state, skip: int = 0) -> np.random.Generator:
+    """The seeded generator of random tie-breaks (one uniform draw per tied row, in row order),
+    advanced past the ``skip`` draws that the rows before a partition consume: a partition then
+    breaks its ties exactly as a prediction over the whole vote matrix does."""
+    rng = np.random.default_rng(random_state)
+    if skip:
+        rng.bit_generator.advance(int(skip))
+    return rng
+
+
+def _tied(proba: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    top = proba.max(axis=1, keepdims=True)
+    is_top = proba >= top - tol * np.maximum(1.0, np.abs(top))
+    return is_top, is_top.sum(axis=1)
+
+
+def count_ties(proba: np.ndarray, ties: str, tol: float = 1e-9) -> int:
+    """How many random draws :func:`break_ties` makes for ``proba`` (its tied rows, for ``random``)."""
+    if ties != "random" or proba.shape[0] == 0:
+        return 0
+    return int(np.count_nonzero(_tied(proba, tol)[1] > 1))
+
+
+def break_ties(proba: np.ndarray, ties: str, random_state: int | None, tol: float = 1e-9,
+               skip: int = 0) -> np.ndarray:
     """Argmax of each row; rows whose maximum is shared go to a seeded random top class
-    (``ties="random"``) or get ``-1`` (``ties="abstain"``)."""
+    (``ties="random"``) or get ``-1`` (``ties="abstain"``). ``skip``: see :func:`tie_rng`."""
     if ties not in TIES:
         raise InputError(f"ties must be one of {', '.join(TIES)}, got {ties!r}")
     n = proba.shape[0]
     label = proba.argmax(axis=1).astype(np.int64)
     if n == 0:
         return label
-    top = proba.max(axis=1, keepdims=True)
-    is_top = proba >= top - tol * np.maximum(1.0, np.abs(top))
-    n_top = is_top.sum(axis=1)
+    is_top, n_top = _tied(proba, tol)
     tied = np.flatnonzero(n_top > 1)
     if tied.size:
         if ties == "abstain":
             label[tied] = -1
         else:
-            rng = np.random.default_rng(random_state)
+            rng = tie_rng(random_state, skip)
             pick = np.floor(rng.random(tied.size) * n_top[tied]).astype(np.int64) + 1
             csum = np.cumsum(is_top[tied], axis=1)
             label[tied] = np.argmax(csum >= pick[:, None], axis=1)
@@ -198,11 +220,20 @@ class LabelModel:
         if not hasattr(self, "class_balance_"):
             raise InputError(f"{type(self).__name__} is not fitted yet; call fit() first")
 
-    def predict_proba(self, L) -> np.ndarray:
-        """``(n, K)`` probabilities; rows with no votes get ``class_balance_``."""
+    def predict_proba(self, L, *, tie_skip: int = 0) -> np.ndarray:
+        """``(n, K)`` probabilities; rows with no votes get ``class_balance_``.
+
+        ``tie_skip`` (partitioned prediction): random draws made by the rows before ``L`` (the
+        sum of :meth:`proba_draws` over the earlier partitions); only models whose probabilities
+        involve random tie-breaks (majority vote with ``ties="random"``) use it.
+        """
         self._check_fitted()
         vm = self._coerce(L, fitted=True)
-        return self._predict_proba(vm)
+        return self._predict_proba(vm, tie_skip=tie_skip) if tie_skip else self._predict_proba(vm)
+
+    def proba_draws(self, L) -> int:
+        """How many random draws :meth:`predict_proba` makes on ``L`` (0 for most models)."""
+        return 0
 
     def predict(self, L, ties: str = "random") -> np.ndarray:
         """Hard labels: argmax of :meth:`predict_proba`, ties broken by ``ties`` (seeded)."""

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
-from .base import LabelModel, class_counts, covered_class_balance, register
+from .base import LabelModel, class_counts, covered_class_balance, register, tie_rng
 
 MV_TIES = ("random", "uniform", "abstain")
 
@@ -39,16 +39,20 @@ class MajorityVote(LabelModel):
         if self.ties not in MV_TIES:
             raise InputError(f"ties must be one of {', '.join(MV_TIES)}, got {self.ties!r}")
 
-    def _votes_proba(self, vm: VoteMatrix) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def _top(vm: VoteMatrix) -> tuple[np.ndarray, np.ndarray]:
         counts = class_counts(vm)
         top = counts.max(axis=1, keepdims=True)
         is_top = (counts == top) & (top > 0)
-        n_top = is_top.sum(axis=1)
+        return is_top, is_top.sum(axis=1)
+
+    def _votes_proba(self, vm: VoteMatrix, tie_skip: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        is_top, n_top = self._top(vm)
         proba = np.where(n_top[:, None] > 0, is_top / np.maximum(n_top, 1)[:, None], 0.0)
         if self.ties == "random":
             tied = np.flatnonzero(n_top > 1)
             if tied.size:
-                rng = np.random.default_rng(self.random_state)
+                rng = tie_rng(self.random_state, tie_skip)
                 pick = np.floor(rng.random(tied.size) * n_top[tied]).astype(np.int64) + 1
                 winner = np.argmax(np.cumsum(is_top[tied], axis=1) >= pick[:, None], axis=1)
                 proba[tied] = 0.0
@@ -61,11 +65,17 @@ class MajorityVote(LabelModel):
         self.n_iter_ = 0
         self.converged_ = True
 
-    def _predict_proba(self, vm: VoteMatrix) -> np.ndarray:
+    def _predict_proba(self, vm: VoteMatrix, tie_skip: int = 0) -> np.ndarray:
         self._check_params()
-        proba, n_top = self._votes_proba(vm)
+        proba, n_top = self._votes_proba(vm, tie_skip)
         proba[n_top == 0] = self.class_balance_
         return proba
+
+    def proba_draws(self, L) -> int:
+        """Rows of ``L`` whose top vote count is shared: each draws its class when ``ties="random"``."""
+        if self.ties != "random":
+            return 0
+        return int(np.count_nonzero(self._top(self._coerce(L, fitted=True))[1] > 1))
 
     def predict(self, L, ties: str | None = None) -> np.ndarray:
         """Hard labels. ``ties`` defaults to the model's ``ties`` (``uniform`` breaks randomly)."""

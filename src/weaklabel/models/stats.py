@@ -145,29 +145,10 @@ class LocalVoteStats(VoteStats):
         return self._pairs
 
     def share_stats(self, y=None):
-        from . import _kernels
-
-        vm, m, K = self.vm, self.n_lfs, self.cardinality
-        yy = y if y is not None else -np.ones(vm.n_rows, dtype=np.int64)
-        S, T = _kernels.share_stats(vm.indptr, vm.indices, vm.votes, K, m, yy)
-        return unflat_stats(S, m, K), T
+        return share_block(self.vm, y)
 
     def error_pair_stats(self, D, base, sources, prior_w=None, max_rows=None):
-        from . import _kernels
-
-        vm, m = self.vm, self.n_lfs
-        if max_rows is not None and vm.n_rows > max_rows:
-            vm = vm.take(np.arange(0, vm.n_rows, -(-vm.n_rows // max_rows)))
-        sources = np.asarray(sources, dtype=bool)
-        compact = np.full(m, -1, dtype=np.int64)
-        compact[sources] = np.arange(int(sources.sum()))
-        pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
-        s = int(sources.sum())
-        # one accumulator of s^2 K 4 doubles per block: keep them under ~64 MiB in all
-        blocks = max(1, min(n_blocks(vm.nnz), (64 << 20) // max(1, 32 * s * s * self.cardinality)))
-        return _kernels.error_pair_stats(vm.indptr, vm.indices, vm.votes, flat_table(D), pw,
-                                         np.asarray(base, dtype=float), np.asarray(base, dtype=float), compact,
-                                         s, blocks)
+        return error_pair_block(self.vm, 0, sample_step(self.n_rows, max_rows), D, base, sources, prior_w)
 
     def lf_counts(self):
         if self._lf_counts is None:
@@ -182,6 +163,42 @@ class LocalVoteStats(VoteStats):
 
     def n_uncovered(self):
         return int(np.count_nonzero(self.vm.votes_per_row() == 0))
+
+
+def share_block(vm: VoteMatrix, y: np.ndarray | None = None):
+    """:meth:`VoteStats.share_stats` of one in-memory block of rows (the statistics add up over blocks)."""
+    from . import _kernels
+
+    m, K = vm.n_lfs, vm.cardinality
+    yy = y if y is not None else -np.ones(vm.n_rows, dtype=np.int64)
+    S, T = _kernels.share_stats(vm.indptr, vm.indices, vm.votes, K, m, yy)
+    return unflat_stats(S, m, K), T
+
+
+def sample_step(n_rows: int, max_rows: int | None) -> int:
+    """Every how many rows :meth:`VoteStats.error_pair_stats` looks at (1: all of them)."""
+    return 1 if max_rows is None or n_rows <= max_rows else -(-n_rows // max(1, int(max_rows)))
+
+
+def error_pair_block(vm: VoteMatrix, offset: int, step: int, D, base, sources, prior_w=None):
+    """:meth:`VoteStats.error_pair_stats` of the rows of one block (its first row is row
+    ``offset`` of the whole matrix) whose whole-matrix index is a multiple of ``step``; the
+    results of consecutive blocks add up to the whole matrix's."""
+    from . import _kernels
+
+    m = vm.n_lfs
+    if step > 1:
+        vm = vm.take(np.arange((-offset) % step, vm.n_rows, step))
+    sources = np.asarray(sources, dtype=bool)
+    compact = np.full(m, -1, dtype=np.int64)
+    compact[sources] = np.arange(int(sources.sum()))
+    pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
+    s = int(sources.sum())
+    # one accumulator of s^2 K 4 doubles per block: keep them under ~64 MiB in all
+    blocks = max(1, min(n_blocks(vm.nnz), (64 << 20) // max(1, 32 * s * s * vm.cardinality)))
+    b = np.asarray(base, dtype=float)
+    return _kernels.error_pair_stats(vm.indptr, vm.indices, vm.votes, flat_table(np.asarray(D, dtype=float)), pw,
+                                     b, b, compact, s, blocks)
 
 
 def as_stats(data) -> VoteStats:
