@@ -95,18 +95,20 @@ def _stack(a: VoteMatrix, b: VoteMatrix) -> VoteMatrix:
 
 
 def score(task: Task, factory: Callable[[], LabelModel] | None, seed: int = 0) -> dict:
-    """Accuracy, macro-F1 and fit time of one model on one task (``None``: textbook MV)."""
+    """Accuracy, macro-F1, fit and predict time of one model on one task (``None``: textbook MV)."""
     t0 = time.perf_counter()
     if factory is None:
         proba = reference_mv_proba(task.test_votes)
-        fit_s = 0.0
+        fit_s = predict_s = 0.0
     else:
         model = factory().fit(task.fit_votes, task.fit_y)
         fit_s = time.perf_counter() - t0
         proba = model.predict_proba(task.test_votes)
+        predict_s = time.perf_counter() - t0 - fit_s
     pred = break_ties(np.asarray(proba, dtype=float), "random", seed)
     out = metrics(task.test_y, pred)
     out["fit_seconds"] = fit_s
+    out["predict_seconds"] = predict_s
     return out
 
 
