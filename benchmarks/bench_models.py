@@ -14,8 +14,9 @@ subprocess:
 
 With ``--peers`` (needs ``benchmarks/requirements-peers.txt`` in the same environment), Snorkel's
 ``LabelModel`` (n_epochs=500, seed 0), crowd-kit's ``DawidSkene`` (n_iter=100) and FlyingSquid
-(binary only) run on the same votes, each in its own subprocess, and the table shows weaklabel's
-speed-up over each, measured in the same run.
+(binary only) run on the same votes, each in its own subprocess (the peer code is shared with
+``bench_label_accuracy.py`` in ``benchmarks/peers.py``), and the table shows weaklabel's speed-up
+over each, measured in the same run.
 
     python benchmarks/bench_models.py                        # K in {2,5}, m in {20,100}, n up to 10^6
     python benchmarks/bench_models.py --rows 1000000 --shapes 2x100 --peers
@@ -28,11 +29,12 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from peers import run_json  # noqa: E402  (benchmarks/peers.py, next to this script)
 
 CHILD = r"""
 import json, resource, sys, time
@@ -58,42 +60,12 @@ vm, y = sim.votes, sim.y
 out["nnz"] = vm.nnz
 out["data_rss_mib"] = rss()
 if name.startswith("peer:"):
-    peer = name[5:]
-    if peer == "snorkel":
-        from snorkel.labeling.model import LabelModel
-        L = vm.to_dense(np.int64)
-        t0 = time.perf_counter()
-        lm = LabelModel(cardinality=K, verbose=False)
-        lm.fit(L, n_epochs=500, seed=0, progress_bar=False)
-        t1 = time.perf_counter()
-        proba = lm.predict_proba(L)
-    elif peer == "crowdkit":
-        import pandas as pd
-        from crowdkit.aggregation import DawidSkene
-        rows = vm.row_of_vote()
-        df = pd.DataFrame({"task": rows, "worker": vm.indices.astype(np.int64), "label": vm.votes.astype(np.int64)})
-        t0 = time.perf_counter()
-        ds = DawidSkene(n_iter=100)
-        probas = ds.fit_predict_proba(df)
-        t1 = time.perf_counter()
-        proba = np.full((n, K), 1.0 / K)
-        idx = probas.index.to_numpy()
-        cols = [int(c) for c in probas.columns]
-        proba[np.ix_(idx, cols)] = probas.to_numpy()
-    elif peer == "flyingsquid":
-        from flyingsquid.label_model import LabelModel
-        L = vm.to_dense(np.int64)
-        L = np.where(L < 0, 0, np.where(L == 1, 1, -1))
-        t0 = time.perf_counter()
-        fs = LabelModel(m)
-        fs.fit(L)
-        t1 = time.perf_counter()
-        p1 = fs.predict_proba(L)
-        proba = np.stack([1 - p1, p1], axis=1)
-    else:
-        raise SystemExit(f"unknown peer {peer}")
-    out["fit_seconds"] = t1 - t0
-    out["predict_seconds"] = time.perf_counter() - t1
+    sys.path.insert(0, sys.argv[6])
+    from peers import fit_predict
+    res = fit_predict(name[5:], vm, vm, np.arange(n))
+    proba = res["proba"]
+    out["fit_seconds"] = res["fit_seconds"]
+    out["predict_seconds"] = res["predict_seconds"]
 else:
     t0 = time.perf_counter()
     model = cls(**params).fit(vm)
@@ -114,15 +86,10 @@ PEERS = {"snorkel": "Snorkel LabelModel", "crowdkit": "crowd-kit DawidSkene", "f
 
 
 def run(name: str, K: int, m: int, n: int, seed: int, timeout: float) -> dict:
-    try:
-        r = subprocess.run([sys.executable, "-c", CHILD, name, str(K), str(m), str(n), str(seed)],
-                           capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"model": name, "K": K, "m": m, "n": n, "error": f"over {timeout:.0f} s"}
-    if r.returncode != 0:
-        last = (r.stderr.strip().splitlines() or ["?"])[-1]
-        return {"model": name, "K": K, "m": m, "n": n, "error": last[:200]}
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    r = run_json(["-c", CHILD, name, str(K), str(m), str(n), str(seed), str(HERE)], timeout)
+    if "status" in r:
+        return {"model": name, "K": K, "m": m, "n": n, "error": r["error"]}
+    return r
 
 
 def fmt(r: dict) -> str:
