@@ -6,7 +6,7 @@ import pytest
 from weaklabel import VoteMatrix
 from weaklabel.models import _kernels as nk
 from weaklabel.models import _reference as ref
-from weaklabel.models.stats import flat_table
+from weaklabel.models.stats import LocalVoteStats, flat_table, unflat_stats
 
 
 def _random(n, m, K, cov, seed):
@@ -35,7 +35,15 @@ def test_kernels_match_reference(n, m, K, cov, seed):
         assert ll == pytest.approx(ll_r, rel=1e-10)
     np.testing.assert_allclose(nk.posterior(*args, flat_table(D), pw, base, base0, min(3, n)),
                                ref.posterior(*args, D, pw, base, base0), rtol=1e-10)
-    np.testing.assert_array_equal(nk.pair_counts(*args, m, K, 2), ref.pair_counts(*args, m, K))
+    O, S_mv, T_mv = nk.pair_counts(*args, m, K, min(2, n))
+    np.testing.assert_array_equal(O, ref.pair_counts(*args, m, K))
+    S_mv_r, T_mv_r = ref.majority_stats(*args, m, K)
+    np.testing.assert_allclose(S_mv, flat_table(S_mv_r), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(T_mv, T_mv_r, rtol=1e-12)
+    # the fused statistics are the em_pass initialisation's, without its second pass
+    S_em, T_em = LocalVoteStats(vm).majority_stats()
+    np.testing.assert_allclose(unflat_stats(S_mv, m, K), S_em, atol=1e-9)
+    np.testing.assert_allclose(T_mv, T_em, atol=1e-9)
     np.testing.assert_array_equal(nk.class_counts(*args, K), ref.class_counts(*args, K))
     compact = np.where(np.arange(m) % 3 == 1, -1, np.arange(m)).astype(np.int64)
     st, ct = nk.error_pair_stats(*args, flat_table(D), pw, base, base0, compact, m, min(3, n))

@@ -138,37 +138,74 @@ def posterior(indptr, indices, votes, Dflat, prior_w, base, base0, n_blocks):
 
 @njit(cache=True, parallel=True)
 def pair_counts(indptr, indices, votes, m, K, n_blocks):
-    """Co-occurrence counts of one-hot votes: ``O[j*K + v, l*K + w]`` = rows where LF ``j``
-    voted ``v`` and LF ``l`` voted ``w`` (the diagonal holds each (LF, class) count).
+    """Co-occurrence counts of one-hot votes and, in the same pass, the majority-vote statistics.
+
+    ``O[j*K + v, l*K + w]`` (int64) = rows where LF ``j`` voted ``v`` and LF ``l`` voted ``w``
+    (the diagonal holds each (LF, class) count). ``S[j*K + v, k]`` sums the majority-vote soft
+    label of class ``k`` (an even split of the most voted classes; uniform on rows without votes)
+    over the rows where LF ``j`` voted ``v``, and ``T`` sums the soft labels: what
+    ``em_pass`` gives with a large identity table, the usual initialisation of moment matching,
+    for a few per-row additions instead of a second pass over the votes.
 
     Costs ``sum_i nnz_i^2 / 2`` updates; memory ``n_blocks * (m K)^2`` int32 counters.
     """
     n = indptr.shape[0] - 1
     mk = m * K
     O = np.zeros((n_blocks, mk, mk), dtype=np.int32)
+    S = np.zeros((n_blocks, mk, K))
+    T = np.zeros((n_blocks, K))
     for b in prange(n_blocks):
         lo = (b * n) // n_blocks
         hi = ((b + 1) * n) // n_blocks
         Ob = O[b]
+        Sb = S[b]
         codes = np.empty(m, dtype=np.int64)  # the row's one-hot columns, computed once
+        cnt = np.empty(K)
         for i in range(lo, hi):
             start = indptr[i]
             c = indptr[i + 1] - start
+            if c == 0:
+                for k in range(K):
+                    T[b, k] += 1.0 / K
+                continue
+            for k in range(K):
+                cnt[k] = 0.0
             for t in range(c):
-                codes[t] = indices[start + t] * K + votes[start + t]
+                v = votes[start + t]
+                codes[t] = indices[start + t] * K + v
+                cnt[v] += 1.0
+            top = cnt[0]
+            for k in range(1, K):
+                if cnt[k] > top:
+                    top = cnt[k]
+            ties = 0
+            for k in range(K):
+                if cnt[k] == top:
+                    ties += 1
+            share = 1.0 / ties
+            for k in range(K):
+                cnt[k] = share if cnt[k] == top else 0.0   # now the soft label
+                T[b, k] += cnt[k]
             for t in range(c):
                 row = Ob[codes[t]]
                 for u in range(t, c):
                     row[codes[u]] += 1
+                srow = Sb[codes[t]]
+                for k in range(K):
+                    srow[k] += cnt[k]
     out = np.zeros((mk, mk), dtype=np.int64)
-    for b in range(n_blocks):
+    S_out = np.zeros((mk, K))
+    T_out = np.zeros(K)
+    for b in range(n_blocks):  # fixed order: deterministic sums
+        S_out += S[b]
+        T_out += T[b]
         for a in range(mk):
             for c in range(a, mk):
                 out[a, c] += O[b, a, c]
     for a in range(mk):  # indices are sorted within a row, so counts sit above the diagonal
         for c in range(a + 1, mk):
             out[c, a] = out[a, c]
-    return out
+    return out, S_out, T_out
 
 
 @njit(cache=True)

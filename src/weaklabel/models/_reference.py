@@ -61,6 +61,20 @@ def pair_counts(indptr, indices, votes, m, K, n_blocks=1):
     return onehot.T @ onehot
 
 
+def majority_stats(indptr, indices, votes, m, K):
+    """``(S (m, K, K) [j, k, v], T)``: majority-vote soft labels (ties split, uniform without votes)
+    summed where LF ``j`` voted ``v``; the statistics :func:`pair_counts`' kernel returns alongside."""
+    L = _dense(indptr, indices, votes, m)
+    counts = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1)
+    top = counts == counts.max(axis=1, keepdims=True)
+    q = top / top.sum(axis=1, keepdims=True)
+    S = np.zeros((m, K, K))
+    for j in range(m):
+        for v in range(K):
+            S[j, :, v] = q[L[:, j] == v].sum(axis=0)
+    return S, q.sum(axis=0)
+
+
 def class_counts(indptr, indices, votes, K):
     n = indptr.size - 1
     rows = np.repeat(np.arange(n), np.diff(indptr))

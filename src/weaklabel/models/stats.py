@@ -120,6 +120,7 @@ class LocalVoteStats(VoteStats):
         self.lf_names = list(vm.lf_names)
         self._lf_counts = None
         self._pairs = None
+        self._majority = None
 
     def em_stats(self, D, base, y=None, prior_w=None, base0=None):
         from . import _kernels
@@ -141,8 +142,17 @@ class LocalVoteStats(VoteStats):
             vm, mk = self.vm, self.n_lfs * self.cardinality
             # each block keeps its own int32 counters; fewer blocks when the matrix is large
             blocks = max(1, min(n_blocks(vm.nnz), (64 << 20) // max(1, 4 * mk * mk)))
-            self._pairs = _kernels.pair_counts(vm.indptr, vm.indices, vm.votes, vm.n_lfs, vm.cardinality, blocks)
+            self._pairs, S, T = _kernels.pair_counts(vm.indptr, vm.indices, vm.votes, vm.n_lfs, vm.cardinality,
+                                                     blocks)
+            self._majority = unflat_stats(S, self.n_lfs, self.cardinality), T
         return self._pairs
+
+    def majority_stats(self, y=None):
+        # the co-occurrence pass computes the label-free statistics too: no second pass
+        if y is None and self._majority is not None:
+            S, T = self._majority
+            return S.copy(), T.copy()
+        return super().majority_stats(y)
 
     def share_stats(self, y=None):
         return share_block(self.vm, y)
