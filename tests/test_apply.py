@@ -75,6 +75,40 @@ def test_multiprocess_equals_serial_byte_for_byte(tmp_path):
     assert vm.n_rows == 6000 and vm.classes == ["a", "b", "c"]
 
 
+@pytest.mark.parametrize("with_rowwise", [False, True])
+def test_vectorized_lfs_in_threads_equal_serial(tmp_path, with_rowwise):
+    """With jobs > 1, groups of vectorized LFs run in threads (and row-wise LFs in processes when
+    there are any): same bytes as jobs=1, and the same first error."""
+    df = _random_frame(6000, seed=4)
+    data = tmp_path / "data.parquet"
+    df.to_parquet(data, row_group_size=1000)
+    src = ("import numpy as np\nfrom weaklabel import labeling_function, ABSTAIN\nCLASSES=['a','b','c']\n"
+           "@labeling_function(vectorized=True)\ndef now(df): return np.where(df.text.str.contains('now'), 1, ABSTAIN)\n"
+           "@labeling_function(vectorized=True)\ndef hi(df): return np.where(df.score > 1, 2, ABSTAIN)\n"
+           "@labeling_function(vectorized=True)\n"
+           "def ham(df): return np.where(df.text.str.contains(r'\\bham'), 0, ABSTAIN)\n")
+    if with_rowwise:
+        src += "@labeling_function\ndef spam(x): return 1 if 'spam' in x.text else ABSTAIN\n"
+    lfs_py = tmp_path / "lfs.py"
+    lfs_py.write_text(src)
+    one = apply_file(lfs_py, data, tmp_path / "one.parquet", jobs=1, batch_size=2500, id_cols=["id"])
+    two = apply_file(lfs_py, data, tmp_path / "two.parquet", jobs=2, batch_size=2500, id_cols=["id"])
+    assert two.jobs == 2 and one.jobs == 1
+    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "two.parquet").read_bytes()
+    np.testing.assert_array_equal(VoteMatrix.read_parquet(tmp_path / "one.parquet").to_dense()[:, 0],
+                                  np.where(df.text.str.contains("now"), 1, -1))
+    # an out-of-range vote in the last vectorized LF, from the second batch on
+    lfs_py.write_text(src + "@labeling_function(vectorized=True)\n"
+                            "def bad(df): return np.where(df['id'] >= 3000, 7, ABSTAIN)\n")
+    messages = []
+    for jobs in (1, 2):
+        with pytest.raises(LFError) as e:
+            apply_file(lfs_py, data, tmp_path / f"bad{jobs}.parquet", jobs=jobs, batch_size=2500, id_cols=["id"])
+        messages.append(str(e.value))
+        assert not (tmp_path / f"bad{jobs}.parquet").exists()
+    assert messages[0] == messages[1] and "bad" in messages[0] and "7" in messages[0]
+
+
 def test_output_format_and_metadata(tmp_path):
     df = _random_frame(100)
     data = tmp_path / "in.parquet"

@@ -1,7 +1,8 @@
 """Run labeling functions over a table and collect their votes.
 
 The engine reads the input in batches (bounded memory), runs vectorized LFs on each batch in
-the main process and row-wise LFs either inline (``jobs=1``) or in worker processes on
+the main process (with ``jobs > 1``, groups of them in threads: their pandas, pyarrow and numpy
+calls release the GIL) and row-wise LFs either inline (``jobs=1``) or in worker processes on
 contiguous chunks whose results are reassembled in input order, so the output is byte-for-byte
 the same for every ``jobs``. Every vote is validated: anything but an int in ``-1..K-1`` is an
 error naming the LF, the row (position and id) and the value.
@@ -24,7 +25,7 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -248,11 +249,10 @@ def _init_worker(lfs_or_path, K, on_error, id_cols):
     _WORKER.update(lfs=lfs, K=K, on_error=on_error, id_cols=id_cols)
 
 
-def _worker_task(kind: str, df: pd.DataFrame, start: int, idx: Sequence[int]):
-    """Run the LFs ``idx`` (all row-wise or all vectorized) on ``df`` in a worker process."""
+def _worker_task(df: pd.DataFrame, start: int, idx: Sequence[int]):
+    """Run the row-wise LFs ``idx`` on ``df`` in a worker process."""
     w = _WORKER
-    fn = apply_rowwise if kind == "row" else apply_vectorized
-    return fn(df, [w["lfs"][j] for j in idx], w["K"], w["on_error"], start, w["id_cols"])
+    return apply_rowwise(df, [w["lfs"][j] for j in idx], w["K"], w["on_error"], start, w["id_cols"])
 
 
 def _split(items: Sequence[int], parts: int) -> list[list[int]]:
@@ -338,7 +338,8 @@ class _Engine:
         self.errors = np.zeros(len(self.lfs), dtype=np.int64)
         self.max_vote = -1
         self.columns: list[str] = []
-        self._pool = None
+        self._pool = None      # worker processes for row-wise LFs
+        self._threads = None   # threads for groups of vectorized LFs
         self._prepared = False
 
     # ---- worker pool
@@ -347,8 +348,13 @@ class _Engine:
         bars): forking a multi-threaded process is unsafe."""
         self._prepared = True
         if self.jobs > 1 and (n_rows_hint is None or n_rows_hint >= _MIN_ROWS_FOR_WORKERS):
-            self._start_pool()
-        else:
+            if self.row_idx:
+                self._start_pool()
+            if len(self.vec_idx) > 1 and self.jobs > 1:
+                # vectorized LFs spend their time in pandas/pyarrow/numpy calls that release the GIL:
+                # threads run them in parallel without pickling the batch to another process
+                self._threads = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="weaklabel-vec")
+        if self._pool is None and self._threads is None:
             self.jobs = 1
 
     def _start_pool(self) -> None:
@@ -369,6 +375,9 @@ class _Engine:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._threads is not None:
+            self._threads.shutdown(wait=True, cancel_futures=True)
+            self._threads = None
 
     # ---- running
     def _raise(self, failure: _Failure) -> None:
@@ -386,6 +395,7 @@ class _Engine:
         if not self._prepared:
             self.prepare(n_rows_hint)
         use_pool = self._pool is not None
+        use_threads = self._threads is not None
         pending: deque = deque()   # (start, df, dense, row futures, vectorized futures or result)
         max_pending = 2
 
@@ -421,24 +431,27 @@ class _Engine:
                 if self.row_idx:
                     chunk = max(500, -(-b // (self.jobs * 4)))
                     for s in range(0, b, chunk):
-                        fut = self._pool.submit(_worker_task, "row", df.iloc[s:s + chunk], start + s, self.row_idx)
+                        fut = self._pool.submit(_worker_task, df.iloc[s:s + chunk], start + s, self.row_idx)
                         row_futs.append((start + s, fut))
+            if use_threads:
                 # vectorized LFs see the whole batch (a rule may use batch statistics), so they
-                # are split across workers by LF, not by rows
+                # are split across threads by LF, not by rows
                 for group in _split(self.vec_idx, self.jobs):
-                    vec_parts.append((group, self._pool.submit(_worker_task, "vec", df, start, group)))
-            else:
+                    vec_parts.append((group, self._threads.submit(
+                        apply_vectorized, df, [self.lfs[j] for j in group], self.K, self.on_error, start,
+                        self.id_cols)))
+            if not use_pool:
                 if self.row_idx:
                     part, errs, failure = apply_rowwise(df, [self.lfs[j] for j in self.row_idx], self.K,
                                                         self.on_error, start, self.id_cols)
                     if failure is not None:
                         self._raise(failure)
                     self._merge(dense, part, self.row_idx, errs)
-                if self.vec_idx:
-                    vec_parts.append((self.vec_idx, apply_vectorized(df, [self.lfs[j] for j in self.vec_idx],
-                                                                     self.K, self.on_error, start, self.id_cols)))
+            if self.vec_idx and not use_threads:
+                vec_parts.append((self.vec_idx, apply_vectorized(df, [self.lfs[j] for j in self.vec_idx],
+                                                                 self.K, self.on_error, start, self.id_cols)))
             pending.append((start, df, dense, row_futs, vec_parts))
-            while len(pending) > (max_pending if use_pool else 0):
+            while len(pending) > (max_pending if use_pool or use_threads else 0):
                 yield finish(pending.popleft())
         while pending:
             yield finish(pending.popleft())
