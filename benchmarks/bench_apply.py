@@ -82,7 +82,9 @@ lfs, data, out, jobs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 t0 = time.perf_counter()
 s = apply_file(lfs, data, out, jobs=jobs, force=True)
 dt = time.perf_counter() - t0
-self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so it would report the parent's peak
+# (the benchmark holds the generated texts in memory) instead of this process's own
+self_rss = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"seconds": dt, "rows": s.rows, "peak_rss_mib": self_rss / 1024,
                   "peak_worker_rss_mib": child_rss / 1024}))
