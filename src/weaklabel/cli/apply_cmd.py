@@ -25,8 +25,9 @@ def apply_command(
     lfs_py: Path = typer.Argument(..., help="Python file defining @labeling_function LFs (and optionally CLASSES / LFS)."),
     data: Path = typer.Argument(..., help="Input table: .parquet (a file, a folder or a quoted glob), .csv, .tsv or .jsonl."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write votes.parquet (a folder with --engine dask)."),
-    jobs: int = typer.Option(0, "-j", "--jobs", help="Worker processes (0 = all cores); with --engine dask and no "
-                                                     "--scheduler, the LocalCluster's workers."),
+    jobs: int = typer.Option(0, "-j", "--jobs", help="Worker processes for row-wise LFs, threads for vectorized "
+                                                     "ones (0 = all cores); with --engine dask and no --scheduler, "
+                                                     "the LocalCluster's workers."),
     batch_size: int = typer.Option(100_000, "--batch-size", help="Rows read and processed at a time (bounds memory)."),
     id_col: list[str] = typer.Option(None, "--id-col", help="Column(s) to carry into the output as row ids (repeatable)."),
     on_error: str = typer.Option("raise", "--on-error", help="raise: stop at the first LF error; abstain: count it and abstain."),
