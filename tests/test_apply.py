@@ -245,3 +245,24 @@ def test_cardinality_conflicts(write_lfs, tmp_path):
         apply_file(p, data, tmp_path / "v.parquet", cardinality=3)
     with pytest.raises(InputError, match="disagrees"):
         apply_file(p, data, tmp_path / "v.parquet", classes=["x", "y"])
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path):
+    """Atomic writes go through a private temp file (0600); the output must end up with the mode a
+    plain open() gives under the umask, or keep the mode of the file it replaces."""
+    import os
+    import stat
+
+    df = _random_frame(50)
+    data = tmp_path / "in.parquet"
+    df.to_parquet(data)
+    out = tmp_path / "votes.parquet"
+    old = os.umask(0o022)
+    try:
+        apply_file(_make_lfs(), data, out, jobs=1, cardinality=3)
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+        os.chmod(out, 0o640)
+        apply_file(_make_lfs(), data, out, jobs=1, cardinality=3, force=True)
+        assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    finally:
+        os.umask(old)

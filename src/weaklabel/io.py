@@ -120,6 +120,33 @@ def _move_into_place(tmp: Path, dest: Path) -> None:
     _remove(aside)
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux), since
+    ``os.umask`` can only be read by setting it, which races with other threads creating files."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _settle_mode(tmp: Path, dest: Path) -> None:
+    """Give the finished temporary output the mode a plain ``open``/``mkdir`` would have given it
+    (``mkstemp``/``mkdtemp`` make it private: 0600/0700), or the mode of the output it replaces."""
+    try:
+        mode = dest.stat().st_mode & 0o7777 if dest.exists() and dest.is_dir() == tmp.is_dir() else None
+    except OSError:
+        mode = None
+    if mode is None:
+        mode = (0o777 if tmp.is_dir() else 0o666) & ~_umask()
+    os.chmod(tmp, mode)
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | Path, force: bool = False, *, directory: bool = False,
                   replace_dataset: bool = False, dataset_formats: Sequence[str] = (VOTES_FORMAT,)) -> Iterator[Path]:
@@ -135,6 +162,7 @@ def atomic_output(path: str | Path, force: bool = False, *, directory: bool = Fa
         tmp_path = Path(tmp)
     try:
         yield tmp_path
+        _settle_mode(tmp_path, p)
         _move_into_place(tmp_path, p)
     except BaseException:
         _remove(tmp_path)
