@@ -174,14 +174,10 @@ def pair_counts(indptr, indices, votes, m, K, n_blocks):
                 v = votes[start + t]
                 codes[t] = indices[start + t] * K + v
                 cnt[v] += 1.0
-            top = cnt[0]
-            for k in range(1, K):
-                if cnt[k] > top:
-                    top = cnt[k]
+            top = cnt.max()
             ties = 0
             for k in range(K):
-                if cnt[k] == top:
-                    ties += 1
+                ties += cnt[k] == top
             share = 1.0 / ties
             for k in range(K):
                 cnt[k] = share if cnt[k] == top else 0.0   # now the soft label
