@@ -4,7 +4,8 @@
 (FlyingSquid-style closed form) both start from the co-occurrence matrix of one-hot votes
 ``O[j*K + v, l*K + w]`` (rows on which LF ``j`` voted ``v`` and LF ``l`` voted ``w``), built by
 one parallel Numba pass (:func:`weaklabel.models._kernels.pair_counts`, which sums the
-majority-vote initialisation in the same pass). Fitting then costs nothing in the number of rows. Both predict through the shared factorised scorer.
+majority-vote initialisation in the same pass). Fitting then costs nothing in the number of
+rows. Both predict through the shared factorised scorer.
 """
 
 from __future__ import annotations
