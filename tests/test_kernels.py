@@ -50,6 +50,11 @@ def test_kernels_match_reference(n, m, K, cov, seed):
     st_r, ct_r = ref.error_pair_stats(*args, flat_table(D), pw, base, base0, compact, m)
     np.testing.assert_allclose(st, st_r, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(ct, ct_r)
+    # scores hundreds of nats apart (the products of exp(-D) underflow): the exact fallback
+    st, _ = nk.error_pair_stats(*args, flat_table(300 * D), pw, base, base0, compact, m, min(3, n))
+    st_r, _ = ref.error_pair_stats(*args, flat_table(300 * D), pw, base, base0, compact, m)
+    assert np.isfinite(st).all()
+    np.testing.assert_allclose(st, st_r, rtol=1e-9, atol=1e-9)
     S_sh, T_sh = nk.share_stats(*args, K, m, y)
     S_shr, T_shr = ref.share_stats(*args, K, m, y)
     np.testing.assert_allclose(S_sh, S_shr, rtol=1e-12, atol=1e-12)

@@ -236,6 +236,17 @@ def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compac
     """
     K = base.shape[0]
     n = indptr.shape[0] - 1
+    mk = Dflat.shape[0]
+    # exp(-D) per vote, scaled to at most 1 (a per-vote factor cancels in the normalised cavity
+    # posterior): the pair loop then multiplies instead of taking K exponentials per pair
+    inv_e = np.empty((mk, K))
+    for row in range(mk):
+        dmin = Dflat[row, 0]
+        for k in range(1, K):
+            if Dflat[row, k] < dmin:
+                dmin = Dflat[row, k]
+        for k in range(K):
+            inv_e[row, k] = np.exp(dmin - Dflat[row, k])
     stats = np.zeros((n_blocks, n_compact, n_compact, K, 4))
     counts = np.zeros((n_blocks, n_compact, n_compact), dtype=np.int64)
     for blk in prange(n_blocks):
@@ -244,6 +255,7 @@ def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compac
         st = stats[blk]
         ct = counts[blk]
         s = np.empty(K)
+        es = np.empty(K)
         q = np.empty(K)
         for i in range(lo, hi):
             start = indptr[i]
@@ -251,6 +263,9 @@ def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compac
             if stop - start < 2:
                 continue
             _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, s)
+            smax = s.max()
+            for k in range(K):
+                es[k] = np.exp(s[k] - smax)
             for p in range(start, stop):
                 a = compact[indices[p]]
                 if a < 0:
@@ -263,15 +278,20 @@ def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compac
                         continue
                     rb = indices[r] * K + votes[r]
                     vb = votes[r]
-                    mx = -np.inf
-                    for k in range(K):
-                        q[k] = s[k] - Dflat[ra, k] - Dflat[rb, k]
-                        if q[k] > mx:
-                            mx = q[k]
                     tot = 0.0
                     for k in range(K):
-                        q[k] = np.exp(q[k] - mx)
+                        q[k] = es[k] * inv_e[ra, k] * inv_e[rb, k]
                         tot += q[k]
+                    if not tot > 1e-250:  # the cavity's class had underflowed: the exact way
+                        mx = -np.inf
+                        for k in range(K):
+                            q[k] = s[k] - Dflat[ra, k] - Dflat[rb, k]
+                            if q[k] > mx:
+                                mx = q[k]
+                        tot = 0.0
+                        for k in range(K):
+                            q[k] = np.exp(q[k] - mx)
+                            tot += q[k]
                     lo_, hi_, vlo, vhi = (a, b, va, vb) if a < b else (b, a, vb, va)
                     ct[lo_, hi_] += 1
                     cell = st[lo_, hi_]
