@@ -51,6 +51,21 @@ def _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, s):
         s[k] += w * base[k]
 
 
+@njit(cache=True, inline="always")
+def _softmax(x, out):
+    """``out = softmax(x)`` (``out`` may be ``x``); returns ``logsumexp(x)``, the log normaliser."""
+    mx = x.max()
+    tot = 0.0
+    for k in range(x.shape[0]):
+        e = np.exp(x[k] - mx)
+        out[k] = e
+        tot += e
+    inv = 1.0 / tot
+    for k in range(x.shape[0]):
+        out[k] *= inv
+    return mx + np.log(tot)
+
+
 @njit(cache=True, parallel=True)
 def em_pass(indptr, indices, votes, Dflat, prior_w, base, base0, y, n_blocks):
     """One E-step plus the sufficient statistics of the M-step, in a single pass.
@@ -81,18 +96,7 @@ def em_pass(indptr, indices, votes, Dflat, prior_w, base, base0, y, n_blocks):
                 post[yi] = 1.0
                 LL[b] += s[yi]
             else:
-                mx = s[0]
-                for k in range(1, K):
-                    if s[k] > mx:
-                        mx = s[k]
-                tot = 0.0
-                for k in range(K):
-                    post[k] = np.exp(s[k] - mx)
-                    tot += post[k]
-                inv = 1.0 / tot
-                for k in range(K):
-                    post[k] *= inv
-                LL[b] += mx + np.log(tot)
+                LL[b] += _softmax(s, post)
             for k in range(K):
                 T[b, k] += post[k]
             for p in range(indptr[i], indptr[i + 1]):
@@ -121,18 +125,7 @@ def posterior(indptr, indices, votes, Dflat, prior_w, base, base0, n_blocks):
         hi = ((b + 1) * n) // n_blocks
         for i in range(lo, hi):
             _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, out[i])
-            mx = out[i, 0]
-            for k in range(1, K):
-                if out[i, k] > mx:
-                    mx = out[i, k]
-            tot = 0.0
-            for k in range(K):
-                e = np.exp(out[i, k] - mx)
-                out[i, k] = e
-                tot += e
-            inv = 1.0 / tot
-            for k in range(K):
-                out[i, k] *= inv
+            _softmax(out[i], out[i])
     return out
 
 
@@ -283,15 +276,10 @@ def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compac
                         q[k] = es[k] * inv_e[ra, k] * inv_e[rb, k]
                         tot += q[k]
                     if not tot > 1e-250:  # the cavity's class had underflowed: the exact way
-                        mx = -np.inf
                         for k in range(K):
                             q[k] = s[k] - Dflat[ra, k] - Dflat[rb, k]
-                            if q[k] > mx:
-                                mx = q[k]
-                        tot = 0.0
-                        for k in range(K):
-                            q[k] = np.exp(q[k] - mx)
-                            tot += q[k]
+                        _softmax(q, q)
+                        tot = 1.0
                     lo_, hi_, vlo, vhi = (a, b, va, vb) if a < b else (b, a, vb, va)
                     ct[lo_, hi_] += 1
                     cell = st[lo_, hi_]
@@ -407,18 +395,7 @@ def em_pass_dense(L, Dflat, prior_w, base, base0, n_blocks):
             else:
                 for k in range(K):
                     s[k] = base0[k]
-            mx = s[0]
-            for k in range(1, K):
-                if s[k] > mx:
-                    mx = s[k]
-            tot = 0.0
-            for k in range(K):
-                post[k] = np.exp(s[k] - mx)
-                tot += post[k]
-            inv = 1.0 / tot
-            for k in range(K):
-                post[k] *= inv
-            LL[b] += mx + np.log(tot)
+            LL[b] += _softmax(s, post)
             for k in range(K):
                 T[b, k] += post[k]
             for c in range(cnt):
@@ -561,18 +538,7 @@ def em_pass_codes(indptr, codes, lf_of, Dflat, prior_w, base, base0, n_blocks):
             else:
                 for k in range(K):
                     s[k] = base0[k]
-            mx = s[0]
-            for k in range(1, K):
-                if s[k] > mx:
-                    mx = s[k]
-            tot = 0.0
-            for k in range(K):
-                post[k] = np.exp(s[k] - mx)
-                tot += post[k]
-            inv = 1.0 / tot
-            for k in range(K):
-                post[k] *= inv
-            LL[b] += mx + np.log(tot)
+            LL[b] += _softmax(s, post)
             for k in range(K):
                 T[b, k] += post[k]
             for p in range(start, stop):
