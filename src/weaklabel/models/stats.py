@@ -141,7 +141,7 @@ class LocalVoteStats(VoteStats):
             self.check_pairs()
             vm, mk = self.vm, self.n_lfs * self.cardinality
             # each block keeps its own int32 counters; fewer blocks when the matrix is large
-            blocks = max(1, min(n_blocks(vm.nnz), (64 << 20) // max(1, 4 * mk * mk)))
+            blocks = max(1, min(n_blocks(vm.nnz), (64 << 20) // max(1, 4 * (mk + self.cardinality) ** 2)))
             self._pairs, S, T = _kernels.pair_counts(vm.indptr, vm.indices, vm.votes, vm.n_lfs, vm.cardinality,
                                                      blocks)
             self._majority = unflat_stats(S, self.n_lfs, self.cardinality), T
