@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .background import BackgroundWriter, read_ahead
 from .errors import InputError, LFError, MissingColumnError
 from .io import (VOTES_FORMAT, FORMAT_VERSION, TableSource, VotesDataset, VotesWriter, atomic_output,
                  check_output, ids_table)
@@ -818,6 +819,15 @@ def _run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> Apply
     rows = 0
     with atomic_output(job.output, job.force or job.update, replace_dataset=True) as tmp:
         writer = None
+        sink = None
+        reader = None
+
+        def write(ids, dense):
+            nonlocal writer
+            if writer is None:
+                writer = VotesWriter(tmp, ids.schema, job.lf_names, job.K_store)
+            writer.write(ids, dense)
+
         try:
             engine.prepare(src.n_rows)
             if on_start is not None:
@@ -830,7 +840,10 @@ def _run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> Apply
                     yield pos, df
                     pos += len(df)
 
-            for start, df, part in engine.run(batches(), src.n_rows, progress):
+            # the next batch is read and the previous one written while the LFs run (background.py)
+            reader = read_ahead(batches())
+            sink = BackgroundWriter(write)
+            for start, df, part in engine.run(reader, src.n_rows, progress):
                 ids = ids_table(df[list(job.id_cols)] if job.id_cols else None, start, len(df))
                 if reuse is None:
                     dense = part
@@ -839,13 +852,12 @@ def _run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> Apply
                     if run_cols:
                         dense[:, run_cols] = part
                     reuse.fill(dense, start, ids)
-                if writer is None:
-                    writer = VotesWriter(tmp, ids.schema, job.lf_names, job.K_store)
-                writer.write(ids, dense)
+                sink.submit(ids, dense)
                 counts += _vote_counts(dense, job.K_store)
                 if dense.size:
                     max_vote = max(max_vote, int(dense.max()))
                 rows += len(df)
+            sink.close()
             if rows == 0:
                 raise InputError(f"{src.path}: has no rows")
             if reuse is not None and rows != reuse.old.n_rows:
@@ -855,6 +867,10 @@ def _run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> Apply
                                   engine.jobs, "local")
             writer.close(summary.metadata(job.hashes()))
         except BaseException:
+            if reader is not None:
+                reader.close()
+            if sink is not None:
+                sink.abort()
             if writer is not None:
                 writer.abort()
             raise

@@ -1,0 +1,89 @@
+"""The read-ahead iterator and the background writer that overlap apply's I/O with its LFs."""
+
+import threading
+
+import pytest
+
+from weaklabel.background import BackgroundWriter, read_ahead
+
+
+def test_read_ahead_keeps_order_and_runs_in_another_thread():
+    seen = []
+
+    def source():
+        for i in range(50):
+            seen.append(threading.current_thread().name)
+            yield i
+
+    assert list(read_ahead(source())) == list(range(50))
+    assert set(seen) == {"weaklabel-read"}
+
+
+def test_read_ahead_raises_the_source_error_after_the_items_before_it():
+    def source():
+        yield 1
+        yield 2
+        raise ValueError("bad row group")
+
+    got = []
+    with pytest.raises(ValueError, match="bad row group"):
+        for x in read_ahead(source()):
+            got.append(x)
+    assert got == [1, 2]
+
+
+def test_read_ahead_stops_and_closes_the_source_when_the_consumer_stops():
+    closed = threading.Event()
+    produced = []
+
+    def source():
+        try:
+            for i in range(10_000):
+                produced.append(i)
+                yield i
+        finally:
+            closed.set()
+
+    it = read_ahead(source(), depth=1)
+    assert next(it) == 0
+    it.close()
+    assert closed.is_set()          # the thread was joined and the source closed
+    assert len(produced) <= 4       # at most a queue's worth read ahead, not the whole source
+
+
+def test_background_writer_writes_in_order_and_raises_a_failed_write():
+    out = []
+    w = BackgroundWriter(out.append)
+    for i in range(100):
+        w.submit(i)
+    w.close()
+    assert out == list(range(100))
+
+    def failing(x):
+        if x == 3:
+            raise OSError("disk full")
+        out.append(x)
+
+    out.clear()
+    w = BackgroundWriter(failing)
+    with pytest.raises(OSError, match="disk full"):
+        for i in range(100):
+            w.submit(i)
+        w.close()
+    assert out == [0, 1, 2]       # nothing after the failed write is written
+
+
+def test_background_writer_abort_drops_queued_writes_and_never_raises():
+    gate = threading.Event()
+    out = []
+
+    def slow(x):
+        gate.wait(5)
+        out.append(x)
+
+    w = BackgroundWriter(slow)
+    w.submit(0)
+    w.submit(1)
+    threading.Timer(0.05, gate.set).start()
+    w.abort()
+    assert out in ([0], [0, 1])
