@@ -1,14 +1,18 @@
 """Apply throughput: row-wise LFs with 1 job vs all cores, and the same rules vectorized.
 
 Generates N short texts (default 10^6) with a seeded vocabulary, writes them to Parquet, and
-times ``weaklabel apply`` as a library call on three LF files holding the same 10 regex rules:
+times ``weaklabel apply`` as a library call on three LF files holding the same 10 regex rules
+(nine whole-word keyword rules and one ``\d{5,}``):
 
-* row-wise, ``jobs=1``;
-* row-wise, ``jobs=<all cores>``;
-* vectorized (pandas string methods), ``jobs=1``.
+* **row-wise**: ``re.search`` per row;
+* **vectorized (pandas)**: ``df["text"].str.contains(regex)`` per batch;
+* **vectorized (keyword_lf)**: the nine keyword rules as ``weaklabel.keyword_lf`` templates,
+  the digits rule as in the pandas file;
 
-Peak memory is the process's maximum RSS measured in a fresh subprocess per configuration, so
-that the figures do not contaminate each other. A second, 4x smaller input checks that peak
+each with ``jobs=1`` and ``jobs=<all cores>``. All six outputs are checked to hold the same
+votes. Each configuration runs in a fresh subprocess that first applies its LF file to 2,000
+rows (imports, Numba cache load; reported as ``warmup_seconds``, not counted), so that peak
+memory and times do not contaminate each other. A second, 4x smaller input checks that peak
 memory does not grow with input size (batching). If ``snorkel`` is importable, its
 ``PandasLFApplier`` runs the same row-wise rules on a sample and the ratio is printed.
 
@@ -34,12 +38,13 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 
-RULES = [  # (name, regex, vote)
-    ("free", r"\bfree\b", 1), ("winner", r"\bwinner|won\b", 1), ("cash", r"\bcash|prize\b", 1),
-    ("click", r"\bclick|link\b", 1), ("urgent", r"\burgent|now\b", 1), ("meeting", r"\bmeeting|agenda\b", 0),
-    ("thanks", r"\bthanks|thank you\b", 0), ("lunch", r"\blunch|dinner\b", 0), ("call_me", r"\bcall me\b", 0),
-    ("digits", r"\d{5,}", 1),
+KEYWORD_RULES = [  # (name, keywords, vote): the regex is \b(?:kw1|kw2)\b
+    ("free", ["free"], 1), ("winner", ["winner", "won"], 1), ("cash", ["cash", "prize"], 1),
+    ("click", ["click", "link"], 1), ("urgent", ["urgent", "now"], 1), ("meeting", ["meeting", "agenda"], 0),
+    ("thanks", ["thanks", "thank you"], 0), ("lunch", ["lunch", "dinner"], 0), ("call_me", ["call me"], 0),
 ]
+RULES = [(name, r"\b(?:" + "|".join(kws) + r")\b", vote) for name, kws, vote in KEYWORD_RULES]
+RULES.append(("digits", r"\d{5,}", 1))   # (name, regex, vote)
 WORDS = ("free winner cash prize click link urgent now meeting agenda thanks lunch dinner call me hello see you "
          "tomorrow please reply ok sure the a to and of in for on").split()
 
@@ -55,11 +60,16 @@ def make_texts(n: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"id": np.arange(n, dtype=np.int64), "text": texts})
 
 
-def lf_file(vectorized: bool) -> str:
-    lines = ["import re", "import numpy as np", "from weaklabel import labeling_function, ABSTAIN",
+def lf_file(kind: str) -> str:
+    """The LF file of one flavour: "row-wise", "pandas" or "keyword_lf"."""
+    lines = ["import re", "import numpy as np", "from weaklabel import labeling_function, keyword_lf, ABSTAIN",
              "CLASSES = ['ham', 'spam']"]
+    keywords = {name: (kws, vote) for name, kws, vote in KEYWORD_RULES}
     for name, rx, vote in RULES:
-        if vectorized:
+        if kind == "keyword_lf" and name in keywords:
+            kws, _ = keywords[name]
+            lines.append(f"{name} = keyword_lf({name!r}, {kws!r}, {vote}, case=True)")
+        elif kind != "row-wise":
             lines.append(textwrap.dedent(f"""
                 @labeling_function(vectorized=True)
                 def {name}(df):
@@ -78,7 +88,10 @@ def lf_file(vectorized: bool) -> str:
 CHILD = """
 import json, resource, sys, time
 from weaklabel import apply_file
-lfs, data, out, jobs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+lfs, data, out, jobs, warm = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+t0 = time.perf_counter()
+apply_file(lfs, warm, out + ".warm", jobs=jobs, force=True)   # imports, Numba cache: not counted
+warmup = time.perf_counter() - t0
 t0 = time.perf_counter()
 s = apply_file(lfs, data, out, jobs=jobs, force=True)
 dt = time.perf_counter() - t0
@@ -86,13 +99,13 @@ dt = time.perf_counter() - t0
 # (the benchmark holds the generated texts in memory) instead of this process's own
 self_rss = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": dt, "rows": s.rows, "peak_rss_mib": self_rss / 1024,
+print(json.dumps({"seconds": dt, "warmup_seconds": warmup, "rows": s.rows, "peak_rss_mib": self_rss / 1024,
                   "peak_worker_rss_mib": child_rss / 1024}))
 """
 
 
-def run_child(lfs: Path, data: Path, out: Path, jobs: int) -> dict:
-    r = subprocess.run([sys.executable, "-c", CHILD, str(lfs), str(data), str(out), str(jobs)],
+def run_child(lfs: Path, data: Path, out: Path, jobs: int, warm: Path) -> dict:
+    r = subprocess.run([sys.executable, "-c", CHILD, str(lfs), str(data), str(out), str(jobs), str(warm)],
                        capture_output=True, text=True, check=True)
     return json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -132,44 +145,59 @@ def main() -> None:
         df.to_parquet(data, row_group_size=100_000)
         small = tmp / "texts_small.parquet"
         df.iloc[: args.rows // 4].to_parquet(small, row_group_size=100_000)
-        (tmp / "row_lfs.py").write_text(lf_file(False))
-        (tmp / "vec_lfs.py").write_text(lf_file(True))
-        # warm-up (imports, file cache); not counted
-        run_child(tmp / "row_lfs.py", small, tmp / "w.parquet", 1)
-
-        configs = [("row-wise", "row_lfs.py", 1), ("row-wise", "row_lfs.py", args.jobs),
-                   ("vectorized", "vec_lfs.py", 1), ("vectorized", "vec_lfs.py", args.jobs)]
-        results = []
-        for kind, lfs, jobs in configs:
-            r = run_child(tmp / lfs, data, tmp / "v.parquet", jobs)
-            r_small = run_child(tmp / lfs, small, tmp / "v_small.parquet", jobs)
-            results.append({"lfs": kind, "jobs": jobs, **r, "rows_per_s": r["rows"] / r["seconds"],
-                            "peak_rss_mib_quarter_input": r_small["peak_rss_mib"]})
+        warm = tmp / "texts_warm.parquet"
+        df.iloc[:2000].to_parquet(warm)
+        kinds = ["row-wise", "pandas", "keyword_lf"]
+        for kind in kinds:
+            (tmp / f"{kind}.py").write_text(lf_file(kind))
+        results, reference = [], None
+        for kind in kinds:
+            for jobs in (1, args.jobs):
+                out = tmp / f"v_{kind}_{jobs}.parquet"
+                r = run_child(tmp / f"{kind}.py", data, out, jobs, warm)
+                r_small = run_child(tmp / f"{kind}.py", small, tmp / "v_small.parquet", jobs, warm)
+                votes = pd.read_parquet(out).drop(columns=["row"])
+                if reference is None:
+                    reference = votes
+                elif not votes.equals(reference):
+                    raise SystemExit(f"{kind} jobs={jobs}: votes differ from row-wise jobs=1")
+                out.unlink()
+                results.append({"lfs": kind, "jobs": jobs, **r, "rows_per_s": r["rows"] / r["seconds"],
+                                "peak_rss_mib_quarter_input": r_small["peak_rss_mib"]})
         sn = snorkel_ratio(df, min(args.rows, 100_000))
 
-    base = results[0]["rows_per_s"]
+    def rate(kind, jobs):
+        return next(r["rows_per_s"] for r in results if r["lfs"] == kind and r["jobs"] == jobs)
+
+    base = rate("row-wise", 1)
     print(f"\napply throughput, {args.rows:,} texts x {len(RULES)} regex LFs "
-          f"({platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores)")
+          f"({platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores); "
+          "all outputs hold the same votes")
     print(f"{'LFs':<12}{'jobs':>5}{'seconds':>10}{'rows/s':>12}{'vs row-wise jobs=1':>20}"
-          f"{'peak RSS MiB':>14}{'(1/4 input)':>13}")
+          f"{'peak RSS MiB':>14}{'(1/4 input)':>13}{'warm-up s':>11}")
     for r in results:
         print(f"{r['lfs']:<12}{r['jobs']:>5}{r['seconds']:>10.2f}{r['rows_per_s']:>12,.0f}"
-              f"{r['rows_per_s'] / base:>19.1f}x{r['peak_rss_mib']:>14.0f}{r['peak_rss_mib_quarter_input']:>13.0f}")
+              f"{r['rows_per_s'] / base:>19.1f}x{r['peak_rss_mib']:>14.0f}{r['peak_rss_mib_quarter_input']:>13.0f}"
+              f"{r['warmup_seconds']:>11.2f}")
+    J = args.jobs
     summary = {
         "rows": args.rows, "lfs": len(RULES), "cores": len(os.sched_getaffinity(0)), "results": results,
-        "speedup_jobs": results[1]["rows_per_s"] / base,
-        "speedup_vectorized": results[2]["rows_per_s"] / base,
-        "speedup_vectorized_all_cores_vs_rowwise_all_cores": results[3]["rows_per_s"] / results[1]["rows_per_s"],
+        "speedup_jobs": rate("row-wise", J) / base,
+        "speedup_pandas_jobs1": rate("pandas", 1) / base,
+        "speedup_pandas_all_cores": rate("pandas", J) / rate("row-wise", J),
+        "speedup_keyword_lf_jobs1": rate("keyword_lf", 1) / base,
+        "speedup_keyword_lf_all_cores": rate("keyword_lf", J) / rate("row-wise", J),
         "python": platform.python_version(),
     }
     if sn is not None:
         sn_rate = sn["rows"] / sn["seconds"]
         summary["snorkel_pandas_applier"] = {**sn, "rows_per_s": sn_rate, "ratio_weaklabel_jobs1": base / sn_rate}
         print(f"snorkel PandasLFApplier: {sn_rate:,.0f} rows/s; weaklabel row-wise jobs=1 is {base / sn_rate:.1f}x, "
-              f"vectorized {results[2]['rows_per_s'] / sn_rate:.1f}x")
-    print(f"jobs={args.jobs} speed-up: {summary['speedup_jobs']:.2f}x; vectorized vs row-wise: "
-          f"{summary['speedup_vectorized']:.1f}x at jobs=1, "
-          f"{summary['speedup_vectorized_all_cores_vs_rowwise_all_cores']:.1f}x at jobs={args.jobs}")
+              f"keyword_lf {rate('keyword_lf', 1) / sn_rate:.1f}x")
+    print(f"jobs={J} speed-up: {summary['speedup_jobs']:.2f}x; vectorized vs row-wise at equal jobs: "
+          f"pandas {summary['speedup_pandas_jobs1']:.1f}x (jobs=1) / {summary['speedup_pandas_all_cores']:.1f}x "
+          f"(jobs={J}), keyword_lf {summary['speedup_keyword_lf_jobs1']:.1f}x / "
+          f"{summary['speedup_keyword_lf_all_cores']:.1f}x")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"wrote {args.out}")

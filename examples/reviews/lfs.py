@@ -1,14 +1,14 @@
 """Labeling functions for the example review-sentiment dataset (reviews.parquet).
 
 A realistic mix: keyword lists passed as resources, a preprocessor shared by several LFs,
-negation handling, and vectorized regex rules (the fast path). None of them is perfect.
+negation handling, vectorized regex rules (the fast path) and a ready-made keyword rule. None of them is perfect.
 
     weaklabel apply examples/reviews/lfs.py examples/reviews/reviews.parquet -o votes.parquet
 """
 
 import re
 
-from weaklabel import ABSTAIN, labeling_function, preprocessor
+from weaklabel import ABSTAIN, keyword_lf, labeling_function, preprocessor
 
 CLASSES = ["negative", "positive"]
 NEG, POS = 0, 1
@@ -93,11 +93,10 @@ def star_rating(df):
     return (value >= 4).astype(int).where(value.notna() & (value != 3), ABSTAIN).astype(int).to_numpy()
 
 
-@labeling_function(vectorized=True)
-def refund_or_return(df):
-    hit = df["text"].str.contains(r"\b(?:refund|returning|sent it back|waste of money|save your money)\b",
-                                  case=False, regex=True)
-    return hit.map({True: NEG, False: ABSTAIN}).to_numpy()
+# a whole-word keyword rule, ready-made: the same votes as
+# re.search(r"\b(?:refund|returning|...)\b", text, re.I), several times faster than str.contains
+refund_or_return = keyword_lf("refund_or_return", ["refund", "returning", "sent it back", "waste of money",
+                                                   "save your money"], NEG)
 
 
 @labeling_function(vectorized=True)

@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "ABSTAIN": "lf", "LabelingFunction": "lf", "Preprocessor": "lf", "Row": "lf",
-    "labeling_function": "lf", "preprocessor": "lf",
+    "labeling_function": "lf", "preprocessor": "lf", "keyword_lf": "templates",
     "WeaklabelError": "errors", "InputError": "errors", "LFDefinitionError": "errors", "LFError": "errors",
     "MissingColumnError": "errors", "ModelFileError": "errors",
     "VoteMatrix": "votes",
@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
                          WeaklabelError)
     from .lf import ABSTAIN, LabelingFunction, Preprocessor, Row, labeling_function, preprocessor
     from .loading import load_lfs
+    from .templates import keyword_lf
     from .models import (AutoModel, DawidSkene, HybridDawidSkene, LabelModel, MajorityVote, MatrixCompletion, OneCoinDawidSkene, Triplet,
                          WeightedMajorityVote, load_model, make_model, save_model)
     from .verifiers import ScoreMixture, VerifierSelector

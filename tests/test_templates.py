@@ -1,0 +1,104 @@
+"""keyword_lf: the same votes as the row-wise regex it stands for, on every kind of text."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from weaklabel import ABSTAIN, LFDefinitionError, apply_lfs, keyword_lf, labeling_function
+from weaklabel.templates import keyword_hits, keyword_pattern
+
+PIECES = ["free", "Free", "FREE", "freedom", "carefree", "free-for-all", "_free", "free_", "free9",
+          "call me", "call  me", "callme", "Call Me", "a-a", "a-a-a", "aa", "aaa", "aaaa", "naïve", "café",
+          "ﬁne", "KELVIN", "\u212a", "ſtop", "stop", "İstanbul", "c++", "++", " ", ",", ".", "\n", "\t",
+          "x", "1", "ß", "ss", "日本", "é", "", "won", "winner", "won't"]
+
+
+def texts(rng, n):
+    out = []
+    for _ in range(n):
+        k = int(rng.integers(0, 6))
+        seps = rng.choice([" ", "", ",", "-", "\n", "."], size=k)
+        words = rng.choice(PIECES, size=k)
+        out.append("".join(w + s for w, s in zip(words, seps)))
+    return out
+
+
+KEYWORD_SETS = [("free",), ("call me", "winner"), ("a-a",), ("aa",), ("c++",), ("++",), ("café",),
+                ("k",), ("stop", "won"), ("s",), ("ss",), ("i",), ("fine",), (" me",), ("FREE", "x")]
+
+
+@pytest.mark.parametrize("case", [False, True])
+@pytest.mark.parametrize("storage", ["str", "object"])
+def test_keyword_hits_equal_python_re_on_random_text(case, storage):
+    rng = np.random.default_rng(0 if case else 1)
+    values = texts(rng, 3000)
+    values[5] = None
+    values[17] = None
+    col = pd.Series(values, dtype=storage)
+    total = 0
+    for offset in (0, 7):                  # also a sliced batch, whose Arrow array has an offset
+        df = pd.DataFrame({"text": col}).iloc[offset:].reset_index(drop=True)
+        for kws in KEYWORD_SETS:
+            rx = keyword_pattern(kws, case)
+            want = np.array([isinstance(s, str) and rx.search(s) is not None for s in df["text"].tolist()])
+            got = keyword_hits(df, "text", kws, case)
+            bad = np.flatnonzero(got != want)
+            assert bad.size == 0, (kws, case, [df["text"][i] for i in bad[:5]])
+            total += want.sum()
+    assert total > 3_000   # the rules do fire
+
+
+def test_keyword_lf_matches_its_rowwise_rule_through_apply():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"text": texts(rng, 5000), "id": np.arange(5000)})
+    fast = [keyword_lf("free", ["free", "call me"], 1), keyword_lf("kelvin", "KELVIN", 0, case=True),
+            keyword_lf("aa", ["aa", "café"], 2)]
+
+    def rowwise(name, kws, label, case=False):
+        rx = keyword_pattern(kws, case)
+        return labeling_function(name=name)(lambda x: label if rx.search(x.text) else ABSTAIN)
+
+    slow = [rowwise("free", ["free", "call me"], 1), rowwise("kelvin", ["KELVIN"], 0, True),
+            rowwise("aa", ["aa", "café"], 2)]
+    a = apply_lfs(df, fast, cardinality=3, batch_size=700).to_dense()
+    b = apply_lfs(df, slow, cardinality=3, batch_size=700).to_dense()
+    np.testing.assert_array_equal(a, b)
+    assert (a[:, 0] == 1).sum() > 100 and (a[:, 1] == 0).sum() > 10 and (a[:, 2] == 2).sum() > 100
+
+
+def test_keyword_lf_is_a_plain_vectorized_lf_with_a_stable_hash():
+    lf = keyword_lf("refund", ["refund", "money back"], label=1)
+    assert lf.vectorized and lf.name == "refund"
+    assert lf.source_hash == keyword_lf("refund", ["refund", "money back"], label=1).source_hash
+    assert lf.source_hash != keyword_lf("refund", ["refund"], label=1).source_hash
+    assert lf.source_hash != keyword_lf("refund", ["refund", "money back"], label=0).source_hash
+    votes = lf(pd.DataFrame({"text": ["I want a Refund!", "refunded", None, "money  back", "money back."]}))
+    assert votes.tolist() == [1, -1, -1, -1, 1]
+
+
+@pytest.mark.parametrize("kwargs", [dict(keywords=[], label=1), dict(keywords=[""], label=1),
+                                    dict(keywords=["x"], label=-1), dict(keywords=["x"], label=True),
+                                    dict(keywords=["x"], label="spam"), dict(keywords=[3], label=1)])
+def test_keyword_lf_rejects_bad_definitions(kwargs):
+    with pytest.raises(LFDefinitionError, match="keyword_lf 'k'"):
+        keyword_lf("k", **kwargs)
+
+
+def test_keyword_lf_on_a_non_text_column_is_a_clear_lf_error():
+    from weaklabel import LFError
+    df = pd.DataFrame({"text": [1, 2, 3]})
+    with pytest.raises(LFError, match="nums.*not text"):
+        apply_lfs(df, [keyword_lf("nums", ["1"], 1)], cardinality=2)
+
+
+def test_keyword_lf_missing_column_names_the_lf_and_column():
+    from weaklabel import MissingColumnError
+    with pytest.raises(MissingColumnError, match="body"):
+        apply_lfs(pd.DataFrame({"text": ["a"]}), [keyword_lf("k", ["a"], 1, column="body")], cardinality=2)
+
+
+def test_keyword_pattern_is_the_documented_regex():
+    assert keyword_pattern(["a.b", "c"], False).pattern == r"\b(?:a\.b|c)\b"
+    assert keyword_pattern(["a"], False).flags & re.IGNORECASE
