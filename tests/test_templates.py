@@ -86,6 +86,14 @@ def test_keyword_lf_rejects_bad_definitions(kwargs):
         keyword_lf("k", **kwargs)
 
 
+def test_keyword_lf_reads_categorical_and_all_missing_columns():
+    lf = keyword_lf("k", ["spam"], 1)
+    cat = pd.DataFrame({"text": pd.Categorical(["spam here", "ham", None, "SPAM", "ham"])})
+    assert lf(cat).tolist() == [1, -1, -1, 1, -1]
+    assert lf(pd.DataFrame({"text": pd.Series([None, None], dtype=object)})).tolist() == [-1, -1]
+    assert lf(pd.DataFrame({"text": pd.Series([], dtype=str)})).tolist() == []
+
+
 def test_keyword_lf_on_a_non_text_column_is_a_clear_lf_error():
     from weaklabel import LFError
     df = pd.DataFrame({"text": [1, 2, 3]})

@@ -113,6 +113,8 @@ class _Prepared:
             raise TypeError(f"column {column!r} is not text ({series.dtype}): {exc}") from None
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
+        if pa.types.is_dictionary(arr.type):   # a pandas categorical of strings
+            arr = arr.cast(arr.type.value_type)
         if pa.types.is_null(arr.type):
             arr = arr.cast(pa.string())
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
