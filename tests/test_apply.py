@@ -266,3 +266,34 @@ def test_outputs_get_the_usual_file_mode(tmp_path):
         assert stat.S_IMODE(out.stat().st_mode) == 0o640
     finally:
         os.umask(old)
+
+
+def test_worker_processes_are_forked_before_the_reader_and_writer_threads_start(tmp_path):
+    import multiprocessing as mp
+    import os
+    import threading
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork start method")
+    from weaklabel import apply_file
+    seen = []
+    recording = threading.Event()
+
+    def before_fork():
+        if recording.is_set():
+            seen.append(sorted(t.name for t in threading.enumerate()))
+
+    os.register_at_fork(before=before_fork)
+    (tmp_path / "lfs.py").write_text("from weaklabel import labeling_function\n"
+                                     "@labeling_function\ndef a(x):\n    return int('e' in x.text)\n"
+                                     "@labeling_function\ndef b(x):\n    return -1\n")
+    pd.DataFrame({"text": [f"row {i} e" if i % 3 else f"row {i}" for i in range(6000)]}).to_parquet(
+        tmp_path / "d.parquet", row_group_size=1000)
+    recording.set()
+    try:
+        apply_file(tmp_path / "lfs.py", tmp_path / "d.parquet", tmp_path / "v.parquet", jobs=2, batch_size=1000,
+                   cardinality=2)
+    finally:
+        recording.clear()
+    assert seen, "no worker was forked"
+    assert all(names == ["MainThread"] for names in seen), seen

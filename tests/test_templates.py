@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from weaklabel import ABSTAIN, LFDefinitionError, apply_lfs, keyword_lf, labeling_function
+from weaklabel.lf import batch_memo
 from weaklabel.templates import keyword_hits, keyword_pattern
 
 PIECES = ["free", "Free", "FREE", "freedom", "carefree", "free-for-all", "_free", "free_", "free9",
@@ -80,7 +81,8 @@ def test_keyword_lf_is_a_plain_vectorized_lf_with_a_stable_hash():
 
 @pytest.mark.parametrize("kwargs", [dict(keywords=[], label=1), dict(keywords=[""], label=1),
                                     dict(keywords=["x"], label=-1), dict(keywords=["x"], label=True),
-                                    dict(keywords=["x"], label="spam"), dict(keywords=[3], label=1)])
+                                    dict(keywords=["x"], label="spam"), dict(keywords=[3], label=1),
+                                    dict(keywords=["x"], label=70_000)])
 def test_keyword_lf_rejects_bad_definitions(kwargs):
     with pytest.raises(LFDefinitionError, match="keyword_lf 'k'"):
         keyword_lf("k", **kwargs)
@@ -110,3 +112,48 @@ def test_keyword_lf_missing_column_names_the_lf_and_column():
 def test_keyword_pattern_is_the_documented_regex():
     assert keyword_pattern(["a.b", "c"], False).pattern == r"\b(?:a\.b|c)\b"
     assert keyword_pattern(["a"], False).flags & re.IGNORECASE
+
+
+def test_keyword_lf_sees_a_column_edited_or_replaced_in_place():
+    lf = keyword_lf("k", ["free"], 1)
+    df = pd.DataFrame({"text": ["nothing", "free stuff"]})
+    assert lf(df).tolist() == [-1, 1]
+    df.loc[0, "text"] = "free"
+    assert lf(df).tolist() == [1, 1]
+    df["text"] = ["x", "y"]
+    assert lf(df).tolist() == [-1, -1]
+    with batch_memo():          # inside the applier's per-batch memo too
+        assert lf(df).tolist() == [-1, -1]
+        df["text"] = ["free", "y"]
+        assert lf(df).tolist() == [1, -1]
+
+
+def test_keyword_lfs_on_one_batch_prepare_its_text_once(monkeypatch):
+    import weaklabel.templates as T
+    made = []
+    real = T._Prepared
+
+    def counting(*args):
+        made.append(args[2])
+        return real(*args)
+
+    monkeypatch.setattr(T, "_Prepared", counting)
+    df = pd.DataFrame({"text": ["free", "call me now", "FREE"] * 10})
+    lfs = [keyword_lf("a", ["free"], 1), keyword_lf("b", ["call me"], 0), keyword_lf("c", ["now"], 1),
+           keyword_lf("d", ["FREE"], 1, case=True)]
+    votes = apply_lfs(df, lfs, cardinality=2).to_dense()
+    assert votes[:3].tolist() == [[1, -1, -1, -1], [-1, 0, 1, -1], [1, -1, -1, 1]]
+    assert sorted(made) == [False, True]        # once per case mode, not once per LF
+    made.clear()
+    lfs[0](df), lfs[1](df)                      # outside the applier: nothing is kept
+    assert made == [False, False]
+
+
+def test_keyword_lf_on_a_csv_batch_whose_text_is_all_empty(tmp_path):
+    from weaklabel import apply_file
+    (tmp_path / "lfs.py").write_text("from weaklabel import keyword_lf\nk = keyword_lf('k', ['free'], 1)\n")
+    (tmp_path / "d.csv").write_text("id,text\n1,free\n2,free x\n3,no\n4,\n5,\n6,\n7,free\n")
+    s = apply_file(tmp_path / "lfs.py", tmp_path / "d.csv", tmp_path / "v.parquet", cardinality=2, batch_size=3,
+                   jobs=1)
+    assert s.rows == 7
+    assert pd.read_parquet(tmp_path / "v.parquet")["k"].tolist() == [1, 1, -1, -1, -1, -1, 1]

@@ -37,7 +37,7 @@ from .background import BackgroundWriter, read_ahead
 from .errors import InputError, LFError, MissingColumnError
 from .io import (VOTES_FORMAT, FORMAT_VERSION, TableSource, VotesDataset, VotesWriter, atomic_output,
                  check_output, ids_table)
-from .lf import LabelingFunction, MissingField, Row
+from .lf import LabelingFunction, MissingField, Row, batch_memo
 from .loading import LFModule, collect_lfs, load_lfs
 from .votes import VoteMatrix, dense_to_csr
 
@@ -166,7 +166,15 @@ def apply_rowwise(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | No
 
 def apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | None,
                      on_error: str, start: int, id_cols: Sequence[str] | None):
-    """Run vectorized LFs on one batch; same return convention as :func:`apply_rowwise`."""
+    """Run vectorized LFs on one batch; same return convention as :func:`apply_rowwise`.
+
+    The LFs share one :func:`~weaklabel.lf.batch_memo` (work several of them need, done once)."""
+    with batch_memo():
+        return _apply_vectorized(df, lfs, K, on_error, start, id_cols)
+
+
+def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | None,
+                      on_error: str, start: int, id_cols: Sequence[str] | None):
     b, m = len(df), len(lfs)
     kmax = (K if K is not None else _UNKNOWN_K_CAP)
     out = np.full((b, m), -1, dtype=np.int16)
@@ -371,6 +379,9 @@ class _Engine:
             return
         self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_init_worker,
                                          initargs=(payload, self.K, self.on_error, self.id_cols))
+        # the pool forks its workers on the first submit: do it now, while this process has no
+        # other threads (the background reader and writer start after prepare())
+        self._pool.submit(int).result()
 
     def close(self) -> None:
         if self._pool is not None:

@@ -14,11 +14,13 @@ A labeling function (LF) votes a class id in ``0..K-1`` or abstains with :data:`
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import inspect
 import json
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .errors import LFDefinitionError
@@ -164,6 +166,32 @@ def _resources_text(resources: Mapping[str, Any]) -> str:
         rep = _stable_repr(resources[key])
         parts.append(f"{key}={rep if rep is not None else type(resources[key]).__qualname__}")
     return ";".join(parts)
+
+
+_BATCH_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar("weaklabel_batch_memo", default=None)
+
+
+@contextlib.contextmanager
+def batch_memo() -> Iterator[dict]:
+    """A scratch dict shared by the vectorized LFs run on one batch, dropped afterwards.
+
+    The applier opens one around each batch's vectorized LFs (per thread), so that work several
+    LFs need, like :func:`weaklabel.keyword_lf`'s lower-cased text buffer, is done once per
+    batch and never outlives it. Outside a batch there is no memo (:func:`current_batch_memo`
+    returns ``None``) and such work is simply redone per call.
+    """
+    memo: dict = {}
+    token = _BATCH_MEMO.set(memo)
+    try:
+        yield memo
+    finally:
+        _BATCH_MEMO.reset(token)
+        memo.clear()
+
+
+def current_batch_memo() -> dict | None:
+    """The memo of the batch being labelled in this thread, or ``None`` (see :func:`batch_memo`)."""
+    return _BATCH_MEMO.get()
 
 
 class Preprocessor:

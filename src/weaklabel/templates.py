@@ -24,9 +24,6 @@ Python's ``re`` on just those rows, so the result never depends on the fast path
 from __future__ import annotations
 
 import re
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Iterable
 
 import numpy as np
@@ -36,10 +33,11 @@ import pyarrow.compute as pc
 
 from ._text_kernels import keyword_rows
 from .errors import LFDefinitionError
-from .lf import ABSTAIN, LabelingFunction
+from .lf import ABSTAIN, LabelingFunction, current_batch_memo
 
 __all__ = ["keyword_lf"]
 
+_MAX_LABEL = np.iinfo(np.int16).max   # votes are stored as int16 at most
 _WORD = np.zeros(256, dtype=bool)  # ASCII bytes that Python's re counts as \w
 for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
     _WORD[_c] = True
@@ -56,8 +54,9 @@ def keyword_lf(name: str, keywords: str | Iterable[str], label: int, *, column: 
     if not words or not all(isinstance(w, str) and w for w in words):
         raise LFDefinitionError(f"keyword_lf {name!r}: keywords must be one or more non-empty strings, "
                                 f"got {keywords!r}")
-    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or label < 0:
-        raise LFDefinitionError(f"keyword_lf {name!r}: label must be a class id (an int >= 0), got {label!r}")
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label <= _MAX_LABEL:
+        raise LFDefinitionError(f"keyword_lf {name!r}: label must be a class id (an int in 0..{_MAX_LABEL}), "
+                                f"got {label!r}")
     if not isinstance(column, str) or not column:
         raise LFDefinitionError(f"keyword_lf {name!r}: column must be a column name, got {column!r}")
     return LabelingFunction(name, keyword_votes, vectorized=True,
@@ -84,11 +83,14 @@ def keyword_hits(df: pd.DataFrame, column: str, keywords: tuple[str, ...], case:
     n = text.n
     hit = np.zeros(n, dtype=bool)
     slow = text.non_ascii.copy()
-    if all(w.isascii() for w in keywords):
-        forms = [(w if case else w.lower()).encode("ascii") for w in keywords]
-        hit = keyword_rows(text.data, text.offsets, slow | text.null, *_tables(forms), _WORD)
+    if case or all(w.isascii() for w in keywords):
+        # matched exactly, a non-ASCII keyword cannot occur in ASCII rows: those rows need only
+        # the ASCII keywords (the others still count on the non-ASCII rows, through re below)
+        forms = [w.encode("ascii") if case else w.lower().encode("ascii") for w in keywords if w.isascii()]
+        if forms:
+            hit = keyword_rows(text.data, text.offsets, slow | text.null, *_tables(forms), _WORD)
     else:
-        slow[:] = True   # a non-ASCII keyword can match ASCII text under Unicode case folding
+        slow[:] = True   # ignoring case, a non-ASCII keyword can match ASCII text ("K" and "\u212a")
     if slow.any():
         rx = keyword_pattern(keywords, case)
         rows = np.flatnonzero(slow & ~text.null)
@@ -99,24 +101,40 @@ def keyword_hits(df: pd.DataFrame, column: str, keywords: tuple[str, ...], case:
 
 
 # --------------------------------------------------------------------------- per-batch preparation
+def _text_array(df: pd.DataFrame, column: str):
+    series = df[column]
+    try:
+        arr = pa.array(series, from_pandas=True)   # zero-copy for pandas' Arrow-backed strings
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        raise TypeError(f"column {column!r} is not text ({series.dtype}): {exc}") from None
+    return arr
+
+
+def _identity(arr) -> tuple:
+    """Which Arrow memory ``arr`` views. Arrow buffers are immutable and the memo keeps ``arr``
+    alive, so an equal identity means the same text (a column replaced or edited in place by
+    pandas gets new buffers)."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    return tuple((tuple(b.address if b is not None else 0 for b in c.buffers()), c.offset, len(c), str(c.type))
+                 for c in chunks)
+
+
 class _Prepared:
     """One batch's text column as contiguous bytes (lower-cased unless ``case``) and offsets."""
 
-    __slots__ = ("array", "n", "data", "offsets", "null", "non_ascii", "owner")
+    __slots__ = ("source", "array", "n", "data", "offsets", "null", "non_ascii")
 
-    def __init__(self, owner: pd.DataFrame, column: str, case: bool):
-        self.owner = weakref.ref(owner)
-        series = owner[column]
-        try:
-            arr = pa.array(series, from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-            raise TypeError(f"column {column!r} is not text ({series.dtype}): {exc}") from None
+    def __init__(self, arr, column: str, case: bool):
+        self.source = arr   # keeps the viewed buffers alive while memoised
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         if pa.types.is_dictionary(arr.type):   # a pandas categorical of strings
             arr = arr.cast(arr.type.value_type)
-        if pa.types.is_null(arr.type):
-            arr = arr.cast(pa.string())
+        if pa.types.is_string_view(arr.type):
+            arr = arr.cast(pa.large_string())
+        if arr.null_count == len(arr):
+            # all missing: pandas may have read such a batch (an empty CSV column) as float NaN
+            arr = pa.nulls(len(arr), pa.string())
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             raise TypeError(f"column {column!r} is not text ({arr.type})")
         self.array = arr
@@ -134,39 +152,18 @@ class _Prepared:
         self.non_ascii = ~np.asarray(ascii_.to_numpy(zero_copy_only=False), dtype=bool)
 
 
-# Prepared batches, keyed by the batch's identity. Entries hold the batch only weakly and are
-# dropped when it is freed (so a recycled id never finds a stale entry, and nothing outlives the
-# apply run), or when more than a few batches are in flight.
-_CACHE: OrderedDict = OrderedDict()
-_CACHE_LOCK = threading.RLock()   # re-entrant: a batch may be freed while the lock is held
-_CACHE_SIZE = 4
-
-
-def _forget(key) -> None:
-    with _CACHE_LOCK:
-        _CACHE.pop(key, None)
-
-
 def _prepared(df: pd.DataFrame, column: str, case: bool) -> _Prepared:
-    key = (id(df), column, case)
-    with _CACHE_LOCK:
-        got = _CACHE.get(key)
-        if got is not None and got.owner() is df:
-            _CACHE.move_to_end(key)
-            return got
-    got = _Prepared(df, column, case)
-    with _CACHE_LOCK:
-        _CACHE[key] = got
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    weakref.finalize(df, _forget, key)
+    """The batch's prepared text: shared through the batch memo when the applier runs the LFs
+    (every keyword LF on the column lowers and scans the same bytes), built afresh otherwise."""
+    arr = _text_array(df, column)
+    memo = current_batch_memo()
+    if memo is None:
+        return _Prepared(arr, column, case)
+    key = ("weaklabel.keyword_lf", _identity(arr), case)
+    got = memo.get(key)
+    if got is None:
+        got = memo[key] = _Prepared(arr, column, case)
     return got
-
-
-def clear_cache() -> None:
-    """Drop the prepared batches (they are also evicted as new batches arrive)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
 
 
 # --------------------------------------------------------------------------- matching
