@@ -87,3 +87,15 @@ def test_background_writer_abort_drops_queued_writes_and_never_raises():
     threading.Timer(0.05, gate.set).start()
     w.abort()
     assert out in ([0], [0, 1])
+
+
+def test_background_writer_refuses_writes_after_close_and_closes_once():
+    out = []
+    w = BackgroundWriter(out.append)
+    w.submit(1)
+    w.close()
+    w.close()
+    w.abort()                      # after close: nothing to do, never blocks
+    with pytest.raises(RuntimeError, match="after close"):
+        w.submit(2)
+    assert out == [1]

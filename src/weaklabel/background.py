@@ -79,6 +79,7 @@ class BackgroundWriter:
         self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._error: BaseException | None = None
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -101,21 +102,30 @@ class BackgroundWriter:
 
     def submit(self, *args) -> None:
         """Queue one write; raises the exception of an earlier write that failed."""
+        if self._closed:
+            raise RuntimeError("BackgroundWriter.submit() after close() or abort()")
         self._raise_error()
         if not _put(self._queue, args, self._stop):
             self._raise_error()
 
     def close(self) -> None:
         """Wait for every queued write; raises the first write's exception, if any."""
+        if self._closed:
+            self._raise_error()
+            return
+        self._closed = True
         self._queue.put(_DONE)
         self._thread.join()
         self._raise_error()
 
     def abort(self) -> None:
-        """Stop after the write in progress, dropping queued ones; never raises."""
+        """Stop after the write in progress, dropping queued ones, and wait for the thread (also
+        after an interrupted :meth:`close`); never raises."""
         self._stop.set()
         self._error = self._error or _Aborted()
-        self._queue.put(_DONE)
+        if not self._closed:
+            self._closed = True
+            self._queue.put(_DONE)   # the thread drains what is queued without writing it
         self._thread.join()
 
 
