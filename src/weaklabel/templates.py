@@ -11,7 +11,8 @@ row-wise rule
 written with pandas' ``str.contains``, which runs one regex per row:
 
 * the batch's text is one contiguous Arrow buffer plus row offsets; it is lower-cased once per
-  batch and shared by every keyword LF on the same column (a small cache keyed by the batch);
+  batch and shared by every keyword LF on the same column (through the applier's per-batch
+  memo, :func:`weaklabel.lf.batch_memo`);
 * a Numba kernel (:mod:`weaklabel._text_kernels`, no GIL) walks each row's bytes once, compares
   the keywords starting with each byte, checks the word boundaries around an occurrence with a
   lookup table and stops at the row's first match.
@@ -31,7 +32,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._text_kernels import keyword_rows
 from .errors import LFDefinitionError
 from .lf import ABSTAIN, LabelingFunction, current_batch_memo
 
@@ -79,6 +79,8 @@ def keyword_votes(df: pd.DataFrame, *, keywords: tuple[str, ...], label: int, co
 
 def keyword_hits(df: pd.DataFrame, column: str, keywords: tuple[str, ...], case: bool) -> np.ndarray:
     """Boolean mask of the rows where one of ``keywords`` matches (see the module docstring)."""
+    from ._text_kernels import keyword_rows   # Numba: imported when an LF first runs, not on load
+
     text = _prepared(df, column, case)
     n = text.n
     hit = np.zeros(n, dtype=bool)
