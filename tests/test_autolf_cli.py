@@ -75,7 +75,7 @@ def test_autolf_text_from_the_example(tmp_path):
     assert r.exit_code == 0, r.output
     mod = load_lfs(tmp_path / "lfs.py")
     assert mod.classes == ["negative", "positive"] and 1 <= len(mod.lfs) <= 12
-    assert "str.contains" in (tmp_path / "lfs.py").read_text()
+    assert "= keyword_lf(" in (tmp_path / "lfs.py").read_text()      # keywords use the template
     r = run("apply", tmp_path / "lfs.py", EXAMPLE / "reviews.parquet", "-o", tmp_path / "v.parquet", "-q")
     assert r.exit_code == 0, r.output
 

@@ -58,9 +58,12 @@ def linear_rule(df: pd.DataFrame, columns: Sequence[str], weights: Sequence[Sequ
 
 
 def keyword_rule(df: pd.DataFrame, column: str, words: Sequence[str], label: int) -> np.ndarray:
-    """Vote ``label`` where the text contains any of ``words`` as a whole word (any case)."""
-    hit = df[column].str.contains(keyword_pattern(words), case=False, regex=True, na=False)
-    return np.where(hit.to_numpy(dtype=bool), label, ABSTAIN).astype(np.int64)
+    """Vote ``label`` where the text contains any of ``words`` as a whole word (any case): what
+    :func:`weaklabel.keyword_lf` does, and how a generated ``lfs.py`` writes it."""
+    from ..templates import keyword_hits
+
+    hit = keyword_hits(df, column, tuple(words), False)
+    return np.where(hit, label, ABSTAIN).astype(np.int64)
 
 
 def word_count(df: pd.DataFrame, column: str) -> np.ndarray:
