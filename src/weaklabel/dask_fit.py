@@ -36,7 +36,7 @@ from .dask_engine import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_piec
 from .errors import InputError, WeaklabelError
 from .io import (LABELS_FORMAT, LabelsWriter, atomic_output, ids_table, labels_metadata, labels_table, part_name,
                  write_dataset_metadata)
-from .models.stats import VoteStats, error_pair_block, n_blocks, sample_step, share_block, unflat_stats
+from .models.stats import VoteStats, concat_samples, error_pair_block, sample_block, n_blocks, sample_step, share_block, unflat_stats
 from .streaming import VotesLayout, VotesSource, check_bad, em_tables, no_labels, read_ids, read_rows_block
 from .votes import VoteMatrix
 
@@ -126,6 +126,10 @@ def partition_shares(part: VotesPartition, layout: VotesLayout):
 
 def partition_error_pairs(part: VotesPartition, layout: VotesLayout, step: int, D, base, sources, prior_w):
     return error_pair_block(part.vote_matrix(layout), part.piece.offset, step, D, base, sources, prior_w)
+
+
+def partition_sample(part: VotesPartition, layout: VotesLayout, step: int):
+    return sample_block(part.vote_matrix(layout), part.piece.offset, step)
 
 
 _MODEL_LOCK = threading.Lock()
@@ -354,6 +358,11 @@ class DaskVoteStats(VoteStats):
             total = total + st
             counts = counts + ct
         return total, counts
+
+    def sample_rows(self, max_rows):
+        parts = self._map(partition_sample, "sampling rows", layout=self.layout,
+                          step=sample_step(self.n_rows, max_rows))
+        return concat_samples(list(parts), self)
 
     def lf_counts(self):
         return self._counts

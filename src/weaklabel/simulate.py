@@ -80,3 +80,238 @@ def simulate_votes(n: int, m: int, K: int = 2, *, coverage=(0.1, 0.5), accuracy=
     indptr, indices, v = concat_csr(parts, K)
     vm = VoteMatrix(indptr, indices, v, [f"lf_{j}" for j in range(m)], cardinality=K, validate=False)
     return Simulation(votes=vm, y=y_all, class_balance=cb, accuracies=acc, coverage=cov, confusion=conf)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stress regimes: the vote matrices on which label models that assume well-behaved, conditionally
+# independent sources fall below majority vote. Each generator draws its parameters from ranges
+# (so a seed is a new data set, not a new sample of the same one) and returns a Simulation whose
+# ``accuracies``/``coverage``/``confusion`` describe the generating process.
+# ---------------------------------------------------------------------------------------------
+
+def _from_dense(L: np.ndarray, y: np.ndarray, K: int, names=None) -> tuple[VoteMatrix, np.ndarray]:
+    m = L.shape[1]
+    vm = VoteMatrix.from_dense(L.astype(np.int16), cardinality=K,
+                               lf_names=names or [f"lf_{j}" for j in range(m)])
+    return vm, y
+
+
+def _truth(vm: VoteMatrix, L: np.ndarray, y: np.ndarray, K: int, cb: np.ndarray) -> Simulation:
+    """A Simulation with the empirical per-LF accuracy, coverage and confusion of ``L``."""
+    m = L.shape[1]
+    fired = L >= 0
+    cov = fired.mean(axis=0)
+    acc = np.array([(L[fired[:, j], j] == y[fired[:, j]]).mean() if fired[:, j].any() else np.nan
+                    for j in range(m)])
+    conf = np.zeros((m, K, K))
+    for j in range(m):
+        f = fired[:, j]
+        np.add.at(conf[j], (y[f], L[f, j]), 1.0)
+    conf = conf / np.maximum(conf.sum(axis=2, keepdims=True), 1.0)
+    return Simulation(votes=vm, y=y, class_balance=cb, accuracies=acc, coverage=cov, confusion=conf)
+
+
+def _single_class_lf(y: np.ndarray, target: int, coverage: float, precision: float, cb: np.ndarray,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Votes of a one-class rule: fires on about ``coverage`` of the rows, ``precision`` of its
+    firings on rows of class ``target``."""
+    n = y.size
+    pt = max(cb[target], 1e-6)
+    r1 = min(1.0, coverage * precision / pt)               # P(fire | y = target)
+    r0 = min(1.0, coverage * (1 - precision) / max(1 - pt, 1e-6))  # P(fire | y != target)
+    fire = rng.random(n) < np.where(y == target, r1, r0)
+    return np.where(fire, target, -1)
+
+
+def regime_few_sources(n: int = 2000, seed: int = 0) -> Simulation:
+    """Three LFs: two precise one-class rules (accuracy ~1, coverage ~5% and ~36%) and one
+    full-coverage source voting both classes at ~65% accuracy."""
+    rng = np.random.default_rng(seed)
+    K = 2
+    p1 = rng.uniform(0.35, 0.6)
+    cb = np.array([1 - p1, p1])
+    y = rng.choice(K, size=n, p=cb)
+    t_small, t_big = rng.integers(0, K), rng.integers(0, K)
+    a = _single_class_lf(y, t_small, rng.uniform(0.03, 0.08), rng.uniform(0.96, 1.0), cb, rng)
+    b = _single_class_lf(y, t_big, rng.uniform(0.25, 0.4), rng.uniform(0.95, 1.0), cb, rng)
+    acc = rng.uniform(0.6, 0.7)
+    c = np.where(rng.random(n) < acc, y, 1 - y)
+    L = np.stack([a, b, c], axis=1)
+    vm, y = _from_dense(L, y, K, ["precise_small", "precise_big", "noisy_full"])
+    return _truth(vm, L, y, K, cb)
+
+
+def regime_catch_all(n: int = 3000, seed: int = 0) -> Simulation:
+    """A default LF voting the majority class on every row (its accuracy is the base rate,
+    ~0.87) and several low-precision (0.2-0.55) LFs voting the minority class."""
+    rng = np.random.default_rng(seed)
+    K = 2
+    p0 = rng.uniform(0.82, 0.9)
+    cb = np.array([p0, 1 - p0])
+    y = rng.choice(K, size=n, p=cb)
+    m_min = int(rng.integers(3, 7))
+    cols = [np.zeros(n, dtype=np.int64)]
+    for _ in range(m_min):
+        cols.append(_single_class_lf(y, 1, rng.uniform(0.03, 0.15), rng.uniform(0.2, 0.55), cb, rng))
+    L = np.stack(cols, axis=1)
+    vm, y = _from_dense(L, y, K, ["default_negative"] + [f"minority_{j}" for j in range(m_min)])
+    return _truth(vm, L, y, K, cb)
+
+
+def regime_sparse_crowd(n_workers: int = 850, answers_per_item: int = 8, seed: int = 0) -> Simulation:
+    """A large sparse crowd: ~850 workers with a median of ~18 answers each (long-tailed activity),
+    ~8 answers per item, 4 imbalanced classes, workers of mixed quality with class-dependent
+    confusions and a few spammers: per-worker confusion matrices are not estimable."""
+    rng = np.random.default_rng(seed)
+    K = 4
+    cb = np.sort(rng.dirichlet(np.full(K, 2.0)))[::-1]
+    cb = 0.85 * cb + 0.15 * np.array([0.4, 0.3, 0.2, 0.1])
+    cb /= cb.sum()
+    activity = np.exp(rng.normal(np.log(18), 1.0, n_workers))
+    activity = np.clip(activity, 2, None)
+    total = activity.sum()
+    n = int(total / answers_per_item)
+    y = rng.choice(K, size=n, p=cb)
+    # worker quality: mostly decent, some weak, a few spammers answering one class
+    acc = np.clip(rng.beta(5, 2.2, n_workers), 0.3, 0.98)
+    conf = np.zeros((n_workers, K, K))
+    for w in range(n_workers):
+        if rng.random() < 0.06:
+            conf[w] = np.eye(K)[rng.integers(0, K)][None, :].repeat(K, axis=0) * 0.9 + 0.1 / K
+            continue
+        for k in range(K):
+            err = rng.dirichlet(np.full(K, 0.7))
+            err[k] = 0
+            err = err / err.sum() * (1 - acc[w])
+            err[k] = acc[w]
+            conf[w, k] = err
+    p = activity / total
+    per_item = np.clip(rng.poisson(answers_per_item, n), 2, None)
+    rows, cols, vals = [], [], []
+    cum = np.cumsum(conf, axis=2)
+    for i in range(n):
+        ws = rng.choice(n_workers, size=min(per_item[i], n_workers), replace=False, p=p)
+        u = rng.random(ws.size)
+        v = (u[:, None] > cum[ws, y[i], :-1]).sum(axis=1)
+        rows.append(np.full(ws.size, i))
+        cols.append(ws)
+        vals.append(v)
+    r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    vm = _csr_from_triples(r, c, v, n, n_workers, K, [f"worker_{w}" for w in range(n_workers)])
+    fired_acc = np.array([np.nan] * n_workers)
+    cnt = np.bincount(c, minlength=n_workers)
+    hit = np.bincount(c, weights=(v == y[r]).astype(float), minlength=n_workers)
+    fired_acc[cnt > 0] = hit[cnt > 0] / cnt[cnt > 0]
+    return Simulation(votes=vm, y=y, class_balance=cb, accuracies=fired_acc, coverage=cnt / n, confusion=conf)
+
+
+def _csr_from_triples(r, c, v, n, m, K, names) -> VoteMatrix:
+    order = np.lexsort((c, r))
+    r, c, v = r[order], c[order], v[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, r + 1, 1)
+    indptr = np.cumsum(indptr)
+    return VoteMatrix(indptr, c.astype(np.int32), v.astype(np.int16), names, cardinality=K)
+
+
+def regime_few_multiclass(n: int = 2000, seed: int = 0) -> Simulation:
+    """5-7 classes and 5-7 topic-keyword LFs, each voting one class (some classes have none, some
+    two), coverage 5-30%, precision 0.4-0.85."""
+    rng = np.random.default_rng(seed)
+    K = int(rng.integers(5, 8))
+    m = int(rng.integers(5, 8))
+    cb = rng.dirichlet(np.full(K, 4.0))
+    y = rng.choice(K, size=n, p=cb)
+    targets = rng.choice(K, size=m, replace=True)
+    cols = []
+    for t in targets:
+        # a keyword LF's mistakes land on related topics: errors follow the class balance
+        cols.append(_single_class_lf(y, int(t), rng.uniform(0.05, 0.3), rng.uniform(0.4, 0.85), cb, rng))
+    L = np.stack(cols, axis=1)
+    vm, y = _from_dense(L, y, K, [f"topic_{t}_{j}" for j, t in enumerate(targets)])
+    return _truth(vm, L, y, K, cb)
+
+
+def regime_one_class(n: int = 2000, seed: int = 0) -> Simulation:
+    """Binary task where every LF is a keyword rule for the same class (precision 0.6-0.95)."""
+    rng = np.random.default_rng(seed)
+    K = 2
+    p1 = rng.uniform(0.2, 0.5)
+    cb = np.array([1 - p1, p1])
+    y = rng.choice(K, size=n, p=cb)
+    m = int(rng.integers(4, 9))
+    L = np.stack([_single_class_lf(y, 1, rng.uniform(0.05, 0.3), rng.uniform(0.6, 0.95), cb, rng)
+                  for _ in range(m)], axis=1)
+    vm, y = _from_dense(L, y, K)
+    return _truth(vm, L, y, K, cb)
+
+
+def regime_correlated(n: int = 3000, seed: int = 0) -> Simulation:
+    """Independent multi-class sources plus a clique of 3-4 copies of one weak source that share
+    ~90% of its votes (correlated errors: their agreement is not evidence)."""
+    rng = np.random.default_rng(seed)
+    K = int(rng.integers(2, 4))
+    cb = rng.dirichlet(np.full(K, 5.0))
+    y = rng.choice(K, size=n, p=cb)
+    m_ind = int(rng.integers(4, 8))
+    acc = rng.uniform(0.6, 0.85, m_ind)
+    cov = rng.uniform(0.3, 0.8, m_ind)
+    cols = []
+    for j in range(m_ind):
+        v = np.where(rng.random(n) < acc[j], y, (y + rng.integers(1, K, n)) % K)
+        cols.append(np.where(rng.random(n) < cov[j], v, -1))
+    weak_acc = rng.uniform(0.52, 0.62)
+    base = np.where(rng.random(n) < weak_acc, y, (y + rng.integers(1, K, n)) % K)
+    base_fire = rng.random(n) < rng.uniform(0.6, 0.9)
+    for _ in range(int(rng.integers(3, 5))):
+        keep = rng.random(n) < 0.9
+        own = np.where(rng.random(n) < weak_acc, y, (y + rng.integers(1, K, n)) % K)
+        cols.append(np.where(base_fire, np.where(keep, base, own), -1))
+    L = np.stack(cols, axis=1)
+    vm, y = _from_dense(L, y, K)
+    return _truth(vm, L, y, K, cb)
+
+
+def regime_independent(n: int = 3000, seed: int = 0) -> Simulation:
+    """The well-specified case: 8-20 conditionally independent multi-class LFs of varied accuracy
+    (0.5-0.9) and coverage, 2-4 classes, imbalanced: a label model should beat majority vote."""
+    rng = np.random.default_rng(seed)
+    K = int(rng.integers(2, 5))
+    m = int(rng.integers(8, 21))
+    cb = rng.dirichlet(np.full(K, 3.0))
+    sim = simulate_votes(n, m, K, coverage=(0.1, 0.6), accuracy=(0.5, 0.9), class_balance=cb,
+                         confusion="random", seed=int(rng.integers(1 << 31)))
+    return sim
+
+
+def regime_dense_crowd(seed: int = 0) -> Simulation:
+    """A classic crowdsourcing matrix: 30-60 workers answering 10-40% of 500-1500 items each, full
+    confusion matrices, 2-5 classes: Dawid–Skene territory."""
+    rng = np.random.default_rng(seed)
+    K = int(rng.integers(2, 6))
+    m = int(rng.integers(30, 61))
+    n = int(rng.integers(500, 1500))
+    cb = rng.dirichlet(np.full(K, 3.0))
+    return simulate_votes(n, m, K, coverage=(0.1, 0.4), accuracy=(0.45, 0.9), class_balance=cb,
+                          confusion="random", seed=int(rng.integers(1 << 31)))
+
+
+REGIMES = {
+    "few_sources": regime_few_sources,
+    "catch_all": regime_catch_all,
+    "sparse_crowd": regime_sparse_crowd,
+    "few_multiclass": regime_few_multiclass,
+    "one_class": regime_one_class,
+    "correlated": regime_correlated,
+    "independent": regime_independent,
+    "dense_crowd": regime_dense_crowd,
+}
+"""Named stress regimes (``simulate_regime(name, seed)``); the first six break label models that
+trust their independence assumptions, the last two are where a label model should gain."""
+
+
+def simulate_regime(name: str, seed: int = 0) -> Simulation:
+    """One draw of the named regime (see :data:`REGIMES`)."""
+    if name not in REGIMES:
+        raise ValueError(f"unknown regime {name!r}; choose one of {', '.join(REGIMES)}")
+    return REGIMES[name](seed=seed)

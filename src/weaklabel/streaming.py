@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from .errors import InputError
 from .io import (LABELS_FORMAT, LabelsWriter, TableSource, atomic_output, ids_table, labels_metadata,
                  labels_table, open_parquet, read_rows, votes_layout)
-from .models.stats import (VoteStats, error_pair_block, flat_table, n_blocks, sample_step, share_block,
+from .models.stats import (VoteStats, concat_samples, error_pair_block, sample_block, flat_table, n_blocks, sample_step, share_block,
                            unflat_stats)
 from .votes import VoteMatrix, vote_dtype
 
@@ -512,6 +512,12 @@ class StreamingVoteStats(VoteStats):
                                       prior_w)
             total, counts = (st, ct) if total is None else (total + st, counts + ct)
         return total, counts
+
+    def sample_rows(self, max_rows):
+        step = sample_step(self.n_rows, max_rows)
+        parts = [sample_block(block_vote_matrix(block, self.layout), block.offset, step)
+                 for block in self._pass("sampling rows")]
+        return concat_samples(parts, self)
 
     def _scan(self) -> None:
         if self._uncovered is None:

@@ -218,9 +218,8 @@ def fit_command(
         if dev_acc is not None:
             summary["dev_rows"] = int((y >= 0).sum())
             summary["dev_accuracy_fitted"] = dev_acc
-        report = getattr(lm, "report_", None)
-        if report is not None:
-            summary["selection"] = report
+        report = _add_selection(summary, lm)
+        noted = _print_warnings(summary, quiet)
         if as_json:
             print_json(summary)
             return
@@ -234,7 +233,7 @@ def fit_command(
         if dev_acc is not None:
             line += f"; accuracy on the {summary['dev_rows']} dev rows it was fitted with: {dev_acc:.3f}"
         out.print(line, highlight=False)
-        if report is not None:
+        if report is not None and not noted:
             out.print(f"auto: {report.get('reason', '')}", highlight=False)
         err.print(f"wrote {output}: {vm.n_rows:,} rows, {stats['labelled']:,} labelled "
                   f"({stats['labelled'] / max(vm.n_rows, 1):.1%})", highlight=False)
@@ -320,9 +319,8 @@ def _fit_partitioned(lm, votes, output, plan, *, ties, fill_unlabeled, force, sa
         "engine": "dask" if res.mode == "dask" else "local", "stream": res.mode == "stream",
         "passes": res.passes, "partitions": res.partitions, "seconds": round(res.seconds, 4),
     }
-    report = getattr(lm, "report_", None)
-    if report is not None:
-        summary["selection"] = report
+    report = _add_selection(summary, lm)
+    noted = _print_warnings(summary, quiet)
     if as_json:
         print_json(summary)
         return
@@ -335,11 +333,40 @@ def _fit_partitioned(lm, votes, output, plan, *, ties, fill_unlabeled, force, sa
     how = (f"{res.partitions} Dask partitions" if res.mode == "dask" else "streamed from disk")
     out.print(f"fit in {res.fit_seconds:.2f} s ({how}, {res.passes} passes over the votes in {res.seconds:.1f} s), "
               f"{summary['n_iter']} iterations, {conv}", highlight=False)
-    if report is not None:
+    if report is not None and not noted:
         out.print(f"auto: {report.get('reason', '')}", highlight=False)
     kind = "folder" if res.mode == "dask" else "file"
     err.print(f"wrote {output} ({kind}): {res.rows:,} rows, {res.labelled:,} labelled "
               f"({res.labelled / max(res.rows, 1):.1%})", highlight=False)
+
+
+def _add_selection(summary: dict, lm) -> dict | None:
+    """Put the model's label-free selection (``selection``) and fit warnings (``warnings``) into the
+    summary; returns the auto model's report (or None)."""
+    from ..models.base import _jsonable
+
+    selection = getattr(lm, "selection_", None)
+    report = getattr(lm, "report_", None)
+    if selection is not None or report is not None:
+        summary["selection"] = _jsonable({**(report or {}), **(selection or {})})
+    summary["warnings"] = list(getattr(lm, "warnings_", []))
+    return report
+
+
+def _print_warnings(summary: dict, quiet: bool) -> bool:
+    """A model that cannot be trusted says so on stderr (``--json`` carries the same lines).
+    Returns whether the selection note was printed."""
+    from rich.markup import escape
+
+    if quiet:
+        return False
+    sel = summary.get("selection")
+    noted = bool(sel and sel.get("model") == "majority" and sel.get("criticism") is not None)
+    if noted:
+        err.print(f"[yellow]note:[/] {escape(sel['reason'])}", highlight=False)
+    for w in summary.get("warnings", []):
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    return noted
 
 
 def _plain(params: dict) -> dict:

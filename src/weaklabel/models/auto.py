@@ -1,13 +1,20 @@
-"""``--model auto``: the robust default without gold labels, cross-validated selection with them.
+"""``--model auto`` (the default): a label model that checks itself against majority vote.
 
-Without gold labels :class:`AutoModel` fits the default unsupervised model (chosen on the
-shared benchmark sets to be robust on both labeling-function and crowdsourcing data; see
-``benchmarks/README.md``). With gold labels for some rows (``fit(L, y)``, ``y = -1`` where
-unknown; e.g. 100 dev rows) it scores every candidate (model + main hyper-parameters) by
-stratified k-fold cross-validation on the labelled rows (each fold is fitted with the other
-folds' labels, semi-supervised, and scored on its own rows), keeps the default unless another
-candidate is better by more than ``margin``, and refits the winner with all the labels. The
-reason for the choice is in ``report_``.
+Without gold labels :class:`AutoModel` fits the first candidate (``hybrid``), then asks the votes
+whether to trust it: label-free model criticism (``weaklabel.models.criticism``) compares how
+well the fitted model and majority vote predict each source's held-out votes from the other
+sources (dependent sources left out together). The fitted model is kept only when it predicts
+better (``z > min_z``); otherwise majority vote is used. Either way the decision and its numbers
+are in ``selection_`` (and ``fit --json``'s ``selection``). Why: a label model that trusts its
+independence assumptions can fall far below majority vote on data unlike what it was tuned on
+(few sources, a catch-all LF, copies of one weak source); see ``benchmarks/PROTOCOL.md``.
+
+With gold labels for some rows (``fit(L, y)``, ``y = -1`` where unknown; e.g. 100 dev rows) it
+scores every candidate (model + main hyper-parameters) by stratified k-fold cross-validation on
+the labelled rows (each fold is fitted with the other folds' labels, semi-supervised, and scored
+on its own rows). The label-free choice is the default; another candidate replaces it only when
+its cross-validated accuracy is higher by more than ``margin``, and the winner is refitted with
+all the labels. The reason for the choice is in ``report_`` and ``selection_``.
 """
 
 from __future__ import annotations
@@ -61,18 +68,36 @@ class AutoModel(LabelModel):
         Another candidate replaces the default only if its mean cross-validated accuracy is
         higher by more than this (guards against picking noise on ~100 labels).
     min_labels:
-        Fewer labelled rows than this: no selection, the default is fitted (with the labels).
+        Fewer labelled rows than this: no cross-validation, the label-free choice is fitted (with
+        the labels).
+    criticism:
+        Check the first candidate against majority vote from the votes alone (module doc); with
+        ``False`` the first candidate is used as it is.
+    min_z:
+        The first candidate is kept when its held-out-source likelihood gain over majority vote
+        has a paired z statistic above this (0: any gain; chosen on the tuning sets).
+    criticism_terms:
+        Held-out outcomes (votes, and abstains of one-class LFs) the criticism scores at most; the
+        rows are an evenly spaced sample.
+
+    Learned: ``model_`` (the fitted winner), ``chosen_``, ``selection_`` (what was chosen and
+    why: ``choice``, ``model``, ``reason``, ``criticism`` numbers, ``checks``), ``report_``,
+    ``cv_scores_``, and the winner's ``class_balance_``, ``accuracies_``.
     """
 
-    _learned = ("class_balance_", "accuracies_", "model_", "chosen_", "cv_scores_", "report_",
+    _learned = ("class_balance_", "accuracies_", "model_", "chosen_", "cv_scores_", "report_", "selection_",
                 "n_iter_", "converged_")
 
     def __init__(self, candidates=None, cv: int = 5, margin: float = 0.02, min_labels: int = 20,
+                 criticism: bool = True, min_z: float = 0.0, criticism_terms: int = 2_000_000,
                  random_state: int | None = 0):
         self.candidates = candidates
         self.cv = cv
         self.margin = margin
         self.min_labels = min_labels
+        self.criticism = criticism
+        self.min_z = min_z
+        self.criticism_terms = criticism_terms
         self.random_state = random_state
 
     def _candidates(self) -> list[tuple[str, str, dict]]:
@@ -97,14 +122,44 @@ class AutoModel(LabelModel):
             p.setdefault("random_state", self.random_state)
         return cls(**p)
 
+    def _label_free(self, cands, data, y) -> tuple[tuple, LabelModel, dict]:
+        """Fit the first candidate and check it against majority vote from the votes alone."""
+        from .criticism import compare_to_majority, sample_size
+
+        first = cands[0]
+        model = self._build(first[1], first[2]).fit(data, y)
+        tables = getattr(model, "scoring_tables", None)
+        if not self.criticism or tables is None or first[1] == "majority":
+            why = "criticism off" if not self.criticism else "no scoring tables to criticise"
+            return first, model, {"choice": first[0], "model": first[1], "reason": f"{first[0]}: {why}",
+                                  "criticism": None}
+        counts = np.asarray(data.lf_counts())
+        single = (counts.max(axis=1) == counts.sum(axis=1)) & (counts.sum(axis=1) > 0)
+        rows = sample_size(data.n_rows, int(counts.sum()), int(single.sum()), self.criticism_terms)
+        sample = data.sample_rows(rows)
+        cmp = compare_to_majority(sample, tables(), single, getattr(model, "dependent_pairs_", None))
+        fams = "" if not cmp.families else f", {len(cmp.families)} dependent group(s) left out together"
+        stat = (f"held-out-source log-likelihood gain over majority vote {cmp.gain:+.2e} per vote "
+                f"(z = {cmp.z:+.2f}, {cmp.rows} rows{fams})")
+        crit = cmp.to_dict()
+        if cmp.z > self.min_z:
+            return first, model, {"choice": first[0], "model": first[1], "criticism": crit,
+                                  "reason": f"{first[0]}: it predicts held-out votes better than majority vote: {stat}"}
+        mv = next((c for c in cands if c[1] == "majority"), ("majority", "majority", {}))
+        fallback = self._build(mv[1], mv[2]).fit(data, y)
+        return mv, fallback, {"choice": mv[0], "model": mv[1], "criticism": crit,
+                              "reason": (f"majority: the fitted {first[1]} model does not predict held-out votes "
+                                         f"better than majority vote, so it is not trusted: {stat}")}
+
     def _fit(self, data, y: np.ndarray | None) -> None:
         cands = self._candidates()
         known = np.flatnonzero(y >= 0) if y is not None else np.zeros(0, dtype=np.int64)
         scores: dict[str, list[float]] = {}
+        default, model, selection = self._label_free(cands, data, y)
         if known.size < self.min_labels:
-            chosen = cands[0]
-            reason = (f"{cands[0][0]}: no gold labels to select with" if known.size == 0 else
-                      f"{cands[0][0]}: only {known.size} gold labels (< {self.min_labels}) to select with")
+            chosen = default
+            if known.size:
+                selection["reason"] += f" (only {known.size} gold labels (< {self.min_labels}) to select with)"
         else:
             vm = data.vm  # cross-validation needs the rows (gold labels imply in-memory votes)
             rng = np.random.default_rng(self.random_state)
@@ -117,36 +172,44 @@ class AutoModel(LabelModel):
                     y_train = y.copy()
                     held = known[folds == f]
                     y_train[held] = -1
-                    model = self._build(name, params).fit(data, y_train)
-                    proba = model.predict_proba(vm.take(held))
+                    fold_model = self._build(name, params).fit(data, y_train)
+                    proba = fold_model.predict_proba(vm.take(held))
                     pred = break_ties(proba, "random", self.random_state)
                     accs.append(float((pred == y[held]).mean()))
                 scores[label] = accs
             means = {label: float(np.mean(a)) for label, a in scores.items()}
-            best = max(means, key=lambda lab: (means[lab], lab == cands[0][0]))
-            default = cands[0][0]
-            if best != default and means[best] > means[default] + self.margin:
+            dlabel = default[0]
+            best = max(means, key=lambda lab: (means[lab], lab == dlabel))
+            if best != dlabel and means[best] > means[dlabel] + self.margin:
                 chosen = next(c for c in cands if c[0] == best)
-                reason = (f"{best}: {k}-fold dev accuracy {means[best]:.3f} beats the default's "
-                          f"{means[default]:.3f} by more than {self.margin:.3f}")
+                reason = (f"{best}: {k}-fold dev accuracy {means[best]:.3f} beats the label-free choice "
+                          f"{dlabel}'s {means[dlabel]:.3f} by more than {self.margin:.3f}")
             else:
-                chosen = cands[0]
-                reason = (f"{default}: {k}-fold dev accuracy {means[default]:.3f}; best alternative "
-                          f"{best if best != default else '-'} "
-                          f"{max((v for lab, v in means.items() if lab != default), default=float('nan')):.3f} "
-                          f"is not better by more than {self.margin:.3f}")
+                chosen = default
+                others = [v for lab, v in means.items() if lab != dlabel]
+                reason = (f"{dlabel}: {k}-fold dev accuracy {means[dlabel]:.3f}; best alternative "
+                          f"{best if best != dlabel else '-'} {max(others, default=float('nan')):.3f} "
+                          f"is not better by more than {self.margin:.3f} (label-free: {selection['reason']})")
+            selection = {"choice": chosen[0], "model": chosen[1], "reason": reason,
+                         "criticism": selection.get("criticism"), "label_free_choice": dlabel}
+            if chosen is not default:
+                model = self._build(chosen[1], chosen[2]).fit(data, y)
         label, name, params = chosen
-        model = self._build(name, params).fit(data, y)
         self.model_ = model
         self.chosen_ = label
+        self.selection_ = selection
         self.cv_scores_ = {lab: [float(np.mean(a)), float(np.std(a))] for lab, a in scores.items()}
-        self.report_ = {"chosen": label, "model": name, "params": params, "reason": reason,
+        self.report_ = {"chosen": label, "model": name, "params": params, "reason": selection["reason"],
                         "labelled_rows": int(known.size), "cv": self.cv_scores_}
         self.class_balance_ = np.asarray(model.class_balance_, dtype=float)
         acc = getattr(model, "accuracies_", None)
         self.accuracies_ = np.asarray(acc, dtype=float) if acc is not None else np.full(data.n_lfs, np.nan)
         self.n_iter_ = int(getattr(model, "n_iter_", 0))
         self.converged_ = bool(getattr(model, "converged_", True))
+
+    def _diagnose(self, data) -> list[str]:
+        # the winner ran its own diagnostics when it was fitted
+        return list(getattr(self.model_, "warnings_", []))
 
     def _predict_proba(self, vm: VoteMatrix, tie_skip: int = 0) -> np.ndarray:
         return self.model_.predict_proba(vm, tie_skip=tie_skip)
@@ -160,4 +223,10 @@ class AutoModel(LabelModel):
             raise ValueError("model_ must be a fitted label model")
         if int(self.model_.n_lfs_) != int(self.n_lfs_) or int(self.model_.cardinality_) != int(self.cardinality_):
             raise ValueError("the nested model has a different shape")
+        sel = getattr(self, "selection_", None)
+        if sel is None:   # a model file from before label-free selection
+            self.selection_ = {"choice": self.chosen_, "model": type(self.model_).__name__,
+                               "reason": str(self.report_.get("reason", "")) if isinstance(self.report_, dict) else ""}
+        elif not isinstance(sel, dict) or not isinstance(sel.get("reason"), str):
+            raise ValueError("selection_ must be an object with a 'reason'")
         self.accuracies_ = np.asarray(self.accuracies_, dtype=float)

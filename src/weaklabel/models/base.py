@@ -220,7 +220,14 @@ class LabelModel:
 
         with threadpool_limits(limits=1, user_api="blas"):
             self._fit(data, yy)
+            self.warnings_ = self._diagnose(data)
         return self
+
+    def _diagnose(self, data) -> list[str]:
+        """Label-free checks of the fit (``weaklabel.models.diagnostics``): one line per problem."""
+        from .diagnostics import fit_warnings
+
+        return fit_warnings(self, data)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "class_balance_"):
@@ -267,7 +274,7 @@ class LabelModel:
         """Plain-JSON description: class, hyper-parameters, learned state, diagnostics."""
         self._check_fitted()
         learned = {}
-        for name in ("cardinality_", "n_lfs_", "lf_names_") + tuple(self._learned):
+        for name in ("cardinality_", "n_lfs_", "lf_names_", "warnings_") + tuple(self._learned):
             if hasattr(self, name):
                 learned[name] = _jsonable(getattr(self, name))
         return {
@@ -302,7 +309,7 @@ class LabelModel:
             model = model_cls(**_from_jsonable(params, f"{where}.params"))
         except (TypeError, ValueError) as exc:
             raise ModelFileError(f"{where}: bad parameters for {name}: {exc}") from None
-        allowed_learned = {"cardinality_", "n_lfs_", "lf_names_"} | set(model_cls._learned)
+        allowed_learned = {"cardinality_", "n_lfs_", "lf_names_", "warnings_"} | set(model_cls._learned)
         for key, value in learned.items():
             if key not in allowed_learned:
                 raise ModelFileError(f"{where}: unknown learned field {key!r} for {name}")
@@ -325,6 +332,10 @@ class LabelModel:
         if cb.shape != (K,) or np.any(cb < 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
             raise ValueError("class_balance_ must be K non-negative numbers summing to 1")
         self.class_balance_ = cb
+        warns = getattr(self, "warnings_", [])
+        if not isinstance(warns, list) or not all(isinstance(w, str) for w in warns):
+            raise ValueError("warnings_ must be a list of strings")
+        self.warnings_ = list(warns)
         names = getattr(self, "lf_names_", None)
         if names is not None and (len(names) != m or not all(isinstance(s, str) for s in names)):
             raise ValueError("lf_names_ must be n_lfs strings")

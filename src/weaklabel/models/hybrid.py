@@ -122,11 +122,12 @@ class HybridDawidSkene(LabelModel):
     Learned: ``class_balance_``, ``confusion_`` (m, K, K; multi-class sources),
     ``single_class_`` (m,) bool, ``target_`` (m,) their class, ``ratio_`` (m, 2) = (a_j, b_j),
     ``log_not_single_`` (K,) = log(1 - U_y), ``source_weights_`` (m,), ``accuracies_`` (m,),
+    ``dependent_pairs_`` (p, 2) the pairs of sources found to share errors,
     ``n_iter_``, ``converged_``.
     """
 
     _learned = ("class_balance_", "confusion_", "single_class_", "target_", "ratio_", "log_not_single_",
-                "source_weights_", "prior_on_covered_", "accuracies_", "n_iter_", "converged_")
+                "source_weights_", "prior_on_covered_", "accuracies_", "dependent_pairs_", "n_iter_", "converged_")
 
     def __init__(self, crowd_bias: str = "pinned", dependencies: bool = True, conf_strength: float = 5.0,
                  prior_accuracy: float = 0.7, ratio_smoothing: float = 1.0, min_pair_votes: int = 500,
@@ -162,6 +163,11 @@ class HybridDawidSkene(LabelModel):
         if self.crowd_bias == "pinned":
             theta = pin_common_bias(theta, N.sum(axis=(1, 2)))
         return theta
+
+    def scoring_tables(self):
+        """``(D, prior_w, base, base0)``: how the fitted model scores a row (see ``models.stats``);
+        model criticism (``weaklabel.models.criticism``) scores held-out votes with them."""
+        return self._tables()
 
     def _tables(self):
         """``(D, prior_w, base, base0)`` for the scoring kernels."""
@@ -217,6 +223,7 @@ class HybridDawidSkene(LabelModel):
         free_prior = self.crowd_bias == "free" and fixed is None and not known.any()
         N0 = np.where(multi[:, None, None], S1, 0.0)
         self.source_weights_ = np.ones(m)
+        self.dependent_pairs_ = np.zeros((0, 2), dtype=np.int64)
         it, converged = self._em(data, yy, N0, pi, multi, free_prior)
         if self.dependencies and multi.sum() >= 2:
             w = self._dependency_weights(data, multi)
@@ -286,6 +293,9 @@ class HybridDawidSkene(LabelModel):
             load = (np.bincount(a, r * np.minimum(1.0, nab / np.maximum(votes[a], 1)), mm)
                     + np.bincount(b, r * np.minimum(1.0, nab / np.maximum(votes[b], 1)), mm))
             w_compact = 1.0 / (1.0 + load)
+            src_ids = np.flatnonzero(multi)
+            linked = r > 0
+            self.dependent_pairs_ = np.stack([src_ids[a[linked]], src_ids[b[linked]]], axis=1).astype(np.int64)
         w = np.ones(multi.size)
         w[multi] = w_compact
         return w
@@ -326,4 +336,8 @@ class HybridDawidSkene(LabelModel):
         self.confusion_, self.single_class_, self.target_ = conf, single, target
         self.ratio_, self.log_not_single_, self.source_weights_ = ratio, lns, w
         self.prior_on_covered_ = bool(self.prior_on_covered_)
+        pairs = np.asarray(getattr(self, "dependent_pairs_", np.zeros((0, 2))), dtype=np.int64).reshape(-1, 2)
+        if np.any((pairs < 0) | (pairs >= m)):
+            raise ValueError("dependent_pairs_ must hold LF indices")
+        self.dependent_pairs_ = pairs
         self.accuracies_ = np.asarray(self.accuracies_, dtype=float)

@@ -25,7 +25,7 @@ def agreement_stats(L) -> np.ndarray:
     return as_stats(L).pair_counts()
 
 
-def onecoin_confusion(O4: np.ndarray, min_overlap: int = 10) -> np.ndarray:
+def onecoin_confusion(O4: np.ndarray, min_overlap: int = 10, identified: list | None = None) -> np.ndarray:
     """``(m, K, K)`` one-coin confusion matrices from the agreement statistics, in closed form.
 
     ``O4[j, v, l, w]`` are co-vote counts. See :class:`Triplet` for the identity used. LFs that
@@ -39,6 +39,8 @@ def onecoin_confusion(O4: np.ndarray, min_overlap: int = 10) -> np.ndarray:
     agree = np.einsum("jvlv->jl", O4) / np.maximum(N, 1)
     M = (K * agree - 1.0) / (K - 1)
     c = Triplet._centred_accuracy(M, N, min_overlap)
+    if identified is not None:  # the caller wants to know which accuracies are estimates
+        identified.append(~np.isnan(c))
     acc = np.where(np.isnan(c), 1.0 / K + 0.5 * (1 - 1.0 / K), (1 + (K - 1) * c) / K)
     acc = np.clip(acc, 1e-3, 1 - 1e-3)
     conf = np.repeat(((1 - acc) / (K - 1))[:, None, None], K, axis=1).repeat(K, axis=2)
@@ -199,6 +201,8 @@ class Triplet(FactorizedModel):
         Fixed class balance.
     """
 
+    _learned = FactorizedModel._learned + ("identified_",)
+
     def __init__(self, multiclass: str = "onecoin", min_overlap: int = 10, class_balance=None,
                  random_state: int | None = 0):
         self.multiclass = multiclass
@@ -239,8 +243,9 @@ class Triplet(FactorizedModel):
         N = O4.sum(axis=(1, 3))
         prop = np.clip(data.lf_counts().sum(axis=1) / data.n_rows, 1e-6, 1 - 1e-6)
         prop = np.repeat(prop[:, None], K, axis=1)
+        found: list = []
         if self.multiclass == "onecoin" or K == 2:
-            conf = onecoin_confusion(O4, self.min_overlap)
+            conf = onecoin_confusion(O4, self.min_overlap, found)
         else:
             conf = np.zeros((m, K, K))
             for cls in range(K):
@@ -249,6 +254,7 @@ class Triplet(FactorizedModel):
                 both_other = O4.sum(axis=(1, 3)) - O4[:, cls, :, :].sum(axis=2) - O4[:, :, :, cls].sum(axis=1) + pos
                 agree = (pos + both_other) / np.maximum(N, 1)
                 c = self._centred_accuracy(2 * agree - 1, N, self.min_overlap)
+                found.append(~np.isnan(c))
                 a = np.clip(np.where(np.isnan(c), 0.75, (1 + c) / 2), 1e-3, 1 - 1e-3)
                 # P(vote cls | y = cls) = a, P(vote cls | y != cls) = 1 - a (spread below)
                 conf[:, cls, cls] += a
@@ -260,6 +266,15 @@ class Triplet(FactorizedModel):
         gold = gold_class_balance(y, K)
         P = fixed if fixed is not None else gold if gold is not None else balance_from_vote_rates(data, conf)
         self._set_state(P, conf, prop, np.zeros(m, dtype=bool))
+        # an LF is identified when its accuracy came out of the triplets (for every class, ovr)
+        self.identified_ = np.logical_and.reduce(found) if found else np.ones(m, dtype=bool)
         self.n_iter_ = 0
         self.converged_ = True
         self.log_likelihood_ = float("nan")
+
+    def _validate_learned(self) -> None:
+        super()._validate_learned()
+        ident = np.asarray(getattr(self, "identified_", np.ones(int(self.n_lfs_), dtype=bool)), dtype=bool)
+        if ident.shape != (int(self.n_lfs_),):
+            raise ValueError("identified_ must have one entry per LF")
+        self.identified_ = ident

@@ -86,6 +86,12 @@ class VoteStats:
         """``(m, K)`` int64 votes per LF and class."""
         raise NotImplementedError
 
+    def sample_rows(self, max_rows: int) -> VoteMatrix:
+        """An evenly spaced, deterministic subset of at most about ``max_rows`` rows (every
+        ``ceil(n / max_rows)``-th row) as an in-memory :class:`VoteMatrix`: what label-free model
+        criticism (``weaklabel.models.criticism``) looks at row by row."""
+        raise NotImplementedError
+
     def n_uncovered(self) -> int:
         """Rows on which no LF voted."""
         raise NotImplementedError
@@ -174,6 +180,9 @@ class LocalVoteStats(VoteStats):
     def n_uncovered(self):
         return int(np.count_nonzero(self.vm.votes_per_row() == 0))
 
+    def sample_rows(self, max_rows):
+        return sample_block(self.vm, 0, sample_step(self.n_rows, max_rows))
+
 
 def share_block(vm: VoteMatrix, y: np.ndarray | None = None):
     """:meth:`VoteStats.share_stats` of one in-memory block of rows (the statistics add up over blocks)."""
@@ -188,6 +197,23 @@ def share_block(vm: VoteMatrix, y: np.ndarray | None = None):
 def sample_step(n_rows: int, max_rows: int | None) -> int:
     """Every how many rows :meth:`VoteStats.error_pair_stats` looks at (1: all of them)."""
     return 1 if max_rows is None or n_rows <= max_rows else -(-n_rows // max(1, int(max_rows)))
+
+
+def sample_block(vm: VoteMatrix, offset: int, step: int) -> VoteMatrix:
+    """The rows of one block (its first row is row ``offset`` of the whole matrix) whose
+    whole-matrix index is a multiple of ``step``; consecutive blocks' samples concatenate to the
+    whole matrix's (:meth:`VoteStats.sample_rows`)."""
+    if step <= 1:
+        return vm
+    return vm.take(np.arange((-offset) % step, vm.n_rows, step))
+
+
+def concat_samples(parts: list[VoteMatrix], like) -> VoteMatrix:
+    """Concatenate per-block samples (row ids dropped: criticism needs votes only)."""
+    from ..votes import concat_csr
+
+    indptr, indices, votes = concat_csr([(p.indptr, p.indices, p.votes) for p in parts], like.cardinality)
+    return VoteMatrix(indptr, indices, votes, list(like.lf_names), cardinality=like.cardinality, validate=False)
 
 
 def error_pair_block(vm: VoteMatrix, offset: int, step: int, D, base, sources, prior_w=None):

@@ -1,0 +1,231 @@
+"""Label-free model criticism: does a fitted label model explain the votes better than majority vote?
+
+Why. A label model that assumes conditionally independent sources can fit votes it misreads
+(a catch-all LF, a few precise one-class rules next to one noisy full-coverage source, copies of
+one weak source) and then does worse than plain majority vote, with no gold label to tell. We
+cannot score accuracy without labels, but we can score *prediction of the votes themselves*:
+if sources are conditionally independent given the class, the best prediction of source ``j``'s
+vote from the other sources goes through the true posterior of the class given those others. So
+a model whose posterior is closer to the truth predicts held-out votes better.
+
+The statistic (held-out-source predictive likelihood, cross-fitted):
+
+* for every vote ``(i, j, v)``, the *cavity* posterior ``q_-j`` of row ``i`` is the model's
+  posterior with source ``j`` **and the sources found to depend on it** removed (leaving only
+  ``j`` out would let a copy predict its twin: agreement inside a family is not evidence);
+* source ``j``'s outcome is predicted as ``sum_y q_-j(y) C_j[y, outcome]``; ``C_j`` (class ->
+  outcome) is estimated from the *other* fold of rows (two folds by row parity) and shrunk towards
+  the pooled matrix of all sources, so a model is never scored on statistics it fitted;
+* outcomes: the vote for every source; for one-class sources (all their votes are one class:
+  keyword rules) also *abstaining*, since whether such a rule fires is all it says;
+* every scoring table gets one temperature (its best of a small grid), so a well-ranked but
+  over-confident model is not penalised for its scale; majority vote is the equal-weight table.
+
+:func:`compare_to_majority` returns the mean per-term log-likelihood gain of the model over
+majority vote and a paired z statistic over rows (rows are independent; a row's terms are not).
+The default label model (``AutoModel``) keeps its fitted model only when the gain is positive
+(``z > 0``, chosen on the tuning half of the benchmark sets, see ``benchmarks/PROTOCOL.md``).
+
+The pass runs on an evenly spaced sample of rows (:meth:`VoteStats.sample_rows`), so it costs the
+same for 10^4 and 10^8 rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..votes import VoteMatrix
+
+MODEL_TEMPERATURES = (0.25, 0.5, 1.0, 2.0)
+MAJORITY_TEMPERATURES = (0.5, 1.0, 2.0, 4.0)
+DEFAULT_MAX_TERMS = 2_000_000
+
+
+@dataclass
+class Comparison:
+    """Outcome of :func:`compare_to_majority` (all numbers are per held-out term or per row)."""
+
+    gain: float                 # mean log-likelihood per term, model minus majority vote
+    z: float                    # paired z statistic of the per-row differences
+    rows: int                   # rows scored (the sample)
+    terms: int                  # held-out outcomes scored
+    model_temperature: float
+    majority_temperature: float
+    families: list = field(default_factory=list)   # groups of sources left out together
+
+    def to_dict(self) -> dict:
+        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def majority_tables(m: int, K: int):
+    """Scoring tables of majority vote: each vote adds 1 to its class, no prior."""
+    D = np.zeros((m, K, K))
+    D[:, np.arange(K), np.arange(K)] = 1.0
+    return D, np.zeros(m), np.zeros(K), np.zeros(K)
+
+
+def _softmax(s: np.ndarray) -> np.ndarray:
+    s = s - s.max(axis=1, keepdims=True)
+    e = np.exp(s)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def family_groups(pairs, m: int) -> list[list[int]]:
+    """Connected groups of sources from dependent pairs ``[(a, b), ...]`` (singletons dropped)."""
+    parent = list(range(m))
+
+    def find(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in np.asarray(pairs, dtype=np.int64).reshape(-1, 2):
+        ra, rb = find(int(a)), find(int(b))
+        if ra != rb:
+            parent[ra] = rb
+    groups: dict[int, list[int]] = {}
+    for j in range(m):
+        groups.setdefault(find(j), []).append(j)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+class HeldOutVotes:
+    """The held-out-source likelihood of one sample of rows, for any number of scoring tables."""
+
+    def __init__(self, vm: VoteMatrix, single: np.ndarray, families: list[list[int]] | None = None,
+                 folds: int = 2, shrink: float = 1.0):
+        self.vm, self.K, self.m = vm, vm.cardinality, vm.n_lfs
+        self.single = np.asarray(single, dtype=bool)
+        self.folds, self.shrink = folds, shrink
+        n = vm.n_rows
+        self.rows = np.repeat(np.arange(n), np.diff(vm.indptr))
+        self.src = vm.indices.astype(np.int64)
+        self.val = vm.votes.astype(np.int64)
+        self.cnt = np.diff(vm.indptr).astype(float)
+        self.cov = self.cnt > 0
+        self.fold = np.arange(n) % folds
+        self.families = [list(g) for g in (families or [])]
+        # for each vote of a family member, the votes of its partners on the same row
+        self._partner = []
+        if self.families:
+            member_of = np.full(self.m, -1)
+            for g, grp in enumerate(self.families):
+                member_of[grp] = g
+            cols = {}
+            for grp in self.families:
+                for j in grp:
+                    col = np.full(n, -1, dtype=np.int64)
+                    e = self.src == j
+                    col[self.rows[e]] = self.val[e]
+                    cols[j] = col
+            for grp in self.families:
+                for j in grp:
+                    e = np.flatnonzero(self.src == j)
+                    for partner in grp:
+                        if partner == j:
+                            continue
+                        pv = cols[partner][self.rows[e]]
+                        hit = pv >= 0
+                        if hit.any():
+                            self._partner.append((e[hit], partner, pv[hit]))
+
+    def _parts(self, tables):
+        """Per-vote cavity scores and per-row full scores of one scoring table."""
+        D, prior_w, base, base0 = (np.asarray(t, dtype=float) for t in tables)
+        n, K = self.vm.n_rows, self.K
+        contrib = D[self.src, :, self.val]                                 # (nnz, K)
+        s = np.stack([np.bincount(self.rows, weights=contrib[:, k], minlength=n) for k in range(K)], axis=1)
+        pw = prior_w[self.src]
+        pws = np.bincount(self.rows, weights=pw, minlength=n)
+        full = np.where(self.cov[:, None], s + (pws / np.maximum(self.cnt, 1))[:, None] * base[None, :],
+                        base0[None, :])
+        rem, rem_pw, rem_n = contrib.copy(), pw.copy(), np.ones(self.rows.size)
+        for e, partner, pv in self._partner:
+            rem[e] += D[partner, :, pv]
+            rem_pw[e] += prior_w[partner]
+            rem_n[e] += 1
+        left = self.cnt[self.rows] - rem_n
+        cav = s[self.rows] - rem + ((pws[self.rows] - rem_pw) / np.maximum(left, 1))[:, None] * base[None, :]
+        return cav, full, left > 0
+
+    def row_loglik(self, tables, temperature: float = 1.0) -> tuple[np.ndarray, int]:
+        """Per-row held-out log-likelihood of the outcomes, and how many outcomes were scored."""
+        cav, full, ok = self._parts(tables)
+        return self._score(cav * temperature, full * temperature, ok)
+
+    def _score(self, cav, full, ok):
+        K, m, n = self.K, self.m, self.vm.n_rows
+        qc, qf = _softmax(cav), _softmax(full)
+        vfold = self.fold[self.rows]
+        single = self.single
+        out = np.zeros(n)
+        terms = 0
+        for f in range(self.folds):
+            A = np.zeros((m, K, K + 1))
+            tr = (vfold != f) & ok
+            flat = self.src[tr] * (K + 1) + self.val[tr]
+            for k in range(K):
+                A[:, k, :] = np.bincount(flat, weights=qc[tr, k], minlength=m * (K + 1)).reshape(m, K + 1)
+            rtr = (self.fold != f) & self.cov
+            tot = qf[rtr].sum(axis=0)
+            tr_all = (vfold != f) & self.cov[self.rows]
+            voted = np.stack([np.bincount(self.src[tr_all], weights=qf[self.rows[tr_all], k], minlength=m)
+                              for k in range(K)], axis=1)
+            A[:, :, K] = np.where(single[:, None], tot[None, :] - voted, 0.0)
+            pool = A.sum(axis=0) + 1e-3
+            pool /= pool.sum(axis=1, keepdims=True)
+            a = self.shrink * (K + 1)
+            C = (A + a * pool[None]) / (A.sum(axis=2, keepdims=True) + a)
+            te = (vfold == f) & ok
+            pv = np.einsum("ek,ek->e", qc[te], C[self.src[te], :, self.val[te]])
+            out += np.bincount(self.rows[te], weights=np.log(np.maximum(pv, 1e-300)), minlength=n)
+            terms += int(te.sum())
+            if single.any():
+                rte = np.flatnonzero((self.fold == f) & self.cov)
+                sidx = np.flatnonzero(single)
+                LA = np.log(np.maximum(qf[rte] @ C[sidx, :, K].T, 1e-300))    # (rows, single sources)
+                pos = np.full(n, -1)
+                pos[rte] = np.arange(rte.size)
+                col = np.full(m, -1)
+                col[sidx] = np.arange(sidx.size)
+                te_all = (vfold == f) & self.cov[self.rows] & single[self.src]
+                LA[pos[self.rows[te_all]], col[self.src[te_all]]] = 0.0          # it voted: not an abstain
+                out[rte] += LA.sum(axis=1)
+                terms += rte.size * sidx.size - int(te_all.sum())
+        return out, terms
+
+    def best(self, tables, temperatures) -> tuple[np.ndarray, float, int]:
+        """The per-row log-likelihood at the temperature (of ``temperatures``) that maximises it."""
+        cav, full, ok = self._parts(tables)
+        best = None
+        for t in temperatures:
+            ll, terms = self._score(cav * t, full * t, ok)
+            if best is None or ll.sum() > best[0].sum():
+                best = (ll, float(t), terms)
+        return best
+
+
+def sample_size(n_rows: int, nnz: int, n_single: int, max_terms: int = DEFAULT_MAX_TERMS) -> int:
+    """Rows to sample so that the scored outcomes (votes + one-class abstains) stay near ``max_terms``."""
+    per_row = max(nnz / max(n_rows, 1) + n_single, 1e-9)
+    return int(max(1, min(n_rows, max_terms / per_row)))
+
+
+def compare_to_majority(sample: VoteMatrix, tables, single: np.ndarray, families=None) -> Comparison:
+    """Held-out-source likelihood of ``tables`` against majority vote's on ``sample`` (module doc)."""
+    m, K = sample.n_lfs, sample.cardinality
+    fams = family_groups(families, m) if families is not None and len(families) else []
+    h = HeldOutVotes(sample, single, fams)
+    ll_model, t_model, terms = h.best(tables, MODEL_TEMPERATURES)
+    ll_mv, t_mv, _ = h.best(majority_tables(m, K), MAJORITY_TEMPERATURES)
+    d = ll_model - ll_mv
+    scored = np.flatnonzero(h.cov)
+    d = d[scored]
+    if d.size < 2 or terms == 0:
+        return Comparison(0.0, 0.0, int(d.size), int(terms), t_model, t_mv, fams)
+    sd = float(d.std())
+    z = float(d.sum() / (np.sqrt(d.size) * sd)) if sd > 0 else (0.0 if d.sum() == 0 else float(np.sign(d.sum())) * 1e6)
+    return Comparison(float(d.sum() / terms), z, int(d.size), int(terms), t_model, t_mv, fams)

@@ -1,0 +1,104 @@
+"""Fit diagnostics every label model runs after ``fit``: a model that cannot be trusted says so.
+
+Why. Moment-matching and triplet fits on one-class keyword LFs, or EM on a handful of sources,
+can "converge" to a state that labels every row with one class, or report accuracies that are a
+placeholder or a boundary value rather than an estimate. Nothing in the fit itself fails, so
+without these checks the user gets confident nonsense. Each check is label-free and cheap (it
+looks at the learned parameters, the per-LF vote counts and a sample of rows), and yields a
+one-line warning that the CLI prints on stderr and in ``--json`` (``warnings``), and that is
+saved with the model (``warnings_``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..votes import VoteMatrix
+
+SAMPLE_ROWS = 20_000
+COLLAPSE_SHARE = 0.98      # the model puts (nearly) every covered row in one class ...
+MAJORITY_SPREAD = 0.90     # ... where majority vote's top class holds at most this share
+
+
+def majority_top_share(vm: VoteMatrix) -> tuple[int, float]:
+    """Majority vote's most frequent class on the covered rows and its share (ties split)."""
+    from .base import class_counts
+
+    counts = class_counts(vm)
+    covered = counts.sum(axis=1) > 0
+    if not covered.any():
+        return 0, 0.0
+    c = counts[covered]
+    top = c.max(axis=1, keepdims=True)
+    shares = ((c == top) / (c == top).sum(axis=1, keepdims=True)).mean(axis=0)
+    return int(shares.argmax()), float(shares.max())
+
+
+def collapse_warning(proba: np.ndarray, vm: VoteMatrix, name: str) -> str | None:
+    """A warning when ``proba`` puts nearly every covered row of ``vm`` in one class while majority
+    vote spreads them over several."""
+    covered = vm.votes_per_row() > 0
+    if covered.sum() < 20:
+        return None
+    pred = proba[covered].argmax(axis=1)
+    share = np.bincount(pred, minlength=vm.cardinality) / pred.size
+    c = int(share.argmax())
+    _, mv_share = majority_top_share(vm)
+    if share[c] >= COLLAPSE_SHARE and mv_share <= MAJORITY_SPREAD:
+        return (f"{name} labels {share[c]:.1%} of the covered rows as class {c} where majority vote gives its "
+                f"top class {mv_share:.1%}: the fit has collapsed onto one class (try --model auto or majority)")
+    return None
+
+
+def identifiability_warnings(counts: np.ndarray) -> list[str]:
+    """Warnings about what the votes cannot tell, from the ``(m, K)`` votes per LF and class."""
+    out = []
+    m, K = counts.shape
+    voting = counts.sum(axis=1) > 0
+    if voting.sum() < 3:
+        out.append(f"only {int(voting.sum())} LF(s) cast votes: source accuracies are not identifiable without "
+                   f"gold labels (at least 3 are needed)")
+    dual = ((counts > 0).sum(axis=1) > 1).sum()
+    no_vote = np.flatnonzero(counts.sum(axis=0) == 0)
+    if no_vote.size:
+        out.append(f"no LF votes class {', '.join(map(str, no_vote))}: it can only come from the class prior")
+    if K > 2 or dual > 0:
+        lonely = [k for k in range(K) if k not in no_vote and ((counts[:, k] > 0) & voting).sum() == 1]
+        if lonely and len(lonely) < K:
+            out.append(f"class {', '.join(map(str, lonely))} is voted by a single LF: its evidence cannot be "
+                       f"checked against any other source")
+    return out
+
+
+def fit_warnings(model, data) -> list[str]:
+    """All diagnostics for a fitted ``model`` on ``data`` (a VoteStats)."""
+    name = type(model).__name__
+    counts = np.asarray(data.lf_counts())
+    out = identifiability_warnings(counts)
+    if not hasattr(model, "accuracies_"):   # majority vote estimates nothing to be unidentifiable
+        out = [w for w in out if "not identifiable" not in w and "cannot be checked" not in w]
+    unidentified = getattr(model, "identified_", None)
+    if unidentified is not None:
+        bad = np.flatnonzero(~np.asarray(unidentified, dtype=bool) & (counts.sum(axis=1) > 0))
+        if bad.size:
+            names = [data.lf_names[j] for j in bad[:5]]
+            more = f" and {bad.size - 5} more" if bad.size > 5 else ""
+            out.append(f"{name} cannot estimate the accuracy of {bad.size} LF(s) ({', '.join(names)}{more}: one-class "
+                       f"LFs or too few overlaps); they get a neutral prior accuracy")
+    acc = getattr(model, "accuracies_", None)
+    if acc is not None:
+        a = np.asarray(acc, dtype=float)
+        voting = counts.sum(axis=1) > 0
+        at_edge = voting & np.isfinite(a) & ((a >= 0.999) | (a <= 0.001))
+        if voting.sum() >= 2 and at_edge.sum() > voting.sum() / 2:
+            out.append(f"{name} put {int(at_edge.sum())} of {int(voting.sum())} LF accuracies at 0 or 1: a boundary "
+                       f"solution, not an estimate")
+    try:
+        sample = data.sample_rows(SAMPLE_ROWS)
+    except NotImplementedError:
+        sample = None
+    if sample is not None and sample.n_rows:
+        w = collapse_warning(model.predict_proba(sample), sample, name)
+        if w:
+            out.append(w)
+    return out
