@@ -75,7 +75,8 @@ class AutoModel(LabelModel):
         ``False`` the first candidate is used as it is.
     min_z:
         The first candidate is kept when its held-out-source likelihood gain over majority vote
-        has a paired z statistic above this (0: any gain; chosen on the tuning sets).
+        has a paired z statistic above this, over all rows and over the rows where their labels
+        differ (0: any gain; chosen on the tuning sets).
     criticism_terms:
         Held-out outcomes (votes, and abstains of one-class LFs) the criticism scores at most; the
         rows are an evenly spaced sample.
@@ -124,7 +125,7 @@ class AutoModel(LabelModel):
 
     def _label_free(self, cands, data, y) -> tuple[tuple, LabelModel, dict]:
         """Fit the first candidate and check it against majority vote from the votes alone."""
-        from .criticism import compare_to_majority, sample_size
+        from .criticism import DOMINANT_SHARE, compare_to_majority, dominant_source, sample_size
 
         first = cands[0]
         model = self._build(first[1], first[2]).fit(data, y)
@@ -135,21 +136,34 @@ class AutoModel(LabelModel):
                                   "criticism": None}
         counts = np.asarray(data.lf_counts())
         single = (counts.max(axis=1) == counts.sum(axis=1)) & (counts.sum(axis=1) > 0)
-        rows = sample_size(data.n_rows, int(counts.sum()), int(single.sum()), self.criticism_terms)
-        sample = data.sample_rows(rows)
-        cmp = compare_to_majority(sample, tables(), single, getattr(model, "dependent_pairs_", None))
-        fams = "" if not cmp.families else f", {len(cmp.families)} dependent group(s) left out together"
-        stat = (f"held-out-source log-likelihood gain over majority vote {cmp.gain:+.2e} per vote "
-                f"(z = {cmp.z:+.2f}, {cmp.rows} rows{fams})")
-        crit = cmp.to_dict()
-        if cmp.z > self.min_z:
-            return first, model, {"choice": first[0], "model": first[1], "criticism": crit,
-                                  "reason": f"{first[0]}: it predicts held-out votes better than majority vote: {stat}"}
+        j, share = dominant_source(counts)
+        if share >= DOMINANT_SHARE:
+            crit = {"dominant_source": data.lf_names[j], "dominant_share": round(share, 4)}
+            why = (f"LF {data.lf_names[j]!r} casts {share:.0%} of all votes (>= {DOMINANT_SHARE:.0%}): its "
+                   f"accuracy cannot be checked against the other sources, so the fitted {first[1]} model is not "
+                   f"trusted")
+        else:
+            rows = sample_size(data.n_rows, int(counts.sum()), int(single.sum()), self.criticism_terms)
+            sample = data.sample_rows(rows)
+            cmp = compare_to_majority(sample, tables(), single, getattr(model, "dependent_pairs_", None))
+            fams = "" if not cmp.families else f", {len(cmp.families)} dependent group(s) left out together"
+            stat = (f"held-out-source log-likelihood gain over majority vote {cmp.gain:+.2e} per vote, "
+                    f"z = {cmp.z:+.2f} on {cmp.rows} rows, z = {cmp.z_disagree:+.2f} on the {cmp.disagree_rows} "
+                    f"rows where their labels differ{fams}")
+            crit = cmp.to_dict()
+            trusted = cmp.z > self.min_z and (cmp.disagree_rows == 0 or cmp.z_disagree > self.min_z)
+            if trusted:
+                return first, model, {"choice": first[0], "model": first[1], "criticism": crit,
+                                      "reason": f"{first[0]}: it predicts held-out votes better than majority vote "
+                                                f"({stat})"}
+            why = (f"the fitted {first[1]} model does not predict held-out votes better than majority vote, so it "
+                   f"is not trusted ({stat})")
+        # ties split evenly: the probabilities say "undecided" where majority vote is (the hard label
+        # is still a seeded random one of the tied classes)
         mv = next((c for c in cands if c[1] == "majority"), ("majority", "majority", {}))
+        mv = (mv[0], mv[1], {"ties": "uniform", **mv[2]})
         fallback = self._build(mv[1], mv[2]).fit(data, y)
-        return mv, fallback, {"choice": mv[0], "model": mv[1], "criticism": crit,
-                              "reason": (f"majority: the fitted {first[1]} model does not predict held-out votes "
-                                         f"better than majority vote, so it is not trusted: {stat}")}
+        return mv, fallback, {"choice": mv[0], "model": mv[1], "criticism": crit, "reason": f"majority: {why}"}
 
     def _fit(self, data, y: np.ndarray | None) -> None:
         cands = self._candidates()
