@@ -131,7 +131,7 @@ def test_held_out_likelihood_matches_a_row_by_row_reference():
     tables = (D, rng.random(m), rng.normal(size=K), rng.normal(size=K))
     single = np.array([True, False, False, False, False])
     families = [[3, 4]]
-    ll, terms = HeldOutVotes(vm, single, families).row_loglik(tables)
+    ll, terms = HeldOutVotes(vm, single, [(3, 4)]).row_loglik(tables)
     ref = _brute_force_loglik(L, K, tables, single, families)
     np.testing.assert_allclose(ll, ref, rtol=1e-9, atol=1e-9)
     assert terms > 0

@@ -90,7 +90,7 @@ class AutoModel(LabelModel):
                 "n_iter_", "converged_")
 
     def __init__(self, candidates=None, cv: int = 5, margin: float = 0.02, min_labels: int = 20,
-                 criticism: bool = True, min_z: float = 0.0, criticism_terms: int = 2_000_000,
+                 criticism: bool = True, min_z: float = 0.0, criticism_terms: int = 400_000,
                  random_state: int | None = 0):
         self.candidates = candidates
         self.cv = cv

@@ -43,7 +43,7 @@ from ..votes import VoteMatrix
 
 MODEL_TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0)
 MAJORITY_TEMPERATURES = (0.5, 1.0, 2.0, 4.0, 8.0)
-DEFAULT_MAX_TERMS = 2_000_000
+DEFAULT_MAX_TERMS = 400_000
 DOMINANT_SHARE = 0.6   # one source casting this share of all votes: nothing can check its accuracy
 
 
@@ -59,7 +59,7 @@ class Comparison:
     terms: int                  # held-out outcomes scored
     model_temperature: float
     majority_temperature: float
-    families: list = field(default_factory=list)   # groups of sources left out together
+    families: list = field(default_factory=list)   # connected groups of dependent sources (for the report)
 
     def to_dict(self) -> dict:
         return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -101,8 +101,9 @@ def family_groups(pairs, m: int) -> list[list[int]]:
 class HeldOutVotes:
     """The held-out-source likelihood of one sample of rows, for any number of scoring tables."""
 
-    def __init__(self, vm: VoteMatrix, single: np.ndarray, families: list[list[int]] | None = None,
-                 folds: int = 2, shrink: float = 1.0):
+    def __init__(self, vm: VoteMatrix, single: np.ndarray, families=None, folds: int = 2, shrink: float = 1.0):
+        """``families``: pairs ``(a, b)`` of dependent sources; each source's partners are left
+        out with it (direct partners only: a chain of weak links is not one family)."""
         self.vm, self.K, self.m = vm, vm.cardinality, vm.n_lfs
         self.single = np.asarray(single, dtype=bool)
         self.folds, self.shrink = folds, shrink
@@ -113,30 +114,32 @@ class HeldOutVotes:
         self.cnt = np.diff(vm.indptr).astype(float)
         self.cov = self.cnt > 0
         self.fold = np.arange(n) % folds
-        self.families = [list(g) for g in (families or [])]
-        # for each vote of a family member, the votes of its partners on the same row
+        # partners[j]: the sources found to share errors with j, left out with it
+        self.partners: dict[int, set[int]] = {}
+        for a, b in np.asarray(families if families is not None else np.zeros((0, 2)), dtype=np.int64).reshape(-1, 2):
+            if a != b:
+                self.partners.setdefault(int(a), set()).add(int(b))
+                self.partners.setdefault(int(b), set()).add(int(a))
+        # for each vote of a source with partners, the partners' votes on the same row
         self._partner = []
-        if self.families:
-            member_of = np.full(self.m, -1)
-            for g, grp in enumerate(self.families):
-                member_of[grp] = g
-            cols = {}
-            for grp in self.families:
-                for j in grp:
-                    col = np.full(n, -1, dtype=np.int64)
-                    e = self.src == j
-                    col[self.rows[e]] = self.val[e]
-                    cols[j] = col
-            for grp in self.families:
-                for j in grp:
-                    e = np.flatnonzero(self.src == j)
-                    for partner in grp:
-                        if partner == j:
-                            continue
-                        pv = cols[partner][self.rows[e]]
-                        hit = pv >= 0
-                        if hit.any():
-                            self._partner.append((e[hit], partner, pv[hit]))
+        if self.partners:
+            members = np.array(sorted(self.partners))
+            col_of = np.full(self.m, -1)
+            col_of[members] = np.arange(members.size)
+            dense = np.full((n, members.size), -1, dtype=np.int64)
+            e = np.flatnonzero(col_of[self.src] >= 0)
+            dense[self.rows[e], col_of[self.src[e]]] = self.val[e]
+            order = np.argsort(self.src[e], kind="stable")
+            e_sorted = e[order]
+            bounds = np.searchsorted(self.src[e_sorted], members, side="left"), \
+                np.searchsorted(self.src[e_sorted], members, side="right")
+            for i, j in enumerate(members):
+                ej = e_sorted[bounds[0][i]:bounds[1][i]]
+                for partner in self.partners[int(j)]:
+                    pv = dense[self.rows[ej], col_of[partner]]
+                    hit = pv >= 0
+                    if hit.any():
+                        self._partner.append((ej[hit], partner, pv[hit]))
 
     def _parts(self, tables):
         """Per-vote cavity scores and per-row full scores of one scoring table."""
@@ -238,8 +241,9 @@ def compare_to_majority(sample: VoteMatrix, tables, single: np.ndarray, families
     difference is calibration only, and can hide a loss on the few rows that matter (a catch-all
     LF: thousands of rows both label alike, a few hundred the model gets wrong)."""
     m, K = sample.n_lfs, sample.cardinality
-    fams = family_groups(families, m) if families is not None and len(families) else []
-    h = HeldOutVotes(sample, single, fams)
+    pairs = np.asarray(families if families is not None else np.zeros((0, 2)), dtype=np.int64).reshape(-1, 2)
+    fams = family_groups(pairs, m) if pairs.size else []
+    h = HeldOutVotes(sample, single, pairs)
     ll_model, t_model, terms, full_model = h.best(tables, MODEL_TEMPERATURES)
     ll_mv, t_mv, _, full_mv = h.best(majority_tables(m, K), MAJORITY_TEMPERATURES)
     top = full_mv.max(axis=1, keepdims=True)

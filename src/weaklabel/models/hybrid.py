@@ -122,7 +122,8 @@ class HybridDawidSkene(LabelModel):
     Learned: ``class_balance_``, ``confusion_`` (m, K, K; multi-class sources),
     ``single_class_`` (m,) bool, ``target_`` (m,) their class, ``ratio_`` (m, 2) = (a_j, b_j),
     ``log_not_single_`` (K,) = log(1 - U_y), ``source_weights_`` (m,), ``accuracies_`` (m,),
-    ``dependent_pairs_`` (p, 2) the pairs of sources found to share errors,
+    ``dependent_pairs_`` (p, 2) the pairs of sources found to share errors (excess correlation
+    above 0.05),
     ``n_iter_``, ``converged_``.
     """
 
@@ -294,7 +295,7 @@ class HybridDawidSkene(LabelModel):
                     + np.bincount(b, r * np.minimum(1.0, nab / np.maximum(votes[b], 1)), mm))
             w_compact = 1.0 / (1.0 + load)
             src_ids = np.flatnonzero(multi)
-            linked = r > 0
+            linked = r > 0.05   # clearly shared errors: what model criticism leaves out together
             self.dependent_pairs_ = np.stack([src_ids[a[linked]], src_ids[b[linked]]], axis=1).astype(np.int64)
         w = np.ones(multi.size)
         w[multi] = w_compact
