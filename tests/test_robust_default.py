@@ -242,3 +242,26 @@ def test_dev_labels_never_end_below_majority_vote_on_the_catch_all_regime():
     free = covered_accuracy(AutoModel().fit(sim.votes).predict_proba(test), test, sim.y[rest])
     acc = covered_accuracy(auto.predict_proba(test), test, sim.y[rest])
     assert acc >= mv - 0.005 and acc >= free - 0.005, (acc, mv, free, auto.selection_["reason"])
+
+
+def _dev_split(n, seed=0, size=100):
+    rng = np.random.default_rng(seed)
+    dev = np.sort(rng.choice(n, size, replace=False))
+    return dev
+
+
+def test_dev_labels_that_built_the_lfs_are_not_used_to_select():
+    sim = simulate_regime("independent", 3)
+    L = sim.votes.to_dense()
+    dev = _dev_split(L.shape[0])
+    y_fit = np.full(L.shape[0], -1)
+    y_fit[dev] = sim.y[dev]
+    fair = AutoModel().fit(VoteMatrix.from_dense(L, cardinality=sim.votes.cardinality), y_fit)
+    assert "dev_overfit" not in fair.selection_, fair.selection_
+    # LFs "learned" on the dev rows: wherever they vote there, they are right
+    Lb = L.copy()
+    Lb[dev] = np.where(Lb[dev] >= 0, sim.y[dev][:, None], -1)
+    built = AutoModel().fit(VoteMatrix.from_dense(Lb, cardinality=sim.votes.cardinality), y_fit)
+    assert "dev_overfit" in built.selection_ and "built from these labels" in built.selection_["reason"]
+    assert any("--dev" in w for w in built.warnings_)
+    assert built.cv_scores_ == {}

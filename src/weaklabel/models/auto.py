@@ -170,10 +170,15 @@ class AutoModel(LabelModel):
         known = np.flatnonzero(y >= 0) if y is not None else np.zeros(0, dtype=np.int64)
         scores: dict[str, list[float]] = {}
         default, model, selection = self._label_free(cands, data, y)
+        overfit = self._dev_built_lfs(data, y, known, model) if known.size >= self.min_labels else None
         if known.size < self.min_labels:
             chosen = default
             if known.size:
                 selection["reason"] += f" (only {known.size} gold labels (< {self.min_labels}) to select with)"
+        elif overfit is not None:
+            chosen = default
+            selection["reason"] += f"; no cross-validated selection: {overfit}"
+            selection["dev_overfit"] = overfit
         else:
             vm = data.vm  # cross-validation needs the rows (gold labels imply in-memory votes)
             rng = np.random.default_rng(self.random_state)
@@ -223,7 +228,53 @@ class AutoModel(LabelModel):
 
     def _diagnose(self, data) -> list[str]:
         # the winner ran its own diagnostics when it was fitted
-        return list(getattr(self.model_, "warnings_", []))
+        out = list(getattr(self.model_, "warnings_", []))
+        if self.selection_.get("dev_overfit"):
+            out.append(f"--dev: {self.selection_['dev_overfit']}")
+        return out
+
+    @staticmethod
+    def _dev_built_lfs(data, y, known, model, gap: float = 0.1, sample: int = 20_000) -> str | None:
+        """Why cross-validation on these gold rows cannot be trusted, or None.
+
+        LFs generated from the same labelled rows (``weaklabel autolf``, then ``fit --dev``) are far
+        more accurate on those rows than anywhere else, so every candidate's cross-validated
+        accuracy is optimistic and the comparison favours whichever trusts the LFs most. The
+        check compares each LF's accuracy on the gold rows with its accuracy on the other rows
+        under the fitted model's posterior (vote-weighted means); a gap above ``gap`` means the
+        gold rows are not a fair test of the LFs."""
+        vm = data.vm
+        others = np.setdiff1d(np.arange(vm.n_rows), known)
+        if others.size == 0:
+            return None
+        if others.size > sample:
+            others = others[np.linspace(0, others.size - 1, sample).astype(np.int64)]
+        m = vm.n_lfs
+        gold = vm.take(known)
+        g_rows = np.repeat(np.arange(gold.n_rows), np.diff(gold.indptr))
+        hit = (gold.votes == y[known][g_rows]).astype(float)
+        g_n = np.bincount(gold.indices, minlength=m).astype(float)
+        g_acc = np.bincount(gold.indices, weights=hit, minlength=m)
+        rest = vm.take(others)
+        if rest.nnz == 0 or g_n.sum() < 30:
+            return None
+        q = model.predict_proba(rest)
+        r_rows = np.repeat(np.arange(rest.n_rows), np.diff(rest.indptr))
+        p_right = q[r_rows, rest.votes.astype(np.int64)]
+        r_n = np.bincount(rest.indices, minlength=m).astype(float)
+        r_acc = np.bincount(rest.indices, weights=p_right, minlength=m)
+        both = (g_n > 0) & (r_n > 0)
+        if not both.any():
+            return None
+        on_gold = float(g_acc[both].sum() / g_n[both].sum())
+        # the other rows' accuracy, weighted like the gold rows' votes
+        elsewhere = float(((r_acc[both] / r_n[both]) * g_n[both]).sum() / g_n[both].sum())
+        if on_gold - elsewhere > gap:
+            return (f"the LFs are right on {on_gold:.0%} of their votes on the gold rows but on about {elsewhere:.0%} "
+                    f"elsewhere (estimated): they were probably built from these labels (e.g. by autolf), so "
+                    f"cross-validation on them would be optimistic; keeping the label-free choice. Hold out gold "
+                    f"rows the LFs never saw to select a model")
+        return None
 
     def _predict_proba(self, vm: VoteMatrix, tie_skip: int = 0) -> np.ndarray:
         return self.model_.predict_proba(vm, tie_skip=tie_skip)

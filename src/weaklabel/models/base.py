@@ -136,7 +136,11 @@ def _from_jsonable(value: Any, where: str) -> Any:
                 arr = np.asarray(value["__array__"], dtype=dtype)
             except (TypeError, ValueError):
                 raise ModelFileError(f"{where}: malformed array") from None
-            if list(arr.shape) != list(value.get("shape", arr.shape)):
+            shape = value.get("shape", list(arr.shape))
+            if (arr.size == 0 and isinstance(shape, list) and shape and 0 in shape
+                    and all(isinstance(d, int) and 0 <= d <= 1_000_000 for d in shape)):
+                arr = arr.reshape(shape)  # an empty (0, k) array is written as []
+            if list(arr.shape) != list(shape):
                 raise ModelFileError(f"{where}: array shape does not match its stated shape")
             return arr
         if "__float__" in value:
