@@ -87,8 +87,13 @@ def _lf_table_of(model, lf_names, coverage, emp_acc, title):
     for c in cols:
         table.add_column(c, justify="left" if c == "LF" else "right")
     acc = getattr(model, "accuracies_", None)
+    # accuracies a model could not estimate (triplet on one-class LFs) are not shown as numbers
+    ident = getattr(getattr(model, "model_", model), "identified_", None)
     for j, name in enumerate(lf_names):
-        row = [name, fmt_frac(coverage[j]), fmt_frac(acc[j]) if acc is not None else "-"]
+        est = fmt_frac(acc[j]) if acc is not None else "-"
+        if ident is not None and not ident[j]:
+            est = "n/a"
+        row = [name, fmt_frac(coverage[j]), est]
         if has_gold:
             row.append(fmt_frac(emp_acc[j]))
         if modelled is not None:
