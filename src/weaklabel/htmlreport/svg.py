@@ -63,7 +63,7 @@ def heatmap(values: np.ndarray, names: list[str], *, kind: str = "sequential", v
 
         def col(v):
             return sequential(v / top if math.isfinite(v) else v, color)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="heat" width="{W}" height="{H}" '
+    parts = [f'<svg class="heat" width="{W}" height="{H}" '
              f'viewBox="0 0 {W} {H}" role="img" aria-label="{esc(title)}">']
     if m <= 40:
         for i in range(m):
@@ -137,7 +137,7 @@ def histogram(counts: np.ndarray, *, xlabel: str = "confidence", ylabel: str = "
     pw, ph = W - L - R, H - T - B
     n = len(counts)
     top = max(1, int(np.max(counts)) if n else 1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{W}" height="{H}" '
+    parts = [f'<svg class="chart" width="{W}" height="{H}" '
              f'viewBox="0 0 {W} {H}" role="img" aria-label="{esc(title)}">']
     for i, c in enumerate(counts):
         h = ph * c / top
@@ -156,7 +156,7 @@ def calibration_curve(table: list[dict], title: str = "") -> str:
     """Accuracy against mean confidence per bin (dot area ~ rows), with the diagonal."""
     W, H, L, T, R, B = 300, 300, 48, 12, 12, 38
     pw, ph = W - L - R, H - T - B
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{W}" height="{H}" '
+    parts = [f'<svg class="chart" width="{W}" height="{H}" '
              f'viewBox="0 0 {W} {H}" role="img" aria-label="{esc(title)}">',
              f'<line x1="{L}" y1="{T + ph}" x2="{L + pw}" y2="{T}" stroke="#bbb" stroke-dasharray="4 3"/>']
     pts = [b for b in table if b["rows"] > 0]
@@ -190,7 +190,7 @@ def confusion(cm: np.ndarray, classes: list[str], *, fmt=lambda v: f"{int(round(
     rows = cm.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(rows > 0, cm / np.maximum(rows, 1e-300), 0.0)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{W}" height="{H}" '
+    parts = [f'<svg class="chart" width="{W}" height="{H}" '
              f'viewBox="0 0 {W} {H}" role="img" aria-label="{esc(title)}">']
     for i in range(K):
         for j in range(K):
