@@ -84,6 +84,16 @@ def _class_name(rd: ReportData, k) -> str:
     return "—" if k < 0 else rd.classes[k]
 
 
+def _selection(sel: dict | None) -> str:
+    """``choice: reason`` (the reason often starts with the choice already), or n/a."""
+    if not sel:
+        return "n/a"
+    choice, reason = str(sel.get("choice", "n/a")), str(sel.get("reason", "n/a"))
+    if reason.startswith(choice + ":"):
+        reason = reason[len(choice) + 1:].strip()
+    return f"<b>{esc(choice)}</b>: {esc(reason)}"
+
+
 # --------------------------------------------------------------------------- sections
 def overview(rd: ReportData) -> str:
     t = rd.totals
@@ -106,8 +116,7 @@ def overview(rd: ReportData) -> str:
         name = mdl["class"] + (f" → {mdl['inner']}" if mdl["inner"] else "")
         rows.append(("label model", esc(name)))
         sel = mdl["selection"]
-        rows.append(("model selection", (f"<b>{esc(sel.get('choice', 'n/a'))}</b>: {esc(sel.get('reason', 'n/a'))}"
-                                         if sel else "n/a")))
+        rows.append(("model selection", _selection(sel)))
         w = mdl["warnings"]
         rows.append(("model warnings", "n/a" if w is None else ("none" if not w else
                      "<ul>" + "".join(f'<li class="warn">{esc(x)}</li>' for x in w) + "</ul>")))
