@@ -172,3 +172,27 @@ def test_evaluate_cli(fitted, tmp_path):
     assert r.exit_code == 1 and "no gold label matches" in r.stderr
     r = run("evaluate", EXAMPLE / "reviews.parquet", "--gold", gold, "--label-col", "gold")
     assert r.exit_code == 1 and "not a labels file" in r.stderr
+
+
+def test_evaluate_labels_with_dropped_rows(tmp_path):
+    """Labels without ids keep the votes' `row` positions; with unlabelled rows dropped those
+    positions (not the labels' own order) index the gold table."""
+    from weaklabel.io import write_labels
+
+    L = synthetic_votes(n=400, seed=3)
+    vm = VoteMatrix.from_dense(L, cardinality=3)
+    model = HybridDawidSkene().fit(vm)
+    P = model.predict_proba(vm)
+    label = P.argmax(axis=1)
+    keep = np.flatnonzero(vm.votes_per_row() > 0)
+    write_labels(tmp_path / "labels.parquet", P[keep], label[keep], row_ids=pd.DataFrame({"row": keep}))
+    y = np.where(L[:, 4] >= 0, L[:, 4], 2)
+    pd.DataFrame({"label": y}).to_parquet(tmp_path / "gold.parquet")
+    res = evaluate(tmp_path / "labels.parquet", tmp_path / "gold.parquet")
+    assert res["gold_rows"] == keep.size
+    assert res["accuracy"] == pytest.approx((label[keep] == y[keep]).mean())
+    pd.DataFrame({"label": y[:100]}).to_parquet(tmp_path / "short.parquet")
+    from weaklabel.errors import InputError
+
+    with pytest.raises(InputError, match="refer to row"):
+        evaluate(tmp_path / "labels.parquet", tmp_path / "short.parquet")

@@ -23,8 +23,7 @@ def evaluate_command(
     label_col: str = typer.Option("label", "--label-col", help="Gold label column in --gold."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Score probabilistic labels against gold: accuracy, macro-F1, per-class precision/recall, coverage,
-    Brier score, calibration error and the confusion matrix."""
+    """Score labels against gold: coverage, accuracy, macro-F1, per-class precision/recall, Brier, ECE, confusion."""
     with user_errors():
         from ..evaluation import evaluate
 

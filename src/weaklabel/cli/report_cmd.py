@@ -33,8 +33,7 @@ def report_command(
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ) -> None:
-    """Write one self-contained HTML page: overview, sortable LF table, pairwise overlap/conflict/error-correlation
-    heat maps, confidence, calibration and confusion, and sampled rows to look at."""
+    """Write one self-contained HTML report: LF table, pairwise heat maps, calibration, rows to look at."""
     with user_errors():
         from ..htmlreport import report
 

@@ -31,10 +31,9 @@ def report(votes, output=None, *, labels=None, data=None, text_col: str = "text"
         check_output(output, force)
     rd = collect(votes, labels=labels, data=data, text_col=text_col, gold=gold, label_col=label_col, model=model,
                  samples=samples, worst=worst, seed=seed, block_rows=block_rows)
-    rd.sources = {k: (v if isinstance(v, (str, Path)) else f"<{type(v).__name__}>")
-                  for k, v in (("votes", votes), ("labels", labels), ("data", data), ("gold", gold),
-                               ("model", model)) if v is not None}
-    rd.sources = {k: str(v) for k, v in rd.sources.items()}
+    given = (("votes", votes), ("labels", labels), ("data", data), ("gold", gold), ("model", model))
+    rd.sources = {k: str(v) if isinstance(v, (str, Path)) else f"<{type(v).__name__}>"
+                  for k, v in given if v is not None}
     text = render(rd, title=title or "weaklabel report", seed=seed)
     if output is None:
         return text
