@@ -212,7 +212,7 @@ def test_report_size_stays_small_with_many_lfs(tmp_path):
     size = out.stat().st_size
     assert size < 3 << 20, size
     page = out.read_text()
-    assert page.count("<details>") == m
+    assert page.count("<details>") == m + 1 and "LF order" in page   # per LF, and the heat maps' order
 
 
 def test_cli_report(setup):

@@ -205,6 +205,9 @@ def pairwise(rd: ReportData) -> str:
          "posterior; grey: fewer than 20 shared rows). Near +1: the LFs make the same mistakes (copies, one family)."),
     ]
     body = "".join(f'<figure id="heat-{k}"><figcaption>{cap}</figcaption>{svg}</figure>' for k, svg, cap in figs)
+    if len(names) > 60:  # too many for axis labels: the order as a list
+        body += ('<details><summary>LF order (top to bottom, left to right)</summary><ol>'
+                 + "".join(f"<li>{esc(x)}</li>" for x in names) + "</ol></details>")
     return (f'<section id="pairwise"><h2>Pairwise matrices</h2><p class="muted">LFs ordered by hierarchical '
             f'clustering (average linkage) of where they fire, so families sit together. Hover a cell for its '
             f'value (up to 40 LFs).</p><div class="grid">{body}</div></section>')
