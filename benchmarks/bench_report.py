@@ -25,7 +25,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_scale import TreeSampler, _env, _record, generate_votes  # noqa: E402
+from bench_scale import TreeSampler, _env, _record, generate_votes
 
 DEFAULT_JSON = HERE / "results" / "report.json"
 

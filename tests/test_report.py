@@ -123,7 +123,7 @@ def test_samples_are_seeded_and_right(setup):
     a = collect(file, block_rows=250, **kw)
     b = collect(vm, block_rows=1111, **kw)
     c = collect(file, seed=1, **kw)
-    rows = lambda rd: {k: [r["row"] for r in v] for k, v in rd.samples["fired"].items()}  # noqa: E731
+    rows = lambda rd: {k: [r["row"] for r in v] for k, v in rd.samples["fired"].items()}
     assert rows(a) == rows(b) and rows(a) != rows(c)
     assert [r["row"] for r in a.samples["wrong"]] == [r["row"] for r in b.samples["wrong"]]
     L = vm.to_dense()
@@ -252,3 +252,14 @@ def test_notebook_views(setup):
     # the JSON of a report's numbers is plain (for scripts reading collect())
     rd = collect(vm)
     json.dumps(rd.totals)
+
+
+def test_small_edge_cases(tmp_path):
+    """One LF, no samples, a model-less majority-vote posterior: the page still renders."""
+    L = np.array([[0], [1], [-1], [1]] * 10)
+    vm = VoteMatrix.from_dense(L, cardinality=2, lf_names=["only"])
+    page = report(vm, samples=0)
+    assert "Rows to look at" in page and "majority vote" in page
+    rd = collect(vm, samples=0)
+    assert rd.samples["fired"]["only"] == [] and rd.totals["covered"] == pytest.approx(0.75)
+    assert rd.label_counts.tolist() == [10, 20] and rd.unlabelled_rows == 10

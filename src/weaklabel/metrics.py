@@ -22,8 +22,6 @@ Definitions (``y`` gold class ids, ``pred`` hard labels, ``proba`` (n, K) probab
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 N_BINS = 10

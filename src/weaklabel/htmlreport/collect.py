@@ -101,7 +101,7 @@ class _Sample:
         return out
 
     def offer(self, group: np.ndarray, key: np.ndarray, row: np.ndarray) -> None:
-        if not group.size:
+        if not group.size or self.k <= 0:
             return
         thr = self.threshold()
         keep = key < thr[group]
@@ -298,6 +298,7 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
             raise InputError(f"{labels}: has {lab_reader.n_rows:,} rows but the votes have {n:,}; report on the "
                              "labels `weaklabel fit` wrote for these votes (without dropping rows)")
     gold_src = _Gold(gold, label_col, ids, n, K, classes) if gold is not None else None
+    text_by_id = _check_data(Path(data), text_col, ids, n) if data is not None else None
     source = "labels" if lab_reader is not None else ("model" if model is not None else "majority vote")
 
     # accumulators
@@ -499,7 +500,7 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
         has_gold=gold_src is not None)
     rd.samples = _assemble_samples(kept, fired, disagreed, uncovered, wrong, names)
     if data is not None:
-        _attach_text(rd, kept, Path(data), text_col, ids, n)
+        _attach_text(kept, Path(data), text_col, ids, text_by_id)
         rd.has_text = True
     return rd
 
@@ -514,9 +515,9 @@ def _assemble_samples(kept, fired, disagreed, uncovered, wrong, names) -> dict:
     return out
 
 
-def _attach_text(rd: ReportData, kept: dict, data: Path, text_col: str, ids: list[str], n: int) -> None:
-    """Give each sampled row its text from ``data``: by the id columns when the data has them,
-    else by position (then the data must have as many rows as the votes). Read in batches."""
+def _check_data(data: Path, text_col: str, ids: list[str], n: int) -> bool:
+    """Before the pass: whether ``data`` rows match the votes by id (else by position), or a
+    one-line error when they cannot be matched or the text column is missing."""
     from ..io import TableSource
 
     src = TableSource(data)
@@ -526,23 +527,32 @@ def _attach_text(rd: ReportData, kept: dict, data: Path, text_col: str, ids: lis
     if not by_id and int(src.n_rows) != n:
         raise InputError(f"{data}: has {int(src.n_rows):,} rows but the votes have {n:,}; "
                          "give the data the votes' id column(s) to match rows by id")
+    return by_id
+
+
+def _attach_text(kept: dict, data: Path, text_col: str, ids: list[str], by_id: bool) -> None:
+    """Give each sampled row its text from ``data`` (by id or by position), read in batches."""
+    from ..io import TableSource
+
+    src = TableSource(data)
     if by_id:
-        want = {tuple(str(r["ids"][c]) for c in ids): r for r in kept.values()}
+        want = {"\x1f".join(str(r["ids"][c]) for c in ids): r for r in kept.values()}
     else:
         want = {r["row"]: r for r in kept.values()}
+        positions = np.array(sorted(want), dtype=np.int64)
     cols = (ids if by_id else []) + [text_col]
     pos = 0
     for batch in src.iter_batches(1 << 16, cols):
         if by_id:
-            keys = list(zip(*(batch[c].astype(str) for c in ids)))
-            for i, k in enumerate(keys):
-                r = want.get(k)
-                if r is not None:
-                    r["text"] = batch[text_col].iloc[i]
+            key = batch[ids[0]].astype(str)
+            for c in ids[1:]:
+                key = key + "\x1f" + batch[c].astype(str)
+            for i in np.flatnonzero(key.isin(want.keys()).to_numpy()):
+                want[key.iloc[i]]["text"] = batch[text_col].iloc[i]
         else:
-            for r in range(pos, pos + len(batch)):
-                if r in want:
-                    want[r]["text"] = batch[text_col].iloc[r - pos]
+            a, b = np.searchsorted(positions, [pos, pos + len(batch)])
+            for r in positions[a:b]:
+                want[int(r)]["text"] = batch[text_col].iloc[int(r) - pos]
         pos += len(batch)
 
 

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .. import __version__
-from .collect import HIST_BINS, ReportData
+from .collect import ReportData
 from .svg import calibration_curve, confusion, esc, heatmap, histogram
 
 TEXT_CHARS = 400
@@ -304,4 +304,4 @@ def render(rd: ReportData, *, title: str = "weaklabel report", seed: int = 0) ->
             f"<nav>{nav}</nav><main>{''.join(body)}</main><script>{SORT_JS}</script></body></html>\n")
 
 
-__all__ = ["render", "HIST_BINS"]
+__all__ = ["render"]
