@@ -23,6 +23,7 @@ _EXPORTS = {
     "load_lfs": "loading",
     "apply_lfs": "apply", "apply_file": "apply",
     "analyze": "analysis", "analyze_totals": "analysis",
+    "evaluate": "evaluation", "report": "htmlreport",
     "LabelModel": "models", "MajorityVote": "models", "WeightedMajorityVote": "models",
     "DawidSkene": "models", "OneCoinDawidSkene": "models", "MatrixCompletion": "models", "Triplet": "models", "AutoModel": "models", "HybridDawidSkene": "models",
     "make_model": "models", "load_model": "models", "save_model": "models",
@@ -50,6 +51,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .analysis import analyze, analyze_totals
     from .apply import apply_file, apply_lfs
     from .autolf import generate_lfs
+    from .evaluation import evaluate
+    from .htmlreport import report
     from .errors import (InputError, LFDefinitionError, LFError, MissingColumnError, ModelFileError,
                          WeaklabelError)
     from .lf import ABSTAIN, LabelingFunction, Preprocessor, Row, labeling_function, preprocessor

@@ -70,7 +70,9 @@ def analyze(votes, y=None) -> pd.DataFrame:
         data["incorrect"] = incorrect
         with np.errstate(invalid="ignore", divide="ignore"):
             data["emp_acc"] = np.where(denom > 0, correct / np.maximum(denom, 1), np.nan)
-    df = pd.DataFrame(data, index=pd.Index(vm.lf_names, name="lf"))
+    from .htmlreport.notebook import LFSummary  # a DataFrame with a compact notebook view
+
+    df = LFSummary(data, index=pd.Index(vm.lf_names, name="lf"))
     return df
 
 

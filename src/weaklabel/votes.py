@@ -241,6 +241,11 @@ class VoteMatrix:
         return (f"VoteMatrix(n_rows={self.n_rows}, n_lfs={self.n_lfs}, cardinality={self.cardinality}, "
                 f"nnz={self.nnz})")
 
+    def _repr_html_(self) -> str:
+        from .htmlreport.notebook import votes_html
+
+        return votes_html(self)
+
     def votes_per_row(self) -> np.ndarray:
         """Number of non-abstain votes in each row (int64, length n)."""
         return np.diff(self.indptr)

@@ -154,15 +154,11 @@ def label_propagation(D_train: np.ndarray, y_partial: np.ndarray, D_test: np.nda
 
 
 def metrics(y: np.ndarray, pred: np.ndarray) -> dict:
-    """Accuracy and macro-F1 over all rows (classes present in ``y`` or ``pred``)."""
-    from sklearn.metrics import f1_score
+    """Accuracy and macro-F1 over all rows (classes present in ``y`` or ``pred``); the shared
+    definitions of :mod:`weaklabel.metrics`."""
+    from ..metrics import accuracy_f1
 
-    y = np.asarray(y)
-    pred = np.asarray(pred)
-    if y.size == 0:
-        return {"accuracy": float("nan"), "macro_f1": float("nan")}
-    return {"accuracy": float((pred == y).mean()),
-            "macro_f1": float(f1_score(y, pred, average="macro", zero_division=0))}
+    return accuracy_f1(y, pred)
 
 
 __all__ = ["TaskFeatures", "choose_C", "fit_soft", "predict_proba", "one_hot", "label_propagation", "metrics"]

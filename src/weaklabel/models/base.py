@@ -185,6 +185,11 @@ class LabelModel:
                  and not (isinstance(v, (int, float, str, type(None))) and defaults.get(k) == v)]
         return f"{type(self).__name__}({', '.join(shown)})"
 
+    def _repr_html_(self) -> str:
+        from ..htmlreport.notebook import model_html
+
+        return model_html(self)
+
     # ---------------------------------------------------------------- fitting and prediction
     def _coerce(self, L, fitted: bool) -> VoteMatrix:
         K = getattr(self, "cardinality_", None) if fitted else None

@@ -1,0 +1,56 @@
+"""``weaklabel evaluate``: score labels.parquet against gold labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._common import app, fmt_frac, out, print_json, user_errors
+
+EXAMPLES = """
+[bold]Examples[/]
+
+  weaklabel evaluate labels.parquet --gold reviews.parquet --label-col label
+  weaklabel evaluate labels.parquet --gold dev.csv --label-col gold --json > scores.json
+"""
+
+
+@app.command("evaluate", epilog=EXAMPLES)
+def evaluate_command(
+    labels: Path = typer.Argument(..., help="labels.parquet written by `weaklabel fit` or `predict`."),
+    gold: Path = typer.Option(..., "--gold", help="Table with gold labels (matched by id columns, else by position)."),
+    label_col: str = typer.Option("label", "--label-col", help="Gold label column in --gold."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Score labels against gold: coverage, accuracy, macro-F1, per-class precision/recall, Brier, ECE, confusion."""
+    with user_errors():
+        from ..evaluation import evaluate
+
+        res = evaluate(labels, gold, label_col)
+        if as_json:
+            print_json(res)
+            return
+        from rich.table import Table
+
+        names = res["classes"]
+        out.print(f"gold rows: {res['gold_rows']:,}   with a label: {res['labelled_gold_rows']:,} "
+                  f"(coverage {fmt_frac(res['coverage'])})", highlight=False)
+        out.print(f"accuracy: {fmt_frac(res['accuracy'])}   (uncovered rows counted wrong: "
+                  f"{fmt_frac(res['accuracy_all'])})   macro-F1: {fmt_frac(res['macro_f1'])}   "
+                  f"Brier: {fmt_frac(res['brier'])}   ECE: {fmt_frac(res['ece'])}", highlight=False)
+        pc = res["per_class"]
+        t = Table(title="per class", title_justify="left")
+        for c in ("class", "precision", "recall", "F1", "gold rows"):
+            t.add_column(c, justify="left" if c == "class" else "right")
+        for k, name in enumerate(names):
+            t.add_row(str(name), fmt_frac(pc["precision"][k]), fmt_frac(pc["recall"][k]), fmt_frac(pc["f1"][k]),
+                      f"{pc['support'][k]:,}")
+        out.print(t)
+        cm = Table(title="confusion matrix (rows: gold, columns: label)", title_justify="left")
+        cm.add_column("gold \\ label")
+        for name in names:
+            cm.add_column(str(name), justify="right")
+        for k, name in enumerate(names):
+            cm.add_row(str(name), *[f"{v:,}" for v in res["confusion_matrix"][k]])
+        out.print(cm)

@@ -1,0 +1,94 @@
+"""Score ``labels.parquet`` against gold labels (``weaklabel evaluate``).
+
+Gold rows are matched to the labels exactly as ``analyze --gold`` matches them to votes
+(:func:`weaklabel.gold.align_gold`): by the id columns when both tables have them, else by
+position. Labels written without ids carry a ``row`` column (the position in the votes); when
+rows were dropped (``label == -1`` rows filtered out) those positions index the gold table.
+The scores themselves are :mod:`weaklabel.metrics`' (shared with ``weaklabel report``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .io import LABELS_FORMAT, read_metadata, read_table
+from .metrics import N_BINS, LabelScores
+from .votes import VoteMatrix
+
+
+def rows_view(row_ids: pd.DataFrame | None, n: int, K: int, classes=None) -> VoteMatrix:
+    """A vote matrix without votes that stands for ``n`` rows with these ids: what
+    :func:`~weaklabel.gold.align_gold` needs to line gold labels up with rows of any table."""
+    return VoteMatrix(np.zeros(n + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8), [],
+                      cardinality=K, row_ids=row_ids, classes=classes, validate=False)
+
+
+def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, label_col: str,
+                  id_cols=None) -> np.ndarray:
+    """Gold labels (``-1`` = unknown) for ``n`` rows identified by ``row_ids`` (may be ``None``)."""
+    from .gold import align_gold, labels_to_ids
+
+    table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
+    where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
+    ids = list(id_cols) if id_cols is not None else (list(row_ids.columns) if row_ids is not None else [])
+    if ids == ["row"] and "row" not in table.columns and label_col in table.columns:
+        pos = row_ids["row"].to_numpy(dtype=np.int64)
+        if not np.array_equal(pos, np.arange(n)):
+            # some rows were dropped: the positions index the gold table
+            if pos.size and (pos.min() < 0 or pos.max() >= len(table)):
+                raise InputError(f"{where}: has {len(table)} rows but the labels refer to row {int(pos.max())}")
+            y = labels_to_ids(table[label_col], K, classes, f"{where}, column {label_col!r}")
+            return y[pos]
+        row_ids = None
+    return align_gold(rows_view(row_ids, n, K, classes), table, label_col,
+                      id_cols=id_cols if row_ids is not None else [])
+
+
+def read_labels(path: str | Path) -> tuple[pd.DataFrame | None, np.ndarray, np.ndarray, dict]:
+    """``(ids, proba (n, K), label, metadata)`` of a labels.parquet file or folder."""
+    p = Path(path)
+    meta = read_metadata(p) if p.exists() else None
+    if meta is None or meta.get("format") != LABELS_FORMAT:
+        if not p.exists():
+            raise InputError(f"{p}: no such file")
+        raise InputError(f"{p}: not a labels file written by `weaklabel fit` (no weaklabel labels metadata)")
+    K = int(meta["cardinality"])
+    table = read_table(p)
+    probs = [f"prob_{k}" for k in range(K)]
+    missing = [c for c in probs + ["label"] if c not in table.columns]
+    if missing:
+        raise InputError(f"{p}: no column {missing[0]!r}")
+    id_cols = [c for c in meta.get("id_columns") or [] if c in table.columns]
+    ids = table[id_cols].reset_index(drop=True) if id_cols else None
+    proba = table[probs].to_numpy(dtype=np.float64)
+    label = table["label"].to_numpy(dtype=np.int64)
+    return ids, proba, label, meta
+
+
+def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: int = N_BINS) -> dict:
+    """Scores of ``labels`` (a labels.parquet path) against the gold column ``label_col`` of
+    ``gold`` (a table path or a DataFrame): gold rows, coverage (share of them with a label),
+    accuracy and macro-F1 on the labelled ones (``accuracy_all``: uncovered rows count as wrong),
+    per-class precision / recall / F1, Brier score and expected calibration error of the
+    probabilities, confusion matrix (gold rows x labels) and the calibration bins."""
+    ids, proba, label, meta = read_labels(labels)
+    K = int(meta["cardinality"])
+    classes = meta.get("classes")
+    y = gold_for_rows(ids, label.size, K, classes, gold, label_col, id_cols=id_cols)
+    if not np.any(y >= 0):
+        where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
+        how = f"id columns {list(ids.columns)}" if ids is not None else "position"
+        raise InputError(f"{where}: no gold label matches a row of {labels} (matched by {how}; "
+                         f"column {label_col!r})")
+    acc = LabelScores(K, n_bins)
+    acc.add(y, proba, label)
+    out = {"labels": str(labels), "rows": int(label.size)}
+    out.update(acc.result(classes))
+    return out
+
+
+__all__ = ["evaluate", "gold_for_rows", "read_labels", "rows_view"]

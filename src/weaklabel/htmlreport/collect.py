@@ -1,0 +1,575 @@
+"""The numbers behind ``weaklabel report``, gathered in one pass over the votes in row blocks.
+
+Memory is one block of votes (and of labels) at a time plus ``O(m^2 K)`` accumulators and the
+sampled rows, whatever the number of rows; every figure is a sum over rows, so the blocks add
+up to exactly what one pass over the whole matrix gives:
+
+* per-LF figures are :func:`weaklabel.analysis.analyze`'s (run per block, counts added up), so
+  they equal ``weaklabel analyze``'s; label scores are :class:`weaklabel.metrics.LabelScores`'
+  (so they equal ``weaklabel evaluate``'s on the same labels);
+* pairwise matrices: ``overlap[j, l]`` rows where both LFs vote, ``conflict[j, l]`` rows where
+  they vote different classes, and the **estimated error correlation**: the correlation, over the
+  rows where both vote, of the events "LF j is wrong" and "LF l is wrong" with the truth replaced
+  by the label model's posterior (``E[e_j e_l] = sum_k P(y=k) [v_j != k][v_l != k]``). With a
+  calibrated posterior it estimates the true error correlation; conditionally independent LFs
+  are near 0, copies of one rule near 1;
+* the posterior is, in this order of preference, the ``--labels`` probabilities, the
+  ``--model``'s prediction, or the majority-vote shares (stated in the report);
+* rows to look at are sampled with a seeded key per row (a hash of the seed and the row's
+  position), so the sample does not depend on the block size: the same rows for every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..metrics import LabelScores
+from ..votes import VoteMatrix
+
+HIST_BINS = 20
+SUB_ROWS = 1 << 15          # rows per matrix product (bounds the dense float32 temporaries)
+MIN_PAIR_ROWS = 20          # fewer shared rows: no error correlation (too noisy to show)
+DEFAULT_BLOCK_ROWS = 1 << 18
+BLOCK_CELLS = 1 << 23      # default block: about 8M vote cells (rows x LFs)
+
+
+@dataclass
+class ReportData:
+    """Everything the HTML page shows (plain numbers; see the module docstring)."""
+
+    n_rows: int
+    lf_names: list[str]
+    cardinality: int
+    classes: list[str]
+    lf: pd.DataFrame                      # analyze()'s columns + estimated accuracy and Wilson bounds
+    totals: dict                          # analyze_totals()'s keys
+    overlap: np.ndarray                   # (m, m) rows
+    conflict: np.ndarray                  # (m, m) rows
+    error_corr: np.ndarray                # (m, m), NaN where undefined
+    order: list[int]                      # LF order of the heat maps (hierarchical clustering)
+    posterior_source: str                 # "labels", "model" or "majority vote"
+    label_counts: np.ndarray              # (K,) hard labels; rows without a label are not counted
+    unlabelled_rows: int
+    mean_proba: np.ndarray                # (K,) mean posterior over rows with a vote
+    confidence_hist: np.ndarray           # (HIST_BINS,) rows with a vote by confidence
+    est_confusion: np.ndarray             # (K, K) posterior mass of class k among rows labelled l
+    scores: dict | None                   # LabelScores.result() with gold
+    model: dict | None                    # model summary (class, prior, selection, warnings)
+    samples: dict = field(default_factory=dict)   # section -> list of row records
+    sources: dict = field(default_factory=dict)   # input paths for the header
+    has_gold: bool = False
+    has_text: bool = False
+
+
+def default_block_rows(m: int) -> int:
+    """Rows per block: about BLOCK_CELLS vote cells, so the per-block temporaries (dense votes,
+    analyze()'s per-vote arrays) stay around 100 MB whatever the LF count."""
+    return int(max(4096, min(DEFAULT_BLOCK_ROWS, BLOCK_CELLS // max(m, 1))))
+
+
+# --------------------------------------------------------------------------- seeded row keys
+def row_keys(seed: int, start: int, n: int) -> np.ndarray:
+    """A pseudo-random uint64 per row position (splitmix64 of seed and position): the sampling
+    order, the same whatever the block boundaries."""
+    with np.errstate(over="ignore"):
+        z = (np.arange(start, start + n, dtype=np.uint64) + np.uint64(seed & 0xFFFFFFFF) * np.uint64(0x9E3779B97F4A7C15)
+             + np.uint64(0x632BE59BD9B4E019))
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+class _Sample:
+    """The ``k`` rows with the smallest keys per group (an LF), kept across blocks."""
+
+    def __init__(self, groups: int, k: int):
+        self.k = k
+        self.keys = [np.zeros(0, np.uint64) for _ in range(groups)]
+        self.rows = [np.zeros(0, np.int64) for _ in range(groups)]
+
+    def threshold(self) -> np.ndarray:
+        """Per group: keys at or above this cannot enter (the current k-th smallest)."""
+        out = np.full(len(self.keys), np.iinfo(np.uint64).max, dtype=np.uint64)
+        for g, ks in enumerate(self.keys):
+            if ks.size >= self.k:
+                out[g] = ks[-1]
+        return out
+
+    def offer(self, group: np.ndarray, key: np.ndarray, row: np.ndarray) -> None:
+        if not group.size or self.k <= 0:
+            return
+        thr = self.threshold()
+        keep = key < thr[group]
+        group, key, row = group[keep], key[keep], row[keep]
+        order = np.lexsort((key, group))
+        group, key, row = group[order], key[order], row[order]
+        bounds = np.searchsorted(group, np.arange(len(self.keys) + 1))
+        for g in np.flatnonzero(np.diff(bounds)):
+            a, b = bounds[g], bounds[g + 1]
+            ks = np.concatenate([self.keys[g], key[a:b]])
+            rs = np.concatenate([self.rows[g], row[a:b]])
+            o = np.argsort(ks, kind="stable")[:self.k]
+            self.keys[g], self.rows[g] = ks[o], rs[o]
+
+
+class _Worst:
+    """The ``k`` most confidently wrong rows (highest confidence; ties by key)."""
+
+    def __init__(self, k: int):
+        self.k = k
+        self.conf = np.zeros(0)
+        self.keys = np.zeros(0, np.uint64)
+        self.rows = np.zeros(0, np.int64)
+
+    def offer(self, conf, key, row) -> None:
+        c = np.concatenate([self.conf, conf])
+        ks = np.concatenate([self.keys, key])
+        rs = np.concatenate([self.rows, row])
+        o = np.lexsort((ks, -c))[:self.k]
+        self.conf, self.keys, self.rows = c[o], ks[o], rs[o]
+
+
+# --------------------------------------------------------------------------- inputs in blocks
+class _RowsReader:
+    """The next ``n`` rows of a table read in batches (re-cut to the votes' blocks)."""
+
+    def __init__(self, path: Path, columns: list[str], batch: int):
+        from ..io import TableSource
+
+        self.src = TableSource(path)
+        missing = [c for c in columns if c not in self.src.columns]
+        if missing:
+            raise InputError(f"{path}: no column {missing[0]!r}")
+        self.it = self.src.iter_batches(batch, columns)
+        self.buf: list[pd.DataFrame] = []
+        self.buffered = 0
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.src.n_rows)
+
+    def take(self, n: int) -> pd.DataFrame:
+        while self.buffered < n:
+            nxt = next(self.it, None)
+            if nxt is None:
+                break
+            self.buf.append(nxt.reset_index(drop=True))
+            self.buffered += len(nxt)
+        df = pd.concat(self.buf, ignore_index=True) if len(self.buf) != 1 else self.buf[0]
+        head, rest = df.iloc[:n].reset_index(drop=True), df.iloc[n:].reset_index(drop=True)
+        self.buf = [rest] if len(rest) else []
+        self.buffered = len(rest)
+        return head
+
+
+def _vote_blocks(votes, block_rows: int | None):
+    """``(layout info, iterator of (offset, VoteMatrix with row ids))`` for a path or a VoteMatrix."""
+    if isinstance(votes, VoteMatrix):
+        vm = votes
+        B = int(block_rows or default_block_rows(vm.n_lfs))
+
+        def gen():
+            for s in range(0, vm.n_rows, B):
+                yield s, vm.take(np.arange(s, min(vm.n_rows, s + B)))
+
+        ids = list(vm.row_ids.columns) if vm.row_ids is not None else []
+        return vm.n_rows, vm.lf_names, vm.cardinality, vm.classes, ids, gen()
+    from ..streaming import VotesSource, block_vote_matrix
+
+    src = VotesSource(votes)
+
+    def gen():
+        for block in src.blocks(block_rows or default_block_rows(src.n_lfs), ids=True):
+            yield block.offset, block_vote_matrix(block, src.layout)
+
+    classes = list(src.layout.classes) if src.layout.classes else None
+    return src.n_rows, src.lf_names, src.cardinality, classes, list(src.layout.id_columns), gen()
+
+
+class _Gold:
+    """Gold labels for each block: by id columns (when both tables have them) or by position,
+    as :func:`weaklabel.gold.align_gold` decides for the whole matrix."""
+
+    def __init__(self, gold, label_col: str, ids: list[str], n: int, K: int, classes):
+        from ..io import read_table
+
+        self.table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
+        self.where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
+        self.label_col, self.K, self.classes = label_col, K, classes
+        if label_col not in self.table.columns:
+            raise InputError(f"{self.where}: no label column {label_col!r} "
+                             f"(columns: {', '.join(map(str, self.table.columns))})")
+        self.by_id = bool(ids) and all(c in self.table.columns for c in ids)
+        self.ids = ids
+        self.all = None
+        if not self.by_id:
+            from ..evaluation import gold_for_rows
+
+            self.all = gold_for_rows(None, n, K, classes, self.table, label_col)
+
+    def block(self, offset: int, bvm: VoteMatrix) -> np.ndarray:
+        if self.all is not None:
+            return self.all[offset:offset + bvm.n_rows]
+        from ..gold import align_gold
+
+        return align_gold(bvm, self.table, self.label_col, id_cols=self.ids)
+
+
+def _model_summary(model) -> dict:
+    """What the report says about a fitted label model (``selection_`` / ``warnings_`` when the
+    model has them, else ``None``)."""
+    inner = getattr(model, "model_", None)
+    selection = getattr(model, "selection_", None)
+    legacy = getattr(model, "report_", None)   # AutoModel's selection record before ``selection_``
+    if selection is None and isinstance(legacy, dict) and "reason" in legacy:
+        selection = {"choice": legacy.get("chosen"), "reason": legacy.get("reason")}
+    warnings = getattr(model, "warnings_", None)
+    if warnings is None and inner is not None:
+        warnings = getattr(inner, "warnings_", None)
+    return {
+        "class": type(model).__name__,
+        "inner": type(inner).__name__ if inner is not None else None,
+        "params": {k: v for k, v in model.get_params().items() if not k.startswith("_")},
+        "class_balance": np.asarray(model.class_balance_, dtype=float).tolist(),
+        "lf_names": list(getattr(model, "lf_names_", None) or []),
+        "accuracies": (np.asarray(model.accuracies_, dtype=float).tolist()
+                       if getattr(model, "accuracies_", None) is not None else None),
+        "selection": dict(selection) if isinstance(selection, dict) else None,
+        "warnings": [str(w) for w in warnings] if warnings is not None else None,
+        "n_iter": getattr(model, "n_iter_", None),
+        "converged": getattr(model, "converged_", None),
+    }
+
+
+# --------------------------------------------------------------------------- the pass
+def collect(votes, *, labels=None, data=None, text_col: str = "text", gold=None, label_col: str = "label",
+            model=None, samples: int = 3, worst: int = 10, seed: int = 0,
+            block_rows: int | None = None) -> ReportData:
+    """Read ``votes`` (a votes.parquet path or a :class:`VoteMatrix`) in row blocks and gather the
+    report's numbers. ``labels``: labels.parquet of these votes (same rows, same order);
+    ``data``: the table the LFs ran on (for the text of sampled rows, matched by id or position);
+    ``gold``/``label_col``: gold labels; ``model``: a fitted label model or a model.json path."""
+    # the products below are on (rows x m) sub-blocks: BLAS threads gain little there and, spinning
+    # after each call, starve the Numba kernels between them (300,000 x 100: 50 s -> 7.6 s)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _collect(votes, labels=labels, data=data, text_col=text_col, gold=gold, label_col=label_col,
+                        model=model, samples=samples, worst=worst, seed=seed, block_rows=block_rows)
+
+
+def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, worst, seed,
+             block_rows) -> ReportData:
+    from ..analysis import analyze, analyze_totals
+    from ..models import LabelModel, load_model
+
+    n, names, K, classes, ids, blocks = _vote_blocks(votes, block_rows)
+    m = len(names)
+    if n == 0:
+        raise InputError(f"{votes}: the votes have no rows")
+    if model is not None and not isinstance(model, LabelModel):
+        model = load_model(model)
+    model_names = None
+    if model is not None:
+        model_names = list(getattr(model, "lf_names_", None) or names)
+        missing = [x for x in model_names if x not in names]
+        if missing:
+            raise InputError(f"the model was fitted on LF {missing[0]!r}, which the votes do not have")
+        if int(model.cardinality_) != K:
+            raise InputError(f"the model has {int(model.cardinality_)} classes but the votes have {K}")
+    lab_reader = None
+    if labels is not None:
+        from ..io import LABELS_FORMAT, read_metadata
+
+        meta = read_metadata(labels) if Path(labels).exists() else None
+        if meta is None or meta.get("format") != LABELS_FORMAT:
+            raise InputError(f"{labels}: not a labels file written by `weaklabel fit`")
+        if int(meta.get("cardinality", -1)) != K:
+            raise InputError(f"{labels}: has {meta.get('cardinality')} classes but the votes have {K}")
+        lab_ids = [c for c in meta.get("id_columns") or [] if c in ids]
+        lab_reader = _RowsReader(Path(labels), lab_ids + [f"prob_{k}" for k in range(K)] + ["label"],
+                                 block_rows or default_block_rows(m))
+        if lab_reader.n_rows != n:
+            raise InputError(f"{labels}: has {lab_reader.n_rows:,} rows but the votes have {n:,}; report on the "
+                             "labels `weaklabel fit` wrote for these votes (without dropping rows)")
+    gold_src = _Gold(gold, label_col, ids, n, K, classes) if gold is not None else None
+    text_by_id = _check_data(Path(data), text_col, ids, n) if data is not None else None
+    source = "labels" if lab_reader is not None else ("model" if model is not None else "majority vote")
+
+    # accumulators
+    cnt = {"votes": np.zeros(m, np.int64), "overlaps": np.zeros(m, np.int64), "conflicts": np.zeros(m, np.int64),
+           "correct": np.zeros(m, np.int64), "incorrect": np.zeros(m, np.int64)}
+    pol = np.zeros((m, K), dtype=bool)
+    post_acc = np.zeros(m)
+    tot = {"covered": 0, "conflicted": 0, "votes": 0, "labelled_rows": 0, "mv_hits": 0.0, "mv_rows": 0}
+    overlap = np.zeros((m, m))
+    agree = np.zeros((m, m))
+    err_joint = np.zeros((m, m))
+    err_one = np.zeros((m, m))
+    label_counts = np.zeros(K, np.int64)
+    unlabelled = 0
+    proba_sum = np.zeros(K)
+    hist = np.zeros(HIST_BINS, np.int64)
+    est_cm = np.zeros((K, K))
+    scores = LabelScores(K) if gold_src is not None else None
+    fired, disagreed = _Sample(m, samples), _Sample(m, samples)
+    uncovered = _Sample(1, samples * 2)
+    wrong = _Worst(worst)
+    kept: dict[int, dict] = {}
+    skip = (0, 0)
+
+    for offset, bvm in blocks:
+        nb = bvm.n_rows
+        y = gold_src.block(offset, bvm) if gold_src is not None else None
+        # per-LF figures: analyze()'s, per block, back to counts
+        df = analyze(bvm, y)
+        for col in ("votes", "correct", "incorrect"):
+            if col in df:
+                cnt[col] += df[col].to_numpy(dtype=np.int64)
+        for col in ("overlaps", "conflicts"):
+            cnt[col] += np.rint(df[col].to_numpy() * nb).astype(np.int64)
+        for j, p in enumerate(df["polarity"]):
+            pol[j, p] = True
+        t = analyze_totals(bvm, y)
+        per_row = bvm.votes_per_row()
+        covered = per_row > 0
+        tot["covered"] += int(covered.sum())
+        tot["conflicted"] += int(round(t["conflicted"] * nb))
+        tot["votes"] += bvm.nnz
+        if y is not None:
+            tot["labelled_rows"] += t["labelled_rows"]
+            k_rows = int((covered & (y >= 0)).sum())
+            if k_rows:
+                tot["mv_hits"] += t["mv_accuracy_covered"] * k_rows
+                tot["mv_rows"] += k_rows
+
+        # posterior and hard labels
+        if lab_reader is not None:
+            lab = lab_reader.take(nb)
+            for c in ids:
+                if c in lab.columns and not np.array_equal(lab[c].to_numpy(), bvm.row_ids[c].to_numpy()):
+                    bad = int(np.flatnonzero(lab[c].to_numpy() != bvm.row_ids[c].to_numpy())[0])
+                    raise InputError(f"{labels}: row {offset + bad} has {c} = {lab[c].iloc[bad]!r} but the votes have "
+                                     f"{bvm.row_ids[c].iloc[bad]!r}; the labels are not of these votes")
+            P = lab[[f"prob_{k}" for k in range(K)]].to_numpy(dtype=np.float64)
+            label = lab["label"].to_numpy(dtype=np.int64)
+        elif model is not None:
+            from ..labels import block_labels
+
+            sub = bvm.select_lfs(model_names) if model_names != names else bvm
+            P, label, draws = block_labels(model, sub, skip=skip)
+            skip = (skip[0] + draws[0], skip[1] + draws[1])
+            label = np.asarray(label, dtype=np.int64)
+        else:
+            from ..models.base import class_counts
+
+            C = class_counts(bvm)
+            tot_c = C.sum(axis=1, keepdims=True)
+            P = np.where(tot_c > 0, C / np.maximum(tot_c, 1), 1.0 / K)
+            top = C.max(axis=1, keepdims=True)
+            tied = (C == top).sum(axis=1) > 1
+            label = np.where(covered & ~tied, C.argmax(axis=1), -1)
+        has = label >= 0
+        label_counts += np.bincount(label[has], minlength=K)
+        unlabelled += int((~has).sum())
+        proba_sum += P[covered].sum(axis=0)
+        conf = P.max(axis=1)
+        hist += np.bincount(np.clip((conf[covered] * HIST_BINS).astype(np.int64), 0, HIST_BINS - 1),
+                            minlength=HIST_BINS)
+        if scores is not None:
+            scores.add(y, P, label)
+        for k in range(K):
+            est_cm[k] += np.bincount(label[has], weights=P[has, k], minlength=K)
+        row = bvm.row_of_vote()
+        post_acc += np.bincount(bvm.indices, weights=P[row, bvm.votes.astype(np.int64)], minlength=m)
+
+        # pairwise matrices (dense sub-blocks; float32 products are exact for counts < 2^24) and
+        # the samples (per sub-block, the rows in key order: the first k per LF are candidates)
+        dense = bvm.to_dense()
+        key = row_keys(seed, offset, nb)
+        gpos = offset + np.arange(nb, dtype=np.int64)
+        for s in range(0, nb, SUB_ROWS):
+            D = dense[s:s + SUB_ROWS]
+            Pk = P[s:s + SUB_ROWS].astype(np.float32)
+            B = (D >= 0).astype(np.float32)
+            overlap += B.T @ B
+            E = np.zeros_like(B)
+            for k in range(K):
+                Ck = (D == k).astype(np.float32)
+                agree += Ck.T @ Ck
+                Ek = B - Ck
+                W = Ek * Pk[:, k:k + 1]
+                err_joint += W.T @ Ek
+                E += W
+            err_one += E.T @ B
+            o = np.argsort(key[s:s + SUB_ROWS], kind="stable")
+            Ds, ks, gs, ls = D[o], key[s:s + SUB_ROWS][o], gpos[s:s + SUB_ROWS][o], label[s:s + SUB_ROWS][o]
+            DT = np.ascontiguousarray(Ds.T)           # (m, rows): the running counts run along memory
+            votes_mask = DT >= 0
+            for sample, mask in ((fired, votes_mask),
+                                 (disagreed, votes_mask & (ls[None, :] >= 0) & (DT != ls[None, :]))):
+                j, r = np.nonzero(mask & (np.cumsum(mask, axis=1, dtype=np.int32) <= samples))
+                sample.offer(j.astype(np.int64), ks[r], gs[r])
+        unc = np.flatnonzero(~covered)
+        if unc.size > 2 * samples:
+            unc = unc[np.argpartition(key[unc], 2 * samples)[:2 * samples]]
+        uncovered.offer(np.zeros(unc.size, np.int64), key[unc], gpos[unc])
+        if y is not None:
+            w = np.flatnonzero((y >= 0) & has & (label != y))
+            if w.size > worst:  # every row as confident as the worst-th (ties are broken by key)
+                w = w[conf[w] >= np.partition(conf[w], w.size - worst)[w.size - worst]]
+            wrong.offer(conf[w], key[w], gpos[w])
+        wanted = set(np.concatenate([*fired.rows, *disagreed.rows, *uncovered.rows, wrong.rows]).tolist())
+        kept = {r: v for r, v in kept.items() if r in wanted}
+        for r in wanted:
+            if offset <= r < offset + nb and r not in kept:
+                i = r - offset
+                a, b = bvm.indptr[i], bvm.indptr[i + 1]
+                kept[r] = {"row": r, "votes": [(names[j], int(v)) for j, v in zip(bvm.indices[a:b], bvm.votes[a:b])],
+                           "label": int(label[i]), "confidence": float(conf[i]),
+                           "gold": int(y[i]) if y is not None else None,
+                           "ids": ({c: bvm.row_ids[c].iloc[i] for c in ids} if ids and bvm.row_ids is not None
+                                   else {})}
+
+    if gold_src is not None and tot["labelled_rows"] == 0:
+        how = f"id columns {ids}" if gold_src.by_id else "position"
+        raise InputError(f"{gold_src.where}: no gold label matches a row of the votes (matched by {how})")
+
+    # assemble the LF table (same columns as analyze())
+    lf = pd.DataFrame({
+        "polarity": [np.flatnonzero(pol[j]).tolist() for j in range(m)],
+        "votes": cnt["votes"],
+        "coverage": cnt["votes"] / n,
+        "overlaps": cnt["overlaps"] / n,
+        "conflicts": cnt["conflicts"] / n,
+    }, index=pd.Index(names, name="lf"))
+    if gold_src is not None:
+        from ..metrics import wilson_interval
+
+        den = cnt["correct"] + cnt["incorrect"]
+        lf["correct"], lf["incorrect"] = cnt["correct"], cnt["incorrect"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lf["emp_acc"] = np.where(den > 0, cnt["correct"] / np.maximum(den, 1), np.nan)
+        lo, hi = wilson_interval(cnt["correct"], den)
+        lf["emp_acc_lo"], lf["emp_acc_hi"] = lo, hi
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lf["posterior_acc"] = np.where(cnt["votes"] > 0, post_acc / np.maximum(cnt["votes"], 1), np.nan)
+    msum = _model_summary(model) if model is not None else None
+    est = np.full(m, np.nan)
+    if msum is not None and msum["accuracies"] is not None:
+        by = dict(zip(msum["lf_names"] or names, msum["accuracies"]))
+        est = np.array([by.get(x, np.nan) for x in names], dtype=float)
+        lf["est_acc"] = est
+        lf.attrs["est_acc_source"] = "model"
+    else:
+        lf["est_acc"] = lf["posterior_acc"]
+        lf.attrs["est_acc_source"] = source
+
+    totals = {"rows": n, "lfs": m, "cardinality": K, "covered": tot["covered"] / n,
+              "conflicted": tot["conflicted"] / n,
+              "mean_votes_per_covered_row": tot["votes"] / tot["covered"] if tot["covered"] else 0.0}
+    if gold_src is not None:
+        totals["labelled_rows"] = tot["labelled_rows"]
+        totals["mv_accuracy_covered"] = tot["mv_hits"] / tot["mv_rows"] if tot["mv_rows"] else float("nan")
+
+    conflict = np.rint(overlap - agree)
+    np.fill_diagonal(conflict, 0)
+    overlap = np.rint(overlap)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        O = overlap
+        mean = err_one / O                         # mean[j, l]: E[e_j] over rows where j and l vote
+        cov = err_joint / O - mean * mean.T
+        var = mean * (1 - mean)
+        corr = cov / np.sqrt(var * var.T)
+    corr = np.where((O >= MIN_PAIR_ROWS) & np.isfinite(corr), np.clip(corr, -1, 1), np.nan)
+    np.fill_diagonal(corr, np.nan)
+
+    rd = ReportData(
+        n_rows=n, lf_names=list(names), cardinality=K,
+        classes=list(classes) if classes else [str(k) for k in range(K)],
+        lf=lf, totals=totals, overlap=overlap, conflict=conflict, error_corr=corr,
+        order=cluster_order(overlap), posterior_source=source, label_counts=label_counts,
+        unlabelled_rows=unlabelled,
+        mean_proba=proba_sum / tot["covered"] if tot["covered"] else np.full(K, np.nan),
+        confidence_hist=hist, est_confusion=est_cm, scores=scores.result(classes) if scores is not None else None, model=msum,
+        has_gold=gold_src is not None)
+    rd.samples = _assemble_samples(kept, fired, disagreed, uncovered, wrong, names)
+    if data is not None:
+        _attach_text(kept, Path(data), text_col, ids, text_by_id)
+        rd.has_text = True
+    return rd
+
+
+def _assemble_samples(kept, fired, disagreed, uncovered, wrong, names) -> dict:
+    out = {"fired": {}, "disagreed": {}}
+    for j, name in enumerate(names):
+        out["fired"][name] = [kept[int(r)] for r in fired.rows[j]]
+        out["disagreed"][name] = [kept[int(r)] for r in disagreed.rows[j]]
+    out["uncovered"] = [kept[int(r)] for r in uncovered.rows[0]]
+    out["wrong"] = [kept[int(r)] for r in wrong.rows]
+    return out
+
+
+def _check_data(data: Path, text_col: str, ids: list[str], n: int) -> bool:
+    """Before the pass: whether ``data`` rows match the votes by id (else by position), or a
+    one-line error when they cannot be matched or the text column is missing."""
+    from ..io import TableSource
+
+    src = TableSource(data)
+    if text_col not in src.columns:
+        raise InputError(f"{data}: no text column {text_col!r} (columns: {', '.join(map(str, src.columns))})")
+    by_id = bool(ids) and all(c in src.columns for c in ids)
+    if not by_id and int(src.n_rows) != n:
+        raise InputError(f"{data}: has {int(src.n_rows):,} rows but the votes have {n:,}; "
+                         "give the data the votes' id column(s) to match rows by id")
+    return by_id
+
+
+def _attach_text(kept: dict, data: Path, text_col: str, ids: list[str], by_id: bool) -> None:
+    """Give each sampled row its text from ``data`` (by id or by position), read in batches."""
+    from ..io import TableSource
+
+    src = TableSource(data)
+    if by_id:
+        want = {"\x1f".join(str(r["ids"][c]) for c in ids): r for r in kept.values()}
+    else:
+        want = {r["row"]: r for r in kept.values()}
+        positions = np.array(sorted(want), dtype=np.int64)
+    cols = (ids if by_id else []) + [text_col]
+    pos = 0
+    for batch in src.iter_batches(1 << 16, cols):
+        if by_id:
+            key = batch[ids[0]].astype(str)
+            for c in ids[1:]:
+                key = key + "\x1f" + batch[c].astype(str)
+            for i in np.flatnonzero(key.isin(want.keys()).to_numpy()):
+                want[key.iloc[i]]["text"] = batch[text_col].iloc[i]
+        else:
+            a, b = np.searchsorted(positions, [pos, pos + len(batch)])
+            for r in positions[a:b]:
+                want[int(r)]["text"] = batch[text_col].iloc[int(r) - pos]
+        pos += len(batch)
+
+
+def cluster_order(overlap: np.ndarray) -> list[int]:
+    """LF order for the heat maps: average-linkage hierarchical clustering of the LFs' firing
+    patterns (cosine distance ``1 - overlap_jl / sqrt(votes_j votes_l)``), leaves in optimal order,
+    so that LFs that fire on the same rows (families, copies) sit next to each other."""
+    m = overlap.shape[0]
+    if m < 3:
+        return list(range(m))
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import squareform
+
+    d = np.sqrt(np.maximum(np.diag(overlap), 1.0))
+    sim = overlap / d[:, None] / d[None, :]
+    dist = np.clip(1.0 - sim, 0.0, 1.0)
+    dist = (dist + dist.T) / 2
+    np.fill_diagonal(dist, 0.0)
+    Z = linkage(squareform(dist, checks=False), method="average", optimal_ordering=m <= 300)
+    return [int(i) for i in leaves_list(Z)]

@@ -1,0 +1,187 @@
+"""Scores of labels against gold: one implementation for ``evaluate``, ``report`` and ``bench``.
+
+Plain numpy (no scikit-learn import: it costs a second of CLI start-up). Every score here is
+either a function of a confusion matrix or a sum over rows, so the report can accumulate it
+block by block (:class:`LabelScores`) and get exactly the numbers a single pass gives.
+
+Definitions (``y`` gold class ids, ``pred`` hard labels, ``proba`` (n, K) probabilities):
+
+* **accuracy**: mean of ``pred == y``;
+* **per-class precision / recall / F1**: ``tp / (tp + fp)``, ``tp / (tp + fn)``,
+  ``2 tp / (2 tp + fp + fn)``, 0 where the denominator is 0 (scikit-learn's ``zero_division=0``);
+* **macro-F1**: mean F1 over the classes present in ``y`` or ``pred`` (scikit-learn's default
+  label set, so the bench's figures are unchanged);
+* **Brier score**: mean over rows of ``sum_k (proba_k - [y == k])^2`` (the multi-class form, 0..2;
+  for two classes it is twice the binary ``(p_1 - y)^2`` form);
+* **expected calibration error (ECE)**: rows binned by confidence ``max_k proba_k`` into
+  ``n_bins`` equal-width bins on [0, 1]; ``sum_b (n_b / n) |accuracy_b - mean confidence_b|``,
+  where a row is right when its argmax (lowest class on ties) equals ``y``;
+* **Wilson interval**: the score interval of a binomial proportion, sane for small counts and
+  for 0 or 100% (unlike ``p +- z sqrt(p(1-p)/n)``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+N_BINS = 10
+
+
+def confusion_matrix(y, pred, K: int) -> np.ndarray:
+    """``(K, K)`` int64 counts: row = gold class, column = predicted class. Rows with ``y`` or
+    ``pred`` outside ``0..K-1`` (``-1``: unknown / no label) are not counted."""
+    y = np.asarray(y, dtype=np.int64)
+    pred = np.asarray(pred, dtype=np.int64)
+    ok = (y >= 0) & (y < K) & (pred >= 0) & (pred < K)
+    return np.bincount(y[ok] * K + pred[ok], minlength=K * K).reshape(K, K)
+
+
+def scores_from_confusion(cm: np.ndarray) -> dict:
+    """Accuracy, macro-F1 and per-class precision / recall / F1 / support of a confusion matrix."""
+    cm = np.asarray(cm, dtype=np.int64)
+    tp = np.diag(cm).astype(float)
+    support = cm.sum(axis=1)
+    predicted = cm.sum(axis=0)
+    total = int(cm.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(predicted > 0, tp / np.maximum(predicted, 1), 0.0)
+        recall = np.where(support > 0, tp / np.maximum(support, 1), 0.0)
+        denom = support + predicted
+        f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+    present = (support > 0) | (predicted > 0)
+    return {
+        "rows": total,
+        "accuracy": float(tp.sum() / total) if total else float("nan"),
+        "macro_f1": float(f1[present].mean()) if present.any() else float("nan"),
+        "per_class": {"precision": precision.tolist(), "recall": recall.tolist(), "f1": f1.tolist(),
+                      "support": support.tolist()},
+    }
+
+
+def accuracy_f1(y, pred) -> dict:
+    """``{"accuracy", "macro_f1"}`` over all rows, macro-F1 over the label values present in ``y``
+    or ``pred`` (any integers, as scikit-learn's ``f1_score(average="macro", zero_division=0)``)."""
+    y = np.asarray(y, dtype=np.int64)
+    pred = np.asarray(pred, dtype=np.int64)
+    if y.size == 0:
+        return {"accuracy": float("nan"), "macro_f1": float("nan")}
+    values, codes = np.unique(np.concatenate([y, pred]), return_inverse=True)
+    s = scores_from_confusion(confusion_matrix(codes[:y.size], codes[y.size:], values.size))
+    return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
+
+
+def brier_sum(y, proba) -> float:
+    """Sum over rows of ``sum_k (proba_k - [y == k])^2`` (divide by the rows for the score)."""
+    p = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(y, dtype=np.int64)
+    if y.size == 0:
+        return 0.0
+    sq = (p * p).sum(axis=1) - 2 * p[np.arange(y.size), y] + 1.0
+    return float(sq.sum())
+
+
+def calibration_sums(y, proba, n_bins: int = N_BINS) -> np.ndarray:
+    """``(3, n_bins)``: rows, summed confidence and correct rows per confidence bin (add these
+    over blocks; :func:`calibration_table` and :func:`ece` read them)."""
+    p = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(y, dtype=np.int64)
+    out = np.zeros((3, n_bins))
+    if y.size == 0:
+        return out
+    conf = p.max(axis=1)
+    right = p.argmax(axis=1) == y
+    b = confidence_bin(conf, n_bins)
+    out[0] = np.bincount(b, minlength=n_bins)
+    out[1] = np.bincount(b, weights=conf, minlength=n_bins)
+    out[2] = np.bincount(b, weights=right, minlength=n_bins)
+    return out
+
+
+def confidence_bin(conf, n_bins: int = N_BINS) -> np.ndarray:
+    """Bin of each confidence in ``n_bins`` equal-width bins of [0, 1] (1.0 in the last bin)."""
+    return np.clip((np.asarray(conf, dtype=np.float64) * n_bins).astype(np.int64), 0, n_bins - 1)
+
+
+def ece(sums: np.ndarray) -> float:
+    """Expected calibration error from :func:`calibration_sums`."""
+    n = sums[0].sum()
+    if n == 0:
+        return float("nan")
+    return float(np.abs(sums[2] - sums[1]).sum() / n)
+
+
+def calibration_table(sums: np.ndarray) -> list[dict]:
+    """One entry per bin: ``lo``, ``hi``, ``rows``, ``confidence`` and ``accuracy`` (NaN if empty)."""
+    n_bins = sums.shape[1]
+    rows = []
+    for b in range(n_bins):
+        n = sums[0, b]
+        rows.append({"lo": b / n_bins, "hi": (b + 1) / n_bins, "rows": int(n),
+                     "confidence": float(sums[1, b] / n) if n else float("nan"),
+                     "accuracy": float(sums[2, b] / n) if n else float("nan")})
+    return rows
+
+
+def wilson_interval(successes, trials, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval (95% by default) of ``successes / trials``; NaN where ``trials == 0``."""
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        z2 = z * z
+        centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+        lo = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+        hi = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    return lo, hi
+
+
+class LabelScores:
+    """Accumulates the scores of labels against gold over row blocks.
+
+    ``add(y, proba, label)`` takes a block's gold labels (``-1`` = unknown), probabilities and
+    hard labels (``-1`` = no label, e.g. a row no LF voted on). Rows with gold count towards
+    coverage; rows with gold and a label towards every other score. :meth:`result` is the dict
+    ``weaklabel evaluate --json`` prints.
+    """
+
+    def __init__(self, K: int, n_bins: int = N_BINS):
+        self.K = int(K)
+        self.n_bins = n_bins
+        self.gold_rows = 0
+        self.cm = np.zeros((self.K, self.K), dtype=np.int64)
+        self.brier = 0.0
+        self.calib = np.zeros((3, n_bins))
+        self.gold_counts = np.zeros(self.K, dtype=np.int64)
+
+    def add(self, y, proba, label) -> None:
+        y = np.asarray(y, dtype=np.int64)
+        label = np.asarray(label, dtype=np.int64)
+        known = y >= 0
+        self.gold_rows += int(known.sum())
+        self.gold_counts += np.bincount(y[known], minlength=self.K)
+        both = known & (label >= 0)
+        self.cm += confusion_matrix(y[both], label[both], self.K)
+        p = np.asarray(proba)[both]
+        self.brier += brier_sum(y[both], p)
+        self.calib += calibration_sums(y[both], p, self.n_bins)
+
+    def result(self, classes=None) -> dict:
+        s = scores_from_confusion(self.cm)
+        labelled = s["rows"]
+        out = {
+            "gold_rows": self.gold_rows,
+            "labelled_gold_rows": labelled,
+            "coverage": labelled / self.gold_rows if self.gold_rows else float("nan"),
+            "accuracy": s["accuracy"],
+            "accuracy_all": float(np.trace(self.cm) / self.gold_rows) if self.gold_rows else float("nan"),
+            "macro_f1": s["macro_f1"],
+            "brier": self.brier / labelled if labelled else float("nan"),
+            "ece": ece(self.calib),
+            "classes": list(classes) if classes is not None else [str(k) for k in range(self.K)],
+            "per_class": s["per_class"],
+            "gold_class_balance": (self.gold_counts / self.gold_rows).tolist() if self.gold_rows else None,
+            "confusion_matrix": self.cm.tolist(),
+            "calibration": calibration_table(self.calib),
+        }
+        return out

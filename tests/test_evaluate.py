@@ -1,0 +1,198 @@
+"""`weaklabel evaluate` and the shared metrics module (checked against scikit-learn and by hand)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from weaklabel import VoteMatrix, evaluate
+from weaklabel.cli import app
+from weaklabel.metrics import (LabelScores, accuracy_f1, brier_sum, calibration_sums, confusion_matrix, ece,
+                               scores_from_confusion, wilson_interval)
+from weaklabel.models import HybridDawidSkene
+from weaklabel.labels import write_model_labels
+
+from conftest import EXAMPLE, synthetic_votes
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_scores_match_scikit_learn():
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    rng = np.random.default_rng(3)
+    for trial in range(20):
+        K = int(rng.integers(2, 6))
+        y = rng.integers(0, K, 200)
+        pred = np.where(rng.random(200) < 0.6, y, rng.integers(0, K, 200))
+        if trial % 3 == 0:
+            pred[pred == K - 1] = 0                      # a class never predicted
+        if trial % 4 == 1:
+            y[y == 0] = 1                                # a class never in gold
+        got = scores_from_confusion(confusion_matrix(y, pred, K))
+        p, r, f, s = precision_recall_fscore_support(y, pred, labels=list(range(K)), zero_division=0)
+        np.testing.assert_allclose(got["per_class"]["precision"], p)
+        np.testing.assert_allclose(got["per_class"]["recall"], r)
+        np.testing.assert_allclose(got["per_class"]["f1"], f)
+        assert got["per_class"]["support"] == s.tolist()
+        assert got["accuracy"] == pytest.approx((y == pred).mean())
+        assert got["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro", zero_division=0))
+        # the bench's helper (any integers, e.g. -1 predictions) gives scikit-learn's figures too
+        pred2 = np.where(rng.random(200) < 0.1, -1, pred)
+        assert accuracy_f1(y, pred2)["macro_f1"] == pytest.approx(f1_score(y, pred2, average="macro",
+                                                                           zero_division=0))
+
+
+def test_bench_metrics_unchanged():
+    from sklearn.metrics import f1_score
+
+    from weaklabel.bench.endmodel import metrics
+
+    rng = np.random.default_rng(0)
+    y, pred = rng.integers(0, 3, 500), rng.integers(0, 3, 500)
+    got = metrics(y, pred)
+    assert got["accuracy"] == pytest.approx((y == pred).mean())
+    assert got["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro", zero_division=0))
+    assert np.isnan(metrics(np.zeros(0), np.zeros(0))["accuracy"])
+
+
+def test_brier_ece_and_wilson_by_hand():
+    P = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.55, 0.45]])
+    y = np.array([0, 1, 1, 0])
+    by_hand = np.mean([(0.9 - 1) ** 2 + 0.1 ** 2, 0.6 ** 2 + (0.4 - 1) ** 2, 0.2 ** 2 + (0.8 - 1) ** 2,
+                       (0.55 - 1) ** 2 + 0.45 ** 2])
+    assert brier_sum(y, P) / 4 == pytest.approx(by_hand)
+    sums = calibration_sums(y, P, 10)
+    # bins: 0.9 -> 9 (right), 0.6 -> 6 (wrong), 0.8 -> 8 (right), 0.55 -> 5 (right)
+    assert sums[0].tolist() == [0, 0, 0, 0, 0, 1, 1, 0, 1, 1]
+    assert ece(sums) == pytest.approx((abs(1 - 0.55) + abs(0 - 0.6) + abs(1 - 0.8) + abs(1 - 0.9)) / 4)
+    lo, hi = wilson_interval(np.array([0, 10, 7]), np.array([10, 10, 0]))
+    assert lo[0] == 0 and hi[0] == pytest.approx(0.2775, abs=1e-4)      # textbook value for 0/10
+    assert hi[1] == 1 and lo[1] == pytest.approx(0.7225, abs=1e-4)
+    assert np.isnan(lo[2]) and np.isnan(hi[2])
+
+
+def test_label_scores_add_up_over_blocks():
+    rng = np.random.default_rng(1)
+    n, K = 1000, 3
+    P = rng.dirichlet(np.ones(K), n)
+    label = P.argmax(axis=1)
+    label[rng.random(n) < 0.1] = -1
+    y = np.where(rng.random(n) < 0.7, rng.integers(0, K, n), -1)
+    whole = LabelScores(K)
+    whole.add(y, P, label)
+    parts = LabelScores(K)
+    for a in range(0, n, 137):
+        parts.add(y[a:a + 137], P[a:a + 137], label[a:a + 137])
+    a, b = whole.result(), parts.result()
+    for key in ("accuracy", "macro_f1", "brier", "ece", "coverage", "gold_rows"):
+        assert a[key] == pytest.approx(b[key])
+    assert a["confusion_matrix"] == b["confusion_matrix"]
+
+
+@pytest.fixture
+def fitted(tmp_path):
+    """votes (string ids), labels.parquet and a gold table for the synthetic votes."""
+    L = synthetic_votes()
+    rng = np.random.default_rng(0)
+    n = L.shape[0]
+    ids = pd.DataFrame({"doc": [f"d{i:05d}" for i in range(n)]})
+    vm = VoteMatrix.from_dense(L, cardinality=3, lf_names=[f"lf{j}" for j in range(L.shape[1])], row_ids=ids,
+                               classes=["a", "b", "c"])
+    model = HybridDawidSkene().fit(vm)
+    write_model_labels(model, vm, tmp_path / "labels.parquet")
+    # gold for a shuffled subset, as class names, in a different row order
+    truth = np.where(L[:, 5] >= 0, L[:, 5], rng.integers(0, 3, n))
+    keep = rng.permutation(n)[:1200]
+    gold = pd.DataFrame({"doc": ids["doc"].to_numpy()[keep], "gold": np.array(["a", "b", "c"])[truth[keep]]})
+    gold.to_csv(tmp_path / "gold.csv", index=False)
+    return vm, model, tmp_path / "labels.parquet", tmp_path / "gold.csv", truth, keep
+
+
+def test_evaluate_matches_a_manual_join(fitted):
+    vm, model, labels, gold, truth, keep = fitted
+    res = evaluate(labels, gold, "gold")
+    lab = pd.read_parquet(labels)
+    g = pd.read_csv(gold).merge(lab, on="doc")
+    y = g["gold"].map({"a": 0, "b": 1, "c": 2}).to_numpy()
+    has = g["label"].to_numpy() >= 0
+    assert res["gold_rows"] == 1200 and res["labelled_gold_rows"] == int(has.sum())
+    assert res["coverage"] == pytest.approx(has.mean())
+    assert res["accuracy"] == pytest.approx((g["label"].to_numpy()[has] == y[has]).mean())
+    assert res["accuracy_all"] == pytest.approx((g["label"].to_numpy() == y).mean())
+    P = g[["prob_0", "prob_1", "prob_2"]].to_numpy(dtype=float)[has]
+    brier = np.mean(((P - np.eye(3)[y[has]]) ** 2).sum(axis=1))
+    assert res["brier"] == pytest.approx(brier)
+    cm = np.asarray(res["confusion_matrix"])
+    assert cm.sum() == has.sum() and np.trace(cm) == int((g["label"].to_numpy()[has] == y[has]).sum())
+    assert res["classes"] == ["a", "b", "c"]
+    assert 0 <= res["ece"] <= 1 and len(res["calibration"]) == 10
+
+
+def test_evaluate_by_position_without_ids(tmp_path):
+    L = synthetic_votes(n=500, seed=2)
+    vm = VoteMatrix.from_dense(L, cardinality=3)
+    model = HybridDawidSkene().fit(vm)
+    write_model_labels(model, vm, tmp_path / "labels.parquet")
+    y = np.where(L[:, 6] >= 0, L[:, 6], 0)
+    pd.DataFrame({"label": y}).to_parquet(tmp_path / "gold.parquet")
+    res = evaluate(tmp_path / "labels.parquet", tmp_path / "gold.parquet")
+    lab = pd.read_parquet(tmp_path / "labels.parquet")
+    has = lab["label"].to_numpy() >= 0
+    assert res["accuracy"] == pytest.approx((lab["label"].to_numpy()[has] == y[has]).mean())
+    pd.DataFrame({"label": y[:10]}).to_parquet(tmp_path / "short.parquet")
+    from weaklabel.errors import InputError
+
+    with pytest.raises(InputError, match="has 10 rows but the votes have 500"):
+        evaluate(tmp_path / "labels.parquet", tmp_path / "short.parquet")
+
+
+def test_evaluate_cli(fitted, tmp_path):
+    vm, model, labels, gold, truth, keep = fitted
+    r = run("evaluate", labels, "--gold", gold, "--label-col", "gold", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    lib = evaluate(labels, gold, "gold")
+    assert data["accuracy"] == pytest.approx(lib["accuracy"]) and data["confusion_matrix"] == lib["confusion_matrix"]
+    r = run("evaluate", labels, "--gold", gold, "--label-col", "gold")
+    assert r.exit_code == 0 and "macro-F1" in r.stdout and "confusion matrix" in r.stdout
+    # user mistakes: one line, exit 1
+    r = run("evaluate", labels, "--gold", gold, "--label-col", "nope")
+    assert r.exit_code == 1 and "no label column 'nope'" in r.stderr and "Traceback" not in r.output
+    pd.DataFrame({"doc": ["zzz"], "gold": ["a"]}).to_csv(tmp_path / "nomatch.csv", index=False)
+    r = run("evaluate", labels, "--gold", tmp_path / "nomatch.csv", "--label-col", "gold")
+    assert r.exit_code == 1 and "no gold label matches" in r.stderr
+    r = run("evaluate", EXAMPLE / "reviews.parquet", "--gold", gold, "--label-col", "gold")
+    assert r.exit_code == 1 and "not a labels file" in r.stderr
+
+
+def test_evaluate_labels_with_dropped_rows(tmp_path):
+    """Labels without ids keep the votes' `row` positions; with unlabelled rows dropped those
+    positions (not the labels' own order) index the gold table."""
+    from weaklabel.io import write_labels
+
+    L = synthetic_votes(n=400, seed=3)
+    vm = VoteMatrix.from_dense(L, cardinality=3)
+    model = HybridDawidSkene().fit(vm)
+    P = model.predict_proba(vm)
+    label = P.argmax(axis=1)
+    keep = np.flatnonzero(vm.votes_per_row() > 0)
+    write_labels(tmp_path / "labels.parquet", P[keep], label[keep], row_ids=pd.DataFrame({"row": keep}))
+    y = np.where(L[:, 4] >= 0, L[:, 4], 2)
+    pd.DataFrame({"label": y}).to_parquet(tmp_path / "gold.parquet")
+    res = evaluate(tmp_path / "labels.parquet", tmp_path / "gold.parquet")
+    assert res["gold_rows"] == keep.size
+    assert res["accuracy"] == pytest.approx((label[keep] == y[keep]).mean())
+    pd.DataFrame({"label": y[:100]}).to_parquet(tmp_path / "short.parquet")
+    from weaklabel.errors import InputError
+
+    with pytest.raises(InputError, match="refer to row"):
+        evaluate(tmp_path / "labels.parquet", tmp_path / "short.parquet")
