@@ -360,9 +360,13 @@ class DaskVoteStats(VoteStats):
         return total, counts
 
     def sample_rows(self, max_rows):
-        parts = self._map(partition_sample, "sampling rows", layout=self.layout,
-                          step=sample_step(self.n_rows, max_rows))
-        return concat_samples(list(parts), self)
+        step = sample_step(self.n_rows, max_rows)
+        cache = self.__dict__.setdefault("_samples", {})
+        if step not in cache:  # diagnostics and criticism ask for the same sample: one pass
+            parts = self._map(partition_sample, "sampling rows", layout=self.layout, step=step)
+            cache.clear()
+            cache[step] = concat_samples(list(parts), self)
+        return cache[step]
 
     def lf_counts(self):
         return self._counts

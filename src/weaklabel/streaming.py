@@ -515,9 +515,13 @@ class StreamingVoteStats(VoteStats):
 
     def sample_rows(self, max_rows):
         step = sample_step(self.n_rows, max_rows)
-        parts = [sample_block(block_vote_matrix(block, self.layout), block.offset, step)
-                 for block in self._pass("sampling rows")]
-        return concat_samples(parts, self)
+        cache = self.__dict__.setdefault("_samples", {})
+        if step not in cache:  # diagnostics and criticism ask for the same sample: one pass
+            parts = [sample_block(block_vote_matrix(block, self.layout), block.offset, step)
+                     for block in self._pass("sampling rows")]
+            cache.clear()
+            cache[step] = concat_samples(parts, self)
+        return cache[step]
 
     def _scan(self) -> None:
         if self._uncovered is None:

@@ -15,7 +15,6 @@ import numpy as np
 
 from ..votes import VoteMatrix
 
-SAMPLE_ROWS = 20_000
 COLLAPSE_SHARE = 0.98      # the model puts (nearly) every covered row in one class ...
 MAJORITY_SPREAD = 0.90     # ... where majority vote's top class holds at most this share
 
@@ -94,7 +93,11 @@ def fit_warnings(model, data) -> list[str]:
             out.append(f"{name} put {int(at_edge.sum())} of {int(voting.sum())} LF accuracies at 0 or 1: a boundary "
                        f"solution, not an estimate")
     try:
-        sample = data.sample_rows(SAMPLE_ROWS)
+        # the same sample the default's criticism takes (streamed and Dask stats keep it: one pass)
+        from .criticism import sample_size
+
+        single = (counts.max(axis=1) == counts.sum(axis=1)) & (counts.sum(axis=1) > 0)
+        sample = data.sample_rows(sample_size(data.n_rows, int(counts.sum()), int(single.sum())))
     except NotImplementedError:
         sample = None
     if sample is not None and sample.n_rows:
