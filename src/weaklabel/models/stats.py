@@ -38,6 +38,10 @@ def n_blocks(nnz: int) -> int:
     return int(max(1, min(16, nnz // 250_000)))
 
 
+#: below this many votes, counts that numpy does in a few milliseconds skip their Numba kernel (its
+#: first compile costs half a second; above it, numpy's int64 temporaries cost memory)
+SMALL_NNZ = 4_000_000
+
 MAX_MK = 4096  # (m K)^2 co-occurrence statistics beyond this would need gigabytes
 
 
@@ -164,6 +168,8 @@ class LocalVoteStats(VoteStats):
         if self._lf_counts is None:
             if self._pairs is not None:  # the co-occurrence diagonal holds them already
                 self._lf_counts = np.diag(self._pairs).reshape(self.n_lfs, self.cardinality).copy()
+            elif self.vm.nnz <= SMALL_NNZ:   # numpy: no kernel to compile on a first small fit
+                self._lf_counts = self.vm.lf_class_counts()
             else:
                 from . import _kernels
 
