@@ -31,7 +31,8 @@ def _prf(y: np.ndarray, pred: np.ndarray, K: int):
 
 
 def score_labels(y, pred, proba: np.ndarray | None = None, metrics: Sequence[str] = ("accuracy",)) -> dict:
-    """``{metric: value}`` for hard labels ``pred`` (``-1`` = none) against ``y`` (``-1`` = unknown)."""
+    """``{metric: value}`` for hard labels ``pred`` (``-1`` = none) against ``y`` (``-1`` = unknown);
+    ``brier`` scores ``proba`` on every row with a known label (a probability exists for each)."""
     if isinstance(metrics, str):
         metrics = [metrics]
     unknown = [m for m in metrics if m not in METRICS]

@@ -33,7 +33,7 @@ PREDICT_EXAMPLES = """
 
 FILL = ("none", "prior")
 
-# every name of weaklabel.models.MODELS (tests/test_cli.py checks), written out so that --help
+# every name of weaklabel.models.MODELS (tests/test_first_hour.py checks), written out so that --help
 # does not import the models
 MODEL_HELP = ("auto (the default: hybrid without --dev; with --dev the best of the models by cross-validated dev "
               "accuracy), hybrid (the robust model auto uses), ds, onecoin, mc, triplet, weighted or majority.")

@@ -29,16 +29,17 @@ from .._jit import njit_announced, parallel_kernel
 
 # ---------------------------------------------------------------------------- when to use threads
 # A call runs the kernel's serial twin (see weaklabel._jit and weaklabel.threads) when it has a
-# single row block (stats.n_blocks: below 500,000 votes) or less work than its threshold; else at
+# single row block (stats.n_blocks: below 200,000 votes) or less work than its threshold; else at
 # most one thread per block. Work is counted in stored votes for the one-pass kernels, dense
 # cells for em_pass_dense and vote pairs on a row for the pair kernels. Measured with
-# benchmarks/bench_threads.py --kernels on 2 cores (10 LFs, K = 2): two threads beat one from
-# about 100,000 votes for em_pass / posterior (3.2M votes: 358 -> 125 ms idle, 614 -> 188 ms with
-# a core busy), from ~0.7M pairs for pair_counts, but error_pair_stats (K pair terms per pair)
-# only from ~1-2M pairs (0.67M pairs: 30 ms serial, 35 ms with two threads).
-MIN_VOTES = 500_000            # em_pass, posterior, em_pass_codes
-MIN_CELLS = 1_500_000          # em_pass_dense (every cell of the dense block is visited)
-MIN_PAIRS = 1_000_000          # pair_counts, pair_counts_dense, pair_counts_codes, error_pair_stats
+# `benchmarks/bench_threads.py --kernels` on 2 shared cores (10 LFs, K = 2, medians; "busy" = one
+# more process spinning): at 320,000 votes two threads take em_pass from 53 to 27 ms idle and
+# from 125 to 48 ms busy, posterior 52 -> 21 / 97 -> 26 ms, error_pair_stats (674,000 pairs)
+# 61 -> 30 / 118 -> 54 ms, but pair_counts only 23 -> 20 / 45 -> 28 ms; at ~100,000 votes a pass
+# takes a few milliseconds and threads gain little (or lose, when a woken thread waits for a core).
+MIN_VOTES = 200_000            # em_pass, posterior, em_pass_codes
+MIN_CELLS = 600_000            # em_pass_dense (every cell of the dense block is visited)
+MIN_PAIRS = 500_000            # pair_counts, pair_counts_dense, pair_counts_codes, error_pair_stats
 
 
 def _csr_votes(indptr, indices, *args):

@@ -32,10 +32,11 @@ def unflat_stats(S: np.ndarray, m: int, K: int) -> np.ndarray:
 
 
 def n_blocks(nnz: int) -> int:
-    """Row blocks for the parallel kernels, from the number of votes: one (serial) below a few
-    hundred thousand votes, where waking threads costs more than the pass (and on a busy machine
-    a lot more), up to 16 for large matrices. Independent of the thread count, so results are too."""
-    return int(max(1, min(16, nnz // 250_000)))
+    """Row blocks for the parallel kernels, from the number of votes: one per 100,000 votes, so one
+    (serial) below 200,000 votes, up to 16 for large matrices. Independent of the thread count, so
+    results are too. Whether a call uses threads at all is the kernel's own threshold
+    (:mod:`weaklabel.models._kernels`, measured in ``benchmarks/bench_threads.py``)."""
+    return int(max(1, min(16, nnz // 100_000)))
 
 
 #: below this many votes, counts that numpy does in a few milliseconds skip their Numba kernel (its
