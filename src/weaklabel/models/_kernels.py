@@ -95,17 +95,17 @@ def _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, s):
 
 
 @njit(cache=True)
-def _sum_blocks(A):
-    """``A[0] + A[1] + ...`` in block order, for the per-block accumulators. A plain loop:
-    array arithmetic (``out += A[b]``) is a fraction of a second more to compile per kernel."""
-    nb = A.shape[0]
-    width = A.size // nb
-    flat = A.reshape(nb, width)
+def _sum_rows(A):
+    """``A[0] + A[1] + ...`` of a 2-d per-block accumulator, in block order. Callers pass
+    ``acc.reshape(n_blocks, -1)``: one compiled version per dtype serves every kernel (a
+    generic n-d fold compiled once per shape, four times in a hybrid fit, and ``out += A[b]``
+    array arithmetic is slower still to compile)."""
+    nb, width = A.shape
     out = np.zeros(width, dtype=A.dtype)
     for b in range(nb):
         for i in range(width):
-            out[i] += flat[b, i]
-    return out.reshape(A.shape[1:])
+            out[i] += A[b, i]
+    return out
 
 
 @njit(cache=True, inline="always")
@@ -163,7 +163,7 @@ def em_pass(indptr, indices, votes, Dflat, prior_w, base, base0, y, n_blocks):
     ll = 0.0
     for b in range(n_blocks):  # fixed order: deterministic sums
         ll += LL[b]
-    return _sum_blocks(S), _sum_blocks(T), ll
+    return _sum_rows(S.reshape(n_blocks, -1)).reshape(mk, K), _sum_rows(T), ll
 
 
 @parallel_kernel(MIN_VOTES, _csr_votes)
@@ -306,8 +306,8 @@ def pair_counts(indptr, indices, votes, m, K, n_blocks):
                     for k in range(K):
                         srow[k] += cnt[k]
             _add_pairs(Ob, codes, 0, c, mk2)
-    S_out = _sum_blocks(S)   # fixed order: deterministic sums
-    T_out = _sum_blocks(T)
+    S_out = _sum_rows(S.reshape(n_blocks, -1)).reshape(mk, K)   # fixed order: deterministic sums
+    T_out = _sum_rows(T)
     full = _fold_pairs(O, mk2)
     for a in range(mk):
         for k in range(K):
@@ -410,7 +410,9 @@ def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compac
                         cell[k, 1] += qk * ea
                         cell[k, 2] += qk * eb
                         cell[k, 3] += qk * ea * eb
-    return _sum_blocks(stats), _sum_blocks(counts)   # fixed order: deterministic sums
+    # fixed order: deterministic sums
+    return (_sum_rows(stats.reshape(n_blocks, -1)).reshape(n_compact, n_compact, K, 4),
+            _sum_rows(counts.reshape(n_blocks, -1)).reshape(n_compact, n_compact))
 
 
 @njit_announced()
@@ -522,7 +524,7 @@ def em_pass_dense(L, Dflat, prior_w, base, base0, n_blocks):
         ll += LL[b]
         if bad < 0:
             bad = BAD[b]
-    return _sum_blocks(S), _sum_blocks(T), ll, bad
+    return _sum_rows(S.reshape(n_blocks, -1)).reshape(mk, K), _sum_rows(T), ll, bad
 
 
 @parallel_kernel(MIN_PAIRS, _dense_pairs, nogil=True)
@@ -649,7 +651,7 @@ def em_pass_codes(indptr, codes, lf_of, Dflat, prior_w, base, base0, n_blocks):
     ll = 0.0
     for b in range(n_blocks):  # fixed order: deterministic sums
         ll += LL[b]
-    return _sum_blocks(S), _sum_blocks(T), ll
+    return _sum_rows(S.reshape(n_blocks, -1)).reshape(mk, K), _sum_rows(T), ll
 
 
 @parallel_kernel(MIN_PAIRS, _code_pairs, nogil=True)
