@@ -58,7 +58,8 @@ def analyze_command(
             for name, r in df.iterrows():
                 rec = {"lf": name}
                 for k, v in r.items():
-                    rec[k] = v
+                    # NaN (no gold vote, no estimate) is not JSON: null
+                    rec[k] = None if isinstance(v, float) and v != v else v
                 records.append(rec)
             print_json({"lfs": records, "totals": totals})
             return
