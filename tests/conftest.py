@@ -81,3 +81,18 @@ def votes_dataset(tmp_path):
                        row_group_size=400)
     write_dataset_metadata(folder, table.schema.remove_metadata(), votes_metadata(vm, extra))
     return vm, file, folder
+
+
+@pytest.fixture(autouse=True)
+def _thread_cap_restored():
+    """``--threads`` run in-process (CliRunner) sets the process-wide cap and its environment
+    variable, as it should in a real CLI process; restore both after every test."""
+    from weaklabel import threads
+
+    saved, env = threads._override, os.environ.get(threads.ENV)
+    yield
+    threads._override = saved
+    if env is None:
+        os.environ.pop(threads.ENV, None)
+    else:
+        os.environ[threads.ENV] = env

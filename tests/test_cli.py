@@ -51,7 +51,10 @@ def test_apply_analyze_fit_on_the_example(example):
             example / "model.json")
     assert r.exit_code == 0, r.output
     labels = pd.read_parquet(example / "labels.parquet")
-    assert labels.columns.tolist() == ["review_id", "prob_0", "prob_1", "label", "confidence"]
+    assert labels.columns.tolist() == ["review_id", "prob_0", "prob_1", "label", "confidence", "label_name"]
+    named = labels["label"] >= 0
+    assert (labels.loc[named, "label_name"] == labels.loc[named, "label"].map({0: "negative", 1: "positive"})).all()
+    assert labels.loc[~named, "label_name"].isna().all()
     assert labels["prob_0"].dtype == np.float32
     np.testing.assert_allclose(labels[["prob_0", "prob_1"]].sum(axis=1), 1, atol=1e-6)
     votes = pd.read_parquet(example / "votes.parquet")

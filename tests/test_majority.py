@@ -5,7 +5,7 @@ import pytest
 
 from weaklabel import MajorityVote, VoteMatrix, load_model, save_model
 from weaklabel.errors import ModelFileError
-from weaklabel.models import LabelModel, break_ties
+from weaklabel.models import BaseLabelModel as LabelModel, break_ties
 
 L = np.array([
     [0, 0, 1],

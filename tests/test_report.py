@@ -191,6 +191,13 @@ def test_model_diagnostics_na_without_them(setup):
     vm, file, folder, model, d = setup
     page = report(file, labels=d / "labels.parquet")
     assert "model selection" not in page and "label model</td><td>n/a" in page
+    # a fitted model carries its diagnostics (fit's warnings_, the default's selection_) ...
+    page = report(file, model=model)
+    assert "model warnings</td><td>" in page and "model warnings</td><td>n/a" not in page
+    # ... a model without them (an older model file) shows n/a
+    for attr in ("selection_", "warnings_", "report_"):
+        if hasattr(model, attr):
+            delattr(model, attr)
     page = report(file, model=model)
     assert "model selection</td><td>n/a" in page and "model warnings</td><td>n/a" in page
     model.warnings_ = []

@@ -30,9 +30,10 @@ KEYWORD_SETS = [("free",), ("call me", "winner"), ("a-a",), ("aa",), ("c++",), (
                 ("k",), ("stop", "won"), ("s",), ("ss",), ("i",), ("fine",), (" me",), ("FREE", "x")]
 
 
+@pytest.mark.parametrize("match", ["word", "prefix", "substring"])
 @pytest.mark.parametrize("case", [False, True])
 @pytest.mark.parametrize("storage", ["str", "object"])
-def test_keyword_hits_equal_python_re_on_random_text(case, storage):
+def test_keyword_hits_equal_python_re_on_random_text(case, storage, match):
     rng = np.random.default_rng(0 if case else 1)
     values = texts(rng, 3000)
     values[5] = None
@@ -42,11 +43,11 @@ def test_keyword_hits_equal_python_re_on_random_text(case, storage):
     for offset in (0, 7):                  # also a sliced batch, whose Arrow array has an offset
         df = pd.DataFrame({"text": col}).iloc[offset:].reset_index(drop=True)
         for kws in KEYWORD_SETS:
-            rx = keyword_pattern(kws, case)
+            rx = keyword_pattern(kws, case, match)
             want = np.array([isinstance(s, str) and rx.search(s) is not None for s in df["text"].tolist()])
-            got = keyword_hits(df, "text", kws, case)
+            got = keyword_hits(df, "text", kws, case, match)
             bad = np.flatnonzero(got != want)
-            assert bad.size == 0, (kws, case, [df["text"][i] for i in bad[:5]])
+            assert bad.size == 0, (kws, case, match, [df["text"][i] for i in bad[:5]])
             total += want.sum()
     assert total > 3_000   # the rules do fire
 
@@ -111,6 +112,23 @@ def test_keyword_lf_missing_column_names_the_lf_and_column():
 
 def test_keyword_pattern_is_the_documented_regex():
     assert keyword_pattern(["a.b", "c"], False).pattern == r"\b(?:a\.b|c)\b"
+    assert keyword_pattern(["a.b", "c"], False, "prefix").pattern == r"\b(?:a\.b|c)"
+    assert keyword_pattern(["a.b", "c"], False, "substring").pattern == r"(?:a\.b|c)"
+
+
+def test_keyword_lf_match_modes_on_snorkel_style_rules():
+    """The YouTube-spam port: ``"http"`` as a substring also catches "https" links, as a whole
+    word it does not; each mode equals its regex through apply."""
+    df = pd.DataFrame({"text": ["see https://x.io", "http://a.b now", "my channel", "HTTPS!", "xhttp", None]})
+    got = {m: apply_lfs(df, [keyword_lf("link", ["http"], 1, match=m)], cardinality=2).to_dense()[:, 0]
+           for m in ("word", "prefix", "substring")}
+    np.testing.assert_array_equal(got["word"], [-1, 1, -1, -1, -1, -1])
+    np.testing.assert_array_equal(got["prefix"], [1, 1, -1, 1, -1, -1])
+    np.testing.assert_array_equal(got["substring"], [1, 1, -1, 1, 1, -1])
+    with pytest.raises(LFDefinitionError, match="match must be one of"):
+        keyword_lf("x", ["a"], 1, match="regex")
+    # the default keeps the resources (and so the source hash) of LFs written before match existed
+    assert "match" not in keyword_lf("x", ["a"], 1).resources
     assert keyword_pattern(["a"], False).flags & re.IGNORECASE
 
 

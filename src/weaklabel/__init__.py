@@ -24,7 +24,7 @@ _EXPORTS = {
     "apply_lfs": "apply", "apply_file": "apply",
     "analyze": "analysis", "analyze_totals": "analysis",
     "evaluate": "evaluation", "report": "htmlreport",
-    "LabelModel": "models", "MajorityVote": "models", "WeightedMajorityVote": "models",
+    "LabelModel": "models.default", "BaseLabelModel": "models", "MajorityVote": "models", "WeightedMajorityVote": "models",
     "DawidSkene": "models", "OneCoinDawidSkene": "models", "MatrixCompletion": "models", "Triplet": "models", "AutoModel": "models", "HybridDawidSkene": "models",
     "make_model": "models", "load_model": "models", "save_model": "models",
     "generate_lfs": "autolf",
@@ -58,7 +58,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .lf import ABSTAIN, LabelingFunction, Preprocessor, Row, labeling_function, preprocessor
     from .loading import load_lfs
     from .templates import keyword_lf
-    from .models import (AutoModel, DawidSkene, HybridDawidSkene, LabelModel, MajorityVote, MatrixCompletion, OneCoinDawidSkene, Triplet,
-                         WeightedMajorityVote, load_model, make_model, save_model)
+    from .models import (AutoModel, BaseLabelModel, DawidSkene, HybridDawidSkene, MajorityVote, MatrixCompletion,
+                         OneCoinDawidSkene, Triplet, WeightedMajorityVote, load_model, make_model, save_model)
+    from .models.default import LabelModel
     from .verifiers import ScoreMixture, VerifierSelector
     from .votes import VoteMatrix

@@ -10,8 +10,9 @@ Definitions (fractions are over all ``n`` rows):
   on rows with a known label and **emp_acc** = correct / (correct + incorrect).
 
 Totals: rows, fraction of rows with at least one vote, with a conflict, mean votes per covered
-row, and with gold the majority-vote accuracy on covered labelled rows (ties count as wrong
-fractionally: a k-way tie scores 1/k when the truth is among the tied classes).
+row, and with gold the majority-vote accuracy on covered labelled rows (a k-way tie scores 1/k
+when the truth is among the tied classes: the expected accuracy of majority vote breaking ties at
+random, as ``fit -m majority`` does) and the number of such tied rows.
 """
 
 from __future__ import annotations
@@ -105,5 +106,6 @@ def analyze_totals(votes, y=None) -> dict:
         idx = np.flatnonzero(ok)
         hit[idx] = is_top[idx, gold[idx]] / n_top[idx]
         out["labelled_rows"] = int((gold >= 0).sum())
+        out["mv_ties"] = int(np.count_nonzero(n_top[idx] > 1))
         out["mv_accuracy_covered"] = float(hit[idx].mean()) if idx.size else float("nan")
     return out

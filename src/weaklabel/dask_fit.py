@@ -179,7 +179,7 @@ def write_label_part(part: VotesPartition, index: int, skip: tuple[int, int], sp
     ids = read_ids(piece.file, piece.start, piece.stop, layout) if layout.id_columns else None
     vm = part.vote_matrix(layout, ids)
     proba, label, _ = block_labels(_worker_model(spec), vm, spec.fill_unlabeled, spec.ties, skip)
-    table = labels_table(ids_table(ids, piece.offset, part.rows), proba, label)
+    table = labels_table(ids_table(ids, piece.offset, part.rows), proba, label, layout.classes)
     folder = Path(spec.folder)
     final = folder / part_name(index, spec.n_parts)
     tmp = folder / f".{final.name}.inprogress"

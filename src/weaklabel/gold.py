@@ -53,9 +53,34 @@ def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None
     return out
 
 
+def duplicate_ids(keys: pd.DataFrame, limit: int = 3) -> tuple[int, list]:
+    """``(number of ids that appear more than once, the first ``limit`` of them)``; an id of
+    several columns is a tuple."""
+    dup = keys.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return 0, []
+    repeated = keys[keys.duplicated(keep=False).to_numpy()].drop_duplicates()
+    first = [tuple(r) if len(keys.columns) > 1 else r[0] for r in repeated.head(limit).itertuples(index=False)]
+    return int(len(repeated)), first
+
+
+def _fmt_ids(ids: list) -> str:
+    return ", ".join(repr(i) for i in ids)
+
+
+DUPLICATES_HOWTO = ("ids must be unique to match rows by id: de-duplicate the data (e.g. "
+                    "df.drop_duplicates(subset=[...]) in pandas) and re-run `weaklabel apply`, or pass an --id-col "
+                    "that is unique")
+
+
 def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
                id_cols: list[str] | None = None) -> np.ndarray:
-    """Gold labels aligned with ``vm``'s rows (``-1`` where unknown)."""
+    """Gold labels aligned with ``vm``'s rows (``-1`` where unknown).
+
+    Matched by the id columns when both tables have them. A gold table whose ids repeat cannot be
+    matched by id, except when its ids are the votes' ids row for row (the same file the votes
+    were made from, duplicates and all): then it is matched by position. Ids that match no row
+    of the votes are an error naming both files' id columns and a sample of each."""
     if isinstance(gold, pd.DataFrame):
         table, where = gold, "gold"
     else:
@@ -67,21 +92,48 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
     if ids and all(c in table.columns for c in ids):
         lab = labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
         keys = table[ids].reset_index(drop=True).copy()
-        if keys.duplicated().any():
-            i = int(np.flatnonzero(keys.duplicated().to_numpy())[0])
-            raise InputError(f"{where}: id {tuple(keys.iloc[i])!r} appears more than once")
-        keys["__gold__"] = lab
         left = vm.row_ids[ids].reset_index(drop=True)
+        n_dup, first = duplicate_ids(keys)
+        if n_dup:
+            if len(keys) == len(left) and _same_ids(keys, left):
+                return lab   # the votes' own rows, in order: position is the match
+            raise InputError(f"{where}: {n_dup} id{'s' * (n_dup > 1)} of {ids} appear more than once "
+                             f"(first: {_fmt_ids(first)}); {DUPLICATES_HOWTO}")
+        keys["__gold__"] = lab
         try:
             merged = left.merge(keys, on=ids, how="left", validate="many_to_one")
         except (ValueError, TypeError) as exc:
             raise InputError(f"{where}: cannot match ids {ids} with the votes ({exc})") from None
         y = merged["__gold__"].to_numpy()
-        return np.where(np.isnan(y.astype(float)), -1, y).astype(np.int64)
+        matched = ~np.isnan(y.astype(float))
+        if not len(keys):
+            raise InputError(f"{where}: has no rows")
+        if not matched.any():
+            raise InputError(f"{where}: none of its {len(keys):,} ids matches a row of the votes (id columns: "
+                             f"votes {ids}, {where} {ids}; votes ids e.g. {_sample(left)}; {where} ids e.g. "
+                             f"{_sample(keys[ids])}); check the id column's type and values, or drop it from one "
+                             "file to match by position")
+        return np.where(matched, y, -1).astype(np.int64)
+    if ids and not any(c in table.columns for c in ids) and len(table) != vm.n_rows:
+        raise InputError(f"{where}: has none of the votes' id columns {ids} (its columns: "
+                         f"{', '.join(map(str, table.columns))}) and {len(table)} rows against the votes' "
+                         f"{vm.n_rows}; add the id column(s) to match rows by id")
     if len(table) != vm.n_rows:
         raise InputError(f"{where}: has {len(table)} rows but the votes have {vm.n_rows}; "
                          "add the id column(s) to both to match rows by id")
     return labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
+
+
+def _same_ids(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    try:
+        return bool((a.astype(str).to_numpy() == b.astype(str).to_numpy()).all())
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+
+
+def _sample(keys: pd.DataFrame, k: int = 3) -> str:
+    rows = [tuple(r) if len(keys.columns) > 1 else r[0] for r in keys.head(k).itertuples(index=False)]
+    return _fmt_ids(rows) or "none"
 
 
 def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str) -> tuple[VoteMatrix, np.ndarray, int]:

@@ -688,9 +688,11 @@ def write_dataset_metadata(folder: Path, schema: pa.Schema, meta: dict) -> None:
 
 
 # --------------------------------------------------------------------------- labels
-def labels_table(ids: pa.Table, proba: np.ndarray, label: np.ndarray) -> pa.Table:
+def labels_table(ids: pa.Table, proba: np.ndarray, label: np.ndarray,
+                 classes: Sequence[str] | None = None) -> pa.Table:
     """The columns of labels.parquet for a block of rows: ids, ``prob_k`` (float32, rows sum to 1),
-    ``label``, ``confidence``."""
+    ``label``, ``confidence``, and with known class names ``label_name`` (null where ``label`` is
+    -1): a downstream trainer reads the class without a lookup."""
     n, K = proba.shape
     p32 = proba.astype(np.float32)
     p32 /= p32.sum(axis=1, keepdims=True)
@@ -699,6 +701,10 @@ def labels_table(ids: pa.Table, proba: np.ndarray, label: np.ndarray) -> pa.Tabl
         cols[f"prob_{k}"] = pa.array(p32[:, k])
     cols["label"] = pa.array(label.astype(vote_dtype(K)))
     cols["confidence"] = pa.array(p32.max(axis=1) if n else np.zeros(0, np.float32))
+    if classes is not None:
+        names = pa.array(list(classes), pa.string())
+        idx = pa.array(np.asarray(label, dtype=np.int64), mask=np.asarray(label) < 0)
+        cols["label_name"] = names.take(idx)
     return pa.table(cols)
 
 
@@ -714,12 +720,20 @@ def labels_metadata(K: int, classes: Sequence[str] | None, id_columns: Sequence[
 
 def write_labels(path: str | Path, proba: np.ndarray, label: np.ndarray, *,
                  row_ids: pd.DataFrame | None = None, classes: Sequence[str] | None = None,
-                 metadata: dict | None = None, force: bool = False) -> None:
-    """Write ``labels.parquet`` atomically: ids, ``prob_k`` (float32), ``label``, ``confidence``."""
+                 metadata: dict | None = None, force: bool = False, extra_cols: pa.Table | None = None,
+                 keep: np.ndarray | None = None) -> None:
+    """Write ``labels.parquet`` atomically: ids, ``prob_k`` (float32), ``label``, ``confidence``
+    (+ ``label_name``). ``extra_cols``: columns appended after them (one row per row of ``proba``);
+    ``keep``: a boolean mask of the rows to write (e.g. only the labelled ones)."""
     n, K = proba.shape
     ids = ids_table(row_ids, 0, n)
-    table = labels_table(ids, proba, label)
-    meta = labels_metadata(K, classes, ids.column_names, n, metadata)
+    table = labels_table(ids, proba, label, classes)
+    if extra_cols is not None:
+        for name in extra_cols.column_names:
+            table = table.append_column(name, extra_cols.column(name))
+    if keep is not None:
+        table = table.filter(pa.array(np.asarray(keep, dtype=bool)))
+    meta = labels_metadata(K, classes, ids.column_names, table.num_rows, metadata)
     table = table.replace_schema_metadata(_encode_meta(meta))
     with atomic_output(path, force, replace_dataset=True, dataset_formats=(LABELS_FORMAT,)) as tmp:
         pq.write_table(table, str(tmp), compression="zstd")

@@ -59,12 +59,20 @@ def model_labels(model: LabelModel, vm: VoteMatrix, fill_unlabeled: str = "none"
 
 
 def write_model_labels(model: LabelModel, vm: VoteMatrix, path: str | Path, *, fill_unlabeled: str = "none",
-                       force: bool = False, extra_metadata: dict | None = None, ties: str | None = None) -> dict:
-    """Predict and write labels.parquet; returns counts for the CLI summary."""
+                       force: bool = False, extra_metadata: dict | None = None, ties: str | None = None,
+                       extra_cols=None, drop_unlabeled: bool = False) -> dict:
+    """Predict and write labels.parquet; returns counts for the CLI summary.
+
+    ``extra_cols``: a pyarrow Table of columns to carry (one row per row of ``vm``, e.g. the
+    text, see :mod:`weaklabel.keep`); ``drop_unlabeled``: write only rows with ``label >= 0``
+    (Snorkel's ``filter_unlabeled_dataframe``)."""
     proba, label = model_labels(model, vm, fill_unlabeled, ties)
     meta = {"model": type(model).__name__, "fill_unlabeled": fill_unlabeled}
+    if drop_unlabeled:
+        meta["dropped_unlabeled"] = int(np.count_nonzero(label < 0))
     meta.update(extra_metadata or {})
-    write_labels(path, proba, label, row_ids=vm.row_ids, classes=vm.classes, metadata=meta, force=force)
+    write_labels(path, proba, label, row_ids=vm.row_ids, classes=vm.classes, metadata=meta, force=force,
+                 extra_cols=extra_cols, keep=label >= 0 if drop_unlabeled else None)
     labelled = label >= 0
     return {"labelled": int(labelled.sum()),
             "per_class": np.bincount(label[labelled], minlength=vm.cardinality).tolist()}

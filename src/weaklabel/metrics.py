@@ -185,3 +185,52 @@ class LabelScores:
             "calibration": calibration_table(self.calib),
         }
         return out
+
+
+# ----------------------------------------------------------------------------- model.score
+METRICS = ("accuracy", "coverage", "precision", "recall", "f1", "f1_macro", "f1_micro", "brier")
+
+
+def score_labels(y, pred, proba: np.ndarray | None = None, metrics=("accuracy",)) -> dict:
+    """``{metric: value}`` for hard labels ``pred`` (``-1`` = none) against ``y`` (``-1`` = unknown),
+    for ``LabelModel.score``. Rows with an unknown gold label are left out; rows whose prediction is
+    ``-1`` (an abstained tie, or no vote) are left out of every metric but ``coverage``, as in
+    Snorkel's ``LabelModel.score``. ``f1``, ``precision`` and ``recall`` are of class 1 for two
+    classes and macro averages over the gold classes for more; ``brier`` scores ``proba`` on every
+    row with a known label."""
+    from .errors import InputError
+
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise InputError(f"unknown metric {unknown[0]!r}; choose from {', '.join(METRICS)}")
+    y = np.asarray(y).astype(np.int64)
+    pred = np.asarray(pred).astype(np.int64)
+    if y.shape != pred.shape:
+        raise InputError(f"y has {y.size} labels but there are {pred.size} predictions")
+    known = y >= 0
+    given = known & (pred >= 0)
+    K = int(max(proba.shape[1] if proba is not None else 0, y.max(initial=-1) + 1, pred.max(initial=-1) + 1, 2))
+    s = scores_from_confusion(confusion_matrix(y[given], pred[given], K))
+    pc = s["per_class"]
+    gold_classes = np.asarray(pc["support"]) > 0
+    nan = float("nan")
+    out = {}
+    for m in metrics:
+        if m == "coverage":
+            out[m] = float(given.sum() / known.sum()) if known.any() else nan
+        elif not given.any():
+            out[m] = nan
+        elif m in ("accuracy", "f1_micro"):   # one label per row: micro F1 equals accuracy
+            out[m] = s["accuracy"]
+        elif m in ("precision", "recall", "f1"):
+            vals = np.asarray(pc[m], dtype=float)
+            out[m] = float(vals[1]) if K == 2 else float(vals[gold_classes].mean())
+        elif m == "f1_macro":
+            out[m] = float(np.asarray(pc["f1"], dtype=float)[gold_classes].mean())
+        elif m == "brier":
+            if proba is None:
+                raise InputError("the brier score needs probabilities")
+            out[m] = brier_sum(y[known], np.asarray(proba, dtype=float)[known]) / max(int(known.sum()), 1)
+    return out

@@ -580,7 +580,7 @@ def write_labels_stream(model, source: VotesSource, path: str | Path, *, fill_un
                 vm = block_vote_matrix(block, layout)
                 proba, label, draws = block_labels(model, vm, fill_unlabeled, ties, skip)
                 skip = (skip[0] + draws[0], skip[1] + draws[1])
-                writer.write(labels_table(block.ids_table(), proba, label))
+                writer.write(labels_table(block.ids_table(), proba, label, layout.classes))
                 known = label >= 0
                 labelled += int(known.sum())
                 per_class += np.bincount(label[known], minlength=K)
@@ -589,7 +589,7 @@ def write_labels_stream(model, source: VotesSource, path: str | Path, *, fill_un
             meta = {"model": type(model).__name__, "fill_unlabeled": fill_unlabeled}
             meta.update(extra_metadata or {})
             empty = labels_table(Block(0, np.zeros((layout.n_lfs, 0), layout.dtype), _empty_ids(source)).ids_table(),
-                                 np.zeros((0, K)), np.zeros(0, dtype=np.int64))
+                                 np.zeros((0, K)), np.zeros(0, dtype=np.int64), layout.classes)
             writer.close(labels_metadata(K, layout.classes, source.id_columns, writer.rows, meta), empty)
         except BaseException:
             writer.abort()

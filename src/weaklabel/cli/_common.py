@@ -23,10 +23,70 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+def _flags_without_type() -> None:
+    """Show flags as flags: typer >= 0.20 prints a type column for every option, so that
+    ``--force`` read ``--force <bool>`` as if it took a value. Options that are flags (``--force``,
+    ``--stream/--no-stream``, ``--help``) get no type; every other option keeps its own."""
+    try:
+        from typer.core import TyperOption
+    except ImportError:  # pragma: no cover - older typer: no type column to fix
+        return
+    original = getattr(TyperOption, "display_type_rich", None)
+    if original is None or getattr(original, "_weaklabel", False):  # pragma: no cover
+        return
+
+    def display_type_rich(self, ctx):
+        if getattr(self, "is_flag", False):
+            return None
+        return original(self, ctx)
+
+    display_type_rich._weaklabel = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_flags_without_type()
+
 # tables and results go to stdout; when it is not a terminal (a pipe, a file, CI logs) use a
 # wide fixed width so that tables are not squeezed to 80 columns
 out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)  # progress, notes and errors (stderr)
+
+
+def _compile_note(message: str) -> None:
+    err.print(f"[dim]{message}[/]", highlight=False)
+
+
+def _announce_compiles() -> None:
+    """Say so on stderr when Numba compiles (a cold cache: the first run after install)."""
+    from .. import _jit
+
+    _jit.on_compile = _compile_note
+
+
+_announce_compiles()
+
+THREADS_HELP = ("Threads for the label-model kernels (0 = all cores; small inputs always run on one). "
+                "Default: WEAKLABEL_NUM_THREADS or all cores.")
+
+
+def quiet_compiles() -> None:
+    """``--quiet``: no compile notice either."""
+    from .. import _jit
+
+    _jit.on_compile = None
+
+
+def use_threads(threads: int | None) -> None:
+    """Apply ``--threads`` (also to Dask LocalCluster workers started from here, through the
+    environment they inherit)."""
+    if threads is None:
+        return
+    import os
+
+    from ..threads import ENV, set_num_threads
+
+    set_num_threads(threads)
+    os.environ[ENV] = str(int(threads))
 
 
 def _version(value: bool) -> None:

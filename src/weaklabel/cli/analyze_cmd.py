@@ -6,13 +6,14 @@ from pathlib import Path
 
 import typer
 
-from ._common import app, fmt_frac, out, print_json, user_errors
+from ._common import THREADS_HELP, app, fmt_frac, out, print_json, quiet_compiles, use_threads, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
 
   weaklabel analyze votes.parquet
   weaklabel analyze votes.parquet --gold reviews.parquet --label-col label
+  weaklabel analyze votes.parquet --gold reviews.parquet --model model.json   # a saved model's estimates
   weaklabel analyze votes.parquet --json > lf_report.json
 """
 
@@ -22,24 +23,43 @@ def analyze_command(
     votes: Path = typer.Argument(..., help="votes.parquet written by `weaklabel apply`."),
     gold: Path = typer.Option(None, "--gold", help="Table with gold labels (matched by id columns, else by position)."),
     label_col: str = typer.Option("label", "--label-col", help="Gold label column in --gold."),
+    model: Path = typer.Option(None, "--model", help="With --gold: a model.json (`fit --save-model`) whose estimated "
+                                                     "LF accuracies are shown beside the gold ones (default: the "
+                                                     "default model, fitted on VOTES without the gold labels)."),
+    threads: int = typer.Option(None, "--threads", help=THREADS_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (the exit code says whether "
+                                                            "VOTES and --gold could be read and matched)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Summarise each labeling function: polarity, coverage, overlaps, conflicts, and accuracy against gold."""
     with user_errors():
+        if quiet:
+            quiet_compiles()
         from ..analysis import analyze, analyze_totals
+        from ..errors import InputError
         from ..gold import align_gold
         from ..votes import VoteMatrix
 
+        use_threads(threads)
+        if model is not None and gold is None:
+            raise InputError("--model needs --gold (it puts the model's estimated LF accuracies beside the gold ones)")
         vm = VoteMatrix.read_parquet(votes)
         y = align_gold(vm, gold, label_col) if gold is not None else None
         df = analyze(vm, y)
         totals = analyze_totals(vm, y)
+        est_name = None
+        if y is not None:
+            est, est_name = _estimated_accuracies(vm, model)
+            df["est_acc"] = est
+        if quiet:
+            return
         if as_json:
             records = []
             for name, r in df.iterrows():
                 rec = {"lf": name}
                 for k, v in r.items():
-                    rec[k] = v
+                    # NaN (no gold vote, no estimate) is not JSON: null
+                    rec[k] = None if isinstance(v, float) and v != v else v
                 records.append(rec)
             print_json({"lfs": records, "totals": totals})
             return
@@ -49,19 +69,47 @@ def analyze_command(
         table = Table(title=f"{vm.n_lfs} LFs on {vm.n_rows:,} rows (K={vm.cardinality})", title_justify="left")
         cols = ["LF", "polarity", "coverage", "overlaps", "conflicts"]
         if y is not None:
-            cols += ["correct", "incorrect", "emp. acc."]
+            cols += ["correct", "incorrect", "emp. acc.", "est. acc."]
         for c in cols:
             table.add_column(c, justify="left" if c in ("LF", "polarity") else "right")
         for name, r in df.iterrows():
             pol = ", ".join(names[k] if names else str(k) for k in r["polarity"]) or "-"
             row = [name, pol, fmt_frac(r["coverage"]), fmt_frac(r["overlaps"]), fmt_frac(r["conflicts"])]
             if y is not None:
-                row += [f"{int(r['correct']):,}", f"{int(r['incorrect']):,}", fmt_frac(r["emp_acc"])]
+                row += [f"{int(r['correct']):,}", f"{int(r['incorrect']):,}", fmt_frac(r["emp_acc"]),
+                        fmt_frac(r["est_acc"])]
             table.add_row(*row)
         out.print(table)
         line = (f"rows with a vote: {totals['covered']:.1%}   with a conflict: {totals['conflicted']:.1%}   "
                 f"votes per covered row: {totals['mean_votes_per_covered_row']:.2f}")
         if y is not None:
             line += (f"   gold rows: {totals['labelled_rows']:,}   majority-vote accuracy on covered gold rows: "
-                     f"{fmt_frac(totals['mv_accuracy_covered'])}")
-        out.print(line, highlight=False)
+                     f"{fmt_frac(totals['mv_accuracy_covered'])} (a k-way tie counts 1/k: the expected accuracy of "
+                     f"`fit -m majority`'s random tie-break; {totals['mv_ties']:,} tied rows)")
+            out.print(line, highlight=False)
+            out.print(f"emp. acc.: against the gold labels; est. acc.: estimated without them by {est_name}",
+                      highlight=False)
+        else:
+            out.print(line, highlight=False)
+
+
+def _estimated_accuracies(vm, model_file):
+    """Per-LF accuracies as a label model estimates them without gold: a saved model's, matched
+    by LF name, or the default model's fitted on the votes."""
+    import numpy as np
+
+    if model_file is None:
+        from ..models import AutoModel
+
+        lm = AutoModel().fit(vm)
+        return np.asarray(lm.accuracies_, dtype=float), "the default model (fitted on these votes)"
+    from ..models import load_model
+
+    lm = load_model(model_file)
+    acc = getattr(lm, "accuracies_", None)
+    names = list(getattr(lm, "lf_names_", None) or [])
+    est = np.full(vm.n_lfs, np.nan)
+    if acc is not None:
+        lookup = dict(zip(names, np.asarray(acc, dtype=float)))
+        est = np.array([lookup.get(n, np.nan) for n in vm.lf_names])
+    return est, f"{type(lm).__name__} from {model_file}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import app, err, fmt_frac, out, parse_classes, print_json, user_errors
+from ._common import app, err, fmt_frac, out, parse_classes, print_json, quiet_compiles, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -49,6 +49,8 @@ def apply_command(
 ) -> None:
     """Apply labeling functions to a table and write the vote matrix (one int column per LF, -1 = abstain)."""
     with user_errors():
+        if quiet:
+            quiet_compiles()
         from ..apply import ENGINES, ON_ERROR, apply_file, default_jobs
         from ..errors import InputError
 
@@ -101,12 +103,19 @@ def apply_command(
             if "prog" in state:
                 state["prog"].stop()
         ran = set(summary.ran)
+        dups = _duplicates(output, id_col) if id_col else None
+        if dups and not as_json:
+            err.print(f"[yellow]warning:[/] {dups['count']:,} id{'s' * (dups['count'] > 1)} of --id-col "
+                      f"{', '.join(id_col)} appear more than once (first: {', '.join(map(repr, dups['first']))}); "
+                      "`analyze --gold` and `fit --dev` match rows by id and will refuse them unless the gold file "
+                      "is this data file: de-duplicate the data or choose a unique id column", highlight=False)
         if as_json:
             print_json({
                 "output": str(output), "rows": summary.rows, "cardinality": summary.cardinality,
                 "classes": summary.classes, "seconds": round(summary.seconds, 4), "jobs": summary.jobs,
                 "engine": summary.engine, "partitions": summary.partitions, "update": summary.update,
                 "ran": summary.ran, "reused": summary.reused, "dropped": summary.dropped,
+                "duplicate_ids": dups,
                 "lfs": [{"name": n, "status": "ran" if n in ran else "reused", "vectorized": v, "votes": int(c.sum()),
                          "coverage": float(c.sum() / summary.rows),
                          "polarity": [int(k) for k in c.nonzero()[0]], "errors": int(e)}
@@ -152,3 +161,14 @@ def apply_command(
         if any(summary.errors):
             err.print(f"[yellow]{sum(summary.errors):,} LF calls failed and were counted as abstains "
                       "(see the errors column)[/]")
+
+
+def _duplicates(output: Path, id_cols: list[str]) -> dict | None:
+    """Repeated ids in the written votes (count and the first few), ``None`` if all are unique."""
+    import pyarrow.parquet as pq
+
+    from ..gold import duplicate_ids
+
+    keys = pq.read_table(str(output), columns=list(id_cols)).to_pandas()
+    count, first = duplicate_ids(keys)
+    return {"count": count, "first": first} if count else None

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from ._common import app, err, fmt_frac, out, print_json, user_errors
+from ._common import (THREADS_HELP, app, err, fmt_frac, out, print_json, quiet_compiles, use_threads,
+                      user_errors)
 
 FIT_EXAMPLES = """
 [bold]Examples[/]
@@ -17,6 +18,7 @@ FIT_EXAMPLES = """
   weaklabel fit votes.parquet -o labels.parquet --model ds --save-model model.json
   weaklabel fit votes.parquet -o labels.parquet --dev gold.parquet --label-col label --model auto
   weaklabel fit votes.parquet -o labels.parquet --model mc --class-balance 0.2,0.8 -p l2=0.01
+  weaklabel fit votes.parquet -o train.parquet --keep-cols text --data reviews.parquet --drop-unlabeled
   weaklabel fit big_votes.parquet -o labels.parquet --stream            # bounded memory, any size
   weaklabel fit votes_dask -o labels_dask --engine dask                 # LocalCluster, one worker per core
   weaklabel fit /shared/votes -o /shared/labels --engine dask --scheduler tcp://10.0.0.5:8786
@@ -30,6 +32,11 @@ PREDICT_EXAMPLES = """
 """
 
 FILL = ("none", "prior")
+
+# every name of weaklabel.models.MODELS (tests/test_first_hour.py checks), written out so that --help
+# does not import the models
+MODEL_HELP = ("auto (the default: hybrid without --dev; with --dev the best of the models by cross-validated dev "
+              "accuracy), hybrid (the robust model auto uses), ds, onecoin, mc, triplet, weighted or majority.")
 
 
 def _parse_params(items: list[str] | None) -> dict:
@@ -108,9 +115,7 @@ def _lf_table_of(model, lf_names, coverage, emp_acc, title):
 def fit_command(
     votes: Path = typer.Argument(..., help="votes.parquet written by `weaklabel apply`."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write labels.parquet."),
-    model: str = typer.Option("auto", "--model", "-m",
-                              help="majority, weighted, ds, onecoin, mc, triplet or auto (the robust default; "
-                                   "with --dev it picks by cross-validated dev accuracy)."),
+    model: str = typer.Option("auto", "--model", "-m", help=MODEL_HELP),
     dev: Path = typer.Option(None, "--dev", help="Gold labels: a table matched to VOTES by id, or labelled dev votes."),
     label_col: str = typer.Option("label", "--label-col", help="Label column in --dev."),
     class_balance: str = typer.Option(None, "--class-balance", help="Fix the class balance, e.g. 0.3,0.7."),
@@ -121,6 +126,15 @@ def fit_command(
     fill_unlabeled: str = typer.Option("none", "--fill-unlabeled",
                                        help="Rows where every LF abstained: none (label -1) or prior (most likely class)."),
     save_model: Path = typer.Option(None, "--save-model", help="Also write the fitted model as JSON."),
+    keep_cols: str = typer.Option(None, "--keep-cols", help="Comma-separated columns of the data file to carry into "
+                                                            "the labels (joined by id, or by position without ids), "
+                                                            "e.g. text."),
+    data: Path = typer.Option(None, "--data", help="--keep-cols: the data file VOTES was made from (default: the "
+                                                   "input recorded in VOTES, looked up beside VOTES and here)."),
+    drop_unlabeled: bool = typer.Option(False, "--drop-unlabeled", help="Leave out rows without a label (label -1: "
+                                                                        "every LF abstained, or a tie with --ties "
+                                                                        "abstain): the output trains a model as is."),
+    threads: int = typer.Option(None, "--threads", help=THREADS_HELP),
     engine: str = typer.Option("local", "--engine", help="local (this machine) or dask (a Dask cluster; labels are "
                                                          "written as a folder of part files)."),
     stream: bool = typer.Option(None, "--stream/--no-stream",
@@ -139,6 +153,8 @@ def fit_command(
 ) -> None:
     """Fit a label model on a vote matrix and write probabilistic labels (prob_*, label, confidence)."""
     with user_errors():
+        if quiet:
+            quiet_compiles()
         import numpy as np
 
         from ..errors import InputError
@@ -157,13 +173,20 @@ def fit_command(
         if ties not in allowed_ties:
             raise InputError(f"--ties must be one of {', '.join(allowed_ties)} for --model {model}, got {ties!r}")
         _check_engine_options(engine, scheduler, partition_rows, jobs, batch_size, stream)
+        use_threads(threads)
         if dev is not None and (engine == "dask" or stream):
             raise InputError("--dev needs the votes in memory (gold labels are matched row by row); "
                              "it cannot be combined with " + ("--engine dask" if engine == "dask" else "--stream"))
+        extra = keep_cols is not None or drop_unlabeled
+        if extra and (engine == "dask" or stream):
+            raise InputError(("--keep-cols" if keep_cols is not None else "--drop-unlabeled") + " needs the votes in "
+                             "memory; it cannot be combined with " + ("--engine dask" if engine == "dask" else "--stream"))
+        if data is not None and keep_cols is None:
+            raise InputError("--data is the file --keep-cols reads its columns from; pass --keep-cols too")
         check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
         if save_model is not None:
             check_output(save_model, force)
-        plan = plan_run(votes, engine=engine, stream=False if dev is not None else stream)
+        plan = plan_run(votes, engine=engine, stream=False if dev is not None or extra else stream)
         K = plan.source.cardinality if plan.source is not None else None
         vm = None
         if plan.mode == "memory":
@@ -194,6 +217,11 @@ def fit_command(
                              save_model=save_model, scheduler=scheduler, jobs=jobs, partition_rows=partition_rows,
                              batch_size=batch_size, quiet=quiet, as_json=as_json)
             return
+        kept = None
+        if keep_cols is not None:
+            from ..keep import kept_columns
+
+            kept = kept_columns(vm, votes, keep_cols, data)
         fit_vm, y, n_main = (vm, None, vm.n_rows)
         if dev is not None:
             fit_vm, y, n_main = load_dev(vm, dev, label_col)
@@ -202,7 +230,8 @@ def fit_command(
         fit_s = time.perf_counter() - t0
         stats = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force, ties=ties,
                                    extra_metadata={"votes_file": Path(votes).name,
-                                                   "dev_file": Path(dev).name if dev else None})
+                                                   "dev_file": Path(dev).name if dev else None},
+                                   extra_cols=kept, drop_unlabeled=drop_unlabeled)
         if save_model is not None:
             save(lm, save_model, force=force)
         classes = vm.classes or [str(k) for k in range(vm.cardinality)]
@@ -240,8 +269,9 @@ def fit_command(
         out.print(line, highlight=False)
         if report is not None and not noted:
             out.print(f"auto: {report.get('reason', '')}", highlight=False)
+        dropped = f"; {vm.n_rows - stats['labelled']:,} unlabelled rows left out" if drop_unlabeled else ""
         err.print(f"wrote {output}: {vm.n_rows:,} rows, {stats['labelled']:,} labelled "
-                  f"({stats['labelled'] / max(vm.n_rows, 1):.1%})", highlight=False)
+                  f"({stats['labelled'] / max(vm.n_rows, 1):.1%}){dropped}", highlight=False)
 
 
 def _check_engine_options(engine, scheduler, partition_rows, jobs, batch_size, stream) -> None:
@@ -395,12 +425,15 @@ def predict_command(
     scheduler: str = typer.Option(None, "--scheduler", help="--engine dask: scheduler address (tcp://HOST:PORT)."),
     jobs: int = typer.Option(0, "-j", "--jobs", help="--engine dask without --scheduler: LocalCluster workers."),
     partition_rows: int = typer.Option(None, "--partition-rows", help="--engine dask: rows per partition."),
+    threads: int = typer.Option(None, "--threads", help=THREADS_HELP),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
     """Apply a saved label model to new votes and write probabilistic labels."""
     with user_errors():
+        if quiet:
+            quiet_compiles()
         from ..errors import InputError
         from ..fitting import plan_run, predict_file
         from ..io import LABELS_FORMAT, check_output
@@ -409,6 +442,7 @@ def predict_command(
         if fill_unlabeled not in FILL:
             raise InputError(f"--fill-unlabeled must be one of {', '.join(FILL)}, got {fill_unlabeled!r}")
         _check_engine_options(engine, scheduler, partition_rows, jobs, batch_size, stream)
+        use_threads(threads)
         check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
         lm = load_model(model_file)
         names = list(getattr(lm, "lf_names_", None) or []) or None

@@ -343,6 +343,7 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
         tot["votes"] += bvm.nnz
         if y is not None:
             tot["labelled_rows"] += t["labelled_rows"]
+            tot["mv_ties"] = tot.get("mv_ties", 0) + int(t.get("mv_ties", 0))
             k_rows = int((covered & (y >= 0)).sum())
             if k_rows:
                 tot["mv_hits"] += t["mv_accuracy_covered"] * k_rows
@@ -476,6 +477,7 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
     if gold_src is not None:
         totals["labelled_rows"] = tot["labelled_rows"]
         totals["mv_accuracy_covered"] = tot["mv_hits"] / tot["mv_rows"] if tot["mv_rows"] else float("nan")
+        totals["mv_ties"] = int(tot.get("mv_ties", 0))
 
     conflict = np.rint(overlap - agree)
     np.fill_diagonal(conflict, 0)

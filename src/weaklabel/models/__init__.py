@@ -1,13 +1,20 @@
-"""Label models: estimate source accuracies without ground truth, output probabilistic labels."""
+"""Label models: estimate source accuracies without ground truth, output probabilistic labels.
 
-from .base import LabelModel, break_ties, registered_models
+The abstract estimator contract is :class:`BaseLabelModel` (defined as ``LabelModel`` in
+:mod:`weaklabel.models.base`); ``weaklabel.LabelModel`` is the concrete default model
+(:mod:`weaklabel.models.default`). ``weaklabel.models.LabelModel`` still names the base class for
+this release, with a DeprecationWarning.
+"""
+
+from .base import LabelModel as BaseLabelModel, break_ties, registered_models
 from .majority import MajorityVote, WeightedMajorityVote
 from .dawid_skene import DawidSkene, OneCoinDawidSkene
 from .moments import MatrixCompletion, Triplet
 from .hybrid import HybridDawidSkene
 from .auto import AutoModel
+from .default import LabelModel as DefaultLabelModel
 
-__all__ = ["LabelModel", "MajorityVote", "WeightedMajorityVote", "DawidSkene", "OneCoinDawidSkene", "MatrixCompletion", "Triplet", "AutoModel", "HybridDawidSkene", "break_ties", "registered_models", "load_model", "save_model",
+__all__ = ["BaseLabelModel", "DefaultLabelModel", "MajorityVote", "WeightedMajorityVote", "DawidSkene", "OneCoinDawidSkene", "MatrixCompletion", "Triplet", "AutoModel", "HybridDawidSkene", "break_ties", "registered_models", "load_model", "save_model",
            "MODELS", "make_model"]
 
 MODELS = {"majority": MajorityVote, "weighted": WeightedMajorityVote, "hybrid": HybridDawidSkene, "ds": DawidSkene, "onecoin": OneCoinDawidSkene, "mc": MatrixCompletion,
@@ -15,7 +22,18 @@ MODELS = {"majority": MajorityVote, "weighted": WeightedMajorityVote, "hybrid": 
 """CLI names of the available models."""
 
 
-def make_model(name: str, **params) -> LabelModel:
+def __getattr__(name: str):
+    if name == "LabelModel":
+        import warnings
+
+        warnings.warn("weaklabel.models.LabelModel is the abstract base class, renamed BaseLabelModel; "
+                      "weaklabel.LabelModel is now the default model. The old name goes in the next release.",
+                      DeprecationWarning, stacklevel=2)
+        return BaseLabelModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def make_model(name: str, **params) -> BaseLabelModel:
     """Build a model from its CLI name (``majority`` ...)."""
     from ..errors import InputError
 
@@ -24,14 +42,14 @@ def make_model(name: str, **params) -> LabelModel:
     return MODELS[name](**params)
 
 
-def save_model(model: LabelModel, path, force: bool = False) -> None:
+def save_model(model: BaseLabelModel, path, force: bool = False) -> None:
     """Write ``model.json`` (plain JSON, atomically)."""
     from ..io import write_json_atomic
 
     write_json_atomic(model.to_dict(), path, force=force)
 
 
-def load_model(path) -> LabelModel:
+def load_model(path) -> BaseLabelModel:
     """Read and validate ``model.json``; a wrong or tampered file raises ModelFileError."""
     import json
     from pathlib import Path
@@ -45,4 +63,4 @@ def load_model(path) -> LabelModel:
         data = json.loads(p.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"{p}: not valid JSON ({exc})") from None
-    return LabelModel.from_dict(data, where=str(p))
+    return BaseLabelModel.from_dict(data, where=str(p))

@@ -25,6 +25,49 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .._jit import njit_announced, parallel_kernel
+
+# ---------------------------------------------------------------------------- when to use threads
+# A call runs the kernel's serial twin (see weaklabel._jit and weaklabel.threads) when it has a
+# single row block (stats.n_blocks: below 200,000 votes) or less work than its threshold; else at
+# most one thread per block. Work is counted in stored votes for the one-pass kernels, dense
+# cells for em_pass_dense and vote pairs on a row for the pair kernels. Measured with
+# `benchmarks/bench_threads.py --kernels` on 2 shared cores (10 LFs, K = 2, medians; "busy" = one
+# more process spinning): at 320,000 votes two threads take em_pass from 53 to 27 ms idle and
+# from 125 to 48 ms busy, posterior 52 -> 21 / 97 -> 26 ms, error_pair_stats (674,000 pairs)
+# 61 -> 30 / 118 -> 54 ms, but pair_counts only 23 -> 20 / 45 -> 28 ms; at ~100,000 votes a pass
+# takes a few milliseconds and threads gain little (or lose, when a woken thread waits for a core).
+MIN_VOTES = 200_000            # em_pass, posterior, em_pass_codes
+MIN_CELLS = 600_000            # em_pass_dense (every cell of the dense block is visited)
+MIN_PAIRS = 500_000            # pair_counts, pair_counts_dense, pair_counts_codes, error_pair_stats
+
+
+def _csr_votes(indptr, indices, *args):
+    return indices.shape[0]
+
+
+def _csr_pairs(indptr, indices, *args):
+    n = max(1, indptr.shape[0] - 1)
+    nnz = indices.shape[0]
+    return nnz * (nnz / n + 1.0) / 2.0
+
+
+def _dense_cells(L, *args):
+    return L.size
+
+
+def _dense_pairs(L, *args):
+    m, n = L.shape
+    return L.size * (m + 1.0) / 2.0
+
+
+def _code_votes(indptr, codes, *args):
+    return codes.shape[0]
+
+
+def _code_pairs(indptr, codes, *args):
+    return _csr_pairs(indptr, codes)
+
 
 @njit(cache=True, inline="always")
 def _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, s):
@@ -51,6 +94,20 @@ def _row_scores(indptr, indices, votes, Dflat, prior_w, base, base0, i, s):
         s[k] += w * base[k]
 
 
+@njit(cache=True)
+def _sum_rows(A):
+    """``A[0] + A[1] + ...`` of a 2-d per-block accumulator, in block order. Callers pass
+    ``acc.reshape(n_blocks, -1)``: one compiled version per dtype serves every kernel (a
+    generic n-d fold compiled once per shape, four times in a hybrid fit, and ``out += A[b]``
+    array arithmetic is slower still to compile)."""
+    nb, width = A.shape
+    out = np.zeros(width, dtype=A.dtype)
+    for b in range(nb):
+        for i in range(width):
+            out[i] += A[b, i]
+    return out
+
+
 @njit(cache=True, inline="always")
 def _softmax(x, out):
     """``out = softmax(x)`` (``out`` may be ``x``); returns ``logsumexp(x)``, the log normaliser."""
@@ -66,7 +123,7 @@ def _softmax(x, out):
     return mx + np.log(tot)
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(MIN_VOTES, _csr_votes)
 def em_pass(indptr, indices, votes, Dflat, prior_w, base, base0, y, n_blocks):
     """One E-step plus the sufficient statistics of the M-step, in a single pass.
 
@@ -103,17 +160,13 @@ def em_pass(indptr, indices, votes, Dflat, prior_w, base, base0, y, n_blocks):
                 row = indices[p] * K + votes[p]
                 for k in range(K):
                     Sb[row, k] += post[k]
-    S_out = np.zeros((mk, K))
-    T_out = np.zeros(K)
     ll = 0.0
     for b in range(n_blocks):  # fixed order: deterministic sums
-        S_out += S[b]
-        T_out += T[b]
         ll += LL[b]
-    return S_out, T_out, ll
+    return _sum_rows(S.reshape(n_blocks, -1)).reshape(mk, K), _sum_rows(T), ll
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(MIN_VOTES, _csr_votes)
 def posterior(indptr, indices, votes, Dflat, prior_w, base, base0, n_blocks):
     """``(n, K)`` class posteriors ``softmax(w_i base + sum_j D[j, :, v_j])`` for every row
     (``base0`` for rows without votes); ``Dflat`` as in :func:`em_pass`."""
@@ -187,7 +240,7 @@ def _fold_pairs(O, mk):
     return out
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(MIN_PAIRS, _csr_pairs)
 def pair_counts(indptr, indices, votes, m, K, n_blocks):
     """Co-occurrence counts of one-hot votes and, in the same pass, the majority-vote statistics.
 
@@ -253,18 +306,17 @@ def pair_counts(indptr, indices, votes, m, K, n_blocks):
                     for k in range(K):
                         srow[k] += cnt[k]
             _add_pairs(Ob, codes, 0, c, mk2)
-    S_out = np.zeros((mk, K))
-    T_out = np.zeros(K)
-    for b in range(n_blocks):  # fixed order: deterministic sums
-        S_out += S[b]
-        T_out += T[b]
+    S_out = _sum_rows(S.reshape(n_blocks, -1)).reshape(mk, K)   # fixed order: deterministic sums
+    T_out = _sum_rows(T)
     full = _fold_pairs(O, mk2)
-    S_out += full[:mk, mk:]
+    for a in range(mk):
+        for k in range(K):
+            S_out[a, k] += full[a, mk + k]
     # indices are sorted within a row, so counts sit above the diagonal
     return full[:mk, :mk].copy(), S_out, T_out
 
 
-@njit(cache=True)
+@njit_announced()
 def class_counts(indptr, indices, votes, K):
     """``(n, K)`` number of votes for each class on each row (float64)."""
     n = indptr.shape[0] - 1
@@ -275,7 +327,7 @@ def class_counts(indptr, indices, votes, K):
     return out
 
 
-@njit(cache=True)
+@njit_announced()
 def lf_class_counts(indices, votes, m, K):
     """``(m, K)`` int64: how many times each LF voted each class."""
     out = np.zeros((m, K), dtype=np.int64)
@@ -284,7 +336,7 @@ def lf_class_counts(indices, votes, m, K):
     return out
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(MIN_PAIRS, _csr_pairs)
 def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compact, n_compact, n_blocks):
     """Leave-pair-out error statistics of every pair of sources that vote on the same row.
 
@@ -358,15 +410,12 @@ def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compac
                         cell[k, 1] += qk * ea
                         cell[k, 2] += qk * eb
                         cell[k, 3] += qk * ea * eb
-    out = np.zeros((n_compact, n_compact, K, 4))
-    cnt = np.zeros((n_compact, n_compact), dtype=np.int64)
-    for blk in range(n_blocks):  # fixed order: deterministic sums
-        out += stats[blk]
-        cnt += counts[blk]
-    return out, cnt
+    # fixed order: deterministic sums
+    return (_sum_rows(stats.reshape(n_blocks, -1)).reshape(n_compact, n_compact, K, 4),
+            _sum_rows(counts.reshape(n_blocks, -1)).reshape(n_compact, n_compact))
 
 
-@njit(cache=True)
+@njit_announced()
 def share_stats(indptr, indices, votes, K, m, y):
     """EM statistics with each row's *vote shares* as its posterior (the fraction of its votes
     for each class; rows without votes: uniform; rows with a gold label ``y[i] >= 0``: one-hot).
@@ -426,7 +475,7 @@ def _compact_row(L, i, K, codes, lfs):
     return cnt, invalid
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@parallel_kernel(MIN_CELLS, _dense_cells, nogil=True)
 def em_pass_dense(L, Dflat, prior_w, base, base0, n_blocks):
     """:func:`em_pass` on a dense ``(m, n)`` block, without gold labels: ``(S, T, ll, bad)``."""
     m, n = L.shape
@@ -469,20 +518,16 @@ def em_pass_dense(L, Dflat, prior_w, base, base0, n_blocks):
                 r = codes[c]
                 for k in range(K):
                     Sb[r, k] += post[k]
-    S_out = np.zeros((mk, K))
-    T_out = np.zeros(K)
     ll = 0.0
     bad = -1
     for b in range(n_blocks):  # fixed order: deterministic sums
-        S_out += S[b]
-        T_out += T[b]
         ll += LL[b]
         if bad < 0:
             bad = BAD[b]
-    return S_out, T_out, ll, bad
+    return _sum_rows(S.reshape(n_blocks, -1)).reshape(mk, K), _sum_rows(T), ll, bad
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@parallel_kernel(MIN_PAIRS, _dense_pairs, nogil=True)
 def pair_counts_dense(L, K, n_blocks):
     """:func:`pair_counts` on a dense ``(m, n)`` block: ``(C (m K, m K) int64, bad)``."""
     m, n = L.shape
@@ -508,7 +553,7 @@ def pair_counts_dense(L, K, n_blocks):
     return _fold_pairs(C, mk), bad
 
 
-@njit(cache=True, nogil=True)
+@njit_announced(nogil=True)
 def scan_dense(L, K):
     """Counts of a dense ``(m, n)`` block: ``(lf_counts (m, K) int64, votes per row (n,) int32, bad)``."""
     m, n = L.shape
@@ -534,7 +579,7 @@ def scan_dense(L, K):
     return counts, per_row, -1
 
 
-@njit(cache=True, nogil=True)
+@njit_announced(nogil=True)
 def dense_to_csr_fill(L, indptr, indices, votes):
     """Fill preallocated CSR arrays (any integer dtypes) from a dense ``(m, n)`` block of valid
     votes; ``indptr`` (n + 1) holds the cumulative votes per row (see :func:`scan_dense`) and
@@ -564,7 +609,7 @@ def dense_to_csr_fill(L, indptr, indices, votes):
 # ``j*K + v`` (uint8 when m K <= 256: one byte per vote instead of an LF id and a class) with
 # int32 row pointers. Row by row these kernels add exactly what em_pass / pair_counts add.
 
-@njit(cache=True, parallel=True, nogil=True)
+@parallel_kernel(MIN_VOTES, _code_votes, nogil=True)
 def em_pass_codes(indptr, codes, lf_of, Dflat, prior_w, base, base0, n_blocks):
     """:func:`em_pass` (without gold labels) on code CSR; ``lf_of[code]`` is the code's LF."""
     n = indptr.shape[0] - 1
@@ -603,17 +648,13 @@ def em_pass_codes(indptr, codes, lf_of, Dflat, prior_w, base, base0, n_blocks):
                 r = np.int64(codes[p])
                 for k in range(K):
                     Sb[r, k] += post[k]
-    S_out = np.zeros((mk, K))
-    T_out = np.zeros(K)
     ll = 0.0
     for b in range(n_blocks):  # fixed order: deterministic sums
-        S_out += S[b]
-        T_out += T[b]
         ll += LL[b]
-    return S_out, T_out, ll
+    return _sum_rows(S.reshape(n_blocks, -1)).reshape(mk, K), _sum_rows(T), ll
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@parallel_kernel(MIN_PAIRS, _code_pairs, nogil=True)
 def pair_counts_codes(indptr, codes, mk, n_blocks):
     """:func:`pair_counts` on code CSR (``mk`` = m K codes)."""
     n = indptr.shape[0] - 1
@@ -628,7 +669,7 @@ def pair_counts_codes(indptr, codes, mk, n_blocks):
     return _fold_pairs(C, mk)
 
 
-@njit(cache=True, nogil=True)
+@njit_announced(nogil=True)
 def dense_to_codes_fill(L, K, indptr, codes):
     """:func:`dense_to_csr_fill` writing one code ``j*K + v`` per vote (``codes`` has a spare slot)."""
     m, n = L.shape

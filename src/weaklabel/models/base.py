@@ -264,12 +264,21 @@ class LabelModel:
     def fit_predict_proba(self, L, y=None) -> np.ndarray:
         return self.fit(L, y).predict_proba(L)
 
-    def score(self, L, y, ties: str = "random") -> float:
-        """Accuracy of :meth:`predict` against ``y`` on rows with a known label."""
+    def score(self, L, y, ties: str = "random", metrics=None):
+        """Accuracy of :meth:`predict` against ``y`` on rows with a known label (``y >= 0``): a
+        float, as scikit-learn's ``score``. With ``metrics`` (names from
+        :data:`weaklabel.metrics.METRICS`, e.g. ``["accuracy", "f1", "coverage", "brier"]``) a dict
+        ``{name: value}``, as Snorkel's ``LabelModel.score``; rows whose hard label is ``-1``
+        (``ties="abstain"``) count only against ``coverage``."""
         y = np.asarray(y)
-        known = y >= 0
-        pred = self.predict(L, ties=ties)
-        return float((pred[known] == y[known]).mean()) if known.any() else float("nan")
+        if metrics is None:
+            known = y >= 0
+            pred = self.predict(L, ties=ties)
+            return float((pred[known] == y[known]).mean()) if known.any() else float("nan")
+        from ..metrics import score_labels
+
+        proba = self.predict_proba(L)
+        return score_labels(y, break_ties(proba, ties, self.random_state), proba, metrics)
 
     # to be implemented by subclasses: ``data`` is a VoteStats (row sums only)
     def _fit(self, data, y: np.ndarray | None) -> None:  # pragma: no cover - abstract

@@ -32,11 +32,16 @@ def unflat_stats(S: np.ndarray, m: int, K: int) -> np.ndarray:
 
 
 def n_blocks(nnz: int) -> int:
-    """Row blocks for the parallel kernels, from the number of votes: one (serial) below a few
-    hundred thousand votes, where waking threads costs more than the pass (and on a busy machine
-    a lot more), up to 16 for large matrices. Independent of the thread count, so results are too."""
-    return int(max(1, min(16, nnz // 250_000)))
+    """Row blocks for the parallel kernels, from the number of votes: one per 100,000 votes, so one
+    (serial) below 200,000 votes, up to 16 for large matrices. Independent of the thread count, so
+    results are too. Whether a call uses threads at all is the kernel's own threshold
+    (:mod:`weaklabel.models._kernels`, measured in ``benchmarks/bench_threads.py``)."""
+    return int(max(1, min(16, nnz // 100_000)))
 
+
+#: below this many votes, counts that numpy does in a few milliseconds skip their Numba kernel (its
+#: first compile costs half a second; above it, numpy's int64 temporaries cost memory)
+SMALL_NNZ = 4_000_000
 
 MAX_MK = 4096  # (m K)^2 co-occurrence statistics beyond this would need gigabytes
 
@@ -170,6 +175,8 @@ class LocalVoteStats(VoteStats):
         if self._lf_counts is None:
             if self._pairs is not None:  # the co-occurrence diagonal holds them already
                 self._lf_counts = np.diag(self._pairs).reshape(self.n_lfs, self.cardinality).copy()
+            elif self.vm.nnz <= SMALL_NNZ:   # numpy: no kernel to compile on a first small fit
+                self._lf_counts = self.vm.lf_class_counts()
             else:
                 from . import _kernels
 
