@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
-from .base import LabelModel, break_ties, register
+from .base import Interval, LabelModel, break_ties, register
 
 DEFAULT_NAME = "default"
 
@@ -63,6 +63,14 @@ class AutoModel(LabelModel):
     min_labels:
         Fewer labelled rows than this: no selection, the default is fitted (with the labels).
     """
+
+    _parameter_constraints = {
+        "candidates": [None, "list"],
+        "cv": [Interval("int", 2, None)],
+        "margin": [Interval("real", 0, 1)],
+        "min_labels": [Interval("int", 0, None)],
+        "random_state": [None, "random_state"],
+    }
 
     _learned = ("class_balance_", "accuracies_", "model_", "chosen_", "cv_scores_", "report_",
                 "n_iter_", "converged_")
