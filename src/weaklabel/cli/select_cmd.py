@@ -116,12 +116,13 @@ def select_command(
         import numpy as np
 
         from ..errors import InputError
-        from ..io import check_output
+        from ..io import check_distinct, check_output
         from ..verifiers import VerifierSelector, from_frame
         from ..verifiers.evaluate import dev_labels, evaluate, split_dev
         from ..verifiers.io import write_selection
         from .fit_cmd import _parse_params
 
+        check_distinct([scores, model_file], [output, save_model])
         check_output(output, force)
         if save_model is not None:
             check_output(save_model, force)
