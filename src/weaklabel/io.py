@@ -692,7 +692,7 @@ def validate_metadata(meta, where: str) -> dict:
             if key not in meta:
                 raise InputError(f"{where}: weaklabel metadata has no field {key!r}")
     K = meta.get("cardinality")
-    if K is not None and (not _is_int(K) or not 2 <= K <= MAX_CARDINALITY):
+    if (K is not None or fmt == VOTES_FORMAT) and (not _is_int(K) or not 2 <= K <= MAX_CARDINALITY):
         raise _field_error(where, "cardinality", f"an integer from 2 to {MAX_CARDINALITY}", K)
     if meta.get("classes") is not None:
         _str_list(meta, "classes", where, length=K)

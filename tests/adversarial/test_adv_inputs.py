@@ -15,11 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from weaklabel import apply_lfs, labeling_function
-from weaklabel.errors import InputError, LFDefinitionError, LFError
-from weaklabel.models import MODELS, LabelModel
-
 from conftest import one_line_error, run_cli, run_sub, temporaries
+from weaklabel import apply_lfs, labeling_function
+from weaklabel.errors import LFDefinitionError, LFError
+from weaklabel.models import MODELS, LabelModel
 
 
 def _retag(src, dest, mutate):

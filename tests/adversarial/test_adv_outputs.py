@@ -15,11 +15,16 @@ import sys
 
 import pytest
 
-from weaklabel.errors import InputError
-from weaklabel.io import (_owner_tag, atomic_output, check_distinct, clean_stale_temporaries, output_group,
-                          write_json_atomic)
-
 from conftest import one_line_error, run_cli, run_sub, temporaries
+from weaklabel.errors import InputError
+from weaklabel.io import (
+    _owner_tag,
+    atomic_output,
+    check_distinct,
+    clean_stale_temporaries,
+    output_group,
+    write_json_atomic,
+)
 
 
 def _snapshot(folder):

@@ -89,7 +89,7 @@ def test_signal_during_apply_cleans_up_and_exits_cleanly(slow_apply, sig, code, 
         _wait_for(lambda: len(_children(p.pid)) >= jobs)
     workers = _children(p.pid)
     p.send_signal(sig)
-    out, err = p.communicate(timeout=60)
+    _, err = p.communicate(timeout=60)
     assert p.returncode == code, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert not temporaries(slow_apply)
@@ -130,7 +130,7 @@ def test_signal_during_fit_is_one_line(endless_fit, mode, sig, code):
                 "-p", "tol=1e-300", "-q", *mode], endless_fit)
     _wait_for(lambda: _cpu_seconds(p.pid) > 2.5)          # past start-up: inside the EM loop
     p.send_signal(sig)
-    out, err = p.communicate(timeout=60)
+    _, err = p.communicate(timeout=60)
     assert p.returncode == code, err
     assert "Traceback" not in err and "SystemError" not in err
     assert len(err.strip().splitlines()) == 1, err
