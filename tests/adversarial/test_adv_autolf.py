@@ -26,7 +26,7 @@ def payloads(mark) -> list[str]:
         f"e\ropen({m!r}, 'w')",
         f"f\r\nopen({m!r}, 'w')#",
         f"g\u2028open({m!r}, 'w')",
-        f"h # ]\x1b[31m\x00\\",
+        "h # ]\x1b[31m\x00\\",
         f"\u00e9t\u00e9 {{open({m!r}, 'w')}}",
         "\\",
     ]
