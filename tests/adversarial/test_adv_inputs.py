@@ -330,3 +330,9 @@ def test_vectorized_series_with_permuted_index_is_aligned_or_refused():
 
 def test_refusals_leave_no_temporaries(work):
     assert not temporaries(work)
+
+
+def test_usage_errors_exit_2_user_errors_exit_1(work):
+    assert run_cli("fit", "votes.parquet", "-o", "l.parquet", "--no-such-option").exit_code == 2
+    r = run_cli("fit", "missing.parquet", "-o", "l.parquet")
+    assert r.exit_code == 1 and "missing.parquet" in one_line_error(r)
