@@ -267,8 +267,11 @@ def connect(scheduler: str | None = None, jobs: int | None = None, client=None) 
             c.close()
         return
     n = max(1, int(jobs or default_jobs()))
+    # CRITICAL: a failing task's error reaches the client as an exception (one line); what the
+    # workers would log besides it (heartbeats failing while the cluster shuts down after that
+    # error) is noise that buried the one-line message under a traceback
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
+                           silence_logs=logging.CRITICAL)
     try:
         c = Client(cluster)
         try:

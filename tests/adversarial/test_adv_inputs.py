@@ -336,3 +336,18 @@ def test_usage_errors_exit_2_user_errors_exit_1(work):
     assert run_cli("fit", "votes.parquet", "-o", "l.parquet", "--no-such-option").exit_code == 2
     r = run_cli("fit", "missing.parquet", "-o", "l.parquet")
     assert r.exit_code == 1 and "missing.parquet" in one_line_error(r)
+
+
+def test_corrupt_part_under_dask_is_one_line(work):
+    pytest.importorskip("distributed")
+    r = run_cli("apply", "lfs.py", "reviews.parquet", "-o", "vd", "--engine", "dask", "-j", "2",
+                "--partition-rows", "200", "--batch-size", "100", "-q")
+    assert r.exit_code == 0, r.stderr
+    part = work / "vd" / "part.00001.parquet"
+    raw = bytearray(part.read_bytes())
+    raw[100:400] = b"\0" * 300
+    part.write_bytes(bytes(raw))
+    r = run_sub("fit", "vd", "-o", "ld", "--engine", "dask", "-j", "2", "-q", cwd=work)
+    assert r.returncode == 1
+    assert "part.00001.parquet" in one_line_error(r)
+    assert not (work / "ld").exists() and not temporaries(work)
