@@ -351,3 +351,16 @@ def test_corrupt_part_under_dask_is_one_line(work):
     assert r.returncode == 1
     assert "part.00001.parquet" in one_line_error(r)
     assert not (work / "ld").exists() and not temporaries(work)
+
+
+def test_select_escapes_verifier_names(tmp_path):
+    from weaklabel.bench.verifiers import generate_suite
+
+    table = generate_suite("math", 0, quick=True).table
+    score_cols = [c for c in table.columns if c not in ("question_id", "candidate_id", "correct", "answer")]
+    table = table.rename(columns={score_cols[0]: "rm[/]\x1b[2J", score_cols[1]: "[bold]judge"})
+    table.to_parquet(tmp_path / "scores.parquet", index=False)
+    r = run_cli("select", tmp_path / "scores.parquet", "-o", tmp_path / "sel.parquet")
+    assert r.exit_code == 0, r.stderr
+    assert "\x1b" not in r.stdout + r.stderr
+    assert "rm[/]\\x1b[2J" in r.stdout and "[bold]judge" in r.stdout
