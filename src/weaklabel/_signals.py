@@ -12,6 +12,7 @@ leave workers behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -48,6 +49,26 @@ def install_handlers() -> None:
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _on_terminate)
     _state["installed"] = True
+
+
+@contextlib.contextmanager
+def watching_interrupts():
+    """While LFs run in the main thread of a library caller (no :func:`install_handlers`), note
+    Ctrl-C in a flag, so that :func:`real_interrupt` can tell it from a ``KeyboardInterrupt`` an LF
+    raises. A no-op outside the main thread or when someone else handles SIGINT."""
+    import threading
+
+    if (_state["installed"] or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    signal.signal(signal.SIGINT, _on_sigint)
+    _state.update(installed=True, sigint=False)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _state.update(installed=False, sigint=False)
 
 
 def real_interrupt() -> bool:
@@ -89,7 +110,7 @@ def worker_setup() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    _state["installed"] = False
+    _state.update(installed=True, sigint=False)  # Ctrl-C is ignored here: any KeyboardInterrupt is an LF's
     if sys.platform.startswith("linux"):
         try:
             import ctypes

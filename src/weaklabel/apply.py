@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from ._signals import real_interrupt, remember_parent, worker_setup
+from ._signals import real_interrupt, remember_parent, watching_interrupts, worker_setup
 from .background import BackgroundWriter, read_ahead
 from .errors import InputError, LFError, MissingColumnError
 from .io import (VOTES_FORMAT, FORMAT_VERSION, TableSource, VotesDataset, VotesWriter, atomic_output,
@@ -575,8 +575,12 @@ def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinalit
     batches = ((s, data.iloc[s:s + batch_size]) for s in range(0, len(data), batch_size))
     parts = []
     try:
-        for _, _, dense in engine.run(batches, len(data), progress):
-            parts.append(dense)
+        with watching_interrupts():
+            for _, _, dense in engine.run(batches, len(data), progress):
+                parts.append(dense)
+    except BaseException:
+        engine.abort()
+        raise
     finally:
         engine.close()
     dense = np.concatenate(parts)
@@ -864,7 +868,8 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
 
         return run_dask(job, jobs=jobs, scheduler=scheduler, client=client, partition_rows=partition_rows,
                         progress=progress, on_start=on_start, t0=t0)
-    return _run_local(job, jobs if jobs is not None else default_jobs(), progress, on_start, t0)
+    with watching_interrupts():
+        return _run_local(job, jobs if jobs is not None else default_jobs(), progress, on_start, t0)
 
 
 def _run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> ApplySummary:

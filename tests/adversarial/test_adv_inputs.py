@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import one_line_error, run_cli, run_sub, temporaries
+from _adv import one_line_error, run_cli, run_sub, temporaries, work  # noqa: F401  (work: a fixture)
 from weaklabel import apply_lfs, labeling_function
 from weaklabel.errors import LFDefinitionError, LFError
 from weaklabel.models import MODELS, LabelModel

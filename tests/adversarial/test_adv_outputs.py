@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import one_line_error, run_cli, run_sub, temporaries
+from _adv import one_line_error, run_cli, run_sub, temporaries, work  # noqa: F401  (work: a fixture)
 from weaklabel.errors import InputError
 from weaklabel.io import (
     _owner_tag,

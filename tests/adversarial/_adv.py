@@ -1,5 +1,7 @@
-"""Fixtures of the adversarial suite: a small real pipeline (the example reviews) in a temporary
-folder, and helpers that run the command line in-process or as a real subprocess."""
+"""Helpers and fixtures of the adversarial suite (imported by its test modules; not a conftest.py,
+whose module name would shadow the main tests' conftest): a small real pipeline (the example
+reviews) in a temporary folder, and helpers that run the command line in-process or as a real
+subprocess."""
 
 from __future__ import annotations
 
