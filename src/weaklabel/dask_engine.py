@@ -38,6 +38,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -233,7 +234,11 @@ def apply_partition(df: pd.DataFrame, spec: PartitionSpec, partition_info: dict 
     """``map_partitions`` wrapper of :func:`run_partition`: one row holding the result dict."""
     index = partition_info["number"]
     offset = int(partition_info["division"])
-    return pd.DataFrame({"result": [run_partition(df, spec, index, offset)]}, index=[offset])
+    # what LFs print goes to the worker's stderr: a LocalCluster's workers share the client's
+    # stdout, which holds the summary table or the --json document alone
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run_partition(df, spec, index, offset)
+    return pd.DataFrame({"result": [result]}, index=[offset])
 
 
 def probe_worker(paths: list[str]) -> dict:

@@ -675,11 +675,13 @@ def _str_list(meta: dict, key: str, where: str, *, unique: bool = True, length: 
         raise _field_error(where, key, f"a list of {length} names (one per class)", v)
 
 
-def validate_metadata(meta, where: str) -> dict:
+def validate_metadata(meta, where: str, required: Sequence[str] = ()) -> dict:
     """Check the ``weaklabel`` metadata of a votes or labels file against its schema: field types,
     ranges and lengths (``cardinality`` an int in 2..32767, one class name per class, LF names
     distinct strings, ...). Any violation is one :class:`InputError` naming the file and the field;
-    files of other formats are only required to be JSON objects."""
+    files of other formats are only required to be JSON objects. Fields are checked when present
+    (a part file of a votes dataset carries only ``format`` and ``part``); ``required`` names
+    those that must be there (:func:`votes_layout` requires what it reads)."""
     if not isinstance(meta, dict):
         raise InputError(f"{where}: the weaklabel metadata is not a JSON object")
     fmt = meta.get("format")
@@ -687,12 +689,11 @@ def validate_metadata(meta, where: str) -> dict:
         raise _field_error(where, "format", "a string", fmt)
     if fmt not in (VOTES_FORMAT, LABELS_FORMAT):
         return meta
-    if fmt == VOTES_FORMAT:  # labels files are only checked field by field (the fields they have)
-        for key in ("cardinality", "lfs", "id_columns"):
-            if key not in meta:
-                raise InputError(f"{where}: weaklabel metadata has no field {key!r}")
+    for key in required:
+        if key not in meta:
+            raise InputError(f"{where}: weaklabel metadata has no field {key!r}")
     K = meta.get("cardinality")
-    if (K is not None or fmt == VOTES_FORMAT) and (not _is_int(K) or not 2 <= K <= MAX_CARDINALITY):
+    if ("cardinality" in meta or "cardinality" in required) and (not _is_int(K) or not 2 <= K <= MAX_CARDINALITY):
         raise _field_error(where, "cardinality", f"an integer from 2 to {MAX_CARDINALITY}", K)
     if meta.get("classes") is not None:
         _str_list(meta, "classes", where, length=K)
@@ -705,14 +706,14 @@ def validate_metadata(meta, where: str) -> dict:
     for key in ("input", "update"):
         if meta.get(key) is not None and not isinstance(meta[key], dict):
             raise _field_error(where, key, "an object", meta[key])
-    if fmt == VOTES_FORMAT:
+    if fmt == VOTES_FORMAT and "lfs" in meta:
         lfs = meta["lfs"]
         if not isinstance(lfs, list) or not all(isinstance(d, dict) and isinstance(d.get("name"), str) for d in lfs):
             raise _field_error(where, "lfs", "a list of objects with a string 'name'", lfs)
         names = [d["name"] for d in lfs]
         if len(set(names)) != len(names):
             raise _field_error(where, "lfs", "LFs with distinct names", names)
-        if set(names) & set(meta["id_columns"]):
+        if set(names) & set(meta.get("id_columns") or []):
             raise _field_error(where, "lfs", "names that are not id columns", names)
         for d in lfs:
             if d.get("hash") is not None and not isinstance(d["hash"], str):
@@ -720,9 +721,9 @@ def validate_metadata(meta, where: str) -> dict:
             if d.get("errors") is not None and (not _is_int(d["errors"]) or d["errors"] < 0):
                 raise _field_error(where, "lfs.errors", "a non-negative integer", d["errors"])
             cv = d.get("class_votes")
-            if cv is not None and (not isinstance(cv, list) or len(cv) != K
+            if cv is not None and (not isinstance(cv, list) or (K is not None and len(cv) != K)
                                    or not all(_is_int(x) and x >= 0 for x in cv)):
-                raise _field_error(where, "lfs.class_votes", f"{K} non-negative integers", cv)
+                raise _field_error(where, "lfs.class_votes", f"{K or 'K'} non-negative integers", cv)
     return meta
 
 
@@ -845,6 +846,7 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
             raise InputError(f"{p}: is one part of a votes dataset; read its folder {p.parent} instead")
         if meta.get("format") != VOTES_FORMAT:
             raise InputError(f"{p}: is a {meta.get('format', 'unknown')!r} file, not a votes file")
+        validate_metadata(meta, str(p), required=("cardinality", "lfs", "id_columns"))
         lf_names = [d["name"] for d in meta["lfs"]]
         ids = list(meta.get("id_columns") or [])
         K = int(meta["cardinality"])

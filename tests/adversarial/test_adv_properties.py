@@ -41,7 +41,7 @@ def vote_matrices(draw):
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-@SETTINGS
+@settings(SETTINGS, max_examples=12)
 @given(data=vote_matrices())
 def test_models_on_random_votes_are_finite_normalised_and_deterministic(name, data):
     from weaklabel.votes import VoteMatrix

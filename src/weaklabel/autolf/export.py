@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError, ModelFileError
-from ..io import atomic_output, check_output
+from ..io import atomic_output, check_output, output_group
 from ..lf import LabelingFunction, Preprocessor
 from .rules import RULES, VIEWS
 
@@ -338,7 +338,8 @@ def write_lfs(generated, path: str | Path, *, format: str = "auto", force: bool 
         f"{listing}\n"
         f"LFS = list(load_generated(Path(__file__).with_name({model.name!r})))\n"
     )
-    save_model(generated, model, force=force)
-    with atomic_output(p, force) as tmp:
-        tmp.write_text(source)
+    with output_group():  # the loader and its model file appear together or not at all
+        save_model(generated, model, force=force)
+        with atomic_output(p, force) as tmp:
+            tmp.write_text(source)
     return [p, model]
