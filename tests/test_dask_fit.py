@@ -121,7 +121,7 @@ def test_cli_fit_and_predict_on_an_existing_cluster(client, votes_dataset, tmp_p
                             "--model", "majority", "--force", "-q"])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["fit", str(folder), "-o", str(folder), "--engine", "dask", "--scheduler", addr, "--force"])
-    assert r.exit_code == 1 and "not a weaklabel labels dataset" in r.output
+    assert r.exit_code == 1 and "is an input of this command" in r.output  # never replaced, even with --force
     r = runner.invoke(app, ["fit", str(folder), "-o", str(tmp_path / "x"), "--engine", "dask", "--scheduler", addr,
                             "--dev", str(file)])
     assert r.exit_code == 1 and "--dev needs the votes in memory" in r.output

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from weaklabel.bench.suites import reference_mv_proba
 from weaklabel.cli import app
 from weaklabel.models import AutoModel, HybridDawidSkene, LabelModel, MajorityVote, Triplet
-from weaklabel.models.criticism import (HeldOutVotes, compare_to_majority, family_groups, majority_tables,
+from weaklabel.models.criticism import (HeldOutVotes, family_groups, majority_tables,
                                         sample_size)
 from weaklabel.models.stats import LocalVoteStats
 from weaklabel.simulate import REGIMES, simulate_regime

@@ -19,6 +19,7 @@ A column an LF needs but the data lacks is always an error (it would fail on eve
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import time
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._signals import real_interrupt, remember_parent, watching_interrupts, worker_setup
 from .background import BackgroundWriter, read_ahead
 from .errors import InputError, LFError, MissingColumnError
 from .io import (VOTES_FORMAT, FORMAT_VERSION, TableSource, VotesDataset, VotesWriter, atomic_output,
@@ -79,6 +81,8 @@ def _failure_error(f: _Failure, K: int | None, source: str, columns: Sequence[st
         return MissingColumnError(
             f"LF {f.lf!r} needs column {f.detail!r}, which {source or 'the data'} does not have "
             f"(columns: {', '.join(map(str, columns))})", lf=f.lf, column=f.detail)
+    if f.kind == "misaligned":
+        return LFError(f"LF {f.lf!r} returned {f.detail}{where}", lf=f.lf, position=f.position)
     if f.kind == "invalid":
         allowed = f"-1..{K - 1}" if K is not None else "-1 or a class id >= 0"
         return LFError(f"LF {f.lf!r} returned {f.detail} on {_fmt_row(f.position, f.row_id)}{where}; "
@@ -146,7 +150,8 @@ def apply_rowwise(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | No
                 v = fn(xx, **res) if res else fn(xx)
             except MissingField as exc:
                 return None, errors, _Failure("missing", lfs[j].name, start + i, _row_id(id_values, i), exc.column)
-            except Exception as exc:  # noqa: BLE001 - user code may raise anything
+            except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001 - user code may raise anything
+                _reraise_real_interrupt(exc)
                 if raise_first:
                     return None, errors, _Failure("raised", lfs[j].name, start + i, _row_id(id_values, i),
                                                   _exc_text(exc), type(exc).__name__)
@@ -198,6 +203,8 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
                     cache[key] = got
                 xx = got
             res = lf.call_raw(xx)
+            if isinstance(res, pd.Series) and not res.index.equals(df.index):
+                res = _align(res, df.index, lf.name, start)
         except KeyError as exc:
             key = exc.args[0] if exc.args else None
             if isinstance(key, str) and key not in columns:
@@ -208,7 +215,10 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
                                               type(exc).__name__)
             errors[j] += b
             continue
-        except Exception as exc:  # noqa: BLE001
+        except _Misaligned as exc:
+            return None, errors, _Failure("misaligned", lf.name, start, None, str(exc))
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001
+            _reraise_real_interrupt(exc)
             if on_error == "raise":
                 return None, errors, _Failure("raised", lf.name, start, None,
                                               f"{_exc_text(exc)} (vectorized, batch from row {start})",
@@ -249,11 +259,33 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
     return out, errors, None
 
 
+class _Misaligned(Exception):
+    pass
+
+
+def _align(res: pd.Series, index: pd.Index, name: str, start: int) -> pd.Series:
+    """A vectorized LF's Series on the batch's row order: values are matched by index label (a
+    Series built from a sorted or filtered copy of the batch keeps its labels), never by position.
+    An index that is not a permutation of the batch's index cannot be matched and is refused."""
+    if len(res) == len(index) and res.index.is_unique and res.index.isin(index).all():
+        return res.reindex(index)
+    raise _Misaligned(f"a pandas Series whose index does not match the batch's (rows from {start}); "
+                      "return one vote per row with the batch's index, or a numpy array in row order")
+
+
+def _reraise_real_interrupt(exc: BaseException) -> None:
+    """A Ctrl-C or termination signal while an LF runs stops the run; a ``KeyboardInterrupt`` or
+    ``SystemExit`` that the LF raised itself is an error of that LF."""
+    if isinstance(exc, KeyboardInterrupt) and real_interrupt():
+        raise exc
+
+
 # --------------------------------------------------------------------------- worker processes
 _WORKER: dict = {}
 
 
 def _init_worker(lfs_or_path, K, on_error, id_cols):
+    worker_setup()
     lfs = load_lfs(lfs_or_path).lfs if isinstance(lfs_or_path, (str, Path)) else lfs_or_path
     _WORKER.update(lfs=lfs, K=K, on_error=on_error, id_cols=id_cols)
 
@@ -377,11 +409,24 @@ class _Engine:
                           RuntimeWarning, stacklevel=3)
             self.jobs = 1
             return
+        remember_parent()
         self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_init_worker,
                                          initargs=(payload, self.K, self.on_error, self.id_cols))
         # the pool forks its workers on the first submit: do it now, while this process has no
         # other threads (the background reader and writer start after prepare())
         self._pool.submit(int).result()
+
+    def abort(self) -> None:
+        """Stop worker processes now (Ctrl-C, a signal, an error): their results are not needed,
+        and an LF that never returns must not keep the run alive."""
+        if self._pool is not None:
+            for proc in list(getattr(self._pool, "_processes", {}).values()):
+                with contextlib.suppress(Exception):
+                    proc.terminate()
+            with contextlib.suppress(Exception):
+                self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self.close()
 
     def close(self) -> None:
         if self._pool is not None:
@@ -530,8 +575,12 @@ def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinalit
     batches = ((s, data.iloc[s:s + batch_size]) for s in range(0, len(data), batch_size))
     parts = []
     try:
-        for _, _, dense in engine.run(batches, len(data), progress):
-            parts.append(dense)
+        with watching_interrupts():
+            for _, _, dense in engine.run(batches, len(data), progress):
+                parts.append(dense)
+    except BaseException:
+        engine.abort()
+        raise
     finally:
         engine.close()
     dense = np.concatenate(parts)
@@ -795,6 +844,10 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
         raise InputError(f"cardinality {K} is too large (at most 32767 classes)")
     src = TableSource(data)
     _check_id_cols(id_cols, src.columns, str(src.path))
+    nested = src.nested_columns(id_cols or [])
+    if nested:
+        raise InputError(f"{src.path}: --id-col {nested[0]!r} holds lists or structs; row ids must be plain values "
+                         "(strings, numbers, dates)")
     if src.n_rows == 0:
         raise InputError(f"{src.path}: has no rows")
     if batch_size < 1:
@@ -815,7 +868,8 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
 
         return run_dask(job, jobs=jobs, scheduler=scheduler, client=client, partition_rows=partition_rows,
                         progress=progress, on_start=on_start, t0=t0)
-    return _run_local(job, jobs if jobs is not None else default_jobs(), progress, on_start, t0)
+    with watching_interrupts():
+        return _run_local(job, jobs if jobs is not None else default_jobs(), progress, on_start, t0)
 
 
 def _run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> ApplySummary:
@@ -878,6 +932,7 @@ def _run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> Apply
                                   engine.jobs, "local")
             writer.close(summary.metadata(job.hashes()))
         except BaseException:
+            engine.abort()
             if reader is not None:
                 reader.close()
             if sink is not None:

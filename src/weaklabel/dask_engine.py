@@ -38,6 +38,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -233,7 +234,11 @@ def apply_partition(df: pd.DataFrame, spec: PartitionSpec, partition_info: dict 
     """``map_partitions`` wrapper of :func:`run_partition`: one row holding the result dict."""
     index = partition_info["number"]
     offset = int(partition_info["division"])
-    return pd.DataFrame({"result": [run_partition(df, spec, index, offset)]}, index=[offset])
+    # what LFs print goes to the worker's stderr: a LocalCluster's workers share the client's
+    # stdout, which holds the summary table or the --json document alone
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run_partition(df, spec, index, offset)
+    return pd.DataFrame({"result": [result]}, index=[offset])
 
 
 def probe_worker(paths: list[str]) -> dict:
@@ -267,8 +272,11 @@ def connect(scheduler: str | None = None, jobs: int | None = None, client=None) 
             c.close()
         return
     n = max(1, int(jobs or default_jobs()))
+    # CRITICAL: a failing task's error reaches the client as an exception (one line); what the
+    # workers would log besides it (heartbeats failing while the cluster shuts down after that
+    # error) is noise that buried the one-line message under a traceback
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
+                           silence_logs=logging.CRITICAL)
     try:
         c = Client(cluster)
         try:

@@ -55,5 +55,27 @@ def _rebuild(cls: type, message: str, state: dict) -> Exception:
     return exc
 
 
-class ModelFileError(WeaklabelError):
-    """A saved model file is invalid, tampered with or of the wrong kind."""
+class ModelFileError(InputError):
+    """A saved model file is invalid, tampered with or of the wrong kind (an input error: library
+    callers catching :class:`InputError` catch it too)."""
+
+
+def check_regular(path, what: str = "a file") -> None:
+    """Refuse an input that exists but is not a regular file or folder (a FIFO, a socket, a
+    device): reading it could block forever or never end. Unreadable files are refused here too,
+    with one line (exit code 1), rather than failing halfway."""
+    import os
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if stat.S_ISDIR(st.st_mode):
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: is not a regular file (a FIFO, socket or device?); expected {what}")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied (not readable)")

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .io import LABELS_FORMAT, check_output
+from .io import LABELS_FORMAT, check_distinct, check_output, output_group
 
 ENGINES = ("local", "dask")
 
@@ -123,6 +123,7 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, engine:
     from .models import save_model as save
 
     t0 = time.perf_counter()
+    check_distinct([votes], [output, save_model])
     plan = plan or plan_run(votes, engine=engine, stream=stream)
     check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
     if save_model is not None:
@@ -131,7 +132,8 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, engine:
     meta = {"votes_file": Path(votes).name, "dev_file": None}
     meta.update(extra_metadata or {})
     passes = partitions = None
-    with _Cluster(plan, scheduler, jobs, client) as c:
+    # the labels and the model file are renamed into place together, at the end (output_group)
+    with output_group(), _Cluster(plan, scheduler, jobs, client) as c:
         if plan.mode == "memory":
             from .labels import write_model_labels
             from .votes import VoteMatrix
@@ -170,8 +172,8 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, engine:
                 rows, names, classes = stats.n_rows, stats.lf_names, stats.layout.classes
                 coverage = stats.lf_counts().sum(axis=1) / max(stats.n_rows, 1)
                 passes, partitions = stats.passes, stats.partitions
-    if save_model is not None:
-        save(lm, save_model, force=force)
+        if save_model is not None:
+            save(lm, save_model, force=force)
     return FitSummary(str(output), lm, plan.mode, rows, res["labelled"], list(res["per_class"]), list(names),
                       coverage, list(classes) if classes else None, fit_s, time.perf_counter() - t0, passes,
                       partitions, plan)
@@ -191,6 +193,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
     lm._check_fitted()
     names = list(getattr(lm, "lf_names_", None) or []) or None
     where = Path(votes)
+    check_distinct([votes, model if not isinstance(model, LabelModel) else None], [output])
     plan = plan or plan_run(votes, engine=engine, stream=stream, lf_names=names)
     check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
     meta = dict(extra_metadata or {})

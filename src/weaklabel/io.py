@@ -17,6 +17,7 @@ and renamed into place, so a failed run never leaves a half-written file.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import glob as _glob
 import hashlib
 import json
@@ -34,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, check_regular
 from .votes import VoteMatrix, concat_csr, dense_to_csr, vote_dtype
 
 META_KEY = b"weaklabel"
@@ -83,6 +84,10 @@ def check_output(path: str | Path, force: bool, *, dataset_ok: bool = False,
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.exists():
         raise InputError(f"{p}: folder {parent} does not exist")
+    if not parent.is_dir():
+        raise InputError(f"{p}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{p}: folder {parent} is not writable")
     return p
 
 
@@ -104,20 +109,108 @@ def _remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _move_into_place(tmp: Path, dest: Path) -> None:
+def _no_replace(tmp: Path, dest: Path) -> None:
+    """Rename ``tmp`` to ``dest`` only if ``dest`` does not exist, atomically for files (a hard
+    link fails if the name is taken), so that two runs writing the same output without ``--force``
+    cannot silently replace each other: the second one fails."""
+    if tmp.is_file():
+        try:
+            os.link(tmp, dest)
+        except FileExistsError:
+            raise InputError(f"{dest}: already exists (another run wrote it meanwhile?); "
+                             "pass --force to overwrite it") from None
+        except OSError:  # a file system without hard links: check, then rename
+            if os.path.lexists(dest):
+                raise InputError(f"{dest}: already exists; pass --force to overwrite it") from None
+            os.replace(tmp, dest)
+            return
+        os.unlink(tmp)
+        return
+    if os.path.lexists(dest):
+        raise InputError(f"{dest}: already exists (another run wrote it meanwhile?); pass --force to overwrite it")
+    os.rename(tmp, dest)  # a folder: fails if ``dest`` became a non-empty folder meanwhile
+
+
+def _move_into_place(tmp: Path, dest: Path, force: bool = True) -> Path | None:
     """Rename ``tmp`` to ``dest``. A file replaces a file atomically; when a folder is involved the
-    old output is renamed aside first and deleted after, so ``dest`` is never half-written."""
+    old output is renamed aside first, so ``dest`` is never half-written. Without ``force`` the
+    rename fails if ``dest`` exists (:func:`_no_replace`). Returns the renamed-aside old output
+    (for the caller to delete), if any."""
+    if not force:
+        _no_replace(tmp, dest)
+        return None
     if not dest.exists() or (tmp.is_file() and dest.is_file()):
         os.replace(tmp, dest)
-        return
-    aside = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
+        return None
+    aside = _aside_name(dest)
     os.replace(dest, aside)
     try:
         os.replace(tmp, dest)
     except BaseException:
         os.replace(aside, dest)
         raise
-    _remove(aside)
+    return aside
+
+
+def _aside_name(dest: Path) -> Path:
+    return dest.with_name(f".{dest.name}.{_owner_tag()}.old-{uuid.uuid4().hex[:8]}.tmp")
+
+
+# --------------------------------------------------------------------------- temporaries
+def _host_tag() -> str:
+    import socket
+
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def _owner_tag() -> str:
+    """``wl<host hash>-<pid>``: who owns a temporary, so that a later run can tell a dead
+    owner's leftovers (safe to delete) from a running writer's file (never touched)."""
+    return f"wl{_host_tag()}-{os.getpid()}"
+
+
+_OWNER_RE = re.compile(r"^\.wl([0-9a-f]{6})-(\d+)\.")
+STALE_SECONDS = 24 * 3600  # temporaries of another host (a shared folder) are deleted after a day
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, another user's
+        return True
+    return True
+
+
+def clean_stale_temporaries(dest: str | Path) -> list[Path]:
+    """Delete the temporaries that earlier runs writing ``dest`` left behind when they were
+    killed (``.NAME.wl<host>-<pid>.*.tmp`` whose process on this host is gone, or older than a day
+    when written from another host or by an older weaklabel). Returns what was removed."""
+    import time
+
+    p = Path(dest)
+    parent = p.parent if str(p.parent) else Path(".")
+    removed: list[Path] = []
+    try:
+        candidates = list(parent.glob(f".{_glob.escape(p.name)}.*.tmp"))
+    except OSError:
+        return removed
+    host, now = _host_tag(), time.time()
+    for c in candidates:
+        m = _OWNER_RE.match(c.name[len(p.name) + 1:])
+        try:
+            if m is not None and m.group(1) == host:
+                pid = int(m.group(2))
+                stale = pid != os.getpid() and not _pid_alive(pid)
+            else:
+                stale = now - c.lstat().st_mtime > STALE_SECONDS
+        except OSError:
+            continue
+        if stale:
+            _remove(c)
+            removed.append(c)
+    return removed
 
 
 def _umask() -> int:
@@ -137,9 +230,11 @@ def _umask() -> int:
 
 def _settle_mode(tmp: Path, dest: Path) -> None:
     """Give the finished temporary output the mode a plain ``open``/``mkdir`` would have given it
-    (``mkstemp``/``mkdtemp`` make it private: 0600/0700), or the mode of the output it replaces."""
+    (``mkstemp``/``mkdtemp`` make it private: 0600/0700), or the permission bits of the output it
+    replaces (never its setuid, setgid or sticky bits: ``--force`` must not make a data file
+    privileged)."""
     try:
-        mode = dest.stat().st_mode & 0o7777 if dest.exists() and dest.is_dir() == tmp.is_dir() else None
+        mode = dest.stat().st_mode & 0o777 if dest.exists() and dest.is_dir() == tmp.is_dir() else None
     except OSError:
         mode = None
     if mode is None:
@@ -152,21 +247,148 @@ def atomic_output(path: str | Path, force: bool = False, *, directory: bool = Fa
                   replace_dataset: bool = False, dataset_formats: Sequence[str] = (VOTES_FORMAT,)) -> Iterator[Path]:
     """Yield a temporary path (a file, or a folder if ``directory``) beside ``path``; move it into
     place only if the block succeeds, otherwise delete it. With ``force`` an existing file (and,
-    if ``replace_dataset``, an existing dataset folder of one of ``dataset_formats``) is replaced."""
+    if ``replace_dataset``, an existing dataset folder of one of ``dataset_formats``) is replaced;
+    without it the final rename fails if ``path`` appeared meanwhile (another run). Inside an
+    :func:`output_group` the rename waits for the end of the group. Stale temporaries of killed
+    earlier runs writing ``path`` are removed first. An ``OSError`` inside the block (disk full,
+    file-size limit) becomes a one-line :class:`InputError`."""
     p = check_output(path, force, dataset_ok=replace_dataset, dataset_formats=dataset_formats)
-    if directory:
-        tmp_path = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent))
-    else:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-        os.close(fd)
-        tmp_path = Path(tmp)
+    clean_stale_temporaries(p)
+    prefix, suffix = f".{p.name}.{_owner_tag()}.", ".tmp"
     try:
-        yield tmp_path
+        if directory:
+            tmp_path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=p.parent))
+        else:
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=p.parent)
+            os.close(fd)
+            tmp_path = Path(tmp)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot write in folder {p.parent} ({os_error_text(exc)})") from None
+    group = _GROUP.get()
+    try:
+        try:
+            yield tmp_path
+        except OSError as exc:
+            raise write_error(p, exc) from None
         _settle_mode(tmp_path, p)
-        _move_into_place(tmp_path, p)
+        if group is not None:
+            group.append((tmp_path, p, force))
+            return
+        aside = _move_into_place(tmp_path, p, force)
     except BaseException:
         _remove(tmp_path)
         raise
+    if aside is not None:
+        _remove(aside)
+
+
+def os_error_text(exc: OSError) -> str:
+    """A short reason for an ``OSError`` (disk full and file-size limit named as such)."""
+    import errno
+
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device"
+    if exc.errno == errno.EFBIG:
+        return "file too large (file-size limit reached)"
+    if exc.errno == errno.EDQUOT:
+        return "disk quota exceeded"
+    return exc.strerror or _first_line(exc)
+
+
+def write_error(path: Path, exc: OSError) -> InputError:
+    """An ``OSError`` while writing an output as a one-line :class:`InputError` (the partial
+    temporary is removed by :func:`atomic_output`)."""
+    return InputError(f"{path}: write failed: {os_error_text(exc)}; nothing was written")
+
+
+_GROUP: contextvars.ContextVar = contextvars.ContextVar("weaklabel_output_group", default=None)
+
+
+@contextlib.contextmanager
+def output_group() -> Iterator[None]:
+    """Commit every :func:`atomic_output` inside the block together, at its end: each output is
+    finished as a temporary first, and only when the whole block succeeded are they renamed into
+    place (a command's labels and model file appear together or not at all; if one rename fails,
+    the outputs already placed are taken back and replaced ones restored). Nested groups join the
+    outer one."""
+    if _GROUP.get() is not None:
+        yield
+        return
+    pending: list = []
+    token = _GROUP.set(pending)
+    try:
+        try:
+            yield
+        except BaseException:
+            for tmp, _dest, _force in pending:
+                _remove(tmp)
+            raise
+        _commit(pending)
+    finally:
+        _GROUP.reset(token)
+
+
+def _commit(pending: list) -> None:
+    done: list[tuple[Path, Path | None]] = []   # (placed output, the old output renamed aside)
+    try:
+        for tmp, dest, force in pending:
+            aside = None
+            if force and os.path.lexists(dest):
+                aside = _aside_name(dest)
+                os.replace(dest, aside)
+            try:
+                _move_into_place(tmp, dest, force=False)
+            except BaseException:
+                if aside is not None:
+                    os.replace(aside, dest)
+                raise
+            done.append((dest, aside))
+    except BaseException:
+        for tmp, _dest, _force in pending[len(done):]:
+            _remove(tmp)
+        for dest, aside in reversed(done):
+            with contextlib.suppress(OSError):
+                _remove(dest)
+                if aside is not None:
+                    os.replace(aside, dest)
+        raise
+    for _dest, aside in done:
+        if aside is not None:
+            _remove(aside)
+
+
+def check_distinct(inputs: Sequence[str | Path | None], outputs: Sequence[str | Path | None]) -> None:
+    """Refuse a command whose output is one of its inputs (the same file after symlinks and
+    ``..``, or a folder holding an input), or whose outputs name the same path twice: with
+    ``--force`` the input would be replaced by the output (data loss), and two outputs would
+    overwrite each other. Call before any work."""
+    def key(x) -> Path:
+        return Path(os.path.realpath(os.path.abspath(str(x))))
+
+    outs = [(o, key(o)) for o in outputs if o is not None]
+    seen: dict[Path, object] = {}
+    for o, k in outs:
+        if k in seen:
+            raise InputError(f"{o}: given as two outputs of the same command ({seen[k]} and {o}); "
+                             "each output needs its own path")
+        seen[k] = o
+    for i in inputs:
+        if i is None:
+            continue
+        ins = [key(f) for f in _glob.glob(str(i))] if is_glob(i) else [key(i)]
+        for ik in ins:
+            for o, ok in outs:
+                same = ok == ik or (os.path.exists(ok) and os.path.exists(ik) and _samefile(ok, ik))
+                if same or ok in ik.parents:
+                    raise InputError(f"{o}: is an input of this command ({i}); refusing to overwrite "
+                                     "an input, choose another output path")
+
+
+def _samefile(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def write_json_atomic(obj: dict, path: str | Path, force: bool = False) -> None:
@@ -245,6 +467,8 @@ class TableSource:
         self.path = Path(path)
         if not self.path.exists() and not is_glob(self.path):
             raise InputError(f"{self.path}: no such file")
+        if not is_glob(self.path):
+            check_regular(self.path, "a data table (.parquet, .csv, .tsv, .jsonl or a Parquet folder)")
         self.format = _format_of(self.path)
         self._pf = None
         self.files: list[Path] = []
@@ -284,11 +508,26 @@ class TableSource:
                 self.n_rows = None
         except InputError:
             raise
+        except PermissionError:
+            raise InputError(f"{current}: permission denied (not readable)") from None
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
             raise InputError(f"{current}: not a readable Parquet file ({_first_line(exc)})") from None
         except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             kind = "CSV" if self.format == "csv" else "JSON Lines"
             raise InputError(f"{self.path}: not a readable {kind} file ({_first_line(exc)})") from None
+
+        dup = sorted({c for c in self.columns if self.columns.count(c) > 1}, key=str)
+        if dup:
+            raise InputError(f"{self.path}: column name {dup[0]!r} appears more than once; column names must be unique")
+
+    def nested_columns(self, names: Sequence[str]) -> list[str]:
+        """Which of ``names`` hold lists, structs or maps (unusable as row ids)."""
+        if self.schema is None:
+            return []
+        nested = (pa.types.is_list, pa.types.is_large_list, pa.types.is_struct, pa.types.is_map,
+                  pa.types.is_fixed_size_list)
+        return [n for n in names if n in self.schema.names
+                and any(f(self.schema.field(n).type) for f in nested)]
 
     def fingerprint(self) -> dict:
         if self.format == "parquet-dir" and is_glob(self.path):
@@ -405,12 +644,86 @@ def read_metadata(path: str | Path) -> dict | None:
     raw = kv.get(META_KEY)
     if raw is None:
         return None
-    try:
-        meta = json.loads(raw)
-    except json.JSONDecodeError:
-        raise InputError(f"{p}: the weaklabel metadata is not valid JSON") from None
+    from .jsonsafe import loads_strict
+
+    meta = loads_strict(raw, f"{p}: the weaklabel metadata", error=InputError)
+    validate_metadata(meta, str(p))
+    return meta
+
+
+MAX_CARDINALITY = 32767   # votes are int8/int16
+
+
+def _field_error(where: str, name: str, want: str, value) -> InputError:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return InputError(f"{where}: weaklabel metadata field {name!r} must be {want}, got {shown}")
+
+
+def _is_int(v) -> bool:
+    return type(v) is int
+
+
+def _str_list(meta: dict, key: str, where: str, *, unique: bool = True, length: int | None = None) -> None:
+    v = meta[key]
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise _field_error(where, key, "a list of strings", v)
+    if unique and len(set(v)) != len(v):
+        raise _field_error(where, key, "a list of distinct names", v)
+    if length is not None and len(v) != length:
+        raise _field_error(where, key, f"a list of {length} names (one per class)", v)
+
+
+def validate_metadata(meta, where: str, required: Sequence[str] = ()) -> dict:
+    """Check the ``weaklabel`` metadata of a votes or labels file against its schema: field types,
+    ranges and lengths (``cardinality`` an int in 2..32767, one class name per class, LF names
+    distinct strings, ...). Any violation is one :class:`InputError` naming the file and the field;
+    files of other formats are only required to be JSON objects. Fields are checked when present
+    (a part file of a votes dataset carries only ``format`` and ``part``); ``required`` names
+    those that must be there (:func:`votes_layout` requires what it reads)."""
     if not isinstance(meta, dict):
-        raise InputError(f"{p}: the weaklabel metadata is not a JSON object")
+        raise InputError(f"{where}: the weaklabel metadata is not a JSON object")
+    fmt = meta.get("format")
+    if fmt is not None and not isinstance(fmt, str):
+        raise _field_error(where, "format", "a string", fmt)
+    if fmt not in (VOTES_FORMAT, LABELS_FORMAT):
+        return meta
+    for key in required:
+        if key not in meta:
+            raise InputError(f"{where}: weaklabel metadata has no field {key!r}")
+    K = meta.get("cardinality")
+    if ("cardinality" in meta or "cardinality" in required) and (not _is_int(K) or not 2 <= K <= MAX_CARDINALITY):
+        raise _field_error(where, "cardinality", f"an integer from 2 to {MAX_CARDINALITY}", K)
+    if meta.get("classes") is not None:
+        _str_list(meta, "classes", where, length=K)
+    if "id_columns" in meta:
+        _str_list(meta, "id_columns", where)
+    for key in ("rows", "format_version"):
+        v = meta.get(key)
+        if v is not None and (not _is_int(v) or v < 0):
+            raise _field_error(where, key, "a non-negative integer", v)
+    for key in ("input", "update"):
+        if meta.get(key) is not None and not isinstance(meta[key], dict):
+            raise _field_error(where, key, "an object", meta[key])
+    if fmt == VOTES_FORMAT and "lfs" in meta:
+        lfs = meta["lfs"]
+        if not isinstance(lfs, list) or not all(isinstance(d, dict) and isinstance(d.get("name"), str) for d in lfs):
+            raise _field_error(where, "lfs", "a list of objects with a string 'name'", lfs)
+        names = [d["name"] for d in lfs]
+        if len(set(names)) != len(names):
+            raise _field_error(where, "lfs", "LFs with distinct names", names)
+        if set(names) & set(meta.get("id_columns") or []):
+            raise _field_error(where, "lfs", "names that are not id columns", names)
+        for d in lfs:
+            if d.get("hash") is not None and not isinstance(d["hash"], str):
+                raise _field_error(where, "lfs.hash", "a string", d["hash"])
+            if d.get("errors") is not None and (not _is_int(d["errors"]) or d["errors"] < 0):
+                raise _field_error(where, "lfs.errors", "a non-negative integer", d["errors"])
+            cv = d.get("class_votes")
+            if cv is not None and (not isinstance(cv, list) or (K is not None and len(cv) != K)
+                                   or not all(_is_int(x) and x >= 0 for x in cv)):
+                raise _field_error(where, "lfs.class_votes", f"{K or 'K'} non-negative integers", cv)
     return meta
 
 
@@ -533,6 +846,7 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
             raise InputError(f"{p}: is one part of a votes dataset; read its folder {p.parent} instead")
         if meta.get("format") != VOTES_FORMAT:
             raise InputError(f"{p}: is a {meta.get('format', 'unknown')!r} file, not a votes file")
+        validate_metadata(meta, str(p), required=("cardinality", "lfs", "id_columns"))
         lf_names = [d["name"] for d in meta["lfs"]]
         ids = list(meta.get("id_columns") or [])
         K = int(meta["cardinality"])
@@ -548,6 +862,9 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
     for name in ids + lf_names:
         if name not in schema.names:
             raise InputError(f"{p}: column {name!r} named in its metadata is missing")
+    nested = src.nested_columns(ids)
+    if nested:
+        raise InputError(f"{p}: id column {nested[0]!r} holds lists or structs; row ids must be plain values")
     for name in lf_names:
         t = schema.field(name).type
         if not pa.types.is_integer(t):

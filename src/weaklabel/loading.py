@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError, LFDefinitionError
+from .errors import InputError, LFDefinitionError, check_regular
 from .lf import LabelingFunction
 
 
@@ -57,6 +57,7 @@ def import_lf_file(path: str | Path) -> object:
         raise InputError(f"{p}: no such file")
     if p.is_dir():
         raise InputError(f"{p}: is a directory; expected a Python file with labeling functions")
+    check_regular(p, "a Python file with labeling functions")
     resolved = p.resolve()
     digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:10]
     module_name = f"weaklabel_lfs_{resolved.stem}_{digest}"
@@ -76,6 +77,14 @@ def import_lf_file(path: str | Path) -> object:
     except LFDefinitionError as exc:
         sys.modules.pop(module_name, None)
         raise LFDefinitionError(f"{_location_in(p, exc)}: {exc}") from None
+    except (SystemExit, KeyboardInterrupt) as exc:
+        sys.modules.pop(module_name, None)
+        from ._signals import real_interrupt
+
+        if isinstance(exc, KeyboardInterrupt) and real_interrupt():
+            raise
+        what = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else "KeyboardInterrupt"
+        raise LFDefinitionError(f"{_location_in(p, exc)}: {what} while importing; an lfs.py must not exit") from None
     except Exception as exc:  # noqa: BLE001 - any failure of user code is reported, not raised
         sys.modules.pop(module_name, None)
         msg = str(exc).splitlines()[0] if str(exc) else ""

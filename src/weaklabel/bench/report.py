@@ -350,8 +350,16 @@ def planned_files(out_dir: Path, plots: bool) -> list[Path]:
 
 
 def check_outputs(out_dir: Path, force: bool, plots: bool) -> None:
-    """Fail before running if an output exists (without ``force``)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Fail before running if an output exists (without ``force``), or if ``out_dir`` is not a
+    folder that can be made."""
+    from ..errors import InputError
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: --out must be a folder, and this is a file")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out_dir}: cannot create the --out folder ({exc.strerror or type(exc).__name__})") from None
     for p in planned_files(out_dir, plots):
         check_output(p, force)
 

@@ -101,20 +101,46 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     """Programmatic weak supervision: apply labeling functions, analyze them, fit label models."""
 
 
+def printable(text: object) -> str:
+    """``text`` with every non-printable character (ANSI escapes, newlines, carriage returns,
+    other control and format characters) written as a visible escape (``\\x1b``): a string read
+    from a data file never acts on the terminal."""
+    s = str(text)
+    if s.isprintable():
+        return s
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in s)
+
+
+def safe(text: object) -> str:
+    """:func:`printable` and escaped for rich markup: use for every string that comes from data
+    (LF names, class names, ids, column names, paths) in a table cell or a printed line, so that
+    ``[bold]`` in an LF name is shown, not interpreted (nor a ``MarkupError``)."""
+    from rich.markup import escape
+
+    return escape(printable(text))
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn a user mistake into one line on stderr and exit code 1 (no traceback)."""
+    """Turn a user mistake into one line on stderr and exit code 1 (no traceback); Ctrl-C,
+    SIGTERM and SIGHUP into one line and exit code 128 + the signal (130, 143, 129)."""
+    from .._signals import caused_by_interrupt, exit_code
+
     try:
         yield
     except WeaklabelError as exc:
-        from rich.markup import escape
-
         message = " ".join(str(exc).split("\n"))  # escaped: "weaklabel[dask]" is not a style tag
-        err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {safe(message)}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        err.print("interrupted", highlight=False)
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        err.print("interrupted" if exit_code(exc) == 130 else f"terminated ({exc})", highlight=False)
+        raise typer.Exit(exit_code(exc)) from None
+    except SystemError as exc:  # a Numba kernel interrupted by Ctrl-C
+        cause = caused_by_interrupt(exc)
+        if cause is None:
+            raise
+        err.print("interrupted" if exit_code(cause) == 130 else f"terminated ({cause})", highlight=False)
+        raise typer.Exit(exit_code(cause)) from None
 
 
 def print_json(obj) -> None:
@@ -147,5 +173,8 @@ def fmt_frac(x: float) -> str:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: signal handlers (clean exit on SIGTERM/SIGHUP), then the app."""
+    from .._signals import install_handlers
+
+    install_handlers()
     app()

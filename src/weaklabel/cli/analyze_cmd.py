@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import THREADS_HELP, app, fmt_frac, out, print_json, quiet_compiles, use_threads, user_errors
+from ._common import THREADS_HELP, app, fmt_frac, out, print_json, quiet_compiles, safe, use_threads, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -73,8 +73,8 @@ def analyze_command(
         for c in cols:
             table.add_column(c, justify="left" if c in ("LF", "polarity") else "right")
         for name, r in df.iterrows():
-            pol = ", ".join(names[k] if names else str(k) for k in r["polarity"]) or "-"
-            row = [name, pol, fmt_frac(r["coverage"]), fmt_frac(r["overlaps"]), fmt_frac(r["conflicts"])]
+            pol = ", ".join(safe(names[k]) if names else str(k) for k in r["polarity"]) or "-"
+            row = [safe(name), pol, fmt_frac(r["coverage"]), fmt_frac(r["overlaps"]), fmt_frac(r["conflicts"])]
             if y is not None:
                 row += [f"{int(r['correct']):,}", f"{int(r['incorrect']):,}", fmt_frac(r["emp_acc"]),
                         fmt_frac(r["est_acc"])]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 import typer
 
-from ._common import app, err, fmt_frac, out, parse_classes, print_json, quiet_compiles, user_errors
+from ._common import app, err, fmt_frac, out, parse_classes, print_json, quiet_compiles, safe, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -62,6 +64,9 @@ def apply_command(
             raise InputError(f"--on-error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
         if jobs < 0:
             raise InputError(f"--jobs must be >= 0, got {jobs}")
+        from ..io import check_distinct
+
+        check_distinct([lfs_py, data], [output])
         n_jobs = jobs or default_jobs()
         state: dict = {}
 
@@ -95,10 +100,13 @@ def apply_command(
             prog.update(task, rate=f"{done / dt:,.0f} rows/s" if dt > 0 else "")
 
         try:
-            summary = apply_file(lfs_py, data, output, jobs=n_jobs, batch_size=batch_size, id_cols=id_col or None,
-                                 on_error=on_error, cardinality=cardinality, classes=parse_classes(classes),
-                                 force=force, update=update, engine=engine, scheduler=scheduler,
-                                 partition_rows=partition_rows, progress=on_progress, on_start=on_start)
+            # whatever the LFs print goes to stderr: stdout holds the table or the --json document alone
+            with contextlib.redirect_stdout(sys.stderr):
+                summary = apply_file(lfs_py, data, output, jobs=n_jobs, batch_size=batch_size,
+                                     id_cols=id_col or None, on_error=on_error, cardinality=cardinality,
+                                     classes=parse_classes(classes), force=force, update=update, engine=engine,
+                                     scheduler=scheduler, partition_rows=partition_rows, progress=on_progress,
+                                     on_start=on_start)
         finally:
             if "prog" in state:
                 state["prog"].stop()
@@ -135,8 +143,8 @@ def apply_command(
             table.add_column(col, justify=just)
         names = summary.classes
         for n, v, c, e in zip(summary.lf_names, summary.vectorized, summary.vote_counts, summary.errors):
-            pol = [names[k] if names else str(k) for k in c.nonzero()[0]]
-            row = [n, "vectorized" if v else "row-wise", f"{int(c.sum()):,}", fmt_frac(c.sum() / summary.rows),
+            pol = [safe(names[k]) if names else str(k) for k in c.nonzero()[0]]
+            row = [safe(n), "vectorized" if v else "row-wise", f"{int(c.sum()):,}", fmt_frac(c.sum() / summary.rows),
                    ", ".join(pol) or "-", f"[red]{e:,}[/]" if e else "0"]
             if summary.update:
                 row.insert(1, "ran" if n in ran else "[dim]reused[/]")
@@ -144,18 +152,18 @@ def apply_command(
         out.print(table)
         if summary.update:
             def _names(xs):
-                return f" ({', '.join(xs)})" if xs else ""
+                return f" ({', '.join(map(safe, xs))})" if xs else ""
 
             err.print(f"--update: ran {len(summary.ran)} LF{'s' * (len(summary.ran) != 1)}{_names(summary.ran)}, "
                       f"reused {len(summary.reused)}, dropped {len(summary.dropped)}{_names(summary.dropped)}",
                       highlight=False)
             if not summary.ran and not summary.dropped:
-                err.print(f"{output} is up to date; nothing was rewritten", highlight=False)
+                err.print(f"{safe(output)} is up to date; nothing was rewritten", highlight=False)
                 return
         where = (f"engine=dask, {summary.partitions} partition{'s' * (summary.partitions != 1)}, "
                  f"{summary.jobs} worker thread{'s' * (summary.jobs != 1)}"
                  if summary.engine == "dask" else f"jobs={summary.jobs}")
-        err.print(f"wrote {output}: {summary.rows:,} rows x {len(summary.lf_names)} LFs, K={summary.cardinality}, "
+        err.print(f"wrote {safe(output)}: {summary.rows:,} rows x {len(summary.lf_names)} LFs, K={summary.cardinality}, "
                   f"in {summary.seconds:.2f} s ({summary.rows_per_second:,.0f} rows/s, {where})",
                   highlight=False)
         if any(summary.errors):

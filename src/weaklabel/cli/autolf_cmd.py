@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import app, err, fmt_frac, out, parse_classes, print_json, user_errors
+from ._common import app, err, fmt_frac, out, parse_classes, print_json, safe, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -44,12 +44,13 @@ def autolf_command(
 
         from ..autolf import METHODS, generate_lfs
         from ..errors import InputError
-        from ..io import check_output, read_table
+        from ..io import check_distinct, check_output, read_table
 
         if method not in METHODS:
             raise InputError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
         if format not in FORMATS:
             raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
+        check_distinct([data], [output, output.with_name(output.stem + "_model.npz")])
         check_output(output, force)
         df = read_table(data)
         if label_col not in df.columns:
@@ -62,6 +63,9 @@ def autolf_command(
         if text_col is not None:
             if text_col not in df.columns:
                 raise InputError(f"{data}: no column {text_col!r}")
+            if not (pd.api.types.is_string_dtype(df[text_col]) or df[text_col].dtype == object):
+                raise InputError(f"{data}: --text-col {text_col!r} has type {df[text_col].dtype}, not text; "
+                                 "numeric columns are used without --text-col")
             X = df[[text_col]]
             feats = None
         else:
@@ -99,10 +103,10 @@ def autolf_command(
                           ("accuracy", "right"), ("coverage (unlabelled)", "right")):
             table.add_column(col, justify=just)
         for r in summary.itertuples():
-            table.add_row(r.name, r.description, r.classes, fmt_frac(r.coverage_labeled), fmt_frac(r.accuracy_labeled),
+            table.add_row(safe(r.name), safe(r.description), safe(r.classes), fmt_frac(r.coverage_labeled), fmt_frac(r.accuracy_labeled),
                           fmt_frac(r.coverage_unlabeled))
         out.print(table)
-        err.print(f"wrote {', '.join(str(p) for p in written)}; accuracies are on the labelled rows "
+        err.print(f"wrote {', '.join(safe(p) for p in written)}; accuracies are on the labelled rows "
                   "(out of fold / leave-one-out where a rule was fitted to them)", highlight=False)
 
 

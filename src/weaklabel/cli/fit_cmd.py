@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import (THREADS_HELP, app, err, fmt_frac, out, print_json, quiet_compiles, use_threads,
+from ._common import (THREADS_HELP, app, err, fmt_frac, out, print_json, quiet_compiles, safe, use_threads,
                       user_errors)
 
 FIT_EXAMPLES = """
@@ -100,7 +100,7 @@ def _lf_table_of(model, lf_names, coverage, emp_acc, title):
         est = fmt_frac(acc[j]) if acc is not None else "-"
         if ident is not None and not ident[j]:
             est = "n/a"
-        row = [name, fmt_frac(coverage[j]), est]
+        row = [safe(name), fmt_frac(coverage[j]), est]
         if has_gold:
             row.append(fmt_frac(emp_acc[j]))
         if modelled is not None:
@@ -160,7 +160,7 @@ def fit_command(
         from ..errors import InputError
         from ..fitting import plan_run
         from ..gold import load_dev
-        from ..io import LABELS_FORMAT, check_output
+        from ..io import LABELS_FORMAT, check_distinct, check_output, output_group
         from ..labels import write_model_labels
         from ..models import MODELS, make_model, save_model as save
         from ..votes import VoteMatrix
@@ -183,6 +183,7 @@ def fit_command(
                              "memory; it cannot be combined with " + ("--engine dask" if engine == "dask" else "--stream"))
         if data is not None and keep_cols is None:
             raise InputError("--data is the file --keep-cols reads its columns from; pass --keep-cols too")
+        check_distinct([votes, dev, data], [output, save_model])
         check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
         if save_model is not None:
             check_output(save_model, force)
@@ -228,12 +229,13 @@ def fit_command(
         t0 = time.perf_counter()
         lm.fit(fit_vm, y)
         fit_s = time.perf_counter() - t0
-        stats = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force, ties=ties,
-                                   extra_metadata={"votes_file": Path(votes).name,
-                                                   "dev_file": Path(dev).name if dev else None},
-                                   extra_cols=kept, drop_unlabeled=drop_unlabeled)
-        if save_model is not None:
-            save(lm, save_model, force=force)
+        with output_group():  # labels and model file appear together or not at all
+            stats = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force, ties=ties,
+                                       extra_metadata={"votes_file": Path(votes).name,
+                                                       "dev_file": Path(dev).name if dev else None},
+                                       extra_cols=kept, drop_unlabeled=drop_unlabeled)
+            if save_model is not None:
+                save(lm, save_model, force=force)
         classes = vm.classes or [str(k) for k in range(vm.cardinality)]
         dev_acc = None
         if y is not None:
@@ -260,7 +262,7 @@ def fit_command(
         if quiet:
             return
         out.print(_lf_table(lm, fit_vm, y, f"{type(lm).__name__}: estimated LF accuracies"))
-        bal = "  ".join(f"{c}: {p:.3f}" for c, p in zip(classes, lm.class_balance_))
+        bal = "  ".join(f"{safe(c)}: {p:.3f}" for c, p in zip(classes, lm.class_balance_))
         out.print(f"class balance: {bal}", highlight=False)
         conv = "converged" if summary["converged"] else "did NOT converge"
         line = f"fit in {fit_s:.2f} s, {summary['n_iter']} iterations, {conv}"
@@ -268,9 +270,9 @@ def fit_command(
             line += f"; accuracy on the {summary['dev_rows']} dev rows it was fitted with: {dev_acc:.3f}"
         out.print(line, highlight=False)
         if report is not None and not noted:
-            out.print(f"auto: {report.get('reason', '')}", highlight=False)
+            out.print(f"auto: {safe(report.get('reason', ''))}", highlight=False)
         dropped = f"; {vm.n_rows - stats['labelled']:,} unlabelled rows left out" if drop_unlabeled else ""
-        err.print(f"wrote {output}: {vm.n_rows:,} rows, {stats['labelled']:,} labelled "
+        err.print(f"wrote {safe(output)}: {vm.n_rows:,} rows, {stats['labelled']:,} labelled "
                   f"({stats['labelled'] / max(vm.n_rows, 1):.1%}){dropped}", highlight=False)
 
 
@@ -335,7 +337,7 @@ def _fit_partitioned(lm, votes, output, plan, *, ties, fill_unlabeled, force, sa
     from ..fitting import fit_file
 
     if plan.mode == "stream" and plan.reason.startswith("an in-memory") and not (quiet or as_json):
-        err.print(f"streaming {votes} from disk: {plan.reason} (--no-stream loads it)", highlight=False)
+        err.print(f"streaming {safe(votes)} from disk: {plan.reason} (--no-stream loads it)", highlight=False)
     progress = _PassProgress(not (quiet or as_json))
     try:
         res = fit_file(votes, output, lm, ties=ties, fill_unlabeled=fill_unlabeled, force=force,
@@ -362,7 +364,7 @@ def _fit_partitioned(lm, votes, output, plan, *, ties, fill_unlabeled, force, sa
     if quiet:
         return
     out.print(_lf_table_of(lm, res.lf_names, res.coverage, None, f"{type(lm).__name__}: estimated LF accuracies"))
-    bal = "  ".join(f"{c}: {p:.3f}" for c, p in zip(classes, lm.class_balance_))
+    bal = "  ".join(f"{safe(c)}: {p:.3f}" for c, p in zip(classes, lm.class_balance_))
     out.print(f"class balance: {bal}", highlight=False)
     conv = "converged" if summary["converged"] else "did NOT converge"
     how = (f"{res.partitions} Dask partitions" if res.mode == "dask" else "streamed from disk")
@@ -371,7 +373,7 @@ def _fit_partitioned(lm, votes, output, plan, *, ties, fill_unlabeled, force, sa
     if report is not None and not noted:
         out.print(f"auto: {report.get('reason', '')}", highlight=False)
     kind = "folder" if res.mode == "dask" else "file"
-    err.print(f"wrote {output} ({kind}): {res.rows:,} rows, {res.labelled:,} labelled "
+    err.print(f"wrote {safe(output)} ({kind}): {res.rows:,} rows, {res.labelled:,} labelled "
               f"({res.labelled / max(res.rows, 1):.1%})", highlight=False)
 
 
@@ -436,13 +438,14 @@ def predict_command(
             quiet_compiles()
         from ..errors import InputError
         from ..fitting import plan_run, predict_file
-        from ..io import LABELS_FORMAT, check_output
+        from ..io import LABELS_FORMAT, check_distinct, check_output
         from ..models import load_model
 
         if fill_unlabeled not in FILL:
             raise InputError(f"--fill-unlabeled must be one of {', '.join(FILL)}, got {fill_unlabeled!r}")
         _check_engine_options(engine, scheduler, partition_rows, jobs, batch_size, stream)
         use_threads(threads)
+        check_distinct([model_file, votes], [output])
         check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
         lm = load_model(model_file)
         names = list(getattr(lm, "lf_names_", None) or []) or None
@@ -460,5 +463,5 @@ def predict_command(
                         "labelled_rows": res["labelled"], "engine": "dask" if res["mode"] == "dask" else "local",
                         "stream": res["mode"] == "stream"})
         elif not quiet:
-            err.print(f"wrote {output}: {res['rows']:,} rows, {res['labelled']:,} labelled with "
-                      f"{type(lm).__name__} from {model_file}", highlight=False)
+            err.print(f"wrote {safe(output)}: {res['rows']:,} rows, {res['labelled']:,} labelled with "
+                      f"{type(lm).__name__} from {safe(model_file)}", highlight=False)

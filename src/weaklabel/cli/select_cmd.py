@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import app, err, fmt_frac, out, print_json, user_errors
+from ._common import app, err, fmt_frac, out, print_json, safe, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -49,7 +49,7 @@ def _verifier_table(ev_or_sel, with_truth: bool, title: str):
     for c in cols:
         t.add_column(c, justify="left" if c in ("verifier", "format", "status") else "right")
     for r in vt.to_dict(orient="records"):
-        row = [r["verifier"], r["format"], fmt_frac(r["positive_rate"]), fmt_frac(r["agreement"]), r["status"],
+        row = [safe(r["verifier"]), safe(r["format"]), fmt_frac(r["positive_rate"]), fmt_frac(r["agreement"]), safe(r["status"]),
                fmt_frac(r["est_auc"]), fmt_frac(r["est_accuracy"])]
         if with_truth:
             row += [fmt_frac(r["true_auc"]), fmt_frac(r["true_accuracy"])]
@@ -116,12 +116,13 @@ def select_command(
         import numpy as np
 
         from ..errors import InputError
-        from ..io import check_output
+        from ..io import check_distinct, check_output
         from ..verifiers import VerifierSelector, from_frame
         from ..verifiers.evaluate import dev_labels, evaluate, split_dev
         from ..verifiers.io import write_selection
         from .fit_cmd import _parse_params
 
+        check_distinct([scores, model_file], [output, save_model])
         check_output(output, force)
         if save_model is not None:
             check_output(save_model, force)
@@ -192,5 +193,5 @@ def select_command(
             out.print(_methods_table(ev))
             for note in ev.notes:
                 out.print(f"note: {note}", highlight=False)
-        err.print(f"wrote {output}: {data.n_rows:,} candidates, {data.n_questions:,} questions, "
+        err.print(f"wrote {safe(output)}: {data.n_rows:,} candidates, {data.n_questions:,} questions, "
                   f"one selected per question", highlight=False)

@@ -51,16 +51,24 @@ def save_model(model: BaseLabelModel, path, force: bool = False) -> None:
 
 def load_model(path) -> BaseLabelModel:
     """Read and validate ``model.json``; a wrong or tampered file raises ModelFileError."""
-    import json
     from pathlib import Path
 
     from ..errors import InputError, ModelFileError
 
+    from ..errors import check_regular
+    from ..jsonsafe import loads_strict
+
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory; expected a model.json written by `weaklabel fit --save-model`")
+    check_regular(p, "a model.json file")
     try:
-        data = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{p}: not valid JSON ({exc})") from None
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{p}: not valid JSON (not UTF-8 text)") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    data = loads_strict(text, str(p))
     return BaseLabelModel.from_dict(data, where=str(p))

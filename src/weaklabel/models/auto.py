@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
-from .base import LabelModel, break_ties, register
+from .base import Interval, LabelModel, break_ties, register
 
 DEFAULT_NAME = "default"
 
@@ -85,6 +85,17 @@ class AutoModel(LabelModel):
     why: ``choice``, ``model``, ``reason``, ``criticism`` numbers, ``checks``), ``report_``,
     ``cv_scores_``, and the winner's ``class_balance_``, ``accuracies_``.
     """
+
+    _parameter_constraints = {
+        "candidates": [None, "list"],
+        "cv": [Interval("int", 2, None)],
+        "margin": [Interval("real", 0, 1)],
+        "min_labels": [Interval("int", 0, None)],
+        "criticism": ["boolean"],
+        "min_z": [Interval("real", None, None)],
+        "criticism_terms": [Interval("int", 1000, None)],
+        "random_state": [None, "random_state"],
+    }
 
     _learned = ("class_balance_", "accuracies_", "model_", "chosen_", "cv_scores_", "report_", "selection_",
                 "n_iter_", "converged_")

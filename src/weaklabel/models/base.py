@@ -28,6 +28,8 @@ from ..errors import InputError, ModelFileError
 from ..votes import VoteMatrix, check_labels
 
 TIES = ("random", "abstain")
+MAX_CARDINALITY = 32767   # votes are stored as int16
+MAX_LFS = 1_000_000       # bounds what a tampered model file can make the loader allocate
 MODEL_FORMAT = "weaklabel.model"
 
 _REGISTRY: dict[str, type["LabelModel"]] = {}
@@ -125,23 +127,29 @@ def _from_jsonable(value: Any, where: str) -> Any:
             if cls is None or not isinstance(params, dict) or set(params) - set(cls._param_names()):
                 raise ModelFileError(f"{where}: invalid nested estimator {value.get('__estimator__')!r}")
             try:
-                return cls(**_from_jsonable(params, where))
-            except (TypeError, ValueError) as exc:
+                est = cls(**_from_jsonable(params, where))
+                est._validate_params()
+                return est
+            except (TypeError, ValueError, InputError) as exc:
                 raise ModelFileError(f"{where}: bad nested estimator parameters: {exc}") from None
         if "__array__" in value:
             dtype = value.get("dtype")
             if dtype not in _ALLOWED_DTYPES:
                 raise ModelFileError(f"{where}: unsupported array dtype {dtype!r}")
+            shape = value.get("shape")
+            if (not isinstance(shape, list) or len(shape) > 8
+                    or not all(type(d) is int and 0 <= d < 2 ** 40 for d in shape)):
+                raise ModelFileError(f"{where}: malformed array shape {shape!r}")
             try:
                 arr = np.asarray(value["__array__"], dtype=dtype)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ModelFileError(f"{where}: malformed array") from None
-            shape = value.get("shape", list(arr.shape))
-            if (arr.size == 0 and isinstance(shape, list) and shape and 0 in shape
-                    and all(isinstance(d, int) and 0 <= d <= 1_000_000 for d in shape)):
-                arr = arr.reshape(shape)  # an empty (0, k) array is written as []
-            if list(arr.shape) != list(shape):
+            if arr.size == 0 and math.prod(shape) == 0:
+                arr = arr.reshape(shape)  # an empty array's list ([]) does not keep its shape
+            if list(arr.shape) != shape:
                 raise ModelFileError(f"{where}: array shape does not match its stated shape")
+            if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+                raise ModelFileError(f"{where}: array holds NaN or infinite values")
             return arr
         if "__float__" in value:
             if value["__float__"] not in ("nan", "inf", "-inf"):
@@ -153,13 +161,109 @@ def _from_jsonable(value: Any, where: str) -> Any:
     return value
 
 
+# --------------------------------------------------------------------------- parameter constraints
+class Interval:
+    """A number in a range: ``Interval("real", 0, None, closed="neither")`` is a finite float > 0.
+
+    ``kind`` is ``"int"`` (Python or NumPy integers, never bools or floats) or ``"real"`` (any
+    finite int or float, never bools, NaN or infinities). ``None`` bounds are open-ended."""
+
+    def __init__(self, kind: str, left: float | None, right: float | None, closed: str = "both"):
+        self.kind, self.left, self.right, self.closed = kind, left, right, closed
+
+    def accepts(self, v) -> bool:
+        if isinstance(v, (bool, np.bool_)):
+            return False
+        if self.kind == "int":
+            if not isinstance(v, (int, np.integer)):
+                return False
+        elif not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(float(v)):
+            return False
+        lo_ok = self.left is None or (v >= self.left if self.closed in ("both", "left") else v > self.left)
+        hi_ok = self.right is None or (v <= self.right if self.closed in ("both", "right") else v < self.right)
+        return bool(lo_ok and hi_ok)
+
+    def describe(self) -> str:
+        what = "an integer" if self.kind == "int" else "a finite number"
+        lo = "" if self.left is None else f"{'>=' if self.closed in ('both', 'left') else '>'} {self.left}"
+        hi = "" if self.right is None else f"{'<=' if self.closed in ('both', 'right') else '<'} {self.right}"
+        return what + (" " + " and ".join(x for x in (lo, hi) if x) if lo or hi else "")
+
+
+class Options:
+    """One of a fixed set of values (strings, or bools for ``Options({True, False})``)."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    def accepts(self, v) -> bool:
+        return any(type(v) is type(o) and v == o for o in self.values)
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(o) for o in self.values)
+
+
+def _accepts(constraint, v) -> bool:
+    if constraint is None:
+        return v is None
+    if constraint == "boolean":
+        return isinstance(v, (bool, np.bool_))
+    if constraint == "random_state":  # a seed NumPy accepts
+        return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and 0 <= v < 2 ** 63
+    if constraint == "probabilities":  # class_balance: positive finite numbers (length checked at fit)
+        try:
+            arr = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            return False
+        return arr.ndim == 1 and arr.size >= 2 and bool(np.all(np.isfinite(arr))) and bool(np.all(arr > 0))
+    if constraint == "finite-array":  # per-LF numbers (length checked at fit)
+        try:
+            arr = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            return False
+        return arr.ndim == 1 and bool(np.all(np.isfinite(arr)))
+    if constraint == "estimator":
+        return isinstance(v, LabelModel)
+    if constraint == "list":
+        return isinstance(v, (list, tuple))
+    return constraint.accepts(v)
+
+
+def _describe(constraint) -> str:
+    named = {None: "None", "boolean": "true or false", "random_state": "an integer seed >= 0",
+             "probabilities": "a list of positive finite numbers (one per class)",
+             "finite-array": "a list of finite numbers (one per LF)", "estimator": "a weaklabel label model",
+             "list": "a list"}
+    if isinstance(constraint, str) or constraint is None:
+        return named[constraint]
+    return constraint.describe()
+
+
 class LabelModel:
     """Base class: parameter handling, tie-breaking, serialisation. Subclasses implement
     ``_fit(vm, y)`` and ``_predict_proba(vm)``, and list their learned attributes in ``_learned``.
+
+    Hyper-parameters are checked in one place, as scikit-learn does: each class lists, in
+    ``_parameter_constraints``, what every ``__init__`` parameter may be (an :class:`Interval`,
+    :class:`Options`, ``None``, ``"boolean"``, ``"random_state"``, ...), and :meth:`_validate_params`
+    (called by :meth:`fit` and when a model file is loaded) raises one :class:`InputError` naming
+    the first parameter that fits none of them (NaN, infinities and wrong types included).
     """
 
     _learned: ClassVar[tuple[str, ...]] = ("class_balance_", "n_iter_", "converged_")
+    _parameter_constraints: ClassVar[dict[str, list]] = {"random_state": [None, "random_state"]}
     random_state: int | None = 0
+
+    def _validate_params(self) -> None:
+        """Check every hyper-parameter against ``_parameter_constraints`` (see the class docstring)."""
+        for name in self._param_names():
+            constraints = self._parameter_constraints.get(name)
+            if constraints is None:
+                continue
+            value = getattr(self, name)
+            if not any(_accepts(c, value) for c in constraints):
+                allowed = " or ".join(_describe(c) for c in constraints)
+                raise InputError(f"{type(self).__name__}: parameter {name!r} must be {allowed}, got {value!r}")
 
     # ---------------------------------------------------------------- parameters
     @classmethod
@@ -215,6 +319,7 @@ class LabelModel:
         """
         from .stats import as_stats
 
+        self._validate_params()
         data = as_stats(L)
         if data.n_rows == 0:
             raise InputError("cannot fit a label model on an empty vote matrix")
@@ -306,7 +411,21 @@ class LabelModel:
 
     @classmethod
     def from_dict(cls, data: dict, where: str = "model") -> "LabelModel":
-        """Rebuild a fitted model from :meth:`to_dict` output, validating every field."""
+        """Rebuild a fitted model from :meth:`to_dict` output, validating every field.
+
+        Anything wrong with ``data`` (a missing or mistyped field, a value out of range, arrays of
+        the wrong shape, NaN) is a :class:`ModelFileError` naming ``where``; never another error."""
+        try:
+            return cls._from_dict(data, where)
+        except ModelFileError:
+            raise
+        except (InputError, TypeError, ValueError, AttributeError, IndexError, KeyError, OverflowError,
+                RecursionError, MemoryError) as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else ""
+            raise ModelFileError(f"{where}: malformed model file ({type(exc).__name__}: {msg[:200]})") from None
+
+    @classmethod
+    def _from_dict(cls, data: dict, where: str) -> "LabelModel":
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             raise ModelFileError(f"{where}: not a weaklabel model file")
         name = data.get("model")
@@ -325,7 +444,8 @@ class LabelModel:
             raise ModelFileError(f"{where}: unknown parameter(s) {sorted(unknown)} for {name}")
         try:
             model = model_cls(**_from_jsonable(params, f"{where}.params"))
-        except (TypeError, ValueError) as exc:
+            model._validate_params()
+        except (TypeError, ValueError, InputError) as exc:
             raise ModelFileError(f"{where}: bad parameters for {name}: {exc}") from None
         allowed_learned = {"cardinality_", "n_lfs_", "lf_names_", "warnings_"} | set(model_cls._learned)
         for key, value in learned.items():
@@ -344,10 +464,12 @@ class LabelModel:
     def _validate_learned(self) -> None:
         """Check shapes and ranges of the learned state after loading (subclasses extend)."""
         K, m = int(self.cardinality_), int(self.n_lfs_)
-        if K < 2 or m < 0:
-            raise ValueError("cardinality must be >= 2 and n_lfs >= 0")
+        if type(self.cardinality_) is not int or type(self.n_lfs_) is not int:
+            raise ValueError("cardinality_ and n_lfs_ must be integers")
+        if not 2 <= K <= MAX_CARDINALITY or not 0 <= m <= MAX_LFS:
+            raise ValueError(f"cardinality must be in 2..{MAX_CARDINALITY} and n_lfs in 0..{MAX_LFS}")
         cb = np.asarray(self.class_balance_, dtype=float)
-        if cb.shape != (K,) or np.any(cb < 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
+        if cb.shape != (K,) or not np.all(np.isfinite(cb)) or np.any(cb < 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
             raise ValueError("class_balance_ must be K non-negative numbers summing to 1")
         self.class_balance_ = cb
         warns = getattr(self, "warnings_", [])

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
 from ._factorized import FactorizedModel, log_tables
-from .base import check_class_balance, register
+from .base import Interval, Options, check_class_balance, register
 
 ABSTAIN_MODES = ("auto", "ignore", "model")
 
@@ -60,6 +59,18 @@ class DawidSkene(FactorizedModel):
     ``converged_``.
     """
 
+    _parameter_constraints = {
+        "abstain": [Options(*ABSTAIN_MODES)],
+        "smoothing": [Interval("real", 0, None)],
+        "prior_accuracy": [Interval("real", 0, 1, closed="neither")],
+        "class_smoothing": [Interval("real", 0, None)],
+        "class_balance": [None, "probabilities"],
+        "max_iter": [Interval("int", 1, None)],
+        "tol": [Interval("real", 0, None, closed="neither")],
+        "n_restarts": [Interval("int", 0, None)],
+        "random_state": [None, "random_state"],
+    }
+
     def __init__(self, abstain: str = "auto", smoothing: float = 1.0, prior_accuracy: float = 0.7,
                  class_smoothing: float = 1.0, class_balance=None, max_iter: int = 100, tol: float = 1e-6,
                  n_restarts: int = 0, random_state: int | None = 0):
@@ -75,14 +86,7 @@ class DawidSkene(FactorizedModel):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self, K: int) -> np.ndarray | None:
-        if self.abstain not in ABSTAIN_MODES:
-            raise InputError(f"abstain must be one of {', '.join(ABSTAIN_MODES)}, got {self.abstain!r}")
-        if self.smoothing < 0 or self.class_smoothing < 0:
-            raise InputError("smoothing and class_smoothing must be >= 0")
-        if not 0 < self.prior_accuracy < 1:
-            raise InputError(f"prior_accuracy must be in (0, 1), got {self.prior_accuracy}")
-        if self.max_iter < 1 or self.tol <= 0 or self.n_restarts < 0:
-            raise InputError("max_iter must be >= 1, tol > 0 and n_restarts >= 0")
+        # every other hyper-parameter is checked by _validate_params (``_parameter_constraints``)
         return check_class_balance(self.class_balance, K)
 
     # ------------------------------------------------------------------ EM pieces

@@ -59,7 +59,7 @@ import numpy as np
 from ..errors import InputError
 from ..votes import VoteMatrix
 from .stats import posterior
-from .base import LabelModel, check_class_balance, gold_class_balance, register
+from .base import Interval, LabelModel, Options, check_class_balance, gold_class_balance, register
 
 _EPS = 1e-12
 
@@ -126,6 +126,20 @@ class HybridDawidSkene(LabelModel):
     above 0.05),
     ``n_iter_``, ``converged_``.
     """
+
+    _parameter_constraints = {
+        "crowd_bias": [Options("pinned", "free")],
+        "dependencies": ["boolean"],
+        "conf_strength": [Interval("real", 0, None)],
+        "prior_accuracy": [Interval("real", 0, 1, closed="neither")],
+        "ratio_smoothing": [Interval("real", 0, None)],
+        "min_pair_votes": [Interval("int", 1, None)],
+        "dependency_rows": [Interval("int", 1, None)],
+        "class_balance": [None, "probabilities"],
+        "max_iter": [Interval("int", 0, None)],
+        "tol": [Interval("real", 0, None, closed="neither")],
+        "random_state": [None, "random_state"],
+    }
 
     _learned = ("class_balance_", "confusion_", "single_class_", "target_", "ratio_", "log_not_single_",
                 "source_weights_", "prior_on_covered_", "accuracies_", "dependent_pairs_", "n_iter_", "converged_")

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
-from .base import LabelModel, class_counts, covered_class_balance, register, tie_rng
+from .base import Interval, LabelModel, Options, class_counts, covered_class_balance, register, tie_rng
 
 MV_TIES = ("random", "uniform", "abstain")
 
@@ -28,6 +28,8 @@ class MajorityVote(LabelModel):
     Learned: ``class_balance_`` (the mean label distribution over rows with at least one vote, or
     the frequencies of ``y`` when gold labels are given to ``fit``), used for rows without votes.
     """
+
+    _parameter_constraints = {"ties": [Options(*MV_TIES)], "random_state": [None, "random_state"]}
 
     _learned = ("class_balance_", "n_iter_", "converged_")
 
@@ -103,6 +105,13 @@ class WeightedMajorityVote(LabelModel):
     Learned: ``weights_`` (m,), ``class_balance_`` (the estimator's, or from the weighted votes).
     """
 
+    _parameter_constraints = {
+        "weights": [None, "finite-array"],
+        "estimator": [None, "estimator"],
+        "temperature": [Interval("real", 0, None, closed="neither")],
+        "random_state": [None, "random_state"],
+    }
+
     _learned = ("class_balance_", "weights_", "accuracies_", "n_iter_", "converged_")
 
     def __init__(self, weights=None, estimator=None, temperature: float = 1.0, random_state: int | None = 0):
@@ -113,8 +122,6 @@ class WeightedMajorityVote(LabelModel):
 
     def _fit(self, data, y: np.ndarray | None) -> None:
         K, m = data.cardinality, data.n_lfs
-        if self.temperature <= 0:
-            raise InputError("temperature must be > 0")
         if self.weights is not None:
             w = np.asarray(self.weights, dtype=float)
             if w.shape != (m,) or not np.all(np.isfinite(w)):

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
 from ._factorized import FactorizedModel
 from .stats import MAX_MK, as_stats  # noqa: F401  (MAX_MK re-exported)
-from .base import check_class_balance, gold_class_balance, register
+from .base import Interval, Options, check_class_balance, gold_class_balance, register
 from .dawid_skene import ABSTAIN_MODES
 
 
@@ -93,6 +92,14 @@ class MatrixCompletion(FactorizedModel):
         L-BFGS-B iterations.
     """
 
+    _parameter_constraints = {
+        "abstain": [Options(*ABSTAIN_MODES)],
+        "class_balance": [None, "probabilities"],
+        "l2": [Interval("real", 0, None)],
+        "max_iter": [Interval("int", 1, None)],
+        "random_state": [None, "random_state"],
+    }
+
     def __init__(self, abstain: str = "auto", class_balance=None, l2: float = 1e-3, max_iter: int = 500,
                  random_state: int | None = 0):
         self.abstain = abstain
@@ -104,8 +111,6 @@ class MatrixCompletion(FactorizedModel):
     def _fit(self, data, y: np.ndarray | None) -> None:
         from scipy.optimize import linear_sum_assignment, minimize
 
-        if self.abstain not in ABSTAIN_MODES:
-            raise InputError(f"abstain must be one of {', '.join(ABSTAIN_MODES)}, got {self.abstain!r}")
         K, m, n = data.cardinality, data.n_lfs, data.n_rows
         fixed = check_class_balance(self.class_balance, K)
         O = data.pair_counts() / n
@@ -136,11 +141,14 @@ class MatrixCompletion(FactorizedModel):
             g = (4.0 * (R @ mu) * Pc[None, :] + 2.0 * r[:, None] * Pc[None, :]) / scale + 2.0 * self.l2 * d
             return f, g.ravel()
 
-        res = minimize(objective, mu0.ravel(), args=(P,), jac=True, method="L-BFGS-B",
-                       bounds=[(1e-6, 1.0)] * (mk * K),
-                       options={"maxiter": self.max_iter, "ftol": 1e-14, "gtol": 1e-10})
-        mu = res.x.reshape(mk, K)
-        it_total, converged = int(res.nit), bool(res.success)
+        if mk == 0:  # no LFs: nothing to optimise (the model predicts the class balance)
+            mu, it_total, converged = mu0.reshape(0, K), 0, True
+        else:
+            res = minimize(objective, mu0.ravel(), args=(P,), jac=True, method="L-BFGS-B",
+                           bounds=[(1e-6, 1.0)] * (mk * K),
+                           options={"maxiter": self.max_iter, "ftol": 1e-14, "gtol": 1e-10})
+            mu = res.x.reshape(mk, K)
+            it_total, converged = int(res.nit), bool(res.success)
         # symmetry: latent column k is the class the LFs vote most under it
         votes_under = mu.reshape(m, K, K).sum(axis=0)  # [v, k]: total P(vote v | latent k)
         rows, cols = linear_sum_assignment(-votes_under * P[None, :])
@@ -201,6 +209,13 @@ class Triplet(FactorizedModel):
         Fixed class balance.
     """
 
+    _parameter_constraints = {
+        "multiclass": [Options("onecoin", "ovr")],
+        "min_overlap": [Interval("int", 1, None)],
+        "class_balance": [None, "probabilities"],
+        "random_state": [None, "random_state"],
+    }
+
     _learned = FactorizedModel._learned + ("identified_",)
 
     def __init__(self, multiclass: str = "onecoin", min_overlap: int = 10, class_balance=None,
@@ -235,8 +250,6 @@ class Triplet(FactorizedModel):
         return c
 
     def _fit(self, data, y: np.ndarray | None) -> None:
-        if self.multiclass not in ("onecoin", "ovr"):
-            raise InputError(f"multiclass must be 'onecoin' or 'ovr', got {self.multiclass!r}")
         K, m = data.cardinality, data.n_lfs
         fixed = check_class_balance(self.class_balance, K)
         O4 = data.pair_counts().reshape(m, K, m, K).astype(float)   # [j, v, l, w]

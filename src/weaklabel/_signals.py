@@ -1,0 +1,125 @@
+"""Signals: a clean exit on SIGTERM/SIGHUP, a real Ctrl-C told apart from a ``KeyboardInterrupt``
+that user code raised, and worker processes that die with their parent.
+
+The command line installs :func:`install_handlers` at start-up. SIGTERM and SIGHUP then raise
+:class:`Terminated` (a ``KeyboardInterrupt``), so every ``except BaseException`` / ``finally``
+that removes temporaries runs, as it does for Ctrl-C, and the process exits with ``128 + signal``.
+Worker processes (forked by ``apply``) ignore SIGINT (the parent stops them: no second
+traceback from each worker), take the default action on SIGTERM/SIGHUP and ask the Linux kernel
+to send them SIGKILL when their parent dies (``prctl(PR_SET_PDEATHSIG)``), so a killed run does not
+leave workers behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+
+_state = {"installed": False, "sigint": False}
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread by SIGTERM or SIGHUP (after :func:`install_handlers`)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_sigint(signum, frame):
+    _state["sigint"] = True
+    raise KeyboardInterrupt
+
+
+def _on_terminate(signum, frame):
+    _state["sigint"] = True  # any KeyboardInterrupt from now on is the signal, not user code
+    raise Terminated(signum)
+
+
+def install_handlers() -> None:
+    """SIGINT, SIGTERM and SIGHUP raise in the main thread (see the module docstring)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGINT, _on_sigint)
+    signal.signal(signal.SIGTERM, _on_terminate)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, _on_terminate)
+    _state["installed"] = True
+
+
+@contextlib.contextmanager
+def watching_interrupts():
+    """While LFs run in the main thread of a library caller (no :func:`install_handlers`), note
+    Ctrl-C in a flag, so that :func:`real_interrupt` can tell it from a ``KeyboardInterrupt`` an LF
+    raises. A no-op outside the main thread or when someone else handles SIGINT."""
+    import threading
+
+    if (_state["installed"] or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    signal.signal(signal.SIGINT, _on_sigint)
+    _state.update(installed=True, sigint=False)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _state.update(installed=False, sigint=False)
+
+
+def real_interrupt() -> bool:
+    """Whether a ``KeyboardInterrupt`` caught now is the user's Ctrl-C (or a termination signal),
+    not one raised by a labeling function. Without our handlers (weaklabel used as a library) every
+    ``KeyboardInterrupt`` is taken as real."""
+    return not _state["installed"] or _state["sigint"]
+
+
+def exit_code(exc: BaseException) -> int:
+    """``128 + signal``: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP."""
+    return 128 + int(getattr(exc, "signum", signal.SIGINT))
+
+
+def caused_by_interrupt(exc: BaseException) -> KeyboardInterrupt | None:
+    """The ``KeyboardInterrupt`` behind ``exc`` (a Numba kernel interrupted by Ctrl-C surfaces as
+    ``SystemError: ... returned a result with an exception set``), if any."""
+    seen = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return e
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return None
+
+
+_PARENT = {"pid": None}
+
+
+def remember_parent() -> None:
+    """Call in the parent just before forking workers: they check it is still alive."""
+    _PARENT["pid"] = os.getpid()
+
+
+def worker_setup() -> None:
+    """In a worker process: ignore Ctrl-C, default SIGTERM/SIGHUP, die with the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    _state.update(installed=True, sigint=False)  # Ctrl-C is ignored here: any KeyboardInterrupt is an LF's
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+            pass
+    parent = _PARENT["pid"]
+    if parent is not None and os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)

@@ -1,0 +1,57 @@
+"""Helpers and fixtures of the adversarial suite (imported by its test modules; not a conftest.py,
+whose module name would shadow the main tests' conftest): a small real pipeline (the example
+reviews) in a temporary folder, and helpers that run the command line in-process or as a real
+subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "reviews"
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    """A folder holding lfs.py, reviews.parquet and votes.parquet (applied once); cwd is set to it."""
+    for name in ("lfs.py", "reviews.parquet"):
+        shutil.copy(EXAMPLE / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    from weaklabel import apply_file
+
+    apply_file(tmp_path / "lfs.py", tmp_path / "reviews.parquet", tmp_path / "votes.parquet", jobs=1)
+    return tmp_path
+
+
+def run_cli(*args: str):
+    """Run the CLI in-process; returns the click Result (exit_code, stdout, stderr)."""
+    from weaklabel.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def run_sub(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
+    """Run ``python -m weaklabel ARGS`` as a real process (signal handlers installed)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, "-m", "weaklabel", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=env, **kw)
+
+
+def one_line_error(result) -> str:
+    """The CLI's stderr for a user error: exactly one ``error:`` line and no traceback."""
+    err = result.stderr
+    assert "Traceback" not in err, err
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    return lines[0]
+
+
+def temporaries(folder: Path) -> list[Path]:
+    return [p for p in Path(folder).rglob(".*") if p.name.endswith(".tmp")]

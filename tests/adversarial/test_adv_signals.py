@@ -1,0 +1,137 @@
+"""Signals, on real processes: Ctrl-C, SIGTERM and SIGHUP end a run with one line, exit code
+128 + the signal and no temporaries; worker processes never outlive the run (not even a
+SIGKILL of the parent); the next run removes what a killed run left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from _adv import temporaries
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals and /proc: Linux")
+
+SLOW_LFS = '''
+import time
+from weaklabel import labeling_function, ABSTAIN
+
+@labeling_function()
+def slow(x):
+    time.sleep(0.005)
+    return ABSTAIN
+'''
+
+
+def _start(args, cwd) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "weaklabel", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(d.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_for(cond, timeout=60.0):
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def slow_apply(tmp_path):
+    (tmp_path / "slow.py").write_text(SLOW_LFS)
+    pd.DataFrame({"text": ["x"] * 40_000}).to_parquet(tmp_path / "data.parquet")
+    return tmp_path
+
+
+def _apply_args(jobs):
+    return ["apply", "slow.py", "data.parquet", "-o", "votes.parquet", "-k", "2", "-q", "-j", str(jobs),
+            "--batch-size", "2000"]
+
+
+@pytest.mark.parametrize("sig,code,jobs", [(signal.SIGTERM, 143, 2), (signal.SIGHUP, 129, 1),
+                                           (signal.SIGINT, 130, 2)], ids=["TERM-j2", "HUP-j1", "INT-j2"])
+def test_signal_during_apply_cleans_up_and_exits_cleanly(slow_apply, sig, code, jobs):
+    p = _start(_apply_args(jobs), slow_apply)
+    _wait_for(lambda: temporaries(slow_apply))            # writing has started
+    if jobs > 1:
+        _wait_for(lambda: len(_children(p.pid)) >= jobs)
+    workers = _children(p.pid)
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == code, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert not temporaries(slow_apply)
+    assert not (slow_apply / "votes.parquet").exists()
+    _wait_for(lambda: not any(_alive(w) for w in workers), timeout=10)
+
+
+def test_sigkill_of_the_parent_takes_the_workers_and_the_next_run_cleans(slow_apply):
+    p = _start(_apply_args(2), slow_apply)
+    _wait_for(lambda: temporaries(slow_apply) and len(_children(p.pid)) >= 2)
+    workers = _children(p.pid)
+    p.kill()
+    p.wait(timeout=30)
+    _wait_for(lambda: not any(_alive(w) for w in workers), timeout=10)   # PR_SET_PDEATHSIG
+    left = temporaries(slow_apply)
+    assert left                                                          # SIGKILL cannot clean...
+    pd.DataFrame({"text": ["x"] * 10}).to_parquet(slow_apply / "data.parquet")
+    r = subprocess.run([sys.executable, "-m", "weaklabel", *_apply_args(1)], cwd=slow_apply, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert not temporaries(slow_apply)                                   # ...the next run does
+
+
+@pytest.fixture(scope="module")
+def endless_fit(tmp_path_factory):
+    """Votes on which Dawid-Skene's EM never converges (tol 1e-300): Ctrl-C lands in its kernels."""
+    from weaklabel.simulate import simulate_votes
+
+    folder = tmp_path_factory.mktemp("fit")
+    simulate_votes(60_000, 15, 3, seed=0).votes.to_parquet(folder / "votes.parquet")
+    return folder
+
+
+@pytest.mark.parametrize("mode", [[], ["--stream", "--batch-size", "20000"]], ids=["memory", "stream"])
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"])
+def test_signal_during_fit_is_one_line(endless_fit, mode, sig, code):
+    p = _start(["fit", "votes.parquet", "-o", "labels.parquet", "-m", "ds", "-p", "max_iter=100000000",
+                "-p", "tol=1e-300", "-q", *mode], endless_fit)
+    _wait_for(lambda: _cpu_seconds(p.pid) > 2.5)          # past start-up: inside the EM loop
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == code, err
+    assert "Traceback" not in err and "SystemError" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not temporaries(endless_fit) and not (endless_fit / "labels.parquet").exists()
