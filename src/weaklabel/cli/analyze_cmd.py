@@ -102,6 +102,11 @@ def _estimated_accuracies(vm, model_file):
         from ..models import AutoModel
 
         lm = AutoModel().fit(vm)
+        if getattr(lm, "accuracies_", None) is None:   # it fell back to majority vote: no estimates
+            from ..models import HybridDawidSkene
+
+            return (np.asarray(HybridDawidSkene().fit(vm).accuracies_, dtype=float),
+                    "hybrid (the default model fell back to majority vote on these votes)")
         return np.asarray(lm.accuracies_, dtype=float), "the default model (fitted on these votes)"
     from ..models import load_model
 

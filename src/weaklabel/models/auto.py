@@ -233,7 +233,10 @@ class AutoModel(LabelModel):
                         "labelled_rows": int(known.size), "cv": self.cv_scores_}
         self.class_balance_ = np.asarray(model.class_balance_, dtype=float)
         acc = getattr(model, "accuracies_", None)
-        self.accuracies_ = np.asarray(acc, dtype=float) if acc is not None else np.full(data.n_lfs, np.nan)
+        if acc is not None:
+            self.accuracies_ = np.asarray(acc, dtype=float)
+        elif hasattr(self, "accuracies_"):   # majority vote estimates no accuracies: none to show or save
+            del self.accuracies_
         self.n_iter_ = int(getattr(model, "n_iter_", 0))
         self.converged_ = bool(getattr(model, "converged_", True))
 
@@ -305,4 +308,5 @@ class AutoModel(LabelModel):
                                "reason": str(self.report_.get("reason", "")) if isinstance(self.report_, dict) else ""}
         elif not isinstance(sel, dict) or not isinstance(sel.get("reason"), str):
             raise ValueError("selection_ must be an object with a 'reason'")
-        self.accuracies_ = np.asarray(self.accuracies_, dtype=float)
+        if hasattr(self, "accuracies_"):
+            self.accuracies_ = np.asarray(self.accuracies_, dtype=float)
