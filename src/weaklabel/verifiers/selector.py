@@ -104,7 +104,8 @@ class VerifierSelector:
                  binarise_scope: str = "question", threshold: float = 0.5, class_balance: float | None = None,
                  label_model: str = "mixture", model_params: dict | None = None, rate_band=(0.02, 0.98),
                  min_agreement: float = 0.05, inverted: str = "flip", question_prior: bool = True,
-                 pool_answers="auto", answer_icc: float | None = None, random_state: int = 0):
+                 pool_answers="auto", answer_icc: float | None = None, families: str = "detect",
+                 family_threshold: float = 0.3, random_state: int = 0):
         self.normalise = normalise
         self.normalise_scope = normalise_scope
         self.binarise = binarise
@@ -119,6 +120,8 @@ class VerifierSelector:
         self.question_prior = question_prior
         self.pool_answers = pool_answers
         self.answer_icc = answer_icc
+        self.families = families
+        self.family_threshold = family_threshold
         self.random_state = random_state
 
     # ------------------------------------------------------------------ parameters
@@ -131,6 +134,7 @@ class VerifierSelector:
                 "inverted": self.inverted, "question_prior": bool(self.question_prior),
                 "pool_answers": self.pool_answers if self.pool_answers == "auto" else bool(self.pool_answers),
                 "answer_icc": None if self.answer_icc is None else float(self.answer_icc),
+                "families": self.families, "family_threshold": float(self.family_threshold),
                 "random_state": int(self.random_state)}
 
     def _binarise_method(self) -> str:
@@ -210,10 +214,23 @@ class VerifierSelector:
         except TypeError as exc:
             raise InputError(f"label model 'mixture': {exc}") from None
 
-    def _fit_model(self, V, groups, y, cb):
+    def _detect_families(self, U, groups, keep) -> None:
+        """Families among the kept verifiers (``families="detect"``) and their weights."""
+        from .families import FamilyDetector
+
+        m = U.shape[1]
+        if self.families == "none":
+            self.families_ = None
+            self.family_weights_ = np.ones(m)
+            return
+        self.families_ = FamilyDetector(threshold=self.family_threshold).fit(U, groups, active=keep)
+        self.family_weights_ = self.families_.weights_.copy()
+
+    def _fit_model(self, V, groups, y, cb, keep=None):
         if self.label_model == "mixture":
             Xm = V if V.dtype.kind == "f" else np.where(V < 0, np.nan, V).astype(float)
-            return self._make_mixture(cb).fit(Xm, groups, y)
+            fw = None if keep is None else self.family_weights_[keep]
+            return self._make_mixture(cb).fit(Xm, groups, y, feature_weights=fw)
         from ..votes import VoteMatrix
 
         vm = VoteMatrix.from_dense(V.astype(np.int8), cardinality=2)
@@ -309,7 +326,8 @@ class VerifierSelector:
         # first fit; verifiers estimated below chance are flipped, dropped or kept
         flipped = np.zeros(m, dtype=bool)
         self.kept_ = [self.verifiers_[v] for v in np.flatnonzero(keep)]
-        model = self._fit_model(V[:, keep], groups, y, cb)
+        self._detect_families(U, groups, keep)
+        model = self._fit_model(V[:, keep], groups, y, cb, keep)
         auc, acc = self._model_quality(model)
         below = np.zeros(m, dtype=bool)
         below[np.flatnonzero(keep)] = np.nan_to_num(auc, nan=0.5) < 0.5
@@ -326,7 +344,8 @@ class VerifierSelector:
                 raise InputError("every verifier was dropped (the label model puts all of them below chance); "
                                  "try --inverted flip or keep")
             self.kept_ = [self.verifiers_[v] for v in np.flatnonzero(keep)]
-            model = self._fit_model(V[:, keep], groups, y, cb)
+            self._detect_families(U, groups, keep)
+            model = self._fit_model(V[:, keep], groups, y, cb, keep)
             auc, acc = self._model_quality(model)
         elif below.any():
             status[below] = "kept: below chance"
