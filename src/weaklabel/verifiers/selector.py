@@ -27,7 +27,8 @@ from scipy.special import expit, logit
 from .. import __version__
 from ..errors import InputError, ModelFileError
 from . import filtering
-from .answers import answer_icc, answer_stats, evidence_from_proba, pooled_log_odds, proba_from_log_odds
+from .answers import (answer_f_test, answer_icc, answer_icc_mixture, evidence_from_proba, pooled_log_odds,
+                      proba_from_log_odds)
 from .binarise import Binariser
 from .data import ScoreData
 from .metrics import top_candidates
@@ -36,6 +37,7 @@ from .normalise import Normaliser
 
 FORMAT = "weaklabel.verifier_selector"
 INVERTED = ("flip", "drop", "keep")
+ANSWER_TEST_ALPHA = 0.01
 
 
 def label_model_names() -> list[str]:
@@ -360,27 +362,35 @@ class VerifierSelector:
         est_auc[flipped] = 1.0 - est_auc[flipped]      # AUCs refer to the scores as given
         self.stats_ = {"positive_rate": rate, "mode_share": share, "agreement": agree, "status": status,
                        "est_auc": est_auc, "est_accuracy": est_acc, "binary": binary.copy()}
-        self.answer_icc_, self.answer_icc_source_ = None, None
+        self.answer_icc_, self.answer_icc_source_, self.answer_test_ = None, None, None
         if self._pool_setting() and data.answers is not None:
             self._fit_answer_icc(data, y)
         return self
 
     def _fit_answer_icc(self, data: ScoreData, y) -> None:
-        """The within-answer correlation of the candidates' evidence: given, or estimated on the
-        answers of known class (dev labels, else answers the model classifies confidently)."""
+        """Answer pooling: the test (do the candidates' evidence cluster by final answer within
+        questions? :func:`~weaklabel.verifiers.answers.answer_f_test`) and the within-answer
+        correlation of the evidence: given, from the dev labels, or from the unlabelled
+        two-class mixture of the answers' mean evidence
+        (:func:`~weaklabel.verifiers.answers.answer_icc_mixture`)."""
+        p, prior_logit = self._candidate_proba(data)
+        ev = evidence_from_proba(p, prior_logit)
+        F, pval = answer_f_test(ev, data.answers, data.codes)
+        self.answer_test_ = {"statistic": "F (evidence on answers nested in questions)", "F": F, "p_value": pval,
+                             "alpha": ANSWER_TEST_ALPHA}
+        if self.pool_answers == "auto" and not (np.isfinite(pval) and pval < ANSWER_TEST_ALPHA):
+            self.answer_test_["decision"] = "not pooled: the evidence does not cluster by answer"
+            return
+        self.answer_test_["decision"] = "pooled" if self.pool_answers == "auto" else "pooled (forced)"
         if self.answer_icc is not None:
             self.answer_icc_, self.answer_icc_source_ = float(self.answer_icc), "given"
             return
-        p, prior_logit = self._candidate_proba(data)
-        ev = evidence_from_proba(p, prior_logit)
+        icc, source = float("nan"), ""
         if y is not None and (y >= 0).sum() >= 10:
-            classes, source = np.where(y >= 0, y, -1), "dev labels"
-        else:
-            codes, sums, counts = answer_stats(p, data.answers)
-            mean_p = np.where(codes >= 0, (sums / np.maximum(counts, 1))[np.maximum(codes, 0)], np.nan)
-            classes = np.where(mean_p > 0.8, 1, np.where(mean_p < 0.2, 0, -1))
-            source = "estimated"
-        icc = answer_icc(ev, data.answers, classes)
+            icc, source = answer_icc(ev, data.answers, np.where(y >= 0, y, -1)), "dev labels"
+        if not np.isfinite(icc):
+            p1 = proba_from_log_odds(pooled_log_odds(ev, prior_logit, data.answers, 1.0))
+            icc, source = answer_icc_mixture(ev, data.answers, p1), "estimated (answer mixture)"
         if not np.isfinite(icc):
             icc, source = 0.5, "default (too few answers to estimate)"
         self.answer_icc_, self.answer_icc_source_ = float(icc), source
