@@ -287,61 +287,8 @@ def generate_suite(name: str = "math", seed: int = 0, *, quick: bool = False, **
 
 
 # --------------------------------------------------------------------------- Weaver's layout
-WEAVER_LIST_COLUMNS = ("samples", "extracted_answers", "answer_correct")
-WEAVER_SUFFIXES = ("_scores", "_verdicts")
-
-
-def is_weaver_layout(df: pd.DataFrame) -> bool:
-    """One row per question with list columns: ``answer_correct`` or ``samples`` plus at least one
-    ``*_scores`` / ``*_verdicts`` column of per-sample lists."""
-    cols = [str(c) for c in df.columns]
-    has_ver = any(c.endswith(WEAVER_SUFFIXES) for c in cols)
-    has_key = any(c in cols for c in WEAVER_LIST_COLUMNS)
-    if not (has_ver and has_key) or len(df) == 0:
-        return False
-    key = next(c for c in WEAVER_LIST_COLUMNS if c in cols)
-    first = df[key].iloc[0]
-    return isinstance(first, (list, tuple, np.ndarray))
-
-
-def weaver_to_long(df: pd.DataFrame, where: str = "weaver data") -> pd.DataFrame:
-    """Weaver layout -> long table: ``question_id`` (the row position, or ``instruction``'s row),
-    ``candidate_id`` (the sample index), one column per verifier (the ``_scores``/``_verdicts``
-    list, suffix kept), ``answer`` (from ``extracted_answers``), ``correct`` (from
-    ``answer_correct``). Lists of different lengths within a question are an error."""
-    cols = [str(c) for c in df.columns]
-    ver = [c for c in cols if c.endswith(WEAVER_SUFFIXES)]
-    if not ver:
-        raise InputError(f"{where}: no *_scores or *_verdicts columns (Weaver layout)")
-    ref = next((c for c in WEAVER_LIST_COLUMNS if c in cols), ver[0])
-    lengths = df[ref].map(lambda v: len(v) if isinstance(v, (list, tuple, np.ndarray)) else -1).to_numpy()
-    if np.any(lengths < 0):
-        i = int(np.flatnonzero(lengths < 0)[0])
-        raise InputError(f"{where}: row {i}: column {ref!r} is not a list")
-    listed = ver + [c for c in ("extracted_answers", "answer_correct") if c in cols]
-    for c in listed:
-        ln = df[c].map(lambda v: len(v) if isinstance(v, (list, tuple, np.ndarray)) else -1).to_numpy()
-        bad = np.flatnonzero(ln != lengths)
-        if bad.size:
-            i = int(bad[0])
-            raise InputError(f"{where}: row {i}: column {c!r} has {ln[i]} entries but {ref!r} has {lengths[i]}")
-    q = np.repeat(np.arange(len(df)), lengths)
-    out = pd.DataFrame({"question_id": q, "candidate_id": np.concatenate([np.arange(n) for n in lengths])
-                        if len(lengths) else np.zeros(0, dtype=int)})
-
-    def flat(c):
-        vals = [np.asarray(v, dtype=object) for v in df[c]]
-        return np.concatenate(vals) if vals else np.zeros(0, dtype=object)
-
-    for c in ver:
-        arr = pd.to_numeric(pd.Series(flat(c)), errors="coerce").astype(float)
-        out[c] = arr.to_numpy()
-    if "extracted_answers" in cols:
-        out["answer"] = pd.Series(flat("extracted_answers")).map(lambda v: None if v is None else str(v))
-    if "answer_correct" in cols:
-        out["correct"] = pd.Series(flat("answer_correct")).map(
-            lambda v: np.nan if v is None else float(bool(v))).to_numpy()
-    return out
+# the readers live with the verifiers (``weaklabel.verifiers.readers``); kept here by name
+from ..verifiers.readers import WEAVER_LIST_COLUMNS, WEAVER_SUFFIXES, is_weaver_layout, weaver_to_long  # noqa: E402,F401
 
 
 def load_weaver(path: str | Path) -> pd.DataFrame:

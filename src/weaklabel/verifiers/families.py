@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ._base import VerifierEstimator
 from ._groups import Groups
 from .filtering import within_question_correlation
 
@@ -54,7 +55,7 @@ def one_factor_loadings(C: np.ndarray, usable: np.ndarray, min_corr: float = 0.0
             continue
         est = num[ok] / den[ok]
         absl[v] = np.sqrt(min(float(np.median(est)), 0.98))
-    vals, vecs = np.linalg.eigh(np.where(np.isfinite(C), C, 0.0))
+    _, vecs = np.linalg.eigh(np.where(np.isfinite(C), C, 0.0))
     sign = np.sign(vecs[:, -1])
     if sign.sum() < 0:
         sign = -sign
@@ -95,7 +96,7 @@ def _cluster(R: np.ndarray, active: np.ndarray, threshold: float) -> np.ndarray:
     return labels
 
 
-class FamilyDetector:
+class FamilyDetector(VerifierEstimator):
     """Find verifier families from within-question correlations (see module docstring).
 
     Parameters
@@ -117,15 +118,7 @@ class FamilyDetector:
         self.min_pairs = min_pairs
         self.min_corr = min_corr
 
-    def get_params(self, deep: bool = True) -> dict:
-        return {"threshold": self.threshold, "min_pairs": self.min_pairs, "min_corr": self.min_corr}
 
-    def set_params(self, **params) -> "FamilyDetector":
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise ValueError(f"invalid parameter {k!r} for FamilyDetector")
-            setattr(self, k, v)
-        return self
 
     def _check(self) -> None:
         if not 0 < float(self.threshold) < 1:
@@ -169,7 +162,7 @@ class FamilyDetector:
         return self
 
     def to_dict(self) -> dict:
-        return {"params": self.get_params(), "labels": self.labels_.tolist(), "weights": self.weights_.tolist(),
+        return {"params": self.json_params(), "labels": self.labels_.tolist(), "weights": self.weights_.tolist(),
                 "family_corr": list(self.family_corr_), "loadings": self.loadings_.tolist()}
 
     @classmethod

@@ -37,6 +37,7 @@ import numpy as np
 from scipy.special import expit, logit, ndtr
 
 from ..errors import InputError
+from ._base import VerifierEstimator
 from ._groups import Groups
 
 _EPS = 1e-9
@@ -76,7 +77,7 @@ def marginal_solve(precision: np.ndarray, logdet_cov: float, A: np.ndarray, obs:
     return (out[:, :, 0] if squeeze else out), logdet
 
 
-class ScoreMixture:
+class ScoreMixture(VerifierEstimator):
     """Two-class mixture of verifier scores with per-question priors, fitted by EM.
 
     Parameters
@@ -419,16 +420,10 @@ class ScoreMixture:
         return (r, qprior) if return_prior else r
 
     # ------------------------------------------------------------------ state
-    def get_params(self) -> dict:
-        return {"covariance": self.covariance, "prior": self.prior, "prior_strength": float(self.prior_strength),
-                "question_effects": bool(self.question_effects), "offset_strength": float(self.offset_strength),
-                "class_balance": None if self.class_balance is None else float(self.class_balance),
-                "var_floor": float(self.var_floor), "shrinkage": float(self.shrinkage),
-                "smoothing": float(self.smoothing), "max_iter": int(self.max_iter), "tol": float(self.tol)}
 
     def to_dict(self) -> dict:
         self._check_fitted()
-        return {"params": self.get_params(), "gaussian": self.gaussian_.tolist(), "delta": self.delta_.tolist(),
+        return {"params": self.json_params(), "gaussian": self.gaussian_.tolist(), "delta": self.delta_.tolist(),
                 "offset": self.offset_.tolist(), "cov": self.cov_.tolist(), "p_yes": self.p_yes_.tolist(),
                 "feature_weights": self.feature_weights_.tolist(),
                 "class_balance": self.class_balance_, "n_iter": self.n_iter_, "converged": self.converged_,

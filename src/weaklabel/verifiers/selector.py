@@ -27,10 +27,18 @@ from scipy.special import expit, logit
 from .. import __version__
 from ..errors import InputError, ModelFileError
 from . import filtering
-from .answers import (answer_f_test, answer_icc, answer_icc_mixture, evidence_from_proba, pooled_log_odds,
-                      proba_from_log_odds)
+from ._base import VerifierEstimator, plain
+from .answers import (
+    answer_f_test,
+    answer_icc,
+    answer_icc_mixture,
+    evidence_from_proba,
+    pooled_log_odds,
+    proba_from_log_odds,
+)
 from .binarise import Binariser
 from .data import ScoreData
+from .families import FamilyDetector
 from .metrics import top_candidates
 from .mixture import ScoreMixture
 from .normalise import Normaliser
@@ -38,6 +46,7 @@ from .normalise import Normaliser
 FORMAT = "weaklabel.verifier_selector"
 INVERTED = ("flip", "drop", "keep")
 ANSWER_TEST_ALPHA = 0.01
+FAMILIES = ("detect", "none")
 
 
 def label_model_names() -> list[str]:
@@ -46,7 +55,7 @@ def label_model_names() -> list[str]:
     return ["mixture"] + list(MODELS)
 
 
-class VerifierSelector:
+class VerifierSelector(VerifierEstimator):
     """Aggregate verifier scores into P(correct) per candidate and select one per question.
 
     Parameters
@@ -127,17 +136,6 @@ class VerifierSelector:
         self.random_state = random_state
 
     # ------------------------------------------------------------------ parameters
-    def get_params(self) -> dict:
-        return {"normalise": self.normalise, "normalise_scope": self.normalise_scope, "binarise": self.binarise,
-                "binarise_scope": self.binarise_scope, "threshold": float(self.threshold),
-                "class_balance": None if self.class_balance is None else float(self.class_balance),
-                "label_model": self.label_model, "model_params": dict(self.model_params or {}),
-                "rate_band": [float(x) for x in self.rate_band], "min_agreement": float(self.min_agreement),
-                "inverted": self.inverted, "question_prior": bool(self.question_prior),
-                "pool_answers": self.pool_answers if self.pool_answers == "auto" else bool(self.pool_answers),
-                "answer_icc": None if self.answer_icc is None else float(self.answer_icc),
-                "families": self.families, "family_threshold": float(self.family_threshold),
-                "random_state": int(self.random_state)}
 
     def _binarise_method(self) -> str:
         if self.binarise == "auto":
@@ -166,6 +164,10 @@ class VerifierSelector:
             raise InputError(f"pool_answers must be 'auto', True or False, got {self.pool_answers!r}")
         if self.answer_icc is not None and not 0 <= float(self.answer_icc) <= 1:
             raise InputError(f"answer_icc must be in [0, 1], got {self.answer_icc!r}")
+        if self.families not in FAMILIES:
+            raise InputError(f"families must be one of {', '.join(FAMILIES)}, got {self.families!r}")
+        if not 0 < float(self.family_threshold) < 1:
+            raise InputError(f"family_threshold must be in (0, 1), got {self.family_threshold!r}")
 
     # ------------------------------------------------------------------ pieces
     def _normaliser(self) -> Normaliser:
@@ -490,7 +492,50 @@ class VerifierSelector:
         return pd.DataFrame({"verifier": self.verifiers_,
                              "format": np.where(s["binary"], "yes/no", "score"),
                              "positive_rate": s["positive_rate"], "agreement": s["agreement"],
-                             "status": s["status"], "est_auc": s["est_auc"], "est_accuracy": s["est_accuracy"]})
+                             "status": s["status"], "est_auc": s["est_auc"], "est_accuracy": s["est_accuracy"],
+                             "family": self._family_labels(), "weight": self.effective_weights()})
+
+    def _family_labels(self) -> np.ndarray:
+        fam = getattr(self, "families_", None)
+        return np.full(len(self.verifiers_), -1) if fam is None else np.asarray(fam.labels_)
+
+    def effective_weights(self) -> np.ndarray:
+        """What each verifier counts in a candidate's log-odds when every verifier scores it, per
+        unit of its normalised score (mixture: ``Sigma^-1 delta`` times its family weight; NaN
+        for the vote models and for dropped verifiers)."""
+        self._check_fitted()
+        w = np.full(len(self.verifiers_), np.nan)
+        if isinstance(self.model_, ScoreMixture):
+            w[self.keep_mask_] = self.model_.effective_weights_
+            w[self.flipped_] = -w[self.flipped_]          # for the scores as given
+        return w
+
+    def explain(self) -> dict:
+        """Why the selector combines the verifiers as it does, as plain JSON data: the families
+        found (members, residual correlation, weight of each member), every verifier's status
+        and effective weight, and the answer-pooling decision with its test statistic."""
+        self._check_fitted()
+        fam = getattr(self, "families_", None)
+        families = []
+        if fam is not None:
+            for members, rho in zip(fam.families_, fam.family_corr_):
+                families.append({"members": [self.verifiers_[i] for i in members],
+                                 "residual_correlation": round(float(rho), 4),
+                                 "member_weight": round(float(self.family_weights_[members[0]]), 4)})
+        w = self.effective_weights()
+        verifiers = [{"verifier": v, "status": str(st), "family": int(f),
+                      "family_weight": round(float(fw), 4),
+                      "weight": None if not np.isfinite(x) else round(float(x), 4)}
+                     for v, st, f, fw, x in zip(self.verifiers_, self.stats_["status"], self._family_labels(),
+                                                self.family_weights_, w)]
+        test = getattr(self, "answer_test_", None)
+        pooling = {"pooled": self.answer_icc_ is not None, "within_answer_correlation": self.answer_icc_,
+                   "source": self.answer_icc_source_,
+                   "test": None if test is None else {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+                                                     for k, v in test.items()}}
+        return {"families": families, "family_detection": "none" if fam is None else
+                f"residual within-question correlation above {float(self.family_threshold):g} (average linkage)",
+                "verifiers": verifiers, "answer_pooling": pooling}
 
     # ------------------------------------------------------------------ state
     def to_dict(self) -> dict:
@@ -503,12 +548,16 @@ class VerifierSelector:
         clean = lambda a: [None if (isinstance(x, float) and not np.isfinite(x)) else x for x in np.asarray(a).tolist()]  # noqa: E731
         return {
             "format": FORMAT, "format_version": 1, "weaklabel_version": __version__,
-            "params": self.get_params(),
+            "params": self.json_params(),
             "verifiers": list(self.verifiers_), "kept": list(self.kept_),
             "flipped": self.flipped_.tolist(), "keep_mask": self.keep_mask_.tolist(),
             "class_balance": self.class_balance_, "class_balance_source": self.class_balance_source_,
             "threshold_balance": self.threshold_balance_,
             "answer_icc": self.answer_icc_, "answer_icc_source": self.answer_icc_source_,
+            "answer_test": None if self.answer_test_ is None else
+            {k: (None if isinstance(v, float) and not np.isfinite(v) else plain(v)) for k, v in self.answer_test_.items()},
+            "families": None if self.families_ is None else self.families_.to_dict(),
+            "family_weights": self.family_weights_.tolist(),
             "normaliser": self.normaliser_.to_dict(),
             "binariser": None if self.binariser_ is None else self.binariser_.to_dict(),
             "model": model,
@@ -542,6 +591,12 @@ class VerifierSelector:
             icc = d.get("answer_icc")
             self.answer_icc_ = None if icc is None else float(icc)
             self.answer_icc_source_ = d.get("answer_icc_source")
+            self.answer_test_ = d.get("answer_test")
+            fam = d.get("families")
+            self.families_ = None if fam is None else FamilyDetector.from_dict(fam)
+            self.family_weights_ = np.asarray(d.get("family_weights", [1.0] * m), dtype=float)
+            if self.family_weights_.shape != (m,) or (self.families_ is not None and self.families_.labels_.size != m):
+                raise ValueError("family weights do not match the verifier list")
             if self.answer_icc_ is not None and not 0 <= self.answer_icc_ <= 1:
                 raise ValueError("answer_icc must be in [0, 1]")
             self.normaliser_ = Normaliser.from_dict(d["normaliser"])
