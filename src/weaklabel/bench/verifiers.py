@@ -377,3 +377,44 @@ def suite_description(name: str, quick: bool = False) -> dict:
     return {"K": 2, "train": n, "test": p["n_questions"],
             "lfs": f"{p['n_verifiers']} verifiers, {p['n_candidates']} candidates per question",
             "source": f"generated ({p['answer_kind']} answers)"}
+
+
+# --------------------------------------------------------------------------- protocol runs
+PROTOCOL_METHODS = ("select, no labels", "select, 5% dev", "mean score", "majority answer", "best single verifier",
+                    "oracle-weighted", "pass@k")
+
+
+def score_pool(table: pd.DataFrame, verifier_names, seed: int, *, dev_frac: float = 0.05,
+               selector_params: dict | None = None) -> dict:
+    """Select@1 of ``weaklabel select`` without labels and with a ``dev_frac`` labelled dev set,
+    of the mean-normalised-score and majority-answer baselines, the best single verifier (chosen
+    on the dev set) and the oracle-weighted naive-Bayes ensemble (true accuracies), all on the
+    same questions (those outside the dev set). Also what the unlabelled selector found:
+    families, answer pooling. ``table``: a long table with ``answer`` and ``correct``."""
+    import time
+
+    from ..verifiers import VerifierSelector, from_frame
+    from ..verifiers.evaluate import dev_labels, evaluate, split_dev
+
+    data = from_frame(table, verifiers=list(verifier_names), answer_col="answer", correct_col="correct",
+                      where="pool")
+    dev_q = split_dev(data, dev_frac, seed)
+    params = dict(selector_params or {})
+    params.setdefault("random_state", seed)
+    t0 = time.perf_counter()
+    sel0 = VerifierSelector(**params).fit(data)
+    t_fit = time.perf_counter() - t0
+    ev0 = evaluate(sel0, data, sel0.predict_proba(data), dev_q, seed=seed, oracle=True)
+    sel5 = VerifierSelector(**params).fit(data, dev_labels(data, dev_q))
+    ev5 = evaluate(sel5, data, sel5.predict_proba(data), dev_q, seed=seed, oracle=False)
+    best = next(m for m in ev0.methods["method"] if m.startswith("best single verifier"))
+    expl = sel0.explain()
+    return {"n_questions": data.n_questions, "n_candidates": data.n_rows, "n_verifiers": len(data.verifiers),
+            "n_eval": ev0.n_eval, "n_dev": int(dev_q.sum()),
+            "select, no labels": ev0.score("label model"), "select, 5% dev": ev5.score("label model"),
+            "mean score": ev0.score("mean score"), "majority answer": ev0.score("majority answer"),
+            "best single verifier": ev0.score(best), "oracle-weighted": ev0.score("oracle-weighted"),
+            "pass@k": ev0.score("pass@k"), "fit_seconds": t_fit,
+            "families_found": [f["members"] for f in expl["families"]],
+            "answer_icc": sel0.answer_icc_, "answer_icc_dev": sel5.answer_icc_,
+            "answer_test_F": (sel0.answer_test_ or {}).get("F")}

@@ -91,6 +91,8 @@ def select_command(
                                                               "question, list columns)."),
     families: str = typer.Option("detect", "--families", help="detect: find verifier families that share their errors "
                                                               "and count each about once; none: treat all as independent."),
+    family_threshold: float = typer.Option(0.2, "--family-threshold", help="Smallest residual within-question "
+                                                                          "correlation of a verifier family."),
     model_file: Path = typer.Option(None, "--model-file", help="Apply a selector saved with --save-model instead of fitting."),
     save_model: Path = typer.Option(None, "--save-model", help="Write the fitted selector (normalisers, thresholds, kept "
                                                                "verifiers, accuracies) as JSON."),
@@ -115,6 +117,7 @@ def select_command(
                                         class_balance=class_balance, label_model=label_model,
                                         model_params=parse_params(param), min_agreement=min_agreement,
                                         inverted=inverted, pool_answers=pools[pool_answers], families=families,
+                                        family_threshold=family_threshold,
                                         random_state=seed)
         res = select_file(scores, output, layout=input_format, question_col=question_col, candidate_col=candidate_col,
                           verifiers=verifiers, answer_col=answer_col, correct_col=correct_col, dev_frac=dev_frac,

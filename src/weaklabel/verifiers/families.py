@@ -113,7 +113,7 @@ class FamilyDetector(VerifierEstimator):
     residual correlation per family), ``weights_`` (m,) each verifier's design-effect weight.
     """
 
-    def __init__(self, threshold: float = 0.3, min_pairs: int = 30, min_corr: float = 0.05):
+    def __init__(self, threshold: float = 0.2, min_pairs: int = 30, min_corr: float = 0.05):
         self.threshold = threshold
         self.min_pairs = min_pairs
         self.min_corr = min_corr

@@ -47,6 +47,7 @@ FORMAT = "weaklabel.verifier_selector"
 INVERTED = ("flip", "drop", "keep")
 ANSWER_TEST_ALPHA = 0.01
 FAMILIES = ("detect", "none")
+MIN_DEV_ANSWERS = 30         # fewer labelled answers: the unlabelled estimate is steadier
 
 
 def label_model_names() -> list[str]:
@@ -96,7 +97,10 @@ class VerifierSelector(VerifierEstimator):
     label model), ``class_balance_`` (its share of correct candidates), ``threshold_balance_`` and
     ``class_balance_source_`` (the share used for quantile thresholds and where it came from),
     ``answer_icc_`` (within-answer correlation for pooling), ``stats_`` (per-verifier filter
-    statistics and estimated AUC/accuracy, see :meth:`verifier_table`).
+    statistics and estimated AUC/accuracy, see :meth:`verifier_table`), ``families_`` (the
+    fitted :class:`~weaklabel.verifiers.families.FamilyDetector`, None with ``families="none"``),
+    ``family_weights_`` (m,), ``answer_test_`` (the pooling test and decision); :meth:`explain`
+    gathers them as JSON.
     pool_answers:
         When the candidates' final answers are known, pool the evidence of the candidates with
         the same answer (:mod:`~weaklabel.verifiers.answers`). ``"auto"`` (default): for label
@@ -107,6 +111,14 @@ class VerifierSelector(VerifierEstimator):
         ``True`` / ``False``: always / never.
     answer_icc:
         Correlation of the evidence within an answer for pooling (default: estimated).
+    families:
+        ``detect`` (default): find families of verifiers that share their errors among the kept
+        ones (:class:`~weaklabel.verifiers.families.FamilyDetector`) and let each member count
+        ``1 / (1 + (s - 1) rho)`` in the mixture (the vote models only report them); ``none``:
+        every verifier counts as independent.
+    family_threshold:
+        Smallest residual correlation of a family (chosen on the tuning pools of
+        ``benchmarks/VERIFIERS_PROTOCOL.md``).
     random_state:
         Seed for tie-breaking and seeded models.
     """
@@ -116,7 +128,7 @@ class VerifierSelector(VerifierEstimator):
                  label_model: str = "mixture", model_params: dict | None = None, rate_band=(0.02, 0.98),
                  min_agreement: float = 0.05, inverted: str = "flip", question_prior: bool = True,
                  pool_answers="auto", answer_icc: float | None = None, families: str = "detect",
-                 family_threshold: float = 0.3, random_state: int = 0):
+                 family_threshold: float = 0.2, random_state: int = 0):
         self.normalise = normalise
         self.normalise_scope = normalise_scope
         self.binarise = binarise
@@ -374,7 +386,8 @@ class VerifierSelector(VerifierEstimator):
         questions? :func:`~weaklabel.verifiers.answers.answer_f_test`) and the within-answer
         correlation of the evidence: given, from the dev labels, or from the unlabelled
         two-class mixture of the answers' mean evidence
-        (:func:`~weaklabel.verifiers.answers.answer_icc_mixture`)."""
+        (:func:`~weaklabel.verifiers.answers.answer_icc_mixture`). The dev labels are used when
+        they cover at least ``MIN_DEV_ANSWERS`` distinct answers."""
         p, prior_logit = self._candidate_proba(data)
         ev = evidence_from_proba(p, prior_logit)
         F, pval = answer_f_test(ev, data.answers, data.codes)
@@ -388,7 +401,8 @@ class VerifierSelector(VerifierEstimator):
             self.answer_icc_, self.answer_icc_source_ = float(self.answer_icc), "given"
             return
         icc, source = float("nan"), ""
-        if y is not None and (y >= 0).sum() >= 10:
+        dev_answers = 0 if y is None else np.unique(data.answers[(y >= 0) & (data.answers >= 0)]).size
+        if dev_answers >= MIN_DEV_ANSWERS:
             icc, source = answer_icc(ev, data.answers, np.where(y >= 0, y, -1)), "dev labels"
         if not np.isfinite(icc):
             p1 = proba_from_log_odds(pooled_log_odds(ev, prior_logit, data.answers, 1.0))
@@ -535,6 +549,7 @@ class VerifierSelector(VerifierEstimator):
                                                      for k, v in test.items()}}
         return {"families": families, "family_detection": "none" if fam is None else
                 f"residual within-question correlation above {float(self.family_threshold):g} (average linkage)",
+                "family_weights_applied": fam is not None and isinstance(self.model_, ScoreMixture),
                 "verifiers": verifiers, "answer_pooling": pooling}
 
     # ------------------------------------------------------------------ state
