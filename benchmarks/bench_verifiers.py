@@ -2,7 +2,8 @@
 suites, against the baselines and the oracle-weighted ensemble (see VERIFIERS_PROTOCOL.md).
 
     python benchmarks/bench_verifiers.py --split tuning                 # pools methods were chosen on
-    python benchmarks/bench_verifiers.py --split validation             # unseen pools (report)
+    python benchmarks/bench_verifiers.py --split validation             # first validation set
+    python benchmarks/bench_verifiers.py --split fresh                  # second, fresh validation set (report)
     python benchmarks/bench_verifiers.py --split suites                 # weaklabel bench's verifier suites
     python benchmarks/bench_verifiers.py --split tuning --param families=none   # a variant (tuning only)
 
@@ -32,7 +33,7 @@ SHORT = {"select, no labels": "select", "select, 5% dev": "select+dev", "mean sc
 
 
 def units(split: str):
-    if split in ("tuning", "validation"):
+    if split in ("tuning", "validation", "fresh"):
         for name, seed, cfg in pool_configs(split):
             pool = make_pool(seed, name, **cfg)
             yield name, seed, pool.table, pool.verifier_names, {"true_families": [
@@ -57,7 +58,7 @@ def summarise(df: pd.DataFrame) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", default="tuning", choices=["tuning", "validation", "suites"])
+    ap.add_argument("--split", default="tuning", choices=["tuning", "validation", "fresh", "suites"])
     ap.add_argument("--param", action="append", default=[], help="selector parameter NAME=VALUE (variants)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)

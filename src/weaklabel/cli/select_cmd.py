@@ -69,6 +69,9 @@ def select_command(
     pool_answers: str = typer.Option("auto", "--pool-answers",
                                      help="With --answer-col: pool the evidence of candidates with the same answer: "
                                           "auto (for mixture, ds, hybrid, mc), yes or no."),
+    pool_centre: str = typer.Option("question", "--pool-centre",
+                                    help="Answer pooling: evidence relative to the question's mean (question) or "
+                                         "to its prior (none)."),
     dev_frac: float = typer.Option(0.05, "--dev-frac", help="With --correct-col: share of questions used as labelled "
                                                             "dev set (never scored in the metrics)."),
     label_model: str = typer.Option("mixture", "--label-model", "-m",
@@ -117,7 +120,7 @@ def select_command(
                                         class_balance=class_balance, label_model=label_model,
                                         model_params=parse_params(param), min_agreement=min_agreement,
                                         inverted=inverted, pool_answers=pools[pool_answers], families=families,
-                                        family_threshold=family_threshold,
+                                        family_threshold=family_threshold, pool_centre=pool_centre,
                                         random_state=seed)
         res = select_file(scores, output, layout=input_format, question_col=question_col, candidate_col=candidate_col,
                           verifiers=verifiers, answer_col=answer_col, correct_col=correct_col, dev_frac=dev_frac,

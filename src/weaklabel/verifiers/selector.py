@@ -119,6 +119,11 @@ class VerifierSelector(VerifierEstimator):
     family_threshold:
         Smallest residual correlation of a family (chosen on the tuning pools of
         ``benchmarks/VERIFIERS_PROTOCOL.md``).
+    pool_centre:
+        ``question`` (default): before pooling, a candidate's evidence is taken relative to its
+        question's mean, so that an answer's popularity counts only with better-than-average
+        evidence and a bias shared by the question's candidates is not multiplied by each
+        answer's size (chosen on the tuning pools); ``none``: relative to the question's prior.
     random_state:
         Seed for tie-breaking and seeded models.
     """
@@ -128,7 +133,7 @@ class VerifierSelector(VerifierEstimator):
                  label_model: str = "mixture", model_params: dict | None = None, rate_band=(0.02, 0.98),
                  min_agreement: float = 0.05, inverted: str = "flip", question_prior: bool = True,
                  pool_answers="auto", answer_icc: float | None = None, families: str = "detect",
-                 family_threshold: float = 0.2, random_state: int = 0):
+                 family_threshold: float = 0.2, pool_centre: str = "question", random_state: int = 0):
         self.normalise = normalise
         self.normalise_scope = normalise_scope
         self.binarise = binarise
@@ -145,6 +150,7 @@ class VerifierSelector(VerifierEstimator):
         self.answer_icc = answer_icc
         self.families = families
         self.family_threshold = family_threshold
+        self.pool_centre = pool_centre
         self.random_state = random_state
 
     # ------------------------------------------------------------------ parameters
@@ -176,6 +182,8 @@ class VerifierSelector(VerifierEstimator):
             raise InputError(f"pool_answers must be 'auto', True or False, got {self.pool_answers!r}")
         if self.answer_icc is not None and not 0 <= float(self.answer_icc) <= 1:
             raise InputError(f"answer_icc must be in [0, 1], got {self.answer_icc!r}")
+        if self.pool_centre not in ("none", "question"):
+            raise InputError(f"pool_centre must be 'none' or 'question', got {self.pool_centre!r}")
         if self.families not in FAMILIES:
             raise InputError(f"families must be one of {', '.join(FAMILIES)}, got {self.families!r}")
         if not 0 < float(self.family_threshold) < 1:
@@ -475,6 +483,13 @@ class VerifierSelector(VerifierEstimator):
         if not self._pooling(data, pool_answers):
             return own, own
         ev = evidence_from_proba(p, prior_logit)
+        if self.pool_centre == "question":
+            # a bias shared by a question's candidates (its offset or prior estimated off) would
+            # be multiplied by each answer's effective count: popular answers would gain or lose
+            # by it. Centred, an answer's popularity counts only with better-than-average evidence.
+            mean_ev = data.groups.mean(ev)
+            ev = ev - data.groups.broadcast(mean_ev)
+            prior_logit = prior_logit + data.groups.broadcast(mean_ev)
         return pooled_log_odds(ev, prior_logit, data.answers, self.answer_icc_), own
 
     def predict_proba(self, data: ScoreData, pool_answers: bool | None = None) -> np.ndarray:
