@@ -6,6 +6,7 @@ suites, against the baselines and the oracle-weighted ensemble (see VERIFIERS_PR
     python benchmarks/bench_verifiers.py --split fresh                  # second, fresh validation set (report)
     python benchmarks/bench_verifiers.py --split suites                 # weaklabel bench's verifier suites
     python benchmarks/bench_verifiers.py --split tuning --param families=none   # a variant (tuning only)
+    python benchmarks/bench_verifiers.py --split suites --param pool_centre=none --diagnostic   # explain a result
 
 Prints one table per split (one row per pool and seed, then the means and the targets) and
 writes ``benchmarks/results/verifiers/protocol_<split>[_<variant>].json``.
@@ -61,6 +62,8 @@ def main(argv=None) -> int:
     ap.add_argument("--split", default="tuning", choices=["tuning", "validation", "fresh", "suites"])
     ap.add_argument("--param", action="append", default=[], help="selector parameter NAME=VALUE (variants)")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--diagnostic", action="store_true",
+                    help="allow a variant on a report split (to explain a result, never to choose)")
     args = ap.parse_args(argv)
     params = {}
     for item in args.param:
@@ -69,7 +72,7 @@ def main(argv=None) -> int:
             params[k] = json.loads(v)
         except json.JSONDecodeError:
             params[k] = v
-    if params and args.split != "tuning":
+    if params and args.split != "tuning" and not args.diagnostic:
         print("variants are compared on the tuning split only (the protocol)", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
@@ -90,7 +93,8 @@ def main(argv=None) -> int:
           f"(smallest margin {100 * summ['min_margin_over_baselines']:+.1f} points)")
     args.out.mkdir(parents=True, exist_ok=True)
     tag = re.sub(r"[^A-Za-z0-9_.=-]+", "-", "_".join(f"{k}-{v}" for k, v in params.items())).strip("-")
-    path = args.out / (f"protocol_{args.split}" + (f"_{tag}" if tag else "") + ".json")
+    path = args.out / (f"protocol_{args.split}" + (f"_{tag}" if tag else "") + ("_diagnostic" if args.diagnostic else "")
+                       + ".json")
     clean = json.loads(df.to_json(orient="records"))
     path.write_text(json.dumps({"split": args.split, "params": params, "seconds": time.perf_counter() - t0,
                                 "summary": summ, "rows": clean}, indent=1) + "\n")
