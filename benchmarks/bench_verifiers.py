@@ -21,7 +21,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from weaklabel.bench.verifiers import PROTOCOL_METHODS, generate_suite, score_pool
