@@ -231,9 +231,10 @@ def test_answer_pooling_uses_the_final_answers(quick_math):
     q0 = data.codes == data.codes[top[0]]
     best = q0 & (log_odds == log_odds[q0].max())
     assert own[top[0]] == own[best].max()
-    # without labels the correlation is estimated from confidently classified answers
+    # without labels the correlation comes from the two-class mixture of the answers' mean evidence
     unsup = VerifierSelector().fit(data)
-    assert unsup.answer_icc_source_ == "estimated" and 0.0 <= unsup.answer_icc_ <= 1.0
+    assert unsup.answer_icc_source_ == "estimated (answer mixture)" and 0.0 <= unsup.answer_icc_ <= 1.0
+    assert unsup.answer_test_["p_value"] < 0.01 and unsup.answer_test_["decision"] == "pooled"
     # no answer column or pool_answers=False: candidate-level probabilities
     off = VerifierSelector(pool_answers=False).fit(data, y)
     assert off.answer_icc_ is None

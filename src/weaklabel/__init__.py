@@ -28,7 +28,7 @@ _EXPORTS = {
     "DawidSkene": "models", "OneCoinDawidSkene": "models", "MatrixCompletion": "models", "Triplet": "models", "AutoModel": "models", "HybridDawidSkene": "models",
     "make_model": "models", "load_model": "models", "save_model": "models",
     "generate_lfs": "autolf",
-    "VerifierSelector": "verifiers", "ScoreMixture": "verifiers",
+    "VerifierSelector": "verifiers", "ScoreMixture": "verifiers", "select_file": "verifiers",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -61,5 +61,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .models import (AutoModel, BaseLabelModel, DawidSkene, HybridDawidSkene, MajorityVote, MatrixCompletion,
                          OneCoinDawidSkene, Triplet, WeightedMajorityVote, load_model, make_model, save_model)
     from .models.default import LabelModel
-    from .verifiers import ScoreMixture, VerifierSelector
+    from .verifiers import ScoreMixture, VerifierSelector, select_file
     from .votes import VoteMatrix

@@ -287,61 +287,8 @@ def generate_suite(name: str = "math", seed: int = 0, *, quick: bool = False, **
 
 
 # --------------------------------------------------------------------------- Weaver's layout
-WEAVER_LIST_COLUMNS = ("samples", "extracted_answers", "answer_correct")
-WEAVER_SUFFIXES = ("_scores", "_verdicts")
-
-
-def is_weaver_layout(df: pd.DataFrame) -> bool:
-    """One row per question with list columns: ``answer_correct`` or ``samples`` plus at least one
-    ``*_scores`` / ``*_verdicts`` column of per-sample lists."""
-    cols = [str(c) for c in df.columns]
-    has_ver = any(c.endswith(WEAVER_SUFFIXES) for c in cols)
-    has_key = any(c in cols for c in WEAVER_LIST_COLUMNS)
-    if not (has_ver and has_key) or len(df) == 0:
-        return False
-    key = next(c for c in WEAVER_LIST_COLUMNS if c in cols)
-    first = df[key].iloc[0]
-    return isinstance(first, (list, tuple, np.ndarray))
-
-
-def weaver_to_long(df: pd.DataFrame, where: str = "weaver data") -> pd.DataFrame:
-    """Weaver layout -> long table: ``question_id`` (the row position, or ``instruction``'s row),
-    ``candidate_id`` (the sample index), one column per verifier (the ``_scores``/``_verdicts``
-    list, suffix kept), ``answer`` (from ``extracted_answers``), ``correct`` (from
-    ``answer_correct``). Lists of different lengths within a question are an error."""
-    cols = [str(c) for c in df.columns]
-    ver = [c for c in cols if c.endswith(WEAVER_SUFFIXES)]
-    if not ver:
-        raise InputError(f"{where}: no *_scores or *_verdicts columns (Weaver layout)")
-    ref = next((c for c in WEAVER_LIST_COLUMNS if c in cols), ver[0])
-    lengths = df[ref].map(lambda v: len(v) if isinstance(v, (list, tuple, np.ndarray)) else -1).to_numpy()
-    if np.any(lengths < 0):
-        i = int(np.flatnonzero(lengths < 0)[0])
-        raise InputError(f"{where}: row {i}: column {ref!r} is not a list")
-    listed = ver + [c for c in ("extracted_answers", "answer_correct") if c in cols]
-    for c in listed:
-        ln = df[c].map(lambda v: len(v) if isinstance(v, (list, tuple, np.ndarray)) else -1).to_numpy()
-        bad = np.flatnonzero(ln != lengths)
-        if bad.size:
-            i = int(bad[0])
-            raise InputError(f"{where}: row {i}: column {c!r} has {ln[i]} entries but {ref!r} has {lengths[i]}")
-    q = np.repeat(np.arange(len(df)), lengths)
-    out = pd.DataFrame({"question_id": q, "candidate_id": np.concatenate([np.arange(n) for n in lengths])
-                        if len(lengths) else np.zeros(0, dtype=int)})
-
-    def flat(c):
-        vals = [np.asarray(v, dtype=object) for v in df[c]]
-        return np.concatenate(vals) if vals else np.zeros(0, dtype=object)
-
-    for c in ver:
-        arr = pd.to_numeric(pd.Series(flat(c)), errors="coerce").astype(float)
-        out[c] = arr.to_numpy()
-    if "extracted_answers" in cols:
-        out["answer"] = pd.Series(flat("extracted_answers")).map(lambda v: None if v is None else str(v))
-    if "answer_correct" in cols:
-        out["correct"] = pd.Series(flat("answer_correct")).map(
-            lambda v: np.nan if v is None else float(bool(v))).to_numpy()
-    return out
+# the readers live with the verifiers (``weaklabel.verifiers.readers``); kept here by name
+from ..verifiers.readers import WEAVER_LIST_COLUMNS, WEAVER_SUFFIXES, is_weaver_layout, weaver_to_long  # noqa: E402,F401
 
 
 def load_weaver(path: str | Path) -> pd.DataFrame:
@@ -430,3 +377,44 @@ def suite_description(name: str, quick: bool = False) -> dict:
     return {"K": 2, "train": n, "test": p["n_questions"],
             "lfs": f"{p['n_verifiers']} verifiers, {p['n_candidates']} candidates per question",
             "source": f"generated ({p['answer_kind']} answers)"}
+
+
+# --------------------------------------------------------------------------- protocol runs
+PROTOCOL_METHODS = ("select, no labels", "select, 5% dev", "mean score", "majority answer", "best single verifier",
+                    "oracle-weighted", "pass@k")
+
+
+def score_pool(table: pd.DataFrame, verifier_names, seed: int, *, dev_frac: float = 0.05,
+               selector_params: dict | None = None) -> dict:
+    """Select@1 of ``weaklabel select`` without labels and with a ``dev_frac`` labelled dev set,
+    of the mean-normalised-score and majority-answer baselines, the best single verifier (chosen
+    on the dev set) and the oracle-weighted naive-Bayes ensemble (true accuracies), all on the
+    same questions (those outside the dev set). Also what the unlabelled selector found:
+    families, answer pooling. ``table``: a long table with ``answer`` and ``correct``."""
+    import time
+
+    from ..verifiers import VerifierSelector, from_frame
+    from ..verifiers.evaluate import dev_labels, evaluate, split_dev
+
+    data = from_frame(table, verifiers=list(verifier_names), answer_col="answer", correct_col="correct",
+                      where="pool")
+    dev_q = split_dev(data, dev_frac, seed)
+    params = dict(selector_params or {})
+    params.setdefault("random_state", seed)
+    t0 = time.perf_counter()
+    sel0 = VerifierSelector(**params).fit(data)
+    t_fit = time.perf_counter() - t0
+    ev0 = evaluate(sel0, data, sel0.predict_proba(data), dev_q, seed=seed, oracle=True)
+    sel5 = VerifierSelector(**params).fit(data, dev_labels(data, dev_q))
+    ev5 = evaluate(sel5, data, sel5.predict_proba(data), dev_q, seed=seed, oracle=False)
+    best = next(m for m in ev0.methods["method"] if m.startswith("best single verifier"))
+    expl = sel0.explain()
+    return {"n_questions": data.n_questions, "n_candidates": data.n_rows, "n_verifiers": len(data.verifiers),
+            "n_eval": ev0.n_eval, "n_dev": int(dev_q.sum()),
+            "select, no labels": ev0.score("label model"), "select, 5% dev": ev5.score("label model"),
+            "mean score": ev0.score("mean score"), "majority answer": ev0.score("majority answer"),
+            "best single verifier": ev0.score(best), "oracle-weighted": ev0.score("oracle-weighted"),
+            "pass@k": ev0.score("pass@k"), "fit_seconds": t_fit,
+            "families_found": [f["members"] for f in expl["families"]],
+            "answer_icc": sel0.answer_icc_, "answer_icc_dev": sel5.answer_icc_,
+            "answer_test_F": (sel0.answer_test_ or {}).get("F")}

@@ -178,3 +178,20 @@ def main() -> None:
 
     install_handlers()
     app()
+
+
+def parse_params(items: list[str] | None) -> dict:
+    """``--param NAME=VALUE`` options as a dict (values parsed as JSON when they are JSON)."""
+    from ..errors import InputError
+
+    params = {}
+    for item in items or []:
+        if "=" not in item:
+            raise InputError(f"--param expects NAME=VALUE, got {item!r}")
+        key, raw = item.split("=", 1)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        params[key.strip()] = value
+    return params

@@ -3,7 +3,6 @@ candidate answer of every question."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import typer
@@ -19,38 +18,23 @@ EXAMPLES = """
   weaklabel select scores.csv -o sel.parquet --label-model ds --binarise quantile --save-model selector.json
   weaklabel select new_scores.parquet -o sel.parquet --model-file selector.json     # apply a saved selector
   weaklabel select weaver_math500.parquet -o sel.parquet                            # Weaver's layout, detected
+  weaklabel select examples/verifiers/weaver_scores.csv -o sel.parquet --json       # Weaver-style score table
 """
-
-FORMATS = ("auto", "long", "weaver")
-
-
-def _read(path: Path, fmt: str):
-    from ..bench.verifiers import is_weaver_layout, weaver_to_long
-    from ..errors import InputError
-    from ..io import read_table
-
-    if fmt not in FORMATS:
-        raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    df = read_table(path)
-    weaver = fmt == "weaver" or (fmt == "auto" and is_weaver_layout(df))
-    if weaver:
-        return weaver_to_long(df, where=str(path)), True
-    return df, False
-
 
 def _verifier_table(ev_or_sel, with_truth: bool, title: str):
     from rich.table import Table
 
     vt = ev_or_sel
     t = Table(title=title, title_justify="left")
-    cols = ["verifier", "format", "yes-rate", "agreement", "status", "est. AUC", "est. accuracy"]
+    cols = ["verifier", "format", "yes-rate", "agreement", "status", "family", "weight", "est. AUC", "est. accuracy"]
     if with_truth:
         cols += ["true AUC", "true accuracy"]
     for c in cols:
         t.add_column(c, justify="left" if c in ("verifier", "format", "status") else "right")
     for r in vt.to_dict(orient="records"):
-        row = [safe(r["verifier"]), safe(r["format"]), fmt_frac(r["positive_rate"]), fmt_frac(r["agreement"]), safe(r["status"]),
-               fmt_frac(r["est_auc"]), fmt_frac(r["est_accuracy"])]
+        fam = "" if r["family"] is None or r["family"] < 0 else str(int(r["family"]))
+        row = [safe(r["verifier"]), safe(r["format"]), fmt_frac(r["positive_rate"]), fmt_frac(r["agreement"]),
+               safe(r["status"]), fam, fmt_frac(r["weight"]), fmt_frac(r["est_auc"]), fmt_frac(r["est_accuracy"])]
         if with_truth:
             row += [fmt_frac(r["true_auc"]), fmt_frac(r["true_accuracy"])]
         style = "dim" if str(r["status"]).startswith("dropped") else None
@@ -85,6 +69,9 @@ def select_command(
     pool_answers: str = typer.Option("auto", "--pool-answers",
                                      help="With --answer-col: pool the evidence of candidates with the same answer: "
                                           "auto (for mixture, ds, hybrid, mc), yes or no."),
+    pool_centre: str = typer.Option("none", "--pool-centre",
+                                    help="Answer pooling: evidence relative to the question's prior (none) or to "
+                                         "its mean (question: helps near-ceiling questions with many candidates)."),
     dev_frac: float = typer.Option(0.05, "--dev-frac", help="With --correct-col: share of questions used as labelled "
                                                             "dev set (never scored in the metrics)."),
     label_model: str = typer.Option("mixture", "--label-model", "-m",
@@ -102,7 +89,13 @@ def select_command(
     min_agreement: float = typer.Option(0.05, "--min-agreement", help="Drop verifiers whose within-question correlation "
                                                                        "with every other verifier is below this."),
     param: list[str] = typer.Option(None, "--param", "-p", help="Label-model hyper-parameter NAME=VALUE (repeatable)."),
-    input_format: str = typer.Option("auto", "--format", help="auto, long or weaver (one row per question, list columns)."),
+    input_format: str = typer.Option("auto", "--format", help="auto, long, weaver-long (Weaver-style score table: one "
+                                                              "row per question x sample) or weaver (one row per "
+                                                              "question, list columns)."),
+    families: str = typer.Option("detect", "--families", help="detect: find verifier families that share their errors "
+                                                              "and count each about once; none: treat all as independent."),
+    family_threshold: float = typer.Option(0.2, "--family-threshold", help="Smallest residual within-question "
+                                                                          "correlation of a verifier family."),
     model_file: Path = typer.Option(None, "--model-file", help="Apply a selector saved with --save-model instead of fitting."),
     save_model: Path = typer.Option(None, "--save-model", help="Write the fitted selector (normalisers, thresholds, kept "
                                                                "verifiers, accuracies) as JSON."),
@@ -113,79 +106,49 @@ def select_command(
 ) -> None:
     """Combine verifier scores into P(correct) per candidate and select the best candidate per question."""
     with user_errors():
-        import numpy as np
-
         from ..errors import InputError
-        from ..io import check_distinct, check_output
-        from ..verifiers import VerifierSelector, from_frame
-        from ..verifiers.evaluate import dev_labels, evaluate, split_dev
-        from ..verifiers.io import write_selection
-        from .fit_cmd import _parse_params
+        from ..verifiers import VerifierSelector, select_file
+        from ._common import parse_params
 
-        check_distinct([scores, model_file], [output, save_model])
-        check_output(output, force)
-        if save_model is not None:
-            check_output(save_model, force)
-        if model_file is not None and save_model is not None:
-            raise InputError("--model-file applies a saved selector; --save-model is for a fitted one (use one)")
-        df, weaver = _read(scores, input_format)
-        if weaver:
-            question_col, candidate_col = "question_id", "candidate_id"
-            answer_col = answer_col or ("answer" if "answer" in df.columns else None)
-            correct_col = correct_col or ("correct" if "correct" in df.columns else None)
-        data = from_frame(df, question_col=question_col, candidate_col=candidate_col, verifiers=verifiers,
-                          answer_col=answer_col, correct_col=correct_col, where=str(scores))
-        t0 = time.perf_counter()
-        if model_file is not None:
-            sel = VerifierSelector.load(model_file)
-            dev_q = np.zeros(data.n_questions, dtype=bool)
-        else:
-            params = _parse_params(param)
+        selector = None
+        if model_file is None:
             pools = {"auto": "auto", "yes": True, "no": False}
             if pool_answers not in pools:
                 raise InputError(f"--pool-answers must be auto, yes or no, got {pool_answers!r}")
-            sel = VerifierSelector(normalise=normalise, normalise_scope=normalise_scope, binarise=binarise,
-                                   binarise_scope=binarise_scope, threshold=threshold, class_balance=class_balance,
-                                   label_model=label_model, model_params=params, min_agreement=min_agreement,
-                                   inverted=inverted, pool_answers=pools[pool_answers], random_state=seed)
-            dev_q = split_dev(data, dev_frac, seed) if data.correct is not None else np.zeros(data.n_questions, bool)
-            sel.fit(data, dev_labels(data, dev_q))
-        fit_s = time.perf_counter() - t0
-        log_odds, own = sel.predict_log_odds(data)
-        proba, p_own = (1 / (1 + np.exp(-np.clip(x, -40, 40))) for x in (log_odds, own))
-        selected = sel.select(data)
-        ev = None
-        if data.correct is not None:
-            ev = evaluate(sel, data, proba, dev_q, seed=seed)
-        write_selection(output, data, proba, selected, sel, dev_q=dev_q, force=force, p_candidate=p_own,
-                        extra={"scores_file": Path(scores).name, "evaluation": ev.to_dict() if ev else None})
-        if save_model is not None:
-            sel.save(save_model, force=force)
-        vt = ev.verifiers if ev is not None else sel.verifier_table()
-        summary = {
-            "output": str(output), "questions": data.n_questions, "candidates": data.n_rows,
-            "verifiers": len(sel.verifiers_), "kept": len(sel.kept_), "label_model": sel.label_model,
-            "class_balance": sel.class_balance_, "threshold_balance": sel.threshold_balance_,
-            "answer_icc": sel.answer_icc_,
-            "seconds": round(fit_s, 3),
-            "verifier_table": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
-                               for r in vt.to_dict(orient="records")],
-        }
-        if ev is not None:
-            summary["evaluation"] = ev.to_dict()
+            selector = VerifierSelector(normalise=normalise, normalise_scope=normalise_scope, binarise=binarise,
+                                        binarise_scope=binarise_scope, threshold=threshold,
+                                        class_balance=class_balance, label_model=label_model,
+                                        model_params=parse_params(param), min_agreement=min_agreement,
+                                        inverted=inverted, pool_answers=pools[pool_answers], families=families,
+                                        family_threshold=family_threshold, pool_centre=pool_centre,
+                                        random_state=seed)
+        res = select_file(scores, output, layout=input_format, question_col=question_col, candidate_col=candidate_col,
+                          verifiers=verifiers, answer_col=answer_col, correct_col=correct_col, dev_frac=dev_frac,
+                          selector=selector, model_file=model_file, save_model=save_model, seed=seed, force=force)
         if as_json:
-            print_json(summary)
+            print_json(res.to_dict())
             return
         if quiet:
             return
-        out.print(_verifier_table(vt, ev is not None,
+        sel, ev, data = res.selector, res.evaluation, res.data
+        out.print(_verifier_table(res.verifier_table(), ev is not None,
                                   f"verifiers ({len(sel.kept_)} of {len(sel.verifiers_)} kept; AUC = P(a correct "
-                                  "candidate outscores an incorrect one of its question))"))
+                                  "candidate outscores an incorrect one of its question); weight = what it counts "
+                                  "per unit of normalised score)"))
+        expl = sel.explain()
+        for i, f in enumerate(expl["families"]):
+            out.print(f"family {i}: {', '.join(f['members'])} (residual correlation {f['residual_correlation']:.2f}; "
+                      f"each member counts {f['member_weight']:.2f})", highlight=False)
         line = f"label model {sel.label_model}: share of correct candidates {sel.class_balance_:.3f}"
         if sel.threshold_balance_ is not None:
             line += f"; quantile thresholds at {sel.threshold_balance_:.3f} ({sel.class_balance_source_})"
+        test = expl["answer_pooling"]["test"]
         if sel.answer_icc_ is not None:
             line += f"; answers pooled (within-answer correlation {sel.answer_icc_:.2f}, {sel.answer_icc_source_})"
+        elif test is not None:
+            line += f"; answers not pooled ({test['decision']})"
+        if test is not None and test.get("F") is not None:
+            line += f"; answer test F = {test['F']:.1f}, p = {test['p_value']:.2g}"
         out.print(line, highlight=False)
         if ev is not None:
             out.print(f"Select@1 (accuracy of the candidate chosen per question) on {ev.n_eval} evaluation "

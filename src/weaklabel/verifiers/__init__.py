@@ -12,22 +12,31 @@ Pipeline (each step a module, all driven by :class:`VerifierSelector`):
    per question), or keep scores continuous;
 3. :mod:`~weaklabel.verifiers.filtering`: drop near-constant verifiers and verifiers that
    agree with nothing; flip (or drop) those estimated below chance;
+   :mod:`~weaklabel.verifiers.families`: find families of verifiers that share their errors
+   and count each family about once;
 4. a label model: :class:`~weaklabel.verifiers.mixture.ScoreMixture` on continuous scores, or
    any vote model of :mod:`weaklabel.models` on the binary votes;
 5. :mod:`~weaklabel.verifiers.metrics`: select the top candidate per question; Select@1,
    Pass@1, Pass@k; :mod:`~weaklabel.verifiers.evaluate` scores the baselines side by side.
 
 Input: a long table (``question_id``, ``candidate_id``, one column per verifier, optional
-``answer`` and ``correct``) read by :func:`from_frame`.
+``answer`` and ``correct``) read by :func:`from_frame`; :func:`read_scores` also reads
+Weaver-style tables. :func:`select_file` is the whole run (``weaklabel select``);
+:mod:`~weaklabel.verifiers.simulate` draws pools for the protocol in ``benchmarks/``. Every
+step is a scikit-learn-style estimator (:mod:`~weaklabel.verifiers._base`).
 """
 
 from .binarise import Binariser
 from .data import ScoreData, from_frame, match_verifiers
 from .evaluate import Evaluation, evaluate, split_dev
+from .families import FamilyDetector
 from .metrics import top_candidates, within_question_auc
 from .mixture import ScoreMixture
 from .normalise import Normaliser
+from .readers import ScoreTable, read_scores
+from .runner import SelectSummary, select_file
 from .selector import VerifierSelector
 
-__all__ = ["Binariser", "Evaluation", "Normaliser", "ScoreData", "ScoreMixture", "VerifierSelector", "evaluate",
-           "from_frame", "match_verifiers", "split_dev", "top_candidates", "within_question_auc"]
+__all__ = ["Binariser", "Evaluation", "FamilyDetector", "Normaliser", "ScoreData", "ScoreMixture", "ScoreTable",
+           "SelectSummary", "VerifierSelector", "evaluate", "from_frame", "match_verifiers", "read_scores",
+           "select_file", "split_dev", "top_candidates", "within_question_auc"]

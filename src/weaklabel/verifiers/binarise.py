@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ._base import VerifierEstimator
 from ._groups import Groups
 
 METHODS = ("quantile", "fixed", "none")
@@ -34,7 +35,7 @@ def _check_balance(cb, n_groups: int | None = None) -> np.ndarray:
     return arr
 
 
-class Binariser:
+class Binariser(VerifierEstimator):
     """Scores -> votes ``{1, 0, -1}`` (see module docstring).
 
     Parameters
@@ -116,13 +117,9 @@ class Binariser:
         return self.fit(X, groups, binary).transform(X, groups, class_balance)
 
     # ------------------------------------------------------------------ state
-    def get_params(self) -> dict:
-        cb = self.class_balance
-        cb = np.asarray(cb, dtype=float).tolist() if cb is not None else None
-        return {"method": self.method, "threshold": float(self.threshold), "scope": self.scope, "class_balance": cb}
 
     def to_dict(self) -> dict:
-        return {"params": self.get_params(), "binary": self.binary_.tolist(),
+        return {"params": self.json_params(), "binary": self.binary_.tolist(),
                 "thresholds": [None if np.isnan(t) else float(t) for t in self.thresholds_]}
 
     @classmethod

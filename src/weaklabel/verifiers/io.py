@@ -50,7 +50,7 @@ def write_selection(path: str | Path, data: ScoreData, proba: np.ndarray, select
             "verifiers": list(selector.verifiers_), "kept": list(selector.kept_),
             "flipped": [v for v, f in zip(selector.verifiers_, selector.flipped_) if f],
             "class_balance": selector.class_balance_, "answer_icc": getattr(selector, "answer_icc_", None),
-            "params": selector.get_params()}
+            "params": selector.json_params()}
     meta.update(extra or {})
     table = table.replace_schema_metadata(_encode_meta(_plain(meta)))
     with atomic_output(path, force) as tmp:

@@ -37,6 +37,7 @@ import numpy as np
 from scipy.special import expit, logit, ndtr
 
 from ..errors import InputError
+from ._base import VerifierEstimator
 from ._groups import Groups
 
 _EPS = 1e-9
@@ -76,7 +77,7 @@ def marginal_solve(precision: np.ndarray, logdet_cov: float, A: np.ndarray, obs:
     return (out[:, :, 0] if squeeze else out), logdet
 
 
-class ScoreMixture:
+class ScoreMixture(VerifierEstimator):
     """Two-class mixture of verifier scores with per-question priors, fitted by EM.
 
     Parameters
@@ -112,7 +113,9 @@ class ScoreMixture:
     yes/no verifier its balanced accuracy); ``accuracies_`` (m,) P(the verifier's own best
     yes/no call is right) at the global class balance; ``weights_`` (m,) each verifier's weight in
     the ranking when every verifier scores (``Sigma^-1 delta`` per unit of normal score; for a
-    yes/no verifier the log-likelihood ratio of "yes" over "no"); ``question_prior_`` and
+    yes/no verifier the log-likelihood ratio of "yes" over "no"); ``feature_weights_`` (m,) the
+    multipliers given to ``fit`` and ``effective_weights_`` = ``weights_ * feature_weights_``
+    (what each verifier counts in the posterior); ``question_prior_`` and
     ``question_offset_`` for the fitted questions; ``n_iter_``, ``converged_``,
     ``log_likelihood_``.
     """
@@ -173,14 +176,15 @@ class ScoreMixture:
                 A = np.stack([np.broadcast_to(d, U0.shape), U0], axis=2)
                 S, logdet = marginal_solve(self._precision, self._logdet, A, Og)
                 W, SU = S[:, :, 0], S[:, :, 1]                       # Sigma_oo^-1 delta_o, Sigma_oo^-1 u_o
-            llr += (W * (U0 - d / 2.0)).sum(axis=1)
+            llr += (W * (U0 - d / 2.0) * self.feature_weights_[g]).sum(axis=1)
             lp0 += -0.5 * ((U0 * SU).sum(axis=1) + logdet + Og.sum(axis=1) * np.log(2 * np.pi))
         b = ~g
         if b.any():
             Ob, yes = obs[:, b], X[:, b] > 0.5
             p0 = np.clip(self.p_yes_[b, 0], _EPS, 1 - _EPS)
             p1 = np.clip(self.p_yes_[b, 1], _EPS, 1 - _EPS)
-            llr += np.where(Ob, np.where(yes, np.log(p1 / p0), np.log((1 - p1) / (1 - p0))), 0.0).sum(axis=1)
+            llr += (np.where(Ob, np.where(yes, np.log(p1 / p0), np.log((1 - p1) / (1 - p0))), 0.0)
+                    * self.feature_weights_[b]).sum(axis=1)
             lp0 += np.where(Ob, np.where(yes, np.log(p0), np.log1p(-p0)), 0.0).sum(axis=1)
         a = logit_prior + llr
         r = expit(np.clip(a, -_LOGIT_CLIP, _LOGIT_CLIP))
@@ -276,19 +280,27 @@ class ScoreMixture:
             Z = Z - groups.broadcast(groups.mean(Z))
         sd = np.nanstd(Z, axis=0)
         Z = (Z - np.nanmean(Z, axis=0)) / np.where(sd > 0, sd, 1.0)
-        cnt = obs.sum(axis=1)
-        s = np.where(cnt > 0, np.nansum(np.where(obs, Z, 0.0), axis=1) / np.maximum(cnt, 1), 0.0)
+        fw = self.feature_weights_                 # a family counts once in the start too
+        cnt = (obs * fw).sum(axis=1)
+        s = np.where(cnt > 0, np.nansum(np.where(obs, Z, 0.0) * fw, axis=1) / np.where(cnt > 0, cnt, 1.0), 0.0)
         sd_s = s.std() if s.std() > 0 else 1.0
         return expit(2.0 * (s - np.median(s)) / sd_s)
 
-    def fit(self, X, groups: Groups, y=None) -> "ScoreMixture":
+    def fit(self, X, groups: Groups, y=None, feature_weights=None) -> "ScoreMixture":
         """Fit on scores ``X`` (n, m; NaN = missing) of candidates grouped by ``groups``;
-        ``y`` (optional) holds 1/0 for candidates with a known label and -1 elsewhere."""
+        ``y`` (optional) holds 1/0 for candidates with a known label and -1 elsewhere;
+        ``feature_weights`` (optional, (m,) positive) multiply each verifier's log-likelihood
+        ratio in the posterior (a family of correlated verifiers counted once, see
+        :mod:`~weaklabel.verifiers.families`; default 1 each)."""
         self._check()
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[0] != groups.n_rows:
             raise InputError(f"scores must be (rows, verifiers) with one row per candidate, got {X.shape}")
         n, m = X.shape
+        fw = np.ones(m) if feature_weights is None else np.asarray(feature_weights, dtype=float)
+        if fw.shape != (m,) or np.any(~np.isfinite(fw)) or np.any(fw <= 0):
+            raise InputError(f"feature_weights must be {m} positive numbers, got shape {fw.shape}")
+        self.feature_weights_ = fw
         obs = ~np.isnan(X)
         known = None
         if y is not None:
@@ -372,6 +384,7 @@ class ScoreMixture:
         acc[~g] = pi * p[:, 1] + (1 - pi) * (1 - p[:, 0])
         weights[~g] = np.log(p[:, 1] / p[:, 0]) - np.log((1 - p[:, 1]) / (1 - p[:, 0]))
         self.auc_, self.accuracies_, self.weights_ = auc, acc, weights
+        self.effective_weights_ = weights * self.feature_weights_
 
     # ------------------------------------------------------------------ predict
     def _check_fitted(self):
@@ -407,17 +420,12 @@ class ScoreMixture:
         return (r, qprior) if return_prior else r
 
     # ------------------------------------------------------------------ state
-    def get_params(self) -> dict:
-        return {"covariance": self.covariance, "prior": self.prior, "prior_strength": float(self.prior_strength),
-                "question_effects": bool(self.question_effects), "offset_strength": float(self.offset_strength),
-                "class_balance": None if self.class_balance is None else float(self.class_balance),
-                "var_floor": float(self.var_floor), "shrinkage": float(self.shrinkage),
-                "smoothing": float(self.smoothing), "max_iter": int(self.max_iter), "tol": float(self.tol)}
 
     def to_dict(self) -> dict:
         self._check_fitted()
-        return {"params": self.get_params(), "gaussian": self.gaussian_.tolist(), "delta": self.delta_.tolist(),
+        return {"params": self.json_params(), "gaussian": self.gaussian_.tolist(), "delta": self.delta_.tolist(),
                 "offset": self.offset_.tolist(), "cov": self.cov_.tolist(), "p_yes": self.p_yes_.tolist(),
+                "feature_weights": self.feature_weights_.tolist(),
                 "class_balance": self.class_balance_, "n_iter": self.n_iter_, "converged": self.converged_,
                 "log_likelihood": self.log_likelihood_}
 
@@ -432,8 +440,10 @@ class ScoreMixture:
         self.offset_ = np.asarray(d["offset"], dtype=float)
         cov = np.asarray(d["cov"], dtype=float).reshape(k, k)
         self.p_yes_ = np.asarray(d["p_yes"], dtype=float)
+        self.feature_weights_ = np.asarray(d.get("feature_weights", np.ones(m)), dtype=float)
         self.class_balance_ = float(d["class_balance"])
-        if self.delta_.shape != (m,) or self.offset_.shape != (m,) or self.p_yes_.shape != (m, 2):
+        if self.delta_.shape != (m,) or self.offset_.shape != (m,) or self.p_yes_.shape != (m, 2) or \
+                self.feature_weights_.shape != (m,) or np.any(self.feature_weights_ <= 0):
             raise ValueError("mixture state: per-verifier arrays have inconsistent shapes")
         if k and (not np.allclose(cov, cov.T) or np.linalg.eigvalsh(cov).min() <= 0):
             raise ValueError("mixture state: the covariance must be symmetric positive definite")

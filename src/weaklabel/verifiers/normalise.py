@@ -29,6 +29,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from ..errors import InputError
+from ._base import VerifierEstimator
 from ._groups import Groups
 
 METHODS = ("minmax", "quantile", "winsorize", "none")
@@ -66,7 +67,7 @@ def _ecdf_knots(col: np.ndarray, n_knots: int) -> tuple[np.ndarray, np.ndarray]:
     return uniq, cdf
 
 
-class Normaliser:
+class Normaliser(VerifierEstimator):
     """Per-verifier score normalisation (see module docstring).
 
     Parameters
@@ -195,12 +196,9 @@ class Normaliser:
         return np.where(np.isnan(X), np.nan, res)
 
     # ------------------------------------------------------------------ state
-    def get_params(self) -> dict:
-        return {"method": self.method, "scope": self.scope, "output": self.output,
-                "limits": [float(v) for v in self.limits], "n_quantiles": int(self.n_quantiles)}
 
     def to_dict(self) -> dict:
-        return {"params": self.get_params(), "binary": self.binary_.tolist(),
+        return {"params": self.json_params(), "binary": self.binary_.tolist(),
                 "low": [None if np.isnan(x) else float(x) for x in self.low_],
                 "high": [None if np.isnan(x) else float(x) for x in self.high_],
                 "knots": self.knots_}

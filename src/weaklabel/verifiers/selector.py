@@ -27,15 +27,27 @@ from scipy.special import expit, logit
 from .. import __version__
 from ..errors import InputError, ModelFileError
 from . import filtering
-from .answers import answer_icc, answer_stats, evidence_from_proba, pooled_log_odds, proba_from_log_odds
+from ._base import VerifierEstimator, plain
+from .answers import (
+    answer_f_test,
+    answer_icc,
+    answer_icc_mixture,
+    evidence_from_proba,
+    pooled_log_odds,
+    proba_from_log_odds,
+)
 from .binarise import Binariser
 from .data import ScoreData
+from .families import FamilyDetector
 from .metrics import top_candidates
 from .mixture import ScoreMixture
 from .normalise import Normaliser
 
 FORMAT = "weaklabel.verifier_selector"
 INVERTED = ("flip", "drop", "keep")
+ANSWER_TEST_ALPHA = 0.01
+FAMILIES = ("detect", "none")
+MIN_DEV_ANSWERS = 30         # fewer labelled answers: the unlabelled estimate is steadier
 
 
 def label_model_names() -> list[str]:
@@ -44,7 +56,7 @@ def label_model_names() -> list[str]:
     return ["mixture"] + list(MODELS)
 
 
-class VerifierSelector:
+class VerifierSelector(VerifierEstimator):
     """Aggregate verifier scores into P(correct) per candidate and select one per question.
 
     Parameters
@@ -85,7 +97,10 @@ class VerifierSelector:
     label model), ``class_balance_`` (its share of correct candidates), ``threshold_balance_`` and
     ``class_balance_source_`` (the share used for quantile thresholds and where it came from),
     ``answer_icc_`` (within-answer correlation for pooling), ``stats_`` (per-verifier filter
-    statistics and estimated AUC/accuracy, see :meth:`verifier_table`).
+    statistics and estimated AUC/accuracy, see :meth:`verifier_table`), ``families_`` (the
+    fitted :class:`~weaklabel.verifiers.families.FamilyDetector`, None with ``families="none"``),
+    ``family_weights_`` (m,), ``answer_test_`` (the pooling test and decision); :meth:`explain`
+    gathers them as JSON.
     pool_answers:
         When the candidates' final answers are known, pool the evidence of the candidates with
         the same answer (:mod:`~weaklabel.verifiers.answers`). ``"auto"`` (default): for label
@@ -96,6 +111,21 @@ class VerifierSelector:
         ``True`` / ``False``: always / never.
     answer_icc:
         Correlation of the evidence within an answer for pooling (default: estimated).
+    families:
+        ``detect`` (default): find families of verifiers that share their errors among the kept
+        ones (:class:`~weaklabel.verifiers.families.FamilyDetector`) and let each member count
+        ``1 / (1 + (s - 1) rho)`` in the mixture (the vote models only report them); ``none``:
+        every verifier counts as independent.
+    family_threshold:
+        Smallest residual correlation of a family (chosen on the tuning pools of
+        ``benchmarks/VERIFIERS_PROTOCOL.md``).
+    pool_centre:
+        ``none`` (default): a candidate's evidence is pooled as it is (relative to its question's
+        prior); ``question``: relative to its question's mean, so that an answer's popularity
+        counts only with better-than-average evidence and a bias shared by the question's
+        candidates is not multiplied by each answer's size. ``question`` won on the tuning pools
+        (+0.5 points) and fixed near-ceiling pools with many candidates, but cost 1-2 points on
+        the bench suites (``benchmarks/VERIFIERS_PROTOCOL.md``): not the default.
     random_state:
         Seed for tie-breaking and seeded models.
     """
@@ -104,7 +134,8 @@ class VerifierSelector:
                  binarise_scope: str = "question", threshold: float = 0.5, class_balance: float | None = None,
                  label_model: str = "mixture", model_params: dict | None = None, rate_band=(0.02, 0.98),
                  min_agreement: float = 0.05, inverted: str = "flip", question_prior: bool = True,
-                 pool_answers="auto", answer_icc: float | None = None, random_state: int = 0):
+                 pool_answers="auto", answer_icc: float | None = None, families: str = "detect",
+                 family_threshold: float = 0.2, pool_centre: str = "none", random_state: int = 0):
         self.normalise = normalise
         self.normalise_scope = normalise_scope
         self.binarise = binarise
@@ -119,19 +150,12 @@ class VerifierSelector:
         self.question_prior = question_prior
         self.pool_answers = pool_answers
         self.answer_icc = answer_icc
+        self.families = families
+        self.family_threshold = family_threshold
+        self.pool_centre = pool_centre
         self.random_state = random_state
 
     # ------------------------------------------------------------------ parameters
-    def get_params(self) -> dict:
-        return {"normalise": self.normalise, "normalise_scope": self.normalise_scope, "binarise": self.binarise,
-                "binarise_scope": self.binarise_scope, "threshold": float(self.threshold),
-                "class_balance": None if self.class_balance is None else float(self.class_balance),
-                "label_model": self.label_model, "model_params": dict(self.model_params or {}),
-                "rate_band": [float(x) for x in self.rate_band], "min_agreement": float(self.min_agreement),
-                "inverted": self.inverted, "question_prior": bool(self.question_prior),
-                "pool_answers": self.pool_answers if self.pool_answers == "auto" else bool(self.pool_answers),
-                "answer_icc": None if self.answer_icc is None else float(self.answer_icc),
-                "random_state": int(self.random_state)}
 
     def _binarise_method(self) -> str:
         if self.binarise == "auto":
@@ -160,6 +184,12 @@ class VerifierSelector:
             raise InputError(f"pool_answers must be 'auto', True or False, got {self.pool_answers!r}")
         if self.answer_icc is not None and not 0 <= float(self.answer_icc) <= 1:
             raise InputError(f"answer_icc must be in [0, 1], got {self.answer_icc!r}")
+        if self.pool_centre not in ("none", "question"):
+            raise InputError(f"pool_centre must be 'none' or 'question', got {self.pool_centre!r}")
+        if self.families not in FAMILIES:
+            raise InputError(f"families must be one of {', '.join(FAMILIES)}, got {self.families!r}")
+        if not 0 < float(self.family_threshold) < 1:
+            raise InputError(f"family_threshold must be in (0, 1), got {self.family_threshold!r}")
 
     # ------------------------------------------------------------------ pieces
     def _normaliser(self) -> Normaliser:
@@ -210,10 +240,23 @@ class VerifierSelector:
         except TypeError as exc:
             raise InputError(f"label model 'mixture': {exc}") from None
 
-    def _fit_model(self, V, groups, y, cb):
+    def _detect_families(self, U, groups, keep) -> None:
+        """Families among the kept verifiers (``families="detect"``) and their weights."""
+        from .families import FamilyDetector
+
+        m = U.shape[1]
+        if self.families == "none":
+            self.families_ = None
+            self.family_weights_ = np.ones(m)
+            return
+        self.families_ = FamilyDetector(threshold=self.family_threshold).fit(U, groups, active=keep)
+        self.family_weights_ = self.families_.weights_.copy()
+
+    def _fit_model(self, V, groups, y, cb, keep=None):
         if self.label_model == "mixture":
             Xm = V if V.dtype.kind == "f" else np.where(V < 0, np.nan, V).astype(float)
-            return self._make_mixture(cb).fit(Xm, groups, y)
+            fw = None if keep is None else self.family_weights_[keep]
+            return self._make_mixture(cb).fit(Xm, groups, y, feature_weights=fw)
         from ..votes import VoteMatrix
 
         vm = VoteMatrix.from_dense(V.astype(np.int8), cardinality=2)
@@ -309,7 +352,8 @@ class VerifierSelector:
         # first fit; verifiers estimated below chance are flipped, dropped or kept
         flipped = np.zeros(m, dtype=bool)
         self.kept_ = [self.verifiers_[v] for v in np.flatnonzero(keep)]
-        model = self._fit_model(V[:, keep], groups, y, cb)
+        self._detect_families(U, groups, keep)
+        model = self._fit_model(V[:, keep], groups, y, cb, keep)
         auc, acc = self._model_quality(model)
         below = np.zeros(m, dtype=bool)
         below[np.flatnonzero(keep)] = np.nan_to_num(auc, nan=0.5) < 0.5
@@ -326,7 +370,8 @@ class VerifierSelector:
                 raise InputError("every verifier was dropped (the label model puts all of them below chance); "
                                  "try --inverted flip or keep")
             self.kept_ = [self.verifiers_[v] for v in np.flatnonzero(keep)]
-            model = self._fit_model(V[:, keep], groups, y, cb)
+            self._detect_families(U, groups, keep)
+            model = self._fit_model(V[:, keep], groups, y, cb, keep)
             auc, acc = self._model_quality(model)
         elif below.any():
             status[below] = "kept: below chance"
@@ -341,27 +386,37 @@ class VerifierSelector:
         est_auc[flipped] = 1.0 - est_auc[flipped]      # AUCs refer to the scores as given
         self.stats_ = {"positive_rate": rate, "mode_share": share, "agreement": agree, "status": status,
                        "est_auc": est_auc, "est_accuracy": est_acc, "binary": binary.copy()}
-        self.answer_icc_, self.answer_icc_source_ = None, None
+        self.answer_icc_, self.answer_icc_source_, self.answer_test_ = None, None, None
         if self._pool_setting() and data.answers is not None:
             self._fit_answer_icc(data, y)
         return self
 
     def _fit_answer_icc(self, data: ScoreData, y) -> None:
-        """The within-answer correlation of the candidates' evidence: given, or estimated on the
-        answers of known class (dev labels, else answers the model classifies confidently)."""
+        """Answer pooling: the test (do the candidates' evidence cluster by final answer within
+        questions? :func:`~weaklabel.verifiers.answers.answer_f_test`) and the within-answer
+        correlation of the evidence: given, from the dev labels, or from the unlabelled
+        two-class mixture of the answers' mean evidence
+        (:func:`~weaklabel.verifiers.answers.answer_icc_mixture`). The dev labels are used when
+        they cover at least ``MIN_DEV_ANSWERS`` distinct answers."""
+        p, prior_logit = self._candidate_proba(data)
+        ev = evidence_from_proba(p, prior_logit)
+        F, pval = answer_f_test(ev, data.answers, data.codes)
+        self.answer_test_ = {"statistic": "F (evidence on answers nested in questions)", "F": F, "p_value": pval,
+                             "alpha": ANSWER_TEST_ALPHA}
+        if self.pool_answers == "auto" and not (np.isfinite(pval) and pval < ANSWER_TEST_ALPHA):
+            self.answer_test_["decision"] = "not pooled: the evidence does not cluster by answer"
+            return
+        self.answer_test_["decision"] = "pooled" if self.pool_answers == "auto" else "pooled (forced)"
         if self.answer_icc is not None:
             self.answer_icc_, self.answer_icc_source_ = float(self.answer_icc), "given"
             return
-        p, prior_logit = self._candidate_proba(data)
-        ev = evidence_from_proba(p, prior_logit)
-        if y is not None and (y >= 0).sum() >= 10:
-            classes, source = np.where(y >= 0, y, -1), "dev labels"
-        else:
-            codes, sums, counts = answer_stats(p, data.answers)
-            mean_p = np.where(codes >= 0, (sums / np.maximum(counts, 1))[np.maximum(codes, 0)], np.nan)
-            classes = np.where(mean_p > 0.8, 1, np.where(mean_p < 0.2, 0, -1))
-            source = "estimated"
-        icc = answer_icc(ev, data.answers, classes)
+        icc, source = float("nan"), ""
+        dev_answers = 0 if y is None else np.unique(data.answers[(y >= 0) & (data.answers >= 0)]).size
+        if dev_answers >= MIN_DEV_ANSWERS:
+            icc, source = answer_icc(ev, data.answers, np.where(y >= 0, y, -1)), "dev labels"
+        if not np.isfinite(icc):
+            p1 = proba_from_log_odds(pooled_log_odds(ev, prior_logit, data.answers, 1.0))
+            icc, source = answer_icc_mixture(ev, data.answers, p1), "estimated (answer mixture)"
         if not np.isfinite(icc):
             icc, source = 0.5, "default (too few answers to estimate)"
         self.answer_icc_, self.answer_icc_source_ = float(icc), source
@@ -430,6 +485,13 @@ class VerifierSelector:
         if not self._pooling(data, pool_answers):
             return own, own
         ev = evidence_from_proba(p, prior_logit)
+        if self.pool_centre == "question":
+            # a bias shared by a question's candidates (its offset or prior estimated off) would
+            # be multiplied by each answer's effective count: popular answers would gain or lose
+            # by it. Centred, an answer's popularity counts only with better-than-average evidence.
+            mean_ev = data.groups.mean(ev)
+            ev = ev - data.groups.broadcast(mean_ev)
+            prior_logit = prior_logit + data.groups.broadcast(mean_ev)
         return pooled_log_odds(ev, prior_logit, data.answers, self.answer_icc_), own
 
     def predict_proba(self, data: ScoreData, pool_answers: bool | None = None) -> np.ndarray:
@@ -461,7 +523,51 @@ class VerifierSelector:
         return pd.DataFrame({"verifier": self.verifiers_,
                              "format": np.where(s["binary"], "yes/no", "score"),
                              "positive_rate": s["positive_rate"], "agreement": s["agreement"],
-                             "status": s["status"], "est_auc": s["est_auc"], "est_accuracy": s["est_accuracy"]})
+                             "status": s["status"], "est_auc": s["est_auc"], "est_accuracy": s["est_accuracy"],
+                             "family": self._family_labels(), "weight": self.effective_weights()})
+
+    def _family_labels(self) -> np.ndarray:
+        fam = getattr(self, "families_", None)
+        return np.full(len(self.verifiers_), -1) if fam is None else np.asarray(fam.labels_)
+
+    def effective_weights(self) -> np.ndarray:
+        """What each verifier counts in a candidate's log-odds when every verifier scores it, per
+        unit of its normalised score (mixture: ``Sigma^-1 delta`` times its family weight; NaN
+        for the vote models and for dropped verifiers)."""
+        self._check_fitted()
+        w = np.full(len(self.verifiers_), np.nan)
+        if isinstance(self.model_, ScoreMixture):
+            w[self.keep_mask_] = self.model_.effective_weights_
+            w[self.flipped_] = -w[self.flipped_]          # for the scores as given
+        return w
+
+    def explain(self) -> dict:
+        """Why the selector combines the verifiers as it does, as plain JSON data: the families
+        found (members, residual correlation, weight of each member), every verifier's status
+        and effective weight, and the answer-pooling decision with its test statistic."""
+        self._check_fitted()
+        fam = getattr(self, "families_", None)
+        families = []
+        if fam is not None:
+            for members, rho in zip(fam.families_, fam.family_corr_):
+                families.append({"members": [self.verifiers_[i] for i in members],
+                                 "residual_correlation": round(float(rho), 4),
+                                 "member_weight": round(float(self.family_weights_[members[0]]), 4)})
+        w = self.effective_weights()
+        verifiers = [{"verifier": v, "status": str(st), "family": int(f),
+                      "family_weight": round(float(fw), 4),
+                      "weight": None if not np.isfinite(x) else round(float(x), 4)}
+                     for v, st, f, fw, x in zip(self.verifiers_, self.stats_["status"], self._family_labels(),
+                                                self.family_weights_, w)]
+        test = getattr(self, "answer_test_", None)
+        pooling = {"pooled": self.answer_icc_ is not None, "within_answer_correlation": self.answer_icc_,
+                   "source": self.answer_icc_source_,
+                   "test": None if test is None else {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+                                                     for k, v in test.items()}}
+        return {"families": families, "family_detection": "none" if fam is None else
+                f"residual within-question correlation above {float(self.family_threshold):g} (average linkage)",
+                "family_weights_applied": fam is not None and isinstance(self.model_, ScoreMixture),
+                "verifiers": verifiers, "answer_pooling": pooling}
 
     # ------------------------------------------------------------------ state
     def to_dict(self) -> dict:
@@ -474,12 +580,16 @@ class VerifierSelector:
         clean = lambda a: [None if (isinstance(x, float) and not np.isfinite(x)) else x for x in np.asarray(a).tolist()]  # noqa: E731
         return {
             "format": FORMAT, "format_version": 1, "weaklabel_version": __version__,
-            "params": self.get_params(),
+            "params": self.json_params(),
             "verifiers": list(self.verifiers_), "kept": list(self.kept_),
             "flipped": self.flipped_.tolist(), "keep_mask": self.keep_mask_.tolist(),
             "class_balance": self.class_balance_, "class_balance_source": self.class_balance_source_,
             "threshold_balance": self.threshold_balance_,
             "answer_icc": self.answer_icc_, "answer_icc_source": self.answer_icc_source_,
+            "answer_test": None if self.answer_test_ is None else
+            {k: (None if isinstance(v, float) and not np.isfinite(v) else plain(v)) for k, v in self.answer_test_.items()},
+            "families": None if self.families_ is None else self.families_.to_dict(),
+            "family_weights": self.family_weights_.tolist(),
             "normaliser": self.normaliser_.to_dict(),
             "binariser": None if self.binariser_ is None else self.binariser_.to_dict(),
             "model": model,
@@ -513,6 +623,12 @@ class VerifierSelector:
             icc = d.get("answer_icc")
             self.answer_icc_ = None if icc is None else float(icc)
             self.answer_icc_source_ = d.get("answer_icc_source")
+            self.answer_test_ = d.get("answer_test")
+            fam = d.get("families")
+            self.families_ = None if fam is None else FamilyDetector.from_dict(fam)
+            self.family_weights_ = np.asarray(d.get("family_weights", [1.0] * m), dtype=float)
+            if self.family_weights_.shape != (m,) or (self.families_ is not None and self.families_.labels_.size != m):
+                raise ValueError("family weights do not match the verifier list")
             if self.answer_icc_ is not None and not 0 <= self.answer_icc_ <= 1:
                 raise ValueError("answer_icc must be in [0, 1]")
             self.normaliser_ = Normaliser.from_dict(d["normaliser"])

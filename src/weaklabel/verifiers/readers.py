@@ -1,0 +1,164 @@
+"""Reading verifier-score tables: the long layout, Weaver-style score tables, Weaver's list layout.
+
+:func:`read_scores` returns the long table :func:`~weaklabel.verifiers.data.from_frame` reads
+plus the column roles it found, so that a user with real reward-model scores needs no
+reshaping. Layouts (``layout=``):
+
+* ``long``: one row per candidate with the columns named by the caller (``question_id``,
+  ``candidate_id``, verifier columns, optional ``answer`` and ``correct``).
+* ``weaver-long``: a **Weaver-style score table**, one row per question x sample: a question
+  column (``problem_idx``, ``question_idx``, ``instruction``, ``problem`` or ``question``), a
+  sample column (``sample_idx``, ``sample_id`` or ``candidate_idx``), verifier score columns
+  (any other numeric column; a ``_score``/``_scores``/``_verdict``/``_verdicts`` suffix is
+  kept), optionally the sample's final answer (``extracted_answer``, ``answer``) and its
+  correctness (``answer_correct``, ``is_correct``, ``correct``; booleans or 0/1). Columns are
+  renamed to ``question_id``, ``candidate_id``, ``answer``, ``correct``.
+* ``weaver``: Weaver's published dataset layout, one row per question with list columns
+  ``samples``, ``extracted_answers``, ``answer_correct``, ``<verifier>_scores`` and
+  ``<verifier>_verdicts`` (:func:`weaver_to_long`).
+* ``auto`` (default): ``weaver`` when the list columns are there, ``weaver-long`` when the
+  caller's question/candidate columns are missing but Weaver's names are present, else ``long``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+LAYOUTS = ("auto", "long", "weaver-long", "weaver")
+QUESTION_NAMES = ("problem_idx", "question_idx", "instruction", "problem", "question")
+SAMPLE_NAMES = ("sample_idx", "sample_id", "candidate_idx")
+ANSWER_NAMES = ("extracted_answer", "answer")
+CORRECT_NAMES = ("answer_correct", "is_correct", "correct")
+WEAVER_LIST_COLUMNS = ("samples", "extracted_answers", "answer_correct")
+WEAVER_SUFFIXES = ("_scores", "_verdicts")
+
+
+@dataclass
+class ScoreTable:
+    """A long score table and the roles of its columns (``answer_col``/``correct_col`` None when
+    absent); ``layout`` is the layout it was read as."""
+
+    frame: pd.DataFrame
+    question_col: str
+    candidate_col: str
+    answer_col: str | None
+    correct_col: str | None
+    layout: str
+
+
+def is_weaver_layout(df: pd.DataFrame) -> bool:
+    """One row per question with list columns: ``answer_correct`` or ``samples`` plus at least one
+    ``*_scores`` / ``*_verdicts`` column of per-sample lists."""
+    cols = [str(c) for c in df.columns]
+    has_ver = any(c.endswith(WEAVER_SUFFIXES) for c in cols)
+    has_key = any(c in cols for c in WEAVER_LIST_COLUMNS)
+    if not (has_ver and has_key) or len(df) == 0:
+        return False
+    key = next(c for c in WEAVER_LIST_COLUMNS if c in cols)
+    first = df[key].iloc[0]
+    return isinstance(first, (list, tuple, np.ndarray))
+
+
+def weaver_to_long(df: pd.DataFrame, where: str = "weaver data") -> pd.DataFrame:
+    """Weaver layout -> long table: ``question_id`` (the row position), ``candidate_id`` (the
+    sample index), one column per verifier (the ``_scores``/``_verdicts`` list, suffix kept),
+    ``answer`` (from ``extracted_answers``), ``correct`` (from ``answer_correct``). Lists of
+    different lengths within a question are an error."""
+    cols = [str(c) for c in df.columns]
+    ver = [c for c in cols if c.endswith(WEAVER_SUFFIXES)]
+    if not ver:
+        raise InputError(f"{where}: no *_scores or *_verdicts columns (Weaver layout)")
+    ref = next((c for c in WEAVER_LIST_COLUMNS if c in cols), ver[0])
+    lengths = df[ref].map(lambda v: len(v) if isinstance(v, (list, tuple, np.ndarray)) else -1).to_numpy()
+    if np.any(lengths < 0):
+        i = int(np.flatnonzero(lengths < 0)[0])
+        raise InputError(f"{where}: row {i}: column {ref!r} is not a list")
+    listed = ver + [c for c in ("extracted_answers", "answer_correct") if c in cols]
+    for c in listed:
+        ln = df[c].map(lambda v: len(v) if isinstance(v, (list, tuple, np.ndarray)) else -1).to_numpy()
+        bad = np.flatnonzero(ln != lengths)
+        if bad.size:
+            i = int(bad[0])
+            raise InputError(f"{where}: row {i}: column {c!r} has {ln[i]} entries but {ref!r} has {lengths[i]}")
+    q = np.repeat(np.arange(len(df)), lengths)
+    out = pd.DataFrame({"question_id": q, "candidate_id": np.concatenate([np.arange(n) for n in lengths])
+                        if len(lengths) else np.zeros(0, dtype=int)})
+
+    def flat(c):
+        vals = [np.asarray(v, dtype=object) for v in df[c]]
+        return np.concatenate(vals) if vals else np.zeros(0, dtype=object)
+
+    for c in ver:
+        out[c] = pd.to_numeric(pd.Series(flat(c)), errors="coerce").astype(float).to_numpy()
+    if "extracted_answers" in cols:
+        out["answer"] = pd.Series(flat("extracted_answers")).map(lambda v: None if v is None else str(v))
+    if "answer_correct" in cols:
+        out["correct"] = pd.Series(flat("answer_correct")).map(
+            lambda v: np.nan if v is None else float(bool(v))).to_numpy()
+    return out
+
+
+def _first(cols, names):
+    return next((c for c in names if c in cols), None)
+
+
+def weaver_long(df: pd.DataFrame, where: str = "scores") -> ScoreTable:
+    """A Weaver-style score table (one row per question x sample; see module docstring) with
+    its columns renamed to the long layout's."""
+    cols = [str(c) for c in df.columns]
+    q = _first(cols, ("question_id",) + QUESTION_NAMES)
+    s = _first(cols, ("candidate_id",) + SAMPLE_NAMES)
+    if q is None or s is None:
+        raise InputError(f"{where}: a Weaver-style score table needs a question column "
+                         f"({', '.join(QUESTION_NAMES)}) and a sample column ({', '.join(SAMPLE_NAMES)}); "
+                         f"columns: {', '.join(cols)}")
+    a = _first(cols, ANSWER_NAMES)
+    c = _first(cols, CORRECT_NAMES)
+    rename = {q: "question_id", s: "candidate_id"}
+    if a is not None:
+        rename[a] = "answer"
+    if c is not None:
+        rename[c] = "correct"
+    taken = set(rename.values()) - set(rename)
+    clash = [t for t in taken if t in cols]
+    if clash:
+        raise InputError(f"{where}: column {clash[0]!r} exists besides the Weaver column renamed to it")
+    out = df.rename(columns=rename)
+    return ScoreTable(out, "question_id", "candidate_id", "answer" if a else None, "correct" if c else None,
+                      "weaver-long")
+
+
+def read_scores(path: str | Path, layout: str = "auto", *, question_col: str = "question_id",
+                candidate_col: str = "candidate_id", answer_col: str | None = None,
+                correct_col: str | None = None) -> ScoreTable:
+    """Read a score table (Parquet/CSV/JSON Lines) in any of the layouts of the module docstring.
+    For the Weaver layouts ``answer_col``/``correct_col`` default to the columns found."""
+    from ..io import read_table
+
+    if layout not in LAYOUTS:
+        raise InputError(f"--format must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    where = str(path)
+    df = read_table(path)
+    cols = [str(c) for c in df.columns]
+    if layout == "weaver" or (layout == "auto" and is_weaver_layout(df)):
+        if not is_weaver_layout(df):
+            raise InputError(f"{where}: not in Weaver's layout (one row per question with list columns "
+                             "'samples'/'answer_correct' and '*_scores'/'*_verdicts')")
+        long = weaver_to_long(df, where=where)
+        return ScoreTable(long, "question_id", "candidate_id", answer_col or ("answer" if "answer" in long else None),
+                          correct_col or ("correct" if "correct" in long else None), "weaver")
+    if layout == "weaver-long" or (layout == "auto" and (question_col not in cols or candidate_col not in cols)
+                                   and _first(cols, QUESTION_NAMES) and _first(cols, SAMPLE_NAMES)):
+        t = weaver_long(df, where=where)
+        if answer_col is not None:
+            t.answer_col = answer_col
+        if correct_col is not None:
+            t.correct_col = correct_col
+        return t
+    return ScoreTable(df, question_col, candidate_col, answer_col, correct_col, "long")
