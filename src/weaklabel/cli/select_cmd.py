@@ -137,7 +137,7 @@ def select_command(
                                   "per unit of normalised score)"))
         expl = sel.explain()
         for i, f in enumerate(expl["families"]):
-            out.print(f"family {i}: {', '.join(f['members'])} (residual correlation {f['residual_correlation']:.2f}; "
+            out.print(f"family {i}: {safe(', '.join(f['members']))} (residual correlation {f['residual_correlation']:.2f}; "
                       f"each member counts {f['member_weight']:.2f})", highlight=False)
         line = f"label model {sel.label_model}: share of correct candidates {sel.class_balance_:.3f}"
         if sel.threshold_balance_ is not None:
