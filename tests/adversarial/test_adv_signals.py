@@ -115,11 +115,12 @@ def test_sigkill_of_the_parent_takes_the_workers_and_the_next_run_cleans(slow_ap
 
 @pytest.fixture(scope="module")
 def endless_fit(tmp_path_factory):
-    """Votes on which Dawid-Skene's EM never converges (tol 1e-300): Ctrl-C lands in its kernels."""
+    """Votes on which Dawid-Skene's EM runs for many seconds (tol 1e-300: it stops only when no
+    parameter moves at all, after tens of passes over a million rows): Ctrl-C lands in its kernels."""
     from weaklabel.simulate import simulate_votes
 
     folder = tmp_path_factory.mktemp("fit")
-    simulate_votes(60_000, 15, 3, seed=0).votes.to_parquet(folder / "votes.parquet")
+    simulate_votes(1_000_000, 15, 3, seed=0).votes.to_parquet(folder / "votes.parquet")
     return folder
 
 
