@@ -80,11 +80,10 @@ def run_task(tag: str, kind: str, half: str, fit_vm, fit_y, test_vm, test_y, mod
         sel = getattr(model, "selection_", None)
         if sel is not None:
             res["choice"] = sel.get("model")
-            crit = sel.get("criticism") or {}
-            res["z"] = crit.get("z")
+            res["criticism"] = sel.get("criticism") or {}
         row["models"][name] = res
-    if "auto" in row["models"] and "hybrid" in row["models"] and "z" in row["models"]["auto"]:
-        row["z"] = row["models"]["auto"]["z"]
+    if "criticism" in row["models"].get("auto", {}):
+        row["criticism"] = row["models"]["auto"]["criticism"]
     if dev_task is not None:
         fv, fy, tv, ty = dev_task
         cov = tv.votes_per_row() > 0
@@ -119,10 +118,13 @@ def choose_min_z(rows: list[dict]) -> float:
 
 
 def gain_at(row: dict, t: float) -> float:
-    """Covered-row gain (points) over MV of the default with threshold ``t`` (hybrid if z > t)."""
-    h = row["models"]["hybrid"]["covered"]
-    mvm = row["models"]["majority"]["covered"]
-    pick = h if (row.get("z") is not None and row["z"] > t) else mvm
+    """Covered-row gain (points) over MV of the default's rule with threshold ``t``: hybrid when no
+    LF dominates and both z statistics exceed ``t`` (the disagreement one only when the models
+    disagree somewhere), majority vote (ties split: MV's expected accuracy) otherwise."""
+    crit = row.get("criticism") or {}
+    trusted = ("z" in crit and crit["z"] > t
+               and (crit.get("disagree_rows", 0) == 0 or crit.get("z_disagree", 0.0) > t))
+    pick = row["models"]["hybrid"]["covered"] if trusted else row["mv"]["covered"]
     return 100 * (pick - row["mv"]["covered"])
 
 
@@ -241,7 +243,7 @@ def main() -> None:
         md += [f"| {m} | {v['mean_gain_pts']:+.2f} | {v['min_gain_pts']:+.1f} | {v['worst']} | "
                f"{v['below_mv_by_more_than_0.5']} |" for m, v in s.items()] + [""]
         sa = result["summary"][g]["all"]
-        md += [f"All rows (uncovered rows included): " + ", ".join(
+        md += ["All rows (uncovered rows included): " + ", ".join(
             f"{m} {v['mean_gain_pts']:+.2f}" for m, v in sa.items()) + " points over MV on average.", ""]
         if g in result.get("dev_summary", {}):
             d = result["dev_summary"][g]

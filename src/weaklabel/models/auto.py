@@ -41,6 +41,19 @@ def default_candidates() -> list[tuple[str, str, dict]]:
     ]
 
 
+def _expected_correct(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per row, the chance that the hard label is right when ties are broken at random."""
+    top = proba.max(axis=1, keepdims=True)
+    is_top = proba >= top - 1e-9 * np.maximum(1.0, np.abs(top))
+    return is_top[np.arange(y.size), y] / is_top.sum(axis=1)
+
+
+def _paired_z(d: np.ndarray) -> float:
+    """z statistic of paired per-row differences (0 when they are all zero)."""
+    ss = float((d * d).sum())
+    return float(d.sum() / np.sqrt(ss)) if ss > 0 else 0.0
+
+
 def _stratified_folds(y_known: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Fold id (0..k-1) for each labelled row, classes spread evenly over the folds."""
     folds = np.empty(y_known.size, dtype=np.int64)
@@ -66,7 +79,11 @@ class AutoModel(LabelModel):
         Number of folds (reduced when a class has fewer labelled rows).
     margin:
         Another candidate replaces the default only if its mean cross-validated accuracy is
-        higher by more than this (guards against picking noise on ~100 labels).
+        higher by more than this (guards against picking noise on ~100 labels) ...
+    min_cv_z:
+        ... and if the paired z statistic of the per-row out-of-fold correctness differences is
+        at least this (2: a difference unlikely to be fold noise; 100 labels rarely separate
+        models that differ by a few points, and a wrong switch can cost far more).
     min_labels:
         Fewer labelled rows than this: no cross-validation, the label-free choice is fitted (with
         the labels).
@@ -94,6 +111,7 @@ class AutoModel(LabelModel):
         "criticism": ["boolean"],
         "min_z": [Interval("real", None, None)],
         "criticism_terms": [Interval("int", 1000, None)],
+        "min_cv_z": [Interval("real", None, None)],
         "random_state": [None, "random_state"],
     }
 
@@ -102,7 +120,7 @@ class AutoModel(LabelModel):
 
     def __init__(self, candidates=None, cv: int = 5, margin: float = 0.02, min_labels: int = 20,
                  criticism: bool = True, min_z: float = 0.0, criticism_terms: int = 400_000,
-                 random_state: int | None = 0):
+                 min_cv_z: float = 2.0, random_state: int | None = 0):
         self.candidates = candidates
         self.cv = cv
         self.margin = margin
@@ -110,6 +128,7 @@ class AutoModel(LabelModel):
         self.criticism = criticism
         self.min_z = min_z
         self.criticism_terms = criticism_terms
+        self.min_cv_z = min_cv_z
         self.random_state = random_state
 
     def _candidates(self) -> list[tuple[str, str, dict]]:
@@ -180,6 +199,7 @@ class AutoModel(LabelModel):
         cands = self._candidates()
         known = np.flatnonzero(y >= 0) if y is not None else np.zeros(0, dtype=np.int64)
         scores: dict[str, list[float]] = {}
+        per_row: dict[str, np.ndarray] = {}
         default, model, selection = self._label_free(cands, data, y)
         overfit = self._dev_built_lfs(data, y, known, model) if known.size >= self.min_labels else None
         if known.size < self.min_labels:
@@ -198,28 +218,34 @@ class AutoModel(LabelModel):
             folds = _stratified_folds(y[known], k, rng)
             for label, name, params in cands:
                 accs = []
+                right = np.zeros(known.size)     # out-of-fold correctness per labelled row
                 for f in range(k):
                     y_train = y.copy()
-                    held = known[folds == f]
+                    in_fold = folds == f
+                    held = known[in_fold]
                     y_train[held] = -1
                     fold_model = self._build(name, params).fit(data, y_train)
                     proba = fold_model.predict_proba(vm.take(held))
-                    pred = break_ties(proba, "random", self.random_state)
-                    accs.append(float((pred == y[held]).mean()))
+                    right[in_fold] = _expected_correct(proba, y[held])
+                    accs.append(float(right[in_fold].mean()))
                 scores[label] = accs
+                per_row[label] = right
             means = {label: float(np.mean(a)) for label, a in scores.items()}
             dlabel = default[0]
             best = max(means, key=lambda lab: (means[lab], lab == dlabel))
-            if best != dlabel and means[best] > means[dlabel] + self.margin:
+            z = _paired_z(per_row[best] - per_row[dlabel]) if best != dlabel else 0.0
+            if best != dlabel and means[best] > means[dlabel] + self.margin and z >= self.min_cv_z:
                 chosen = next(c for c in cands if c[0] == best)
                 reason = (f"{best}: {k}-fold dev accuracy {means[best]:.3f} beats the label-free choice "
-                          f"{dlabel}'s {means[dlabel]:.3f} by more than {self.margin:.3f}")
+                          f"{dlabel}'s {means[dlabel]:.3f} by more than {self.margin:.3f} (paired z = {z:.2f} "
+                          f"over the {known.size} labelled rows)")
             else:
                 chosen = default
                 others = [v for lab, v in means.items() if lab != dlabel]
                 reason = (f"{dlabel}: {k}-fold dev accuracy {means[dlabel]:.3f}; best alternative "
                           f"{best if best != dlabel else '-'} {max(others, default=float('nan')):.3f} "
-                          f"is not better by more than {self.margin:.3f} (label-free: {selection['reason']})")
+                          f"is not better by more than {self.margin:.3f} with paired z >= {self.min_cv_z:g} "
+                          f"(z = {z:.2f}; label-free: {selection['reason']})")
             selection = {"choice": chosen[0], "model": chosen[1], "reason": reason,
                          "criticism": selection.get("criticism"), "label_free_choice": dlabel}
             if chosen is not default:
