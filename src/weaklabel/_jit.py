@@ -34,6 +34,33 @@ from collections.abc import Callable
 # time; a value the user set wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+
+def _tolerate_cache_write_errors() -> None:
+    """A kernel cache that cannot be written (disk full, a file-size limit, a read-only tree) must
+    not fail the command: the cache only saves compile time. Numba raises such ``OSError``s out of
+    the kernel call; this makes its cache save skip them (the kernel is compiled in memory and
+    runs; the next run compiles again)."""
+    try:
+        from numba.core import caching
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return
+    save = caching.Cache.save_overload
+    if getattr(save, "_weaklabel_tolerant", False):
+        return
+
+    @functools.wraps(save)
+    def save_overload(self, sig, data):
+        try:
+            save(self, sig, data)
+        except OSError:
+            pass
+
+    save_overload._weaklabel_tolerant = True
+    caching.Cache.save_overload = save_overload
+
+
+_tolerate_cache_write_errors()
+
 #: called with a short message before the first compile of the process (the CLI prints it)
 on_compile: Callable[[str], None] | None = None
 _announced = False

@@ -45,10 +45,11 @@ def run_sub(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProce
 
 
 def one_line_error(result) -> str:
-    """The CLI's stderr for a user error: exactly one ``error:`` line and no traceback."""
+    """The CLI's stderr for a user error: exactly one ``error:`` line and no traceback (the
+    first-run "compiling" notice, printed before any work starts, is not part of the error)."""
     err = result.stderr
     assert "Traceback" not in err, err
-    lines = [x for x in err.splitlines() if x.strip()]
+    lines = [x for x in err.splitlines() if x.strip() and not x.startswith("compiling (first run only)")]
     assert len(lines) == 1 and lines[0].startswith("error:"), err
     return lines[0]
 
