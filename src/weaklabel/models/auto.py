@@ -3,8 +3,8 @@
 Without gold labels :class:`AutoModel` fits the first candidate (``hybrid``), then asks the votes
 whether to trust it: label-free model criticism (``weaklabel.models.criticism``) compares how
 well the fitted model and majority vote predict each source's held-out votes from the other
-sources (dependent sources left out together). The fitted model is kept only when it predicts
-better (``z > min_z``); otherwise majority vote is used. Either way the decision and its numbers
+sources (dependent sources left out together). The fitted model is kept unless majority vote
+predicts clearly better (paired ``z <= min_z``, -2); otherwise majority vote is used. Either way the decision and its numbers
 are in ``selection_`` (and ``fit --json``'s ``selection``). Why: a label model that trusts its
 independence assumptions can fall far below majority vote on data unlike what it was tuned on
 (few sources, a catch-all LF, copies of one weak source); see ``benchmarks/PROTOCOL.md``.
@@ -93,7 +93,8 @@ class AutoModel(LabelModel):
     min_z:
         The first candidate is kept when its held-out-source likelihood gain over majority vote
         has a paired z statistic above this, over all rows and over the rows where their labels
-        differ (0: any gain; chosen on the tuning sets).
+        differ (-2: unless majority vote predicts the held-out votes clearly better; chosen on the
+        tuning half of the benchmark sets and regimes, ``benchmarks/PROTOCOL.md``).
     criticism_terms:
         Held-out outcomes (votes, and abstains of one-class LFs) the criticism scores at most; the
         rows are an evenly spaced sample.
@@ -119,7 +120,7 @@ class AutoModel(LabelModel):
                 "n_iter_", "converged_")
 
     def __init__(self, candidates=None, cv: int = 5, margin: float = 0.02, min_labels: int = 20,
-                 criticism: bool = True, min_z: float = 0.0, criticism_terms: int = 400_000,
+                 criticism: bool = True, min_z: float = -2.0, criticism_terms: int = 400_000,
                  min_cv_z: float = 2.0, random_state: int | None = 0):
         self.candidates = candidates
         self.cv = cv
@@ -184,10 +185,10 @@ class AutoModel(LabelModel):
             trusted = cmp.z > self.min_z and (cmp.disagree_rows == 0 or cmp.z_disagree > self.min_z)
             if trusted:
                 return first, model, {"choice": first[0], "model": first[1], "criticism": crit,
-                                      "reason": f"{first[0]}: it predicts held-out votes better than majority vote "
-                                                f"({stat})"}
-            why = (f"the fitted {first[1]} model does not predict held-out votes better than majority vote, so it "
-                   f"is not trusted ({stat})")
+                                      "reason": f"{first[0]}: majority vote does not predict held-out votes clearly "
+                                                f"better (z > {self.min_z:g}; {stat})"}
+            why = (f"majority vote predicts held-out votes clearly better than the fitted {first[1]} model "
+                   f"(z <= {self.min_z:g}), so the model is not trusted ({stat})")
         # ties split evenly: the probabilities say "undecided" where majority vote is (the hard label
         # is still a seeded random one of the tied classes)
         mv = next((c for c in cands if c[1] == "majority"), ("majority", "majority", {}))

@@ -24,7 +24,8 @@ The statistic (held-out-source predictive likelihood, cross-fitted):
 :func:`compare_to_majority` returns the mean per-term log-likelihood gain of the model over
 majority vote and a paired z statistic over rows (rows are independent; a row's terms are not).
 It also returns the same z on the rows where the two models' labels differ. The default label
-model (``AutoModel``) keeps its fitted model only when both are positive, and uses majority vote
+model (``AutoModel``) keeps its fitted model only when both exceed -2 (majority vote does not
+predict clearly better on either), and uses majority vote
 outright when one source casts at least 60% of all votes (its accuracy cannot be checked against
 sources that vote so little); both rules were chosen on the tuning half of the benchmark sets and
 the tuning seeds of the simulated regimes (``benchmarks/PROTOCOL.md``).
