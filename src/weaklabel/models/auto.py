@@ -235,7 +235,10 @@ class AutoModel(LabelModel):
             dlabel = default[0]
             best = max(means, key=lambda lab: (means[lab], lab == dlabel))
             z = _paired_z(per_row[best] - per_row[dlabel]) if best != dlabel else 0.0
-            if best != dlabel and means[best] > means[dlabel] + self.margin and z >= self.min_cv_z:
+            # majority vote is the floor the default must not fall below: switching to it needs the
+            # margin only; any other switch also needs the paired evidence
+            is_floor = next(c for c in cands if c[0] == best)[1] == "majority"
+            if best != dlabel and means[best] > means[dlabel] + self.margin and (is_floor or z >= self.min_cv_z):
                 chosen = next(c for c in cands if c[0] == best)
                 reason = (f"{best}: {k}-fold dev accuracy {means[best]:.3f} beats the label-free choice "
                           f"{dlabel}'s {means[dlabel]:.3f} by more than {self.margin:.3f} (paired z = {z:.2f} "
