@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import typer
 
-from ._common import (THREADS_HELP, app, err, fmt_frac, out, print_json, quiet_compiles, safe, use_threads,
-                      user_errors)
+from ._common import (THREADS_HELP, app, err, fmt_frac, out, parse_params, print_json, quiet_compiles, safe,
+                      use_threads, user_errors)
 
 FIT_EXAMPLES = """
 [bold]Examples[/]
@@ -35,24 +34,9 @@ FILL = ("none", "prior")
 
 # every name of weaklabel.models.MODELS (tests/test_first_hour.py checks), written out so that --help
 # does not import the models
-MODEL_HELP = ("auto (the default: hybrid without --dev; with --dev the best of the models by cross-validated dev "
-              "accuracy), hybrid (the robust model auto uses), ds, onecoin, mc, triplet, weighted or majority.")
-
-
-def _parse_params(items: list[str] | None) -> dict:
-    from ..errors import InputError
-
-    params = {}
-    for item in items or []:
-        if "=" not in item:
-            raise InputError(f"--param expects NAME=VALUE, got {item!r}")
-        key, raw = item.split("=", 1)
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        params[key.strip()] = value
-    return params
+MODEL_HELP = ("auto (the default: hybrid, or majority vote where a label-free check says majority vote predicts "
+              "the votes clearly better; with --dev the best of the models by cross-validated dev accuracy), hybrid "
+              "(the robust model auto uses), ds, onecoin, mc, triplet, weighted or majority.")
 
 
 def _parse_balance(text: str | None, K: int):
@@ -197,7 +181,7 @@ def fit_command(
             from ..streaming import VotesSource
 
             K = VotesSource(votes).cardinality
-        params = _parse_params(param)
+        params = parse_params(param)
         cls = MODELS[model]
         names = cls._param_names()
         if "random_state" in names:

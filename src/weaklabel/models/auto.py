@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
-from .base import Interval, LabelModel, break_ties, register
+from .base import Interval, LabelModel, register
 
 DEFAULT_NAME = "default"
 
