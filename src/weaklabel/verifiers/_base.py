@@ -42,9 +42,9 @@ class VerifierEstimator:
 
     @classmethod
     def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values()
-                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        from .._params import init_param_names
+
+        return init_param_names(cls)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         out = {}
