@@ -121,6 +121,13 @@ def endless_fit(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("fit")
     simulate_votes(1_000_000, 15, 3, seed=0).votes.to_parquet(folder / "votes.parquet")
+    # warm Numba's on-disk cache first (a fresh clone compiles on the first fit): the signal must land
+    # in the EM loop, not inside LLVM, which aborts the process on a signal mid-compile
+    warm = tmp_path_factory.mktemp("warm")
+    simulate_votes(400_000, 15, 3, seed=1).votes.to_parquet(warm / "votes.parquet")
+    for mode in ([], ["--stream", "--batch-size", "20000"]):
+        subprocess.run([sys.executable, "-m", "weaklabel", "fit", "votes.parquet", "-o", "labels.parquet", "-m", "ds",
+                        "-p", "max_iter=2", "-q", "--force", *mode], cwd=warm, capture_output=True, timeout=300)
     return folder
 
 
