@@ -266,3 +266,27 @@ def test_dev_labels_that_built_the_lfs_are_not_used_to_select():
     assert "dev_overfit" in built.selection_ and "built from these labels" in built.selection_["reason"]
     assert any("--dev" in w for w in built.warnings_)
     assert built.cv_scores_ == {}
+
+
+@pytest.mark.parametrize("regime,seed", [("one_class", 4), ("one_class", 1004), ("few_sources", 1001)])
+def test_dev_labels_never_end_below_the_no_label_default_or_majority_vote(regime, seed):
+    """The semi-supervised fit used to be the anchor of ``--dev``: on one-class rules it lost 4-10
+    points to the no-label default. Now the no-label default is the anchor, and labels are used
+    only where they show a gain (few_sources: a model the votes alone cannot choose)."""
+    sim = simulate_regime(regime, seed)
+    rng = np.random.default_rng(seed)
+    n = sim.votes.n_rows
+    dev = np.sort(rng.choice(n, 100, replace=False))
+    y_fit = np.full(n, -1)
+    y_fit[dev] = sim.y[dev]
+    rest = np.setdiff1d(np.arange(n), dev)
+    test = sim.votes.take(rest)
+    auto = AutoModel().fit(sim.votes, y_fit)
+    mv = covered_accuracy(reference_mv_proba(test), test, sim.y[rest])
+    free = covered_accuracy(AutoModel().fit(sim.votes).predict_proba(test), test, sim.y[rest])
+    acc = covered_accuracy(auto.predict_proba(test), test, sim.y[rest])
+    assert acc >= mv - 0.005 and acc >= free - 0.005, (acc, mv, free, auto.selection_["reason"])
+    assert auto.selection_["label_free_choice"] in ("default", "majority")
+    assert isinstance(auto.selection_["uses_labels"], bool)
+    if regime == "few_sources":
+        assert acc >= mv + 0.05, (acc, mv, auto.selection_["reason"])   # the labels pay here

@@ -9,12 +9,17 @@ are in ``selection_`` (and ``fit --json``'s ``selection``). Why: a label model t
 independence assumptions can fall far below majority vote on data unlike what it was tuned on
 (few sources, a catch-all LF, copies of one weak source); see ``benchmarks/PROTOCOL.md``.
 
-With gold labels for some rows (``fit(L, y)``, ``y = -1`` where unknown; e.g. 100 dev rows) it
-scores every candidate (model + main hyper-parameters) by stratified k-fold cross-validation on
-the labelled rows (each fold is fitted with the other folds' labels, semi-supervised, and scored
-on its own rows). The label-free choice is the default; another candidate replaces it only when
-its cross-validated accuracy is higher by more than ``margin``, and the winner is refitted with
-all the labels. The reason for the choice is in ``report_`` and ``selection_``.
+With gold labels for some rows (``fit(L, y)``, ``y = -1`` where unknown; e.g. 100 dev rows) the
+label-free choice above, fitted *without* the labels, is the anchor. Every other candidate of
+:func:`default_candidates` (other models fitted without labels, and semi-supervised fits) is scored
+on the labelled rows that have votes: semi-supervised ones by stratified k-fold cross-validation
+(each fold fitted with the other folds' labels), label-free ones directly (they never saw the
+labels). Another candidate replaces the anchor only when its accuracy is higher by more than
+``margin`` with a paired z of at least ``min_cv_z`` (majority vote, the floor, needs the margin
+only). So the labels are used only where they show a gain, and ``--dev`` does not end below the
+no-label default: a semi-supervised fit can be worse than no labels at all (100 labels turn
+low-precision one-class rules into evidence for the other class). The reason for the choice is in
+``report_`` and ``selection_``.
 """
 
 from __future__ import annotations
@@ -28,17 +33,39 @@ from .base import Interval, LabelModel, register
 DEFAULT_NAME = "default"
 
 
-def default_candidates() -> list[tuple[str, str, dict]]:
-    """``(label, model name, params)`` tried by cross-validation; the first is the default."""
+def default_candidates() -> list[tuple[str, str, dict, bool]]:
+    """``(label, model name, params, uses_labels)`` compared by cross-validation with gold labels.
+
+    The first is the label-free choice (``auto`` without labels: the fitted default, or majority
+    vote when the votes say not to trust it): the anchor every other candidate must beat. Candidates
+    with ``uses_labels`` are fitted semi-supervised (each fold with the other folds' labels); the
+    others are fitted once without labels, so their predictions on every gold row are already out of
+    sample. Why both: 100 labels often help most by *choosing* a model the votes alone cannot
+    choose (a moment method on few sources, Dawid-Skene on one-class rules), and a semi-supervised fit
+    can also hurt (100 labels turn low-precision one-class rules into evidence for the other class):
+    the anchor is the no-label default, so labels are only used where they show a gain
+    (``benchmarks/PROTOCOL.md``, "With 100 gold rows").
+    """
     return [
-        (DEFAULT_NAME, "hybrid", {}),
-        ("hybrid, free crowd bias", "hybrid", {"crowd_bias": "free"}),
-        ("majority", "majority", {}),
-        ("weighted", "weighted", {}),
-        ("ds", "ds", {}),
-        ("onecoin", "onecoin", {}),
-        ("triplet", "triplet", {}),
+        (DEFAULT_NAME, "auto", {}, False),
+        ("majority", "majority", {"ties": "uniform"}, False),
+        ("hybrid (no labels)", "hybrid", {}, False),
+        ("ds (no labels)", "ds", {}, False),
+        ("weighted (no labels)", "weighted", {}, False),
+        ("triplet (no labels)", "triplet", {}, False),
+        ("mc (no labels)", "mc", {}, False),
+        ("hybrid", "hybrid", {}, True),
+        ("hybrid, free crowd bias", "hybrid", {"crowd_bias": "free"}, True),
+        ("weighted", "weighted", {}, True),
+        ("ds", "ds", {}, True),
+        ("onecoin", "onecoin", {}, True),
+        ("triplet", "triplet", {}, True),
+        ("mc", "mc", {}, True),
     ]
+
+
+#: Moment models build an (m K)^2 matrix: with more sources than this they are not tried by ``--dev``.
+MOMENT_MODELS_MAX_LFS = 200
 
 
 def _expected_correct(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -73,8 +100,10 @@ class AutoModel(LabelModel):
     Parameters
     ----------
     candidates:
-        ``[(label, model name, params), ...]``; ``None`` for :func:`default_candidates`. The
-        first candidate is the default.
+        ``[(label, model name, params[, uses_labels]), ...]``; ``None`` for
+        :func:`default_candidates`. The first candidate is the label-free default (model name
+        ``"auto"`` means ``hybrid``); it is fitted without labels and checked against majority vote.
+        ``uses_labels`` (default ``True``) fits a candidate semi-supervised.
     cv:
         Number of folds (reduced when a class has fewer labelled rows).
     margin:
@@ -84,9 +113,17 @@ class AutoModel(LabelModel):
         ... and if the paired z statistic of the per-row out-of-fold correctness differences is
         at least this (2: a difference unlikely to be fold noise; 100 labels rarely separate
         models that differ by a few points, and a wrong switch can cost far more).
+    correction_l2:
+        With gold labels: L2 penalty of the supervised correction of the label-free choice's
+        posterior (``weaklabel.models.correction``: a logistic regression on the one-hot votes
+        with the model's log posterior as offset, shrunk towards the model). ``None``: never
+        correct. 0.03 was chosen on the tuning half (``benchmarks/PROTOCOL.md``).
+    correction_min_z:
+        The correction replaces the cross-validated choice only if its out-of-fold accuracy on
+        the gold rows with votes is at least as high, with a paired z of at least this.
     min_labels:
-        Fewer labelled rows than this: no cross-validation, the label-free choice is fitted (with
-        the labels).
+        Fewer labelled rows with votes than this: no selection, the label-free choice is used and
+        the labels are not.
     criticism:
         Check the first candidate against majority vote from the votes alone (module doc); with
         ``False`` the first candidate is used as it is.
@@ -113,15 +150,18 @@ class AutoModel(LabelModel):
         "min_z": [Interval("real", None, None)],
         "criticism_terms": [Interval("int", 1000, None)],
         "min_cv_z": [Interval("real", None, None)],
+        "correction_l2": [None, Interval("real", 0, None, closed="neither")],
+        "correction_min_z": [Interval("real", None, None)],
         "random_state": [None, "random_state"],
     }
 
     _learned = ("class_balance_", "accuracies_", "model_", "chosen_", "cv_scores_", "report_", "selection_",
-                "n_iter_", "converged_")
+                "n_iter_", "converged_", "correction_")
 
     def __init__(self, candidates=None, cv: int = 5, margin: float = 0.02, min_labels: int = 20,
                  criticism: bool = True, min_z: float = -2.0, criticism_terms: int = 400_000,
-                 min_cv_z: float = 2.0, random_state: int | None = 0):
+                 min_cv_z: float = 2.0, correction_l2: float | None = 0.03, correction_min_z: float = 1.0,
+                 random_state: int | None = 0):
         self.candidates = candidates
         self.cv = cv
         self.margin = margin
@@ -130,19 +170,28 @@ class AutoModel(LabelModel):
         self.min_z = min_z
         self.criticism_terms = criticism_terms
         self.min_cv_z = min_cv_z
+        self.correction_l2 = correction_l2
+        self.correction_min_z = correction_min_z
         self.random_state = random_state
 
-    def _candidates(self) -> list[tuple[str, str, dict]]:
+    def _candidates(self) -> list[tuple[str, str, dict, bool]]:
         from . import MODELS
 
-        cands = default_candidates() if self.candidates is None else [tuple(c) for c in self.candidates]
-        if not cands:
+        raw = default_candidates() if self.candidates is None else list(self.candidates)
+        if not raw:
             raise InputError("AutoModel needs at least one candidate")
-        for label, name, params in cands:
-            if name not in MODELS or name == "auto":
+        cands = []
+        for i, c in enumerate(raw):
+            c = tuple(c)
+            if len(c) not in (3, 4):
+                raise InputError(f"AutoModel candidate {c!r}: expected (label, model, params[, uses_labels])")
+            label, name, params = c[:3]
+            uses_labels = bool(c[3]) if len(c) == 4 else True
+            if name not in MODELS or (name == "auto" and i > 0):
                 raise InputError(f"AutoModel candidate {label!r}: unknown model {name!r}")
             if not isinstance(params, dict):
                 raise InputError(f"AutoModel candidate {label!r}: params must be a dict")
+            cands.append((label, "hybrid" if name == "auto" else name, params, uses_labels and name != "auto"))
         return cands
 
     def _build(self, name: str, params: dict) -> LabelModel:
@@ -191,8 +240,8 @@ class AutoModel(LabelModel):
                    f"(z <= {self.min_z:g}), so the model is not trusted ({stat})")
         # ties split evenly: the probabilities say "undecided" where majority vote is (the hard label
         # is still a seeded random one of the tied classes)
-        mv = next((c for c in cands if c[1] == "majority"), ("majority", "majority", {}))
-        mv = (mv[0], mv[1], {"ties": "uniform", **mv[2]})
+        mv = next((c for c in cands if c[1] == "majority"), ("majority", "majority", {}, False))
+        mv = (mv[0], mv[1], {"ties": "uniform", **mv[2]}, False)
         fallback = self._build(mv[1], mv[2]).fit(data, y)
         return mv, fallback, {"choice": mv[0], "model": mv[1], "criticism": crit, "reason": f"majority: {why}"}
 
@@ -200,61 +249,29 @@ class AutoModel(LabelModel):
         cands = self._candidates()
         known = np.flatnonzero(y >= 0) if y is not None else np.zeros(0, dtype=np.int64)
         scores: dict[str, list[float]] = {}
-        per_row: dict[str, np.ndarray] = {}
-        default, model, selection = self._label_free(cands, data, y)
-        overfit = self._dev_built_lfs(data, y, known, model) if known.size >= self.min_labels else None
-        if known.size < self.min_labels:
+        correction = None
+        # the anchor is always fitted without labels: the labels must show a gain to be used
+        default, model, selection = self._label_free(cands, data, None)
+        n_scored = int((data.vm.take(known).votes_per_row() > 0).sum()) if known.size else 0
+        overfit = self._dev_built_lfs(data, y, known, model) if n_scored >= self.min_labels else None
+        if n_scored < self.min_labels:
             chosen = default
             if known.size:
-                selection["reason"] += f" (only {known.size} gold labels (< {self.min_labels}) to select with)"
+                selection["reason"] += (f" (only {n_scored} gold rows with votes (< {self.min_labels}): the labels are "
+                                        f"not used, too few to select a model with)")
         elif overfit is not None:
             chosen = default
             selection["reason"] += f"; no cross-validated selection: {overfit}"
             selection["dev_overfit"] = overfit
         else:
-            vm = data.vm  # cross-validation needs the rows (gold labels imply in-memory votes)
-            rng = np.random.default_rng(self.random_state)
-            counts = np.bincount(y[known], minlength=vm.cardinality)
-            k = int(max(2, min(self.cv, counts[counts > 0].min())))
-            folds = _stratified_folds(y[known], k, rng)
-            for label, name, params in cands:
-                accs = []
-                right = np.zeros(known.size)     # out-of-fold correctness per labelled row
-                for f in range(k):
-                    y_train = y.copy()
-                    in_fold = folds == f
-                    held = known[in_fold]
-                    y_train[held] = -1
-                    fold_model = self._build(name, params).fit(data, y_train)
-                    proba = fold_model.predict_proba(vm.take(held))
-                    right[in_fold] = _expected_correct(proba, y[held])
-                    accs.append(float(right[in_fold].mean()))
-                scores[label] = accs
-                per_row[label] = right
-            means = {label: float(np.mean(a)) for label, a in scores.items()}
-            dlabel = default[0]
-            best = max(means, key=lambda lab: (means[lab], lab == dlabel))
-            z = _paired_z(per_row[best] - per_row[dlabel]) if best != dlabel else 0.0
-            # majority vote is the floor the default must not fall below: switching to it needs the
-            # margin only; any other switch also needs the paired evidence
-            is_floor = next(c for c in cands if c[0] == best)[1] == "majority"
-            if best != dlabel and means[best] > means[dlabel] + self.margin and (is_floor or z >= self.min_cv_z):
-                chosen = next(c for c in cands if c[0] == best)
-                reason = (f"{best}: {k}-fold dev accuracy {means[best]:.3f} beats the label-free choice "
-                          f"{dlabel}'s {means[dlabel]:.3f} by more than {self.margin:.3f} (paired z = {z:.2f} "
-                          f"over the {known.size} labelled rows)")
-            else:
-                chosen = default
-                others = [v for lab, v in means.items() if lab != dlabel]
-                reason = (f"{dlabel}: {k}-fold dev accuracy {means[dlabel]:.3f}; best alternative "
-                          f"{best if best != dlabel else '-'} {max(others, default=float('nan')):.3f} "
-                          f"is not better by more than {self.margin:.3f} with paired z >= {self.min_cv_z:g} "
-                          f"(z = {z:.2f}; label-free: {selection['reason']})")
-            selection = {"choice": chosen[0], "model": chosen[1], "reason": reason,
-                         "criticism": selection.get("criticism"), "label_free_choice": dlabel}
-            if chosen is not default:
-                model = self._build(chosen[1], chosen[2]).fit(data, y)
-        label, name, params = chosen
+            chosen, model, selection, scores, correction = self._select(cands, data, y, known, default, model,
+                                                                        selection)
+        label, name, params = chosen[:3]
+        if correction is not None:
+            self.correction_ = correction
+            label = selection["choice"]
+        elif hasattr(self, "correction_"):
+            del self.correction_
         self.model_ = model
         self.chosen_ = label
         self.selection_ = selection
@@ -269,6 +286,106 @@ class AutoModel(LabelModel):
             del self.accuracies_
         self.n_iter_ = int(getattr(model, "n_iter_", 0))
         self.converged_ = bool(getattr(model, "converged_", True))
+
+    def _select(self, cands, data, y, known, default, model, selection):
+        """Cross-validated choice among ``cands`` on the labelled rows (class docstring)."""
+        vm = data.vm  # cross-validation needs the rows (gold labels imply in-memory votes)
+        rng = np.random.default_rng(self.random_state)
+        counts = np.bincount(y[known], minlength=vm.cardinality)
+        k = int(max(2, min(self.cv, counts[counts > 0].min())))
+        folds = _stratified_folds(y[known], k, rng)
+        gold = vm.take(known)
+        y_gold = y[known]
+        covered = gold.votes_per_row() > 0
+        cfolds = folds[covered]
+        scores: dict[str, list[float]] = {}
+        per_row: dict[str, np.ndarray] = {}
+        fitted: dict[str, LabelModel] = {default[0]: model}
+        skipped = []
+        seen = set()
+        for cand in [default] + [c for c in cands if c[0] != default[0]]:
+            label, name, params, uses_labels = cand
+            key = (name, repr(sorted(params.items())), uses_labels)
+            if key in seen:    # e.g. majority vote, when it is the label-free choice
+                continue
+            seen.add(key)
+            if name in ("mc", "triplet") and vm.n_lfs > MOMENT_MODELS_MAX_LFS:
+                skipped.append(label)
+                continue
+            if cand is default or not uses_labels:
+                # fitted without labels: its predictions on the gold rows are out of sample already
+                m = model if cand is default else self._build(name, params).fit(data)
+                fitted[label] = m
+                right = _expected_correct(m.predict_proba(gold), y_gold)
+            else:
+                right = np.zeros(known.size)     # out-of-fold correctness per labelled row
+                for f in range(k):
+                    y_train = y.copy()
+                    in_fold = folds == f
+                    held = known[in_fold]
+                    y_train[held] = -1
+                    fold_model = self._build(name, params).fit(data, y_train)
+                    right[in_fold] = _expected_correct(fold_model.predict_proba(vm.take(held)), y[held])
+            # scored on the gold rows some source votes on: elsewhere every model only guesses the
+            # class prior, which would swamp the comparison (sms: 62% of gold rows have no vote)
+            right = right[covered]
+            scores[label] = [float(right[cfolds == f].mean()) for f in range(k) if (cfolds == f).any()]
+            per_row[label] = right
+        means = {label: float(right.mean()) for label, right in per_row.items()}
+        dlabel = default[0]
+        best = max(means, key=lambda lab: (means[lab], lab == dlabel))
+        z = _paired_z(per_row[best] - per_row[dlabel]) if best != dlabel else 0.0
+        # majority vote is the floor the default must not fall below: switching to it needs the
+        # margin only; any other switch also needs the paired evidence
+        best_cand = next(c for c in cands if c[0] == best)
+        is_floor = best_cand[1] == "majority"
+        if best != dlabel and means[best] > means[dlabel] + self.margin and (is_floor or z >= self.min_cv_z):
+            chosen = best_cand
+            reason = (f"{best}: {k}-fold dev accuracy {means[best]:.3f} beats the label-free choice "
+                      f"{dlabel}'s {means[dlabel]:.3f} by more than {self.margin:.3f} (paired z = {z:.2f} "
+                      f"over the {int(covered.sum())} labelled rows with votes)")
+            model = fitted.get(best) or self._build(chosen[1], chosen[2]).fit(data, y)
+        else:
+            chosen = default
+            others = [v for lab, v in means.items() if lab != dlabel]
+            reason = (f"{dlabel}: {k}-fold dev accuracy {means[dlabel]:.3f}; best alternative "
+                      f"{best if best != dlabel else '-'} {max(others, default=float('nan')):.3f} "
+                      f"is not better by more than {self.margin:.3f} with paired z >= {self.min_cv_z:g} "
+                      f"(z = {z:.2f}; label-free: {selection['reason']})")
+        if skipped:
+            reason += f"; not tried with {vm.n_lfs} sources (> {MOMENT_MODELS_MAX_LFS}): {', '.join(skipped)}"
+        selection = {"choice": chosen[0], "model": chosen[1], "reason": reason, "uses_labels": bool(chosen[3]),
+                     "criticism": selection.get("criticism"), "label_free_choice": dlabel,
+                     "label_free_model": default[1]}
+        correction = None
+        if self.correction_l2 is not None:
+            correction, right = self._correction(fitted[dlabel], gold, y_gold, folds, covered)
+            scores["corrected " + dlabel] = [float(right[cfolds == f].mean()) for f in range(k) if (cfolds == f).any()]
+            z = _paired_z(right - per_row[chosen[0]])
+            if right.mean() >= per_row[chosen[0]].mean() and z >= self.correction_min_z:
+                selection["reason"] = (f"{dlabel} with a correction learned from the gold labels: {k}-fold dev accuracy "
+                                       f"{right.mean():.3f} against {means[chosen[0]]:.3f} for {chosen[0]} "
+                                       f"(paired z = {z:.2f} >= {self.correction_min_z:g}); without it: {reason}")
+                selection.update(choice="corrected " + dlabel, model=default[1], uses_labels=True, corrected=True)
+                chosen, model = default, fitted[dlabel]
+            else:
+                correction = None
+        return chosen, model, selection, scores, correction
+
+    def _correction(self, base: LabelModel, gold: VoteMatrix, y_gold: np.ndarray, folds: np.ndarray,
+                    covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The correction of ``base`` fitted on every gold row, and its out-of-fold correctness on
+        the gold rows with votes (``base`` never saw the labels, so only the correction is refitted)."""
+        from .correction import corrected_proba, fit_correction, log_offset, vote_features
+
+        X = vote_features(gold)
+        offset = log_offset(base.predict_proba(gold))
+        right = np.zeros(y_gold.size)
+        for f in np.unique(folds):
+            train = folds != f
+            W = fit_correction(X[train], offset[train], y_gold[train], self.correction_l2)
+            right[~train] = _expected_correct(corrected_proba(X[~train], offset[~train], W), y_gold[~train])
+        return fit_correction(X, offset, y_gold, self.correction_l2), right[covered]
 
     def _diagnose(self, data) -> list[str]:
         # the winner ran its own diagnostics when it was fitted
@@ -321,7 +438,13 @@ class AutoModel(LabelModel):
         return None
 
     def _predict_proba(self, vm: VoteMatrix, tie_skip: int = 0) -> np.ndarray:
-        return self.model_.predict_proba(vm, tie_skip=tie_skip)
+        proba = self.model_.predict_proba(vm, tie_skip=tie_skip)
+        W = getattr(self, "correction_", None)
+        if W is None:
+            return proba
+        from .correction import apply_correction
+
+        return apply_correction(vm, proba, W)
 
     def proba_draws(self, L) -> int:
         return self.model_.proba_draws(L)
@@ -340,3 +463,8 @@ class AutoModel(LabelModel):
             raise ValueError("selection_ must be an object with a 'reason'")
         if hasattr(self, "accuracies_"):
             self.accuracies_ = np.asarray(self.accuracies_, dtype=float)
+        if hasattr(self, "correction_"):
+            W = np.asarray(self.correction_, dtype=float)
+            if W.shape != (int(self.n_lfs_) * int(self.cardinality_) + 1, int(self.cardinality_)) or not np.isfinite(W).all():
+                raise ValueError("correction_ must be a finite (n_lfs * cardinality + 1) x cardinality array")
+            self.correction_ = W

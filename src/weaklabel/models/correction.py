@@ -1,0 +1,86 @@
+"""A supervised correction of a label model's posterior, learned from a few gold rows.
+
+With ~100 gold labels, a label model's errors are often systematic in a way the labels show
+directly: one LF whose votes for one class are much less reliable than the model thinks, a class
+the model under-predicts. ``AutoModel`` (``--dev``) can learn that as a *residual*: a multinomial
+logistic regression whose offset is the label-free model's log posterior and whose features are
+the one-hot votes (one feature per LF and voted class) and a per-class intercept::
+
+    p(y | row) = softmax(log p_model(y | row) + sum over the row's votes of W[j K + v, y] + W[-1, y])
+
+The weights are L2-penalised towards zero, so with no evidence the correction *is* the label-free
+model (regularising a plain classifier on the same features towards zero would pull it towards
+"every class equally likely" instead). Why a residual and not a classifier: 100 rows cannot learn
+a K-class classifier over m K vote features, but they can learn where the model is off. The
+correction is only used when it predicts the gold rows better out of fold (``AutoModel``), since
+on tasks with many classes and few labelled rows per class it overfits.
+
+Everything here is plain numpy/scipy: the data is ~100 rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import minimize
+
+from ..votes import VoteMatrix
+
+#: log-probabilities of the model are clipped here, so that a class the model rules out entirely
+#: can still be corrected by a finite weight
+LOG_FLOOR = np.log(1e-6)
+
+
+def vote_features(vm: VoteMatrix) -> sparse.csr_matrix:
+    """One-hot votes (column ``j K + v`` for LF ``j`` voting ``v``) plus a constant column."""
+    K = vm.cardinality
+    rows = np.repeat(np.arange(vm.n_rows), np.diff(vm.indptr))
+    cols = vm.indices.astype(np.int64) * K + vm.votes.astype(np.int64)
+    n_feat = vm.n_lfs * K + 1
+    rows = np.concatenate([rows, np.arange(vm.n_rows)])
+    cols = np.concatenate([cols, np.full(vm.n_rows, n_feat - 1)])
+    return sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(vm.n_rows, n_feat))
+
+
+def log_offset(proba: np.ndarray) -> np.ndarray:
+    """The model's log posterior, floored (see :data:`LOG_FLOOR`)."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(np.asarray(proba, dtype=float)), LOG_FLOOR)
+
+
+def _softmax(Z: np.ndarray) -> np.ndarray:
+    Z = Z - Z.max(axis=1, keepdims=True)
+    P = np.exp(Z)
+    return P / P.sum(axis=1, keepdims=True)
+
+
+def penalised_loss(W: np.ndarray, X, offset: np.ndarray, y: np.ndarray, l2: float) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of ``softmax(offset + X W)`` plus ``l2 / 2 * |W|^2``, and its gradient."""
+    n = y.size
+    P = _softmax(offset + X @ W)
+    loss = -float(np.log(np.maximum(P[np.arange(n), y], 1e-300)).mean()) + 0.5 * l2 * float((W * W).sum())
+    P[np.arange(n), y] -= 1.0
+    grad = np.asarray(X.T @ P) / n + l2 * W
+    return loss, grad
+
+
+def fit_correction(X, offset: np.ndarray, y: np.ndarray, l2: float, max_iter: int = 500) -> np.ndarray:
+    """The weights ``W`` (features x classes) minimising :func:`penalised_loss` (L-BFGS)."""
+    d, K = X.shape[1], offset.shape[1]
+
+    def f(w):
+        loss, grad = penalised_loss(w.reshape(d, K), X, offset, y, l2)
+        return loss, grad.ravel()
+
+    res = minimize(f, np.zeros(d * K), jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+    return res.x.reshape(d, K)
+
+
+def corrected_proba(X, offset: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``softmax(offset + X W)``."""
+    return _softmax(offset + X @ W)
+
+
+def apply_correction(vm: VoteMatrix, proba: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """The corrected posterior of the rows of ``vm`` given the model's posterior ``proba``."""
+    return corrected_proba(vote_features(vm), log_offset(proba), W)

@@ -1,0 +1,109 @@
+"""The supervised correction of a label model's posterior (``weaklabel.models.correction``) and its
+use by ``AutoModel`` with gold labels."""
+
+import json
+
+import numpy as np
+import pytest
+
+from weaklabel.models import AutoModel, MajorityVote
+from weaklabel.models import BaseLabelModel
+from weaklabel.models.correction import (apply_correction, corrected_proba, fit_correction, log_offset,
+                                         penalised_loss, vote_features)
+from weaklabel.simulate import simulate_regime, simulate_votes
+from weaklabel.votes import VoteMatrix
+
+
+def test_vote_features_are_one_hot_votes_plus_a_constant():
+    L = np.array([[0, -1, 1], [-1, -1, -1], [1, 1, 0]])
+    X = vote_features(VoteMatrix.from_dense(L, cardinality=2)).toarray()
+    assert X.shape == (3, 3 * 2 + 1)
+    expected = np.zeros((3, 7))
+    expected[0, [0 * 2 + 0, 2 * 2 + 1]] = 1
+    expected[2, [0 * 2 + 1, 1 * 2 + 1, 2 * 2 + 0]] = 1
+    expected[:, 6] = 1
+    assert np.array_equal(X, expected)
+
+
+def test_gradient_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    sim = simulate_votes(60, 5, 3, seed=1)
+    X = vote_features(sim.votes)
+    offset = log_offset(rng.dirichlet(np.ones(3), size=60))
+    W = rng.normal(0, 0.3, (X.shape[1], 3))
+    _, grad = penalised_loss(W, X, offset, sim.y, 0.05)
+    eps = 1e-6
+    for idx in [(0, 0), (3, 2), (X.shape[1] - 1, 1), (7, 1)]:
+        Wp, Wm = W.copy(), W.copy()
+        Wp[idx] += eps
+        Wm[idx] -= eps
+        num = (penalised_loss(Wp, X, offset, sim.y, 0.05)[0] - penalised_loss(Wm, X, offset, sim.y, 0.05)[0]) / (2 * eps)
+        assert grad[idx] == pytest.approx(num, rel=1e-4, abs=1e-7)
+
+
+def test_a_strong_penalty_leaves_the_model_as_it_is():
+    sim = simulate_votes(300, 6, 2, seed=2)
+    proba = MajorityVote(ties="uniform").fit(sim.votes).predict_proba(sim.votes)
+    X = vote_features(sim.votes)
+    W = fit_correction(X, log_offset(proba), sim.y, l2=1e6)
+    assert np.abs(W).max() < 1e-4
+    assert np.allclose(corrected_proba(X, log_offset(proba), W), proba, atol=1e-3)
+
+
+def test_the_correction_learns_an_lf_the_model_trusts_wrongly():
+    """Majority vote trusts every LF equally; one of them is right only 20% of the time. 300 gold
+    rows are enough to learn that its votes point the other way (majority vote's posteriors are 0/1,
+    floored at 1e-6, so the penalised correction moves only part of the way)."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    y = rng.integers(0, 2, n)
+    cols = []
+    for acc in (0.75, 0.75, 0.2):
+        v = np.where(rng.random(n) < acc, y, 1 - y)
+        cols.append(np.where(rng.random(n) < 0.9, v, -1))
+    vm = VoteMatrix.from_dense(np.stack(cols, axis=1), cardinality=2)
+    mv = MajorityVote(ties="uniform").fit(vm)
+    gold = np.arange(300)
+    W = fit_correction(vote_features(vm.take(gold)), log_offset(mv.predict_proba(vm.take(gold))), y[gold], 0.03)
+    rest = vm.take(np.arange(300, n))
+    before = (mv.predict_proba(rest).argmax(1) == y[300:]).mean()
+    after = (apply_correction(rest, mv.predict_proba(rest), W).argmax(1) == y[300:]).mean()
+    assert after > before + 0.03, (before, after)
+    # the wrong LF's vote for class 1 now counts for class 0, and the other way round
+    assert W[2 * 2 + 1, 0] > W[2 * 2 + 1, 1] and W[2 * 2 + 0, 1] > W[2 * 2 + 0, 0]
+
+
+def _dev(sim, seed=0, size=100):
+    rng = np.random.default_rng(seed)
+    n = sim.votes.n_rows
+    dev = np.sort(rng.choice(n, size, replace=False))
+    y_fit = np.full(n, -1)
+    y_fit[dev] = sim.y[dev]
+    return y_fit, np.setdiff1d(np.arange(n), dev)
+
+
+def test_auto_uses_the_correction_only_when_it_predicts_the_gold_rows_better():
+    # correlated copies of a weak source capture the label-free fit; the gold rows show it
+    sim = simulate_regime("correlated", 1)
+    y_fit, rest = _dev(sim, 1)
+    auto = AutoModel().fit(sim.votes, y_fit)
+    test = sim.votes.take(rest)
+    acc = (auto.predict(test) == sim.y[rest]).mean()
+    free = (AutoModel().fit(sim.votes).predict(test) == sim.y[rest]).mean()
+    assert auto.selection_.get("corrected"), auto.selection_["reason"]
+    assert acc > free + 0.05, (acc, free)
+    # a model file keeps the correction
+    again = BaseLabelModel.from_dict(json.loads(json.dumps(auto.to_dict())))
+    assert np.array_equal(again.predict_proba(test), auto.predict_proba(test))
+    # and with correction_l2=None it is never used
+    plain = AutoModel(correction_l2=None).fit(sim.votes, y_fit)
+    assert not plain.selection_.get("corrected") and not hasattr(plain, "correction_")
+
+
+def test_the_correction_is_not_used_where_it_overfits():
+    # 5-7 classes and ~60 gold rows with votes: the correction loses out of fold and is not used
+    sim = simulate_regime("few_multiclass", 0)
+    y_fit, _ = _dev(sim, 0)
+    auto = AutoModel().fit(sim.votes, y_fit)
+    assert not auto.selection_.get("corrected"), auto.selection_["reason"]
+    assert "corrected default" in auto.cv_scores_
