@@ -37,7 +37,8 @@ from .errors import InputError, WeaklabelError
 from .io import (LABELS_FORMAT, LabelsWriter, atomic_output, ids_table, labels_metadata, labels_table, part_name,
                  write_dataset_metadata)
 from .models.stats import VoteStats, concat_samples, error_pair_block, sample_block, n_blocks, sample_step, share_block, unflat_stats
-from .streaming import VotesLayout, VotesSource, check_bad, em_tables, no_labels, read_ids, read_rows_block
+from .streaming import em_tables, no_labels
+from .votes.reader import VotesLayout, VotesSource, check_bad, read_ids, read_rows_block
 from .votes import VoteMatrix
 
 
