@@ -11,6 +11,8 @@ import pytest
 MOVED = {
     "weaklabel.gold": ("weaklabel.votes.gold", "align_gold"),
     "weaklabel.analysis": ("weaklabel.votes.analysis", "analyze"),
+    "weaklabel.loading": ("weaklabel.lf.loading", "load_lfs"),
+    "weaklabel.templates": ("weaklabel.lf.templates", "keyword_lf"),
 }
 
 
@@ -55,3 +57,14 @@ def test_votes_matrix_file_functions_moved_to_votes_file(name):
 
     with pytest.warns(DeprecationWarning, match=r"weaklabel\.votes\.file"):
         assert getattr(wio, name) is getattr(vfile, name)
+
+
+def test_lf_package_is_light():
+    """An lfs.py imports weaklabel.lf; that must not pull in pandas, pyarrow or Numba."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from weaklabel import labeling_function, preprocessor, ABSTAIN, load_lfs; "
+            "print(sorted(m for m in ('pandas', 'pyarrow', 'numba', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -56,7 +56,7 @@ from .apply import ApplyJob, ApplySummary, Reuse, _Engine, _vote_counts, default
 from .errors import InputError, LFDefinitionError, WeaklabelError, first_line
 from .io import (COMMON_METADATA, open_parquet, FORMAT_VERSION, VOTES_FORMAT, VotesWriter, atomic_output, ids_table,
                  part_name, read_rows, votes_schema, write_dataset_metadata)
-from .loading import load_lfs
+from .lf.loading import load_lfs
 
 INSTALL_HINT = "pip install 'weaklabel[dask]'"
 DEFAULT_PARTITION_ROWS = 1_000_000
