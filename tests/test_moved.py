@@ -13,6 +13,8 @@ MOVED = {
     "weaklabel.analysis": ("weaklabel.votes.analysis", "analyze"),
     "weaklabel.loading": ("weaklabel.lf.loading", "load_lfs"),
     "weaklabel.templates": ("weaklabel.lf.templates", "keyword_lf"),
+    "weaklabel.background": ("weaklabel.io.background", "read_ahead"),
+    "weaklabel.dask_engine": ("weaklabel.apply.dask_runner", "run_dask"),
 }
 
 

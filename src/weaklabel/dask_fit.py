@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dask_engine import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_pieces, require_dask
+from .apply.dask_runner import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_pieces, require_dask
 from .errors import InputError, WeaklabelError, first_line
 from .io import (LABELS_FORMAT, LabelsWriter, atomic_output, ids_table, labels_metadata, labels_table, part_name,
                  write_dataset_metadata)
