@@ -1,7 +1,7 @@
 """Fit label models and predict on a Dask cluster: ``weaklabel fit/predict ... --engine dask``.
 
 The votes (a Parquet file, folder or glob) are cut into partitions of ``partition_rows`` rows of
-a file, as ``apply --engine dask`` cuts its input (:func:`weaklabel.dask_engine.plan_pieces`).
+a file, as ``apply --engine dask`` cuts its input (:func:`weaklabel._dask.plan_pieces`).
 Each partition is read and converted ONCE, on a worker, into compact CSR arrays that stay in that
 worker's memory for the whole fit: int32 row pointers and one code ``j*K + v`` per vote (uint8
 while m K <= 256: one byte per vote). :class:`DaskVoteStats` then answers the models'
@@ -16,7 +16,7 @@ and written by them as a folder of part files, one per partition, plus ``_common
 prediction: a first round counts each partition's random draws, a second one writes with the
 draws of the partitions before it skipped.
 
-Like :mod:`weaklabel.dask_engine`, the votes and the output's folder must be at the same path on
+Like :mod:`weaklabel.apply.dask_runner`, the votes and the output's folder must be at the same path on
 the client and on every worker. This module imports Dask; nothing else in weaklabel does.
 """
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .apply.dask_runner import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_pieces, require_dask
+from ._dask import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_pieces, require_dask
 from .errors import InputError, WeaklabelError, first_line
 from .io import (LABELS_FORMAT, LabelsWriter, atomic_output, ids_table, labels_metadata, labels_table, part_name,
                  write_dataset_metadata)

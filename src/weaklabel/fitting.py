@@ -98,7 +98,7 @@ class _Cluster:
     def __enter__(self):
         if self.plan.mode != "dask":
             return None
-        from .apply.dask_runner import connect, require_dask
+        from ._dask import connect, require_dask
 
         require_dask()
         self._cm = connect(*self.args)

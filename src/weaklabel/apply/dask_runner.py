@@ -36,14 +36,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,57 +50,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .._dask import (DEFAULT_PARTITION_ROWS, Piece, check_workers, connect, gather_in_order, part_file,  # noqa: F401
+                     plan_pieces, require_dask)
 from .._version import __version__
-from ..errors import InputError, LFDefinitionError, WeaklabelError, first_line
+from ..errors import InputError, LFDefinitionError, WeaklabelError
 from ..io import (COMMON_METADATA, open_parquet, FORMAT_VERSION, VOTES_FORMAT, VotesWriter, atomic_output, ids_table,
                  part_name, read_rows, votes_schema, write_dataset_metadata)
 from ..lf.loading import load_lfs
-from .engine import Engine, Tally, assemble, default_jobs
+from .engine import Engine, Tally, assemble
 from .job import ApplyJob, ApplySummary
 from .update import Reuse
 
-INSTALL_HINT = "pip install 'weaklabel[dask]'"
-DEFAULT_PARTITION_ROWS = 1_000_000
-_CONNECT_TIMEOUT = "20s"
-_WORKERS_TIMEOUT = 60.0
-
-
-def require_dask() -> None:
-    """Raise a one-line :class:`InputError` if Dask (dataframe + distributed) is not installed."""
-    try:
-        import dask  # noqa: F401
-        import dask.dataframe  # noqa: F401
-        import distributed  # noqa: F401
-    except ImportError as exc:
-        missing = getattr(exc, "name", None) or str(exc)
-        raise InputError(f"--engine dask needs Dask, which is not installed (no module {missing!r}): "
-                         f"{INSTALL_HINT}") from None
-
-
-# --------------------------------------------------------------------------- partitions
-@dataclass(frozen=True)
-class Piece:
-    """Rows ``start:stop`` of one Parquet file; the first is row ``offset`` of the dataset."""
-
-    file: str
-    start: int
-    stop: int
-    offset: int
-
-    @property
-    def rows(self) -> int:
-        return self.stop - self.start
-
-
-def plan_pieces(files: list[Path], file_rows: list[int], partition_rows: int) -> list[Piece]:
-    """Cut every file into row ranges of ``partition_rows`` (a multiple of the batch size, so that
-    batches are the local engine's); a partition never spans two files."""
-    pieces, offset = [], 0
-    for f, n in zip(files, file_rows):
-        for a in range(0, n, partition_rows):
-            pieces.append(Piece(str(f), a, min(n, a + partition_rows), offset + a))
-        offset += n
-    return pieces
 
 
 def read_piece(piece: Piece, columns: list[str] | None = None) -> pd.DataFrame:
@@ -176,42 +135,30 @@ def run_partition(df: pd.DataFrame, spec: PartitionSpec, index: int, offset: int
     Returns counts for the summary; a user-facing failure (an LF error, changed row ids) is
     returned as ``{"error": exc}`` so that the client can report the first one in row order.
     """
-    folder = Path(spec.folder)
-    final = folder / part_name(index, spec.n_parts)
-    tmp = folder / f".{final.name}.inprogress"
     tally = Tally(len(spec.lf_names), spec.K_store)
-    writer = None
     reuse = spec.reuse.fresh() if spec.reuse is not None else None  # worker threads share the spec
     try:
-        lfs = _worker_lfs(spec) if spec.run_names else []
-        engine = Engine(lfs, spec.K, spec.on_error, 1, spec.id_cols, spec.source, None)
-        engine.columns = list(spec.columns)
-        B = spec.batch_size
-        batches = ((offset + s, df.iloc[s:s + B].reset_index(drop=True)) for s in range(0, len(df), B))
-        writer = VotesWriter(tmp, spec.id_schema, spec.lf_names, spec.K_store)
-        for ids, dense in assemble(engine.run(batches, len(df), None), spec, reuse, tally):
-            writer.write(ids, dense)
-        meta = dict(spec.part_meta, part={"index": index, "offset": offset, "rows": tally.rows})
-        writer.close(meta)
-        writer = None
-        os.replace(tmp, final)
+        with part_file(spec.folder, index, spec.n_parts) as tmp:
+            lfs = _worker_lfs(spec) if spec.run_names else []
+            engine = Engine(lfs, spec.K, spec.on_error, 1, spec.id_cols, spec.source, None)
+            engine.columns = list(spec.columns)
+            B = spec.batch_size
+            batches = ((offset + s, df.iloc[s:s + B].reset_index(drop=True)) for s in range(0, len(df), B))
+            writer = VotesWriter(tmp, spec.id_schema, spec.lf_names, spec.K_store)
+            try:
+                for ids, dense in assemble(engine.run(batches, len(df), None), spec, reuse, tally):
+                    writer.write(ids, dense)
+                writer.close(dict(spec.part_meta, part={"index": index, "offset": offset, "rows": tally.rows}))
+            except BaseException:
+                writer.abort()
+                raise
     except WeaklabelError as exc:
-        if writer is not None:
-            writer.abort()
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
         return {"index": index, "error": exc}
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
     finally:
         if reuse is not None:
             reuse.old.close()
     return {"index": index, "rows": tally.rows, "counts": tally.counts, "errors": engine.errors.tolist(),
-            "max_vote": tally.max_vote, "file": final.name}
+            "max_vote": tally.max_vote, "file": part_name(index, spec.n_parts)}
 
 
 RESULT_META = pd.DataFrame({"result": pd.Series([], dtype=object)})
@@ -227,70 +174,6 @@ def apply_partition(df: pd.DataFrame, spec: PartitionSpec, partition_info: dict 
         result = run_partition(df, spec, index, offset)
     return pd.DataFrame({"result": [result]}, index=[offset])
 
-
-def probe_worker(paths: list[str]) -> dict:
-    """Run on every worker before the job: its weaklabel version and the paths it cannot see."""
-    return {"version": __version__, "missing": [p for p in paths if not os.path.exists(p)]}
-
-
-# --------------------------------------------------------------------------- client side
-@contextlib.contextmanager
-def connect(scheduler: str | None = None, jobs: int | None = None, client=None) -> Iterator[object]:
-    """A ``distributed.Client``: the one given, one connected to ``scheduler``, or one on a new
-    LocalCluster of ``jobs`` single-threaded worker processes (closed on exit)."""
-    from distributed import Client, LocalCluster
-
-    if client is not None:
-        yield client
-        return
-    if scheduler:
-        try:
-            c = Client(scheduler, timeout=_CONNECT_TIMEOUT)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: {first_line(exc)}") from None
-        try:
-            yield c
-        finally:
-            c.close()
-        return
-    n = max(1, int(jobs or default_jobs()))
-    # CRITICAL: a failing task's error reaches the client as an exception (one line); what the
-    # workers would log besides it (heartbeats failing while the cluster shuts down after that
-    # error) is noise that buried the one-line message under a traceback
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.CRITICAL)
-    try:
-        c = Client(cluster)
-        try:
-            yield c
-        finally:
-            c.close()
-    finally:
-        cluster.close()
-
-
-def check_workers(client, paths: list[str], where: str) -> int:
-    """Wait for at least one worker, check that every worker runs this weaklabel and sees
-    ``paths``; return the number of worker threads."""
-    try:
-        if not client.scheduler_info().get("workers"):
-            client.wait_for_workers(1, timeout=_WORKERS_TIMEOUT)
-    except TimeoutError:
-        raise InputError(f"no Dask worker joined the scheduler at {where} within {_WORKERS_TIMEOUT:.0f} s; "
-                         "start workers with `dask worker SCHEDULER_ADDRESS`") from None
-    try:
-        answers = client.run(probe_worker, paths)
-    except Exception as exc:  # noqa: BLE001 - e.g. weaklabel is not importable on a worker
-        raise InputError(f"the Dask workers cannot run weaklabel ({type(exc).__name__}: {first_line(exc)}); "
-                         f"install it on every worker: {INSTALL_HINT}") from None
-    for addr, got in sorted(answers.items()):
-        if got["version"] != __version__:
-            raise InputError(f"the Dask worker {addr} runs weaklabel {got['version']}, this client {__version__}; "
-                             "install the same version everywhere")
-        if got["missing"]:
-            raise InputError(f"the Dask worker {addr} cannot see {got['missing'][0]}: the input and the output's "
-                             "folder must be on a filesystem shared by the client and every worker, at the same path")
-    return sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or len(answers)
 
 
 def _lf_text(job: ApplyJob) -> tuple[str, str]:
@@ -308,7 +191,6 @@ def run_dask(job: ApplyJob, *, jobs: int | None, scheduler: str | None, client, 
     require_dask()
     import dask
     import dask.dataframe as dd
-    from distributed import as_completed
 
     src = job.src
     if src.format not in ("parquet", "parquet-dir"):
@@ -363,7 +245,9 @@ def run_dask(job: ApplyJob, *, jobs: int | None, scheduler: str | None, client, 
             if on_start is not None:
                 on_start(src.n_rows)
             futures = c.compute(tasks)
-            results = _gather_in_order(c, futures, pieces, progress, as_completed)
+            results = gather_in_order(c, futures, rows=[p.rows for p in pieces], advance=progress,
+                                      error_of=lambda r: _result(r).get("error"), died=_died(pieces))
+            results = [_result(r) for r in results]
         rows = sum(r["rows"] for r in results)
         counts = np.zeros((m, job.K_store), dtype=np.int64)
         run_errors = np.zeros(len(job.plan.run), dtype=np.int64)
@@ -380,46 +264,14 @@ def run_dask(job: ApplyJob, *, jobs: int | None, scheduler: str | None, client, 
     return summary
 
 
-def _gather_in_order(client, futures: list, pieces: list[Piece], progress, as_completed) -> list[dict]:
-    """Collect partition results; on a failure, report the earliest failing partition in row order
-    (waiting for the partitions before it, cancelling those after it)."""
-    from distributed.client import FutureCancelledError
+def _died(pieces: list[Piece]):
+    def message(i: int | None, text: str) -> str:
+        where = "" if i is None else f" to rows {pieces[i].offset:,}..{pieces[i].offset + pieces[i].rows - 1:,}"
+        return (f"a Dask worker died while applying the LFs{where} ({text}); out of memory? "
+                "try a smaller --partition-rows")
+    return message
 
-    from distributed import KilledWorker
 
-    index = {f.key: i for i, f in enumerate(futures)}
-    results: list[dict | None] = [None] * len(futures)
-
-    def get(i: int) -> dict:
-        try:
-            got = futures[i].result()
-            return got["result"].iloc[0] if isinstance(got, pd.DataFrame) else got
-        except KilledWorker as exc:
-            p = pieces[i]
-            raise InputError(f"a Dask worker died while applying the LFs to rows {p.offset:,}..{p.offset + p.rows - 1:,} "
-                             f"({first_line(exc)}); out of memory? try a smaller --partition-rows") from None
-        except FutureCancelledError:
-            raise InputError("the Dask computation was cancelled (did the scheduler or the workers stop?)") from None
-
-    failed = None
-    try:
-        for fut in as_completed(futures):
-            i = index[fut.key]
-            results[i] = get(i)
-            if results[i].get("error") is not None:
-                failed = i
-                break
-            if progress is not None:
-                progress(results[i]["rows"])
-        if failed is not None:
-            client.cancel(futures[failed + 1:])
-            for j in range(failed):
-                if results[j] is None:
-                    results[j] = get(j)
-                if results[j].get("error") is not None:
-                    raise results[j]["error"]
-            raise results[failed]["error"]
-    except BaseException:
-        client.cancel(futures)
-        raise
-    return results  # type: ignore[return-value]
+def _result(got) -> dict:
+    """A partition's result dict (``apply_partition`` wraps it in a one-row DataFrame)."""
+    return got["result"].iloc[0] if isinstance(got, pd.DataFrame) else got

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
-import os
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,18 +25,11 @@ from ..errors import InputError
 from ..io import ids_table
 from ..lf import LabelingFunction
 from ..lf.loading import load_lfs
+from ..threads import default_jobs  # noqa: F401  (part of weaklabel.apply's face)
 from .kernels import Failure, apply_rowwise, apply_vectorized, failure_error
 
 ON_ERROR = ("raise", "abstain")
 _MIN_ROWS_FOR_WORKERS = 2_000
-
-
-def default_jobs() -> int:
-    """Cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 # --------------------------------------------------------------------------- worker processes
