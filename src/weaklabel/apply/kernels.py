@@ -175,19 +175,12 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
             res = lf.call_raw(xx)
             if isinstance(res, pd.Series) and not res.index.equals(df.index):
                 res = _align(res, df.index, lf.name, start)
-        except KeyError as exc:
-            key = exc.args[0] if exc.args else None
-            if isinstance(key, str) and key not in columns:
-                return None, errors, Failure("missing", lf.name, start, None, key)
-            if on_error == "raise":
-                return None, errors, Failure("raised", lf.name, start, None,
-                                              f"{_exc_text(exc)} (vectorized, batch from row {start})",
-                                              type(exc).__name__)
-            errors[j] += b
-            continue
         except _Misaligned as exc:
             return None, errors, Failure("misaligned", lf.name, start, None, str(exc))
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001
+            key = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
+            if isinstance(key, str) and key not in columns:   # a column the data lacks
+                return None, errors, Failure("missing", lf.name, start, None, key)
             _reraise_real_interrupt(exc)
             if on_error == "raise":
                 return None, errors, Failure("raised", lf.name, start, None,
