@@ -1,7 +1,7 @@
 """Fit label models and predict on a Dask cluster: ``weaklabel fit/predict ... --engine dask``.
 
 The votes (a Parquet file, folder or glob) are cut into partitions of ``partition_rows`` rows of
-a file, as ``apply --engine dask`` cuts its input (:func:`weaklabel.dask_engine.plan_pieces`).
+a file, as ``apply --engine dask`` cuts its input (:func:`weaklabel._dask.plan_pieces`).
 Each partition is read and converted ONCE, on a worker, into compact CSR arrays that stay in that
 worker's memory for the whole fit: int32 row pointers and one code ``j*K + v`` per vote (uint8
 while m K <= 256: one byte per vote). :class:`DaskVoteStats` then answers the models'
@@ -16,7 +16,7 @@ and written by them as a folder of part files, one per partition, plus ``_common
 prediction: a first round counts each partition's random draws, a second one writes with the
 draws of the partitions before it skipped.
 
-Like :mod:`weaklabel.dask_engine`, the votes and the output's folder must be at the same path on
+Like :mod:`weaklabel.apply.dask_runner`, the votes and the output's folder must be at the same path on
 the client and on every worker. This module imports Dask; nothing else in weaklabel does.
 """
 
@@ -32,12 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .dask_engine import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_pieces, require_dask
-from .errors import InputError, WeaklabelError
+from ._dask import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_pieces, require_dask
+from .errors import InputError, WeaklabelError, first_line
 from .io import (LABELS_FORMAT, LabelsWriter, atomic_output, ids_table, labels_metadata, labels_table, part_name,
                  write_dataset_metadata)
 from .models.stats import VoteStats, concat_samples, error_pair_block, sample_block, n_blocks, sample_step, share_block, unflat_stats
-from .streaming import VotesLayout, VotesSource, check_bad, em_tables, no_labels, read_ids, read_rows_block
+from .streaming import em_tables, no_labels
+from .votes.reader import VotesLayout, VotesSource, check_bad, read_ids, read_rows_block
 from .votes import VoteMatrix
 
 
@@ -211,11 +212,6 @@ except ImportError:  # pragma: no cover - Dask missing: require_dask() says so
 # --------------------------------------------------------------------------- client side
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def gather(client, futures: list, rows: list[int] | None = None, progress=None) -> list:
     """Results of ``futures`` in their order (progress as they complete); worker deaths and
     cancellations become one-line errors, and on any failure the rest is cancelled."""
@@ -232,7 +228,7 @@ def gather(client, futures: list, rows: list[int] | None = None, progress=None) 
                 progress.advance(rows[i])
     except KilledWorker as exc:
         client.cancel(futures)
-        raise InputError(f"a Dask worker died while holding or processing the votes ({_first_line(exc)}); "
+        raise InputError(f"a Dask worker died while holding or processing the votes ({first_line(exc)}); "
                          "out of memory? use more workers or a smaller --partition-rows") from None
     except FutureCancelledError:
         raise InputError("the Dask computation was cancelled (did the scheduler or the workers stop?)") from None

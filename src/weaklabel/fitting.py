@@ -67,7 +67,7 @@ def plan_run(votes, *, engine: str = "local", stream: bool | None = None, lf_nam
         return RunPlan("dask", "engine dask")
     if stream is False:
         return RunPlan("memory", "--no-stream")
-    from .streaming import VotesSource, should_stream
+    from .votes.reader import VotesSource, should_stream
 
     source = VotesSource(votes, lf_names=lf_names)
     if stream:
@@ -98,7 +98,7 @@ class _Cluster:
     def __enter__(self):
         if self.plan.mode != "dask":
             return None
-        from .dask_engine import connect, require_dask
+        from ._dask import connect, require_dask
 
         require_dask()
         self._cm = connect(*self.args)
@@ -147,7 +147,8 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, engine:
             rows, names, classes = vm.n_rows, vm.lf_names, vm.classes
             coverage = np.bincount(vm.indices, minlength=vm.n_lfs) / max(vm.n_rows, 1)
         elif plan.mode == "stream":
-            from .streaming import StreamingVoteStats, VotesSource, write_labels_stream
+            from .streaming import StreamingVoteStats, write_labels_stream
+            from .votes.reader import VotesSource
 
             source = plan.source or VotesSource(votes)
             stats = StreamingVoteStats(source, block_rows=block_rows, progress=progress)
@@ -219,7 +220,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                                      extra_metadata=meta)
             res["rows"] = vm.n_rows
         else:
-            from .streaming import VotesSource
+            from .votes.reader import VotesSource
 
             source = plan.source or VotesSource(votes, lf_names=names)
             if source.cardinality != K:

@@ -50,7 +50,7 @@ def find_data(votes: str | Path, data: str | Path | None) -> Path:
 
 def kept_columns(vm: VoteMatrix, votes: str | Path, keep_cols: str, data: str | Path | None = None) -> pa.Table:
     """The ``keep_cols`` of the data file, one row per row of ``vm`` (in its order)."""
-    from .gold import DUPLICATES_HOWTO, _same_ids, duplicate_ids
+    from .votes.gold import DUPLICATES_HOWTO, _same_ids, duplicate_ids
     from .io import read_table
 
     cols = parse_cols(keep_cols)

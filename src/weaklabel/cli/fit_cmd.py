@@ -54,7 +54,7 @@ def _parse_balance(text: str | None, K: int):
 
 
 def _lf_table(model, vm, y, title):
-    from ..analysis import analyze
+    from ..votes.analysis import analyze
 
     stats = analyze(vm, y if y is not None and (y >= 0).any() else None)
     return _lf_table_of(model, vm.lf_names, stats["coverage"].to_numpy(),
@@ -143,7 +143,7 @@ def fit_command(
 
         from ..errors import InputError
         from ..fitting import plan_run
-        from ..gold import load_dev
+        from ..votes.gold import load_dev
         from ..io import LABELS_FORMAT, check_distinct, check_output, output_group
         from ..labels import write_model_labels
         from ..models import MODELS, make_model, save_model as save
@@ -178,7 +178,7 @@ def fit_command(
             vm = VoteMatrix.read_parquet(votes)
             K = vm.cardinality
         elif K is None:
-            from ..streaming import VotesSource
+            from ..votes.reader import VotesSource
 
             K = VotesSource(votes).cardinality
         params = parse_params(param)
