@@ -151,7 +151,7 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
     else:
         notes.append("best single verifier: needs dev questions (--dev-frac > 0)")
     add("label model", proba)
-    if selector._pooling(data, None):
+    if selector.pools_answers(data):
         add("label model, no answer pooling", selector.predict_proba(data, pool_answers=False))
     if oracle:
         add("oracle-weighted", oracle_scores(data, eval_q))

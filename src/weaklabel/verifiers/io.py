@@ -1,11 +1,13 @@
 """``selection.parquet``: the question and candidate ids, ``p_correct`` (float32; with final
 answers, the probability that the candidate's answer is correct), ``p_candidate`` (the candidate's
 own, before answer pooling), ``rank`` within the question (1 = best), ``selected`` (one per
-question), and ``dev`` (whether the question was in the labelled dev set). JSON metadata under the footer key ``weaklabel`` records the
-selector's settings, the kept and flipped verifiers and, with labels, the evaluation."""
+question), and ``dev`` (whether the question was in the labelled dev set). JSON metadata under
+the footer key ``weaklabel`` records the selector's settings, the kept and flipped verifiers
+and, with labels, the evaluation."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import __version__
-from ..io import _encode_meta, atomic_output
+from ..io import META_KEY, atomic_output
 from .data import ScoreData
 
 SELECTION_FORMAT = "weaklabel.selection"
@@ -52,7 +54,8 @@ def write_selection(path: str | Path, data: ScoreData, proba: np.ndarray, select
             "class_balance": selector.class_balance_, "answer_icc": getattr(selector, "answer_icc_", None),
             "params": selector.json_params()}
     meta.update(extra or {})
-    table = table.replace_schema_metadata(_encode_meta(_plain(meta)))
+    # the footer key every weaklabel Parquet output uses (``weaklabel.io.read_metadata`` reads it)
+    table = table.replace_schema_metadata({META_KEY: json.dumps(_plain(meta), sort_keys=True).encode()})
     with atomic_output(path, force) as tmp:
         pq.write_table(table, str(tmp), compression="zstd")
 
