@@ -8,12 +8,8 @@ dev questions, -1 elsewhere), ``predict_proba(data)`` (P(correct) per candidate)
 thresholds, kept/flipped verifiers, the label model with its accuracies) converts to plain JSON
 with ``to_dict()`` / ``from_dict()`` and applies unchanged to new questions.
 
-Label models: ``mixture`` (default; :class:`~weaklabel.verifiers.mixture.ScoreMixture` on the
-continuous scores, or on the votes when binarising) or any vote-based model of
-:data:`weaklabel.models.MODELS` (``ds``, ``hybrid``, ``mc``, ``triplet``, ``onecoin``,
-``weighted``, ``majority``, ``auto``) on a binary vote matrix (class 1 = correct, a missing score =
-abstain). Vote models learn one global class balance; their P(correct) is then recalibrated per
-question (the ranking within a question does not change).
+Label models: ``mixture`` (default, on the continuous scores) or any vote model of
+:data:`weaklabel.models.MODELS` on the binary votes (:mod:`~weaklabel.verifiers.votepath`).
 """
 
 from __future__ import annotations
@@ -319,18 +315,10 @@ class VerifierSelector(VerifierEstimator):
         if not hasattr(self, "model_"):
             raise InputError("VerifierSelector is not fitted yet; call fit() first")
 
-    def _align(self, data: ScoreData) -> np.ndarray:
-        """The fitted verifiers' columns of ``data``, in the fitted order."""
-        missing = [v for v in self.verifiers_ if v not in data.verifiers]
-        if missing:
-            raise InputError(f"the scores have no column for verifier {missing[0]!r}, which the selector was fitted with")
-        idx = [data.verifiers.index(v) for v in self.verifiers_]
-        return data.scores[:, idx]
-
     def transform(self, data: ScoreData) -> np.ndarray:
         """What the label model sees: normalised (flipped) scores or votes of the kept verifiers."""
         self._check_fitted()
-        X = self._align(data)
+        X = data.columns(self.verifiers_)
         U = self._flip(self.normaliser_.transform(X, data.groups), self.flipped_)
         V = U if self.binariser_ is None else self.binariser_.transform(U, data.groups)
         return V[:, self.keep_mask_]

@@ -32,12 +32,10 @@ def vote_model_names() -> list[str]:
 
 def make_vote_model(name: str, params: dict | None, class_balance: float | None, random_state: int):
     """A fresh vote model ``name`` with ``params``, the selector's seed and class balance."""
-    from .._params import init_param_names
     from ..models import MODELS, make_model
 
-    cls = MODELS[name]
     params = dict(params or {})
-    names = init_param_names(cls)
+    names = list(MODELS[name]().get_params(deep=False))
     if "random_state" in names:
         params.setdefault("random_state", random_state)
     if class_balance is not None and "class_balance" in names:
