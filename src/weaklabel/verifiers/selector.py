@@ -186,7 +186,8 @@ class VerifierSelector(VerifierEstimator):
 
     def _fit_model(self, V, groups, y, cb, keep):
         """Fit the label model on the kept columns ``V``: the mixture with the family weights, a
-        vote model on one column per family (:mod:`~weaklabel.verifiers.votepath`)."""
+        vote model on ``round(n_eff)`` majority-vote columns per family
+        (:mod:`~weaklabel.verifiers.votepath`)."""
         if self.label_model == "mixture":
             self.vote_columns_ = None
             Xm = V if V.dtype.kind == "f" else np.where(V < 0, np.nan, V).astype(float)
