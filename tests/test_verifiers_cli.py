@@ -8,10 +8,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from weaklabel.bench.verifiers import generate_suite, is_weaver_layout, load_weaver, weaver_to_long
+from weaklabel.bench.verifiers import generate_suite
 from weaklabel.cli import app
 from weaklabel.errors import InputError
 from weaklabel.verifiers import VerifierSelector, from_frame
+from weaklabel.verifiers.readers import is_weaver_layout, load_weaver, weaver_to_long
 
 runner = CliRunner()
 

@@ -9,8 +9,9 @@ from scipy.special import ndtr
 
 from weaklabel.errors import InputError
 from weaklabel.verifiers._groups import Groups
+from weaklabel.verifiers.gaussian import marginal_solve
 from weaklabel.verifiers.metrics import top_candidates
-from weaklabel.verifiers.mixture import ScoreMixture, marginal_solve
+from weaklabel.verifiers.mixture import ScoreMixture
 
 DELTA = np.array([1.5, 1.0, 0.8, 0.5, -0.8, 0.0])           # planted separations (sigma = 1)
 P_YES = np.array([[0.15, 0.75], [0.30, 0.60], [0.05, 0.35]])  # yes/no verifiers: P(yes | wrong), P(yes | right)

@@ -181,7 +181,7 @@ def test_vote_models_on_binarised_scores(quick_math):
         auc = within_question_auc(p, data.correct, data.groups)
         assert auc > 0.7, (name, auc)
         # answers are pooled only for models whose probabilities are per-class likelihood ratios
-        assert sel._pooling(data, None) is pools and (sel.answer_icc_ is not None) is pools
+        assert sel.pools_answers(data) is pools and (sel.answer_icc_ is not None) is pools
 
 
 def test_question_recalibration_keeps_the_ranking_and_follows_the_base_rate(quick_math):

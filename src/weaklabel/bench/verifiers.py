@@ -27,15 +27,15 @@ The planted parameters (separation, groups, format, and for each verifier the ex
 within-question AUC and, for judges, the true/false positive rates implied by the latent model)
 are returned with the table so that tests can compare what a label model recovers with the truth.
 
-:func:`load_weaver` reads Weaver's published layout (one row per question with list columns:
-``samples``, ``extracted_answers``, ``answer_correct``, ``<verifier>_scores`` for reward models
-and ``<verifier>_verdicts`` for judges) into the long table ``weaklabel select`` reads.
+:func:`~weaklabel.verifiers.readers.load_weaver` (importable from here) reads Weaver's
+published layout (one row per question with list columns: ``samples``, ``extracted_answers``,
+``answer_correct``, ``<verifier>_scores`` for reward models and ``<verifier>_verdicts`` for
+judges) into the long table ``weaklabel select`` reads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -287,21 +287,14 @@ def generate_suite(name: str = "math", seed: int = 0, *, quick: bool = False, **
 
 
 # --------------------------------------------------------------------------- Weaver's layout
-# the readers live with the verifiers (``weaklabel.verifiers.readers``); kept here by name
-from ..verifiers.readers import WEAVER_LIST_COLUMNS, WEAVER_SUFFIXES, is_weaver_layout, weaver_to_long  # noqa: E402,F401
-
-
-def load_weaver(path: str | Path) -> pd.DataFrame:
-    """Read a Weaver dataset file (Parquet or JSON Lines, as published on the Hugging Face hub)
-    and return the long table :func:`weaklabel.verifiers.from_frame` reads."""
-    from ..io import read_table
-
-    df = read_table(path)
-    if not is_weaver_layout(df):
-        raise InputError(f"{path}: not in Weaver's layout (one row per question with list columns "
-                         "'samples'/'answer_correct' and '*_scores'/'*_verdicts')")
-    return weaver_to_long(df, where=str(path))
-
+# the readers live with the verifiers (``weaklabel.verifiers.readers``); importable from here by name
+from ..verifiers.readers import (  # noqa: E402,F401
+    WEAVER_LIST_COLUMNS,
+    WEAVER_SUFFIXES,
+    is_weaver_layout,
+    load_weaver,
+    weaver_to_long,
+)
 
 # --------------------------------------------------------------------------- bench runner
 BASELINES = ("pass@1", "majority answer", "mean score", "best single verifier")
@@ -343,7 +336,7 @@ def run_verifier_unit(name: str, seed: int, models, *, quick: bool = False,
             records.append(rec)
             continue
         rec["select_at_1"] = ev.score("label model")
-        rec["pooled"] = bool(sel._pooling(data, None))
+        rec["pooled"] = bool(sel.pools_answers(data))
         rec["select_at_1_no_pooling"] = (ev.score("label model, no answer pooling") if rec["pooled"]
                                          else rec["select_at_1"])
         rec["answer_icc"] = sel.answer_icc_
@@ -377,44 +370,3 @@ def suite_description(name: str, quick: bool = False) -> dict:
     return {"K": 2, "train": n, "test": p["n_questions"],
             "lfs": f"{p['n_verifiers']} verifiers, {p['n_candidates']} candidates per question",
             "source": f"generated ({p['answer_kind']} answers)"}
-
-
-# --------------------------------------------------------------------------- protocol runs
-PROTOCOL_METHODS = ("select, no labels", "select, 5% dev", "mean score", "majority answer", "best single verifier",
-                    "oracle-weighted", "pass@k")
-
-
-def score_pool(table: pd.DataFrame, verifier_names, seed: int, *, dev_frac: float = 0.05,
-               selector_params: dict | None = None) -> dict:
-    """Select@1 of ``weaklabel select`` without labels and with a ``dev_frac`` labelled dev set,
-    of the mean-normalised-score and majority-answer baselines, the best single verifier (chosen
-    on the dev set) and the oracle-weighted naive-Bayes ensemble (true accuracies), all on the
-    same questions (those outside the dev set). Also what the unlabelled selector found:
-    families, answer pooling. ``table``: a long table with ``answer`` and ``correct``."""
-    import time
-
-    from ..verifiers import VerifierSelector, from_frame
-    from ..verifiers.evaluate import dev_labels, evaluate, split_dev
-
-    data = from_frame(table, verifiers=list(verifier_names), answer_col="answer", correct_col="correct",
-                      where="pool")
-    dev_q = split_dev(data, dev_frac, seed)
-    params = dict(selector_params or {})
-    params.setdefault("random_state", seed)
-    t0 = time.perf_counter()
-    sel0 = VerifierSelector(**params).fit(data)
-    t_fit = time.perf_counter() - t0
-    ev0 = evaluate(sel0, data, sel0.predict_proba(data), dev_q, seed=seed, oracle=True)
-    sel5 = VerifierSelector(**params).fit(data, dev_labels(data, dev_q))
-    ev5 = evaluate(sel5, data, sel5.predict_proba(data), dev_q, seed=seed, oracle=False)
-    best = next(m for m in ev0.methods["method"] if m.startswith("best single verifier"))
-    expl = sel0.explain()
-    return {"n_questions": data.n_questions, "n_candidates": data.n_rows, "n_verifiers": len(data.verifiers),
-            "n_eval": ev0.n_eval, "n_dev": int(dev_q.sum()),
-            "select, no labels": ev0.score("label model"), "select, 5% dev": ev5.score("label model"),
-            "mean score": ev0.score("mean score"), "majority answer": ev0.score("majority answer"),
-            "best single verifier": ev0.score(best), "oracle-weighted": ev0.score("oracle-weighted"),
-            "pass@k": ev0.score("pass@k"), "fit_seconds": t_fit,
-            "families_found": [f["members"] for f in expl["families"]],
-            "answer_icc": sel0.answer_icc_, "answer_icc_dev": sel5.answer_icc_,
-            "answer_test_F": (sel0.answer_test_ or {}).get("F")}

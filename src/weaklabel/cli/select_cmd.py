@@ -69,9 +69,10 @@ def select_command(
     pool_answers: str = typer.Option("auto", "--pool-answers",
                                      help="With --answer-col: pool the evidence of candidates with the same answer: "
                                           "auto (for mixture, ds, hybrid, mc), yes or no."),
-    pool_centre: str = typer.Option("none", "--pool-centre",
-                                    help="Answer pooling: evidence relative to the question's prior (none) or to "
-                                         "its mean (question: helps near-ceiling questions with many candidates)."),
+    pool_centre: str = typer.Option("auto", "--pool-centre",
+                                    help="Answer pooling: how much of the question's mean evidence is taken out "
+                                         "first: auto (all of it when most candidates look correct, else the "
+                                         "question's estimated share of correct ones), prior, question or none."),
     dev_frac: float = typer.Option(0.05, "--dev-frac", help="With --correct-col: share of questions used as labelled "
                                                             "dev set (never scored in the metrics)."),
     label_model: str = typer.Option("mixture", "--label-model", "-m",

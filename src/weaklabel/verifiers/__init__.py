@@ -15,7 +15,8 @@ Pipeline (each step a module, all driven by :class:`VerifierSelector`):
    :mod:`~weaklabel.verifiers.families`: find families of verifiers that share their errors
    and count each family about once;
 4. a label model: :class:`~weaklabel.verifiers.mixture.ScoreMixture` on continuous scores, or
-   any vote model of :mod:`weaklabel.models` on the binary votes;
+   any vote model of :mod:`weaklabel.models` on the binary votes
+   (:mod:`~weaklabel.verifiers.votepath`); answer pooling (:mod:`~weaklabel.verifiers.pooling`);
 5. :mod:`~weaklabel.verifiers.metrics`: select the top candidate per question; Select@1,
    Pass@1, Pass@k; :mod:`~weaklabel.verifiers.evaluate` scores the baselines side by side.
 

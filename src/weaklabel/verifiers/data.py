@@ -65,6 +65,15 @@ class ScoreData:
                          None if self.correct is None else self.correct[rows],
                          self.question_col, self.candidate_col)
 
+    def columns(self, names: Sequence[str]) -> np.ndarray:
+        """The score columns ``names``, in that order (a fitted selector's verifiers); a clear
+        error names the first one missing."""
+        missing = [v for v in names if v not in self.verifiers]
+        if missing:
+            raise InputError(f"the scores have no column for verifier {missing[0]!r}, which the selector "
+                             "was fitted with")
+        return self.scores[:, [self.verifiers.index(v) for v in names]]
+
     def frame(self) -> pd.DataFrame:
         """The id columns as a DataFrame (row order)."""
         return pd.DataFrame({self.question_col: self.question_ids[self.codes],

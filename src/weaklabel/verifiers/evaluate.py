@@ -133,7 +133,7 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
     add("pass@1", value=float(correct[first_candidates(g)][eval_q].mean()))
     if data.answers is not None:
         add("majority answer", answer_support(data.answers))
-    X = selector._align(data)
+    X = data.columns(selector.verifiers_)
     U = selector.normaliser_.transform(X, g)
     if selector.normaliser_.output == "normal":
         U = Normaliser(selector.normaliser_.method, selector.normaliser_.scope).fit_transform(X, g)
@@ -151,7 +151,7 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
     else:
         notes.append("best single verifier: needs dev questions (--dev-frac > 0)")
     add("label model", proba)
-    if selector._pooling(data, None):
+    if selector.pools_answers(data):
         add("label model, no answer pooling", selector.predict_proba(data, pool_answers=False))
     if oracle:
         add("oracle-weighted", oracle_scores(data, eval_q))

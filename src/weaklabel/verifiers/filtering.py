@@ -66,3 +66,30 @@ def agreement(X: np.ndarray, groups: Groups, candidates=None, min_pairs: int = 1
         ok &= np.asarray(candidates, dtype=bool)[None, :]
     a = np.where(ok, np.abs(corr), 0.0)
     return a.max(axis=1) if m > 1 else np.zeros(m)
+
+
+def screen(X: np.ndarray, U: np.ndarray, groups: Groups, binary: np.ndarray, rate_band, min_agreement: float):
+    """The selector's first filter: ``(rate, share, agree, status)`` per verifier. Near-constant
+    verifiers (most common score's share above the band's top, a yes/no verifier's yes-rate
+    outside ``rate_band``, fewer than two scores) are dropped, then those whose largest
+    within-question correlation with a non-constant verifier is below ``min_agreement``.
+    ``status``: ``kept``, ``dropped: near-constant`` or ``dropped: agrees with nothing``; raises
+    when nothing is kept. ``X``: raw scores; ``U``: normalised."""
+    from ..errors import InputError
+
+    lo, hi = rate_band
+    m = X.shape[1]
+    rate = np.full(m, np.nan)
+    rate[binary] = positive_rate(np.where(np.isnan(U[:, binary]), -1, U[:, binary]).astype(np.int8))
+    share = mode_share(X)
+    n_obs = (~np.isnan(X)).sum(axis=0)
+    constant = (share > hi) | (binary & ((rate < lo) | (rate > hi))) | (n_obs < 2)
+    agree = agreement(U, groups, candidates=~constant)
+    no_agreement = ~constant & (agree < min_agreement)
+    status = np.array(["kept"] * m, dtype=object)
+    status[constant] = "dropped: near-constant"
+    status[no_agreement] = "dropped: agrees with nothing"
+    if not (status == "kept").any():
+        raise InputError("every verifier was dropped (near-constant or agreeing with nothing); "
+                         "check the scores or relax --min-agreement / the rate band")
+    return rate, share, agree, status

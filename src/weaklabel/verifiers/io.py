@@ -1,8 +1,9 @@
 """``selection.parquet``: the question and candidate ids, ``p_correct`` (float32; with final
 answers, the probability that the candidate's answer is correct), ``p_candidate`` (the candidate's
 own, before answer pooling), ``rank`` within the question (1 = best), ``selected`` (one per
-question), and ``dev`` (whether the question was in the labelled dev set). JSON metadata under the footer key ``weaklabel`` records the
-selector's settings, the kept and flipped verifiers and, with labels, the evaluation."""
+question), and ``dev`` (whether the question was in the labelled dev set). JSON metadata under
+the footer key ``weaklabel`` records the selector's settings, the kept and flipped verifiers
+and, with labels, the evaluation."""
 
 from __future__ import annotations
 

@@ -197,6 +197,18 @@ class Normaliser(VerifierEstimator):
 
     # ------------------------------------------------------------------ state
 
+    def flip(self, U: np.ndarray, flipped: np.ndarray) -> np.ndarray:
+        """Reverse the ``flipped`` verifiers' normalised scores ``U``: ``1 - x`` on a ``[0, 1]``
+        scale (and for yes/no verifiers), ``-x`` for normal scores or raw ones."""
+        flipped = np.asarray(flipped, dtype=bool)
+        if not flipped.any():
+            return U
+        U = U.copy()
+        bounded = self.method != "none" and self.output == "uniform"
+        for v in np.flatnonzero(flipped):
+            U[:, v] = 1.0 - U[:, v] if (self.binary_[v] or bounded) else -U[:, v]
+        return U
+
     def to_dict(self) -> dict:
         return {"params": self.json_params(), "binary": self.binary_.tolist(),
                 "low": [None if np.isnan(x) else float(x) for x in self.low_],

@@ -162,3 +162,9 @@ def read_scores(path: str | Path, layout: str = "auto", *, question_col: str = "
             t.correct_col = correct_col
         return t
     return ScoreTable(df, question_col, candidate_col, answer_col, correct_col, "long")
+
+
+def load_weaver(path: str | Path) -> pd.DataFrame:
+    """Read a Weaver dataset file (Parquet or JSON Lines, as published on the Hugging Face hub)
+    and return the long table :func:`weaklabel.verifiers.from_frame` reads."""
+    return read_scores(path, layout="weaver").frame

@@ -8,52 +8,35 @@ dev questions, -1 elsewhere), ``predict_proba(data)`` (P(correct) per candidate)
 thresholds, kept/flipped verifiers, the label model with its accuracies) converts to plain JSON
 with ``to_dict()`` / ``from_dict()`` and applies unchanged to new questions.
 
-Label models: ``mixture`` (default; :class:`~weaklabel.verifiers.mixture.ScoreMixture` on the
-continuous scores, or on the votes when binarising) or any vote-based model of
-:data:`weaklabel.models.MODELS` (``ds``, ``hybrid``, ``mc``, ``triplet``, ``onecoin``,
-``weighted``, ``majority``, ``auto``) on a binary vote matrix (class 1 = correct, a missing score =
-abstain). Vote models learn one global class balance; their P(correct) is then recalibrated per
-question (the ranking within a question does not change).
+Label models: ``mixture`` (default, on the continuous scores) or any vote model of
+:data:`weaklabel.models.MODELS` on the binary votes (:mod:`~weaklabel.verifiers.votepath`).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import logit
 
-from .._version import __version__
-from ..errors import InputError, ModelFileError
-from . import filtering
-from ._base import VerifierEstimator, plain
-from .answers import (
-    answer_f_test,
-    answer_icc,
-    answer_icc_mixture,
-    evidence_from_proba,
-    pooled_log_odds,
-    proba_from_log_odds,
-)
+from ..errors import InputError
+from . import filtering, votepath
+from ._base import VerifierEstimator
+from .answers import proba_from_log_odds
 from .binarise import Binariser
 from .data import ScoreData
-from .families import FamilyDetector
 from .metrics import top_candidates
 from .mixture import ScoreMixture
 from .normalise import Normaliser
+from .params import FAMILIES, INVERTED, POOL_CENTRES, binarise_method, check_params
+from .pooling import ANSWER_TEST_ALPHA, MIN_DEV_ANSWERS, fit_answer_pooling, pooled_answer_log_odds
+from .state import FORMAT, load_selector, selector_from_dict, selector_to_dict
+from .votepath import question_recalibrate
 
-FORMAT = "weaklabel.verifier_selector"
-INVERTED = ("flip", "drop", "keep")
-ANSWER_TEST_ALPHA = 0.01
-FAMILIES = ("detect", "none")
-MIN_DEV_ANSWERS = 30         # fewer labelled answers: the unlabelled estimate is steadier
+__all__ = ["ANSWER_TEST_ALPHA", "FAMILIES", "FORMAT", "INVERTED", "MIN_DEV_ANSWERS", "POOL_CENTRES",
+           "VerifierSelector", "label_model_names", "question_recalibrate"]
 
 
 def label_model_names() -> list[str]:
-    from ..models import MODELS
-
-    return ["mixture"] + list(MODELS)
+    return ["mixture"] + votepath.vote_model_names()
 
 
 class VerifierSelector(VerifierEstimator):
@@ -99,7 +82,8 @@ class VerifierSelector(VerifierEstimator):
     ``answer_icc_`` (within-answer correlation for pooling), ``stats_`` (per-verifier filter
     statistics and estimated AUC/accuracy, see :meth:`verifier_table`), ``families_`` (the
     fitted :class:`~weaklabel.verifiers.families.FamilyDetector`, None with ``families="none"``),
-    ``family_weights_`` (m,), ``answer_test_`` (the pooling test and decision); :meth:`explain`
+    ``family_weights_`` (m,: what each verifier counts), ``vote_columns_`` (vote models: the kept
+    verifiers behind each column of the vote matrix; None for the mixture), ``answer_test_`` (the pooling test and decision); :meth:`explain`
     gathers them as JSON.
     pool_answers:
         When the candidates' final answers are known, pool the evidence of the candidates with
@@ -114,18 +98,18 @@ class VerifierSelector(VerifierEstimator):
     families:
         ``detect`` (default): find families of verifiers that share their errors among the kept
         ones (:class:`~weaklabel.verifiers.families.FamilyDetector`) and let each member count
-        ``1 / (1 + (s - 1) rho)`` in the mixture (the vote models only report them); ``none``:
-        every verifier counts as independent.
+        ``1 / (1 + (s - 1) rho)`` in the mixture; a vote model sees each family as one column,
+        its members' majority vote (:mod:`~weaklabel.verifiers.votepath`); ``none``: every
+        verifier counts as independent.
     family_threshold:
         Smallest residual correlation of a family (chosen on the tuning pools of
         ``benchmarks/VERIFIERS_PROTOCOL.md``).
     pool_centre:
-        ``none`` (default): a candidate's evidence is pooled as it is (relative to its question's
-        prior); ``question``: relative to its question's mean, so that an answer's popularity
-        counts only with better-than-average evidence and a bias shared by the question's
-        candidates is not multiplied by each answer's size. ``question`` won on the tuning pools
-        (+0.5 points) and fixed near-ceiling pools with many candidates, but cost 1-2 points on
-        the bench suites (``benchmarks/VERIFIERS_PROTOCOL.md``): not the default.
+        How much of its question's mean evidence a candidate's evidence is taken relative to
+        before answer pooling (:func:`~weaklabel.verifiers.pooling.centre_weight`): ``auto``
+        (default; all of it when most candidates are estimated correct, else the question's
+        estimated share of correct candidates), ``prior`` (always that share), ``question`` (all
+        of it) or ``none``. Chosen on the tuning pools (``benchmarks/VERIFIERS_PROTOCOL.md``).
     random_state:
         Seed for tie-breaking and seeded models.
     """
@@ -135,7 +119,7 @@ class VerifierSelector(VerifierEstimator):
                  label_model: str = "mixture", model_params: dict | None = None, rate_band=(0.02, 0.98),
                  min_agreement: float = 0.05, inverted: str = "flip", question_prior: bool = True,
                  pool_answers="auto", answer_icc: float | None = None, families: str = "detect",
-                 family_threshold: float = 0.2, pool_centre: str = "none", random_state: int = 0):
+                 family_threshold: float = 0.2, pool_centre: str = "auto", random_state: int = 0):
         self.normalise = normalise
         self.normalise_scope = normalise_scope
         self.binarise = binarise
@@ -158,38 +142,10 @@ class VerifierSelector(VerifierEstimator):
     # ------------------------------------------------------------------ parameters
 
     def _binarise_method(self) -> str:
-        if self.binarise == "auto":
-            return "none" if self.label_model == "mixture" else "quantile"
-        return self.binarise
+        return binarise_method(self)
 
     def _check(self) -> None:
-        if self.label_model not in label_model_names():
-            raise InputError(f"unknown label model {self.label_model!r}; choose one of {', '.join(label_model_names())}")
-        if self.binarise not in ("auto", "quantile", "fixed", "none"):
-            raise InputError(f"binarise must be auto, quantile, fixed or none, got {self.binarise!r}")
-        if self.label_model != "mixture" and self._binarise_method() == "none":
-            raise InputError(f"label model {self.label_model!r} works on votes: binarise with quantile or fixed")
-        if self.inverted not in INVERTED:
-            raise InputError(f"inverted must be one of {', '.join(INVERTED)}, got {self.inverted!r}")
-        lo, hi = (float(x) for x in self.rate_band)
-        if not 0 <= lo < hi <= 1:
-            raise InputError(f"rate_band must satisfy 0 <= low < high <= 1, got {self.rate_band!r}")
-        if not 0 <= self.min_agreement < 1:
-            raise InputError(f"min_agreement must be in [0, 1), got {self.min_agreement!r}")
-        if self.class_balance is not None and not 0 < float(self.class_balance) < 1:
-            raise InputError(f"class_balance must be in (0, 1), got {self.class_balance!r}")
-        if self.model_params is not None and not isinstance(self.model_params, dict):
-            raise InputError("model_params must be a dict")
-        if self.pool_answers not in ("auto", True, False):
-            raise InputError(f"pool_answers must be 'auto', True or False, got {self.pool_answers!r}")
-        if self.answer_icc is not None and not 0 <= float(self.answer_icc) <= 1:
-            raise InputError(f"answer_icc must be in [0, 1], got {self.answer_icc!r}")
-        if self.pool_centre not in ("none", "question"):
-            raise InputError(f"pool_centre must be 'none' or 'question', got {self.pool_centre!r}")
-        if self.families not in FAMILIES:
-            raise InputError(f"families must be one of {', '.join(FAMILIES)}, got {self.families!r}")
-        if not 0 < float(self.family_threshold) < 1:
-            raise InputError(f"family_threshold must be in (0, 1), got {self.family_threshold!r}")
+        check_params(self, label_model_names())
 
     # ------------------------------------------------------------------ pieces
     def _normaliser(self) -> Normaliser:
@@ -198,15 +154,7 @@ class VerifierSelector(VerifierEstimator):
                           output="normal" if normal and self.normalise == "quantile" else "uniform")
 
     def _flip(self, U: np.ndarray, flipped: np.ndarray) -> np.ndarray:
-        """Reverse the flipped verifiers' normalised scores: ``1 - x`` on a ``[0, 1]`` scale (and for
-        yes/no verifiers), ``-x`` for normal scores or raw ones."""
-        if not flipped.any():
-            return U
-        U = U.copy()
-        bounded = self.normaliser_.method != "none" and self.normaliser_.output == "uniform"
-        for v in np.flatnonzero(flipped):
-            U[:, v] = 1.0 - U[:, v] if (self.normaliser_.binary_[v] or bounded) else -U[:, v]
-        return U
+        return self.normaliser_.flip(U, flipped)
 
     def _votes(self, U, groups, fit: bool):
         if self.binariser_ is None:
@@ -214,22 +162,6 @@ class VerifierSelector(VerifierEstimator):
         if fit:
             self.binariser_.fit(U, groups, binary=self.normaliser_.binary_)
         return self.binariser_.transform(U, groups)
-
-    def _make_vote_model(self, cb: float | None):
-        from ..models import MODELS, make_model
-
-        cls = MODELS[self.label_model]
-        params = dict(self.model_params or {})
-        names = cls._param_names()
-        if "random_state" in names:
-            params.setdefault("random_state", self.random_state)
-        if self.class_balance is not None and "class_balance" in names:
-            params.setdefault("class_balance", [1.0 - float(self.class_balance), float(self.class_balance)])
-        unknown = sorted(set(params) - set(names))
-        if unknown:
-            raise InputError(f"label model {self.label_model!r} has no parameter {unknown[0]!r} "
-                             f"(parameters: {', '.join(names)})")
-        return make_model(self.label_model, **params)
 
     def _make_mixture(self, cb: float | None) -> ScoreMixture:
         params = dict(self.model_params or {})
@@ -252,35 +184,30 @@ class VerifierSelector(VerifierEstimator):
         self.families_ = FamilyDetector(threshold=self.family_threshold).fit(U, groups, active=keep)
         self.family_weights_ = self.families_.weights_.copy()
 
-    def _fit_model(self, V, groups, y, cb, keep=None):
+    def _fit_model(self, V, groups, y, cb, keep):
+        """Fit the label model on the kept columns ``V``: the mixture with the family weights, a
+        vote model on ``round(n_eff)`` majority-vote columns per family
+        (:mod:`~weaklabel.verifiers.votepath`)."""
         if self.label_model == "mixture":
+            self.vote_columns_ = None
             Xm = V if V.dtype.kind == "f" else np.where(V < 0, np.nan, V).astype(float)
-            fw = None if keep is None else self.family_weights_[keep]
-            return self._make_mixture(cb).fit(Xm, groups, y, feature_weights=fw)
-        from ..votes import VoteMatrix
-
-        vm = VoteMatrix.from_dense(V.astype(np.int8), cardinality=2)
+            return self._make_mixture(cb).fit(Xm, groups, y, feature_weights=self.family_weights_[keep])
+        labels = np.full(int(keep.sum()), -1) if self.families_ is None else self.families_.labels_[keep]
+        fw = None if self.families_ is None else self.family_weights_[keep]
+        self.vote_columns_ = votepath.family_columns(labels, fw)
+        if self.families_ is not None:
+            self.family_weights_ = np.ones(keep.size)
+            self.family_weights_[keep] = votepath.member_weights(self.vote_columns_, int(keep.sum()))
+        vm = votepath.vote_matrix(votepath.collapse_votes(V, self.vote_columns_))
         yy = None if y is None else np.asarray(y, dtype=np.int64)
-        return self._make_vote_model(cb).fit(vm, yy)
+        model = votepath.make_vote_model(self.label_model, self.model_params, self.class_balance, self.random_state)
+        return model.fit(vm, yy)
 
     def _model_quality(self, model) -> tuple[np.ndarray, np.ndarray]:
         """Estimated (AUC, accuracy) per kept verifier under the fitted label model."""
-        k = len(self.kept_)
         if isinstance(model, ScoreMixture):
             return np.asarray(model.auc_), np.asarray(model.accuracies_)
-        acc = getattr(model, "accuracies_", None)
-        acc = np.full(k, np.nan) if acc is None else np.asarray(acc, dtype=float)
-        conf = getattr(model, "confusion_", None)
-        auc = np.full(k, np.nan)
-        if conf is not None:
-            conf = np.asarray(conf, dtype=float)
-            auc = 0.5 * (conf[:, 1, 1] + conf[:, 0, 0])
-            single = getattr(model, "single_class_", None)
-            if single is not None and np.any(single):   # hybrid: single-class sources have no confusion
-                auc[np.asarray(single, dtype=bool)] = np.nan
-        if self.label_model == "triplet" or self.label_model == "onecoin":
-            auc = acc.copy()          # one-coin: TPR = TNR = accuracy, so AUC = accuracy
-        return auc, acc
+        return votepath.vote_quality(model, self.label_model, self.vote_columns_, len(self.kept_))
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: ScoreData, y=None) -> "VerifierSelector":
@@ -310,23 +237,9 @@ class VerifierSelector(VerifierEstimator):
         else:
             cb, cb_source = None, "estimated"
 
-        # near-constant verifiers
         lo, hi = (float(x) for x in self.rate_band)
-        rate = np.full(m, np.nan)
-        rate[binary] = filtering.positive_rate(np.where(np.isnan(U[:, binary]), -1, U[:, binary]).astype(np.int8))
-        share = filtering.mode_share(X)
-        n_obs = (~np.isnan(X)).sum(axis=0)
-        constant = (share > hi) | (binary & ((rate < lo) | (rate > hi))) | (n_obs < 2)
-        # agreement with the other (non-constant) verifiers, within questions
-        agree = filtering.agreement(U, groups, candidates=~constant)
-        no_agreement = ~constant & (agree < self.min_agreement)
-        status = np.array(["kept"] * m, dtype=object)
-        status[constant] = "dropped: near-constant"
-        status[no_agreement] = "dropped: agrees with nothing"
-        keep = ~constant & ~no_agreement
-        if not keep.any():
-            raise InputError("every verifier was dropped (near-constant or agreeing with nothing); "
-                             "check the scores or relax --min-agreement / the rate band")
+        rate, share, agree, status = filtering.screen(X, U, groups, binary, (lo, hi), self.min_agreement)
+        keep = status == "kept"
 
         method = self._binarise_method()
         if cb is None and method == "quantile":
@@ -392,57 +305,26 @@ class VerifierSelector(VerifierEstimator):
         return self
 
     def _fit_answer_icc(self, data: ScoreData, y) -> None:
-        """Answer pooling: the test (do the candidates' evidence cluster by final answer within
-        questions? :func:`~weaklabel.verifiers.answers.answer_f_test`) and the within-answer
-        correlation of the evidence: given, from the dev labels, or from the unlabelled
-        two-class mixture of the answers' mean evidence
-        (:func:`~weaklabel.verifiers.answers.answer_icc_mixture`). The dev labels are used when
-        they cover at least ``MIN_DEV_ANSWERS`` distinct answers."""
-        p, prior_logit = self._candidate_proba(data)
-        ev = evidence_from_proba(p, prior_logit)
-        F, pval = answer_f_test(ev, data.answers, data.codes)
-        self.answer_test_ = {"statistic": "F (evidence on answers nested in questions)", "F": F, "p_value": pval,
-                             "alpha": ANSWER_TEST_ALPHA}
-        if self.pool_answers == "auto" and not (np.isfinite(pval) and pval < ANSWER_TEST_ALPHA):
-            self.answer_test_["decision"] = "not pooled: the evidence does not cluster by answer"
-            return
-        self.answer_test_["decision"] = "pooled" if self.pool_answers == "auto" else "pooled (forced)"
-        if self.answer_icc is not None:
-            self.answer_icc_, self.answer_icc_source_ = float(self.answer_icc), "given"
-            return
-        icc, source = float("nan"), ""
-        dev_answers = 0 if y is None else np.unique(data.answers[(y >= 0) & (data.answers >= 0)]).size
-        if dev_answers >= MIN_DEV_ANSWERS:
-            icc, source = answer_icc(ev, data.answers, np.where(y >= 0, y, -1)), "dev labels"
-        if not np.isfinite(icc):
-            p1 = proba_from_log_odds(pooled_log_odds(ev, prior_logit, data.answers, 1.0))
-            icc, source = answer_icc_mixture(ev, data.answers, p1), "estimated (answer mixture)"
-        if not np.isfinite(icc):
-            icc, source = 0.5, "default (too few answers to estimate)"
-        self.answer_icc_, self.answer_icc_source_ = float(icc), source
+        """Answer pooling: the test and the within-answer correlation
+        (:func:`~weaklabel.verifiers.pooling.fit_answer_pooling`)."""
+        p, prior_logit = self.candidate_proba(data)
+        self.answer_icc_, self.answer_icc_source_, self.answer_test_ = fit_answer_pooling(
+            p, prior_logit, data, y, self.pool_answers, self.answer_icc)
 
     # ------------------------------------------------------------------ predict
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise InputError("VerifierSelector is not fitted yet; call fit() first")
 
-    def _align(self, data: ScoreData) -> np.ndarray:
-        """The fitted verifiers' columns of ``data``, in the fitted order."""
-        missing = [v for v in self.verifiers_ if v not in data.verifiers]
-        if missing:
-            raise InputError(f"the scores have no column for verifier {missing[0]!r}, which the selector was fitted with")
-        idx = [data.verifiers.index(v) for v in self.verifiers_]
-        return data.scores[:, idx]
-
     def transform(self, data: ScoreData) -> np.ndarray:
         """What the label model sees: normalised (flipped) scores or votes of the kept verifiers."""
         self._check_fitted()
-        X = self._align(data)
+        X = data.columns(self.verifiers_)
         U = self._flip(self.normaliser_.transform(X, data.groups), self.flipped_)
         V = U if self.binariser_ is None else self.binariser_.transform(U, data.groups)
         return V[:, self.keep_mask_]
 
-    def _candidate_proba(self, data: ScoreData) -> tuple[np.ndarray, np.ndarray]:
+    def candidate_proba(self, data: ScoreData) -> tuple[np.ndarray, np.ndarray]:
         """P(correct) of each candidate on its own, and the prior log-odds of its question."""
         V = self.transform(data)
         groups = data.groups
@@ -450,9 +332,7 @@ class VerifierSelector(VerifierEstimator):
             Xm = V if V.dtype.kind == "f" else np.where(V < 0, np.nan, V).astype(float)
             p, qprior = self.model_.predict_proba(Xm, groups, return_prior=True)
         else:
-            from ..votes import VoteMatrix
-
-            vm = VoteMatrix.from_dense(V.astype(np.int8), cardinality=2)
+            vm = votepath.vote_matrix(votepath.collapse_votes(V, self.vote_columns_))
             p = np.clip(np.asarray(self.model_.predict_proba(vm), dtype=float)[:, 1], 1e-9, 1 - 1e-9)
             cb = float(self.model_.class_balance_[1])
             if self.question_prior:
@@ -466,33 +346,23 @@ class VerifierSelector(VerifierEstimator):
         label model gives likelihood ratios per class (see the class docstring)."""
         if self.pool_answers != "auto":
             return bool(self.pool_answers)
-        from ..models import AutoModel, DawidSkene, HybridDawidSkene, MatrixCompletion, OneCoinDawidSkene
+        return votepath.gives_likelihood_ratios(self.model_)
 
-        model = self.model_.model_ if isinstance(self.model_, AutoModel) else self.model_
-        if isinstance(model, OneCoinDawidSkene):
-            return False
-        return isinstance(model, (ScoreMixture, DawidSkene, HybridDawidSkene, MatrixCompletion))
-
-    def _pooling(self, data: ScoreData, pool_answers: bool | None) -> bool:
+    def pools_answers(self, data: ScoreData, pool_answers: bool | None = None) -> bool:
+        """Whether :meth:`predict_proba` pools the evidence of ``data``'s candidates by final
+        answer (``pool_answers`` overrides the fitted decision)."""
         pool = self._pool_setting() if pool_answers is None else pool_answers
         return bool(pool) and data.answers is not None and getattr(self, "answer_icc_", None) is not None
 
     def predict_log_odds(self, data: ScoreData, pool_answers: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(log-odds, own log-odds)`` of correctness per candidate: with answer pooling the
         first is its answer's (see :mod:`~weaklabel.verifiers.answers`), the second its own."""
-        p, prior_logit = self._candidate_proba(data)
+        p, prior_logit = self.candidate_proba(data)
         own = logit(np.clip(p, 1e-12, 1 - 1e-12))
-        if not self._pooling(data, pool_answers):
+        if not self.pools_answers(data, pool_answers):
             return own, own
-        ev = evidence_from_proba(p, prior_logit)
-        if self.pool_centre == "question":
-            # a bias shared by a question's candidates (its offset or prior estimated off) would
-            # be multiplied by each answer's effective count: popular answers would gain or lose
-            # by it. Centred, an answer's popularity counts only with better-than-average evidence.
-            mean_ev = data.groups.mean(ev)
-            ev = ev - data.groups.broadcast(mean_ev)
-            prior_logit = prior_logit + data.groups.broadcast(mean_ev)
-        return pooled_log_odds(ev, prior_logit, data.answers, self.answer_icc_), own
+        return pooled_answer_log_odds(p, prior_logit, data, self.answer_icc_, self.pool_centre,
+                                      self.class_balance_), own
 
     def predict_proba(self, data: ScoreData, pool_answers: bool | None = None) -> np.ndarray:
         """P(correct) for every candidate of ``data`` (questions seen in fit or new ones); with
@@ -514,149 +384,39 @@ class VerifierSelector(VerifierEstimator):
 
     # ------------------------------------------------------------------ report
     def verifier_table(self):
-        """One row per verifier: format, share missing, yes-rate, agreement, status and the label
-        model's estimated AUC and accuracy."""
-        import pandas as pd
+        """One row per verifier: format, share missing, yes-rate, agreement, status, family,
+        weight and the label model's estimated AUC and accuracy
+        (:func:`~weaklabel.verifiers.explain.verifier_table`)."""
+        from .explain import verifier_table
 
         self._check_fitted()
-        s = self.stats_
-        return pd.DataFrame({"verifier": self.verifiers_,
-                             "format": np.where(s["binary"], "yes/no", "score"),
-                             "positive_rate": s["positive_rate"], "agreement": s["agreement"],
-                             "status": s["status"], "est_auc": s["est_auc"], "est_accuracy": s["est_accuracy"],
-                             "family": self._family_labels(), "weight": self.effective_weights()})
-
-    def _family_labels(self) -> np.ndarray:
-        fam = getattr(self, "families_", None)
-        return np.full(len(self.verifiers_), -1) if fam is None else np.asarray(fam.labels_)
+        return verifier_table(self)
 
     def effective_weights(self) -> np.ndarray:
-        """What each verifier counts in a candidate's log-odds when every verifier scores it, per
-        unit of its normalised score (mixture: ``Sigma^-1 delta`` times its family weight; NaN
-        for the vote models and for dropped verifiers)."""
+        """What each verifier counts per unit of its normalised score (mixture; NaN for the vote
+        models and dropped verifiers; :func:`~weaklabel.verifiers.explain.effective_weights`)."""
+        from .explain import effective_weights
+
         self._check_fitted()
-        w = np.full(len(self.verifiers_), np.nan)
-        if isinstance(self.model_, ScoreMixture):
-            w[self.keep_mask_] = self.model_.effective_weights_
-            w[self.flipped_] = -w[self.flipped_]          # for the scores as given
-        return w
+        return effective_weights(self)
 
     def explain(self) -> dict:
-        """Why the selector combines the verifiers as it does, as plain JSON data: the families
-        found (members, residual correlation, weight of each member), every verifier's status
-        and effective weight, and the answer-pooling decision with its test statistic."""
+        """Families found, weights, every verifier's status and the answer-pooling decision, as
+        plain JSON data (:func:`~weaklabel.verifiers.explain.explain`)."""
+        from .explain import explain
+
         self._check_fitted()
-        fam = getattr(self, "families_", None)
-        families = []
-        if fam is not None:
-            for members, rho in zip(fam.families_, fam.family_corr_):
-                families.append({"members": [self.verifiers_[i] for i in members],
-                                 "residual_correlation": round(float(rho), 4),
-                                 "member_weight": round(float(self.family_weights_[members[0]]), 4)})
-        w = self.effective_weights()
-        verifiers = [{"verifier": v, "status": str(st), "family": int(f),
-                      "family_weight": round(float(fw), 4),
-                      "weight": None if not np.isfinite(x) else round(float(x), 4)}
-                     for v, st, f, fw, x in zip(self.verifiers_, self.stats_["status"], self._family_labels(),
-                                                self.family_weights_, w)]
-        test = getattr(self, "answer_test_", None)
-        pooling = {"pooled": self.answer_icc_ is not None, "within_answer_correlation": self.answer_icc_,
-                   "source": self.answer_icc_source_,
-                   "test": None if test is None else {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-                                                     for k, v in test.items()}}
-        return {"families": families, "family_detection": "none" if fam is None else
-                f"residual within-question correlation above {float(self.family_threshold):g} (average linkage)",
-                "family_weights_applied": fam is not None and isinstance(self.model_, ScoreMixture),
-                "verifiers": verifiers, "answer_pooling": pooling}
+        return explain(self)
 
     # ------------------------------------------------------------------ state
     def to_dict(self) -> dict:
+        """The fitted state as plain JSON data (:mod:`~weaklabel.verifiers.state`)."""
         self._check_fitted()
-        if isinstance(self.model_, ScoreMixture):
-            model = {"kind": "mixture", "state": self.model_.to_dict()}
-        else:
-            model = {"kind": "votes", "state": self.model_.to_dict()}
-        s = self.stats_
-        clean = lambda a: [None if (isinstance(x, float) and not np.isfinite(x)) else x for x in np.asarray(a).tolist()]  # noqa: E731
-        return {
-            "format": FORMAT, "format_version": 1, "weaklabel_version": __version__,
-            "params": self.json_params(),
-            "verifiers": list(self.verifiers_), "kept": list(self.kept_),
-            "flipped": self.flipped_.tolist(), "keep_mask": self.keep_mask_.tolist(),
-            "class_balance": self.class_balance_, "class_balance_source": self.class_balance_source_,
-            "threshold_balance": self.threshold_balance_,
-            "answer_icc": self.answer_icc_, "answer_icc_source": self.answer_icc_source_,
-            "answer_test": None if self.answer_test_ is None else
-            {k: (None if isinstance(v, float) and not np.isfinite(v) else plain(v)) for k, v in self.answer_test_.items()},
-            "families": None if self.families_ is None else self.families_.to_dict(),
-            "family_weights": self.family_weights_.tolist(),
-            "normaliser": self.normaliser_.to_dict(),
-            "binariser": None if self.binariser_ is None else self.binariser_.to_dict(),
-            "model": model,
-            "stats": {"positive_rate": clean(s["positive_rate"]), "mode_share": clean(s["mode_share"]),
-                      "agreement": clean(s["agreement"]), "status": list(s["status"]),
-                      "est_auc": clean(s["est_auc"]), "est_accuracy": clean(s["est_accuracy"]),
-                      "binary": s["binary"].tolist()},
-        }
+        return selector_to_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "selector") -> "VerifierSelector":
-        from ..models.base import LabelModel
-
-        if not isinstance(d, dict) or d.get("format") != FORMAT:
-            raise ModelFileError(f"{where}: not a weaklabel verifier selector file")
-        try:
-            self = cls(**d["params"])
-            self._check()
-            self.verifiers_ = [str(v) for v in d["verifiers"]]
-            m = len(self.verifiers_)
-            self.kept_ = [str(v) for v in d["kept"]]
-            self.flipped_ = np.asarray(d["flipped"], dtype=bool)
-            self.keep_mask_ = np.asarray(d["keep_mask"], dtype=bool)
-            if self.flipped_.shape != (m,) or self.keep_mask_.shape != (m,) or \
-                    [self.verifiers_[v] for v in np.flatnonzero(self.keep_mask_)] != self.kept_:
-                raise ValueError("kept/flipped verifiers do not match the verifier list")
-            self.class_balance_ = float(d["class_balance"])
-            self.class_balance_source_ = str(d.get("class_balance_source", "given"))
-            tb = d.get("threshold_balance")
-            self.threshold_balance_ = None if tb is None else float(tb)
-            icc = d.get("answer_icc")
-            self.answer_icc_ = None if icc is None else float(icc)
-            self.answer_icc_source_ = d.get("answer_icc_source")
-            self.answer_test_ = d.get("answer_test")
-            fam = d.get("families")
-            self.families_ = None if fam is None else FamilyDetector.from_dict(fam)
-            self.family_weights_ = np.asarray(d.get("family_weights", [1.0] * m), dtype=float)
-            if self.family_weights_.shape != (m,) or (self.families_ is not None and self.families_.labels_.size != m):
-                raise ValueError("family weights do not match the verifier list")
-            if self.answer_icc_ is not None and not 0 <= self.answer_icc_ <= 1:
-                raise ValueError("answer_icc must be in [0, 1]")
-            self.normaliser_ = Normaliser.from_dict(d["normaliser"])
-            if self.normaliser_.n_features_ != m:
-                raise ValueError("the normaliser has a different number of verifiers")
-            self.binariser_ = None if d["binariser"] is None else Binariser.from_dict(d["binariser"])
-            kind, state = d["model"]["kind"], d["model"]["state"]
-            if kind == "mixture":
-                self.model_ = ScoreMixture.from_dict(state)
-                k = self.model_.n_features_
-            elif kind == "votes":
-                self.model_ = LabelModel.from_dict(state, where=f"{where} (label model)")
-                k = int(self.model_.n_lfs_)
-            else:
-                raise ValueError(f"unknown model kind {kind!r}")
-            if k != len(self.kept_):
-                raise ValueError("the label model was fitted on a different number of verifiers")
-            st = d["stats"]
-            arr = lambda key: np.array([np.nan if x is None else x for x in st[key]], dtype=float)  # noqa: E731
-            self.stats_ = {"positive_rate": arr("positive_rate"), "mode_share": arr("mode_share"),
-                           "agreement": arr("agreement"), "status": np.array(st["status"], dtype=object),
-                           "est_auc": arr("est_auc"), "est_accuracy": arr("est_accuracy"),
-                           "binary": np.asarray(st["binary"], dtype=bool)}
-        except ModelFileError:
-            raise
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise ModelFileError(f"{where}: invalid selector state ({type(exc).__name__}: {exc})") from None
-        return self
+        return selector_from_dict(cls, d, where)
 
     def save(self, path, force: bool = False) -> None:
         """Write the fitted state as JSON, atomically."""
@@ -666,33 +426,4 @@ class VerifierSelector(VerifierEstimator):
 
     @classmethod
     def load(cls, path) -> "VerifierSelector":
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"{p}: no such file")
-        try:
-            data = json.loads(p.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ModelFileError(f"{p}: not valid JSON ({exc})") from None
-        return cls.from_dict(data, where=str(p))
-
-
-def question_recalibrate(p: np.ndarray, groups, class_balance: float, strength: float = 4.0,
-                         n_iter: int = 50, return_prior: bool = False):
-    """Re-express probabilities computed with one global prior under per-question priors.
-
-    ``logit p' = logit p - logit(class_balance) + logit(pi_q)`` with ``pi_q`` the question's
-    share of correct candidates, estimated by EM (``pi_q`` = the mean of its ``p'``, shrunk towards
-    the global balance by ``strength`` pseudo-candidates). Rankings within a question are kept.
-    With ``return_prior`` also the questions' priors ``(G,)``."""
-    cb = float(np.clip(class_balance, 1e-6, 1 - 1e-6))
-    ev = logit(np.clip(p, 1e-12, 1 - 1e-12)) - logit(cb)
-    pi_q = np.full(groups.n_groups, cb)
-    for _ in range(n_iter):
-        q = expit(ev + groups.broadcast(logit(np.clip(pi_q, 1e-6, 1 - 1e-6))))
-        new = (groups.sum(q) + strength * cb) / (groups.sizes + strength)
-        done = np.max(np.abs(new - pi_q)) < 1e-7
-        pi_q = new
-        if done:
-            break
-    out = expit(ev + groups.broadcast(logit(np.clip(pi_q, 1e-6, 1 - 1e-6))))
-    return (out, pi_q) if return_prior else out
+        return load_selector(cls, path)

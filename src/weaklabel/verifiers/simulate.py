@@ -27,7 +27,8 @@ A verifier's latent score is ``z = offset_q + delta * correct + noise`` (noise o
 variance); its format maps ``z`` monotonically (verdicts: a threshold), so its quality is its
 separation ``delta``. The truth (role, family, separation, format, coverage, and the realised
 within-question AUC) comes back with the table. :data:`TUNING` and :data:`VALIDATION` are the
-two disjoint sets of pool configurations of the protocol; :data:`FRESH` a second validation set.
+two disjoint sets of pool configurations of the protocol; :data:`FRESH` and :data:`FINAL` a
+second and a third validation set.
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ TUNING: dict[str, dict] = {
     "t_hard": dict(base_rate=(0.7, 2.5), offset_sd=1.0, difficulty_shift=2.0, n_wrong=3, popular_wrong=0.6),
     "t_noisy": dict(n_random=8, n_independent=4, separation=(0.5, 1.1), n_flipped=2,
                     formats=dict(prob=0.2, rating=0.3, verdict=0.5)),
+    # added in the second round of issue 16: the near-ceiling regime (most candidates right, many
+    # of them) that the first validation run exposed was missing from the tuning pools
+    "t_easy_many": dict(base_rate=(2.2, 1.1), n_candidates=44, n_questions=250, n_wrong=5, popular_wrong=0.45,
+                        families=((3, 0.8, 0.7),), n_independent=6, n_random=5),
 }
 VALIDATION: dict[str, dict] = {
     "v_issue": dict(n_questions=300, n_candidates=32, families=((3, 0.9, 0.5),), n_independent=8,
@@ -89,9 +94,25 @@ FRESH: dict[str, dict] = {
     "w_hard": dict(base_rate=(0.9, 2.0), difficulty_shift=2.5, offset_sd=1.2, n_wrong=2, popular_wrong=0.8,
                    families=((5, 0.85, 0.6),)),
 }
+# A third validation set for the second round of issue 16 (the answer-pooling rule chosen on the
+# tuning pools, including ``t_easy_many`` and the bench suites at tuning seeds): written before
+# the rule was chosen and run once, with the final defaults.
+FINAL: dict[str, dict] = {
+    "x_easy_big": dict(base_rate=(2.4, 1.0), n_candidates=56, n_questions=180, n_wrong=8, popular_wrong=0.35,
+                       families=((4, 0.85, 0.6),), n_independent=6, n_random=4),
+    "x_mixed_verdicts": dict(base_rate=(1.5, 1.5), families=((3, 0.9, 0.6), (3, 0.6, 0.8)), n_independent=5,
+                             formats=dict(verdict=0.4, prob=0.3, logit=0.2, percent=0.1)),
+    "x_hard": dict(base_rate=(0.8, 2.0), difficulty_shift=2.0, offset_sd=1.0, n_wrong=3, popular_wrong=0.65,
+                   families=((4, 0.85, 0.6),), n_independent=7),
+    "x_sparse": dict(n_sparse=3, n_random=6, n_candidates=24, n_questions=350, n_independent=4,
+                     families=((3, 0.8, 0.6),)),
+    "x_small_easy": dict(n_questions=150, n_candidates=16, base_rate=(2.0, 1.0), families=((3, 0.85, 0.6),),
+                         n_independent=5),
+}
 TUNING_SEEDS = (0, 1, 2)
 VALIDATION_SEEDS = (1000, 1001, 1002)
 FRESH_SEEDS = (3000, 3001, 3002)
+FINAL_SEEDS = (5000, 5001, 5002)
 
 
 @dataclass
@@ -244,12 +265,14 @@ def copies_pool(seed: int = 0, n_copies: int = 3, shared: float = 0.9, copy_sepa
 
 
 def pool_configs(split: str) -> list[tuple[str, int, dict]]:
-    """``(name, seed, settings)`` of the ``tuning``, ``validation`` or ``fresh`` (second
-    validation) pools of the protocol."""
+    """``(name, seed, settings)`` of the ``tuning``, ``validation``, ``fresh`` (second
+    validation) or ``final`` (third validation) pools of the protocol."""
     if split == "tuning":
         return [(n, s, c) for n, c in TUNING.items() for s in TUNING_SEEDS]
     if split == "validation":
         return [(n, s, c) for n, c in VALIDATION.items() for s in VALIDATION_SEEDS]
     if split == "fresh":
         return [(n, s, c) for n, c in FRESH.items() for s in FRESH_SEEDS]
-    raise InputError(f"split must be 'tuning', 'validation' or 'fresh', got {split!r}")
+    if split == "final":
+        return [(n, s, c) for n, c in FINAL.items() for s in FINAL_SEEDS]
+    raise InputError(f"split must be 'tuning', 'validation', 'fresh' or 'final', got {split!r}")

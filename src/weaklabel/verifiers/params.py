@@ -1,0 +1,51 @@
+"""Checking a :class:`~weaklabel.verifiers.selector.VerifierSelector`'s hyper-parameters (at
+``fit`` and when a saved selector is read), one clear error per bad value."""
+
+from __future__ import annotations
+
+from ..errors import InputError
+
+INVERTED = ("flip", "drop", "keep")
+FAMILIES = ("detect", "none")
+POOL_CENTRES = ("none", "question", "prior", "auto")
+
+
+def binarise_method(sel) -> str:
+    """``binarise="auto"``: keep scores continuous for the mixture, class-balance quantiles for
+    the vote models."""
+    if sel.binarise == "auto":
+        return "none" if sel.label_model == "mixture" else "quantile"
+    return sel.binarise
+
+
+def check_params(sel, label_models: list[str]) -> None:
+    """A clear :class:`~weaklabel.errors.InputError` for any invalid hyper-parameter of a
+    :class:`~weaklabel.verifiers.selector.VerifierSelector`."""
+    if sel.label_model not in label_models:
+        raise InputError(f"unknown label model {sel.label_model!r}; choose one of {', '.join(label_models)}")
+    if sel.binarise not in ("auto", "quantile", "fixed", "none"):
+        raise InputError(f"binarise must be auto, quantile, fixed or none, got {sel.binarise!r}")
+    if sel.label_model != "mixture" and binarise_method(sel) == "none":
+        raise InputError(f"label model {sel.label_model!r} works on votes: binarise with quantile or fixed")
+    if sel.inverted not in INVERTED:
+        raise InputError(f"inverted must be one of {', '.join(INVERTED)}, got {sel.inverted!r}")
+    lo, hi = (float(x) for x in sel.rate_band)
+    if not 0 <= lo < hi <= 1:
+        raise InputError(f"rate_band must satisfy 0 <= low < high <= 1, got {sel.rate_band!r}")
+    if not 0 <= sel.min_agreement < 1:
+        raise InputError(f"min_agreement must be in [0, 1), got {sel.min_agreement!r}")
+    if sel.class_balance is not None and not 0 < float(sel.class_balance) < 1:
+        raise InputError(f"class_balance must be in (0, 1), got {sel.class_balance!r}")
+    if sel.model_params is not None and not isinstance(sel.model_params, dict):
+        raise InputError("model_params must be a dict")
+    if sel.pool_answers not in ("auto", True, False):
+        raise InputError(f"pool_answers must be 'auto', True or False, got {sel.pool_answers!r}")
+    if sel.answer_icc is not None and not 0 <= float(sel.answer_icc) <= 1:
+        raise InputError(f"answer_icc must be in [0, 1], got {sel.answer_icc!r}")
+    if sel.pool_centre not in POOL_CENTRES:
+        raise InputError(f"pool_centre must be one of {', '.join(POOL_CENTRES)}, got {sel.pool_centre!r}")
+    if sel.families not in FAMILIES:
+        raise InputError(f"families must be one of {', '.join(FAMILIES)}, got {sel.families!r}")
+    if not 0 < float(sel.family_threshold) < 1:
+        raise InputError(f"family_threshold must be in (0, 1), got {sel.family_threshold!r}")
+
