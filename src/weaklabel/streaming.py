@@ -4,13 +4,8 @@ A label model's ``fit`` only needs row sums of the votes (:mod:`weaklabel.models
 votes never have to be in memory at once. :class:`VotesSource` reads a votes Parquet file, folder
 or glob in row blocks of ``block_rows`` rows, each as a dense ``(m, n)`` int8/int16 array (one
 LF column per row of the array, as Parquet hands the columns over), and
-:class:`StreamingVoteStats` computes every statistic with the dense-block Numba kernels of
-:mod:`weaklabel.models._kernels`, adding the blocks' results up in file order (deterministic).
-One EM iteration is one pass over the file: memory is one or two blocks (about 64 MB of votes
-each by default) whatever the number of rows. :func:`write_labels_stream` predicts block by
-block into labels.parquet (atomic), with the random tie-breaks of a whole-matrix prediction.
-
-The Dask engine (:mod:`weaklabel.dask_fit`) reads the same blocks, one per partition.
+:class:`weaklabel.fit.streaming.StreamingVoteStats` computes every statistic from these blocks;
+the Dask engine (:mod:`weaklabel.fit.dask`) reads the same blocks, one per partition.
 """
 
 from __future__ import annotations
@@ -29,10 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import InputError
-from .io import (LABELS_FORMAT, LabelsWriter, TableSource, atomic_output, ids_table, labels_metadata,
-                 labels_table, open_parquet, read_rows, votes_layout)
-from .models.stats import (VoteStats, concat_samples, error_pair_block, sample_block, flat_table, n_blocks, sample_step, share_block,
-                           unflat_stats)
+from .io import (TableSource, ids_table, open_parquet, read_rows, votes_layout)
 from .votes import VoteMatrix, vote_dtype
 
 BLOCK_BYTES = 64 << 20          # dense votes per block (the default block size)
@@ -403,201 +395,19 @@ def should_stream(source: VotesSource, fraction: float = 0.5) -> tuple[bool, int
     return need > fraction * avail, need, avail
 
 
-# --------------------------------------------------------------------------- statistics
-class StreamingVoteStats(VoteStats):
-    """:class:`~weaklabel.models.stats.VoteStats` of a votes file, re-read block by block on
-    every pass (an EM iteration is one pass). Vote counts are collected on the first pass of any
-    kind and the co-occurrence matrix is cached; ``passes`` counts the passes made.
-
-    ``progress``: optional object with ``start(label, total_rows)`` and ``advance(rows)``.
-    """
-
-    supports_labels = False
-
-    def __init__(self, source: VotesSource | str | Path, *, block_rows: int | None = None, progress=None,
-                 read_ahead: bool = True):
-        self.source = source if isinstance(source, VotesSource) else VotesSource(source)
-        self.layout = self.source.layout
-        self.n_rows, self.n_lfs, self.cardinality = self.source.n_rows, self.source.n_lfs, self.source.cardinality
-        self.lf_names = self.source.lf_names
-        self.block_rows = int(block_rows or self.source.default_block_rows())
-        if self.block_rows < 1:
-            raise InputError(f"block rows must be at least 1, got {self.block_rows}")
-        self.progress = progress
-        self.read_ahead = read_ahead
-        self.passes = 0
-        # votes per LF and class: the metadata's (checked against the data on the first pass)
-        self._counts: np.ndarray | None = self.source.metadata_counts()
-        self._uncovered: int | None = None
-        self._pairs: np.ndarray | None = None
-
-    def _pass(self, label: str) -> Iterator[Block]:
-        """One pass over the votes; the first pass also counts votes per LF and uncovered rows."""
-        from .models import _kernels
-
-        self.passes += 1
-        if self.progress is not None:
-            self.progress.start(f"pass {self.passes}: {label}", self.n_rows)
-        scan = self._uncovered is None
-        counts = np.zeros((self.n_lfs, self.cardinality), dtype=np.int64)
-        uncovered = 0
-        rows = 0
-        for block in self.source.blocks(self.block_rows, read_ahead=self.read_ahead):
-            if scan:
-                c, per_row, bad = _kernels.scan_dense(block.L, self.cardinality)
-                check_bad(int(bad), block, self.layout)
-                counts += c
-                uncovered += int(np.count_nonzero(per_row == 0))
-            yield block
-            rows += block.n
-            if self.progress is not None:
-                self.progress.advance(block.n)
-        if rows != self.n_rows:
-            raise InputError(f"{self.source.path}: read {rows} rows but its metadata says {self.n_rows}; "
-                             "did the file change during the fit?")
-        if scan:
-            if self._counts is not None and not np.array_equal(self._counts, counts):
-                raise InputError(f"{self.source.path}: the vote counts in its metadata do not match its votes; "
-                                 "was the file changed after `weaklabel apply` wrote it?")
-            self._counts, self._uncovered = counts, uncovered
-
-    def em_stats(self, D, base, y=None, prior_w=None, base0=None):
-        from .models import _kernels
-
-        no_labels(y)
-        m, K = self.n_lfs, self.cardinality
-        Dflat, pw, b, b0 = em_tables(self, D, base, prior_w, base0)
-        S = np.zeros((m * K, K))
-        T = np.zeros(K)
-        ll = 0.0
-        for block in self._pass("EM statistics"):
-            s, t, l_, bad = _kernels.em_pass_dense(block.L, Dflat, pw, b, b0, n_blocks(block.L.size))
-            check_bad(int(bad), block, self.layout)
-            S += s
-            T += t
-            ll += l_
-        return unflat_stats(S, m, K), T, float(ll)
-
-    def pair_counts(self):
-        if self._pairs is None:
-            from .models import _kernels
-
-            self.check_pairs()
-            mk = self.n_lfs * self.cardinality
-            out = np.zeros((mk, mk), dtype=np.int64)
-            for block in self._pass("co-occurrence counts"):
-                blocks = max(1, min(n_blocks(block.L.size), (64 << 20) // max(1, 4 * mk * mk)))
-                o, bad = _kernels.pair_counts_dense(block.L, self.cardinality, blocks)
-                check_bad(int(bad), block, self.layout)
-                out += o
-            self._pairs = out
-        return self._pairs
-
-    def share_stats(self, y=None):
-        no_labels(y)
-        m, K = self.n_lfs, self.cardinality
-        S = np.zeros((m, K, K))
-        T = np.zeros(K)
-        for block in self._pass("vote shares"):
-            s, t = share_block(block_vote_matrix(block, self.layout))
-            S += s
-            T += t
-        return S, T
-
-    def error_pair_stats(self, D, base, sources, prior_w=None, max_rows=None):
-        step = sample_step(self.n_rows, max_rows)
-        total = counts = None
-        for block in self._pass("source dependencies"):
-            st, ct = error_pair_block(block_vote_matrix(block, self.layout), block.offset, step, D, base, sources,
-                                      prior_w)
-            total, counts = (st, ct) if total is None else (total + st, counts + ct)
-        return total, counts
-
-    def sample_rows(self, max_rows):
-        step = sample_step(self.n_rows, max_rows)
-        cache = self.__dict__.setdefault("_samples", {})
-        if step not in cache:  # diagnostics and criticism ask for the same sample: one pass
-            parts = [sample_block(block_vote_matrix(block, self.layout), block.offset, step)
-                     for block in self._pass("sampling rows")]
-            cache.clear()
-            cache[step] = concat_samples(parts, self)
-        return cache[step]
-
-    def _scan(self) -> None:
-        if self._uncovered is None:
-            for _ in self._pass("counting votes"):
-                pass
-
-    def lf_counts(self):
-        if self._counts is None:
-            self._scan()
-        return self._counts
-
-    def n_uncovered(self):
-        self._scan()
-        return int(self._uncovered)
 
 
-def em_tables(stats: VoteStats, D, base, prior_w, base0):
-    """The kernels' arguments, shape-checked (the kernels index them without bounds checks)."""
-    m, K = stats.n_lfs, stats.cardinality
-    D = np.asarray(D, dtype=float)
-    pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
-    b = np.asarray(base, dtype=float)
-    b0 = b if base0 is None else np.asarray(base0, dtype=float)
-    if D.shape != (m, K, K) or pw.shape != (m,) or b.shape != (K,) or b0.shape != (K,):
-        raise ValueError(f"em_stats: tables of shapes {D.shape}, {pw.shape}, {b.shape}, {b0.shape} for "
-                         f"{m} LFs and {K} classes")
-    return flat_table(D), pw, b, b0
+_MOVED = {"StreamingVoteStats": "streaming", "em_tables": "streaming", "no_labels": "streaming",
+          "write_labels_stream": "streaming"}
 
 
-def no_labels(y) -> None:
-    """Partitioned statistics have no per-row gold labels (an all ``-1`` array is fine)."""
-    if y is not None and np.size(y) and np.max(y) >= 0:  # (no n-row temporary)
-        raise InputError("gold labels need the votes in memory: fit without --stream or --engine dask "
-                         "to use --dev")
+def __getattr__(name: str):
+    """The statistics half moved to :mod:`weaklabel.fit.streaming` (old name kept for one release)."""
+    if name in _MOVED:
+        import importlib
+        import warnings
 
-
-# --------------------------------------------------------------------------- labels
-def write_labels_stream(model, source: VotesSource, path: str | Path, *, fill_unlabeled: str = "none",
-                        ties: str | None = None, force: bool = False, extra_metadata: dict | None = None,
-                        block_rows: int | None = None, progress=None, read_ahead: bool = True) -> dict:
-    """Predict block by block into labels.parquet (atomic; bounded memory). The result equals
-    :func:`weaklabel.labels.write_model_labels` on the whole vote matrix, row for row."""
-    from .labels import block_labels
-
-    layout = source.layout
-    K = layout.cardinality
-    skip = (0, 0)
-    labelled = 0
-    per_class = np.zeros(K, dtype=np.int64)
-    if progress is not None:
-        progress.start("writing labels", source.n_rows)
-    with atomic_output(path, force, replace_dataset=True, dataset_formats=(LABELS_FORMAT,)) as tmp:
-        writer = LabelsWriter(tmp)
-        try:
-            for block in source.blocks(block_rows, ids=True, read_ahead=read_ahead):
-                vm = block_vote_matrix(block, layout)
-                proba, label, draws = block_labels(model, vm, fill_unlabeled, ties, skip)
-                skip = (skip[0] + draws[0], skip[1] + draws[1])
-                writer.write(labels_table(block.ids_table(), proba, label, layout.classes))
-                known = label >= 0
-                labelled += int(known.sum())
-                per_class += np.bincount(label[known], minlength=K)
-                if progress is not None:
-                    progress.advance(block.n)
-            meta = {"model": type(model).__name__, "fill_unlabeled": fill_unlabeled}
-            meta.update(extra_metadata or {})
-            empty = labels_table(Block(0, np.zeros((layout.n_lfs, 0), layout.dtype), _empty_ids(source)).ids_table(),
-                                 np.zeros((0, K)), np.zeros(0, dtype=np.int64), layout.classes)
-            writer.close(labels_metadata(K, layout.classes, source.id_columns, writer.rows, meta), empty)
-        except BaseException:
-            writer.abort()
-            raise
-    return {"labelled": labelled, "per_class": per_class.tolist(), "rows": writer.rows}
-
-
-def _empty_ids(source: VotesSource) -> pd.DataFrame | None:
-    if not source.layout.id_columns:
-        return None
-    return source.schema.empty_table().select(list(source.layout.id_columns)).to_pandas()
+        warnings.warn(f"weaklabel.streaming.{name} moved to weaklabel.fit.{_MOVED[name]}.{name}",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(f"weaklabel.fit.{_MOVED[name]}"), name)
+    raise AttributeError(f"module 'weaklabel.streaming' has no attribute {name!r}")

@@ -32,13 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .dask_engine import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_pieces, require_dask
-from .errors import InputError, WeaklabelError
-from .io import (LABELS_FORMAT, LabelsWriter, atomic_output, ids_table, labels_metadata, labels_table, part_name,
-                 write_dataset_metadata)
-from .models.stats import VoteStats, concat_samples, error_pair_block, sample_block, n_blocks, sample_step, share_block, unflat_stats
-from .streaming import VotesLayout, VotesSource, check_bad, em_tables, no_labels, read_ids, read_rows_block
-from .votes import VoteMatrix
+from ..dask_engine import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_pieces, require_dask
+from ..errors import InputError, WeaklabelError
+from ..io import LABELS_FORMAT, atomic_output, ids_table, labels_metadata, part_name, write_dataset_metadata
+from ..models.stats import (VoteStats, concat_samples, error_pair_block, n_blocks, sample_block, sample_step,
+                            share_block, unflat_stats)
+from ..streaming import VotesLayout, VotesSource, check_bad, read_ids, read_rows_block
+from ..votes import VoteMatrix
+from .labels import LabelBlock, block_draws, block_labels, label_meta, write_label_blocks
+from .streaming import em_tables, no_labels
 
 
 # --------------------------------------------------------------------------- worker side
@@ -80,7 +82,7 @@ def code_dtypes(n_codes: int, nnz_max: int):
 def load_partition(piece: Piece, layout: VotesLayout) -> VotesPartition:
     """Read a partition on a worker and convert it to code CSR (kept in the worker's memory).
     A user-facing failure (a bad vote, an unreadable file) is kept in ``error`` for the client."""
-    from .models import _kernels
+    from ..models import _kernels
 
     m, K = layout.n_lfs, layout.cardinality
     try:
@@ -106,14 +108,14 @@ def partition_summary(part: VotesPartition) -> dict:
 
 
 def partition_em(part: VotesPartition, Dflat, prior_w, base, base0):
-    from .models import _kernels
+    from ..models import _kernels
 
     lf_of = np.repeat(np.arange(prior_w.size), part.cardinality)
     return _kernels.em_pass_codes(part.indptr, part.codes, lf_of, Dflat, prior_w, base, base0, n_blocks(part.codes.size))
 
 
 def partition_pairs(part: VotesPartition, m: int, K: int):
-    from .models import _kernels
+    from ..models import _kernels
 
     mk = m * K
     blocks = max(1, min(n_blocks(part.codes.size), (64 << 20) // max(1, 4 * mk * mk)))
@@ -147,12 +149,14 @@ class LabelSpec:
     ties: str | None
     folder: str = ""
     n_parts: int = 0
-    part_meta: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)        # the run's metadata keys (every part file's)
+    id_columns: tuple[str, ...] = ()
+    drop_unlabeled: bool = False
 
 
 def _worker_model(spec: LabelSpec):
     """Rebuild the model from its JSON once per worker process (validated, never unpickled)."""
-    from .models.base import LabelModel
+    from ..models.base import LabelModel
 
     with _MODEL_LOCK:
         model = _MODEL_CACHE.get(spec.digest)
@@ -162,40 +166,33 @@ def _worker_model(spec: LabelSpec):
 
 
 def partition_draws(part: VotesPartition, spec: LabelSpec) -> tuple[int, int]:
-    from .labels import block_draws
-
     return block_draws(_worker_model(spec), part.vote_matrix(spec.layout), spec.ties)
 
 
-def write_label_part(part: VotesPartition, index: int, skip: tuple[int, int], spec: LabelSpec) -> dict:
-    """Predict one partition and write it as ``part.NNNNN.parquet`` of the labels folder."""
-    import contextlib
+def write_label_part(part: VotesPartition, index: int, skip: tuple[int, int], kept, spec: LabelSpec) -> dict:
+    """Predict one partition and write it as ``part.NNNNN.parquet`` of the labels folder
+    (``kept``: its rows of the ``--keep-cols`` table)."""
     import os
-
-    from .labels import block_labels
 
     layout = spec.layout
     piece = part.piece
     ids = read_ids(piece.file, piece.start, piece.stop, layout) if layout.id_columns else None
     vm = part.vote_matrix(layout, ids)
     proba, label, _ = block_labels(_worker_model(spec), vm, spec.fill_unlabeled, spec.ties, skip)
-    table = labels_table(ids_table(ids, piece.offset, part.rows), proba, label, layout.classes)
+    ids = ids_table(ids, piece.offset, part.rows)
     folder = Path(spec.folder)
     final = folder / part_name(index, spec.n_parts)
     tmp = folder / f".{final.name}.inprogress"
-    writer = LabelsWriter(tmp)
     try:
-        writer.write(table)
-        writer.close(dict(spec.part_meta, part={"index": index, "offset": piece.offset, "rows": part.rows}), table)
+        res = write_label_blocks(tmp, [LabelBlock(ids, proba, label, kept)], cardinality=layout.cardinality,
+                                 classes=layout.classes, id_columns=spec.id_columns, meta=spec.meta,
+                                 drop_unlabeled=spec.drop_unlabeled, part={"index": index, "offset": piece.offset})
         os.replace(tmp, final)
     except BaseException:
-        writer.abort()
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
-    known = label >= 0
-    return {"file": final.name, "rows": part.rows, "offset": piece.offset, "labelled": int(known.sum()),
-            "per_class": np.bincount(label[known], minlength=layout.cardinality)}
+    return dict(res, file=final.name, offset=piece.offset)
 
 
 try:  # tell Dask how big a partition is (its memory accounting), on the client and the workers
@@ -376,41 +373,45 @@ class DaskVoteStats(VoteStats):
 
     # ------------------------------------------------------------------ labels
     def write_labels(self, model, path: str | Path, *, fill_unlabeled: str = "none", ties: str | None = None,
-                     force: bool = False, extra_metadata: dict | None = None) -> dict:
+                     force: bool = False, extra_metadata: dict | None = None, kept=None,
+                     drop_unlabeled: bool = False) -> dict:
         """Predict every partition on its worker and write the labels as a folder of part files
-        plus ``_common_metadata`` (atomic). Row for row the labels of a single-machine prediction."""
+        plus ``_common_metadata`` (atomic). Row for row the labels of a single-machine prediction.
+        ``kept``: the ``--keep-cols`` table (one row per row of the votes), sent to the workers
+        partition by partition."""
         layout = self.layout
         K = layout.cardinality
         model_dict = json.loads(json.dumps(model.to_dict()))  # plain JSON, as in a model file
         digest = hashlib.sha256(json.dumps(model_dict, sort_keys=True).encode()).hexdigest()[:20]
-        meta = {"model": type(model).__name__, "fill_unlabeled": fill_unlabeled, "engine": "dask"}
-        meta.update(extra_metadata or {})
+        meta = label_meta(model, fill_unlabeled, extra_metadata, engine="dask")
         spec = LabelSpec(model_dict, digest, layout, fill_unlabeled, ties)
         draws = self._map(partition_draws, "counting random tie-breaks", spec=self._broadcast(spec))
         skips, acc = [], (0, 0)
         for d in draws:
             skips.append(acc)
             acc = (acc[0] + d[0], acc[1] + d[1])
+        kept_parts = [None if kept is None else kept.slice(p.offset, p.rows) for p in self.pieces]
         with atomic_output(path, force, directory=True, replace_dataset=True,
                            dataset_formats=(LABELS_FORMAT,)) as tmp:
             check_workers(self.client, [str(tmp)], "the Dask cluster")
-            part_meta = labels_metadata(K, layout.classes, self.source.id_columns, 0,
-                                        dict(meta, dataset="_common_metadata"))
-            del part_meta["rows"]
-            spec = LabelSpec(model_dict, digest, layout, fill_unlabeled, ties, str(tmp), len(self.pieces), part_meta)
+            spec = LabelSpec(model_dict, digest, layout, fill_unlabeled, ties, str(tmp), len(self.pieces),
+                             dict(meta, dataset="_common_metadata"), tuple(self.source.id_columns), drop_unlabeled)
             self._start("writing labels")
             futures = self.client.map(write_label_part, self._parts, list(range(len(self.pieces))), skips,
-                                      spec=self._broadcast(spec), pure=False)
+                                      kept_parts, spec=self._broadcast(spec), pure=False)
             results = gather(self.client, futures, self._rows, self.progress)
             import pyarrow.parquet as pq
 
             schema = pq.read_schema(tmp / results[0]["file"]).remove_metadata()
-            full = labels_metadata(K, layout.classes, self.source.id_columns, self.n_rows, meta)
-            full["parts"] = [{"file": r["file"], "offset": r["offset"], "rows": r["rows"]} for r in results]
+            dropped = int(sum(r["dropped"] for r in results))
+            if drop_unlabeled:
+                meta["dropped_unlabeled"] = dropped
+            full = labels_metadata(K, layout.classes, self.source.id_columns, self.n_rows - dropped, meta)
+            full["parts"] = [{"file": r["file"], "offset": r["offset"], "rows": r["written"]} for r in results]
             write_dataset_metadata(tmp, schema, full)
         per_class = np.sum([r["per_class"] for r in results], axis=0)
         return {"labelled": int(sum(r["labelled"] for r in results)), "per_class": per_class.tolist(),
-                "rows": self.n_rows, "partitions": len(results)}
+                "rows": self.n_rows, "partitions": len(results), "written": self.n_rows - dropped, "dropped": dropped}
 
     def _broadcast(self, obj):
         """``obj`` on every worker, as one future (sent once, not with every task)."""
