@@ -128,7 +128,7 @@ def test_gold_whose_ids_match_nothing_is_an_error(tmp_path):
 
 # ------------------------------------------------------------------------- analyze with gold
 def test_analyze_majority_ties_agree_with_fit_majority_and_estimates_sit_beside_gold(example):
-    from weaklabel.gold import align_gold
+    from weaklabel.votes.gold import align_gold
     from weaklabel.models import MajorityVote
 
     r = run("analyze", example / "votes.parquet", "--gold", example / "reviews.parquet", "--json")

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from weaklabel import VoteMatrix, analyze, analyze_totals, evaluate, report
 from weaklabel.cli import app
-from weaklabel.gold import align_gold
+from weaklabel.votes.gold import align_gold
 from weaklabel.htmlreport import collect
 from weaklabel.htmlreport.collect import row_keys
-from weaklabel.labels import write_model_labels
+from weaklabel.fit.labels import write_model_labels
 from weaklabel.models import HybridDawidSkene, save_model
 
 from conftest import synthetic_votes

@@ -16,9 +16,10 @@ from weaklabel import VoteMatrix
 from weaklabel.cli import app
 from weaklabel.errors import InputError
 from weaklabel.io import read_metadata
-from weaklabel.labels import write_model_labels
+from weaklabel.fit.labels import write_model_labels
 from weaklabel.models import MODELS, make_model
-from weaklabel.streaming import StreamingVoteStats, VotesSource, write_labels_stream
+from weaklabel.fit.streaming import StreamingVoteStats, write_labels_stream
+from weaklabel.votes.reader import VotesSource
 
 RTOL = 1e-9
 
@@ -135,15 +136,15 @@ def test_predict_reads_the_models_lfs_by_name(votes_dataset, tmp_path):
 
 def test_auto_streams_when_memory_is_short(votes_dataset, tmp_path, monkeypatch):
     _, file, _ = votes_dataset
-    import weaklabel.streaming as streaming
+    import weaklabel.votes.reader as reader
 
-    monkeypatch.setattr(streaming, "available_memory", lambda: 1 << 20)
+    monkeypatch.setattr(reader, "available_memory", lambda: 1 << 20)
     r = CliRunner().invoke(app, ["fit", str(file), "-o", str(tmp_path / "l.parquet"), "--model", "majority"])
     assert r.exit_code == 0, r.output
     assert "streaming" in r.output and "--no-stream" in r.output
     r = CliRunner().invoke(app, ["fit", str(file), "-o", str(tmp_path / "j.parquet"), "--json"])
     assert json.loads(r.stdout)["stream"] is True
-    monkeypatch.setattr(streaming, "available_memory", lambda: 1 << 40)
+    monkeypatch.setattr(reader, "available_memory", lambda: 1 << 40)
     r = CliRunner().invoke(app, ["fit", str(file), "-o", str(tmp_path / "k.parquet"), "--json"])
     assert json.loads(r.stdout)["stream"] is False
 

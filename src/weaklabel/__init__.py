@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 _EXPORTS = {
     "ABSTAIN": "lf", "LabelingFunction": "lf", "Preprocessor": "lf", "Row": "lf",
@@ -22,7 +22,7 @@ _EXPORTS = {
     "VoteMatrix": "votes",
     "load_lfs": "loading",
     "apply_lfs": "apply", "apply_file": "apply",
-    "analyze": "analysis", "analyze_totals": "analysis",
+    "analyze": "votes.analysis", "analyze_totals": "votes.analysis",
     "evaluate": "evaluation", "report": "htmlreport",
     "LabelModel": "models.default", "BaseLabelModel": "models", "MajorityVote": "models", "WeightedMajorityVote": "models",
     "DawidSkene": "models", "OneCoinDawidSkene": "models", "MatrixCompletion": "models", "Triplet": "models", "AutoModel": "models", "HybridDawidSkene": "models",
@@ -48,7 +48,7 @@ def __dir__():
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .analysis import analyze, analyze_totals
+    from .votes.analysis import analyze, analyze_totals
     from .apply import apply_file, apply_lfs
     from .autolf import generate_lfs
     from .evaluation import evaluate

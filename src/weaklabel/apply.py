@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from ._signals import real_interrupt, remember_parent, watching_interrupts, worker_setup
 from .background import BackgroundWriter, read_ahead
 from .errors import InputError, LFError, MissingColumnError

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import __version__
+from ._version import __version__
 from .apply import ApplyJob, ApplySummary, Reuse, _Engine, _vote_counts, default_jobs
 from .errors import InputError, LFDefinitionError, WeaklabelError
 from .io import (COMMON_METADATA, open_parquet, FORMAT_VERSION, VOTES_FORMAT, VotesWriter, atomic_output, ids_table,

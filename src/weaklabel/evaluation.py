@@ -30,7 +30,7 @@ def rows_view(row_ids: pd.DataFrame | None, n: int, K: int, classes=None) -> Vot
 def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, label_col: str,
                   id_cols=None) -> np.ndarray:
     """Gold labels (``-1`` = unknown) for ``n`` rows identified by ``row_ids`` (may be ``None``)."""
-    from .gold import align_gold, labels_to_ids
+    from .votes.gold import align_gold, labels_to_ids
 
     table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
     where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)

@@ -1,13 +1,5 @@
-"""Deprecated: moved to :mod:`weaklabel.fit.run` (this name works for one more release)."""
+"""Deprecated: moved to :mod:`weaklabel.fit.run` (this path works for one more release)."""
 
-import warnings
+from ._moved import moved
 
-from .fit.run import *  # noqa: F401,F403
-from .fit import run as _new
-from .fit.plan import ENGINES, RunPlan, plan_run  # noqa: F401
-
-warnings.warn("weaklabel.fitting is deprecated; use weaklabel.fit.run", DeprecationWarning, stacklevel=2)
-
-
-def __getattr__(name: str):
-    return getattr(_new, name)
+__getattr__, __all__ = moved(__name__, "weaklabel.fit.run")

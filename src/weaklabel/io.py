@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__
+from ._version import __version__
 from .errors import InputError, check_regular
 from .votes import VoteMatrix, concat_csr, dense_to_csr, vote_dtype
 

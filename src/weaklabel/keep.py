@@ -1,12 +1,5 @@
-"""Deprecated: moved to :mod:`weaklabel.fit.keep` (this name works for one more release)."""
+"""Deprecated: moved to :mod:`weaklabel.fit.keep` (this path works for one more release)."""
 
-import warnings
+from ._moved import moved
 
-from .fit.keep import *  # noqa: F401,F403
-from .fit import keep as _new
-
-warnings.warn("weaklabel.keep is deprecated; use weaklabel.fit.keep", DeprecationWarning, stacklevel=2)
-
-
-def __getattr__(name: str):
-    return getattr(_new, name)
+__getattr__, __all__ = moved(__name__, "weaklabel.fit.keep")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError, ModelFileError
 from ..io import atomic_output, check_output, output_group
 from ..lf import LabelingFunction, Preprocessor

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..apply import apply_lfs
 from ..autolf import METHODS, generate_lfs
 from ..errors import InputError

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import typer
 from rich.console import Console
 
-from .. import __version__
+from .._version import __version__
 from ..errors import WeaklabelError
 
 app = typer.Typer(

@@ -35,9 +35,9 @@ def analyze_command(
     with user_errors():
         if quiet:
             quiet_compiles()
-        from ..analysis import analyze, analyze_totals
+        from ..votes.analysis import analyze, analyze_totals
         from ..errors import InputError
-        from ..gold import align_gold
+        from ..votes.gold import align_gold
         from ..votes import VoteMatrix
 
         use_threads(threads)

@@ -175,7 +175,7 @@ def _duplicates(output: Path, id_cols: list[str]) -> dict | None:
     """Repeated ids in the written votes (count and the first few), ``None`` if all are unique."""
     import pyarrow.parquet as pq
 
-    from ..gold import duplicate_ids
+    from ..votes.gold import duplicate_ids
 
     keys = pq.read_table(str(output), columns=list(id_cols)).to_pandas()
     count, first = duplicate_ids(keys)

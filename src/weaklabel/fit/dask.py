@@ -37,7 +37,7 @@ from ..errors import InputError, WeaklabelError
 from ..io import LABELS_FORMAT, atomic_output, ids_table, labels_metadata, part_name, write_dataset_metadata
 from ..models.stats import (VoteStats, concat_samples, error_pair_block, n_blocks, sample_block, sample_step,
                             share_block, unflat_stats)
-from ..streaming import VotesLayout, VotesSource, check_bad, read_ids, read_rows_block
+from ..votes.reader import VotesLayout, VotesSource, check_bad, read_ids, read_rows_block
 from ..votes import VoteMatrix
 from .labels import LabelBlock, block_draws, block_labels, label_meta, write_label_blocks
 from .streaming import em_tables, no_labels

@@ -57,7 +57,7 @@ def kept_columns(vm: VoteMatrix, votes: str | Path, keep_cols: str, data: str | 
 
 def source_ids(source) -> pd.DataFrame | None:
     """Every row id of a :class:`~weaklabel.streaming.VotesSource` (as read_votes has them), or None."""
-    from ..streaming import read_ids
+    from ..votes.reader import read_ids
 
     if not source.layout.id_columns:
         return None
@@ -69,7 +69,7 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
                     data: str | Path | None = None) -> pa.Table:
     """The ``keep_cols`` of the data file, one row per row of the votes (ids ``row_ids``, or
     ``n_rows`` rows matched by position)."""
-    from ..gold import DUPLICATES_HOWTO, duplicate_ids, same_ids
+    from ..votes.gold import DUPLICATES_HOWTO, duplicate_ids, same_ids
     from ..io import read_table
 
     cols = parse_cols(keep_cols)

@@ -66,7 +66,7 @@ def plan_run(votes, *, engine: str = "local", stream: bool | None = None, lf_nam
         return RunPlan("dask", "engine dask")
     if stream is False:
         return RunPlan("memory", "--no-stream")
-    from ..streaming import VotesSource, should_stream
+    from ..votes.reader import VotesSource, should_stream
 
     source = VotesSource(votes, lf_names=lf_names)
     if stream:

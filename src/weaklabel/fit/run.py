@@ -133,7 +133,7 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
                               output, written)
         elif plan.mode == "stream":
             from .streaming import StreamingVoteStats, write_labels_stream
-            from ..streaming import VotesSource
+            from ..votes.reader import VotesSource
 
             source = plan.source or VotesSource(votes)
             kept = _kept(keep_cols, data, votes, _ids(source, keep_cols), source.n_rows, source.cardinality)
@@ -150,7 +150,7 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
             s.passes = stats.passes + 1
         else:
             from .dask import DaskVoteStats
-            from ..streaming import VotesSource
+            from ..votes.reader import VotesSource
 
             source = VotesSource(votes)
             kept = _kept(keep_cols, data, votes, _ids(source, keep_cols), source.n_rows, source.cardinality)
@@ -193,7 +193,7 @@ def _fit_memory(s: FitSummary, votes, model, params, seed, class_balance, dev, l
     kept = _kept(keep_cols, data, votes, vm.row_ids, vm.n_rows, vm.cardinality)
     fit_vm, y = vm, None
     if dev is not None:
-        from ..gold import load_dev
+        from ..votes.gold import load_dev
 
         fit_vm, y, _ = load_dev(vm, dev, label_col)
     t1 = time.perf_counter()
@@ -203,7 +203,7 @@ def _fit_memory(s: FitSummary, votes, model, params, seed, class_balance, dev, l
     s.rows, s.lf_names, s.classes = vm.n_rows, vm.lf_names, vm.classes
     s.coverage = np.bincount(fit_vm.indices, minlength=fit_vm.n_lfs) / max(fit_vm.n_rows, 1)
     if y is not None:
-        from ..analysis import analyze
+        from ..votes.analysis import analyze
 
         known = np.flatnonzero(y >= 0)
         s.dev_rows = int(known.size)
@@ -254,7 +254,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
             res = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force, ties=ties,
                                      extra_metadata=meta)
         else:
-            from ..streaming import VotesSource
+            from ..votes.reader import VotesSource
 
             source = plan.source or VotesSource(votes, lf_names=names)
             if source.cardinality != K:

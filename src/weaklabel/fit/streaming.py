@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..io import LABELS_FORMAT, atomic_output
 from ..models.stats import (VoteStats, concat_samples, error_pair_block, flat_table, n_blocks, sample_block,
                             sample_step, share_block, unflat_stats)
-from ..streaming import Block, VotesSource, block_vote_matrix, check_bad
+from ..votes.reader import Block, VotesSource, block_vote_matrix, check_bad
 from .labels import LabelBlock, block_labels, label_meta, write_label_blocks
 
 

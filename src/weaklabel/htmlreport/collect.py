@@ -179,7 +179,7 @@ def _vote_blocks(votes, block_rows: int | None):
 
         ids = list(vm.row_ids.columns) if vm.row_ids is not None else []
         return vm.n_rows, vm.lf_names, vm.cardinality, vm.classes, ids, gen()
-    from ..streaming import VotesSource, block_vote_matrix
+    from ..votes.reader import VotesSource, block_vote_matrix
 
     src = VotesSource(votes)
 
@@ -215,7 +215,7 @@ class _Gold:
     def block(self, offset: int, bvm: VoteMatrix) -> np.ndarray:
         if self.all is not None:
             return self.all[offset:offset + bvm.n_rows]
-        from ..gold import align_gold
+        from ..votes.gold import align_gold
 
         return align_gold(bvm, self.table, self.label_col, id_cols=self.ids)
 
@@ -265,7 +265,7 @@ def collect(votes, *, labels=None, data=None, text_col: str = "text", gold=None,
 
 def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, worst, seed,
              block_rows) -> ReportData:
-    from ..analysis import analyze, analyze_totals
+    from ..votes.analysis import analyze, analyze_totals
     from ..models import LabelModel, load_model
 
     n, names, K, classes, ids, blocks = _vote_blocks(votes, block_rows)
@@ -360,7 +360,7 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
             P = lab[[f"prob_{k}" for k in range(K)]].to_numpy(dtype=np.float64)
             label = lab["label"].to_numpy(dtype=np.int64)
         elif model is not None:
-            from ..labels import block_labels
+            from ..fit.labels import block_labels
 
             sub = bvm.select_lfs(model_names) if model_names != names else bvm
             P, label, draws = block_labels(model, sub, skip=skip)

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from .collect import ReportData
 from .svg import calibration_curve, confusion, esc, heatmap, histogram
 

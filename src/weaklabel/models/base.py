@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError, ModelFileError
 from ..votes import VoteMatrix, check_labels
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import expit, logit
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError, ModelFileError
 from . import filtering
 from ._base import VerifierEstimator, plain

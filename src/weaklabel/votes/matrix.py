@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .lf import ABSTAIN
+from ..errors import InputError
+from ..lf import ABSTAIN
 
 _DENSE_CHUNK = 65536  # rows converted at a time, to bound temporaries
 
@@ -242,7 +242,7 @@ class VoteMatrix:
                 f"nnz={self.nnz})")
 
     def _repr_html_(self) -> str:
-        from .htmlreport.notebook import votes_html
+        from ..htmlreport.notebook import votes_html
 
         return votes_html(self)
 
@@ -320,7 +320,7 @@ class VoteMatrix:
     # ----------------------------------------------------------------- Parquet I/O
     def to_parquet(self, path: str | Path, *, force: bool = False, metadata: dict | None = None) -> None:
         """Write ``votes.parquet`` atomically (see :func:`weaklabel.io.write_votes`)."""
-        from .io import write_votes
+        from ..io import write_votes
 
         write_votes(self, path, force=force, metadata=metadata)
 
@@ -328,6 +328,6 @@ class VoteMatrix:
     def read_parquet(cls, path: str | Path, *, id_cols: Sequence[str] | None = None,
                      cardinality: int | None = None) -> "VoteMatrix":
         """Read ``votes.parquet`` (see :func:`weaklabel.io.read_votes`)."""
-        from .io import read_votes
+        from ..io import read_votes
 
         return read_votes(path, id_cols=id_cols, cardinality=cardinality)

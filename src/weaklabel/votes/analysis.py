@@ -1,0 +1,111 @@
+"""Per-LF statistics of a vote matrix (the numbers a practitioner checks before fitting).
+
+Definitions (fractions are over all ``n`` rows):
+
+* **polarity**: the sorted set of classes the LF ever votes;
+* **coverage**: fraction of rows on which the LF votes;
+* **overlaps**: fraction of rows on which the LF votes and at least one other LF votes;
+* **conflicts**: fraction of rows on which the LF votes and another LF votes a different class;
+* with gold labels ``y`` (``-1`` = unknown): **correct** / **incorrect** counts of the LF's votes
+  on rows with a known label and **emp_acc** = correct / (correct + incorrect).
+
+Totals: rows, fraction of rows with at least one vote, with a conflict, mean votes per covered
+row, and with gold the majority-vote accuracy on covered labelled rows (a k-way tie scores 1/k
+when the truth is among the tied classes: the expected accuracy of majority vote breaking ties at
+random, as ``fit -m majority`` does) and the number of such tied rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .matrix import VoteMatrix, check_labels
+
+
+def _per_vote_stats(vm: VoteMatrix):
+    n, K = vm.n_rows, vm.cardinality
+    row = vm.row_of_vote()
+    per_row = vm.votes_per_row()
+    key = row * K + vm.votes.astype(np.int64)
+    same = np.bincount(key, minlength=n * K)
+    same_label = same[key]
+    overlap = per_row[row] > 1
+    conflict = same_label < per_row[row]
+    return row, per_row, same, overlap, conflict
+
+
+def _check_gold(vm: VoteMatrix, y) -> np.ndarray:
+    return check_labels(y, vm.n_rows, vm.cardinality)
+
+
+def analyze(votes, y=None) -> pd.DataFrame:
+    """One row per LF: polarity, coverage, overlaps, conflicts (+ correct, incorrect, emp_acc with ``y``)."""
+    vm = VoteMatrix.coerce(votes)
+    n, m = vm.shape
+    if n == 0:
+        raise InputError("vote matrix has no rows")
+    row, per_row, _, overlap, conflict = _per_vote_stats(vm)
+    lf = vm.indices
+    votes_per_lf = np.bincount(lf, minlength=m)
+    pol = np.zeros((m, vm.cardinality), dtype=bool)
+    pol[lf, vm.votes] = True
+    data = {
+        "polarity": [np.flatnonzero(pol[j]).tolist() for j in range(m)],
+        "votes": votes_per_lf,
+        "coverage": votes_per_lf / n,
+        "overlaps": np.bincount(lf, weights=overlap, minlength=m) / n,
+        "conflicts": np.bincount(lf, weights=conflict, minlength=m) / n,
+    }
+    if y is not None:
+        gold = _check_gold(vm, y)
+        y_vote = gold[row]
+        known = y_vote >= 0
+        right = known & (vm.votes == y_vote)
+        wrong = known & (vm.votes != y_vote)
+        correct = np.bincount(lf, weights=right, minlength=m).astype(np.int64)
+        incorrect = np.bincount(lf, weights=wrong, minlength=m).astype(np.int64)
+        denom = correct + incorrect
+        data["correct"] = correct
+        data["incorrect"] = incorrect
+        with np.errstate(invalid="ignore", divide="ignore"):
+            data["emp_acc"] = np.where(denom > 0, correct / np.maximum(denom, 1), np.nan)
+    from ..htmlreport.notebook import LFSummary  # a DataFrame with a compact notebook view
+
+    df = LFSummary(data, index=pd.Index(vm.lf_names, name="lf"))
+    return df
+
+
+def analyze_totals(votes, y=None) -> dict:
+    """Matrix-level figures: coverage, conflict rate, votes per covered row (+ MV accuracy)."""
+    vm = VoteMatrix.coerce(votes)
+    n = vm.n_rows
+    if n == 0:
+        raise InputError("vote matrix has no rows")
+    row, per_row, same, _, conflict = _per_vote_stats(vm)
+    covered = per_row > 0
+    row_conflict = np.zeros(n, dtype=bool)
+    row_conflict[row[conflict]] = True
+    out = {
+        "rows": int(n),
+        "lfs": int(vm.n_lfs),
+        "cardinality": int(vm.cardinality),
+        "covered": float(covered.mean()),
+        "conflicted": float(row_conflict.mean()),
+        "mean_votes_per_covered_row": float(per_row[covered].mean()) if covered.any() else 0.0,
+    }
+    if y is not None:
+        gold = _check_gold(vm, y)
+        counts = same.reshape(n, vm.cardinality)
+        top = counts.max(axis=1)
+        is_top = counts == top[:, None]
+        n_top = is_top.sum(axis=1)
+        ok = covered & (gold >= 0)
+        hit = np.zeros(n)
+        idx = np.flatnonzero(ok)
+        hit[idx] = is_top[idx, gold[idx]] / n_top[idx]
+        out["labelled_rows"] = int((gold >= 0).sum())
+        out["mv_ties"] = int(np.count_nonzero(n_top[idx] > 1))
+        out["mv_accuracy_covered"] = float(hit[idx].mean()) if idx.size else float("nan")
+    return out

@@ -1,0 +1,188 @@
+"""Line gold labels up with the rows of a vote matrix.
+
+Gold rows are matched to votes by the id columns when both tables have them (rows of the vote
+matrix without a gold row get ``-1``), else by position (then the row counts must agree). Labels
+may be class ids or, when the votes carry class names, those names; missing labels become ``-1``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..io import read_table
+from .matrix import VoteMatrix
+
+
+def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None, where: str) -> np.ndarray:
+    """Convert a label column (ints, integral floats with NaN, or class names) to ids with -1 = unknown."""
+    s = values.reset_index(drop=True)
+    missing = s.isna().to_numpy()
+    out = np.full(len(s), -1, dtype=np.int64)
+    present = s[~missing]
+    if present.empty:
+        return out
+    if pd.api.types.is_bool_dtype(present):
+        raise InputError(f"{where}: labels are booleans; use class ids 0..{cardinality - 1}")
+    if pd.api.types.is_numeric_dtype(present):
+        arr = present.to_numpy(dtype=float)
+        if np.any(arr != np.round(arr)):
+            i = int(np.flatnonzero(arr != np.round(arr))[0])
+            raise InputError(f"{where}: label {arr[i]!r} at row {present.index[i]} is not a class id")
+        ids = arr.astype(np.int64)
+    else:
+        texts = present.astype(str).to_numpy()
+        if classes is not None and set(texts) <= set(classes):
+            lookup = {c: i for i, c in enumerate(classes)}
+            ids = np.array([lookup[t] for t in texts], dtype=np.int64)
+        else:
+            try:
+                ids = np.array([int(t) for t in texts], dtype=np.int64)
+            except ValueError:
+                bad = next(t for t in texts if not t.lstrip("-").isdigit() and (classes is None or t not in classes))
+                known = f" (classes: {', '.join(classes)})" if classes else ""
+                raise InputError(f"{where}: label {bad!r} is not a class id or class name{known}") from None
+    bad = (ids < -1) | (ids >= cardinality)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{where}: label {ids[i]} at row {present.index[i]} is outside 0..{cardinality - 1}")
+    out[~missing] = ids
+    return out
+
+
+def duplicate_ids(keys: pd.DataFrame, limit: int = 3) -> tuple[int, list]:
+    """``(number of ids that appear more than once, the first ``limit`` of them)``; an id of
+    several columns is a tuple."""
+    dup = keys.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return 0, []
+    repeated = keys[keys.duplicated(keep=False).to_numpy()].drop_duplicates()
+    first = [tuple(r) if len(keys.columns) > 1 else r[0] for r in repeated.head(limit).itertuples(index=False)]
+    return int(len(repeated)), first
+
+
+def _fmt_ids(ids: list) -> str:
+    return ", ".join(repr(i) for i in ids)
+
+
+DUPLICATES_HOWTO = ("ids must be unique to match rows by id: de-duplicate the data (e.g. "
+                    "df.drop_duplicates(subset=[...]) in pandas) and re-run `weaklabel apply`, or pass an --id-col "
+                    "that is unique")
+
+
+def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
+               id_cols: list[str] | None = None) -> np.ndarray:
+    """Gold labels aligned with ``vm``'s rows (``-1`` where unknown).
+
+    Matched by the id columns when both tables have them. A gold table whose ids repeat cannot be
+    matched by id, except when its ids are the votes' ids row for row (the same file the votes
+    were made from, duplicates and all): then it is matched by position. Ids that match no row
+    of the votes are an error naming both files' id columns and a sample of each."""
+    if isinstance(gold, pd.DataFrame):
+        table, where = gold, "gold"
+    else:
+        where = str(gold)
+        table = read_table(gold)
+    if label_col not in table.columns:
+        raise InputError(f"{where}: no label column {label_col!r} (columns: {', '.join(map(str, table.columns))})")
+    ids = id_cols if id_cols is not None else (list(vm.row_ids.columns) if vm.row_ids is not None else [])
+    if ids and all(c in table.columns for c in ids):
+        lab = labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
+        keys = table[ids].reset_index(drop=True).copy()
+        left = vm.row_ids[ids].reset_index(drop=True)
+        n_dup, first = duplicate_ids(keys)
+        if n_dup:
+            if len(keys) == len(left) and same_ids(keys, left):
+                return lab   # the votes' own rows, in order: position is the match
+            raise InputError(f"{where}: {n_dup} id{'s' * (n_dup > 1)} of {ids} appear more than once "
+                             f"(first: {_fmt_ids(first)}); {DUPLICATES_HOWTO}")
+        keys["__gold__"] = lab
+        try:
+            merged = left.merge(keys, on=ids, how="left", validate="many_to_one")
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"{where}: cannot match ids {ids} with the votes ({exc})") from None
+        y = merged["__gold__"].to_numpy()
+        matched = ~np.isnan(y.astype(float))
+        if not len(keys):
+            raise InputError(f"{where}: has no rows")
+        if not matched.any():
+            raise InputError(f"{where}: none of its {len(keys):,} ids matches a row of the votes (id columns: "
+                             f"votes {ids}, {where} {ids}; votes ids e.g. {_sample(left)}; {where} ids e.g. "
+                             f"{_sample(keys[ids])}); check the id column's type and values, or drop it from one "
+                             "file to match by position")
+        return np.where(matched, y, -1).astype(np.int64)
+    if ids and not any(c in table.columns for c in ids) and len(table) != vm.n_rows:
+        raise InputError(f"{where}: has none of the votes' id columns {ids} (its columns: "
+                         f"{', '.join(map(str, table.columns))}) and {len(table)} rows against the votes' "
+                         f"{vm.n_rows}; add the id column(s) to match rows by id")
+    if len(table) != vm.n_rows:
+        raise InputError(f"{where}: has {len(table)} rows but the votes have {vm.n_rows}; "
+                         "add the id column(s) to both to match rows by id")
+    return labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
+
+
+def same_ids(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    try:
+        return bool((a.astype(str).to_numpy() == b.astype(str).to_numpy()).all())
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+
+
+def _sample(keys: pd.DataFrame, k: int = 3) -> str:
+    rows = [tuple(r) if len(keys.columns) > 1 else r[0] for r in keys.head(k).itertuples(index=False)]
+    return _fmt_ids(rows) or "none"
+
+
+def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str) -> tuple[VoteMatrix, np.ndarray, int]:
+    """Gold labels for fitting with a dev set.
+
+    Two layouts are accepted:
+
+    * a table holding the vote matrix's LF columns and ``label_col`` (dev rows that are *not* in
+      the votes): those rows are appended to the votes, labelled;
+    * any table with ``label_col`` and the votes' id columns (dev rows that *are* in the votes):
+      labels are matched by id.
+
+    Returns ``(votes to fit on, y with -1 for unlabelled rows, number of leading rows that
+    belong to the original votes)``.
+    """
+    from ..io import read_metadata, read_votes, TableSource
+
+    p = Path(dev)
+    src = TableSource(p)
+    if label_col not in src.columns:
+        raise InputError(f"{p}: no label column {label_col!r} (columns: {', '.join(map(str, src.columns))})")
+    has_lfs = all(name in src.columns for name in vm.lf_names)
+    if has_lfs:
+        meta = read_metadata(p) if src.format == "parquet" else None
+        ids = [c for c in src.columns if c not in vm.lf_names and c != label_col]
+        if meta is not None and meta.get("format") == "weaklabel.votes":
+            dev_vm = read_votes(p, cardinality=vm.cardinality)
+        else:
+            dev_vm = read_votes(p, id_cols=ids + [label_col], cardinality=vm.cardinality) if src.format in (
+                "parquet", "parquet-dir") else None
+            if dev_vm is None:
+                table = read_table(p)
+                dev_vm = VoteMatrix.from_dense(table[vm.lf_names].to_numpy(), cardinality=vm.cardinality,
+                                               lf_names=vm.lf_names)
+        dev_vm = dev_vm.select_lfs(vm.lf_names)
+        labels = read_table(p, [label_col])[label_col]
+        y_dev = labels_to_ids(labels, vm.cardinality, vm.classes, f"{p}, column {label_col!r}")
+        from .matrix import concat_csr
+
+        indptr, indices, votes = concat_csr([(vm.indptr, vm.indices, vm.votes),
+                                             (dev_vm.indptr, dev_vm.indices, dev_vm.votes)], vm.cardinality)
+        both = VoteMatrix(indptr, indices, votes, vm.lf_names, cardinality=vm.cardinality, classes=vm.classes,
+                          validate=False)
+        y = np.concatenate([np.full(vm.n_rows, -1, dtype=np.int64), y_dev])
+        if not np.any(y_dev >= 0):
+            raise InputError(f"{p}: column {label_col!r} has no labels")
+        return both, y, vm.n_rows
+    y = align_gold(vm, p, label_col)
+    if not np.any(y >= 0):
+        raise InputError(f"{p}: no dev row matches a row of the votes (by id columns "
+                         f"{list(vm.row_ids.columns) if vm.row_ids is not None else ['row']})")
+    return vm, y, vm.n_rows
