@@ -60,7 +60,8 @@ def votes_dataset(tmp_path):
     import pyarrow.parquet as pq
 
     from weaklabel import VoteMatrix
-    from weaklabel.io import votes_metadata, write_dataset_metadata
+    from weaklabel.io import write_dataset_metadata
+    from weaklabel.votes.file import votes_metadata
 
     L = synthetic_votes()
     n = L.shape[0]

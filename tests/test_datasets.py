@@ -137,7 +137,7 @@ def test_part_metadata_is_json(tmp_path):
 def test_streaming_reads_do_not_accumulate(tmp_path, monkeypatch, pre_buffer):
     """Arrow memory stays at about one batch while a file is streamed (pyarrow's pre-buffer cache
     would keep every row group read so far: the case ``pre_buffer=True`` shows the test can fail)."""
-    import weaklabel.io as wio
+    import weaklabel.io.tables as wio
 
     rng = np.random.default_rng(0)
     path = tmp_path / "big.parquet"

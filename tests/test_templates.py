@@ -8,7 +8,7 @@ import pytest
 
 from weaklabel import ABSTAIN, LFDefinitionError, apply_lfs, keyword_lf, labeling_function
 from weaklabel.lf import batch_memo
-from weaklabel.templates import keyword_hits, keyword_pattern
+from weaklabel.lf.templates import keyword_hits, keyword_pattern
 
 PIECES = ["free", "Free", "FREE", "freedom", "carefree", "free-for-all", "_free", "free_", "free9",
           "call me", "call  me", "callme", "Call Me", "a-a", "a-a-a", "aa", "aaa", "aaaa", "naïve", "café",
@@ -147,7 +147,7 @@ def test_keyword_lf_sees_a_column_edited_or_replaced_in_place():
 
 
 def test_keyword_lfs_on_one_batch_prepare_its_text_once(monkeypatch):
-    import weaklabel.templates as T
+    import weaklabel.lf.templates as T
     made = []
     real = T._Prepared
 

@@ -16,11 +16,11 @@ from ._version import __version__
 
 _EXPORTS = {
     "ABSTAIN": "lf", "LabelingFunction": "lf", "Preprocessor": "lf", "Row": "lf",
-    "labeling_function": "lf", "preprocessor": "lf", "keyword_lf": "templates",
+    "labeling_function": "lf", "preprocessor": "lf", "keyword_lf": "lf.templates",
     "WeaklabelError": "errors", "InputError": "errors", "LFDefinitionError": "errors", "LFError": "errors",
     "MissingColumnError": "errors", "ModelFileError": "errors",
     "VoteMatrix": "votes",
-    "load_lfs": "loading",
+    "load_lfs": "lf.loading",
     "apply_lfs": "apply", "apply_file": "apply",
     "analyze": "votes.analysis", "analyze_totals": "votes.analysis",
     "evaluate": "evaluation", "report": "htmlreport",
@@ -56,8 +56,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .errors import (InputError, LFDefinitionError, LFError, MissingColumnError, ModelFileError,
                          WeaklabelError)
     from .lf import ABSTAIN, LabelingFunction, Preprocessor, Row, labeling_function, preprocessor
-    from .loading import load_lfs
-    from .templates import keyword_lf
+    from .lf.loading import load_lfs
+    from .lf.templates import keyword_lf
     from .models import (AutoModel, BaseLabelModel, DawidSkene, HybridDawidSkene, MajorityVote, MatrixCompletion,
                          OneCoinDawidSkene, Triplet, WeightedMajorityVote, load_model, make_model, save_model)
     from .models.default import LabelModel

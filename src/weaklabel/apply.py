@@ -40,7 +40,7 @@ from .errors import InputError, LFError, MissingColumnError
 from .io import (VOTES_FORMAT, FORMAT_VERSION, TableSource, VotesDataset, VotesWriter, atomic_output,
                  check_output, ids_table)
 from .lf import LabelingFunction, MissingField, Row, batch_memo
-from .loading import LFModule, collect_lfs, load_lfs
+from .lf.loading import LFModule, collect_lfs, load_lfs
 from .votes import VoteMatrix, dense_to_csr
 
 ON_ERROR = ("raise", "abstain")

@@ -53,10 +53,10 @@ import pyarrow as pa
 
 from ._version import __version__
 from .apply import ApplyJob, ApplySummary, Reuse, _Engine, _vote_counts, default_jobs
-from .errors import InputError, LFDefinitionError, WeaklabelError
+from .errors import InputError, LFDefinitionError, WeaklabelError, first_line
 from .io import (COMMON_METADATA, open_parquet, FORMAT_VERSION, VOTES_FORMAT, VotesWriter, atomic_output, ids_table,
                  part_name, read_rows, votes_schema, write_dataset_metadata)
-from .loading import load_lfs
+from .lf.loading import load_lfs
 
 INSTALL_HINT = "pip install 'weaklabel[dask]'"
 DEFAULT_PARTITION_ROWS = 1_000_000
@@ -247,11 +247,6 @@ def probe_worker(paths: list[str]) -> dict:
 
 
 # --------------------------------------------------------------------------- client side
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 @contextlib.contextmanager
 def connect(scheduler: str | None = None, jobs: int | None = None, client=None) -> Iterator[object]:
     """A ``distributed.Client``: the one given, one connected to ``scheduler``, or one on a new
@@ -265,7 +260,7 @@ def connect(scheduler: str | None = None, jobs: int | None = None, client=None) 
         try:
             c = Client(scheduler, timeout=_CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: {_first_line(exc)}") from None
+            raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: {first_line(exc)}") from None
         try:
             yield c
         finally:
@@ -299,7 +294,7 @@ def check_workers(client, paths: list[str], where: str) -> int:
     try:
         answers = client.run(probe_worker, paths)
     except Exception as exc:  # noqa: BLE001 - e.g. weaklabel is not importable on a worker
-        raise InputError(f"the Dask workers cannot run weaklabel ({type(exc).__name__}: {_first_line(exc)}); "
+        raise InputError(f"the Dask workers cannot run weaklabel ({type(exc).__name__}: {first_line(exc)}); "
                          f"install it on every worker: {INSTALL_HINT}") from None
     for addr, got in sorted(answers.items()):
         if got["version"] != __version__:
@@ -415,7 +410,7 @@ def _gather_in_order(client, futures: list, pieces: list[Piece], progress, as_co
         except KilledWorker as exc:
             p = pieces[i]
             raise InputError(f"a Dask worker died while applying the LFs to rows {p.offset:,}..{p.offset + p.rows - 1:,} "
-                             f"({_first_line(exc)}); out of memory? try a smaller --partition-rows") from None
+                             f"({first_line(exc)}); out of memory? try a smaller --partition-rows") from None
         except FutureCancelledError:
             raise InputError("the Dask computation was cancelled (did the scheduler or the workers stop?)") from None
 

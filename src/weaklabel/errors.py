@@ -79,3 +79,10 @@ def check_regular(path, what: str = "a file") -> None:
         raise InputError(f"{path}: is not a regular file (a FIFO, socket or device?); expected {what}")
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: permission denied (not readable)")
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when the message is empty): what a
+    one-line error shows of a library's multi-line exception."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -17,8 +17,8 @@ import pytest
 
 from _adv import one_line_error, run_cli, run_sub, temporaries, work  # noqa: F401  (work: a fixture)
 from weaklabel.errors import InputError
+from weaklabel.io.atomic import _owner_tag
 from weaklabel.io import (
-    _owner_tag,
     atomic_output,
     check_distinct,
     clean_stale_temporaries,

@@ -60,7 +60,7 @@ def linear_rule(df: pd.DataFrame, columns: Sequence[str], weights: Sequence[Sequ
 def keyword_rule(df: pd.DataFrame, column: str, words: Sequence[str], label: int) -> np.ndarray:
     """Vote ``label`` where the text contains any of ``words`` as a whole word (any case): what
     :func:`weaklabel.keyword_lf` does, and how a generated ``lfs.py`` writes it."""
-    from ..templates import keyword_hits
+    from ..lf.templates import keyword_hits
 
     hit = keyword_hits(df, column, tuple(words), False)
     return np.where(hit, label, ABSTAIN).astype(np.int64)

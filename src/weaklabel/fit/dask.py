@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..dask_engine import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_pieces, require_dask
-from ..errors import InputError, WeaklabelError
+from ..errors import InputError, WeaklabelError, first_line
 from ..io import LABELS_FORMAT, atomic_output, ids_table, labels_metadata, part_name, write_dataset_metadata
 from ..models.stats import (VoteStats, concat_samples, error_pair_block, n_blocks, sample_block, sample_step,
                             share_block, unflat_stats)
@@ -208,11 +208,6 @@ except ImportError:  # pragma: no cover - Dask missing: require_dask() says so
 # --------------------------------------------------------------------------- client side
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def gather(client, futures: list, rows: list[int] | None = None, progress=None) -> list:
     """Results of ``futures`` in their order (progress as they complete); worker deaths and
     cancellations become one-line errors, and on any failure the rest is cancelled."""
@@ -229,7 +224,7 @@ def gather(client, futures: list, rows: list[int] | None = None, progress=None) 
                 progress.advance(rows[i])
     except KilledWorker as exc:
         client.cancel(futures)
-        raise InputError(f"a Dask worker died while holding or processing the votes ({_first_line(exc)}); "
+        raise InputError(f"a Dask worker died while holding or processing the votes ({first_line(exc)}); "
                          "out of memory? use more workers or a smaller --partition-rows") from None
     except FutureCancelledError:
         raise InputError("the Dask computation was cancelled (did the scheduler or the workers stop?)") from None

@@ -14,7 +14,6 @@ the whole vote matrix.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..io import LABELS_FORMAT, META_KEY, LabelsWriter, atomic_output, ids_table, labels_metadata, labels_table
+from ..io import LABELS_FORMAT, LabelsWriter, atomic_output, encode_metadata, ids_table, labels_metadata, labels_table
 from ..models.base import LabelModel, break_ties, count_ties
 from ..votes import VoteMatrix
 
@@ -129,8 +128,7 @@ def write_label_blocks(tmp: str | Path, blocks: Iterable[LabelBlock], *, cardina
                 table = table.filter(pa.array(np.asarray(known, dtype=bool)))
                 dropped += int(known.size - np.count_nonzero(known))
             if header:
-                table = table.replace_schema_metadata(
-                    {META_KEY: json.dumps(metadata(table.num_rows), sort_keys=True).encode()})
+                table = table.replace_schema_metadata(encode_metadata(metadata(table.num_rows)))
             writer.write(table)
             rows += int(known.size)
             labelled += int(np.count_nonzero(known))

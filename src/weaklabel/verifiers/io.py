@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .._version import __version__
-from ..io import _encode_meta, atomic_output
+from ..io import atomic_output, encode_metadata
 from .data import ScoreData
 
 SELECTION_FORMAT = "weaklabel.selection"
@@ -52,7 +52,7 @@ def write_selection(path: str | Path, data: ScoreData, proba: np.ndarray, select
             "class_balance": selector.class_balance_, "answer_icc": getattr(selector, "answer_icc_", None),
             "params": selector.json_params()}
     meta.update(extra or {})
-    table = table.replace_schema_metadata(_encode_meta(_plain(meta)))
+    table = table.replace_schema_metadata(encode_metadata(_plain(meta)))
     with atomic_output(path, force) as tmp:
         pq.write_table(table, str(tmp), compression="zstd")
 

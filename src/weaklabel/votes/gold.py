@@ -149,7 +149,8 @@ def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str) -> tuple[VoteMatri
     Returns ``(votes to fit on, y with -1 for unlabelled rows, number of leading rows that
     belong to the original votes)``.
     """
-    from ..io import read_metadata, read_votes, TableSource
+    from ..io import TableSource, read_metadata
+    from .file import read_votes
 
     p = Path(dev)
     src = TableSource(p)

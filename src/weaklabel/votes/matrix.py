@@ -19,15 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dtypes import vote_dtype
 from ..errors import InputError
 from ..lf import ABSTAIN
 
 _DENSE_CHUNK = 65536  # rows converted at a time, to bound temporaries
-
-
-def vote_dtype(cardinality: int) -> np.dtype:
-    """The narrowest signed integer type that holds ``-1..K-1``."""
-    return np.dtype(np.int8) if cardinality <= 127 else np.dtype(np.int16)
 
 
 def dense_to_csr(dense: np.ndarray, cardinality: int,
@@ -319,15 +315,15 @@ class VoteMatrix:
 
     # ----------------------------------------------------------------- Parquet I/O
     def to_parquet(self, path: str | Path, *, force: bool = False, metadata: dict | None = None) -> None:
-        """Write ``votes.parquet`` atomically (see :func:`weaklabel.io.write_votes`)."""
-        from ..io import write_votes
+        """Write ``votes.parquet`` atomically (see :func:`weaklabel.votes.file.write_votes`)."""
+        from .file import write_votes
 
         write_votes(self, path, force=force, metadata=metadata)
 
     @classmethod
     def read_parquet(cls, path: str | Path, *, id_cols: Sequence[str] | None = None,
                      cardinality: int | None = None) -> "VoteMatrix":
-        """Read ``votes.parquet`` (see :func:`weaklabel.io.read_votes`)."""
-        from ..io import read_votes
+        """Read ``votes.parquet`` (see :func:`weaklabel.votes.file.read_votes`)."""
+        from .file import read_votes
 
         return read_votes(path, id_cols=id_cols, cardinality=cardinality)

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import InputError
+from ..errors import InputError, first_line
 from ..io import TableSource, ids_table, open_parquet, read_rows, votes_layout
 from .matrix import VoteMatrix, vote_dtype
 
@@ -135,7 +135,7 @@ def read_rows_block(file: str, start: int, stop: int, offset: int, layout: Votes
     try:
         table = read_rows(pf, start, stop, cols)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"{file}: read failed ({_first_line(exc)})") from None
+        raise InputError(f"{file}: read failed ({first_line(exc)})") from None
     finally:
         pf.close()
     return _to_block(table, layout, offset, ids)
@@ -147,7 +147,7 @@ def read_ids(file: str, start: int, stop: int, layout: VotesLayout) -> pd.DataFr
     try:
         return read_rows(pf, start, stop, list(layout.id_columns)).to_pandas()
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"{file}: read failed ({_first_line(exc)})") from None
+        raise InputError(f"{file}: read failed ({first_line(exc)})") from None
     finally:
         pf.close()
 
@@ -160,11 +160,6 @@ def _to_block(table, layout: VotesLayout, offset: int, ids: bool) -> Block:
     if ids and layout.id_columns:
         id_df = table.select(list(layout.id_columns)).to_pandas()
     return Block(offset, L, id_df)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class _ReadAhead:
@@ -330,7 +325,7 @@ class VotesSource:
                         yield _to_block(rb, self.layout, offset, ids)
                         offset += rb.num_rows
             except (pa.ArrowInvalid, OSError) as exc:
-                raise InputError(f"{f}: read failed ({_first_line(exc)})") from None
+                raise InputError(f"{f}: read failed ({first_line(exc)})") from None
             finally:
                 pf.close()
 

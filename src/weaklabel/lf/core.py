@@ -23,7 +23,7 @@ import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .errors import LFDefinitionError
+from ..errors import LFDefinitionError
 
 ABSTAIN: int = -1
 """The vote of a labeling function that does not label a row."""

@@ -1,4 +1,4 @@
-"""Numba kernel behind :func:`weaklabel.templates.keyword_lf`: keyword search by word, prefix or substring.
+"""Numba kernel behind :func:`weaklabel.lf.templates.keyword_lf`: keyword search by word, prefix or substring.
 
 One pass over a batch's text bytes (Arrow layout: one buffer, row offsets). For each row, every
 position whose byte starts some keyword is compared with the keywords starting with that byte;
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit_announced
+from .._jit import njit_announced
 
 
 @njit_announced(nogil=True)

@@ -1,0 +1,245 @@
+"""Input tables: Parquet (a file, a folder or a glob), CSV/TSV and JSON Lines, read in batches of
+bounded size (:class:`TableSource`), whole (:func:`read_table`), and fingerprinted so that
+``apply --update`` can tell that its input did not change."""
+
+from __future__ import annotations
+
+import glob as _glob
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import InputError, check_regular, first_line
+
+PARQUET_SUFFIXES = {".parquet", ".pq", ".parq"}
+CSV_SUFFIXES = {".csv", ".tsv"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def is_glob(path: str | Path) -> bool:
+    """A path that does not exist but contains glob characters (``data/part-*.parquet``)."""
+    return not Path(path).exists() and any(c in _GLOB_CHARS for c in str(path))
+
+
+def _natural_key(text: str) -> list:
+    """Sort key where digit runs compare as numbers: ``part.2`` < ``part.10`` (as Dask does)."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", text)]
+
+
+def parquet_files(path: str | Path) -> list[Path]:
+    """The files of a Parquet dataset in row order: one file, a folder (searched recursively; names
+    starting with ``_`` or ``.`` are skipped, as pyarrow and Dask do) or a glob pattern. Files are
+    ordered by path with numbers compared numerically, so ``part.10`` follows ``part.9``."""
+    p = Path(path)
+    if p.is_file():
+        return [p]
+    if p.is_dir():
+        found = [(f.relative_to(p).as_posix(), f) for f in p.rglob("*")
+                 if f.is_file() and not any(part.startswith(("_", ".")) for part in f.relative_to(p).parts)]
+        if not found:
+            raise InputError(f"{p}: folder has no Parquet files")
+    elif is_glob(p):
+        found = [(m, Path(m)) for m in _glob.glob(str(p), recursive=True) if Path(m).is_file()]
+        if not found:
+            raise InputError(f"{p}: no files match this pattern")
+    else:
+        raise InputError(f"{p}: no such file")
+    return [f for _, f in sorted(found, key=lambda t: _natural_key(t[0]))]
+
+
+def open_parquet(path: str | Path) -> pq.ParquetFile:
+    """Open a Parquet file for streaming. ``pre_buffer=False``: with pyarrow's default read-ahead
+    cache, ``iter_batches`` keeps every row group it has read until the file is closed, so memory
+    grows with the file (measured: +3.7 MB per 100,000-row batch of 12 columns) instead of
+    staying flat."""
+    return pq.ParquetFile(path, pre_buffer=False)
+
+
+def _format_of(p: Path) -> str:
+    if p.is_dir() or is_glob(p):
+        return "parquet-dir"
+    suffix = p.suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl"
+    if p.is_file():  # no telling suffix (e.g. votes written as "-o votes"): recognise Parquet by its magic
+        with open(p, "rb") as fh:
+            if fh.read(4) == b"PAR1":
+                return "parquet"
+    raise InputError(f"{p}: unknown file type {suffix!r}; use .parquet, .csv, .tsv or .jsonl")
+
+
+class TableSource:
+    """A Parquet file, folder or glob, a CSV or a JSON Lines file read in bounded-memory batches.
+
+    A multi-file Parquet dataset (``format == "parquet-dir"``, a folder or a glob) is read file by
+    file in :func:`parquet_files` order; ``files`` and ``file_rows`` list its files and row counts.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.exists() and not is_glob(self.path):
+            raise InputError(f"{self.path}: no such file")
+        if not is_glob(self.path):
+            check_regular(self.path, "a data table (.parquet, .csv, .tsv, .jsonl or a Parquet folder)")
+        self.format = _format_of(self.path)
+        self._pf = None
+        self.files: list[Path] = []
+        self.file_rows: list[int] = []
+        self.schema: pa.Schema | None = None
+        current = self.path
+        try:
+            if self.format == "parquet":
+                self._pf = open_parquet(self.path)
+                self.schema = self._pf.schema_arrow
+                self.columns = list(self.schema.names)
+                self.n_rows: int | None = self._pf.metadata.num_rows
+                self.files, self.file_rows = [self.path], [self.n_rows]
+            elif self.format == "parquet-dir":
+                self.files = parquet_files(self.path)
+                for f in self.files:
+                    current = f
+                    md = pq.read_metadata(f)
+                    schema = md.schema.to_arrow_schema()
+                    if self.schema is None:
+                        self.schema = schema
+                    elif schema.names != self.schema.names:
+                        raise InputError(
+                            f"{f}: has columns {schema.names} but {self.files[0]} has {self.schema.names}; "
+                            "all files of a dataset must have the same columns")
+                    self.file_rows.append(md.num_rows)
+                self.columns = list(self.schema.names)
+                self.n_rows = sum(self.file_rows)
+            elif self.format == "csv":
+                sep = "\t" if self.path.suffix.lower() == ".tsv" else ","
+                self._sep = sep
+                self.columns = list(pd.read_csv(self.path, sep=sep, nrows=0).columns)
+                self.n_rows = None
+            else:
+                first = pd.read_json(self.path, lines=True, nrows=1)
+                self.columns = list(first.columns)
+                self.n_rows = None
+        except InputError:
+            raise
+        except PermissionError:
+            raise InputError(f"{current}: permission denied (not readable)") from None
+        except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
+            raise InputError(f"{current}: not a readable Parquet file ({first_line(exc)})") from None
+        except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            kind = "CSV" if self.format == "csv" else "JSON Lines"
+            raise InputError(f"{self.path}: not a readable {kind} file ({first_line(exc)})") from None
+
+        dup = sorted({c for c in self.columns if self.columns.count(c) > 1}, key=str)
+        if dup:
+            raise InputError(f"{self.path}: column name {dup[0]!r} appears more than once; column names must be unique")
+
+    def nested_columns(self, names: Sequence[str]) -> list[str]:
+        """Which of ``names`` hold lists, structs or maps (unusable as row ids)."""
+        if self.schema is None:
+            return []
+        nested = (pa.types.is_list, pa.types.is_large_list, pa.types.is_struct, pa.types.is_map,
+                  pa.types.is_fixed_size_list)
+        return [n for n in names if n in self.schema.names
+                and any(f(self.schema.field(n).type) for f in nested)]
+
+    def fingerprint(self) -> dict:
+        if self.format == "parquet-dir" and is_glob(self.path):
+            return files_fingerprint(str(self.path), self.files)
+        return file_fingerprint(self.path)
+
+    def iter_batches(self, batch_size: int, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
+        """Yield pandas DataFrames of at most ``batch_size`` rows, in file order."""
+        cols = list(columns) if columns is not None else None
+        try:
+            if self.format == "parquet":
+                for rb in self._pf.iter_batches(batch_size=batch_size, columns=cols):
+                    yield rb.to_pandas()
+            elif self.format == "parquet-dir":
+                for f in self.files:
+                    pf = open_parquet(f)
+                    try:
+                        for rb in pf.iter_batches(batch_size=batch_size, columns=cols):
+                            if rb.num_rows:
+                                yield rb.to_pandas()
+                    finally:
+                        pf.close()
+            elif self.format == "csv":
+                reader = pd.read_csv(self.path, sep=self._sep, chunksize=batch_size, usecols=cols)
+                with reader:
+                    yield from reader
+            else:
+                reader = pd.read_json(self.path, lines=True, chunksize=batch_size)
+                with reader:
+                    for chunk in reader:
+                        yield chunk[cols] if cols is not None else chunk
+        except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
+            raise InputError(f"{self.path}: read failed ({first_line(exc)})") from None
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise InputError(f"{self.path}: read failed ({first_line(exc)})") from None
+
+
+def read_table(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a whole table (Parquet/CSV/JSON Lines) into pandas, checking requested columns."""
+    src = TableSource(path)
+    if columns is not None:
+        missing = [c for c in columns if c not in src.columns]
+        if missing:
+            raise InputError(f"{src.path}: no column {missing[0]!r} (columns: {', '.join(src.columns)})")
+    parts = list(src.iter_batches(1 << 20, columns))
+    if not parts:
+        return pd.DataFrame({c: [] for c in (columns or src.columns)})
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+
+
+def file_fingerprint(path: str | Path) -> dict:
+    """Cheap identity of an input file: name, size and a hash of its first and last MiB.
+
+    Stored in votes metadata so that a later ``apply --update`` can check the data did not change.
+    """
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.is_file())
+        h = hashlib.sha256()
+        size = 0
+        for f in files:
+            sub = file_fingerprint(f)
+            size += sub["size"]
+            h.update(f"{f.relative_to(p)}:{sub['sha256_ends']}".encode())
+        return {"name": p.name, "size": size, "sha256_ends": h.hexdigest()[:32]}
+    size = p.stat().st_size
+    h = hashlib.sha256()
+    chunk = 1 << 20
+    with open(p, "rb") as fh:
+        h.update(fh.read(chunk))
+        if size > chunk:
+            fh.seek(max(chunk, size - chunk))
+            h.update(fh.read(chunk))
+    h.update(str(size).encode())
+    return {"name": p.name, "size": size, "sha256_ends": h.hexdigest()[:32]}
+
+
+def files_fingerprint(name: str, files: Sequence[Path]) -> dict:
+    """:func:`file_fingerprint` of a list of files (a glob's matches), in order."""
+    h = hashlib.sha256()
+    size = 0
+    for f in files:
+        sub = file_fingerprint(f)
+        size += sub["size"]
+        h.update(f"{f.name}:{sub['sha256_ends']}".encode())
+    return {"name": name, "size": size, "sha256_ends": h.hexdigest()[:32]}
+
+
+def same_input(a: dict, b: dict) -> bool:
+    """Whether two fingerprints describe the same data (the name may differ: a moved file)."""
+    return a.get("size") == b.get("size") and a.get("sha256_ends") == b.get("sha256_ends")

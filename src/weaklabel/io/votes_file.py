@@ -1,0 +1,130 @@
+"""The votes.parquet format: the row-id column(s) (or ``row``, the 0-based position), then one
+int8 (K <= 127) or int16 column per LF, ``-1`` for abstain; ``weaklabel`` metadata in the footer.
+
+:class:`VotesWriter` streams batches into a file, :func:`votes_layout` finds the LF columns, id
+columns and cardinality of a file (with or without weaklabel metadata). Reading a file into a
+:class:`~weaklabel.votes.VoteMatrix` is :mod:`weaklabel.votes.file` (io does not import votes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..dtypes import vote_dtype
+from ..errors import InputError
+from .metadata import VOTES_FORMAT, encode_metadata, read_metadata, validate_metadata
+from .tables import TableSource
+
+
+def votes_schema(id_schema: pa.Schema, lf_names: Sequence[str], cardinality: int) -> pa.Schema:
+    vt = pa.int8() if vote_dtype(cardinality) == np.int8 else pa.int16()
+    clash = [n for n in lf_names if n in id_schema.names]
+    if clash:
+        raise InputError(f"LF name {clash[0]!r} is also a row-id column name; rename the LF")
+    return pa.schema(list(id_schema) + [pa.field(n, vt, nullable=False) for n in lf_names])
+
+
+class VotesWriter:
+    """Streams vote batches into a Parquet file (used by ``apply`` and ``VoteMatrix.to_parquet``)."""
+
+    def __init__(self, path: Path, id_schema: pa.Schema, lf_names: Sequence[str], cardinality: int):
+        self.schema = votes_schema(id_schema, lf_names, cardinality)
+        self.id_schema = id_schema
+        self.lf_names = list(lf_names)
+        self.vdt = vote_dtype(cardinality)
+        self.rows = 0
+        self._writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
+
+    def write(self, ids: pa.Table, dense: np.ndarray) -> None:
+        if ids.num_rows != dense.shape[0]:
+            raise ValueError("ids and votes batch lengths differ")
+        arrays = []
+        for field in self.id_schema:
+            col = ids.column(field.name)
+            if col.type != field.type:
+                try:
+                    col = col.cast(field.type)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    raise InputError(
+                        f"row-id column {field.name!r} changes type from {field.type} to {col.type} "
+                        f"at row {self.rows}") from None
+            arrays.append(col)
+        dense = dense.astype(self.vdt, copy=False)
+        for j in range(dense.shape[1]):
+            arrays.append(pa.array(np.ascontiguousarray(dense[:, j])))
+        self._writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.rows += dense.shape[0]
+
+    def close(self, metadata: dict) -> None:
+        self._writer.add_key_value_metadata(encode_metadata(metadata))
+        self._writer.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._writer.close()
+
+
+def ids_table(row_ids: pd.DataFrame | None, start: int, n: int) -> pa.Table:
+    """The id columns of a batch as an Arrow table (or a ``row`` position column)."""
+    if row_ids is None:
+        return pa.table({"row": pa.array(np.arange(start, start + n, dtype=np.int64))})
+    return pa.Table.from_pandas(row_ids.reset_index(drop=True), preserve_index=False)
+
+
+def _plain_id_columns(schema: pa.Schema) -> list[str]:
+    common = {"row", "id", "row_id", "item", "index", "__index_level_0__"}
+    return [f.name for f in schema if f.name in common or not pa.types.is_integer(f.type)]
+
+
+def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
+                 cardinality: int | None = None) -> tuple[list[str], list[str], int | None, list | None, dict]:
+    """``(lf_names, id_columns, K, classes, metadata)`` of a votes Parquet file, folder or glob.
+
+    Files written by weaklabel carry their LF names, id columns and cardinality in metadata.
+    For plain files, id columns are ``id_cols`` (default: non-integer columns and columns named
+    row/id/row_id/item), every other column is an LF, and K is ``cardinality`` (``None``: unknown,
+    the largest vote + 1).
+    """
+    p = src.path
+    if src.format not in ("parquet", "parquet-dir"):
+        raise InputError(f"{p}: votes must be a Parquet file (got {src.format})")
+    meta = read_metadata(p)
+    schema = src.schema
+    if meta is not None:
+        if meta.get("part") is not None:
+            raise InputError(f"{p}: is one part of a votes dataset; read its folder {p.parent} instead")
+        if meta.get("format") != VOTES_FORMAT:
+            raise InputError(f"{p}: is a {meta.get('format', 'unknown')!r} file, not a votes file")
+        validate_metadata(meta, str(p), required=("cardinality", "lfs", "id_columns"))
+        lf_names = [d["name"] for d in meta["lfs"]]
+        ids = list(meta.get("id_columns") or [])
+        K = int(meta["cardinality"])
+        if cardinality is not None and cardinality != K:
+            raise InputError(f"{p}: votes have cardinality {K} but {cardinality} was given")
+        classes = meta.get("classes")
+    else:
+        ids = list(id_cols) if id_cols is not None else _plain_id_columns(schema)
+        lf_names = [n for n in schema.names if n not in ids]
+        K = cardinality
+        classes = None
+        meta = {}
+    for name in ids + lf_names:
+        if name not in schema.names:
+            raise InputError(f"{p}: column {name!r} named in its metadata is missing")
+    nested = src.nested_columns(ids)
+    if nested:
+        raise InputError(f"{p}: id column {nested[0]!r} holds lists or structs; row ids must be plain values")
+    for name in lf_names:
+        t = schema.field(name).type
+        if not pa.types.is_integer(t):
+            raise InputError(f"{p}: LF column {name!r} has type {t}; votes must be integers (-1 = abstain)")
+    if not lf_names:
+        raise InputError(f"{p}: has no LF vote columns (integer columns); is it a votes file from `weaklabel apply`?")
+    return lf_names, ids, K, classes, meta

@@ -1,0 +1,146 @@
+"""Import a user's ``lfs.py`` and collect its labeling functions.
+
+Rules (also in the README):
+
+* if the module defines ``LFS = [...]``, those LFs, in that order;
+* otherwise every :class:`~weaklabel.lf.LabelingFunction` bound at module level, in definition
+  order (an LF bound to two names counts once);
+* an optional ``CLASSES = ["neg", "pos", ...]`` names the classes and sets the cardinality K.
+
+Every failure (missing file, syntax or import error, no LFs, duplicate names, bad ``CLASSES``)
+is an :class:`~weaklabel.errors.LFDefinitionError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError, LFDefinitionError, check_regular
+from .core import LabelingFunction
+
+
+@dataclass
+class LFModule:
+    """What an ``lfs.py`` file provides."""
+
+    path: Path
+    lfs: list[LabelingFunction]
+    classes: list[str] | None = None
+    module_name: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def cardinality(self) -> int | None:
+        return len(self.classes) if self.classes is not None else None
+
+
+def _location_in(path: Path, exc: BaseException) -> str:
+    """``lfs.py:LINE`` of the innermost frame inside the user's file, if any."""
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        return f"{path.name}:{exc.lineno}"
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).resolve() == path.resolve():
+            line = frame.lineno
+    return f"{path.name}:{line}" if line else path.name
+
+
+def import_lf_file(path: str | Path) -> object:
+    """Import ``path`` as a fresh module; its folder goes on ``sys.path`` for sibling imports."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory; expected a Python file with labeling functions")
+    check_regular(p, "a Python file with labeling functions")
+    resolved = p.resolve()
+    digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:10]
+    module_name = f"weaklabel_lfs_{resolved.stem}_{digest}"
+    folder = str(resolved.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(module_name, resolved)
+    if spec is None or spec.loader is None:
+        raise LFDefinitionError(f"{p}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(module_name, None)
+        raise LFDefinitionError(f"{_location_in(p, exc)}: SyntaxError: {exc.msg}") from None
+    except LFDefinitionError as exc:
+        sys.modules.pop(module_name, None)
+        raise LFDefinitionError(f"{_location_in(p, exc)}: {exc}") from None
+    except (SystemExit, KeyboardInterrupt) as exc:
+        sys.modules.pop(module_name, None)
+        from .._signals import real_interrupt
+
+        if isinstance(exc, KeyboardInterrupt) and real_interrupt():
+            raise
+        what = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else "KeyboardInterrupt"
+        raise LFDefinitionError(f"{_location_in(p, exc)}: {what} while importing; an lfs.py must not exit") from None
+    except Exception as exc:  # noqa: BLE001 - any failure of user code is reported, not raised
+        sys.modules.pop(module_name, None)
+        msg = str(exc).splitlines()[0] if str(exc) else ""
+        raise LFDefinitionError(
+            f"{_location_in(p, exc)}: error while importing: {type(exc).__name__}: {msg}") from None
+    return module
+
+
+def _check_classes(p: Path, classes: object) -> list[str]:
+    if not isinstance(classes, (list, tuple)) or not all(isinstance(c, str) for c in classes):
+        raise LFDefinitionError(f"{p.name}: CLASSES must be a list of class-name strings, got {classes!r}")
+    if len(classes) < 2:
+        raise LFDefinitionError(f"{p.name}: CLASSES must name at least 2 classes, got {list(classes)!r}")
+    if len(set(classes)) != len(classes):
+        raise LFDefinitionError(f"{p.name}: CLASSES has repeated names: {list(classes)!r}")
+    return list(classes)
+
+
+def collect_lfs(lfs: object, where: str) -> list[LabelingFunction]:
+    """Validate a sequence of LFs: all LabelingFunction objects, non-empty, unique names."""
+    if not isinstance(lfs, (list, tuple)):
+        raise LFDefinitionError(f"{where}: LFS must be a list of labeling functions, got {type(lfs).__name__}")
+    out = []
+    for i, lf in enumerate(lfs):
+        if not isinstance(lf, LabelingFunction):
+            raise LFDefinitionError(
+                f"{where}: LFS[{i}] is {lf!r}, not a labeling function (decorate it with @labeling_function)")
+        out.append(lf)
+    if not out:
+        raise LFDefinitionError(
+            f"{where}: defines no labeling functions (decorate functions with @labeling_function "
+            "or set LFS = [...])")
+    seen: dict[str, int] = {}
+    for i, lf in enumerate(out):
+        if lf.name in seen:
+            raise LFDefinitionError(
+                f"{where}: duplicate labeling function name {lf.name!r} (positions {seen[lf.name]} and {i}); "
+                "names become column names and must be unique")
+        seen[lf.name] = i
+    return out
+
+
+def load_lfs(path: str | Path) -> LFModule:
+    """Import ``lfs.py`` and return its LFs and optional class names."""
+    p = Path(path)
+    module = import_lf_file(p)
+    namespace = vars(module)
+    if "LFS" in namespace:
+        lfs = collect_lfs(namespace["LFS"], p.name)
+    else:
+        found: list[LabelingFunction] = []
+        ids: set[int] = set()
+        for value in namespace.values():
+            if isinstance(value, LabelingFunction) and id(value) not in ids:
+                ids.add(id(value))
+                found.append(value)
+        lfs = collect_lfs(found, p.name)
+    classes = _check_classes(p, namespace["CLASSES"]) if "CLASSES" in namespace else None
+    return LFModule(path=p, lfs=lfs, classes=classes, module_name=module.__name__)

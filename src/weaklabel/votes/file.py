@@ -1,0 +1,94 @@
+"""A :class:`~weaklabel.votes.VoteMatrix` as a votes.parquet file and back.
+
+The file format itself (schema, writer, layout of plain files) is :mod:`weaklabel.io.votes_file`;
+this module only converts between it and the in-memory matrix (``VoteMatrix.to_parquet`` and
+``VoteMatrix.read_parquet`` call it), so that :mod:`weaklabel.io` never imports the votes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._version import __version__
+from ..errors import InputError
+from ..io import FORMAT_VERSION, VOTES_FORMAT, TableSource, VotesWriter, atomic_output, ids_table, votes_layout
+from .matrix import VoteMatrix, concat_csr, dense_to_csr
+
+
+def votes_metadata(vm: VoteMatrix, extra: dict | None = None) -> dict:
+    meta = {
+        "format": VOTES_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "weaklabel_version": __version__,
+        "cardinality": vm.cardinality,
+        "classes": vm.classes,
+        "id_columns": list(vm.row_ids.columns) if vm.row_ids is not None else ["row"],
+        "lfs": [{"name": n} for n in vm.lf_names],
+        "rows": vm.n_rows,
+    }
+    if extra:
+        meta.update(extra)
+    return meta
+
+
+def write_votes(vm: VoteMatrix, path: str | Path, *, force: bool = False,
+                metadata: dict | None = None, batch_rows: int = 1 << 18) -> None:
+    """Write a VoteMatrix as ``votes.parquet`` atomically."""
+    meta = votes_metadata(vm, metadata)
+    with atomic_output(path, force) as tmp:
+        id0 = ids_table(vm.row_ids.iloc[:0] if vm.row_ids is not None else None, 0, 0)
+        writer = VotesWriter(tmp, id0.schema, vm.lf_names, vm.cardinality)
+        try:
+            for start in range(0, max(vm.n_rows, 1), batch_rows):
+                stop = min(start + batch_rows, vm.n_rows)
+                part = vm.take(np.arange(start, stop))
+                ids = ids_table(part.row_ids, start, stop - start)
+                writer.write(ids, part.to_dense())
+            writer.close(meta)
+        except BaseException:
+            writer.abort()
+            raise
+
+
+def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
+               cardinality: int | None = None, batch_rows: int = 1 << 18) -> VoteMatrix:
+    """Read ``votes.parquet`` (or any Parquet file of integer vote columns) into a VoteMatrix.
+
+    See :func:`votes_layout` for how LF columns, id columns and K are found.
+    """
+    p = Path(path)
+    src = TableSource(p)
+    lf_names, ids, K, classes, meta = votes_layout(src, id_cols=id_cols, cardinality=cardinality)
+    # Convert batch by batch when K is known (bounded memory); plain files without a
+    # cardinality need the maximum vote first, so they are held dense until the end.
+    dense_parts, csr_parts, id_parts = [], [], []
+    pos = 0
+    for df in src.iter_batches(batch_rows, ids + lf_names):
+        block = df[lf_names]
+        missing = block.isna().to_numpy()
+        if missing.any():
+            r, c = np.argwhere(missing)[0]
+            raise InputError(f"{p}: LF column {lf_names[c]!r} has a missing value at row {pos + r}; "
+                             "abstains must be -1")
+        arr = block.to_numpy()  # native integer dtype; range is checked before narrowing
+        if K is None:
+            dense_parts.append(arr)
+        else:
+            csr_parts.append(dense_to_csr(arr, K, lf_names, where=f"{p} (rows from {pos})"))
+        if ids:
+            id_parts.append(df[ids])
+        pos += len(df)
+    if K is None:
+        dense = np.concatenate(dense_parts) if dense_parts else np.zeros((0, len(lf_names)), np.int64)
+        K = max(2, int(dense.max()) + 1) if dense.size else 2
+        csr_parts = [dense_to_csr(dense, K, lf_names, where=str(p))]
+    indptr, indices, votes = concat_csr(csr_parts, K)
+    row_ids = None
+    if ids and ids != ["row"]:
+        row_ids = pd.concat(id_parts, ignore_index=True) if id_parts else pd.DataFrame(columns=ids)
+    return VoteMatrix(indptr, indices, votes, lf_names, cardinality=K, row_ids=row_ids,
+                      classes=classes, metadata=meta, validate=False)
