@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from weaklabel.background import BackgroundWriter, read_ahead
+from weaklabel.io.background import BackgroundWriter, read_ahead
 
 
 def test_read_ahead_keeps_order_and_runs_in_another_thread():

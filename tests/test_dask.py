@@ -291,7 +291,7 @@ def test_dask_needs_parquet_and_a_file(client, dataset, tmp_path):
 
 def test_unreachable_scheduler_is_a_one_line_error(dataset, monkeypatch):
     tmp, folder, lfs, _ = dataset
-    import weaklabel.dask_engine as de
+    import weaklabel._dask as de
 
     monkeypatch.setattr(de, "_CONNECT_TIMEOUT", "1s")
     r = CliRunner().invoke(app, ["apply", str(lfs), str(folder), "-o", str(tmp / "v"), "--engine", "dask",

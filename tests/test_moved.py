@@ -18,6 +18,8 @@ MOVED = {
     "weaklabel.streaming": ("weaklabel.fit.streaming", "StreamingVoteStats"),
     "weaklabel.loading": ("weaklabel.lf.loading", "load_lfs"),
     "weaklabel.templates": ("weaklabel.lf.templates", "keyword_lf"),
+    "weaklabel.background": ("weaklabel.io.background", "read_ahead"),
+    "weaklabel.dask_engine": ("weaklabel.apply.dask_runner", "run_dask"),
 }
 
 

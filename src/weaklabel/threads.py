@@ -28,6 +28,15 @@ ENV = "WEAKLABEL_NUM_THREADS"
 _override: int | None = None
 
 
+def default_jobs() -> int:
+    """Cores this process may use (its CPU affinity): the default number of worker processes of
+    ``apply`` and of a Dask LocalCluster."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _cores() -> int:
     """The most threads Numba can start (``NUMBA_NUM_THREADS``, default the number of cores)."""
     from numba import config

@@ -201,5 +201,30 @@ def load_golden() -> dict:
     return json.loads(GOLDEN.read_text(encoding="utf-8"))
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("run tests/golden/regen.py")
+def dask_records(work: Path, name: str, models=MODELS) -> dict:
+    """The Dask records of set ``name`` (the example's apply too) on one LocalCluster."""
+    out: dict = {"apply": {}, "fit": {}}
+    with dask_cluster() as scheduler:
+        if name == "example":
+            out["apply"]["dask"] = apply_case(work, "dask", scheduler)
+        for model in models:
+            out["fit"][f"{name}/{model}/dask"] = fit_case(work, name, model, "dask", scheduler)
+    return out
+
+
+def dask_records_in_subprocess(work: Path, name: str) -> dict:
+    """:func:`dask_records` in a child process: a Dask client leaves threads behind in its process
+    (``Dask-Offload``), and tests that fork worker processes check that none are running."""
+    import subprocess
+
+    r = subprocess.run([sys.executable, str(Path(__file__)), "dask", str(work), name], capture_output=True,
+                       text=True, timeout=600)
+    if r.returncode != 0:
+        raise AssertionError(f"the Dask golden run failed:\n{r.stderr[-4000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":  # python _golden.py dask WORK_DIR SET: the Dask records as one JSON line
+    if len(sys.argv) != 4 or sys.argv[1] != "dask":
+        sys.exit("usage: _golden.py dask WORK_DIR SET   (to regenerate golden.json, run regen.py)")
+    print(json.dumps(dask_records(Path(sys.argv[2]), sys.argv[3])))

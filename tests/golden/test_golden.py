@@ -8,8 +8,8 @@ Labels and votes are compared column by column, bit for bit (digests of the raw 
 their normalised metadata; model.json entry by entry after dropping volatile keys. See
 ``_golden.py`` for the canonical form and ``regen.py`` for when (rarely) to regenerate.
 
-The Dask fits of the example run by default (one LocalCluster for the module); those of the
-shared sets are marked slow.
+The Dask cases of the example run by default (one LocalCluster in a child process, so that no
+Dask thread is left in the test process); those of the shared sets are marked slow.
 """
 
 from __future__ import annotations
@@ -42,11 +42,19 @@ def work(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def scheduler():
+def dask_runs(work):
+    """The Dask records of a set, computed once per module in a child process (see
+    ``_golden.dask_records_in_subprocess``)."""
     if not g.dask_available():
         pytest.skip("Dask is not installed (pip install 'weaklabel[dask]')")
-    with g.dask_cluster() as address:
-        yield address
+    cache: dict = {}
+
+    def get(name: str) -> dict:
+        if name not in cache:
+            cache[name] = g.dask_records_in_subprocess(work, name)
+        return cache[name]
+
+    return get
 
 
 def _need(name: str) -> None:
@@ -59,8 +67,8 @@ def test_apply_example_local(work, engine):
     check("apply", engine, g.apply_case(work, engine))
 
 
-def test_apply_example_dask(work, scheduler):
-    check("apply", "dask", g.apply_case(work, "dask", scheduler))
+def test_apply_example_dask(dask_runs):
+    check("apply", "dask", dask_runs("example")["apply"]["dask"])
 
 
 @pytest.mark.parametrize("name", g.SETS)
@@ -80,9 +88,10 @@ def test_fit_local(work, name, model, engine):
 @pytest.mark.parametrize("name", [pytest.param("example"),
                                   *(pytest.param(n, marks=pytest.mark.slow) for n in g.SHARED_SETS)])
 @pytest.mark.parametrize("model", g.MODELS)
-def test_fit_dask(work, scheduler, name, model):
+def test_fit_dask(dask_runs, name, model):
     _need(name)
-    check("fit", f"{name}/{model}/dask", g.fit_case(work, name, model, "dask", scheduler))
+    key = f"{name}/{model}/dask"
+    check("fit", key, dask_runs(name)["fit"][key])
 
 
 def test_the_golden_file_covers_every_model_and_engine():

@@ -45,6 +45,7 @@ def autolf_command(
         from ..autolf import METHODS, generate_lfs
         from ..errors import InputError
         from ..io import check_distinct, check_output, read_table
+        from ..votes.gold import infer_labels
 
         if method not in METHODS:
             raise InputError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -56,7 +57,7 @@ def autolf_command(
         if label_col not in df.columns:
             raise InputError(f"{data}: no column {label_col!r} (columns: {', '.join(map(str, df.columns))})")
         names = parse_classes(classes)
-        y, class_names = _labels(df[label_col], names, data)
+        y, class_names = infer_labels(df[label_col], names, data)
         labelled = y >= 0
         if labelled.sum() < 2:
             raise InputError(f"{data}: column {label_col!r} has {int(labelled.sum())} labelled rows; need at least 2")
@@ -108,42 +109,3 @@ def autolf_command(
         out.print(table)
         err.print(f"wrote {', '.join(safe(p) for p in written)}; accuracies are on the labelled rows "
                   "(out of fold / leave-one-out where a rule was fitted to them)", highlight=False)
-
-
-def _labels(col, names, where):
-    """Class ids (-1 = unlabelled) and class names from a label column of ids or names."""
-    import numpy as np
-    import pandas as pd
-
-    from ..errors import InputError
-
-    s = col.copy()
-    missing = s.isna() | (s.astype(str).str.strip() == "")
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        vals = pd.to_numeric(s, errors="coerce")
-        missing |= vals == -1
-        v = vals[~missing]
-        if len(v) and not np.all(v == np.round(v)):
-            raise InputError(f"{where}: label column has non-integer values")
-        y = np.full(len(s), -1, dtype=np.int64)
-        y[~missing.to_numpy()] = v.astype(np.int64).to_numpy()
-        if (y[y >= 0] < 0).any():
-            raise InputError(f"{where}: labels must be -1 (unknown) or class ids 0..K-1")
-        K = int(y.max()) + 1 if (y >= 0).any() else 2
-        if names is not None:
-            if len(names) < K:
-                raise InputError(f"{where}: label {K - 1} but only {len(names)} class names")
-            return y, names
-        return y, [str(k) for k in range(max(K, 2))]
-    text = s.astype(str).str.strip()
-    present = sorted(set(text[~missing]))
-    if names is None:
-        names = present
-    unknown = [v for v in present if v not in names]
-    if unknown:
-        raise InputError(f"{where}: label {unknown[0]!r} is not one of the classes {', '.join(names)}")
-    index = {n: i for i, n in enumerate(names)}
-    y = np.array([-1 if m else index[t] for t, m in zip(text, missing)], dtype=np.int64)
-    if len(names) < 2:
-        raise InputError(f"{where}: need at least 2 classes, found {names}")
-    return y, list(names)

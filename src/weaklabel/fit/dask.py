@@ -1,7 +1,7 @@
 """Fit label models and predict on a Dask cluster: ``weaklabel fit/predict ... --engine dask``.
 
 The votes (a Parquet file, folder or glob) are cut into partitions of ``partition_rows`` rows of
-a file, as ``apply --engine dask`` cuts its input (:func:`weaklabel.dask_engine.plan_pieces`).
+a file, as ``apply --engine dask`` cuts its input (:func:`weaklabel._dask.plan_pieces`).
 Each partition is read and converted ONCE, on a worker, into compact CSR arrays that stay in that
 worker's memory for the whole fit: int32 row pointers and one code ``j*K + v`` per vote (uint8
 while m K <= 256: one byte per vote). :class:`DaskVoteStats` then answers the models'
@@ -16,7 +16,7 @@ and written by them as a folder of part files, one per partition, plus ``_common
 prediction: a first round counts each partition's random draws, a second one writes with the
 draws of the partitions before it skipped.
 
-Like :mod:`weaklabel.dask_engine`, the votes and the output's folder must be at the same path on
+Like :mod:`weaklabel.apply.dask_runner`, the votes and the output's folder must be at the same path on
 the client and on every worker. This module imports Dask; nothing else in weaklabel does.
 """
 
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dask_engine import DEFAULT_PARTITION_ROWS, Piece, check_workers, plan_pieces, require_dask
-from ..errors import InputError, WeaklabelError, first_line
+from .._dask import DEFAULT_PARTITION_ROWS, Piece, check_workers, gather_in_order, part_file, plan_pieces, require_dask
+from ..errors import InputError, WeaklabelError
 from ..io import LABELS_FORMAT, atomic_output, ids_table, labels_metadata, part_name, write_dataset_metadata
 from ..models.stats import (VoteStats, concat_samples, error_pair_block, n_blocks, sample_block, sample_step,
                             share_block, unflat_stats)
@@ -172,7 +172,6 @@ def partition_draws(part: VotesPartition, spec: LabelSpec) -> tuple[int, int]:
 def write_label_part(part: VotesPartition, index: int, skip: tuple[int, int], kept, spec: LabelSpec) -> dict:
     """Predict one partition and write it as ``part.NNNNN.parquet`` of the labels folder
     (``kept``: its rows of the ``--keep-cols`` table)."""
-    import os
 
     layout = spec.layout
     piece = part.piece
@@ -180,19 +179,11 @@ def write_label_part(part: VotesPartition, index: int, skip: tuple[int, int], ke
     vm = part.vote_matrix(layout, ids)
     proba, label, _ = block_labels(_worker_model(spec), vm, spec.fill_unlabeled, spec.ties, skip)
     ids = ids_table(ids, piece.offset, part.rows)
-    folder = Path(spec.folder)
-    final = folder / part_name(index, spec.n_parts)
-    tmp = folder / f".{final.name}.inprogress"
-    try:
+    with part_file(spec.folder, index, spec.n_parts) as tmp:
         res = write_label_blocks(tmp, [LabelBlock(ids, proba, label, kept)], cardinality=layout.cardinality,
                                  classes=layout.classes, id_columns=spec.id_columns, meta=spec.meta,
                                  drop_unlabeled=spec.drop_unlabeled, part={"index": index, "offset": piece.offset})
-        os.replace(tmp, final)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    return dict(res, file=final.name, offset=piece.offset)
+    return dict(res, file=part_name(index, spec.n_parts), offset=piece.offset)
 
 
 try:  # tell Dask how big a partition is (its memory accounting), on the client and the workers
@@ -209,29 +200,11 @@ except ImportError:  # pragma: no cover - Dask missing: require_dask() says so
 
 
 def gather(client, futures: list, rows: list[int] | None = None, progress=None) -> list:
-    """Results of ``futures`` in their order (progress as they complete); worker deaths and
-    cancellations become one-line errors, and on any failure the rest is cancelled."""
-    from distributed import KilledWorker, as_completed
-    from distributed.client import FutureCancelledError
-
-    index = {f.key: i for i, f in enumerate(futures)}
-    results: list = [None] * len(futures)
-    try:
-        for fut, res in as_completed(futures, with_results=True):  # results fetched in batches
-            i = index[fut.key]
-            results[i] = res
-            if progress is not None and rows is not None:
-                progress.advance(rows[i])
-    except KilledWorker as exc:
-        client.cancel(futures)
-        raise InputError(f"a Dask worker died while holding or processing the votes ({first_line(exc)}); "
-                         "out of memory? use more workers or a smaller --partition-rows") from None
-    except FutureCancelledError:
-        raise InputError("the Dask computation was cancelled (did the scheduler or the workers stop?)") from None
-    except BaseException:
-        client.cancel(futures)
-        raise
-    return results
+    """Results of ``futures`` in their order (:func:`weaklabel._dask.gather_in_order`; a worker
+    death while the votes are held is a one-line error)."""
+    return gather_in_order(client, futures, rows=rows, advance=progress.advance if progress is not None else None,
+                           died=lambda _i, text: f"a Dask worker died while holding or processing the votes ({text}); "
+                                                 "out of memory? use more workers or a smaller --partition-rows")
 
 
 class DaskVoteStats(VoteStats):

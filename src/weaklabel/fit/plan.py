@@ -143,7 +143,7 @@ class Cluster:
     def __enter__(self):
         if self.plan.mode != "dask":
             return None
-        from ..dask_engine import connect, require_dask
+        from .._dask import connect, require_dask
 
         require_dask()
         self._cm = connect(*self.args)

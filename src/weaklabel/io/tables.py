@@ -209,14 +209,7 @@ def file_fingerprint(path: str | Path) -> dict:
     """
     p = Path(path)
     if p.is_dir():
-        files = sorted(f for f in p.rglob("*") if f.is_file())
-        h = hashlib.sha256()
-        size = 0
-        for f in files:
-            sub = file_fingerprint(f)
-            size += sub["size"]
-            h.update(f"{f.relative_to(p)}:{sub['sha256_ends']}".encode())
-        return {"name": p.name, "size": size, "sha256_ends": h.hexdigest()[:32]}
+        return _combined(p.name, sorted(f for f in p.rglob("*") if f.is_file()), lambda f: f.relative_to(p))
     size = p.stat().st_size
     h = hashlib.sha256()
     chunk = 1 << 20
@@ -231,12 +224,17 @@ def file_fingerprint(path: str | Path) -> dict:
 
 def files_fingerprint(name: str, files: Sequence[Path]) -> dict:
     """:func:`file_fingerprint` of a list of files (a glob's matches), in order."""
+    return _combined(name, files, lambda f: f.name)
+
+
+def _combined(name: str, files: Sequence[Path], label) -> dict:
+    """One fingerprint of several files: their sizes added, their hashes hashed with ``label(file)``."""
     h = hashlib.sha256()
     size = 0
     for f in files:
         sub = file_fingerprint(f)
         size += sub["size"]
-        h.update(f"{f.name}:{sub['sha256_ends']}".encode())
+        h.update(f"{label(f)}:{sub['sha256_ends']}".encode())
     return {"name": name, "size": size, "sha256_ends": h.hexdigest()[:32]}
 
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ import pyarrow.compute as pc
 
 from ..errors import InputError, first_line
 from ..io import TableSource, ids_table, open_parquet, read_rows, votes_layout
+from ..io.background import read_ahead as _read_ahead
 from .matrix import VoteMatrix, vote_dtype
 
 BLOCK_BYTES = 64 << 20          # dense votes per block (the default block size)
@@ -162,62 +161,6 @@ def _to_block(table, layout: VotesLayout, offset: int, ids: bool) -> Block:
     return Block(offset, L, id_df)
 
 
-class _ReadAhead:
-    """Iterate ``gen`` in a background thread, one item ahead (reading overlaps computing: pyarrow
-    and the kernels release the GIL). Errors are re-raised in the consumer."""
-
-    _DONE = object()
-
-    def __init__(self, gen: Iterator):
-        self._gen = gen
-        self._q: queue.Queue = queue.Queue(maxsize=1)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="weaklabel-read-ahead", daemon=True)
-        self._thread.start()
-
-    def _put(self, item) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self) -> None:
-        try:
-            for item in self._gen:
-                if not self._put(item):
-                    return
-            self._put(self._DONE)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            self._put(_Failure(exc))
-        finally:
-            with contextlib.suppress(Exception):
-                self._gen.close()
-
-    def __iter__(self):
-        try:
-            while True:
-                item = self._q.get()
-                if item is self._DONE:
-                    return
-                if isinstance(item, _Failure):
-                    raise item.exc
-                yield item
-        finally:
-            self._stop.set()
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    self._q.get_nowait()
-            self._thread.join()
-
-
-@dataclass
-class _Failure:
-    exc: BaseException
-
-
 # --------------------------------------------------------------------------- the source
 class VotesSource:
     """A votes Parquet file, folder or glob, read in row blocks.
@@ -312,7 +255,7 @@ class VotesSource:
         rows at a time); ``ids``: with the id columns (as pandas, converted as read_votes does)."""
         B = int(block_rows or self.default_block_rows())
         gen = self._blocks(B, ids)
-        return iter(_ReadAhead(gen)) if read_ahead else gen
+        return _read_ahead(gen, name="weaklabel-read-ahead") if read_ahead else gen
 
     def _blocks(self, B: int, ids: bool) -> Iterator[Block]:
         cols = list(self.layout.id_columns if ids else ()) + list(self.layout.lf_names)

@@ -1,0 +1,243 @@
+"""The batch kernels of `apply`: row-wise and vectorized LFs on one batch, every vote validated.
+
+Anything but an int in ``-1..K-1`` is an error naming the LF, the row (position and id) and the
+value. Error policy (``on_error``):
+
+* ``"raise"`` (default): the first failing call, in row order, stops the run with an
+  :class:`~weaklabel.errors.LFError`;
+* ``"abstain"``: a failing call (an exception or an invalid vote) counts as an abstain and is
+  counted per LF in the summary and the output metadata.
+
+A column an LF needs but the data lacks is always an error (it would fail on every row).
+Failures are returned as data (:class:`Failure`, picklable), not raised, so that worker
+processes and Dask partitions report them in row order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._signals import real_interrupt
+from ..errors import LFError, MissingColumnError
+from ..lf import LabelingFunction, MissingField, Row, batch_memo
+
+UNKNOWN_K_CAP = 127  # with no cardinality given, votes are stored as int8
+
+
+# --------------------------------------------------------------------------- failures
+@dataclass
+class Failure:
+    """A picklable description of an LF failure (exceptions with extra fields do not unpickle)."""
+
+    kind: str          # "raised" | "invalid" | "missing"
+    lf: str
+    position: int
+    row_id: object
+    detail: str        # exception text, repr of the invalid value, or the missing column
+    exc_type: str = ""
+
+
+def _fmt_row(position: int, row_id: object) -> str:
+    return f"row {position}" + (f" (id={row_id!r})" if row_id is not None else "")
+
+
+def failure_error(f: Failure, K: int | None, source: str, columns: Sequence[str]) -> LFError:
+    where = f" of {source}" if source else ""
+    if f.kind == "missing":
+        return MissingColumnError(
+            f"LF {f.lf!r} needs column {f.detail!r}, which {source or 'the data'} does not have "
+            f"(columns: {', '.join(map(str, columns))})", lf=f.lf, column=f.detail)
+    if f.kind == "misaligned":
+        return LFError(f"LF {f.lf!r} returned {f.detail}{where}", lf=f.lf, position=f.position)
+    if f.kind == "invalid":
+        allowed = f"-1..{K - 1}" if K is not None else "-1 or a class id >= 0"
+        return LFError(f"LF {f.lf!r} returned {f.detail} on {_fmt_row(f.position, f.row_id)}{where}; "
+                       f"votes must be ints in {allowed}",
+                       lf=f.lf, position=f.position, row_id=f.row_id, value=f.detail)
+    return LFError(f"LF {f.lf!r} raised {f.exc_type}: {f.detail} on {_fmt_row(f.position, f.row_id)}{where}",
+                   lf=f.lf, position=f.position, row_id=f.row_id)
+
+
+def _describe(v: object) -> str:
+    text = repr(v)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(v).__name__})"
+
+
+def _exc_text(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
+# --------------------------------------------------------------------------- the batch kernels
+def _row_id(id_values: list[list] | None, i: int) -> object:
+    if not id_values:
+        return None
+    if len(id_values) == 1:
+        return id_values[0][i]
+    return tuple(col[i] for col in id_values)
+
+
+def _pre_keys(lf: LabelingFunction) -> tuple:
+    return tuple(tuple(id(p) for p in lf.pre[:k + 1]) for k in range(len(lf.pre)))
+
+
+def apply_rowwise(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | None,
+                  on_error: str, start: int, id_cols: Sequence[str] | None):
+    """Run row-wise LFs on one chunk. Returns ``(votes (b, m) int16, error_counts, failure)``.
+
+    ``failure`` is the first failure in row order under ``on_error="raise"`` (or a missing
+    column under any policy); votes are then incomplete and must not be used.
+    """
+    names = [str(c) for c in df.columns]
+    cols = [df[c].tolist() for c in df.columns]
+    id_values = [df[c].tolist() for c in id_cols] if id_cols else None
+    b, m = len(df), len(lfs)
+    kmax = (K if K is not None else UNKNOWN_K_CAP)
+    out = [-1] * (b * m)
+    errors = [0] * m
+    plan = [(lf.f, lf.resources or None, tuple(lf.pre), _pre_keys(lf)) for lf in lfs]
+    raise_first = on_error == "raise"
+    rows = zip(*cols) if cols else iter([()] * b)
+    for i, vals in enumerate(rows):
+        x = Row(zip(names, vals))
+        cache: dict = {}
+        base = i * m
+        for j, (fn, res, pre, keys) in enumerate(plan):
+            try:
+                xx = x
+                for p, key in zip(pre, keys):
+                    got = cache.get(key)
+                    if got is None:
+                        got = p(Row(xx))  # a copy: in-place preprocessors must not leak
+                        cache[key] = got
+                    xx = got
+                v = fn(xx, **res) if res else fn(xx)
+            except MissingField as exc:
+                return None, errors, Failure("missing", lfs[j].name, start + i, _row_id(id_values, i), exc.column)
+            except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001 - user code may raise anything
+                _reraise_real_interrupt(exc)
+                if raise_first:
+                    return None, errors, Failure("raised", lfs[j].name, start + i, _row_id(id_values, i),
+                                                  _exc_text(exc), type(exc).__name__)
+                errors[j] += 1
+                continue
+            tv = type(v)
+            if tv is int or (isinstance(v, np.integer)):
+                iv = int(v)
+                if -1 <= iv < kmax:
+                    out[base + j] = iv
+                    continue
+            if raise_first:
+                return None, errors, Failure("invalid", lfs[j].name, start + i, _row_id(id_values, i), _describe(v))
+            errors[j] += 1
+    return np.array(out, dtype=np.int16).reshape(b, m), errors, None
+
+
+def apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | None,
+                     on_error: str, start: int, id_cols: Sequence[str] | None):
+    """Run vectorized LFs on one batch; same return convention as :func:`apply_rowwise`.
+
+    The LFs share one :func:`~weaklabel.lf.batch_memo` (work several of them need, done once)."""
+    with batch_memo():
+        return _apply_vectorized(df, lfs, K, on_error, start, id_cols)
+
+
+def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | None,
+                      on_error: str, start: int, id_cols: Sequence[str] | None):
+    b, m = len(df), len(lfs)
+    kmax = (K if K is not None else UNKNOWN_K_CAP)
+    out = np.full((b, m), -1, dtype=np.int16)
+    errors = [0] * m
+    cache: dict = {}
+    columns = set(df.columns)
+
+    def row_id(i):
+        if not id_cols:
+            return None
+        vals = [df[c].iloc[i] for c in id_cols]
+        return vals[0] if len(vals) == 1 else tuple(vals)
+
+    for j, lf in enumerate(lfs):
+        try:
+            xx = df
+            for p, key in zip(lf.pre, _pre_keys(lf)):
+                got = cache.get(key)
+                if got is None:
+                    got = p(xx.copy(deep=False))
+                    cache[key] = got
+                xx = got
+            res = lf.call_raw(xx)
+            if isinstance(res, pd.Series) and not res.index.equals(df.index):
+                res = _align(res, df.index, lf.name, start)
+        except _Misaligned as exc:
+            return None, errors, Failure("misaligned", lf.name, start, None, str(exc))
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001
+            key = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
+            if isinstance(key, str) and key not in columns:   # a column the data lacks
+                return None, errors, Failure("missing", lf.name, start, None, key)
+            _reraise_real_interrupt(exc)
+            if on_error == "raise":
+                return None, errors, Failure("raised", lf.name, start, None,
+                                              f"{_exc_text(exc)} (vectorized, batch from row {start})",
+                                              type(exc).__name__)
+            errors[j] += b
+            continue
+        arr = res.to_numpy() if hasattr(res, "to_numpy") else np.asarray(res)
+        if arr.ndim != 1 or arr.shape[0] != b:
+            msg = (f"{tuple(arr.shape)}-shaped votes for a batch of {b} rows "
+                   "(a vectorized LF returns one vote per row)")
+            return None, errors, Failure("invalid", lf.name, start, None, msg)
+        if arr.dtype.kind in "iu":
+            bad = (arr < -1) | (arr >= kmax)
+            vals = arr
+        elif arr.dtype.kind == "O":
+            vals = np.full(b, -1, dtype=np.int64)
+            bad = np.zeros(b, dtype=bool)
+            for i, v in enumerate(arr):
+                if type(v) is int or isinstance(v, np.integer):
+                    vals[i] = int(v)
+                    bad[i] = not (-1 <= vals[i] < kmax)
+                else:
+                    bad[i] = True
+        else:  # bool, float, string, ...
+            bad = np.ones(b, dtype=bool)
+            vals = None
+        if bad.any():
+            i = int(np.argmax(bad))
+            if on_error == "raise":
+                return None, errors, Failure("invalid", lf.name, start + i, row_id(i),
+                                              _describe(arr[i].item() if hasattr(arr[i], "item") else arr[i])
+                                              + f" [dtype {arr.dtype}]")
+            errors[j] += int(bad.sum())
+            if vals is None:
+                continue
+            vals = np.where(bad, -1, vals)
+        out[:, j] = vals
+    return out, errors, None
+
+
+class _Misaligned(Exception):
+    pass
+
+
+def _align(res: pd.Series, index: pd.Index, name: str, start: int) -> pd.Series:
+    """A vectorized LF's Series on the batch's row order: values are matched by index label (a
+    Series built from a sorted or filtered copy of the batch keeps its labels), never by position.
+    An index that is not a permutation of the batch's index cannot be matched and is refused."""
+    if len(res) == len(index) and res.index.is_unique and res.index.isin(index).all():
+        return res.reindex(index)
+    raise _Misaligned(f"a pandas Series whose index does not match the batch's (rows from {start}); "
+                      "return one vote per row with the batch's index, or a numpy array in row order")
+
+
+def _reraise_real_interrupt(exc: BaseException) -> None:
+    """A Ctrl-C or termination signal while an LF runs stops the run; a ``KeyboardInterrupt`` or
+    ``SystemExit`` that the LF raised itself is an error of that LF."""
+    if isinstance(exc, KeyboardInterrupt) and real_interrupt():
+        raise exc

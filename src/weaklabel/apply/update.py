@@ -1,0 +1,132 @@
+"""``apply --update``: which LFs to rerun, which columns to copy from the existing output
+(:class:`Reuse`, picklable: Dask workers use it too), which to drop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..io import VOTES_FORMAT, VotesDataset, same_input
+from ..lf import LabelingFunction
+
+
+@dataclass
+class UpdatePlan:
+    """Which LFs an ``apply --update`` runs, copies from the existing output, or drops."""
+
+    run: list[int]                       # positions (in the current LF list) of LFs to apply
+    reuse: list[int]                     # positions of LFs whose votes are copied
+    dropped: list[str]                   # LF names in the old output but not in the LF file
+    old: VotesDataset | None = None      # the existing output (None: there is none; run everything)
+    old_meta: dict = field(default_factory=dict)
+    current_names: list[str] = field(default_factory=list)
+
+    @property
+    def noop(self) -> bool:
+        """Nothing to run or drop and the columns are already in the LF file's order."""
+        return (self.old is not None and not self.run and not self.dropped
+                and [d["name"] for d in self.old_meta["lfs"]] == self.current_names
+                and all("class_votes" in d for d in self.old_meta["lfs"]))
+
+
+def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint: dict, n_rows: int | None,
+                id_cols: Sequence[str] | None, K: int | None, classes: Sequence[str] | None) -> UpdatePlan:
+    """Compare the current LFs with the existing output's metadata (LF source hashes, input
+    fingerprint, id columns, classes) and decide what an ``apply --update`` must do.
+
+    With no existing output every LF runs. Anything that makes the old votes unusable (other
+    input data, other id columns, other classes) is an :class:`InputError`: rerun without
+    ``--update``.
+    """
+    names = [lf.name for lf in lfs]
+    out = Path(output)
+    if not out.exists():
+        return UpdatePlan(run=list(range(len(lfs))), reuse=[], dropped=[], current_names=names)
+    hint = "; run without --update to apply every LF"
+    old = VotesDataset(out)
+    meta = old.meta
+    if not meta or meta.get("format") != VOTES_FORMAT:
+        raise InputError(f"{out}: has no weaklabel votes metadata; --update needs votes written by "
+                         f"`weaklabel apply`{hint}")
+    old_lfs = meta.get("lfs") or []
+    if not old_lfs or any("hash" not in d for d in old_lfs) or not meta.get("input"):
+        raise InputError(f"{out}: has no LF source hashes or input fingerprint (not written by "
+                         f"`weaklabel apply`){hint}")
+    old_in = meta["input"]
+    if not same_input(old_in, fingerprint):
+        raise InputError(
+            f"--update: the input data differs from the one {out.name} was made from "
+            f"({fingerprint.get('name')}: {fingerprint.get('size'):,} bytes, fingerprint "
+            f"{str(fingerprint.get('sha256_ends'))[:12]} vs {old_in.get('name')}: {old_in.get('size', 0):,} bytes, "
+            f"{str(old_in.get('sha256_ends'))[:12]}){hint}")
+    rows = meta.get("rows")
+    if old.n_rows != rows or (n_rows is not None and n_rows != rows):
+        raise InputError(f"--update: {out.name} has {old.n_rows:,} rows (metadata: {rows}) but the input has "
+                         f"{n_rows if n_rows is not None else '?'}{hint}")
+    want_ids = list(id_cols) if id_cols else ["row"]
+    if list(meta.get("id_columns") or []) != want_ids:
+        raise InputError(f"--update: {out.name} has id columns {meta.get('id_columns')} but this run uses "
+                         f"{want_ids}{hint}")
+    old_K, old_classes = meta.get("cardinality"), meta.get("classes")
+    if classes is not None and old_classes is not None and list(classes) != list(old_classes):
+        raise InputError(f"--update: the classes changed from {old_classes} to {list(classes)}{hint}")
+    if (classes is None) != (old_classes is None) or (K is not None and K != old_K):
+        raise InputError(f"--update: the classes changed (K={old_K}, classes {old_classes} before; "
+                         f"K={K if K is not None else 'inferred'}, classes {list(classes) if classes else None} now)"
+                         f"{hint}")
+    missing = [d["name"] for d in old_lfs if d["name"] not in old.schema.names]
+    if missing:
+        raise InputError(f"{out}: column {missing[0]!r} named in its metadata is missing{hint}")
+    by_name = {d["name"]: d for d in old_lfs}
+    run, reuse = [], []
+    for j, lf in enumerate(lfs):
+        d = by_name.get(lf.name)
+        (reuse if d is not None and d["hash"] == lf.source_hash else run).append(j)
+    dropped = [d["name"] for d in old_lfs if d["name"] not in set(names)]
+    return UpdatePlan(run=run, reuse=reuse, dropped=dropped, old=old, old_meta=meta, current_names=names)
+
+
+class Reuse:
+    """Fills the columns of reused LFs from the old output for a range of rows, checking that the
+    old output's row ids are the new ones (module level and picklable: Dask workers use it too)."""
+
+    def __init__(self, plan: UpdatePlan, lf_names: Sequence[str], id_columns: Sequence[str], where: str):
+        self.old = plan.old
+        self.cols = list(plan.reuse)
+        self.names = [lf_names[j] for j in plan.reuse]
+        self.id_columns = list(id_columns)
+        self.where = where
+
+    def fresh(self) -> "Reuse":
+        """A copy with its own open-file cache (for use from another thread)."""
+        import copy
+
+        other = copy.copy(self)
+        other.old = copy.copy(self.old)
+        other.old._open = {}
+        return other
+
+    def fill(self, dense: np.ndarray, start: int, ids) -> None:
+        import pyarrow as pa
+
+        b = dense.shape[0]
+        t = self.old.read(start, start + b, self.id_columns + self.names)
+        if t.num_rows != b:
+            raise InputError(f"--update: {self.where} ends at row {start + t.num_rows:,}, before the input does; "
+                             "run without --update")
+        for c in self.id_columns:
+            new, old = ids.column(c), t.column(c)
+            if old.type != new.type:
+                try:
+                    old = old.cast(new.type)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    pass
+            if not old.equals(new):
+                raise InputError(f"--update: the row ids in {self.where} differ from the input's in rows "
+                                 f"{start:,}..{start + b - 1:,}; run without --update")
+        for j, name in zip(self.cols, self.names):
+            dense[:, j] = t.column(name).to_numpy()
