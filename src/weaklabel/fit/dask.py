@@ -35,12 +35,11 @@ import numpy as np
 from .._dask import DEFAULT_PARTITION_ROWS, Piece, check_workers, gather_in_order, part_file, plan_pieces, require_dask
 from ..errors import InputError, WeaklabelError
 from ..io import LABELS_FORMAT, atomic_output, ids_table, labels_metadata, part_name, write_dataset_metadata
-from ..models.stats import (VoteStats, concat_samples, error_pair_block, n_blocks, sample_block, sample_step,
-                            share_block, unflat_stats)
+from ..models.stats import (error_pair_block, n_blocks, sample_block, share_block)
 from ..votes.reader import VotesLayout, VotesSource, check_bad, read_ids, read_rows_block
 from ..votes import VoteMatrix
 from .labels import LabelBlock, block_draws, block_labels, label_meta, write_label_blocks
-from .streaming import em_tables, no_labels
+from .partitioned import PartitionedVoteStats, pair_blocks
 
 
 # --------------------------------------------------------------------------- worker side
@@ -117,9 +116,7 @@ def partition_em(part: VotesPartition, Dflat, prior_w, base, base0):
 def partition_pairs(part: VotesPartition, m: int, K: int):
     from ..models import _kernels
 
-    mk = m * K
-    blocks = max(1, min(n_blocks(part.codes.size), (64 << 20) // max(1, 4 * mk * mk)))
-    return _kernels.pair_counts_codes(part.indptr, part.codes, mk, blocks)
+    return _kernels.pair_counts_codes(part.indptr, part.codes, m * K, pair_blocks(part.codes.size, m * K))
 
 
 def partition_shares(part: VotesPartition, layout: VotesLayout):
@@ -207,7 +204,7 @@ def gather(client, futures: list, rows: list[int] | None = None, progress=None) 
                                                  "out of memory? use more workers or a smaller --partition-rows")
 
 
-class DaskVoteStats(VoteStats):
+class DaskVoteStats(PartitionedVoteStats):
     """:class:`~weaklabel.models.stats.VoteStats` of votes held as partitions on a Dask cluster.
 
     Parameters
@@ -221,8 +218,6 @@ class DaskVoteStats(VoteStats):
     progress:
         Optional object with ``start(label, total_rows)`` and ``advance(rows)``.
     """
-
-    supports_labels = False
 
     def __init__(self, source: VotesSource | str | Path, client, *, partition_rows: int | None = None,
                  progress=None, where: str = "the Dask cluster"):
@@ -280,58 +275,15 @@ class DaskVoteStats(VoteStats):
         return gather(self.client, self.client.map(fn, self._parts, pure=False, **kwargs), self._rows,
                       self.progress)
 
-    def em_stats(self, D, base, y=None, prior_w=None, base0=None):
-        no_labels(y)
-        m, K = self.n_lfs, self.cardinality
-        Dflat, pw, b, b0 = em_tables(self, D, base, prior_w, base0)
-        S = np.zeros((m * K, K))
-        T = np.zeros(K)
-        ll = 0.0
-        for s, t, l_ in self._map(partition_em, "EM statistics", Dflat=Dflat, prior_w=pw, base=b, base0=b0):
-            S += s   # partition order: deterministic
-            T += t
-            ll += l_
-        return unflat_stats(S, m, K), T, float(ll)
+    _FUNCTIONS = {"em": "partition_em", "pairs": "partition_pairs", "shares": "partition_shares",
+                  "error_pairs": "partition_error_pairs", "sample": "partition_sample"}
 
-    def pair_counts(self):
-        if self._pairs is None:
-            self.check_pairs()
-            mk = self.n_lfs * self.cardinality
-            out = np.zeros((mk, mk), dtype=np.int64)
-            for o in self._map(partition_pairs, "co-occurrence counts", m=self.n_lfs, K=self.cardinality):
-                out += o
-            self._pairs = out
-        return self._pairs
-
-    def share_stats(self, y=None):
-        no_labels(y)
-        m, K = self.n_lfs, self.cardinality
-        S = np.zeros((m, K, K))
-        T = np.zeros(K)
-        for s, t in self._map(partition_shares, "vote shares", layout=self.layout):
-            S += s
-            T += t
-        return S, T
-
-    def error_pair_stats(self, D, base, sources, prior_w=None, max_rows=None):
-        results = self._map(partition_error_pairs, "source dependencies", layout=self.layout,
-                            step=sample_step(self.n_rows, max_rows), D=np.asarray(D, dtype=float),
-                            base=np.asarray(base, dtype=float), sources=np.asarray(sources, dtype=bool),
-                            prior_w=None if prior_w is None else np.asarray(prior_w, dtype=float))
-        total, counts = results[0]
-        for st, ct in results[1:]:
-            total = total + st
-            counts = counts + ct
-        return total, counts
-
-    def sample_rows(self, max_rows):
-        step = sample_step(self.n_rows, max_rows)
-        cache = self.__dict__.setdefault("_samples", {})
-        if step not in cache:  # diagnostics and criticism ask for the same sample: one pass
-            parts = self._map(partition_sample, "sampling rows", layout=self.layout, step=step)
-            cache.clear()
-            cache[step] = concat_samples(list(parts), self)
-        return cache[step]
+    def results(self, what: str, label: str, **args) -> list:
+        if what == "pairs":
+            args.update(m=self.n_lfs, K=self.cardinality)
+        elif what != "em":
+            args["layout"] = self.layout
+        return self._map(globals()[self._FUNCTIONS[what]], label, **args)
 
     def lf_counts(self):
         return self._counts

@@ -20,22 +20,20 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io import LABELS_FORMAT, atomic_output
-from ..models.stats import (VoteStats, concat_samples, error_pair_block, flat_table, n_blocks, sample_block,
-                            sample_step, share_block, unflat_stats)
+from ..models.stats import error_pair_block, n_blocks, sample_block, share_block
 from ..votes.reader import Block, VotesSource, block_vote_matrix, check_bad
 from .labels import LabelBlock, block_labels, label_meta, write_label_blocks
+from .partitioned import PartitionedVoteStats, em_tables, no_labels, pair_blocks  # noqa: F401 (old names)
 
 
 # --------------------------------------------------------------------------- statistics
-class StreamingVoteStats(VoteStats):
+class StreamingVoteStats(PartitionedVoteStats):
     """:class:`~weaklabel.models.stats.VoteStats` of a votes file, re-read block by block on
     every pass (an EM iteration is one pass). Vote counts are collected on the first pass of any
     kind and the co-occurrence matrix is cached; ``passes`` counts the passes made.
 
     ``progress``: optional object with ``start(label, total_rows)`` and ``advance(rows)``.
     """
-
-    supports_labels = False
 
     def __init__(self, source: VotesSource | str | Path, *, block_rows: int | None = None, progress=None,
                  read_ahead: bool = True):
@@ -84,67 +82,29 @@ class StreamingVoteStats(VoteStats):
                                  "was the file changed after `weaklabel apply` wrote it?")
             self._counts, self._uncovered = counts, uncovered
 
-    def em_stats(self, D, base, y=None, prior_w=None, base0=None):
+    def results(self, what: str, label: str, **args) -> Iterator:
         from ..models import _kernels
 
-        no_labels(y)
-        m, K = self.n_lfs, self.cardinality
-        Dflat, pw, b, b0 = em_tables(self, D, base, prior_w, base0)
-        S = np.zeros((m * K, K))
-        T = np.zeros(K)
-        ll = 0.0
-        for block in self._pass("EM statistics"):
-            s, t, l_, bad = _kernels.em_pass_dense(block.L, Dflat, pw, b, b0, n_blocks(block.L.size))
-            check_bad(int(bad), block, self.layout)
-            S += s
-            T += t
-            ll += l_
-        return unflat_stats(S, m, K), T, float(ll)
-
-    def pair_counts(self):
-        if self._pairs is None:
-            from ..models import _kernels
-
-            self.check_pairs()
-            mk = self.n_lfs * self.cardinality
-            out = np.zeros((mk, mk), dtype=np.int64)
-            for block in self._pass("co-occurrence counts"):
-                blocks = max(1, min(n_blocks(block.L.size), (64 << 20) // max(1, 4 * mk * mk)))
-                o, bad = _kernels.pair_counts_dense(block.L, self.cardinality, blocks)
+        for block in self._pass(label):
+            if what == "em":
+                s, t, l_, bad = _kernels.em_pass_dense(block.L, args["Dflat"], args["prior_w"], args["base"],
+                                                       args["base0"], n_blocks(block.L.size))
                 check_bad(int(bad), block, self.layout)
-                out += o
-            self._pairs = out
-        return self._pairs
-
-    def share_stats(self, y=None):
-        no_labels(y)
-        m, K = self.n_lfs, self.cardinality
-        S = np.zeros((m, K, K))
-        T = np.zeros(K)
-        for block in self._pass("vote shares"):
-            s, t = share_block(block_vote_matrix(block, self.layout))
-            S += s
-            T += t
-        return S, T
-
-    def error_pair_stats(self, D, base, sources, prior_w=None, max_rows=None):
-        step = sample_step(self.n_rows, max_rows)
-        total = counts = None
-        for block in self._pass("source dependencies"):
-            st, ct = error_pair_block(block_vote_matrix(block, self.layout), block.offset, step, D, base, sources,
-                                      prior_w)
-            total, counts = (st, ct) if total is None else (total + st, counts + ct)
-        return total, counts
-
-    def sample_rows(self, max_rows):
-        step = sample_step(self.n_rows, max_rows)
-        cache = self.__dict__.setdefault("_samples", {})
-        if step not in cache:  # diagnostics and criticism ask for the same sample: one pass
-            parts = [sample_block(block_vote_matrix(block, self.layout), block.offset, step)
-                     for block in self._pass("sampling rows")]
-            cache.clear()
-            cache[step] = concat_samples(parts, self)
-        return cache[step]
+                yield s, t, l_
+            elif what == "pairs":
+                o, bad = _kernels.pair_counts_dense(block.L, self.cardinality,
+                                                    pair_blocks(block.L.size, self.n_lfs * self.cardinality))
+                check_bad(int(bad), block, self.layout)
+                yield o
+            else:
+                vm = block_vote_matrix(block, self.layout)
+                if what == "shares":
+                    yield share_block(vm)
+                elif what == "error_pairs":
+                    yield error_pair_block(vm, block.offset, args["step"], args["D"], args["base"], args["sources"],
+                                           args["prior_w"])
+                else:
+                    yield sample_block(vm, block.offset, args["step"])
 
     def _scan(self) -> None:
         if self._uncovered is None:
@@ -159,26 +119,6 @@ class StreamingVoteStats(VoteStats):
     def n_uncovered(self):
         self._scan()
         return int(self._uncovered)
-
-
-def em_tables(stats: VoteStats, D, base, prior_w, base0):
-    """The kernels' arguments, shape-checked (the kernels index them without bounds checks)."""
-    m, K = stats.n_lfs, stats.cardinality
-    D = np.asarray(D, dtype=float)
-    pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
-    b = np.asarray(base, dtype=float)
-    b0 = b if base0 is None else np.asarray(base0, dtype=float)
-    if D.shape != (m, K, K) or pw.shape != (m,) or b.shape != (K,) or b0.shape != (K,):
-        raise ValueError(f"em_stats: tables of shapes {D.shape}, {pw.shape}, {b.shape}, {b0.shape} for "
-                         f"{m} LFs and {K} classes")
-    return flat_table(D), pw, b, b0
-
-
-def no_labels(y) -> None:
-    """Partitioned statistics have no per-row gold labels (an all ``-1`` array is fine)."""
-    if y is not None and np.size(y) and np.max(y) >= 0:  # (no n-row temporary)
-        raise InputError("gold labels need the votes in memory: fit without --stream or --engine dask "
-                         "to use --dev")
 
 
 # --------------------------------------------------------------------------- labels
