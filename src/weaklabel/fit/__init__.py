@@ -5,6 +5,7 @@
 * :mod:`.plan`: the run plan (every engine option checked once), model construction;
 * :mod:`.labels`: the one label writer (:func:`write_label_blocks`) and the tie/fill rules;
 * :mod:`.keep`: ``keep_cols``, data columns joined to the labels;
+* :mod:`.partitioned`: the statistics summed part by part, shared by the two below;
 * :mod:`.streaming`: :class:`StreamingVoteStats` (votes re-read block by block);
 * :mod:`.dask`: :class:`DaskVoteStats` (votes held by Dask workers); imports Dask.
 """
