@@ -115,9 +115,7 @@ def fit_command(
         if quiet:
             quiet_compiles()
         from ..fit import fit_file, plan_run
-        from ..fit.plan import check_labels_options
 
-        check_labels_options(fill_unlabeled, ties, model)
         plan_args = dict(engine=engine, stream=stream, scheduler=scheduler, jobs=jobs or None,
                          partition_rows=partition_rows, block_rows=batch_size)
         use_threads(threads)
@@ -242,29 +240,21 @@ def predict_command(
     with user_errors():
         if quiet:
             quiet_compiles()
-        from ..fit import plan_run, predict_file
-        from ..fit.plan import check_labels_options
-        from ..models import load_model
+        from ..fit import predict_file
 
-        check_labels_options(fill_unlabeled, None)
-        plan_args = dict(engine=engine, stream=stream, scheduler=scheduler, jobs=jobs or None,
-                         partition_rows=partition_rows, block_rows=batch_size)
         use_threads(threads)
-        lm = load_model(model_file)
-        names = list(getattr(lm, "lf_names_", None) or []) or None
-        plan = plan_run(votes, lf_names=names, **plan_args)
-        progress = _PassProgress(not (quiet or as_json) and plan.mode != "memory")
+        progress = _PassProgress(not (quiet or as_json))
         try:
-            res = predict_file(lm, votes, output, ties=ties, fill_unlabeled=fill_unlabeled, force=force,
-                               scheduler=scheduler, jobs=jobs or None, partition_rows=partition_rows,
-                               block_rows=batch_size, progress=progress, plan=plan,
+            res = predict_file(model_file, votes, output, ties=ties, fill_unlabeled=fill_unlabeled, force=force,
+                               engine=engine, stream=stream, scheduler=scheduler, jobs=jobs or None,
+                               partition_rows=partition_rows, block_rows=batch_size, progress=progress,
                                extra_metadata={"votes_file": Path(votes).name, "model_file": Path(model_file).name})
         finally:
             progress.stop()
         if as_json:
-            print_json({"output": str(output), "model": type(lm).__name__, "rows": res["rows"],
+            print_json({"output": str(output), "model": res["model"], "rows": res["rows"],
                         "labelled_rows": res["labelled"], "engine": "dask" if res["mode"] == "dask" else "local",
                         "stream": res["mode"] == "stream"})
         elif not quiet:
             err.print(f"wrote {safe(output)}: {res['rows']:,} rows, {res['labelled']:,} labelled with "
-                      f"{type(lm).__name__} from {safe(model_file)}", highlight=False)
+                      f"{res['model']} from {safe(model_file)}", highlight=False)

@@ -219,16 +219,18 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                  ties: str | None = None, force: bool = False, extra_metadata: dict | None = None,
                  progress=None, plan: RunPlan | None = None) -> dict:
     """Label ``votes`` with a fitted model (or the path of a model file); the model's LFs are read
-    by name. Returns ``{"rows", "labelled", "per_class", "mode", "partitions"}``."""
+    by name. Returns ``{"rows", "labelled", "per_class", "mode", "partitions", "model"}`` (``model``:
+    the model's class name). ``plan``: a :class:`RunPlan` from :func:`plan_run` with the model's
+    ``lf_names`` (made here from the engine options otherwise)."""
     from ..models import load_model
     from ..models.base import LabelModel
 
     check_labels_options(fill_unlabeled, None)
+    check_distinct([votes, model if not isinstance(model, LabelModel) else None], [output])
     lm = model if isinstance(model, LabelModel) else load_model(model)
     lm._check_fitted()
     names = list(getattr(lm, "lf_names_", None) or []) or None
     where = Path(votes)
-    check_distinct([votes, model if not isinstance(model, LabelModel) else None], [output])
     plan = plan or plan_run(votes, engine=engine, stream=stream, lf_names=names, scheduler=scheduler, jobs=jobs,
                             partition_rows=partition_rows, block_rows=block_rows)
     check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
@@ -273,5 +275,5 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                                    where=scheduler or "a LocalCluster") as stats:
                     res = stats.write_labels(lm, output, fill_unlabeled=fill_unlabeled, ties=ties, force=force,
                                              extra_metadata=meta)
-    res["mode"] = plan.mode
+    res["mode"], res["model"] = plan.mode, type(lm).__name__
     return res
