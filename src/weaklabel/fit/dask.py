@@ -210,7 +210,7 @@ class DaskVoteStats(PartitionedVoteStats):
     Parameters
     ----------
     source:
-        A :class:`~weaklabel.streaming.VotesSource` (or a path) of Parquet votes.
+        A :class:`~weaklabel.votes.reader.VotesSource` (or a path) of Parquet votes.
     client:
         A ``distributed.Client``; the partitions stay in its workers' memory until :meth:`close`.
     partition_rows:

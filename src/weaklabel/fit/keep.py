@@ -56,7 +56,7 @@ def kept_columns(vm: VoteMatrix, votes: str | Path, keep_cols: str, data: str | 
 
 
 def source_ids(source) -> pd.DataFrame | None:
-    """Every row id of a :class:`~weaklabel.streaming.VotesSource` (as read_votes has them), or None."""
+    """Every row id of a :class:`~weaklabel.votes.reader.VotesSource` (as read_votes has them), or None."""
     from ..votes.reader import read_ids
 
     if not source.layout.id_columns:

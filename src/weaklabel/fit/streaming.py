@@ -2,7 +2,7 @@
 
 A label model's ``fit`` only needs row sums of the votes (:mod:`weaklabel.models.stats`), so the
 votes never have to be in memory at once. :class:`StreamingVoteStats` reads the votes with a
-:class:`~weaklabel.streaming.VotesSource` (dense ``(m, n)`` row blocks) and computes every
+:class:`~weaklabel.votes.reader.VotesSource` (dense ``(m, n)`` row blocks) and computes every
 statistic with the dense-block Numba kernels of :mod:`weaklabel.models._kernels`, adding the
 blocks' results up in file order (deterministic). One EM iteration is one pass over the file:
 memory is one or two blocks (about 64 MB of votes each by default) whatever the number of rows.
