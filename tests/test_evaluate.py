@@ -14,7 +14,7 @@ from weaklabel.cli import app
 from weaklabel.metrics import (LabelScores, accuracy_f1, brier_sum, calibration_sums, confusion_matrix, ece,
                                scores_from_confusion, wilson_interval)
 from weaklabel.models import HybridDawidSkene
-from weaklabel.labels import write_model_labels
+from weaklabel.fit.labels import write_model_labels
 
 from conftest import EXAMPLE, synthetic_votes
 

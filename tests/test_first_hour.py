@@ -191,8 +191,6 @@ def test_fit_keep_cols_errors(example, tmp_path):
     r = run("fit", moved / "votes.parquet", "-o", moved / "t.parquet", "--keep-cols", "text", "--data",
             example / "reviews.parquet")
     assert r.exit_code == 0, r.output
-    r = run("fit", example / "votes.parquet", "-o", example / "t2.parquet", "--keep-cols", "text", "--stream")
-    assert r.exit_code == 1 and not (example / "t2.parquet").exists()
     r = run("fit", example / "votes.parquet", "-o", example / "t3.parquet", "--threads", "-1")
     assert r.exit_code == 1 and "threads" in r.output
 

@@ -11,6 +11,11 @@ import pytest
 MOVED = {
     "weaklabel.gold": ("weaklabel.votes.gold", "align_gold"),
     "weaklabel.analysis": ("weaklabel.votes.analysis", "analyze"),
+    "weaklabel.fitting": ("weaklabel.fit.run", "fit_file"),
+    "weaklabel.labels": ("weaklabel.fit.labels", "write_model_labels"),
+    "weaklabel.keep": ("weaklabel.fit.keep", "kept_columns"),
+    "weaklabel.dask_fit": ("weaklabel.fit.dask", "DaskVoteStats"),
+    "weaklabel.streaming": ("weaklabel.fit.streaming", "StreamingVoteStats"),
     "weaklabel.loading": ("weaklabel.lf.loading", "load_lfs"),
     "weaklabel.templates": ("weaklabel.lf.templates", "keyword_lf"),
     "weaklabel.background": ("weaklabel.io.background", "read_ahead"),

@@ -15,7 +15,7 @@ from weaklabel.cli import app
 from weaklabel.votes.gold import align_gold
 from weaklabel.htmlreport import collect
 from weaklabel.htmlreport.collect import row_keys
-from weaklabel.labels import write_model_labels
+from weaklabel.fit.labels import write_model_labels
 from weaklabel.models import HybridDawidSkene, save_model
 
 from conftest import synthetic_votes

@@ -161,7 +161,7 @@ def test_sample_rows_and_sample_size():
 
 
 def test_streaming_sample_equals_in_memory(votes_dataset):
-    from weaklabel.streaming import StreamingVoteStats
+    from weaklabel.fit.streaming import StreamingVoteStats
 
     vm, _, folder = votes_dataset
     mem = LocalVoteStats(vm).sample_rows(700)
@@ -170,7 +170,7 @@ def test_streaming_sample_equals_in_memory(votes_dataset):
 
 
 def test_auto_streaming_makes_the_same_choice(votes_dataset):
-    from weaklabel.streaming import StreamingVoteStats
+    from weaklabel.fit.streaming import StreamingVoteStats
 
     vm, _, folder = votes_dataset
     a = AutoModel().fit(vm)

@@ -1,5 +1,5 @@
 """Dask plumbing shared by ``apply --engine dask`` (:mod:`weaklabel.apply.dask_runner`) and
-``fit --engine dask`` (:mod:`weaklabel.dask_fit`): the Dask check, the client (a scheduler or a
+``fit --engine dask`` (:mod:`weaklabel.fit.dask`): the Dask check, the client (a scheduler or a
 LocalCluster), the worker checks, the partition plan (row ranges of the Parquet files), the
 ordered gathering of partition results and the part-file writer.
 

@@ -143,7 +143,8 @@ def test_disk_full_while_writing_labels_is_one_line(work, monkeypatch):
     def full(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pq, "write_table", full)
+    # every engine writes labels through one ParquetWriter (weaklabel.fit.labels.write_label_blocks)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
     r = run_cli("fit", "votes.parquet", "-o", "labels.parquet")
     assert r.exit_code == 1 and "no space left on the device" in one_line_error(r)
     assert not (work / "labels.parquet").exists() and not temporaries(work)

@@ -256,9 +256,9 @@ def _check_call(fn, resources: dict, where: str) -> None:
 def load_model(path: str | Path):
     from . import GeneratedLFs
 
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
+    from .._persist import model_path
+
+    p = model_path(path, "a generated-LF model file (.npz) written by `weaklabel autolf`", "a generated-LF model file")
     try:
         with np.load(p, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}

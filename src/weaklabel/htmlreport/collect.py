@@ -360,7 +360,7 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
             P = lab[[f"prob_{k}" for k in range(K)]].to_numpy(dtype=np.float64)
             label = lab["label"].to_numpy(dtype=np.int64)
         elif model is not None:
-            from ..labels import block_labels
+            from ..fit.labels import block_labels
 
             sub = bvm.select_lfs(model_names) if model_names != names else bvm
             P, label, draws = block_labels(model, sub, skip=skip)

@@ -44,31 +44,16 @@ def make_model(name: str, **params) -> BaseLabelModel:
 
 def save_model(model: BaseLabelModel, path, force: bool = False) -> None:
     """Write ``model.json`` (plain JSON, atomically)."""
-    from ..io import write_json_atomic
+    from .._persist import write_json_model
 
-    write_json_atomic(model.to_dict(), path, force=force)
+    write_json_model(model.to_dict(), path, force=force)
 
 
 def load_model(path) -> BaseLabelModel:
     """Read and validate ``model.json``; a wrong or tampered file raises ModelFileError."""
     from pathlib import Path
 
-    from ..errors import InputError, ModelFileError
+    from .._persist import read_json_model
 
-    from ..errors import check_regular
-    from ..jsonsafe import loads_strict
-
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if p.is_dir():
-        raise InputError(f"{p}: is a directory; expected a model.json written by `weaklabel fit --save-model`")
-    check_regular(p, "a model.json file")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ModelFileError(f"{p}: not valid JSON (not UTF-8 text)") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot be read ({exc.strerror or type(exc).__name__})") from None
-    data = loads_strict(text, str(p))
-    return BaseLabelModel.from_dict(data, where=str(p))
+    data = read_json_model(path, "a model.json written by `weaklabel fit --save-model`", "a model.json file")
+    return BaseLabelModel.from_dict(data, where=str(Path(path)))

@@ -117,6 +117,11 @@ def _jsonable(value: Any) -> Any:
 _ALLOWED_DTYPES = {"float64", "float32", "int64", "int32", "int16", "int8", "bool"}
 
 
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON, as a model file holds it (parameters, learned arrays, nested estimators)."""
+    return _jsonable(value)
+
+
 def _from_jsonable(value: Any, where: str) -> Any:
     if isinstance(value, dict):
         if "__model__" in value:

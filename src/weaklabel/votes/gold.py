@@ -131,7 +131,7 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
         left = vm.row_ids[ids].reset_index(drop=True)
         n_dup, first = duplicate_ids(keys)
         if n_dup:
-            if len(keys) == len(left) and _same_ids(keys, left):
+            if len(keys) == len(left) and same_ids(keys, left):
                 return lab   # the votes' own rows, in order: position is the match
             raise InputError(f"{where}: {n_dup} id{'s' * (n_dup > 1)} of {ids} appear more than once "
                              f"(first: {_fmt_ids(first)}); {DUPLICATES_HOWTO}")
@@ -160,7 +160,7 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
     return labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
 
 
-def _same_ids(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+def same_ids(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     try:
         return bool((a.astype(str).to_numpy() == b.astype(str).to_numpy()).all())
     except (TypeError, ValueError):  # pragma: no cover

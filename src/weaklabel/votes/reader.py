@@ -1,7 +1,7 @@
 """The votes reader: a votes Parquet file, folder or glob read in row blocks.
 
 Every path that reads votes without loading them whole goes through here: the streaming fit
-(:mod:`weaklabel.streaming`), the Dask fit (one block per partition, :mod:`weaklabel.dask_fit`)
+(:mod:`weaklabel.fit.streaming`), the Dask fit (one block per partition, :mod:`weaklabel.fit.dask`)
 and the HTML report. :class:`VotesSource` opens the file(s) and reads its layout
 (:class:`VotesLayout`: LF columns, id columns, cardinality, classes); :meth:`VotesSource.blocks`
 yields :class:`Block` s, each a dense ``(m, n)`` int8/int16 array (one LF column per row of the

@@ -20,11 +20,11 @@ from typer.testing import CliRunner  # noqa: E402
 
 from test_streaming import assert_same_learned  # noqa: E402
 from weaklabel.cli import app  # noqa: E402
-from weaklabel.dask_fit import DaskVoteStats  # noqa: E402
+from weaklabel.fit.dask import DaskVoteStats  # noqa: E402
 from weaklabel.errors import InputError  # noqa: E402
-from weaklabel.fitting import fit_file, predict_file  # noqa: E402
+from weaklabel.fit import fit_file, predict_file  # noqa: E402
 from weaklabel.io import read_metadata  # noqa: E402
-from weaklabel.labels import write_model_labels  # noqa: E402
+from weaklabel.fit.labels import write_model_labels  # noqa: E402
 from weaklabel.models import MODELS, make_model  # noqa: E402
 from weaklabel.models.stats import LocalVoteStats  # noqa: E402
 

@@ -16,9 +16,9 @@ from weaklabel import VoteMatrix
 from weaklabel.cli import app
 from weaklabel.errors import InputError
 from weaklabel.io import read_metadata
-from weaklabel.labels import write_model_labels
+from weaklabel.fit.labels import write_model_labels
 from weaklabel.models import MODELS, make_model
-from weaklabel.streaming import StreamingVoteStats, write_labels_stream
+from weaklabel.fit.streaming import StreamingVoteStats, write_labels_stream
 from weaklabel.votes.reader import VotesSource
 
 RTOL = 1e-9

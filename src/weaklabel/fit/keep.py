@@ -1,0 +1,114 @@
+"""``fit --keep-cols``: carry columns of the data file (the text, features) into labels.parquet.
+
+Why: labels.parquet holds ids and probabilities; training an end model then needed a manual join
+with the data. The columns are matched to the votes' rows by the id columns (as gold labels are,
+:mod:`weaklabel.gold`), or by position when the votes have no ids. The data file defaults to the
+input recorded in the votes' metadata (its name), looked up beside the votes file and in the
+working directory. The columns are read once, before the fit, whatever the engine: the in-memory
+fit appends them to its one label block, ``--stream`` slices them block by block and the Dask
+engine sends each partition its slice (the votes stay out of memory; the kept columns do not).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import InputError
+from ..votes import VoteMatrix
+
+
+def parse_cols(text: str) -> list[str]:
+    cols = [c.strip() for c in text.split(",")]
+    if not cols or any(not c for c in cols):
+        raise InputError(f"--keep-cols must be comma-separated column names, got {text!r}")
+    if len(set(cols)) != len(cols):
+        raise InputError(f"--keep-cols names a column twice: {text!r}")
+    return cols
+
+
+def find_data(votes: str | Path, data: str | Path | None) -> Path:
+    """The data file: ``data`` if given, else the votes' recorded input beside VOTES or here."""
+    if data is not None:
+        p = Path(data)
+        if not p.exists():
+            raise InputError(f"{p}: no such file (--data)")
+        return p
+    from ..io import read_metadata
+
+    meta = read_metadata(votes) or {}
+    name = (meta.get("input") or {}).get("name")
+    if not name:
+        raise InputError(f"{votes}: does not record the data file it was made from; pass --data DATA")
+    for cand in (Path(votes).parent / name, Path.cwd() / name):
+        if cand.exists():
+            return cand
+    raise InputError(f"--keep-cols: {votes} was made from {name!r}, which is neither beside it nor in the working "
+                     "directory; pass --data DATA")
+
+
+def kept_columns(vm: VoteMatrix, votes: str | Path, keep_cols: str, data: str | Path | None = None) -> pa.Table:
+    """The ``keep_cols`` of the data file, one row per row of ``vm`` (in its order)."""
+    return kept_columns_of(vm.row_ids, vm.n_rows, vm.cardinality, votes, keep_cols, data)
+
+
+def source_ids(source) -> pd.DataFrame | None:
+    """Every row id of a :class:`~weaklabel.votes.reader.VotesSource` (as read_votes has them), or None."""
+    from ..votes.reader import read_ids
+
+    if not source.layout.id_columns:
+        return None
+    parts = [read_ids(f, 0, n, source.layout) for f, n in zip(source.files, source.file_rows)]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int, votes: str | Path, keep_cols: str,
+                    data: str | Path | None = None) -> pa.Table:
+    """The ``keep_cols`` of the data file, one row per row of the votes (ids ``row_ids``, or
+    ``n_rows`` rows matched by position)."""
+    from ..votes.gold import DUPLICATES_HOWTO, duplicate_ids, same_ids
+    from ..io import read_table
+
+    cols = parse_cols(keep_cols)
+    reserved = set(row_ids.columns if row_ids is not None else ["row"])
+    reserved |= {"label", "confidence", "label_name"} | {f"prob_{k}" for k in range(cardinality)}
+    clash = [c for c in cols if c in reserved]
+    if clash:
+        raise InputError(f"--keep-cols {clash[0]!r}: labels.parquet already has a column of that name")
+    path = find_data(votes, data)
+    ids = list(row_ids.columns) if row_ids is not None else []
+    from ..io import TableSource
+
+    available = TableSource(path).columns
+    missing = [c for c in cols if c not in available]
+    if missing:
+        raise InputError(f"{path}: no column {missing[0]!r} to keep (columns: {', '.join(map(str, available))})")
+    by_id = bool(ids) and all(c in available for c in ids)
+    table = read_table(path, (ids if by_id else []) + cols)
+    if by_id:
+        keys = table[ids].reset_index(drop=True)
+        left = row_ids[ids].reset_index(drop=True)
+        n_dup, first = duplicate_ids(keys)
+        if n_dup and not (len(keys) == len(left) and same_ids(keys, left)):
+            raise InputError(f"{path}: {n_dup} id{'s' * (n_dup > 1)} of {ids} appear more than once "
+                             f"(first: {', '.join(map(repr, first))}); {DUPLICATES_HOWTO}")
+        if not n_dup:
+            pos = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys) if len(ids) > 1
+                            else pd.Index(keys[ids[0]]))
+            try:
+                where = pos.reindex(pd.MultiIndex.from_frame(left) if len(ids) > 1 else pd.Index(left[ids[0]]))
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"{path}: cannot match ids {ids} with the votes ({exc})") from None
+            lost = where.isna().to_numpy()
+            if lost.any():
+                i = int(np.flatnonzero(lost)[0])
+                raise InputError(f"{path}: {int(lost.sum()):,} rows of the votes have no row here (first id: "
+                                 f"{left.iloc[i].tolist()!r}); is it the file the votes were made from?")
+            table = table.iloc[where.to_numpy().astype(np.int64)]
+    elif len(table) != n_rows:
+        raise InputError(f"{path}: has {len(table):,} rows but the votes have {n_rows:,} and no id column to "
+                         "match them by; pass the data file the votes were made from (--data)")
+    return pa.Table.from_pandas(table[cols].reset_index(drop=True), preserve_index=False)

@@ -1,0 +1,78 @@
+"""``fit --keep-cols`` (and ``--drop-unlabeled``) give the same labels file on every engine: the
+in-memory fit, ``--stream`` in several row blocks and the Dask engine in several partitions, on
+the example reviews (joined by id) and on votes without ids (joined by position)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from weaklabel.cli import app
+from weaklabel.io import read_metadata
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "reviews"
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False, env={"COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    d = tmp_path_factory.mktemp("keep")
+    shutil.copy(EXAMPLE / "lfs.py", d / "lfs.py")
+    shutil.copy(EXAMPLE / "reviews.parquet", d / "reviews.parquet")
+    for name, ids in (("votes.parquet", ["--id-col", "review_id"]), ("votes_noid.parquet", [])):
+        r = run("apply", d / "lfs.py", d / "reviews.parquet", "-o", d / name, *ids, "-q", "--jobs", "1")
+        assert r.exit_code == 0, r.output
+    return d
+
+
+def _same_labels(memory: Path, other: Path, engine: str) -> None:
+    a, b = pd.read_parquet(memory), pd.read_parquet(other)
+    pd.testing.assert_frame_equal(a, b)
+    ma, mb = read_metadata(memory), read_metadata(other)
+    mb.pop("parts", None)
+    if engine == "dask":
+        assert mb.pop("engine") == "dask"
+    assert ma == mb
+
+
+@pytest.mark.parametrize("votes", ["votes.parquet", "votes_noid.parquet"])
+@pytest.mark.parametrize("drop", [False, True])
+def test_keep_cols_stream_equals_memory(example, votes, drop):
+    flags = ["--keep-cols", "text,product", "-m", "ds", "-q", "--force"] + (["--drop-unlabeled"] if drop else [])
+    mem, streamed = example / f"mem_{votes}", example / f"stream_{votes}"
+    assert run("fit", example / votes, "-o", mem, "--no-stream", *flags).exit_code == 0
+    r = run("fit", example / votes, "-o", streamed, "--stream", "--batch-size", "97", *flags)
+    assert r.exit_code == 0, r.output
+    _same_labels(mem, streamed, "stream")
+    lab = pd.read_parquet(streamed)
+    data = pd.read_parquet(example / "reviews.parquet")
+    assert lab.columns[-2:].tolist() == ["text", "product"]
+    if votes == "votes.parquet":  # each row carries the text of its own id
+        merged = lab.merge(data[["review_id", "text"]], on="review_id", suffixes=("", "_data"))
+        assert len(merged) == len(lab) and (merged["text"] == merged["text_data"]).all()
+    else:  # by position
+        assert (lab["text"].to_numpy() == data["text"].to_numpy()[lab["row"].to_numpy()]).all()
+    assert (lab["label"] >= 0).all() if drop else len(lab) == len(data)
+
+
+@pytest.mark.parametrize("drop", [False, True])
+def test_keep_cols_dask_equals_memory(example, drop):
+    pytest.importorskip("distributed")
+    flags = ["--keep-cols", "text", "-m", "hybrid", "-q", "--force"] + (["--drop-unlabeled"] if drop else [])
+    mem, parts = example / "mem_dask_cmp.parquet", example / "dask_labels"
+    assert run("fit", example / "votes.parquet", "-o", mem, *flags).exit_code == 0
+    r = run("fit", example / "votes.parquet", "-o", parts, "--engine", "dask", "-j", "2", "--partition-rows", "150",
+            *flags)
+    assert r.exit_code == 0, r.output
+    assert len(list(parts.glob("part.*.parquet"))) == 4
+    _same_labels(mem, parts, "dask")
+    r = run("fit", example / "votes.parquet", "-o", example / "d2", "--engine", "dask", "--keep-cols", "nope")
+    assert r.exit_code == 1 and "no column 'nope'" in r.output and not (example / "d2").exists()

@@ -1,0 +1,80 @@
+"""``weaklabel.fit.fit_file`` is the one fit path: the library call with gold labels writes the
+bytes the command writes, and the run plan refuses option combinations once, with one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from weaklabel.cli import app
+from weaklabel.errors import InputError
+from weaklabel.fit import check_engine_options, fit_file, plan_run, predict_file
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "reviews"
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False, env={"COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    d = tmp_path_factory.mktemp("run")
+    shutil.copy(EXAMPLE / "reviews.parquet", d / "reviews.parquet")
+    r = run("apply", EXAMPLE / "lfs.py", d / "reviews.parquet", "-o", d / "votes.parquet", "--id-col", "review_id",
+            "-q", "--jobs", "1")
+    assert r.exit_code == 0, r.output
+    data = pd.read_parquet(d / "reviews.parquet")
+    dev = data[["review_id", "label"]].iloc[:80].copy()
+    dev["label"] = dev["label"].map({"negative": 0, "positive": 1})
+    dev.to_parquet(d / "dev.parquet")
+    return d
+
+
+def test_fit_file_with_dev_writes_what_the_command_writes(example):
+    d = example
+    r = run("fit", d / "votes.parquet", "-o", d / "cli.parquet", "--dev", d / "dev.parquet", "-m", "ds",
+            "--save-model", d / "cli.json", "--json")
+    assert r.exit_code == 0, r.output
+    cli = json.loads(r.stdout)
+    s = fit_file(d / "votes.parquet", d / "lib.parquet", "ds", dev=d / "dev.parquet", seed=0, ties="random",
+                 save_model=d / "lib.json")
+    assert (d / "cli.parquet").read_bytes() == (d / "lib.parquet").read_bytes()
+    assert (d / "cli.json").read_bytes() == (d / "lib.json").read_bytes()
+    summary = s.to_dict()
+    assert s.mode == "memory" and s.dev_rows == 80 and 0.5 < s.dev_accuracy <= 1
+    for key in ("rows", "labelled_rows", "dev_rows", "dev_accuracy_fitted", "class_balance", "lfs", "params"):
+        assert summary[key] == cli[key], key
+    # the saved model predicts the same labels (predict_file, the other library entry)
+    res = predict_file(d / "lib.json", d / "votes.parquet", d / "pred.parquet", ties="random")
+    assert res["rows"] == s.rows and res["labelled"] == s.labelled
+    a, b = pd.read_parquet(d / "lib.parquet"), pd.read_parquet(d / "pred.parquet")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_the_plan_refuses_combinations_once(example):
+    votes = example / "votes.parquet"
+    with pytest.raises(InputError, match="--dev needs the votes in memory"):
+        plan_run(votes, stream=True, dev=True)
+    with pytest.raises(InputError, match="--dev needs the votes in memory"):
+        fit_file(votes, example / "x.parquet", dev=example / "dev.parquet", engine="dask")
+    with pytest.raises(InputError, match="--scheduler needs --engine dask"):
+        check_engine_options("local", scheduler="tcp://x:1")
+    with pytest.raises(InputError, match="--batch-size sets the block size of --stream"):
+        plan_run(votes, stream=False, block_rows=10)
+    with pytest.raises(InputError, match="--engine must be one of"):
+        fit_file(votes, example / "x.parquet", engine="spark")
+    with pytest.raises(InputError, match="unknown model"):
+        fit_file(votes, example / "x.parquet", "nope")
+    with pytest.raises(InputError, match="--class-balance must be 2 positive numbers"):
+        fit_file(votes, example / "x.parquet", "ds", class_balance="0.2,0.3,0.5")
+    with pytest.raises(InputError, match="--data is the file --keep-cols reads"):
+        fit_file(votes, example / "x.parquet", data=example / "reviews.parquet")
+    assert not (example / "x.parquet").exists()
+    assert plan_run(votes, stream=True).mode == "stream" and plan_run(votes, dev=True).mode == "memory"
