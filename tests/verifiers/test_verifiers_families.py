@@ -26,7 +26,7 @@ from weaklabel.verifiers import (
 from weaklabel.verifiers.answers import answer_f_test, answer_icc, answer_icc_mixture, evidence_from_proba
 from weaklabel.verifiers.simulate import TUNING, VALIDATION, copies_pool, make_pool
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 EXAMPLE = ROOT / "examples" / "verifiers" / "weaver_scores.csv"
 runner = CliRunner()
