@@ -1,0 +1,205 @@
+"""Golden outputs: what `apply` and `fit` write today, reduced to comparable digests.
+
+A case runs one command through the CLI (in-process) into a temporary folder and returns a
+*record*: for every Parquet output its row count, column names, Arrow types and one sha256 per
+column of the column's canonical bytes (the raw little-endian values for numbers, so float
+columns compare bit for bit; JSON of the values for strings), plus the normalised ``weaklabel``
+metadata; for model.json the sha256 of the canonical JSON of each top-level and each
+``learned`` entry. Volatile content is dropped first: the package version, timestamps, durations,
+host names and absolute paths (see :func:`normalise`).
+
+``tests/golden/golden.json`` holds the records of the current behaviour; ``regen.py`` rewrites it
+(only for an intended behaviour change, never for a refactoring).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+EXAMPLE = ROOT / "examples" / "reviews"
+GOLDEN = HERE / "golden.json"
+SHARED_DATA = Path(os.environ.get("WEAKLABEL_DATA", ROOT.parent / "shared" / "data"))
+
+MODELS = ["majority", "weighted", "hybrid", "ds", "onecoin", "mc", "triplet", "auto"]
+ENGINES = ["memory", "stream", "dask"]
+SETS = ["example", "youtube", "bluebird"]          # the example's votes and two small shared sets
+SHARED_SETS = {"youtube": ("wrench", "youtube"), "bluebird": ("crowd", "bluebird")}
+VOLATILE_KEYS = {"weaklabel_version", "created", "created_at", "timestamp", "time", "seconds", "fit_seconds",
+                 "host", "hostname", "pid", "user"}
+
+
+def shared_available(name: str) -> bool:
+    return (SHARED_DATA / Path(*SHARED_SETS[name])).exists() if name in SHARED_SETS else True
+
+
+def dask_available() -> bool:
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- canonical digests
+def _sha(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()[:32]
+
+
+def column_digest(col: pa.ChunkedArray | pa.Array) -> str:
+    """sha256 of a column's canonical bytes: validity mask + raw values for fixed-width types
+    (bit-exact floats), JSON of the Python values otherwise."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    t = arr.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
+        mask = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=np.uint8)
+        vals = arr.fill_null(0 if not pa.types.is_boolean(t) else False).to_numpy(zero_copy_only=False)
+        vals = np.ascontiguousarray(vals)
+        if vals.dtype.byteorder == ">":
+            vals = vals.byteswap().view(vals.dtype.newbyteorder("<"))
+        return _sha(str(t).encode() + b"|" + mask.tobytes() + b"|" + vals.tobytes())
+    return _sha(str(t).encode() + b"|" + json.dumps(arr.to_pylist(), default=str).encode())
+
+
+def normalise(obj):
+    """Drop volatile keys (versions, times, hosts) and reduce absolute paths to their base name."""
+    if isinstance(obj, dict):
+        return {k: normalise(v) for k, v in sorted(obj.items()) if k not in VOLATILE_KEYS}
+    if isinstance(obj, list):
+        return [normalise(v) for v in obj]
+    if isinstance(obj, str) and os.path.isabs(obj):
+        return Path(obj).name
+    return obj
+
+
+def _parts(path: Path) -> list[Path]:
+    if path.is_dir():
+        from weaklabel.io import parquet_files
+
+        return parquet_files(path)
+    return [path]
+
+
+def parquet_record(path: Path) -> dict:
+    """Rows, columns, types, per-column digests and normalised metadata of a Parquet file or
+    of a folder of part files (read in part order; the part names are part of the record)."""
+    from weaklabel.io import read_metadata
+
+    parts = _parts(path)
+    table = pa.concat_tables([pq.read_table(p).replace_schema_metadata(None) for p in parts])
+    return {
+        "parts": [p.name for p in parts] if path.is_dir() else None,
+        "rows": table.num_rows,
+        "columns": table.column_names,
+        "types": [str(f.type) for f in table.schema],
+        "digests": {name: column_digest(table.column(name)) for name in table.column_names},
+        "metadata": normalise(read_metadata(path)),
+    }
+
+
+def model_record(path: Path) -> dict:
+    """One digest per entry of model.json (and per ``learned`` entry), after :func:`normalise`."""
+    doc = normalise(json.loads(path.read_text(encoding="utf-8")))
+
+    def d(v) -> str:
+        return _sha(json.dumps(v, sort_keys=True, allow_nan=True).encode())
+
+    rec = {k: d(v) for k, v in doc.items() if k != "learned"}
+    rec["learned"] = {k: d(v) for k, v in sorted(doc.get("learned", {}).items())}
+    return rec
+
+
+# --------------------------------------------------------------------------- running the commands
+def cli(*args: str) -> None:
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+
+    r = CliRunner().invoke(app, [str(a) for a in args])
+    if r.exit_code != 0:
+        raise AssertionError(f"weaklabel {' '.join(map(str, args))} failed ({r.exit_code}):\n{r.output}\n"
+                             f"{r.exception!r}")
+
+
+@contextmanager
+def dask_cluster():
+    """A LocalCluster of two single-threaded worker processes; yields its scheduler address."""
+    import distributed
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+def apply_case(work: Path, engine: str, scheduler: str | None = None) -> dict:
+    """`weaklabel apply` on the shipped example; engine ``local1``, ``local2`` (jobs) or ``dask``."""
+    out = work / f"votes_{engine}.parquet"
+    args = ["apply", EXAMPLE / "lfs.py", EXAMPLE / "reviews.parquet", "-o", out, "--id-col", "review_id", "-q",
+            "--batch-size", "128"]
+    if engine == "dask":
+        args += ["--engine", "dask", "--scheduler", scheduler, "--partition-rows", "256"]
+    else:
+        args += ["--jobs", engine[-1]]
+    cli(*args)
+    return parquet_record(out)
+
+
+def votes_file(work: Path, name: str) -> Path:
+    """The votes of a set as a votes.parquet in ``work`` (made once per folder)."""
+    out = work / f"{name}.votes.parquet"
+    if out.exists():
+        return out
+    if name == "example":
+        cli("apply", EXAMPLE / "lfs.py", EXAMPLE / "reviews.parquet", "-o", out, "--id-col", "review_id", "-q",
+            "--jobs", "1")
+        return out
+    from weaklabel.bench.datasets import load_crowd, load_wrench
+
+    kind, sub = SHARED_SETS[name]
+    ds = (load_wrench if kind == "wrench" else load_crowd)(SHARED_DATA / kind / sub, name)
+    ds.train.votes.to_parquet(out)
+    return out
+
+
+def fit_case(work: Path, name: str, model: str, engine: str, scheduler: str | None = None) -> dict:
+    """`weaklabel fit` of ``model`` on the votes of set ``name`` with ``engine`` (memory, stream,
+    dask): the labels and model.json records."""
+    votes = votes_file(work, name)
+    out = work / f"{name}_{model}_{engine}_labels.parquet"
+    model_json = work / f"{name}_{model}_{engine}_model.json"
+    args = ["fit", votes, "-o", out, "--model", model, "--save-model", model_json, "-q", "--threads", "1"]
+    if engine == "memory":
+        args += ["--no-stream"]
+    elif engine == "stream":
+        args += ["--stream", "--batch-size", "256"]
+    else:
+        args += ["--engine", "dask", "--scheduler", scheduler, "--partition-rows", "256"]
+    cli(*args)
+    return {"labels": parquet_record(out), "model": model_record(model_json)}
+
+
+def votes_record(work: Path, name: str) -> dict:
+    return parquet_record(votes_file(work, name))
+
+
+def load_golden() -> dict:
+    return json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run tests/golden/regen.py")
