@@ -174,3 +174,13 @@ def test_code_kernels_match_reference_and_csr(n, m, K, cov, seed, code_dtype):
                              -np.ones(n, np.int64), 1)
     S1, T1, ll1 = nk.em_pass_codes(indptr, codes, lf_of, flat_table(D), pw, base, base0, 1)
     assert S1.tobytes() == S2.tobytes() and T1.tobytes() == T2.tobytes() and ll1 == ll2
+
+
+def test_kernel_caches_are_keyed_on_every_kernel_module():
+    # a kernel inlines the row pass of a sibling module: editing that module must invalidate it
+    from pathlib import Path
+
+    stamp = nk.pairs_csr.serial._cache._cache_file._source_stamp
+    names = {s[0] for s in stamp}
+    assert names == {p.name for p in Path(nk.__file__).parent.glob("_kernels*.py")}
+    assert {"_kernels_rows.py", "_kernels_pairs.py"} <= names
