@@ -35,7 +35,7 @@ def dense_pairs(L, *args):
     return L.size * (m + 1.0) / 2.0
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", _nrt=False)
 def _add_pairs(Ob, codes, start, c, mk):
     """Count one row's co-occurrences: ``Ob[a * mk + b] += 1`` for every pair of its codes
     ``a = codes[start + t]``, ``b = codes[start + u]`` with ``t <= u < c`` (codes ascending, so
@@ -77,7 +77,7 @@ def _add_pairs(Ob, codes, start, c, mk):
         Ob[x0 * mk + x0] += 1
 
 
-@parallel_kernel(MIN_PAIRS, csr_pairs, error_model="numpy")
+@parallel_kernel(MIN_PAIRS, csr_pairs, error_model="numpy", _nrt=False)
 def pairs_csr(indptr, indices, votes, m, K, O, S, T, F, I, n_blocks):
     """Co-occurrence counts of one-hot votes and, in the same pass, the majority-vote statistics,
     per block: ``O[b]`` flat upper-triangular ``(m K + K)^2`` int32 counts, ``S[b]`` and ``T[b]``.
@@ -137,7 +137,7 @@ def pairs_csr(indptr, indices, votes, m, K, O, S, T, F, I, n_blocks):
             _add_pairs(Ob, codes, 0, c, mk2)
 
 
-@parallel_kernel(MIN_PAIRS, dense_pairs, nogil=True, error_model="numpy")
+@parallel_kernel(MIN_PAIRS, dense_pairs, nogil=True, error_model="numpy", _nrt=False)
 def pairs_dense(L, K, O, BAD, I, n_blocks):
     """:func:`pairs_csr`'s counts (without the winner codes) of a dense ``(m, n)`` block;
     ``BAD[b]`` as in :func:`~weaklabel.models._kernels_rows.rows_dense`."""
@@ -158,7 +158,7 @@ def pairs_dense(L, K, O, BAD, I, n_blocks):
         BAD[b] = bad
 
 
-@parallel_kernel(MIN_PAIRS, csr_pairs, nogil=True, error_model="numpy")
+@parallel_kernel(MIN_PAIRS, csr_pairs, nogil=True, error_model="numpy", _nrt=False)
 def pairs_codes(indptr, codes, mk, O, n_blocks):
     """:func:`pairs_dense`'s counts of code CSR (``mk`` = m K codes)."""
     n = indptr.shape[0] - 1
@@ -171,7 +171,7 @@ def pairs_codes(indptr, codes, mk, O, n_blocks):
             _add_pairs(Ob, codes, start, indptr[i + 1] - start, mk)
 
 
-@parallel_kernel(MIN_PAIRS, csr_pairs, error_model="numpy")
+@parallel_kernel(MIN_PAIRS, csr_pairs, error_model="numpy", _nrt=False)
 def error_pairs(indptr, indices, votes, Dflat, prior_w, base, base0, compact, inv_e, stats, counts, F, I,
                 n_blocks):
     """Leave-pair-out error statistics of every pair of sources that vote on the same row.

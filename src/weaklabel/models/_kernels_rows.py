@@ -55,7 +55,7 @@ def dense_cells(L, *args):
     return L.size
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", _nrt=False)
 def _softmax(x, out):
     """``out = softmax(x)`` (``out`` may be ``x``); returns ``logsumexp(x)``, the log normaliser."""
     K = x.shape[0]
@@ -74,7 +74,7 @@ def _softmax(x, out):
     return mx + np.log(tot)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", _nrt=False)
 def _scores(Dflat, prior_w, base, base0, codes, lfs, cnt, s):
     """A row's class scores into ``s`` from its ``cnt`` votes ``codes[:cnt]`` (``j*K + v``) cast by
     ``lfs[:cnt]``: ``w base + sum of Dflat[code]`` (``w`` = mean ``prior_w``), ``base0`` if none."""
@@ -96,7 +96,7 @@ def _scores(Dflat, prior_w, base, base0, codes, lfs, cnt, s):
         s[k] += w * base[k]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", _nrt=False)
 def _row_pass(Dflat, prior_w, base, base0, codes, lfs, cnt, yi, mode, s, post, Sb, Tb):
     """THE row pass: the row's posterior into ``post`` (softmax of its scores; one-hot for a gold
     label ``yi >= 0``; its vote shares in ``SHARES`` mode, uniform without votes), added to the
@@ -135,7 +135,7 @@ def _row_pass(Dflat, prior_w, base, base0, codes, lfs, cnt, yi, mode, s, post, S
     return ll
 
 
-@parallel_kernel(MIN_VOTES, csr_votes, error_model="numpy")
+@parallel_kernel(MIN_VOTES, csr_votes, error_model="numpy", _nrt=False)
 def rows_csr(indptr, indices, votes, Dflat, prior_w, base, base0, y, mode, S, T, LL, out, F, I, n_blocks):
     """The row pass over CSR votes (``y[i] >= 0``: a gold label; ``y`` empty: none). ``EM`` and
     ``SHARES``: sums into the per-block ``S``, ``T``, ``LL``; ``PREDICT``: posteriors into ``out``."""
@@ -160,12 +160,14 @@ def rows_csr(indptr, indices, votes, Dflat, prior_w, base, base0, y, mode, S, T,
                 lfs[c] = j
                 codes[c] = j * K + votes[start + c]
             yi = y[i] if labelled else -1
-            ll += _row_pass(Dflat, prior_w, base, base0, codes, lfs, cnt, yi, mode, s,
-                            post if mode != PREDICT else out[i], Sb, Tb)
+            ll += _row_pass(Dflat, prior_w, base, base0, codes, lfs, cnt, yi, mode, s, post, Sb, Tb)
+            if mode == PREDICT:
+                for k in range(K):
+                    out[i, k] = post[k]
         LL[b] = ll
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", _nrt=False)
 def _compact_row(L, i, K, codes, lfs):
     """Row ``i`` of a dense block as codes ``j*K + v`` and LFs ``j`` (in LF order), written without
     branches (write always, advance only on a vote): ``(count, invalid vote?)``."""
@@ -182,7 +184,7 @@ def _compact_row(L, i, K, codes, lfs):
     return cnt, invalid
 
 
-@parallel_kernel(MIN_CELLS, dense_cells, nogil=True, error_model="numpy")
+@parallel_kernel(MIN_CELLS, dense_cells, nogil=True, error_model="numpy", _nrt=False)
 def rows_dense(L, Dflat, prior_w, base, base0, S, T, LL, BAD, F, I, n_blocks):
     """The row pass (``EM`` mode, no gold labels) over a dense ``(m, n)`` block; ``BAD[b]``: the
     block's first row holding a vote outside -1..K-1 (not used), -1 if none."""
@@ -208,7 +210,7 @@ def rows_dense(L, Dflat, prior_w, base, base0, S, T, LL, BAD, F, I, n_blocks):
         BAD[b] = bad
 
 
-@parallel_kernel(MIN_VOTES, csr_votes, nogil=True, error_model="numpy")
+@parallel_kernel(MIN_VOTES, csr_votes, nogil=True, error_model="numpy", _nrt=False)
 def rows_codes(indptr, codes_in, lf_of, Dflat, prior_w, base, base0, S, T, LL, F, I, n_blocks):
     """The row pass (``EM`` mode, no gold labels) over code CSR; ``lf_of[code]`` is the code's LF."""
     n = indptr.shape[0] - 1
