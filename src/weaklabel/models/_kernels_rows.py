@@ -39,7 +39,8 @@ from .._jit import parallel_kernel
 # (10 LFs, K = 2, medians; "busy" = one more process spinning): at 320,000 votes two threads take
 # the EM pass from 53 to 27 ms idle and from 125 to 48 ms busy, the posterior 52 -> 21 / 97 -> 26
 # ms; at ~100,000 votes a pass takes a few milliseconds and threads gain little (or lose, when a
-# woken thread waits for a core).
+# woken thread waits for a core). (Measured before the kernels ran without reference counting,
+# which made the serial row pass ~3.5x faster; the thresholds were kept, see bench_threads.json.)
 MIN_VOTES = 200_000
 MIN_CELLS = 600_000
 
