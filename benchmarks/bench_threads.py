@@ -329,6 +329,8 @@ def main() -> None:
             q = result[k]
             print(f"{k}: cold {q['cold']}\n    warm {q['warm']}\n    fit as the first to compile {q['fit_first']}")
             checks.append((f"{k}: first fit (cold) < 5 s", q["fit_first"]["fit"] < 5.0))
+            # its CPU seconds: the wall time on an idle 2-core machine (compiling is serial)
+            checks.append((f"{k}: first fit (cold) < 5 CPU s", q["fit_first"]["fit_cpu"] < 5.0))
     result["checks"] = {name: bool(ok) for name, ok in checks}
     for name, ok in checks:
         print(f"  [{'ok' if ok else 'MISSED'}] {name}")
