@@ -184,3 +184,18 @@ def test_kernel_caches_are_keyed_on_every_kernel_module():
     names = {s[0] for s in stamp}
     assert names == {p.name for p in Path(nk.__file__).parent.glob("_kernels*.py")}
     assert {"_kernels_rows.py", "_kernels_pairs.py"} <= names
+
+
+def test_a_row_with_more_votes_than_lfs_is_an_error_not_an_overrun():
+    # the kernels list a row's votes in per-block scratch of m + 1 slots; a hand-built matrix in
+    # which an LF votes twice on a row must not write past it
+    indptr = np.array([0, 4], dtype=np.int64)
+    indices = np.array([0, 0, 1, 1], dtype=np.int32)
+    votes = np.array([0, 1, 0, 1], dtype=np.int8)
+    D, z, one = flat_table(np.zeros((2, 2, 2))), np.zeros(2), np.ones(2)
+    with pytest.raises(ValueError, match="more votes than there are LFs"):
+        nk.em_pass(indptr, indices, votes, D, one, z, z, -np.ones(1, np.int64), 1)
+    with pytest.raises(ValueError, match="more votes than there are LFs"):
+        nk.pair_counts(indptr, indices, votes, 2, 2, 1)
+    with pytest.raises(ValueError, match="more votes than there are LFs"):
+        nk.error_pair_stats(indptr, indices, votes, D, one, z, z, np.arange(2), 2, 1)

@@ -102,6 +102,8 @@ def pairs_csr(indptr, indices, votes, m, K, O, S, T, F, I, n_blocks):
         for i in range(lo, hi):
             start = indptr[i]
             c = indptr[i + 1] - start
+            if c >= codes.shape[0]:   # room for the votes and the winner's code
+                raise ValueError("a row holds more votes than there are LFs (an LF votes twice on it)")
             if c == 0:
                 for k in range(K):
                     Tb[k] += 1.0 / K
@@ -209,6 +211,8 @@ def error_pairs(indptr, indices, votes, Dflat, prior_w, base, base0, compact, in
             stop = indptr[i + 1]
             if stop - start < 2:
                 continue
+            if stop - start > codes.shape[0]:
+                raise ValueError("a row holds more votes than there are LFs (an LF votes twice on it)")
             for c in range(stop - start):
                 j = np.int64(indices[start + c])
                 lfs[c] = j

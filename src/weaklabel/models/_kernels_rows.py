@@ -156,6 +156,8 @@ def rows_csr(indptr, indices, votes, Dflat, prior_w, base, base0, y, mode, S, T,
         for i in range(lo, hi):
             start = indptr[i]
             cnt = indptr[i + 1] - start
+            if cnt > codes.shape[0]:
+                raise ValueError("a row holds more votes than there are LFs (an LF votes twice on it)")
             for c in range(cnt):
                 j = np.int64(indices[start + c])
                 lfs[c] = j
@@ -228,6 +230,8 @@ def rows_codes(indptr, codes_in, lf_of, Dflat, prior_w, base, base0, S, T, LL, F
         for i in range(lo, hi):
             start = indptr[i]
             cnt = indptr[i + 1] - start
+            if cnt > codes.shape[0]:
+                raise ValueError("a row holds more votes than there are LFs (an LF votes twice on it)")
             for c in range(cnt):
                 r = np.int64(codes_in[start + c])
                 codes[c] = r
