@@ -53,8 +53,18 @@ SMALL_NNZ = 4_000_000
 
 
 def _scratch(n_blocks: int, K: int, m: int):
-    """Per-block scratch of the kernels: ``F (n_blocks, 3, K)`` float64, ``I (n_blocks, 2, m + 1)`` int64."""
-    return np.empty((n_blocks, 3, K)), np.empty((n_blocks, 2, m + 1), dtype=np.int64)
+    """Per-block scratch of the kernels: ``F (n_blocks, 3, K)`` float64, ``I (n_blocks, 2, m + 1)``
+    int64 (a row's votes) and ``ERR (n_blocks,)``, where a block notes its first row with more
+    votes than that (-1: none)."""
+    return np.empty((n_blocks, 3, K)), np.empty((n_blocks, 2, m + 1), dtype=np.int64), np.full(n_blocks, -1, np.int64)
+
+
+def _check_rows(ERR: np.ndarray) -> None:
+    """Raise for a row the kernels skipped because it holds more votes than there are LFs (a
+    hand-built matrix in which an LF votes twice on a row)."""
+    bad = _first_bad(ERR)
+    if bad >= 0:
+        raise ValueError(f"vote matrix row {bad} holds more votes than there are LFs (an LF votes twice on it)")
 
 
 def _fold(A: np.ndarray) -> np.ndarray:
@@ -93,8 +103,9 @@ def em_pass(indptr, indices, votes, Dflat, prior_w, base, base0, y, n_blocks):
     """
     mk, K = Dflat.shape
     S, T, LL = np.zeros((n_blocks, mk, K)), np.zeros((n_blocks, K)), np.zeros(n_blocks)
-    rows_csr(indptr, indices, votes, Dflat, prior_w, base, base0, y, EM, S, T, LL, _NO_OUT,
-             *_scratch(n_blocks, K, len(prior_w)), n_blocks)
+    F, I, ERR = _scratch(n_blocks, K, len(prior_w))
+    rows_csr(indptr, indices, votes, Dflat, prior_w, base, base0, y, EM, S, T, LL, _NO_OUT, F, I, ERR, n_blocks)
+    _check_rows(ERR)
     return _fold(S), _fold(T), _fold_ll(LL)
 
 
@@ -103,8 +114,9 @@ def share_stats(indptr, indices, votes, K, m, y):
     its votes for each class; rows without votes: uniform; rows with a gold label: one-hot)."""
     S, T, LL = np.zeros((1, m * K, K)), np.zeros((1, K)), np.zeros(1)
     z = np.zeros(K)
-    rows_csr(indptr, indices, votes, np.zeros((0, K)), np.ones(m), z, z, y, SHARES, S, T, LL, _NO_OUT,
-             *_scratch(1, K, m), 1)
+    F, I, ERR = _scratch(1, K, m)
+    rows_csr(indptr, indices, votes, np.zeros((0, K)), np.ones(m), z, z, y, SHARES, S, T, LL, _NO_OUT, F, I, ERR, 1)
+    _check_rows(ERR)
     return S[0], T[0]
 
 
@@ -113,8 +125,10 @@ def posterior(indptr, indices, votes, Dflat, prior_w, base, base0, n_blocks):
     (``base0`` for rows without votes)."""
     n, K = indptr.shape[0] - 1, Dflat.shape[1]
     out = np.empty((n, K))
+    F, I, ERR = _scratch(n_blocks, K, len(prior_w))
     rows_csr(indptr, indices, votes, Dflat, prior_w, base, base0, _NO_LABELS, PREDICT, np.zeros((n_blocks, 0, K)),
-             np.zeros((n_blocks, K)), np.zeros(n_blocks), out, *_scratch(n_blocks, K, len(prior_w)), n_blocks)
+             np.zeros((n_blocks, K)), np.zeros(n_blocks), out, F, I, ERR, n_blocks)
+    _check_rows(ERR)
     return out
 
 
@@ -124,7 +138,8 @@ def em_pass_dense(L, Dflat, prior_w, base, base0, n_blocks):
     mk, K = Dflat.shape
     S, T, LL = np.zeros((n_blocks, mk, K)), np.zeros((n_blocks, K)), np.zeros(n_blocks)
     BAD = np.full(n_blocks, -1, dtype=np.int64)
-    rows_dense(L, Dflat, prior_w, base, base0, S, T, LL, BAD, *_scratch(n_blocks, K, L.shape[0]), n_blocks)
+    F, I, _ = _scratch(n_blocks, K, L.shape[0])
+    rows_dense(L, Dflat, prior_w, base, base0, S, T, LL, BAD, F, I, n_blocks)
     return _fold(S), _fold(T), _fold_ll(LL), _first_bad(BAD)
 
 
@@ -132,8 +147,9 @@ def em_pass_codes(indptr, codes, lf_of, Dflat, prior_w, base, base0, n_blocks):
     """:func:`em_pass` (without gold labels) on code CSR; ``lf_of[code]`` is the code's LF."""
     mk, K = Dflat.shape
     S, T, LL = np.zeros((n_blocks, mk, K)), np.zeros((n_blocks, K)), np.zeros(n_blocks)
-    rows_codes(indptr, codes, lf_of, Dflat, prior_w, base, base0, S, T, LL, *_scratch(n_blocks, K, len(prior_w)),
-               n_blocks)
+    F, I, ERR = _scratch(n_blocks, K, len(prior_w))
+    rows_codes(indptr, codes, lf_of, Dflat, prior_w, base, base0, S, T, LL, F, I, ERR, n_blocks)
+    _check_rows(ERR)
     return _fold(S), _fold(T), _fold_ll(LL)
 
 
@@ -153,7 +169,9 @@ def pair_counts(indptr, indices, votes, m, K, n_blocks):
     mk2 = mk + K
     O = np.zeros((n_blocks, mk2 * mk2), dtype=np.int32)
     S, T = np.zeros((n_blocks, mk, K)), np.zeros((n_blocks, K))
-    pairs_csr(indptr, indices, votes, m, K, O, S, T, *_scratch(n_blocks, K, m), n_blocks)
+    F, I, ERR = _scratch(n_blocks, K, m)
+    pairs_csr(indptr, indices, votes, m, K, O, S, T, F, I, ERR, n_blocks)
+    _check_rows(ERR)
     full = _fold_pairs(O, mk2)
     S_out = _fold(S)
     S_out += full[:mk, mk:]      # (vote, winner) counts of the rows with one most-voted class
@@ -165,7 +183,7 @@ def pair_counts_dense(L, K, n_blocks):
     mk = L.shape[0] * K
     O = np.zeros((n_blocks, mk * mk), dtype=np.int32)
     BAD = np.full(n_blocks, -1, dtype=np.int64)
-    pairs_dense(L, K, O, BAD, _scratch(n_blocks, K, L.shape[0])[1], n_blocks)
+    pairs_dense(L, K, O, BAD, _scratch(n_blocks, K, L.shape[0])[1], n_blocks)   # (no row overruns: m codes)
     return _fold_pairs(O, mk), _first_bad(BAD)
 
 
@@ -183,8 +201,10 @@ def error_pair_stats(indptr, indices, votes, Dflat, prior_w, base, base0, compac
     mk, K = Dflat.shape
     stats = np.zeros((n_blocks, n_compact, n_compact, K, 4))
     counts = np.zeros((n_blocks, n_compact, n_compact), dtype=np.int64)
+    F, I, ERR = _scratch(n_blocks, K, len(prior_w))
     error_pairs(indptr, indices, votes, Dflat, prior_w, base, base0, compact, np.empty((mk, K)), stats, counts,
-                *_scratch(n_blocks, K, len(prior_w)), n_blocks)
+                F, I, ERR, n_blocks)
+    _check_rows(ERR)
     return _fold(stats), _fold(counts)
 
 

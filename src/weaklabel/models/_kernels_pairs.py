@@ -78,7 +78,7 @@ def _add_pairs(Ob, codes, start, c, mk):
 
 
 @parallel_kernel(MIN_PAIRS, csr_pairs, error_model="numpy", _nrt=False)
-def pairs_csr(indptr, indices, votes, m, K, O, S, T, F, I, n_blocks):
+def pairs_csr(indptr, indices, votes, m, K, O, S, T, F, I, ERR, n_blocks):
     """Co-occurrence counts of one-hot votes and, in the same pass, the majority-vote statistics,
     per block: ``O[b]`` flat upper-triangular ``(m K + K)^2`` int32 counts, ``S[b]`` and ``T[b]``.
 
@@ -102,8 +102,10 @@ def pairs_csr(indptr, indices, votes, m, K, O, S, T, F, I, n_blocks):
         for i in range(lo, hi):
             start = indptr[i]
             c = indptr[i + 1] - start
-            if c >= codes.shape[0]:   # room for the votes and the winner's code
-                raise ValueError("a row holds more votes than there are LFs (an LF votes twice on it)")
+            if c >= codes.shape[0]:   # no room for the votes and the winner's code: reported, not overrun
+                if ERR[b] < 0:
+                    ERR[b] = i
+                continue
             if c == 0:
                 for k in range(K):
                     Tb[k] += 1.0 / K
@@ -174,7 +176,7 @@ def pairs_codes(indptr, codes, mk, O, n_blocks):
 
 
 @parallel_kernel(MIN_PAIRS, csr_pairs, error_model="numpy", _nrt=False)
-def error_pairs(indptr, indices, votes, Dflat, prior_w, base, base0, compact, inv_e, stats, counts, F, I,
+def error_pairs(indptr, indices, votes, Dflat, prior_w, base, base0, compact, inv_e, stats, counts, F, I, ERR,
                 n_blocks):
     """Leave-pair-out error statistics of every pair of sources that vote on the same row.
 
@@ -211,8 +213,10 @@ def error_pairs(indptr, indices, votes, Dflat, prior_w, base, base0, compact, in
             stop = indptr[i + 1]
             if stop - start < 2:
                 continue
-            if stop - start > codes.shape[0]:
-                raise ValueError("a row holds more votes than there are LFs (an LF votes twice on it)")
+            if stop - start > codes.shape[0]:   # an LF voting twice on the row: reported, not overrun
+                if ERR[blk] < 0:
+                    ERR[blk] = i
+                continue
             for c in range(stop - start):
                 j = np.int64(indices[start + c])
                 lfs[c] = j

@@ -18,7 +18,8 @@ the posterior (the soft majority-vote initialisation) and prediction (posteriors
 
 Outputs are per-block accumulators the caller allocates (``S (n_blocks, m K, K)``, ``T
 (n_blocks, K)``, ``LL (n_blocks,)``; and per-block scratch ``F (n_blocks, 3, K)`` float64, ``I
-(n_blocks, 2, m + 1)`` int64) and adds up in block order
+(n_blocks, 2, m + 1)`` int64; ``ERR (n_blocks,)``: a block's first row with more votes than
+``I`` holds, -1 if none: a kernel cannot raise inside its parallel loop) and adds up in block order
 (:mod:`weaklabel.models._kernels`): allocating and folding in numpy keeps the compiled code
 small (a first ``weaklabel fit`` spends most of its time compiling) and the sums deterministic.
 Plain-numpy references: :mod:`weaklabel.models._reference`.
@@ -137,7 +138,7 @@ def _row_pass(Dflat, prior_w, base, base0, codes, lfs, cnt, yi, mode, s, post, S
 
 
 @parallel_kernel(MIN_VOTES, csr_votes, error_model="numpy", _nrt=False)
-def rows_csr(indptr, indices, votes, Dflat, prior_w, base, base0, y, mode, S, T, LL, out, F, I, n_blocks):
+def rows_csr(indptr, indices, votes, Dflat, prior_w, base, base0, y, mode, S, T, LL, out, F, I, ERR, n_blocks):
     """The row pass over CSR votes (``y[i] >= 0``: a gold label; ``y`` empty: none). ``EM`` and
     ``SHARES``: sums into the per-block ``S``, ``T``, ``LL``; ``PREDICT``: posteriors into ``out``."""
     n = indptr.shape[0] - 1
@@ -156,8 +157,10 @@ def rows_csr(indptr, indices, votes, Dflat, prior_w, base, base0, y, mode, S, T,
         for i in range(lo, hi):
             start = indptr[i]
             cnt = indptr[i + 1] - start
-            if cnt > codes.shape[0]:
-                raise ValueError("a row holds more votes than there are LFs (an LF votes twice on it)")
+            if cnt > codes.shape[0]:   # an LF voting twice on the row: reported, not overrun
+                if ERR[b] < 0:
+                    ERR[b] = i
+                continue
             for c in range(cnt):
                 j = np.int64(indices[start + c])
                 lfs[c] = j
@@ -214,7 +217,7 @@ def rows_dense(L, Dflat, prior_w, base, base0, S, T, LL, BAD, F, I, n_blocks):
 
 
 @parallel_kernel(MIN_VOTES, csr_votes, nogil=True, error_model="numpy", _nrt=False)
-def rows_codes(indptr, codes_in, lf_of, Dflat, prior_w, base, base0, S, T, LL, F, I, n_blocks):
+def rows_codes(indptr, codes_in, lf_of, Dflat, prior_w, base, base0, S, T, LL, F, I, ERR, n_blocks):
     """The row pass (``EM`` mode, no gold labels) over code CSR; ``lf_of[code]`` is the code's LF."""
     n = indptr.shape[0] - 1
     for b in prange(n_blocks):
@@ -230,8 +233,10 @@ def rows_codes(indptr, codes_in, lf_of, Dflat, prior_w, base, base0, S, T, LL, F
         for i in range(lo, hi):
             start = indptr[i]
             cnt = indptr[i + 1] - start
-            if cnt > codes.shape[0]:
-                raise ValueError("a row holds more votes than there are LFs (an LF votes twice on it)")
+            if cnt > codes.shape[0]:   # an LF voting twice on the row: reported, not overrun
+                if ERR[b] < 0:
+                    ERR[b] = i
+                continue
             for c in range(cnt):
                 r = np.int64(codes_in[start + c])
                 codes[c] = r
