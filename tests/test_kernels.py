@@ -174,3 +174,28 @@ def test_code_kernels_match_reference_and_csr(n, m, K, cov, seed, code_dtype):
                              -np.ones(n, np.int64), 1)
     S1, T1, ll1 = nk.em_pass_codes(indptr, codes, lf_of, flat_table(D), pw, base, base0, 1)
     assert S1.tobytes() == S2.tobytes() and T1.tobytes() == T2.tobytes() and ll1 == ll2
+
+
+def test_kernel_caches_are_keyed_on_every_kernel_module():
+    # a kernel inlines the row pass of a sibling module: editing that module must invalidate it
+    from pathlib import Path
+
+    stamp = nk.pairs_csr.serial._cache._cache_file._source_stamp
+    names = {s[0] for s in stamp}
+    assert names == {p.name for p in Path(nk.__file__).parent.glob("_kernels*.py")}
+    assert {"_kernels_rows.py", "_kernels_pairs.py"} <= names
+
+
+def test_a_row_with_more_votes_than_lfs_is_an_error_not_an_overrun():
+    # the kernels list a row's votes in per-block scratch of m + 1 slots; a hand-built matrix in
+    # which an LF votes twice on a row must not write past it
+    indptr = np.array([0, 4], dtype=np.int64)
+    indices = np.array([0, 0, 1, 1], dtype=np.int32)
+    votes = np.array([0, 1, 0, 1], dtype=np.int8)
+    D, z, one = flat_table(np.zeros((2, 2, 2))), np.zeros(2), np.ones(2)
+    with pytest.raises(ValueError, match="more votes than there are LFs"):
+        nk.em_pass(indptr, indices, votes, D, one, z, z, -np.ones(1, np.int64), 1)
+    with pytest.raises(ValueError, match="more votes than there are LFs"):
+        nk.pair_counts(indptr, indices, votes, 2, 2, 1)
+    with pytest.raises(ValueError, match="more votes than there are LFs"):
+        nk.error_pair_stats(indptr, indices, votes, D, one, z, z, np.arange(2), 2, 1)

@@ -92,6 +92,33 @@ def announce(dispatcher) -> None:
         on_compile(COMPILE_NOTE)
 
 
+_stamps: dict[str, tuple] = {}
+
+
+def _share_source_stamp(dispatcher, func) -> None:
+    """Key ``dispatcher``'s disk cache on every ``_kernels*.py`` beside ``func``'s module, not only
+    on its own file. Numba checks only the file a kernel is defined in, but kernels inline small
+    functions from their sibling modules (the row pass of ``models/_kernels_rows.py`` is inlined
+    into the pair kernels): edited there, a cached kernel would otherwise go on running the old
+    code."""
+    import glob
+    import sys
+
+    try:
+        path = sys.modules[func.__module__].__file__
+        cache_file = dispatcher._cache._cache_file   # numba's IndexDataCacheFile (private; guarded)
+        cache_file._source_stamp   # noqa: B018 - the attribute replaced below
+    except (AttributeError, KeyError, TypeError):
+        return
+    folder = os.path.dirname(path)
+    key = os.path.join(folder, "_kernels")
+    if key not in _stamps:
+        files = sorted(glob.glob(key + "*.py"))
+        _stamps[key] = tuple((os.path.basename(f), st.st_mtime, st.st_size) for f in files for st in [os.stat(f)])
+    if os.path.basename(path).startswith("_kernels"):
+        cache_file._source_stamp = _stamps[key]
+
+
 def _renamed(func, name: str):
     """A copy of ``func`` under another (qualified) name: the same code, its own Numba cache files."""
     twin = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__, func.__closure__)
@@ -122,6 +149,8 @@ class ParallelKernel:
         # pool per em_pass call, each a wait for the threads on a busy machine
         self.parallel = njit(cache=True, parallel=dict(PRANGE_ONLY), **flags)(func)
         self.serial = njit(cache=True, **flags)(_renamed(func, func.__name__ + "_serial"))
+        _share_source_stamp(self.parallel, func)
+        _share_source_stamp(self.serial, func)
         functools.update_wrapper(self, func)
 
     def threads(self, *args) -> int:
@@ -165,6 +194,7 @@ def njit_announced(**flags):
         from numba import njit
 
         disp = njit(cache=True, **flags)(func)
+        _share_source_stamp(disp, func)
 
         @functools.wraps(func)
         def call(*args):

@@ -37,6 +37,18 @@ def posterior(indptr, indices, votes, D, prior_w, base, base0):
     return np.exp(s - logsumexp(s, axis=1, keepdims=True))
 
 
+def row_sums(indptr, indices, votes, post, m):
+    """The sums every row pass adds (``_kernels_rows._row_pass``): ``S[j, k, v]``, the posterior
+    ``post`` (n, K) of class ``k`` summed over the rows where LF ``j`` voted ``v``, and ``T``."""
+    K = post.shape[1]
+    L = _dense(indptr, indices, votes, m)
+    S = np.zeros((m, K, K))
+    for j in range(m):
+        for v in range(K):
+            S[j, :, v] = post[L[:, j] == v].sum(axis=0)
+    return S, post.sum(axis=0)
+
+
 def em_pass(indptr, indices, votes, D, prior_w, base, base0, y, n_blocks=1):
     m, K, _ = D.shape
     s = scores(indptr, indices, votes, D, prior_w, base, base0)
@@ -44,12 +56,7 @@ def em_pass(indptr, indices, votes, D, prior_w, base, base0, y, n_blocks=1):
     known = y >= 0
     post[known] = np.eye(K)[y[known]]
     ll = logsumexp(s[~known], axis=1).sum() + s[known, y[known]].sum()
-    L = _dense(indptr, indices, votes, m)
-    S = np.zeros((m, K, K))
-    for j in range(m):
-        for v in range(K):
-            S[j, :, v] = post[L[:, j] == v].sum(axis=0)
-    return S, post.sum(axis=0), ll
+    return (*row_sums(indptr, indices, votes, post, m), ll)
 
 
 def pair_counts(indptr, indices, votes, m, K, n_blocks=1):
@@ -67,12 +74,7 @@ def majority_stats(indptr, indices, votes, m, K):
     L = _dense(indptr, indices, votes, m)
     counts = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1)
     top = counts == counts.max(axis=1, keepdims=True)
-    q = top / top.sum(axis=1, keepdims=True)
-    S = np.zeros((m, K, K))
-    for j in range(m):
-        for v in range(K):
-            S[j, :, v] = q[L[:, j] == v].sum(axis=0)
-    return S, q.sum(axis=0)
+    return row_sums(indptr, indices, votes, top / top.sum(axis=1, keepdims=True), m)
 
 
 def class_counts(indptr, indices, votes, K):
@@ -127,12 +129,8 @@ def share_stats(indptr, indices, votes, K, m, y):
     post = np.where(tot > 0, counts / np.maximum(tot, 1), 1.0 / K)
     known = y >= 0
     post[known] = np.eye(K)[y[known]]
-    L = _dense(indptr, indices, votes, m)
-    S = np.zeros((m * K, K))
-    for j in range(m):
-        for v in range(K):
-            S[j * K + v] = post[L[:, j] == v].sum(axis=0)
-    return S, post.sum(axis=0)
+    S, T = row_sums(indptr, indices, votes, post, m)
+    return S.transpose(0, 2, 1).reshape(m * K, K), T
 
 
 # dense (m, n) row blocks (L[j, i] = LF j's vote on row i): through the CSR references above
