@@ -61,6 +61,26 @@ def _tolerate_cache_write_errors() -> None:
 
 _tolerate_cache_write_errors()
 
+
+def _hold_signals_while_compiling() -> None:
+    """Signals that arrive while Numba compiles are raised when the compile ends
+    (:func:`weaklabel._signals.compile_started`): raised inside LLVM they are lost or abort it."""
+    from numba.core import event
+
+    from . import _signals
+
+    class _Listener(event.Listener):
+        def on_start(self, ev):
+            _signals.compile_started()
+
+        def on_end(self, ev):
+            _signals.compile_ended()
+
+    event.register("numba:compiler_lock", _Listener())   # once: this module is imported once
+
+
+_hold_signals_while_compiling()
+
 #: called with a short message before the first compile of the process (the CLI prints it)
 on_compile: Callable[[str], None] | None = None
 _announced = False

@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 
-_state = {"installed": False, "sigint": False}
+_state = {"installed": False, "sigint": False, "compiling": 0, "pending": None}
 
 
 class Terminated(KeyboardInterrupt):
@@ -28,14 +28,52 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+def _deliver(signum: int):
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated(signum)
+
+
 def _on_sigint(signum, frame):
     _state["sigint"] = True
+    if _state["compiling"]:
+        _state["pending"] = signum     # raised when the compile ends (see compile_started)
+        return
     raise KeyboardInterrupt
 
 
 def _on_terminate(signum, frame):
     _state["sigint"] = True  # any KeyboardInterrupt from now on is the signal, not user code
+    if _state["compiling"]:
+        _state["pending"] = signum
+        return
     raise Terminated(signum)
+
+
+def compile_started() -> None:
+    """Numba starts compiling in the main thread: hold signals until it ends.
+
+    A ``KeyboardInterrupt`` raised while LLVM is compiling lands in one of llvmlite's ctypes
+    callbacks, where Python can only print "Exception ignored" and carry on (the Ctrl-C is lost
+    and the run ends normally), or it aborts LLVM itself (exit -6). So during a compile the
+    handlers only note the signal, and :func:`compile_ended` raises it, in Python code, once the
+    outermost compile is over (a first-run compile takes a few seconds)."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        _state["compiling"] += 1
+
+
+def compile_ended() -> None:
+    """The end of :func:`compile_started`'s compile: raise a signal that came in meanwhile."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not _state["compiling"]:
+        return
+    _state["compiling"] -= 1
+    if _state["compiling"] == 0 and _state["pending"] is not None:
+        signum, _state["pending"] = _state["pending"], None
+        _deliver(signum)
 
 
 def install_handlers() -> None:

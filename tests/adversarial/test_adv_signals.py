@@ -143,3 +143,30 @@ def test_signal_during_fit_is_one_line(endless_fit, mode, sig, code):
     assert "Traceback" not in err and "SystemError" not in err
     assert len(err.strip().splitlines()) == 1, err
     assert not temporaries(endless_fit) and not (endless_fit / "labels.parquet").exists()
+
+
+@pytest.mark.parametrize("sig,code,delay", [(signal.SIGINT, 130, d) for d in (0.3, 0.9, 1.5, 2.1, 2.7)]
+                         + [(signal.SIGTERM, 143, d) for d in (1.5, 2.1)])
+def test_signal_during_the_first_numba_compile_is_one_line(tmp_path, sig, code, delay):
+    """A fresh install compiles its kernels on the first ``fit``; a signal then used to land inside
+    LLVM, where it was lost ("Exception ignored", the fit finished, exit 1 or 0) or aborted the
+    process (exit -6). It is now held until the compile ends and then stops the run like any other.
+    The delays sweep the compile (before the fix, 2.1 s after the notice hit LLVM's callbacks)."""
+    from weaklabel.simulate import simulate_votes
+
+    simulate_votes(3000, 8, 2, seed=0).votes.to_parquet(tmp_path / "votes.parquet")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}   # empty: a cold compile
+    p = subprocess.Popen([sys.executable, "-m", "weaklabel", "fit", "votes.parquet", "-o", "labels.parquet"],
+                         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = p.stderr.readline()           # the CLI says so just before the first compile
+    assert "compiling" in first, first
+    time.sleep(delay)
+    if p.poll() is not None:              # a fast machine finished first: nothing to interrupt
+        assert p.returncode == 0, p.communicate()[1]
+        pytest.skip(f"the fit ended within {delay} s of the compile notice")
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == code, first + err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "labels.parquet").exists() and not temporaries(tmp_path)
