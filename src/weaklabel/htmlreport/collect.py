@@ -266,13 +266,13 @@ def collect(votes, *, labels=None, data=None, text_col: str = "text", gold=None,
 def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, worst, seed,
              block_rows) -> ReportData:
     from ..votes.analysis import analyze, analyze_totals
-    from ..models import LabelModel, load_model
+    from ..models import BaseLabelModel, load_model
 
     n, names, K, classes, ids, blocks = _vote_blocks(votes, block_rows)
     m = len(names)
     if n == 0:
         raise InputError(f"{votes}: the votes have no rows")
-    if model is not None and not isinstance(model, LabelModel):
+    if model is not None and not isinstance(model, BaseLabelModel):
         model = load_model(model)
     model_names = None
     if model is not None:
