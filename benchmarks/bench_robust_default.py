@@ -87,9 +87,15 @@ def run_task(tag: str, kind: str, half: str, fit_vm, fit_y, test_vm, test_y, mod
     if dev_task is not None:
         fv, fy, tv, ty = dev_task
         cov = tv.votes_per_row() > 0
-        acc = expected_accuracy(AutoModel(random_state=0).fit(fv, fy).predict_proba(tv), ty)
+        dev_model = AutoModel(random_state=0).fit(fv, fy)
+        acc = expected_accuracy(dev_model.predict_proba(tv), ty)
+        # the no-label default on the same scored rows (the dev task scores other rows than the
+        # unsupervised task above)
+        free = expected_accuracy(AutoModel(random_state=0).fit(fv).predict_proba(tv), ty)
         mvd = expected_accuracy(mv_proba(tv), ty)
-        row["dev"] = {"auto": {"covered": float(acc[cov].mean()), "all": float(acc.mean())},
+        row["dev"] = {"auto": {"covered": float(acc[cov].mean()), "all": float(acc.mean()),
+                               "choice": dev_model.selection_.get("choice")},
+                      "free": {"covered": float(free[cov].mean()), "all": float(free.mean())},
                       "mv": {"covered": float(mvd[cov].mean()), "all": float(mvd.mean())}}
     return row
 
@@ -225,10 +231,12 @@ def main() -> None:
             if not rs:
                 continue
             gain = np.array([100 * (r["dev"]["auto"]["covered"] - r["dev"]["mv"]["covered"]) for r in rs])
-            vs_free = np.array([100 * (r["dev"]["auto"]["covered"] - r["models"]["auto"]["covered"]) for r in rs])
+            vs_free = np.array([100 * (r["dev"]["auto"]["covered"] - r["dev"]["free"]["covered"]) for r in rs])
             result["dev_summary"][g] = {"mean_gain_pts": float(gain.mean()), "min_gain_pts": float(gain.min()),
                                         "worst": rs[int(np.argmin(gain))]["set"],
-                                        "min_vs_no_label_default_pts": float(vs_free.min())}
+                                        "mean_vs_no_label_default_pts": float(vs_free.mean()),
+                                        "min_vs_no_label_default_pts": float(vs_free.min()),
+                                        "worst_vs_no_label_default": rs[int(np.argmin(vs_free))]["set"]}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=1, default=float))
     md = [f"Covered-row accuracy (expected over random ties) of every label model; MV = majority vote with "
@@ -248,8 +256,9 @@ def main() -> None:
         if g in result.get("dev_summary", {}):
             d = result["dev_summary"][g]
             md += [f"With 100 gold rows (`auto`): mean gain {d['mean_gain_pts']:+.2f} points over MV, min "
-                   f"{d['min_gain_pts']:+.1f} ({d['worst']}), min vs the no-label default "
-                   f"{d['min_vs_no_label_default_pts']:+.1f}.", ""]
+                   f"{d['min_gain_pts']:+.1f} ({d['worst']}); against the no-label default on the same rows: mean "
+                   f"{d['mean_vs_no_label_default_pts']:+.2f}, min {d['min_vs_no_label_default_pts']:+.1f} "
+                   f"({d['worst_vs_no_label_default']}).", ""]
     md += ["### Leave one dataset out", "",
            "The default's threshold `min_z` chosen on every other real set plus the tuning regimes, applied to the "
            f"set left out (shipped default: {AutoModel().min_z:g}; chosen on the tuning half alone: {tuned}).", "",
