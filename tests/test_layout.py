@@ -88,9 +88,6 @@ def test_no_private_names_imported_across_packages():
             other = parts[1] if len(parts) > 1 else ""
             if other == own or other in ("_version", "_signals", "_jit", "_moved", "_dask", "_params", "_persist"):
                 continue  # the package itself; the shared private infrastructure modules
-            if mod == "weaklabel.models" and names == ["_kernels"]:
-                continue  # the Numba kernels the votes reader validates blocks with: public once the
-                # fit side settles models/ (issue 15, second half)
             privates = [n for n in names if n.startswith("_")] + [p for p in parts[2:] if p.startswith("_")]
             if privates:
                 bad.append(f"{path.relative_to(SRC)}: from {mod} import {', '.join(names)}")

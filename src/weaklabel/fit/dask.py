@@ -81,19 +81,19 @@ def code_dtypes(n_codes: int, nnz_max: int):
 def load_partition(piece: Piece, layout: VotesLayout) -> VotesPartition:
     """Read a partition on a worker and convert it to code CSR (kept in the worker's memory).
     A user-facing failure (a bad vote, an unreadable file) is kept in ``error`` for the client."""
-    from ..models import _kernels
+    from ..models import kernels
 
     m, K = layout.n_lfs, layout.cardinality
     try:
         block = read_rows_block(piece.file, piece.start, piece.stop, piece.offset, layout)
-        counts, per_row, bad = _kernels.scan_dense(block.L, K)
+        counts, per_row, bad = kernels.scan_dense(block.L, K)
         check_bad(int(bad), block, layout)
         ptr_t, code_t = code_dtypes(m * K, block.n * m)
         indptr = np.zeros(block.n + 1, dtype=ptr_t)
         np.cumsum(per_row, out=indptr[1:])
         nnz = int(indptr[-1])
         codes = np.empty(nnz + 1, dtype=code_t)  # + the kernel's spare slot
-        _kernels.dense_to_codes_fill(block.L, K, indptr, codes)
+        kernels.dense_to_codes_fill(block.L, K, indptr, codes)
         del block
         return VotesPartition(piece, indptr, codes[:nnz].copy(), K, counts, int(np.count_nonzero(per_row == 0)))
     except WeaklabelError as exc:
@@ -107,16 +107,16 @@ def partition_summary(part: VotesPartition) -> dict:
 
 
 def partition_em(part: VotesPartition, Dflat, prior_w, base, base0):
-    from ..models import _kernels
+    from ..models import kernels
 
     lf_of = np.repeat(np.arange(prior_w.size), part.cardinality)
-    return _kernels.em_pass_codes(part.indptr, part.codes, lf_of, Dflat, prior_w, base, base0, n_blocks(part.codes.size))
+    return kernels.em_pass_codes(part.indptr, part.codes, lf_of, Dflat, prior_w, base, base0, n_blocks(part.codes.size))
 
 
 def partition_pairs(part: VotesPartition, m: int, K: int):
-    from ..models import _kernels
+    from ..models import kernels
 
-    return _kernels.pair_counts_codes(part.indptr, part.codes, m * K, pair_blocks(part.codes.size, m * K))
+    return kernels.pair_counts_codes(part.indptr, part.codes, m * K, pair_blocks(part.codes.size, m * K))
 
 
 def partition_shares(part: VotesPartition, layout: VotesLayout):

@@ -3,7 +3,7 @@
 A label model's ``fit`` only needs row sums of the votes (:mod:`weaklabel.models.stats`), so the
 votes never have to be in memory at once. :class:`StreamingVoteStats` reads the votes with a
 :class:`~weaklabel.votes.reader.VotesSource` (dense ``(m, n)`` row blocks) and computes every
-statistic with the dense-block Numba kernels of :mod:`weaklabel.models._kernels`, adding the
+statistic with the dense-block Numba kernels of :mod:`weaklabel.models.kernels`, adding the
 blocks' results up in file order (deterministic). One EM iteration is one pass over the file:
 memory is one or two blocks (about 64 MB of votes each by default) whatever the number of rows.
 :func:`write_labels_stream` predicts block by block into labels.parquet (atomic; the one label
@@ -54,7 +54,7 @@ class StreamingVoteStats(PartitionedVoteStats):
 
     def _pass(self, label: str) -> Iterator[Block]:
         """One pass over the votes; the first pass also counts votes per LF and uncovered rows."""
-        from ..models import _kernels
+        from ..models import kernels
 
         self.passes += 1
         if self.progress is not None:
@@ -65,7 +65,7 @@ class StreamingVoteStats(PartitionedVoteStats):
         rows = 0
         for block in self.source.blocks(self.block_rows, read_ahead=self.read_ahead):
             if scan:
-                c, per_row, bad = _kernels.scan_dense(block.L, self.cardinality)
+                c, per_row, bad = kernels.scan_dense(block.L, self.cardinality)
                 check_bad(int(bad), block, self.layout)
                 counts += c
                 uncovered += int(np.count_nonzero(per_row == 0))
@@ -83,16 +83,16 @@ class StreamingVoteStats(PartitionedVoteStats):
             self._counts, self._uncovered = counts, uncovered
 
     def results(self, what: str, label: str, **args) -> Iterator:
-        from ..models import _kernels
+        from ..models import kernels
 
         for block in self._pass(label):
             if what == "em":
-                s, t, l_, bad = _kernels.em_pass_dense(block.L, args["Dflat"], args["prior_w"], args["base"],
+                s, t, l_, bad = kernels.em_pass_dense(block.L, args["Dflat"], args["prior_w"], args["base"],
                                                        args["base0"], n_blocks(block.L.size))
                 check_bad(int(bad), block, self.layout)
                 yield s, t, l_
             elif what == "pairs":
-                o, bad = _kernels.pair_counts_dense(block.L, self.cardinality,
+                o, bad = kernels.pair_counts_dense(block.L, self.cardinality,
                                                     pair_blocks(block.L.size, self.n_lfs * self.cardinality))
                 check_bad(int(bad), block, self.layout)
                 yield o

@@ -107,16 +107,16 @@ def check_bad(bad: int, block: Block, layout: VotesLayout) -> None:
 
 def block_csr(block: Block, layout: VotesLayout, indptr_dtype=np.int64, indices_dtype=np.int32):
     """``(indptr, indices, votes, lf_counts, votes_per_row)`` of a block (validated)."""
-    from ..models import _kernels
+    from ..models import kernels
 
-    counts, per_row, bad = _kernels.scan_dense(block.L, layout.cardinality)
+    counts, per_row, bad = kernels.scan_dense(block.L, layout.cardinality)
     check_bad(int(bad), block, layout)
     indptr = np.zeros(block.n + 1, dtype=indptr_dtype)
     np.cumsum(per_row, out=indptr[1:])
     nnz = int(indptr[-1])
     indices = np.empty(nnz + 1, dtype=indices_dtype)  # + the kernel's spare slot
     votes = np.empty(nnz + 1, dtype=layout.dtype)
-    _kernels.dense_to_csr_fill(block.L, indptr, indices, votes)
+    kernels.dense_to_csr_fill(block.L, indptr, indices, votes)
     return indptr, indices[:nnz], votes[:nnz], counts, per_row
 
 
