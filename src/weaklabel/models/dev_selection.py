@@ -1,0 +1,226 @@
+"""``AutoModel`` with gold labels (``fit --dev``): which model, fitted how, the labels choose.
+
+The label-free choice (``AutoModel``'s path without labels, fitted *without* them) is the anchor.
+Other candidates of :func:`default_candidates` replace it only with a margin and a paired z over
+the gold rows that have votes; label-free candidates are scored directly on the gold rows (they
+never saw the labels), semi-supervised ones by stratified k-fold. Then a correction of the
+label-free posterior learned from the gold rows (:mod:`weaklabel.models.correction`) is kept if it
+predicts them at least as well out of fold. See ``benchmarks/PROTOCOL.md`` for how the rules were
+chosen. Kept apart from ``auto.py`` (the label-free path) as a mixin of ``AutoModel``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..votes import VoteMatrix
+from .base import LabelModel
+
+DEFAULT_NAME = "default"
+
+
+def default_candidates() -> list[tuple[str, str, dict, bool]]:
+    """``(label, model name, params, uses_labels)`` compared by cross-validation with gold labels.
+
+    The first is the label-free choice (``auto`` without labels: the fitted default, or majority
+    vote when the votes say not to trust it): the anchor every other candidate must beat. Candidates
+    with ``uses_labels`` are fitted semi-supervised (each fold with the other folds' labels); the
+    others are fitted once without labels, so their predictions on every gold row are already out of
+    sample. Why both: 100 labels often help most by *choosing* a model the votes alone cannot
+    choose (a moment method on few sources, Dawid-Skene on one-class rules), and a semi-supervised fit
+    can also hurt (100 labels turn low-precision one-class rules into evidence for the other class):
+    the anchor is the no-label default, so labels are only used where they show a gain
+    (``benchmarks/PROTOCOL.md``, "With 100 gold rows").
+    """
+    return [
+        (DEFAULT_NAME, "auto", {}, False),
+        ("majority", "majority", {"ties": "uniform"}, False),
+        ("hybrid (no labels)", "hybrid", {}, False),
+        ("ds (no labels)", "ds", {}, False),
+        ("weighted (no labels)", "weighted", {}, False),
+        ("triplet (no labels)", "triplet", {}, False),
+        ("mc (no labels)", "mc", {}, False),
+        ("hybrid", "hybrid", {}, True),
+        ("hybrid, free crowd bias", "hybrid", {"crowd_bias": "free"}, True),
+        ("weighted", "weighted", {}, True),
+        ("ds", "ds", {}, True),
+        ("onecoin", "onecoin", {}, True),
+        ("triplet", "triplet", {}, True),
+        ("mc", "mc", {}, True),
+    ]
+
+
+#: Moment models build an (m K)^2 matrix: with more sources than this they are not tried by ``--dev``.
+MOMENT_MODELS_MAX_LFS = 200
+
+
+def _expected_correct(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per row, the chance that the hard label is right when ties are broken at random."""
+    top = proba.max(axis=1, keepdims=True)
+    is_top = proba >= top - 1e-9 * np.maximum(1.0, np.abs(top))
+    return is_top[np.arange(y.size), y] / is_top.sum(axis=1)
+
+
+def _paired_z(d: np.ndarray) -> float:
+    """z statistic of paired per-row differences (0 when they are all zero)."""
+    ss = float((d * d).sum())
+    return float(d.sum() / np.sqrt(ss)) if ss > 0 else 0.0
+
+
+def _stratified_folds(y_known: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Fold id (0..k-1) for each labelled row, classes spread evenly over the folds."""
+    folds = np.empty(y_known.size, dtype=np.int64)
+    offset = 0
+    for cls in np.unique(y_known):
+        idx = np.flatnonzero(y_known == cls)
+        rng.shuffle(idx)
+        folds[idx] = (np.arange(idx.size) + offset) % k
+        offset += idx.size
+    return folds
+
+
+class DevSelection:
+    """``AutoModel``'s selection with gold labels (module docstring); uses its hyper-parameters."""
+
+    def _select(self, cands, data, y, known, default, model, selection):
+        """Cross-validated choice among ``cands`` on the labelled rows (class docstring)."""
+        vm = data.vm  # cross-validation needs the rows (gold labels imply in-memory votes)
+        rng = np.random.default_rng(self.random_state)
+        counts = np.bincount(y[known], minlength=vm.cardinality)
+        k = int(max(2, min(self.cv, counts[counts > 0].min())))
+        folds = _stratified_folds(y[known], k, rng)
+        gold = vm.take(known)
+        y_gold = y[known]
+        covered = gold.votes_per_row() > 0
+        cfolds = folds[covered]
+        scores: dict[str, list[float]] = {}
+        per_row: dict[str, np.ndarray] = {}
+        fitted: dict[str, LabelModel] = {default[0]: model}
+        skipped = []
+        seen = set()
+        for cand in [default] + [c for c in cands if c[0] != default[0]]:
+            label, name, params, uses_labels = cand
+            key = (name, repr(sorted(params.items())), uses_labels)
+            if key in seen:    # e.g. majority vote, when it is the label-free choice
+                continue
+            seen.add(key)
+            if name in ("mc", "triplet") and vm.n_lfs > MOMENT_MODELS_MAX_LFS:
+                skipped.append(label)
+                continue
+            if cand is default or not uses_labels:
+                # fitted without labels: its predictions on the gold rows are out of sample already
+                m = model if cand is default else self._build(name, params).fit(data)
+                fitted[label] = m
+                right = _expected_correct(m.predict_proba(gold), y_gold)
+            else:
+                right = np.zeros(known.size)     # out-of-fold correctness per labelled row
+                for f in range(k):
+                    y_train = y.copy()
+                    in_fold = folds == f
+                    held = known[in_fold]
+                    y_train[held] = -1
+                    fold_model = self._build(name, params).fit(data, y_train)
+                    right[in_fold] = _expected_correct(fold_model.predict_proba(vm.take(held)), y[held])
+            # scored on the gold rows some source votes on: elsewhere every model only guesses the
+            # class prior, which would swamp the comparison (sms: 62% of gold rows have no vote)
+            right = right[covered]
+            scores[label] = [float(right[cfolds == f].mean()) for f in range(k) if (cfolds == f).any()]
+            per_row[label] = right
+        means = {label: float(right.mean()) for label, right in per_row.items()}
+        dlabel = default[0]
+        best = max(means, key=lambda lab: (means[lab], lab == dlabel))
+        z = _paired_z(per_row[best] - per_row[dlabel]) if best != dlabel else 0.0
+        # majority vote is the floor the default must not fall below: switching to it needs the
+        # margin only; any other switch also needs the paired evidence
+        best_cand = next(c for c in cands if c[0] == best)
+        is_floor = best_cand[1] == "majority"
+        if best != dlabel and means[best] > means[dlabel] + self.margin and (is_floor or z >= self.min_cv_z):
+            chosen = best_cand
+            reason = (f"{best}: {k}-fold dev accuracy {means[best]:.3f} beats the label-free choice "
+                      f"{dlabel}'s {means[dlabel]:.3f} by more than {self.margin:.3f} (paired z = {z:.2f} "
+                      f"over the {int(covered.sum())} labelled rows with votes)")
+            model = fitted.get(best) or self._build(chosen[1], chosen[2]).fit(data, y)
+        else:
+            chosen = default
+            others = [v for lab, v in means.items() if lab != dlabel]
+            reason = (f"{dlabel}: {k}-fold dev accuracy {means[dlabel]:.3f}; best alternative "
+                      f"{best if best != dlabel else '-'} {max(others, default=float('nan')):.3f} "
+                      f"is not better by more than {self.margin:.3f} with paired z >= {self.min_cv_z:g} "
+                      f"(z = {z:.2f}; label-free: {selection['reason']})")
+        if skipped:
+            reason += f"; not tried with {vm.n_lfs} sources (> {MOMENT_MODELS_MAX_LFS}): {', '.join(skipped)}"
+        selection = {"choice": chosen[0], "model": chosen[1], "reason": reason, "uses_labels": bool(chosen[3]),
+                     "criticism": selection.get("criticism"), "label_free_choice": dlabel,
+                     "label_free_model": default[1]}
+        correction = None
+        if self.correction_l2 is not None:
+            correction, right = self._correction(fitted[dlabel], gold, y_gold, folds, covered)
+            scores["corrected " + dlabel] = [float(right[cfolds == f].mean()) for f in range(k) if (cfolds == f).any()]
+            z = _paired_z(right - per_row[chosen[0]])
+            if right.mean() >= per_row[chosen[0]].mean() and z >= self.correction_min_z:
+                selection["reason"] = (f"{dlabel} with a correction learned from the gold labels: {k}-fold dev accuracy "
+                                       f"{right.mean():.3f} against {means[chosen[0]]:.3f} for {chosen[0]} "
+                                       f"(paired z = {z:.2f} >= {self.correction_min_z:g}); without it: {reason}")
+                selection.update(choice="corrected " + dlabel, model=default[1], uses_labels=True, corrected=True)
+                chosen, model = default, fitted[dlabel]
+            else:
+                correction = None
+        return chosen, model, selection, scores, correction
+
+    def _correction(self, base: LabelModel, gold: VoteMatrix, y_gold: np.ndarray, folds: np.ndarray,
+                    covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The correction of ``base`` fitted on every gold row, and its out-of-fold correctness on
+        the gold rows with votes (``base`` never saw the labels, so only the correction is refitted)."""
+        from .correction import corrected_proba, fit_correction, log_offset, vote_features
+
+        X = vote_features(gold)
+        offset = log_offset(base.predict_proba(gold))
+        right = np.zeros(y_gold.size)
+        for f in np.unique(folds):
+            train = folds != f
+            W = fit_correction(X[train], offset[train], y_gold[train], self.correction_l2)
+            right[~train] = _expected_correct(corrected_proba(X[~train], offset[~train], W), y_gold[~train])
+        return fit_correction(X, offset, y_gold, self.correction_l2), right[covered]
+
+    @staticmethod
+    def _dev_built_lfs(data, y, known, model, gap: float = 0.1, sample: int = 20_000) -> str | None:
+        """Why cross-validation on these gold rows cannot be trusted, or None.
+
+        LFs generated from the same labelled rows (``weaklabel autolf``, then ``fit --dev``) are far
+        more accurate on those rows than anywhere else, so every candidate's cross-validated
+        accuracy is optimistic and the comparison favours whichever trusts the LFs most. The
+        check compares each LF's accuracy on the gold rows with its accuracy on the other rows
+        under the fitted model's posterior (vote-weighted means); a gap above ``gap`` means the
+        gold rows are not a fair test of the LFs."""
+        vm = data.vm
+        others = np.setdiff1d(np.arange(vm.n_rows), known)
+        if others.size == 0:
+            return None
+        if others.size > sample:
+            others = others[np.linspace(0, others.size - 1, sample).astype(np.int64)]
+        m = vm.n_lfs
+        gold = vm.take(known)
+        g_rows = np.repeat(np.arange(gold.n_rows), np.diff(gold.indptr))
+        hit = (gold.votes == y[known][g_rows]).astype(float)
+        g_n = np.bincount(gold.indices, minlength=m).astype(float)
+        g_acc = np.bincount(gold.indices, weights=hit, minlength=m)
+        rest = vm.take(others)
+        if rest.nnz == 0 or g_n.sum() < 30:
+            return None
+        q = model.predict_proba(rest)
+        r_rows = np.repeat(np.arange(rest.n_rows), np.diff(rest.indptr))
+        p_right = q[r_rows, rest.votes.astype(np.int64)]
+        r_n = np.bincount(rest.indices, minlength=m).astype(float)
+        r_acc = np.bincount(rest.indices, weights=p_right, minlength=m)
+        both = (g_n > 0) & (r_n > 0)
+        if not both.any():
+            return None
+        on_gold = float(g_acc[both].sum() / g_n[both].sum())
+        # the other rows' accuracy, weighted like the gold rows' votes
+        elsewhere = float(((r_acc[both] / r_n[both]) * g_n[both]).sum() / g_n[both].sum())
+        if on_gold - elsewhere > gap:
+            return (f"the LFs are right on {on_gold:.0%} of their votes on the gold rows but on about {elsewhere:.0%} "
+                    f"elsewhere (estimated): they were probably built from these labels (e.g. by autolf), so "
+                    f"cross-validation on them would be optimistic; keeping the label-free choice. Hold out gold "
+                    f"rows the LFs never saw to select a model")
+        return None
