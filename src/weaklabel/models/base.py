@@ -18,7 +18,6 @@ This module deliberately does not import scikit-learn (its import costs a second
 from __future__ import annotations
 
 import inspect
-import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,6 +25,11 @@ import numpy as np
 from .._version import __version__
 from ..errors import InputError, ModelFileError
 from ..votes import VoteMatrix, check_labels
+from .constraints import Interval, Options  # noqa: F401  (re-exported: models import them from here)
+from .constraints import accepts as _accepts
+from .constraints import describe as _describe
+from .serialize import _jsonable, jsonable  # noqa: F401  (jsonable re-exported)
+from .serialize import from_jsonable as _from_jsonable
 
 TIES = ("random", "abstain")
 MAX_CARDINALITY = 32767   # votes are stored as int16
@@ -89,159 +93,6 @@ def break_ties(proba: np.ndarray, ties: str, random_state: int | None, tol: floa
             csum = np.cumsum(is_top[tied], axis=1)
             label[tied] = np.argmax(csum >= pick[:, None], axis=1)
     return label
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, LabelModel):
-        # nested estimators (a parameter or a fitted sub-model): their own plain description
-        if hasattr(value, "class_balance_"):
-            return {"__model__": value.to_dict()}
-        return {"__estimator__": type(value).__name__, "params": _jsonable(value.get_params())}
-    if isinstance(value, np.ndarray):
-        return {"__array__": value.tolist(), "dtype": str(value.dtype), "shape": list(value.shape)}
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return {"__float__": repr(value)}
-    return value
-
-
-_ALLOWED_DTYPES = {"float64", "float32", "int64", "int32", "int16", "int8", "bool"}
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON, as a model file holds it (parameters, learned arrays, nested estimators)."""
-    return _jsonable(value)
-
-
-def _from_jsonable(value: Any, where: str) -> Any:
-    if isinstance(value, dict):
-        if "__model__" in value:
-            return LabelModel.from_dict(value["__model__"], where=f"{where} (nested model)")
-        if "__estimator__" in value:
-            cls = _REGISTRY.get(value["__estimator__"])
-            params = value.get("params")
-            if cls is None or not isinstance(params, dict) or set(params) - set(cls._param_names()):
-                raise ModelFileError(f"{where}: invalid nested estimator {value.get('__estimator__')!r}")
-            try:
-                est = cls(**_from_jsonable(params, where))
-                est._validate_params()
-                return est
-            except (TypeError, ValueError, InputError) as exc:
-                raise ModelFileError(f"{where}: bad nested estimator parameters: {exc}") from None
-        if "__array__" in value:
-            dtype = value.get("dtype")
-            if dtype not in _ALLOWED_DTYPES:
-                raise ModelFileError(f"{where}: unsupported array dtype {dtype!r}")
-            shape = value.get("shape")
-            if (not isinstance(shape, list) or len(shape) > 8
-                    or not all(type(d) is int and 0 <= d < 2 ** 40 for d in shape)):
-                raise ModelFileError(f"{where}: malformed array shape {shape!r}")
-            try:
-                arr = np.asarray(value["__array__"], dtype=dtype)
-            except (TypeError, ValueError, OverflowError):
-                raise ModelFileError(f"{where}: malformed array") from None
-            if arr.size == 0 and math.prod(shape) == 0:
-                arr = arr.reshape(shape)  # an empty array's list ([]) does not keep its shape
-            if list(arr.shape) != shape:
-                raise ModelFileError(f"{where}: array shape does not match its stated shape")
-            if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-                raise ModelFileError(f"{where}: array holds NaN or infinite values")
-            return arr
-        if "__float__" in value:
-            if value["__float__"] not in ("nan", "inf", "-inf"):
-                raise ModelFileError(f"{where}: malformed float")
-            return float(value["__float__"])
-        return {k: _from_jsonable(v, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_jsonable(v, where) for v in value]
-    return value
-
-
-# --------------------------------------------------------------------------- parameter constraints
-class Interval:
-    """A number in a range: ``Interval("real", 0, None, closed="neither")`` is a finite float > 0.
-
-    ``kind`` is ``"int"`` (Python or NumPy integers, never bools or floats) or ``"real"`` (any
-    finite int or float, never bools, NaN or infinities). ``None`` bounds are open-ended."""
-
-    def __init__(self, kind: str, left: float | None, right: float | None, closed: str = "both"):
-        self.kind, self.left, self.right, self.closed = kind, left, right, closed
-
-    def accepts(self, v) -> bool:
-        if isinstance(v, (bool, np.bool_)):
-            return False
-        if self.kind == "int":
-            if not isinstance(v, (int, np.integer)):
-                return False
-        elif not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(float(v)):
-            return False
-        lo_ok = self.left is None or (v >= self.left if self.closed in ("both", "left") else v > self.left)
-        hi_ok = self.right is None or (v <= self.right if self.closed in ("both", "right") else v < self.right)
-        return bool(lo_ok and hi_ok)
-
-    def describe(self) -> str:
-        what = "an integer" if self.kind == "int" else "a finite number"
-        lo = "" if self.left is None else f"{'>=' if self.closed in ('both', 'left') else '>'} {self.left}"
-        hi = "" if self.right is None else f"{'<=' if self.closed in ('both', 'right') else '<'} {self.right}"
-        return what + (" " + " and ".join(x for x in (lo, hi) if x) if lo or hi else "")
-
-
-class Options:
-    """One of a fixed set of values (strings, or bools for ``Options({True, False})``)."""
-
-    def __init__(self, *values):
-        self.values = values
-
-    def accepts(self, v) -> bool:
-        return any(type(v) is type(o) and v == o for o in self.values)
-
-    def describe(self) -> str:
-        return "one of " + ", ".join(repr(o) for o in self.values)
-
-
-def _accepts(constraint, v) -> bool:
-    if constraint is None:
-        return v is None
-    if constraint == "boolean":
-        return isinstance(v, (bool, np.bool_))
-    if constraint == "random_state":  # a seed NumPy accepts
-        return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and 0 <= v < 2 ** 63
-    if constraint == "probabilities":  # class_balance: positive finite numbers (length checked at fit)
-        try:
-            arr = np.asarray(v, dtype=float)
-        except (TypeError, ValueError):
-            return False
-        return arr.ndim == 1 and arr.size >= 2 and bool(np.all(np.isfinite(arr))) and bool(np.all(arr > 0))
-    if constraint == "finite-array":  # per-LF numbers (length checked at fit)
-        try:
-            arr = np.asarray(v, dtype=float)
-        except (TypeError, ValueError):
-            return False
-        return arr.ndim == 1 and bool(np.all(np.isfinite(arr)))
-    if constraint == "estimator":
-        return isinstance(v, LabelModel)
-    if constraint == "list":
-        return isinstance(v, (list, tuple))
-    return constraint.accepts(v)
-
-
-def _describe(constraint) -> str:
-    named = {None: "None", "boolean": "true or false", "random_state": "an integer seed >= 0",
-             "probabilities": "a list of positive finite numbers (one per class)",
-             "finite-array": "a list of finite numbers (one per LF)", "estimator": "a weaklabel label model",
-             "list": "a list"}
-    if isinstance(constraint, str) or constraint is None:
-        return named[constraint]
-    return constraint.describe()
 
 
 class LabelModel:
