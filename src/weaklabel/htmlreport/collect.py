@@ -29,13 +29,12 @@ import pandas as pd
 
 from ..errors import InputError
 from ..metrics import LabelScores
-from ..votes import VoteMatrix
+from .inputs import BLOCK_CELLS, DEFAULT_BLOCK_ROWS, _Gold, _RowsReader, _vote_blocks, default_block_rows  # noqa: F401
+from .samples import _assemble_samples, _attach_text, _check_data, _Sample, _Worst, row_keys  # noqa: F401
 
 HIST_BINS = 20
 SUB_ROWS = 1 << 15          # rows per matrix product (bounds the dense float32 temporaries)
 MIN_PAIR_ROWS = 20          # fewer shared rows: no error correlation (too noisy to show)
-DEFAULT_BLOCK_ROWS = 1 << 18
-BLOCK_CELLS = 1 << 23      # default block: about 8M vote cells (rows x LFs)
 
 
 @dataclass
@@ -66,160 +65,7 @@ class ReportData:
     has_text: bool = False
 
 
-def default_block_rows(m: int) -> int:
-    """Rows per block: about BLOCK_CELLS vote cells, so the per-block temporaries (dense votes,
-    analyze()'s per-vote arrays) stay around 100 MB whatever the LF count."""
-    return int(max(4096, min(DEFAULT_BLOCK_ROWS, BLOCK_CELLS // max(m, 1))))
-
-
 # --------------------------------------------------------------------------- seeded row keys
-def row_keys(seed: int, start: int, n: int) -> np.ndarray:
-    """A pseudo-random uint64 per row position (splitmix64 of seed and position): the sampling
-    order, the same whatever the block boundaries."""
-    with np.errstate(over="ignore"):
-        z = (np.arange(start, start + n, dtype=np.uint64) + np.uint64(seed & 0xFFFFFFFF) * np.uint64(0x9E3779B97F4A7C15)
-             + np.uint64(0x632BE59BD9B4E019))
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
-
-
-class _Sample:
-    """The ``k`` rows with the smallest keys per group (an LF), kept across blocks."""
-
-    def __init__(self, groups: int, k: int):
-        self.k = k
-        self.keys = [np.zeros(0, np.uint64) for _ in range(groups)]
-        self.rows = [np.zeros(0, np.int64) for _ in range(groups)]
-
-    def threshold(self) -> np.ndarray:
-        """Per group: keys at or above this cannot enter (the current k-th smallest)."""
-        out = np.full(len(self.keys), np.iinfo(np.uint64).max, dtype=np.uint64)
-        for g, ks in enumerate(self.keys):
-            if ks.size >= self.k:
-                out[g] = ks[-1]
-        return out
-
-    def offer(self, group: np.ndarray, key: np.ndarray, row: np.ndarray) -> None:
-        if not group.size or self.k <= 0:
-            return
-        thr = self.threshold()
-        keep = key < thr[group]
-        group, key, row = group[keep], key[keep], row[keep]
-        order = np.lexsort((key, group))
-        group, key, row = group[order], key[order], row[order]
-        bounds = np.searchsorted(group, np.arange(len(self.keys) + 1))
-        for g in np.flatnonzero(np.diff(bounds)):
-            a, b = bounds[g], bounds[g + 1]
-            ks = np.concatenate([self.keys[g], key[a:b]])
-            rs = np.concatenate([self.rows[g], row[a:b]])
-            o = np.argsort(ks, kind="stable")[:self.k]
-            self.keys[g], self.rows[g] = ks[o], rs[o]
-
-
-class _Worst:
-    """The ``k`` most confidently wrong rows (highest confidence; ties by key)."""
-
-    def __init__(self, k: int):
-        self.k = k
-        self.conf = np.zeros(0)
-        self.keys = np.zeros(0, np.uint64)
-        self.rows = np.zeros(0, np.int64)
-
-    def offer(self, conf, key, row) -> None:
-        c = np.concatenate([self.conf, conf])
-        ks = np.concatenate([self.keys, key])
-        rs = np.concatenate([self.rows, row])
-        o = np.lexsort((ks, -c))[:self.k]
-        self.conf, self.keys, self.rows = c[o], ks[o], rs[o]
-
-
-# --------------------------------------------------------------------------- inputs in blocks
-class _RowsReader:
-    """The next ``n`` rows of a table read in batches (re-cut to the votes' blocks)."""
-
-    def __init__(self, path: Path, columns: list[str], batch: int):
-        from ..io import TableSource
-
-        self.src = TableSource(path)
-        missing = [c for c in columns if c not in self.src.columns]
-        if missing:
-            raise InputError(f"{path}: no column {missing[0]!r}")
-        self.it = self.src.iter_batches(batch, columns)
-        self.buf: list[pd.DataFrame] = []
-        self.buffered = 0
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.src.n_rows)
-
-    def take(self, n: int) -> pd.DataFrame:
-        while self.buffered < n:
-            nxt = next(self.it, None)
-            if nxt is None:
-                break
-            self.buf.append(nxt.reset_index(drop=True))
-            self.buffered += len(nxt)
-        df = pd.concat(self.buf, ignore_index=True) if len(self.buf) != 1 else self.buf[0]
-        head, rest = df.iloc[:n].reset_index(drop=True), df.iloc[n:].reset_index(drop=True)
-        self.buf = [rest] if len(rest) else []
-        self.buffered = len(rest)
-        return head
-
-
-def _vote_blocks(votes, block_rows: int | None):
-    """``(layout info, iterator of (offset, VoteMatrix with row ids))`` for a path or a VoteMatrix."""
-    if isinstance(votes, VoteMatrix):
-        vm = votes
-        B = int(block_rows or default_block_rows(vm.n_lfs))
-
-        def gen():
-            for s in range(0, vm.n_rows, B):
-                yield s, vm.take(np.arange(s, min(vm.n_rows, s + B)))
-
-        ids = list(vm.row_ids.columns) if vm.row_ids is not None else []
-        return vm.n_rows, vm.lf_names, vm.cardinality, vm.classes, ids, gen()
-    from ..votes.reader import VotesSource, block_vote_matrix
-
-    src = VotesSource(votes)
-
-    def gen():
-        for block in src.blocks(block_rows or default_block_rows(src.n_lfs), ids=True):
-            yield block.offset, block_vote_matrix(block, src.layout)
-
-    classes = list(src.layout.classes) if src.layout.classes else None
-    return src.n_rows, src.lf_names, src.cardinality, classes, list(src.layout.id_columns), gen()
-
-
-class _Gold:
-    """Gold labels for each block: by id columns (when both tables have them) or by position,
-    as :func:`weaklabel.gold.align_gold` decides for the whole matrix."""
-
-    def __init__(self, gold, label_col: str, ids: list[str], n: int, K: int, classes):
-        from ..io import read_table
-
-        self.table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
-        self.where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
-        self.label_col, self.K, self.classes = label_col, K, classes
-        if label_col not in self.table.columns:
-            raise InputError(f"{self.where}: no label column {label_col!r} "
-                             f"(columns: {', '.join(map(str, self.table.columns))})")
-        self.by_id = bool(ids) and all(c in self.table.columns for c in ids)
-        self.ids = ids
-        self.all = None
-        if not self.by_id:
-            from ..evaluation import gold_for_rows
-
-            self.all = gold_for_rows(None, n, K, classes, self.table, label_col)
-
-    def block(self, offset: int, bvm: VoteMatrix) -> np.ndarray:
-        if self.all is not None:
-            return self.all[offset:offset + bvm.n_rows]
-        from ..votes.gold import align_gold
-
-        return align_gold(bvm, self.table, self.label_col, id_cols=self.ids)
-
-
 def _model_summary(model) -> dict:
     """What the report says about a fitted label model (``selection_`` / ``warnings_`` when the
     model has them, else ``None``)."""
@@ -505,57 +351,6 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
         _attach_text(kept, Path(data), text_col, ids, text_by_id)
         rd.has_text = True
     return rd
-
-
-def _assemble_samples(kept, fired, disagreed, uncovered, wrong, names) -> dict:
-    out = {"fired": {}, "disagreed": {}}
-    for j, name in enumerate(names):
-        out["fired"][name] = [kept[int(r)] for r in fired.rows[j]]
-        out["disagreed"][name] = [kept[int(r)] for r in disagreed.rows[j]]
-    out["uncovered"] = [kept[int(r)] for r in uncovered.rows[0]]
-    out["wrong"] = [kept[int(r)] for r in wrong.rows]
-    return out
-
-
-def _check_data(data: Path, text_col: str, ids: list[str], n: int) -> bool:
-    """Before the pass: whether ``data`` rows match the votes by id (else by position), or a
-    one-line error when they cannot be matched or the text column is missing."""
-    from ..io import TableSource
-
-    src = TableSource(data)
-    if text_col not in src.columns:
-        raise InputError(f"{data}: no text column {text_col!r} (columns: {', '.join(map(str, src.columns))})")
-    by_id = bool(ids) and all(c in src.columns for c in ids)
-    if not by_id and int(src.n_rows) != n:
-        raise InputError(f"{data}: has {int(src.n_rows):,} rows but the votes have {n:,}; "
-                         "give the data the votes' id column(s) to match rows by id")
-    return by_id
-
-
-def _attach_text(kept: dict, data: Path, text_col: str, ids: list[str], by_id: bool) -> None:
-    """Give each sampled row its text from ``data`` (by id or by position), read in batches."""
-    from ..io import TableSource
-
-    src = TableSource(data)
-    if by_id:
-        want = {"\x1f".join(str(r["ids"][c]) for c in ids): r for r in kept.values()}
-    else:
-        want = {r["row"]: r for r in kept.values()}
-        positions = np.array(sorted(want), dtype=np.int64)
-    cols = (ids if by_id else []) + [text_col]
-    pos = 0
-    for batch in src.iter_batches(1 << 16, cols):
-        if by_id:
-            key = batch[ids[0]].astype(str)
-            for c in ids[1:]:
-                key = key + "\x1f" + batch[c].astype(str)
-            for i in np.flatnonzero(key.isin(want.keys()).to_numpy()):
-                want[key.iloc[i]]["text"] = batch[text_col].iloc[i]
-        else:
-            a, b = np.searchsorted(positions, [pos, pos + len(batch)])
-            for r in positions[a:b]:
-                want[int(r)]["text"] = batch[text_col].iloc[int(r) - pos]
-        pos += len(batch)
 
 
 def cluster_order(overlap: np.ndarray) -> list[int]:

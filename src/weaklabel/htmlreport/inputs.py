@@ -1,0 +1,106 @@
+"""Inputs of ``weaklabel report`` read block by block: the votes (a file or a matrix), the rows of
+the labels and data files, and gold labels lined up with the votes. Split from :mod:`.collect`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..votes import VoteMatrix
+
+DEFAULT_BLOCK_ROWS = 1 << 18
+BLOCK_CELLS = 1 << 23      # default block: about 8M vote cells (rows x LFs)
+
+
+def default_block_rows(m: int) -> int:
+    """Rows per block: about BLOCK_CELLS vote cells, so the per-block temporaries (dense votes,
+    analyze()'s per-vote arrays) stay around 100 MB whatever the LF count."""
+    return int(max(4096, min(DEFAULT_BLOCK_ROWS, BLOCK_CELLS // max(m, 1))))
+
+
+class _RowsReader:
+    """The next ``n`` rows of a table read in batches (re-cut to the votes' blocks)."""
+
+    def __init__(self, path: Path, columns: list[str], batch: int):
+        from ..io import TableSource
+
+        self.src = TableSource(path)
+        missing = [c for c in columns if c not in self.src.columns]
+        if missing:
+            raise InputError(f"{path}: no column {missing[0]!r}")
+        self.it = self.src.iter_batches(batch, columns)
+        self.buf: list[pd.DataFrame] = []
+        self.buffered = 0
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.src.n_rows)
+
+    def take(self, n: int) -> pd.DataFrame:
+        while self.buffered < n:
+            nxt = next(self.it, None)
+            if nxt is None:
+                break
+            self.buf.append(nxt.reset_index(drop=True))
+            self.buffered += len(nxt)
+        df = pd.concat(self.buf, ignore_index=True) if len(self.buf) != 1 else self.buf[0]
+        head, rest = df.iloc[:n].reset_index(drop=True), df.iloc[n:].reset_index(drop=True)
+        self.buf = [rest] if len(rest) else []
+        self.buffered = len(rest)
+        return head
+
+
+def _vote_blocks(votes, block_rows: int | None):
+    """``(layout info, iterator of (offset, VoteMatrix with row ids))`` for a path or a VoteMatrix."""
+    if isinstance(votes, VoteMatrix):
+        vm = votes
+        B = int(block_rows or default_block_rows(vm.n_lfs))
+
+        def gen():
+            for s in range(0, vm.n_rows, B):
+                yield s, vm.take(np.arange(s, min(vm.n_rows, s + B)))
+
+        ids = list(vm.row_ids.columns) if vm.row_ids is not None else []
+        return vm.n_rows, vm.lf_names, vm.cardinality, vm.classes, ids, gen()
+    from ..votes.reader import VotesSource, block_vote_matrix
+
+    src = VotesSource(votes)
+
+    def gen():
+        for block in src.blocks(block_rows or default_block_rows(src.n_lfs), ids=True):
+            yield block.offset, block_vote_matrix(block, src.layout)
+
+    classes = list(src.layout.classes) if src.layout.classes else None
+    return src.n_rows, src.lf_names, src.cardinality, classes, list(src.layout.id_columns), gen()
+
+
+class _Gold:
+    """Gold labels for each block: by id columns (when both tables have them) or by position,
+    as :func:`weaklabel.gold.align_gold` decides for the whole matrix."""
+
+    def __init__(self, gold, label_col: str, ids: list[str], n: int, K: int, classes):
+        from ..io import read_table
+
+        self.table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
+        self.where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
+        self.label_col, self.K, self.classes = label_col, K, classes
+        if label_col not in self.table.columns:
+            raise InputError(f"{self.where}: no label column {label_col!r} "
+                             f"(columns: {', '.join(map(str, self.table.columns))})")
+        self.by_id = bool(ids) and all(c in self.table.columns for c in ids)
+        self.ids = ids
+        self.all = None
+        if not self.by_id:
+            from ..evaluation import gold_for_rows
+
+            self.all = gold_for_rows(None, n, K, classes, self.table, label_col)
+
+    def block(self, offset: int, bvm: VoteMatrix) -> np.ndarray:
+        if self.all is not None:
+            return self.all[offset:offset + bvm.n_rows]
+        from ..votes.gold import align_gold
+
+        return align_gold(bvm, self.table, self.label_col, id_cols=self.ids)
