@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from weaklabel.bench.suites import reference_mv_proba
 from weaklabel.cli import app
-from weaklabel.models import AutoModel, HybridDawidSkene, LabelModel, MajorityVote, Triplet
+from weaklabel.models import AutoModel, BaseLabelModel, HybridDawidSkene, MajorityVote, Triplet
 from weaklabel.models.criticism import (HeldOutVotes, family_groups, majority_tables,
                                         sample_size)
 from weaklabel.models.stats import LocalVoteStats
@@ -183,13 +183,13 @@ def test_auto_streaming_makes_the_same_choice(votes_dataset):
 def test_selection_and_warnings_round_trip_through_the_model_file():
     sim = simulate_regime("catch_all", 1)
     auto = AutoModel().fit(sim.votes)
-    again = LabelModel.from_dict(json.loads(json.dumps(auto.to_dict())))
+    again = BaseLabelModel.from_dict(json.loads(json.dumps(auto.to_dict())))
     assert again.selection_["choice"] == "majority" and again.selection_["reason"] == auto.selection_["reason"]
     assert isinstance(again.model_, MajorityVote)
     np.testing.assert_allclose(again.predict_proba(sim.votes), auto.predict_proba(sim.votes))
     t = Triplet().fit(sim.votes)
     assert any("cannot estimate the accuracy" in w for w in t.warnings_)
-    assert LabelModel.from_dict(json.loads(json.dumps(t.to_dict()))).warnings_ == t.warnings_
+    assert BaseLabelModel.from_dict(json.loads(json.dumps(t.to_dict()))).warnings_ == t.warnings_
 
 
 def test_collapse_onto_one_class_is_reported():
