@@ -158,51 +158,107 @@ def regime_catch_all(n: int = 3000, seed: int = 0) -> Simulation:
     return _truth(vm, L, y, K, cb)
 
 
+def _crowd_activity(rng, n_workers: int, answers_per_item: int):
+    """Long-tailed worker activity (median ~18 answers) and the number of items it implies."""
+    activity = np.clip(np.exp(rng.normal(np.log(18), 1.0, n_workers)), 2, None)
+    return activity / activity.sum(), int(activity.sum() / answers_per_item)
+
+
+def _imbalanced_prior(rng, K: int) -> np.ndarray:
+    cb = np.sort(rng.dirichlet(np.full(K, 2.0)))[::-1]
+    cb = 0.85 * cb + 0.15 * np.linspace(0.4, 0.1, K) / np.linspace(0.4, 0.1, K).sum()
+    return cb / cb.sum()
+
+
+def _crowd_answers(rng, y, n_workers, p, answers_per_item, answer_dist):
+    """Each item is answered by ~``answers_per_item`` workers drawn by activity; ``answer_dist(i,
+    ws)`` gives the (len(ws), K) answer distributions of those workers on item ``i``."""
+    n = y.size
+    per_item = np.clip(rng.poisson(answers_per_item, n), 2, None)
+    rows, cols, vals = [], [], []
+    for i in range(n):
+        ws = rng.choice(n_workers, size=min(per_item[i], n_workers), replace=False, p=p)
+        cum = np.cumsum(answer_dist(i, ws), axis=1)
+        v = (rng.random(ws.size)[:, None] > cum[:, :-1]).sum(axis=1)
+        rows.append(np.full(ws.size, i))
+        cols.append(ws)
+        vals.append(v)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+
+def _crowd_simulation(r, c, v, y, n_workers, K, cb, conf) -> Simulation:
+    vm = _csr_from_triples(r, c, v, y.size, n_workers, K, [f"worker_{w}" for w in range(n_workers)])
+    fired_acc = np.array([np.nan] * n_workers)
+    cnt = np.bincount(c, minlength=n_workers)
+    hit = np.bincount(c, weights=(v == y[r]).astype(float), minlength=n_workers)
+    fired_acc[cnt > 0] = hit[cnt > 0] / cnt[cnt > 0]
+    return Simulation(votes=vm, y=y, class_balance=cb, accuracies=fired_acc, coverage=cnt / y.size,
+                      confusion=conf)
+
+
+def _worker_confusions(rng, acc: np.ndarray, K: int, shared: np.ndarray | None = None,
+                       share: float = 0.0) -> np.ndarray:
+    """Per-worker confusion rows: accuracy ``acc[w]`` on the diagonal, the error mass spread by a
+    worker's own Dirichlet(0.7) draw, mixed with ``share`` of a crowd-wide pattern ``shared``."""
+    conf = np.zeros((acc.size, K, K))
+    for w in range(acc.size):
+        for k in range(K):
+            err = rng.dirichlet(np.full(K, 0.7))
+            if shared is not None:
+                err = (1 - share) * err + share * shared[k]
+            err[k] = 0
+            err = err / err.sum() * (1 - acc[w])
+            err[k] = acc[w]
+            conf[w, k] = err
+    return conf
+
+
 def regime_sparse_crowd(n_workers: int = 850, answers_per_item: int = 8, seed: int = 0) -> Simulation:
     """A large sparse crowd: ~850 workers with a median of ~18 answers each (long-tailed activity),
     ~8 answers per item, 4 imbalanced classes, workers of mixed quality with class-dependent
     confusions and a few spammers: per-worker confusion matrices are not estimable."""
     rng = np.random.default_rng(seed)
     K = 4
-    cb = np.sort(rng.dirichlet(np.full(K, 2.0)))[::-1]
-    cb = 0.85 * cb + 0.15 * np.array([0.4, 0.3, 0.2, 0.1])
-    cb /= cb.sum()
-    activity = np.exp(rng.normal(np.log(18), 1.0, n_workers))
-    activity = np.clip(activity, 2, None)
-    total = activity.sum()
-    n = int(total / answers_per_item)
+    cb = _imbalanced_prior(rng, K)
+    p, n = _crowd_activity(rng, n_workers, answers_per_item)
     y = rng.choice(K, size=n, p=cb)
     # worker quality: mostly decent, some weak, a few spammers answering one class
     acc = np.clip(rng.beta(5, 2.2, n_workers), 0.3, 0.98)
     conf = np.zeros((n_workers, K, K))
-    for w in range(n_workers):
+    for w in range(n_workers):  # (this draw order keeps the regime's seeds as published)
         if rng.random() < 0.06:
             conf[w] = np.eye(K)[rng.integers(0, K)][None, :].repeat(K, axis=0) * 0.9 + 0.1 / K
-            continue
-        for k in range(K):
-            err = rng.dirichlet(np.full(K, 0.7))
-            err[k] = 0
-            err = err / err.sum() * (1 - acc[w])
-            err[k] = acc[w]
-            conf[w, k] = err
-    p = activity / total
-    per_item = np.clip(rng.poisson(answers_per_item, n), 2, None)
-    rows, cols, vals = [], [], []
-    cum = np.cumsum(conf, axis=2)
-    for i in range(n):
-        ws = rng.choice(n_workers, size=min(per_item[i], n_workers), replace=False, p=p)
-        u = rng.random(ws.size)
-        v = (u[:, None] > cum[ws, y[i], :-1]).sum(axis=1)
-        rows.append(np.full(ws.size, i))
-        cols.append(ws)
-        vals.append(v)
-    r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    vm = _csr_from_triples(r, c, v, n, n_workers, K, [f"worker_{w}" for w in range(n_workers)])
-    fired_acc = np.array([np.nan] * n_workers)
-    cnt = np.bincount(c, minlength=n_workers)
-    hit = np.bincount(c, weights=(v == y[r]).astype(float), minlength=n_workers)
-    fired_acc[cnt > 0] = hit[cnt > 0] / cnt[cnt > 0]
-    return Simulation(votes=vm, y=y, class_balance=cb, accuracies=fired_acc, coverage=cnt / n, confusion=conf)
+        else:
+            conf[w] = _worker_confusions(rng, acc[w:w + 1], K)[0]
+    r, c, v = _crowd_answers(rng, y, n_workers, p, answers_per_item, lambda i, ws: conf[ws, y[i]])
+    return _crowd_simulation(r, c, v, y, n_workers, K, cb, conf)
+
+
+def regime_hard_crowd(n_workers: int = 850, answers_per_item: int = 8, seed: int = 0) -> Simulation:
+    """A large sparse crowd on a task the crowd finds hard (an adult-content or relevance rating
+    judged against experts): as :func:`regime_sparse_crowd`, but workers are weaker, their errors
+    share one crowd-wide confusion pattern, and items vary in difficulty - on a hard item many
+    workers give the same wrong answer. The votes are not conditionally independent given the
+    class, and the crowd's shared confusion looks like a class of its own to a latent-class model."""
+    rng = np.random.default_rng(seed)
+    K = 4
+    cb = _imbalanced_prior(rng, K)
+    p, n = _crowd_activity(rng, n_workers, answers_per_item)
+    y = rng.choice(K, size=n, p=cb)
+    acc = np.clip(rng.beta(rng.uniform(2.0, 3.5), 2.0, n_workers), 0.2, 0.98)
+    shared = rng.dirichlet(np.full(K, 0.5), size=K)
+    conf = _worker_confusions(rng, acc, K, shared, share=rng.uniform(0.75, 0.95))
+    difficulty = rng.beta(1, 1, n) * rng.uniform(0.4, 0.7)  # chance a worker answers by the pattern
+    hard_answer = shared.copy()
+    hard_answer[np.arange(K), np.arange(K)] = 0
+    hard_answer /= hard_answer.sum(axis=1, keepdims=True)
+
+    def answer_dist(i, ws):
+        hard = rng.random(ws.size) < difficulty[i]
+        return np.where(hard[:, None], hard_answer[y[i]][None, :], conf[ws, y[i]])
+
+    r, c, v = _crowd_answers(rng, y, n_workers, p, answers_per_item, answer_dist)
+    return _crowd_simulation(r, c, v, y, n_workers, K, cb, conf)
 
 
 def _csr_from_triples(r, c, v, n, m, K, names) -> VoteMatrix:
@@ -300,13 +356,14 @@ REGIMES = {
     "few_sources": regime_few_sources,
     "catch_all": regime_catch_all,
     "sparse_crowd": regime_sparse_crowd,
+    "hard_crowd": regime_hard_crowd,
     "few_multiclass": regime_few_multiclass,
     "one_class": regime_one_class,
     "correlated": regime_correlated,
     "independent": regime_independent,
     "dense_crowd": regime_dense_crowd,
 }
-"""Named stress regimes (``simulate_regime(name, seed)``); the first six break label models that
+"""Named stress regimes (``simulate_regime(name, seed)``); the first seven break label models that
 trust their independence assumptions, the last two are where a label model should gain."""
 
 

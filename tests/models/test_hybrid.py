@@ -87,3 +87,53 @@ def test_semi_supervised_and_fixed_balance():
     np.testing.assert_allclose(h.class_balance_, sim.class_balance, atol=0.05)
     fixed = HybridDawidSkene(class_balance=[0.2, 0.3, 0.5]).fit(sim.votes)
     np.testing.assert_allclose(fixed.class_balance_, [0.2, 0.3, 0.5])
+
+
+def test_spread_errors_keeps_accuracy_and_pulls_the_wrong_classes_to_even():
+    from weaklabel.models.hybrid import spread_errors
+
+    rng = np.random.default_rng(3)
+    N = rng.integers(0, 30, size=(6, 4, 4)).astype(float)
+    theta = N + 1.0
+    theta /= theta.sum(axis=2, keepdims=True)
+    idx = np.arange(4)
+    for strength in (0.0, 10.0, 1e9):
+        out = spread_errors(theta, N, strength)
+        np.testing.assert_allclose(out.sum(axis=2), 1.0)
+        np.testing.assert_allclose(out[:, idx, idx], theta[:, idx, idx])
+    off = ~np.eye(4, dtype=bool)
+    # no pseudo-votes: the wrong classes keep the source's own proportions
+    raw = np.where(off, N, 0)
+    own = raw / np.maximum(raw.sum(axis=2, keepdims=True), 1e-12)
+    got = spread_errors(theta, N, 0.0)
+    got_share = np.where(off, got, 0) / np.where(off, got, 0).sum(axis=2, keepdims=True)
+    ok = raw.sum(axis=2) > 0
+    np.testing.assert_allclose(got_share[ok], own[ok])
+    # overwhelming pseudo-votes: errors spread evenly
+    even = spread_errors(theta, N, 1e9)
+    np.testing.assert_allclose(even[:, off.nonzero()[0], off.nonzero()[1]].reshape(6, 4, 3),
+                               np.repeat(((1 - theta[:, idx, idx]) / 3)[:, :, None], 3, axis=2), rtol=1e-6)
+
+
+def test_a_crowd_sharing_one_confusion_on_hard_items_is_not_read_as_a_class():
+    """hard_crowd (workers share a wrong answer on hard items): learning each worker's own
+    wrong-class spread falls below majority vote on seed 0; the default even spread does not,
+    and two classes are untouched by the setting."""
+    from weaklabel.bench.suites import reference_mv_proba
+    from weaklabel.simulate import simulate_regime
+
+    def covered_acc(proba, sim):
+        top = proba.max(axis=1, keepdims=True)
+        is_top = proba >= top - 1e-9
+        e = is_top[np.arange(sim.y.size), sim.y] / is_top.sum(axis=1)
+        return float(e[sim.votes.votes_per_row() > 0].mean())
+
+    sim = simulate_regime("hard_crowd", 0)
+    mv = covered_acc(reference_mv_proba(sim.votes), sim)
+    free = covered_acc(HybridDawidSkene(wrong_class_strength=0.0).fit(sim.votes).predict_proba(sim.votes), sim)
+    spread = covered_acc(HybridDawidSkene().fit(sim.votes).predict_proba(sim.votes), sim)
+    assert free < mv - 0.02 and spread >= mv - 0.005, (free, spread, mv)
+    binary = simulate_votes(5_000, 12, 2, seed=4)
+    a = HybridDawidSkene().fit(binary.votes).predict_proba(binary.votes)
+    b = HybridDawidSkene(wrong_class_strength=0.0).fit(binary.votes).predict_proba(binary.votes)
+    np.testing.assert_array_equal(a, b)

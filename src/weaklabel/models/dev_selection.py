@@ -36,12 +36,14 @@ def default_candidates() -> list[tuple[str, str, dict, bool]]:
         (DEFAULT_NAME, "auto", {}, False),
         ("majority", "majority", {"ties": "uniform"}, False),
         ("hybrid (no labels)", "hybrid", {}, False),
+        ("hybrid, own wrong-class patterns (no labels)", "hybrid", {"wrong_class_strength": 0.0}, False),
         ("ds (no labels)", "ds", {}, False),
         ("weighted (no labels)", "weighted", {}, False),
         ("triplet (no labels)", "triplet", {}, False),
         ("mc (no labels)", "mc", {}, False),
         ("hybrid", "hybrid", {}, True),
         ("hybrid, free crowd bias", "hybrid", {"crowd_bias": "free"}, True),
+        ("hybrid, own wrong-class patterns", "hybrid", {"wrong_class_strength": 0.0}, True),
         ("weighted", "weighted", {}, True),
         ("ds", "ds", {}, True),
         ("onecoin", "onecoin", {}, True),
@@ -107,6 +109,8 @@ class DevSelection:
             if name in ("mc", "triplet") and vm.n_lfs > MOMENT_MODELS_MAX_LFS:
                 skipped.append(label)
                 continue
+            if "wrong_class_strength" in params and vm.cardinality <= 2:
+                continue   # with two classes there is one wrong class: the same fit as plain hybrid
             if cand is default or not uses_labels:
                 # fitted without labels: its predictions on the gold rows are out of sample already
                 m = model if cand is default else self._build(name, params).fit(data)

@@ -41,6 +41,16 @@ is better when the sources really are conditionally independent with a shared bi
 simulated data) and on some crowd sets (web, bluebird), and ``--model auto --dev`` picks
 between them by cross-validation.
 
+Which wrong class (``wrong_class_strength``). With three or more classes a confusion row holds a
+source's accuracy on the class *and* how its errors spread over the wrong classes. The spread is
+what a sparse crowd cannot estimate (a worker with 18 answers over 4 classes) and what a crowd
+that shares one confusion on hard items corrupts: a latent-class fit then reads the shared wrong
+answer as evidence for a class (simulated ``hard_crowd``: 4 points below majority vote with the
+spread learned freely). The spread is therefore shrunk towards even with ``wrong_class_strength``
+pseudo-votes per row (100, chosen on the tuning half, ``benchmarks/PROTOCOL.md`` §8), while the
+accuracy per class keeps its lighter one-coin prior; a source with thousands of votes still gets
+its own spread, and ``--dev`` tries the free spread against the gold rows.
+
 Dependencies (``dependencies``). Sources that copy each other (a clique of heavy annotators
 making the same mistakes) are detected from the fitted model: for every pair of multi-class
 sources with at least ``min_pair_votes`` co-votes, the within-class correlation of their errors
@@ -71,6 +81,21 @@ def _onecoin(N: np.ndarray, acc0: float, pseudo: float) -> np.ndarray:
     out = np.repeat(((1 - acc) / (K - 1))[:, None, None], K, axis=1).repeat(K, axis=2)
     idx = np.arange(K)
     out[:, idx, idx] = acc[:, None]
+    return out
+
+
+def spread_errors(theta: np.ndarray, N: np.ndarray, strength: float) -> np.ndarray:
+    """Keep each confusion row's accuracy ``theta[j, y, y]`` and re-spread its error mass over the
+    wrong classes by the source's wrong-class counts plus ``strength`` pseudo-votes split evenly."""
+    K = theta.shape[1]
+    idx = np.arange(K)
+    diag = theta[:, idx, idx].copy()
+    off = N.copy()
+    off[:, idx, idx] = 0.0
+    off += strength / (K - 1)
+    off[:, idx, idx] = 0.0
+    out = off / off.sum(axis=2, keepdims=True) * (1.0 - diag)[:, :, None]
+    out[:, idx, idx] = diag
     return out
 
 
@@ -105,6 +130,11 @@ class HybridDawidSkene(LabelModel):
     conf_strength:
         Pseudo-votes per confusion row pulling a multi-class source towards its own one-coin
         matrix.
+    wrong_class_strength:
+        With 3 or more classes: pseudo-votes per confusion row spreading a source's errors evenly
+        over the wrong classes (which wrong class a source picks is the part of a confusion matrix
+        a sparse source cannot estimate, and the part a crowd's shared confusions on hard items
+        corrupt; see the module docstring). The row's accuracy is still set by ``conf_strength``.
     prior_accuracy:
         Prior accuracy inside that one-coin matrix (with 2 pseudo-votes).
     ratio_smoothing:
@@ -131,6 +161,7 @@ class HybridDawidSkene(LabelModel):
         "crowd_bias": [Options("pinned", "free")],
         "dependencies": ["boolean"],
         "conf_strength": [Interval("real", 0, None)],
+        "wrong_class_strength": [Interval("real", 0, None)],
         "prior_accuracy": [Interval("real", 0, 1, closed="neither")],
         "ratio_smoothing": [Interval("real", 0, None)],
         "min_pair_votes": [Interval("int", 1, None)],
@@ -145,12 +176,14 @@ class HybridDawidSkene(LabelModel):
                 "source_weights_", "prior_on_covered_", "accuracies_", "dependent_pairs_", "n_iter_", "converged_")
 
     def __init__(self, crowd_bias: str = "pinned", dependencies: bool = True, conf_strength: float = 5.0,
-                 prior_accuracy: float = 0.7, ratio_smoothing: float = 1.0, min_pair_votes: int = 500,
+                 wrong_class_strength: float = 100.0, prior_accuracy: float = 0.7, ratio_smoothing: float = 1.0,
+                 min_pair_votes: int = 500,
                  dependency_rows: int = 50_000, class_balance=None, max_iter: int = 100, tol: float = 1e-4,
                  random_state: int | None = 0):
         self.crowd_bias = crowd_bias
         self.dependencies = dependencies
         self.conf_strength = conf_strength
+        self.wrong_class_strength = wrong_class_strength
         self.prior_accuracy = prior_accuracy
         self.ratio_smoothing = ratio_smoothing
         self.min_pair_votes = min_pair_votes
@@ -164,8 +197,10 @@ class HybridDawidSkene(LabelModel):
     def _check(self, K: int):
         if self.crowd_bias not in ("pinned", "free"):
             raise InputError(f"crowd_bias must be 'pinned' or 'free', got {self.crowd_bias!r}")
-        if self.conf_strength < 0 or self.ratio_smoothing < 0 or self.min_pair_votes < 1 or self.dependency_rows < 1:
-            raise InputError("conf_strength and ratio_smoothing must be >= 0, min_pair_votes and dependency_rows >= 1")
+        if min(self.conf_strength, self.wrong_class_strength, self.ratio_smoothing) < 0:
+            raise InputError("conf_strength, wrong_class_strength and ratio_smoothing must be >= 0")
+        if self.min_pair_votes < 1 or self.dependency_rows < 1:
+            raise InputError("min_pair_votes and dependency_rows must be >= 1")
         if not 0 < self.prior_accuracy < 1:
             raise InputError(f"prior_accuracy must be in (0, 1), got {self.prior_accuracy}")
         if self.max_iter < 0 or self.tol <= 0:
@@ -175,6 +210,8 @@ class HybridDawidSkene(LabelModel):
     def _confusion(self, N: np.ndarray) -> np.ndarray:
         theta = N + self.conf_strength * _onecoin(N, self.prior_accuracy, 2.0)
         theta = theta / theta.sum(axis=2, keepdims=True)
+        if self.wrong_class_strength > 0 and N.shape[1] > 2:
+            theta = spread_errors(theta, N, self.wrong_class_strength)
         if self.crowd_bias == "pinned":
             theta = pin_common_bias(theta, N.sum(axis=(1, 2)))
         return theta
