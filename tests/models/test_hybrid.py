@@ -5,7 +5,9 @@ import pytest
 
 from weaklabel import VoteMatrix
 from weaklabel.models import DawidSkene, HybridDawidSkene, MajorityVote
-from weaklabel.simulate import simulate_votes
+from weaklabel.bench.suites import reference_mv_proba
+from weaklabel.models import AutoModel
+from weaklabel.simulate import simulate_regime, simulate_votes
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +80,37 @@ def test_dependent_sources_are_down_weighted():
     assert ds < mv - 0.05 and (off.predict(vm) == y).mean() < mv  # the trap
     assert np.all(on.source_weights_[:3] < 0.6) and np.all(on.source_weights_[3:] > 0.7)
     assert (on.predict(vm) == y).mean() > mv + 0.03
+
+
+def _covered_accuracy(proba, vm, y) -> float:
+    """Expected accuracy on the rows with votes, ties broken uniformly at random."""
+    top = proba.max(axis=1, keepdims=True)
+    is_top = proba >= top - 1e-9
+    e = is_top[np.arange(y.size), y] / is_top.sum(axis=1)
+    return float(e[vm.votes_per_row() > 0].mean())
+
+
+def test_copies_that_capture_the_first_fit_are_found_and_weigh_one_source():
+    """correlated/2012 (a development draw, benchmarks/PROTOCOL.md): 4 independent sources and 3
+    near-copies (the last columns) of a 0.54-accurate source. The first fit rates the copies ~0.85
+    and the others ~0.5; under that posterior the copies hardly share errors. Under the majority-vote
+    reference they do, and as copies of one source they weigh 1/3 each: the model then gains over
+    majority vote instead of falling 5 points below it."""
+    sim = simulate_regime("correlated", 2012)
+    vm, y = sim.votes, sim.y
+    m, copies = vm.n_lfs, [4, 5, 6]
+    assert m == 7 and np.all(sim.accuracies[copies] < 0.56)
+    mv = _covered_accuracy(reference_mv_proba(vm), vm, y)
+    off = HybridDawidSkene(dependencies=False).fit(vm)
+    assert _covered_accuracy(off.predict_proba(vm), vm, y) < mv - 0.03        # the trap
+    h = HybridDawidSkene().fit(vm)
+    pairs = {tuple(sorted(p)) for p in h.dependent_pairs_.tolist()}
+    assert {(4, 5), (4, 6), (5, 6)} <= pairs, pairs
+    assert np.all(h.source_weights_[copies] <= 1 / 3 + 1e-9) and np.all(h.source_weights_[:4] > 0.5)
+    assert np.all(h.accuracies_[copies] < 0.7), h.accuracies_                 # no longer captured
+    assert _covered_accuracy(h.predict_proba(vm), vm, y) > mv + 0.05
+    auto = AutoModel().fit(vm)
+    assert _covered_accuracy(auto.predict_proba(vm), vm, y) >= mv - 0.005, auto.selection_["reason"]
 
 
 def test_semi_supervised_and_fixed_balance():

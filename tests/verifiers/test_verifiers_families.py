@@ -154,15 +154,23 @@ def test_vote_models_count_three_copies_of_a_weak_verifier_about_once(seed, labe
     # estimated quality is the weak copy's, not inflated by the copies' agreement
     auc = sel.stats_["est_auc"][sel.verifiers_.index(copies[0])]
     assert abs(auc - one.stats_["est_auc"][one.verifiers_.index(copies[0])]) < 0.05
-    # without families the copies count many times over and selection suffers
-    assert sum(_yes_no_weight(none, v) for v in copies) > 5 * together
-    assert none.stats_["est_auc"][none.verifiers_.index(copies[0])] > auc + 0.15
 
     def s1(s, d):
         return float(d.correct[s.select(d)].mean())
 
     assert s1(sel, data) >= s1(one, alone) - 0.02
-    assert s1(sel, data) > s1(none, data) + 0.1
+    if label_model == "ds":
+        # without families the copies count many times over and selection suffers
+        assert sum(_yes_no_weight(none, v) for v in copies) > 5 * together
+        assert none.stats_["est_auc"][none.verifiers_.index(copies[0])] > auc + 0.15
+        assert s1(sel, data) > s1(none, data) + 0.1
+    else:
+        # hybrid's own dependency pass finds the copies without the families too (a group of
+        # copies weighs one source, benchmarks/PROTOCOL.md §9): a third each, quality not inflated
+        cols = [next(j for j, c in enumerate(none.vote_columns_) if none.kept_.index(v) in c) for v in copies]
+        assert np.all(np.asarray(none.model_.source_weights_)[cols] <= 1 / 3 + 1e-9)
+        assert abs(none.stats_["est_auc"][none.verifiers_.index(copies[0])] - auc) < 0.05
+        assert s1(none, data) >= s1(one, alone) - 0.02
     # the fitted columns survive a save/load round trip
     again = VerifierSelector.from_dict(json.loads(json.dumps(sel.to_dict())))
     assert again.vote_columns_ == sel.vote_columns_
