@@ -19,6 +19,11 @@ from .base import LabelModel
 DEFAULT_NAME = "default"
 
 
+#: hybrid with each source's own wrong-class spread, fitted without labels: a candidate and a base
+#: for the correction (3+ classes only: with two classes it is plain hybrid)
+FREE_SPREAD_LABEL = "hybrid, own wrong-class patterns (no labels)"
+
+
 def default_candidates() -> list[tuple[str, str, dict, bool]]:
     """``(label, model name, params, uses_labels)`` compared by cross-validation with gold labels.
 
@@ -36,7 +41,7 @@ def default_candidates() -> list[tuple[str, str, dict, bool]]:
         (DEFAULT_NAME, "auto", {}, False),
         ("majority", "majority", {"ties": "uniform"}, False),
         ("hybrid (no labels)", "hybrid", {}, False),
-        ("hybrid, own wrong-class patterns (no labels)", "hybrid", {"wrong_class_strength": 0.0}, False),
+        (FREE_SPREAD_LABEL, "hybrid", {"wrong_class_strength": 0.0}, False),
         ("ds (no labels)", "ds", {}, False),
         ("weighted (no labels)", "weighted", {}, False),
         ("triplet (no labels)", "triplet", {}, False),
@@ -158,15 +163,25 @@ class DevSelection:
                      "label_free_model": default[1]}
         correction = None
         if self.correction_l2 is not None:
-            correction, right = self._correction(fitted[dlabel], gold, y_gold, folds, covered)
-            scores["corrected " + dlabel] = [float(right[cfolds == f].mean()) for f in range(k) if (cfolds == f).any()]
+            # the correction is learned on top of a model fitted without labels: the label-free
+            # choice, or (3+ classes) hybrid with each source's own wrong-class spread, which the
+            # default evens out for robustness and which the labels may show to be informative
+            bases = [dlabel] + [lab for lab in (FREE_SPREAD_LABEL,) if lab in fitted and lab != dlabel]
+            fits = {}
+            for base in bases:
+                fits[base] = self._correction(fitted[base], gold, y_gold, folds, covered)
+                scores["corrected " + base] = [float(fits[base][1][cfolds == f].mean()) for f in range(k)
+                                               if (cfolds == f).any()]
+            base = max(bases, key=lambda b: (fits[b][1].mean(), b == dlabel))
+            correction, right = fits[base]
             z = _paired_z(right - per_row[chosen[0]])
             if right.mean() >= per_row[chosen[0]].mean() and z >= self.correction_min_z:
-                selection["reason"] = (f"{dlabel} with a correction learned from the gold labels: {k}-fold dev accuracy "
+                selection["reason"] = (f"{base} with a correction learned from the gold labels: {k}-fold dev accuracy "
                                        f"{right.mean():.3f} against {means[chosen[0]]:.3f} for {chosen[0]} "
                                        f"(paired z = {z:.2f} >= {self.correction_min_z:g}); without it: {reason}")
-                selection.update(choice="corrected " + dlabel, model=default[1], uses_labels=True, corrected=True)
-                chosen, model = default, fitted[dlabel]
+                base_cand = default if base == dlabel else next(c for c in cands if c[0] == base)
+                selection.update(choice="corrected " + base, model=base_cand[1], uses_labels=True, corrected=True)
+                chosen, model = base_cand, fitted[base]
             else:
                 correction = None
         return chosen, model, selection, scores, correction
