@@ -109,3 +109,28 @@ def test_the_correction_is_not_used_where_it_overfits():
     auto = AutoModel().fit(sim.votes, y_fit)
     assert not auto.selection_.get("corrected"), auto.selection_["reason"]
     assert "corrected default" in auto.cv_scores_
+
+
+def test_the_free_spread_is_tried_only_where_it_differs_from_hybrid():
+    """hybrid's wrong_class_strength only acts with 3+ classes and a multi-class source; elsewhere
+    the free-spread candidates and correction base would be a second look at the same fit (on the
+    WRENCH trec set that second look picked a correction 12 points below majority vote)."""
+    from weaklabel.models.dev_selection import FREE_SPREAD_LABEL, _spread_matters
+
+    def dev_fit(sim, seed):
+        rng = np.random.default_rng(seed)
+        y = -np.ones(sim.votes.n_rows, dtype=np.int64)
+        gold = rng.choice(sim.votes.n_rows, 150, replace=False)
+        y[gold] = sim.y[gold]
+        return AutoModel().fit(sim.votes, y)
+
+    one_class = simulate_regime("few_multiclass", 0)          # 5-7 classes, one-class keyword LFs
+    assert one_class.votes.cardinality > 2 and not _spread_matters(one_class.votes)
+    a = dev_fit(one_class, 0)
+    assert not any("own wrong-class" in k for k in a.cv_scores_), a.cv_scores_
+    binary = simulate_votes(3000, 8, 2, seed=5)
+    assert not _spread_matters(binary.votes)
+    crowd = simulate_regime("hard_crowd", 2)                  # 4 classes, workers vote every class
+    assert _spread_matters(crowd.votes)
+    a = dev_fit(crowd, 2)
+    assert FREE_SPREAD_LABEL in a.cv_scores_ and "corrected " + FREE_SPREAD_LABEL in a.cv_scores_

@@ -61,6 +61,17 @@ def default_candidates() -> list[tuple[str, str, dict, bool]]:
 MOMENT_MODELS_MAX_LFS = 200
 
 
+def _spread_matters(vm: VoteMatrix) -> bool:
+    """Whether hybrid's ``wrong_class_strength`` changes anything on these votes: 3+ classes and a
+    source that votes more than one class. Elsewhere the free-spread candidates are plain hybrid,
+    and offering them again as a correction base would only add a second look at the same fit
+    (on trec, 6 classes of one-class rules, that second look picked a correction 12 points below
+    majority vote)."""
+    if vm.cardinality <= 2:
+        return False
+    return bool(((vm.lf_class_counts() > 0).sum(axis=1) >= 2).any())
+
+
 def _expected_correct(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Per row, the chance that the hard label is right when ties are broken at random."""
     top = proba.max(axis=1, keepdims=True)
@@ -105,6 +116,7 @@ class DevSelection:
         fitted: dict[str, LabelModel] = {default[0]: model}
         skipped = []
         seen = set()
+        spread_matters = _spread_matters(vm)
         for cand in [default] + [c for c in cands if c[0] != default[0]]:
             label, name, params, uses_labels = cand
             key = (name, repr(sorted(params.items())), uses_labels)
@@ -114,8 +126,8 @@ class DevSelection:
             if name in ("mc", "triplet") and vm.n_lfs > MOMENT_MODELS_MAX_LFS:
                 skipped.append(label)
                 continue
-            if "wrong_class_strength" in params and vm.cardinality <= 2:
-                continue   # with two classes there is one wrong class: the same fit as plain hybrid
+            if "wrong_class_strength" in params and not spread_matters:
+                continue   # the same fit as plain hybrid (see _spread_matters)
             if cand is default or not uses_labels:
                 # fitted without labels: its predictions on the gold rows are out of sample already
                 m = model if cand is default else self._build(name, params).fit(data)
