@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .suites import REFERENCE_MV, VERIFIER_MODEL, BenchResult
+from .config import VERIFIER_MODEL
+from .suites import REFERENCE_MV, BenchResult
 
 
 def _clean(v):

@@ -57,8 +57,9 @@ def bench_command(
     with user_errors():
         from ..autolf import METHODS
         from ..bench import report
+        from ..bench.config import SUITES, BenchConfig
         from ..bench.datasets import resolve_data_dir
-        from ..bench.suites import SUITES, BenchConfig, run_bench
+        from ..bench.suites import run_bench
         from ..errors import InputError
 
         suites = SUITES if suite == "all" else (suite,)
@@ -76,7 +77,7 @@ def bench_command(
                           methods=_split(methods) or METHODS, n_labels=budgets,
                           data_dir=resolve_data_dir(data_dir), max_lfs=max_lfs, threads=threads or None,
                           dev_frac=dev_frac)
-        from ..bench.suites import plan
+        from ..bench.config import plan
 
         units = plan(cfg)                       # validates everything before any work
         if out_dir is not None:

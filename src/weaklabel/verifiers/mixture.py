@@ -28,7 +28,7 @@ learned without labels. Fitted by EM with closed-form M-steps (``Sigma`` from th
 pairs of residuals, projected to be positive definite), vectorised numpy over the dense
 ``(n, m)`` score matrix; rows with a known label (``y`` = 0/1) keep it (semi-supervised).
 Prediction on new questions estimates only their own parameters (``pi_q``, ``b_q``) with the
-verifier parameters fixed.
+verifier parameters fixed. The E-step and M-step are in :mod:`~weaklabel.verifiers.mixture_em`.
 """
 
 from __future__ import annotations
@@ -39,10 +39,8 @@ from scipy.special import expit, logit, ndtr
 from ..errors import InputError
 from ._base import VerifierEstimator
 from ._groups import Groups
-from .gaussian import marginal_solve
-
-_EPS = 1e-9
-_LOGIT_CLIP = 30.0
+from .mixture_em import EPS as _EPS
+from .mixture_em import m_step, posterior, question_offsets, question_prior
 
 
 class ScoreMixture(VerifierEstimator):
@@ -124,120 +122,11 @@ class ScoreMixture(VerifierEstimator):
         obs = ~np.isnan(X)
         return np.array([np.isin(X[obs[:, v], v], (0.0, 1.0)).all() for v in range(X.shape[1])], dtype=bool)
 
-    # ------------------------------------------------------------------ E-step
-    def _posterior(self, X, obs, offsets, logit_prior) -> tuple[np.ndarray, np.ndarray]:
-        """``(P(correct), log p(x))`` per row, given row offsets and row prior log-odds."""
-        g = self.gaussian_
-        n = X.shape[0]
-        llr = np.zeros(n)
-        lp0 = np.zeros(n)
-        if g.any():
-            Og = obs[:, g]
-            d = self.delta_[g]
-            U0 = np.where(Og, X[:, g] - offsets[:, g], 0.0)         # residual under c = 0
-            if self.covariance == "diag":
-                var = np.diag(self.cov_)
-                W = np.where(Og, d / var, 0.0)
-                SU = U0 / var
-                logdet = np.where(Og, np.log(var), 0.0).sum(axis=1)
-            else:
-                A = np.stack([np.broadcast_to(d, U0.shape), U0], axis=2)
-                S, logdet = marginal_solve(self._precision, self._logdet, A, Og)
-                W, SU = S[:, :, 0], S[:, :, 1]                       # Sigma_oo^-1 delta_o, Sigma_oo^-1 u_o
-            llr += (W * (U0 - d / 2.0) * self.feature_weights_[g]).sum(axis=1)
-            lp0 += -0.5 * ((U0 * SU).sum(axis=1) + logdet + Og.sum(axis=1) * np.log(2 * np.pi))
-        b = ~g
-        if b.any():
-            Ob, yes = obs[:, b], X[:, b] > 0.5
-            p0 = np.clip(self.p_yes_[b, 0], _EPS, 1 - _EPS)
-            p1 = np.clip(self.p_yes_[b, 1], _EPS, 1 - _EPS)
-            llr += (np.where(Ob, np.where(yes, np.log(p1 / p0), np.log((1 - p1) / (1 - p0))), 0.0)
-                    * self.feature_weights_[b]).sum(axis=1)
-            lp0 += np.where(Ob, np.where(yes, np.log(p0), np.log1p(-p0)), 0.0).sum(axis=1)
-        a = logit_prior + llr
-        r = expit(np.clip(a, -_LOGIT_CLIP, _LOGIT_CLIP))
-        ll = lp0 - np.logaddexp(0.0, logit_prior) + np.logaddexp(0.0, a)
-        return r, ll
-
-    # ------------------------------------------------------------------ M-step
-    def _question_prior(self, r, groups: Groups, pi: float) -> np.ndarray:
-        if self.prior == "global":
-            return np.full(groups.n_groups, pi)
-        s = self.prior_strength
-        return (groups.sum(r) + s * pi) / (groups.sizes + s)
-
-    def _offsets(self, Xg, Og, r, groups: Groups, delta, base) -> np.ndarray:
-        """Per-question offsets ``(G, k)`` of the continuous verifiers given the posteriors."""
-        resid = np.where(Og, Xg - delta[None, :] * r[:, None], np.nan)
-        lam = self.offset_strength
-        return (groups.sum(resid) + lam * base[None, :]) / (groups.count(resid) + lam)
-
-    def _covariance(self, E, Og, r, delta, total_var) -> np.ndarray:
-        """Residual covariance from the available pairs, plus the posterior-uncertainty term."""
-        Of = Og.astype(float)
-        v = r * (1 - r)
-        N = Of.T @ Of
-        C = E.T @ E + np.outer(delta, delta) * (Of.T @ (Of * v[:, None]))
-        S = C / np.maximum(N, 1.0)
-        floor = self.var_floor * total_var
-        if self.covariance == "diag":
-            return np.diag(np.maximum(np.diag(S), floor))
-        S = 0.5 * (S + S.T)
-        d = np.maximum(np.diag(S), floor)
-        S = (1 - self.shrinkage) * S + self.shrinkage * np.diag(d)
-        scale = np.sqrt(d)
-        Rm = S / np.outer(scale, scale)                              # correlation form
-        w, V = np.linalg.eigh(Rm)
-        w = np.maximum(w, self.var_floor)
-        Rm = (V * w) @ V.T
-        return Rm * np.outer(scale, scale)
-
+    # ------------------------------------------------------------------ EM steps (mixture_em.py)
     def _set_cov(self, cov: np.ndarray) -> None:
         self.cov_ = cov
         self._precision = np.linalg.inv(cov)
         self._logdet = float(np.linalg.slogdet(cov)[1])
-
-    def _m_step(self, X, obs, r, groups: Groups, fixed_pi: float | None):
-        g = self.gaussian_
-        m = X.shape[1]
-        pi = float(np.clip(r.mean(), 1e-4, 1 - 1e-4)) if fixed_pi is None else fixed_pi
-        qprior = self._question_prior(r, groups, pi)
-        q_off = np.zeros((groups.n_groups, m))
-        if g.any():
-            Xg, Og = X[:, g], obs[:, g]
-            R = np.where(Og, r[:, None], 0.0)
-            if self.question_effects:
-                cnt = np.maximum(groups.count(np.where(Og, Xg, np.nan)), 1)
-                xq = groups.sum(np.where(Og, Xg, np.nan)) / cnt            # question means
-                rq = groups.sum(np.where(Og, R, np.nan)) / cnt
-                xc = np.where(Og, Xg - groups.broadcast(xq), 0.0)
-                rc = np.where(Og, R - groups.broadcast(rq), 0.0)
-                delta = (rc * xc).sum(axis=0) / np.maximum((rc * rc + R * (1 - R)).sum(axis=0), _EPS)
-                base = np.nanmean(np.where(Og, Xg - delta * R, np.nan), axis=0)
-                off = self._offsets(Xg, Og, r, groups, delta, base)
-                mu_row = groups.broadcast(off)
-            else:
-                w1 = R.sum(axis=0)
-                w0 = Og.sum(axis=0) - w1
-                m1 = (R * np.where(Og, Xg, 0.0)).sum(axis=0) / np.maximum(w1, _EPS)
-                m0 = ((Og - R) * np.where(Og, Xg, 0.0)).sum(axis=0) / np.maximum(w0, _EPS)
-                delta, base = m1 - m0, m0
-                off = np.broadcast_to(base, (groups.n_groups, base.size))
-                mu_row = base[None, :]
-            E = np.where(Og, Xg - mu_row - delta * R, 0.0)
-            self._set_cov(self._covariance(E, Og, r, delta, self._total_var[g]))
-            self.delta_[g], self.offset_[g] = delta, base
-            self.sigma_[g] = np.sqrt(np.diag(self.cov_))
-            q_off[:, g] = off
-        b = ~g
-        if b.any():
-            Ob = obs[:, b]
-            R = np.where(Ob, r[:, None], 0.0)
-            yes = Ob & (np.nan_to_num(X[:, b]) > 0.5)
-            a = self.smoothing
-            self.p_yes_[b, 1] = ((R * yes).sum(axis=0) + a * 0.5) / (R.sum(axis=0) + a)
-            self.p_yes_[b, 0] = (((Ob - R) * yes).sum(axis=0) + a * 0.5) / ((Ob - R).sum(axis=0) + a)
-        return pi, qprior, q_off
 
     # ------------------------------------------------------------------ fit
     def _init_posterior(self, X, obs, groups: Groups) -> np.ndarray:
@@ -294,9 +183,9 @@ class ScoreMixture(VerifierEstimator):
             r = np.where(known, y.clip(0, 1), r)
 
         def step(r):
-            pi, qprior, q_off = self._m_step(X, obs, r, groups, fixed_pi)
+            pi, qprior, q_off = m_step(self, X, obs, r, groups, fixed_pi)
             lp = groups.broadcast(logit(np.clip(qprior, 1e-6, 1 - 1e-6)))
-            r, ll_rows = self._posterior(X, obs, groups.broadcast(q_off), lp)
+            r, ll_rows = posterior(self, X, obs, groups.broadcast(q_off), lp)
             if known is not None:
                 r = np.where(known, y.clip(0, 1), r)
             return r, float(ll_rows.mean())
@@ -313,7 +202,7 @@ class ScoreMixture(VerifierEstimator):
             r = 1.0 - r
             for _ in range(5):
                 r, ll = step(r)
-        pi, qprior, q_off = self._m_step(X, obs, r, groups, fixed_pi)
+        pi, qprior, q_off = m_step(self, X, obs, r, groups, fixed_pi)
         self.class_balance_ = float(pi)
         self.question_prior_ = qprior
         self.question_offset_ = q_off
@@ -375,16 +264,16 @@ class ScoreMixture(VerifierEstimator):
         r = None
         for _ in range(n_iter):
             lp = groups.broadcast(logit(np.clip(qprior, 1e-6, 1 - 1e-6)))
-            r, _ = self._posterior(X, obs, groups.broadcast(q_off), lp)
-            new_prior = self._question_prior(r, groups, pi)
+            r, _ = posterior(self, X, obs, groups.broadcast(q_off), lp)
+            new_prior = question_prior(self, r, groups, pi)
             if self.question_effects and g.any():
-                q_off[:, g] = self._offsets(X[:, g], obs[:, g], r, groups, self.delta_[g], self.offset_[g])
+                q_off[:, g] = question_offsets(self, X[:, g], obs[:, g], r, groups, self.delta_[g], self.offset_[g])
             done = np.max(np.abs(new_prior - qprior)) < 1e-6
             qprior = new_prior
             if done:
                 break
         lp = groups.broadcast(logit(np.clip(qprior, 1e-6, 1 - 1e-6)))
-        r, _ = self._posterior(X, obs, groups.broadcast(q_off), lp)
+        r, _ = posterior(self, X, obs, groups.broadcast(q_off), lp)
         return (r, qprior) if return_prior else r
 
     # ------------------------------------------------------------------ state

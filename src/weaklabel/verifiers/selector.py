@@ -9,7 +9,9 @@ thresholds, kept/flipped verifiers, the label model with its accuracies) convert
 with ``to_dict()`` / ``from_dict()`` and applies unchanged to new questions.
 
 Label models: ``mixture`` (default, on the continuous scores) or any vote model of
-:data:`weaklabel.models.MODELS` on the binary votes (:mod:`~weaklabel.verifiers.votepath`).
+:data:`weaklabel.models.MODELS` on the binary votes (:mod:`~weaklabel.verifiers.votepath`); the
+label-model step (fit, inverted verifiers, P(correct) per candidate) is in
+:mod:`~weaklabel.verifiers.labelmodel`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 from scipy.special import logit
 
 from ..errors import InputError
-from . import filtering, votepath
+from . import filtering, labelmodel, votepath
 from ._base import VerifierEstimator
 from .answers import proba_from_log_odds
 from .binarise import Binariser
@@ -163,52 +165,6 @@ class VerifierSelector(VerifierEstimator):
             self.binariser_.fit(U, groups, binary=self.normaliser_.binary_)
         return self.binariser_.transform(U, groups)
 
-    def _make_mixture(self, cb: float | None) -> ScoreMixture:
-        params = dict(self.model_params or {})
-        if self.class_balance is not None:
-            params.setdefault("class_balance", float(self.class_balance))
-        try:
-            return ScoreMixture(**params)
-        except TypeError as exc:
-            raise InputError(f"label model 'mixture': {exc}") from None
-
-    def _detect_families(self, U, groups, keep) -> None:
-        """Families among the kept verifiers (``families="detect"``) and their weights."""
-        from .families import FamilyDetector
-
-        m = U.shape[1]
-        if self.families == "none":
-            self.families_ = None
-            self.family_weights_ = np.ones(m)
-            return
-        self.families_ = FamilyDetector(threshold=self.family_threshold).fit(U, groups, active=keep)
-        self.family_weights_ = self.families_.weights_.copy()
-
-    def _fit_model(self, V, groups, y, cb, keep):
-        """Fit the label model on the kept columns ``V``: the mixture with the family weights, a
-        vote model on ``round(n_eff)`` majority-vote columns per family
-        (:mod:`~weaklabel.verifiers.votepath`)."""
-        if self.label_model == "mixture":
-            self.vote_columns_ = None
-            Xm = V if V.dtype.kind == "f" else np.where(V < 0, np.nan, V).astype(float)
-            return self._make_mixture(cb).fit(Xm, groups, y, feature_weights=self.family_weights_[keep])
-        labels = np.full(int(keep.sum()), -1) if self.families_ is None else self.families_.labels_[keep]
-        fw = None if self.families_ is None else self.family_weights_[keep]
-        self.vote_columns_ = votepath.family_columns(labels, fw)
-        if self.families_ is not None:
-            self.family_weights_ = np.ones(keep.size)
-            self.family_weights_[keep] = votepath.member_weights(self.vote_columns_, int(keep.sum()))
-        vm = votepath.vote_matrix(votepath.collapse_votes(V, self.vote_columns_))
-        yy = None if y is None else np.asarray(y, dtype=np.int64)
-        model = votepath.make_vote_model(self.label_model, self.model_params, self.class_balance, self.random_state)
-        return model.fit(vm, yy)
-
-    def _model_quality(self, model) -> tuple[np.ndarray, np.ndarray]:
-        """Estimated (AUC, accuracy) per kept verifier under the fitted label model."""
-        if isinstance(model, ScoreMixture):
-            return np.asarray(model.auc_), np.asarray(model.accuracies_)
-        return votepath.vote_quality(model, self.label_model, self.vote_columns_, len(self.kept_))
-
     # ------------------------------------------------------------------ fit
     def fit(self, data: ScoreData, y=None) -> "VerifierSelector":
         """Fit on the candidates of ``data``; ``y`` (optional, one per candidate) holds 1/0 for
@@ -262,32 +218,8 @@ class VerifierSelector(VerifierEstimator):
             if not keep.any():
                 raise InputError("every verifier was dropped as near-constant after binarisation")
 
-        # first fit; verifiers estimated below chance are flipped, dropped or kept
-        flipped = np.zeros(m, dtype=bool)
-        self.kept_ = [self.verifiers_[v] for v in np.flatnonzero(keep)]
-        self._detect_families(U, groups, keep)
-        model = self._fit_model(V[:, keep], groups, y, cb, keep)
-        auc, acc = self._model_quality(model)
-        below = np.zeros(m, dtype=bool)
-        below[np.flatnonzero(keep)] = np.nan_to_num(auc, nan=0.5) < 0.5
-        if below.any() and self.inverted != "keep":
-            if self.inverted == "flip":
-                flipped = below
-                status[below] = "flipped: below chance"
-                U = self._flip(U, flipped)
-                V = self._votes(U, groups, fit=True)
-            else:
-                status[below] = "dropped: below chance"
-                keep &= ~below
-            if not keep.any():
-                raise InputError("every verifier was dropped (the label model puts all of them below chance); "
-                                 "try --inverted flip or keep")
-            self.kept_ = [self.verifiers_[v] for v in np.flatnonzero(keep)]
-            self._detect_families(U, groups, keep)
-            model = self._fit_model(V[:, keep], groups, y, cb, keep)
-            auc, acc = self._model_quality(model)
-        elif below.any():
-            status[below] = "kept: below chance"
+        # first fit; verifiers estimated below chance are flipped, dropped or kept (labelmodel.py)
+        model, auc, acc, flipped = labelmodel.fit_label_model(self, U, V, groups, y, cb, keep, status)
         self.flipped_ = flipped
         self.keep_mask_ = keep
         self.model_ = model
@@ -325,21 +257,9 @@ class VerifierSelector(VerifierEstimator):
         return V[:, self.keep_mask_]
 
     def candidate_proba(self, data: ScoreData) -> tuple[np.ndarray, np.ndarray]:
-        """P(correct) of each candidate on its own, and the prior log-odds of its question."""
-        V = self.transform(data)
-        groups = data.groups
-        if isinstance(self.model_, ScoreMixture):
-            Xm = V if V.dtype.kind == "f" else np.where(V < 0, np.nan, V).astype(float)
-            p, qprior = self.model_.predict_proba(Xm, groups, return_prior=True)
-        else:
-            vm = votepath.vote_matrix(votepath.collapse_votes(V, self.vote_columns_))
-            p = np.clip(np.asarray(self.model_.predict_proba(vm), dtype=float)[:, 1], 1e-9, 1 - 1e-9)
-            cb = float(self.model_.class_balance_[1])
-            if self.question_prior:
-                p, qprior = question_recalibrate(p, groups, cb, return_prior=True)
-            else:
-                qprior = np.full(groups.n_groups, cb)
-        return p, groups.broadcast(logit(np.clip(qprior, 1e-6, 1 - 1e-6)))
+        """P(correct) of each candidate on its own, and the prior log-odds of its question
+        (:func:`~weaklabel.verifiers.labelmodel.candidate_proba`)."""
+        return labelmodel.candidate_proba(self, data)
 
     def _pool_setting(self) -> bool:
         """Whether answers are pooled: ``pool_answers``, or with ``"auto"`` whether the fitted

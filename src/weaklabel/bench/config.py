@@ -1,0 +1,141 @@
+"""What a ``weaklabel bench`` run will execute: the configuration (:class:`BenchConfig` and its
+checks), the suites with their quick subsets, and the plan (:func:`plan`: the units in order).
+
+Apart from the runners (:mod:`weaklabel.bench.suites`) because it is a different job: the CLI
+builds a config and calls :func:`plan` to reject bad options before any work, and the runners
+only execute units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..autolf import METHODS
+from ..errors import InputError
+from ..models import MODELS
+from . import datasets as dsets
+
+SUITES = ("autows", "wrench", "crowd", "verifiers")
+VERIFIER_MODEL = "mixture"   # the continuous label model; only the verifiers suite runs it
+QUICK = {"autows": ("breast_cancer", "wine", "digits"),
+         "wrench": ("youtube", "sms", "tennis_flyingsquid"),
+         "crowd": ("bluebird", "dog", "rte"),
+         "verifiers": ("math", "mcq", "judges")}
+
+
+# --------------------------------------------------------------------------- configuration
+@dataclass
+class BenchConfig:
+    """What to run. ``tasks``/``models`` ``None`` = everything available."""
+
+    suites: tuple[str, ...] = ("autows",)
+    quick: bool = False
+    seeds: tuple[int, ...] = (0, 1, 2)
+    tasks: tuple[str, ...] | None = None
+    models: tuple[str, ...] | None = None
+    methods: tuple[str, ...] = METHODS
+    n_labels: tuple[int, ...] = (100,)
+    data_dir: Path | None = None
+    max_lfs: int | None = None
+    threads: int | None = 1
+    dev_frac: float = 0.05
+
+    def model_names(self) -> list[str]:
+        """The vote-based label models to run (``mixture`` is run by the verifiers suite only)."""
+        names = list(self.models) if self.models else list(MODELS)
+        unknown = [m for m in names if m not in MODELS and m != VERIFIER_MODEL]
+        if unknown:
+            raise InputError(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}, {VERIFIER_MODEL}")
+        return [m for m in names if m != VERIFIER_MODEL]
+
+    def verifier_models(self) -> list[str]:
+        """Label models of the verifiers suite: ``mixture`` first, then the vote models."""
+        names = list(self.models) if self.models else [VERIFIER_MODEL] + list(MODELS)
+        self.model_names()
+        return [VERIFIER_MODEL] + [m for m in names if m != VERIFIER_MODEL] if VERIFIER_MODEL in names else names
+
+    def check(self) -> None:
+        for s in self.suites:
+            if s not in SUITES:
+                raise InputError(f"unknown suite {s!r}; choose from {', '.join(SUITES)} or all")
+        bad = [m for m in self.methods if m not in METHODS]
+        if bad:
+            raise InputError(f"unknown LF method {bad[0]!r}; choose from {', '.join(METHODS)}")
+        if not self.seeds:
+            raise InputError("need at least one seed")
+        if any(n < 2 for n in self.n_labels) or not self.n_labels:
+            raise InputError("--n-labels must be integers >= 2")
+        if not 0 <= self.dev_frac < 1:
+            raise InputError(f"--dev-frac must be in [0, 1), got {self.dev_frac}")
+        self.model_names()
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["data_dir"] = str(self.data_dir) if self.data_dir is not None else None
+        d["models"] = self.model_names()
+        if "verifiers" in self.suites:
+            d["verifier_models"] = self.verifier_models()
+        return d
+
+
+@dataclass
+class Unit:
+    """One step of a run: a dataset (or task) with one seed (and label budget)."""
+
+    suite: str
+    name: str
+    seed: int
+    n_labels: int | None = None
+
+    def label(self) -> str:
+        extra = f", {self.n_labels} labels" if self.n_labels is not None else ""
+        return f"{self.suite}: {self.name} (seed {self.seed}{extra})"
+
+
+# --------------------------------------------------------------------------- planning
+def available(suite: str, data_dir: Path | None) -> list[str]:
+    if suite == "verifiers":
+        from .verifiers import PRESETS
+
+        return list(PRESETS)
+    if suite == "autows":
+        return list(dsets.EMBEDDED_TASKS) + dsets.list_text(data_dir)
+    if data_dir is None:
+        return []
+    return dsets.list_wrench(data_dir) if suite == "wrench" else dsets.list_crowd(data_dir)
+
+
+def plan(cfg: BenchConfig) -> list[Unit]:
+    """The units a run will execute, in order."""
+    cfg.check()
+    if any(s in ("wrench", "crowd") for s in cfg.suites) and cfg.data_dir is None:
+        raise InputError(f"suites wrench and crowd need benchmark data: pass --data-dir DIR or set {dsets.ENV_VAR}")
+    names_by_suite = {}
+    for s in cfg.suites:
+        avail = available(s, cfg.data_dir)
+        if cfg.tasks:
+            names = [t for t in cfg.tasks if t in avail]
+        elif cfg.quick:
+            names = [t for t in QUICK[s] if t in avail]
+        else:
+            names = avail
+        names_by_suite[s] = names
+    if cfg.tasks:
+        found = {n for names in names_by_suite.values() for n in names}
+        missing = [t for t in cfg.tasks if t not in found]
+        if missing:
+            opts = sorted({n for s in cfg.suites for n in available(s, cfg.data_dir)})
+            raise InputError(f"no task or dataset {missing[0]!r} in suite(s) {', '.join(cfg.suites)} "
+                             f"(available: {', '.join(opts) or 'none'})")
+    units = []
+    for s in cfg.suites:
+        for name in names_by_suite[s]:
+            for seed in cfg.seeds:
+                if s == "autows":
+                    units.extend(Unit(s, name, seed, n) for n in cfg.n_labels)
+                else:
+                    units.append(Unit(s, name, seed))
+    if not units:
+        raise InputError("nothing to run: no dataset found for the chosen suite(s)")
+    return units
