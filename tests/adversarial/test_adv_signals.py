@@ -166,7 +166,15 @@ def test_signal_during_the_first_numba_compile_is_one_line(tmp_path, sig, code, 
         pytest.skip(f"the fit ended within {delay} s of the compile notice")
     p.send_signal(sig)
     _, err = p.communicate(timeout=120)
-    assert p.returncode == code, first + err
     assert "Traceback" not in err and "Exception ignored" not in err, err
+    if (tmp_path / "labels.parquet").exists():
+        # the signal landed as the run was ending, after the labels were committed: a complete
+        # file, no temporaries, and an exit that is the run's own (0) or the signal's
+        import pyarrow.parquet as pq
+
+        assert p.returncode in (0, code, -sig), first + err
+        assert pq.read_table(tmp_path / "labels.parquet").num_rows == 3000 and not temporaries(tmp_path)
+        pytest.skip(f"the fit had written its labels when the signal arrived ({delay} s after the notice)")
+    assert p.returncode == code, first + err
     assert len(err.strip().splitlines()) == 1, err
-    assert not (tmp_path / "labels.parquet").exists() and not temporaries(tmp_path)
+    assert not temporaries(tmp_path)
