@@ -167,9 +167,10 @@ def test_signal_during_the_first_numba_compile_is_one_line(tmp_path, sig, code, 
     p.send_signal(sig)
     _, err = p.communicate(timeout=120)
     assert "Traceback" not in err and "Exception ignored" not in err, err
-    if (tmp_path / "labels.parquet").exists():
-        # the signal landed as the run was ending, after the labels were committed: a complete
-        # file, no temporaries, and an exit that is the run's own (0) or the signal's
+    if delay >= 2.7 and (tmp_path / "labels.parquet").exists():
+        # at the last delay a loaded machine's fit can be ending: the signal landed after the labels
+        # were committed (a complete file, no temporaries, the run's own exit or the signal's). The
+        # shorter delays, where a lost signal used to let the fit finish, stay strict.
         import pyarrow.parquet as pq
 
         assert p.returncode in (0, code, -sig), first + err
