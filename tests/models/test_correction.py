@@ -134,3 +134,7 @@ def test_the_free_spread_is_tried_only_where_it_differs_from_hybrid():
     assert _spread_matters(crowd.votes)
     a = dev_fit(crowd, 2)
     assert FREE_SPREAD_LABEL in a.cv_scores_ and "corrected " + FREE_SPREAD_LABEL in a.cv_scores_
+    # whatever it chose (a corrected free-spread hybrid on some draws), the model file keeps it
+    b = BaseLabelModel.from_dict(json.loads(json.dumps(a.to_dict())))
+    np.testing.assert_allclose(b.predict_proba(crowd.votes), a.predict_proba(crowd.votes), atol=1e-12)
+    assert b.model_.get_params() == a.model_.get_params()

@@ -20,7 +20,7 @@ DEFAULT_NAME = "default"
 
 
 #: hybrid with each source's own wrong-class spread, fitted without labels: a candidate and a base
-#: for the correction (3+ classes only: with two classes it is plain hybrid)
+#: for the correction, only where the spread acts (``_spread_matters``)
 FREE_SPREAD_LABEL = "hybrid, own wrong-class patterns (no labels)"
 
 
@@ -178,7 +178,7 @@ class DevSelection:
             # the correction is learned on top of a model fitted without labels: the label-free
             # choice, or (3+ classes) hybrid with each source's own wrong-class spread, which the
             # default evens out for robustness and which the labels may show to be informative
-            bases = [dlabel] + [lab for lab in (FREE_SPREAD_LABEL,) if lab in fitted and lab != dlabel]
+            bases = [dlabel] + ([FREE_SPREAD_LABEL] if FREE_SPREAD_LABEL in fitted and FREE_SPREAD_LABEL != dlabel else [])
             fits = {}
             for base in bases:
                 fits[base] = self._correction(fitted[base], gold, y_gold, folds, covered)
