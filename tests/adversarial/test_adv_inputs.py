@@ -18,7 +18,7 @@ import pytest
 from _adv import one_line_error, run_cli, run_sub, temporaries, work  # noqa: F401  (work: a fixture)
 from weaklabel import apply_lfs, labeling_function
 from weaklabel.errors import LFDefinitionError, LFError
-from weaklabel.models import MODELS, LabelModel
+from weaklabel.models import MODELS, BaseLabelModel
 
 
 def _retag(src, dest, mutate):
@@ -128,7 +128,7 @@ def test_model_file_that_is_a_directory_or_fifo(work):
 def test_models_fitted_on_zero_lfs_round_trip(name):
     L = np.full((12, 0), -1)
     m = MODELS[name]().fit(L)
-    back = LabelModel.from_dict(json.loads(json.dumps(m.to_dict())))
+    back = BaseLabelModel.from_dict(json.loads(json.dumps(m.to_dict())))
     p = back.predict_proba(L)
     assert p.shape == (12, 2) and np.allclose(p.sum(axis=1), 1)
     np.testing.assert_allclose(p, m.predict_proba(L))
