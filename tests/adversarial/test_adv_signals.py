@@ -167,13 +167,15 @@ def test_signal_during_the_first_numba_compile_is_one_line(tmp_path, sig, code, 
     p.send_signal(sig)
     _, err = p.communicate(timeout=120)
     assert "Traceback" not in err and "Exception ignored" not in err, err
-    if delay >= 2.7 and (tmp_path / "labels.parquet").exists():
-        # at the last delay a loaded machine's fit can be ending: the signal landed after the labels
-        # were committed (a complete file, no temporaries, the run's own exit or the signal's). The
-        # shorter delays, where a lost signal used to let the fit finish, stay strict.
+    if (tmp_path / "labels.parquet").exists() and "wrote labels.parquet" in err:
+        # the compile (and the fit) had ended before the signal: a fast machine compiles in under 2 s,
+        # a loaded one can be ending at the last delay. The signal then lands after the labels were
+        # committed: a complete file, no temporaries, and the signal's exit (or, at the last delay,
+        # the run's own). A lost signal (the old bug) printed "Exception ignored" and exited 0 or 1,
+        # which the shorter delays still refuse.
         import pyarrow.parquet as pq
 
-        assert p.returncode in (0, code, -sig), first + err
+        assert p.returncode in ((0, code, -sig) if delay >= 2.7 else (code, -sig)), first + err
         assert pq.read_table(tmp_path / "labels.parquet").num_rows == 3000 and not temporaries(tmp_path)
         pytest.skip(f"the fit had written its labels when the signal arrived ({delay} s after the notice)")
     assert p.returncode == code, first + err
