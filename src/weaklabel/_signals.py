@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 
-_state = {"installed": False, "sigint": False, "compiling": 0, "pending": None}
+_state = {"installed": False, "sigint": False, "compiling": 0, "pending": None, "pid": None}
 
 
 class Terminated(KeyboardInterrupt):
@@ -34,7 +34,17 @@ def _deliver(signum: int):
     raise Terminated(signum)
 
 
+def _forked_child() -> bool:
+    """Whether this process is a fork of the one that installed the handlers, before
+    :func:`worker_setup` ran in it: a worker that the parent terminates while it is still starting
+    (Ctrl-C right after ``apply`` forked it) must not raise the parent's exceptions there (a second
+    traceback, "Process ForkProcess-2: ... Terminated")."""
+    return _state["pid"] is not None and os.getpid() != _state["pid"]
+
+
 def _on_sigint(signum, frame):
+    if _forked_child():
+        return                          # workers ignore Ctrl-C: the parent stops them
     _state["sigint"] = True
     if _state["compiling"]:
         _state["pending"] = signum     # raised when the compile ends (see compile_started)
@@ -43,6 +53,10 @@ def _on_sigint(signum, frame):
 
 
 def _on_terminate(signum, frame):
+    if _forked_child():                 # a starting worker: the default action, quietly
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     _state["sigint"] = True  # any KeyboardInterrupt from now on is the signal, not user code
     if _state["compiling"]:
         _state["pending"] = signum
@@ -76,12 +90,26 @@ def compile_ended() -> None:
         _deliver(signum)
 
 
+@contextlib.contextmanager
+def signals_held():
+    """Hold SIGINT/SIGTERM/SIGHUP in the main thread while the block runs and raise one that came
+    in when it ends (the mechanism of :func:`compile_started`). For forking worker processes: a
+    signal that lands in one of ``os.fork``'s after-fork callbacks (``logging`` registers one) is
+    reported as "Exception ignored" and lost, and the run then went on to its end."""
+    compile_started()
+    try:
+        yield
+    finally:
+        compile_ended()
+
+
 def install_handlers() -> None:
     """SIGINT, SIGTERM and SIGHUP raise in the main thread (see the module docstring)."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         return
+    _state["pid"] = os.getpid()
     signal.signal(signal.SIGINT, _on_sigint)
     signal.signal(signal.SIGTERM, _on_terminate)
     if hasattr(signal, "SIGHUP"):
@@ -101,12 +129,12 @@ def watching_interrupts():
         yield
         return
     signal.signal(signal.SIGINT, _on_sigint)
-    _state.update(installed=True, sigint=False)
+    _state.update(installed=True, sigint=False, pid=os.getpid())
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        _state.update(installed=False, sigint=False)
+        _state.update(installed=False, sigint=False, pid=None)
 
 
 def real_interrupt() -> bool:
@@ -148,7 +176,8 @@ def worker_setup() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    _state.update(installed=True, sigint=False)  # Ctrl-C is ignored here: any KeyboardInterrupt is an LF's
+    # Ctrl-C is ignored here: any KeyboardInterrupt is an LF's; this process's own handlers from now on
+    _state.update(installed=True, sigint=False, pid=os.getpid())
     if sys.platform.startswith("linux"):
         try:
             import ctypes

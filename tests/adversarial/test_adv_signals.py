@@ -181,3 +181,41 @@ def test_signal_during_the_first_numba_compile_is_one_line(tmp_path, sig, code, 
     assert p.returncode == code, first + err
     assert len(err.strip().splitlines()) == 1, err
     assert not temporaries(tmp_path)
+
+
+def test_a_worker_forked_with_the_parents_handlers_does_not_raise_them():
+    """A worker that ``apply`` terminates while it is still starting (before ``worker_setup``) still
+    has the parent's handlers: they used to raise ``Terminated`` there ("Process ForkProcess-2:" and
+    a traceback after the run's one line). In a fork they now take the worker's policy: Ctrl-C is
+    ignored, SIGTERM kills quietly."""
+    import weaklabel._signals as s
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    saved_state = dict(s._state)
+    s.install_handlers()
+    try:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:                                   # the child: no pytest machinery, exit directly
+            os.close(r)
+            try:
+                s._on_sigint(signal.SIGINT, None)      # ignored
+                os.write(w, b"ok")
+                s._on_terminate(signal.SIGTERM, None)  # dies of SIGTERM here
+                os.write(w, b"survived")
+            except BaseException:                      # noqa: BLE001
+                os.write(w, b"raised")
+            os._exit(3)
+        os.close(w)
+        _, status = os.waitpid(pid, 0)
+        said = os.read(r, 100)
+        os.close(r)
+        assert said == b"ok", said
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM, status
+        with pytest.raises(s.Terminated):              # the parent itself still raises
+            s._on_terminate(signal.SIGTERM, None)
+    finally:
+        for sig, h in saved.items():
+            signal.signal(sig, h)
+        s._state.clear()
+        s._state.update(saved_state)

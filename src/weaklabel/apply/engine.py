@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._signals import remember_parent, worker_setup
+from .._signals import remember_parent, signals_held, worker_setup
 from ..errors import InputError
 from ..io import ids_table
 from ..lf import LabelingFunction
@@ -111,19 +111,34 @@ class Engine:
         self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_init_worker,
                                          initargs=(payload, self.K, self.on_error, self.id_cols))
         # the pool forks its workers on the first submit: do it now, while this process has no
-        # other threads (the background reader and writer start after prepare())
-        self._pool.submit(int).result()
+        # other threads (the background reader and writer start after prepare()); a Ctrl-C during
+        # the forks is held and raised after them (signals_held)
+        with signals_held():
+            self._pool.submit(int).result()
 
     def abort(self) -> None:
         """Stop worker processes now (Ctrl-C, a signal, an error): their results are not needed,
         and an LF that never returns must not keep the run alive."""
         if self._pool is not None:
-            for proc in list(getattr(self._pool, "_processes", {}).values()):
+            pool, self._pool = self._pool, None
+            # (shutdown() forgets the pool's manager thread: take it first)
+            manager = getattr(pool, "_executor_manager_thread", None)
+            # work still queued for the workers would be flushed into a pipe nobody reads once they
+            # are gone, and the manager thread (which Python joins at exit) would wait for it forever
+            with contextlib.suppress(Exception):
+                pool._call_queue.cancel_join_thread()
+            for proc in list(getattr(pool, "_processes", {}).values()):
                 with contextlib.suppress(Exception):
                     proc.terminate()
             with contextlib.suppress(Exception):
-                self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            # the pool's manager thread closes its wake-up pipe as it ends; Python's exit handler for
+            # process pools writes to that pipe without its lock, and when the two meet the exit
+            # prints "OSError: [Errno 9] Bad file descriptor" after our one line. The workers are
+            # gone, so the manager ends at once: let it finish first.
+            if manager is not None:
+                with contextlib.suppress(Exception):
+                    manager.join(timeout=5)
         self.close()
 
     def close(self) -> None:
