@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 
-_state = {"installed": False, "sigint": False, "compiling": 0, "pending": None, "pid": None}
+_state = {"installed": False, "sigint": False, "held": 0, "pending": None, "pid": None}
 
 
 class Terminated(KeyboardInterrupt):
@@ -46,8 +46,8 @@ def _on_sigint(signum, frame):
     if _forked_child():
         return                          # workers ignore Ctrl-C: the parent stops them
     _state["sigint"] = True
-    if _state["compiling"]:
-        _state["pending"] = signum     # raised when the compile ends (see compile_started)
+    if _state["held"]:
+        _state["pending"] = signum     # raised when the hold ends (compile_ended)
         return
     raise KeyboardInterrupt
 
@@ -58,7 +58,7 @@ def _on_terminate(signum, frame):
         os.kill(os.getpid(), signum)
         return
     _state["sigint"] = True  # any KeyboardInterrupt from now on is the signal, not user code
-    if _state["compiling"]:
+    if _state["held"]:
         _state["pending"] = signum
         return
     raise Terminated(signum)
@@ -75,17 +75,17 @@ def compile_started() -> None:
     import threading
 
     if threading.current_thread() is threading.main_thread():
-        _state["compiling"] += 1
+        _state["held"] += 1
 
 
 def compile_ended() -> None:
     """The end of :func:`compile_started`'s compile: raise a signal that came in meanwhile."""
     import threading
 
-    if threading.current_thread() is not threading.main_thread() or not _state["compiling"]:
+    if threading.current_thread() is not threading.main_thread() or not _state["held"]:
         return
-    _state["compiling"] -= 1
-    if _state["compiling"] == 0 and _state["pending"] is not None:
+    _state["held"] -= 1
+    if _state["held"] == 0 and _state["pending"] is not None:
         signum, _state["pending"] = _state["pending"], None
         _deliver(signum)
 
