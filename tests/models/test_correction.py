@@ -138,3 +138,46 @@ def test_the_free_spread_is_tried_only_where_it_differs_from_hybrid():
     b = BaseLabelModel.from_dict(json.loads(json.dumps(a.to_dict())))
     np.testing.assert_allclose(b.predict_proba(crowd.votes), a.predict_proba(crowd.votes), atol=1e-12)
     assert b.model_.get_params() == a.model_.get_params()
+
+
+def test_a_pooled_correction_is_the_same_family_folded_into_one_weight_per_vote():
+    """The shared part is folded into the one-hot weights: predictions from the folded ``W`` equal
+    those of the fit on the one-hot votes plus each row's votes per class."""
+    from scipy import sparse
+
+    from weaklabel.models.correction import _softmax, pooling_map
+
+    sim = simulate_votes(200, 6, 3, seed=4)
+    X = vote_features(sim.votes)
+    offset = log_offset(MajorityVote(ties="uniform").fit(sim.votes).predict_proba(sim.votes))
+    M = pooling_map(X.shape[1], 3)
+    counts = (X @ M).toarray()
+    assert np.array_equal(counts, np.stack([(sim.votes.to_dense() == c).sum(axis=1) for c in range(3)], axis=1))
+    W = fit_correction(X, offset, sim.y, 0.03, pooled=True)
+    assert W.shape == (X.shape[1], 3)
+    Xa = sparse.hstack([X, X @ M]).tocsr()
+    Wa = fit_correction(Xa, offset, sim.y, 0.03)
+    np.testing.assert_allclose(corrected_proba(X, offset, W), _softmax(offset + Xa @ Wa), atol=1e-8)
+
+
+def test_a_crowd_sharing_one_confusion_is_corrected_pooled_over_its_workers():
+    """850 workers with ~8 answers per item and a crowd-wide confusion on hard items: 100 gold rows
+    show each worker a few times, too few for its own residual, but the crowd's shared confusion is
+    plain in them. The pooled correction learns it; ``auto`` picks it and gains over the no-label
+    default and the per-worker correction alike (on the rows outside the gold ones)."""
+    sim = simulate_regime("hard_crowd", 2)
+    y_fit, rest = _dev(sim, 2)
+    test = sim.votes.take(rest)
+    auto = AutoModel().fit(sim.votes, y_fit)
+    assert auto.selection_.get("correction") == "pooled", auto.selection_["reason"]
+    acc = (auto.predict(test) == sim.y[rest]).mean()
+    free = (AutoModel().fit(sim.votes).predict(test) == sim.y[rest]).mean()
+    assert acc > free + 0.15, (acc, free)
+    gold = np.flatnonzero(y_fit >= 0)
+    base = auto.model_
+    X, offset = vote_features(sim.votes.take(gold)), log_offset(base.predict_proba(sim.votes.take(gold)))
+    own = fit_correction(X, offset, sim.y[gold], auto.correction_l2)
+    acc_own = (apply_correction(test, base.predict_proba(test), own).argmax(1) == sim.y[rest]).mean()
+    assert acc > acc_own + 0.1, (acc, acc_own)
+    again = BaseLabelModel.from_dict(json.loads(json.dumps(auto.to_dict())))
+    assert np.array_equal(again.predict_proba(test), auto.predict_proba(test))

@@ -57,8 +57,10 @@ class AutoModel(DevSelection, LabelModel):
     correction_l2:
         With gold labels: L2 penalty of the supervised correction of the label-free choice's
         posterior (``weaklabel.models.correction``: a logistic regression on the one-hot votes
-        with the model's log posterior as offset, shrunk towards the model). ``None``: never
-        correct. 0.03 was chosen on the tuning half (``benchmarks/PROTOCOL.md``).
+        with the model's log posterior as offset, shrunk towards the model; each source's own
+        residual, or one pooled over sources, whichever predicts the gold rows better out of
+        fold). ``None``: never correct. 0.03 was chosen on the tuning half
+        (``benchmarks/PROTOCOL.md``).
     correction_min_z:
         The correction replaces the cross-validated choice only if its out-of-fold accuracy on
         the gold rows with votes is at least as high, with a paired z of at least this.

@@ -15,6 +15,14 @@ a K-class classifier over m K vote features, but they can learn where the model 
 correction is only used when it predicts the gold rows better out of fold (``AutoModel``), since
 on tasks with many classes and few labelled rows per class it overfits.
 
+A *pooled* correction (``pooled=True``) writes each weight as a part shared by every source plus the
+source's own part, ``W[j K + v, y] = S[v, y] + D[j K + v, y]``, both penalised. It is the same family
+of models, with a prior that sources err alike: a crowd of a thousand workers shows each one on a
+handful of gold rows, too few to learn its own residual, but together they show the crowd's shared
+confusion (a class it over-answers on hard items; ``simulate_regime("hard_crowd")``). The shared
+part is folded into ``W`` after the fit, so a pooled correction is stored and applied like any
+other.
+
 Everything here is plain numpy/scipy: the data is ~100 rows.
 """
 
@@ -64,8 +72,22 @@ def penalised_loss(W: np.ndarray, X, offset: np.ndarray, y: np.ndarray, l2: floa
     return loss, grad
 
 
-def fit_correction(X, offset: np.ndarray, y: np.ndarray, l2: float, max_iter: int = 500) -> np.ndarray:
-    """The weights ``W`` (features x classes) minimising :func:`penalised_loss` (L-BFGS)."""
+def pooling_map(n_features: int, cardinality: int) -> sparse.csr_matrix:
+    """The ``(n_features, K)`` 0/1 matrix taking one-hot column ``j K + v`` to class ``v`` (the
+    constant column to none): ``X @ pooling_map`` counts each row's votes per class."""
+    n_votes = n_features - 1
+    cols = np.arange(n_votes)
+    return sparse.csr_matrix((np.ones(n_votes), (cols, cols % cardinality)), shape=(n_features, cardinality))
+
+
+def fit_correction(X, offset: np.ndarray, y: np.ndarray, l2: float, max_iter: int = 500,
+                   pooled: bool = False) -> np.ndarray:
+    """The weights ``W`` (features x classes) minimising :func:`penalised_loss` (L-BFGS); with
+    ``pooled``, a shared part over sources is fitted too and folded into ``W`` (module docstring)."""
+    if pooled:
+        M = pooling_map(X.shape[1], offset.shape[1])
+        W = fit_correction(sparse.hstack([X, X @ M]).tocsr(), offset, y, l2, max_iter)
+        return W[:X.shape[1]] + M @ W[X.shape[1]:]
     d, K = X.shape[1], offset.shape[1]
 
     def f(w):

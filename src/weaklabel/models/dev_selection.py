@@ -4,8 +4,9 @@ The label-free choice (``AutoModel``'s path without labels, fitted *without* the
 Other candidates of :func:`default_candidates` replace it only with a margin and a paired z over
 the gold rows that have votes; label-free candidates are scored directly on the gold rows (they
 never saw the labels), semi-supervised ones by stratified k-fold. Then a correction of the
-label-free posterior learned from the gold rows (:mod:`weaklabel.models.correction`) is kept if it
-predicts them at least as well out of fold. See ``benchmarks/PROTOCOL.md`` for how the rules were
+label-free posterior learned from the gold rows (:mod:`weaklabel.models.correction`; each source's
+own, or pooled over sources, whichever predicts them better out of fold) is kept if it predicts
+them at least as well out of fold as the choice so far. See ``benchmarks/PROTOCOL.md`` for how the rules were
 chosen. Kept apart from ``auto.py`` (the label-free path) as a mixin of ``AutoModel``.
 """
 
@@ -59,6 +60,11 @@ def default_candidates() -> list[tuple[str, str, dict, bool]]:
 
 #: Moment models build an (m K)^2 matrix: with more sources than this they are not tried by ``--dev``.
 MOMENT_MODELS_MAX_LFS = 200
+
+
+def correction_label(base: str, pooled: bool) -> str:
+    """How a correction of ``base`` is named in ``selection_`` and ``cv_scores_``."""
+    return f"corrected {base}" + (", pooled over sources" if pooled else "")
 
 
 def _spread_matters(vm: VoteMatrix) -> bool:
@@ -181,27 +187,33 @@ class DevSelection:
             bases = [dlabel] + ([FREE_SPREAD_LABEL] if FREE_SPREAD_LABEL in fitted and FREE_SPREAD_LABEL != dlabel else [])
             fits = {}
             for base in bases:
-                fits[base] = self._correction(fitted[base], gold, y_gold, folds, covered)
-                scores["corrected " + base] = [float(fits[base][1][cfolds == f].mean()) for f in range(k)
-                                               if (cfolds == f).any()]
-            base = max(bases, key=lambda b: (fits[b][1].mean(), b == dlabel))
-            correction, right = fits[base]
+                for pooled in (False, True):
+                    fits[base, pooled] = self._correction(fitted[base], gold, y_gold, folds, covered, pooled)
+                    scores[correction_label(base, pooled)] = [float(fits[base, pooled][1][cfolds == f].mean())
+                                                              for f in range(k) if (cfolds == f).any()]
+            # ties go to the label-free choice's own (unpooled) correction
+            base, pooled = max(fits, key=lambda bp: (fits[bp][1].mean(), bp[0] == dlabel, not bp[1]))
+            correction, right = fits[base, pooled]
             z = _paired_z(right - per_row[chosen[0]])
             if right.mean() >= per_row[chosen[0]].mean() and z >= self.correction_min_z:
-                selection["reason"] = (f"{base} with a correction learned from the gold labels: {k}-fold dev accuracy "
+                label = correction_label(base, pooled)
+                selection["reason"] = (f"{base} with a correction learned from the gold labels"
+                                       f"{', pooled over sources' if pooled else ''}: {k}-fold dev accuracy "
                                        f"{right.mean():.3f} against {means[chosen[0]]:.3f} for {chosen[0]} "
                                        f"(paired z = {z:.2f} >= {self.correction_min_z:g}); without it: {reason}")
                 base_cand = default if base == dlabel else next(c for c in cands if c[0] == base)
-                selection.update(choice="corrected " + base, model=base_cand[1], uses_labels=True, corrected=True)
+                selection.update(choice=label, model=base_cand[1], uses_labels=True, corrected=True,
+                                 correction="pooled" if pooled else "per source")
                 chosen, model = base_cand, fitted[base]
             else:
                 correction = None
         return chosen, model, selection, scores, correction
 
     def _correction(self, base: LabelModel, gold: VoteMatrix, y_gold: np.ndarray, folds: np.ndarray,
-                    covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                    covered: np.ndarray, pooled: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """The correction of ``base`` fitted on every gold row, and its out-of-fold correctness on
-        the gold rows with votes (``base`` never saw the labels, so only the correction is refitted)."""
+        the gold rows with votes (``base`` never saw the labels, so only the correction is refitted);
+        ``pooled``: see :mod:`weaklabel.models.correction`."""
         from .correction import corrected_proba, fit_correction, log_offset, vote_features
 
         X = vote_features(gold)
@@ -209,9 +221,9 @@ class DevSelection:
         right = np.zeros(y_gold.size)
         for f in np.unique(folds):
             train = folds != f
-            W = fit_correction(X[train], offset[train], y_gold[train], self.correction_l2)
+            W = fit_correction(X[train], offset[train], y_gold[train], self.correction_l2, pooled=pooled)
             right[~train] = _expected_correct(corrected_proba(X[~train], offset[~train], W), y_gold[~train])
-        return fit_correction(X, offset, y_gold, self.correction_l2), right[covered]
+        return fit_correction(X, offset, y_gold, self.correction_l2, pooled=pooled), right[covered]
 
     @staticmethod
     def _dev_built_lfs(data, y, known, model, gap: float = 0.15, sample: int = 20_000) -> str | None:
