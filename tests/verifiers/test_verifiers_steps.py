@@ -199,6 +199,18 @@ def test_top_candidates_break_ties_at_random_and_rank_missing_last():
     assert 0.4 < picks.mean() < 0.6                  # not always the first candidate
 
 
+def test_top_candidates_break_ties_by_each_key_in_turn():
+    g = Groups([0, 0, 0, 1, 1, 1])
+    score = np.array([1.0, 1.0, 1.0, 2.0, 2.0, 0.0])
+    first = np.array([0.0, 1.0, 1.0, 5.0, 5.0, 9.0])
+    second = np.array([9.0, 0.0, 2.0, 0.0, 1.0, 9.0])
+    np.testing.assert_array_equal(top_candidates(score, g, secondary=first), top_candidates(score, g, secondary=[first]))
+    assert top_candidates(score, g, secondary=[first, second]).tolist() == [2, 4]
+    assert top_candidates(score, g, secondary=[second]).tolist() == [0, 4]
+    # a missing key ranks last
+    assert top_candidates(score, g, secondary=[np.array([NAN, 1.0, 0.0, NAN, 0.0, 0.0])]).tolist()[0] == 1
+
+
 def test_within_question_auc_matches_brute_force():
     rng = np.random.default_rng(4)
     codes = np.repeat(np.arange(30), 8)

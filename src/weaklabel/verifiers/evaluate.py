@@ -89,6 +89,13 @@ def _select_at_1(score, data: ScoreData, mask_q: np.ndarray, seed: int) -> float
     return float(data.correct[top][mask_q].mean()) if mask_q.any() else float("nan")
 
 
+def _selected_at_1(selected: np.ndarray, data: ScoreData, mask_q: np.ndarray) -> float:
+    """Select@1 of a selection mask (one ``True`` per question) on the questions ``mask_q``."""
+    top = np.flatnonzero(selected)
+    keep = mask_q[data.codes[top]]
+    return float(data.correct[top][keep].mean()) if keep.any() else float("nan")
+
+
 def oracle_scores(data: ScoreData, mask_q: np.ndarray, pool_answers: bool = True) -> np.ndarray:
     """P(correct) from naive Bayes over every verifier with the weights its true accuracy implies:
     the diagonal :class:`ScoreMixture` fitted with the labels of the questions in ``mask_q``
@@ -150,9 +157,10 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
         add(f"best single verifier ({best})", X[:, b])
     else:
         notes.append("best single verifier: needs dev questions (--dev-frac > 0)")
-    add("label model", proba)
+    # the label model's choice as `select` makes it (its ties broken the same way)
+    add("label model", value=_selected_at_1(selector.select(data, proba), data, eval_q))
     if selector.pools_answers(data):
-        add("label model, no answer pooling", selector.predict_proba(data, pool_answers=False))
+        add("label model, no answer pooling", value=_selected_at_1(selector.select(data, pool_answers=False), data, eval_q))
     if oracle:
         add("oracle-weighted", oracle_scores(data, eval_q))
         if data.answers is not None:

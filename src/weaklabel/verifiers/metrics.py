@@ -17,15 +17,20 @@ import numpy as np
 from ._groups import Groups
 
 
-def top_candidates(score: np.ndarray, groups: Groups, seed: int = 0, secondary: np.ndarray | None = None) -> np.ndarray:
+def top_candidates(score: np.ndarray, groups: Groups, seed: int = 0, secondary=None) -> np.ndarray:
     """Row index of the highest-scoring candidate of each question (NaN scores rank last; ties
-    broken by ``secondary`` if given, then at random, seeded)."""
+    broken by ``secondary`` if given: one array or a sequence of arrays tried in turn, higher
+    first; then at random, seeded)."""
     score = np.asarray(score, dtype=float)
     rng = np.random.default_rng(seed)
     tie = rng.random(score.size)
     key = np.where(np.isnan(score), -np.inf, score)
-    sec = np.zeros(score.size) if secondary is None else np.nan_to_num(np.asarray(secondary, dtype=float), nan=-np.inf)
-    order = np.lexsort((tie, -sec, -key, groups.codes))
+    if secondary is None:
+        secondary = []
+    elif isinstance(secondary, np.ndarray) and secondary.ndim == 1:
+        secondary = [secondary]
+    keys = [-np.nan_to_num(np.asarray(s, dtype=float), nan=-np.inf) for s in secondary]
+    order = np.lexsort((tie, *reversed(keys), -key, groups.codes))
     return order[groups.starts]
 
 

@@ -290,16 +290,28 @@ class VerifierSelector(VerifierEstimator):
         self._check_fitted()
         return proba_from_log_odds(self.predict_log_odds(data, pool_answers)[0])
 
+    def mean_normalised_score(self, data: ScoreData) -> np.ndarray:
+        """Per candidate, the mean of the kept verifiers' normalised (flipped) scores, before any
+        binarising: the continuous evidence a vote model's posterior leaves out."""
+        self._check_fitted()
+        U = self._flip(self.normaliser_.transform(data.columns(self.verifiers_), data.groups), self.flipped_)
+        U = U[:, self.keep_mask_]
+        seen = ~np.isnan(U)
+        return np.where(seen.any(axis=1), np.nansum(U, axis=1) / np.maximum(seen.sum(axis=1), 1), np.nan)
+
     def select(self, data: ScoreData, proba: np.ndarray | None = None, pool_answers: bool | None = None) -> np.ndarray:
-        """One ``True`` per question: the candidate with the highest P(correct), among equals
-        (candidates of one answer) the one with the best own evidence; remaining ties broken at
-        random (seeded)."""
+        """One ``True`` per question: the candidate with the highest P(correct); among equals
+        (candidates of one answer) the one with the best own evidence, then the highest mean
+        normalised score (a vote model's posterior ties whenever two candidates got the same
+        votes; majority vote's ties often); remaining ties broken at random (seeded)."""
         if proba is not None:
-            score, second = logit(np.clip(np.asarray(proba, dtype=float), 1e-15, 1 - 1e-15)), None
+            score, keys = logit(np.clip(np.asarray(proba, dtype=float), 1e-15, 1 - 1e-15)), []
         else:
-            score, second = self.predict_log_odds(data, pool_answers)
+            score, own = self.predict_log_odds(data, pool_answers)
+            keys = [own]
+        keys.append(self.mean_normalised_score(data))
         sel = np.zeros(data.n_rows, dtype=bool)
-        sel[top_candidates(score, data.groups, self.random_state, secondary=second)] = True
+        sel[top_candidates(score, data.groups, self.random_state, secondary=keys)] = True
         return sel
 
     # ------------------------------------------------------------------ report
