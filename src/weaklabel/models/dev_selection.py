@@ -62,6 +62,12 @@ def default_candidates() -> list[tuple[str, str, dict, bool]]:
 MOMENT_MODELS_MAX_LFS = 200
 
 
+#: the paired z over the gold rows with votes by which a correction pooled over sources must predict
+#: them better out of fold than each source's own to replace it: a second look at the same rows
+#: needs some evidence (chosen on the tuning half, ``benchmarks/PROTOCOL.md`` §12)
+POOLED_MIN_Z = 0.5
+
+
 def correction_label(base: str, pooled: bool) -> str:
     """How a correction of ``base`` is named in ``selection_`` and ``cv_scores_``."""
     return f"corrected {base}" + (", pooled over sources" if pooled else "")
@@ -191,8 +197,15 @@ class DevSelection:
                     fits[base, pooled] = self._correction(fitted[base], gold, y_gold, folds, covered, pooled)
                     scores[correction_label(base, pooled)] = [float(fits[base, pooled][1][cfolds == f].mean())
                                                               for f in range(k) if (cfolds == f).any()]
-            # ties go to the label-free choice's own (unpooled) correction
-            base, pooled = max(fits, key=lambda bp: (fits[bp][1].mean(), bp[0] == dlabel, not bp[1]))
+            # each source's own correction (on the better base), unless the pooled one predicts the
+            # gold rows better, with a paired z of at least POOLED_MIN_Z
+            def best(pooled):
+                return max((bp for bp in fits if bp[1] == pooled), key=lambda bp: (fits[bp][1].mean(), bp[0] == dlabel))
+            base, pooled = best(False)
+            pool = best(True)
+            gain = fits[pool][1] - fits[base, pooled][1]
+            if gain.mean() > 0 and _paired_z(gain) >= POOLED_MIN_Z:
+                base, pooled = pool
             correction, right = fits[base, pooled]
             z = _paired_z(right - per_row[chosen[0]])
             if right.mean() >= per_row[chosen[0]].mean() and z >= self.correction_min_z:
