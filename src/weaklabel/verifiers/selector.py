@@ -248,11 +248,14 @@ class VerifierSelector(VerifierEstimator):
         if not hasattr(self, "model_"):
             raise InputError("VerifierSelector is not fitted yet; call fit() first")
 
+    def _normalised(self, data: ScoreData) -> np.ndarray:
+        """Every verifier's normalised score, flipped where the fit flipped it."""
+        self._check_fitted()
+        return self._flip(self.normaliser_.transform(data.columns(self.verifiers_), data.groups), self.flipped_)
+
     def transform(self, data: ScoreData) -> np.ndarray:
         """What the label model sees: normalised (flipped) scores or votes of the kept verifiers."""
-        self._check_fitted()
-        X = data.columns(self.verifiers_)
-        U = self._flip(self.normaliser_.transform(X, data.groups), self.flipped_)
+        U = self._normalised(data)
         V = U if self.binariser_ is None else self.binariser_.transform(U, data.groups)
         return V[:, self.keep_mask_]
 
@@ -293,9 +296,7 @@ class VerifierSelector(VerifierEstimator):
     def mean_normalised_score(self, data: ScoreData) -> np.ndarray:
         """Per candidate, the mean of the kept verifiers' normalised (flipped) scores, before any
         binarising: the continuous evidence a vote model's posterior leaves out."""
-        self._check_fitted()
-        U = self._flip(self.normaliser_.transform(data.columns(self.verifiers_), data.groups), self.flipped_)
-        U = U[:, self.keep_mask_]
+        U = self._normalised(data)[:, self.keep_mask_]
         seen = ~np.isnan(U)
         return np.where(seen.any(axis=1), np.nansum(U, axis=1) / np.maximum(seen.sum(axis=1), 1), np.nan)
 
