@@ -181,3 +181,37 @@ def test_a_crowd_sharing_one_confusion_is_corrected_pooled_over_its_workers():
     assert acc > acc_own + 0.1, (acc, acc_own)
     again = BaseLabelModel.from_dict(json.loads(json.dumps(auto.to_dict())))
     assert np.array_equal(again.predict_proba(test), auto.predict_proba(test))
+
+
+def test_a_dev_choice_says_how_many_gold_rows_it_rests_on():
+    """``selection_["evidence"]``: the out-of-fold gain of the choice over the label-free model, in
+    gold rows and as a paired z. A correction accepted on one more gold row right than wrong
+    (``independent/4``, this draw) is flagged as thin evidence; one resting on 4.5 rows
+    (``few_sources/3``) is not, and a run that keeps the label-free choice shows no gain at all."""
+    from weaklabel.models.auto import THIN_EVIDENCE_ROWS
+
+    sim = simulate_regime("independent", 4)
+    y_fit, _ = _dev(sim, 104)
+    thin = AutoModel().fit(sim.votes, y_fit)
+    ev = thin.selection_["evidence"]
+    assert thin.selection_["choice"].startswith("corrected"), thin.selection_["reason"]
+    assert ev["against"] == thin.selection_["label_free_choice"]
+    assert ev["gold_rows_scored"] == 100 and 0 < ev["more_right"] < THIN_EVIDENCE_ROWS
+    assert f"{ev['more_right']:.1f} more of the 100 gold rows with votes right" in thin.selection_["reason"]
+    assert any("more gold rows would settle it" in w for w in thin.warnings_), thin.warnings_
+    again = BaseLabelModel.from_dict(json.loads(json.dumps(thin.to_dict())))
+    assert again.selection_["evidence"] == ev
+
+    sim = simulate_regime("few_sources", 3)
+    y_fit, _ = _dev(sim, 3)
+    firm = AutoModel().fit(sim.votes, y_fit)
+    assert firm.selection_["evidence"]["more_right"] >= THIN_EVIDENCE_ROWS
+    assert not any("settle" in w for w in firm.warnings_), firm.warnings_
+
+    sim = simulate_regime("dense_crowd", 0)
+    y_fit, _ = _dev(sim, 0)
+    kept = AutoModel(correction_l2=None).fit(sim.votes, y_fit)
+    assert kept.selection_["choice"] == kept.selection_["label_free_choice"] == "default"
+    assert kept.selection_["evidence"] == {"against": "default", "gold_rows_scored": 100, "more_right": 0.0,
+                                           "paired_z": 0.0}
+    assert not any("settle" in w for w in kept.warnings_)

@@ -34,6 +34,12 @@ from .dev_selection import DEFAULT_NAME, DevSelection, default_candidates
 __all__ = ["AutoModel", "DEFAULT_NAME", "default_candidates"]
 
 
+#: a ``--dev`` choice resting on fewer more gold rows right than this (out of fold) is reported as
+#: thin evidence: on single draws of 100 gold rows such choices gain on most sets and lose up to 3
+#: points on a few, and no statistic at hand tells which (``benchmarks/PROTOCOL.md`` §13)
+THIN_EVIDENCE_ROWS = 3.0
+
+
 @register
 class AutoModel(DevSelection, LabelModel):
     """Robust default label model; with gold labels, cross-validated model selection.
@@ -235,6 +241,12 @@ class AutoModel(DevSelection, LabelModel):
         out = list(getattr(self.model_, "warnings_", []))
         if self.selection_.get("dev_overfit"):
             out.append(f"--dev: {self.selection_['dev_overfit']}")
+        ev = self.selection_.get("evidence")
+        if ev and self.selection_["choice"] != ev["against"] and ev["more_right"] < THIN_EVIDENCE_ROWS:
+            out.append(f"--dev: {self.selection_['choice']} was chosen over the label-free {ev['against']} on "
+                       f"{ev['more_right']:g} more of the {ev['gold_rows_scored']} gold rows with votes right out of "
+                       f"fold (paired z = {ev['paired_z']:g}); another draw of this many gold rows may choose "
+                       f"otherwise, and the choice can cost points on the other rows: more gold rows would settle it")
         return out
 
     def _predict_proba(self, vm: VoteMatrix, tie_skip: int = 0) -> np.ndarray:

@@ -97,6 +97,15 @@ def _paired_z(d: np.ndarray) -> float:
     return float(d.sum() / np.sqrt(ss)) if ss > 0 else 0.0
 
 
+def _evidence(gain: np.ndarray, against: str) -> dict:
+    """What a ``--dev`` decision rests on, for ``selection_["evidence"]``: the out-of-fold gain of
+    the choice over the label-free one on the gold rows with votes, as rows and as a paired z.
+    With ~100 gold rows a choice can rest on two or three rows, and a single draw of them can
+    mislead it (``benchmarks/PROTOCOL.md`` §13); the user sees how much evidence there was."""
+    return {"against": against, "gold_rows_scored": int(gain.size), "more_right": round(float(gain.sum()), 2),
+            "paired_z": round(_paired_z(gain), 2)}
+
+
 def _stratified_folds(y_known: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Fold id (0..k-1) for each labelled row, classes spread evenly over the folds."""
     folds = np.empty(y_known.size, dtype=np.int64)
@@ -184,7 +193,8 @@ class DevSelection:
             reason += f"; not tried with {vm.n_lfs} sources (> {MOMENT_MODELS_MAX_LFS}): {', '.join(skipped)}"
         selection = {"choice": chosen[0], "model": chosen[1], "reason": reason, "uses_labels": bool(chosen[3]),
                      "criticism": selection.get("criticism"), "label_free_choice": dlabel,
-                     "label_free_model": default[1]}
+                     "label_free_model": default[1],
+                     "evidence": _evidence(per_row[chosen[0]] - per_row[dlabel], dlabel)}
         correction = None
         if self.correction_l2 is not None:
             # the correction is learned on top of a model fitted without labels: the label-free
@@ -207,13 +217,16 @@ class DevSelection:
             if gain.mean() > 0 and _paired_z(gain) >= POOLED_MIN_Z:
                 base, pooled = pool
             correction, right = fits[base, pooled]
-            z = _paired_z(right - per_row[chosen[0]])
-            if right.mean() >= per_row[chosen[0]].mean() and z >= self.correction_min_z:
+            gain = right - per_row[chosen[0]]
+            z = _paired_z(gain)
+            if gain.mean() >= 0 and z >= self.correction_min_z:
                 label = correction_label(base, pooled)
                 selection["reason"] = (f"{base} with a correction learned from the gold labels"
                                        f"{', pooled over sources' if pooled else ''}: {k}-fold dev accuracy "
                                        f"{right.mean():.3f} against {means[chosen[0]]:.3f} for {chosen[0]} "
-                                       f"(paired z = {z:.2f} >= {self.correction_min_z:g}); without it: {reason}")
+                                       f"({gain.sum():.1f} more of the {gain.size} gold rows with votes right, "
+                                       f"paired z = {z:.2f} >= {self.correction_min_z:g}); without it: {reason}")
+                selection["evidence"] = _evidence(right - per_row[dlabel], dlabel)
                 base_cand = default if base == dlabel else next(c for c in cands if c[0] == base)
                 selection.update(choice=label, model=base_cand[1], uses_labels=True, corrected=True,
                                  correction="pooled" if pooled else "per source")
