@@ -191,6 +191,15 @@ def test_fit_with_dev_labels_and_options(example, votes_with_ids):
     assert info["dev_rows"] == 100 and info["dev_accuracy_fitted"] > 0.8
     assert info["selection"]["labelled_rows"] == 100 and info["selection"]["reason"]
     assert set(info["selection"]["cv"]) >= {"default", "majority"}
+    ev = info["selection"]["evidence"]
+    assert ev["against"] == info["selection"]["label_free_choice"] and ev["gold_rows_scored"] > 0
+    # the opt-in bar on departures from the label-free model, as a model hyper-parameter
+    r = run("fit", votes_with_ids, "-o", example / "l3.parquet", "--dev", example / "dev.parquet",
+            "-p", "min_rows_gained=1000", "--json")
+    assert r.exit_code == 0, r.output
+    strict = json.loads(r.stdout)
+    assert strict["params"]["min_rows_gained"] == 1000
+    assert strict["selection"]["choice"] == strict["selection"]["label_free_choice"]
     # fixed class balance and hyper-parameters
     r = run("fit", votes_with_ids, "-o", example / "l2.parquet", "--model", "ds", "--class-balance", "0.2,0.8",
             "-p", "smoothing=5", "-p", "abstain=ignore", "--json")

@@ -215,3 +215,27 @@ def test_a_dev_choice_says_how_many_gold_rows_it_rests_on():
     assert kept.selection_["evidence"] == {"against": "default", "gold_rows_scored": 100, "more_right": 0.0,
                                            "paired_z": 0.0}
     assert not any("settle" in w for w in kept.warnings_)
+
+
+def test_min_rows_gained_keeps_the_label_free_model_unless_a_departure_gains_that_many_rows():
+    """The opt-in bar (``-p min_rows_gained=3``): the thin correction of ``independent/4`` (one more
+    gold row right) is refused and the label-free model kept, with no warning; the firm one of
+    ``few_sources/3`` (4.5 rows) is kept. Bad values are refused."""
+    sim = simulate_regime("independent", 4)
+    y_fit, rest = _dev(sim, 104)
+    strict = AutoModel(min_rows_gained=3).fit(sim.votes, y_fit)
+    free = AutoModel().fit(sim.votes)
+    assert strict.selection_["choice"] == strict.selection_["label_free_choice"], strict.selection_["reason"]
+    assert strict.selection_["evidence"]["more_right"] == 0
+    assert not any("settle" in w for w in strict.warnings_)
+    test = sim.votes.take(rest)
+    np.testing.assert_allclose(strict.predict_proba(test), free.predict_proba(test))
+
+    sim = simulate_regime("few_sources", 3)
+    y_fit, _ = _dev(sim, 3)
+    firm = AutoModel(min_rows_gained=3).fit(sim.votes, y_fit)
+    assert firm.selection_["choice"] == AutoModel().fit(sim.votes, y_fit).selection_["choice"]
+    assert firm.selection_["choice"].startswith("corrected")
+
+    with pytest.raises(Exception, match="min_rows_gained"):
+        AutoModel(min_rows_gained=-1).fit(sim.votes, y_fit)
