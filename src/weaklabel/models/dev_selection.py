@@ -170,11 +170,6 @@ class DevSelection:
             per_row[label] = right
         means = {label: float(right.mean()) for label, right in per_row.items()}
         dlabel = default[0]
-
-        def min_rows_note(gained: float) -> str:
-            if self.min_rows_gained > 0:
-                return f", {gained:.1f} more gold rows right; min_rows_gained = {self.min_rows_gained:g}"
-            return ""
         best = max(means, key=lambda lab: (means[lab], lab == dlabel))
         z = _paired_z(per_row[best] - per_row[dlabel]) if best != dlabel else 0.0
         # majority vote is the floor the default must not fall below: switching to it needs the
@@ -183,7 +178,7 @@ class DevSelection:
         is_floor = best_cand[1] == "majority"
         rows_gained = float((per_row[best] - per_row[dlabel]).sum())
         if (best != dlabel and means[best] > means[dlabel] + self.margin and (is_floor or z >= self.min_cv_z)
-                and rows_gained >= self.min_rows_gained - 1e-9):
+                and self._gains_enough_rows(rows_gained)):
             chosen = best_cand
             reason = (f"{best}: {k}-fold dev accuracy {means[best]:.3f} beats the label-free choice "
                       f"{dlabel}'s {means[dlabel]:.3f} by more than {self.margin:.3f} (paired z = {z:.2f} "
@@ -192,10 +187,12 @@ class DevSelection:
         else:
             chosen = default
             others = [v for lab, v in means.items() if lab != dlabel]
+            rows_note = (f", {rows_gained:.1f} more gold rows right; min_rows_gained = {self.min_rows_gained:g}"
+                         if self.min_rows_gained > 0 else "")
             reason = (f"{dlabel}: {k}-fold dev accuracy {means[dlabel]:.3f}; best alternative "
                       f"{best if best != dlabel else '-'} {max(others, default=float('nan')):.3f} "
                       f"is not better by more than {self.margin:.3f} with paired z >= {self.min_cv_z:g} "
-                      f"(z = {z:.2f}{min_rows_note(rows_gained)}; label-free: {selection['reason']})")
+                      f"(z = {z:.2f}{rows_note}; label-free: {selection['reason']})")
         if skipped:
             reason += f"; not tried with {vm.n_lfs} sources (> {MOMENT_MODELS_MAX_LFS}): {', '.join(skipped)}"
         selection = {"choice": chosen[0], "model": chosen[1], "reason": reason, "uses_labels": bool(chosen[3]),
@@ -227,7 +224,7 @@ class DevSelection:
             gain = right - per_row[chosen[0]]
             z = _paired_z(gain)
             if (gain.mean() >= 0 and z >= self.correction_min_z
-                    and (right - per_row[dlabel]).sum() >= self.min_rows_gained - 1e-9):
+                    and self._gains_enough_rows(float((right - per_row[dlabel]).sum()))):
                 label = correction_label(base, pooled)
                 selection["reason"] = (f"{base} with a correction learned from the gold labels"
                                        f"{', pooled over sources' if pooled else ''}: {k}-fold dev accuracy "
@@ -242,6 +239,10 @@ class DevSelection:
             else:
                 correction = None
         return chosen, model, selection, scores, correction
+
+    def _gains_enough_rows(self, rows_gained: float) -> bool:
+        """The opt-in bar on any departure from the label-free choice (``min_rows_gained``)."""
+        return rows_gained >= self.min_rows_gained - 1e-9
 
     def _correction(self, base: LabelModel, gold: VoteMatrix, y_gold: np.ndarray, folds: np.ndarray,
                     covered: np.ndarray, pooled: bool = False) -> tuple[np.ndarray, np.ndarray]:
