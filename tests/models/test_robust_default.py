@@ -138,6 +138,38 @@ def test_held_out_likelihood_matches_a_row_by_row_reference():
     assert terms > 0
 
 
+def test_the_temperature_grid_scores_each_temperature_as_a_single_evaluation_does():
+    """``best`` builds the folds' index arrays once for the whole grid: each temperature's
+    likelihood must be exactly what ``row_loglik`` gives for it alone, and the best one is kept."""
+    rng = np.random.default_rng(5)
+    n, m, K = 400, 6, 3
+    y = rng.integers(0, K, n)
+    L = np.where(rng.random((n, m)) < 0.7, y[:, None], rng.integers(0, K, (n, m)))
+    L[rng.random((n, m)) < 0.5] = -1
+    L[:, 1] = np.where(L[:, 1] == 0, 0, -1)            # a one-class source
+    vm = VoteMatrix.from_dense(L, cardinality=K)
+    tables = (rng.normal(size=(m, K, K)), rng.random(m), rng.normal(size=K), rng.normal(size=K))
+    single = np.arange(m) == 1
+    h = HeldOutVotes(vm, single, [(2, 5)])
+    grid = (0.25, 0.5, 1.0, 2.0, 4.0)
+    alone = [h.row_loglik(tables, t) for t in grid]
+    ll, t_best, terms, _ = h.best(tables, grid)
+    i = int(np.argmax([a[0].sum() for a in alone]))
+    assert t_best == grid[i] and terms == alone[i][1]
+    np.testing.assert_array_equal(ll, alone[i][0])
+
+
+def test_the_row_softmax_equals_the_textbook_formula_exactly():
+    from weaklabel.models.criticism import _softmax
+
+    rng = np.random.default_rng(0)
+    for K in (2, 3, 7):
+        s = rng.normal(scale=20, size=(1000, K))
+        ref = np.exp(s - s.max(axis=1, keepdims=True))
+        ref = ref / ref.sum(axis=1, keepdims=True)
+        np.testing.assert_array_equal(_softmax(s), ref)
+
+
 def test_majority_tables_reproduce_majority_vote():
     sim = simulate_regime("independent", 2)
     D, pw, base, base0 = majority_tables(sim.votes.n_lfs, sim.votes.cardinality)

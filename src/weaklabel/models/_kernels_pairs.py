@@ -249,14 +249,18 @@ def error_pairs(indptr, indices, votes, Dflat, prior_w, base, base0, compact, in
                             q[k] = s[k] - Dflat[ra, k] - Dflat[rb, k]
                         _softmax(q, q)
                         tot = 1.0
-                    lo_, hi_, vlo, vhi = (a, b, va, vb) if a < b else (b, a, vb, va)
+                    if a < b:
+                        lo_, hi_, vlo, vhi = a, b, va, vb
+                    else:
+                        lo_, hi_, vlo, vhi = b, a, vb, va
                     ct[lo_, hi_] += 1
-                    cell = st[lo_, hi_]
+                    # the cell is indexed in place (a view per pair costs more than the arithmetic)
                     for k in range(K):
                         qk = q[k] / tot
-                        ea = 1.0 if vlo != k else 0.0
-                        eb = 1.0 if vhi != k else 0.0
-                        cell[k, 0] += qk
-                        cell[k, 1] += qk * ea
-                        cell[k, 2] += qk * eb
-                        cell[k, 3] += qk * ea * eb
+                        st[lo_, hi_, k, 0] += qk
+                        if vlo != k:
+                            st[lo_, hi_, k, 1] += qk
+                            if vhi != k:
+                                st[lo_, hi_, k, 3] += qk
+                        if vhi != k:
+                            st[lo_, hi_, k, 2] += qk

@@ -73,10 +73,27 @@ def majority_tables(m: int, K: int):
     return D, np.zeros(m), np.zeros(K), np.zeros(K)
 
 
+def _row_max(s: np.ndarray) -> np.ndarray:
+    """``s.max(axis=1)`` of an ``(n, K)`` array, column by column: numpy reduces a short last axis
+    several times slower than it takes K element-wise maxima (same numbers)."""
+    out = s[:, 0].copy()
+    for k in range(1, s.shape[1]):
+        np.maximum(out, s[:, k], out=out)
+    return out
+
+
+def _row_sum(s: np.ndarray) -> np.ndarray:
+    """``s.sum(axis=1)`` of an ``(n, K)`` array, column by column (same order, same numbers)."""
+    out = s[:, 0].copy()
+    for k in range(1, s.shape[1]):
+        out += s[:, k]
+    return out
+
+
 def _softmax(s: np.ndarray) -> np.ndarray:
-    s = s - s.max(axis=1, keepdims=True)
-    e = np.exp(s)
-    return e / e.sum(axis=1, keepdims=True)
+    e = np.exp(s - _row_max(s)[:, None])
+    e /= _row_sum(e)[:, None]
+    return e
 
 
 def family_groups(pairs, m: int) -> list[list[int]]:
@@ -164,56 +181,74 @@ class HeldOutVotes:
     def row_loglik(self, tables, temperature: float = 1.0) -> tuple[np.ndarray, int]:
         """Per-row held-out log-likelihood of the outcomes, and how many outcomes were scored."""
         cav, full, ok = self._parts(tables)
-        return self._score(cav * temperature, full * temperature, ok)
+        return self._score(cav * temperature, full * temperature, self._plan(ok))
 
-    def _score(self, cav, full, ok):
+    def _plan(self, ok: np.ndarray) -> list[dict]:
+        """Per fold, the index arrays :meth:`_score` needs: they do not depend on the temperature,
+        so a grid of temperatures builds them once (integer gathers also beat boolean masks)."""
+        K, m = self.K, self.m
+        vfold = self.fold[self.rows]
+        cov_votes = self.cov[self.rows]
+        sidx = np.flatnonzero(self.single)
+        plan = []
+        for f in range(self.folds):
+            tr = np.flatnonzero((vfold != f) & ok)
+            te = np.flatnonzero((vfold == f) & ok)
+            tr_all = np.flatnonzero((vfold != f) & cov_votes)
+            fold = {"tr": tr, "flat": self.src[tr] * (K + 1) + self.val[tr],
+                    "rtr": np.flatnonzero((self.fold != f) & self.cov),
+                    "src_all": self.src[tr_all], "rows_all": self.rows[tr_all],
+                    "te": te, "src_te": self.src[te], "val_te": self.val[te], "rows_te": self.rows[te]}
+            if sidx.size:
+                rte = np.flatnonzero((self.fold == f) & self.cov)
+                pos = np.full(self.vm.n_rows, -1)
+                pos[rte] = np.arange(rte.size)
+                col = np.full(m, -1)
+                col[sidx] = np.arange(sidx.size)
+                te_all = np.flatnonzero((vfold == f) & cov_votes & self.single[self.src])
+                fold |= {"rte": rte, "sidx": sidx, "voted_at": (pos[self.rows[te_all]], col[self.src[te_all]])}
+            plan.append(fold)
+        return plan
+
+    def _score(self, cav, full, plan):
         K, m, n = self.K, self.m, self.vm.n_rows
         qc, qf = _softmax(cav), _softmax(full)
-        vfold = self.fold[self.rows]
-        single = self.single
         out = np.zeros(n)
         terms = 0
-        for f in range(self.folds):
+        for fold in plan:
             A = np.zeros((m, K, K + 1))
-            tr = (vfold != f) & ok
-            flat = self.src[tr] * (K + 1) + self.val[tr]
+            q_tr = np.take(qc, fold["tr"], axis=0)
             for k in range(K):
-                A[:, k, :] = np.bincount(flat, weights=qc[tr, k], minlength=m * (K + 1)).reshape(m, K + 1)
-            rtr = (self.fold != f) & self.cov
-            tot = qf[rtr].sum(axis=0)
-            tr_all = (vfold != f) & self.cov[self.rows]
-            voted = np.stack([np.bincount(self.src[tr_all], weights=qf[self.rows[tr_all], k], minlength=m)
-                              for k in range(K)], axis=1)
-            A[:, :, K] = np.where(single[:, None], tot[None, :] - voted, 0.0)
+                A[:, k, :] = np.bincount(fold["flat"], weights=q_tr[:, k], minlength=m * (K + 1)).reshape(m, K + 1)
+            tot = np.take(qf, fold["rtr"], axis=0).sum(axis=0)
+            q_all = np.take(qf, fold["rows_all"], axis=0)
+            voted = np.stack([np.bincount(fold["src_all"], weights=q_all[:, k], minlength=m) for k in range(K)],
+                             axis=1)
+            A[:, :, K] = np.where(self.single[:, None], tot[None, :] - voted, 0.0)
             pool = A.sum(axis=0) + 1e-3
             pool /= pool.sum(axis=1, keepdims=True)
             a = self.shrink * (K + 1)
             C = (A + a * pool[None]) / (A.sum(axis=2, keepdims=True) + a)
-            te = (vfold == f) & ok
-            pv = np.einsum("ek,ek->e", qc[te], C[self.src[te], :, self.val[te]])
-            out += np.bincount(self.rows[te], weights=np.log(np.maximum(pv, 1e-300)), minlength=n)
-            terms += int(te.sum())
-            if single.any():
-                rte = np.flatnonzero((self.fold == f) & self.cov)
-                sidx = np.flatnonzero(single)
-                LA = np.log(np.maximum(qf[rte] @ C[sidx, :, K].T, 1e-300))    # (rows, single sources)
-                pos = np.full(n, -1)
-                pos[rte] = np.arange(rte.size)
-                col = np.full(m, -1)
-                col[sidx] = np.arange(sidx.size)
-                te_all = (vfold == f) & self.cov[self.rows] & single[self.src]
-                LA[pos[self.rows[te_all]], col[self.src[te_all]]] = 0.0          # it voted: not an abstain
+            te = fold["te"]
+            pv = np.einsum("ek,ek->e", np.take(qc, te, axis=0), C[fold["src_te"], :, fold["val_te"]])
+            out += np.bincount(fold["rows_te"], weights=np.log(np.maximum(pv, 1e-300)), minlength=n)
+            terms += int(te.size)
+            if "rte" in fold:
+                rte, sidx = fold["rte"], fold["sidx"]
+                LA = np.log(np.maximum(np.take(qf, rte, axis=0) @ C[sidx, :, K].T, 1e-300))  # (rows, single sources)
+                LA[fold["voted_at"]] = 0.0          # it voted: not an abstain
                 out[rte] += LA.sum(axis=1)
-                terms += rte.size * sidx.size - int(te_all.sum())
+                terms += rte.size * sidx.size - int(fold["voted_at"][0].size)
         return out, terms
 
     def best(self, tables, temperatures) -> tuple[np.ndarray, float, int, np.ndarray]:
         """The per-row log-likelihood at the temperature (of ``temperatures``) that maximises it,
         that temperature, the number of outcomes scored, and the rows' full scores."""
         cav, full, ok = self._parts(tables)
+        plan = self._plan(ok)
         best = None
         for t in temperatures:
-            ll, terms = self._score(cav * t, full * t, ok)
+            ll, terms = self._score(cav * t, full * t, plan)
             if best is None or ll.sum() > best[0].sum():
                 best = (ll, float(t), terms, full)
         return best
