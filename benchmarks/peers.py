@@ -123,16 +123,16 @@ def _limit_memory(gib: float):
 _OOM_SIGNS = ("MemoryError", "Unable to allocate", "can't allocate memory", "std::bad_alloc", "out of memory")
 
 
-def run_json(args: list[str], timeout: float, memory_gib: float | None = None) -> dict:
+def run_json(args: list[str], timeout: float, memory_gib: float | None = None, env: dict | None = None) -> dict:
     """``python *args`` in a subprocess; the JSON object its stdout ends with, or
     ``{"status": "T/O" | "OOM" | "ERR", "error": one-line reason}``.
 
     ``memory_gib`` caps the child's address space (a blow-up then fails as OOM instead of
-    taking the machine down).
+    taking the machine down); ``env`` replaces the child's environment (default: this one's).
     """
     try:
         r = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout,
-                           preexec_fn=_limit_memory(memory_gib) if memory_gib else None)
+                           preexec_fn=_limit_memory(memory_gib) if memory_gib else None, env=env)
     except subprocess.TimeoutExpired:
         return {"status": "T/O", "error": f"over {timeout:.0f} s"}
     if r.returncode != 0:
