@@ -231,6 +231,18 @@ def test_label_model_is_the_default_model_with_snorkel_spellings(tmp_path):
         weaklabel.LabelModel(cardinality=2).fit(np.where(L == 1, 2, L))      # a vote outside 0..1
     with pytest.raises(InputError, match="once"):
         weaklabel.LabelModel().fit(L, L_train=L)
+    # Snorkel's tie_break_policy. One source casts most votes, so the default is majority vote,
+    # and the ten rows where the other source disagrees with it are ties
+    two = np.stack([np.arange(100) % 2, np.where(np.arange(100) < 10, 1 - np.arange(100) % 2, -1)], axis=1)
+    mv = weaklabel.LabelModel().fit(two)
+    assert mv.selection_["choice"] == "majority"
+    tied = np.arange(100) < 10
+    assert (mv.predict(two, tie_break_policy="abstain")[tied] == -1).all()
+    assert (mv.predict(two, tie_break_policy="abstain")[~tied] == two[~tied, 0]).all()
+    assert mv.predict(two, tie_break_policy="true-random").tolist() == mv.predict(two).tolist()
+    assert mv.score(two, two[:, 0], tie_break_policy="abstain", metrics=["coverage"])["coverage"] == 0.9
+    with pytest.raises(InputError, match="tie_break_policy"):
+        mv.predict(two, tie_break_policy="first")
     # a three-class model on votes that only use two classes
     assert weaklabel.LabelModel(cardinality=3).fit(L).predict_proba(L).shape == (3000, 3)
     weaklabel.save_model(lm, tmp_path / "m.json")

@@ -38,7 +38,7 @@ def check_output(path: str | Path, force: bool, *, dataset_ok: bool = False,
     """
     p = Path(path)
     if p.exists() and not force:
-        raise InputError(f"{p}: already exists; pass --force to overwrite it")
+        raise InputError(f"{p}: already exists; pass --force (force=True from Python) to overwrite it")
     if p.exists() and p.is_dir() and not (dataset_ok and is_votes_dataset(p, dataset_formats)):
         kind = "labels" if tuple(dataset_formats) == (LABELS_FORMAT,) else "votes"
         raise InputError(f"{p}: is a directory" + (f" that is not a weaklabel {kind} dataset; refusing to replace it"
@@ -80,16 +80,16 @@ def _no_replace(tmp: Path, dest: Path) -> None:
             os.link(tmp, dest)
         except FileExistsError:
             raise InputError(f"{dest}: already exists (another run wrote it meanwhile?); "
-                             "pass --force to overwrite it") from None
+                             "pass --force (force=True from Python) to overwrite it") from None
         except OSError:  # a file system without hard links: check, then rename
             if os.path.lexists(dest):
-                raise InputError(f"{dest}: already exists; pass --force to overwrite it") from None
+                raise InputError(f"{dest}: already exists; pass --force (force=True from Python) to overwrite it") from None
             os.replace(tmp, dest)
             return
         os.unlink(tmp)
         return
     if os.path.lexists(dest):
-        raise InputError(f"{dest}: already exists (another run wrote it meanwhile?); pass --force to overwrite it")
+        raise InputError(f"{dest}: already exists (another run wrote it meanwhile?); pass --force (force=True from Python) to overwrite it")
     os.rename(tmp, dest)  # a folder: fails if ``dest`` became a non-empty folder meanwhile
 
 

@@ -28,7 +28,8 @@ class LabelModel(AutoModel):
         As :class:`AutoModel`.
 
     ``fit(L)`` and ``fit(L_train=L)`` are the same call; ``y`` gives gold labels for some rows
-    (``-1`` elsewhere).
+    (``-1`` elsewhere). ``predict`` and ``score`` also take Snorkel's ``tie_break_policy``
+    (``"abstain"``; ``"random"`` or ``"true-random"``: a seeded random top class) for ``ties``.
     """
 
     def __init__(self, cardinality: int | None = None, candidates=None, cv: int = 5, margin: float = 0.02,
@@ -59,3 +60,22 @@ class LabelModel(AutoModel):
             else:
                 L = VoteMatrix.coerce(L, cardinality=K)   # a vote >= K is an error naming it
         return super().fit(L, y)
+
+    def predict(self, L, ties: str = "random", *, tie_break_policy: str | None = None):
+        return super().predict(L, ties=_ties(ties, tie_break_policy))
+
+    def score(self, L, y, ties: str = "random", metrics=None, *, tie_break_policy: str | None = None):
+        return super().score(L, y, ties=_ties(ties, tie_break_policy), metrics=metrics)
+
+
+_SNORKEL_TIES = {"abstain": "abstain", "random": "random", "true-random": "random"}
+
+
+def _ties(ties: str, tie_break_policy: str | None) -> str:
+    """``ties`` from Snorkel's ``tie_break_policy`` when given (its unseeded ``"true-random"`` is
+    seeded here, like every draw weaklabel makes)."""
+    if tie_break_policy is None:
+        return ties
+    if tie_break_policy not in _SNORKEL_TIES:
+        raise InputError(f"tie_break_policy must be one of {', '.join(_SNORKEL_TIES)}, got {tie_break_policy!r}")
+    return _SNORKEL_TIES[tie_break_policy]
