@@ -83,7 +83,11 @@ def _row_max(s: np.ndarray) -> np.ndarray:
 
 
 def _row_sum(s: np.ndarray) -> np.ndarray:
-    """``s.sum(axis=1)`` of an ``(n, K)`` array, column by column (same order, same numbers)."""
+    """``s.sum(axis=1)`` of an ``(n, K)`` array, column by column below 8 classes: numpy adds fewer
+    than 8 terms left to right, as this loop does (same numbers); from 8 on it adds in an unrolled,
+    pairwise order, so its own reduction is kept there."""
+    if s.shape[1] >= 8:
+        return s.sum(axis=1)
     out = s[:, 0].copy()
     for k in range(1, s.shape[1]):
         out += s[:, k]
