@@ -91,6 +91,8 @@ else:
 pred = break_ties(np.asarray(proba, dtype=float), "random", seed)
 out["accuracy"] = float((pred == y).mean())
 out["peak_rss_mib"] = rss()
+import weaklabel
+out["weaklabel_file"] = weaklabel.__file__
 print(json.dumps(out))
 """
 
@@ -111,17 +113,22 @@ def run(name: str, K: int, m: int, n: int, seed: int, timeout: float, baseline_s
     r = run_json(["-c", CHILD, model, str(K), str(m), str(n), str(seed), str(HERE)], timeout, env=env)
     if "status" in r:
         return {"model": name, "K": K, "m": m, "n": n, "error": r["error"]}
+    if env is not None and not Path(r["weaklabel_file"]).resolve().is_relative_to(Path(baseline_src).resolve()):
+        return {"model": name, "K": K, "m": m, "n": n,
+                "error": f"imported weaklabel from {r['weaklabel_file']}, not from --baseline-src"}
     return dict(r, model=name)
 
 
 def median_run(runs: list[dict]) -> dict:
-    """The run with the median fit + predict time, with every run's total kept (``totals``)."""
-    ok = [r for r in runs if "error" not in r]
-    if not ok:
-        return runs[0]
-    ok.sort(key=lambda r: r["fit_seconds"] + r["predict_seconds"])
-    return dict(ok[(len(ok) - 1) // 2], totals=[round(r["fit_seconds"] + r["predict_seconds"], 4) for r in runs
-                                                 if "error" not in r])
+    """The run with the median fit + predict time (the lower of the two middle ones for an even
+    count), with every run's total kept (``totals``). A model that failed in any repeat is reported
+    as failed (its first error, and how many of the repeats failed): a median over the repeats
+    that happened to pass would look like a clean figure."""
+    failed = [r for r in runs if "error" in r]
+    if failed:
+        return dict(failed[0], error=f"{failed[0]['error']} ({len(failed)} of {len(runs)} runs failed)")
+    ok = sorted(runs, key=lambda r: r["fit_seconds"] + r["predict_seconds"])
+    return dict(ok[(len(ok) - 1) // 2], totals=[round(r["fit_seconds"] + r["predict_seconds"], 4) for r in runs])
 
 
 def fmt(r: dict) -> str:
@@ -148,7 +155,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "models.json")
     ap.add_argument("--baseline-src", type=Path, help="an older version's src directory to compare with")
     ap.add_argument("--baseline-models", default="hybrid", help="comma-separated models to run from --baseline-src")
-    ap.add_argument("--repeats", type=int, default=1, help="runs per model; the median is reported")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="runs per model; the median is reported (the lower middle one for an even number)")
     args = ap.parse_args()
     shapes = [tuple(int(v) for v in s.lower().split("x")) for s in args.shapes.split(",")]
     names = [x for x in args.models.split(",") if x]
@@ -180,7 +188,8 @@ def main() -> None:
             continue
         peer_total = r["fit_seconds"] + r["predict_seconds"]
         for w in rows:
-            if "error" in w or w["model"].startswith("peer:") or (w["K"], w["m"], w["n"]) != (r["K"], r["m"], r["n"]):
+            if ("error" in w or w["model"].startswith("peer:") or w["model"].endswith(BASELINE)
+                    or (w["K"], w["m"], w["n"]) != (r["K"], r["m"], r["n"])):
                 continue
             ours = w["fit_seconds"] + w["predict_seconds"]
             ratios.append({"model": w["model"], "peer": PEERS[r["model"][5:]], "K": r["K"], "m": r["m"], "n": r["n"],
@@ -223,6 +232,9 @@ def main() -> None:
                   "| model | baseline | K | m | n | ratio |", "|---|---|---:|---:|---:|---:|"]
         lines += [f"| {q['model']} | {q['baseline']} | {q['K']} | {q['m']} | {q['n']:,} | {q['ratio']:.2f}x |"
                   for q in against]
+    failed = [r["model"] for r in rows if "error" in r]
+    if failed and (against or ratios):
+        lines += ["", f"No ratio for {', '.join(failed)}: failed (see the table above)."]
     md = "\n".join(lines) + "\n"
     args.out.with_suffix(".md").write_text(md)
     print("\n" + md)

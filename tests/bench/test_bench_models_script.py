@@ -18,18 +18,23 @@ SCRIPT = ROOT / "benchmarks" / "bench_models.py"
 
 def test_a_baseline_checkout_runs_in_the_same_run_and_gets_a_ratio(tmp_path):
     out = tmp_path / "speed.json"
-    r = subprocess.run([sys.executable, str(SCRIPT), "--rows", "3000", "--shapes", "2x5", "--models", "majority",
+    r = subprocess.run([sys.executable, str(SCRIPT), "--rows", "3000", "--shapes", "2x5", "--models", "majority,no_such_model",
                         "--baseline-src", str(ROOT / "src"), "--baseline-models", "majority", "--repeats", "2",
                         "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads(out.read_text())
     names = [row["model"] for row in res["results"]]
-    assert names == ["majority", "majority@baseline"]
-    assert all(len(row["totals"]) == 2 for row in res["results"])          # two repeats, the median kept
+    assert names == ["majority", "no_such_model", "majority@baseline"]
+    ok = [row for row in res["results"] if "error" not in row]
+    assert len(ok) == 2 and all(len(row["totals"]) == 2 for row in ok)          # two repeats, the median kept
+    assert all(Path(row["weaklabel_file"]).is_relative_to(ROOT / "src") for row in ok)
+    (bad,) = [row for row in res["results"] if "error" in row]             # failed: reported, no ratio
+    assert bad["model"] == "no_such_model" and "2 of 2 runs failed" in bad["error"]
     (q,) = res["against_baseline"]
     assert q["model"] == "majority" and q["baseline"] == "majority@baseline" and q["n"] == 3000
     assert 0.1 < q["ratio"] < 10
-    assert "over the baseline version's" in out.with_suffix(".md").read_text()
+    md = out.with_suffix(".md").read_text()
+    assert "over the baseline version's" in md and "No ratio for no_such_model" in md
 
 
 def test_a_baseline_folder_without_weaklabel_is_refused(tmp_path):
