@@ -243,6 +243,8 @@ def test_label_model_is_the_default_model_with_snorkel_spellings(tmp_path):
     assert mv.score(two, two[:, 0], tie_break_policy="abstain", metrics=["coverage"])["coverage"] == 0.9
     with pytest.raises(InputError, match="tie_break_policy"):
         mv.predict(two, tie_break_policy="first")
+    with pytest.raises(InputError, match="not both"):
+        mv.predict(two, "abstain", tie_break_policy="random")
     # a three-class model on votes that only use two classes
     assert weaklabel.LabelModel(cardinality=3).fit(L).predict_proba(L).shape == (3000, 3)
     weaklabel.save_model(lm, tmp_path / "m.json")

@@ -29,7 +29,8 @@ class LabelModel(AutoModel):
 
     ``fit(L)`` and ``fit(L_train=L)`` are the same call; ``y`` gives gold labels for some rows
     (``-1`` elsewhere). ``predict`` and ``score`` also take Snorkel's ``tie_break_policy``
-    (``"abstain"``; ``"random"`` or ``"true-random"``: a seeded random top class) for ``ties``.
+    (``"abstain"``; ``"random"`` or ``"true-random"``: a seeded random top class) for ``ties``;
+    without either, ties go to a seeded random class (Snorkel's default abstains).
     """
 
     def __init__(self, cardinality: int | None = None, candidates=None, cv: int = 5, margin: float = 0.02,
@@ -76,6 +77,8 @@ def _ties(ties: str, tie_break_policy: str | None) -> str:
     seeded here, like every draw weaklabel makes)."""
     if tie_break_policy is None:
         return ties
+    if ties != "random":
+        raise InputError(f"pass ties={ties!r} or tie_break_policy={tie_break_policy!r}, not both")
     if tie_break_policy not in _SNORKEL_TIES:
         raise InputError(f"tie_break_policy must be one of {', '.join(_SNORKEL_TIES)}, got {tie_break_policy!r}")
     return _SNORKEL_TIES[tie_break_policy]
