@@ -176,7 +176,9 @@ def test_bench_quick_end_to_end(tmp_path):
         import matplotlib  # noqa: F401
     except ImportError:
         assert "matplotlib is not installed" in report
+        assert "warning: plots skipped: matplotlib is not installed" in r.stderr   # said, not only in report.md
     else:
+        assert "plots skipped" not in r.stderr
         assert (out / "autows_end_accuracy.png").read_bytes()[:4] == b"\x89PNG"
         assert (out / "autows_lf_scatter.png").exists()
     # existing outputs are not overwritten without --force

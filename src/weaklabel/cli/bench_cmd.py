@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shlex
 import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from ._common import app, err, out, print_json, user_errors
 
@@ -102,15 +104,25 @@ def bench_command(
                 prog.stop()
         command = "weaklabel " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
         written = []
+        no_plots = None
         if out_dir is not None:
             written = report.write_outputs(result, out_dir, force=force, plots=plots, command=command)
+            if (plots and "autows" in suites and not any(p.suffix == ".png" for p in written)
+                    and importlib.util.find_spec("matplotlib") is None):
+                no_plots = "plots skipped: matplotlib is not installed (pip install 'weaklabel[plot]')"
         if as_json:
             data = report.to_json(result, command)
             data.pop("results", None)
             data.pop("lfs", None)
             data["files"] = [str(p) for p in written]
+            if no_plots:
+                data["warnings"] = [*data.get("warnings", []), no_plots]
             print_json(data)
+            if no_plots:
+                err.print(f"warning: {no_plots}", highlight=False, markup=False)
             return
+        if no_plots:
+            err.print(f"[yellow]warning: {escape(no_plots)}[/]")
         if quiet:
             return
         for spec in report.tables(result):
