@@ -120,16 +120,20 @@ def _brute_force_loglik(L: np.ndarray, K: int, tables, single, families, shrink=
     return out
 
 
-def test_held_out_likelihood_matches_a_row_by_row_reference():
-    rng = np.random.default_rng(3)
-    n, m, K = 60, 5, 3
+def _noisy_votes(rng, n, m, K, abstain, single_col, single_class):
+    """Votes 70% right, ``abstain`` of them dropped, column ``single_col`` a one-class source, and
+    random scoring tables ``(D, prior_w, base, base0)``."""
     y = rng.integers(0, K, n)
     L = np.where(rng.random((n, m)) < 0.7, y[:, None], rng.integers(0, K, (n, m)))
-    L[rng.random((n, m)) < 0.4] = -1
-    L[:, 0] = np.where(L[:, 0] == 2, 2, -1)           # a one-class source
-    vm = VoteMatrix.from_dense(L, cardinality=K)
-    D = rng.normal(size=(m, K, K))
-    tables = (D, rng.random(m), rng.normal(size=K), rng.normal(size=K))
+    L[rng.random((n, m)) < abstain] = -1
+    L[:, single_col] = np.where(L[:, single_col] == single_class, single_class, -1)
+    tables = (rng.normal(size=(m, K, K)), rng.random(m), rng.normal(size=K), rng.normal(size=K))
+    return L, VoteMatrix.from_dense(L, cardinality=K), tables
+
+
+def test_held_out_likelihood_matches_a_row_by_row_reference():
+    K = 3
+    L, vm, tables = _noisy_votes(np.random.default_rng(3), 60, 5, K, abstain=0.4, single_col=0, single_class=2)
     single = np.array([True, False, False, False, False])
     families = [[3, 4]]
     ll, terms = HeldOutVotes(vm, single, [(3, 4)]).row_loglik(tables)
@@ -141,14 +145,8 @@ def test_held_out_likelihood_matches_a_row_by_row_reference():
 def test_the_temperature_grid_scores_each_temperature_as_a_single_evaluation_does():
     """``best`` builds the folds' index arrays once for the whole grid: each temperature's
     likelihood must be exactly what ``row_loglik`` gives for it alone, and the best one is kept."""
-    rng = np.random.default_rng(5)
-    n, m, K = 400, 6, 3
-    y = rng.integers(0, K, n)
-    L = np.where(rng.random((n, m)) < 0.7, y[:, None], rng.integers(0, K, (n, m)))
-    L[rng.random((n, m)) < 0.5] = -1
-    L[:, 1] = np.where(L[:, 1] == 0, 0, -1)            # a one-class source
-    vm = VoteMatrix.from_dense(L, cardinality=K)
-    tables = (rng.normal(size=(m, K, K)), rng.random(m), rng.normal(size=K), rng.normal(size=K))
+    m = 6
+    _, vm, tables = _noisy_votes(np.random.default_rng(5), 400, m, 3, abstain=0.5, single_col=1, single_class=0)
     single = np.arange(m) == 1
     h = HeldOutVotes(vm, single, [(2, 5)])
     grid = (0.25, 0.5, 1.0, 2.0, 4.0)
