@@ -265,6 +265,39 @@ def _dev_split(n, seed=0, size=100):
     return dev
 
 
+def test_cv_rows_keep_every_gold_row_and_sample_the_rest_evenly():
+    from weaklabel.models.dev_selection import cv_rows
+
+    known = np.array([3, 500, 501, 99_998])
+    assert cv_rows(1000, known, max_rows=1000) is None                  # small inputs: every row
+    rows = cv_rows(100_000, known, max_rows=10_000)
+    assert np.isin(known, rows).all() and (np.diff(rows) > 0).all()
+    assert 9_000 <= rows.size <= 10_000
+    gaps = np.diff(np.setdiff1d(rows, known))
+    assert gaps.min() == gaps.max()                                     # evenly spaced, deterministic
+
+
+@pytest.mark.parametrize("regime,seed", [("independent", 3), ("sparse_crowd", 0)])
+def test_cross_validating_on_a_row_sample_chooses_as_on_every_row(monkeypatch, regime, seed):
+    """Above CV_MAX_ROWS the semi-supervised candidates' fold fits see the gold rows and a sample
+    of the others (a 10^6-row --dev fit took 46 s, most of it those fits); the choice must not
+    move, and the out-of-fold scores only a little, even with half of the rows."""
+    import weaklabel.models.dev_selection as dev
+
+    sim = simulate_regime(regime, seed)
+    n = sim.votes.n_rows
+    gold = _dev_split(n)
+    y = np.full(n, -1)
+    y[gold] = sim.y[gold]
+    every = AutoModel().fit(sim.votes, y)
+    monkeypatch.setattr(dev, "CV_MAX_ROWS", n // 2)
+    half = AutoModel().fit(sim.votes, y)
+    assert half.selection_["choice"] == every.selection_["choice"]
+    assert half.cv_scores_.keys() == every.cv_scores_.keys()
+    for label, scores in every.cv_scores_.items():
+        assert abs(np.mean(half.cv_scores_[label]) - np.mean(scores)) < 0.03, label
+
+
 def test_dev_labels_that_built_the_lfs_are_not_used_to_select():
     sim = simulate_regime("independent", 3)
     L = sim.votes.to_dense()
