@@ -3,7 +3,8 @@
 The label-free choice (``AutoModel``'s path without labels, fitted *without* them) is the anchor.
 Other candidates of :func:`default_candidates` replace it only with a margin and a paired z over
 the gold rows that have votes; label-free candidates are scored directly on the gold rows (they
-never saw the labels), semi-supervised ones by stratified k-fold. Then a correction of the
+never saw the labels), semi-supervised ones by stratified k-fold (on large inputs the fold fits
+see the gold rows and a row sample, :data:`CV_MAX_ROWS`). Then a correction of the
 label-free posterior learned from the gold rows (:mod:`weaklabel.models.correction`; each source's
 own, or pooled over sources, whichever predicts them better out of fold) is kept if it predicts
 them at least as well out of fold as the choice so far. See ``benchmarks/PROTOCOL.md`` for how the rules were
