@@ -162,6 +162,8 @@ class HeldOutVotes:
                     hit = pv >= 0
                     if hit.any():
                         self._partner.append((ej[hit], partner, pv[hit]))
+        self._left_cache: np.ndarray | None = None    # built once, see _left and _plan
+        self._plan_cache: list[dict] | None = None
 
     def _parts(self, tables):
         """Per-vote cavity scores and per-row full scores of one scoring table."""
@@ -173,24 +175,37 @@ class HeldOutVotes:
         pws = np.bincount(self.rows, weights=pw, minlength=n)
         full = np.where(self.cov[:, None], s + (pws / np.maximum(self.cnt, 1))[:, None] * base[None, :],
                         base0[None, :])
-        rem, rem_pw, rem_n = contrib.copy(), pw.copy(), np.ones(self.rows.size)
+        rem, rem_pw = contrib.copy(), pw.copy()
         for e, partner, pv in self._partner:
             rem[e] += D[partner, :, pv]
             rem_pw[e] += prior_w[partner]
-            rem_n[e] += 1
-        left = self.cnt[self.rows] - rem_n
+        left = self._left()
         cav = s[self.rows] - rem + ((pws[self.rows] - rem_pw) / np.maximum(left, 1))[:, None] * base[None, :]
-        return cav, full, left > 0
+        return cav, full
+
+    def _left(self) -> np.ndarray:
+        """Per vote, how many votes of its row remain once its source and that source's partners
+        are left out: the same for every scoring table, so computed once."""
+        if self._left_cache is None:
+            rem_n = np.ones(self.rows.size)
+            for e, _, _ in self._partner:
+                rem_n[e] += 1
+            self._left_cache = self.cnt[self.rows] - rem_n
+        return self._left_cache
 
     def row_loglik(self, tables, temperature: float = 1.0) -> tuple[np.ndarray, int]:
         """Per-row held-out log-likelihood of the outcomes, and how many outcomes were scored."""
-        cav, full, ok = self._parts(tables)
-        return self._score(cav * temperature, full * temperature, self._plan(ok))
+        cav, full = self._parts(tables)
+        return self._score(cav * temperature, full * temperature, self._plan())
 
-    def _plan(self, ok: np.ndarray) -> list[dict]:
-        """Per fold, the index arrays :meth:`_score` needs: they do not depend on the temperature,
-        so a grid of temperatures builds them once (integer gathers also beat boolean masks)."""
+    def _plan(self) -> list[dict]:
+        """Per fold, the index arrays :meth:`_score` needs: they depend neither on the scoring
+        table nor on the temperature, so they are built once for the model's and majority vote's
+        grids (integer gathers also beat boolean masks)."""
+        if self._plan_cache is not None:
+            return self._plan_cache
         K, m = self.K, self.m
+        ok = self._left() > 0      # votes whose row keeps some evidence without them
         vfold = self.fold[self.rows]
         cov_votes = self.cov[self.rows]
         sidx = np.flatnonzero(self.single)
@@ -212,6 +227,7 @@ class HeldOutVotes:
                 te_all = np.flatnonzero((vfold == f) & cov_votes & self.single[self.src])
                 fold |= {"rte": rte, "sidx": sidx, "voted_at": (pos[self.rows[te_all]], col[self.src[te_all]])}
             plan.append(fold)
+        self._plan_cache = plan
         return plan
 
     def _score(self, cav, full, plan):
@@ -248,8 +264,8 @@ class HeldOutVotes:
     def best(self, tables, temperatures) -> tuple[np.ndarray, float, int, np.ndarray]:
         """The per-row log-likelihood at the temperature (of ``temperatures``) that maximises it,
         that temperature, the number of outcomes scored, and the rows' full scores."""
-        cav, full, ok = self._parts(tables)
-        plan = self._plan(ok)
+        cav, full = self._parts(tables)
+        plan = self._plan()
         best = None
         for t in temperatures:
             ll, terms = self._score(cav * t, full * t, plan)
