@@ -188,7 +188,7 @@ class AutoModel(DevSelection, LabelModel):
             fams = "" if not cmp.families else f", {len(cmp.families)} dependent group(s) left out together"
             stat = (f"held-out-source log-likelihood gain over majority vote {cmp.gain:+.2e} per vote, "
                     f"z = {cmp.z:+.2f} on {cmp.rows} rows, z = {cmp.z_disagree:+.2f} on the {cmp.disagree_rows} "
-                    f"rows where their labels differ{fams}")
+                    f"rows with a held-out vote whose label from the other votes differs{fams}")
             crit = cmp.to_dict()
             trusted = cmp.z > self.min_z and (cmp.disagree_rows == 0 or cmp.z_disagree > self.min_z)
             if trusted:

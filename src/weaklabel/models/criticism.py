@@ -23,7 +23,8 @@ The statistic (held-out-source predictive likelihood, cross-fitted):
 
 :func:`compare_to_majority` returns the mean per-term log-likelihood gain of the model over
 majority vote and a paired z statistic over rows (rows are independent; a row's terms are not).
-It also returns the same z on the rows where the two models' labels differ. The default label
+It also returns the same z over the held-out outcomes whose labels from the *other* sources
+differ between the two models (selected without looking at the outcome scored). The default label
 model (``AutoModel``) keeps its fitted model only when both exceed -2 (majority vote does not
 predict clearly better on either), and uses majority vote
 outright when one source casts at least 60% of all votes (its accuracy cannot be checked against
@@ -54,8 +55,8 @@ class Comparison:
 
     gain: float                 # mean log-likelihood per term, model minus majority vote
     z: float                    # paired z statistic of the per-row differences, all covered rows
-    z_disagree: float           # the same on the rows where the two models' labels differ (or MV ties)
-    disagree_rows: int          # how many such rows the sample has
+    z_disagree: float           # the same over the outcomes whose labels from the other sources differ (or MV ties)
+    disagree_rows: int          # rows with at least one such outcome
     rows: int                   # rows scored (the sample)
     terms: int                  # held-out outcomes scored
     model_temperature: float
@@ -230,10 +231,14 @@ class HeldOutVotes:
         self._plan_cache = plan
         return plan
 
-    def _score(self, cav, full, plan):
+    def _score(self, cav, full, plan, select=None):
+        """Per-row log-likelihood of the held-out outcomes and how many were scored. With
+        ``select = (votes, rows)`` (boolean masks over votes and rows) also the per-row sum over
+        the selected outcomes only: the selected votes, and the abstains of rows in ``rows``."""
         K, m, n = self.K, self.m, self.vm.n_rows
         qc, qf = _softmax(cav), _softmax(full)
         out = np.zeros(n)
+        sel_out = np.zeros(n) if select is not None else None
         terms = 0
         for fold in plan:
             A = np.zeros((m, K, K + 1))
@@ -251,26 +256,36 @@ class HeldOutVotes:
             C = (A + a * pool[None]) / (A.sum(axis=2, keepdims=True) + a)
             te = fold["te"]
             pv = np.einsum("ek,ek->e", np.take(qc, te, axis=0), C[fold["src_te"], :, fold["val_te"]])
-            out += np.bincount(fold["rows_te"], weights=np.log(np.maximum(pv, 1e-300)), minlength=n)
+            lv = np.log(np.maximum(pv, 1e-300))
+            out += np.bincount(fold["rows_te"], weights=lv, minlength=n)
+            if select is not None:
+                sel_out += np.bincount(fold["rows_te"], weights=np.where(select[0][te], lv, 0.0), minlength=n)
             terms += int(te.size)
             if "rte" in fold:
                 rte, sidx = fold["rte"], fold["sidx"]
                 LA = np.log(np.maximum(np.take(qf, rte, axis=0) @ C[sidx, :, K].T, 1e-300))  # (rows, single sources)
                 LA[fold["voted_at"]] = 0.0          # it voted: not an abstain
-                out[rte] += LA.sum(axis=1)
+                row_ab = LA.sum(axis=1)
+                out[rte] += row_ab
+                if select is not None:
+                    sel_out[rte] += np.where(select[1][rte], row_ab, 0.0)
                 terms += rte.size * sidx.size - int(fold["voted_at"][0].size)
+        if select is not None:
+            return out, terms, sel_out
         return out, terms
 
-    def best(self, tables, temperatures) -> tuple[np.ndarray, float, int, np.ndarray]:
+    def best(self, tables, temperatures, parts=None, select=None):
         """The per-row log-likelihood at the temperature (of ``temperatures``) that maximises it,
-        that temperature, the number of outcomes scored, and the rows' full scores."""
-        cav, full = self._parts(tables)
+        that temperature, the number of outcomes scored, and the rows' full scores; with
+        ``select`` (see :meth:`_score`) also the per-row log-likelihood of the selected outcomes at
+        that temperature. ``parts``: :meth:`_parts` of ``tables``, if already computed."""
+        cav, full = parts if parts is not None else self._parts(tables)
         plan = self._plan()
         best = None
         for t in temperatures:
-            ll, terms = self._score(cav * t, full * t, plan)
-            if best is None or ll.sum() > best[0].sum():
-                best = (ll, float(t), terms, full)
+            res = self._score(cav * t, full * t, plan, select)
+            if best is None or res[0].sum() > best[0].sum():
+                best = (res[0], float(t), res[1], full) + ((res[2],) if select is not None else ())
         return best
 
 
@@ -289,26 +304,48 @@ def _paired_z(d: np.ndarray) -> float:
     return float(d.sum() / (np.sqrt(d.size) * sd))
 
 
+def _ties(s: np.ndarray) -> np.ndarray:
+    return (s >= _row_max(s)[:, None] - 1e-9).sum(axis=1) > 1
+
+
 def compare_to_majority(sample: VoteMatrix, tables, single: np.ndarray, families=None) -> Comparison:
     """Held-out-source likelihood of ``tables`` against majority vote's on ``sample`` (module doc).
 
-    Two paired z statistics: over every covered row, and over the rows where the two models'
-    hard labels differ (or majority vote ties), where accuracy is decided; on the others the
-    difference is calibration only, and can hide a loss on the few rows that matter (a catch-all
-    LF: thousands of rows both label alike, a few hundred the model gets wrong)."""
+    Two paired z statistics: over every covered row, and over the held-out outcomes on which
+    the two models' labels *from the other sources* differ (or majority vote ties), where
+    accuracy is decided; elsewhere the difference is calibration only, and can hide a loss on the
+    few rows that matter. The selection must not look at the outcome it scores: selecting rows
+    where the labels from *all* votes differ (the first version) favours majority vote by
+    construction (on such a row most held-out votes side with the majority: with three votes a
+    row, two of the three), and sent the model back to majority vote on most real crowds thinned
+    to three answers an item while the model was 2-6 points better (``benchmarks/PROTOCOL.md`` §15)."""
     m, K = sample.n_lfs, sample.cardinality
     pairs = np.asarray(families if families is not None else np.zeros((0, 2)), dtype=np.int64).reshape(-1, 2)
     fams = family_groups(pairs, m) if pairs.size else []
     h = HeldOutVotes(sample, single, pairs)
-    ll_model, t_model, terms, full_model = h.best(tables, MODEL_TEMPERATURES)
-    ll_mv, t_mv, _, full_mv = h.best(majority_tables(m, K), MAJORITY_TEMPERATURES)
-    top = full_mv.max(axis=1, keepdims=True)
-    mv_tie = (full_mv >= top - 1e-9).sum(axis=1) > 1
-    differ = ((full_model.argmax(axis=1) != full_mv.argmax(axis=1)) | mv_tie) & h.cov
-    d = ll_model - ll_mv
+    parts_model, parts_mv = h._parts(tables), h._parts(majority_tables(m, K))
+    # per held-out vote: do the labels from the remaining votes differ? (temperature-free: argmax)
+    cav_model, cav_mv = parts_model[0], parts_mv[0]
+    sel_votes = (cav_model.argmax(axis=1) != cav_mv.argmax(axis=1)) | _ties(cav_mv)
+    # a one-class source's abstain is predicted from the full row, which it is not part of
+    full_model, full_mv = parts_model[1], parts_mv[1]
+    sel_rows = ((full_model.argmax(axis=1) != full_mv.argmax(axis=1)) | _ties(full_mv)) & h.cov
+    select = (sel_votes, sel_rows)
+    ll_model, t_model, terms, _, sel_model = h.best(tables, MODEL_TEMPERATURES, parts_model, select)
+    ll_mv, t_mv, _, _, sel_mv = h.best(None, MAJORITY_TEMPERATURES, parts_mv, select)
     if terms == 0:
         return Comparison(0.0, 0.0, 0.0, 0, int(h.cov.sum()), 0, t_model, t_mv, fams)
-    return Comparison(float(d[h.cov].sum() / terms), _paired_z(d[h.cov]), _paired_z(d[differ]), int(differ.sum()),
+    scored = np.zeros(sample.n_rows, dtype=bool)          # rows with at least one selected outcome
+    for fold in h._plan():
+        te = fold["te"]
+        scored[fold["rows_te"][sel_votes[te]]] = True
+    n_single = int(h.single.sum())
+    if n_single:   # rows with a one-class source that abstained: their abstains are selected with the row
+        single_votes = np.bincount(h.rows, weights=h.single[h.src], minlength=sample.n_rows)
+        scored |= sel_rows & (single_votes < n_single)
+    d = ll_model - ll_mv
+    d_sel = (sel_model - sel_mv)[scored]
+    return Comparison(float(d[h.cov].sum() / terms), _paired_z(d[h.cov]), _paired_z(d_sel), int(scored.sum()),
                       int(h.cov.sum()), int(terms), t_model, t_mv, fams)
 
 
