@@ -1,0 +1,138 @@
+"""The default on real crowds asked for fewer answers an item (issue 12's sparse crowds, on real workers).
+
+Many crowdsourcing jobs collect three or five answers an item; most shared crowd sets have more.
+Each crowd set of the shared data is *thinned*: every item keeps ``k`` of its answers, drawn at
+random (``--k``, default 2, 3, 4, 5 and 8; three draws each, seeds 0-2; sets whose median item
+already has ``k`` answers or fewer are skipped for that ``k``). The workers, their mistakes and
+the gold are real; only the redundancy changes. Every item with gold and at least one answer left
+is scored: covered-row expected accuracy (ties broken at random), in points over majority vote,
+without labels. Each row is a new vote matrix, fitted from scratch.
+
+Halves, as in ``split.json``: tasks thinned from the tuning half's crowd sets (bluebird, cf, dog,
+rte, sp) are tuning data, those from the validation half's (cf_amt, sp_amt, trec, web,
+zencrowd_all) validation data, and temp, wsd and weather_sentiment (outside the 17) a third
+group. Added in the eighth session (``PROTOCOL.md`` §15), where it showed that the first
+disagreement statistic of the label-free check sent the default back to majority vote on most
+crowds with three answers an item.
+
+    python benchmarks/bench_thinned_crowds.py --data-dir ../shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from weaklabel import __version__
+from weaklabel.bench.datasets import list_crowd, load_crowd_dataset, resolve_data_dir
+from weaklabel.bench.suites import reference_mv_proba
+from weaklabel.models import MODELS
+from weaklabel.votes import VoteMatrix
+
+HERE = Path(__file__).resolve().parent
+SPLIT = json.loads((HERE / "split.json").read_text())
+MODELS_SHOWN = ("hybrid", "ds", "auto")
+
+
+def thinned(vm: VoteMatrix, k: int, seed: int) -> VoteMatrix:
+    """At most ``k`` of each row's votes, drawn without replacement (the others are dropped)."""
+    rng = np.random.default_rng(seed)
+    keep = np.zeros(vm.nnz, dtype=bool)
+    for i in range(vm.n_rows):
+        a, b = int(vm.indptr[i]), int(vm.indptr[i + 1])
+        keep[a + (rng.choice(b - a, k, replace=False) if b - a > k else np.arange(b - a))] = True
+    indptr = np.zeros(vm.n_rows + 1, dtype=np.int64)
+    np.cumsum(np.add.reduceat(keep, vm.indptr[:-1]) if vm.n_rows else [], out=indptr[1:])
+    return VoteMatrix(indptr, vm.indices[keep], vm.votes[keep], vm.lf_names, cardinality=vm.cardinality)
+
+
+def covered_points(proba: np.ndarray, y: np.ndarray, rows: np.ndarray) -> float:
+    """Expected accuracy (random ties) on ``rows``, in percent."""
+    p = proba[rows]
+    top = p >= p.max(axis=1, keepdims=True) - 1e-9
+    return 100.0 * float((top[np.arange(rows.size), y[rows]] / top.sum(axis=1)).mean())
+
+
+def half_of(name: str) -> str:
+    tag = f"crowd_{name}"
+    return "tuning" if tag in SPLIT["tuning"] else "validation" if tag in SPLIT["validation"] else "outside the 17"
+
+
+def run(name: str, vm: VoteMatrix, y: np.ndarray, k: int, seed: int) -> dict:
+    t = thinned(vm, k, seed)
+    rows = np.flatnonzero((y >= 0) & (t.votes_per_row() > 0))
+    mv = covered_points(reference_mv_proba(t), y, rows)
+    out = {"set": name, "half": half_of(name), "k": k, "seed": seed, "rows": int(rows.size), "mv": mv, "models": {}}
+    for m in MODELS_SHOWN:
+        cls = MODELS[m]
+        model = cls(**({"random_state": 0} if "random_state" in cls._param_names() else {})).fit(t)
+        out["models"][m] = covered_points(model.predict_proba(t), y, rows) - mv
+        if m == "auto":
+            out["auto_choice"] = model.selection_["model"]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--k", default="2,3,4,5,8", help="answers kept per item (comma-separated)")
+    ap.add_argument("--draws", type=int, default=3, help="random thinnings per set and k (seeds 0..N-1)")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "thinned_crowds")
+    args = ap.parse_args()
+    root = resolve_data_dir(args.data_dir, required=True)
+    ks = [int(x) for x in args.k.split(",") if x]
+    t0 = time.perf_counter()
+    rows = []
+    for name in list_crowd(root):
+        ds = load_crowd_dataset(name, root)
+        vm, y = ds.train.votes, ds.train.y
+        for k in ks:
+            if np.median(vm.votes_per_row()) <= k:
+                continue
+            for seed in range(args.draws):
+                r = run(name, vm, y, k, seed)
+                rows.append(r)
+                print(f"{name:<18} k={k} draw {seed}  MV {r['mv']:.1f}  " + "  ".join(
+                    f"{m} {v:+.2f}" for m, v in r["models"].items()) + f"  (auto: {r['auto_choice']})", flush=True)
+    groups = {}
+    for h in ("tuning", "validation", "outside the 17"):
+        for k in ks + [None]:
+            rs = [r for r in rows if r["half"] == h and (k is None or r["k"] == k)]
+            if not rs:
+                continue
+            g = {"tasks": len(rs)}
+            for m in MODELS_SHOWN:
+                v = np.array([r["models"][m] for r in rs])
+                g[m] = {"mean": float(v.mean()), "worst": float(v.min()), "below_0.5": int((v < -0.5).sum())}
+            g["auto_kept_majority"] = sum(r["auto_choice"] == "majority" for r in rs)
+            groups[f"{h}, k={k if k is not None else 'all'}"] = g
+    result = {"weaklabel_version": __version__, "python": platform.python_version(), "k": ks, "draws": args.draws,
+              "rows": rows, "summary": groups, "seconds": time.perf_counter() - t0}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(result, indent=1))
+    md = [f"Real crowd sets thinned to k answers an item (`bench_thinned_crowds.py`; {args.draws} random draws "
+          f"per set and k): covered-row expected accuracy in points over majority vote, no labels. weaklabel "
+          f"{__version__}, Python {platform.python_version()}.", "",
+          "| group | tasks | " + " | ".join(f"{m} mean / worst / below -0.5" for m in MODELS_SHOWN)
+          + " | `auto` kept majority vote |",
+          "|---|---:|" + "---:|" * len(MODELS_SHOWN) + "---:|"]
+    for g, s in groups.items():
+        md.append(f"| {g} | {s['tasks']} | " + " | ".join(
+            f"{s[m]['mean']:+.2f} / {s[m]['worst']:+.2f} / {s[m]['below_0.5']}" for m in MODELS_SHOWN)
+            + f" | {s['auto_kept_majority']} |")
+    md += ["", "| set | k | draw | rows | MV | " + " | ".join(MODELS_SHOWN) + " | `auto` chose |",
+           "|---|---:|---:|---:|---:|" + "---:|" * len(MODELS_SHOWN) + "---|"]
+    for r in rows:
+        md.append(f"| {r['set']} | {r['k']} | {r['seed']} | {r['rows']} | {r['mv']:.1f} | " + " | ".join(
+            f"{r['models'][m]:+.2f}" for m in MODELS_SHOWN) + f" | {r['auto_choice']} |")
+    args.out.with_suffix(".md").write_text("\n".join(md) + "\n")
+    print(f"wrote {args.out.with_suffix('.json')} and {args.out.with_suffix('.md')}")
+
+
+if __name__ == "__main__":
+    main()
