@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from weaklabel.bench.suites import reference_mv_proba
 from weaklabel.cli import app
+from weaklabel.errors import InputError
 from weaklabel.models import AutoModel, BaseLabelModel, HybridDawidSkene, MajorityVote, Triplet
 from weaklabel.models.criticism import (HeldOutVotes, family_groups, majority_tables,
                                         sample_size)
@@ -73,6 +74,24 @@ def test_a_crowd_with_three_answers_an_item_keeps_the_model_that_beats_majority_
     assert crit["z_disagree"] > 2 and crit["disagree_rows"] > 0
     mv = covered_accuracy(reference_mv_proba(vm), vm, y)
     assert covered_accuracy(auto.predict_proba(vm), vm, y) >= mv + 0.005
+
+
+def test_the_anchor_of_a_selection_with_gold_labels_keeps_the_first_disagreement_statistic():
+    # without labels: the unbiased selection of held-out votes; with 100 gold rows the label-free
+    # anchor is checked as before (the new selection failed validation there: PROTOCOL §15)
+    sim = simulate_regime("sparse_crowd", 1000)
+    vm = _thinned(sim.votes, 3, 1000)
+    free = AutoModel().fit(vm)
+    assert free.selection_["criticism"]["disagree_on"] == "votes" and free.selection_["choice"] == "default"
+    y = np.full(vm.n_rows, -1)
+    rows = np.random.default_rng(0).choice(vm.n_rows, 100, replace=False)
+    y[rows] = sim.y[rows]
+    dev = AutoModel().fit(vm, y)
+    assert dev.selection_["criticism"]["disagree_on"] == "rows"
+    old = AutoModel(disagree_on="rows").fit(vm)     # the first version sends this crowd to majority vote
+    assert old.selection_["choice"] == "majority" and old.selection_["criticism"]["z_disagree"] <= old.min_z
+    with pytest.raises(InputError, match="disagree_on"):
+        AutoModel(disagree_on="items").fit(vm)
 
 
 @pytest.mark.parametrize("regime, expected", [("catch_all", "majority"), ("few_sources", "majority"),

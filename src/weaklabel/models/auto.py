@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
-from .base import Interval, LabelModel, register
+from .base import Interval, LabelModel, Options, register
 from .dev_selection import DEFAULT_NAME, DevSelection, default_candidates
 
 __all__ = ["AutoModel", "DEFAULT_NAME", "default_candidates"]
@@ -92,6 +92,14 @@ class AutoModel(DevSelection, LabelModel):
     criticism_terms:
         Held-out outcomes (votes, and abstains of one-class LFs) the criticism scores at most; the
         rows are an evenly spaced sample.
+    disagree_on:
+        Which held-out outcomes the second z of the criticism scores (``criticism.compare_to_majority``).
+        ``"votes"``: the votes on which the two models' labels from the *other* votes differ
+        (unbiased). ``"rows"``: every vote of the rows whose labels from all votes differ (the first
+        version: it favours majority vote by construction, most of all with three votes a row).
+        ``None`` (default): ``"votes"`` without gold labels; ``"rows"`` for the label-free anchor of
+        a selection with gold labels, where ``"votes"`` failed validation (WRENCH trec: corrections
+        of the model it keeps lost 10-12 points on 6 of 10 draws; ``benchmarks/PROTOCOL.md`` §15).
 
     Learned: ``model_`` (the fitted winner), ``chosen_``, ``selection_`` (what was chosen and
     why: ``choice``, ``model``, ``reason``, ``criticism`` numbers, ``checks``), ``report_``,
@@ -110,6 +118,7 @@ class AutoModel(DevSelection, LabelModel):
         "correction_l2": [None, Interval("real", 0, None, closed="neither")],
         "correction_min_z": [Interval("real", None, None)],
         "min_rows_gained": [Interval("real", 0, None)],
+        "disagree_on": [None, Options("votes", "rows")],
         "random_state": [None, "random_state"],
     }
 
@@ -119,7 +128,7 @@ class AutoModel(DevSelection, LabelModel):
     def __init__(self, candidates=None, cv: int = 5, margin: float = 0.02, min_labels: int = 20,
                  criticism: bool = True, min_z: float = -2.0, criticism_terms: int = 400_000,
                  min_cv_z: float = 2.0, correction_l2: float | None = 0.03, correction_min_z: float = 1.0,
-                 min_rows_gained: float = 0.0, random_state: int | None = 0):
+                 min_rows_gained: float = 0.0, disagree_on: str | None = None, random_state: int | None = 0):
         self.candidates = candidates
         self.cv = cv
         self.margin = margin
@@ -131,6 +140,7 @@ class AutoModel(DevSelection, LabelModel):
         self.correction_l2 = correction_l2
         self.correction_min_z = correction_min_z
         self.min_rows_gained = min_rows_gained
+        self.disagree_on = disagree_on
         self.random_state = random_state
 
     def _candidates(self) -> list[tuple[str, str, dict, bool]]:
@@ -162,7 +172,7 @@ class AutoModel(DevSelection, LabelModel):
             p.setdefault("random_state", self.random_state)
         return cls(**p)
 
-    def _label_free(self, cands, data, y) -> tuple[tuple, LabelModel, dict]:
+    def _label_free(self, cands, data, y, disagree_on: str = "votes") -> tuple[tuple, LabelModel, dict]:
         """Fit the first candidate and check it against majority vote from the votes alone."""
         from .criticism import DOMINANT_SHARE, compare_to_majority, dominant_source, sample_size
 
@@ -184,12 +194,15 @@ class AutoModel(DevSelection, LabelModel):
         else:
             rows = sample_size(data.n_rows, int(counts.sum()), int(single.sum()), self.criticism_terms)
             sample = data.sample_rows(rows)
-            cmp = compare_to_majority(sample, tables(), single, getattr(model, "dependent_pairs_", None))
+            cmp = compare_to_majority(sample, tables(), single, getattr(model, "dependent_pairs_", None),
+                                      disagree_on)
             fams = "" if not cmp.families else f", {len(cmp.families)} dependent group(s) left out together"
+            where = ("rows with a held-out vote whose label from the other votes differs" if disagree_on == "votes"
+                     else "rows where their labels differ")
             stat = (f"held-out-source log-likelihood gain over majority vote {cmp.gain:+.2e} per vote, "
                     f"z = {cmp.z:+.2f} on {cmp.rows} rows, z = {cmp.z_disagree:+.2f} on the {cmp.disagree_rows} "
-                    f"rows with a held-out vote whose label from the other votes differs{fams}")
-            crit = cmp.to_dict()
+                    f"{where}{fams}")
+            crit = cmp.to_dict() | {"disagree_on": disagree_on}
             trusted = cmp.z > self.min_z and (cmp.disagree_rows == 0 or cmp.z_disagree > self.min_z)
             if trusted:
                 return first, model, {"choice": first[0], "model": first[1], "criticism": crit,
@@ -209,9 +222,10 @@ class AutoModel(DevSelection, LabelModel):
         known = np.flatnonzero(y >= 0) if y is not None else np.zeros(0, dtype=np.int64)
         scores: dict[str, list[float]] = {}
         correction = None
-        # the anchor is always fitted without labels: the labels must show a gain to be used
-        default, model, selection = self._label_free(cands, data, None)
         n_scored = int((data.vm.take(known).votes_per_row() > 0).sum()) if known.size else 0
+        disagree_on = self.disagree_on or ("rows" if known.size and n_scored >= self.min_labels else "votes")
+        # the anchor is always fitted without labels: the labels must show a gain to be used
+        default, model, selection = self._label_free(cands, data, None, disagree_on)
         overfit = self._dev_built_lfs(data, y, known, model) if n_scored >= self.min_labels else None
         if n_scored < self.min_labels:
             chosen = default

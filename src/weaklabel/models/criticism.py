@@ -308,7 +308,12 @@ def _ties(s: np.ndarray) -> np.ndarray:
     return (s >= _row_max(s)[:, None] - 1e-9).sum(axis=1) > 1
 
 
-def compare_to_majority(sample: VoteMatrix, tables, single: np.ndarray, families=None) -> Comparison:
+#: how :func:`compare_to_majority` chooses the outcomes of its disagreement z
+DISAGREE_ON = ("votes", "rows")
+
+
+def compare_to_majority(sample: VoteMatrix, tables, single: np.ndarray, families=None,
+                        disagree_on: str = "votes") -> Comparison:
     """Held-out-source likelihood of ``tables`` against majority vote's on ``sample`` (module doc).
 
     Two paired z statistics: over every covered row, and over the held-out outcomes on which
@@ -318,33 +323,44 @@ def compare_to_majority(sample: VoteMatrix, tables, single: np.ndarray, families
     where the labels from *all* votes differ (the first version) favours majority vote by
     construction (on such a row most held-out votes side with the majority: with three votes a
     row, two of the three), and sent the model back to majority vote on most real crowds thinned
-    to three answers an item while the model was 2-6 points better (``benchmarks/PROTOCOL.md`` §15)."""
+    to three answers an item while the model was 2-6 points better (``benchmarks/PROTOCOL.md`` §15).
+    ``disagree_on="rows"`` is that first version: every outcome of the rows whose labels from all
+    votes differ. It is more conservative, and ``AutoModel`` keeps it for the anchor of a
+    selection with gold labels, where the new one failed validation (PROTOCOL §15)."""
+    if disagree_on not in DISAGREE_ON:
+        raise ValueError(f"disagree_on must be one of {DISAGREE_ON}, not {disagree_on!r}")
     m, K = sample.n_lfs, sample.cardinality
     pairs = np.asarray(families if families is not None else np.zeros((0, 2)), dtype=np.int64).reshape(-1, 2)
     fams = family_groups(pairs, m) if pairs.size else []
     h = HeldOutVotes(sample, single, pairs)
     parts_model, parts_mv = h._parts(tables), h._parts(majority_tables(m, K))
-    # per held-out vote: do the labels from the remaining votes differ? (temperature-free: argmax)
-    cav_model, cav_mv = parts_model[0], parts_mv[0]
-    sel_votes = (cav_model.argmax(axis=1) != cav_mv.argmax(axis=1)) | _ties(cav_mv)
     # a one-class source's abstain is predicted from the full row, which it is not part of
     full_model, full_mv = parts_model[1], parts_mv[1]
     sel_rows = ((full_model.argmax(axis=1) != full_mv.argmax(axis=1)) | _ties(full_mv)) & h.cov
-    select = (sel_votes, sel_rows)
-    ll_model, t_model, terms, _, sel_model = h.best(tables, MODEL_TEMPERATURES, parts_model, select)
-    ll_mv, t_mv, _, _, sel_mv = h.best(None, MAJORITY_TEMPERATURES, parts_mv, select)
+    if disagree_on == "rows":      # the first version: every outcome of those rows
+        ll_model, t_model, terms, _ = h.best(tables, MODEL_TEMPERATURES, parts_model)
+        ll_mv, t_mv, _, _ = h.best(None, MAJORITY_TEMPERATURES, parts_mv)
+        d = ll_model - ll_mv
+        scored, d_sel = sel_rows, d[sel_rows]
+    else:
+        # per held-out vote: do the labels from the remaining votes differ? (temperature-free: argmax)
+        cav_model, cav_mv = parts_model[0], parts_mv[0]
+        sel_votes = (cav_model.argmax(axis=1) != cav_mv.argmax(axis=1)) | _ties(cav_mv)
+        select = (sel_votes, sel_rows)
+        ll_model, t_model, terms, _, sel_model = h.best(tables, MODEL_TEMPERATURES, parts_model, select)
+        ll_mv, t_mv, _, _, sel_mv = h.best(None, MAJORITY_TEMPERATURES, parts_mv, select)
+        d = ll_model - ll_mv
+        scored = np.zeros(sample.n_rows, dtype=bool)      # rows with at least one selected outcome
+        for fold in h._plan():
+            te = fold["te"]
+            scored[fold["rows_te"][sel_votes[te]]] = True
+        n_single = int(h.single.sum())
+        if n_single:   # rows with a one-class source that abstained: their abstains are selected with the row
+            single_votes = np.bincount(h.rows, weights=h.single[h.src], minlength=sample.n_rows)
+            scored |= sel_rows & (single_votes < n_single)
+        d_sel = (sel_model - sel_mv)[scored]
     if terms == 0:
         return Comparison(0.0, 0.0, 0.0, 0, int(h.cov.sum()), 0, t_model, t_mv, fams)
-    scored = np.zeros(sample.n_rows, dtype=bool)          # rows with at least one selected outcome
-    for fold in h._plan():
-        te = fold["te"]
-        scored[fold["rows_te"][sel_votes[te]]] = True
-    n_single = int(h.single.sum())
-    if n_single:   # rows with a one-class source that abstained: their abstains are selected with the row
-        single_votes = np.bincount(h.rows, weights=h.single[h.src], minlength=sample.n_rows)
-        scored |= sel_rows & (single_votes < n_single)
-    d = ll_model - ll_mv
-    d_sel = (sel_model - sel_mv)[scored]
     return Comparison(float(d[h.cov].sum() / terms), _paired_z(d[h.cov]), _paired_z(d_sel), int(scored.sum()),
                       int(h.cov.sum()), int(terms), t_model, t_mv, fams)
 
