@@ -86,8 +86,8 @@ class AutoModel(DevSelection, LabelModel):
         ``False`` the first candidate is used as it is.
     min_z:
         The first candidate is kept when its held-out-source likelihood gain over majority vote
-        has a paired z statistic above this, over all rows and over the rows where their labels
-        differ (-2: unless majority vote predicts the held-out votes clearly better; chosen on the
+        has a paired z statistic above this, over all rows and over the outcomes where their
+        labels differ (see ``disagree_on``; -2: unless majority vote predicts the held-out votes clearly better; chosen on the
         tuning half of the benchmark sets and regimes, ``benchmarks/PROTOCOL.md``).
     criticism_terms:
         Held-out outcomes (votes, and abstains of one-class LFs) the criticism scores at most; the
