@@ -11,9 +11,9 @@ without labels. Each row is a new vote matrix, fitted from scratch.
 Halves, as in ``split.json``: tasks thinned from the tuning half's crowd sets (bluebird, cf, dog,
 rte, sp) are tuning data, those from the validation half's (cf_amt, sp_amt, trec, web,
 zencrowd_all) validation data, and temp, wsd and weather_sentiment (outside the 17) a third
-group. Added in the eighth session (``PROTOCOL.md`` §15), where it showed that the first
-disagreement statistic of the label-free check sent the default back to majority vote on most
-crowds with three answers an item.
+group. Added in the eighth session (``PROTOCOL.md`` §15), where it showed that the default's
+disagreement statistic (``disagree_on="rows"``) sends it back to majority vote on most crowds with
+three answers an item; ``auto:votes`` is the opt-in ``disagree_on="votes"``.
 
     python benchmarks/bench_thinned_crowds.py --data-dir ../shared/data
 """
@@ -36,7 +36,8 @@ from weaklabel.votes import VoteMatrix
 
 HERE = Path(__file__).resolve().parent
 SPLIT = json.loads((HERE / "split.json").read_text())
-MODELS_SHOWN = ("hybrid", "ds", "auto")
+#: shown models; ``auto:votes`` is the default with ``disagree_on="votes"`` (PROTOCOL.md §15)
+MODELS_SHOWN = ("hybrid", "ds", "auto", "auto:votes")
 
 
 def thinned(vm: VoteMatrix, k: int, seed: int) -> VoteMatrix:
@@ -69,11 +70,15 @@ def run(name: str, vm: VoteMatrix, y: np.ndarray, k: int, seed: int) -> dict:
     mv = covered_points(reference_mv_proba(t), y, rows)
     out = {"set": name, "half": half_of(name), "k": k, "seed": seed, "rows": int(rows.size), "mv": mv, "models": {}}
     for m in MODELS_SHOWN:
-        cls = MODELS[m]
-        model = cls(**({"random_state": 0} if "random_state" in cls._param_names() else {})).fit(t)
+        name, _, disagree_on = m.partition(":")
+        cls = MODELS[name]
+        params = {"random_state": 0} if "random_state" in cls._param_names() else {}
+        if disagree_on:
+            params["disagree_on"] = disagree_on
+        model = cls(**params).fit(t)
         out["models"][m] = covered_points(model.predict_proba(t), y, rows) - mv
-        if m == "auto":
-            out["auto_choice"] = model.selection_["model"]
+        if name == "auto":
+            out[f"{m}_choice"] = model.selection_["model"]
     return out
 
 
@@ -110,26 +115,28 @@ def main() -> None:
                 v = np.array([r["models"][m] for r in rs])
                 g[m] = {"mean": float(v.mean()), "worst": float(v.min()), "below_0.5": int((v < -0.5).sum())}
             g["auto_kept_majority"] = sum(r["auto_choice"] == "majority" for r in rs)
+            g["auto:votes_kept_majority"] = sum(r["auto:votes_choice"] == "majority" for r in rs)
             groups[f"{h}, k={k if k is not None else 'all'}"] = g
     result = {"weaklabel_version": __version__, "python": platform.python_version(), "k": ks, "draws": args.draws,
               "rows": rows, "summary": groups, "seconds": time.perf_counter() - t0}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=1))
     md = [f"Real crowd sets thinned to k answers an item (`bench_thinned_crowds.py`; {args.draws} random draws "
-          f"per set and k): covered-row expected accuracy in points over majority vote, no labels. weaklabel "
+          f"per set and k): covered-row expected accuracy in points over majority vote, no labels; `auto:votes` is "
+          f"the default with `-p disagree_on=votes` (PROTOCOL.md §15). weaklabel "
           f"{__version__}, Python {platform.python_version()}.", "",
           "| group | tasks | " + " | ".join(f"{m} mean / worst / below -0.5" for m in MODELS_SHOWN)
-          + " | `auto` kept majority vote |",
+          + " | majority vote kept by `auto` / `auto:votes` |",
           "|---|---:|" + "---:|" * len(MODELS_SHOWN) + "---:|"]
     for g, s in groups.items():
         md.append(f"| {g} | {s['tasks']} | " + " | ".join(
             f"{s[m]['mean']:+.2f} / {s[m]['worst']:+.2f} / {s[m]['below_0.5']}" for m in MODELS_SHOWN)
-            + f" | {s['auto_kept_majority']} |")
-    md += ["", "| set | k | draw | rows | MV | " + " | ".join(MODELS_SHOWN) + " | `auto` chose |",
+            + f" | {s['auto_kept_majority']} / {s['auto:votes_kept_majority']} |")
+    md += ["", "| set | k | draw | rows | MV | " + " | ".join(MODELS_SHOWN) + " | `auto` / `auto:votes` chose |",
            "|---|---:|---:|---:|---:|" + "---:|" * len(MODELS_SHOWN) + "---|"]
     for r in rows:
         md.append(f"| {r['set']} | {r['k']} | {r['seed']} | {r['rows']} | {r['mv']:.1f} | " + " | ".join(
-            f"{r['models'][m]:+.2f}" for m in MODELS_SHOWN) + f" | {r['auto_choice']} |")
+            f"{r['models'][m]:+.2f}" for m in MODELS_SHOWN) + f" | {r['auto_choice']} / {r['auto:votes_choice']} |")
     args.out.with_suffix(".md").write_text("\n".join(md) + "\n")
     print(f"wrote {args.out.with_suffix('.json')} and {args.out.with_suffix('.md')}")
 

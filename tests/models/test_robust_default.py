@@ -29,16 +29,8 @@ def covered_accuracy(proba, vm, y) -> float:
 
 
 # Validation seeds of benchmarks/split.json: never looked at while choosing the default.
-# hard_crowd/1000 is a known loss since the disagreement statistic stopped favouring majority vote
-# by construction (benchmarks/PROTOCOL.md §15): the crowd shares one confusion, which held-out
-# votes cannot reveal, and only the old statistic's bias sent it back to majority vote. Strict:
-# the test fails if that seed passes again, so the record here stays true.
-_KNOWN_LOSS = pytest.mark.xfail(strict=True, reason="hard_crowd/1000: shared confusion is invisible to "
-                                                     "held-out votes; hybrid 1.4 points below MV (PROTOCOL §15)")
-
-
-@pytest.mark.parametrize("regime, seed", [pytest.param(r, s, marks=_KNOWN_LOSS) if (r, s) == ("hard_crowd", 1000)
-                                          else (r, s) for s in (1000, 1001) for r in REGIMES])
+@pytest.mark.parametrize("regime", list(REGIMES))
+@pytest.mark.parametrize("seed", [1000, 1001])
 def test_default_is_never_more_than_half_a_point_below_majority_vote(regime, seed):
     sim = simulate_regime(regime, seed)
     vm, y = sim.votes, sim.y
@@ -61,35 +53,29 @@ def _thinned(vm: VoteMatrix, k: int, seed: int) -> VoteMatrix:
 
 
 @pytest.mark.parametrize("seed", [1000, 1001])
-def test_a_crowd_with_three_answers_an_item_keeps_the_model_that_beats_majority_vote(seed):
-    # with three votes a row, most held-out votes on a row where the model overrides the majority
-    # side with the majority: a disagreement statistic selecting rows by all their votes sent the
-    # model back to majority vote here, where hybrid is 1.5 and 0.55 points above it (PROTOCOL §15)
-    vm = _thinned(simulate_regime("sparse_crowd", seed).votes, 3, seed)
-    y = simulate_regime("sparse_crowd", seed).y
+def test_disagree_on_votes_keeps_the_model_a_crowd_with_three_answers_an_item_gains_with(seed):
+    # with three votes a row, most held-out votes of a row where the model overrides the majority
+    # side with the majority: the default selection of rows by all their votes sends the model
+    # back to majority vote here, where hybrid is 1.5 and 0.55 points above it; the unbiased
+    # selection of held-out votes keeps it (PROTOCOL §15)
+    sim = simulate_regime("sparse_crowd", seed)
+    vm, y = _thinned(sim.votes, 3, seed), sim.y
     assert np.diff(vm.indptr).max() == 3
-    auto = AutoModel().fit(vm)
-    assert auto.selection_["choice"] == "default", auto.selection_["reason"]
-    crit = auto.selection_["criticism"]
-    assert crit["z_disagree"] > 2 and crit["disagree_rows"] > 0
     mv = covered_accuracy(reference_mv_proba(vm), vm, y)
-    assert covered_accuracy(auto.predict_proba(vm), vm, y) >= mv + 0.005
-
-
-def test_the_anchor_of_a_selection_with_gold_labels_keeps_the_first_disagreement_statistic():
-    # without labels: the unbiased selection of held-out votes; with 100 gold rows the label-free
-    # anchor is checked as before (the new selection failed validation there: PROTOCOL §15)
-    sim = simulate_regime("sparse_crowd", 1000)
-    vm = _thinned(sim.votes, 3, 1000)
-    free = AutoModel().fit(vm)
-    assert free.selection_["criticism"]["disagree_on"] == "votes" and free.selection_["choice"] == "default"
-    y = np.full(vm.n_rows, -1)
+    default = AutoModel().fit(vm)
+    crit = default.selection_["criticism"]
+    assert crit["disagree_on"] == "rows" and default.selection_["choice"] == "majority"
+    assert crit["z"] > 2 > -2 >= crit["z_disagree"]          # the bias: all rows favour the model
+    votes = AutoModel(disagree_on="votes").fit(vm)
+    crit = votes.selection_["criticism"]
+    assert votes.selection_["choice"] == "default", votes.selection_["reason"]
+    assert crit["disagree_on"] == "votes" and crit["z_disagree"] > 2 and crit["disagree_rows"] > 0
+    assert covered_accuracy(votes.predict_proba(vm), vm, y) >= mv + 0.005
+    # with gold labels the option applies to the label-free anchor as well
+    gold = np.full(vm.n_rows, -1)
     rows = np.random.default_rng(0).choice(vm.n_rows, 100, replace=False)
-    y[rows] = sim.y[rows]
-    dev = AutoModel().fit(vm, y)
-    assert dev.selection_["criticism"]["disagree_on"] == "rows"
-    old = AutoModel(disagree_on="rows").fit(vm)     # the first version sends this crowd to majority vote
-    assert old.selection_["choice"] == "majority" and old.selection_["criticism"]["z_disagree"] <= old.min_z
+    gold[rows] = y[rows]
+    assert AutoModel(disagree_on="votes").fit(vm, gold).selection_["criticism"]["disagree_on"] == "votes"
     with pytest.raises(InputError, match="disagree_on"):
         AutoModel(disagree_on="items").fit(vm)
 

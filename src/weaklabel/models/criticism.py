@@ -23,8 +23,9 @@ The statistic (held-out-source predictive likelihood, cross-fitted):
 
 :func:`compare_to_majority` returns the mean per-term log-likelihood gain of the model over
 majority vote and a paired z statistic over rows (rows are independent; a row's terms are not).
-It also returns the same z over the held-out outcomes whose labels from the *other* sources
-differ between the two models (selected without looking at the outcome scored). The default label
+It also returns the same z over the rows where the two models' labels differ (or, with
+``disagree_on="votes"``, over the held-out outcomes whose labels from the *other* sources differ,
+selected without looking at the outcome scored: see :func:`compare_to_majority`). The default label
 model (``AutoModel``) keeps its fitted model only when both exceed -2 (majority vote does not
 predict clearly better on either), and uses majority vote
 outright when one source casts at least 60% of all votes (its accuracy cannot be checked against
@@ -55,8 +56,8 @@ class Comparison:
 
     gain: float                 # mean log-likelihood per term, model minus majority vote
     z: float                    # paired z statistic of the per-row differences, all covered rows
-    z_disagree: float           # the same over the outcomes whose labels from the other sources differ (or MV ties)
-    disagree_rows: int          # rows with at least one such outcome
+    z_disagree: float           # the same where the two models' labels differ (or MV ties; see disagree_on)
+    disagree_rows: int          # rows scored for it
     rows: int                   # rows scored (the sample)
     terms: int                  # held-out outcomes scored
     model_temperature: float
@@ -313,20 +314,19 @@ DISAGREE_ON = ("votes", "rows")
 
 
 def compare_to_majority(sample: VoteMatrix, tables, single: np.ndarray, families=None,
-                        disagree_on: str = "votes") -> Comparison:
+                        disagree_on: str = "rows") -> Comparison:
     """Held-out-source likelihood of ``tables`` against majority vote's on ``sample`` (module doc).
 
-    Two paired z statistics: over every covered row, and over the held-out outcomes on which
-    the two models' labels *from the other sources* differ (or majority vote ties), where
-    accuracy is decided; elsewhere the difference is calibration only, and can hide a loss on the
-    few rows that matter. The selection must not look at the outcome it scores: selecting rows
-    where the labels from *all* votes differ (the first version) favours majority vote by
-    construction (on such a row most held-out votes side with the majority: with three votes a
-    row, two of the three), and sent the model back to majority vote on most real crowds thinned
-    to three answers an item while the model was 2-6 points better (``benchmarks/PROTOCOL.md`` §15).
-    ``disagree_on="rows"`` is that first version: every outcome of the rows whose labels from all
-    votes differ. It is more conservative, and ``AutoModel`` keeps it for the anchor of a
-    selection with gold labels, where the new one failed validation (PROTOCOL §15)."""
+    Two paired z statistics: over every covered row, and where the two models' labels differ,
+    where accuracy is decided; elsewhere the difference is calibration only, and can hide a loss on
+    the few rows that matter. ``disagree_on="rows"`` (default): every outcome of the rows whose
+    labels from all votes differ (or majority vote ties). That selection looks at the outcome it
+    scores, so it favours majority vote by construction (most held-out votes of such a row side
+    with the majority: two of three with three votes a row) and is conservative: it sent the model
+    back to majority vote on most real crowds thinned to three answers an item while the model was
+    2-6 points better. ``"votes"``: the held-out votes whose labels from the *other* sources differ
+    (and the abstains of one-class sources on rows whose labels differ), unbiased; not the
+    default, because with gold labels it failed validation (``benchmarks/PROTOCOL.md`` §15)."""
     if disagree_on not in DISAGREE_ON:
         raise ValueError(f"disagree_on must be one of {DISAGREE_ON}, not {disagree_on!r}")
     m, K = sample.n_lfs, sample.cardinality
