@@ -32,24 +32,13 @@ from weaklabel import __version__
 from weaklabel.bench.datasets import list_crowd, load_crowd_dataset, resolve_data_dir
 from weaklabel.bench.suites import reference_mv_proba
 from weaklabel.models import MODELS
+from weaklabel.simulate import thin_votes
 from weaklabel.votes import VoteMatrix
 
 HERE = Path(__file__).resolve().parent
 SPLIT = json.loads((HERE / "split.json").read_text())
 #: shown models; ``auto:votes`` is the default with ``disagree_on="votes"`` (PROTOCOL.md §15)
 MODELS_SHOWN = ("hybrid", "ds", "auto", "auto:votes")
-
-
-def thinned(vm: VoteMatrix, k: int, seed: int) -> VoteMatrix:
-    """At most ``k`` of each row's votes, drawn without replacement (the others are dropped)."""
-    rng = np.random.default_rng(seed)
-    keep = np.zeros(vm.nnz, dtype=bool)
-    for i in range(vm.n_rows):
-        a, b = int(vm.indptr[i]), int(vm.indptr[i + 1])
-        keep[a + (rng.choice(b - a, k, replace=False) if b - a > k else np.arange(b - a))] = True
-    indptr = np.zeros(vm.n_rows + 1, dtype=np.int64)
-    np.cumsum(np.add.reduceat(keep, vm.indptr[:-1]) if vm.n_rows else [], out=indptr[1:])
-    return VoteMatrix(indptr, vm.indices[keep], vm.votes[keep], vm.lf_names, cardinality=vm.cardinality)
 
 
 def covered_points(proba: np.ndarray, y: np.ndarray, rows: np.ndarray) -> float:
@@ -65,7 +54,7 @@ def half_of(name: str) -> str:
 
 
 def run(name: str, vm: VoteMatrix, y: np.ndarray, k: int, seed: int) -> dict:
-    t = thinned(vm, k, seed)
+    t = thin_votes(vm, k, seed)
     rows = np.flatnonzero((y >= 0) & (t.votes_per_row() > 0))
     mv = covered_points(reference_mv_proba(t), y, rows)
     out = {"set": name, "half": half_of(name), "k": k, "seed": seed, "rows": int(rows.size), "mv": mv, "models": {}}

@@ -367,6 +367,21 @@ REGIMES = {
 trust their independence assumptions, the last two are where a label model should gain."""
 
 
+def thin_votes(vm: VoteMatrix, k: int, seed: int = 0) -> VoteMatrix:
+    """At most ``k`` of each row's votes, drawn without replacement (the others dropped): the same
+    workers asked for ``k`` answers an item, the redundancy of many crowdsourcing jobs. Used to
+    thin real crowd sets (``benchmarks/bench_thinned_crowds.py``) and simulated ones (tests)."""
+    rng = np.random.default_rng(seed)
+    keep = np.zeros(vm.nnz, dtype=bool)
+    for i in range(vm.n_rows):
+        a, b = int(vm.indptr[i]), int(vm.indptr[i + 1])
+        keep[a + (rng.choice(b - a, k, replace=False) if b - a > k else np.arange(b - a))] = True
+    indptr = np.zeros(vm.n_rows + 1, dtype=np.int64)
+    np.cumsum(np.add.reduceat(keep, vm.indptr[:-1]) if vm.n_rows else [], out=indptr[1:])
+    return VoteMatrix(indptr, vm.indices[keep], vm.votes[keep], vm.lf_names, cardinality=vm.cardinality,
+                      row_ids=vm.row_ids)
+
+
 def simulate_regime(name: str, seed: int = 0) -> Simulation:
     """One draw of the named regime (see :data:`REGIMES`)."""
     if name not in REGIMES:

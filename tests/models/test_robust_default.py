@@ -16,7 +16,7 @@ from weaklabel.models import AutoModel, BaseLabelModel, HybridDawidSkene, Majori
 from weaklabel.models.criticism import (HeldOutVotes, family_groups, majority_tables,
                                         sample_size)
 from weaklabel.models.stats import LocalVoteStats
-from weaklabel.simulate import REGIMES, simulate_regime
+from weaklabel.simulate import REGIMES, simulate_regime, thin_votes
 from weaklabel.votes import VoteMatrix
 
 
@@ -41,17 +41,6 @@ def test_default_is_never_more_than_half_a_point_below_majority_vote(regime, see
     assert auto.selection_["choice"] in ("default", "majority") and auto.selection_["reason"]
 
 
-def _thinned(vm: VoteMatrix, k: int, seed: int) -> VoteMatrix:
-    """At most ``k`` randomly kept votes per row: a crowd asked for ``k`` answers an item."""
-    rng = np.random.default_rng(seed)
-    keep = np.zeros(vm.nnz, dtype=bool)
-    for i in range(vm.n_rows):
-        a, b = vm.indptr[i], vm.indptr[i + 1]
-        keep[a + (rng.choice(b - a, k, replace=False) if b - a > k else np.arange(b - a))] = True
-    indptr = np.concatenate([[0], np.cumsum(np.add.reduceat(keep, vm.indptr[:-1]))]).astype(np.int64)
-    return VoteMatrix(indptr, vm.indices[keep], vm.votes[keep], vm.lf_names, cardinality=vm.cardinality)
-
-
 @pytest.mark.parametrize("seed", [1000, 1001])
 def test_disagree_on_votes_keeps_the_model_a_crowd_with_three_answers_an_item_gains_with(seed):
     # with three votes a row, most held-out votes of a row where the model overrides the majority
@@ -59,7 +48,7 @@ def test_disagree_on_votes_keeps_the_model_a_crowd_with_three_answers_an_item_ga
     # back to majority vote here, where hybrid is 1.5 and 0.55 points above it; the unbiased
     # selection of held-out votes keeps it (PROTOCOL §15)
     sim = simulate_regime("sparse_crowd", seed)
-    vm, y = _thinned(sim.votes, 3, seed), sim.y
+    vm, y = thin_votes(sim.votes, 3, seed), sim.y
     assert np.diff(vm.indptr).max() == 3
     mv = covered_accuracy(reference_mv_proba(vm), vm, y)
     default = AutoModel().fit(vm)
@@ -449,3 +438,16 @@ def test_blind_lfs_on_raw_text_keep_the_default_at_or_above_majority_vote(name):
     assert acc_dev >= mv_test - 0.005, dev.selection_["reason"]
     if name == "youtube":
         assert acc_dev >= mv_test + 0.03, dev.selection_["reason"]
+
+
+def test_thin_votes_keeps_at_most_k_of_each_rows_votes_and_every_vote_of_shorter_rows():
+    vm = simulate_regime("sparse_crowd", 0).votes
+    t = thin_votes(vm, 3, seed=5)
+    per = np.diff(vm.indptr)
+    assert np.array_equal(np.diff(t.indptr), np.minimum(per, 3))
+    for i in np.flatnonzero(per > 0)[:200]:
+        before = set(zip(vm.indices[vm.indptr[i]:vm.indptr[i + 1]], vm.votes[vm.indptr[i]:vm.indptr[i + 1]]))
+        after = set(zip(t.indices[t.indptr[i]:t.indptr[i + 1]], t.votes[t.indptr[i]:t.indptr[i + 1]]))
+        assert after <= before and (len(before) > 3 or after == before)
+    assert np.array_equal(thin_votes(vm, 3, seed=5).indices, t.indices)      # seeded
+    assert not np.array_equal(thin_votes(vm, 3, seed=6).indices, t.indices)
