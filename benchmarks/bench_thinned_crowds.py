@@ -110,10 +110,11 @@ def main() -> None:
               "rows": rows, "summary": groups, "seconds": time.perf_counter() - t0}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=1))
-    md = [f"Real crowd sets thinned to k answers an item (`bench_thinned_crowds.py`; {args.draws} random draws "
-          f"per set and k): covered-row expected accuracy in points over majority vote, no labels; `auto:votes` is "
-          f"the default with `-p disagree_on=votes` (PROTOCOL.md §15). weaklabel "
-          f"{__version__}, Python {platform.python_version()}.", "",
+    title = (f"Real crowd sets thinned to k answers an item (`bench_thinned_crowds.py`; {args.draws} random draws "
+             f"per set and k): covered-row expected accuracy in points over majority vote, no labels; `auto:votes` "
+             f"is the default with `-p disagree_on=votes` (PROTOCOL.md §15). weaklabel "
+             f"{__version__}, Python {platform.python_version()}.")
+    md = [title, "",
           "| group | tasks | " + " | ".join(f"{m} mean / worst / below -0.5" for m in MODELS_SHOWN)
           + " | majority vote kept by `auto` / `auto:votes` |",
           "|---|---:|" + "---:|" * len(MODELS_SHOWN) + "---:|"]

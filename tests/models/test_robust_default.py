@@ -13,8 +13,7 @@ from weaklabel.bench.suites import reference_mv_proba
 from weaklabel.cli import app
 from weaklabel.errors import InputError
 from weaklabel.models import AutoModel, BaseLabelModel, HybridDawidSkene, MajorityVote, Triplet
-from weaklabel.models.criticism import (HeldOutVotes, family_groups, majority_tables,
-                                        sample_size)
+from weaklabel.models.criticism import HeldOutVotes, family_groups, majority_tables, sample_size
 from weaklabel.models.stats import LocalVoteStats
 from weaklabel.simulate import REGIMES, simulate_regime, thin_votes
 from weaklabel.votes import VoteMatrix
