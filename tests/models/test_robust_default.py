@@ -287,6 +287,50 @@ def test_fit_json_reports_selection_and_warnings_and_stderr_says_so(tmp_path):
     assert "warning:" in r.stderr
 
 
+def test_majority_tie_share_counts_covered_rows_with_two_top_classes():
+    from weaklabel.models.diagnostics import majority_tie_share
+
+    L = np.array([[0, 1, -1], [0, 0, 1], [-1, -1, -1], [1, -1, -1], [0, 1, 2]])
+    # covered rows: 0 (tie), 1 (0 wins), 3 (1 alone), 4 (three-way tie)
+    assert majority_tie_share(VoteMatrix.from_dense(L, cardinality=3)) == pytest.approx(2 / 4)
+    assert majority_tie_share(VoteMatrix.from_dense(-np.ones((3, 2), dtype=int), cardinality=2)) == 0.0
+
+
+def test_few_lfs_and_many_majority_ties_are_reported_without_labels_only(tmp_path):
+    """PROTOCOL §16: with few LFs the default's losses were all on majority vote's ties, which it
+    breaks by accuracy estimates the votes cannot check; it says so, where labels did not check it."""
+    from weaklabel.models.diagnostics import FEW_SOURCES, TIED_SHARE, majority_tie_share
+
+    sim = simulate_regime("independent", 0)
+    few = sim.votes.select_lfs(list(range(5)))
+    m = AutoModel().fit(few)
+    assert m.selection_["model"] == "hybrid"
+    ties = m.selection_["tie_breaking"]
+    assert ties["voting_lfs"] == 5 <= FEW_SOURCES
+    assert ties["majority_tie_share"] == pytest.approx(majority_tie_share(few), abs=1e-4)
+    assert ties["majority_tie_share"] >= TIED_SHARE
+    (note,) = [w for w in m.warnings_ if "ties under majority vote" in w]
+    assert note.startswith(f"{ties['majority_tie_share']:.0%} of the covered rows") and "with 5 LFs" in note
+    # the full set (16 LFs): nothing to say
+    full = AutoModel().fit(sim.votes)
+    assert "tie_breaking" not in full.selection_
+    assert not any("ties under majority vote" in w for w in full.warnings_)
+    # with 100 gold rows the labels check the model: no note
+    y = -np.ones(few.n_rows, dtype=np.int64)
+    dev = _dev_split(few.n_rows)
+    y[dev] = sim.y[dev]
+    assert not any("ties under majority vote" in w for w in AutoModel().fit(few, y).warnings_)
+    # the CLI prints it on stderr and in --json, and keeps it in the selection
+    votes = tmp_path / "few.parquet"
+    few.to_parquet(votes)
+    r = CliRunner().invoke(app, ["fit", str(votes), "-o", str(tmp_path / "labels.parquet"), "--json"])
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    assert info["selection"]["tie_breaking"]["voting_lfs"] == 5
+    assert any("ties under majority vote" in w for w in info["warnings"])
+    assert "ties under majority vote" in r.stderr
+
+
 def _dev_split(n, seed=0, size=100):
     rng = np.random.default_rng(seed)
     dev = np.sort(rng.choice(n, size, replace=False))

@@ -180,6 +180,7 @@ class AutoModel(DevSelection, LabelModel):
     def _label_free(self, cands, data, y, disagree_on: str = "rows") -> tuple[tuple, LabelModel, dict]:
         """Fit the first candidate and check it against majority vote from the votes alone."""
         from .criticism import DOMINANT_SHARE, compare_to_majority, dominant_source, sample_size
+        from .diagnostics import FEW_SOURCES, majority_tie_share
 
         first = cands[0]
         model = self._build(first[1], first[2]).fit(data, y)
@@ -210,9 +211,14 @@ class AutoModel(DevSelection, LabelModel):
             crit = cmp.to_dict() | {"disagree_on": disagree_on}
             trusted = cmp.z > self.min_z and (cmp.disagree_rows == 0 or cmp.z_disagree > self.min_z)
             if trusted:
-                return first, model, {"choice": first[0], "model": first[1], "criticism": crit,
-                                      "reason": f"{first[0]}: majority vote does not predict held-out votes clearly "
-                                                f"better (z > {self.min_z:g}; {stat})"}
+                selection = {"choice": first[0], "model": first[1], "criticism": crit,
+                             "reason": f"{first[0]}: majority vote does not predict held-out votes clearly "
+                                       f"better (z > {self.min_z:g}; {stat})"}
+                n_voting = int((counts.sum(axis=1) > 0).sum())
+                if n_voting <= FEW_SOURCES:
+                    selection["tie_breaking"] = {"voting_lfs": n_voting,
+                                                 "majority_tie_share": round(majority_tie_share(sample), 4)}
+                return first, model, selection
             why = (f"majority vote predicts held-out votes clearly better than the fitted {first[1]} model "
                    f"(z <= {self.min_z:g}), so the model is not trusted ({stat})")
         # ties split evenly: the probabilities say "undecided" where majority vote is (the hard label
@@ -267,6 +273,13 @@ class AutoModel(DevSelection, LabelModel):
     def _diagnose(self, data) -> list[str]:
         # the winner ran its own diagnostics when it was fitted
         out = list(getattr(self.model_, "warnings_", []))
+        ties = self.selection_.get("tie_breaking")
+        if ties:   # only on the label-free choice: with gold labels used, the labels checked the model
+            from .diagnostics import tie_breaking_note
+
+            note = tie_breaking_note(ties["voting_lfs"], ties["majority_tie_share"], self.selection_["model"])
+            if note:
+                out.append(note)
         if self.selection_.get("dev_overfit"):
             out.append(f"--dev: {self.selection_['dev_overfit']}")
         ev = self.selection_.get("evidence")

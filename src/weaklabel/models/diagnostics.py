@@ -49,6 +49,46 @@ def collapse_warning(proba: np.ndarray, vm: VoteMatrix, name: str) -> str | None
     return None
 
 
+#: with this many voting LFs or fewer ...
+FEW_SOURCES = 8
+#: ... and at least this share of the covered rows tied under majority vote, the default's labels on
+#: those rows rest on accuracy estimates the votes cannot check (``tie_breaking_note``)
+TIED_SHARE = 0.05
+
+
+def majority_tie_share(vm: VoteMatrix) -> float:
+    """Share of the covered rows of ``vm`` on which majority vote ties between two or more classes."""
+    from .base import class_counts
+
+    counts = class_counts(vm)
+    covered = counts.sum(axis=1) > 0
+    if not covered.any():
+        return 0.0
+    c = counts[covered]
+    return float(((c == c.max(axis=1, keepdims=True)).sum(axis=1) > 1).mean())
+
+
+def tie_breaking_note(n_voting: int, tie_share: float, name: str) -> str | None:
+    """A warning when a fitted model keeps its labels on few LFs and many majority-vote ties.
+
+    Why. On real LF sets cut to 3-15 of their LFs (``benchmarks/PROTOCOL.md`` §16) every fit of the
+    default that ended more than 0.5 points below majority vote lost it on rows where majority vote
+    ties: the model breaks those ties by its estimates of the LFs' accuracies, which with few LFs
+    the votes cannot check (a loose one-class rule that mostly fires alone looks as precise as a
+    good one). Breaking ties is also where the model gains most, so this is a note on how much of
+    the labelling rests on the model's assumptions, not a fall-back. Thresholds chosen on the
+    tuning groups: with at most ``FEW_SOURCES`` voting LFs and ``TIED_SHARE`` of the covered rows
+    tied it flagged 5 of the 6 tuning subsets that ended below majority vote (19 of the 102
+    tuning fits of subsets, real sets and regimes), and on the validation and blind groups 4 of 4
+    (22 fits of 147)."""
+    if n_voting > FEW_SOURCES or tie_share < TIED_SHARE:
+        return None
+    return (f"{tie_share:.0%} of the covered rows are ties under majority vote, and {name} breaks them by its "
+            f"estimates of the LFs' accuracies; with {n_voting} LFs the votes cannot check those estimates (on real "
+            f"LF sets cut to a few LFs this is where the default fell below majority vote). 100 gold rows "
+            f"(fit --dev) check them; --model majority leaves the ties undecided")
+
+
 def identifiability_warnings(counts: np.ndarray) -> list[str]:
     """Warnings about what the votes cannot tell, from the ``(m, K)`` votes per LF and class."""
     out = []
