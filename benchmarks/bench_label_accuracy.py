@@ -279,7 +279,7 @@ def _peer_tables(rows: list[dict], ps: dict, names: dict) -> list[str]:
     if errs:
         lines += ["", "Peer failures: " + "; ".join(errs) + "."]
     vs = ps["vs"]
-    label = "`auto`, i.e. `hybrid` without gold" if vs == "auto" else f"`{vs}`"
+    label = "`auto` without gold: `hybrid`, or majority vote where the check against it falls back" if vs == "auto" else f"`{vs}`"
     lines += ["", f"weaklabel default ({label}) vs each peer, same run, on the sets where the peer gave a result "
               "(difference = weaklabel - peer accuracy; equal = the same number of correct rows; time = total "
               "fit + predict over those sets, the peer's measured inside its subprocess without imports and data "
