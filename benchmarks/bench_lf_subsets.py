@@ -21,6 +21,12 @@ validation data; the blind LF sets of ``bench_unseen.py`` (imdb, yelp, trec, sms
 LFs) a third group (seen once, ``PROTOCOL.md`` §13). Added in the ninth session, with no rule
 chosen on it: it is a check of the shipped default on a kind of input it was not built on.
 
+Crowds too (``--no-crowds`` leaves them out): a small team of annotators. Every shared crowd set is
+cut to ``m`` workers drawn from its ``2 m`` most active ones (sizes with fewer workers than that
+are skipped) and to the items they answered, fitted on those items and scored on the ones with
+gold; 100 gold rows are drawn among those (at most half of them), the rest scored. Groups by the
+halves of ``split.json``; temp, wsd and weather_sentiment form a group of their own.
+
     python benchmarks/bench_lf_subsets.py --data-dir ../shared/data
 """
 
@@ -37,7 +43,7 @@ import numpy as np
 
 from weaklabel import __version__
 from weaklabel.bench import label_accuracy as la
-from weaklabel.bench.datasets import list_wrench, resolve_data_dir
+from weaklabel.bench.datasets import list_crowd, list_wrench, resolve_data_dir
 from weaklabel.bench.suites import reference_mv_proba
 from weaklabel.models import MODELS
 from weaklabel.votes import VoteMatrix
@@ -74,7 +80,9 @@ def covered(t: VoteMatrix, y: np.ndarray) -> tuple[VoteMatrix, np.ndarray]:
 
 
 def run(lfset: LFSet, size: int, seed: int, min_rows: int, dev_draws: int) -> dict | None:
-    lfs = np.sort(np.random.default_rng(seed).choice(lfset.fit.n_lfs, size, replace=False)).tolist()
+    lfs = np.sort(np.random.default_rng(seed).choice(lfset.candidates(size), size, replace=False)).tolist()
+    if lfset.crowd:   # the team's project: the items its annotators answered
+        lfset = lfset.restricted(lfs)
     f = lfset.fit.select_lfs(lfs)
     t, yy = covered(lfset.test.select_lfs(lfs), lfset.y)
     if yy.size < min_rows or f.nnz == 0:
@@ -104,11 +112,36 @@ def run(lfset: LFSet, size: int, seed: int, min_rows: int, dev_draws: int) -> di
 class LFSet:
     """One LF set: fit votes, scored votes and gold, and how its 100 gold rows are drawn."""
 
-    def __init__(self, tag: str, group: str, fit: VoteMatrix, test: VoteMatrix, y: np.ndarray, dataset=None):
+    def __init__(self, tag: str, group: str, fit: VoteMatrix, test: VoteMatrix, y: np.ndarray, dataset=None,
+                 crowd: bool = False):
         self.tag, self.group, self.fit, self.test, self.y, self.dataset = tag, group, fit, test, y, dataset
+        self.crowd = crowd
+
+    def candidates(self, size: int) -> np.ndarray:
+        """The sources a subset of ``size`` is drawn from: every LF; for a crowd the ``2 size`` most
+        active workers (a few workers drawn from hundreds would share almost no item: a small
+        team of annotators who each label much of the data is the case worth checking)."""
+        if not self.crowd:
+            return np.arange(self.fit.n_lfs)
+        per_worker = np.bincount(self.fit.indices, minlength=self.fit.n_lfs)
+        return np.sort(np.argsort(-per_worker, kind="stable")[:2 * size])
+
+    def restricted(self, lfs: list[int]) -> LFSet:
+        """A crowd cut to the items the workers ``lfs`` answered (fit and scored on them; 100 gold
+        rows then drawn among them, as a team with its own gold items would)."""
+        rows = np.flatnonzero(self.fit.select_lfs(lfs).votes_per_row() > 0)
+        vm = self.fit.take(rows)
+        return LFSet(self.tag, self.group, vm, vm, self.y[rows], crowd=True)
 
     def dev_task(self, draw: int) -> tuple[VoteMatrix, np.ndarray, VoteMatrix, np.ndarray]:
         """Fit votes with 100 gold labels (-1 elsewhere), scored votes and their gold."""
+        if self.crowd and self.dataset is None:   # a restricted crowd: gold from its items with gold
+            pool = np.flatnonzero(self.y >= 0)
+            gold = np.sort(np.random.default_rng(draw).choice(pool, min(100, pool.size // 2), replace=False))
+            fy = np.full(self.fit.n_rows, -1, dtype=np.int64)
+            fy[gold] = self.y[gold]
+            rest = np.setdiff1d(pool, gold)
+            return self.fit, fy, self.fit.take(rest), self.y[rest]
         if self.dataset is not None:   # WRENCH: the benchmark's own draw from the valid split
             d = la.dev_task(self.dataset, 100, draw)
             return d.fit_votes, d.fit_y, d.test_votes, d.test_y
@@ -134,11 +167,16 @@ def tasks(root: Path):
     for tag, load in blind:
         vm, y = load()
         yield LFSet(tag, "blind LF sets", vm, vm, y)
+    for name in list_crowd(root):
+        ds = la.load("crowd", name, root)
+        h = half.get(f"crowd_{name}")
+        group = f"{h} crowds" if h else "crowds outside the 17"
+        yield LFSet(f"crowd_{name}", group, ds.train.votes, ds.train.votes, ds.train.y, ds, crowd=True)
 
 
 def summarise(rows: list[dict], sizes: list[int]) -> dict:
     groups = {}
-    for g in ("tuning", "validation", "blind LF sets"):
+    for g in ("tuning", "validation", "blind LF sets", "tuning crowds", "validation crowds", "crowds outside the 17"):
         for size in sizes + [None]:
             rs = [r for r in rows if r["group"] == g and (size is None or r["size"] == size)]
             if not rs:
@@ -169,6 +207,7 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=5, help="random subsets per set and size (seeds 0..N-1)")
     ap.add_argument("--min-rows", type=int, default=30, help="skip draws covering fewer scored gold rows")
     ap.add_argument("--dev-draws", type=int, default=3, help="draws of 100 gold rows for `auto --dev` (0: none)")
+    ap.add_argument("--no-crowds", action="store_true", help="LF sets only (no crowd sets cut to a few workers)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "lf_subsets")
     args = ap.parse_args()
     root = Path(resolve_data_dir(args.data_dir, required=True))
@@ -176,8 +215,10 @@ def main() -> None:
     t0 = time.perf_counter()
     rows, skipped = [], []
     for lfset in tasks(root):
+        if lfset.crowd and args.no_crowds:
+            continue
         for size in sizes:
-            if size >= lfset.fit.n_lfs:
+            if size >= lfset.fit.n_lfs or (lfset.crowd and 2 * size > lfset.fit.n_lfs):
                 continue
             for seed in range(args.draws):
                 r = run(lfset, size, seed, args.min_rows, args.dev_draws)
@@ -196,8 +237,8 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=1))
     autos = [m for m in MODELS_SHOWN if m.startswith("auto")]
-    title = (f"Real LF sets cut to m of their LFs (`bench_lf_subsets.py`; {args.draws} random subsets per set "
-             f"and m): expected accuracy on the scored gold rows the subset covers, in points over majority "
+    title = (f"Real LF sets cut to m of their LFs, and crowds to m of their most active workers "
+             f"(`bench_lf_subsets.py`; {args.draws} random subsets per set and m): expected accuracy on the scored gold rows the subset covers, in points over majority "
              f"vote, no labels; `auto:votes` is the default with `-p disagree_on=votes` (PROTOCOL.md §15). "
              f"{len(skipped)} draws skipped (fewer than {args.min_rows} covered gold rows). weaklabel "
              f"{__version__}, Python {platform.python_version()}.")

@@ -65,3 +65,31 @@ def test_the_summary_counts_tasks_below_majority_vote():
     s = bench.summarise(rows, [3])["tuning, 3 LFs"]
     assert s["tasks"] == 3 and s["auto"]["below_0.5"] == 1
     assert s["auto"]["mean"] == pytest.approx(-1.4 / 3) and s["auto"]["worst"] == -2.0
+
+
+def test_a_crowd_is_cut_to_workers_drawn_from_its_most_active():
+    sim = simulate_regime("sparse_crowd", seed=0)
+    crowd = bench.LFSet("sparse_crowd/0", "tuning crowds", sim.votes, sim.votes, sim.y, crowd=True)
+    per_worker = np.bincount(sim.votes.indices, minlength=sim.votes.n_lfs)
+    pool = crowd.candidates(5)
+    assert pool.size == 10 and per_worker[pool].min() >= np.sort(per_worker)[-10]
+    r = bench.run(crowd, 5, seed=1, min_rows=30, dev_draws=0)
+    assert set(r["lfs"]) <= {sim.votes.lf_names[j] for j in pool} and len(r["lfs"]) == 5
+    # an LF set draws from all its LFs
+    assert bench.LFSet("x", "tuning", sim.votes, sim.votes, sim.y).candidates(5).size == sim.votes.n_lfs
+
+
+def test_a_crowd_subset_is_the_items_its_workers_answered_and_its_gold_comes_from_them():
+    sim = simulate_regime("sparse_crowd", seed=0)
+    crowd = bench.LFSet("sparse_crowd/0", "tuning crowds", sim.votes, sim.votes, sim.y, crowd=True)
+    lfs = crowd.candidates(5)[:5].tolist()
+    team = crowd.restricted(lfs)
+    answered = np.flatnonzero(sim.votes.select_lfs(lfs).votes_per_row() > 0)
+    assert team.fit.n_rows == answered.size and np.array_equal(team.y, sim.y[answered])
+    _, fy, tv, ty = team.dev_task(0)
+    gold = np.flatnonzero(fy >= 0)
+    assert gold.size == min(100, answered.size // 2) and tv.n_rows == answered.size - gold.size
+    r = bench.run(crowd, 5, seed=0, min_rows=30, dev_draws=1)
+    drawn = [sim.votes.lf_names.index(n) for n in r["lfs"]]
+    assert r["rows"] == int(((sim.votes.select_lfs(drawn).votes_per_row() > 0) & (sim.y >= 0)).sum())
+    assert [d["draw"] for d in r["dev"]] == [0]
