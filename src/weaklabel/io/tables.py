@@ -159,19 +159,26 @@ class TableSource:
         return file_fingerprint(self.path)
 
     def iter_batches(self, batch_size: int, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
-        """Yield pandas DataFrames of at most ``batch_size`` rows, in file order."""
+        """Yield pandas DataFrames of at most ``batch_size`` rows, in file order.
+
+        Decoding and conversion stay on the calling thread (``use_threads=False``): ``apply`` reads
+        on a daemon read-ahead thread, and a daemon thread waiting on Arrow's global thread pool
+        when the process exits (Ctrl-C) deadlocks with the pool's own shutdown in the C exit
+        handlers: the run printed "interrupted" and never ended (about one Ctrl-C in a hundred;
+        ``tests/adversarial/test_adv_signals.py``). The read-ahead thread already overlaps reading
+        with the LFs, so the pool bought nothing there."""
         cols = list(columns) if columns is not None else None
         try:
             if self.format == "parquet":
-                for rb in self._pf.iter_batches(batch_size=batch_size, columns=cols):
-                    yield rb.to_pandas()
+                for rb in self._pf.iter_batches(batch_size=batch_size, columns=cols, use_threads=False):
+                    yield rb.to_pandas(use_threads=False)
             elif self.format == "parquet-dir":
                 for f in self.files:
                     pf = open_parquet(f)
                     try:
-                        for rb in pf.iter_batches(batch_size=batch_size, columns=cols):
+                        for rb in pf.iter_batches(batch_size=batch_size, columns=cols, use_threads=False):
                             if rb.num_rows:
-                                yield rb.to_pandas()
+                                yield rb.to_pandas(use_threads=False)
                     finally:
                         pf.close()
             elif self.format == "csv":
