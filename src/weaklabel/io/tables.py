@@ -164,7 +164,7 @@ class TableSource:
         Decoding and conversion stay on the calling thread (``use_threads=False``): ``apply`` reads
         on a daemon read-ahead thread, and a daemon thread waiting on Arrow's global thread pool
         when the process exits (Ctrl-C) deadlocks with the pool's own shutdown in the C exit
-        handlers: the run printed "interrupted" and never ended (about one Ctrl-C in a hundred;
+        handlers: the run printed "interrupted" and never ended (3 Ctrl-Cs in about 500;
         ``tests/adversarial/test_adv_signals.py``). The read-ahead thread already overlaps reading
         with the LFs, so the pool bought nothing there."""
         cols = list(columns) if columns is not None else None
