@@ -51,16 +51,11 @@ from weaklabel.votes import VoteMatrix
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import bench_unseen as unseen
+from bench_thinned_crowds import covered_points, gain_stats  # the same measure and figures
 
 SPLIT = json.loads((HERE / "split.json").read_text())
 #: shown models; ``auto:votes`` is the default with ``disagree_on="votes"`` (PROTOCOL.md §15)
 MODELS_SHOWN = ("hybrid", "ds", "triplet", "auto", "auto:votes")
-
-
-def covered_points(proba: np.ndarray, y: np.ndarray) -> float:
-    """Expected accuracy (random ties) over the rows given, in percent."""
-    top = proba >= proba.max(axis=1, keepdims=True) - 1e-9
-    return 100.0 * float((top[np.arange(y.size), y] / top.sum(axis=1)).mean())
 
 
 def fit_model(spec: str, vm: VoteMatrix, y: np.ndarray | None = None):
@@ -183,8 +178,7 @@ def summarise(rows: list[dict], sizes: list[int]) -> dict:
                 continue
             s = {"tasks": len(rs)}
             for m in MODELS_SHOWN:
-                v = np.array([r["models"][m] for r in rs])
-                s[m] = {"mean": float(v.mean()), "worst": float(v.min()), "below_0.5": int((v < -0.5).sum())}
+                s[m] = gain_stats([r["models"][m] for r in rs])
             for m in MODELS_SHOWN:
                 if m.startswith("auto"):
                     s[f"{m}_kept_majority"] = sum(r[f"{m}_choice"] == "majority" for r in rs)

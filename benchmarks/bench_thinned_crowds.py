@@ -41,11 +41,17 @@ SPLIT = json.loads((HERE / "split.json").read_text())
 MODELS_SHOWN = ("hybrid", "ds", "auto", "auto:votes")
 
 
-def covered_points(proba: np.ndarray, y: np.ndarray, rows: np.ndarray) -> float:
-    """Expected accuracy (random ties) on ``rows``, in percent."""
-    p = proba[rows]
+def covered_points(proba: np.ndarray, y: np.ndarray, rows: np.ndarray | None = None) -> float:
+    """Expected accuracy (random ties) on ``rows`` (default: all), in percent."""
+    p, yy = (proba, y) if rows is None else (proba[rows], y[rows])
     top = p >= p.max(axis=1, keepdims=True) - 1e-9
-    return 100.0 * float((top[np.arange(rows.size), y[rows]] / top.sum(axis=1)).mean())
+    return 100.0 * float((top[np.arange(yy.size), yy] / top.sum(axis=1)).mean())
+
+
+def gain_stats(gains) -> dict:
+    """Mean, worst and number below -0.5 of points over majority vote (the tables' three figures)."""
+    v = np.asarray(gains, dtype=float)
+    return {"mean": float(v.mean()), "worst": float(v.min()), "below_0.5": int((v < -0.5).sum())}
 
 
 def half_of(name: str) -> str:
@@ -101,8 +107,7 @@ def main() -> None:
                 continue
             g = {"tasks": len(rs)}
             for m in MODELS_SHOWN:
-                v = np.array([r["models"][m] for r in rs])
-                g[m] = {"mean": float(v.mean()), "worst": float(v.min()), "below_0.5": int((v < -0.5).sum())}
+                g[m] = gain_stats([r["models"][m] for r in rs])
             g["auto_kept_majority"] = sum(r["auto_choice"] == "majority" for r in rs)
             g["auto:votes_kept_majority"] = sum(r["auto:votes_choice"] == "majority" for r in rs)
             groups[f"{h}, k={k if k is not None else 'all'}"] = g
