@@ -93,3 +93,19 @@ def test_a_crowd_subset_is_the_items_its_workers_answered_and_its_gold_comes_fro
     drawn = [sim.votes.lf_names.index(n) for n in r["lfs"]]
     assert r["rows"] == int(((sim.votes.select_lfs(drawn).votes_per_row() > 0) & (sim.y >= 0)).sum())
     assert [d["draw"] for d in r["dev"]] == [0]
+
+
+def test_the_temp_team_of_one_good_worker_and_two_spammers_keeps_majority_vote():
+    """crowd_temp cut to 3 of its 6 most active workers, draw 2 (PROTOCOL.md §17): hybrid's fit
+    ignores every worker's vote and ended 30.8 points below majority vote; the default now says so
+    and keeps majority vote."""
+    from conftest import shared
+
+    from weaklabel.bench.datasets import list_crowd
+
+    root = shared("crowd", "temp").parents[1]
+    lfset = next(s for s in bench.tasks(root) if s.tag == "crowd_temp") if "temp" in list_crowd(root) else None
+    assert lfset is not None
+    r = bench.run(lfset, 3, seed=2, min_rows=30, dev_draws=0)
+    assert r["models"]["hybrid"] < -20
+    assert r["auto_choice"] == "majority" and r["models"]["auto"] == pytest.approx(0.0, abs=1e-9)

@@ -261,6 +261,62 @@ def test_collapse_onto_one_class_is_reported():
     assert collapse_warning(reference_mv_proba(sim.votes), sim.votes, "MV") is None
 
 
+def test_confusion_spread_is_the_largest_total_variation_between_two_rows():
+    from weaklabel.models.diagnostics import confusion_spread
+
+    conf = np.array([[[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4]],     # rows 0 and 1 differ most: 0.7
+                     [[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.5, 0.5, 0.0]]])    # says the same whatever the class
+    assert np.allclose(confusion_spread(conf), [0.7, 0.0])
+
+
+def test_a_fit_that_ignores_every_workers_votes_is_reported_and_not_trusted():
+    """One good worker and two spammers (the crowd_temp team of PROTOCOL.md §17): on this draw EM
+    leaves no worker's vote able to move a label. hybrid says so; the default does not keep it."""
+    from weaklabel.models.diagnostics import ignored_votes
+    from weaklabel.simulate import team_with_spammers
+
+    sim = team_with_spammers(seed=7)
+    vm = sim.votes
+    hybrid = HybridDawidSkene().fit(vm)
+    found = ignored_votes(hybrid, vm.lf_class_counts())
+    assert found is not None and found["sources"] == 2 and found["vote_share"] > 0.6
+    assert any("ignores the votes of all 2 source(s)" in w for w in hybrid.warnings_), hybrid.warnings_
+    mv = covered_accuracy(reference_mv_proba(vm), vm, sim.y)
+    assert covered_accuracy(hybrid.predict_proba(vm), vm, sim.y) < mv - 0.02   # what it would have cost
+    auto = AutoModel().fit(vm)
+    assert auto.selection_["model"] == "majority"
+    assert auto.selection_["criticism"]["ignored_votes"]["sources"] == 2
+    assert "collapsed fit" in auto.selection_["reason"]
+    assert covered_accuracy(auto.predict_proba(vm), vm, sim.y) >= mv - 0.005
+
+
+def test_fit_says_when_it_does_not_keep_a_fit_that_ignores_the_workers(tmp_path):
+    from weaklabel.simulate import team_with_spammers
+
+    votes = tmp_path / "team.parquet"
+    team_with_spammers(seed=7).votes.to_parquet(votes)
+    runner = CliRunner()
+    r = runner.invoke(app, ["fit", str(votes), "-o", str(tmp_path / "labels.parquet"), "--json"])
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    assert info["selection"]["model"] == "majority"
+    assert info["selection"]["criticism"]["ignored_votes"]["sources"] == 2
+    assert "collapsed fit, not trusted" in r.stderr
+    r = runner.invoke(app, ["fit", str(votes), "-o", str(tmp_path / "l2.parquet"), "-m", "hybrid", "--json"])
+    assert r.exit_code == 0, r.output
+    assert any("has collapsed" in w for w in json.loads(r.stdout)["warnings"])
+    assert "warning: HybridDawidSkene's fit ignores the votes" in r.stderr
+
+
+@pytest.mark.parametrize("regime", ["independent", "dense_crowd", "hard_crowd", "sparse_crowd"])
+def test_fits_that_use_the_workers_votes_are_not_called_collapsed(regime):
+    from weaklabel.models.diagnostics import ignored_votes
+
+    sim = simulate_regime(regime, 0)
+    for model in (HybridDawidSkene().fit(sim.votes), AutoModel().fit(sim.votes).model_):
+        assert ignored_votes(model, sim.votes.lf_class_counts()) is None
+
+
 def test_few_sources_are_flagged_as_not_identifiable():
     sim = simulate_regime("few_sources", 0)
     L = sim.votes.to_dense()[:, :2]

@@ -180,7 +180,7 @@ class AutoModel(DevSelection, LabelModel):
     def _label_free(self, cands, data, y, disagree_on: str = "rows") -> tuple[tuple, LabelModel, dict]:
         """Fit the first candidate and check it against majority vote from the votes alone."""
         from .criticism import DOMINANT_SHARE, compare_to_majority, dominant_source, sample_size
-        from .diagnostics import FEW_SOURCES, majority_tie_share
+        from .diagnostics import FEW_SOURCES, ignored_votes, majority_tie_share
 
         first = cands[0]
         model = self._build(first[1], first[2]).fit(data, y)
@@ -192,7 +192,12 @@ class AutoModel(DevSelection, LabelModel):
         counts = np.asarray(data.lf_counts())
         single = (counts.max(axis=1) == counts.sum(axis=1)) & (counts.sum(axis=1) > 0)
         j, share = dominant_source(counts)
-        if share >= DOMINANT_SHARE:
+        blind = ignored_votes(model, counts)
+        if blind is not None:
+            crit = {"ignored_votes": blind}
+            why = (f"the fitted {first[1]} model ignores the votes of all {blind['sources']} source(s) it models by a "
+                   f"confusion matrix ({blind['vote_share']:.0%} of the votes): a collapsed fit, not trusted")
+        elif share >= DOMINANT_SHARE:
             crit = {"dominant_source": data.lf_names[j], "dominant_share": round(share, 4)}
             why = (f"LF {data.lf_names[j]!r} casts {share:.0%} of all votes (>= {DOMINANT_SHARE:.0%}): its "
                    f"accuracy cannot be checked against the other sources, so the fitted {first[1]} model is not "

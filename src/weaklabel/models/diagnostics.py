@@ -89,6 +89,72 @@ def tie_breaking_note(n_voting: int, tie_share: float, name: str) -> str | None:
             f"(fit --dev) check them; --model majority leaves the ties undecided")
 
 
+#: a confusion matrix whose rows differ by less than this (total variation, any two classes) says
+#: the same whatever the class: the source's votes move no label (``ignored_votes``)
+MIN_ROW_SPREAD = 0.05
+#: ... and a fit that does this to every source it models by a confusion matrix, when those sources
+#: cast at least this share of the votes, has collapsed (its labels rest on the rest alone)
+IGNORED_VOTE_SHARE = 0.5
+
+
+def confusion_spread(confusion: np.ndarray) -> np.ndarray:
+    """``(m,)``: for each source, the largest total-variation distance between two rows of its
+    ``(m, K, K)`` confusion matrix (0: it votes alike whatever the class; 1: its vote names the class)."""
+    conf = np.asarray(confusion, dtype=float)
+    K = conf.shape[1]
+    out = np.zeros(conf.shape[0])
+    for a in range(K):
+        for b in range(a + 1, K):
+            out = np.maximum(out, 0.5 * np.abs(conf[:, a] - conf[:, b]).sum(axis=1))
+    return out
+
+
+def ignored_votes(model, counts: np.ndarray) -> dict | None:
+    """The sources a fitted model describes by a confusion matrix, when the fit ignores every one
+    of them and they cast at least ``IGNORED_VOTE_SHARE`` of the votes; else ``None``.
+
+    Why. EM on a small team of annotators can drift to a state in which no worker's vote says
+    anything about the class (every confusion matrix with near-identical rows), so the labels come
+    from the one-class sources and the prior alone. On crowd_temp cut to three workers (one 93% right,
+    two answering one class on nearly every item) the default hybrid fit got there after 100 EM
+    steps and ended 31 points below majority vote (``benchmarks/PROTOCOL.md`` §17). Nothing else
+    flags it: the fit "converges" towards it, its labels are not one class, and majority vote
+    predicts held-out votes no better. Sources whose abstains are modelled (their evidence is
+    whether they vote) and single-class sources of ``hybrid`` (frozen ratios, placeholder
+    confusions) are not counted."""
+    conf = getattr(model, "confusion_", None)
+    if conf is None:
+        return None
+    conf = np.asarray(conf, dtype=float)
+    counts = np.asarray(counts)
+    tot = counts.sum(axis=1).astype(float)
+    modelled = tot > 0
+    single = getattr(model, "single_class_", None)
+    if single is not None:
+        modelled &= ~np.asarray(single, dtype=bool)
+    abstains = getattr(model, "abstain_modelled_", None)
+    if abstains is not None:
+        modelled &= ~np.asarray(abstains, dtype=bool)
+    weights = getattr(model, "source_weights_", None)
+    if weights is not None:
+        modelled &= np.asarray(weights, dtype=float) > 0
+    if not modelled.any() or conf.shape[0] != tot.size:
+        return None
+    share = float(tot[modelled].sum() / tot.sum())
+    spread = confusion_spread(conf[modelled])
+    if share < IGNORED_VOTE_SHARE or spread.max() >= MIN_ROW_SPREAD:
+        return None
+    return {"sources": int(modelled.sum()), "vote_share": round(share, 4), "max_spread": round(float(spread.max()), 4)}
+
+
+def ignored_votes_warning(info: dict, name: str) -> str:
+    """The one-line warning for :func:`ignored_votes`' finding."""
+    return (f"{name}'s fit ignores the votes of all {info['sources']} source(s) it models by a confusion matrix "
+            f"({info['vote_share']:.0%} of the votes; no two rows of any of their matrices differ by "
+            f"{MIN_ROW_SPREAD:g} or more): the fit has collapsed and its labels rest on the other sources and the "
+            f"prior alone (try --model ds or majority, or fit --dev)")
+
+
 def identifiability_warnings(counts: np.ndarray) -> list[str]:
     """Warnings about what the votes cannot tell, from the ``(m, K)`` votes per LF and class."""
     out = []
@@ -124,6 +190,9 @@ def fit_warnings(model, data) -> list[str]:
             more = f" and {bad.size - 5} more" if bad.size > 5 else ""
             out.append(f"{name} cannot estimate the accuracy of {bad.size} LF(s) ({', '.join(names)}{more}: one-class "
                        f"LFs or too few overlaps); they get a neutral prior accuracy")
+    blind = ignored_votes(model, counts)
+    if blind is not None:
+        out.append(ignored_votes_warning(blind, name))
     acc = getattr(model, "accuracies_", None)
     if acc is not None:
         a = np.asarray(acc, dtype=float)
