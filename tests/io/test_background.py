@@ -1,5 +1,7 @@
 """The read-ahead iterator and the background writer that overlap apply's I/O with its LFs."""
 
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -99,3 +101,47 @@ def test_background_writer_refuses_writes_after_close_and_closes_once():
     with pytest.raises(RuntimeError, match="after close"):
         w.submit(2)
     assert out == [1]
+
+
+def test_a_reader_whose_consumer_is_never_closed_is_stopped_and_joined_by_stop_readers():
+    from weaklabel.io import background
+
+    closed = threading.Event()
+
+    def source():
+        try:
+            for i in range(1000):
+                yield i
+        finally:
+            closed.set()
+
+    it = read_ahead(source(), name="abandoned-reader")
+    assert next(it) == 0            # the consumer takes one item and walks away without closing
+    thread = next(t for t in threading.enumerate() if t.name == "abandoned-reader")
+    assert thread.is_alive()        # blocked on the full queue
+    background.stop_readers(timeout=5)
+    assert not thread.is_alive() and closed.is_set()
+    assert thread not in background._READERS
+
+
+def test_an_abandoned_reader_is_joined_before_the_interpreter_exits(tmp_path):
+    """The exit path of a Ctrl-C that leaves the block generator alive: the atexit handler stops the
+    reader (its source is closed) before Python's finalisation, and the process exits at once."""
+    marker = tmp_path / "closed"
+    script = tmp_path / "abandon.py"
+    script.write_text(
+        "import sys, time\n"
+        "from weaklabel.io.background import read_ahead\n"
+        "def source():\n"
+        "    try:\n"
+        "        for i in range(10**9):\n"
+        "            time.sleep(0.001)\n"
+        "            yield i\n"
+        "    finally:\n"
+        f"        open({str(marker)!r}, 'w').write('closed')\n"
+        "keep = read_ahead(source())\n"
+        "next(keep)\n"
+        "sys.exit(3)\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3, r.stderr
+    assert marker.read_text() == "closed"

@@ -11,10 +11,18 @@ Errors are not lost: an exception in the reader is raised by the consumer's next
 in the writer by the next :meth:`BackgroundWriter.submit` or by :meth:`BackgroundWriter.close`.
 When the consumer stops early (an LF failed), the reader is told to stop and joined, and its
 source iterator closed, so files are released before the caller cleans up.
+
+A reader whose consumer is never closed (a Ctrl-C unwinds the loop while the traceback, or a
+reference cycle, keeps the generator alive until exit) is stopped and joined at interpreter exit
+(:func:`stop_readers`, an ``atexit`` handler): a daemon thread left inside a pyarrow decode that
+waits on Arrow's thread pool deadlocks with the C exit handlers that shut that pool down (gdb, the
+apply hang of the ninth session); joined while Python still runs, the decode finishes and the
+thread returns.
 """
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +32,22 @@ T = TypeVar("T")
 
 _POLL = 0.05  # seconds between checks for a stop request while a queue is full
 _DONE = object()
+_EXIT_JOIN = 10.0  # seconds stop_readers waits for each reader at exit (a block's decode, at most)
+_READERS: dict[threading.Thread, threading.Event] = {}   # live read-ahead threads and their stop flags
+_READERS_LOCK = threading.Lock()
+
+
+def stop_readers(timeout: float = _EXIT_JOIN) -> None:
+    """Tell every live read-ahead thread to stop and join it (at exit; see the module docstring)."""
+    with _READERS_LOCK:
+        live = list(_READERS.items())
+    for thread, stop in live:
+        stop.set()
+    for thread, _ in live:
+        thread.join(timeout)
+
+
+atexit.register(stop_readers)
 
 
 def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
@@ -46,7 +70,7 @@ def read_ahead(items: Iterable[T], depth: int = 1, name: str = "weaklabel-read")
     def run() -> None:
         try:
             for item in source:
-                if not _put(q, (True, item), stop):
+                if stop.is_set() or not _put(q, (True, item), stop):
                     return
             _put(q, (True, _DONE), stop)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
@@ -55,8 +79,12 @@ def read_ahead(items: Iterable[T], depth: int = 1, name: str = "weaklabel-read")
             close = getattr(source, "close", None)
             if close is not None:
                 close()
+            with _READERS_LOCK:
+                _READERS.pop(threading.current_thread(), None)
 
     thread = threading.Thread(target=run, name=name, daemon=True)
+    with _READERS_LOCK:
+        _READERS[thread] = stop
     thread.start()
     try:
         while True:
