@@ -84,6 +84,9 @@ class _Spy:
         self.seen.append(1)
         return self.disp(*args)
 
+    def __getattr__(self, name):   # the rest of the dispatcher (``signatures``, when a CLI test left on_compile set)
+        return getattr(self.disp, name)
+
 
 def test_threads_for_rules(monkeypatch):
     monkeypatch.delenv(threads.ENV, raising=False)

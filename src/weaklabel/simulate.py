@@ -359,9 +359,9 @@ def team_with_spammers(n: int = 460, seed: int = 0) -> Simulation:
 
     Modelled on crowd_temp cut to three of its most active workers (``benchmarks/PROTOCOL.md`` §17),
     where the default ``hybrid`` fit ended 31 points below majority vote: the spammers cast most of
-    the votes, so the crowd-wide bias ``hybrid`` pins at zero is theirs, and EM drifts towards a
-    state in which no worker's vote moves a label. Not one of :data:`REGIMES`: the default is not yet
-    within 0.5 points of majority vote on every seed of it (a known gap, see the README)."""
+    the votes, so the crowd-wide bias ``hybrid`` pinned at zero was theirs, and EM drifted towards a
+    state in which no worker's vote moves a label (§17); the spammers' bias now counts by the
+    entropy of their answers (``HybridDawidSkene(crowd_bias_entropy=...)``, §18)."""
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < 0.5).astype(np.int64)
     L = -np.ones((n, 3), dtype=np.int64)
@@ -384,9 +384,11 @@ REGIMES = {
     "correlated": regime_correlated,
     "independent": regime_independent,
     "dense_crowd": regime_dense_crowd,
+    "spammer_team": team_with_spammers,
 }
 """Named stress regimes (``simulate_regime(name, seed)``); the first seven break label models that
-trust their independence assumptions, the last two are where a label model should gain."""
+trust their independence assumptions, the next two are where a label model should gain, and
+``spammer_team`` (added in the tenth session) is a small team with two spammers."""
 
 
 def thin_votes(vm: VoteMatrix, k: int, seed: int = 0) -> VoteMatrix:

@@ -41,6 +41,16 @@ is better when the sources really are conditionally independent with a shared bi
 simulated data) and on some crowd sets (web, bluebird), and ``--model auto --dev`` picks
 between them by cross-validation.
 
+Whose bias is the crowd's (``crowd_bias_entropy``). A spammer who gives (nearly) one answer to every
+item has an enormous column bias that is its own, not the crowd's; weighted by its votes it
+dominates the common bias of a small team, and pinning it at zero then biases every honest
+worker's matrix (crowd_temp cut to 3-8 of its most active workers, two of them such spammers: 6 to
+31 points below majority vote; ``benchmarks/PROTOCOL.md`` §18). In the common bias a source counts
+``votes x min(1, H / crowd_bias_entropy)``, ``H`` the normalised entropy of its own answers (1:
+every class equally often; 0: one class only): a worker whose answers are spread at least that
+evenly keeps its full weight. 0.8 (a binary worker counts fully up to about 76% of one answer)
+was chosen on the tuning groups among 0.5, 0.8 and a weight proportional to ``H``.
+
 Which wrong class (``wrong_class_strength``). With three or more classes a confusion row holds a
 source's accuracy on the class *and* how its errors spread over the wrong classes. The spread is
 what a sparse crowd cannot estimate (a worker with 18 answers over 4 classes) and what a crowd
@@ -115,6 +125,19 @@ def spread_errors(theta: np.ndarray, N: np.ndarray, strength: float) -> np.ndarr
     return out
 
 
+def bias_weights(N: np.ndarray, full_entropy: float) -> np.ndarray:
+    """Each source's weight in the common bias: its votes, times ``min(1, H / full_entropy)`` with
+    ``H`` the normalised entropy of its answers (``N`` (m, K, K) summed over the class)."""
+    votes = N.sum(axis=(1, 2))
+    if full_entropy <= 0:
+        return votes
+    answers = N.sum(axis=1)
+    p = answers / np.maximum(answers.sum(axis=1, keepdims=True), _EPS)
+    H = -(p * np.log(np.maximum(p, _EPS))).sum(axis=1) / np.log(N.shape[1])
+    w = votes * np.minimum(1.0, H / full_entropy)
+    return w if w.sum() > 0 else votes
+
+
 def pin_common_bias(theta: np.ndarray, weights: np.ndarray, n_proj: int = 10) -> np.ndarray:
     """Remove the crowd-wide label bias from multi-class sources' confusion matrices."""
     L = np.log(theta)
@@ -141,6 +164,10 @@ class HybridDawidSkene(DependencyPass, LabelModel):
     ----------
     crowd_bias:
         ``"pinned"`` (default) or ``"free"`` (see the module docstring).
+    crowd_bias_entropy:
+        With ``"pinned"``: a source whose answers' normalised entropy ``H`` is below this counts in
+        the common bias with weight ``votes x H / crowd_bias_entropy`` instead of ``votes`` (a
+        near-constant answerer's bias is its own; see the module docstring). 0: votes only.
     dependencies:
         Detect and down-weight sources whose errors are correlated.
     conf_strength:
@@ -175,6 +202,7 @@ class HybridDawidSkene(DependencyPass, LabelModel):
 
     _parameter_constraints = {
         "crowd_bias": [Options("pinned", "free")],
+        "crowd_bias_entropy": [Interval("real", 0, 1, closed="both")],
         "dependencies": ["boolean"],
         "conf_strength": [Interval("real", 0, None)],
         "wrong_class_strength": [Interval("real", 0, None)],
@@ -191,12 +219,14 @@ class HybridDawidSkene(DependencyPass, LabelModel):
     _learned = ("class_balance_", "confusion_", "single_class_", "target_", "ratio_", "log_not_single_",
                 "source_weights_", "prior_on_covered_", "accuracies_", "dependent_pairs_", "n_iter_", "converged_")
 
-    def __init__(self, crowd_bias: str = "pinned", dependencies: bool = True, conf_strength: float = 5.0,
+    def __init__(self, crowd_bias: str = "pinned", crowd_bias_entropy: float = 0.8, dependencies: bool = True,
+                 conf_strength: float = 5.0,
                  wrong_class_strength: float = 100.0, prior_accuracy: float = 0.7, ratio_smoothing: float = 1.0,
                  min_pair_votes: int = 500,
                  dependency_rows: int = 50_000, class_balance=None, max_iter: int = 100, tol: float = 1e-4,
                  random_state: int | None = 0):
         self.crowd_bias = crowd_bias
+        self.crowd_bias_entropy = crowd_bias_entropy
         self.dependencies = dependencies
         self.conf_strength = conf_strength
         self.wrong_class_strength = wrong_class_strength
@@ -213,6 +243,8 @@ class HybridDawidSkene(DependencyPass, LabelModel):
     def _check(self, K: int):
         if self.crowd_bias not in ("pinned", "free"):
             raise InputError(f"crowd_bias must be 'pinned' or 'free', got {self.crowd_bias!r}")
+        if not 0 <= self.crowd_bias_entropy <= 1:
+            raise InputError(f"crowd_bias_entropy must be in [0, 1], got {self.crowd_bias_entropy}")
         if min(self.conf_strength, self.wrong_class_strength, self.ratio_smoothing) < 0:
             raise InputError("conf_strength, wrong_class_strength and ratio_smoothing must be >= 0")
         if self.min_pair_votes < 1 or self.dependency_rows < 1:
@@ -229,7 +261,7 @@ class HybridDawidSkene(DependencyPass, LabelModel):
         if self.wrong_class_strength > 0 and N.shape[1] > 2:
             theta = spread_errors(theta, N, self.wrong_class_strength)
         if self.crowd_bias == "pinned":
-            theta = pin_common_bias(theta, N.sum(axis=(1, 2)))
+            theta = pin_common_bias(theta, bias_weights(N, self.crowd_bias_entropy))
         return theta
 
     def scoring_tables(self):
