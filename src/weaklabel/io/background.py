@@ -70,7 +70,7 @@ def read_ahead(items: Iterable[T], depth: int = 1, name: str = "weaklabel-read")
     def run() -> None:
         try:
             for item in source:
-                if stop.is_set() or not _put(q, (True, item), stop):
+                if not _put(q, (True, item), stop):
                     return
             _put(q, (True, _DONE), stop)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
