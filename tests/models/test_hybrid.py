@@ -191,13 +191,12 @@ def test_spammers_no_longer_set_the_crowd_bias_of_a_small_team():
     PROTOCOL.md §18): with each source's bias counted by its votes the good worker's matrix is
     pinned to the spammers' bias; counted by the entropy of its answers, hybrid is never worse (13
     points better on average) and above majority vote on four seeds of five."""
-    from weaklabel.bench.suites import reference_mv_proba
+    from test_robust_default import covered_accuracy
+
     from weaklabel.simulate import team_with_spammers
 
     def covered(p, sim):
-        top = p >= p.max(axis=1, keepdims=True) - 1e-9
-        e = top[np.arange(sim.y.size), sim.y] / top.sum(axis=1)
-        return float(e[sim.votes.votes_per_row() > 0].mean())
+        return covered_accuracy(p, sim.votes, sim.y)
 
     gains, above = [], 0
     for seed in range(5):
