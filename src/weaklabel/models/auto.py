@@ -128,7 +128,7 @@ class AutoModel(DevSelection, LabelModel):
     }
 
     _learned = ("class_balance_", "accuracies_", "model_", "chosen_", "cv_scores_", "report_", "selection_",
-                "n_iter_", "converged_", "correction_")
+                "n_iter_", "converged_", "correction_", "tie_hedge_")
 
     def __init__(self, candidates=None, cv: int = 5, margin: float = 0.02, min_labels: int = 20,
                  criticism: bool = True, min_z: float = -2.0, criticism_terms: int = 400_000,
@@ -241,6 +241,7 @@ class AutoModel(DevSelection, LabelModel):
         n_scored = int((data.vm.take(known).votes_per_row() > 0).sum()) if known.size else 0
         # the anchor is always fitted without labels: the labels must show a gain to be used
         default, model, selection = self._label_free(cands, data, None, self.disagree_on)
+        self._fit_tie_hedge(data, default, model, selection)
         overfit = self._dev_built_lfs(data, y, known, model) if n_scored >= self.min_labels else None
         if n_scored < self.min_labels:
             chosen = default
@@ -255,6 +256,9 @@ class AutoModel(DevSelection, LabelModel):
             chosen, model, selection, scores, correction = self._select(cands, data, y, known, default, model,
                                                                         selection)
         label, name, params = chosen[:3]
+        if (chosen[0] != default[0] or correction is not None) and hasattr(self, "tie_hedge_"):
+            del self.tie_hedge_   # the labels chose: they, not the refits, checked the model
+            selection.pop("tie_hedge", None)
         if correction is not None:
             self.correction_ = correction
             label = selection["choice"]
@@ -275,6 +279,26 @@ class AutoModel(DevSelection, LabelModel):
         self.n_iter_ = int(getattr(model, "n_iter_", 0))
         self.converged_ = bool(getattr(model, "converged_", True))
 
+    def _fit_tie_hedge(self, data, default, model, selection) -> None:
+        """Bootstrap refits of the label-free fitted ``model`` that decide which majority-vote ties it
+        may break (:mod:`weaklabel.models.tie_hedge`): only with few voting sources, where the label-free
+        path keeps the fitted model (``selection["tie_breaking"]`` is then set)."""
+        from .tie_hedge import MAX_ROWS, fit_tie_hedge, majority_ties, unstable_ties
+
+        if hasattr(self, "tie_hedge_"):
+            del self.tie_hedge_
+        ties = selection.get("tie_breaking")
+        if ties is None or default[1] == "majority":
+            return
+        sample = data.sample_rows(MAX_ROWS)
+        tied, _ = majority_ties(sample)
+        if not tied.any():
+            return
+        self.tie_hedge_ = fit_tie_hedge(lambda: self._build(default[1], default[2]), sample, self.random_state)
+        kept = unstable_ties(sample, model.predict_proba(sample), self.tie_hedge_)
+        selection["tie_hedge"] = {"refits": int(self.tie_hedge_["D"].shape[0]), "rows": int(sample.n_rows),
+                                  "tied_rows": int(tied.sum()), "kept_tied": int(kept.sum())}
+
     def _diagnose(self, data) -> list[str]:
         # the winner ran its own diagnostics when it was fitted
         out = list(getattr(self.model_, "warnings_", []))
@@ -282,7 +306,9 @@ class AutoModel(DevSelection, LabelModel):
         if ties:   # only on the label-free choice: with gold labels used, the labels checked the model
             from .diagnostics import tie_breaking_note
 
-            note = tie_breaking_note(ties["voting_lfs"], ties["majority_tie_share"], self.selection_["model"])
+            hedge = self.selection_.get("tie_hedge")
+            kept = hedge["kept_tied"] / hedge["tied_rows"] if hedge and hedge["tied_rows"] else None
+            note = tie_breaking_note(ties["voting_lfs"], ties["majority_tie_share"], self.selection_["model"], kept)
             if note:
                 out.append(note)
         if self.selection_.get("dev_overfit"):
@@ -298,6 +324,11 @@ class AutoModel(DevSelection, LabelModel):
 
     def _predict_proba(self, vm: VoteMatrix, tie_skip: int = 0) -> np.ndarray:
         proba = self.model_.predict_proba(vm, tie_skip=tie_skip)
+        hedge = getattr(self, "tie_hedge_", None)
+        if hedge is not None:
+            from .tie_hedge import hedge_ties
+
+            proba = hedge_ties(vm, proba, hedge)
         W = getattr(self, "correction_", None)
         if W is None:
             return proba
@@ -322,6 +353,10 @@ class AutoModel(DevSelection, LabelModel):
             raise ValueError("selection_ must be an object with a 'reason'")
         if hasattr(self, "accuracies_"):
             self.accuracies_ = np.asarray(self.accuracies_, dtype=float)
+        if hasattr(self, "tie_hedge_"):
+            from .tie_hedge import validate
+
+            self.tie_hedge_ = validate(self.tie_hedge_, int(self.n_lfs_), int(self.cardinality_))
         if hasattr(self, "correction_"):
             W = np.asarray(self.correction_, dtype=float)
             if W.shape != (int(self.n_lfs_) * int(self.cardinality_) + 1, int(self.cardinality_)) or not np.isfinite(W).all():

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..votes import VoteMatrix
 from .base import LabelModel
+from .tie_hedge import hedge_ties
 
 DEFAULT_NAME = "default"
 
@@ -141,6 +142,7 @@ class DevSelection:
     def _select(self, cands, data, y, known, default, model, selection):
         """Cross-validated choice among ``cands`` on the labelled rows (class docstring)."""
         vm = data.vm  # cross-validation needs the rows (gold labels imply in-memory votes)
+        label_free = selection
         rng = np.random.default_rng(self.random_state)
         counts = np.bincount(y[known], minlength=vm.cardinality)
         k = int(max(2, min(self.cv, counts[counts > 0].min())))
@@ -173,7 +175,10 @@ class DevSelection:
                 # fitted without labels: its predictions on the gold rows are out of sample already
                 m = model if cand is default else self._build(name, params).fit(data)
                 fitted[label] = m
-                right = _expected_correct(m.predict_proba(gold), y_gold)
+                proba = m.predict_proba(gold)
+                if cand is default:   # as the label-free choice labels them (its tie hedge included)
+                    proba = hedge_ties(gold, proba, getattr(self, "tie_hedge_", None))
+                right = _expected_correct(proba, y_gold)
             else:
                 right = np.zeros(known.size)     # out-of-fold correctness per labelled row
                 for f in range(k):
@@ -219,6 +224,8 @@ class DevSelection:
                      "criticism": selection.get("criticism"), "label_free_choice": dlabel,
                      "label_free_model": default[1],
                      "evidence": _evidence(per_row[chosen[0]] - per_row[dlabel], dlabel)}
+        if chosen[0] == dlabel and "tie_hedge" in label_free:
+            selection["tie_hedge"] = label_free["tie_hedge"]
         correction = None
         if self.correction_l2 is not None:
             # the correction is learned on top of a model fitted without labels: the label-free

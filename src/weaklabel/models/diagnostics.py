@@ -68,7 +68,7 @@ def majority_tie_share(vm: VoteMatrix) -> float:
     return float(((c == c.max(axis=1, keepdims=True)).sum(axis=1) > 1).mean())
 
 
-def tie_breaking_note(n_voting: int, tie_share: float, name: str) -> str | None:
+def tie_breaking_note(n_voting: int, tie_share: float, name: str, kept_tied: float | None = None) -> str | None:
     """A warning when a fitted model keeps its labels on few LFs and many majority-vote ties.
 
     Why. On real LF sets cut to 3-15 of their LFs (``benchmarks/PROTOCOL.md`` §16) every fit of the
@@ -80,11 +80,14 @@ def tie_breaking_note(n_voting: int, tie_share: float, name: str) -> str | None:
     tuning groups: with at most ``FEW_SOURCES`` voting LFs and ``TIED_SHARE`` of the covered rows
     tied it flagged 5 of the 6 tuning subsets that ended below majority vote (19 of the 102
     tuning fits of subsets, real sets and regimes), and on the validation and blind groups 4 of 4
-    (22 fits of 147)."""
+    (22 fits of 147). ``kept_tied``: the share of those ties the default leaves undecided because its
+    bootstrap refits disagree on them (``weaklabel.models.tie_hedge``)."""
     if n_voting > FEW_SOURCES or tie_share < TIED_SHARE:
         return None
+    kept = ("" if kept_tied is None else
+            f" ({kept_tied:.0%} of them stay ties: bootstrap refits of the model break them differently)")
     return (f"{tie_share:.0%} of the covered rows are ties under majority vote, and {name} breaks them by its "
-            f"estimates of the LFs' accuracies; with {n_voting} LFs the votes cannot check those estimates (on real "
+            f"estimates of the LFs' accuracies{kept}; with {n_voting} LFs the votes cannot check those estimates (on real "
             f"LF sets cut to a few LFs this is where the default fell below majority vote). 100 gold rows "
             f"(fit --dev) check them; --model majority leaves the ties undecided")
 

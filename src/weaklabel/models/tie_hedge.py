@@ -1,0 +1,104 @@
+"""Which of majority vote's ties the default may break: only those its bootstrap refits agree on.
+
+Why. With few sources a large share of the covered rows are ties under majority vote, and the
+fitted model breaks each *block* of them (every row where the same LFs conflict) the same way, by
+its estimate of which LF is more accurate. That is where the default earns most of its gain on few
+LFs (blind imdb and yelp: +2.5 and +3.0 points, nearly all of it on ties), and where it loses:
+every LF subset that ended more than 0.5 points below majority vote in ``bench_lf_subsets.py`` lost
+on ties (``benchmarks/PROTOCOL.md`` §16). A block broken on an accuracy comparison the votes barely
+support is a coin flip for the whole block at once.
+
+What. The model is refitted on :data:`BOOTSTRAPS` bootstrap resamples of the rows (drawn from the
+evenly spaced sample the label-free check uses, at most :data:`MAX_ROWS` rows). A row tied under
+majority vote keeps the model's label only if every refit puts the same class on top; otherwise
+it stays a tie (its probabilities are majority vote's: even over the tied classes). Rows that are not
+tied, and rows without votes, keep the model's posterior. The refits' scoring tables are kept with
+the model (``AutoModel.tie_hedge_``), so new rows are hedged by the same rule.
+
+When. Only for the label-free choice when it is the fitted model (not majority vote) and at most
+:data:`weaklabel.models.diagnostics.FEW_SOURCES` sources vote: beyond that, ties are rare and
+each refit would cost a full fit. Chosen on the tuning groups of ``benchmarks/PROTOCOL.md`` §19
+(ties only vs every row whose label differs from majority vote; all 10 refits vs 8 of 10 agreeing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..votes import VoteMatrix
+from .stats import posterior
+
+#: bootstrap refits of the model
+BOOTSTRAPS = 10
+#: the refits draw from an evenly spaced sample of at most this many rows
+MAX_ROWS = 200_000
+
+
+def majority_ties(vm: VoteMatrix) -> tuple[np.ndarray, np.ndarray]:
+    """``(tied, top)``: covered rows whose most-voted classes are two or more, and an ``(n, K)``
+    mask of each row's most-voted classes (unweighted votes, as majority vote counts them)."""
+    K = vm.cardinality
+    counts = np.zeros((vm.n_rows, K))
+    rows = np.repeat(np.arange(vm.n_rows), np.diff(vm.indptr))
+    np.add.at(counts, (rows, vm.votes.astype(np.int64)), 1.0)
+    top = counts >= counts.max(axis=1, keepdims=True)
+    covered = np.diff(vm.indptr) > 0
+    return covered & (top.sum(axis=1) > 1), top
+
+
+def fit_tie_hedge(build, sample: VoteMatrix, random_state, n_boot: int = BOOTSTRAPS) -> dict:
+    """Scoring tables of ``n_boot`` refits of ``build()`` on bootstrap resamples of ``sample``'s rows.
+
+    ``build`` returns an unfitted model with ``scoring_tables()`` (``HybridDawidSkene``). Returned
+    as stacked arrays: ``D`` (B, m, K, K), ``prior_w`` (B, m), ``base`` and ``base0`` (B, K)."""
+    rng = np.random.default_rng(random_state)
+    n = sample.n_rows
+    tables = []
+    for _ in range(n_boot):
+        idx = np.sort(rng.integers(0, n, n))
+        tables.append(build().fit(sample.take(idx)).scoring_tables())
+    return {"D": np.stack([t[0] for t in tables]), "prior_w": np.stack([t[1] for t in tables]),
+            "base": np.stack([t[2] for t in tables]), "base0": np.stack([t[3] for t in tables])}
+
+
+def unstable_ties(vm: VoteMatrix, proba: np.ndarray, hedge: dict) -> np.ndarray:
+    """Rows tied under majority vote on which some refit's top class differs from ``proba``'s."""
+    tied, _ = majority_ties(vm)
+    out = np.zeros(vm.n_rows, dtype=bool)
+    if not tied.any():
+        return out
+    rows = np.flatnonzero(tied)
+    sub = vm.take(rows)
+    label = proba[rows].argmax(axis=1)
+    agree = np.ones(rows.size, dtype=bool)
+    for b in range(hedge["D"].shape[0]):
+        q = posterior(sub, hedge["D"][b], hedge["base"][b], hedge["prior_w"][b], hedge["base0"][b])
+        agree &= q.argmax(axis=1) == label
+    out[rows] = ~agree
+    return out
+
+
+def hedge_ties(vm: VoteMatrix, proba: np.ndarray, hedge: dict | None) -> np.ndarray:
+    """``proba`` with the unstable ties (:func:`unstable_ties`) set to majority vote's even split."""
+    if hedge is None:
+        return proba
+    unstable = unstable_ties(vm, proba, hedge)
+    if not unstable.any():
+        return proba
+    _, top = majority_ties(vm.take(np.flatnonzero(unstable)))
+    out = np.array(proba, dtype=float, copy=True)
+    out[unstable] = top / top.sum(axis=1, keepdims=True)
+    return out
+
+
+def validate(hedge, m: int, K: int) -> dict:
+    """A loaded ``tie_hedge_`` as arrays of the right shapes (``ValueError`` otherwise)."""
+    if not isinstance(hedge, dict) or set(hedge) != {"D", "prior_w", "base", "base0"}:
+        raise ValueError("tie_hedge_ must hold D, prior_w, base and base0")
+    out = {k: np.asarray(v, dtype=float) for k, v in hedge.items()}
+    B = out["D"].shape[0] if out["D"].ndim == 4 else -1
+    if (B < 1 or out["D"].shape != (B, m, K, K) or out["prior_w"].shape != (B, m)
+            or out["base"].shape != (B, K) or out["base0"].shape != (B, K)
+            or not all(np.isfinite(v).all() for v in out.values())):
+        raise ValueError("tie_hedge_ arrays must be finite, (B, m, K, K), (B, m), (B, K) and (B, K)")
+    return out

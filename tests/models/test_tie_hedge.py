@@ -1,0 +1,109 @@
+"""The default breaks a majority-vote tie only where its bootstrap refits agree (PROTOCOL §19)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from weaklabel.models import AutoModel, BaseLabelModel
+from weaklabel.models.tie_hedge import hedge_ties, majority_ties, unstable_ties, validate
+from weaklabel.votes import VoteMatrix
+
+
+def _tables(strong_first: bool) -> tuple:
+    """Scoring tables of two binary sources: the first (or the second) much more accurate."""
+    strong = np.log([[0.9, 0.1], [0.1, 0.9]])
+    weak = np.log([[0.6, 0.4], [0.4, 0.6]])
+    D = np.stack([strong, weak] if strong_first else [weak, strong])
+    return D, np.zeros(2), np.zeros(2), np.zeros(2)
+
+
+def _hedge(*strong_first: bool) -> dict:
+    tabs = [_tables(s) for s in strong_first]
+    return {k: np.stack([t[i] for t in tabs]) for i, k in enumerate(("D", "prior_w", "base", "base0"))}
+
+
+# rows: a tie (0 vs 1), a lone vote, no vote, two votes for class 1
+VM = VoteMatrix.from_dense(np.array([[0, 1], [0, -1], [-1, -1], [1, 1]]), cardinality=2)
+PROBA = np.array([[0.8, 0.2], [0.9, 0.1], [0.3, 0.7], [0.05, 0.95]])
+
+
+def test_majority_ties_hand_checked():
+    tied, top = majority_ties(VM)
+    assert tied.tolist() == [True, False, False, False]    # a row without votes is not a tie
+    assert top[0].tolist() == [True, True] and top[1].tolist() == [True, False] and top[3].tolist() == [False, True]
+
+
+def test_a_tie_stays_a_tie_when_the_refits_disagree_on_it():
+    # refit 1 trusts source 0 (class 0 wins the tie), refit 2 source 1 (class 1 wins)
+    hedged = hedge_ties(VM, PROBA, _hedge(True, False))
+    assert hedged[0].tolist() == [0.5, 0.5]
+    np.testing.assert_array_equal(hedged[1:], PROBA[1:])     # untied and uncovered rows: the model's
+
+
+def test_a_tie_the_refits_agree_on_keeps_the_models_label():
+    assert not unstable_ties(VM, PROBA, _hedge(True, True)).any()
+    np.testing.assert_array_equal(hedge_ties(VM, PROBA, _hedge(True, True)), PROBA)
+    # ... unless the model itself breaks it the other way from every refit
+    flipped = PROBA.copy()
+    flipped[0] = [0.3, 0.7]
+    assert unstable_ties(VM, flipped, _hedge(True, True)).tolist() == [True, False, False, False]
+
+
+def test_validate_rejects_a_malformed_hedge():
+    ok = _hedge(True, False)
+    assert validate({k: v.tolist() for k, v in ok.items()}, 2, 2)["D"].shape == (2, 2, 2, 2)
+    with pytest.raises(ValueError):
+        validate({**ok, "base": np.zeros((2, 3))}, 2, 2)
+    with pytest.raises(ValueError):
+        validate({"D": ok["D"]}, 2, 2)
+
+
+def _two_rules_and_a_classifier(seed: int, n: int = 4000):
+    """A class-1 rule and a class-0 rule of the same precision (0.75, each firing on ~30% of rows)
+    and a two-class source (60% coverage, 80% accuracy): which rule wins a tie is a coin flip."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    L = -np.ones((n, 3), dtype=np.int64)
+    c = rng.random(n) < 0.6
+    L[c, 2] = np.where(rng.random(c.sum()) < 0.8, y[c], 1 - y[c])
+    for j, cls in enumerate((1, 0)):
+        fires = np.where(y == cls, rng.random(n) < 0.6 * 0.75, rng.random(n) < 0.6 * 0.25)
+        L[fires, j] = cls
+    return VoteMatrix.from_dense(L, cardinality=2), y
+
+
+def test_the_default_keeps_coin_flip_ties_and_reports_them():
+    vm, y = _two_rules_and_a_classifier(0)
+    auto = AutoModel().fit(vm)
+    assert auto.selection_["choice"] == "default"
+    report = auto.selection_["tie_hedge"]
+    tied, _ = majority_ties(vm)
+    proba, raw = auto.predict_proba(vm), auto.model_.predict_proba(vm)
+    kept = tied & (np.abs(proba - 0.5).max(axis=1) < 1e-12)
+    assert report == {"refits": 10, "rows": vm.n_rows, "tied_rows": int(tied.sum()), "kept_tied": int(kept.sum())}
+    # the fitted model alone breaks these ties no better than a coin (truth known) ...
+    assert abs((raw[tied].argmax(axis=1) == y[tied]).mean() - 0.5) < 0.03
+    # ... and the default leaves nearly all of them tied, and touches no other row
+    assert kept.sum() >= 0.9 * tied.sum()
+    np.testing.assert_array_equal(proba[~tied], raw[~tied])
+
+
+def test_the_hedge_survives_a_model_file():
+    vm, _ = _two_rules_and_a_classifier(0)
+    auto = AutoModel().fit(vm)
+    again = BaseLabelModel.from_dict(json.loads(json.dumps(auto.to_dict())))
+    np.testing.assert_allclose(again.predict_proba(vm), auto.predict_proba(vm))
+    assert again.selection_["tie_hedge"] == auto.selection_["tie_hedge"]
+
+
+def test_no_hedge_with_many_sources_or_with_majority_vote():
+    from weaklabel.simulate import simulate_votes
+
+    many = simulate_votes(3000, 12, 2, seed=0)
+    auto = AutoModel().fit(many.votes)
+    assert not hasattr(auto, "tie_hedge_") and "tie_hedge" not in auto.selection_
+    mv = AutoModel(candidates=[("majority", "majority", {})]).fit(_two_rules_and_a_classifier(0)[0])
+    assert not hasattr(mv, "tie_hedge_")
