@@ -58,14 +58,12 @@ TIED_SHARE = 0.05
 
 def majority_tie_share(vm: VoteMatrix) -> float:
     """Share of the covered rows of ``vm`` on which majority vote ties between two or more classes."""
-    from .base import class_counts
+    from .tie_hedge import majority_ties
 
-    counts = class_counts(vm)
-    covered = counts.sum(axis=1) > 0
+    covered = np.diff(vm.indptr) > 0
     if not covered.any():
         return 0.0
-    c = counts[covered]
-    return float(((c == c.max(axis=1, keepdims=True)).sum(axis=1) > 1).mean())
+    return float(majority_ties(vm)[0][covered].mean())
 
 
 def tie_breaking_note(n_voting: int, tie_share: float, name: str, kept_tied: float | None = None) -> str | None:

@@ -37,10 +37,9 @@ MAX_ROWS = 200_000
 def majority_ties(vm: VoteMatrix) -> tuple[np.ndarray, np.ndarray]:
     """``(tied, top)``: covered rows whose most-voted classes are two or more, and an ``(n, K)``
     mask of each row's most-voted classes (unweighted votes, as majority vote counts them)."""
-    K = vm.cardinality
-    counts = np.zeros((vm.n_rows, K))
-    rows = np.repeat(np.arange(vm.n_rows), np.diff(vm.indptr))
-    np.add.at(counts, (rows, vm.votes.astype(np.int64)), 1.0)
+    from .base import class_counts
+
+    counts = class_counts(vm)
     top = counts >= counts.max(axis=1, keepdims=True)
     covered = np.diff(vm.indptr) > 0
     return covered & (top.sum(axis=1) > 1), top
