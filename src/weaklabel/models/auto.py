@@ -281,21 +281,22 @@ class AutoModel(DevSelection, LabelModel):
 
     def _fit_tie_hedge(self, data, default, model, selection) -> None:
         """Bootstrap refits of the label-free fitted ``model`` that decide which majority-vote ties it
-        may break (:mod:`weaklabel.models.tie_hedge`): only with few voting sources, where the label-free
-        path keeps the fitted model (``selection["tie_breaking"]`` is then set)."""
-        from .tie_hedge import MAX_ROWS, fit_tie_hedge, majority_ties, unstable_ties
+        may break (:mod:`weaklabel.models.tie_hedge`): only with at most ``MAX_VOTING_SOURCES`` voting
+        sources, and only when the label-free path kept the fitted model."""
+        from . import tie_hedge as th
 
         if hasattr(self, "tie_hedge_"):
             del self.tie_hedge_
-        ties = selection.get("tie_breaking")
-        if ties is None or default[1] == "majority":
+        n_voting = int((np.asarray(data.lf_counts()).sum(axis=1) > 0).sum())
+        if (not self.criticism or default[1] == "majority" or n_voting > th.MAX_VOTING_SOURCES
+                or getattr(model, "scoring_tables", None) is None):
             return
-        sample = data.sample_rows(MAX_ROWS)
-        tied, _ = majority_ties(sample)
+        sample = data.sample_rows(th.MAX_ROWS)
+        tied, _ = th.majority_ties(sample)
         if not tied.any():
             return
-        self.tie_hedge_ = fit_tie_hedge(lambda: self._build(default[1], default[2]), sample, self.random_state)
-        kept = unstable_ties(sample, model.predict_proba(sample), self.tie_hedge_)
+        self.tie_hedge_ = th.fit_tie_hedge(lambda: self._build(default[1], default[2]), sample, self.random_state)
+        kept = th.unstable_ties(sample, model.predict_proba(sample), self.tie_hedge_)
         selection["tie_hedge"] = {"refits": int(self.tie_hedge_["D"].shape[0]), "rows": int(sample.n_rows),
                                   "tied_rows": int(tied.sum()), "kept_tied": int(kept.sum())}
 

@@ -16,8 +16,8 @@ tied, and rows without votes, keep the model's posterior. The refits' scoring ta
 the model (``AutoModel.tie_hedge_``), so new rows are hedged by the same rule.
 
 When. Only for the label-free choice when it is the fitted model (not majority vote) and at most
-:data:`weaklabel.models.diagnostics.FEW_SOURCES` sources vote: beyond that, ties are rare and
-each refit would cost a full fit. Chosen on the tuning groups of ``benchmarks/PROTOCOL.md`` §19
+:data:`MAX_VOTING_SOURCES` sources vote: beyond that, ties are rare and each refit would cost a
+full fit. Chosen on the tuning groups of ``benchmarks/PROTOCOL.md`` §19
 (ties only vs every row whose label differs from majority vote; all 10 refits vs 8 of 10 agreeing).
 """
 
@@ -30,6 +30,9 @@ from .stats import posterior
 
 #: bootstrap refits of the model
 BOOTSTRAPS = 10
+#: the hedge acts with at most this many voting sources (``diagnostics.FEW_SOURCES``, where the
+#: tie-breaking warning starts)
+MAX_VOTING_SOURCES = 8
 #: the refits draw from an evenly spaced sample of at most this many rows
 MAX_ROWS = 200_000
 
