@@ -82,8 +82,8 @@ def tie_breaking_note(n_voting: int, tie_share: float, name: str, kept_tied: flo
     bootstrap refits disagree on them (``weaklabel.models.tie_hedge``)."""
     if n_voting > FEW_SOURCES or tie_share < TIED_SHARE:
         return None
-    kept = ("" if kept_tied is None else
-            f" ({kept_tied:.0%} of them stay ties: bootstrap refits of the model break them differently)")
+    kept = ("" if kept_tied is None else "; its bootstrap refits break every one of them the same way" if kept_tied == 0
+            else f"; {kept_tied:.0%} of them it leaves undecided, as its bootstrap refits break them differently")
     return (f"{tie_share:.0%} of the covered rows are ties under majority vote, and {name} breaks them by its "
             f"estimates of the LFs' accuracies{kept}; with {n_voting} LFs the votes cannot check those estimates (on real "
             f"LF sets cut to a few LFs this is where the default fell below majority vote). 100 gold rows "
