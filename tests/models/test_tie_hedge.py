@@ -107,3 +107,24 @@ def test_no_hedge_with_many_sources_or_with_majority_vote():
     assert not hasattr(auto, "tie_hedge_") and "tie_hedge" not in auto.selection_
     mv = AutoModel(candidates=[("majority", "majority", {})]).fit(_two_rules_and_a_classifier(0)[0])
     assert not hasattr(mv, "tie_hedge_")
+
+
+def test_fit_json_reports_the_hedge_and_the_labels_keep_the_ties(tmp_path):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+
+    vm, _ = _two_rules_and_a_classifier(0)
+    votes = tmp_path / "votes.parquet"
+    vm.to_parquet(votes)
+    r = CliRunner().invoke(app, ["fit", str(votes), "-o", str(tmp_path / "labels.parquet"), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    hedge = out["selection"]["tie_hedge"]
+    assert hedge["refits"] == 10 and hedge["kept_tied"] >= 0.9 * hedge["tied_rows"] > 0
+    assert any("leaves undecided" in w for w in out["warnings"])
+    labels = pd.read_parquet(tmp_path / "labels.parquet")
+    proba = labels.filter(like="prob").to_numpy()
+    tied, _ = majority_ties(vm)
+    assert (np.abs(proba[tied] - 0.5).max(axis=1) < 1e-9).sum() == hedge["kept_tied"]
