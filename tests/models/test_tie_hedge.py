@@ -128,3 +128,24 @@ def test_fit_json_reports_the_hedge_and_the_labels_keep_the_ties(tmp_path):
     proba = labels.filter(like="prob").to_numpy()
     tied, _ = majority_ties(vm)
     assert (np.abs(proba[tied] - 0.5).max(axis=1) < 1e-9).sum() == hedge["kept_tied"]
+
+
+def test_streamed_fit_and_saved_model_hedge_the_same_ties(tmp_path):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+
+    vm, _ = _two_rules_and_a_classifier(0)
+    votes = tmp_path / "votes.parquet"
+    vm.to_parquet(votes)
+    runner = CliRunner()
+    for args in (["fit", str(votes), "-o", str(tmp_path / "mem.parquet"), "--save-model", str(tmp_path / "m.json")],
+                 ["fit", str(votes), "-o", str(tmp_path / "stream.parquet"), "--stream"],
+                 ["predict", str(tmp_path / "m.json"), str(votes), "-o", str(tmp_path / "again.parquet")]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 0, r.output
+    mem = pd.read_parquet(tmp_path / "mem.parquet")
+    assert (np.abs(mem[["prob_0", "prob_1"]].to_numpy() - 0.5).max(axis=1) < 1e-9).sum() > 100
+    for other in ("stream.parquet", "again.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / other), mem)
