@@ -43,17 +43,12 @@ def majority_ties(vm: VoteMatrix) -> tuple[np.ndarray, np.ndarray]:
     """``(tied, top)``: covered rows whose most-voted classes are two or more, and an ``(n, K)``
     mask of each row's most-voted classes (unweighted votes, as majority vote counts them)."""
     from .base import class_counts
+    from .criticism import _row_max, _row_sum
 
     counts = class_counts(vm)
-    # column by column: numpy reduces a short last axis several times slower (criticism._row_max)
-    best = counts[:, 0].copy()
-    for k in range(1, counts.shape[1]):
-        np.maximum(best, counts[:, k], out=best)
+    best = _row_max(counts)
     top = counts >= best[:, None]
-    n_top = np.zeros(vm.n_rows, dtype=np.int64)
-    for k in range(counts.shape[1]):
-        n_top += top[:, k]
-    return (best > 0) & (n_top > 1), top
+    return (best > 0) & (_row_sum(top.astype(np.int64)) > 1), top
 
 
 def fit_tie_hedge(build, sample: VoteMatrix, random_state, n_boot: int = BOOTSTRAPS) -> dict:
