@@ -296,7 +296,7 @@ class AutoModel(DevSelection, LabelModel):
         if not tied.any():
             return
         self.tie_hedge_ = th.fit_tie_hedge(lambda: self._build(default[1], default[2]), sample, self.random_state)
-        kept = th.unstable_ties(sample, model.predict_proba(sample), self.tie_hedge_)
+        kept = th.unstable_ties(sample, model.predict_proba(sample), self.tie_hedge_, tied)
         selection["tie_hedge"] = {"refits": int(self.tie_hedge_["D"].shape[0]), "rows": int(sample.n_rows),
                                   "tied_rows": int(tied.sum()), "kept_tied": int(kept.sum())}
 

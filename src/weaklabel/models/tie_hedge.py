@@ -66,9 +66,11 @@ def fit_tie_hedge(build, sample: VoteMatrix, random_state, n_boot: int = BOOTSTR
             "base": np.stack([t[2] for t in tables]), "base0": np.stack([t[3] for t in tables])}
 
 
-def unstable_ties(vm: VoteMatrix, proba: np.ndarray, hedge: dict) -> np.ndarray:
-    """Rows tied under majority vote on which some refit's top class differs from ``proba``'s."""
-    tied, _ = majority_ties(vm)
+def unstable_ties(vm: VoteMatrix, proba: np.ndarray, hedge: dict, tied: np.ndarray | None = None) -> np.ndarray:
+    """Rows tied under majority vote on which some refit's top class differs from ``proba``'s
+    (``tied``: :func:`majority_ties`' first result, when the caller has it already)."""
+    if tied is None:
+        tied, _ = majority_ties(vm)
     out = np.zeros(vm.n_rows, dtype=bool)
     if not tied.any():
         return out
@@ -87,12 +89,12 @@ def hedge_ties(vm: VoteMatrix, proba: np.ndarray, hedge: dict | None) -> np.ndar
     """``proba`` with the unstable ties (:func:`unstable_ties`) set to majority vote's even split."""
     if hedge is None:
         return proba
-    unstable = unstable_ties(vm, proba, hedge)
+    tied, top = majority_ties(vm)
+    unstable = unstable_ties(vm, proba, hedge, tied)
     if not unstable.any():
         return proba
-    _, top = majority_ties(vm.take(np.flatnonzero(unstable)))
     out = np.array(proba, dtype=float, copy=True)
-    out[unstable] = top / top.sum(axis=1, keepdims=True)
+    out[unstable] = top[unstable] / top[unstable].sum(axis=1, keepdims=True)
     return out
 
 
