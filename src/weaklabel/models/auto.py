@@ -7,7 +7,9 @@ sources (dependent sources left out together). The fitted model is kept unless m
 predicts clearly better (paired ``z <= min_z``, -2); otherwise majority vote is used. Either way the decision and its numbers
 are in ``selection_`` (and ``fit --json``'s ``selection``). Why: a label model that trusts its
 independence assumptions can fall far below majority vote on data unlike what it was tuned on
-(few sources, a catch-all LF, copies of one weak source); see ``benchmarks/PROTOCOL.md``.
+(few sources, a catch-all LF, copies of one weak source); see ``benchmarks/PROTOCOL.md``. When one
+source casts most of the votes nothing can check it: majority vote is used outright, and without
+labels the reason advises gold rows (:data:`DOMINANT_HINT`).
 
 With gold labels for some rows (``fit(L, y)``, ``y = -1`` where unknown; e.g. 100 dev rows) the
 label-free choice above, fitted *without* the labels, is the anchor. Every other candidate of
@@ -38,6 +40,14 @@ __all__ = ["AutoModel", "DEFAULT_NAME", "default_candidates"]
 #: thin evidence: on single draws of 100 gold rows such choices gain on most sets and lose up to 3
 #: points on a few, and no statistic at hand tells which (``benchmarks/PROTOCOL.md`` §13)
 THIN_EVIDENCE_ROWS = 3.0
+
+#: appended to the reason when one source dominates and no gold labels were given: majority vote is
+#: then the safe label, not a good one (a catch-all LF turns every row another LF votes on into a
+#: tie), and the models that can do better (Dawid-Skene with its abstain model, moment matching) fail
+#: on too many inputs of that shape to be chosen from the votes alone; 100 gold rows choose them
+#: (``benchmarks/PROTOCOL.md`` §20)
+DOMINANT_HINT = ("; gold labels for about 100 rows (`--dev`) can check the models that estimate the other "
+                 "sources' accuracies instead (Dawid-Skene, moment matching)")
 
 
 @register
@@ -198,10 +208,12 @@ class AutoModel(DevSelection, LabelModel):
             why = (f"the fitted {first[1]} model ignores the votes of all {blind['sources']} source(s) it models by a "
                    f"confusion matrix ({blind['vote_share']:.0%} of the votes): a collapsed fit, not trusted")
         elif share >= DOMINANT_SHARE:
-            crit = {"dominant_source": data.lf_names[j], "dominant_share": round(share, 4)}
-            why = (f"LF {data.lf_names[j]!r} casts {share:.0%} of all votes (>= {DOMINANT_SHARE:.0%}): its "
-                   f"accuracy cannot be checked against the other sources, so the fitted {first[1]} model is not "
-                   f"trusted")
+            coverage = float(counts[j].sum()) / max(1, data.n_rows)
+            crit = {"dominant_source": data.lf_names[j], "dominant_share": round(share, 4),
+                    "dominant_coverage": round(coverage, 4)}
+            why = (f"LF {data.lf_names[j]!r} casts {share:.0%} of all votes (>= {DOMINANT_SHARE:.0%}) and votes on "
+                   f"{coverage:.0%} of the rows: its accuracy cannot be checked against the other sources, so the "
+                   f"fitted {first[1]} model is not trusted")
         else:
             rows = sample_size(data.n_rows, int(counts.sum()), int(single.sum()), self.criticism_terms)
             sample = data.sample_rows(rows)
@@ -241,6 +253,8 @@ class AutoModel(DevSelection, LabelModel):
         n_scored = int((data.vm.take(known).votes_per_row() > 0).sum()) if known.size else 0
         # the anchor is always fitted without labels: the labels must show a gain to be used
         default, model, selection = self._label_free(cands, data, None, self.disagree_on)
+        if not known.size and "dominant_share" in (selection.get("criticism") or {}):
+            selection["reason"] += DOMINANT_HINT
         self._fit_tie_hedge(data, default, model, selection)
         overfit = self._dev_built_lfs(data, y, known, model) if n_scored >= self.min_labels else None
         if n_scored < self.min_labels:
