@@ -78,3 +78,32 @@ def test_the_plan_refuses_combinations_once(example):
         fit_file(votes, example / "x.parquet", data=example / "reviews.parquet")
     assert not (example / "x.parquet").exists()
     assert plan_run(votes, stream=True).mode == "stream" and plan_run(votes, dev=True).mode == "memory"
+
+
+def test_the_fit_says_how_many_labels_are_draws_among_tied_classes(tmp_path):
+    # a catch-all LF sends the default to majority vote, which ties on every row where one other LF
+    # votes: those labels are coin flips, and the summary (stderr, --json, predict) counts them
+    import numpy as np
+
+    from weaklabel.simulate import simulate_regime
+
+    sim = simulate_regime("catch_all", 1)
+    votes = tmp_path / "votes.parquet"
+    sim.votes.to_parquet(votes)
+    r = run("fit", votes, "-o", tmp_path / "labels.parquet", "--json", "--save-model", tmp_path / "m.json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    labels = pd.read_parquet(tmp_path / "labels.parquet")
+    p = labels[["prob_0", "prob_1"]].to_numpy()
+    tied = int(((np.abs(p[:, 0] - p[:, 1]) < 1e-9) & (labels["label"] >= 0)).sum())
+    assert tied > 0.2 * len(labels) and info["tied_rows"] == tied
+    r = run("fit", votes, "-o", tmp_path / "labels2.parquet")
+    assert f"{tied:,} of them" in r.stderr and "--ties abstain" in r.stderr
+    r = run("predict", tmp_path / "m.json", votes, "-o", tmp_path / "again.parquet", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["tied_rows"] == tied
+    # with --ties abstain those rows are unlabelled, and no label is a draw
+    r = run("fit", votes, "-o", tmp_path / "abstain.parquet", "--ties", "abstain", "--json")
+    info = json.loads(r.stdout)
+    assert info["tied_rows"] == 0 and info["labelled_rows"] == len(labels) - tied
+    r = run("fit", votes, "-o", tmp_path / "abstain2.parquet", "--ties", "abstain")
+    assert r.exit_code == 0 and "wrote" in r.stderr and "are ties" not in r.stderr

@@ -164,7 +164,16 @@ def _print_summary(res, quiet: bool, as_json: bool, drop_unlabeled: bool) -> Non
     kind = " (folder)" if res.mode == "dask" else (" (file)" if res.mode == "stream" else "")
     dropped = f"; {res.rows - res.labelled:,} unlabelled rows left out" if drop_unlabeled else ""
     err.print(f"wrote {safe(res.output)}{kind}: {res.rows:,} rows, {res.labelled:,} labelled "
-              f"({res.labelled / max(res.rows, 1):.1%}){dropped}", highlight=False)
+              f"({res.labelled / max(res.rows, 1):.1%}){dropped}{tied_note(res.tied, res.labelled)}", highlight=False)
+
+
+def tied_note(tied: int, labelled: int) -> str:
+    """What the 'wrote ...' line adds when some hard labels are draws among tied classes: a fall-back
+    to majority vote can leave a third of the rows so, and a user training on them should know."""
+    if not tied:
+        return ""
+    return (f"; {tied:,} of them ({tied / max(labelled, 1):.1%}) are ties, their label drawn at random among the "
+            f"tied classes (equal probabilities in the file; --ties abstain leaves them unlabelled)")
 
 
 class _PassProgress:
@@ -253,8 +262,10 @@ def predict_command(
             progress.stop()
         if as_json:
             print_json({"output": str(output), "model": res["model"], "rows": res["rows"],
-                        "labelled_rows": res["labelled"], "engine": "dask" if res["mode"] == "dask" else "local",
+                        "labelled_rows": res["labelled"], "tied_rows": int(res.get("tied", 0)),
+                        "engine": "dask" if res["mode"] == "dask" else "local",
                         "stream": res["mode"] == "stream"})
         elif not quiet:
             err.print(f"wrote {safe(output)}: {res['rows']:,} rows, {res['labelled']:,} labelled with "
-                      f"{res['model']} from {safe(model_file)}", highlight=False)
+                      f"{res['model']} from {safe(model_file)}{tied_note(int(res.get('tied', 0)), res['labelled'])}",
+                      highlight=False)

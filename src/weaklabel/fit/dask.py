@@ -330,7 +330,8 @@ class DaskVoteStats(PartitionedVoteStats):
             full["parts"] = [{"file": r["file"], "offset": r["offset"], "rows": r["written"]} for r in results]
             write_dataset_metadata(tmp, schema, full)
         per_class = np.sum([r["per_class"] for r in results], axis=0)
-        return {"labelled": int(sum(r["labelled"] for r in results)), "per_class": per_class.tolist(),
+        return {"labelled": int(sum(r["labelled"] for r in results)), "tied": int(sum(r["tied"] for r in results)),
+                "per_class": per_class.tolist(),
                 "rows": self.n_rows, "partitions": len(results), "written": self.n_rows - dropped, "dropped": dropped}
 
     def _broadcast(self, obj):

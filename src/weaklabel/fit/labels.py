@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..io import LABELS_FORMAT, LabelsWriter, atomic_output, encode_metadata, ids_table, labels_metadata, labels_table
-from ..models.base import LabelModel, break_ties, count_ties
+from ..models.base import LabelModel, break_ties, count_ties, tied_rows
 from ..votes import VoteMatrix
 
 
@@ -94,10 +94,12 @@ def write_label_blocks(tmp: str | Path, blocks: Iterable[LabelBlock], *, cardina
     Arrow schema (the layout of a file written in one go, as the in-memory fit always has).
     ``empty``: a 0-row block giving the schema when ``blocks`` is empty. ``part``: the file is
     part ``{"index", "offset"}`` of a folder (metadata without the dataset's row count).
-    Returns ``{"rows", "labelled", "per_class", "written", "dropped"}``.
+    Returns ``{"rows", "labelled", "per_class", "written", "dropped", "tied"}``; ``tied``: labelled
+    rows whose top classes tie (their label is a seeded draw among them: worth telling the user, as a
+    fall-back to majority vote can leave a third of the rows so).
     """
     K = int(cardinality)
-    labelled = dropped = rows = 0
+    labelled = dropped = rows = tied = 0
     per_class = np.zeros(K, dtype=np.int64)
 
     def metadata(written: int) -> dict:
@@ -132,13 +134,14 @@ def write_label_blocks(tmp: str | Path, blocks: Iterable[LabelBlock], *, cardina
             writer.write(table)
             rows += int(known.size)
             labelled += int(np.count_nonzero(known))
+            tied += int(np.count_nonzero(known & tied_rows(np.asarray(block.proba))))
             per_class += np.bincount(block.label[known], minlength=K)
         writer.close(metadata(writer.rows), table_of(empty) if empty is not None else None)
     except BaseException:
         writer.abort()
         raise
     return {"rows": rows, "labelled": labelled, "per_class": per_class.tolist(), "written": writer.rows,
-            "dropped": dropped}
+            "dropped": dropped, "tied": tied}
 
 
 def write_model_labels(model: LabelModel, vm: VoteMatrix, path: str | Path, *, fill_unlabeled: str = "none",

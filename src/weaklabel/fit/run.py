@@ -49,6 +49,7 @@ class FitSummary:
     partitions: int | None = None
     plan: RunPlan = field(default_factory=lambda: RunPlan("memory"))
     written: int | None = None             # rows in the output (fewer with drop_unlabeled)
+    tied: int = 0                          # labelled rows whose label is a draw among tied classes
     dev_rows: int | None = None            # gold rows the fit used
     dev_accuracy: float | None = None      # accuracy on them (random ties)
     dev_lf_accuracy: np.ndarray | None = None  # per-LF accuracy on the gold rows
@@ -61,7 +62,8 @@ class FitSummary:
         classes = self.classes or [str(k) for k in range(int(lm.cardinality_))]
         out = {
             "output": self.output, "model": type(lm).__name__, "params": jsonable(lm.get_params()),
-            "rows": self.rows, "labelled_rows": self.labelled, "fit_seconds": round(self.fit_seconds, 4),
+            "rows": self.rows, "labelled_rows": self.labelled, "tied_rows": self.tied,
+            "fit_seconds": round(self.fit_seconds, 4),
             "class_balance": dict(zip(classes, map(float, lm.class_balance_))),
             "n_iter": int(getattr(lm, "n_iter_", 0)), "converged": bool(getattr(lm, "converged_", True)),
             "lfs": [{"name": n, "accuracy": float(a)} for n, a in
@@ -168,6 +170,7 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
         if save_model is not None:
             save(s.model, save_model, force=force)
     s.labelled, s.per_class, s.written = res["labelled"], list(res["per_class"]), res.get("written")
+    s.tied = int(res.get("tied", 0))
     s.lf_names, s.classes = list(s.lf_names), list(s.classes) if s.classes else None
     s.seconds = time.perf_counter() - t0
     return s
@@ -219,7 +222,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                  ties: str | None = None, force: bool = False, extra_metadata: dict | None = None,
                  progress=None, plan: RunPlan | None = None) -> dict:
     """Label ``votes`` with a fitted model (or the path of a model file); the model's LFs are read
-    by name. Returns ``{"rows", "labelled", "per_class", "mode", "partitions", "model"}`` (``model``:
+    by name. Returns ``{"rows", "labelled", "tied", "per_class", "mode", "partitions", "model"}`` (``model``:
     the model's class name). ``plan``: a :class:`RunPlan` from :func:`plan_run` with the model's
     ``lf_names`` (made here from the engine options otherwise)."""
     from ..models import load_model

@@ -65,11 +65,19 @@ def _tied(proba: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
     return is_top, is_top.sum(axis=1)
 
 
+def tied_rows(proba: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """``(n,)`` bool: the rows whose largest probability is shared by two or more classes (the rows
+    :func:`break_ties` draws a label for, or leaves unlabelled)."""
+    if proba.shape[0] == 0:
+        return np.zeros(0, dtype=bool)
+    return _tied(proba, tol)[1] > 1
+
+
 def count_ties(proba: np.ndarray, ties: str, tol: float = 1e-9) -> int:
     """How many random draws :func:`break_ties` makes for ``proba`` (its tied rows, for ``random``)."""
-    if ties != "random" or proba.shape[0] == 0:
+    if ties != "random":
         return 0
-    return int(np.count_nonzero(_tied(proba, tol)[1] > 1))
+    return int(np.count_nonzero(tied_rows(proba, tol)))
 
 
 def break_ties(proba: np.ndarray, ties: str, random_state: int | None, tol: float = 1e-9,
