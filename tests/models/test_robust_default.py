@@ -574,4 +574,4 @@ def test_gold_rows_do_better_than_majority_vote_where_one_source_dominates(regim
         scored = vm.take(np.flatnonzero(rest))
         gains.append(covered_accuracy(dev.predict_proba(scored), scored, y[rest])
                      - covered_accuracy(reference_mv_proba(scored), scored, y[rest]))
-    assert min(gains) >= -0.005 and np.mean(gains) >= 0.03, gains
+    assert min(gains) >= -0.005 and np.mean(gains) >= 0.02, gains   # catch_all 3.7, few_sources 14 points
