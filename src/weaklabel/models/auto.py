@@ -42,8 +42,8 @@ __all__ = ["AutoModel", "DEFAULT_NAME", "default_candidates"]
 THIN_EVIDENCE_ROWS = 3.0
 
 #: appended to the reason when one source dominates and no gold labels were given: majority vote is
-#: then the safe label, not a good one (a catch-all LF turns every row another LF votes on into a
-#: tie), and the models that can do better (Dawid-Skene with its abstain model, moment matching) fail
+#: then the safe label, not a good one (a catch-all LF ties every row where one other LF votes
+#: against it), and the models that can do better (Dawid-Skene with its abstain model, moment matching) fail
 #: on too many inputs of that shape to be chosen from the votes alone; 100 gold rows choose them
 #: (``benchmarks/PROTOCOL.md`` §20)
 DOMINANT_HINT = ("; gold labels for about 100 rows (`--dev`) can check the models that estimate the other "
