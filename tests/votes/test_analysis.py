@@ -66,3 +66,34 @@ def test_definitions_on_youtube():
         assert df["polarity"].iloc[j] == sorted(set(L[votes, j].tolist()))
     vm = VoteMatrix.from_dense(L, cardinality=2)
     assert analyze_totals(vm)["covered"] == pytest.approx((L >= 0).any(axis=1).mean())
+
+
+def test_totals_count_majority_vote_ties_and_name_a_dominant_lf():
+    # TINY by hand: 4 covered rows, one 1-1 tie (row 1); LF0 and LF1 cast 3 of the 7 votes each (< 60%)
+    t = analyze_totals(TINY)
+    assert t["mv_tied"] == pytest.approx(1 / 4) and "dominant_lf" not in t
+    # a catch-all LF: it votes on every row and casts most votes; the default will use majority vote
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+    from weaklabel.models import AutoModel
+    from weaklabel.models.tie_hedge import majority_ties
+    from weaklabel.simulate import simulate_regime
+
+    vm = simulate_regime("catch_all", 1).votes
+    t = analyze_totals(vm)
+    tied, _ = majority_ties(vm)
+    assert t["mv_tied"] == pytest.approx(tied.sum() / (vm.votes_per_row() > 0).sum()) and t["mv_tied"] > 0.2
+    dom = t["dominant_lf"]
+    assert dom["name"] == "default_negative" and dom["coverage"] == 1.0 and dom["vote_share"] >= 0.6
+    crit = AutoModel().fit(vm).selection_["criticism"]
+    assert crit["dominant_source"] == dom["name"] and crit["dominant_share"] == pytest.approx(dom["vote_share"], abs=1e-4)
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        vm.to_parquet(Path(d) / "votes.parquet")
+        r = CliRunner().invoke(app, ["analyze", str(Path(d) / "votes.parquet")], env={"COLUMNS": "300"})
+    assert r.exit_code == 0, r.output
+    assert "majority-vote ties: " in r.output and "note: LF 'default_negative' casts" in r.output
+    assert "fit --dev" in r.output

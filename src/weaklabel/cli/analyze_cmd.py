@@ -81,7 +81,8 @@ def analyze_command(
             table.add_row(*row)
         out.print(table)
         line = (f"rows with a vote: {totals['covered']:.1%}   with a conflict: {totals['conflicted']:.1%}   "
-                f"votes per covered row: {totals['mean_votes_per_covered_row']:.2f}")
+                f"votes per covered row: {totals['mean_votes_per_covered_row']:.2f}   "
+                f"majority-vote ties: {totals['mv_tied']:.1%} of the covered rows")
         if y is not None:
             line += (f"   gold rows: {totals['labelled_rows']:,}   majority-vote accuracy on covered gold rows: "
                      f"{fmt_frac(totals['mv_accuracy_covered'])} (a k-way tie counts 1/k: the expected accuracy of "
@@ -91,6 +92,12 @@ def analyze_command(
                       highlight=False)
         else:
             out.print(line, highlight=False)
+        dom = totals.get("dominant_lf")
+        if dom is not None:
+            out.print(f"note: LF {safe(repr(dom['name']))} casts {dom['vote_share']:.0%} of the votes and votes on "
+                      f"{dom['coverage']:.0%} of the rows: nothing can check its accuracy, so `fit` (the default "
+                      f"model) will use majority vote; about 100 gold rows (`fit --dev`) can check the models that "
+                      f"estimate the other LFs", highlight=False)
 
 
 def _estimated_accuracies(vm, model_file):

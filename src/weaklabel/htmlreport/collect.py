@@ -111,7 +111,7 @@ def collect(votes, *, labels=None, data=None, text_col: str = "text", gold=None,
 
 def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, worst, seed,
              block_rows) -> ReportData:
-    from ..votes.analysis import analyze, analyze_totals
+    from ..votes.analysis import analyze, analyze_totals, dominant_lf
     from ..models import BaseLabelModel, load_model
 
     n, names, K, classes, ids, blocks = _vote_blocks(votes, block_rows)
@@ -185,6 +185,7 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
         per_row = bvm.votes_per_row()
         covered = per_row > 0
         tot["covered"] += int(covered.sum())
+        tot["mv_tied"] = tot.get("mv_tied", 0) + int(round(t["mv_tied"] * int(covered.sum())))
         tot["conflicted"] += int(round(t["conflicted"] * nb))
         tot["votes"] += bvm.nnz
         if y is not None:
@@ -319,7 +320,11 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
 
     totals = {"rows": n, "lfs": m, "cardinality": K, "covered": tot["covered"] / n,
               "conflicted": tot["conflicted"] / n,
-              "mean_votes_per_covered_row": tot["votes"] / tot["covered"] if tot["covered"] else 0.0}
+              "mean_votes_per_covered_row": tot["votes"] / tot["covered"] if tot["covered"] else 0.0,
+              "mv_tied": tot.get("mv_tied", 0) / tot["covered"] if tot["covered"] else 0.0}
+    dominant = dominant_lf(cnt["votes"], names, n)
+    if dominant is not None:
+        totals["dominant_lf"] = dominant
     if gold_src is not None:
         totals["labelled_rows"] = tot["labelled_rows"]
         totals["mv_accuracy_covered"] = tot["mv_hits"] / tot["mv_rows"] if tot["mv_rows"] else float("nan")

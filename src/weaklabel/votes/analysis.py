@@ -12,7 +12,10 @@ Definitions (fractions are over all ``n`` rows):
 Totals: rows, fraction of rows with at least one vote, with a conflict, mean votes per covered
 row, and with gold the majority-vote accuracy on covered labelled rows (a k-way tie scores 1/k
 when the truth is among the tied classes: the expected accuracy of majority vote breaking ties at
-random, as ``fit -m majority`` does) and the number of such tied rows.
+random, as ``fit -m majority`` does) and the number of such tied rows. Without gold too: the share
+of covered rows majority vote ties on (``mv_tied``), and the LF casting most of the votes when it
+casts at least ``criticism.DOMINANT_SHARE`` of them (``dominant_lf``): the default then uses majority
+vote outright, a first-hour fact worth seeing before fitting.
 """
 
 from __future__ import annotations
@@ -95,12 +98,16 @@ def analyze_totals(votes, y=None) -> dict:
         "conflicted": float(row_conflict.mean()),
         "mean_votes_per_covered_row": float(per_row[covered].mean()) if covered.any() else 0.0,
     }
+    counts = same.reshape(n, vm.cardinality)
+    top = counts.max(axis=1)
+    is_top = counts == top[:, None]
+    n_top = is_top.sum(axis=1)
+    out["mv_tied"] = float((n_top[covered] > 1).mean()) if covered.any() else 0.0
+    dominant = dominant_lf(np.bincount(vm.indices, minlength=vm.n_lfs), vm.lf_names, n)
+    if dominant is not None:
+        out["dominant_lf"] = dominant
     if y is not None:
         gold = _check_gold(vm, y)
-        counts = same.reshape(n, vm.cardinality)
-        top = counts.max(axis=1)
-        is_top = counts == top[:, None]
-        n_top = is_top.sum(axis=1)
         ok = covered & (gold >= 0)
         hit = np.zeros(n)
         idx = np.flatnonzero(ok)
@@ -109,3 +116,16 @@ def analyze_totals(votes, y=None) -> dict:
         out["mv_ties"] = int(np.count_nonzero(n_top[idx] > 1))
         out["mv_accuracy_covered"] = float(hit[idx].mean()) if idx.size else float("nan")
     return out
+
+
+def dominant_lf(votes_per_lf, lf_names, n_rows: int) -> dict | None:
+    """``{"name", "vote_share", "coverage"}`` of the LF casting the most votes (``votes_per_lf``: each
+    LF's vote count), when it casts at least ``DOMINANT_SHARE`` of them: the default label model then
+    uses majority vote outright (``weaklabel.models.auto``)."""
+    from ..models.criticism import DOMINANT_SHARE, dominant_source
+
+    per_lf = np.asarray(votes_per_lf, dtype=np.int64)
+    j, share = dominant_source(per_lf[:, None])
+    if share < DOMINANT_SHARE:
+        return None
+    return {"name": lf_names[j], "vote_share": share, "coverage": float(per_lf[j] / max(n_rows, 1))}
