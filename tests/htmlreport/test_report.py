@@ -270,3 +270,23 @@ def test_small_edge_cases(tmp_path):
     rd = collect(vm, samples=0)
     assert rd.samples["fired"]["only"] == [] and rd.totals["covered"] == pytest.approx(0.75)
     assert rd.label_counts.tolist() == [10, 20] and rd.unlabelled_rows == 10
+
+
+def test_overview_shows_ties_and_a_dominant_lf(tmp_path):
+    """The overview shows the share of covered rows majority vote ties on, and names an LF that casts
+    60% or more of the votes (the default then uses majority vote), as `analyze` does."""
+    from weaklabel.simulate import simulate_regime
+
+    vm = simulate_regime("catch_all", 1).votes
+    t = analyze_totals(vm)
+    vm.to_parquet(tmp_path / "votes.parquet")
+    page = report(tmp_path / "votes.parquet", tmp_path / "r.html").read_text()
+    assert f"majority-vote ties (covered rows)</td><td>{100 * t['mv_tied']:.1f}%" in page
+    dom = t["dominant_lf"]
+    assert f"default_negative casts {100 * dom['vote_share']:.0f}% of the votes and votes on 100% of the rows" in page
+    assert "fit --dev" in page
+    # no dominant LF: no such row
+    vm2 = VoteMatrix.from_dense(synthetic_votes(n=2000, seed=3))
+    assert "dominant_lf" not in analyze_totals(vm2)
+    vm2.to_parquet(tmp_path / "v2.parquet")
+    assert "dominant LF" not in report(tmp_path / "v2.parquet", tmp_path / "r2.html").read_text()

@@ -103,7 +103,14 @@ def overview(rd: ReportData) -> str:
             ("coverage (rows with a vote)", pct(t["covered"])),
             ("conflict rate (rows where LFs disagree)", pct(t["conflicted"])),
             ("votes per covered row", num(t["mean_votes_per_covered_row"], 2)),
+            ("majority-vote ties (covered rows)", pct(t["mv_tied"])),
             ("rows without a label", f"{rd.unlabelled_rows:,}")]
+    dom = t.get("dominant_lf")
+    if dom is not None:
+        rows.append(("dominant LF", f'<span class="warn">{esc(dom["name"])} casts {pct(dom["vote_share"], 0)} of '
+                     f'the votes and votes on {pct(dom["coverage"], 0)} of the rows: nothing can check its accuracy, '
+                     f'so the default model uses majority vote; about 100 gold rows (<code>fit --dev</code>) can '
+                     f'check the models that estimate the other LFs</span>'))
     if rd.has_gold:
         rows.append(("gold rows", f"{t['labelled_rows']:,}"))
         rows.append(("majority-vote accuracy on covered gold rows", pct(t["mv_accuracy_covered"])))
