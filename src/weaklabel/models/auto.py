@@ -190,7 +190,7 @@ class AutoModel(DevSelection, LabelModel):
     def _label_free(self, cands, data, y, disagree_on: str = "rows") -> tuple[tuple, LabelModel, dict]:
         """Fit the first candidate and check it against majority vote from the votes alone."""
         from .criticism import DOMINANT_SHARE, compare_to_majority, dominant_source, sample_size
-        from .diagnostics import FEW_SOURCES, ignored_votes, majority_tie_share
+        from .diagnostics import FEW_SOURCES, SMALL_INPUT_ROWS, ignored_votes, majority_tie_share
 
         first = cands[0]
         model = self._build(first[1], first[2]).fit(data, y)
@@ -231,6 +231,9 @@ class AutoModel(DevSelection, LabelModel):
                 selection = {"choice": first[0], "model": first[1], "criticism": crit,
                              "reason": f"{first[0]}: majority vote does not predict held-out votes clearly "
                                        f"better (z > {self.min_z:g}; {stat})"}
+                covered = int(data.n_rows - data.n_uncovered())
+                if covered < SMALL_INPUT_ROWS:
+                    selection["small_input"] = {"covered_rows": covered}
                 n_voting = int((counts.sum(axis=1) > 0).sum())
                 if n_voting <= FEW_SOURCES:
                     selection["tie_breaking"] = {"voting_lfs": n_voting,
@@ -324,6 +327,13 @@ class AutoModel(DevSelection, LabelModel):
             hedge = self.selection_.get("tie_hedge")
             kept = hedge["kept_tied"] / hedge["tied_rows"] if hedge and hedge["tied_rows"] else None
             note = tie_breaking_note(ties["voting_lfs"], ties["majority_tie_share"], self.selection_["model"], kept)
+            if note:
+                out.append(note)
+        small = self.selection_.get("small_input")
+        if small:   # as the tie note: only on the label-free choice
+            from .diagnostics import small_input_note
+
+            note = small_input_note(small["covered_rows"], self.selection_["model"])
             if note:
                 out.append(note)
         if self.selection_.get("dev_overfit"):
