@@ -121,11 +121,23 @@ def install_handlers() -> None:
 def watching_interrupts():
     """While LFs run in the main thread of a library caller (no :func:`install_handlers`), note
     Ctrl-C in a flag, so that :func:`real_interrupt` can tell it from a ``KeyboardInterrupt`` an LF
-    raises. A no-op outside the main thread or when someone else handles SIGINT."""
+    raises. Where SIGINT is ignored (a background job, ``nohup``) no ``KeyboardInterrupt`` can be a
+    Ctrl-C, so any is an LF's (as in a worker, :func:`worker_setup`). A no-op outside the main thread
+    or when someone else handles SIGINT."""
     import threading
 
-    if (_state["installed"] or threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+    if _state["installed"] or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    if handler is signal.SIG_IGN:
+        _state.update(installed=True, sigint=False)
+        try:
+            yield
+        finally:
+            _state.update(installed=False, sigint=False)
+        return
+    if handler is not signal.default_int_handler:
         yield
         return
     signal.signal(signal.SIGINT, _on_sigint)

@@ -273,6 +273,23 @@ def test_lf_that_exits_or_interrupts_is_an_lf_error(body, what, vectorized):
     assert (votes.to_dense() == -1).all()
 
 
+def test_lf_raising_keyboard_interrupt_is_an_lf_error_where_sigint_is_ignored():
+    """In a background job (``nohup``, ``&``) SIGINT is ignored, so no ``KeyboardInterrupt`` can be a
+    Ctrl-C: an LF that raises one is still an LF error (it used to stop the caller, pytest included)."""
+    import signal
+
+    ns: dict = {}
+    exec("def f(x):\n    raise KeyboardInterrupt\n", ns)
+    lf = labeling_function(name="quitter")(ns["f"])
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with pytest.raises(LFError, match="quitter.*KeyboardInterrupt"):
+            apply_lfs(pd.DataFrame({"text": ["a", "b"]}), [lf], cardinality=2)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN     # left as it was
+    finally:
+        signal.signal(signal.SIGINT, saved)
+
+
 @pytest.mark.parametrize("code", ["0", "3"])
 def test_lfs_py_calling_sys_exit_is_reported(work, code):
     (work / "exits.py").write_text(f"import sys\nsys.exit({code})\n")
