@@ -102,9 +102,10 @@ def small_input_note(covered_rows: int, name: str) -> str | None:
     tell. On the shared sets cut to a sample of their rows, and the LF subsets and teams of
     ``benchmarks/PROTOCOL.md`` §16, the kept model ended more than 0.5 points below majority vote
     on 13 of the 72 tuning fits with fewer than 400 covered rows (18%; on average still 2.4 points
-    above it) against 5 of 108 from 400 rows on (5%); on the validation groups, looked at after, 15
-    of 39 against 13 of 98 (§21). The threshold was read off the tuning fits (200-400 rows: 25%,
-    400-600: 10%, 600 on: 4%). A note on how far the check can be relied on, not a fall-back."""
+    above it) against 5 of 108 from 400 rows on (5%); on the validation groups 15 of 39 against 13
+    of 98 (§21). The threshold follows the tuning fits (200-400 rows: 25%, 400-600: 10%, 600 on: 4%;
+    the same table showed the validation bands). A note on how far the check can be relied on, not a
+    fall-back."""
     if covered_rows >= SMALL_INPUT_ROWS:
         return None
     return (f"only {covered_rows:,} covered rows: on so few, the check of {name} against majority vote can rarely "
