@@ -65,6 +65,7 @@ class FitSummary:
             "rows": self.rows, "labelled_rows": self.labelled, "tied_rows": self.tied,
             "fit_seconds": round(self.fit_seconds, 4),
             "class_balance": dict(zip(classes, map(float, lm.class_balance_))),
+            "rows_without_votes": dict(zip(classes, map(float, rows_without_votes_proba(lm)))),
             "n_iter": int(getattr(lm, "n_iter_", 0)), "converged": bool(getattr(lm, "converged_", True)),
             "lfs": [{"name": n, "accuracy": float(a)} for n, a in
                     zip(self.lf_names, getattr(lm, "accuracies_", [float("nan")] * len(self.lf_names)))],
@@ -83,6 +84,15 @@ class FitSummary:
         return out
 
 
+def rows_without_votes_proba(model) -> np.ndarray:
+    """What ``model`` gives a row no LF votes on (the class prior, or ``uncovered_proba_``)."""
+    from ..votes import VoteMatrix
+
+    empty = VoteMatrix(np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int16),
+                       list(model.lf_names_), cardinality=int(model.cardinality_), validate=False)
+    return np.asarray(model.predict_proba(empty), dtype=float)[0]
+
+
 def _kept(keep_cols, data, votes, row_ids, n_rows, K):
     if keep_cols is None:
         return None
@@ -95,7 +105,7 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
              class_balance=None, seed: int | None = None, engine: str = "local", stream: bool | None = None,
              scheduler: str | None = None, client=None, jobs: int | None = None, partition_rows: int | None = None,
              block_rows: int | None = None, fill_unlabeled: str = "none", ties: str | None = None,
-             keep_cols: str | None = None, data=None, drop_unlabeled: bool = False, force: bool = False,
+             keep_cols: str | list[str] | None = None, data=None, drop_unlabeled: bool = False, force: bool = False,
              save_model=None, extra_metadata: dict | None = None, progress=None,
              plan: RunPlan | None = None) -> FitSummary:
     """Fit ``model`` on ``votes`` and write its labels to ``output`` (a file; a folder of part
@@ -104,7 +114,7 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
     ``model``: a name from ``MODELS`` (built with ``params``, ``seed``, ``class_balance`` and,
     for majority vote, ``ties``; see :func:`~weaklabel.fit.plan.model_for`) or an unfitted
     model. ``dev``: gold labels (a table matched by id, or labelled dev votes; in memory only).
-    ``keep_cols`` (comma-separated) columns of the data file ``data`` carried into the labels;
+    ``keep_cols`` (comma-separated, or a list of names) columns of the data file ``data`` carried into the labels;
     ``drop_unlabeled``: only rows with a label are written. ``plan``: a :class:`RunPlan` from
     :func:`plan_run` (made here from the engine options otherwise). ``progress``: optional object
     with ``start(label, total_rows)`` and ``advance(rows)``.

@@ -61,6 +61,10 @@ class FactorizedModel(LabelModel):
         self.accuracies_ = accuracies(self.class_balance_, self.confusion_, self.propensity_,
                                       self.abstain_modelled_)
 
+    def _uncovered_from_prior(self) -> bool:
+        # with abstains modelled an all-abstain row is evidence, not the prior (see _predict_proba)
+        return not np.any(self.abstain_modelled_)
+
     def _tables(self):
         return log_tables(self.class_balance_, self.confusion_, self.propensity_, self.abstain_modelled_)
 

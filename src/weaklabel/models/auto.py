@@ -347,6 +347,9 @@ class AutoModel(DevSelection, LabelModel):
                        f"(`-p min_rows_gained=3` keeps the label-free model unless a departure gains 3 rows)")
         return out
 
+    def _uncovered_from_prior(self) -> bool:
+        return False   # the chosen model's predict_proba decides its rows without votes
+
     def _predict_proba(self, vm: VoteMatrix, tie_skip: int = 0) -> np.ndarray:
         proba = self.model_.predict_proba(vm, tie_skip=tie_skip)
         hedge = getattr(self, "tie_hedge_", None)

@@ -9,7 +9,8 @@ A label model is a scikit-learn-style estimator:
   (``-1`` = unknown, scikit-learn's semi-supervised convention); learned state lives in
   attributes ending in ``_`` (``class_balance_``, ``n_iter_``, ``converged_``, ...);
 * ``predict_proba(L)`` returns an ``(n, K)`` float64 array whose rows sum to 1 (rows where every
-  LF abstains get ``class_balance_``); ``predict(L, ties=...)`` the argmax with a seeded tie rule;
+  LF abstains get ``class_balance_``, or ``uncovered_proba_`` where the fit knows better:
+  :mod:`weaklabel.models.uncovered`); ``predict(L, ties=...)`` the argmax with a seeded tie rule;
 * ``to_dict()`` / ``from_dict()`` convert to plain JSON data: a model file never executes code.
 
 This module deliberately does not import scikit-learn (its import costs a second of CLI start-up).
@@ -37,6 +38,8 @@ MAX_LFS = 1_000_000       # bounds what a tampered model file can make the loade
 MODEL_FORMAT = "weaklabel.model"
 
 _REGISTRY: dict[str, type["LabelModel"]] = {}
+#: learned fields every model may carry (serialised with the model's own ``_learned``)
+_BASE_LEARNED = ("cardinality_", "n_lfs_", "lf_names_", "warnings_", "uncovered_proba_")
 
 
 def register(cls: type["LabelModel"]) -> type["LabelModel"]:
@@ -197,9 +200,38 @@ class LabelModel:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1, user_api="blas"):
+            if hasattr(self, "uncovered_proba_"):   # from an earlier fit
+                del self.uncovered_proba_
             self._fit(data, yy)
+            u = self._uncovered_rule(data, yy)
+            if u is not None:
+                self.uncovered_proba_ = u
             self.warnings_ = self._diagnose(data)
         return self
+
+    def _uncovered_rule(self, data, y: np.ndarray | None) -> np.ndarray | None:
+        """What rows without votes get instead of the class prior, or ``None``
+        (:mod:`weaklabel.models.uncovered`): with gold labels, the gold rows without votes; without,
+        equal probabilities where some class gets no vote. A class balance the user fixed is kept."""
+        from . import uncovered
+
+        if getattr(self, "class_balance", None) is not None:
+            return None
+        if y is not None and np.any(y >= 0):
+            vm = data.vm   # gold labels imply in-memory votes
+            known = np.flatnonzero(y >= 0)
+            empty = known[vm.take(known).votes_per_row() == 0]
+            if not empty.size:
+                return None
+            return uncovered.from_gold(y[empty], self._predict_proba(vm.take(empty[:1]))[0])
+        return uncovered.label_free(np.asarray(data.lf_counts())) if self._uncovered_from_prior() else None
+
+    def _uncovered_from_prior(self) -> bool:
+        """Whether, without gold labels, rows without votes get the class prior and nothing else
+        (then :func:`weaklabel.models.uncovered.label_free` may replace it); a model that infers
+        something from "no LF voted" (Dawid-Skene with abstains modelled) or passes another model's
+        output on says no."""
+        return True
 
     def _diagnose(self, data) -> list[str]:
         """Label-free checks of the fit (``weaklabel.models.diagnostics``): one line per problem."""
@@ -212,7 +244,8 @@ class LabelModel:
             raise InputError(f"{type(self).__name__} is not fitted yet; call fit() first")
 
     def predict_proba(self, L, *, tie_skip: int = 0) -> np.ndarray:
-        """``(n, K)`` probabilities; rows with no votes get ``class_balance_``.
+        """``(n, K)`` probabilities; rows with no votes get ``class_balance_``, or ``uncovered_proba_``
+        where the fit set it (:mod:`weaklabel.models.uncovered`).
 
         ``tie_skip`` (partitioned prediction): random draws made by the rows before ``L`` (the
         sum of :meth:`proba_draws` over the earlier partitions); only models whose probabilities
@@ -220,7 +253,14 @@ class LabelModel:
         """
         self._check_fitted()
         vm = self._coerce(L, fitted=True)
-        return self._predict_proba(vm, tie_skip=tie_skip) if tie_skip else self._predict_proba(vm)
+        proba = self._predict_proba(vm, tie_skip=tie_skip) if tie_skip else self._predict_proba(vm)
+        fill = getattr(self, "uncovered_proba_", None)
+        if fill is not None:
+            empty = vm.votes_per_row() == 0
+            if empty.any():
+                proba = np.array(proba, dtype=float)
+                proba[empty] = fill
+        return proba
 
     def proba_draws(self, L) -> int:
         """How many random draws :meth:`predict_proba` makes on ``L`` (0 for most models)."""
@@ -261,7 +301,7 @@ class LabelModel:
         """Plain-JSON description: class, hyper-parameters, learned state, diagnostics."""
         self._check_fitted()
         learned = {}
-        for name in ("cardinality_", "n_lfs_", "lf_names_", "warnings_") + tuple(self._learned):
+        for name in _BASE_LEARNED + tuple(self._learned):
             if hasattr(self, name):
                 learned[name] = _jsonable(getattr(self, name))
         return {
@@ -311,7 +351,7 @@ class LabelModel:
             model._validate_params()
         except (TypeError, ValueError, InputError) as exc:
             raise ModelFileError(f"{where}: bad parameters for {name}: {exc}") from None
-        allowed_learned = {"cardinality_", "n_lfs_", "lf_names_", "warnings_"} | set(model_cls._learned)
+        allowed_learned = set(_BASE_LEARNED) | set(model_cls._learned)
         for key, value in learned.items():
             if key not in allowed_learned:
                 raise ModelFileError(f"{where}: unknown learned field {key!r} for {name}")
@@ -336,6 +376,10 @@ class LabelModel:
         if cb.shape != (K,) or not np.all(np.isfinite(cb)) or np.any(cb < 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
             raise ValueError("class_balance_ must be K non-negative numbers summing to 1")
         self.class_balance_ = cb
+        if hasattr(self, "uncovered_proba_"):
+            from .uncovered import validate
+
+            self.uncovered_proba_ = validate(self.uncovered_proba_, K)
         warns = getattr(self, "warnings_", [])
         if not isinstance(warns, list) or not all(isinstance(w, str) for w in warns):
             raise ValueError("warnings_ must be a list of strings")

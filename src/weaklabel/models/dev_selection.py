@@ -279,7 +279,10 @@ class DevSelection:
         from .correction import corrected_proba, fit_correction, log_offset, vote_features
 
         X = vote_features(gold)
-        offset = log_offset(base.predict_proba(gold))
+        # the offsets the correction was chosen with (PROTOCOL §7, §12): gold rows without votes at
+        # the model's class prior, not at what ``uncovered_proba_`` gives them (the gold rows
+        # without votes set that themselves, and it is applied after the correction)
+        offset = log_offset(base._predict_proba(gold))
         right = np.zeros(y_gold.size)
         for f in np.unique(folds):
             train = folds != f

@@ -180,8 +180,10 @@ def ignored_votes_warning(info: dict, name: str) -> str:
             f"prior alone (try --model ds or majority, or fit --dev)")
 
 
-def identifiability_warnings(counts: np.ndarray) -> list[str]:
-    """Warnings about what the votes cannot tell, from the ``(m, K)`` votes per LF and class."""
+def identifiability_warnings(counts: np.ndarray, unvoted_rows_equal: bool = False) -> list[str]:
+    """Warnings about what the votes cannot tell, from the ``(m, K)`` votes per LF and class;
+    ``unvoted_rows_equal``: the model gives rows without votes equal probabilities
+    (``base.uncovered_proba``), said in the no-vote warning."""
     out = []
     m, K = counts.shape
     voting = counts.sum(axis=1) > 0
@@ -191,7 +193,13 @@ def identifiability_warnings(counts: np.ndarray) -> list[str]:
     dual = ((counts > 0).sum(axis=1) > 1).sum()
     no_vote = np.flatnonzero(counts.sum(axis=0) == 0)
     if no_vote.size:
-        out.append(f"no LF votes class {', '.join(map(str, no_vote))}: it can only come from the class prior")
+        cls = ', '.join(map(str, no_vote))
+        if unvoted_rows_equal:
+            out.append(f"no LF votes class {cls}: no row with votes is labelled {cls}, and the votes cannot tell how "
+                       f"common it is, so rows without votes get equal probabilities for every class (ties: "
+                       f"--ties abstain leaves them unlabelled; gold labels (--dev) estimate it)")
+        else:
+            out.append(f"no LF votes class {cls}: it can only come from the class prior")
     if K > 2 or dual > 0:
         lonely = [k for k in range(K) if k not in no_vote and ((counts[:, k] > 0) & voting).sum() == 1]
         if lonely and len(lonely) < K:
@@ -204,7 +212,7 @@ def fit_warnings(model, data) -> list[str]:
     """All diagnostics for a fitted ``model`` on ``data`` (a VoteStats)."""
     name = type(model).__name__
     counts = np.asarray(data.lf_counts())
-    out = identifiability_warnings(counts)
+    out = identifiability_warnings(counts, getattr(model, "uncovered_proba_", None) is not None)
     if not hasattr(model, "accuracies_"):   # majority vote estimates nothing to be unidentifiable
         out = [w for w in out if "not identifiable" not in w and "cannot be checked" not in w]
     unidentified = getattr(model, "identified_", None)
