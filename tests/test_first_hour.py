@@ -176,6 +176,16 @@ def test_fit_keep_cols_label_name_and_drop_unlabeled(example):
     assert len(merged) == len(lab) and (merged["text"] == merged["text_data"]).all()
     assert set(lab["label_name"]) == {"negative", "positive"}
     assert (lab["label_name"] == lab["label"].map({0: "negative", 1: "positive"})).all()
+    # the summary counts the rows the file holds first (it used to lead with the input's rows)
+    n = len(full)
+    assert (f"{len(lab):,} labelled rows of {n:,}" in r.output
+            and f"{n - len(lab):,} unlabelled rows left out" in r.output), r.output
+    # from Python, the columns may be a list as well as comma-separated
+    from weaklabel.fit import fit_file
+
+    fit_file(example / "votes.parquet", example / "train2.parquet", keep_cols=["text"], drop_unlabeled=True,
+             force=True)
+    assert pd.read_parquet(example / "train2.parquet").equals(lab)
 
 
 def test_fit_keep_cols_errors(example, tmp_path):

@@ -162,9 +162,12 @@ def _print_summary(res, quiet: bool, as_json: bool, drop_unlabeled: bool) -> Non
     if report is not None and not noted:
         out.print(f"auto: {safe(report.get('reason', ''))}", highlight=False)
     kind = " (folder)" if res.mode == "dask" else (" (file)" if res.mode == "stream" else "")
-    dropped = f"; {res.rows - res.labelled:,} unlabelled rows left out" if drop_unlabeled else ""
-    err.print(f"wrote {safe(res.output)}{kind}: {res.rows:,} rows, {res.labelled:,} labelled "
-              f"({res.labelled / max(res.rows, 1):.1%}){dropped}{tied_note(res.tied, res.labelled)}", highlight=False)
+    if drop_unlabeled:   # the file holds the labelled rows only: say so first
+        counts = (f"{res.labelled:,} labelled rows of {res.rows:,} ({res.labelled / max(res.rows, 1):.1%}); "
+                  f"{res.rows - res.labelled:,} unlabelled rows left out")
+    else:
+        counts = f"{res.rows:,} rows, {res.labelled:,} labelled ({res.labelled / max(res.rows, 1):.1%})"
+    err.print(f"wrote {safe(res.output)}{kind}: {counts}{tied_note(res.tied, res.labelled)}", highlight=False)
 
 
 def tied_note(tied: int, labelled: int) -> str:

@@ -21,7 +21,14 @@ from ..errors import InputError
 from ..votes import VoteMatrix
 
 
-def parse_cols(text: str) -> list[str]:
+def parse_cols(text: str | list[str] | tuple[str, ...]) -> list[str]:
+    """``--keep-cols`` (comma-separated) or, from Python, a list of column names."""
+    if isinstance(text, (list, tuple)):
+        if not all(isinstance(c, str) for c in text):
+            raise InputError(f"keep_cols must be column names, got {text!r}")
+        text = ",".join(text)
+    elif not isinstance(text, str):
+        raise InputError(f"keep_cols must be comma-separated column names or a list of them, got {text!r}")
     cols = [c.strip() for c in text.split(",")]
     if not cols or any(not c for c in cols):
         raise InputError(f"--keep-cols must be comma-separated column names, got {text!r}")
