@@ -97,3 +97,29 @@ def test_totals_count_majority_vote_ties_and_name_a_dominant_lf():
     assert r.exit_code == 0, r.output
     assert "majority-vote ties: " in r.output and "note: LF 'default_negative' casts" in r.output
     assert "fit --dev" in r.output
+
+
+def test_totals_name_the_classes_no_lf_votes(tmp_path):
+    """Keyword rules for one class only: no row with votes can get the other class, and `fit` gives
+    the rows without votes equal probabilities (models.uncovered). `analyze` and the report say so."""
+    from typer.testing import CliRunner
+
+    from weaklabel import report
+    from weaklabel.cli import app
+    from weaklabel.models import AutoModel
+    from weaklabel.simulate import simulate_regime
+
+    assert "unvoted_classes" not in analyze_totals(TINY)
+    vm = simulate_regime("one_class", 1).votes
+    t = analyze_totals(vm)
+    assert t["unvoted_classes"] == [0]
+    empty = vm.votes_per_row() == 0
+    assert np.allclose(AutoModel().fit(vm).predict_proba(vm)[empty], 0.5)
+    vm.to_parquet(tmp_path / "votes.parquet")
+    r = CliRunner().invoke(app, ["analyze", str(tmp_path / "votes.parquet")], env={"COLUMNS": "300"})
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())   # the console wraps long notes
+    assert ("note: no LF votes class 0" in text
+            and f"rows without votes ({100 * empty.mean():.0f}% of the rows) equal probabilities" in text)
+    page = report(tmp_path / "votes.parquet", tmp_path / "r.html").read_text()
+    assert "classes no LF votes</td><td><span class=\"warn\">0: no row with votes can get it" in page

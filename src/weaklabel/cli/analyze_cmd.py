@@ -98,6 +98,16 @@ def analyze_command(
                       f"{dom['coverage']:.0%} of the rows: nothing can check its accuracy, so `fit` (the default "
                       f"model) will use majority vote; about 100 gold rows (`fit --dev`) can check the models that "
                       f"estimate the other LFs", highlight=False)
+        if totals.get("unvoted_classes"):
+            out.print(unvoted_note(totals["unvoted_classes"], names, 1.0 - totals["covered"]), highlight=False)
+
+
+def unvoted_note(unvoted: list[int], names, uncovered_share: float) -> str:
+    """What ``analyze`` says when some class gets no vote (``analysis.unvoted_classes``)."""
+    which = ", ".join(safe(names[k]) if names else str(k) for k in unvoted)
+    return (f"note: no LF votes class {which}: no row with votes can be labelled {which}, and the votes cannot tell "
+            f"how common it is, so `fit` gives the rows without votes ({uncovered_share:.0%} of the rows) equal "
+            f"probabilities; an LF for {which}, or about 100 gold rows (`fit --dev`), lets them be labelled")
 
 
 def _estimated_accuracies(vm, model_file):

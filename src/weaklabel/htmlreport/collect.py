@@ -111,7 +111,7 @@ def collect(votes, *, labels=None, data=None, text_col: str = "text", gold=None,
 
 def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, worst, seed,
              block_rows) -> ReportData:
-    from ..votes.analysis import analyze, analyze_totals, dominant_lf
+    from ..votes.analysis import analyze, analyze_totals, dominant_lf, unvoted_classes
     from ..models import BaseLabelModel, load_model
 
     n, names, K, classes, ids, blocks = _vote_blocks(votes, block_rows)
@@ -325,6 +325,9 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
     dominant = dominant_lf(cnt["votes"], names, n)
     if dominant is not None:
         totals["dominant_lf"] = dominant
+    unvoted = unvoted_classes(pol.sum(axis=0) * (cnt["votes"].sum() > 0))
+    if unvoted:
+        totals["unvoted_classes"] = unvoted
     if gold_src is not None:
         totals["labelled_rows"] = tot["labelled_rows"]
         totals["mv_accuracy_covered"] = tot["mv_hits"] / tot["mv_rows"] if tot["mv_rows"] else float("nan")

@@ -111,6 +111,11 @@ def overview(rd: ReportData) -> str:
                      f'the votes and votes on {pct(dom["coverage"], 0)} of the rows: nothing can check its accuracy, '
                      f'so the default model uses majority vote; about 100 gold rows (<code>fit --dev</code>) can '
                      f'check the models that estimate the other LFs</span>'))
+    if t.get("unvoted_classes"):
+        which = esc(", ".join(rd.classes[k] for k in t["unvoted_classes"]))
+        rows.append(("classes no LF votes", f'<span class="warn">{which}: no row with votes can get it, and the rows '
+                     f'without votes get equal probabilities; an LF for it, or about 100 gold rows '
+                     f'(<code>fit --dev</code>), lets them be labelled</span>'))
     if rd.has_gold:
         rows.append(("gold rows", f"{t['labelled_rows']:,}"))
         rows.append(("majority-vote accuracy on covered gold rows", pct(t["mv_accuracy_covered"])))

@@ -15,7 +15,9 @@ when the truth is among the tied classes: the expected accuracy of majority vote
 random, as ``fit -m majority`` does) and the number of such tied rows. Without gold too: the share
 of covered rows majority vote ties on (``mv_tied``), and the LF casting most of the votes when it
 casts at least ``criticism.DOMINANT_SHARE`` of them (``dominant_lf``): the default then uses majority
-vote outright, a first-hour fact worth seeing before fitting.
+vote outright, a first-hour fact worth seeing before fitting; and the classes no LF votes
+(``unvoted_classes``): no row with votes can get them, and rows without votes get equal
+probabilities (``weaklabel.models.uncovered``).
 """
 
 from __future__ import annotations
@@ -106,6 +108,9 @@ def analyze_totals(votes, y=None) -> dict:
     dominant = dominant_lf(np.bincount(vm.indices, minlength=vm.n_lfs), vm.lf_names, n)
     if dominant is not None:
         out["dominant_lf"] = dominant
+    unvoted = unvoted_classes(np.bincount(vm.votes.astype(np.int64), minlength=vm.cardinality))
+    if unvoted:
+        out["unvoted_classes"] = unvoted
     if y is not None:
         gold = _check_gold(vm, y)
         ok = covered & (gold >= 0)
@@ -116,6 +121,12 @@ def analyze_totals(votes, y=None) -> dict:
         out["mv_ties"] = int(np.count_nonzero(n_top[idx] > 1))
         out["mv_accuracy_covered"] = float(hit[idx].mean()) if idx.size else float("nan")
     return out
+
+
+def unvoted_classes(votes_per_class) -> list[int]:
+    """The classes no LF votes, when some LF votes at all (``votes_per_class``: each class's vote count)."""
+    per_class = np.asarray(votes_per_class)
+    return np.flatnonzero(per_class == 0).tolist() if per_class.sum() > 0 else []
 
 
 def dominant_lf(votes_per_lf, lf_names, n_rows: int) -> dict | None:
