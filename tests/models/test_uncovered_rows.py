@@ -168,3 +168,29 @@ def test_streamed_fit_gives_rows_without_votes_the_same(tmp_path):
     assert frames[0].equals(frames[1])
     empty = sim.votes.votes_per_row() == 0
     assert np.allclose(frames[0][["prob_0", "prob_1"]].to_numpy()[empty], 0.5)
+
+
+def test_the_default_takes_a_class_balance_for_every_choice(tmp_path):
+    """`fit --class-balance` with the default: the candidates are fitted with it and rows without
+    votes get it, whether the check keeps the model or falls back to majority vote."""
+    for regime, expected in (("one_class", "majority"), ("independent", "hybrid")):
+        sim = simulate_regime(regime, 0)
+        vm, K = sim.votes, sim.votes.cardinality
+        cb = [0.6] + [0.4 / (K - 1)] * (K - 1)
+        auto = AutoModel(class_balance=cb).fit(vm)
+        assert auto.selection_["model"] == expected
+        assert np.allclose(auto.class_balance_, cb)
+        if expected == "hybrid":
+            assert np.allclose(auto.model_.class_balance_, cb)
+        empty_row = VoteMatrix(np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int16),
+                               vm.lf_names, cardinality=K)
+        assert np.allclose(auto.predict_proba(empty_row), cb)
+        again = BaseLabelModel.from_dict(json.loads(json.dumps(auto.to_dict())))
+        assert np.array_equal(again.predict_proba(vm), auto.predict_proba(vm))
+    sim = simulate_regime("one_class", 1)
+    sim.votes.to_parquet(tmp_path / "votes.parquet")
+    res = CliRunner().invoke(app, ["fit", str(tmp_path / "votes.parquet"), "-o", str(tmp_path / "l.parquet"),
+                                   "--class-balance", "0.7,0.3", "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["rows_without_votes"] == {"0": 0.7, "1": 0.3} and summary["params"]["class_balance"] == [0.7, 0.3]

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
-from .base import Interval, LabelModel, Options, register
+from .base import Interval, LabelModel, Options, check_class_balance, register
 from .dev_selection import DEFAULT_NAME, DevSelection, default_candidates
 
 __all__ = ["AutoModel", "DEFAULT_NAME", "default_candidates"]
@@ -115,6 +115,10 @@ class AutoModel(DevSelection, LabelModel):
         lost 10-12 points on 6 of 10 draws), and the anchor on ``"rows"`` with the no-label default
         on ``"votes"`` let the labels end below the no-label default on crowd_cf (7 of 10 draws).
         So it is not the default (``benchmarks/PROTOCOL.md`` §15).
+    class_balance:
+        Fix the class balance (K probabilities) instead of estimating it: every candidate that takes
+        one is fitted with it, and rows without votes get it whatever the choice (majority vote
+        included). For a user who knows the class mix (``fit --class-balance``).
 
     Learned: ``model_`` (the fitted winner), ``chosen_``, ``selection_`` (what was chosen and
     why: ``choice``, ``model``, ``reason``, ``criticism`` numbers, ``checks``), ``report_``,
@@ -134,6 +138,7 @@ class AutoModel(DevSelection, LabelModel):
         "correction_min_z": [Interval("real", None, None)],
         "min_rows_gained": [Interval("real", 0, None)],
         "disagree_on": [Options("rows", "votes")],
+        "class_balance": [None, "probabilities"],
         "random_state": [None, "random_state"],
     }
 
@@ -143,7 +148,8 @@ class AutoModel(DevSelection, LabelModel):
     def __init__(self, candidates=None, cv: int = 5, margin: float = 0.02, min_labels: int = 20,
                  criticism: bool = True, min_z: float = -2.0, criticism_terms: int = 400_000,
                  min_cv_z: float = 2.0, correction_l2: float | None = 0.03, correction_min_z: float = 1.0,
-                 min_rows_gained: float = 0.0, disagree_on: str = "rows", random_state: int | None = 0):
+                 min_rows_gained: float = 0.0, disagree_on: str = "rows", class_balance=None,
+                 random_state: int | None = 0):
         self.candidates = candidates
         self.cv = cv
         self.margin = margin
@@ -156,6 +162,7 @@ class AutoModel(DevSelection, LabelModel):
         self.correction_min_z = correction_min_z
         self.min_rows_gained = min_rows_gained
         self.disagree_on = disagree_on
+        self.class_balance = class_balance
         self.random_state = random_state
 
     def _candidates(self) -> list[tuple[str, str, dict, bool]]:
@@ -185,6 +192,8 @@ class AutoModel(DevSelection, LabelModel):
         p = dict(params)
         if "random_state" in cls._param_names():
             p.setdefault("random_state", self.random_state)
+        if self.class_balance is not None and "class_balance" in cls._param_names():
+            p.setdefault("class_balance", np.asarray(self.class_balance, dtype=float).tolist())
         return cls(**p)
 
     def _label_free(self, cands, data, y, disagree_on: str = "rows") -> tuple[tuple, LabelModel, dict]:
@@ -287,7 +296,8 @@ class AutoModel(DevSelection, LabelModel):
         self.cv_scores_ = {lab: [float(np.mean(a)), float(np.std(a))] for lab, a in scores.items()}
         self.report_ = {"chosen": label, "model": name, "params": params, "reason": selection["reason"],
                         "labelled_rows": int(known.size), "cv": self.cv_scores_}
-        self.class_balance_ = np.asarray(model.class_balance_, dtype=float)
+        self.class_balance_ = (np.asarray(model.class_balance_, dtype=float) if self.class_balance is None
+                               else check_class_balance(self.class_balance, int(data.cardinality)))
         acc = getattr(model, "accuracies_", None)
         if acc is not None:
             self.accuracies_ = np.asarray(acc, dtype=float)
@@ -349,6 +359,11 @@ class AutoModel(DevSelection, LabelModel):
 
     def _uncovered_from_prior(self) -> bool:
         return False   # the chosen model's predict_proba decides its rows without votes
+
+    def _uncovered_rule(self, data, y):
+        if self.class_balance is not None:   # the user's prior, whichever model was chosen
+            return check_class_balance(self.class_balance, int(data.cardinality))
+        return super()._uncovered_rule(data, y)
 
     def _predict_proba(self, vm: VoteMatrix, tie_skip: int = 0) -> np.ndarray:
         proba = self.model_.predict_proba(vm, tie_skip=tie_skip)
