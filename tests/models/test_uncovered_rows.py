@@ -115,6 +115,9 @@ def test_a_fixed_class_balance_is_kept_and_abstain_models_keep_their_own_answer(
     ds = MODELS["ds"]().fit(vm)
     assert ds.abstain_modelled_.any() and not hasattr(ds, "uncovered_proba_")
     assert not np.allclose(ds.predict_proba(vm)[empty], 0.5)
+    # moment matching cannot: its abstain model for the unvoted class is a placeholder
+    mc = MODELS["mc"]().fit(vm)
+    assert mc.abstain_modelled_.any() and np.allclose(mc.predict_proba(vm)[empty], 0.5)
     # a refit without labels drops what a fit with labels learned
     hybrid = HybridDawidSkene().fit(vm, np.where(np.arange(vm.n_rows) < 300, sim.y, -1))
     assert hasattr(hybrid, "uncovered_proba_") and not np.allclose(hybrid.uncovered_proba_, 0.5)

@@ -22,8 +22,10 @@ applied by :meth:`LabelModel.fit` / :meth:`LabelModel.predict_proba` as ``uncove
   the gold prior and -2.6 for the label-free prior (tasks more than 0.5 below: 9, 32 and 51 of 225).
 
 A class balance the user fixed (``class_balance=``) is the prior of every row and is kept. Models
-that infer something from "no LF voted" (Dawid-Skene with abstains modelled) keep their own
-answer without gold labels.
+that infer something from "no LF voted" (Dawid-Skene with abstains modelled, whose EM estimates
+every class's firing rates from the whole likelihood) keep their own answer without gold labels;
+moment matching (``mc``) does not: its agreement moments say nothing about how often an LF fires
+on a class no LF votes.
 """
 
 from __future__ import annotations
