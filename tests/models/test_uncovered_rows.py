@@ -197,3 +197,22 @@ def test_the_default_takes_a_class_balance_for_every_choice(tmp_path):
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert summary["rows_without_votes"] == {"0": 0.7, "1": 0.3} and summary["params"]["class_balance"] == [0.7, 0.3]
+
+
+def test_the_no_vote_warning_says_what_rows_without_votes_get():
+    sim = simulate_regime("one_class", 0)
+    vm, y = sim.votes, sim.y
+    gold = np.where(np.arange(y.size) % 10 == 0, y, -1)
+
+    def no_vote(model):
+        lines = [w for w in model.warnings_ if w.startswith("no LF votes class 0")]
+        assert len(lines) == 1, model.warnings_
+        return lines[0]
+
+    assert "equal probabilities" in no_vote(AutoModel().fit(vm))
+    assert "equal probabilities" in no_vote(HybridDawidSkene().fit(vm))
+    assert "class mix of the gold rows without votes" in no_vote(AutoModel().fit(vm, gold))
+    assert "class mix of the gold rows without votes" in no_vote(HybridDawidSkene().fit(vm, gold))
+    assert "class balance you set" in no_vote(AutoModel(class_balance=[0.5, 0.5]).fit(vm))
+    assert "class balance you set" in no_vote(HybridDawidSkene(class_balance=[0.5, 0.5]).fit(vm))
+    assert "only come from the class prior" in no_vote(MODELS["ds"]().fit(vm))   # its abstains answer

@@ -330,6 +330,12 @@ class AutoModel(DevSelection, LabelModel):
     def _diagnose(self, data) -> list[str]:
         # the winner ran its own diagnostics when it was fitted
         out = list(getattr(self.model_, "warnings_", []))
+        how = getattr(self, "_uncovered_how", None)
+        if how is not None:   # this model's rule for rows without votes, not the winner's, is what applies
+            from .diagnostics import no_vote_warning
+
+            line = no_vote_warning(np.asarray(data.lf_counts()), how)
+            out = [w for w in out if not w.startswith("no LF votes class")] + ([line] if line else [])
         ties = self.selection_.get("tie_breaking")
         if ties:   # only on the label-free choice: with gold labels used, the labels checked the model
             from .diagnostics import tie_breaking_note
@@ -362,7 +368,7 @@ class AutoModel(DevSelection, LabelModel):
 
     def _uncovered_rule(self, data, y):
         if self.class_balance is not None:   # the user's prior, whichever model was chosen
-            return check_class_balance(self.class_balance, int(data.cardinality))
+            return check_class_balance(self.class_balance, int(data.cardinality)), "class_balance"
         return super()._uncovered_rule(data, y)
 
     def _predict_proba(self, vm: VoteMatrix, tie_skip: int = 0) -> np.ndarray:

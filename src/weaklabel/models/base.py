@@ -203,28 +203,30 @@ class LabelModel:
             if hasattr(self, "uncovered_proba_"):   # from an earlier fit
                 del self.uncovered_proba_
             self._fit(data, yy)
-            u = self._uncovered_rule(data, yy)
+            u, self._uncovered_how = self._uncovered_rule(data, yy)   # the how: for the warnings only
             if u is not None:
                 self.uncovered_proba_ = u
             self.warnings_ = self._diagnose(data)
         return self
 
-    def _uncovered_rule(self, data, y: np.ndarray | None) -> np.ndarray | None:
-        """What rows without votes get instead of the class prior, or ``None``
-        (:mod:`weaklabel.models.uncovered`): with gold labels, the gold rows without votes; without,
-        equal probabilities where some class gets no vote. A class balance the user fixed is kept."""
+    def _uncovered_rule(self, data, y: np.ndarray | None) -> tuple[np.ndarray | None, str | None]:
+        """What rows without votes get instead of the class prior (``None``: the prior), and how
+        (``"gold"``, ``"equal"``, ``"class_balance"``; ``None``): :mod:`weaklabel.models.uncovered`. With gold labels, the
+        gold rows without votes; without, equal probabilities where some class gets no vote. A
+        class balance the user fixed is kept."""
         from . import uncovered
 
-        if getattr(self, "class_balance", None) is not None:
-            return None
+        if getattr(self, "class_balance", None) is not None:   # it is the prior those rows get
+            return None, ("class_balance" if self._uncovered_from_prior() else None)
         if y is not None and np.any(y >= 0):
             vm = data.vm   # gold labels imply in-memory votes
             known = np.flatnonzero(y >= 0)
             empty = known[vm.take(known).votes_per_row() == 0]
             if not empty.size:
-                return None
-            return uncovered.from_gold(y[empty], self._predict_proba(vm.take(empty[:1]))[0])
-        return uncovered.label_free(np.asarray(data.lf_counts())) if self._uncovered_from_prior() else None
+                return None, None
+            return uncovered.from_gold(y[empty], self._predict_proba(vm.take(empty[:1]))[0]), "gold"
+        u = uncovered.label_free(np.asarray(data.lf_counts())) if self._uncovered_from_prior() else None
+        return u, ("equal" if u is not None else None)
 
     def _uncovered_from_prior(self) -> bool:
         """Whether, without gold labels, rows without votes get the class prior and nothing else

@@ -180,10 +180,32 @@ def ignored_votes_warning(info: dict, name: str) -> str:
             f"prior alone (try --model ds or majority, or fit --dev)")
 
 
-def identifiability_warnings(counts: np.ndarray, unvoted_rows_equal: bool = False) -> list[str]:
+#: what rows without votes get where some class gets no vote (``LabelModel._uncovered_rule``), as
+#: the no-vote warning says it
+NO_VOTE_RULES = {
+    None: "it can only come from the class prior",
+    "equal": ("no row with votes is labelled {cls}, and the votes cannot tell how common it is, so rows without "
+              "votes get equal probabilities for every class (ties: --ties abstain leaves them unlabelled; gold "
+              "labels (--dev) estimate it)"),
+    "gold": "no row with votes is labelled {cls}; rows without votes get the class mix of the gold rows without votes",
+    "class_balance": "no row with votes is labelled {cls}; rows without votes get the class balance you set",
+}
+
+
+def no_vote_warning(counts: np.ndarray, how: str | None = None) -> str | None:
+    """The warning for classes no LF votes (``counts``: ``(m, K)`` votes per LF and class), saying
+    what rows without votes get (``how``: a key of :data:`NO_VOTE_RULES`); ``None`` if every class
+    is voted."""
+    no_vote = np.flatnonzero(np.asarray(counts).sum(axis=0) == 0)
+    if not no_vote.size:
+        return None
+    cls = ", ".join(map(str, no_vote))
+    return f"no LF votes class {cls}: " + NO_VOTE_RULES[how].format(cls=cls)
+
+
+def identifiability_warnings(counts: np.ndarray, uncovered_how: str | None = None) -> list[str]:
     """Warnings about what the votes cannot tell, from the ``(m, K)`` votes per LF and class;
-    ``unvoted_rows_equal``: the model gives rows without votes equal probabilities
-    (``base.uncovered_proba``), said in the no-vote warning."""
+    ``uncovered_how``: what the model gives rows without votes (:func:`no_vote_warning`)."""
     out = []
     m, K = counts.shape
     voting = counts.sum(axis=1) > 0
@@ -192,14 +214,9 @@ def identifiability_warnings(counts: np.ndarray, unvoted_rows_equal: bool = Fals
                    f"gold labels (at least 3 are needed)")
     dual = ((counts > 0).sum(axis=1) > 1).sum()
     no_vote = np.flatnonzero(counts.sum(axis=0) == 0)
-    if no_vote.size:
-        cls = ', '.join(map(str, no_vote))
-        if unvoted_rows_equal:
-            out.append(f"no LF votes class {cls}: no row with votes is labelled {cls}, and the votes cannot tell how "
-                       f"common it is, so rows without votes get equal probabilities for every class (ties: "
-                       f"--ties abstain leaves them unlabelled; gold labels (--dev) estimate it)")
-        else:
-            out.append(f"no LF votes class {cls}: it can only come from the class prior")
+    line = no_vote_warning(counts, uncovered_how)
+    if line:
+        out.append(line)
     if K > 2 or dual > 0:
         lonely = [k for k in range(K) if k not in no_vote and ((counts[:, k] > 0) & voting).sum() == 1]
         if lonely and len(lonely) < K:
@@ -212,7 +229,7 @@ def fit_warnings(model, data) -> list[str]:
     """All diagnostics for a fitted ``model`` on ``data`` (a VoteStats)."""
     name = type(model).__name__
     counts = np.asarray(data.lf_counts())
-    out = identifiability_warnings(counts, getattr(model, "uncovered_proba_", None) is not None)
+    out = identifiability_warnings(counts, getattr(model, "_uncovered_how", None))
     if not hasattr(model, "accuracies_"):   # majority vote estimates nothing to be unidentifiable
         out = [w for w in out if "not identifiable" not in w and "cannot be checked" not in w]
     unidentified = getattr(model, "identified_", None)
