@@ -325,7 +325,7 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
     dominant = dominant_lf(cnt["votes"], names, n)
     if dominant is not None:
         totals["dominant_lf"] = dominant
-    unvoted = unvoted_classes(pol.sum(axis=0) * (cnt["votes"].sum() > 0))
+    unvoted = unvoted_classes(pol.sum(axis=0))   # LFs voting each class
     if unvoted:
         totals["unvoted_classes"] = unvoted
     if gold_src is not None:
