@@ -11,9 +11,11 @@ applied by :meth:`LabelModel.fit` / :meth:`LabelModel.predict_proba` as ``uncove
   in one class when all LFs vote the same class (``simulate_regime("one_class")``). The votes cannot
   say how common an unvoted class is, so those rows get equal probabilities: a tie, which
   ``--ties abstain`` leaves unlabelled and a random tie-break turns into majority vote's guess.
-  Chosen on the tuning half over keeping the prior, over always giving such rows equal
-  probabilities (better on LF sets cut to a few rules, but it gives up the largest all-rows gain on
-  whole LF sets: sms +22 points) and over a prior normalised by the LFs voting each class.
+  Chosen over keeping the prior (worse on every tuning group) and over a prior normalised by the
+  LFs voting each class; *not* over always giving such rows equal probabilities by the tuning
+  criterion, which prefers that (most tuning tasks are LF sets cut to a few rules), but because it
+  gives up the largest all-rows gain on whole LF sets (sms +22 points); PROTOCOL §22 says which
+  figures were in view when.
 * **With gold labels, the gold rows that have no vote.** They are a sample of exactly the rows in
   question, so their class counts, with one pseudo-row of what the model would give such a row,
   are the estimate. The prior of all gold rows (what a model fitted with labels uses) misses that
