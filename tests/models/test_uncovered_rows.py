@@ -156,6 +156,26 @@ def test_fit_writes_equal_probabilities_and_says_so(tmp_path):
     assert (labels["label"].to_numpy()[empty] == -1).all()
 
 
+def test_predict_reports_what_rows_without_votes_get(tmp_path):
+    sim = simulate_regime("one_class", 1)
+    votes = tmp_path / "votes.parquet"
+    sim.votes.to_parquet(votes)
+    res = CliRunner().invoke(app, ["fit", str(votes), "-o", str(tmp_path / "l.parquet"), "--save-model",
+                                   str(tmp_path / "m.json"), "--json"])
+    assert res.exit_code == 0, res.output
+    fitted = json.loads(res.stdout)
+    assert fitted["rows_without_votes"] == {"0": 0.5, "1": 0.5}
+    for flags in ([], ["--stream", "--batch-size", "300"]):
+        res = CliRunner().invoke(app, ["predict", str(tmp_path / "m.json"), str(votes), "-o",
+                                       str(tmp_path / "p.parquet"), "--force", "--json"] + flags)
+        assert res.exit_code == 0, res.output
+        summary = json.loads(res.stdout)
+        # what a row without votes gets, and the prior, as `fit --json` said when the model was fitted
+        assert summary["rows_without_votes"] == fitted["rows_without_votes"]
+        assert summary["class_balance"] == fitted["class_balance"]
+        assert summary["labelled_rows"] == int((sim.votes.votes_per_row() > 0).sum())
+
+
 def test_streamed_fit_gives_rows_without_votes_the_same(tmp_path):
     sim = simulate_regime("one_class", 2)
     votes = tmp_path / "votes.parquet"

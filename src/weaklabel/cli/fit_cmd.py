@@ -266,6 +266,7 @@ def predict_command(
         if as_json:
             print_json({"output": str(output), "model": res["model"], "rows": res["rows"],
                         "labelled_rows": res["labelled"], "tied_rows": int(res.get("tied", 0)),
+                        "class_balance": res["class_balance"], "rows_without_votes": res["rows_without_votes"],
                         "engine": "dask" if res["mode"] == "dask" else "local",
                         "stream": res["mode"] == "stream"})
         elif not quiet:

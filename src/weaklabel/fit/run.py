@@ -59,13 +59,11 @@ class FitSummary:
         from ..models.base import jsonable
 
         lm = self.model
-        classes = self.classes or [str(k) for k in range(int(lm.cardinality_))]
         out = {
             "output": self.output, "model": type(lm).__name__, "params": jsonable(lm.get_params()),
             "rows": self.rows, "labelled_rows": self.labelled, "tied_rows": self.tied,
             "fit_seconds": round(self.fit_seconds, 4),
-            "class_balance": dict(zip(classes, map(float, lm.class_balance_))),
-            "rows_without_votes": dict(zip(classes, map(float, rows_without_votes_proba(lm)))),
+            **class_probabilities(lm, self.classes),
             "n_iter": int(getattr(lm, "n_iter_", 0)), "converged": bool(getattr(lm, "converged_", True)),
             "lfs": [{"name": n, "accuracy": float(a)} for n, a in
                     zip(self.lf_names, getattr(lm, "accuracies_", [float("nan")] * len(self.lf_names)))],
@@ -82,6 +80,14 @@ class FitSummary:
             out["selection"] = jsonable({**(report or {}), **(selection or {})})
         out["warnings"] = list(getattr(lm, "warnings_", []))
         return out
+
+
+def class_probabilities(model, classes=None) -> dict:
+    """The ``class_balance`` and ``rows_without_votes`` entries of ``fit --json`` and ``predict --json``:
+    the model's class prior, and what it gives a row no LF votes on, by class name."""
+    classes = list(classes) if classes else [str(k) for k in range(int(model.cardinality_))]
+    return {"class_balance": dict(zip(classes, map(float, model.class_balance_))),
+            "rows_without_votes": dict(zip(classes, map(float, rows_without_votes_proba(model))))}
 
 
 def rows_without_votes_proba(model) -> np.ndarray:
@@ -232,8 +238,8 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                  ties: str | None = None, force: bool = False, extra_metadata: dict | None = None,
                  progress=None, plan: RunPlan | None = None) -> dict:
     """Label ``votes`` with a fitted model (or the path of a model file); the model's LFs are read
-    by name. Returns ``{"rows", "labelled", "tied", "per_class", "mode", "partitions", "model"}`` (``model``:
-    the model's class name). ``plan``: a :class:`RunPlan` from :func:`plan_run` with the model's
+    by name. Returns ``{"rows", "labelled", "tied", "per_class", "mode", "partitions", "model", "class_balance", "rows_without_votes"}`` (``model``:
+    the model's class name) and the two entries of :func:`class_probabilities`. ``plan``: a :class:`RunPlan` from :func:`plan_run` with the model's
     ``lf_names`` (made here from the engine options otherwise)."""
     from ..models import load_model
     from ..models.base import LabelModel
@@ -268,10 +274,12 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                 raise InputError(f"{where}: has {vm.n_lfs} LFs but the model was fitted on {int(lm.n_lfs_)}")
             res = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force, ties=ties,
                                      extra_metadata=meta)
+            classes = vm.classes
         else:
             from ..votes.reader import VotesSource
 
             source = plan.source or VotesSource(votes, lf_names=names)
+            classes = source.layout.classes
             if source.cardinality != K:
                 raise InputError(f"{where}: cardinality {source.cardinality} but the model has {K} classes")
             if source.n_lfs != int(lm.n_lfs_):
@@ -289,4 +297,5 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                     res = stats.write_labels(lm, output, fill_unlabeled=fill_unlabeled, ties=ties, force=force,
                                              extra_metadata=meta)
     res["mode"], res["model"] = plan.mode, type(lm).__name__
+    res.update(class_probabilities(lm, classes))
     return res
