@@ -14,6 +14,12 @@ Run as a script, it is the child of ``bench_label_accuracy.py --peers``: one pee
 shared sets, printing a JSON line with test accuracy, macro-F1 and fit / predict seconds::
 
     python benchmarks/peers.py snorkel wrench youtube /path/to/data
+
+and of ``bench_unseen.py --peers``: one peer fitted and read out on one vote file (no gold used),
+printing the expected accuracy (random ties) on all rows and on the rows with votes against the
+gold labels of a ``.npy`` file::
+
+    python benchmarks/peers.py snorkel votes votes.parquet gold.npy
 """
 
 from __future__ import annotations
@@ -159,6 +165,15 @@ def main(argv: list[str]) -> None:
     from weaklabel.bench.endmodel import metrics
     from weaklabel.models.base import break_ties
 
+    if argv[1] == "votes":
+        from bench_unseen import expected_accuracy
+        from weaklabel.votes import VoteMatrix
+
+        vm, y = VoteMatrix.read_parquet(argv[2]), np.load(argv[3])
+        out = fit_predict(argv[0], vm, vm, np.arange(vm.n_rows))
+        acc = expected_accuracy(out.pop("proba"), y)
+        print(json.dumps({"all": float(acc.mean()), "covered": float(acc[vm.votes_per_row() > 0].mean()), **out}))
+        return
     peer, suite, name, data_dir = argv[:4]
     seed = int(argv[4]) if len(argv) > 4 else 0
     task, test_rows = shared_set_task(suite, name, data_dir)
