@@ -18,7 +18,7 @@ EXAMPLES = """
   weaklabel bench --quick                               # embedded tasks, under a minute
   weaklabel bench --out bench-out                       # AutoWS suite, 3 seeds, tables + files
   weaklabel bench --suite wrench --data-dir ../shared/data
-  weaklabel bench --suite all --out bench-out --force   # autows + wrench + crowd
+  weaklabel bench --suite all --out bench-out --force   # autows + wrench + crowd + verifiers
   weaklabel bench --tasks digits,youtube --methods snuba --n-labels 50,100,200 --out curve
   weaklabel bench --suite verifiers --quick                # generated verifier-score suites (Select@1)
   weaklabel bench --suite verifiers --models mixture,ds --seeds 3 --out verifiers-out
