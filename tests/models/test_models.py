@@ -110,6 +110,25 @@ def test_fixed_class_balance_is_kept(binary):
     np.testing.assert_allclose(m.class_balance_, [0.5, 0.5])
 
 
+@pytest.mark.parametrize("name", ["mc", "triplet", "ds", "onecoin", "hybrid"])
+def test_a_fixed_class_balance_stays_with_its_classes(name):
+    """A balance the user sets belongs to the classes in the order given, even where the votes say
+    otherwise (`mc` used to re-order it with the latent columns: 0.05,0.05,0.9 came back 0.9,0.05,0.05)."""
+    from weaklabel.models import MODELS
+    from weaklabel.simulate import simulate_regime
+
+    sim = simulate_regime("independent", 2)          # 4 classes; mc used to move 0.85 to class 2
+    K = sim.votes.cardinality
+    wrong = np.array([0.05] * (K - 1) + [1 - 0.05 * (K - 1)])
+    model = MODELS[name](class_balance=wrong).fit(sim.votes)
+    np.testing.assert_allclose(model.class_balance_, wrong)
+    # a right balance leaves the labels as good as an estimated one
+    right = np.bincount(sim.y, minlength=K) / sim.y.size
+    cov = sim.votes.votes_per_row() > 0
+    acc = lambda m: (m.predict(sim.votes, ties="random")[cov] == sim.y[cov]).mean()
+    assert acc(MODELS[name](class_balance=right).fit(sim.votes)) >= acc(MODELS[name]().fit(sim.votes)) - 0.01
+
+
 def test_weighted_majority_with_given_weights():
     L = np.array([[0, 1, 1], [1, 0, 0], [-1, -1, -1]])
     wmv = WeightedMajorityVote(weights=[5.0, 1.0, 1.0]).fit(L)

@@ -154,7 +154,11 @@ class MatrixCompletion(FactorizedModel):
         rows, cols = linear_sum_assignment(-votes_under * P[None, :])
         perm = np.empty(K, dtype=int)
         perm[rows] = cols  # class v is latent column perm[v]
-        mu, P = mu[:, perm], P[perm]
+        mu = mu[:, perm]
+        if fixed is None and gold is None:
+            P = P[perm]
+        # else the balance belongs to the classes as the user (or the gold rows) gave it: a fit that
+        # put a large class in another latent column is re-aligned by its votes, not by the prior
         self._install(data, mu, P)
         self.mu_ = mu
         self.n_iter_ = it_total
