@@ -236,3 +236,34 @@ def test_the_no_vote_warning_says_what_rows_without_votes_get():
     assert "class balance you set" in no_vote(AutoModel(class_balance=[0.5, 0.5]).fit(vm))
     assert "class balance you set" in no_vote(HybridDawidSkene(class_balance=[0.5, 0.5]).fit(vm))
     assert "only come from the class prior" in no_vote(MODELS["ds"]().fit(vm))   # its abstains answer
+
+
+def test_a_set_class_balance_is_what_rows_without_votes_get_where_a_class_is_unvoted():
+    """mc models abstains, but with a class no LF votes its abstain model has no evidence for that
+    class: a balance the user set is what such rows get, as the warning says."""
+    sim = simulate_regime("one_class", 1)
+    vm = sim.votes
+    empty = vm.votes_per_row() == 0
+    for name in ("mc", "hybrid", "triplet"):
+        model = MODELS[name](class_balance=[0.3, 0.7]).fit(vm)
+        assert np.allclose(model.predict_proba(vm)[empty], [0.3, 0.7]), name
+        assert any("rows without votes get the class balance you set" in w for w in model.warnings_), name
+
+
+def test_with_a_correction_the_warning_says_rows_without_votes_are_shifted_by_it():
+    """100 gold rows, all with votes, where a class gets no vote: the correction learned from them
+    moves the equal probabilities the label-free model gives rows without votes, and the warning
+    says so instead of "equal probabilities"."""
+    sim = simulate_regime("few_multiclass", 1000)      # a validation seed; class 1 gets no vote
+    vm = sim.votes
+    covered = np.flatnonzero(vm.votes_per_row() > 0)
+    gold = np.random.default_rng(1).choice(covered, 100, replace=False)
+    y = np.full(vm.n_rows, -1)
+    y[gold] = sim.y[gold]
+    auto = AutoModel().fit(vm, y)
+    assert hasattr(auto, "correction_"), auto.selection_["choice"]
+    empty = vm.votes_per_row() == 0
+    proba = auto.predict_proba(vm)[empty]
+    assert not np.allclose(proba, 1.0 / vm.cardinality)
+    line = [w for w in auto.warnings_ if w.startswith("no LF votes class")]
+    assert len(line) == 1 and "shifted by the correction" in line[0], line

@@ -92,11 +92,9 @@ def class_probabilities(model, classes=None) -> dict:
 
 def rows_without_votes_proba(model) -> np.ndarray:
     """What ``model`` gives a row no LF votes on (the class prior, or ``uncovered_proba_``)."""
-    from ..votes import VoteMatrix
+    from ..models.base import empty_row
 
-    empty = VoteMatrix(np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int16),
-                       list(model.lf_names_), cardinality=int(model.cardinality_), validate=False)
-    return np.asarray(model.predict_proba(empty), dtype=float)[0]
+    return np.asarray(model.predict_proba(empty_row(model)), dtype=float)[0]
 
 
 def _kept(keep_cols, data, votes, row_ids, n_rows, K):

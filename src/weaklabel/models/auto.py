@@ -331,6 +331,8 @@ class AutoModel(DevSelection, LabelModel):
         # the winner ran its own diagnostics when it was fitted
         out = list(getattr(self.model_, "warnings_", []))
         how = getattr(self, "_uncovered_how", None)
+        if how is None and hasattr(self, "correction_") and any(w.startswith("no LF votes class") for w in out):
+            how = "corrected"   # the winner's equal probabilities, moved by the correction on top of it
         if how is not None:   # this model's rule for rows without votes, not the winner's, is what applies
             from .diagnostics import no_vote_warning
 

@@ -106,6 +106,12 @@ def break_ties(proba: np.ndarray, ties: str, random_state: int | None, tol: floa
     return label
 
 
+def empty_row(model) -> VoteMatrix:
+    """One row on which no LF of ``model`` votes."""
+    return VoteMatrix(np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int16),
+                      list(model.lf_names_), cardinality=int(model.cardinality_), validate=False)
+
+
 class LabelModel:
     """Base class: parameter handling, tie-breaking, serialisation. Subclasses implement
     ``_fit(vm, y)`` and ``_predict_proba(vm)``, and list their learned attributes in ``_learned``.
@@ -217,7 +223,15 @@ class LabelModel:
         from . import uncovered
 
         if getattr(self, "class_balance", None) is not None:   # it is the prior those rows get
-            return None, ("class_balance" if self._uncovered_from_prior() else None)
+            if not self._uncovered_from_prior():
+                return None, None
+            balance = np.asarray(self.class_balance_, dtype=float)
+            if uncovered.label_free(np.asarray(data.lf_counts())) is None or np.allclose(
+                    self._predict_proba(empty_row(self))[0], balance):
+                return None, "class_balance"
+            # a class no LF votes, and a model whose modelled abstains (mc) move those rows off the
+            # balance with no evidence for that class: the balance is given outright, as the warning says
+            return balance.copy(), "class_balance"
         if y is not None and np.any(y >= 0):
             vm = data.vm   # gold labels imply in-memory votes
             known = np.flatnonzero(y >= 0)

@@ -189,6 +189,8 @@ NO_VOTE_RULES = {
               "labels (--dev) estimate it)"),
     "gold": "no row with votes is labelled {cls}; rows without votes get the class mix of the gold rows without votes",
     "class_balance": "no row with votes is labelled {cls}; rows without votes get the class balance you set",
+    "corrected": ("no row with votes is labelled {cls}; rows without votes get equal probabilities as shifted by "
+                  "the correction learned from the gold rows (gold rows without votes would set them directly)"),
 }
 
 
