@@ -230,6 +230,15 @@ def _fit_memory(s: FitSummary, votes, model, params, seed, class_balance, dev, l
     return res
 
 
+def check_class_names(model, classes, where) -> None:
+    """Votes whose classes are named otherwise than those the model was fitted on (another order,
+    other names) would get each other's labels: a user error naming ``where``."""
+    fitted = getattr(model, "class_names_", None)
+    if fitted and classes and [str(c) for c in classes] != list(fitted):
+        raise InputError(f"{where}: classes {', '.join(map(str, classes))} but the model was fitted on classes "
+                         f"{', '.join(fitted)} (in this order); apply the same LFs with the same classes")
+
+
 def predict_file(model, votes, output, *, engine: str = "local", stream: bool | None = None,
                  scheduler: str | None = None, client=None, jobs: int | None = None,
                  partition_rows: int | None = None, block_rows: int | None = None, fill_unlabeled: str = "none",
@@ -268,6 +277,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                 vm = sub
             if vm.cardinality != K:
                 raise InputError(f"{where}: cardinality {vm.cardinality} but the model has {K} classes")
+            check_class_names(lm, vm.classes, where)
             if names is None and vm.n_lfs != int(lm.n_lfs_):
                 raise InputError(f"{where}: has {vm.n_lfs} LFs but the model was fitted on {int(lm.n_lfs_)}")
             res = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force, ties=ties,
@@ -280,6 +290,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
             classes = source.layout.classes
             if source.cardinality != K:
                 raise InputError(f"{where}: cardinality {source.cardinality} but the model has {K} classes")
+            check_class_names(lm, source.layout.classes, where)
             if source.n_lfs != int(lm.n_lfs_):
                 raise InputError(f"{where}: has {source.n_lfs} LFs but the model was fitted on {int(lm.n_lfs_)}")
             if plan.mode == "stream":
