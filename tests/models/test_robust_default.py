@@ -482,6 +482,26 @@ def test_dev_labels_that_built_the_lfs_are_not_used_to_select():
     assert built.cv_scores_ == {}
 
 
+def test_gold_rows_of_one_class_are_not_used_to_select():
+    """Gold rows that are all of one class give a model that labels every row that class 100% out
+    of fold: the label-free choice is kept, and the fit says why."""
+    sim = simulate_regime("independent", 3)
+    vm = sim.votes
+    covered = np.flatnonzero((vm.votes_per_row() > 0) & (sim.y == 1))
+    gold = np.random.default_rng(0).choice(covered, 60, replace=False)
+    y_fit = np.full(vm.n_rows, -1)
+    y_fit[gold] = 1
+    auto = AutoModel().fit(vm, y_fit)
+    free = AutoModel().fit(vm)
+    assert "dev_one_class" in auto.selection_ and auto.cv_scores_ == {}
+    assert auto.selection_["choice"] == free.selection_["choice"]
+    assert np.array_equal(auto.predict(vm, ties="abstain")[vm.votes_per_row() > 0],
+                          free.predict(vm, ties="abstain")[vm.votes_per_row() > 0])
+    assert any("all of class 1" in w for w in auto.warnings_)
+    # not every row ends in the gold rows' class
+    assert (auto.predict(vm, ties="random") != 1).mean() > 0.2
+
+
 def test_fair_gold_rows_of_a_weak_model_are_used_to_select():
     """chemprot (tuning half): the label-free model is weak (~55%), so it underestimates the LFs'
     accuracy off the gold rows by 10-12 points; with a 10-point bar the built-from-labels check

@@ -269,6 +269,7 @@ class AutoModel(DevSelection, LabelModel):
             selection["reason"] += DOMINANT_HINT
         self._fit_tie_hedge(data, default, model, selection)
         overfit = self._dev_built_lfs(data, y, known, model) if n_scored >= self.min_labels else None
+        one_class = self._dev_one_class(data, y, known) if n_scored >= self.min_labels else None
         if n_scored < self.min_labels:
             chosen = default
             if known.size:
@@ -278,6 +279,10 @@ class AutoModel(DevSelection, LabelModel):
             chosen = default
             selection["reason"] += f"; no cross-validated selection: {overfit}"
             selection["dev_overfit"] = overfit
+        elif one_class is not None:
+            chosen = default
+            selection["reason"] += f"; no cross-validated selection: {one_class}"
+            selection["dev_one_class"] = one_class
         else:
             chosen, model, selection, scores, correction = self._select(cands, data, y, known, default, model,
                                                                         selection)
@@ -305,6 +310,18 @@ class AutoModel(DevSelection, LabelModel):
             del self.accuracies_
         self.n_iter_ = int(getattr(model, "n_iter_", 0))
         self.converged_ = bool(getattr(model, "converged_", True))
+
+    @staticmethod
+    def _dev_one_class(data, y, known) -> str | None:
+        """Gold rows with votes that are all of one class cannot check a model: one that puts every
+        row in that class scores 100% on them (a fit on them learns nothing else)."""
+        scored = known[data.vm.take(known).votes_per_row() > 0]
+        classes = np.unique(y[scored])
+        if classes.size > 1:
+            return None
+        return (f"the {scored.size} gold rows with votes are all of class {int(classes[0])}: they cannot tell a model "
+                f"that labels every row {int(classes[0])} from one that does not, so the label-free choice is kept; "
+                f"label rows of the other classes too")
 
     def _fit_tie_hedge(self, data, default, model, selection) -> None:
         """Bootstrap refits of the label-free fitted ``model`` that decide which majority-vote ties it
@@ -354,8 +371,9 @@ class AutoModel(DevSelection, LabelModel):
             note = small_input_note(small["covered_rows"], self.selection_["model"])
             if note:
                 out.append(note)
-        if self.selection_.get("dev_overfit"):
-            out.append(f"--dev: {self.selection_['dev_overfit']}")
+        for key in ("dev_overfit", "dev_one_class"):
+            if self.selection_.get(key):
+                out.append(f"--dev: {self.selection_[key]}")
         ev = self.selection_.get("evidence")
         if ev and self.selection_["choice"] != ev["against"] and ev["more_right"] < THIN_EVIDENCE_ROWS:
             out.append(f"--dev: {self.selection_['choice']} was chosen over the label-free {ev['against']} on "
