@@ -196,3 +196,21 @@ def test_evaluate_labels_with_dropped_rows(tmp_path):
 
     with pytest.raises(InputError, match="refer to row"):
         evaluate(tmp_path / "labels.parquet", tmp_path / "short.parquet")
+
+
+def test_evaluate_says_which_gold_rows_a_drop_unlabeled_file_left_out(tmp_path):
+    """A labels file written with --drop-unlabeled has no row for the gold rows without a label:
+    coverage reads 1.0 there, so evaluate says how many gold rows it could not score and why."""
+    votes = tmp_path / "votes.parquet"
+    VoteMatrix.from_dense(synthetic_votes(n=400, seed=3), cardinality=3).to_parquet(votes)
+    L = synthetic_votes(n=400, seed=3)
+    uncovered = int(((L >= 0).sum(axis=1) == 0).sum())
+    assert uncovered > 0
+    pd.DataFrame({"row": np.arange(400), "label": np.where(L[:, 4] >= 0, L[:, 4], 2)}).to_parquet(tmp_path / "g.parquet")
+    for flags, dropped in (([], 0), (["--drop-unlabeled"], uncovered)):
+        out = tmp_path / f"l{len(flags)}.parquet"
+        assert run("fit", votes, "-o", out, "-m", "hybrid", "-q", *flags).exit_code == 0
+        res = json.loads(run("evaluate", out, "--gold", tmp_path / "g.parquet", "--json").stdout)
+        assert res["gold_rows_unmatched"] == dropped and res["labels_rows_dropped"] == dropped
+        r = runner.invoke(app, ["evaluate", str(out), "--gold", str(tmp_path / "g.parquet")])
+        assert ("written with --drop-unlabeled" in r.output) == bool(dropped)

@@ -28,12 +28,13 @@ def rows_view(row_ids: pd.DataFrame | None, n: int, K: int, classes=None) -> Vot
 
 
 def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, label_col: str,
-                  id_cols=None) -> np.ndarray:
-    """Gold labels (``-1`` = unknown) for ``n`` rows identified by ``row_ids`` (may be ``None``)."""
+                  id_cols=None, where: str | None = None) -> np.ndarray:
+    """Gold labels (``-1`` = unknown) for ``n`` rows identified by ``row_ids`` (may be ``None``);
+    ``where``: the name errors give the gold table (default: its path, or "gold")."""
     from .votes.gold import align_gold, labels_to_ids
 
     table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
-    where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
+    where = where or ("gold" if isinstance(gold, pd.DataFrame) else str(gold))
     ids = list(id_cols) if id_cols is not None else (list(row_ids.columns) if row_ids is not None else [])
     if ids == ["row"] and "row" not in table.columns and label_col in table.columns:
         pos = row_ids["row"].to_numpy(dtype=np.int64)
@@ -78,9 +79,10 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     ids, proba, label, meta = read_labels(labels)
     K = int(meta["cardinality"])
     classes = meta.get("classes")
-    y = gold_for_rows(ids, label.size, K, classes, gold, label_col, id_cols=id_cols)
+    where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
+    table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
+    y = gold_for_rows(ids, label.size, K, classes, table, label_col, id_cols=id_cols, where=where)
     if not np.any(y >= 0):
-        where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
         how = f"id columns {list(ids.columns)}" if ids is not None else "position"
         raise InputError(f"{where}: no gold label matches a row of {labels} (matched by {how}; "
                          f"column {label_col!r})")
@@ -88,6 +90,10 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     acc.add(y, proba, label)
     out = {"labels": str(labels), "rows": int(label.size)}
     out.update(acc.result(classes))
+    # gold rows the labels file has no row for: with --drop-unlabeled, rows without a label were
+    # left out, so coverage and accuracy_all above are over the rows it kept
+    out["gold_rows_unmatched"] = max(0, int(table[label_col].notna().sum()) - int((y >= 0).sum()))
+    out["labels_rows_dropped"] = int(meta.get("dropped_unlabeled") or 0)
     return out
 
 

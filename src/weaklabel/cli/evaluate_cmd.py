@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-from ._common import app, fmt_frac, out, print_json, user_errors
+from rich.markup import escape
+
+from ._common import app, err, fmt_frac, out, print_json, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -36,6 +38,12 @@ def evaluate_command(
         names = res["classes"]
         out.print(f"gold rows: {res['gold_rows']:,}   with a label: {res['labelled_gold_rows']:,} "
                   f"(coverage {fmt_frac(res['coverage'])})", highlight=False)
+        if res["gold_rows_unmatched"]:
+            why = (f"it was written with --drop-unlabeled ({res['labels_rows_dropped']:,} rows without a label left "
+                   f"out), so coverage and the accuracy counting uncovered rows are over the rows it kept"
+                   if res["labels_rows_dropped"] else "their ids are not in it")
+            err.print(f"[yellow]note:[/] {res['gold_rows_unmatched']:,} gold rows of {escape(str(gold))} have no row "
+                      f"in {escape(str(labels))}: {why}", highlight=False)
         out.print(f"accuracy: {fmt_frac(res['accuracy'])}   (uncovered rows counted wrong: "
                   f"{fmt_frac(res['accuracy_all'])})   macro-F1: {fmt_frac(res['macro_f1'])}   "
                   f"Brier: {fmt_frac(res['brier'])}   ECE: {fmt_frac(res['ece'])}", highlight=False)
