@@ -228,3 +228,15 @@ def test_predict_rejects_mismatched_votes_and_bad_model_files(example, votes_wit
     _assert_user_error(run("predict", example / "bad.json", votes_with_ids, "-o", example / "p.parquet"),
                        "unknown model class")
     assert not (example / "p.parquet").exists()
+
+
+def test_a_bad_vote_in_a_dev_csv_names_the_file(tmp_path):
+    from weaklabel.votes import VoteMatrix
+
+    L = np.array([[0, 1, -1], [1, 1, 0], [-1, 0, 0], [1, -1, 1]] * 10)
+    VoteMatrix.from_dense(L, cardinality=2, lf_names=["a", "b", "c"]).to_parquet(tmp_path / "votes.parquet")
+    dev = pd.DataFrame({"a": [0, 1, 5], "b": [1, 1, 0], "c": [0, 0, 1], "label": [0, 1, 1]})
+    dev.to_csv(tmp_path / "dev.csv", index=False)
+    _assert_user_error(run("fit", tmp_path / "votes.parquet", "-o", tmp_path / "l.parquet", "--dev", tmp_path / "dev.csv"),
+                       "dev.csv: vote matrix: row 2, LF 'a'")
+    assert not (tmp_path / "l.parquet").exists()

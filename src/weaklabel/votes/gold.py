@@ -203,8 +203,11 @@ def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str) -> tuple[VoteMatri
                 "parquet", "parquet-dir") else None
             if dev_vm is None:
                 table = read_table(p)
-                dev_vm = VoteMatrix.from_dense(table[vm.lf_names].to_numpy(), cardinality=vm.cardinality,
-                                               lf_names=vm.lf_names)
+                try:
+                    dev_vm = VoteMatrix.from_dense(table[vm.lf_names].to_numpy(), cardinality=vm.cardinality,
+                                                   lf_names=vm.lf_names)
+                except InputError as exc:   # "vote matrix: row 3, LF 'lf1': ..." says which row, not which file
+                    raise InputError(f"{p}: {exc}") from None
         dev_vm = dev_vm.select_lfs(vm.lf_names)
         labels = read_table(p, [label_col])[label_col]
         y_dev = labels_to_ids(labels, vm.cardinality, vm.classes, f"{p}, column {label_col!r}")
