@@ -57,3 +57,23 @@ def test_class_names_in_a_model_file_are_checked():
     data["learned"]["class_names_"] = ["only one"]
     with pytest.raises(ModelFileError, match="class_names_"):
         BaseLabelModel.from_dict(data)
+
+
+def test_predict_names_the_lf_columns_it_does_not_use(tmp_path):
+    sim = simulate_regime("independent", 0)
+    vm = sim.votes.take(np.arange(600))
+    fitted = vm.select_lfs(list(range(vm.n_lfs - 1)))
+    fitted.to_parquet(tmp_path / "fit.parquet")
+    vm.to_parquet(tmp_path / "more.parquet")
+    run = CliRunner().invoke
+    assert run(app, ["fit", str(tmp_path / "fit.parquet"), "-o", str(tmp_path / "l.parquet"), "-m", "hybrid",
+                     "--save-model", str(tmp_path / "m.json"), "-q"]).exit_code == 0
+    extra = vm.lf_names[-1]
+    for flags in ([], ["--stream"]):
+        res = run(app, ["predict", str(tmp_path / "m.json"), str(tmp_path / "more.parquet"), "-o",
+                        str(tmp_path / f"p{len(flags)}.parquet"), "--json"] + flags)
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["ignored_lfs"] == [extra]
+        res = run(app, ["predict", str(tmp_path / "m.json"), str(tmp_path / "more.parquet"), "-o",
+                        str(tmp_path / f"q{len(flags)}.parquet")] + flags)
+        assert f"are not used: {extra}" in res.output

@@ -267,9 +267,14 @@ def predict_command(
             print_json({"output": str(output), "model": res["model"], "rows": res["rows"],
                         "labelled_rows": res["labelled"], "tied_rows": int(res.get("tied", 0)),
                         "class_balance": res["class_balance"], "rows_without_votes": res["rows_without_votes"],
+                        "ignored_lfs": res["ignored_lfs"],
                         "engine": "dask" if res["mode"] == "dask" else "local",
                         "stream": res["mode"] == "stream"})
         elif not quiet:
+            if res["ignored_lfs"]:
+                shown = ", ".join(safe(n) for n in res["ignored_lfs"][:5]) + (" ..." if len(res["ignored_lfs"]) > 5 else "")
+                err.print(f"[yellow]note:[/] {len(res['ignored_lfs'])} LF column(s) of {safe(votes)} the model was not "
+                          f"fitted with are not used: {shown}", highlight=False)
             err.print(f"wrote {safe(output)}: {res['rows']:,} rows, {res['labelled']:,} labelled with "
                       f"{res['model']} from {safe(model_file)}{tied_note(int(res.get('tied', 0)), res['labelled'])}",
                       highlight=False)

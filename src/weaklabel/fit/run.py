@@ -246,7 +246,8 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                  progress=None, plan: RunPlan | None = None) -> dict:
     """Label ``votes`` with a fitted model (or the path of a model file); the model's LFs are read
     by name. Returns ``{"rows", "labelled", "tied", "per_class", "mode", "partitions", "model", "class_balance", "rows_without_votes"}`` (``model``:
-    the model's class name) and the two entries of :func:`class_probabilities`. ``plan``: a :class:`RunPlan` from :func:`plan_run` with the model's
+    the model's class name), the two entries of :func:`class_probabilities` and ``ignored_lfs`` (LF
+    columns of ``votes`` the model was not fitted with: not read). ``plan``: a :class:`RunPlan` from :func:`plan_run` with the model's
     ``lf_names`` (made here from the engine options otherwise)."""
     from ..models import load_model
     from ..models.base import LabelModel
@@ -268,6 +269,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
             from .labels import write_model_labels
 
             vm = VoteMatrix.read_parquet(votes)
+            ignored = [n for n in vm.lf_names if names and n not in names]
             if names and vm.lf_names != names:
                 missing = [n for n in names if n not in vm.lf_names]
                 if missing:
@@ -288,6 +290,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
 
             source = plan.source or VotesSource(votes, lf_names=names)
             classes = source.layout.classes
+            ignored = [n for n in source.file_lf_names if names and n not in names]
             if source.cardinality != K:
                 raise InputError(f"{where}: cardinality {source.cardinality} but the model has {K} classes")
             check_class_names(lm, source.layout.classes, where)
@@ -307,4 +310,5 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                                              extra_metadata=meta)
     res["mode"], res["model"] = plan.mode, type(lm).__name__
     res.update(class_probabilities(lm, classes))
+    res["ignored_lfs"] = ignored   # LF columns of the votes the model was not fitted with
     return res
