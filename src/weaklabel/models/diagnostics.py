@@ -106,7 +106,7 @@ def small_input_note(covered_rows: int, name: str) -> str | None:
     of 98 (§21). The threshold follows the tuning fits (200-400 rows: 25%, 400-600: 10%, 600 on: 4%;
     the same table showed the validation bands). A note on how far the check can be relied on, not a
     fall-back."""
-    if covered_rows >= SMALL_INPUT_ROWS:
+    if covered_rows >= SMALL_INPUT_ROWS or covered_rows == 0:   # no votes at all: other warnings say so
         return None
     return (f"only {covered_rows:,} covered rows: on so few, the check of {name} against majority vote can rarely "
             f"tell them apart, and on samples of our benchmark sets this small the default ended more than 0.5 points "
