@@ -245,10 +245,11 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                  ties: str | None = None, force: bool = False, extra_metadata: dict | None = None,
                  progress=None, plan: RunPlan | None = None) -> dict:
     """Label ``votes`` with a fitted model (or the path of a model file); the model's LFs are read
-    by name. Returns ``{"rows", "labelled", "tied", "per_class", "mode", "partitions", "model", "class_balance", "rows_without_votes"}`` (``model``:
-    the model's class name), the two entries of :func:`class_probabilities` and ``ignored_lfs`` (LF
-    columns of ``votes`` the model was not fitted with: not read). ``plan``: a :class:`RunPlan` from :func:`plan_run` with the model's
-    ``lf_names`` (made here from the engine options otherwise)."""
+    by name. Returns ``{"rows", "labelled", "tied", "per_class", "mode", "partitions", "model"}``
+    (``model``: the model's class name), the two entries of :func:`class_probabilities` and
+    ``ignored_lfs`` (LF columns of ``votes`` the model was not fitted with: not read). ``plan``: a
+    :class:`RunPlan` from :func:`plan_run` with the model's ``lf_names`` (made here from the engine
+    options otherwise). Votes whose classes are named otherwise than the model's are refused."""
     from ..models import load_model
     from ..models.base import LabelModel
 

@@ -317,7 +317,7 @@ class AutoModel(DevSelection, LabelModel):
         row in that class scores 100% on them (a fit on them learns nothing else)."""
         scored = known[data.vm.take(known).votes_per_row() > 0]
         classes = np.unique(y[scored])
-        if classes.size > 1:
+        if classes.size != 1:
             return None
         return (f"the {scored.size} gold rows with votes are all of class {int(classes[0])}: they cannot tell a model "
                 f"that labels every row {int(classes[0])} from one that does not, so the label-free choice is kept; "
