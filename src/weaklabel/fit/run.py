@@ -294,7 +294,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
             ignored = [n for n in source.file_lf_names if names and n not in names]
             if source.cardinality != K:
                 raise InputError(f"{where}: cardinality {source.cardinality} but the model has {K} classes")
-            check_class_names(lm, source.layout.classes, where)
+            check_class_names(lm, classes, where)
             if source.n_lfs != int(lm.n_lfs_):
                 raise InputError(f"{where}: has {source.n_lfs} LFs but the model was fitted on {int(lm.n_lfs_)}")
             if plan.mode == "stream":
