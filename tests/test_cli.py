@@ -210,6 +210,10 @@ def test_fit_with_dev_labels_and_options(example, votes_with_ids):
     for args, msg in [(["--model", "ds", "-p", "nope=1"], "has no parameter 'nope'"),
                       (["--model", "majority", "--class-balance", "0.5,0.5"], "does not take a class balance"),
                       (["--class-balance", "0.5,0.6"], "--class-balance must be 2 positive numbers"),
+                      (["--class-balance", "0.3,0.7", "-p", "class_balance=[0.5,0.5]"],
+                       "--class-balance and -p class_balance=... disagree"),
+                      (["--model", "majority", "--ties", "abstain", "-p", "ties=random"],
+                       "--ties abstain and -p ties=random disagree"),
                       (["--dev", example / "dev.parquet", "--label-col", "stars"], "no label column 'stars'")]:
         _assert_user_error(run("fit", votes_with_ids, "-o", example / "x.parquet", *args), msg)
     assert not (example / "x.parquet").exists()

@@ -416,6 +416,13 @@ def test_small_inputs_are_reported_without_labels_only(tmp_path):
     y[dev] = sim.y[:300][dev]
     dm = AutoModel().fit(small, y)
     assert "small_input" not in dm.selection_ and not any("on so few" in w for w in dm.warnings_)
+    # gold rows that cannot be used (all of one class) leave the note, which then does not ask for them
+    one = -np.ones(small.n_rows, dtype=np.int64)
+    one[dev] = 0
+    um = AutoModel().fit(small, one)
+    assert um.selection_["dev_one_class"]
+    (note,) = [w for w in um.warnings_ if "covered rows: on so few" in w]
+    assert "The gold rows given could not check it" in note and "About 100 gold rows (fit --dev)" not in note
     # the CLI prints it on stderr and in --json, and keeps it in the selection
     votes = tmp_path / "small.parquet"
     small.to_parquet(votes)

@@ -121,11 +121,15 @@ def model_for(model, params: dict | None = None, *, cardinality: int | None = No
     if seed is not None and "random_state" in names:
         params.setdefault("random_state", seed)
     if model == "majority" and ties is not None:
-        params.setdefault("ties", ties)
+        if params.get("ties", ties) != ties:
+            raise InputError(f"--ties {ties} and -p ties={params['ties']} disagree; give one of them")
+        params["ties"] = ties
     cb = parse_balance(class_balance, int(cardinality or 0)) if class_balance is not None else None
     if cb is not None:
         if "class_balance" not in names:
             raise InputError(f"--model {model} does not take a class balance")
+        if "class_balance" in params and parse_balance(params["class_balance"], len(cb)) != cb:
+            raise InputError("--class-balance and -p class_balance=... disagree; give one of them")
         params["class_balance"] = cb
     unknown = sorted(set(params) - set(names))
     if unknown:

@@ -286,6 +286,9 @@ class AutoModel(DevSelection, LabelModel):
         else:
             chosen, model, selection, scores, correction = self._select(cands, data, y, known, default, model,
                                                                         selection)
+        # gold rows were given but not used: the notes must not ask for them (read by ``_diagnose``)
+        self._gold_unusable = bool(known.size) and (n_scored < self.min_labels or overfit is not None
+                                                    or one_class is not None)
         label, name, params = chosen[:3]
         if (chosen[0] != default[0] or correction is not None) and hasattr(self, "tie_hedge_"):
             del self.tie_hedge_   # the labels chose: they, not the refits, checked the model
@@ -361,14 +364,15 @@ class AutoModel(DevSelection, LabelModel):
 
             hedge = self.selection_.get("tie_hedge")
             kept = hedge["kept_tied"] / hedge["tied_rows"] if hedge and hedge["tied_rows"] else None
-            note = tie_breaking_note(ties["voting_lfs"], ties["majority_tie_share"], self.selection_["model"], kept)
+            note = tie_breaking_note(ties["voting_lfs"], ties["majority_tie_share"], self.selection_["model"], kept,
+                                     self._gold_unusable)
             if note:
                 out.append(note)
         small = self.selection_.get("small_input")
         if small:   # as the tie note: only on the label-free choice
             from .diagnostics import small_input_note
 
-            note = small_input_note(small["covered_rows"], self.selection_["model"])
+            note = small_input_note(small["covered_rows"], self.selection_["model"], self._gold_unusable)
             if note:
                 out.append(note)
         for key in ("dev_overfit", "dev_one_class"):

@@ -66,7 +66,18 @@ def majority_tie_share(vm: VoteMatrix) -> float:
     return float(majority_ties(vm)[0][covered].mean())
 
 
-def tie_breaking_note(n_voting: int, tie_share: float, name: str, kept_tied: float | None = None) -> str | None:
+def gold_advice(what: str, gold_unusable: bool) -> str:
+    """The advice the notes below end with: gold rows check ``what``; when the gold rows given could not
+    be used (too few with votes, all of one class, or they built the LFs), say so instead of asking
+    for them."""
+    if gold_unusable:
+        return (f"The gold rows given could not check {what} (see the --dev note); about 100 usable ones (with votes, "
+                f"of more than one class, not used to write the LFs) would")
+    return f"About 100 gold rows (fit --dev) check {what}"
+
+
+def tie_breaking_note(n_voting: int, tie_share: float, name: str, kept_tied: float | None = None,
+                      gold_unusable: bool = False) -> str | None:
     """A warning when a fitted model keeps its labels on few LFs and many majority-vote ties.
 
     Why. On real LF sets cut to 3-15 of their LFs (``benchmarks/PROTOCOL.md`` §16) every fit of the
@@ -86,15 +97,15 @@ def tie_breaking_note(n_voting: int, tie_share: float, name: str, kept_tied: flo
             else f"; {kept_tied:.0%} of them it leaves undecided, as its bootstrap refits break them differently")
     return (f"{tie_share:.0%} of the covered rows are ties under majority vote, and {name} breaks them by its "
             f"estimates of the LFs' accuracies{kept}; with {n_voting} LFs the votes cannot check those estimates (on real "
-            f"LF sets cut to a few LFs this is where the default fell below majority vote). 100 gold rows "
-            f"(fit --dev) check them; --model majority leaves the ties undecided")
+            f"LF sets cut to a few LFs this is where the default fell below majority vote). "
+            f"{gold_advice('them', gold_unusable)}; --model majority leaves the ties undecided")
 
 
 #: fewer covered rows than this: the label-free check of the default has little power (``small_input_note``)
 SMALL_INPUT_ROWS = 400
 
 
-def small_input_note(covered_rows: int, name: str) -> str | None:
+def small_input_note(covered_rows: int, name: str, gold_unusable: bool = False) -> str | None:
     """A warning when the default keeps its fitted model on fewer than ``SMALL_INPUT_ROWS`` covered rows.
 
     Why. The check against majority vote (``weaklabel.models.criticism``) keeps the model unless
@@ -110,8 +121,8 @@ def small_input_note(covered_rows: int, name: str) -> str | None:
         return None
     return (f"only {covered_rows:,} covered rows: on so few, the check of {name} against majority vote can rarely "
             f"tell them apart, and on samples of our benchmark sets this small the default ended more than 0.5 points "
-            f"below majority vote about three times as often as on larger ones (while gaining on average). About 100 "
-            f"gold rows (fit --dev) check it; --model majority is the safe alternative")
+            f"below majority vote about three times as often as on larger ones (while gaining on average). "
+            f"{gold_advice('it', gold_unusable)}; --model majority is the safe alternative")
 
 
 #: a confusion matrix whose rows differ by less than this (total variation, any two classes) says
