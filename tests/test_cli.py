@@ -212,11 +212,13 @@ def test_fit_with_dev_labels_and_options(example, votes_with_ids):
                       (["--class-balance", "0.5,0.6"], "--class-balance must be 2 positive numbers"),
                       (["--class-balance", "0.3,0.7", "-p", "class_balance=[0.5,0.5]"],
                        "--class-balance and -p class_balance=... disagree"),
-                      (["--model", "majority", "--ties", "abstain", "-p", "ties=random"],
-                       "--ties abstain and -p ties=random disagree"),
                       (["--dev", example / "dev.parquet", "--label-col", "stars"], "no label column 'stars'")]:
         _assert_user_error(run("fit", votes_with_ids, "-o", example / "x.parquet", *args), msg)
     assert not (example / "x.parquet").exists()
+    # --ties has a default, so -p ties=... alone still sets majority vote's ties
+    r = run("fit", votes_with_ids, "-o", example / "l4.parquet", "--model", "majority", "-p", "ties=abstain", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["params"]["ties"] == "abstain"
 
 
 def test_predict_rejects_mismatched_votes_and_bad_model_files(example, votes_with_ids, write_lfs):

@@ -121,9 +121,7 @@ def model_for(model, params: dict | None = None, *, cardinality: int | None = No
     if seed is not None and "random_state" in names:
         params.setdefault("random_state", seed)
     if model == "majority" and ties is not None:
-        if params.get("ties", ties) != ties:
-            raise InputError(f"--ties {ties} and -p ties={params['ties']} disagree; give one of them")
-        params["ties"] = ties
+        params.setdefault("ties", ties)
     cb = parse_balance(class_balance, int(cardinality or 0)) if class_balance is not None else None
     if cb is not None:
         if "class_balance" not in names:
