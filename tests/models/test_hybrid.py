@@ -208,3 +208,24 @@ def test_spammers_no_longer_set_the_crowd_bias_of_a_small_team():
         above += new > mv + 0.005
         gains.append(new - old)
     assert above >= 4 and np.mean(gains) > 0.1
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_an_lf_cast_three_times_counts_once_on_small_inputs(seed):
+    """Two exact copies of one LF among six: the copies are most of its partners with enough co-votes,
+    so the median baseline hid their shared errors and each copy kept weight 1 (three votes for one
+    source; its accuracy rated 1.00 against a true 0.87). Errors that coincide this closely are one
+    source cast twice, whatever the partners share."""
+    from weaklabel.simulate import simulate_votes
+
+    sim = simulate_votes(5000, 6, 3, seed=seed)
+    L = sim.votes.to_dense()
+    tripled = VoteMatrix.from_dense(np.concatenate([L, L[:, [2, 2]]], axis=1), cardinality=3)
+    h = HybridDawidSkene().fit(tripled)
+    assert h.source_weights_[[2, 6, 7]].sum() <= 1.0 + 1e-9
+    assert np.all(h.source_weights_[[0, 1, 3, 4, 5]] > 0.75)
+    fired = L[:, 2] >= 0
+    true_acc = (L[fired, 2] == sim.y[fired]).mean()
+    assert abs(h.accuracies_[2] - true_acc) < 0.05
+    once = HybridDawidSkene().fit(sim.votes)
+    assert (h.predict(tripled) == sim.y).mean() >= (once.predict(sim.votes) == sim.y).mean() - 0.015

@@ -39,9 +39,12 @@ def test_tie_policies_are_seeded():
 
 
 def test_class_balance_from_gold_when_given():
-    y = np.array([2, 2, 2, -1, 2])
+    y = np.array([2, 2, 0, -1, 2])
     mv = MajorityVote().fit(L, y)
     assert mv.class_balance_.argmax() == 2
+    # gold labels all of one class are no sample of the mix: not used (test_models.py)
+    one = MajorityVote().fit(L, np.array([2, 2, 2, -1, 2]))
+    assert np.allclose(one.class_balance_, MajorityVote().fit(L).class_balance_)
 
 
 def test_break_ties_helper():

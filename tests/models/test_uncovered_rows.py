@@ -104,6 +104,27 @@ def test_gold_rows_without_votes_say_what_such_rows_are():
     assert np.allclose(AutoModel().fit(vm).predict_proba(vm)[rest], 0.5)
 
 
+def test_a_handful_of_gold_rows_without_votes_does_not_decide_every_such_row():
+    """Every row without votes gets one label, so fewer than `MIN_GOLD_ROWS` gold rows without votes
+    are not used: the model's own answer stands, as with none."""
+    sim = simulate_regime("one_class", 0)
+    vm, y = sim.votes, sim.y
+    empty = np.flatnonzero(vm.votes_per_row() == 0)
+    covered = np.flatnonzero(vm.votes_per_row() > 0)
+    for n_empty, used in ((uncovered.MIN_GOLD_ROWS - 1, False), (uncovered.MIN_GOLD_ROWS, True)):
+        gold = np.full(y.size, -1)
+        rows = np.concatenate([covered[:60], empty[:n_empty]])
+        gold[rows] = y[rows]
+        model = HybridDawidSkene().fit(vm, gold)
+        assert model._uncovered_how == ("gold" if used else None)
+        expected = (np.bincount(y[empty[:n_empty]], minlength=2) + model._predict_proba(vm.take(empty[:1]))[0]) / (
+            n_empty + 1)
+        got = model.predict_proba(vm)[empty]
+        assert np.allclose(got, expected) == used
+        if not used:   # the model's own answer: its class prior (fitted with labels: theirs)
+            assert np.allclose(got, model.class_balance_)
+
+
 def test_a_fixed_class_balance_is_kept_and_abstain_models_keep_their_own_answer():
     sim = simulate_regime("one_class", 0)
     vm = sim.votes
@@ -267,3 +288,32 @@ def test_with_a_correction_the_warning_says_rows_without_votes_are_shifted_by_it
     assert not np.allclose(proba, 1.0 / vm.cardinality)
     line = [w for w in auto.warnings_ if w.startswith("no LF votes class")]
     assert len(line) == 1 and "shifted by the correction" in line[0], line
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_a_class_no_source_votes_is_not_given_to_rows_with_votes(seed):
+    """Two-class LFs on a three-class task (the third class never voted): `hybrid`'s confusion row
+    for that class is its prior alone, a flat row that "explained" rows whose votes conflict, and
+    with the crowd bias pinned nothing held it back (seed 3: 1,876 of 12,649 rows with votes got it,
+    6 points below majority vote). No vote is evidence for it: no row with votes gets it, unless
+    gold labels on rows with votes show what its sources do."""
+    from weaklabel.simulate import simulate_votes
+
+    sim = simulate_votes(20000, 6, 3, seed=seed)
+    L = sim.votes.to_dense()
+    L[L == 2] = -1
+    vm = VoteMatrix.from_dense(L, cardinality=3)
+    cov = vm.votes_per_row() > 0
+    mv = expected_correct(reference_mv_proba(vm)[cov], sim.y[cov]).mean()
+    for model in (HybridDawidSkene(), AutoModel()):
+        proba = model.fit(vm).predict_proba(vm)[cov]
+        assert proba[:, 2].max() < 1e-6, type(model).__name__
+        # what it does with the two voted classes gains over majority vote, as elsewhere
+        assert expected_correct(proba, sim.y[cov]).mean() >= mv - 0.005
+    # gold rows of class 2 that have votes show what the sources do on it: it is a class again
+    y = -np.ones(vm.n_rows, dtype=np.int64)
+    gold = np.flatnonzero(cov & (sim.y == 2))[:200]
+    y[gold] = 2
+    fitted = HybridDawidSkene().fit(vm, y)
+    assert not fitted._unseen_classes.any()
+    assert (fitted.predict(vm)[cov & (y < 0)] == 2).sum() > 0

@@ -195,12 +195,12 @@ def ignored_votes_warning(info: dict, name: str) -> str:
 #: the no-vote warning says it
 NO_VOTE_RULES = {
     None: "it can only come from the class prior",
-    "equal": ("no row with votes is labelled {cls}, and the votes cannot tell how common it is, so rows without "
+    "equal": ("no vote is evidence for it, and the votes cannot tell how common it is, so rows without "
               "votes get equal probabilities for every class (ties: --ties abstain leaves them unlabelled; gold "
               "labels (--dev) estimate it)"),
-    "gold": "no row with votes is labelled {cls}; rows without votes get the class mix of the gold rows without votes",
-    "class_balance": "no row with votes is labelled {cls}; rows without votes get the class balance you set",
-    "corrected": ("no row with votes is labelled {cls}; rows without votes get equal probabilities as shifted by "
+    "gold": "no vote is evidence for it; rows without votes get the class mix of the gold rows without votes",
+    "class_balance": "no vote is evidence for it; rows without votes get the class balance you set",
+    "corrected": ("no vote is evidence for it; rows without votes get equal probabilities as shifted by "
                   "the correction learned from the gold rows (gold rows without votes would set them directly)"),
 }
 

@@ -96,7 +96,9 @@ class WeightedMajorityVote(LabelModel):
         One weight per LF. When omitted, weights are learned: ``estimator`` (a label model, by
         default :class:`~weaklabel.models.OneCoinDawidSkene`) is fitted and each LF gets the
         log-odds of its estimated accuracy, ``log(a (K - 1) / (1 - a))``, the weight that makes
-        weighted voting the Bayes rule under a one-coin model.
+        weighted voting the Bayes rule under a one-coin model *with balanced classes*: no class
+        prior enters the score (with an 80/20 mix it was 5 points below ``onecoin``, which has one),
+        so the probabilities are those of a uniform prior.
     estimator:
         The label model whose accuracies become weights (ignored when ``weights`` is given).
     temperature:
