@@ -196,7 +196,9 @@ def test_bench_json_and_errors(tmp_path, monkeypatch):
     assert "results" not in data
     for args, msg in [(["--suite", "wrench"], "need benchmark data"), (["--suite", "nope"], "--suite must be"),
                       (["--tasks", "mnist"], "no task or dataset 'mnist'"), (["--models", "zzz"], "unknown model"),
-                      (["--methods", "magic"], "unknown LF method"), (["--n-labels", "x"], "--n-labels")]:
+                      (["--methods", "magic"], "unknown LF method"), (["--n-labels", "x"], "--n-labels"),
+                      (["--seed", "-1"], "--seed must be >= 0"), (["--max-lfs", "0"], "--max-lfs must be at least 1"),
+                      (["--threads", "-1"], "--threads must be >= 0")]:
         r = runner.invoke(app, ["bench", *args])
         assert r.exit_code == 1, (args, r.output)
         assert msg in r.output and "Traceback" not in r.output

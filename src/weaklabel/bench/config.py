@@ -64,6 +64,12 @@ class BenchConfig:
             raise InputError(f"unknown LF method {bad[0]!r}; choose from {', '.join(METHODS)}")
         if not self.seeds:
             raise InputError("need at least one seed")
+        if min(self.seeds) < 0:
+            raise InputError(f"--seed must be >= 0, got {min(self.seeds)}")
+        if self.max_lfs is not None and self.max_lfs < 1:
+            raise InputError(f"--max-lfs must be at least 1, got {self.max_lfs}")
+        if self.threads is not None and self.threads < 0:
+            raise InputError(f"--threads must be >= 0 (0: the libraries' default), got {self.threads}")
         if any(n < 2 for n in self.n_labels) or not self.n_labels:
             raise InputError("--n-labels must be integers >= 2")
         if not 0 <= self.dev_frac < 1:
