@@ -169,7 +169,7 @@ def test_evaluate_cli(fitted, tmp_path):
     assert r.exit_code == 1 and "no label column 'nope'" in r.stderr and "Traceback" not in r.output
     pd.DataFrame({"doc": ["zzz"], "gold": ["a"]}).to_csv(tmp_path / "nomatch.csv", index=False)
     r = run("evaluate", labels, "--gold", tmp_path / "nomatch.csv", "--label-col", "gold")
-    assert r.exit_code == 1 and "ids matches a row" in r.stderr and "gold ids e.g." in r.stderr
+    assert r.exit_code == 1 and "ids matches a row" in r.stderr and "nomatch.csv ids e.g." in r.stderr  # names the file
     r = run("evaluate", EXAMPLE / "reviews.parquet", "--gold", gold, "--label-col", "gold")
     assert r.exit_code == 1 and "not a labels file" in r.stderr
 

@@ -46,7 +46,7 @@ def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, l
             return y[pos]
         row_ids = None
     return align_gold(rows_view(row_ids, n, K, classes), table, label_col,
-                      id_cols=id_cols if row_ids is not None else [])
+                      id_cols=id_cols if row_ids is not None else [], where=where)
 
 
 def read_labels(path: str | Path) -> tuple[pd.DataFrame | None, np.ndarray, np.ndarray, dict]:
@@ -75,14 +75,39 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     ``gold`` (a table path or a DataFrame): gold rows, coverage (share of them with a label),
     accuracy and macro-F1 on the labelled ones (``accuracy_all``: uncovered rows count as wrong),
     per-class precision / recall / F1, Brier score and expected calibration error of the
-    probabilities, confusion matrix (gold rows x labels) and the calibration bins."""
+    probabilities, confusion matrix (gold rows x labels) and the calibration bins.
+
+    Gold rows without a label (empty, or -1: weaklabel's "unknown") are not scored and are
+    counted apart (``gold_rows_no_label``, of which ``gold_rows_minus_one`` are -1), so that
+    they are not mistaken for rows the labels file lacks (``gold_rows_unmatched``). A labels
+    file whose ids repeat is refused when a gold row matches more than one of its rows (that
+    row would be scored once per copy), unless the gold table has the labels' ids row for row
+    (the file the votes were made from: matched by position)."""
+    from .votes.gold import DUPLICATES_HOWTO, duplicate_ids, no_label, same_ids
+
     ids, proba, label, meta = read_labels(labels)
     K = int(meta["cardinality"])
     classes = meta.get("classes")
     where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
     table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
     y = gold_for_rows(ids, label.size, K, classes, table, label_col, id_cols=id_cols, where=where)
+    empty, minus = no_label(table[label_col], classes)
+    if ids is not None and np.any(y >= 0):
+        n_dup, _ = duplicate_ids(ids)
+        cols = list(ids.columns)
+        own_rows = len(table) == len(ids) and all(c in table.columns for c in cols) and same_ids(
+            table[cols].reset_index(drop=True), ids)
+        twice = ids.duplicated(keep=False).to_numpy() & (y >= 0)
+        if n_dup and twice.any() and not own_rows:
+            first = ids[twice].iloc[0]
+            first = tuple(first) if len(cols) > 1 else first.iloc[0]
+            raise InputError(f"{labels}: {n_dup} id{'s' * (n_dup > 1)} of {cols} appear more than once, so a gold "
+                             f"row of {where} matches several label rows (first: {first!r}) and would be scored "
+                             f"once per copy; {DUPLICATES_HOWTO}")
     if not np.any(y >= 0):
+        if (empty | minus).all():
+            raise InputError(f"{where}: column {label_col!r} has no label ({int(empty.sum()):,} empty, "
+                             f"{int(minus.sum()):,} -1, read as \"no label\")")
         how = f"id columns {list(ids.columns)}" if ids is not None else "position"
         raise InputError(f"{where}: no gold label matches a row of {labels} (matched by {how}; "
                          f"column {label_col!r})")
@@ -92,7 +117,10 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     out.update(acc.result(classes))
     # gold rows the labels file has no row for: with --drop-unlabeled, rows without a label were
     # left out, so coverage and accuracy_all above are over the rows it kept
-    out["gold_rows_unmatched"] = max(0, int(table[label_col].notna().sum()) - int((y >= 0).sum()))
+    n_no_label = int((empty | minus).sum())
+    out["gold_rows_no_label"] = n_no_label
+    out["gold_rows_minus_one"] = int(minus.sum())
+    out["gold_rows_unmatched"] = max(0, len(table) - n_no_label - int((y >= 0).sum()))
     out["labels_rows_dropped"] = int(meta.get("dropped_unlabeled") or 0)
     return out
 

@@ -158,6 +158,10 @@ def generate_lfs(X_labeled, y_labeled, method: str = "snuba", *, X_unlabeled=Non
     """
     if method not in METHODS:
         raise InputError(f"unknown LF generation method {method!r}; choose one of {', '.join(METHODS)}")
+    if max_lfs is not None and int(max_lfs) < 1:
+        raise InputError(f"max_lfs must be at least 1, got {max_lfs}")
+    if not 0 <= min_accuracy <= 1:
+        raise InputError(f"min_accuracy is an accuracy, between 0 and 1; got {min_accuracy}")
     data = prepare(X_labeled, y_labeled, X_unlabeled, classes=classes, cardinality=cardinality,
                    feature_names=feature_names, text_column=text_column)
     n_l = data.n_labeled

@@ -112,6 +112,8 @@ def prepare(X_labeled, y_labeled, X_unlabeled=None, *, classes=None, cardinality
     if np.any(y >= K):
         raise InputError(f"y_labeled has labels outside 0..{K - 1}")
     names = [str(c) for c in classes] if classes is not None else [str(k) for k in range(K)]
+    if np.unique(y).size < 2:   # every rule would vote that one class: LFs that cannot tell classes apart
+        raise InputError(f"y_labeled: need at least 2 classes among the labelled rows, found only {names[int(y[0])]!r}")
     unl = None
     if X_unlabeled is not None:
         if kind == "text":

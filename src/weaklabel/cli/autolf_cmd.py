@@ -40,6 +40,7 @@ def autolf_command(
 ) -> None:
     """Generate labeling functions from the labelled rows of a table and write them as an lfs.py."""
     with user_errors():
+        import numpy as np
         import pandas as pd
 
         from ..autolf import METHODS, generate_lfs
@@ -51,6 +52,10 @@ def autolf_command(
             raise InputError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
         if format not in FORMATS:
             raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
+        if max_lfs is not None and max_lfs < 1:
+            raise InputError(f"--max-lfs must be at least 1, got {max_lfs}")
+        if not 0 <= min_accuracy <= 1:
+            raise InputError(f"--min-accuracy is an accuracy, between 0 and 1; got {min_accuracy}")
         check_distinct([data], [output, output.with_name(output.stem + "_model.npz")])
         check_output(output, force)
         df = read_table(data)
@@ -61,6 +66,18 @@ def autolf_command(
         labelled = y >= 0
         if labelled.sum() < 2:
             raise InputError(f"{data}: column {label_col!r} has {int(labelled.sum())} labelled rows; need at least 2")
+        seen = np.unique(y[labelled])
+        if seen.size < 2:   # numeric labels define K = max + 1 classes, but rules need examples of two
+            raise InputError(f"{data}: column {label_col!r}: need at least 2 classes among the labelled rows, "
+                             f"found only {class_names[int(seen[0])]!r} ({int(labelled.sum()):,} rows)")
+        feats = [c.strip() for c in features.split(",")] if features else None
+        missing = [c for c in feats or [] if c not in df.columns]
+        if missing:
+            raise InputError(f"{data}: no column {missing[0]!r} (--features; columns: "
+                             f"{', '.join(map(str, df.columns))})")
+        if feats is not None and text_col is not None:
+            raise InputError("--features (numeric columns) and --text-col (a text column) cannot be combined: "
+                             "the rules read one kind of input; give one of them")
         if text_col is not None:
             if text_col not in df.columns:
                 raise InputError(f"{data}: no column {text_col!r}")
@@ -70,12 +87,8 @@ def autolf_command(
             X = df[[text_col]]
             feats = None
         else:
-            feats = [c.strip() for c in features.split(",")] if features else [
-                c for c in df.columns if c != label_col and pd.api.types.is_numeric_dtype(df[c])
-                and not pd.api.types.is_bool_dtype(df[c])]
-            missing = [c for c in feats if c not in df.columns]
-            if missing:
-                raise InputError(f"{data}: no column {missing[0]!r}")
+            feats = feats or [c for c in df.columns if c != label_col and pd.api.types.is_numeric_dtype(df[c])
+                              and not pd.api.types.is_bool_dtype(df[c])]
             if not feats:
                 raise InputError(f"{data}: no numeric feature columns; pass --text-col for text or --features")
             X = df[feats]

@@ -8,7 +8,7 @@ import typer
 
 from rich.markup import escape
 
-from ._common import app, err, fmt_frac, out, print_json, user_errors
+from ._common import app, err, fmt_frac, out, print_json, safe, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -28,8 +28,13 @@ def evaluate_command(
     """Score labels against gold: coverage, accuracy, macro-F1, per-class precision/recall, Brier, ECE, confusion."""
     with user_errors():
         from ..evaluation import evaluate
+        from ..votes.gold import gold_notes
 
-        res = evaluate(labels, gold, label_col)
+        # how the gold column was read (class names that are digits, -1 as "no label"): notes on
+        # stderr, also before an error they explain, and under "notes" in --json
+        with gold_notes(lambda n: err.print(f"[yellow]note:[/] {safe(n)}", highlight=False)) as notes:
+            res = evaluate(labels, gold, label_col)
+        res["notes"] = notes
         if as_json:
             print_json(res)
             return
@@ -38,6 +43,10 @@ def evaluate_command(
         names = res["classes"]
         out.print(f"gold rows: {res['gold_rows']:,}   with a label: {res['labelled_gold_rows']:,} "
                   f"(coverage {fmt_frac(res['coverage'])})", highlight=False)
+        if res["gold_rows_no_label"]:
+            out.print(f"gold rows without a label, not scored: {res['gold_rows_no_label']:,} "
+                      f"(-1: {res['gold_rows_minus_one']:,}, empty: "
+                      f"{res['gold_rows_no_label'] - res['gold_rows_minus_one']:,})", highlight=False)
         if res["gold_rows_unmatched"]:
             why = (f"it was written with --drop-unlabeled ({res['labels_rows_dropped']:,} rows without a label left "
                    f"out), so coverage and the accuracy counting uncovered rows are over the rows it kept"

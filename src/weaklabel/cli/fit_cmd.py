@@ -233,7 +233,9 @@ def predict_command(
     model_file: Path = typer.Argument(..., help="model.json written by `weaklabel fit --save-model`."),
     votes: Path = typer.Argument(..., help="votes.parquet with the same LFs."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write labels.parquet."),
-    ties: str = typer.Option("random", "--ties", help="Ties in the hard label: random (seeded) or abstain."),
+    ties: str = typer.Option(None, "--ties", help="Ties in the hard label: random (seeded) or abstain (majority "
+                                                  "vote: also uniform, as in fit). Default: the model's own (random "
+                                                  "unless it was fitted with --ties)."),
     fill_unlabeled: str = typer.Option("none", "--fill-unlabeled", help="none (label -1) or prior."),
     engine: str = typer.Option("local", "--engine", help="local or dask (labels written as a folder of part files)."),
     stream: bool = typer.Option(None, "--stream/--no-stream",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import app, err, user_errors
+from ._common import app, err, safe, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -36,8 +36,11 @@ def report_command(
     """Write one self-contained HTML report: LF table, pairwise heat maps, calibration, rows to look at."""
     with user_errors():
         from ..htmlreport import report
+        from ..votes.gold import gold_notes
 
-        path = report(votes, output, labels=labels, data=data, text_col=text_col, gold=gold, label_col=label_col,
-                      model=model, samples=samples, seed=seed, title=title, force=force)
+        # how --gold's column was read (class names that are digits, -1 as "no label"): on stderr
+        with gold_notes(lambda n: err.print(f"[yellow]note:[/] {safe(n)}", highlight=False)):
+            path = report(votes, output, labels=labels, data=data, text_col=text_col, gold=gold,
+                          label_col=label_col, model=model, samples=samples, seed=seed, title=title, force=force)
         if not quiet:
             err.print(f"report written to {path} ({path.stat().st_size / 1024:,.0f} kB)", highlight=False)

@@ -239,6 +239,26 @@ def check_class_names(model, classes, where) -> None:
                          f"{', '.join(fitted)} (in this order); apply the same LFs with the same classes")
 
 
+def _with_ties(lm, ties: str | None):
+    """``ties`` checked (``uniform`` only for majority vote, as ``fit`` checks it) and, for a
+    majority-vote model, set on a copy of it: there the ``ties`` parameter decides the tied rows'
+    probabilities (``random`` one-hot at random, ``uniform``/``abstain`` split evenly), not only
+    their hard label, so a model saved with ``random`` and predicted with ``abstain`` kept its
+    random one-hot rows labelled (84 rows unlabelled where ``fit -m majority --ties abstain`` left
+    121). Set like this, ``predict`` labels as ``fit`` with the same ``--ties`` does. ``None``:
+    the model's own."""
+    from ..models.majority import MajorityVote
+
+    majority = isinstance(lm, MajorityVote)
+    check_labels_options("none", ties, "majority" if majority else None)
+    if majority and ties is not None and ties != lm.ties:
+        import copy
+
+        lm = copy.copy(lm)   # not the caller's model
+        lm.ties = ties
+    return lm
+
+
 def predict_file(model, votes, output, *, engine: str = "local", stream: bool | None = None,
                  scheduler: str | None = None, client=None, jobs: int | None = None,
                  partition_rows: int | None = None, block_rows: int | None = None, fill_unlabeled: str = "none",
@@ -257,6 +277,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
     check_distinct([votes, model if not isinstance(model, LabelModel) else None], [output])
     lm = model if isinstance(model, LabelModel) else load_model(model)
     lm._check_fitted()
+    lm = _with_ties(lm, ties)
     names = list(getattr(lm, "lf_names_", None) or []) or None
     where = Path(votes)
     plan = plan or plan_run(votes, engine=engine, stream=stream, lf_names=names, scheduler=scheduler, jobs=jobs,

@@ -93,14 +93,22 @@ class _Gold:
         self.by_id = bool(ids) and all(c in self.table.columns for c in ids)
         self.ids = ids
         self.all = None
+        self.label_ids = None
         if not self.by_id:
             from ..evaluation import gold_for_rows
 
-            self.all = gold_for_rows(None, n, K, classes, self.table, label_col)
+            self.all = gold_for_rows(None, n, K, classes, self.table, label_col, where=self.where)
+        else:
+            # the label column is read once (not per block: its notes, e.g. "-1 read as no
+            # label", are given once, and digit class names are decided on the whole column)
+            from ..votes.gold import labels_to_ids
+
+            self.label_ids = labels_to_ids(self.table[label_col], K, classes, f"{self.where}, column {label_col!r}")
 
     def block(self, offset: int, bvm: VoteMatrix) -> np.ndarray:
         if self.all is not None:
             return self.all[offset:offset + bvm.n_rows]
         from ..votes.gold import align_gold
 
-        return align_gold(bvm, self.table, self.label_col, id_cols=self.ids)
+        return align_gold(bvm, self.table, self.label_col, id_cols=self.ids, where=self.where,
+                          label_ids=self.label_ids)

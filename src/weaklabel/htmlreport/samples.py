@@ -94,10 +94,19 @@ def _check_data(data: Path, text_col: str, ids: list[str], n: int) -> bool:
     if text_col not in src.columns:
         raise InputError(f"{data}: no text column {text_col!r} (columns: {', '.join(map(str, src.columns))})")
     by_id = bool(ids) and all(c in src.columns for c in ids)
-    if not by_id and int(src.n_rows) != n:
-        raise InputError(f"{data}: has {int(src.n_rows):,} rows but the votes have {n:,}; "
+    if by_id:
+        return True
+    # CSV and JSON Lines do not store their row count: count it (one column, in batches)
+    rows = src.n_rows if src.n_rows is not None else sum(len(b) for b in src.iter_batches(1 << 16, [text_col]))
+    if rows != n:
+        if ids:
+            absent = [c for c in ids if c not in src.columns]
+            raise InputError(f"{data}: no id column {', '.join(map(repr, absent))} (the votes' id column"
+                             f"{'s' * (len(ids) > 1)}: {', '.join(map(str, ids))}) and {int(rows):,} rows against "
+                             f"the votes' {n:,}; add the id column(s) to match rows by id")
+        raise InputError(f"{data}: has {int(rows):,} rows but the votes have {n:,}; "
                          "give the data the votes' id column(s) to match rows by id")
-    return by_id
+    return False
 
 
 def _attach_text(kept: dict, data: Path, text_col: str, ids: list[str], by_id: bool) -> None:
@@ -112,15 +121,27 @@ def _attach_text(kept: dict, data: Path, text_col: str, ids: list[str], by_id: b
         positions = np.array(sorted(want), dtype=np.int64)
     cols = (ids if by_id else []) + [text_col]
     pos = 0
+    found = 0
+    seen: list = []       # a few of the data's ids, for the error below
     for batch in src.iter_batches(1 << 16, cols):
         if by_id:
             key = batch[ids[0]].astype(str)
             for c in ids[1:]:
                 key = key + "\x1f" + batch[c].astype(str)
+            if len(seen) < 3:
+                seen += [tuple(r) if len(ids) > 1 else r[0] for r in batch[ids].head(3).itertuples(index=False)]
             for i in np.flatnonzero(key.isin(want.keys()).to_numpy()):
+                found += "text" not in want[key.iloc[i]]
                 want[key.iloc[i]]["text"] = batch[text_col].iloc[i]
         else:
             a, b = np.searchsorted(positions, [pos, pos + len(batch)])
             for r in positions[a:b]:
                 want[int(r)]["text"] = batch[text_col].iloc[int(r) - pos]
         pos += len(batch)
+    if by_id and want and not found:
+        # a report whose every sampled text is "—" is a silently wrong page: the ids do not match
+        votes_ids = [tuple(r["ids"][c] for c in ids) if len(ids) > 1 else r["ids"][ids[0]]
+                     for r in list(want.values())[:3]]
+        raise InputError(f"{data}: none of the {len(want):,} sampled rows' ids matches a row of it (id columns "
+                         f"{ids}; votes ids e.g. {', '.join(map(repr, votes_ids))}; {data} ids e.g. "
+                         f"{', '.join(map(repr, seen[:3])) or 'none'}); check the id column's type and values")

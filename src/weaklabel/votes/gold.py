@@ -2,11 +2,15 @@
 
 Gold rows are matched to votes by the id columns when both tables have them (rows of the vote
 matrix without a gold row get ``-1``), else by position (then the row counts must agree). Labels
-may be class ids or, when the votes carry class names, those names; missing labels become ``-1``.
+may be class ids or, when the votes carry class names, those names (names win when every label is
+one: :func:`labels_to_ids`); empty labels and ``-1`` become ``-1`` (:func:`no_label`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,40 +21,156 @@ from ..io import read_table
 from .matrix import VoteMatrix
 
 
-def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None, where: str) -> np.ndarray:
-    """Convert a label column (ints, integral floats with NaN, or class names) to ids with -1 = unknown."""
+class GoldNote(UserWarning):
+    """How a gold label column was read, when another reading was possible (class names that are
+    digits, -1 that may have been a class): the labels were read, one documented way, and the
+    user is told which. The CLI prints these as ``note:`` lines on stderr."""
+
+
+def _note(message: str) -> None:
+    warnings.warn(message, GoldNote, stacklevel=3)
+
+
+@contextlib.contextmanager
+def gold_notes(show: Callable[[str], None]) -> Iterator[list[str]]:
+    """Catch the :class:`GoldNote` warnings raised inside and pass each distinct one to ``show``
+    (a CLI's stderr printer) on the way out, also when an error ends the block: a note that -1
+    was read as "no label" explains a following "no gold label matches". The yielded list holds
+    them too (for ``--json``); other warnings are re-issued untouched."""
+    notes: list[str] = []
+    others: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GoldNote)
+            try:
+                yield notes
+            finally:
+                for w in caught:
+                    if not issubclass(w.category, GoldNote):
+                        others.append(w)
+                    elif str(w.message) not in notes:
+                        notes.append(str(w.message))
+    finally:
+        for w in others:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        for n in notes:
+            show(n)
+
+
+def _label_texts(present: pd.Series) -> np.ndarray:
+    """Each label as the text a class name would be: ``1`` and ``1.0`` -> ``"1"``, text stripped."""
+    def text(v) -> str:
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        return str(v).strip()
+    return np.array([text(v) for v in present.tolist()], dtype=object)
+
+
+def no_label(values: pd.Series, classes: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(empty, minus_one)``: boolean masks of the labels read as "no label". Empty is NaN, None
+    or blank text; minus one is ``-1`` (weaklabel's code for unknown, as a number or text),
+    unless ``"-1"`` is one of the class names. Kept apart so that callers can say how many
+    gold rows each took out (``weaklabel evaluate``): -1 may have been meant as a class."""
     s = values.reset_index(drop=True)
-    missing = s.isna().to_numpy()
+    empty = s.isna().to_numpy()
+    if not pd.api.types.is_numeric_dtype(s):
+        empty = empty | (s.astype(str).str.strip() == "").to_numpy()
+    minus = np.zeros(len(s), dtype=bool)
+    if classes is None or "-1" not in classes:
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            minus = (s == -1).to_numpy()
+        elif len(s):
+            codes, uniq = pd.factorize(s)     # NaN: code -1, the appended False
+            is_m1 = [t == "-1" for t in _label_texts(pd.Series(np.asarray(uniq, dtype=object)))]
+            minus = np.array(is_m1 + [False], dtype=bool)[codes]
+    return empty, minus & ~empty
+
+
+def _minus_one_note(where: str, n_minus: int, n_empty: int, others: set, cardinality: int,
+                    classes: list[str] | None) -> None:
+    """Say that -1 was read as "no label" when the column looks coded -1/+1 (a common binary coding,
+    where -1 is a class): its other labels are all 1. Not for 0/1 or class-name labels beside -1,
+    which is weaklabel's own documented code for unknown (WRENCH files use it too), where a note on
+    every run would be noise. What -1 means is not changed."""
+    if not n_minus or not others <= {"1"}:
+        return
+    target = f"class ids 0..{cardinality - 1}" + (f" or the class names ({', '.join(classes)})" if classes else "")
+    _note(f"{where}: {n_minus:,} label{'s' * (n_minus != 1)} -1 read as \"no label\" (weaklabel's code for "
+          f"unknown); if -1 is a class (labels coded -1/+1), recode the column to {target}, "
+          "e.g. df[col] = df[col].map({-1: 0, 1: 1}) in pandas")
+
+
+def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None, where: str) -> np.ndarray:
+    """Convert a label column (class names, or class ids as ints, integral floats or digit text)
+    to ids with -1 = unknown (empty, NaN or -1: see :func:`no_label`).
+
+    Class names win when every label is one: gold labels ``1``/``2`` for classes named
+    ``"1"``/``"2"`` (star ratings) are those classes, not ids 1 and 2 (a CSV or Parquet column
+    of digits arrives as numbers, which used to be taken as ids, scoring against the wrong class
+    or failing with "outside 0..1"). When every label is also a valid id and the two readings
+    differ, names still win (the user named the classes by those digits, so the digits in a gold
+    column are most likely the same names) and a :class:`GoldNote` says so, with how to give ids.
+    Labels that are neither all names nor all ids are an error naming the first bad one."""
+    s = values.reset_index(drop=True)
+    empty, minus = no_label(s, classes)
+    missing = empty | minus
     out = np.full(len(s), -1, dtype=np.int64)
     present = s[~missing]
     if present.empty:
+        _minus_one_note(where, int(minus.sum()), int(empty.sum()), set(), cardinality, classes)
         return out
     if pd.api.types.is_bool_dtype(present):
         raise InputError(f"{where}: labels are booleans; use class ids 0..{cardinality - 1}")
+    # decided on the distinct values (a gold column of millions of rows has a few)
     if pd.api.types.is_numeric_dtype(present):
         arr = present.to_numpy(dtype=float)
         if np.any(arr != np.round(arr)):
             i = int(np.flatnonzero(arr != np.round(arr))[0])
             raise InputError(f"{where}: label {arr[i]!r} at row {present.index[i]} is not a class id")
-        ids = arr.astype(np.int64)
+        codes, uniq = pd.factorize(arr.astype(np.int64))
+        texts = [str(u) for u in np.asarray(uniq).tolist()]
     else:
-        texts = present.astype(str).to_numpy()
-        if classes is not None and set(texts) <= set(classes):
-            lookup = {c: i for i, c in enumerate(classes)}
-            ids = np.array([lookup[t] for t in texts], dtype=np.int64)
-        else:
-            try:
-                ids = np.array([int(t) for t in texts], dtype=np.int64)
-            except ValueError:
-                bad = next(t for t in texts if not t.lstrip("-").isdigit() and (classes is None or t not in classes))
-                known = f" (classes: {', '.join(classes)})" if classes else ""
-                raise InputError(f"{where}: label {bad!r} is not a class id or class name{known}") from None
-    bad = (ids < -1) | (ids >= cardinality)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{where}: label {ids[i]} at row {present.index[i]} is outside 0..{cardinality - 1}")
-    out[~missing] = ids
+        codes, uniq = pd.factorize(present)
+        texts = _label_texts(pd.Series(np.asarray(uniq, dtype=object))).tolist()
+    u_ids = _as_ints(texts)
+    _minus_one_note(where, int(minus.sum()), int(empty.sum()), set(texts), cardinality, classes)
+    lookup = {c: i for i, c in enumerate(classes)} if classes else {}
+    if lookup and all(t in lookup for t in texts):
+        u_out = np.array([lookup[t] for t in texts], dtype=np.int64)
+        if u_ids is not None and ((u_ids >= 0) & (u_ids < cardinality)).all() and not np.array_equal(u_out, u_ids):
+            shown = sorted(set(texts), key=lambda t: lookup[t])
+            _note(f"{where}: label{'s' * (len(shown) > 1)} {', '.join(shown[:5])}{', ...' * (len(shown) > 5)} "
+                  f"read as class name{'s' * (len(shown) > 1)}, not as class id{'s' * (len(shown) > 1)} "
+                  f"0..{cardinality - 1} (classes: {', '.join(classes)}); "
+                  "to give class ids, write the class names instead")
+    elif u_ids is None:
+        numbers = [t for t in texts if _as_ints([t]) is not None]
+        bad = [t for t in texts if t not in lookup and t not in numbers]
+        known = f" (classes: {', '.join(classes)})" if classes else ""
+        if not bad:   # every label is a name or a number, but not all of either
+            name = next(t for t in texts if t in lookup)
+            num = next(t for t in texts if t not in lookup)
+            raise InputError(f"{where}: labels mix class names and class ids (e.g. {name!r} and {num!r}); "
+                             f"use one or the other{known}")
+        raise InputError(f"{where}: label {bad[0]!r} is not a class id or class name{known}")
+    else:
+        u_out = u_ids
+        bad = ((u_ids < 0) | (u_ids >= cardinality))[codes]
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            named = f" nor a class name (classes: {', '.join(classes)})" if classes else ""
+            raise InputError(f"{where}: label {u_ids[codes[i]]} at row {present.index[i]} is outside "
+                             f"0..{cardinality - 1}{named}")
+    out[~missing] = u_out[codes]
     return out
+
+
+def _as_ints(texts: list[str]) -> np.ndarray | None:
+    """The texts as integers, or None when one is not an integer."""
+    try:
+        return np.array([int(t) for t in texts], dtype=np.int64)
+    except ValueError:
+        return None
 
 
 def infer_labels(col: pd.Series, names: list[str] | None, where) -> tuple[np.ndarray, list[str]]:
@@ -110,23 +230,31 @@ DUPLICATES_HOWTO = ("ids must be unique to match rows by id: de-duplicate the da
 
 
 def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
-               id_cols: list[str] | None = None) -> np.ndarray:
+               id_cols: list[str] | None = None, *, where: str | None = None,
+               label_ids: np.ndarray | None = None) -> np.ndarray:
     """Gold labels aligned with ``vm``'s rows (``-1`` where unknown).
 
     Matched by the id columns when both tables have them. A gold table whose ids repeat cannot be
     matched by id, except when its ids are the votes' ids row for row (the same file the votes
     were made from, duplicates and all): then it is matched by position. Ids that match no row
-    of the votes are an error naming both files' id columns and a sample of each."""
+    of the votes are an error naming both files' id columns and a sample of each.
+
+    ``where``: the name errors give a DataFrame ``gold`` (default "gold"; a path names itself).
+    ``label_ids``: the label column already converted by :func:`labels_to_ids` (one per table
+    row), for callers that align the same table block by block (``weaklabel report``): the
+    column is read, and its notes given, once."""
     if isinstance(gold, pd.DataFrame):
-        table, where = gold, "gold"
+        table, where = gold, where or "gold"
     else:
-        where = str(gold)
+        where = where or str(gold)
         table = read_table(gold)
     if label_col not in table.columns:
         raise InputError(f"{where}: no label column {label_col!r} (columns: {', '.join(map(str, table.columns))})")
+    if label_ids is None:
+        label_ids = labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
     ids = id_cols if id_cols is not None else (list(vm.row_ids.columns) if vm.row_ids is not None else [])
     if ids and all(c in table.columns for c in ids):
-        lab = labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
+        lab = label_ids
         keys = table[ids].reset_index(drop=True).copy()
         left = vm.row_ids[ids].reset_index(drop=True)
         n_dup, first = duplicate_ids(keys)
@@ -157,7 +285,7 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
     if len(table) != vm.n_rows:
         raise InputError(f"{where}: has {len(table)} rows but the votes have {vm.n_rows}; "
                          "add the id column(s) to both to match rows by id")
-    return labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
+    return label_ids
 
 
 def same_ids(a: pd.DataFrame, b: pd.DataFrame) -> bool:
