@@ -182,7 +182,7 @@ def test_select_duplicate_pairs_and_existing_output(tmp_path, suite):
     t.loc[5, "candidate_id"] = 4
     t.to_csv(tmp_path / "dup.csv", index=False)
     r = runner.invoke(app, ["select", str(tmp_path / "dup.csv"), "-o", str(tmp_path / "o.parquet")])
-    assert r.exit_code == 1 and "row 5: duplicate (question_id, candidate_id) pair ('q0000', 4)" in r.output
+    assert r.exit_code == 1 and "row 5: duplicate (question_id, candidate_id) pair ('q0000', '4')" in r.output  # CSV ids are text
     (tmp_path / "o.parquet").write_text("keep me")
     r = runner.invoke(app, ["select", str(tmp_path / "dup.csv"), "-o", str(tmp_path / "o.parquet")])
     assert r.exit_code == 1 and "already exists" in r.output

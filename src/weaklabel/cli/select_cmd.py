@@ -66,37 +66,41 @@ def select_command(
     correct_col: str = typer.Option(None, "--correct-col", help="0/1 correctness column: dev labels and evaluation."),
     answer_col: str = typer.Option(None, "--answer-col", help="Final-answer column: candidates with the same answer "
                                                               "pool their evidence; majority-answer baseline."),
-    pool_answers: str = typer.Option("auto", "--pool-answers",
+    pool_answers: str = typer.Option(None, "--pool-answers",
                                      help="With --answer-col: pool the evidence of candidates with the same answer: "
-                                          "auto (for mixture, ds, hybrid, mc), yes or no."),
-    pool_centre: str = typer.Option("auto", "--pool-centre",
+                                          "auto (default; for mixture, ds, hybrid, mc), yes or no."),
+    pool_centre: str = typer.Option(None, "--pool-centre",
                                     help="Answer pooling: how much of the question's mean evidence is taken out "
-                                         "first: auto (all of it when most candidates look correct, else the "
-                                         "question's estimated share of correct ones), prior, question or none."),
-    dev_frac: float = typer.Option(0.05, "--dev-frac", help="With --correct-col: share of questions used as labelled "
-                                                            "dev set (never scored in the metrics)."),
-    label_model: str = typer.Option("mixture", "--label-model", "-m",
+                                         "first: auto (default; all of it when most candidates look correct, else "
+                                         "the question's estimated share of correct ones), prior, question or none."),
+    dev_frac: float = typer.Option(None, "--dev-frac", help="With --correct-col: share of questions used as labelled "
+                                                            "dev set (never scored in the metrics; default 0.05)."),
+    label_model: str = typer.Option(None, "--label-model", "-m",
                                     help="mixture (continuous scores; default) or a vote model: ds, hybrid, mc, "
                                          "triplet, onecoin, weighted, majority, auto."),
-    normalise: str = typer.Option("quantile", "--normalise", help="quantile, minmax, winsorize or none."),
-    normalise_scope: str = typer.Option("global", "--normalise-scope", help="global or question."),
-    binarise: str = typer.Option("auto", "--binarise", help="auto (none for mixture, quantile for vote models), "
-                                                            "quantile, fixed or none."),
-    binarise_scope: str = typer.Option("question", "--binarise-scope", help="Class-balance quantile within each "
-                                                                            "question or global."),
-    threshold: float = typer.Option(0.5, "--threshold", help="--binarise fixed: vote yes at or above this normalised score."),
+    normalise: str = typer.Option(None, "--normalise", help="quantile (default), minmax, winsorize or none."),
+    normalise_scope: str = typer.Option(None, "--normalise-scope", help="global (default) or question."),
+    binarise: str = typer.Option(None, "--binarise", help="auto (default: none for mixture, quantile for vote "
+                                                          "models), quantile, fixed or none."),
+    binarise_scope: str = typer.Option(None, "--binarise-scope", help="--binarise quantile: class-balance quantile "
+                                                                      "within each question (default) or global."),
+    threshold: float = typer.Option(None, "--threshold", help="--binarise fixed: vote yes at or above this "
+                                                              "normalised score (default 0.5)."),
     class_balance: float = typer.Option(None, "--class-balance", help="Share of correct candidates (default: dev labels or estimated)."),
-    inverted: str = typer.Option("flip", "--inverted", help="Verifiers estimated below chance: flip, drop or keep."),
-    min_agreement: float = typer.Option(0.05, "--min-agreement", help="Drop verifiers whose within-question correlation "
-                                                                       "with every other verifier is below this."),
+    inverted: str = typer.Option(None, "--inverted", help="Verifiers estimated below chance: flip (default), drop or keep."),
+    min_agreement: float = typer.Option(None, "--min-agreement", help="Drop verifiers whose within-question correlation "
+                                                                      "with every other verifier is below this "
+                                                                      "(default 0.05)."),
     param: list[str] = typer.Option(None, "--param", "-p", help="Label-model hyper-parameter NAME=VALUE (repeatable)."),
     input_format: str = typer.Option("auto", "--format", help="auto, long, weaver-long (Weaver-style score table: one "
                                                               "row per question x sample) or weaver (one row per "
                                                               "question, list columns)."),
-    families: str = typer.Option("detect", "--families", help="detect: find verifier families that share their errors "
-                                                              "and count each about once; none: treat all as independent."),
-    family_threshold: float = typer.Option(0.2, "--family-threshold", help="Smallest residual within-question "
-                                                                          "correlation of a verifier family."),
+    families: str = typer.Option(None, "--families", help="detect (default): find verifier families that share their "
+                                                          "errors and count each about once; none: treat all as "
+                                                          "independent."),
+    family_threshold: float = typer.Option(None, "--family-threshold", help="Smallest residual within-question "
+                                                                            "correlation of a verifier family "
+                                                                            "(default 0.2)."),
     model_file: Path = typer.Option(None, "--model-file", help="Apply a selector saved with --save-model instead of fitting."),
     save_model: Path = typer.Option(None, "--save-model", help="Write the fitted selector (normalisers, thresholds, kept "
                                                                "verifiers, accuracies) as JSON."),
@@ -109,23 +113,47 @@ def select_command(
     with user_errors():
         from ..errors import InputError
         from ..verifiers import VerifierSelector, select_file
+        from ..verifiers.runner import check_saved_settings, check_seed
         from ._common import parse_params
 
+        check_seed(seed)
+
+        pools = {"auto": "auto", "yes": True, "no": False}
+        if pool_answers is not None and pool_answers not in pools:
+            raise InputError(f"--pool-answers must be auto, yes or no, got {pool_answers!r}")
+        if binarise_scope is not None and binarise_scope not in ("question", "global"):
+            raise InputError(f"--binarise-scope must be question or global, got {binarise_scope!r}")
+        # only the options the user gave (None = not given): a saved selector must agree with
+        # them, and a fit refuses those its other settings would ignore
+        given = {k: v for k, v in (
+            ("normalise", normalise), ("normalise_scope", normalise_scope), ("binarise", binarise),
+            ("binarise_scope", binarise_scope), ("threshold", threshold), ("class_balance", class_balance),
+            ("label_model", label_model), ("model_params", parse_params(param) if param else None),
+            ("min_agreement", min_agreement), ("inverted", inverted),
+            ("pool_answers", None if pool_answers is None else pools[pool_answers]), ("families", families),
+            ("family_threshold", family_threshold), ("pool_centre", pool_centre)) if v is not None}
         selector = None
-        if model_file is None:
-            pools = {"auto": "auto", "yes": True, "no": False}
-            if pool_answers not in pools:
-                raise InputError(f"--pool-answers must be auto, yes or no, got {pool_answers!r}")
-            selector = VerifierSelector(normalise=normalise, normalise_scope=normalise_scope, binarise=binarise,
-                                        binarise_scope=binarise_scope, threshold=threshold,
-                                        class_balance=class_balance, label_model=label_model,
-                                        model_params=parse_params(param), min_agreement=min_agreement,
-                                        inverted=inverted, pool_answers=pools[pool_answers], families=families,
-                                        family_threshold=family_threshold, pool_centre=pool_centre,
-                                        random_state=seed)
+        if model_file is not None:
+            check_saved_settings(VerifierSelector.load(model_file), given, model_file)
+        else:
+            selector = VerifierSelector(random_state=seed, **given)
+            method = selector._binarise_method()
+            if threshold is not None and method != "fixed":
+                raise InputError(f"--threshold is the cut of --binarise fixed; this fit binarises with {method} "
+                                 "(add --binarise fixed or drop --threshold)")
+            if binarise_scope is not None and method != "quantile":
+                raise InputError(f"--binarise-scope sets where --binarise quantile takes its quantiles; this fit "
+                                 f"binarises with {method} (add --binarise quantile or drop --binarise-scope)")
+            if family_threshold is not None and selector.families == "none":
+                raise InputError("--family-threshold is for --families detect; drop one of them")
+            if pool_centre is not None and selector.pool_answers is False:
+                raise InputError("--pool-centre is for answer pooling; drop it or --pool-answers no")
         res = select_file(scores, output, layout=input_format, question_col=question_col, candidate_col=candidate_col,
                           verifiers=verifiers, answer_col=answer_col, correct_col=correct_col, dev_frac=dev_frac,
                           selector=selector, model_file=model_file, save_model=save_model, seed=seed, force=force)
+        if not quiet:
+            for w in res.warnings:
+                err.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
         if as_json:
             print_json(res.to_dict())
             return

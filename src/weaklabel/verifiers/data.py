@@ -80,23 +80,35 @@ class ScoreData:
                              self.candidate_col: self.candidate_ids})
 
 
-RESERVED = ("correct", "answer")
+CORRECT_NAMES = ("answer_correct", "is_correct", "correct")
+ANSWER_NAMES = ("extracted_answer", "answer")
+# Never verifiers by default: every name the readers take as correctness or as the final answer
+# (a 0/1 correctness column taken as a verifier leaks the truth into the fit and the metrics).
+RESERVED = CORRECT_NAMES + ANSWER_NAMES
+LABEL_LIKE = ("label", "labels", "gold", "y")
+
+
+def _shown(cols, display: dict | None) -> str:
+    """Column names as the user's file has them (``display``: internal name -> the user's)."""
+    return ", ".join(str((display or {}).get(c, c)) for c in cols)
 
 
 def match_verifiers(columns: Sequence[str], patterns: Sequence[str] | str | None,
                     exclude: Sequence[str] = (), numeric: Sequence[str] | None = None,
-                    where: str = "scores") -> list[str]:
+                    where: str = "scores", display: dict | None = None) -> list[str]:
     """Verifier columns named by comma-separated globs (``'rm_*,judge_*'``), in table order.
 
-    Without patterns: every numeric column except ``exclude`` and the conventional label and
-    answer columns (``correct``, ``answer``), which are never taken as verifiers by default. A
-    pattern that matches no column is an error (a typo should not silently drop a verifier).
+    Without patterns: every numeric column except ``exclude`` and the label and answer columns
+    the readers recognise (:data:`RESERVED`: ``answer_correct``, ``is_correct``, ``correct``,
+    ``extracted_answer``, ``answer``), which are never taken as verifiers by default. A pattern
+    that matches no column is an error (a typo should not silently drop a verifier).
+    ``display`` maps renamed columns to the user's names, for the messages.
     """
     cols = [c for c in columns if c not in set(exclude)]
     if patterns is None:
         chosen = [c for c in cols if (numeric is None or c in set(numeric)) and c not in RESERVED]
         if not chosen:
-            raise InputError(f"{where}: no numeric verifier columns besides {', '.join(exclude)}; "
+            raise InputError(f"{where}: no numeric verifier columns besides {_shown(exclude, display)}; "
                              "name them with --verifiers")
         return chosen
     if isinstance(patterns, str):
@@ -108,7 +120,7 @@ def match_verifiers(columns: Sequence[str], patterns: Sequence[str] | str | None
     for pat in patterns:
         hits = [c for c in cols if fnmatch.fnmatchcase(c, pat)]
         if not hits:
-            raise InputError(f"{where}: no verifier column matches {pat!r} (columns: {', '.join(cols)})")
+            raise InputError(f"{where}: no verifier column matches {pat!r} (columns: {_shown(cols, display)})")
         chosen += [c for c in hits if c not in chosen]
     order = {c: i for i, c in enumerate(cols)}
     return sorted(chosen, key=order.__getitem__)
@@ -139,45 +151,105 @@ def _numeric_column(s: pd.Series, name: str, where: str) -> np.ndarray:
     return arr
 
 
+def correct_value(v) -> float:
+    """One correctness value as 1.0, 0.0 or NaN (unknown): a boolean, the number 0 or 1, or the
+    text true/false/1/0 (any case; files exported from text hold them as strings). Anything
+    else raises ``ValueError``: ``bool("False")`` is True, so a guess would count every wrong
+    candidate as correct and the metrics would read perfect."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return np.nan
+    if isinstance(v, (bool, np.bool_)):
+        return float(v)
+    if isinstance(v, str):
+        t = v.strip().lower()
+        if t in ("true", "1"):
+            return 1.0
+        if t in ("false", "0"):
+            return 0.0
+        raise ValueError(v)
+    if isinstance(v, (int, float, np.integer, np.floating)) and (v != v or v in (0, 1)):
+        return float(v)
+    raise ValueError(v)
+
+
+CORRECT_FORMS = "0/1 or true/false (NaN = unknown)"
+
+
 def _correct_column(s: pd.Series, name: str, where: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(s.dtype) and not s.isna().any():
         return s.to_numpy().astype(np.int8)
-    conv = pd.to_numeric(s.map(lambda v: {True: 1, False: 0}.get(v, v) if isinstance(v, (bool, np.bool_)) else v),
-                         errors="coerce")
-    bad = (conv.isna() & s.notna()) | ~(conv.isna() | conv.isin([0, 1]))
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{where}: column {name!r} row {i}: {_py(s.iloc[i])!r} is not 0/1 (NaN = unknown)")
-    return np.where(conv.isna(), -1, conv.fillna(0)).astype(np.int8)
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        conv = pd.to_numeric(s.astype("float64"), errors="coerce")
+        bad = ~(conv.isna() | conv.isin([0, 1]))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"{where}: column {name!r} row {i}: {_py(s.iloc[i])!r} is not {CORRECT_FORMS}")
+        return np.where(conv.isna(), -1, conv.fillna(0)).astype(np.int8)
+    vals = np.empty(len(s))
+    for i, v in enumerate(s.to_numpy(dtype=object)):
+        try:
+            vals[i] = correct_value(v)
+        except ValueError:
+            raise InputError(f"{where}: column {name!r} row {i}: {_py(v)!r} is not {CORRECT_FORMS}") from None
+    return np.where(np.isnan(vals), -1, vals).astype(np.int8)
+
+
+def label_like_warnings(data: "ScoreData", used: Sequence[str], patterns: Sequence[str] | str | None) -> list[str]:
+    """Warnings for verifiers among ``used`` that hold only 0/1 and are named like a correctness
+    label (``label``, ``gold``, ``y``, ``*correct*``): taken as a verifier, the
+    truth would weigh most and the selection and its metrics would look far better than they
+    are. A column the user named exactly in ``patterns`` (not by a glob) is not warned about."""
+    if isinstance(patterns, str):
+        patterns = [p.strip() for p in patterns.split(",")]
+    exact = {p for p in (patterns or []) if not any(ch in p for ch in "*?[")}
+    out = []
+    for name in used:
+        low = str(name).lower()
+        if name in exact or name not in data.verifiers or not (low in LABEL_LIKE or "correct" in low):
+            continue
+        x = data.scores[:, data.verifiers.index(name)]
+        x = x[~np.isnan(x)]
+        if x.size and np.isin(x, (0.0, 1.0)).all():
+            out.append(f"verifier column {name!r} holds only 0/1 and is named like a correctness label: if it "
+                       f"is the truth, pass it as --correct-col {name}; if not, leave it out with --verifiers "
+                       "(or name it there to keep it)")
+    return out
 
 
 def from_frame(df: pd.DataFrame, *, question_col: str = "question_id", candidate_col: str = "candidate_id",
                verifiers: Sequence[str] | str | None = None, answer_col: str | None = None,
-               correct_col: str | None = None, where: str = "scores") -> ScoreData:
-    """Check a long table of verifier scores and convert it to :class:`ScoreData`."""
+               correct_col: str | None = None, where: str = "scores", display: dict | None = None) -> ScoreData:
+    """Check a long table of verifier scores and convert it to :class:`ScoreData`.
+
+    ``display`` maps columns a reader renamed (a Weaver-style table's ``question_id``,
+    ``correct``...) to the names in the user's file: messages name the columns the user can
+    find there."""
+    disp = display or {}
+    shown = lambda col: disp.get(col, col)  # noqa: E731
     for col, opt in ((question_col, "--question-col"), (candidate_col, "--candidate-col"),
                      (answer_col, "--answer-col"), (correct_col, "--correct-col")):
         if col is not None and col not in df.columns:
-            raise InputError(f"{where}: no column {col!r} ({opt}); columns: {', '.join(map(str, df.columns))}")
+            raise InputError(f"{where}: no column {shown(col)!r} ({opt}); columns: {_shown(df.columns, disp)}")
     if len(df) == 0:
         raise InputError(f"{where}: the table has no rows")
     special = [c for c in (question_col, candidate_col, answer_col, correct_col) if c is not None]
     numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype)
                or pd.api.types.is_bool_dtype(df[c].dtype)]
-    names = match_verifiers([str(c) for c in df.columns], verifiers, exclude=special, numeric=numeric, where=where)
+    names = match_verifiers([str(c) for c in df.columns], verifiers, exclude=special, numeric=numeric, where=where,
+                            display=disp)
     q = df[question_col]
     if q.isna().any():
         i = int(np.flatnonzero(q.isna().to_numpy())[0])
-        raise InputError(f"{where}: column {question_col!r} row {i}: missing question id")
+        raise InputError(f"{where}: column {shown(question_col)!r} row {i}: missing question id")
     c = df[candidate_col]
     if c.isna().any():
         i = int(np.flatnonzero(c.isna().to_numpy())[0])
-        raise InputError(f"{where}: column {candidate_col!r} row {i}: missing candidate id")
+        raise InputError(f"{where}: column {shown(candidate_col)!r} row {i}: missing candidate id")
     codes, uniques = pd.factorize(q, sort=False)
     dup = pd.DataFrame({"q": codes, "c": c.to_numpy()}).duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(f"{where}: row {i}: duplicate ({question_col}, {candidate_col}) pair "
+        raise InputError(f"{where}: row {i}: duplicate ({shown(question_col)}, {shown(candidate_col)}) pair "
                          f"({_py(q.iloc[i])!r}, {_py(c.iloc[i])!r})")
     scores = np.empty((len(df), len(names)))
     for j, name in enumerate(names):
@@ -188,6 +260,6 @@ def from_frame(df: pd.DataFrame, *, question_col: str = "question_id", candidate
         key = pd.Series(codes).astype(str) + "\x1f" + a.astype(str)
         acodes, _ = pd.factorize(key.where(a.notna().to_numpy(), None), sort=False)
         answers = acodes.astype(np.int64)          # -1 where the answer is missing
-    correct = _correct_column(df[correct_col], correct_col, where) if correct_col is not None else None
+    correct = _correct_column(df[correct_col], shown(correct_col), where) if correct_col is not None else None
     return ScoreData(np.asarray(uniques, dtype=object), codes.astype(np.int64), c.to_numpy(), scores, names,
                      answers, correct, question_col, candidate_col)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import InputError
 
 INVERTED = ("flip", "drop", "keep")
@@ -27,6 +29,11 @@ def check_params(sel, label_models: list[str]) -> None:
         raise InputError(f"binarise must be auto, quantile, fixed or none, got {sel.binarise!r}")
     if sel.label_model != "mixture" and binarise_method(sel) == "none":
         raise InputError(f"label model {sel.label_model!r} works on votes: binarise with quantile or fixed")
+    if sel.binarise_scope not in ("question", "global"):
+        raise InputError(f"binarise_scope must be question or global, got {sel.binarise_scope!r}")
+    rs = sel.random_state
+    if isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or not 0 <= int(rs) < 2 ** 32:
+        raise InputError(f"random_state must be an integer from 0 to {2 ** 32 - 1}, got {rs!r}")
     if sel.inverted not in INVERTED:
         raise InputError(f"inverted must be one of {', '.join(INVERTED)}, got {sel.inverted!r}")
     lo, hi = (float(x) for x in sel.rate_band)

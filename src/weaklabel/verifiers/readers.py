@@ -22,19 +22,18 @@ reshaping. Layouts (``layout=``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .data import ANSWER_NAMES, CORRECT_FORMS, CORRECT_NAMES, correct_value
 
 LAYOUTS = ("auto", "long", "weaver-long", "weaver")
 QUESTION_NAMES = ("problem_idx", "question_idx", "instruction", "problem", "question")
 SAMPLE_NAMES = ("sample_idx", "sample_id", "candidate_idx")
-ANSWER_NAMES = ("extracted_answer", "answer")
-CORRECT_NAMES = ("answer_correct", "is_correct", "correct")
 WEAVER_LIST_COLUMNS = ("samples", "extracted_answers", "answer_correct")
 WEAVER_SUFFIXES = ("_scores", "_verdicts")
 
@@ -42,7 +41,8 @@ WEAVER_SUFFIXES = ("_scores", "_verdicts")
 @dataclass
 class ScoreTable:
     """A long score table and the roles of its columns (``answer_col``/``correct_col`` None when
-    absent); ``layout`` is the layout it was read as."""
+    absent); ``layout`` is the layout it was read as; ``names`` maps the columns the reader
+    renamed to their names in the user's file (for messages and options)."""
 
     frame: pd.DataFrame
     question_col: str
@@ -50,6 +50,7 @@ class ScoreTable:
     answer_col: str | None
     correct_col: str | None
     layout: str
+    names: dict = field(default_factory=dict)
 
 
 def is_weaver_layout(df: pd.DataFrame) -> bool:
@@ -94,13 +95,30 @@ def weaver_to_long(df: pd.DataFrame, where: str = "weaver data") -> pd.DataFrame
         vals = [np.asarray(v, dtype=object) for v in df[c]]
         return np.concatenate(vals) if vals else np.zeros(0, dtype=object)
 
+    def at(k: int) -> str:                    # a flat position as the file's row and list entry
+        return f"row {int(q[k])} entry {int(out['candidate_id'].iloc[k])}"
+
     for c in ver:
-        out[c] = pd.to_numeric(pd.Series(flat(c)), errors="coerce").astype(float).to_numpy()
+        raw = pd.Series(flat(c))
+        conv = pd.to_numeric(raw, errors="coerce")
+        bad = np.flatnonzero((conv.isna() & raw.notna()).to_numpy())
+        if bad.size:                          # a typo'd or textual score is not a missing one
+            k = int(bad[0])
+            raise InputError(f"{where}: column {c!r} {at(k)}: {raw.iloc[k]!r} is not a number "
+                             "(use null/NaN for a missing score)")
+        out[c] = conv.astype(float).to_numpy()
     if "extracted_answers" in cols:
         out["answer"] = pd.Series(flat("extracted_answers")).map(lambda v: None if v is None else str(v))
     if "answer_correct" in cols:
-        out["correct"] = pd.Series(flat("answer_correct")).map(
-            lambda v: np.nan if v is None else float(bool(v))).to_numpy()
+        raw = flat("answer_correct")
+        correct = np.empty(raw.size)
+        for k, v in enumerate(raw):           # as the long readers parse it; bool("False") is True
+            try:
+                correct[k] = correct_value(v)
+            except ValueError:
+                raise InputError(f"{where}: column 'answer_correct' {at(k)}: {v!r} is not "
+                                 f"{CORRECT_FORMS}") from None
+        out["correct"] = correct
     return out
 
 
@@ -108,12 +126,17 @@ def _first(cols, names):
     return next((c for c in names if c in cols), None)
 
 
-def weaver_long(df: pd.DataFrame, where: str = "scores") -> ScoreTable:
+def weaver_long(df: pd.DataFrame, where: str = "scores", question_col: str | None = None,
+                candidate_col: str | None = None) -> ScoreTable:
     """A Weaver-style score table (one row per question x sample; see module docstring) with
-    its columns renamed to the long layout's."""
+    its columns renamed to the long layout's. ``question_col``/``candidate_col``: the user's
+    id columns, used instead of the first of Weaver's names found (an error when missing)."""
     cols = [str(c) for c in df.columns]
-    q = _first(cols, ("question_id",) + QUESTION_NAMES)
-    s = _first(cols, ("candidate_id",) + SAMPLE_NAMES)
+    for given, opt in ((question_col, "--question-col"), (candidate_col, "--candidate-col")):
+        if given is not None and given not in cols:
+            raise InputError(f"{where}: no column {given!r} ({opt}); columns: {', '.join(cols)}")
+    q = question_col or _first(cols, ("question_id",) + QUESTION_NAMES)
+    s = candidate_col or _first(cols, ("candidate_id",) + SAMPLE_NAMES)
     if q is None or s is None:
         raise InputError(f"{where}: a Weaver-style score table needs a question column "
                          f"({', '.join(QUESTION_NAMES)}) and a sample column ({', '.join(SAMPLE_NAMES)}); "
@@ -125,20 +148,51 @@ def weaver_long(df: pd.DataFrame, where: str = "scores") -> ScoreTable:
         rename[a] = "answer"
     if c is not None:
         rename[c] = "correct"
+    rename = {k: v for k, v in rename.items() if k != v}
     taken = set(rename.values()) - set(rename)
     clash = [t for t in taken if t in cols]
     if clash:
         raise InputError(f"{where}: column {clash[0]!r} exists besides the Weaver column renamed to it")
     out = df.rename(columns=rename)
     return ScoreTable(out, "question_id", "candidate_id", "answer" if a else None, "correct" if c else None,
-                      "weaver-long")
+                      "weaver-long", {v: k for k, v in rename.items()})
+
+
+def _own_column(t: ScoreTable, given: str | None, found: str | None) -> str | None:
+    """The frame column an ``--answer-col``/``--correct-col`` option names: the user's own name
+    of a column the reader renamed maps to the renamed column (``--correct-col answer_correct``
+    is the file's ``answer_correct``, read as ``correct``); without the option, ``found``."""
+    if given is None:
+        return found
+    back = {user: internal for internal, user in t.names.items()}
+    return back.get(given, given)
+
+
+def _csv_ids_as_text(path, df: pd.DataFrame, id_cols) -> None:
+    """Re-read a CSV's id columns as text, in place: parsed as numbers, ids ``01`` and ``1``
+    would be one question (a silently wrong selection) and ``05`` would be written back as 5."""
+    from ..io.tables import TableSource
+
+    ids = [c for c in dict.fromkeys(id_cols) if c in df.columns and df[c].dtype != object]
+    if not ids or TableSource(path).format != "csv":
+        return
+    sep = "\t" if Path(path).suffix.lower() == ".tsv" else ","
+    try:
+        text = pd.read_csv(path, sep=sep, usecols=ids, dtype=str)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path}: read failed ({exc})") from None
+    for c in ids:
+        df[c] = text[c].to_numpy(dtype=object)
 
 
 def read_scores(path: str | Path, layout: str = "auto", *, question_col: str = "question_id",
                 candidate_col: str = "candidate_id", answer_col: str | None = None,
                 correct_col: str | None = None) -> ScoreTable:
     """Read a score table (Parquet/CSV/JSON Lines) in any of the layouts of the module docstring.
-    For the Weaver layouts ``answer_col``/``correct_col`` default to the columns found."""
+    For the Weaver layouts ``answer_col``/``correct_col`` default to the columns found and may
+    name a column by the file's own name; ``ScoreTable.names`` maps the renamed columns back.
+    Id columns other than the defaults are used by a Weaver-style table and refused by Weaver's
+    list layout (its ids are the row and list positions)."""
     from ..io import read_table
 
     if layout not in LAYOUTS:
@@ -146,20 +200,28 @@ def read_scores(path: str | Path, layout: str = "auto", *, question_col: str = "
     where = str(path)
     df = read_table(path)
     cols = [str(c) for c in df.columns]
+    _csv_ids_as_text(path, df, [question_col, candidate_col, "question_id", "candidate_id", *QUESTION_NAMES,
+                                *SAMPLE_NAMES])
+    own_q = None if question_col == "question_id" else question_col
+    own_c = None if candidate_col == "candidate_id" else candidate_col
     if layout == "weaver" or (layout == "auto" and is_weaver_layout(df)):
         if not is_weaver_layout(df):
             raise InputError(f"{where}: not in Weaver's layout (one row per question with list columns "
                              "'samples'/'answer_correct' and '*_scores'/'*_verdicts')")
+        if own_q or own_c:
+            raise InputError(f"{where}: Weaver's list layout has one row per question; its ids are the row and "
+                             f"sample positions: drop {'--question-col' if own_q else '--candidate-col'}")
         long = weaver_to_long(df, where=where)
-        return ScoreTable(long, "question_id", "candidate_id", answer_col or ("answer" if "answer" in long else None),
-                          correct_col or ("correct" if "correct" in long else None), "weaver")
+        names = {k: v for k, v in (("answer", "extracted_answers"), ("correct", "answer_correct")) if k in long}
+        t = ScoreTable(long, "question_id", "candidate_id", None, None, "weaver", names)
+        t.answer_col = _own_column(t, answer_col, "answer" if "answer" in long else None)
+        t.correct_col = _own_column(t, correct_col, "correct" if "correct" in long else None)
+        return t
     if layout == "weaver-long" or (layout == "auto" and (question_col not in cols or candidate_col not in cols)
                                    and _first(cols, QUESTION_NAMES) and _first(cols, SAMPLE_NAMES)):
-        t = weaver_long(df, where=where)
-        if answer_col is not None:
-            t.answer_col = answer_col
-        if correct_col is not None:
-            t.correct_col = correct_col
+        t = weaver_long(df, where=where, question_col=own_q, candidate_col=own_c)
+        t.answer_col = _own_column(t, answer_col, t.answer_col)
+        t.correct_col = _own_column(t, correct_col, t.correct_col)
         return t
     return ScoreTable(df, question_col, candidate_col, answer_col, correct_col, "long")
 

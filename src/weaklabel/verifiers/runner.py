@@ -31,6 +31,7 @@ class SelectSummary:
     fit_seconds: float
     evaluation: object = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def verifier_table(self):
         return self.evaluation.verifiers if self.evaluation is not None else self.selector.verifier_table()
@@ -49,12 +50,53 @@ class SelectSummary:
                                   for r in vt.to_dict(orient="records")]}
         if ev is not None:
             out["evaluation"] = ev.to_dict()
+        out["warnings"] = list(self.warnings)
         return out
+
+
+def check_seed(seed, name: str = "--seed") -> None:
+    """A seed numpy and the vote models accept (0 to 2**32 - 1), checked before any work: a
+    negative one failed inside numpy after the whole fit."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2 ** 32:
+        raise InputError(f"{name} must be an integer from 0 to {2 ** 32 - 1}, got {seed!r}")
+
+
+# options fixed when a selector is fitted: (CLI option, selector attribute)
+SAVED_OPTIONS = (("--label-model", "label_model"), ("--normalise", "normalise"),
+                 ("--normalise-scope", "normalise_scope"), ("--binarise", "binarise"),
+                 ("--binarise-scope", "binarise_scope"), ("--threshold", "threshold"),
+                 ("--class-balance", "class_balance"), ("--inverted", "inverted"),
+                 ("--min-agreement", "min_agreement"), ("--param", "model_params"),
+                 ("--pool-answers", "pool_answers"), ("--pool-centre", "pool_centre"),
+                 ("--families", "families"), ("--family-threshold", "family_threshold"))
+
+
+def check_saved_settings(sel, given: dict, where) -> None:
+    """Options given with a saved selector (``given``: selector attribute -> value, only those
+    the user gave) must match what it was saved with: it is applied, not refitted, so another
+    value would be silently ignored. ``binarise`` may also name the method ``auto`` resolved to."""
+    from .params import binarise_method
+
+    for opt, attr in SAVED_OPTIONS:
+        if attr not in given:
+            continue
+        value, saved = given[attr], getattr(sel, attr)
+        if attr == "model_params":
+            same = dict(value or {}) == dict(saved or {})
+        elif attr == "binarise":
+            same = value in (saved, binarise_method(sel))
+        elif isinstance(value, float) and isinstance(saved, (int, float)) and not isinstance(saved, bool):
+            same = float(saved) == value
+        else:
+            same = value == saved
+        if not same:
+            shown = {True: "yes", False: "no"}.get(saved, saved) if attr == "pool_answers" else saved
+            raise InputError(f"{opt}: {where} was saved with {shown!r}; drop the option or refit")
 
 
 def select_file(scores, output, *, layout: str = "auto", question_col: str = "question_id",
                 candidate_col: str = "candidate_id", verifiers=None, answer_col: str | None = None,
-                correct_col: str | None = None, dev_frac: float = 0.05, selector=None, model_file=None,
+                correct_col: str | None = None, dev_frac: float | None = None, selector=None, model_file=None,
                 save_model=None, seed: int = 0, force: bool = False, evaluate_oracle: bool = True) -> SelectSummary:
     """Select the best candidate of every question of the score table ``scores`` and write
     ``output`` (``selection.parquet``, see :mod:`~weaklabel.verifiers.io`).
@@ -62,16 +104,21 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     ``layout``: see :func:`~weaklabel.verifiers.readers.read_scores`. ``selector``: an unfitted
     :class:`~weaklabel.verifiers.selector.VerifierSelector` (default settings when None);
     ``model_file``: apply a saved selector instead of fitting. With a correctness column,
-    ``dev_frac`` of the labelled questions form the dev set the fit may use; the others are
-    scored (Select@1 of the selector and the baselines). ``save_model``: write the fitted
-    selector as JSON."""
-    from ..io import check_distinct, check_output
-    from .data import from_frame
+    ``dev_frac`` (default 0.05) of the labelled questions form the dev set the fit may use; the
+    others are scored (Select@1 of the selector and the baselines); ``dev_frac`` without a
+    correctness column, or with ``model_file``, is an error (it would do nothing).
+    ``save_model``: write the fitted selector as JSON; the selection and the selector are
+    renamed into place together (both or neither)."""
+    from ..io import check_distinct, check_output, output_group
+    from .data import from_frame, label_like_warnings
     from .evaluate import dev_labels, evaluate, split_dev
     from .io import write_selection
     from .readers import read_scores
     from .selector import VerifierSelector
 
+    check_seed(seed)
+    if selector is not None:
+        check_seed(selector.random_state, "random_state")
     check_distinct([scores, model_file], [output, save_model])
     check_output(output, force)
     if save_model is not None:
@@ -80,27 +127,49 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
         raise InputError("--model-file applies a saved selector; --save-model is for a fitted one (use one)")
     if model_file is not None and selector is not None:
         raise InputError("give a selector to fit or a model file to apply, not both")
+    if dev_frac is not None and not 0 <= dev_frac < 1:
+        raise InputError(f"--dev-frac must be in [0, 1), got {dev_frac}")
+    if model_file is not None and dev_frac is not None:
+        raise InputError("--dev-frac: a saved selector (--model-file) is applied, not fitted, so there is no dev "
+                         "set; drop the option")
+    sel = VerifierSelector.load(model_file) if model_file is not None else None
     table = read_scores(scores, layout, question_col=question_col, candidate_col=candidate_col,
                         answer_col=answer_col, correct_col=correct_col)
     data = from_frame(table.frame, question_col=table.question_col, candidate_col=table.candidate_col,
                       verifiers=verifiers, answer_col=table.answer_col, correct_col=table.correct_col,
-                      where=str(scores))
+                      where=str(scores), display=table.names)
+    if dev_frac is not None and data.correct is None:
+        raise InputError("--dev-frac sets aside labelled dev questions: it needs a correctness column "
+                         "(--correct-col)")
+    answer_name = None if table.answer_col is None else table.names.get(table.answer_col, table.answer_col)
     t0 = time.perf_counter()
-    if model_file is not None:
-        sel = VerifierSelector.load(model_file)
+    if sel is not None:
+        if data.answers is None and sel._pool_setting() and sel.answer_icc_ is not None:
+            col = getattr(sel, "answer_column_", None)
+            raise InputError(f"{model_file}: the selector pools candidates by final answer"
+                             + (f" (fitted with --answer-col {col})" if col else "")
+                             + "; name the answers' column with --answer-col (or refit with --pool-answers no)")
         dev_q = np.zeros(data.n_questions, dtype=bool)
     else:
         sel = VerifierSelector(random_state=seed) if selector is None else selector
-        dev_q = split_dev(data, dev_frac, seed) if data.correct is not None else np.zeros(data.n_questions, bool)
+        if sel.pool_answers is True and data.answers is None:
+            raise InputError("--pool-answers yes pools candidates by final answer: it needs the answers' "
+                             "column (--answer-col)")
+        frac = 0.05 if dev_frac is None else dev_frac
+        dev_q = split_dev(data, frac, seed) if data.correct is not None else np.zeros(data.n_questions, bool)
         sel.fit(data, dev_labels(data, dev_q))
+        sel.answer_column_ = answer_name if sel.pools_answers(data) else None
     fit_s = time.perf_counter() - t0
+    warnings = label_like_warnings(data, sel.verifiers_, verifiers)
     log_odds, own = sel.predict_log_odds(data)
     proba, p_own = (1.0 / (1.0 + np.exp(-np.clip(x, -40, 40))) for x in (log_odds, own))
     selected = sel.select(data)
     ev = evaluate(sel, data, proba, dev_q, seed=seed, oracle=evaluate_oracle) if data.correct is not None else None
-    write_selection(output, data, proba, selected, sel, dev_q=dev_q, force=force, p_candidate=p_own,
-                    extra={"scores_file": Path(scores).name, "layout": table.layout,
-                           "explanation": sel.explain(), "evaluation": ev.to_dict() if ev else None})
-    if save_model is not None:
-        sel.save(save_model, force=force)
-    return SelectSummary(str(output), data, sel, proba, p_own, selected, dev_q, table.layout, fit_s, ev)
+    with output_group():           # the selection and the selector file appear together or not at all
+        write_selection(output, data, proba, selected, sel, dev_q=dev_q, force=force, p_candidate=p_own,
+                        extra={"scores_file": Path(scores).name, "layout": table.layout,
+                               "explanation": sel.explain(), "evaluation": ev.to_dict() if ev else None})
+        if save_model is not None:
+            sel.save(save_model, force=force)
+    return SelectSummary(str(output), data, sel, proba, p_own, selected, dev_q, table.layout, fit_s, ev,
+                         warnings=warnings)

@@ -37,6 +37,7 @@ def selector_to_dict(sel) -> dict:
         "class_balance": sel.class_balance_, "class_balance_source": sel.class_balance_source_,
         "threshold_balance": sel.threshold_balance_,
         "answer_icc": sel.answer_icc_, "answer_icc_source": sel.answer_icc_source_,
+        "answer_column": getattr(sel, "answer_column_", None),
         "answer_test": None if sel.answer_test_ is None else
         {k: (None if isinstance(v, float) and not np.isfinite(v) else plain(v)) for k, v in sel.answer_test_.items()},
         "families": None if sel.families_ is None else sel.families_.to_dict(),
@@ -77,6 +78,8 @@ def selector_from_dict(cls, d: dict, where: str = "selector"):
         icc = d.get("answer_icc")
         sel.answer_icc_ = None if icc is None else float(icc)
         sel.answer_icc_source_ = d.get("answer_icc_source")
+        col = d.get("answer_column")          # the column it pooled by, named in messages
+        sel.answer_column_ = None if col is None else str(col)
         sel.answer_test_ = d.get("answer_test")
         fam = d.get("families")
         sel.families_ = None if fam is None else FamilyDetector.from_dict(fam)

@@ -1,0 +1,222 @@
+"""`weaklabel select`: inputs read as the user meant them, options never silently ignored, outputs
+written together (the adversarial run's findings)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from weaklabel.bench.verifiers import generate_suite
+from weaklabel.cli import app
+from weaklabel.errors import InputError
+from weaklabel.verifiers import read_scores, select_file
+from weaklabel.verifiers.readers import weaver_to_long
+
+runner = CliRunner()
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "verifiers" / "weaver_scores.csv"
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return generate_suite("math", 0, quick=True)
+
+
+@pytest.fixture
+def scores(tmp_path, suite):
+    path = tmp_path / "scores.parquet"
+    suite.table.to_parquet(path, index=False)
+    return path
+
+
+def one_line_error(r, message):
+    assert r.exit_code == 1, r.output
+    assert message in r.output and "Traceback" not in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1, r.output
+
+
+def _weaver_lists(correct=str) -> pd.DataFrame:
+    """The example's Weaver-style table in Weaver's list layout, ``answer_correct`` as ``correct(x)``."""
+    df = pd.read_csv(EXAMPLE)
+    vers = [c for c in df.columns if c.endswith(("_score", "_verdict"))]
+    g = df.groupby("problem_idx", sort=False)
+    out = pd.DataFrame({"samples": [[f"s{i}" for i in p["sample_idx"]] for _, p in g],
+                        "answer_correct": [[correct(x) for x in p["answer_correct"]] for _, p in g]})
+    for v in vers:
+        out[v + "s"] = [list(p[v]) for _, p in g]
+    return out
+
+
+# --------------------------------------------------------------------------- 1. Weaver's list layout
+def test_weaver_lists_parse_correctness_text_and_refuse_text_scores(tmp_path):
+    wv = _weaver_lists(str)                                  # "False"/"True", as text exports hold them
+    long = weaver_to_long(wv)
+    truth = pd.read_csv(EXAMPLE)["answer_correct"].astype(float).to_numpy()
+    np.testing.assert_array_equal(long["correct"], truth)    # bool("False") counted them all correct
+    mixed = pd.DataFrame({"samples": [["a", "b", "c", "d", "e", "f"]],
+                          "answer_correct": [["false", " TRUE ", "0", 1, None, np.nan]],
+                          "rm_scores": [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]]})
+    np.testing.assert_array_equal(weaver_to_long(mixed)["correct"], [0, 1, 0, 1, np.nan, np.nan])
+    bad = wv.copy()
+    bad.at[2, "answer_correct"] = bad.at[2, "answer_correct"][:3] + ["maybe"] + bad.at[2, "answer_correct"][4:]
+    with pytest.raises(InputError, match=r"w.parquet: column 'answer_correct' row 2 entry 3: 'maybe' is not 0/1"):
+        weaver_to_long(bad, where="w.parquet")
+    text = wv.copy()
+    text["armo_scores"] = [[str(x) for x in v] for v in text["armo_scores"]]
+    text.at[1, "armo_scores"] = ["high"] + text.at[1, "armo_scores"][1:]
+    with pytest.raises(InputError, match=r"column 'armo_scores' row 1 entry 0: 'high' is not a number"):
+        weaver_to_long(text)
+    # the command: no longer 1.000 everywhere
+    wv.to_parquet(tmp_path / "wv.parquet", index=False)
+    r = runner.invoke(app, ["select", str(tmp_path / "wv.parquet"), "-o", str(tmp_path / "o.parquet"), "--json"])
+    assert r.exit_code == 0, r.output
+    got = {m["method"]: m["select_at_1"] for m in json.loads(r.stdout)["evaluation"]["methods"]}
+    assert got["pass@1"] < 0.6 and got["pass@k"] < 1
+
+
+# --------------------------------------------------------------------------- 2. correctness as a verifier
+def test_select_never_takes_correctness_columns_as_verifiers(tmp_path):
+    r = runner.invoke(app, ["select", str(EXAMPLE), "-o", str(tmp_path / "a.parquet"), "--question-col",
+                            "problem_idx", "--candidate-col", "sample_idx", "--json"])
+    assert r.exit_code == 0, r.output
+    names = {v["verifier"] for v in json.loads(r.stdout)["verifier_table"]}
+    assert "answer_correct" not in names and "extracted_answer" not in names and "armo_score" in names
+
+
+def test_select_warns_about_a_label_like_verifier(tmp_path, suite):
+    t = suite.table.assign(label=suite.table["correct"], gold_correctness=suite.table["correct"])
+    t.to_parquet(tmp_path / "s.parquet", index=False)
+    r = runner.invoke(app, ["select", str(tmp_path / "s.parquet"), "-o", str(tmp_path / "a.parquet"), "--json"])
+    assert r.exit_code == 0, r.output
+    warnings = json.loads(r.stdout)["warnings"]
+    assert len(warnings) == 2 and "'label'" in warnings[0] and "--correct-col label" in warnings[0]
+    assert "--correct-col gold_correctness" in warnings[1] and "--verifiers" in warnings[1]
+    assert "warning: verifier column 'label'" in r.stderr
+    # named exactly in --verifiers: the user said it is a verifier
+    r = runner.invoke(app, ["select", str(tmp_path / "s.parquet"), "-o", str(tmp_path / "b.parquet"), "--json",
+                            "--verifiers", "rm_*,judge_*,label"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["warnings"] == []
+
+
+# --------------------------------------------------------------------------- 3./4. saved selectors, ignored options
+@pytest.fixture
+def saved(tmp_path, scores):
+    r = runner.invoke(app, ["select", str(scores), "-o", str(tmp_path / "fit.parquet"), "--answer-col", "answer",
+                            "--save-model", str(tmp_path / "sel.json"), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "sel.json").read_text())["answer_column"] == "answer"
+    return tmp_path / "sel.json"
+
+
+def test_saved_pooling_selector_needs_the_answer_column(tmp_path, scores, saved):
+    r = runner.invoke(app, ["select", str(scores), "-o", str(tmp_path / "x.parquet"), "--model-file", str(saved)])
+    one_line_error(r, "pools candidates by final answer (fitted with --answer-col answer)")
+    assert not (tmp_path / "x.parquet").exists()
+    r = runner.invoke(app, ["select", str(scores), "-o", str(tmp_path / "x.parquet"), "--model-file", str(saved),
+                            "--answer-col", "answer", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["explanation"]["answer_pooling"]["pooled"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--label-model", "ds"], "--label-model: "),
+    (["--normalise", "minmax"], "--normalise: "),
+    (["--pool-answers", "no"], "--pool-answers: "),
+    (["--family-threshold", "0.3"], "--family-threshold: "),
+    (["-p", "max_iter=5"], "--param: "),
+    (["--dev-frac", "0.1"], "--dev-frac: a saved selector"),
+])
+def test_saved_selector_refuses_other_fit_settings(tmp_path, scores, saved, args, message):
+    r = runner.invoke(app, ["select", str(scores), "-o", str(tmp_path / "x.parquet"), "--model-file", str(saved),
+                            "--answer-col", "answer", *args])
+    one_line_error(r, message)
+    assert "saved with" in r.output or "--dev-frac" in message
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_saved_selector_accepts_its_own_settings(tmp_path, scores, saved):
+    r = runner.invoke(app, ["select", str(scores), "-o", str(tmp_path / "x.parquet"), "--model-file", str(saved),
+                            "--answer-col", "answer", "--label-model", "mixture", "--normalise", "quantile",
+                            "--binarise", "none", "--threshold", "0.5", "--quiet"])
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dev-frac", "0.1"], "--dev-frac sets aside labelled dev questions: it needs a correctness column"),
+    (["--threshold", "0.3"], "--threshold is the cut of --binarise fixed; this fit binarises with none"),
+    (["--threshold", "0.3", "-m", "ds"], "this fit binarises with quantile"),
+    (["--pool-answers", "yes"], "--pool-answers yes pools candidates by final answer: it needs the answers' column"),
+    (["--binarise-scope", "questions"], "--binarise-scope must be question or global, got 'questions'"),
+    (["--binarise-scope", "global"], "--binarise-scope sets where --binarise quantile takes its quantiles"),
+    (["--binarise-scope", "global", "-m", "ds", "--binarise", "fixed"], "this fit binarises with fixed"),
+    (["--families", "none", "--family-threshold", "0.3"], "--family-threshold is for --families detect"),
+    (["--seed", "-1"], "--seed must be an integer from 0 to 4294967295, got -1"),
+])
+def test_select_refuses_options_it_would_ignore(tmp_path, scores, args, message):
+    r = runner.invoke(app, ["select", str(scores), "-o", str(tmp_path / "x.parquet"), *args])
+    one_line_error(r, message)
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_select_checks_the_seed_before_reading(tmp_path):
+    with pytest.raises(InputError, match="--seed must be"):
+        select_file(tmp_path / "missing.parquet", tmp_path / "x.parquet", seed=-1)
+
+
+# --------------------------------------------------------------------------- 5. both outputs or neither
+def test_select_writes_the_selection_and_the_selector_together(tmp_path, scores, monkeypatch):
+    import weaklabel.io as wio
+
+    def full_disk(obj, path, force=False):
+        with wio.atomic_output(path, force):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(wio, "write_json_atomic", full_disk)
+    r = runner.invoke(app, ["select", str(scores), "-o", str(tmp_path / "sel.parquet"),
+                            "--save-model", str(tmp_path / "sel.json")])
+    one_line_error(r, "nothing was written")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.parquet"]     # no selection, no temporaries
+
+
+# --------------------------------------------------------------------------- 7. a Weaver-style table's own names
+def test_weaver_style_table_messages_and_options_use_the_files_names(tmp_path):
+    r = runner.invoke(app, ["select", str(EXAMPLE), "-o", str(tmp_path / "a.parquet"), "--correct-col",
+                            "answer_correct", "--answer-col", "extracted_answer", "--json"])
+    assert r.exit_code == 0, r.output
+    assert "evaluation" in json.loads(r.stdout)
+    t = read_scores(EXAMPLE, correct_col="answer_correct")
+    assert t.correct_col == "correct" and t.names["correct"] == "answer_correct"
+    r = runner.invoke(app, ["select", str(EXAMPLE), "-o", str(tmp_path / "b.parquet"), "--correct-col", "truth"])
+    one_line_error(r, "no column 'truth' (--correct-col); columns: problem_idx, sample_idx, extracted_answer, "
+                      "answer_correct, armo_score")
+    df = pd.read_csv(EXAMPLE)
+    df["answer_correct"] = df["answer_correct"].astype(object)
+    df.loc[7, "answer_correct"] = "sure"
+    df.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(InputError, match=r"bad.csv: column 'answer_correct' row 7: 'sure' is not 0/1"):
+        select_file(tmp_path / "bad.csv", tmp_path / "c.parquet", verifiers="armo_score,skywork_score")
+    df.loc[7, "answer_correct"] = True
+    df.loc[3, "sample_idx"] = 2
+    df.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(InputError, match=r"row 3: duplicate \(problem_idx, sample_idx\) pair \('0', '2'\)"):
+        select_file(tmp_path / "bad.csv", tmp_path / "c.parquet", verifiers="armo_score,skywork_score")
+    # the user's own id columns are used, and a missing one named
+    r = runner.invoke(app, ["select", str(EXAMPLE), "-o", str(tmp_path / "d.parquet"), "--question-col", "qid"])
+    one_line_error(r, "no column 'qid' (--question-col)")
+
+
+# --------------------------------------------------------------------------- 8. CSV ids are text
+def test_csv_ids_are_read_as_text(tmp_path):
+    rng = np.random.default_rng(0)
+    q = np.repeat(["01", "1", "001", "2"], 10)
+    c = np.tile([f"{i:02d}" for i in range(10)], 4)
+    t = pd.DataFrame({"question_id": q, "candidate_id": c, "a": rng.random(40), "b": rng.random(40),
+                      "c": rng.random(40)})
+    t.to_csv(tmp_path / "ids.csv", index=False)
+    res = select_file(tmp_path / "ids.csv", tmp_path / "sel.parquet")
+    assert res.data.n_questions == 4
+    out = pd.read_parquet(tmp_path / "sel.parquet")
+    assert list(out["question_id"].unique()) == ["01", "1", "001", "2"] and out["candidate_id"].iloc[5] == "05"
