@@ -246,3 +246,18 @@ def test_a_bad_vote_in_a_dev_csv_names_the_file(tmp_path):
     _assert_user_error(run("fit", tmp_path / "votes.parquet", "-o", tmp_path / "l.parquet", "--dev", tmp_path / "dev.csv"),
                        "dev.csv: vote matrix: row 2, LF 'a'")
     assert not (tmp_path / "l.parquet").exists()
+
+
+def test_json_output_is_strict_json(capsys):
+    """`--json` is for scripts: Python's NaN (an empty calibration bin of `evaluate`) is not JSON,
+    and `jq` refuses it. Non-finite floats are null."""
+    from weaklabel.cli._common import print_json
+
+    print_json({"ece_bins": [{"accuracy": float("nan"), "n": 0}], "x": np.float64("inf"), "a": np.array([1.5, np.nan]),
+                "ok": 0.25})
+
+    def refuse(name):
+        raise ValueError(name)
+
+    data = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert data == {"ece_bins": [{"accuracy": None, "n": 0}], "x": None, "a": [1.5, None], "ok": 0.25}

@@ -149,7 +149,26 @@ def user_errors() -> Iterator[None]:
 
 
 def print_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    """``--json`` output: strict JSON (a NaN or infinite float, e.g. an empty calibration bin of
+    ``evaluate``, is ``null``: Python's ``NaN`` is not JSON, and ``jq`` or a browser refuses it)."""
+    sys.stdout.write(json.dumps(_finite(obj), indent=2, default=_json_default, allow_nan=False) + "\n")
+
+
+def _finite(obj):
+    """``obj`` with every non-finite float (Python's or numpy's) replaced by ``None``."""
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _finite(obj.tolist())
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(float(obj)) else None
+    return obj
 
 
 def _json_default(o):
