@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from weaklabel.bench.verifiers import generate_suite
 from weaklabel.cli import app
 from weaklabel.errors import InputError
 from weaklabel.verifiers import read_scores, select_file
@@ -17,11 +16,6 @@ from weaklabel.verifiers.readers import weaver_to_long
 
 runner = CliRunner()
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "verifiers" / "weaver_scores.csv"
-
-
-@pytest.fixture(scope="module")
-def suite():
-    return generate_suite("math", 0, quick=True)
 
 
 @pytest.fixture

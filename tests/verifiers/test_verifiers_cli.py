@@ -17,11 +17,6 @@ from weaklabel.verifiers.readers import is_weaver_layout, load_weaver, weaver_to
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def suite():
-    return generate_suite("math", 0, quick=True)
-
-
 @pytest.fixture
 def scores(tmp_path, suite):
     path = tmp_path / "scores.parquet"
