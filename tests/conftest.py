@@ -97,3 +97,12 @@ def _thread_cap_restored():
         os.environ.pop(threads.ENV, None)
     else:
         os.environ[threads.ENV] = env
+
+
+@pytest.fixture(scope="module")
+def suite():
+    """A generated verifier-score suite (the math preset, quick size), one per test module: the
+    input of the `select` tests."""
+    from weaklabel.bench.verifiers import generate_suite
+
+    return generate_suite("math", 0, quick=True)

@@ -145,6 +145,28 @@ def test_evaluate_refuses_labels_whose_ids_repeat(tmp_path):
     # repeated ids no gold row matches: scored as usual
     r.iloc[100:].to_csv(tmp_path / "tail.csv", index=False)
     assert evaluate(tmp_path / "l.parquet", tmp_path / "tail.csv")["gold_rows"] == 500
+    # a gold table without the id column is matched by position: no row is scored twice, no refusal
+    pd.concat([r, r.head(50)], ignore_index=True).drop(columns=["review_id"]).to_csv(tmp_path / "pos.csv",
+                                                                                      index=False)
+    assert evaluate(tmp_path / "l.parquet", tmp_path / "pos.csv")["gold_rows"] == 650
+
+
+def test_nullable_integer_gold_and_quiet_notes(reviews, tmp_path):
+    """A pandas nullable Int64 label column (missing values as NA) is read (it raised a KeyError);
+    `-q` prints no note on how a gold column was read."""
+    d = reviews
+    r = pd.read_parquet(EXAMPLE / "reviews.parquet")
+    g = r[["review_id"]].assign(label=pd.array(np.where(r.label == "positive", 1, 0), dtype="Int64"))
+    g.loc[::7, "label"] = pd.NA
+    g.to_parquet(tmp_path / "int64.parquet")
+    out = run("analyze", d / "votes.parquet", "--gold", tmp_path / "int64.parquet", "--json")
+    assert out.exit_code == 0, out.output
+    pm = r[["review_id"]].assign(label=np.where(r.label == "positive", 1, -1))
+    pm.to_csv(tmp_path / "pm.csv", index=False)
+    loud = run("analyze", d / "votes.parquet", "--gold", tmp_path / "pm.csv")
+    assert loud.exit_code == 0 and "-1 read as" in loud.stderr
+    quiet = run("analyze", d / "votes.parquet", "--gold", tmp_path / "pm.csv", "-q")
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == ""
 
 
 # --------------------------------------------------------------------------- 4. report --data

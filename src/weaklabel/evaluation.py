@@ -95,12 +95,13 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     if ids is not None and np.any(y >= 0):
         n_dup, _ = duplicate_ids(ids)
         cols = list(ids.columns)
-        own_rows = len(table) == len(ids) and all(c in table.columns for c in cols) and same_ids(
-            table[cols].reset_index(drop=True), ids)
+        by_id = all(c in table.columns for c in cols)   # else matched by position: no row is scored twice
+        own_rows = by_id and len(table) == len(ids) and same_ids(table[cols].reset_index(drop=True), ids)
         twice = ids.duplicated(keep=False).to_numpy() & (y >= 0)
-        if n_dup and twice.any() and not own_rows:
+        if by_id and n_dup and twice.any() and not own_rows:
             first = ids[twice].iloc[0]
-            first = tuple(first) if len(cols) > 1 else first.iloc[0]
+            first = tuple(v.item() if hasattr(v, "item") else v for v in first) if len(cols) > 1 else first.iloc[0]
+            first = first.item() if hasattr(first, "item") else first
             raise InputError(f"{labels}: {n_dup} id{'s' * (n_dup > 1)} of {cols} appear more than once, so a gold "
                              f"row of {where} matches several label rows (first: {first!r}) and would be scored "
                              f"once per copy; {DUPLICATES_HOWTO}")

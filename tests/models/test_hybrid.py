@@ -229,3 +229,34 @@ def test_an_lf_cast_three_times_counts_once_on_small_inputs(seed):
     assert abs(h.accuracies_[2] - true_acc) < 0.05
     once = HybridDawidSkene().fit(sim.votes)
     assert (h.predict(tripled) == sim.y).mean() >= (once.predict(sim.votes) == sim.y).mean() - 0.015
+
+
+@pytest.mark.parametrize("m", [2, 3, 4, 5, 6])
+def test_very_accurate_independent_sources_are_not_copies(m):
+    """With one or two other sources making the reference posterior, two 0.99-accurate independent
+    LFs "err" together wherever those others do; the copies rule must not fire there (it rated
+    two such LFs 0.56 as copies of one source)."""
+    rng = np.random.default_rng(m)
+    y = rng.integers(0, 2, 20000)
+    L = np.where(rng.random((y.size, m)) < 0.99, y[:, None], 1 - y[:, None])
+    h = HybridDawidSkene().fit(VoteMatrix.from_dense(L, cardinality=2))
+    assert h.source_weights_.min() > 0.9
+    assert np.abs(h.accuracies_ - 0.99).max() < 0.01
+
+
+def test_accuracies_count_a_class_no_source_votes_as_missed():
+    """`exclude_classes` gives such a class the confusion row "votes k", which no source does: on a
+    row of that class every vote is wrong, so it adds nothing to a source's accuracy (a set class
+    balance keeps mass on it)."""
+    from weaklabel.simulate import simulate_votes
+
+    sim = simulate_votes(20000, 6, 3, seed=3)
+    L = sim.votes.to_dense()
+    L[L == 2] = -1
+    vm = VoteMatrix.from_dense(L, cardinality=3)
+    h = HybridDawidSkene(class_balance=[0.4, 0.3, 0.3]).fit(vm)
+    fired = L >= 0
+    measured = np.array([(L[fired[:, j], j] == sim.y[fired[:, j]]).mean() for j in range(6)])
+    # not inflated (it read 0.86 against a measured 0.63 when the row counted as always right)
+    assert np.all(h.accuracies_ <= measured + 0.02)
+    assert np.all(h.accuracies_ >= measured - 0.2)

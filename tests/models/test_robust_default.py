@@ -423,6 +423,12 @@ def test_small_inputs_are_reported_without_labels_only(tmp_path):
     assert um.selection_["dev_one_class"]
     (note,) = [w for w in um.warnings_ if "covered rows: on so few" in w]
     assert "The gold rows given could not check it" in note and "About 100 gold rows (fit --dev)" not in note
+    # too few gold rows with votes: the note it points to is there
+    few = -np.ones(small.n_rows, dtype=np.int64)
+    few[dev[:10]] = sim.y[:300][dev[:10]]
+    fm = AutoModel().fit(small, few)
+    assert any(w.startswith("--dev: only 10 gold rows with votes") for w in fm.warnings_)
+    assert any("The gold rows given could not check it" in w for w in fm.warnings_)
     # the CLI prints it on stderr and in --json, and keeps it in the selection
     votes = tmp_path / "small.parquet"
     small.to_parquet(votes)

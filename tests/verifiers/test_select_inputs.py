@@ -214,3 +214,15 @@ def test_csv_ids_are_read_as_text(tmp_path):
     assert res.data.n_questions == 4
     out = pd.read_parquet(tmp_path / "sel.parquet")
     assert list(out["question_id"].unique()) == ["01", "1", "001", "2"] and out["candidate_id"].iloc[5] == "05"
+
+
+def test_an_unseeded_selector_is_accepted(scores, tmp_path):
+    """`random_state=None` (scikit-learn's "unseeded") is a valid selector setting; only a seed that
+    numpy would refuse is an error."""
+    from weaklabel.verifiers import VerifierSelector
+
+    res = select_file(scores, tmp_path / "s.parquet", selector=VerifierSelector(random_state=None),
+                      correct_col="correct", answer_col="answer")
+    assert res.selected.sum() == res.data.n_questions
+    with pytest.raises(InputError, match="random_state must be"):
+        select_file(scores, tmp_path / "t.parquet", selector=VerifierSelector(random_state=-3))

@@ -121,9 +121,10 @@ def safe(text: object) -> str:
 
 
 @contextlib.contextmanager
-def user_errors() -> Iterator[None]:
+def user_errors(quiet: bool = False) -> Iterator[None]:
     """Turn a user mistake into one line on stderr and exit code 1 (no traceback); Ctrl-C,
-    SIGTERM and SIGHUP into one line and exit code 128 + the signal (130, 143, 129)."""
+    SIGTERM and SIGHUP into one line and exit code 128 + the signal (130, 143, 129). Notes on how a
+    gold column was read go to stderr unless ``quiet``."""
     from .._signals import caused_by_interrupt, exit_code
     from ..votes.gold import gold_notes
 
@@ -131,7 +132,7 @@ def user_errors() -> Iterator[None]:
         # how a gold column was read (digits as class names, -1 as "no label") is a note on stderr
         # for every command that reads one (``analyze --gold``, ``fit --dev``, ...), before any
         # error it explains; ``evaluate`` and ``report`` also collect them for --json
-        with gold_notes(lambda n: err.print(f"[yellow]note:[/] {safe(n)}", highlight=False)):
+        with gold_notes(None if quiet else lambda n: err.print(f"[yellow]note:[/] {safe(n)}", highlight=False)):
             yield
     except WeaklabelError as exc:
         message = " ".join(str(exc).split("\n"))  # escaped: "weaklabel[dask]" is not a style tag

@@ -32,7 +32,7 @@ def analyze_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Summarise each labeling function: polarity, coverage, overlaps, conflicts, and accuracy against gold."""
-    with user_errors():
+    with user_errors(quiet):
         if quiet:
             quiet_compiles()
         from ..votes.analysis import analyze, analyze_totals

@@ -111,7 +111,7 @@ def fit_command(
     as_json: bool = typer.Option(False, "--json", help="Print the fit summary as JSON."),
 ) -> None:
     """Fit a label model on a vote matrix and write probabilistic labels (prob_*, label, confidence)."""
-    with user_errors():
+    with user_errors(quiet):
         if quiet:
             quiet_compiles()
         from ..fit import fit_file, plan_run
@@ -251,7 +251,7 @@ def predict_command(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
     """Apply a saved label model to new votes and write probabilistic labels."""
-    with user_errors():
+    with user_errors(quiet):
         if quiet:
             quiet_compiles()
         from ..fit import predict_file

@@ -34,12 +34,12 @@ def report_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ) -> None:
     """Write one self-contained HTML report: LF table, pairwise heat maps, calibration, rows to look at."""
-    with user_errors():
+    with user_errors(quiet):
         from ..htmlreport import report
         from ..votes.gold import gold_notes
 
         # how --gold's column was read (class names that are digits, -1 as "no label"): on stderr
-        with gold_notes(lambda n: err.print(f"[yellow]note:[/] {safe(n)}", highlight=False)):
+        with gold_notes(None if quiet else lambda n: err.print(f"[yellow]note:[/] {safe(n)}", highlight=False)):
             path = report(votes, output, labels=labels, data=data, text_col=text_col, gold=gold,
                           label_col=label_col, model=model, samples=samples, seed=seed, title=title, force=force)
         if not quiet:

@@ -273,8 +273,10 @@ class AutoModel(DevSelection, LabelModel):
         if n_scored < self.min_labels:
             chosen = default
             if known.size:
-                selection["reason"] += (f" (only {n_scored} gold rows with votes (< {self.min_labels}): the labels are "
-                                        f"not used, too few to select a model with)")
+                too_few = (f"only {n_scored} gold rows with votes (< {self.min_labels}): the labels are not used, too "
+                           f"few to select a model with")
+                selection["reason"] += f" ({too_few})"
+                selection["dev_too_few"] = too_few
         elif overfit is not None:
             chosen = default
             selection["reason"] += f"; no cross-validated selection: {overfit}"
@@ -375,7 +377,7 @@ class AutoModel(DevSelection, LabelModel):
             note = small_input_note(small["covered_rows"], self.selection_["model"], self._gold_unusable)
             if note:
                 out.append(note)
-        for key in ("dev_overfit", "dev_one_class"):
+        for key in ("dev_too_few", "dev_overfit", "dev_one_class"):
             if self.selection_.get(key):
                 out.append(f"--dev: {self.selection_[key]}")
         ev = self.selection_.get("evidence")

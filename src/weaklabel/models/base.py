@@ -228,8 +228,12 @@ class LabelModel:
             self.warnings_ = self._diagnose(data)
             one = one_class_gold(yy, data.cardinality)
             if one is not None and type(self).__name__ != "AutoModel":   # AutoModel says it its own way
-                self.warnings_.append(f"the gold labels are all class {one}: they cannot show the class mix, so the "
-                                      f"class balance is not taken from them; label rows of the other classes too")
+                names = getattr(self, "class_names_", None)
+                which = names[one] if names else one
+                self.warnings_.append(f"the gold labels are all class {which}: a one-class sample says nothing about "
+                                      f"the class mix, so it is not used as the class balance (models that fix the "
+                                      f"gold rows during EM still count them as rows of that class); label rows of "
+                                      f"the other classes too")
         return self
 
     def _uncovered_rule(self, data, y: np.ndarray | None) -> tuple[np.ndarray | None, str | None]:

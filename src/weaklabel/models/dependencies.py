@@ -16,6 +16,8 @@ _COPY_SHARE = 0.55   # excess error correlation from which a pair of sources cou
 #: error correlation (not in excess of anything) from which a pair counts as copies whatever its partners
 #: share: two sources that err on the same rows this consistently are one source cast twice
 _SAME_ERRORS = 0.95
+#: ... judged only with at least this many other multi-class sources beside the pair
+_SAME_ERRORS_OTHERS = 3
 
 
 class DependencyPass:
@@ -83,9 +85,13 @@ class DependencyPass:
             R2[a2, b2], P2[a2, b2] = r2, phi2
             r = np.maximum(r, R2[a, b])
             # a source cast twice: its copies can be most of a pair's partners, and the baseline (the
-            # partners' median) then hides them (three copies among six sources on 5,000 rows)
-            same = np.maximum(phi, P2[a, b]) > _SAME_ERRORS
-            r = np.where(same, np.maximum(r, 1.0), r)
+            # partners' median) then hides them (three copies among six sources on 5,000 rows). Only
+            # where at least _SAME_ERRORS_OTHERS other sources make the reference posterior, and under
+            # both posteriors: with one or two others, two very accurate independent sources "err"
+            # together wherever those others do (two 0.99-accurate LFs were rated 0.56 as copies)
+            if mm >= 2 + _SAME_ERRORS_OTHERS:
+                same = np.minimum(phi, P2[a, b]) > _SAME_ERRORS
+                r = np.where(same, np.maximum(r, 1.0), r)
             votes = data.lf_counts().sum(axis=1)[multi].astype(float)
             load = (np.bincount(a, r * np.minimum(1.0, nab / np.maximum(votes[a], 1)), mm)
                     + np.bincount(b, r * np.minimum(1.0, nab / np.maximum(votes[b], 1)), mm))

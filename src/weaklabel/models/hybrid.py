@@ -386,7 +386,11 @@ class HybridDawidSkene(DependencyPass, LabelModel):
     def _accuracies(self) -> np.ndarray:
         """P(vote == y | the source votes), under the model and the class prior."""
         pi = self.class_balance_
-        acc = np.einsum("k,jkk->j", pi, self.confusion_)
+        diag = np.einsum("jkk->jk", self.confusion_).copy()
+        unseen = getattr(self, "_unseen_classes", None)
+        if unseen is not None and np.any(unseen):   # exclude_classes' rows say "votes k", which no source does:
+            diag[:, unseen] = 0.0                    # on a row of such a class every vote is wrong
+        acc = diag @ pi
         single = np.asarray(self.single_class_, dtype=bool)
         if single.any():
             c = self.target_[single]

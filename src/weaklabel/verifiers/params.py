@@ -31,9 +31,9 @@ def check_params(sel, label_models: list[str]) -> None:
         raise InputError(f"label model {sel.label_model!r} works on votes: binarise with quantile or fixed")
     if sel.binarise_scope not in ("question", "global"):
         raise InputError(f"binarise_scope must be question or global, got {sel.binarise_scope!r}")
-    rs = sel.random_state
-    if isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or not 0 <= int(rs) < 2 ** 32:
-        raise InputError(f"random_state must be an integer from 0 to {2 ** 32 - 1}, got {rs!r}")
+    rs = sel.random_state   # None: unseeded (scikit-learn's convention)
+    if rs is not None and (isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or not 0 <= int(rs) < 2 ** 32):
+        raise InputError(f"random_state must be None or an integer from 0 to {2 ** 32 - 1}, got {rs!r}")
     if sel.inverted not in INVERTED:
         raise InputError(f"inverted must be one of {', '.join(INVERTED)}, got {sel.inverted!r}")
     lo, hi = (float(x) for x in sel.rate_band)

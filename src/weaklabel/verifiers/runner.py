@@ -74,7 +74,8 @@ SAVED_OPTIONS = (("--label-model", "label_model"), ("--normalise", "normalise"),
 def check_saved_settings(sel, given: dict, where) -> None:
     """Options given with a saved selector (``given``: selector attribute -> value, only those
     the user gave) must match what it was saved with: it is applied, not refitted, so another
-    value would be silently ignored. ``binarise`` may also name the method ``auto`` resolved to."""
+    value would be silently ignored. ``binarise`` and ``pool_answers`` may also name what ``auto``
+    resolved to."""
     from .params import binarise_method
 
     for opt, attr in SAVED_OPTIONS:
@@ -85,6 +86,8 @@ def check_saved_settings(sel, given: dict, where) -> None:
             same = dict(value or {}) == dict(saved or {})
         elif attr == "binarise":
             same = value in (saved, binarise_method(sel))
+        elif attr == "pool_answers" and saved == "auto":   # also what "auto" resolved to at the fit
+            same = value in (saved, sel._pool_setting())
         elif isinstance(value, float) and isinstance(saved, (int, float)) and not isinstance(saved, bool):
             same = float(saved) == value
         else:
@@ -117,7 +120,7 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     from .selector import VerifierSelector
 
     check_seed(seed)
-    if selector is not None:
+    if selector is not None and selector.random_state is not None:   # None: unseeded, as in scikit-learn
         check_seed(selector.random_state, "random_state")
     check_distinct([scores, model_file], [output, save_model])
     check_output(output, force)

@@ -9,6 +9,7 @@ one: :func:`labels_to_ids`); empty labels and ``-1`` become ``-1`` (:func:`no_la
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,34 +28,35 @@ class GoldNote(UserWarning):
     user is told which. The CLI prints these as ``note:`` lines on stderr."""
 
 
+#: the notes list of the innermost :func:`gold_notes` block, if any (a context variable, so that
+#: only gold notes are collected: other warnings go their usual way, when they happen)
+_COLLECTOR: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("gold_notes", default=None)
+
+
 def _note(message: str) -> None:
-    warnings.warn(message, GoldNote, stacklevel=3)
+    notes = _COLLECTOR.get()
+    if notes is None:
+        warnings.warn(message, GoldNote, stacklevel=3)
+    elif message not in notes:
+        notes.append(message)
 
 
 @contextlib.contextmanager
-def gold_notes(show: Callable[[str], None]) -> Iterator[list[str]]:
-    """Catch the :class:`GoldNote` warnings raised inside and pass each distinct one to ``show``
-    (a CLI's stderr printer) on the way out, also when an error ends the block: a note that -1
-    was read as "no label" explains a following "no gold label matches". The yielded list holds
-    them too (for ``--json``); other warnings are re-issued untouched."""
+def gold_notes(show: Callable[[str], None] | None) -> Iterator[list[str]]:
+    """Collect the notes on how gold columns were read inside the block and pass each distinct one
+    to ``show`` (a CLI's stderr printer; ``None``: say nothing, e.g. ``--quiet``) on the way out,
+    also when an error ends the block: a note that -1 was read as "no label" explains a following
+    "no gold label matches". The yielded list holds them too (for ``--json``). Outside any block
+    they are :class:`GoldNote` warnings."""
     notes: list[str] = []
-    others: list = []
+    token = _COLLECTOR.set(notes)
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", GoldNote)
-            try:
-                yield notes
-            finally:
-                for w in caught:
-                    if not issubclass(w.category, GoldNote):
-                        others.append(w)
-                    elif str(w.message) not in notes:
-                        notes.append(str(w.message))
+        yield notes
     finally:
-        for w in others:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        for n in notes:
-            show(n)
+        _COLLECTOR.reset(token)
+        if show is not None:
+            for n in notes:
+                show(n)
 
 
 def _label_texts(present: pd.Series) -> np.ndarray:
@@ -78,7 +80,7 @@ def no_label(values: pd.Series, classes: list[str] | None = None) -> tuple[np.nd
     minus = np.zeros(len(s), dtype=bool)
     if classes is None or "-1" not in classes:
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            minus = (s == -1).to_numpy()
+            minus = s.eq(-1).to_numpy(dtype=bool, na_value=False)   # nullable Int64: NA is not -1
         elif len(s):
             codes, uniq = pd.factorize(s)     # NaN: code -1, the appended False
             is_m1 = [t == "-1" for t in _label_texts(pd.Series(np.asarray(uniq, dtype=object)))]
