@@ -155,3 +155,16 @@ def test_gold_labels_of_one_class_do_not_set_the_class_balance(name):
     # two classes among the gold rows: their mix is used, and nothing to say
     gold[np.flatnonzero(sim.y == 1)[:30]] = 1
     assert not any("gold labels are all class" in w for w in MODELS[name]().fit(sim.votes, gold).warnings_)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_an_lf_that_never_votes_is_named(name):
+    """An LF with no vote on the rows (a typo in a rule, a column of another dataset) carries no
+    evidence; `mc` rated one 0.33 and the others 0.67-0.70 without a word. Every model names it."""
+    sim = simulate_votes(3000, 5, 2, seed=1)
+    L = np.concatenate([sim.votes.to_dense(), -np.ones((3000, 1), dtype=np.int64)], axis=1)
+    vm = VoteMatrix.from_dense(L, cardinality=2, lf_names=[f"lf{j}" for j in range(5)] + ["typo_rule"])
+    model = MODELS[name]().fit(vm)
+    (line,) = [w for w in model.warnings_ if "never vote" in w]
+    assert line.startswith("LF(s) typo_rule never vote on these rows")
+    assert not any("never vote" in w for w in MODELS[name]().fit(sim.votes).warnings_)

@@ -245,6 +245,14 @@ def fit_warnings(model, data) -> list[str]:
     out = identifiability_warnings(counts, getattr(model, "_uncovered_how", None))
     if not hasattr(model, "accuracies_"):   # majority vote estimates nothing to be unidentifiable
         out = [w for w in out if "not identifiable" not in w and "cannot be checked" not in w]
+    silent = np.flatnonzero(counts.sum(axis=1) == 0)
+    if silent.size and silent.size < counts.shape[0]:   # none votes at all: other warnings say so
+        names = [data.lf_names[j] for j in silent[:5]]
+        more = f" and {silent.size - 5} more" if silent.size > 5 else ""
+        prior = (", and the accuracy shown for them is a prior, not an estimate" if hasattr(model, "accuracies_")
+                 else "")
+        out.append(f"LF(s) {', '.join(names)}{more} never vote on these rows: they carry no evidence{prior} (a typo "
+                   f"in a rule? `weaklabel analyze` shows each LF's coverage)")
     unidentified = getattr(model, "identified_", None)
     if unidentified is not None:
         bad = np.flatnonzero(~np.asarray(unidentified, dtype=bool) & (counts.sum(axis=1) > 0))
