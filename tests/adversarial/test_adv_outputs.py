@@ -208,3 +208,32 @@ def test_model_file_is_plain_json_written_atomically(work):
     r = run_cli("fit", "votes.parquet", "-o", "labels.parquet", "--save-model", "model.json", "-q")
     assert r.exit_code == 0
     json.loads((work / "model.json").read_text())
+
+
+# --------------------------------------------------------------------------- output names
+@pytest.mark.parametrize("argv, name", [
+    (["apply", "lfs.py", "reviews.parquet", "-o", "votes.csv"], "votes.csv"),
+    (["fit", "votes.parquet", "-o", "labels.csv"], "labels.csv"),
+    (["fit", "votes.parquet", "-o", "labels.JSON", "--stream"], "labels.JSON"),
+    (["predict", "model.json", "votes.parquet", "-o", "new.xlsx"], "new.xlsx"),
+    (["select", "scores.parquet", "-o", "selection.tsv"], "selection.tsv"),
+], ids=lambda a: " ".join(a) if isinstance(a, list) else a)
+def test_an_output_named_as_another_format_is_refused_before_any_work(work, argv, name):
+    """`-o labels.csv` used to write Parquet bytes under a .csv name (a spreadsheet then reads
+    garbage); it is refused with the name to use, and nothing is written."""
+    import numpy as np
+    import pandas as pd
+
+    r = run_cli("fit", "votes.parquet", "-o", "l0.parquet", "--save-model", "model.json", "-q")
+    assert r.exit_code == 0, r.stderr
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"question_id": np.repeat(np.arange(20), 4), "answer": np.tile(np.arange(4), 20),
+                  "v1": rng.random(80), "v2": rng.random(80)}).to_parquet("scores.parquet")
+    before = _snapshot(work)
+    r = run_cli(*argv)
+    assert r.exit_code == 1
+    line = one_line_error(r)
+    assert name in line and "Parquet" in line and ".parquet" in line
+    assert not (work / name).exists() and _snapshot(work) == before and not temporaries(work)
+    if name.endswith(".csv"):
+        assert "to_csv" in line

@@ -204,6 +204,23 @@ def test_bench_json_and_errors(tmp_path, monkeypatch):
         assert msg in r.output and "Traceback" not in r.output
 
 
+def test_a_capped_label_budget_is_reported(monkeypatch):
+    """wine has 133 training rows: budgets above 33 are capped at a quarter of them, and 100 and
+    200 used to give two identical curve points without a word."""
+    monkeypatch.delenv(D.ENV_VAR, raising=False)
+    r = runner.invoke(app, ["bench", "--tasks", "wine", "--seeds", "1", "--methods", "knn", "--n-labels", "20,100,200",
+                            "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    (line,) = data["warnings"]
+    assert line == ("wine: label budgets 100, 200 capped at 33 labelled rows (a quarter of its 133 training rows); "
+                    "those budgets' results are the same runs")
+    assert line in r.stderr
+    r = runner.invoke(app, ["bench", "--tasks", "wine", "--seeds", "1", "--methods", "knn", "--n-labels", "20",
+                            "--json"])
+    assert "warnings" not in json.loads(r.stdout) and "capped" not in r.stderr
+
+
 def test_wrench_and_crowd_suites_from_the_cli(tmp_path):
     root = shared("wrench").parent
     r = runner.invoke(app, ["bench", "--suite", "all", "--quick", "--data-dir", str(root), "--tasks",

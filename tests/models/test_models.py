@@ -168,3 +168,18 @@ def test_an_lf_that_never_votes_is_named(name):
     (line,) = [w for w in model.warnings_ if "never vote" in w]
     assert line.startswith("LF(s) typo_rule never vote on these rows")
     assert not any("never vote" in w for w in MODELS[name]().fit(sim.votes).warnings_)
+
+
+@pytest.mark.parametrize("name", ["ds", "hybrid", "mc", "onecoin"])
+def test_a_fit_stopped_by_max_iter_says_so(name):
+    """`converged_=False` was only in the CLI's summary line: `--json`, Python users and `auto`'s
+    report did not see that the estimates were still moving. It is a warning now, and a fit that
+    settles says nothing."""
+    sim = simulate_votes(5000, 10, 3, seed=2)
+    cls = MODELS[name]
+    model = cls(max_iter=2, **({"tol": 1e-12} if "tol" in cls().get_params() else {})).fit(sim.votes)
+    assert not model.converged_
+    (line,) = [w for w in model.warnings_ if "before its estimates settled" in w]
+    assert "max_iter=2" in line and f"after {model.n_iter_} iterations" in line
+    settled = MODELS[name]().fit(sim.votes)
+    assert settled.converged_ and not any("settled" in w for w in settled.warnings_)

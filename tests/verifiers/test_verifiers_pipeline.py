@@ -46,6 +46,20 @@ def test_filters_drop_the_planted_useless_and_constant_verifiers_and_flip_invert
     assert (table.loc[[v for v, r in role.items() if r == "inverted"], "est_auc"] < 0.4).all()
 
 
+def test_a_verifier_without_any_score_is_named_as_such(quick_math):
+    """An all-missing column (a verifier that crashed on every candidate) was reported as
+    "dropped: near-constant", which sent users looking for a verifier that always says yes."""
+    suite, _ = quick_math
+    table = suite.table.copy()
+    table["crashed_rm"] = np.nan
+    data = from_frame(table, verifiers=[*suite.verifier_names, "crashed_rm"], answer_col="answer",
+                      correct_col="correct")
+    sel = VerifierSelector().fit(data)
+    status = dict(zip(sel.verifiers_, sel.stats_["status"]))
+    assert status["crashed_rm"] == "dropped: no scores"
+    assert sum(s == "dropped: near-constant" for s in status.values()) == 1   # the planted constant one only
+
+
 def test_inverted_verifiers_can_be_dropped_or_kept(quick_math):
     suite, data = quick_math
     dropped = VerifierSelector(inverted="drop").fit(data)
@@ -170,6 +184,29 @@ def test_saved_state_applies_to_new_questions(quick_math, tmp_path):
     path.write_text(json.dumps(bad))
     with pytest.raises(ModelFileError, match="invalid selector state"):
         VerifierSelector.load(path)
+
+
+def test_a_saved_selector_does_not_need_the_columns_of_verifiers_it_dropped(quick_math, tmp_path):
+    """A verifier dropped at fit time (constant, agreeing with nothing) carries no weight; new
+    scores without its column used to be refused, so a crashed or useless verifier had to be run
+    again. The answer is the same without it; a kept verifier's column is still required."""
+    suite, data = quick_math
+    first = data.groups.codes < 100
+    old, new = data.take(np.flatnonzero(first)), data.take(np.flatnonzero(~first))
+    sel = VerifierSelector().fit(old)
+    sel.save(tmp_path / "selector.json")
+    back = VerifierSelector.load(tmp_path / "selector.json")
+    dropped = [v for v, k in zip(back.verifiers_, back.keep_mask_) if not k]
+    assert dropped   # the planted constant and useless verifiers
+    slim = new.take(np.arange(new.n_rows))
+    cols = [i for i, v in enumerate(slim.verifiers) if v not in dropped]
+    slim.scores, slim.verifiers = slim.scores[:, cols], [slim.verifiers[i] for i in cols]
+    np.testing.assert_allclose(back.predict_proba(slim), back.predict_proba(new), rtol=1e-12)
+    np.testing.assert_array_equal(back.select(slim), back.select(new))
+    kept = back.kept_[0]
+    slim.verifiers = [("renamed" if v == kept else v) for v in slim.verifiers]
+    with pytest.raises(InputError, match=f"no column for verifier {kept!r}"):
+        back.predict_proba(slim)
 
 
 def test_vote_models_on_binarised_scores(quick_math):

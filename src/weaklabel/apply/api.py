@@ -12,7 +12,7 @@ import pandas as pd
 
 from .._signals import watching_interrupts
 from ..errors import InputError
-from ..io import TableSource, check_output
+from ..io import TableSource, check_output, check_parquet_name
 from ..lf import LabelingFunction
 from ..lf.loading import LFModule, collect_lfs, load_lfs
 from ..votes import VoteMatrix, dense_to_csr
@@ -96,6 +96,7 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
         require_dask()  # before any work: a missing extra is a one-line error
     if on_error not in ON_ERROR:
         raise InputError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
+    check_parquet_name(output, "votes")
     check_output(output, force or update, dataset_ok=True)
     if isinstance(lfs, (str, Path)):
         module = load_lfs(lfs)

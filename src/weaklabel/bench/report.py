@@ -72,9 +72,35 @@ def check_outputs(out_dir: Path, force: bool, plots: bool) -> None:
         check_output(p, force)
 
 
+def budget_notes(records: list[dict]) -> list[str]:
+    """One line per AutoWS task whose label budget was capped at a quarter of its training rows
+    (``suites.effective_labels``): without it, ``--n-labels 100,200,400`` on a small task gives
+    curve points that repeat one another with nothing to say why."""
+    per_task: dict[str, dict[int, tuple[int, int]]] = {}
+    for r in records:
+        if r.get("suite") == "autows" and "budget" in r and "n_labels" in r:
+            per_task.setdefault(str(r["task"]), {})[int(r["budget"])] = (int(r["n_labels"]), int(r.get("n_train", 0)))
+    notes = []
+    for task, got in sorted(per_task.items()):
+        capped = {b: n for b, (n, _) in got.items() if n < b}
+        if not capped:
+            continue
+        n_train = max(t for _, t in got.values())
+        used = sorted(set(capped.values()))
+        budgets = ", ".join(str(b) for b in sorted(capped))
+        note = (f"{task}: label budget{'s' if len(capped) > 1 else ''} {budgets} capped at {', '.join(map(str, used))} labelled rows (a quarter of "
+                f"its {n_train:,} training rows)")
+        if len(capped) > 1 and len(used) == 1:
+            note += "; those budgets' results are the same runs"
+        notes.append(note)
+    return notes
+
+
 def to_json(result: BenchResult, command: str | None = None) -> dict:
     s = summarize(result)
+    notes = budget_notes(result.records)
     return _clean({
+        **({"warnings": notes} if notes else {}),
         "format": "weaklabel.bench", "format_version": 1, "command": command, "config": result.config,
         "versions": result.versions, "seconds": round(result.seconds, 3), "datasets": result.datasets,
         "summary": {k: v.to_dict(orient="records") for k, v in s.items()},

@@ -193,6 +193,11 @@ def parse_classes(text: str | None) -> list[str] | None:
     return names
 
 
+def n_rows(n: int, noun: str = "rows") -> str:
+    """``1 row`` / ``2,000 rows``: counts in messages read as English for one row too."""
+    return f"{n:,} {noun[:-1] if n == 1 and noun.endswith('s') else noun}"
+
+
 def fmt_frac(x: float) -> str:
     return "-" if x != x else f"{x:.3f}"
 

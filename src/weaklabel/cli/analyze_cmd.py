@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import THREADS_HELP, app, fmt_frac, out, print_json, quiet_compiles, safe, use_threads, user_errors
+from ._common import THREADS_HELP, app, fmt_frac, n_rows, out, print_json, quiet_compiles, safe, use_threads, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -66,7 +66,7 @@ def analyze_command(
         from rich.table import Table
 
         names = vm.classes
-        table = Table(title=f"{vm.n_lfs} LFs on {vm.n_rows:,} rows (K={vm.cardinality})", title_justify="left")
+        table = Table(title=f"{vm.n_lfs} LFs on {n_rows(vm.n_rows)} (K={vm.cardinality})", title_justify="left")
         cols = ["LF", "polarity", "coverage", "overlaps", "conflicts"]
         if y is not None:
             cols += ["correct", "incorrect", "emp. acc.", "est. acc."]

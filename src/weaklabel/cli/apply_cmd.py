@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import app, err, fmt_frac, out, parse_classes, print_json, quiet_compiles, safe, user_errors
+from ._common import app, err, fmt_frac, n_rows, out, parse_classes, print_json, quiet_compiles, safe, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -134,7 +134,7 @@ def apply_command(
             return
         from rich.table import Table
 
-        table = Table(title=f"{len(summary.lf_names)} labeling functions on {summary.rows:,} rows", title_justify="left")
+        table = Table(title=f"{len(summary.lf_names)} labeling functions on {n_rows(summary.rows)}", title_justify="left")
         cols = [("LF", "left"), ("kind", "left"), ("votes", "right"), ("coverage", "right"),
                 ("polarity", "left"), ("errors", "right")]
         if summary.update:
@@ -163,7 +163,7 @@ def apply_command(
         where = (f"engine=dask, {summary.partitions} partition{'s' * (summary.partitions != 1)}, "
                  f"{summary.jobs} worker thread{'s' * (summary.jobs != 1)}"
                  if summary.engine == "dask" else f"jobs={summary.jobs}")
-        err.print(f"wrote {safe(output)}: {summary.rows:,} rows x {len(summary.lf_names)} LFs, K={summary.cardinality}, "
+        err.print(f"wrote {safe(output)}: {n_rows(summary.rows)} x {len(summary.lf_names)} LFs, K={summary.cardinality}, "
                   f"in {summary.seconds:.2f} s ({summary.rows_per_second:,.0f} rows/s, {where})",
                   highlight=False)
         if any(summary.errors):

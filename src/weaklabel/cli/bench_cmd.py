@@ -110,6 +110,7 @@ def bench_command(
             if (plots and "autows" in suites and not any(p.suffix == ".png" for p in written)
                     and importlib.util.find_spec("matplotlib") is None):
                 no_plots = "plots skipped: matplotlib is not installed (pip install 'weaklabel[plot]')"
+        notes = report.budget_notes(result.records)
         if as_json:
             data = report.to_json(result, command)
             data.pop("results", None)
@@ -118,11 +119,11 @@ def bench_command(
             if no_plots:
                 data["warnings"] = [*data.get("warnings", []), no_plots]
             print_json(data)
-            if no_plots:
-                err.print(f"warning: {no_plots}", highlight=False, markup=False)
+            for line in [*notes, *([no_plots] if no_plots else [])]:
+                err.print(f"warning: {line}", highlight=False, markup=False)
             return
-        if no_plots:
-            err.print(f"[yellow]warning: {escape(no_plots)}[/]")
+        for line in [*notes, *([no_plots] if no_plots else [])]:
+            err.print(f"[yellow]warning: {escape(line)}[/]")
         if quiet:
             return
         for spec in report.tables(result):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import (THREADS_HELP, app, err, fmt_frac, out, parse_params, print_json, quiet_compiles, safe,
+from ._common import (THREADS_HELP, app, err, fmt_frac, n_rows, out, parse_params, print_json, quiet_compiles, safe,
                       use_threads, user_errors)
 
 FIT_EXAMPLES = """
@@ -163,10 +163,10 @@ def _print_summary(res, quiet: bool, as_json: bool, drop_unlabeled: bool) -> Non
         out.print(f"auto: {safe(report.get('reason', ''))}", highlight=False)
     kind = " (folder)" if res.mode == "dask" else (" (file)" if res.mode == "stream" else "")
     if drop_unlabeled:   # the file holds the labelled rows only: say so first
-        counts = (f"{res.labelled:,} labelled rows of {res.rows:,} ({res.labelled / max(res.rows, 1):.1%}); "
-                  f"{res.rows - res.labelled:,} unlabelled rows left out")
+        counts = (f"{n_rows(res.labelled, 'labelled rows')} of {res.rows:,} ({res.labelled / max(res.rows, 1):.1%}); "
+                  f"{n_rows(res.rows - res.labelled, 'unlabelled rows')} left out")
     else:
-        counts = f"{res.rows:,} rows, {res.labelled:,} labelled ({res.labelled / max(res.rows, 1):.1%})"
+        counts = f"{n_rows(res.rows)}, {res.labelled:,} labelled ({res.labelled / max(res.rows, 1):.1%})"
     err.print(f"wrote {safe(res.output)}{kind}: {counts}{tied_note(res.tied, res.labelled)}", highlight=False)
 
 
@@ -277,6 +277,6 @@ def predict_command(
                 shown = ", ".join(safe(n) for n in res["ignored_lfs"][:5]) + (" ..." if len(res["ignored_lfs"]) > 5 else "")
                 err.print(f"[yellow]note:[/] {len(res['ignored_lfs'])} LF column(s) of {safe(votes)} the model was not "
                           f"fitted with are not used: {shown}", highlight=False)
-            err.print(f"wrote {safe(output)}: {res['rows']:,} rows, {res['labelled']:,} labelled with "
+            err.print(f"wrote {safe(output)}: {n_rows(res['rows'])}, {res['labelled']:,} labelled with "
                       f"{res['model']} from {safe(model_file)}{tied_note(int(res.get('tied', 0)), res['labelled'])}",
                       highlight=False)

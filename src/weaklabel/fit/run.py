@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..io import LABELS_FORMAT, check_distinct, check_output, output_group
+from ..io import LABELS_FORMAT, check_distinct, check_output, check_parquet_name, output_group
 from .plan import Cluster, RunPlan, check_labels_options, model_for, plan_run
 
 
@@ -134,6 +134,7 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
     if data is not None and keep_cols is None:
         raise InputError("--data is the file --keep-cols reads its columns from; pass --keep-cols too")
     check_distinct([votes, dev, data], [output, save_model])
+    check_parquet_name(output, "labels")
     check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
     if save_model is not None:
         check_output(save_model, force)
@@ -282,6 +283,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
     where = Path(votes)
     plan = plan or plan_run(votes, engine=engine, stream=stream, lf_names=names, scheduler=scheduler, jobs=jobs,
                             partition_rows=partition_rows, block_rows=block_rows)
+    check_parquet_name(output, "labels")
     check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
     meta = dict(extra_metadata or {})
     K = int(lm.cardinality_)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import warnings
 
-from .atomic import (STALE_SECONDS, atomic_output, check_distinct, check_output, clean_stale_temporaries,
+from .atomic import (STALE_SECONDS, atomic_output, check_distinct, check_output, check_parquet_name, clean_stale_temporaries,
                      os_error_text, output_group, write_error, write_json_atomic)
 from .datasets import VotesDataset, is_votes_dataset, part_name, read_rows, row_group_starts, write_dataset_metadata
 from .labels_file import LabelsWriter, labels_metadata, labels_table, write_labels
@@ -35,7 +35,7 @@ _MOVED = {"read_votes": "weaklabel.votes.file", "write_votes": "weaklabel.votes.
           "votes_metadata": "weaklabel.votes.file"}
 
 __all__ = [
-    "STALE_SECONDS", "atomic_output", "check_distinct", "check_output", "clean_stale_temporaries", "os_error_text",
+    "STALE_SECONDS", "atomic_output", "check_distinct", "check_output", "check_parquet_name", "clean_stale_temporaries", "os_error_text",
     "output_group", "write_error", "write_json_atomic",
     "VotesDataset", "is_votes_dataset", "part_name", "read_rows", "row_group_starts", "write_dataset_metadata",
     "LabelsWriter", "labels_metadata", "labels_table", "write_labels",

@@ -53,6 +53,27 @@ def check_output(path: str | Path, force: bool, *, dataset_ok: bool = False,
     return p
 
 
+#: Suffixes of formats other than Parquet: an output named so would be a Parquet file under a
+#: misleading name (a spreadsheet or ``pandas.read_csv`` then reads bytes), so it is refused.
+NOT_PARQUET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".xlsx", ".xls",
+                                  ".feather", ".arrow", ".pkl", ".pickle", ".h5", ".hdf5", ".html", ".npy",
+                                  ".npz"})
+
+
+def check_parquet_name(path: str | Path, what: str) -> None:
+    """Refuse an output named like another format (``labels.csv``): weaklabel writes ``what`` as
+    Parquet, whose footer keeps the metadata ``evaluate``, ``report`` and ``predict`` read, so a
+    CSV would lose it. The message says how to get a CSV from the Parquet file."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in NOT_PARQUET_SUFFIXES:
+        target = p.with_suffix(".parquet").name
+        hint = (f"; for a CSV, convert it afterwards: python -c \"import pandas as pd; "
+                f"pd.read_parquet('{target}').to_csv('{p.name}', index=False)\"" if suffix == ".csv" else "")
+        raise InputError(f"{p}: weaklabel writes {what} as Parquet, not {suffix}: name the output "
+                         f"{target}{hint}")
+
+
 def _remove(path: Path) -> None:
     """Delete a file or a folder tree, retrying briefly (a straggling writer may still add a file)."""
     for _ in range(5):

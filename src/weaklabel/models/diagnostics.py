@@ -261,6 +261,11 @@ def fit_warnings(model, data) -> list[str]:
             more = f" and {bad.size - 5} more" if bad.size > 5 else ""
             out.append(f"{name} cannot estimate the accuracy of {bad.size} LF(s) ({', '.join(names)}{more}: one-class "
                        f"LFs or too few overlaps); they get a neutral prior accuracy")
+    if not bool(getattr(model, "converged_", True)) and int(getattr(model, "n_iter_", 0)) > 0:
+        cap = getattr(model, "max_iter", None)
+        how = f" (max_iter={cap})" if cap is not None else ""
+        out.append(f"{name} stopped after {int(model.n_iter_)} iterations{how} before its estimates settled: they may "
+                   f"still move; raise max_iter (`-p max_iter=...`)")
     blind = ignored_votes(model, counts)
     if blind is not None:
         out.append(ignored_votes_warning(blind, name))

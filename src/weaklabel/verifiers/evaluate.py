@@ -140,7 +140,7 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
     add("pass@1", value=float(correct[first_candidates(g)][eval_q].mean()))
     if data.answers is not None:
         add("majority answer", answer_support(data.answers))
-    X = data.columns(selector.verifiers_)
+    X = selector.score_columns(data)   # a dropped verifier's column may be absent (all missing)
     U = selector.normaliser_.transform(X, g)
     if selector.normaliser_.output == "normal":
         U = Normaliser(selector.normaliser_.method, selector.normaliser_.scope).fit_transform(X, g)

@@ -73,7 +73,8 @@ def screen(X: np.ndarray, U: np.ndarray, groups: Groups, binary: np.ndarray, rat
     verifiers (most common score's share above the band's top, a yes/no verifier's yes-rate
     outside ``rate_band``, fewer than two scores) are dropped, then those whose largest
     within-question correlation with a non-constant verifier is below ``min_agreement``.
-    ``status``: ``kept``, ``dropped: near-constant`` or ``dropped: agrees with nothing``; raises
+    ``status``: ``kept``, ``dropped: no scores``, ``dropped: near-constant`` or ``dropped: agrees
+    with nothing``; raises
     when nothing is kept. ``X``: raw scores; ``U``: normalised."""
     from ..errors import InputError
 
@@ -88,8 +89,9 @@ def screen(X: np.ndarray, U: np.ndarray, groups: Groups, binary: np.ndarray, rat
     no_agreement = ~constant & (agree < min_agreement)
     status = np.array(["kept"] * m, dtype=object)
     status[constant] = "dropped: near-constant"
+    status[n_obs == 0] = "dropped: no scores"     # an empty column is not a verifier that always says one thing
     status[no_agreement] = "dropped: agrees with nothing"
     if not (status == "kept").any():
-        raise InputError("every verifier was dropped (near-constant or agreeing with nothing); "
+        raise InputError("every verifier was dropped (no scores, near-constant or agreeing with nothing); "
                          "check the scores or relax --min-agreement / the rate band")
     return rate, share, agree, status

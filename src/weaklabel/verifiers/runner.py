@@ -112,7 +112,7 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     correctness column, or with ``model_file``, is an error (it would do nothing).
     ``save_model``: write the fitted selector as JSON; the selection and the selector are
     renamed into place together (both or neither)."""
-    from ..io import check_distinct, check_output, output_group
+    from ..io import check_distinct, check_output, check_parquet_name, output_group
     from .data import from_frame, label_like_warnings
     from .evaluate import dev_labels, evaluate, split_dev
     from .io import write_selection
@@ -123,6 +123,7 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     if selector is not None and selector.random_state is not None:   # None: unseeded, as in scikit-learn
         check_seed(selector.random_state, "random_state")
     check_distinct([scores, model_file], [output, save_model])
+    check_parquet_name(output, "the selection")
     check_output(output, force)
     if save_model is not None:
         check_output(save_model, force)

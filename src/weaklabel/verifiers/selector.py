@@ -251,7 +251,20 @@ class VerifierSelector(VerifierEstimator):
     def _normalised(self, data: ScoreData) -> np.ndarray:
         """Every verifier's normalised score, flipped where the fit flipped it."""
         self._check_fitted()
-        return self._flip(self.normaliser_.transform(data.columns(self.verifiers_), data.groups), self.flipped_)
+        return self._flip(self.normaliser_.transform(self.score_columns(data), data.groups), self.flipped_)
+
+    def score_columns(self, data: ScoreData) -> np.ndarray:
+        """The raw scores of every verifier fitted on, in fit order. A verifier the fit dropped
+        carries no weight, so new scores need not have its column (it is read as missing): a
+        verifier dropped for crashing or for saying nothing need not be run again. A kept
+        verifier's column must be there (a clear error names it)."""
+        have = set(data.verifiers)
+        data.columns([v for v, k in zip(self.verifiers_, self.keep_mask_) if k])   # raises on a kept one missing
+        X = np.full((data.n_rows, len(self.verifiers_)), np.nan)
+        present = [j for j, v in enumerate(self.verifiers_) if v in have]
+        if present:
+            X[:, present] = data.columns([self.verifiers_[j] for j in present])
+        return X
 
     def transform(self, data: ScoreData) -> np.ndarray:
         """What the label model sees: normalised (flipped) scores or votes of the kept verifiers."""
