@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .dtypes import MAX_CARDINALITY, vote_dtype
 from .votes import VoteMatrix, concat_csr, dense_to_csr
+
+CONFUSIONS = ("onecoin", "random")
 
 
 @dataclass
@@ -32,27 +35,28 @@ def simulate_votes(n: int, m: int, K: int = 2, *, coverage=(0.1, 0.5), accuracy=
 
     Parameters
     ----------
+    n, m, K:
+        Rows, LFs and classes (``2 <= K <= 32767``; votes are int8 up to K = 127, int16 above).
     coverage, accuracy:
-        ``(low, high)`` ranges each LF's coverage and accuracy are drawn from uniformly (or
-        arrays of length ``m``).
+        Each a probability in ``[0, 1]``, given one of three ways, told apart by type: a tuple
+        ``(low, high)`` is always a range each LF's value is drawn from uniformly (even when
+        ``m == 2``); a list or numpy array holds one value per LF (length ``m``); a number is
+        every LF's value.
     class_balance:
-        P(y); uniform by default.
+        P(y), ``K`` non-negative weights (normalised to sum to 1); uniform by default.
     confusion:
         ``"onecoin"``: errors spread evenly over the other classes; ``"random"``: each error row
         is a random distribution over the other classes (a full Dawid–Skene model).
+
+    Invalid arguments raise ``ValueError`` naming the argument.
     """
+    _check_sizes(n, m, K, block)
+    if confusion not in CONFUSIONS:
+        raise ValueError(f"confusion must be one of {', '.join(map(repr, CONFUSIONS))}, got {confusion!r}")
     rng = np.random.default_rng(seed)
-    cb = np.full(K, 1.0 / K) if class_balance is None else np.asarray(class_balance, dtype=float)
-    cb = cb / cb.sum()
-
-    def draw(spec):
-        if isinstance(spec, tuple) and len(spec) == 2:
-            return rng.uniform(spec[0], spec[1], size=m)
-        arr = np.asarray(spec, dtype=float)
-        return np.full(m, float(arr)) if arr.ndim == 0 else arr
-
-    cov = draw(coverage)
-    acc = draw(accuracy)
+    cb = _class_balance(class_balance, K)
+    cov = _per_lf("coverage", coverage, m, rng)
+    acc = _per_lf("accuracy", accuracy, m, rng)
     conf = np.zeros((m, K, K))
     for j in range(m):
         for k in range(K):
@@ -74,12 +78,63 @@ def simulate_votes(n: int, m: int, K: int = 2, *, coverage=(0.1, 0.5), accuracy=
         fire = rng.random((b, m), dtype=np.float32) < cov[None, :].astype(np.float32)
         # vote = first class whose cumulative probability exceeds u, per (row, LF)
         c = cum[np.arange(m)[None, :], y[:, None]]          # (b, m, K)
-        votes = (u[:, :, None] > c[:, :, :-1]).sum(axis=2).astype(np.int8)
+        votes = (u[:, :, None] > c[:, :, :-1]).sum(axis=2).astype(vote_dtype(K))  # int8 wraps above K = 127
         votes[~fire] = -1
         parts.append(dense_to_csr(votes, K))
     indptr, indices, v = concat_csr(parts, K)
     vm = VoteMatrix(indptr, indices, v, [f"lf_{j}" for j in range(m)], cardinality=K, validate=False)
     return Simulation(votes=vm, y=y_all, class_balance=cb, accuracies=acc, coverage=cov, confusion=conf)
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _check_sizes(n, m: int, K: int, block: int) -> None:
+    """Sizes as the vote matrix needs them: K = 1 has no vote to cast and would give an invalid
+    matrix; K above the class limit cannot be stored."""
+    if not _is_int(n) or n < 0:
+        raise ValueError(f"n (rows) must be an int >= 0, got {n!r}")
+    if not _is_int(m) or m < 1:
+        raise ValueError(f"m (LFs) must be an int >= 1, got {m!r}")
+    if not _is_int(K) or not 2 <= K <= MAX_CARDINALITY:
+        raise ValueError(f"K (classes) must be an int from 2 to {MAX_CARDINALITY}, got {K!r}")
+    if not _is_int(block) or block < 1:
+        raise ValueError(f"block must be an int >= 1, got {block!r}")
+
+
+def _class_balance(class_balance, K: int) -> np.ndarray:
+    """P(y): ``K`` finite, non-negative weights with a positive sum, normalised."""
+    if class_balance is None:
+        return np.full(K, 1.0 / K)
+    cb = np.asarray(class_balance, dtype=float)
+    if cb.shape != (K,):
+        raise ValueError(f"class_balance must hold one weight per class (K = {K}), got shape {cb.shape}")
+    if not np.all(np.isfinite(cb)) or np.any(cb < 0) or cb.sum() <= 0:
+        raise ValueError(f"class_balance must be finite, non-negative weights with a positive sum, got {cb.tolist()}")
+    return cb / cb.sum()
+
+
+def _per_lf(what: str, spec, m: int, rng: np.random.Generator) -> np.ndarray:
+    """One probability per LF from a ``(low, high)`` tuple (a range, drawn uniformly), a list or
+    array of ``m`` values, or one number. Values outside [0, 1] are refused: they would be
+    returned as the simulation's truth without being what the votes follow."""
+    if isinstance(spec, tuple) and len(spec) == 2:
+        low, high = (float(x) for x in spec)
+        if not (0.0 <= low <= high <= 1.0):
+            raise ValueError(f"{what} range (low, high) must satisfy 0 <= low <= high <= 1, got {spec!r}")
+        return rng.uniform(low, high, size=m)
+    arr = np.asarray(spec, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(m, float(arr))
+    elif arr.shape != (m,):
+        raise ValueError(f"{what} must be a (low, high) tuple, one number or one value per LF "
+                         f"(m = {m}), got shape {arr.shape}")
+    bad = ~((arr >= 0.0) & (arr <= 1.0))   # NaN is bad too
+    if bad.any():
+        j = int(np.argmax(bad))
+        raise ValueError(f"{what} must be a probability in [0, 1], got {arr[j]} for LF {j}")
+    return arr
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,14 +449,19 @@ trust their independence assumptions, the next two are where a label model shoul
 def thin_votes(vm: VoteMatrix, k: int, seed: int = 0) -> VoteMatrix:
     """At most ``k`` of each row's votes, drawn without replacement (the others dropped): the same
     workers asked for ``k`` answers an item, the redundancy of many crowdsourcing jobs. Used to
-    thin real crowd sets (``benchmarks/bench_thinned_crowds.py``) and simulated ones (tests)."""
+    thin real crowd sets (``benchmarks/bench_thinned_crowds.py``) and simulated ones (tests).
+    Rows without votes stay empty."""
+    if not _is_int(k) or k < 0:
+        raise ValueError(f"k (votes kept per row) must be an int >= 0, got {k!r}")
     rng = np.random.default_rng(seed)
     keep = np.zeros(vm.nnz, dtype=bool)
     for i in range(vm.n_rows):
         a, b = int(vm.indptr[i]), int(vm.indptr[i + 1])
         keep[a + (rng.choice(b - a, k, replace=False) if b - a > k else np.arange(b - a))] = True
-    indptr = np.zeros(vm.n_rows + 1, dtype=np.int64)
-    np.cumsum(np.add.reduceat(keep, vm.indptr[:-1]) if vm.n_rows else [], out=indptr[1:])
+    # kept votes per row from a running count: np.add.reduceat misreads empty rows (it returns
+    # the next row's first element, or fails past the end)
+    kept = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+    indptr = kept[vm.indptr]
     return VoteMatrix(indptr, vm.indices[keep], vm.votes[keep], vm.lf_names, cardinality=vm.cardinality,
                       row_ids=vm.row_ids)
 

@@ -18,25 +18,29 @@ from ..lf.loading import LFModule, collect_lfs, load_lfs
 from ..votes import VoteMatrix, dense_to_csr
 from .engine import ON_ERROR, Engine, default_jobs, vote_counts
 from .local import run_local
-from .job import (DEFAULT_BATCH_SIZE, ENGINES, ApplyJob, ApplySummary, check_id_cols, resolve_cardinality,
-                  summary_from_metadata)
+from .job import (DEFAULT_BATCH_SIZE, ENGINES, ApplyJob, ApplySummary, check_batch_size, check_id_cols, check_jobs,
+                  id_col_list, resolve_cardinality, summary_from_metadata)
 from .update import UpdatePlan, plan_update
 
 
 def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinality: int | None = None,
               classes: Sequence[str] | None = None, on_error: str = "raise", jobs: int = 1,
-              id_cols: Sequence[str] | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+              id_cols: str | Sequence[str] | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
               progress: Callable[[int], None] | None = None) -> VoteMatrix:
     """Apply labeling functions to a DataFrame and return the :class:`VoteMatrix`.
 
     ``cardinality`` (or ``classes``) fixes K; otherwise K is ``max vote + 1`` (at least 2).
-    ``jobs > 1`` runs row-wise LFs in worker processes (identical results). Per-LF error counts
-    (``on_error="abstain"``) are in ``result.metadata["lfs"]``.
+    ``jobs > 1`` runs row-wise LFs in worker processes (identical results); ``jobs=0`` means all
+    cores, as ``--jobs 0`` does. ``id_cols`` is one column name or a list of them. Per-LF error
+    counts (``on_error="abstain"``) are in ``result.metadata["lfs"]``.
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"apply_lfs expects a pandas DataFrame, got {type(data).__name__}")
     lfs = collect_lfs(list(lfs), "apply_lfs")
     K, names = resolve_cardinality(classes, cardinality, None)
+    id_cols = id_col_list(id_cols)
+    jobs = check_jobs(jobs)
+    batch_size = check_batch_size(batch_size)
     check_id_cols(id_cols, list(data.columns), "data")
     if len(data) == 0:
         raise InputError("data: has no rows")
@@ -69,7 +73,7 @@ def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinalit
 
 def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: str | Path,
                output: str | Path, *, jobs: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
-               id_cols: Sequence[str] | None = None, on_error: str = "raise",
+               id_cols: str | Sequence[str] | None = None, on_error: str = "raise",
                cardinality: int | None = None, classes: Sequence[str] | None = None,
                force: bool = False, update: bool = False, engine: str = "local",
                scheduler: str | None = None, client=None, partition_rows: int | None = None,
@@ -87,7 +91,12 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
     ``engine="dask"`` runs the LFs per partition on a Dask cluster (``scheduler`` address, an
     existing ``distributed.Client`` as ``client``, or else a LocalCluster of ``jobs`` workers) and
     writes ``output`` as a folder of Parquet part files; see :mod:`weaklabel.apply.dask_runner`.
+
+    ``jobs=0`` means all cores (as ``--jobs 0``); ``id_cols`` is one column name or a list.
     """
+    id_cols = id_col_list(id_cols)
+    jobs = check_jobs(jobs)
+    batch_size = check_batch_size(batch_size, "--batch-size")
     if engine not in ENGINES:
         raise InputError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "dask":
@@ -115,8 +124,6 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
                          "(strings, numbers, dates)")
     if src.n_rows == 0:
         raise InputError(f"{src.path}: has no rows")
-    if batch_size < 1:
-        raise InputError(f"--batch-size must be at least 1, got {batch_size}")
     t0 = time.perf_counter()
     if update:
         plan = plan_update(output, module.lfs, src.fingerprint(), src.n_rows, id_cols, K, names)

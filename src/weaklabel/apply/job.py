@@ -167,9 +167,47 @@ def resolve_cardinality(classes: Sequence[str] | None, cardinality: int | None,
 
 
 def check_id_cols(id_cols: Sequence[str] | None, columns: Sequence[str], where: str) -> None:
-    for c in id_cols or []:
+    for c in id_col_list(id_cols) or []:
         if c not in columns:
             raise InputError(f"{where}: no id column {c!r} (columns: {', '.join(map(str, columns))})")
+
+
+def id_col_list(id_cols: str | Sequence[str] | None) -> list[str] | None:
+    """``id_cols`` as a list of column names, ``None`` for none.
+
+    A single string is one column (``id_cols="id"``), not a sequence of one-letter columns:
+    ``list("id")`` would look for columns ``'i'`` and ``'d'``."""
+    if id_cols is None:
+        return None
+    if isinstance(id_cols, str):
+        return [id_cols]
+    return list(id_cols) or None
+
+
+def check_jobs(jobs: int | None, what: str = "jobs") -> int | None:
+    """``jobs`` as the command line reads ``--jobs``: ``0`` means every core this process may
+    use, ``None`` the caller's default; a negative or non-integer count is an error (it used to
+    be run silently with one process)."""
+    if jobs is None:
+        return None
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)):
+        raise InputError(f"{what} must be an int >= 0 (0 = all cores), got {jobs!r}")
+    if jobs < 0:
+        raise InputError(f"{what} must be >= 0 (0 = all cores), got {jobs}")
+    if jobs == 0:
+        from ..threads import default_jobs
+
+        return default_jobs()
+    return int(jobs)
+
+
+def check_batch_size(batch_size: int, what: str = "batch_size") -> int:
+    """Rows per batch: a positive int (``0`` would loop forever or fail deep inside ``range``)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise InputError(f"{what} must be an int >= 1, got {batch_size!r}")
+    if batch_size < 1:
+        raise InputError(f"{what} must be at least 1, got {batch_size}")
+    return int(batch_size)
 
 
 def summary_from_metadata(plan: UpdatePlan, lfs: Sequence[LabelingFunction], output, t0: float,

@@ -178,8 +178,8 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
         except _Misaligned as exc:
             return None, errors, Failure("misaligned", lf.name, start, None, str(exc))
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001
-            key = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
-            if isinstance(key, str) and key not in columns:   # a column the data lacks
+            key = _missing_column(exc, columns)
+            if key is not None:   # a column the data lacks: it would fail on every batch
                 return None, errors, Failure("missing", lf.name, start, None, key)
             _reraise_real_interrupt(exc)
             if on_error == "raise":
@@ -220,6 +220,27 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
             vals = np.where(bad, -1, vals)
         out[:, j] = vals
     return out, errors, None
+
+
+def _missing_column(exc: BaseException, columns: set) -> str | None:
+    """The column a vectorized LF asked the batch for and the data lacks, else ``None``.
+
+    Only a ``KeyError`` that came out of ``DataFrame.__getitem__`` (``df["text"]``) for a name
+    that is not a column is a missing column. Any other ``KeyError`` (a dict lookup inside the
+    LF, a Series label) is an ordinary failure of the LF, under ``on_error`` like every other
+    exception, rather than a misleading "needs column" error that no policy can skip."""
+    key = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
+    if not isinstance(key, str) or key in columns:
+        return None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "__getitem__":
+            owner = frame.f_locals.get("self")
+            if isinstance(owner, pd.DataFrame) and key not in owner.columns:
+                return key
+        tb = tb.tb_next
+    return None
 
 
 class _Misaligned(Exception):

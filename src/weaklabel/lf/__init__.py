@@ -3,6 +3,7 @@
 * :mod:`.core`: ``@labeling_function``, ``@preprocessor``, :class:`LabelingFunction`, :class:`Row`
   (a dict with attribute access), source hashes (what ``apply --update`` compares), the per-batch
   memo shared by vectorized LFs;
+* :mod:`.options`: checks of the decorators' ``name``, ``resources`` and ``vectorized``;
 * :mod:`.loading`: import an ``lfs.py`` and collect its LFs (definition order or ``LFS``) and
   ``CLASSES``;
 * :mod:`.templates`: ready-made LFs (``keyword_lf``) and their Numba kernel

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import LFDefinitionError
+from .options import checked_name, checked_resources, checked_vectorized
 
 ABSTAIN: int = -1
 """The vote of a labeling function that does not label a row."""
@@ -40,22 +41,35 @@ class MissingField(KeyError, AttributeError):
         return f"no column {self.column!r}"
 
 
+_dict_getattribute = dict.__getattribute__
+
+
 class Row(dict):
     """One data row: a dict whose keys are column names, also readable as attributes.
 
     ``x.text`` and ``x["text"]`` are the same value. Asking for a missing column raises
     :class:`MissingField`, which the applier turns into an error naming the LF and column.
+
+    A column always wins over a dict method of the same name: with a column ``values``,
+    ``x.values`` is the cell, not ``dict.values`` (otherwise an LF comparing ``x.values`` with a
+    string would silently abstain on every row). The methods stay reachable as
+    ``dict.values(x)``. Dunder names are never columns.
     """
 
     __slots__ = ()
 
-    def __getattr__(self, name: str) -> Any:
-        try:
+    def __getattribute__(self, name: str) -> Any:
+        # Checked before the type's attributes so that columns shadow dict methods; this is also
+        # faster than falling through to __getattr__ (no internal AttributeError per access).
+        if name in self and name[:2] != "__":
             return self[name]
-        except KeyError:
-            if name.startswith("__"):
-                raise AttributeError(name) from None
-            raise MissingField(name) from None
+        return _dict_getattribute(self, name)
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for names that are neither columns nor attributes of a dict
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise MissingField(name)
 
     def __missing__(self, key: str) -> Any:
         raise MissingField(key)
@@ -194,6 +208,23 @@ def current_batch_memo() -> dict | None:
     return _BATCH_MEMO.get()
 
 
+def _checked_pre(owner: str, pre: Any) -> list:
+    """``pre`` as a list of preprocessors (Snorkel's spelling). A single :class:`Preprocessor`
+    is taken as a list of one; a plain function is refused with the fix, since it has not been
+    declared row-wise or vectorized."""
+    if pre is None:
+        return []
+    if isinstance(pre, Preprocessor):
+        return [pre]
+    if callable(pre) or isinstance(pre, (str, bytes, Mapping)) or not isinstance(pre, Iterable):
+        fn = getattr(pre, "__name__", None)
+        hint = (f"decorate {fn} with @preprocessor and pass pre=[{fn}]" if callable(pre) and fn
+                else "pass pre=[p1, p2, ...] of @preprocessor functions")
+        raise LFDefinitionError(f"{owner}: pre must be a list of @preprocessor functions, got "
+                                f"{type(pre).__name__}; {hint}")
+    return list(pre)
+
+
 class Preprocessor:
     """A function that maps a row (or, if ``vectorized``, a batch DataFrame) to a new one.
 
@@ -204,12 +235,13 @@ class Preprocessor:
 
     def __init__(self, name: str, f: Callable, resources: Mapping[str, Any] | None = None,
                  vectorized: bool = False):
+        owner = f"preprocessor {checked_name('preprocessor', name)!r}"
         if not callable(f):
-            raise LFDefinitionError(f"preprocessor {name!r}: {f!r} is not callable")
+            raise LFDefinitionError(f"{owner}: {f!r} is not callable")
         self.name = name
         self.f = f
-        self.resources = dict(resources or {})
-        self.vectorized = bool(vectorized)
+        self.resources = checked_resources(owner, resources)
+        self.vectorized = checked_vectorized(owner, vectorized)
 
     def __call__(self, x: Any) -> Any:
         out = self.f(x, **self.resources)
@@ -241,7 +273,8 @@ def preprocessor(_fn: Callable | None = None, *, name: str | None = None,
     """Decorator that turns a function into a :class:`Preprocessor` (bare or called)."""
 
     def wrap(fn: Callable) -> Preprocessor:
-        return Preprocessor(name or fn.__name__, fn, resources=resources, vectorized=vectorized)
+        # name=None means the function's name; name="" is refused, not silently replaced
+        return Preprocessor(_default_name(name, fn), fn, resources=resources, vectorized=vectorized)
 
     if _fn is not None:
         if not callable(_fn):
@@ -261,15 +294,14 @@ class LabelingFunction:
 
     def __init__(self, name: str, f: Callable, resources: Mapping[str, Any] | None = None,
                  pre: Iterable[Preprocessor] | None = None, vectorized: bool = False):
-        if not isinstance(name, str) or not name:
-            raise LFDefinitionError(f"labeling function name must be a non-empty string, got {name!r}")
+        owner = f"labeling function {checked_name('labeling function', name)!r}"
         if not callable(f):
-            raise LFDefinitionError(f"labeling function {name!r}: {f!r} is not callable")
+            raise LFDefinitionError(f"{owner}: {f!r} is not callable")
         self.name = name
         self.f = f
-        self.resources = dict(resources or {})
-        self.vectorized = bool(vectorized)
-        pre_list = list(pre or [])
+        self.resources = checked_resources(owner, resources)
+        self.vectorized = checked_vectorized(owner, vectorized)
+        pre_list = _checked_pre(owner, pre)
         for p in pre_list:
             if not isinstance(p, Preprocessor):
                 raise LFDefinitionError(
@@ -325,7 +357,7 @@ def labeling_function(_fn: Callable | None = None, *, name: str | None = None,
     """Decorator: ``@labeling_function`` or ``@labeling_function(name=..., resources=..., pre=..., vectorized=...)``."""
 
     def wrap(fn: Callable) -> LabelingFunction:
-        return LabelingFunction(name or fn.__name__, fn, resources=resources, pre=pre,
+        return LabelingFunction(_default_name(name, fn), fn, resources=resources, pre=pre,
                                 vectorized=vectorized)
 
     if _fn is not None:
@@ -334,3 +366,9 @@ def labeling_function(_fn: Callable | None = None, *, name: str | None = None,
                                     "@labeling_function(name=..., resources=..., pre=..., vectorized=...)")
         return wrap(_fn)
     return wrap
+
+
+def _default_name(name: Any, fn: Callable) -> Any:
+    """The decorators' name: the function's own when ``name`` is not given (``None``). Any value
+    given, ``""`` included, is kept for the constructor to check rather than replaced."""
+    return getattr(fn, "__name__", repr(fn)) if name is None else name

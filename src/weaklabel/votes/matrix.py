@@ -7,7 +7,8 @@
 * ``indices`` int32: the LF (column) of each vote, increasing within a row;
 * ``votes``   int8 (``K <= 127``) or int16: the class id ``0..K-1`` of each vote.
 
-Dense ``(n, m)`` int arrays with ``-1`` for abstain convert both ways for small data. On disk a
+Dense ``(n, m)`` int arrays with ``-1`` for abstain convert both ways for small data (checked
+by :mod:`.dense`). On disk a
 vote matrix is ``votes.parquet`` (see :mod:`weaklabel.io` and DESIGN.md): one int8/int16 column
 per LF, the row-id columns, and JSON metadata under the footer key ``weaklabel``.
 """
@@ -19,51 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dtypes import vote_dtype
+from ..dtypes import MAX_CARDINALITY, vote_dtype
 from ..errors import InputError
 from ..lf import ABSTAIN
+from .dense import checked_dense, dense_to_csr, infer_cardinality, is_frame
 
-_DENSE_CHUNK = 65536  # rows converted at a time, to bound temporaries
-
-
-def dense_to_csr(dense: np.ndarray, cardinality: int,
-                 lf_names: Sequence[str] | None = None, where: str = "vote matrix"):
-    """Convert a dense ``(n, m)`` int array (``-1`` = abstain) into CSR arrays.
-
-    Values outside ``-1..K-1`` raise :class:`InputError` naming the row and LF.
-    """
-    dense = np.asarray(dense)
-    if dense.ndim != 2:
-        raise InputError(f"{where}: expected a 2-d array of votes, got shape {dense.shape}")
-    if dense.dtype.kind == "b" or dense.dtype.kind not in "iu":
-        if dense.dtype.kind == "f" and dense.size and np.all(np.isfinite(dense)) \
-                and np.all(dense == np.round(dense)):
-            dense = dense.astype(np.int64)
-        else:
-            raise InputError(f"{where}: votes must be integers, got dtype {dense.dtype}")
-    n, m = dense.shape
-    vdt = vote_dtype(cardinality)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    idx_parts, vote_parts = [], []
-    for start in range(0, n, _DENSE_CHUNK):
-        block = dense[start:start + _DENSE_CHUNK]
-        bad = (block < ABSTAIN) | (block >= cardinality)
-        if bad.any():
-            r, c = np.argwhere(bad)[0]
-            name = lf_names[c] if lf_names is not None else f"column {c}"
-            raise InputError(
-                f"{where}: row {start + r}, LF {name!r}: vote {block[r, c]} is outside -1..{cardinality - 1} "
-                f"(cardinality {cardinality})")
-        mask = block != ABSTAIN
-        indptr[start + 1:start + 1 + block.shape[0]] = np.count_nonzero(mask, axis=1)
-        _, cols = np.nonzero(mask)
-        idx_parts.append(cols.astype(np.int32))
-        vote_parts.append(block[mask].astype(vdt))
-    np.cumsum(indptr, out=indptr)
-    indices = np.concatenate(idx_parts) if idx_parts else np.zeros(0, np.int32)
-    votes = np.concatenate(vote_parts) if vote_parts else np.zeros(0, vdt)
-    return indptr, indices, votes
-
+__all__ = ["VoteMatrix", "check_labels", "concat_csr", "dense_to_csr", "vote_dtype"]
 
 def concat_csr(parts, cardinality: int):
     """Stack CSR row blocks ``[(indptr, indices, votes), ...]`` into one CSR triple.
@@ -116,6 +78,30 @@ def check_labels(y, n_rows: int, cardinality: int, what: str = "gold labels") ->
     return y
 
 
+def _too_many_classes(cardinality: int) -> InputError:
+    return InputError(f"vote matrix: cardinality {cardinality} is above the limit of "
+                      f"{MAX_CARDINALITY} classes (votes are stored as int16)")
+
+
+def check_description(cardinality: int, lf_names: Sequence[str], classes, n: int, row_ids) -> None:
+    """What describes the votes (K, LF names, class names, row ids) is consistent: cheap, no
+    pass over the votes. Duplicate LF names would make ``select_lfs`` and the votes file
+    ambiguous; a class list or row ids of the wrong length would mislabel rows."""
+    if cardinality < 2:
+        raise InputError(f"vote matrix: cardinality must be at least 2, got {cardinality}")
+    if cardinality > MAX_CARDINALITY:
+        raise _too_many_classes(cardinality)
+    seen: set[str] = set()
+    for name in lf_names:
+        if name in seen:
+            raise InputError(f"vote matrix: LF name {name!r} is used twice; LF names must be unique")
+        seen.add(name)
+    if row_ids is not None and len(row_ids) != n:
+        raise InputError(f"vote matrix: {len(row_ids)} row ids for {n} rows (row_ids needs one row per vote row)")
+    if classes is not None and len(classes) != cardinality:
+        raise InputError(f"vote matrix: {len(classes)} class names {list(classes)} for cardinality {cardinality}")
+
+
 class VoteMatrix:
     """Sparse votes of ``m`` labeling functions on ``n`` rows, with LF names and cardinality.
 
@@ -145,6 +131,8 @@ class VoteMatrix:
         self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
         self.indices = np.ascontiguousarray(indices, dtype=np.int32)
         self.cardinality = int(cardinality)
+        if self.cardinality > MAX_CARDINALITY:   # checked always: the cast below would wrap votes
+            raise _too_many_classes(self.cardinality)
         self.votes = np.ascontiguousarray(votes, dtype=vote_dtype(self.cardinality))
         if lf_names is None:
             if n_lfs is None:
@@ -161,22 +149,27 @@ class VoteMatrix:
     @classmethod
     def from_dense(cls, L, cardinality: int | None = None, lf_names: Sequence[str] | None = None,
                    row_ids=None, classes: Sequence[str] | None = None) -> "VoteMatrix":
-        """Build from a dense ``(n, m)`` int array with ``-1`` for abstain.
+        """Build from a dense ``(n, m)`` int array (or DataFrame) with ``-1`` for abstain.
 
-        ``cardinality`` defaults to ``max(L) + 1`` (at least 2).
+        ``cardinality`` defaults to ``len(classes)``, else ``max(L) + 1`` (at least 2). Anything
+        that is not an integer vote (NaN, NA, strings, a wrapped ``-1`` in an unsigned array, a
+        vote above the class limit) is an :class:`InputError` naming the first bad cell, and so
+        are duplicate LF names and ``classes``/``row_ids`` of the wrong length.
         """
-        L = np.asarray(L)
-        if L.ndim != 2:
-            raise InputError(f"vote matrix: expected a 2-d array, got shape {L.shape}")
+        shown = list(lf_names) if lf_names is not None else None
+        if shown is not None and np.ndim(L) == 2 and len(shown) != np.shape(L)[1]:
+            raise InputError(f"vote matrix: {len(shown)} LF names for {np.shape(L)[1]} columns")
+        if shown is None and is_frame(L):
+            shown = [str(c) for c in L.columns]   # messages name the user's columns
+        L = checked_dense(L, shown)
         if cardinality is None:
-            if classes is not None:
-                cardinality = len(classes)
-            else:
-                cardinality = max(2, int(L.max()) + 1 if L.size else 2)
-        if lf_names is not None and len(lf_names) != L.shape[1]:
-            raise InputError(f"vote matrix: {len(lf_names)} LF names for {L.shape[1]} columns")
-        indptr, indices, votes = dense_to_csr(L, cardinality, lf_names)
+            cardinality = len(classes) if classes is not None else infer_cardinality(L, shown)
+        elif isinstance(cardinality, bool) or not isinstance(cardinality, (int, np.integer)):
+            raise InputError(f"vote matrix: cardinality must be an int >= 2, got {cardinality!r}")
         names = list(lf_names) if lf_names is not None else [f"lf_{j}" for j in range(L.shape[1])]
+        # the description first: a bad cardinality, names or classes say so before any vote is converted
+        check_description(int(cardinality), [str(x) for x in names], classes, L.shape[0], row_ids)
+        indptr, indices, votes = dense_to_csr(L, cardinality, shown)
         return cls(indptr, indices, votes, names, cardinality=cardinality, row_ids=row_ids,
                    classes=classes, validate=False)
 
@@ -191,6 +184,11 @@ class VoteMatrix:
         return cls.from_dense(L, cardinality=cardinality)
 
     def _validate(self) -> None:
+        self._validate_arrays()
+        check_description(self.cardinality, self.lf_names, self.classes, self.n_rows, self.row_ids)
+
+    def _validate_arrays(self) -> None:
+        """The CSR arrays agree with each other, the LF count and the cardinality."""
         n = self.indptr.size - 1
         if n < 0 or self.indptr[0] != 0:
             raise InputError("vote matrix: indptr must start at 0")
@@ -203,15 +201,6 @@ class VoteMatrix:
             raise InputError(f"vote matrix: LF index outside 0..{m - 1}")
         if self.votes.size and (self.votes.min() < 0 or self.votes.max() >= self.cardinality):
             raise InputError(f"vote matrix: a stored vote is outside 0..{self.cardinality - 1}")
-        if self.cardinality < 2:
-            raise InputError(f"vote matrix: cardinality must be at least 2, got {self.cardinality}")
-        if len(set(self.lf_names)) != m:
-            raise InputError("vote matrix: LF names must be unique")
-        if self.row_ids is not None and len(self.row_ids) != n:
-            raise InputError(f"vote matrix: {len(self.row_ids)} row ids for {n} rows")
-        if self.classes is not None and len(self.classes) != self.cardinality:
-            raise InputError(
-                f"vote matrix: {len(self.classes)} class names for cardinality {self.cardinality}")
 
     # ----------------------------------------------------------------- shape and views
     @property
@@ -263,16 +252,8 @@ class VoteMatrix:
         return out
 
     def take(self, rows) -> "VoteMatrix":
-        """A new VoteMatrix with the given rows (positions or a boolean mask), in that order."""
-        rows = np.asarray(rows)
-        if rows.dtype == bool:
-            if rows.size != self.n_rows:
-                raise InputError(f"row mask has {rows.size} entries for {self.n_rows} rows")
-            rows = np.flatnonzero(rows)
-        rows = rows.astype(np.int64, copy=False)
-        if rows.size and (rows.min() < -self.n_rows or rows.max() >= self.n_rows):
-            raise IndexError("row index out of range")
-        rows = np.where(rows < 0, rows + self.n_rows, rows)
+        """A new VoteMatrix with the given rows (positions, a boolean mask or a slice), in that order."""
+        rows = self._row_positions(rows)
         starts = self.indptr[rows]
         lengths = self.indptr[rows + 1] - starts
         indptr = np.zeros(rows.size + 1, dtype=np.int64)
@@ -287,9 +268,59 @@ class VoteMatrix:
                           cardinality=self.cardinality, row_ids=row_ids, classes=self.classes,
                           metadata=self.metadata, validate=False)
 
+    def _row_positions(self, rows) -> np.ndarray:
+        """Rows as int64 positions in ``0..n-1``: from a slice, a boolean mask of length n, or
+        positions (negative ones count from the end, as in numpy). Anything else is refused
+        rather than truncated (float positions) or failing inside numpy."""
+        if isinstance(rows, slice):
+            return np.arange(self.n_rows, dtype=np.int64)[rows]
+        rows = np.asarray(rows)
+        if rows.ndim != 1:
+            raise InputError(f"take: rows must be a 1-d list of positions, a boolean mask or a slice, "
+                             f"got an array of shape {rows.shape}")
+        if rows.dtype == bool:
+            if rows.size != self.n_rows:
+                raise InputError(f"row mask has {rows.size} entries for {self.n_rows} rows")
+            return np.flatnonzero(rows)
+        if rows.size and rows.dtype.kind not in "iu":
+            raise InputError(f"take: rows must be integer positions, a boolean mask or a slice, got dtype {rows.dtype}")
+        rows = rows.astype(np.int64, copy=False)
+        if rows.size and (rows.min() < -self.n_rows or rows.max() >= self.n_rows):
+            bad = rows[(rows < -self.n_rows) | (rows >= self.n_rows)][0]
+            raise IndexError(f"row index {bad} is out of range for {self.n_rows} rows")
+        return np.where(rows < 0, rows + self.n_rows, rows)
+
+    def _lf_positions(self, lfs: Sequence[int | str]) -> list[int]:
+        """LF names or indices as column positions: unknown names are listed with some known
+        ones, and an LF selected twice is refused (its name would be duplicated)."""
+        if isinstance(lfs, (str, int, np.integer)):
+            lfs = [lfs]
+        where = {name: j for j, name in enumerate(self.lf_names)}
+        unknown = [x for x in lfs if isinstance(x, str) and x not in where]
+        if unknown:
+            known = ", ".join(map(repr, self.lf_names[:5])) + (", ..." if self.n_lfs > 5 else "")
+            raise InputError(f"select_lfs: no LF named {', '.join(map(repr, unknown))} "
+                             f"({self.n_lfs} LFs: {known or 'none'})")
+        cols = []
+        for x in lfs:
+            if isinstance(x, str):
+                cols.append(where[x])
+            elif isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+                raise InputError(f"select_lfs: LFs are names or column indices, got {x!r}")
+            elif not -self.n_lfs <= x < self.n_lfs:
+                raise InputError(f"select_lfs: LF index {x} is out of range for {self.n_lfs} LFs")
+            else:
+                cols.append(int(x) % self.n_lfs)
+        seen: set[int] = set()
+        for c in cols:
+            if c in seen:
+                raise InputError(f"select_lfs: LF {self.lf_names[c]!r} is selected twice")
+            seen.add(c)
+        return cols
+
     def select_lfs(self, lfs: Sequence[int | str]) -> "VoteMatrix":
         """A new VoteMatrix keeping only the given LFs (indices or names), renumbered in that order."""
-        cols = [self.lf_names.index(x) if isinstance(x, str) else int(x) for x in lfs]
+        cols = self._lf_positions(lfs)
         mapping = np.full(self.n_lfs, -1, dtype=np.int64)
         mapping[cols] = np.arange(len(cols))
         new_col = mapping[self.indices]
