@@ -50,6 +50,65 @@ DOMINANT_HINT = ("; gold labels for about 100 rows (`--dev`) can check the model
                  "sources' accuracies instead (Dawid-Skene, moment matching)")
 
 
+#: what a candidate is, for the messages that refuse one
+CANDIDATE_SHAPE = "(label, model name, params dict[, uses_labels])"
+_EXAMPLE = ", e.g. ('ds', 'ds', {'smoothing': 0.5})"
+
+
+def _candidate(i: int, c) -> tuple[str, str, dict, bool]:
+    """Entry ``i`` of ``candidates`` checked and normalised to ``(label, model name, params,
+    uses_labels)``; a wrong one is a one-line InputError naming it and the expected shape.
+
+    Why here: a bad entry otherwise surfaced mid-fit as a raw TypeError (an unknown parameter,
+    a model object: "not iterable") or as its string split into letters."""
+    from . import MODELS
+
+    where = f"AutoModel: candidates[{i}]"
+    if isinstance(c, LabelModel):
+        name = next((k for k, v in MODELS.items() if type(c) is v), "NAME")
+        raise InputError(f"{where} is a model object ({type(c).__name__}); a candidate is {CANDIDATE_SHAPE}, "
+                         f"here ('{name}', '{name}', {{...its parameters}})")
+    if not isinstance(c, (tuple, list)) or len(c) not in (3, 4):
+        raise InputError(f"{where} is {_short(c)}; a candidate is {CANDIDATE_SHAPE}{_EXAMPLE}")
+    label, name, params = c[:3]
+    if not isinstance(label, str):
+        raise InputError(f"{where}: the label must be a string, got {_short(label)}; a candidate is {CANDIDATE_SHAPE}")
+    where = f"AutoModel candidate {label!r}"
+    if name == "auto" and i > 0:
+        raise InputError(f"{where}: model 'auto' may only be the first candidate (the label-free default)")
+    if not isinstance(name, str) or name not in MODELS:
+        raise InputError(f"{where}: unknown model {_short(name)}; choose one of {', '.join(MODELS)}")
+    if not isinstance(params, dict):
+        raise InputError(f"{where}: params must be a dict, got {_short(params)}; a candidate is "
+                         f"{CANDIDATE_SHAPE}{_EXAMPLE}")
+    model = "hybrid" if name == "auto" else name
+    _check_candidate_params(where, model, params)
+    uses_labels = bool(c[3]) if len(c) == 4 else True
+    return label, model, params, uses_labels and name != "auto"
+
+
+def _short(value, limit: int = 80) -> str:
+    """``repr(value)`` on one line and at most ``limit`` characters: messages stay one line."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _check_candidate_params(where: str, name: str, params: dict) -> None:
+    """The candidate's ``params`` are parameters of model ``name`` with values it accepts, checked
+    before any fit (the model's own ``_validate_params`` message, prefixed with ``where``)."""
+    from . import MODELS
+
+    cls = MODELS[name]
+    allowed = cls._param_names()
+    unknown = [k for k in params if k not in allowed]
+    if unknown:
+        raise InputError(f"{where}: {name} has no parameter {unknown[0]!r} (its parameters: {', '.join(allowed)})")
+    try:
+        cls(**params)._validate_params()
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
 @register
 class AutoModel(DevSelection, LabelModel):
     """Robust default label model; with gold labels, cross-validated model selection.
@@ -166,24 +225,10 @@ class AutoModel(DevSelection, LabelModel):
         self.random_state = random_state
 
     def _candidates(self) -> list[tuple[str, str, dict, bool]]:
-        from . import MODELS
-
         raw = default_candidates() if self.candidates is None else list(self.candidates)
         if not raw:
             raise InputError("AutoModel needs at least one candidate")
-        cands = []
-        for i, c in enumerate(raw):
-            c = tuple(c)
-            if len(c) not in (3, 4):
-                raise InputError(f"AutoModel candidate {c!r}: expected (label, model, params[, uses_labels])")
-            label, name, params = c[:3]
-            uses_labels = bool(c[3]) if len(c) == 4 else True
-            if name not in MODELS or (name == "auto" and i > 0):
-                raise InputError(f"AutoModel candidate {label!r}: unknown model {name!r}")
-            if not isinstance(params, dict):
-                raise InputError(f"AutoModel candidate {label!r}: params must be a dict")
-            cands.append((label, "hybrid" if name == "auto" else name, params, uses_labels and name != "auto"))
-        return cands
+        return [_candidate(i, c) for i, c in enumerate(raw)]
 
     def _build(self, name: str, params: dict) -> LabelModel:
         from . import MODELS
@@ -268,12 +313,13 @@ class AutoModel(DevSelection, LabelModel):
         if not known.size and "dominant_share" in (selection.get("criticism") or {}):
             selection["reason"] += DOMINANT_HINT
         self._fit_tie_hedge(data, default, model, selection)
-        overfit = self._dev_built_lfs(data, y, known, model) if n_scored >= self.min_labels else None
-        one_class = self._dev_one_class(data, y, known) if n_scored >= self.min_labels else None
-        if n_scored < self.min_labels:
+        needed = self._labels_needed()
+        overfit = self._dev_built_lfs(data, y, known, model) if n_scored >= needed else None
+        one_class = self._dev_one_class(data, y, known) if n_scored >= needed else None
+        if n_scored < needed:
             chosen = default
             if known.size:
-                too_few = (f"only {n_scored} gold rows with votes (< {self.min_labels}): the labels are not used, too "
+                too_few = (f"only {n_scored} gold rows with votes (< {needed}): the labels are not used, too "
                            f"few to select a model with")
                 selection["reason"] += f" ({too_few})"
                 selection["dev_too_few"] = too_few
@@ -289,7 +335,7 @@ class AutoModel(DevSelection, LabelModel):
             chosen, model, selection, scores, correction = self._select(cands, data, y, known, default, model,
                                                                         selection)
         # gold rows were given but not used: the notes must not ask for them (read by ``_diagnose``)
-        self._gold_unusable = bool(known.size) and (n_scored < self.min_labels or overfit is not None
+        self._gold_unusable = bool(known.size) and (n_scored < needed or overfit is not None
                                                     or one_class is not None)
         label, name, params = chosen[:3]
         if (chosen[0] != default[0] or correction is not None) and hasattr(self, "tie_hedge_"):
@@ -315,6 +361,12 @@ class AutoModel(DevSelection, LabelModel):
             del self.accuracies_
         self.n_iter_ = int(getattr(model, "n_iter_", 0))
         self.converged_ = bool(getattr(model, "converged_", True))
+
+    def _labels_needed(self) -> int:
+        """Gold rows with votes below which the labels are not used: ``min_labels``, and at least
+        one (``min_labels=0`` means "whenever there are any": with none there is nothing to select
+        with, and the selection read the missing labels, a TypeError)."""
+        return max(int(self.min_labels), 1)
 
     @staticmethod
     def _dev_one_class(data, y, known) -> str | None:

@@ -177,8 +177,14 @@ class LabelModel:
 
     # ---------------------------------------------------------------- fitting and prediction
     def _coerce(self, L, fitted: bool) -> VoteMatrix:
+        """``L`` as a VoteMatrix; for a fitted model, lined up with its LFs and classes
+        (:func:`weaklabel.models.alignment.align_votes`) and of its width."""
         K = getattr(self, "cardinality_", None) if fitted else None
         vm = VoteMatrix.coerce(L, cardinality=K)
+        if fitted:
+            from .alignment import align_votes
+
+            vm = align_votes(self, vm)
         if fitted and getattr(self, "n_lfs_", None) is not None and vm.n_lfs != self.n_lfs_:
             raise InputError(f"{type(self).__name__} was fitted on {self.n_lfs_} LFs but got {vm.n_lfs}")
         return vm
@@ -284,6 +290,12 @@ class LabelModel:
         """``(n, K)`` probabilities; rows with no votes get ``class_balance_``, or ``uncovered_proba_``
         where the fit set it (:mod:`weaklabel.models.uncovered`).
 
+        A VoteMatrix ``L`` is read by LF name, as ``weaklabel predict`` reads a votes file: the
+        model's LFs in another order are put back in its order, another set of LFs or other class
+        names (``L.classes`` against ``class_names_``) is an InputError. A dense array, or a side
+        whose LF names are the made-up ``lf_0 .. lf_{m-1}`` (a model fitted on a dense array), is
+        read by position: only the number of LFs is checked (:mod:`weaklabel.models.alignment`).
+
         ``tie_skip`` (partitioned prediction): random draws made by the rows before ``L`` (the
         sum of :meth:`proba_draws` over the earlier partitions); only models whose probabilities
         involve random tie-breaks (majority vote with ``ties="random"``) use it.
@@ -315,15 +327,20 @@ class LabelModel:
         float, as scikit-learn's ``score``. With ``metrics`` (names from
         :data:`weaklabel.metrics.METRICS`, e.g. ``["accuracy", "f1", "coverage", "brier"]``) a dict
         ``{name: value}``, as Snorkel's ``LabelModel.score``; rows whose hard label is ``-1``
-        (``ties="abstain"``) count only against ``coverage``."""
-        y = np.asarray(y)
+        (``ties="abstain"``) count only against ``coverage``.
+
+        ``y`` is checked as :meth:`fit` checks it (one integer in ``-1..K-1`` per row of ``L``): a
+        label out of range would otherwise just count as wrong."""
+        self._check_fitted()
+        vm = self._coerce(L, fitted=True)
+        y = check_labels(y, vm.n_rows, vm.cardinality, "y")   # fit's check (_check_y)
         if metrics is None:
             known = y >= 0
-            pred = self.predict(L, ties=ties)
+            pred = self.predict(vm, ties=ties)
             return float((pred[known] == y[known]).mean()) if known.any() else float("nan")
         from ..metrics import score_labels
 
-        proba = self.predict_proba(L)
+        proba = self.predict_proba(vm)
         return score_labels(y, break_ties(proba, ties, self.random_state), proba, metrics)
 
     # to be implemented by subclasses: ``data`` is a VoteStats (row sums only)

@@ -30,6 +30,18 @@ from .base import Interval, Options, check_class_balance, register
 ABSTAIN_MODES = ("auto", "ignore", "model")
 
 
+def rows_or_prior(theta: np.ndarray, total: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """``theta / total`` (smoothed counts over their row sums), and the ``prior`` row where a row
+    holds nothing (``total`` 0).
+
+    Why: with no pseudo-votes (``smoothing=0`` here, ``conf_strength=0`` in hybrid: maximum
+    likelihood) a class a source never voted on, or a source that never votes, has a 0/0 row whose
+    NaN reached every probability. The prior row is the limit of the smoothed row as the
+    pseudo-votes go to 0, so 0 means "maximum likelihood where there are votes"."""
+    full = total > 0
+    return np.where(full, theta / np.where(full, total, 1.0), prior)
+
+
 @register
 class DawidSkene(FactorizedModel):
     """Dawid–Skene EM with a full confusion matrix per LF.
@@ -100,7 +112,8 @@ class DawidSkene(FactorizedModel):
         """M-step for the confusion matrices (full: one Dirichlet-smoothed row per class)."""
         K = S.shape[1]
         a = self.smoothing
-        return (S + a * self._prior_confusion(K)[None]) / (V + a)[:, :, None]
+        prior = self._prior_confusion(K)[None]
+        return rows_or_prior(S + a * prior, (V + a)[:, :, None], prior)
 
     def _m_step(self, S: np.ndarray, T: np.ndarray, fixed_cb, unipolar: np.ndarray, coverage: np.ndarray):
         m, K, _ = S.shape
@@ -187,7 +200,7 @@ class OneCoinDawidSkene(DawidSkene):
         a = self.smoothing
         a0 = max(self.prior_accuracy, 1.0 / K + 1e-3)
         correct = np.trace(S, axis1=1, axis2=2)
-        acc = (correct + a * a0) / (V.sum(axis=1) + a)
+        acc = rows_or_prior(correct + a * a0, V.sum(axis=1) + a, a0)   # an LF that never votes: a0
         acc = np.clip(acc, 1e-6, 1 - 1e-6)
         conf = np.repeat(((1.0 - acc) / (K - 1))[:, None, None], K, axis=1).repeat(K, axis=2)
         idx = np.arange(K)

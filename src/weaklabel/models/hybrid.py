@@ -97,6 +97,7 @@ import numpy as np
 from ..errors import InputError
 from ..votes import VoteMatrix
 from .base import Interval, LabelModel, Options, check_class_balance, gold_class_balance, register
+from .dawid_skene import rows_or_prior
 from .dependencies import DependencyPass
 from .stats import posterior
 
@@ -142,8 +143,12 @@ def bias_weights(N: np.ndarray, full_entropy: float) -> np.ndarray:
 
 
 def pin_common_bias(theta: np.ndarray, weights: np.ndarray, n_proj: int = 10) -> np.ndarray:
-    """Remove the crowd-wide label bias from multi-class sources' confusion matrices."""
-    L = np.log(theta)
+    """Remove the crowd-wide label bias from multi-class sources' confusion matrices.
+
+    A zero entry (a vote a source never gave for a class, with ``conf_strength=0`` or a prior
+    accuracy of ~1) counts as ``_EPS``, the floor the model scores with: its log made the bias
+    -inf - -inf, NaN in every probability. Only zeros: every other input gives the same bytes."""
+    L = np.log(np.where(theta > 0, theta, _EPS))
     use = weights > 0
     if not use.any():
         return theta
@@ -281,8 +286,9 @@ class HybridDawidSkene(DependencyPass, LabelModel):
         return check_class_balance(self.class_balance, K)
 
     def _confusion(self, N: np.ndarray) -> np.ndarray:
-        theta = N + self.conf_strength * _onecoin(N, self.prior_accuracy, 2.0)
-        theta = theta / theta.sum(axis=2, keepdims=True)
+        prior = _onecoin(N, self.prior_accuracy, 2.0)
+        theta = N + self.conf_strength * prior
+        theta = rows_or_prior(theta, theta.sum(axis=2, keepdims=True), prior)   # conf_strength=0: no 0/0 rows
         if self.wrong_class_strength > 0 and N.shape[1] > 2:
             theta = spread_errors(theta, N, self.wrong_class_strength)
         if self.crowd_bias == "pinned":

@@ -9,6 +9,7 @@ from ..votes import VoteMatrix
 from .base import Interval, LabelModel, Options, class_counts, covered_class_balance, register, tie_rng
 
 MV_TIES = ("random", "uniform", "abstain")
+_MAX_SCORE = 1e300   # bound on a weighted-vote row score: finite, with room for the softmax's differences
 
 
 @register
@@ -129,7 +130,8 @@ class WeightedMajorityVote(LabelModel):
             if w.shape != (m,) or not np.all(np.isfinite(w)):
                 raise InputError(f"weights must be {m} finite numbers (one per LF), got shape {w.shape}")
             self.weights_ = w
-            acc = 1.0 / (1.0 + (K - 1) * np.exp(-w))
+            with np.errstate(over="ignore"):   # a weight of -1e308: exp overflows to inf, the accuracy is 0
+                acc = 1.0 / (1.0 + (K - 1) * np.exp(-w))
             self.n_iter_, self.converged_ = 0, True
             if y is not None and np.any(y >= 0):
                 cb = np.bincount(y[y >= 0], minlength=K) + 1.0
@@ -156,8 +158,16 @@ class WeightedMajorityVote(LabelModel):
     def _table(self, w: np.ndarray, K: int) -> np.ndarray:
         D = np.zeros((w.size, K, K))
         idx = np.arange(K)
-        D[:, idx, idx] = (w / self.temperature)[:, None]
+        D[:, idx, idx] = (w / self._temperature(w))[:, None]
         return D
+
+    def _temperature(self, w: np.ndarray) -> float:
+        """``temperature``, raised where ``w / temperature`` could overflow: a row's score (a sum
+        of up to m scaled weights) must stay finite, or the softmax is inf - inf, NaN (5e-324
+        passes the ``> 0`` check). A temperature that low already gives one-hot probabilities
+        (the limit as it goes to 0), so raising it changes nothing else."""
+        floor = float(np.abs(w).max(initial=0.0)) / _MAX_SCORE * max(w.size, 1)   # this order: no overflow
+        return max(float(self.temperature), floor)
 
     def _scores(self, vm: VoteMatrix, w: np.ndarray) -> np.ndarray:
         from .stats import posterior
