@@ -646,3 +646,22 @@ def test_gold_rows_do_better_than_majority_vote_where_one_source_dominates(regim
         gains.append(covered_accuracy(dev.predict_proba(scored), scored, y[rest])
                      - covered_accuracy(reference_mv_proba(scored), scored, y[rest]))
     assert min(gains) >= -0.005 and np.mean(gains) >= 0.02, gains   # catch_all 3.7, few_sources 14 points
+
+
+def test_a_fall_back_on_the_biased_z_with_few_answers_a_row_says_so():
+    """A crowd thinned to three answers an item: the default falls back on the disagreement z
+    alone, which favours majority vote by construction there (PROTOCOL §15, §25). The labels stay
+    majority vote's; the reason and `selection.few_answers` say why and what to try. Where the
+    all-rows z fell back too, or with gold labels, or with many votes a row, nothing is added."""
+    sim = simulate_regime("sparse_crowd", 1000)
+    vm = thin_votes(sim.votes, 3, 1000)
+    auto = AutoModel().fit(vm)
+    sel = auto.selection_
+    assert sel["model"] == "majority" and sel["few_answers"]["votes_per_row"] <= 3
+    assert "`-p disagree_on=votes`" in sel["reason"] and "favours majority vote by construction" in sel["reason"]
+    gold = np.full(vm.n_rows, -1)
+    gold[:100] = sim.y[:100]
+    assert "few_answers" not in AutoModel().fit(vm, gold).selection_
+    assert "few_answers" not in AutoModel(disagree_on="votes").fit(vm).selection_
+    for regime in ("catch_all", "hard_crowd"):   # fell back on dominance / on many votes a row
+        assert "few_answers" not in AutoModel().fit(simulate_regime(regime, 0).votes).selection_
