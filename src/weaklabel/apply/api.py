@@ -64,7 +64,8 @@ def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinalit
     summary = ApplySummary(rows=len(data), lf_names=[lf.name for lf in lfs], vectorized=[lf.vectorized for lf in lfs],
                            cardinality=K, classes=names, vote_counts=counts, errors=engine.errors.tolist(),
                            seconds=time.perf_counter() - t0, jobs=engine.jobs,
-                           id_columns=list(id_cols) if id_cols else ["row"])
+                           id_columns=list(id_cols) if id_cols else ["row"],
+                           row_is_id=list(id_cols or []) == ["row"])
     row_ids = data[list(id_cols)].reset_index(drop=True) if id_cols else None
     indptr, indices, votes = dense_to_csr(dense, K, summary.lf_names)
     return VoteMatrix(indptr, indices, votes, summary.lf_names, cardinality=K, row_ids=row_ids,

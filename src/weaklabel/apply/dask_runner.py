@@ -54,7 +54,7 @@ from .._dask import (DEFAULT_PARTITION_ROWS, Piece, check_workers, connect, gath
                      plan_pieces, require_dask)
 from .._version import __version__
 from ..errors import InputError, LFDefinitionError, WeaklabelError
-from ..io import (COMMON_METADATA, open_parquet, FORMAT_VERSION, VOTES_FORMAT, VotesWriter, atomic_output, ids_table,
+from ..io import (COMMON_METADATA, open_parquet, FORMAT_VERSION, ROW_IS_ID, VOTES_FORMAT, VotesWriter, atomic_output, ids_table,
                  part_name, read_rows, votes_schema, write_dataset_metadata)
 from ..lf.loading import load_lfs
 from .engine import Engine, Tally, assemble
@@ -205,8 +205,11 @@ def run_dask(job: ApplyJob, *, jobs: int | None, scheduler: str | None, client, 
     if not pieces:
         raise InputError(f"{src.path}: has no rows")
     lf_text, lf_filename = _lf_text(job) if job.plan.run else ("", "")
-    first = next(src.iter_batches(B, job.id_cols), None) if job.id_cols else None
-    id_schema = ids_table(first[list(job.id_cols)] if job.id_cols else None, 0, 0).schema
+    if job.id_cols and src.schema is not None:   # Parquet: the ids keep the input's Arrow types
+        id_schema = pa.schema([src.schema.field(c) for c in job.id_cols])
+    else:
+        first = next(src.iter_batches(B, job.id_cols), None) if job.id_cols else None
+        id_schema = ids_table(first[list(job.id_cols)] if job.id_cols else None, 0, 0).schema
     schema = votes_schema(id_schema, job.lf_names, job.K_store)  # also rejects LF names that clash with ids
     columns = job.read_columns()
     meta_df = (src.schema if columns is None else pa.schema([src.schema.field(c) for c in columns])) \
@@ -215,6 +218,8 @@ def run_dask(job: ApplyJob, *, jobs: int | None, scheduler: str | None, client, 
     part_meta = {"format": VOTES_FORMAT, "format_version": FORMAT_VERSION, "weaklabel_version": __version__,
                  "classes": job.classes, "id_columns": job.id_columns, "dataset": COMMON_METADATA,
                  "lfs": [{"name": n, "hash": h} for n, h in zip(job.lf_names, hashes)]}
+    if job.row_is_id:
+        part_meta[ROW_IS_ID] = True
     if job.K is not None:
         part_meta["cardinality"] = job.K
     m = len(job.lfs)

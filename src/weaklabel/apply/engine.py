@@ -260,15 +260,20 @@ class Tally:
         self.rows += dense.shape[0]
 
 
-def assemble(results: Iterable[tuple[int, pd.DataFrame, np.ndarray]], job, reuse, tally: Tally
-             ) -> Iterator[tuple[object, np.ndarray]]:
+def assemble(results: Iterable[tuple[int, pd.DataFrame, np.ndarray]], job, reuse, tally: Tally,
+             ids_of: Callable[[int], object] | None = None) -> Iterator[tuple[object, np.ndarray]]:
     """The output rows of an :meth:`Engine.run`: ``(ids table, votes of every LF (b, m))`` per
     batch, the columns of reused LFs (``apply --update``) copied from the old output and checked
     against the row ids, the votes added to ``tally``. ``job``: anything with ``id_cols``,
-    ``lf_names`` and ``run_cols`` (an :class:`~.job.ApplyJob` or a Dask partition's spec)."""
+    ``lf_names`` and ``run_cols`` (an :class:`~.job.ApplyJob` or a Dask partition's spec).
+    ``ids_of(start)``: the batch's ids as an Arrow table read from the input (its exact types);
+    without it they are converted from the batch's pandas columns."""
     id_cols, run_cols, m = job.id_cols, job.run_cols, len(job.lf_names)
     for start, df, part in results:
-        ids = ids_table(df[list(id_cols)] if id_cols else None, start, len(df))
+        if ids_of is not None and id_cols:
+            ids = ids_of(start)
+        else:
+            ids = ids_table(df[list(id_cols)] if id_cols else None, start, len(df))
         if reuse is None:
             dense = part
         else:

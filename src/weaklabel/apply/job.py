@@ -13,7 +13,7 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import InputError
-from ..io import FORMAT_VERSION, VOTES_FORMAT, TableSource
+from ..io import FORMAT_VERSION, ROW_IS_ID, VOTES_FORMAT, TableSource
 from ..lf import LabelingFunction
 from ..lf.loading import LFModule
 from .kernels import UNKNOWN_K_CAP
@@ -46,6 +46,7 @@ class ApplySummary:
     update: bool = False
     engine: str = "local"
     partitions: int | None = None                      # Dask: partitions (= part files written)
+    row_is_id: bool = False                            # the one id column is a real column named ``row``
 
     def __post_init__(self):
         if not self.ran and not self.reused:
@@ -71,6 +72,8 @@ class ApplySummary:
             "input": self.input,
             "engine": self.engine,
         }
+        if self.row_is_id:
+            meta[ROW_IS_ID] = True
         if self.update:
             meta["update"] = {"ran": self.ran, "reused": self.reused, "dropped": self.dropped}
         return meta
@@ -118,6 +121,11 @@ class ApplyJob:
     def id_columns(self) -> list[str]:
         return list(self.id_cols) if self.id_cols else ["row"]
 
+    @property
+    def row_is_id(self) -> bool:
+        """The one id column is a real input column named ``row`` (not the position column)."""
+        return list(self.id_cols or []) == ["row"]
+
     def reuse(self) -> Reuse | None:
         return Reuse(self.plan, self.lf_names, self.id_columns, self.output.name) if self.plan.reuse else None
 
@@ -145,7 +153,7 @@ class ApplyJob:
                             input={**self.src.fingerprint(), "rows": rows, "lfs_file": self.module.path.name},
                             ran=[names[j] for j in self.plan.run], reused=[names[j] for j in self.plan.reuse],
                             dropped=list(self.plan.dropped), update=self.update, engine=engine,
-                            partitions=partitions)
+                            partitions=partitions, row_is_id=self.row_is_id)
 
     def hashes(self) -> list[str]:
         return [lf.source_hash for lf in self.lfs]
@@ -155,6 +163,14 @@ def resolve_cardinality(classes: Sequence[str] | None, cardinality: int | None,
                         module_classes: Sequence[str] | None, where: str = "lfs.py") -> tuple[int | None, list[str] | None]:
     """Combine CLASSES from the LF file with ``--classes`` / ``--cardinality``; conflicts are errors."""
     names = list(classes) if classes else (list(module_classes) if module_classes else None)
+    if names is not None:
+        seen = set()
+        for c in names:
+            key = str(c).strip()
+            if key in seen:
+                what = "--classes" if classes else f"CLASSES in {where}"
+                raise InputError(f"{what}: class {key!r} appears more than once; class names must be distinct")
+            seen.add(key)
     if classes and module_classes and list(classes) != list(module_classes):
         raise InputError(f"--classes {list(classes)} disagrees with CLASSES = {list(module_classes)} in {where}")
     if names is not None:
@@ -167,6 +183,16 @@ def resolve_cardinality(classes: Sequence[str] | None, cardinality: int | None,
 
 
 def check_id_cols(id_cols: Sequence[str] | None, columns: Sequence[str], where: str) -> None:
+    from ..io import labels_column_name
+
+    seen = set()
+    for c in id_col_list(id_cols) or []:
+        if c in seen:
+            raise InputError(f"--id-col {c!r} is given more than once")
+        seen.add(c)
+        if labels_column_name(c):
+            raise InputError(f"--id-col {c!r}: labels.parquet writes a column of that name (label, prob_<k>, "
+                             f"confidence, label_name); rename the column in {where}")
     for c in id_col_list(id_cols) or []:
         if c not in columns:
             raise InputError(f"{where}: no id column {c!r} (columns: {', '.join(map(str, columns))})")
@@ -222,4 +248,5 @@ def summary_from_metadata(plan: UpdatePlan, lfs: Sequence[LabelingFunction], out
                         vote_counts=counts, errors=[int(by_name[lf.name].get("errors", 0)) for lf in lfs],
                         seconds=time.perf_counter() - t0, jobs=0, id_columns=list(meta["id_columns"]),
                         output=str(output), input=meta.get("input", {}), ran=[],
-                        reused=[lf.name for lf in lfs], dropped=[], update=True, engine=engine)
+                        reused=[lf.name for lf in lfs], dropped=[], update=True, engine=engine,
+                        row_is_id=bool(meta.get(ROW_IS_ID)))

@@ -35,17 +35,25 @@ def run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> ApplyS
             if on_start is not None:
                 on_start(src.n_rows)
 
+            arrow_ids: dict[int, object] = {}   # batch start -> its ids as Arrow (the input's types)
+
             def batches():
                 pos = 0
-                for df in src.iter_batches(job.batch_size, job.read_columns()):
-                    df = df.reset_index(drop=True)
-                    yield pos, df
+                if not job.id_cols:
+                    for df in src.iter_batches(job.batch_size, job.read_columns()):
+                        yield pos, df.reset_index(drop=True)
+                        pos += len(df)
+                    return
+                for df, ids in src.iter_batches_with_ids(job.batch_size, job.read_columns(), job.id_cols):
+                    arrow_ids[pos] = ids
+                    yield pos, df.reset_index(drop=True)
                     pos += len(df)
 
             # the next batch is read and the previous one written while the LFs run (io/background.py)
             reader = read_ahead(batches())
             sink = BackgroundWriter(write)
-            for ids, dense in assemble(engine.run(reader, src.n_rows, progress), job, reuse, tally):
+            for ids, dense in assemble(engine.run(reader, src.n_rows, progress), job, reuse, tally,
+                                   arrow_ids.pop if job.id_cols else None):
                 sink.submit(ids, dense)
             sink.close()
             rows = tally.rows

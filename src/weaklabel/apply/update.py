@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..io import VOTES_FORMAT, VotesDataset, same_input
+from ..io import ROW_IS_ID, VOTES_FORMAT, VotesDataset, same_input
 from ..lf import LabelingFunction
 
 
@@ -68,7 +68,7 @@ def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint
         raise InputError(f"--update: {out.name} has {old.n_rows:,} rows (metadata: {rows}) but the input has "
                          f"{n_rows if n_rows is not None else '?'}{hint}")
     want_ids = list(id_cols) if id_cols else ["row"]
-    if list(meta.get("id_columns") or []) != want_ids:
+    if list(meta.get("id_columns") or []) != want_ids or bool(meta.get(ROW_IS_ID)) != (list(id_cols or []) == ["row"]):
         raise InputError(f"--update: {out.name} has id columns {meta.get('id_columns')} but this run uses "
                          f"{want_ids}{hint}")
     old_K, old_classes = meta.get("cardinality"), meta.get("classes")

@@ -50,6 +50,21 @@ def check_engine_options(engine: str = "local", *, stream: bool | None = None, s
         raise InputError(f"--jobs must be >= 0, got {jobs}")
 
 
+def check_votes_ids(votes) -> None:
+    """Refuse votes whose id column has the name of a column labels.parquet writes (``label``,
+    ``prob_<k>``, ``confidence``, ``label_name``): it would be overwritten and every id lost.
+    ``weaklabel apply`` refuses such --id-col names; older versions wrote them."""
+    from pathlib import Path
+
+    from ..io import TableSource, labels_column_name, votes_layout
+
+    _, ids, _, _, _ = votes_layout(TableSource(Path(votes)))
+    clash = [c for c in ids if labels_column_name(c)]
+    if clash:
+        raise InputError(f"{votes}: id column {clash[0]!r} has the name of a column labels.parquet writes; "
+                         "rename it in the votes file (or re-run `weaklabel apply` with another --id-col)")
+
+
 def plan_run(votes, *, engine: str = "local", stream: bool | None = None, lf_names=None, dev: bool = False,
              scheduler: str | None = None, jobs: int | None = None, partition_rows: int | None = None,
              block_rows: int | None = None) -> RunPlan:
@@ -57,6 +72,7 @@ def plan_run(votes, *, engine: str = "local", stream: bool | None = None, lf_nam
     the in-memory size estimate). ``dev``: gold labels are matched row by row, in memory."""
     check_engine_options(engine, stream=stream, scheduler=scheduler, jobs=jobs, partition_rows=partition_rows,
                          block_rows=block_rows)
+    check_votes_ids(votes)
     if dev:
         if engine == "dask" or stream:
             raise InputError("--dev needs the votes in memory (gold labels are matched row by row); "

@@ -7,6 +7,7 @@ fit side builds its label writing on it."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +24,15 @@ from .metadata import FORMAT_VERSION, LABELS_FORMAT, encode_metadata
 from .votes_file import ids_table
 
 
+_PROB = re.compile(r"prob_[0-9]+")
+
+
+def labels_column_name(name) -> bool:
+    """Whether labels.parquet writes a column of this name besides the ids (``prob_<k>`` for any
+    k, ``label``, ``confidence``, ``label_name``): an id column of that name would be overwritten."""
+    return isinstance(name, str) and (name in ("label", "confidence", "label_name") or bool(_PROB.fullmatch(name)))
+
+
 def labels_table(ids: pa.Table, proba: np.ndarray, label: np.ndarray,
                  classes: Sequence[str] | None = None) -> pa.Table:
     """The columns of labels.parquet for a block of rows: ids, ``prob_k`` (float32, rows sum to 1),
@@ -31,6 +41,11 @@ def labels_table(ids: pa.Table, proba: np.ndarray, label: np.ndarray,
     n, K = proba.shape
     p32 = proba.astype(np.float32)
     p32 /= p32.sum(axis=1, keepdims=True)
+    written = {f"prob_{k}" for k in range(K)} | {"label", "confidence"} | ({"label_name"} if classes is not None else set())
+    clash = [name for name in ids.column_names if name in written]
+    if clash:
+        raise InputError(f"id column {clash[0]!r}: labels.parquet writes a column of that name; rename the id "
+                         "column (re-run `weaklabel apply` with another --id-col)")
     cols = {name: ids.column(name) for name in ids.column_names}
     for k in range(K):
         cols[f"prob_{k}"] = pa.array(p32[:, k])

@@ -93,6 +93,8 @@ def validate_metadata(meta, where: str, required: Sequence[str] = ()) -> dict:
         _str_list(meta, "classes", where, length=K)
     if "id_columns" in meta:
         _str_list(meta, "id_columns", where)
+    if meta.get("row_is_id") is not None and not isinstance(meta["row_is_id"], bool):
+        raise _field_error(where, "row_is_id", "true or false", meta["row_is_id"])
     for key in ("rows", "format_version"):
         v = meta.get(key)
         if v is not None and (not _is_int(v) or v < 0):

@@ -158,6 +158,32 @@ class TableSource:
             return files_fingerprint(str(self.path), self.files)
         return file_fingerprint(self.path)
 
+    def iter_batches_with_ids(self, batch_size: int, columns: Sequence[str] | None,
+                              id_cols: Sequence[str]) -> Iterator[tuple[pd.DataFrame, pa.Table]]:
+        """As :meth:`iter_batches`, with each batch's ``id_cols`` as an Arrow table. Parquet ids
+        keep the file's Arrow type exactly (taken from the record batch, not through pandas, where
+        nullable or > 2**53 int64 ids would pass through float64); CSV / JSON Lines ids are
+        converted from pandas (:func:`pandas_ids`)."""
+        cols = list(columns) if columns is not None else None
+        ids = list(id_cols)
+        if self.format in ("parquet", "parquet-dir"):
+            files = [self.path] if self.format == "parquet" else self.files
+            try:
+                for f in files:
+                    pf = self._pf if self.format == "parquet" else open_parquet(f)
+                    try:
+                        for rb in pf.iter_batches(batch_size=batch_size, columns=cols, use_threads=False):
+                            if rb.num_rows or self.format == "parquet":
+                                yield rb.to_pandas(use_threads=False), pa.Table.from_batches([rb]).select(ids)
+                    finally:
+                        if pf is not self._pf:
+                            pf.close()
+            except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
+                raise InputError(f"{self.path}: read failed ({first_line(exc)})") from None
+            return
+        for df in self.iter_batches(batch_size, columns):
+            yield df, pandas_ids(df[ids], self.path)
+
     def iter_batches(self, batch_size: int, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
         """Yield pandas DataFrames of at most ``batch_size`` rows, in file order.
 
@@ -194,6 +220,39 @@ class TableSource:
             raise InputError(f"{self.path}: read failed ({first_line(exc)})") from None
         except (ValueError, pd.errors.ParserError) as exc:
             raise InputError(f"{self.path}: read failed ({first_line(exc)})") from None
+
+
+_NULLABLE_INT = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+                 pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+                 pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype()}
+
+
+def ids_to_pandas(table) -> pd.DataFrame:
+    """Id columns (an Arrow table or record batch) as pandas without loss: an integer column with
+    nulls becomes a nullable integer column (``Int64``), not float64 (which rounds ids above
+    2**53 and turns them into floats); other columns convert as ``to_pandas`` does."""
+    cols = {}
+    for name, col in zip(table.column_names, table.columns):
+        if col.null_count and col.type in _NULLABLE_INT:
+            cols[name] = col.to_pandas(types_mapper=_NULLABLE_INT.get)
+        else:
+            cols[name] = col.to_pandas()
+    return pd.DataFrame(cols) if cols else table.to_pandas()
+
+
+def pandas_ids(ids: pd.DataFrame, where) -> pa.Table:
+    """Id columns read through pandas (CSV, JSON Lines, a DataFrame) as an Arrow table; a column
+    Arrow cannot give one type (e.g. JSON ids that are text on some lines and numbers on others)
+    is one :class:`InputError` naming ``where`` and the column."""
+    ids = ids.reset_index(drop=True)
+    for c in ids.columns:
+        try:
+            pa.array(ids[c], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError) as exc:
+            kinds = sorted({type(v).__name__ for v in ids[c] if v is not None and v == v})
+            raise InputError(f"{where}: id column {c!r} mixes value types ({', '.join(kinds) or first_line(exc)}); "
+                             "row ids must all have one type (e.g. all text)") from None
+    return pa.Table.from_pandas(ids, preserve_index=False)
 
 
 def read_table(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from ..dtypes import vote_dtype
 from ..errors import InputError
 from .metadata import VOTES_FORMAT, encode_metadata, read_metadata, validate_metadata
-from .tables import TableSource
+from .tables import TableSource, pandas_ids
 
 
 def votes_schema(id_schema: pa.Schema, lf_names: Sequence[str], cardinality: int) -> pa.Schema:
@@ -75,7 +75,7 @@ def ids_table(row_ids: pd.DataFrame | None, start: int, n: int) -> pa.Table:
     """The id columns of a batch as an Arrow table (or a ``row`` position column)."""
     if row_ids is None:
         return pa.table({"row": pa.array(np.arange(start, start + n, dtype=np.int64))})
-    return pa.Table.from_pandas(row_ids.reset_index(drop=True), preserve_index=False)
+    return pandas_ids(row_ids, "row ids")
 
 
 def _plain_id_columns(schema: pa.Schema) -> list[str]:
@@ -83,11 +83,40 @@ def _plain_id_columns(schema: pa.Schema) -> list[str]:
     return [f.name for f in schema if f.name in common or not pa.types.is_integer(f.type)]
 
 
+ROW_IS_ID = "row_is_id"
+
+
+def id_columns_metadata(id_cols: Sequence[str] | None) -> dict:
+    """The metadata fields naming the id columns of a votes or labels file.
+
+    Without ids the files carry a ``row`` position column and ``id_columns`` is ``["row"]``; a
+    real id column that happens to be named ``row`` is marked ``row_is_id: true`` so readers keep
+    its values instead of treating it as positions."""
+    ids = list(id_cols) if id_cols else []
+    if not ids:
+        return {"id_columns": ["row"]}
+    if ids == ["row"]:
+        return {"id_columns": ["row"], ROW_IS_ID: True}
+    return {"id_columns": ids}
+
+
+def real_id_columns(ids: Sequence[str], meta: dict | None) -> list[str]:
+    """The id columns of a file whose metadata names ``ids`` (``[]``: only a ``row`` position column).
+
+    Decided from the metadata: ``["row"]`` is the position column unless ``row_is_id`` is set."""
+    ids = list(ids or [])
+    if ids == ["row"] and not (meta or {}).get(ROW_IS_ID):
+        return []
+    return ids
+
+
 def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
                  cardinality: int | None = None) -> tuple[list[str], list[str], int | None, list | None, dict]:
     """``(lf_names, id_columns, K, classes, metadata)`` of a votes Parquet file, folder or glob.
 
     Files written by weaklabel carry their LF names, id columns and cardinality in metadata.
+    ``id_columns`` is ``[]`` when the file has no ids (only a ``row`` position column: see
+    :func:`id_columns_metadata`).
     For plain files, id columns are ``id_cols`` (default: non-integer columns and columns named
     row/id/row_id/item), every other column is an LF, and K is ``cardinality`` (``None``: unknown,
     the largest vote + 1).
@@ -105,12 +134,14 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
         validate_metadata(meta, str(p), required=("cardinality", "lfs", "id_columns"))
         lf_names = [d["name"] for d in meta["lfs"]]
         ids = list(meta.get("id_columns") or [])
+        row_is_id = bool(meta.get(ROW_IS_ID))
         K = int(meta["cardinality"])
         if cardinality is not None and cardinality != K:
             raise InputError(f"{p}: votes have cardinality {K} but {cardinality} was given")
         classes = meta.get("classes")
     else:
         ids = list(id_cols) if id_cols is not None else _plain_id_columns(schema)
+        row_is_id = id_cols is not None   # a ``row`` column named by the caller is an id column
         lf_names = [n for n in schema.names if n not in ids]
         K = cardinality
         classes = None
@@ -127,4 +158,6 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
             raise InputError(f"{p}: LF column {name!r} has type {t}; votes must be integers (-1 = abstain)")
     if not lf_names:
         raise InputError(f"{p}: has no LF vote columns (integer columns); is it a votes file from `weaklabel apply`?")
+    if ids == ["row"] and not row_is_id:
+        ids = []   # the ``row`` column holds positions, not ids
     return lf_names, ids, K, classes, meta

@@ -15,7 +15,8 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import InputError
-from ..io import FORMAT_VERSION, VOTES_FORMAT, TableSource, VotesWriter, atomic_output, ids_table, votes_layout
+from ..io import (FORMAT_VERSION, ROW_IS_ID, VOTES_FORMAT, TableSource, VotesWriter, atomic_output,
+                  id_columns_metadata, ids_table, ids_to_pandas, votes_layout)
 from .matrix import VoteMatrix, concat_csr, dense_to_csr
 
 
@@ -26,12 +27,14 @@ def votes_metadata(vm: VoteMatrix, extra: dict | None = None) -> dict:
         "weaklabel_version": __version__,
         "cardinality": vm.cardinality,
         "classes": vm.classes,
-        "id_columns": list(vm.row_ids.columns) if vm.row_ids is not None else ["row"],
+        **id_columns_metadata(list(vm.row_ids.columns) if vm.row_ids is not None else None),
         "lfs": [{"name": n} for n in vm.lf_names],
         "rows": vm.n_rows,
     }
     if extra:
         meta.update(extra)
+        if vm.row_ids is None or list(vm.row_ids.columns) != ["row"]:
+            meta.pop(ROW_IS_ID, None)   # carried over from another file: only a real ``row`` id column has it
     return meta
 
 
@@ -67,7 +70,9 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     # cardinality need the maximum vote first, so they are held dense until the end.
     dense_parts, csr_parts, id_parts = [], [], []
     pos = 0
-    for df in src.iter_batches(batch_rows, ids + lf_names):
+    batches = (src.iter_batches_with_ids(batch_rows, ids + lf_names, ids) if ids
+               else ((df, None) for df in src.iter_batches(batch_rows, ids + lf_names)))
+    for df, id_table in batches:
         block = df[lf_names]
         missing = block.isna().to_numpy()
         if missing.any():
@@ -79,8 +84,8 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
             dense_parts.append(arr)
         else:
             csr_parts.append(dense_to_csr(arr, K, lf_names, where=f"{p} (rows from {pos})"))
-        if ids:
-            id_parts.append(df[ids])
+        if ids:   # from Arrow: nullable int ids stay exact (not float64)
+            id_parts.append(ids_to_pandas(id_table) if id_table is not None else df[ids])
         pos += len(df)
     if K is None:
         dense = np.concatenate(dense_parts) if dense_parts else np.zeros((0, len(lf_names)), np.int64)
@@ -88,7 +93,7 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
         csr_parts = [dense_to_csr(dense, K, lf_names, where=str(p))]
     indptr, indices, votes = concat_csr(csr_parts, K)
     row_ids = None
-    if ids and ids != ["row"]:
+    if ids:   # [] when the file has only a ``row`` position column (decided from its metadata)
         row_ids = pd.concat(id_parts, ignore_index=True) if id_parts else pd.DataFrame(columns=ids)
     return VoteMatrix(indptr, indices, votes, lf_names, cardinality=K, row_ids=row_ids,
                       classes=classes, metadata=meta, validate=False)

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError, first_line
-from ..io import TableSource, ids_table, open_parquet, read_rows, votes_layout
+from ..io import TableSource, ids_table, ids_to_pandas, open_parquet, read_rows, votes_layout
 from ..io.background import read_ahead as _read_ahead
 from .matrix import VoteMatrix, vote_dtype
 
@@ -144,7 +144,7 @@ def read_ids(file: str, start: int, stop: int, layout: VotesLayout) -> pd.DataFr
     """The id columns of rows ``start:stop`` of one Parquet file, as pandas (as read_votes has them)."""
     pf = open_parquet(file)
     try:
-        return read_rows(pf, start, stop, list(layout.id_columns)).to_pandas()
+        return ids_to_pandas(read_rows(pf, start, stop, list(layout.id_columns)))
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{file}: read failed ({first_line(exc)})") from None
     finally:
@@ -157,7 +157,7 @@ def _to_block(table, layout: VotesLayout, offset: int, ids: bool) -> Block:
     L = dense_block([table.column(i) for i in range(ncol - m, ncol)], layout, offset)
     id_df = None
     if ids and layout.id_columns:
-        id_df = table.select(list(layout.id_columns)).to_pandas()
+        id_df = ids_to_pandas(table.select(list(layout.id_columns)))
     return Block(offset, L, id_df)
 
 
@@ -188,7 +188,7 @@ class VotesSource:
         self.n_rows = int(src.n_rows)
         self.meta = meta
         self.schema = src.schema
-        id_columns = tuple(ids) if ids and ids != ["row"] else ()
+        id_columns = tuple(ids)   # () when the file has only a ``row`` position column (from its metadata)
         classes = tuple(classes) if classes else None
         if K is None:  # as read_votes: the largest vote over every LF column of the file
             K = max(2, self._max_vote(VotesLayout(str(self.path), tuple(names), id_columns, 2, classes)) + 1)
