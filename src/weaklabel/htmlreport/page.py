@@ -19,6 +19,15 @@ from .collect import ReportData
 from .svg import calibration_curve, confusion, esc, heatmap, histogram
 
 TEXT_CHARS = 400
+#: the pairwise heat maps show at most this many LFs (the ones with the most votes): three m x m
+#: maps grow as m^2 (2,000 LFs made a 217 MB page); the LF table still lists every LF
+MAX_HEAT_LFS = 100
+#: per-class tables list at most this many classes, the confusion matrices at most MAX_MATRIX_CLASSES
+#: (K x K cells): the classes with the most hard labels, in class order
+MAX_LIST_CLASSES = 50
+MAX_MATRIX_CLASSES = 30
+#: classes named in an LF's polarity cell (the LF table keeps a row per LF)
+MAX_POLARITY = 10
 
 SORT_JS = (
     "document.querySelectorAll('table.sortable').forEach(function(t){"
@@ -84,6 +93,25 @@ def _class_name(rd: ReportData, k) -> str:
     return "—" if k < 0 else rd.classes[k]
 
 
+def _top(counts, cap: int) -> np.ndarray | None:
+    """Indices of the ``cap`` largest ``counts`` (ties: the first), ascending; ``None`` when all fit."""
+    counts = np.asarray(counts, dtype=float)
+    if counts.size <= cap:
+        return None
+    return np.sort(np.argsort(-counts, kind="stable")[:cap])
+
+
+def _shown_classes(rd: ReportData, cap: int) -> tuple[list[int], str]:
+    """The classes a per-class list or matrix shows (all, or the ``cap`` with the most hard
+    labels) and a note saying so (empty when all are shown)."""
+    K = rd.cardinality
+    top = _top(rd.label_counts, cap)
+    if top is None:
+        return list(range(K)), ""
+    return [int(k) for k in top], (f'<p class="muted" id="class-cap">Shows {cap} of the {K:,} classes: the ones with '
+                                   f'the most hard labels, in class order.</p>')
+
+
 def _selection(sel: dict | None) -> str:
     """``choice: reason`` (the reason often starts with the choice already), or n/a."""
     if not sel:
@@ -99,7 +127,8 @@ def overview(rd: ReportData) -> str:
     t = rd.totals
     K = rd.cardinality
     rows = [("rows", f"{t['rows']:,}"), ("labeling functions", f"{t['lfs']:,}"),
-            ("classes", esc(", ".join(rd.classes))),
+            ("classes", esc(", ".join(rd.classes[:MAX_LIST_CLASSES]))
+             + (f" <span class=muted>and {K - MAX_LIST_CLASSES:,} more</span>" if K > MAX_LIST_CLASSES else "")),
             ("coverage (rows with a vote)", pct(t["covered"])),
             ("conflict rate (rows where LFs disagree)", pct(t["conflicted"])),
             ("votes per covered row", num(t["mean_votes_per_covered_row"], 2)),
@@ -112,7 +141,9 @@ def overview(rd: ReportData) -> str:
                      f'so the default model uses majority vote; about 100 gold rows (<code>fit --dev</code>) can '
                      f'check the models that estimate the other LFs</span>'))
     if t.get("unvoted_classes"):
-        which = esc(", ".join(rd.classes[k] for k in t["unvoted_classes"]))
+        unv = list(t["unvoted_classes"])
+        which = esc(", ".join(rd.classes[k] for k in unv[:MAX_LIST_CLASSES])
+                    + (f" and {len(unv) - MAX_LIST_CLASSES} more" if len(unv) > MAX_LIST_CLASSES else ""))
         rows.append(("classes no LF votes", f'<span class="warn">{which}: no row with votes can get it, and the rows '
                      f'without votes get equal probabilities; an LF for it, or about 100 gold rows '
                      f'(<code>fit --dev</code>), lets them be labelled</span>'))
@@ -149,10 +180,11 @@ def overview(rd: ReportData) -> str:
         head += "<th>gold (true)</th>"
         cols.append(rd.scores["gold_class_balance"])
     head += "</tr>"
+    shown, cap_note = _shown_classes(rd, MAX_LIST_CLASSES)
     body = "".join("<tr><td class=l>" + esc(rd.classes[k]) + "</td>" + "".join(f"<td>{pct(c[k])}</td>" for c in cols)
-                   + "</tr>" for k in range(K))
+                   + "</tr>" for k in shown)
     return (f'<section id="overview"><h2>Overview</h2><div class="grid"><div>{_kv(rows)}</div>'
-            f'<div><h3>Class balance</h3><table>{head}{body}</table></div></div></section>')
+            f'<div><h3>Class balance</h3>{cap_note}<table>{head}{body}</table></div></div></section>')
 
 
 def lf_table(rd: ReportData) -> str:
@@ -164,7 +196,9 @@ def lf_table(rd: ReportData) -> str:
     head = "".join(f'<th class="{"l" if c in ("LF", "polarity") else ""}">{esc(c)}</th>' for c in cols)
     body = []
     for name, r in df.iterrows():
-        pol = ", ".join(rd.classes[k] for k in r["polarity"]) or "—"
+        polk = list(r["polarity"])
+        pol = (", ".join(rd.classes[k] for k in polk[:MAX_POLARITY]) or "—") + (
+            f" +{len(polk) - MAX_POLARITY} more" if len(polk) > MAX_POLARITY else "")
         cells = [(name, esc(name), "l"), (pol, esc(pol), "l"), (int(r["votes"]), f"{int(r['votes']):,}", ""),
                  (r["coverage"], f'<span class="bar" style="width:{max(1, int(60 * r["coverage"]))}px"></span> '
                   f'{pct(r["coverage"])}', ""),
@@ -192,6 +226,17 @@ def lf_table(rd: ReportData) -> str:
 
 def pairwise(rd: ReportData) -> str:
     o = rd.order
+    cap_note = ""
+    m = len(rd.lf_names)
+    votes = np.asarray(rd.lf["votes"].reindex(rd.lf_names).fillna(0), dtype=float) if m else np.zeros(0)
+    top = _top(votes, MAX_HEAT_LFS)
+    if top is not None:   # the most-voting LFs, in the clustering order of all of them
+        keep = np.zeros(m, dtype=bool)
+        keep[top] = True
+        o = [j for j in o if keep[j]]
+        cap_note = (f'<p class="warn" id="heat-cap">The heat maps show {len(o):,} of the {m:,} LFs: the '
+                    f'{MAX_HEAT_LFS} with the most votes (ties: the first in file order), in the clustering order. '
+                    f'The LF table above lists all of them.</p>')
     names = [rd.lf_names[j] for j in o]
     n = rd.n_rows
     ov = rd.overlap[np.ix_(o, o)] / n
@@ -222,7 +267,7 @@ def pairwise(rd: ReportData) -> str:
                  + "".join(f"<li>{esc(x)}</li>" for x in names) + "</ol></details>")
     return (f'<section id="pairwise"><h2>Pairwise matrices</h2><p class="muted">LFs ordered by hierarchical '
             f'clustering (average linkage) of where they fire, so families sit together. Hover a cell for its '
-            f'value (up to 40 LFs).</p><div class="grid">{body}</div></section>')
+            f'value (up to 40 LFs).</p>{cap_note}<div class="grid">{body}</div></section>')
 
 
 def labels_section(rd: ReportData) -> str:
@@ -231,6 +276,11 @@ def labels_section(rd: ReportData) -> str:
     parts.append(f'<figure id="confidence"><figcaption>Confidence (largest class probability) of the {covered:,} '
                  f'rows with a vote; {rd.n_rows - covered:,} rows without votes are not shown.</figcaption>'
                  f'{histogram(rd.confidence_hist, lo=0.0, hi=1.0, title="confidence histogram")}</figure>')
+    cm_k, cm_note = _shown_classes(rd, MAX_MATRIX_CLASSES)
+    cm_names = [rd.classes[k] for k in cm_k]
+    if cm_note:   # K x K cells: the most labelled classes only
+        cm_note = (f" Shows {len(cm_k)} of the {rd.cardinality:,} classes (the ones with the most hard labels, "
+                   f"in class order); the other classes' rows and columns are left out.")
     if rd.has_gold:
         s = rd.scores
         parts.append(f'<figure id="calibration"><figcaption>Calibration on the {s["labelled_gold_rows"]:,} labelled '
@@ -238,19 +288,20 @@ def labels_section(rd: ReportData) -> str:
                      f'</figcaption>{calibration_curve(s["calibration"], title="calibration curve")}</figure>')
         cm = np.asarray(s["confusion_matrix"])
         parts.append(f'<figure id="confusion"><figcaption>Confusion matrix: gold rows (down) by label (across); '
-                     f'accuracy {pct(s["accuracy"])}, macro-F1 {num(s["macro_f1"])}.</figcaption>'
-                     f'{confusion(cm, rd.classes, title="confusion matrix")}</figure>')
+                     f'accuracy {pct(s["accuracy"])}, macro-F1 {num(s["macro_f1"])}.{cm_note}</figcaption>'
+                     f'{confusion(cm[np.ix_(cm_k, cm_k)], cm_names, title="confusion matrix")}</figure>')
         pc = s["per_class"]
-        rows = "".join(f"<tr><td class=l>{esc(c)}</td><td>{num(pc['precision'][k])}</td><td>{num(pc['recall'][k])}"
-                       f"</td><td>{num(pc['f1'][k])}</td><td>{pc['support'][k]:,}</td></tr>"
-                       for k, c in enumerate(rd.classes))
-        parts.append('<div><h3>Per class</h3><table><tr><th class=l>class</th><th>precision</th><th>recall</th>'
-                     f'<th>F1</th><th>gold rows</th></tr>{rows}</table></div>')
+        shown, cap_note = _shown_classes(rd, MAX_LIST_CLASSES)
+        rows = "".join(f"<tr><td class=l>{esc(rd.classes[k])}</td><td>{num(pc['precision'][k])}</td>"
+                       f"<td>{num(pc['recall'][k])}</td><td>{num(pc['f1'][k])}</td><td>{pc['support'][k]:,}</td></tr>"
+                       for k in shown)
+        parts.append(f'<div><h3>Per class</h3>{cap_note}<table><tr><th class=l>class</th><th>precision</th>'
+                     f'<th>recall</th><th>F1</th><th>gold rows</th></tr>{rows}</table></div>')
     else:
         parts.append(f'<figure id="confusion"><figcaption>Estimated confusion matrix (no gold): expected count of '
                      f'each true class (down, from the {esc(rd.posterior_source)} posterior) among the rows given '
-                     f'each label (across). Calibration needs <code>--gold</code>.</figcaption>'
-                     f'{confusion(rd.est_confusion, rd.classes, title="estimated confusion matrix", ylabel="est. true")}'
+                     f'each label (across). Calibration needs <code>--gold</code>.{cm_note}</figcaption>'
+                     f'{confusion(rd.est_confusion[np.ix_(cm_k, cm_k)], cm_names, title="estimated confusion matrix", ylabel="est. true")}'
                      f'</figure>')
     return f'<section id="labels"><h2>Labels</h2><div class="grid">{"".join(parts)}</div></section>'
 

@@ -266,6 +266,9 @@ def fit_warnings(model, data) -> list[str]:
         how = f" (max_iter={cap})" if cap is not None else ""
         out.append(f"{name} stopped after {int(model.n_iter_)} iterations{how} before its estimates settled: they may "
                    f"still move; raise max_iter (`-p max_iter=...`)")
+    skipped = getattr(model, "_dependency_note", None)   # the hybrid's dependency pass, too large to run
+    if skipped:
+        out.append(str(skipped))
     blind = ignored_votes(model, counts)
     if blind is not None:
         out.append(ignored_votes_warning(blind, name))

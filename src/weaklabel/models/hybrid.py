@@ -357,6 +357,7 @@ class HybridDawidSkene(DependencyPass, LabelModel):
         N0 = np.where(multi[:, None, None], S1, 0.0)
         self.source_weights_ = np.ones(m)
         self.dependent_pairs_ = np.zeros((0, 2), dtype=np.int64)
+        self._dependency_note = None   # why the dependency pass was skipped, for the warnings
         it, converged = self._em(data, yy, N0, pi, multi, free_prior)
         if self.dependencies and multi.sum() >= 2:
             w = self._dependency_weights(data, multi)
