@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import LABELS_FORMAT, check_distinct, check_output, check_parquet_name, output_group
+from ..models.alignment import check_class_names
 from .plan import Cluster, RunPlan, check_labels_options, model_for, plan_run
 
 
@@ -229,15 +230,6 @@ def _fit_memory(s: FitSummary, votes, model, params, seed, class_balance, dev, l
         stats = analyze(fit_vm, y if (y >= 0).any() else None)
         s.dev_lf_accuracy = stats["emp_acc"].to_numpy() if "emp_acc" in stats else None
     return res
-
-
-def check_class_names(model, classes, where) -> None:
-    """Votes whose classes are named otherwise than those the model was fitted on (another order,
-    other names) would get each other's labels: a user error naming ``where``."""
-    fitted = getattr(model, "class_names_", None)
-    if fitted and classes and [str(c) for c in classes] != list(fitted):
-        raise InputError(f"{where}: classes {', '.join(map(str, classes))} but the model was fitted on classes "
-                         f"{', '.join(fitted)} (in this order); apply the same LFs with the same classes")
 
 
 def _with_ties(lm, ties: str | None):

@@ -46,8 +46,8 @@ def align_lfs(model, vm: VoteMatrix, where: str) -> VoteMatrix:
 
 def check_class_names(model, classes, where: str) -> None:
     """Votes whose classes are named otherwise than those the model was fitted on (another order,
-    other names) would get each other's labels: an InputError naming ``where`` and both lists
-    (the wording of ``weaklabel predict``'s check, ``fit.run.check_class_names``)."""
+    other names) would get each other's labels: an InputError naming ``where`` and both lists.
+    ``weaklabel predict`` (``fit.run.predict_file``) runs the same check on a votes file."""
     fitted = getattr(model, "class_names_", None)
     if fitted and classes and [str(c) for c in classes] != list(fitted):
         raise InputError(f"{where}: classes {', '.join(map(str, classes))} but the model was fitted on classes "
