@@ -28,15 +28,16 @@ def rows_view(row_ids: pd.DataFrame | None, n: int, K: int, classes=None) -> Vot
 
 
 def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, label_col: str,
-                  id_cols=None, where: str | None = None) -> np.ndarray:
+                  id_cols=None, where: str | None = None, row_is_id: bool = False) -> np.ndarray:
     """Gold labels (``-1`` = unknown) for ``n`` rows identified by ``row_ids`` (may be ``None``);
-    ``where``: the name errors give the gold table (default: its path, or "gold")."""
+    ``where``: the name errors give the gold table (default: its path, or "gold"); ``row_is_id``:
+    a ``row`` id column holds real ids (labels metadata ``row_is_id``), not positions."""
     from .votes.gold import align_gold, labels_to_ids
 
     table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
     where = where or ("gold" if isinstance(gold, pd.DataFrame) else str(gold))
     ids = list(id_cols) if id_cols is not None else (list(row_ids.columns) if row_ids is not None else [])
-    if ids == ["row"] and "row" not in table.columns and label_col in table.columns:
+    if ids == ["row"] and not row_is_id and "row" not in table.columns and label_col in table.columns:
         pos = row_ids["row"].to_numpy(dtype=np.int64)
         if not np.array_equal(pos, np.arange(n)):
             # some rows were dropped: the positions index the gold table
@@ -90,7 +91,8 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     classes = meta.get("classes")
     where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
     table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
-    y = gold_for_rows(ids, label.size, K, classes, table, label_col, id_cols=id_cols, where=where)
+    y = gold_for_rows(ids, label.size, K, classes, table, label_col, id_cols=id_cols, where=where,
+                      row_is_id=bool(meta.get("row_is_id")))
     empty, minus = no_label(table[label_col], classes)
     if ids is not None and np.any(y >= 0):
         n_dup, _ = duplicate_ids(ids)

@@ -143,3 +143,28 @@ def test_decimal_ids_in_batches(tmp_path, write_lfs):
     votes = tmp_path / "votes.parquet"
     apply_file(write_lfs(LFS), data, votes, id_cols="id", batch_size=50)
     assert pq.read_table(votes).column("id").equals(pq.read_table(data).column("id"))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_evaluate_reads_a_real_row_id_column_as_ids(tmp_path, write_lfs, stream):
+    """A labels file whose `row` column holds the input's ids (not positions) is marked so, and
+    `evaluate` matches gold by those ids: without the mark it took ids 59..0 (or 100..159) for
+    row positions and scored other rows, or refused a gold table in row order."""
+    from weaklabel.evaluation import evaluate
+
+    for ids in (list(range(59, -1, -1)), list(range(100, 160))):
+        data = _data(tmp_path, ids)
+        votes = tmp_path / "votes.parquet"
+        apply_file(write_lfs(LFS), data, votes, id_cols="row", force=True)
+        labels = tmp_path / "labels.parquet"
+        fit_file(votes, labels, "majority", stream=stream, force=True)
+        assert read_metadata(labels).get("row_is_id") is True
+        assert evaluate(labels, data)["accuracy"] == 1.0          # the LF is always right here
+        # a gold table in the data's order without the `row` column: matched row for row
+        no_ids = pd.read_parquet(data).drop(columns=["row"])
+        assert evaluate(labels, no_ids)["accuracy"] == 1.0
+    # without ids the labels' `row` column is positions, as before
+    apply_file(write_lfs(LFS), data, votes, force=True)
+    fit_file(votes, labels, "majority", stream=stream, force=True)
+    assert "row_is_id" not in read_metadata(labels)
+    assert evaluate(labels, pd.read_parquet(data).drop(columns=["row"]))["accuracy"] == 1.0

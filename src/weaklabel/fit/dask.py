@@ -179,6 +179,7 @@ def write_label_part(part: VotesPartition, index: int, skip: tuple[int, int], ke
     with part_file(spec.folder, index, spec.n_parts) as tmp:
         res = write_label_blocks(tmp, [LabelBlock(ids, proba, label, kept)], cardinality=layout.cardinality,
                                  classes=layout.classes, id_columns=spec.id_columns, meta=spec.meta,
+                                 row_is_id=list(layout.id_columns) == ["row"],
                                  drop_unlabeled=spec.drop_unlabeled, part={"index": index, "offset": piece.offset})
     return dict(res, file=part_name(index, spec.n_parts), offset=piece.offset)
 
@@ -326,7 +327,8 @@ class DaskVoteStats(PartitionedVoteStats):
             dropped = int(sum(r["dropped"] for r in results))
             if drop_unlabeled:
                 meta["dropped_unlabeled"] = dropped
-            full = labels_metadata(K, layout.classes, self.source.id_columns, self.n_rows - dropped, meta)
+            full = labels_metadata(K, layout.classes, self.source.id_columns, self.n_rows - dropped, meta,
+                                   row_is_id=list(layout.id_columns) == ["row"])
             full["parts"] = [{"file": r["file"], "offset": r["offset"], "rows": r["written"]} for r in results]
             write_dataset_metadata(tmp, schema, full)
         per_class = np.sum([r["per_class"] for r in results], axis=0)

@@ -84,7 +84,7 @@ def label_meta(model: LabelModel, fill_unlabeled: str, extra_metadata: dict | No
 
 def write_label_blocks(tmp: str | Path, blocks: Iterable[LabelBlock], *, cardinality: int, classes, id_columns,
                        meta: dict, drop_unlabeled: bool = False, header: bool = False,
-                       empty: LabelBlock | None = None, part: dict | None = None) -> dict:
+                       empty: LabelBlock | None = None, part: dict | None = None, row_is_id: bool = False) -> dict:
     """Write label blocks, in order, into the Parquet file ``tmp`` (the temporary of an
     :func:`~weaklabel.io.atomic_output`, or a part file's) with :class:`~weaklabel.io.LabelsWriter`.
 
@@ -106,7 +106,7 @@ def write_label_blocks(tmp: str | Path, blocks: Iterable[LabelBlock], *, cardina
         extra = dict(meta)
         if drop_unlabeled:
             extra["dropped_unlabeled"] = dropped
-        out = labels_metadata(K, classes, id_columns, written, extra)
+        out = labels_metadata(K, classes, id_columns, written, extra, row_is_id=row_is_id)
         if part is not None:
             del out["rows"]
             out["part"] = dict(part, rows=written)
@@ -157,5 +157,6 @@ def write_model_labels(model: LabelModel, vm: VoteMatrix, path: str | Path, *, f
     with atomic_output(path, force, replace_dataset=True, dataset_formats=(LABELS_FORMAT,)) as tmp:
         return write_label_blocks(tmp, [LabelBlock(ids, proba, label, extra_cols)], cardinality=vm.cardinality,
                                   classes=vm.classes, id_columns=ids.column_names,
+                                  row_is_id=vm.row_ids is not None and list(vm.row_ids.columns) == ["row"],
                                   meta=label_meta(model, fill_unlabeled, extra_metadata),
                                   drop_unlabeled=drop_unlabeled, header=True)

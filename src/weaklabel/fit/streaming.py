@@ -149,6 +149,7 @@ def write_labels_stream(model, source: VotesSource, path: str | Path, *, fill_un
                        np.zeros((0, K)), np.zeros(0, dtype=np.int64), kept.slice(0, 0) if kept is not None else None)
     with atomic_output(path, force, replace_dataset=True, dataset_formats=(LABELS_FORMAT,)) as tmp:
         res = write_label_blocks(tmp, blocks(), cardinality=K, classes=layout.classes, id_columns=source.id_columns,
+                                 row_is_id=list(layout.id_columns) == ["row"],
                                  meta=label_meta(model, fill_unlabeled, extra_metadata),
                                  drop_unlabeled=drop_unlabeled, empty=empty)
     return res

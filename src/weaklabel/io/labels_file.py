@@ -59,22 +59,28 @@ def labels_table(ids: pa.Table, proba: np.ndarray, label: np.ndarray,
 
 
 def labels_metadata(K: int, classes: Sequence[str] | None, id_columns: Sequence[str], rows: int,
-                    extra: dict | None = None) -> dict:
+                    extra: dict | None = None, row_is_id: bool = False) -> dict:
+    """The labels file's metadata. ``row_is_id``: the ``row`` column holds the votes' real ids
+    (an input id column named ``row``), not positions; ``evaluate`` then matches gold by it."""
     meta = {"format": LABELS_FORMAT, "format_version": FORMAT_VERSION,
             "weaklabel_version": __version__, "cardinality": K,
             "classes": list(classes) if classes is not None else None,
             "id_columns": list(id_columns), "rows": rows}
     meta.update(extra or {})
+    meta.pop("row_is_id", None)   # never carried over from another file's metadata
+    if row_is_id and list(id_columns) == ["row"]:
+        meta["row_is_id"] = True
     return meta
 
 
 def write_labels(path: str | Path, proba: np.ndarray, label: np.ndarray, *,
                  row_ids: pd.DataFrame | None = None, classes: Sequence[str] | None = None,
                  metadata: dict | None = None, force: bool = False, extra_cols: pa.Table | None = None,
-                 keep: np.ndarray | None = None) -> None:
+                 keep: np.ndarray | None = None, row_is_id: bool = False) -> None:
     """Write ``labels.parquet`` atomically: ids, ``prob_k`` (float32), ``label``, ``confidence``
     (+ ``label_name``). ``extra_cols``: columns appended after them (one row per row of ``proba``);
-    ``keep``: a boolean mask of the rows to write (e.g. only the labelled ones)."""
+    ``keep``: a boolean mask of the rows to write (e.g. only the labelled ones); ``row_is_id``: a
+    ``row`` column in ``row_ids`` holds real ids, not the votes' row positions."""
     n, K = proba.shape
     ids = ids_table(row_ids, 0, n)
     table = labels_table(ids, proba, label, classes)
@@ -83,7 +89,7 @@ def write_labels(path: str | Path, proba: np.ndarray, label: np.ndarray, *,
             table = table.append_column(name, extra_cols.column(name))
     if keep is not None:
         table = table.filter(pa.array(np.asarray(keep, dtype=bool)))
-    meta = labels_metadata(K, classes, ids.column_names, table.num_rows, metadata)
+    meta = labels_metadata(K, classes, ids.column_names, table.num_rows, metadata, row_is_id=row_is_id)
     table = table.replace_schema_metadata(encode_metadata(meta))
     with atomic_output(path, force, replace_dataset=True, dataset_formats=(LABELS_FORMAT,)) as tmp:
         pq.write_table(table, str(tmp), compression="zstd")
