@@ -41,29 +41,33 @@ def test_default_is_never_more_than_half_a_point_below_majority_vote(regime, see
 
 
 @pytest.mark.parametrize("seed", [1000, 1001])
-def test_disagree_on_votes_keeps_the_model_a_crowd_with_three_answers_an_item_gains_with(seed):
+def test_the_default_keeps_the_model_a_crowd_with_three_answers_an_item_over_four_classes_gains_with(seed):
     # with three votes a row, most held-out votes of a row where the model overrides the majority
-    # side with the majority: the default selection of rows by all their votes sends the model
-    # back to majority vote here, where hybrid is 1.5 and 0.55 points above it; the unbiased
-    # selection of held-out votes keeps it (PROTOCOL §15)
+    # side with the majority: the selection of rows by all their votes (`disagree_on="rows"`) sends
+    # the model back to majority vote here, where hybrid is 1.5 and 0.55 points above it; the
+    # unbiased selection of held-out votes keeps it (PROTOCOL §15), and with few votes a row over
+    # 3+ classes the default uses it (§26)
     sim = simulate_regime("sparse_crowd", seed)
     vm, y = thin_votes(sim.votes, 3, seed), sim.y
-    assert np.diff(vm.indptr).max() == 3
+    assert np.diff(vm.indptr).max() == 3 and vm.cardinality == 4
     mv = covered_accuracy(reference_mv_proba(vm), vm, y)
-    default = AutoModel().fit(vm)
-    crit = default.selection_["criticism"]
-    assert crit["disagree_on"] == "rows" and default.selection_["choice"] == "majority"
+    rows = AutoModel(disagree_on="rows").fit(vm)
+    crit = rows.selection_["criticism"]
+    assert crit["disagree_on"] == "rows" and rows.selection_["choice"] == "majority"
     assert crit["z"] > 2 > -2 >= crit["z_disagree"]          # the bias: all rows favour the model
-    votes = AutoModel(disagree_on="votes").fit(vm)
-    crit = votes.selection_["criticism"]
-    assert votes.selection_["choice"] == "default", votes.selection_["reason"]
-    assert crit["disagree_on"] == "votes" and crit["z_disagree"] > 2 and crit["disagree_rows"] > 0
-    assert covered_accuracy(votes.predict_proba(vm), vm, y) >= mv + 0.005
-    # with gold labels the option applies to the label-free anchor as well
+    for setting in ("votes", "auto"):
+        votes = AutoModel(disagree_on=setting).fit(vm)
+        crit = votes.selection_["criticism"]
+        assert votes.selection_["choice"] == "default", votes.selection_["reason"]
+        assert crit["disagree_on"] == "votes" and crit["z_disagree"] > 2 and crit["disagree_rows"] > 0
+        assert covered_accuracy(votes.predict_proba(vm), vm, y) >= mv + 0.005
+    assert AutoModel().disagree_on == "auto" and "3.0 votes a covered row over 4 classes" in crit["disagree_on_why"]
+    # with gold labels the setting applies to the label-free anchor as well
     gold = np.full(vm.n_rows, -1)
     rows = np.random.default_rng(0).choice(vm.n_rows, 100, replace=False)
     gold[rows] = y[rows]
     assert AutoModel(disagree_on="votes").fit(vm, gold).selection_["criticism"]["disagree_on"] == "votes"
+    assert AutoModel().fit(vm, gold).selection_["criticism"]["disagree_on"] == "votes"
     with pytest.raises(InputError, match="disagree_on"):
         AutoModel(disagree_on="items").fit(vm)
 
@@ -649,19 +653,25 @@ def test_gold_rows_do_better_than_majority_vote_where_one_source_dominates(regim
 
 
 def test_a_fall_back_on_the_biased_z_with_few_answers_a_row_says_so():
-    """A crowd thinned to three answers an item: the default falls back on the disagreement z
-    alone, which favours majority vote by construction there (PROTOCOL §15, §25). The labels stay
-    majority vote's; the reason and `selection.few_answers` say why and what to try. Where the
-    all-rows z fell back too, or with gold labels, or with many votes a row, nothing is added."""
-    sim = simulate_regime("sparse_crowd", 1000)
+    """A binary crowd thinned to three answers an item: the default falls back on the disagreement
+    z alone, which favours majority vote by construction there (PROTOCOL §15, §25; on binary
+    inputs the default keeps that z, §26). The labels stay majority vote's; the reason and
+    `selection.few_answers` say why and what to try. Where the all-rows z fell back too, or with
+    gold labels, or with many votes a row, or with the unbiased z, nothing is added."""
+    sim = simulate_regime("dense_crowd", 1000)
     vm = thin_votes(sim.votes, 3, 1000)
+    assert vm.cardinality == 2
     auto = AutoModel().fit(vm)
     sel = auto.selection_
     assert sel["model"] == "majority" and sel["few_answers"]["votes_per_row"] <= 3
+    assert sel["criticism"]["disagree_on"] == "rows" and "disagree_on_why" not in sel["criticism"]
     assert "`-p disagree_on=votes`" in sel["reason"] and "favours majority vote by construction" in sel["reason"]
     gold = np.full(vm.n_rows, -1)
     gold[:100] = sim.y[:100]
     assert "few_answers" not in AutoModel().fit(vm, gold).selection_
     assert "few_answers" not in AutoModel(disagree_on="votes").fit(vm).selection_
+    four = thin_votes(simulate_regime("sparse_crowd", 1000).votes, 3, 1000)     # 4 classes: the unbiased z
+    assert "few_answers" in AutoModel(disagree_on="rows").fit(four).selection_
+    assert "few_answers" not in AutoModel().fit(four).selection_
     for regime in ("catch_all", "hard_crowd"):   # fell back on dominance / on many votes a row
         assert "few_answers" not in AutoModel().fit(simulate_regime(regime, 0).votes).selection_
