@@ -261,3 +261,35 @@ def test_json_output_is_strict_json(capsys):
 
     data = json.loads(capsys.readouterr().out, parse_constant=refuse)
     assert data == {"ece_bins": [{"accuracy": None, "n": 0}], "x": None, "a": [1.5, None], "ok": 0.25}
+
+
+@pytest.mark.parametrize("model", ["auto", "ds", "mc", "majority"])
+def test_fit_table_shows_no_accuracy_for_an_lf_without_votes(tmp_path, model):
+    """An LF that never votes has no estimated accuracy: the fit (and analyze) table says
+    "n/a (no votes)" instead of the model's prior as if it were an estimate; --json keeps the
+    model's figure (its prior) and the warning naming the LF."""
+    from weaklabel import VoteMatrix
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    L = np.where(rng.random((300, 4)) < 0.8, y[:, None], 1 - y[:, None])
+    L[rng.random((300, 4)) < 0.4] = -1
+    L[:, 2] = -1                                              # "silent" never votes
+    votes = tmp_path / "votes.parquet"
+    VoteMatrix.from_dense(L, cardinality=2, lf_names=["a", "b", "silent", "d"]).to_parquet(votes)
+    r = run("fit", votes, "-o", tmp_path / "labels.parquet", "-m", model)
+    assert r.exit_code == 0, r.output
+    lines = {ln.split("│")[1].strip(): ln for ln in r.stdout.splitlines() if ln.count("│") > 2}
+    if model == "majority":                                   # no estimates at all
+        assert "n/a (no votes)" not in r.stdout
+    else:
+        assert "n/a (no votes)" in lines["silent"]
+        assert "n/a" not in lines["a"]
+        res = json.loads(run("fit", votes, "-o", tmp_path / "l2.parquet", "-m", model, "--json").stdout)
+        assert isinstance(res["lfs"][2]["accuracy"], float)
+        assert any("silent never vote" in w for w in res["warnings"])
+    pd.DataFrame({"label": y}).to_parquet(tmp_path / "gold.parquet")
+    r = run("analyze", votes, "--gold", tmp_path / "gold.parquet")
+    assert r.exit_code == 0, r.output
+    silent = next(ln for ln in r.stdout.splitlines() if "silent" in ln)
+    assert "n/a (no votes)" in silent and "0.7" not in silent

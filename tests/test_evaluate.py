@@ -214,3 +214,35 @@ def test_evaluate_says_which_gold_rows_a_drop_unlabeled_file_left_out(tmp_path):
         assert res["gold_rows_unmatched"] == dropped and res["labels_rows_dropped"] == dropped
         r = runner.invoke(app, ["evaluate", str(out), "--gold", str(tmp_path / "g.parquet")])
         assert ("written with --drop-unlabeled" in r.output) == bool(dropped)
+
+
+@pytest.mark.parametrize("with_ids", [True, False])
+def test_evaluate_a_labels_file_without_rows_reports_coverage_zero(tmp_path, with_ids):
+    """`fit --drop-unlabeled` on votes where no row has a vote writes a labels file of 0 rows:
+    evaluate scores nothing and says so (coverage 0, accuracy null), by id or by position."""
+    L = np.full((5, 3), -1)
+    ids = pd.DataFrame({"doc": [f"d{i}" for i in range(5)]}) if with_ids else None
+    votes = tmp_path / "votes.parquet"
+    VoteMatrix.from_dense(L, cardinality=2, row_ids=ids, classes=["a", "b"]).to_parquet(votes)
+    out = tmp_path / "labels.parquet"
+    assert run("fit", votes, "-o", out, "-m", "majority", "-q", "--drop-unlabeled").exit_code == 0
+    assert len(pd.read_parquet(out)) == 0
+    gold = pd.DataFrame({"label": ["a", "b", "", "a", "b"]})
+    if with_ids:
+        gold.insert(0, "doc", ids["doc"])
+    gold.to_csv(tmp_path / "gold.csv", index=False)
+    res = evaluate(out, tmp_path / "gold.csv")
+    assert res["rows"] == 0 and res["labelled_gold_rows"] == 0
+    assert res["gold_rows"] == 4 and res["coverage"] == 0.0 and res["accuracy_all"] == 0.0
+    assert np.isnan(res["accuracy"]) and res["gold_rows_no_label"] == 1 and res["labels_rows_dropped"] == 5
+    r = run("evaluate", out, "--gold", tmp_path / "gold.csv", "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got["coverage"] == 0.0 and got["accuracy"] is None and got["rows"] == 0
+    r = run("evaluate", out, "--gold", tmp_path / "gold.csv")
+    assert r.exit_code == 0, r.output
+    assert "coverage 0.000" in r.stdout and "no rows scored" in r.stdout and "--drop-unlabeled" in r.stdout
+    # a gold file without the label column is still one line naming it
+    pd.DataFrame({"doc": ["d0"], "gold": ["a"]}).to_csv(tmp_path / "other.csv", index=False)
+    r = runner.invoke(app, ["evaluate", str(out), "--gold", str(tmp_path / "other.csv")])
+    assert r.exit_code == 1 and "no label column 'label'" in r.stderr

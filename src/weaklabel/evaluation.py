@@ -28,10 +28,12 @@ def rows_view(row_ids: pd.DataFrame | None, n: int, K: int, classes=None) -> Vot
 
 
 def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, label_col: str,
-                  id_cols=None, where: str | None = None, row_is_id: bool = False) -> np.ndarray:
+                  id_cols=None, where: str | None = None, row_is_id: bool = False,
+                  rows_where: str = "the votes") -> np.ndarray:
     """Gold labels (``-1`` = unknown) for ``n`` rows identified by ``row_ids`` (may be ``None``);
-    ``where``: the name errors give the gold table (default: its path, or "gold"); ``row_is_id``:
-    a ``row`` id column holds real ids (labels metadata ``row_is_id``), not positions."""
+    ``where``: the name errors give the gold table (default: its path, or "gold"), ``rows_where``
+    the rows' (e.g. the labels file); ``row_is_id``: a ``row`` id column holds real ids (labels
+    metadata ``row_is_id``), not positions."""
     from .votes.gold import align_gold, labels_to_ids
 
     table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
@@ -47,7 +49,7 @@ def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, l
             return y[pos]
         row_ids = None
     return align_gold(rows_view(row_ids, n, K, classes), table, label_col,
-                      id_cols=id_cols if row_ids is not None else [], where=where)
+                      id_cols=id_cols if row_ids is not None else [], where=where, rows_where=rows_where)
 
 
 def read_labels(path: str | Path) -> tuple[pd.DataFrame | None, np.ndarray, np.ndarray, dict]:
@@ -83,18 +85,31 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     they are not mistaken for rows the labels file lacks (``gold_rows_unmatched``). A labels
     file whose ids repeat is refused when a gold row matches more than one of its rows (that
     row would be scored once per copy), unless the gold table has the labels' ids row for row
-    (the file the votes were made from: matched by position)."""
+    (the file the votes were made from: matched by position). A labels file without rows
+    (``fit --drop-unlabeled`` where no row got a label) scores nothing: every gold row with a
+    label is uncovered (coverage 0, ``rows`` 0, the scores NaN)."""
     from .votes.gold import DUPLICATES_HOWTO, duplicate_ids, no_label, same_ids
 
     ids, proba, label, meta = read_labels(labels)
+    n_rows = int(label.size)
     K = int(meta["cardinality"])
     classes = meta.get("classes")
     where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
     table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
-    y = gold_for_rows(ids, label.size, K, classes, table, label_col, id_cols=id_cols, where=where,
-                      row_is_id=bool(meta.get("row_is_id")))
+    if label.size:
+        y = gold_for_rows(ids, label.size, K, classes, table, label_col, id_cols=id_cols, where=where,
+                          row_is_id=bool(meta.get("row_is_id")), rows_where=str(labels))
+    else:
+        # a labels file without rows (``fit --drop-unlabeled`` where no row got a label): nothing to
+        # match, every gold row with a label is uncovered (coverage 0, no row scored)
+        from .votes.gold import labels_to_ids
+
+        if label_col not in table.columns:
+            raise InputError(f"{where}: no label column {label_col!r} (columns: {', '.join(map(str, table.columns))})")
+        y = labels_to_ids(table[label_col], K, classes, f"{where}, column {label_col!r}")
+        proba, label = np.zeros((y.size, K)), np.full(y.size, -1, dtype=np.int64)
     empty, minus = no_label(table[label_col], classes)
-    if ids is not None and np.any(y >= 0):
+    if ids is not None and n_rows and np.any(y >= 0):
         n_dup, _ = duplicate_ids(ids)
         cols = list(ids.columns)
         by_id = all(c in table.columns for c in cols)   # else matched by position: no row is scored twice
@@ -116,7 +131,7 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
                          f"column {label_col!r})")
     acc = LabelScores(K, n_bins)
     acc.add(y, proba, label)
-    out = {"labels": str(labels), "rows": int(label.size)}
+    out = {"labels": str(labels), "rows": n_rows}
     out.update(acc.result(classes))
     # gold rows the labels file has no row for: with --drop-unlabeled, rows without a label were
     # left out, so coverage and accuracy_all above are over the rows it kept

@@ -187,6 +187,36 @@ def test_html_is_escaped_and_complete(tmp_path):
     assert "Content-Security-Policy" in page and "http://" not in page and "https://" not in page
 
 
+@pytest.mark.parametrize("via_cli", [False, True])
+def test_control_characters_in_names_are_visible_escapes(tmp_path, via_cli):
+    """A NUL, an ANSI escape, DEL or a C1 control in an LF name, a class name, an id or a row's
+    text would make the page invalid HTML: each is written as a visible escape (``\\x00``); tab and
+    newline in text stay as they are."""
+    from weaklabel.htmlreport.svg import esc
+
+    assert esc("a\ud800\ufdd0<") == r"a\ud800\ufdd0&lt;"     # a lone surrogate could not even be UTF-8
+    L = synthetic_votes(n=200, m=4, K=2, seed=2)
+    names = ["nul\x00lf", "ansi\x1b[31mred\x7f\x85", "plain", "other"]
+    ids = pd.DataFrame({"id": [f"id\x01{i}" for i in range(200)]})
+    vm = VoteMatrix.from_dense(L, cardinality=2, lf_names=names, row_ids=ids, classes=["neg\x02", "pos"])
+    pd.DataFrame({"id": ids["id"], "text": ["a\x00b\tc\nd\x0ce"] * 200}).to_parquet(tmp_path / "data.parquet")
+    if via_cli:
+        vm.to_parquet(tmp_path / "votes.parquet")
+        r = run("report", tmp_path / "votes.parquet", "-o", tmp_path / "r.html", "--data", tmp_path / "data.parquet")
+        assert r.exit_code == 0, r.output
+        page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    else:
+        page = report(vm, data=tmp_path / "data.parquet")
+    bad = [hex(ord(c)) for c in page if (ord(c) < 32 and c not in "\t\n\r") or 0x7F <= ord(c) <= 0x9F
+           or 0xD800 <= ord(c) <= 0xDFFF]
+    assert not bad
+    for shown in (r"nul\x00lf", r"ansi\x1b[31mred\x7f\x85", r"neg\x02", r"id\x011", "a\\x00b\tc\nd\\x0ce"):
+        assert shown in page, shown
+    p = _Tags()
+    p.feed(page)
+    assert p.tags.count("script") == 1
+
+
 def test_model_diagnostics_na_without_them(setup):
     vm, file, folder, model, d = setup
     page = report(file, labels=d / "labels.parquet")

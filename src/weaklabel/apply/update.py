@@ -92,7 +92,8 @@ def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint
 
 class Reuse:
     """Fills the columns of reused LFs from the old output for a range of rows, checking that the
-    old output's row ids are the new ones (module level and picklable: Dask workers use it too)."""
+    old output's row ids are the new ones (module level and picklable: Dask workers use it too).
+    Ids are compared row by row, not matched, so rows without an id (null on both sides) are fine."""
 
     def __init__(self, plan: UpdatePlan, lf_names: Sequence[str], id_columns: Sequence[str], where: str):
         self.old = plan.old

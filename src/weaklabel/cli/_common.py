@@ -6,6 +6,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -46,10 +47,45 @@ def _flags_without_type() -> None:
 
 _flags_without_type()
 
+#: exit code when the reader of stdout (or stderr) went away (``weaklabel evaluate ... | head -1``):
+#: 128 + SIGPIPE, what a shell reports for a tool that a broken pipe killed
+BROKEN_PIPE_EXIT = 141
+
+
+def _silence_stdio() -> None:
+    """Point stdout and stderr at /dev/null: their reader is gone, nothing more can be said, and
+    Python's flush of them at exit must not print "Exception ignored ... BrokenPipeError"."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        try:
+            os.dup2(devnull, fd)
+        except OSError:   # pragma: no cover
+            pass
+    os.close(devnull)
+
+
+def stdout_closed() -> NoReturn:
+    """End the command quietly: the reader of its output went away (``| head -1``). Any output
+    being written is removed as on any other interruption (``io.atomic_output``)."""
+    _silence_stdio()
+    raise SystemExit(BROKEN_PIPE_EXIT)
+
+
+class _Console(Console):
+    """A rich console that ends the command quietly when its pipe breaks (rich's own default
+    points stdout at /dev/null, even for a stderr console, and exits with 1, an error code)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        stdout_closed()
+
+
 # tables and results go to stdout; when it is not a terminal (a pipe, a file, CI logs) use a
 # wide fixed width so that tables are not squeezed to 80 columns
-out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)  # progress, notes and errors (stderr)
+out = _Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+err = _Console(stderr=True, soft_wrap=True)  # progress, notes and errors (stderr)
 
 
 def _compile_note(message: str) -> None:
@@ -91,7 +127,7 @@ def use_threads(threads: int | None) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        print(f"weaklabel {__version__}")
+        write_stdout(f"weaklabel {__version__}\n")
         raise typer.Exit()
 
 
@@ -152,7 +188,17 @@ def user_errors(quiet: bool = False) -> Iterator[None]:
 def print_json(obj) -> None:
     """``--json`` output: strict JSON (a NaN or infinite float, e.g. an empty calibration bin of
     ``evaluate``, is ``null``: Python's ``NaN`` is not JSON, and ``jq`` or a browser refuses it)."""
-    sys.stdout.write(json.dumps(_finite(obj), indent=2, default=_json_default, allow_nan=False) + "\n")
+    write_stdout(json.dumps(_finite(obj), indent=2, default=_json_default, allow_nan=False) + "\n")
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to stdout now (flushed, so that a closed pipe shows here and ends the command
+    quietly: :func:`stdout_closed`)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_closed()
 
 
 def _finite(obj):
@@ -202,12 +248,64 @@ def fmt_frac(x: float) -> str:
     return "-" if x != x else f"{x:.3f}"
 
 
+#: the estimated-accuracy cell of an LF that casts no vote (``fit``, ``analyze``): a model's figure
+#: there is its prior, not an estimate (a warning names such LFs; ``--json`` keeps the figure)
+NO_VOTES = "n/a (no votes)"
+
+
 def main() -> None:
-    """Console-script entry point: signal handlers (clean exit on SIGTERM/SIGHUP), then the app."""
+    """Console-script entry point: signal handlers (clean exit on SIGTERM/SIGHUP), then the app.
+    A closed stdout (``weaklabel evaluate ... | head -1``) ends the command quietly with
+    :data:`BROKEN_PIPE_EXIT`, as a tool killed by SIGPIPE would."""
     from .._signals import install_handlers
 
     install_handlers()
-    app()
+    stdout_was = _fd_identity(1)
+    try:
+        app()
+    except SystemExit as exc:
+        if _broken_pipe_at_exit(exc.code, stdout_was):
+            raise SystemExit(BROKEN_PIPE_EXIT) from None
+        raise
+
+
+def _fd_identity(fd: int) -> tuple | None:
+    import os
+
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _broken_pipe_at_exit(code, stdout_was: tuple | None) -> bool:
+    """Whether the app ended because (or after) stdout's reader went away: output still in Python's
+    buffer fails to flush here, or a console this module does not own (typer's help and usage
+    errors) met the broken pipe, for which rich points stdout at /dev/null and exits with 1."""
+    import errno
+    import os
+
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        _silence_stdio()
+        return True
+    except ValueError:   # pragma: no cover - stdout closed by the process itself
+        return False
+    if code != 1 or stdout_was is None:
+        return False
+    now = _fd_identity(1)
+    try:
+        null = os.stat(os.devnull)
+    except OSError:   # pragma: no cover
+        return False
+    if now != stdout_was and now == (null.st_dev, null.st_ino):
+        _silence_stdio()
+        return True
+    return False
 
 
 def parse_params(items: list[str] | None) -> dict:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ._common import THREADS_HELP, app, fmt_frac, n_rows, out, print_json, quiet_compiles, safe, use_threads, user_errors
+from ._common import (NO_VOTES, THREADS_HELP, app, fmt_frac, n_rows, out, print_json, quiet_compiles, safe, use_threads,
+                      user_errors)
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -44,7 +45,7 @@ def analyze_command(
         if model is not None and gold is None:
             raise InputError("--model needs --gold (it puts the model's estimated LF accuracies beside the gold ones)")
         vm = VoteMatrix.read_parquet(votes)
-        y = align_gold(vm, gold, label_col) if gold is not None else None
+        y = align_gold(vm, gold, label_col, rows_where=str(votes)) if gold is not None else None
         df = analyze(vm, y)
         totals = analyze_totals(vm, y)
         est_name = None
@@ -76,8 +77,9 @@ def analyze_command(
             pol = ", ".join(safe(names[k]) if names else str(k) for k in r["polarity"]) or "-"
             row = [safe(name), pol, fmt_frac(r["coverage"]), fmt_frac(r["overlaps"]), fmt_frac(r["conflicts"])]
             if y is not None:
+                # an LF without votes: the model's figure is its prior, not an estimate (as in `fit`)
                 row += [f"{int(r['correct']):,}", f"{int(r['incorrect']):,}", fmt_frac(r["emp_acc"]),
-                        fmt_frac(r["est_acc"])]
+                        fmt_frac(r["est_acc"]) if r["votes"] or r["est_acc"] != r["est_acc"] else NO_VOTES]
             table.add_row(*row)
         out.print(table)
         line = (f"rows with a vote: {totals['covered']:.1%}   with a conflict: {totals['conflicted']:.1%}   "

@@ -111,7 +111,14 @@ def apply_command(
             if "prog" in state:
                 state["prog"].stop()
         ran = set(summary.ran)
-        dups = _duplicates(output, id_col) if id_col else None
+        dups, nulls = _duplicates(output, id_col) if id_col else (None, None)
+        if nulls and not as_json:
+            verb = "has" if nulls["count"] == 1 else "have"
+            err.print(f"[yellow]warning:[/] {n_rows(nulls['count'])} of {safe(data)} {verb} no id (column "
+                      f"{safe(repr(nulls['column']))} is empty, first at row {nulls['first_row']:,}); "
+                      "`analyze --gold`, `fit --dev`, `evaluate` and `fit --keep-cols` match rows by id and will "
+                      "refuse them unless the other file is this data file: give every row an id or choose another "
+                      "id column", highlight=False)
         if dups and not as_json:
             err.print(f"[yellow]warning:[/] {dups['count']:,} id{'s' * (dups['count'] > 1)} of --id-col "
                       f"{', '.join(id_col)} appear more than once (first: {', '.join(map(repr, dups['first']))}); "
@@ -123,7 +130,7 @@ def apply_command(
                 "classes": summary.classes, "seconds": round(summary.seconds, 4), "jobs": summary.jobs,
                 "engine": summary.engine, "partitions": summary.partitions, "update": summary.update,
                 "ran": summary.ran, "reused": summary.reused, "dropped": summary.dropped,
-                "duplicate_ids": dups,
+                "duplicate_ids": dups, "null_ids": nulls,
                 "lfs": [{"name": n, "status": "ran" if n in ran else "reused", "vectorized": v, "votes": int(c.sum()),
                          "coverage": float(c.sum() / summary.rows),
                          "polarity": [int(k) for k in c.nonzero()[0]], "errors": int(e)}
@@ -171,12 +178,15 @@ def apply_command(
                       "(see the errors column)[/]")
 
 
-def _duplicates(output: Path, id_cols: list[str]) -> dict | None:
-    """Repeated ids in the written votes (count and the first few), ``None`` if all are unique."""
+def _duplicates(output: Path, id_cols: list[str]) -> tuple[dict | None, dict | None]:
+    """Repeated ids in the written votes (count and the first few; ``None`` if all are unique) and
+    rows without an id (count, the first row and its empty id column; ``None`` if every row has one)."""
     import pyarrow.parquet as pq
 
-    from ..votes.gold import duplicate_ids
+    from ..votes.gold import duplicate_ids, first_null_id
 
     keys = pq.read_table(str(output), columns=list(id_cols)).to_pandas()
     count, first = duplicate_ids(keys)
-    return {"count": count, "first": first} if count else None
+    null = first_null_id(keys)
+    return ({"count": count, "first": first} if count else None,
+            {"count": null[2], "first_row": null[0], "column": null[1]} if null else None)

@@ -47,6 +47,12 @@ def evaluate_command(
             out.print(f"gold rows without a label, not scored: {res['gold_rows_no_label']:,} "
                       f"(-1: {res['gold_rows_minus_one']:,}, empty: "
                       f"{res['gold_rows_no_label'] - res['gold_rows_minus_one']:,})", highlight=False)
+        if not res["rows"]:
+            why = (f": it was written with --drop-unlabeled and none of its {res['labels_rows_dropped']:,} rows had a "
+                   "label" if res["labels_rows_dropped"] else "")
+            out.print(f"no rows scored: {safe(labels)} has no rows{why}; every gold row with a label counts as "
+                      "uncovered", highlight=False)
+            return
         if res["gold_rows_unmatched"]:
             why = (f"it was written with --drop-unlabeled ({res['labels_rows_dropped']:,} rows without a label left "
                    f"out), so coverage and the accuracy counting uncovered rows are over the rows it kept"

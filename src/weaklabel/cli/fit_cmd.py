@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ._common import (THREADS_HELP, app, err, fmt_frac, n_rows, out, parse_params, print_json, quiet_compiles, safe,
-                      use_threads, user_errors)
+from ._common import (NO_VOTES, THREADS_HELP, app, err, fmt_frac, n_rows, out, parse_params, print_json,
+                      quiet_compiles, safe, use_threads, user_errors)
 
 FIT_EXAMPLES = """
 [bold]Examples[/]
@@ -53,11 +53,14 @@ def _lf_table_of(model, lf_names, coverage, emp_acc, title):
     for c in cols:
         table.add_column(c, justify="left" if c == "LF" else "right")
     acc = getattr(model, "accuracies_", None)
-    # accuracies a model could not estimate (triplet on one-class LFs) are not shown as numbers
+    # accuracies a model could not estimate (triplet on one-class LFs) are not shown as numbers,
+    # nor those of LFs that never vote (the model's prior: a warning names them; --json keeps it)
     ident = getattr(getattr(model, "model_", model), "identified_", None)
     for j, name in enumerate(lf_names):
         est = fmt_frac(acc[j]) if acc is not None else "-"
-        if ident is not None and not ident[j]:
+        if acc is not None and not coverage[j] > 0:
+            est = NO_VOTES
+        elif ident is not None and not ident[j]:
             est = "n/a"
         row = [safe(name), fmt_frac(coverage[j]), est]
         if has_gold:

@@ -76,7 +76,7 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
                     data: str | Path | None = None) -> pa.Table:
     """The ``keep_cols`` of the data file, one row per row of the votes (ids ``row_ids``, or
     ``n_rows`` rows matched by position)."""
-    from ..votes.gold import DUPLICATES_HOWTO, duplicate_ids, same_ids
+    from ..votes.gold import DUPLICATES_HOWTO, check_ids_present, duplicate_ids, first_null_id, same_ids
     from ..io import read_table
 
     cols = parse_cols(keep_cols)
@@ -99,10 +99,16 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
         keys = table[ids].reset_index(drop=True)
         left = row_ids[ids].reset_index(drop=True)
         n_dup, first = duplicate_ids(keys)
-        if n_dup and not (len(keys) == len(left) and same_ids(keys, left)):
+        nulls = first_null_id(keys) is not None or first_null_id(left) is not None
+        # the votes' own data file, row for row (repeated or null ids and all): matched by position
+        own_rows = (n_dup or nulls) and len(keys) == len(left) and same_ids(keys, left)
+        if not own_rows:
+            check_ids_present(left, str(votes))
+            check_ids_present(keys, str(path))
+        if n_dup and not own_rows:
             raise InputError(f"{path}: {n_dup} id{'s' * (n_dup > 1)} of {ids} appear more than once "
                              f"(first: {', '.join(map(repr, first))}); {DUPLICATES_HOWTO}")
-        if not n_dup:
+        if not own_rows:
             pos = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys) if len(ids) > 1
                             else pd.Index(keys[ids[0]]))
             try:

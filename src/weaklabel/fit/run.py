@@ -214,7 +214,7 @@ def _fit_memory(s: FitSummary, votes, model, params, seed, class_balance, dev, l
     if dev is not None:
         from ..votes.gold import load_dev
 
-        fit_vm, y, _ = load_dev(vm, dev, label_col)
+        fit_vm, y, _ = load_dev(vm, dev, label_col, votes_where=str(votes))
     t1 = time.perf_counter()
     lm.fit(fit_vm, y)
     s.fit_seconds = time.perf_counter() - t1

@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..metrics import LabelScores
+from ..votes import VoteMatrix
 from .inputs import BLOCK_CELLS, DEFAULT_BLOCK_ROWS, _Gold, _RowsReader, _vote_blocks, default_block_rows  # noqa: F401
 from .samples import _assemble_samples, _attach_text, _check_data, _Sample, _Worst, row_keys  # noqa: F401
 
@@ -143,7 +144,9 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
         if lab_reader.n_rows != n:
             raise InputError(f"{labels}: has {lab_reader.n_rows:,} rows but the votes have {n:,}; report on the "
                              "labels `weaklabel fit` wrote for these votes (without dropping rows)")
-    gold_src = _Gold(gold, label_col, ids, n, K, classes) if gold is not None else None
+    gold_src = (_Gold(gold, label_col, ids, n, K, classes,
+                      rows_where="the votes" if isinstance(votes, VoteMatrix) else str(votes))
+                if gold is not None else None)
     text_by_id = _check_data(Path(data), text_col, ids, n) if data is not None else None
     source = "labels" if lab_reader is not None else ("model" if model is not None else "majority vote")
 

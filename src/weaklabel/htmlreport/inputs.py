@@ -81,9 +81,10 @@ class _Gold:
     """Gold labels for each block: by id columns (when both tables have them) or by position,
     as :func:`weaklabel.gold.align_gold` decides for the whole matrix."""
 
-    def __init__(self, gold, label_col: str, ids: list[str], n: int, K: int, classes):
+    def __init__(self, gold, label_col: str, ids: list[str], n: int, K: int, classes, rows_where: str = "the votes"):
         from ..io import read_table
 
+        self.rows_where = rows_where
         self.table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
         self.where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
         self.label_col, self.K, self.classes = label_col, K, classes
@@ -111,4 +112,4 @@ class _Gold:
         from ..votes.gold import align_gold
 
         return align_gold(bvm, self.table, self.label_col, id_cols=self.ids, where=self.where,
-                          label_ids=self.label_ids)
+                          label_ids=self.label_ids, rows_where=self.rows_where, row_offset=offset)

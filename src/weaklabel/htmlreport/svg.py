@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import numpy as np
 
@@ -16,9 +17,23 @@ LEVELS = 32
 FONT = 'font-family="system-ui,sans-serif" font-size="11"'
 
 
+#: characters an HTML page may not hold (a parse error in the HTML standard: NUL and the other C0
+#: and C1 controls but tab, newline and carriage return; lone surrogates, which UTF-8 cannot even
+#: encode; noncharacters), and the invisible form feed: written as visible escapes by :func:`esc`
+_NOT_IN_HTML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+                          + "".join(chr(p + 0xFFFE) + chr(p + 0xFFFF) for p in range(0x10000, 0x110000, 0x10000))
+                          + "]")
+
+
+def _visible(m: re.Match) -> str:
+    return repr(m.group())[1:-1]   # "\\x00", "\\x85", "\\ud800"
+
+
 def esc(text) -> str:
-    """HTML/SVG-escaped text (quotes too: safe inside attributes)."""
-    return html.escape(str(text), quote=True)
+    """HTML/SVG-escaped text (quotes too: safe inside attributes), with the characters a page may not
+    hold (NUL, other control characters, lone surrogates) written as visible escapes (``\\x00``):
+    an LF name, class name, id or text read from a file never makes the page invalid."""
+    return html.escape(_NOT_IN_HTML.sub(_visible, str(text)), quote=True)
 
 
 def _mix(a: tuple, b: tuple, t: float) -> str:

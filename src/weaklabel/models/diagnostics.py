@@ -249,8 +249,8 @@ def fit_warnings(model, data) -> list[str]:
     if silent.size and silent.size < counts.shape[0]:   # none votes at all: other warnings say so
         names = [data.lf_names[j] for j in silent[:5]]
         more = f" and {silent.size - 5} more" if silent.size > 5 else ""
-        prior = (", and the accuracy shown for them is a prior, not an estimate" if hasattr(model, "accuracies_")
-                 else "")
+        prior = (", and their accuracy in `accuracies_` and `--json` is a prior, not an estimate"
+                 if hasattr(model, "accuracies_") else "")
         out.append(f"LF(s) {', '.join(names)}{more} never vote on these rows: they carry no evidence{prior} (a typo "
                    f"in a rule? `weaklabel analyze` shows each LF's coverage)")
     unidentified = getattr(model, "identified_", None)

@@ -213,7 +213,11 @@ def infer_labels(col: pd.Series, names: list[str] | None, where) -> tuple[np.nda
 
 def duplicate_ids(keys: pd.DataFrame, limit: int = 3) -> tuple[int, list]:
     """``(number of ids that appear more than once, the first ``limit`` of them)``; an id of
-    several columns is a tuple."""
+    several columns is a tuple. Rows with a null id are left out (:func:`first_null_id` counts
+    them: two empty ids are not one id seen twice)."""
+    null = keys.isna().to_numpy().any(axis=1) if len(keys.columns) else np.zeros(len(keys), dtype=bool)
+    if null.any():
+        keys = keys[~null]
     dup = keys.duplicated(keep="first").to_numpy()
     if not dup.any():
         return 0, []
@@ -226,6 +230,32 @@ def _fmt_ids(ids: list) -> str:
     return ", ".join(repr(i) for i in ids)
 
 
+def first_null_id(keys: pd.DataFrame) -> tuple[int, str, int] | None:
+    """``(row, column, number of rows with a null id)`` for the first row (a 0-based position) whose
+    id is null (empty, NaN, None, NA) in some id column, or ``None`` when every row has an id."""
+    if keys is None or not len(keys.columns) or not len(keys):
+        return None
+    null = keys.isna().to_numpy()
+    rows = null.any(axis=1)
+    if not rows.any():
+        return None
+    i = int(np.flatnonzero(rows)[0])
+    return i, keys.columns[int(np.flatnonzero(null[i])[0])], int(rows.sum())
+
+
+def check_ids_present(keys: pd.DataFrame, where: str, offset: int = 0) -> None:
+    """One :class:`InputError` naming ``where``, the id column and the first row (``offset`` + its
+    position) whose id is null: such a row matches no row of another file by id, or, as pandas
+    joins a null with a null, the wrong one (another file's row without an id)."""
+    hit = first_null_id(keys)
+    if hit is None:
+        return
+    i, col, n = hit
+    more = f" and {n - 1:,} more row{'s' * (n > 2)}" if n > 1 else ""
+    raise InputError(f"{where}: id column {col!r} is empty (null) at row {offset + i:,}{more}; rows are matched by "
+                     "id, and a row without one matches nothing: give every row an id (or drop the rows without one)")
+
+
 DUPLICATES_HOWTO = ("ids must be unique to match rows by id: de-duplicate the data (e.g. "
                     "df.drop_duplicates(subset=[...]) in pandas) and re-run `weaklabel apply`, or pass an --id-col "
                     "that is unique")
@@ -233,13 +263,16 @@ DUPLICATES_HOWTO = ("ids must be unique to match rows by id: de-duplicate the da
 
 def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
                id_cols: list[str] | None = None, *, where: str | None = None,
-               label_ids: np.ndarray | None = None) -> np.ndarray:
+               label_ids: np.ndarray | None = None, rows_where: str = "the votes", row_offset: int = 0) -> np.ndarray:
     """Gold labels aligned with ``vm``'s rows (``-1`` where unknown).
 
     Matched by the id columns when both tables have them. A gold table whose ids repeat cannot be
     matched by id, except when its ids are the votes' ids row for row (the same file the votes
-    were made from, duplicates and all): then it is matched by position. Ids that match no row
-    of the votes are an error naming both files' id columns and a sample of each.
+    were made from, duplicates and all): then it is matched by position. So is a table with null
+    (empty) ids; otherwise a null id on either side is an error naming the file (``rows_where``:
+    the name of ``vm``'s side, e.g. the votes or labels file; ``row_offset``: the position of
+    ``vm``'s first row there, for a block of it), the id column and the first such row. Ids that
+    match no row of the votes are an error naming both files' id columns and a sample of each.
 
     ``where``: the name errors give a DataFrame ``gold`` (default "gold"; a path names itself).
     ``label_ids``: the label column already converted by :func:`labels_to_ids` (one per table
@@ -260,9 +293,12 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
         keys = table[ids].reset_index(drop=True).copy()
         left = vm.row_ids[ids].reset_index(drop=True)
         n_dup, first = duplicate_ids(keys)
+        nulls = first_null_id(keys) is not None or first_null_id(left) is not None
+        if (n_dup or nulls) and len(keys) == len(left) and same_ids(keys, left):
+            return lab   # the votes' own rows, in order: position is the match
+        check_ids_present(left, rows_where, row_offset)
+        check_ids_present(keys, where)
         if n_dup:
-            if len(keys) == len(left) and same_ids(keys, left):
-                return lab   # the votes' own rows, in order: position is the match
             raise InputError(f"{where}: {n_dup} id{'s' * (n_dup > 1)} of {ids} appear more than once "
                              f"(first: {_fmt_ids(first)}); {DUPLICATES_HOWTO}")
         keys["__gold__"] = lab
@@ -291,8 +327,13 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
 
 
 def same_ids(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two id tables hold the same ids row for row (compared as text; null where the other
+    is null)."""
     try:
-        return bool((a.astype(str).to_numpy() == b.astype(str).to_numpy()).all())
+        na, nb = a.isna().to_numpy(), b.isna().to_numpy()
+        if na.shape != nb.shape or not (na == nb).all():
+            return False
+        return bool((a.astype(str).to_numpy() == b.astype(str).to_numpy())[~na].all())
     except (TypeError, ValueError):  # pragma: no cover
         return False
 
@@ -302,7 +343,8 @@ def _sample(keys: pd.DataFrame, k: int = 3) -> str:
     return _fmt_ids(rows) or "none"
 
 
-def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str) -> tuple[VoteMatrix, np.ndarray, int]:
+def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str,
+             votes_where: str = "the votes") -> tuple[VoteMatrix, np.ndarray, int]:
     """Gold labels for fitting with a dev set.
 
     Two layouts are accepted:
@@ -313,7 +355,7 @@ def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str) -> tuple[VoteMatri
       labels are matched by id.
 
     Returns ``(votes to fit on, y with -1 for unlabelled rows, number of leading rows that
-    belong to the original votes)``.
+    belong to the original votes)``. ``votes_where``: what errors call ``vm`` (its file).
     """
     from ..io import TableSource, read_metadata
     from .file import read_votes
@@ -351,7 +393,7 @@ def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str) -> tuple[VoteMatri
         if not np.any(y_dev >= 0):
             raise InputError(f"{p}: column {label_col!r} has no labels")
         return both, y, vm.n_rows
-    y = align_gold(vm, p, label_col)
+    y = align_gold(vm, p, label_col, rows_where=votes_where)
     if not np.any(y >= 0):
         raise InputError(f"{p}: no dev row matches a row of the votes (by id columns "
                          f"{list(vm.row_ids.columns) if vm.row_ids is not None else ['row']})")
