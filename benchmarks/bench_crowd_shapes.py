@@ -12,7 +12,8 @@ row is a guess at a kind of data, not a stand-in for the real set. Written in th
 session (``PROTOCOL.md`` §25); nothing was chosen on it.
 
 Reported: covered-row expected accuracy (random ties) in points over majority vote, no labels, of
-the default, the default with ``disagree_on="votes"`` (``auto:votes``), ``hybrid`` with its pinned
+the default, the default with ``disagree_on="votes"`` (``auto:votes``) and ``"rows"`` (``auto:rows``,
+the default before §26), ``hybrid`` with its pinned
 crowd bias and with a free one (``hybrid:free``), Dawid-Skene and one-coin Dawid-Skene; seeds
 0-4 (``--seeds``).
 
@@ -53,6 +54,7 @@ SHAPES = {
 MODELS_SHOWN = {
     "auto": lambda: AutoModel(random_state=0),
     "auto:votes": lambda: AutoModel(random_state=0, disagree_on="votes"),
+    "auto:rows": lambda: AutoModel(random_state=0, disagree_on="rows"),
     "hybrid": lambda: HybridDawidSkene(random_state=0),
     "hybrid:free": lambda: HybridDawidSkene(random_state=0, crowd_bias="free"),
     "ds": lambda: MODELS["ds"](),
@@ -123,18 +125,19 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=1))
     names = list(MODELS_SHOWN)
-    md = ["Simulated crowds with the sizes of public sets we do not have (`bench_crowd_shapes.py`, PROTOCOL.md §25): "
+    md = ["Simulated crowds with the sizes of public sets we do not have (`bench_crowd_shapes.py`, PROTOCOL.md §25, §26): "
           "covered-row expected accuracy in points over majority vote (MV), no labels; mean over seeds, and the "
-          f"seeds where `auto` keeps majority vote. weaklabel {__version__}, Python {platform.python_version()}.", "",
+          f"seeds where `auto` (and `auto:rows`, the default before §26) keeps majority vote. weaklabel {__version__}, Python {platform.python_version()}.", "",
           "| shape | items | workers | K | answers an item | MV | " + " | ".join(f"`{n}`" for n in names)
-          + " | `auto` keeps MV |", "|---|---|---|---|---|---|" + "---|" * len(names) + "---|"]
+          + " | `auto` / `auto:rows` keep MV |", "|---|---|---|---|---|---|" + "---|" * len(names) + "---|"]
     for shape in dict.fromkeys(r["shape"] for r in rows):
         rs = [r for r in rows if r["shape"] == shape]
         mean = {n: np.mean([r[n] for r in rs]) for n in names}
         md.append(f"| {shape} | {rs[0]['items']} | {rs[0]['workers']} | {rs[0]['K']} | "
                   f"{np.mean([r['answers_per_item'] for r in rs]):.1f} | {np.mean([r['mv'] for r in rs]):.3f} | "
                   + " | ".join(f"{mean[n]:+.1f}" for n in names)
-                  + f" | {sum(r['auto picks'] == 'majority' for r in rs)} of {len(rs)} |")
+                  + f" | {sum(r['auto picks'] == 'majority' for r in rs)} / "
+                  f"{sum(r['auto:rows picks'] == 'majority' for r in rs)} of {len(rs)} |")
     args.out.with_suffix(".md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
 

@@ -13,7 +13,8 @@ rte, sp) are tuning data, those from the validation half's (cf_amt, sp_amt, trec
 zencrowd_all) validation data, and temp, wsd and weather_sentiment (outside the 17) a third
 group. Added in the eighth session (``PROTOCOL.md`` §15), where it showed that the default's
 disagreement statistic (``disagree_on="rows"``) sends it back to majority vote on most crowds with
-three answers an item; ``auto:votes`` is the opt-in ``disagree_on="votes"``.
+three answers an item; ``auto:votes`` is ``disagree_on="votes"``, ``auto:rows`` ``disagree_on="rows"``
+(the default before §26, which takes ``"votes"`` with at most 4 answers an item over 3+ classes).
 
     python benchmarks/bench_thinned_crowds.py --data-dir ../shared/data
 """
@@ -37,8 +38,9 @@ from weaklabel.votes import VoteMatrix
 
 HERE = Path(__file__).resolve().parent
 SPLIT = json.loads((HERE / "split.json").read_text())
-#: shown models; ``auto:votes`` is the default with ``disagree_on="votes"`` (PROTOCOL.md §15)
-MODELS_SHOWN = ("hybrid", "ds", "auto", "auto:votes")
+#: shown models; ``auto:votes`` / ``auto:rows`` are the default with ``disagree_on="votes"`` /
+#: ``"rows"`` (PROTOCOL.md §15, §26)
+MODELS_SHOWN = ("hybrid", "ds", "auto", "auto:votes", "auto:rows")
 
 
 def covered_points(proba: np.ndarray, y: np.ndarray, rows: np.ndarray | None = None) -> float:
@@ -110,6 +112,7 @@ def main() -> None:
                 g[m] = gain_stats([r["models"][m] for r in rs])
             g["auto_kept_majority"] = sum(r["auto_choice"] == "majority" for r in rs)
             g["auto:votes_kept_majority"] = sum(r["auto:votes_choice"] == "majority" for r in rs)
+            g["auto:rows_kept_majority"] = sum(r["auto:rows_choice"] == "majority" for r in rs)
             groups[f"{h}, k={k if k is not None else 'all'}"] = g
     result = {"weaklabel_version": __version__, "python": platform.python_version(), "k": ks, "draws": args.draws,
               "rows": rows, "summary": groups, "seconds": time.perf_counter() - t0}
@@ -117,21 +120,22 @@ def main() -> None:
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=1))
     title = (f"Real crowd sets thinned to k answers an item (`bench_thinned_crowds.py`; {args.draws} random draws "
              f"per set and k): covered-row expected accuracy in points over majority vote, no labels; `auto:votes` "
-             f"is the default with `-p disagree_on=votes` (PROTOCOL.md §15). weaklabel "
+             f"and `auto:rows` are the default with `-p disagree_on=votes` and `rows` (PROTOCOL.md §15, §26; "
+             f"the default takes `votes` with at most 4 answers an item over 3+ classes). weaklabel "
              f"{__version__}, Python {platform.python_version()}.")
     md = [title, "",
           "| group | tasks | " + " | ".join(f"{m} mean / worst / below -0.5" for m in MODELS_SHOWN)
-          + " | majority vote kept by `auto` / `auto:votes` |",
+          + " | majority vote kept by `auto` / `auto:votes` / `auto:rows` |",
           "|---|---:|" + "---:|" * len(MODELS_SHOWN) + "---:|"]
     for g, s in groups.items():
         md.append(f"| {g} | {s['tasks']} | " + " | ".join(
             f"{s[m]['mean']:+.2f} / {s[m]['worst']:+.2f} / {s[m]['below_0.5']}" for m in MODELS_SHOWN)
-            + f" | {s['auto_kept_majority']} / {s['auto:votes_kept_majority']} |")
-    md += ["", "| set | k | draw | rows | MV | " + " | ".join(MODELS_SHOWN) + " | `auto` / `auto:votes` chose |",
+            + f" | {s['auto_kept_majority']} / {s['auto:votes_kept_majority']} / {s['auto:rows_kept_majority']} |")
+    md += ["", "| set | k | draw | rows | MV | " + " | ".join(MODELS_SHOWN) + " | `auto` / `auto:votes` / `auto:rows` chose |",
            "|---|---:|---:|---:|---:|" + "---:|" * len(MODELS_SHOWN) + "---|"]
     for r in rows:
         md.append(f"| {r['set']} | {r['k']} | {r['seed']} | {r['rows']} | {r['mv']:.1f} | " + " | ".join(
-            f"{r['models'][m]:+.2f}" for m in MODELS_SHOWN) + f" | {r['auto_choice']} / {r['auto:votes_choice']} |")
+            f"{r['models'][m]:+.2f}" for m in MODELS_SHOWN) + f" | {r['auto_choice']} / {r['auto:votes_choice']} / {r['auto:rows_choice']} |")
     args.out.with_suffix(".md").write_text("\n".join(md) + "\n")
     print(f"wrote {args.out.with_suffix('.json')} and {args.out.with_suffix('.md')}")
 

@@ -536,6 +536,29 @@ def test_fair_gold_rows_of_a_weak_model_are_used_to_select():
     assert covered_accuracy(auto.predict_proba(test), test, task.test_y) >= mv + 0.03, auto.selection_["reason"]
 
 
+@pytest.mark.parametrize("draw", [0, 3])
+def test_a_model_kept_on_the_unbiased_z_is_not_corrected_by_the_labels(draw):
+    """WRENCH trec (validation half; 6 classes, 1.8 votes a covered row): the default keeps hybrid on
+    the unbiased z there (§26), and a correction of it learned on 100 gold rows was accepted out of
+    fold on these draws and lost 14 points on the test rows (0.51 against 0.624 without labels,
+    PROTOCOL §15, §26). The labels must not take `--dev` below the no-label default."""
+    from conftest import shared
+    from weaklabel.bench import label_accuracy as la
+
+    root = shared("wrench", "trec").parent.parent
+    ds = la.load("wrench", "trec", root)
+    free = AutoModel().fit(ds.train.votes)
+    crit = free.selection_["criticism"]
+    assert crit["disagree_on"] == "votes" and crit["kept_by_unbiased_z"] and free.selection_["model"] == "hybrid"
+    task = la.dev_task(ds, 100, draw)
+    auto = AutoModel().fit(task.fit_votes, task.fit_y)
+    assert "no_correction" in auto.selection_ and not hasattr(auto, "correction_")
+    test = task.test_votes
+    got = covered_accuracy(auto.predict_proba(test), test, task.test_y)
+    assert got >= covered_accuracy(free.predict_proba(test), test, task.test_y) - 0.005
+    assert got >= covered_accuracy(reference_mv_proba(test), test, task.test_y) + 0.005
+
+
 @pytest.mark.parametrize("regime,seed,split_seed", [("catch_all", 1001, 0), ("one_class", 4, 4),
                                                     ("one_class", 1004, 1004), ("few_sources", 1001, 1001)])
 def test_dev_labels_never_end_below_the_no_label_default_or_majority_vote(regime, seed, split_seed):

@@ -343,6 +343,13 @@ class AutoModel(DevSelection, LabelModel):
                     f"{where}{fams}")
             crit = cmp.to_dict() | {"disagree_on": disagree_on}
             trusted = cmp.z > self.min_z and (cmp.disagree_rows == 0 or cmp.z_disagree > self.min_z)
+            if trusted and disagree_on == "votes":
+                # would the conservative z have kept it too? If not, the labels may not correct it
+                # (``dev_selection.no_correction_on_unbiased_z``)
+                rows_z = compare_to_majority(sample, tables(), single, getattr(model, "dependent_pairs_", None),
+                                             "rows")
+                crit["z_disagree_rows"] = round(float(rows_z.z_disagree), 4)
+                crit["kept_by_unbiased_z"] = bool(rows_z.disagree_rows > 0 and rows_z.z_disagree <= self.min_z)
             if trusted:
                 selection = {"choice": first[0], "model": first[1], "criticism": crit,
                              "reason": f"{first[0]}: majority vote does not predict held-out votes clearly "
