@@ -36,9 +36,9 @@ def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, l
     metadata ``row_is_id``), not positions."""
     from .votes.gold import align_gold, labels_to_ids
 
-    table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
-    where = where or ("gold" if isinstance(gold, pd.DataFrame) else str(gold))
     ids = list(id_cols) if id_cols is not None else (list(row_ids.columns) if row_ids is not None else [])
+    table = gold if isinstance(gold, pd.DataFrame) else read_table(gold, id_cols=ids)
+    where = where or ("gold" if isinstance(gold, pd.DataFrame) else str(gold))
     if ids == ["row"] and not row_is_id and "row" not in table.columns and label_col in table.columns:
         pos = row_ids["row"].to_numpy(dtype=np.int64)
         if not np.array_equal(pos, np.arange(n)):
@@ -95,7 +95,8 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     K = int(meta["cardinality"])
     classes = meta.get("classes")
     where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
-    table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
+    gold_ids = list(id_cols) if id_cols is not None else (list(ids.columns) if ids is not None else [])
+    table = gold if isinstance(gold, pd.DataFrame) else read_table(gold, id_cols=gold_ids)
     if label.size:
         y = gold_for_rows(ids, label.size, K, classes, table, label_col, id_cols=id_cols, where=where,
                           row_is_id=bool(meta.get("row_is_id")), rows_where=str(labels))

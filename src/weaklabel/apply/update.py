@@ -121,13 +121,21 @@ class Reuse:
                              "run without --update")
         for c in self.id_columns:
             new, old = ids.column(c), t.column(c)
+            old_type = old.type
             if old.type != new.type:
                 try:
                     old = old.cast(new.type)
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                     pass
             if not old.equals(new):
+                types = ""
+                if old_type != new.type:
+                    types = f" ({c!r} is {old_type} there, {new.type} here"
+                    if pa.types.is_string(new.type) or pa.types.is_large_string(new.type):
+                        types += (": a CSV id column is read as text when reading it as numbers would change an id, "
+                                  "e.g. 007")
+                    types += ")"
                 raise InputError(f"--update: the row ids in {self.where} differ from the input's in rows "
-                                 f"{start:,}..{start + b - 1:,}; run without --update")
+                                 f"{start:,}..{start + b - 1:,}{types}; run without --update")
         for j, name in zip(self.cols, self.names):
             dense[:, j] = t.column(name).to_numpy()

@@ -77,7 +77,7 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
     """The ``keep_cols`` of the data file, one row per row of the votes (ids ``row_ids``, or
     ``n_rows`` rows matched by position)."""
     from ..votes.gold import DUPLICATES_HOWTO, check_ids_present, duplicate_ids, first_null_id, same_ids
-    from ..io import read_table
+    from ..io import id_sample, read_table
 
     cols = parse_cols(keep_cols)
     reserved = set(row_ids.columns if row_ids is not None else ["row"])
@@ -94,7 +94,7 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
     if missing:
         raise InputError(f"{path}: no column {missing[0]!r} to keep (columns: {', '.join(map(str, available))})")
     by_id = bool(ids) and all(c in available for c in ids)
-    table = read_table(path, (ids if by_id else []) + cols)
+    table = read_table(path, (ids if by_id else []) + cols, id_cols=ids if by_id else None)
     if by_id:
         keys = table[ids].reset_index(drop=True)
         left = row_ids[ids].reset_index(drop=True)
@@ -119,7 +119,8 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
             if lost.any():
                 i = int(np.flatnonzero(lost)[0])
                 raise InputError(f"{path}: {int(lost.sum()):,} rows of the votes have no row here (first id: "
-                                 f"{left.iloc[i].tolist()!r}); is it the file the votes were made from?")
+                                 f"{left.iloc[i].tolist()!r}; votes ids e.g. {id_sample(left)}; {path.name} ids e.g. "
+                                 f"{id_sample(keys)}); is it the file the votes were made from?")
             table = table.iloc[where.to_numpy().astype(np.int64)]
     elif len(table) != n_rows:
         raise InputError(f"{path}: has {len(table):,} rows but the votes have {n_rows:,} and no id column to "

@@ -85,7 +85,7 @@ class _Gold:
         from ..io import read_table
 
         self.rows_where = rows_where
-        self.table = gold if isinstance(gold, pd.DataFrame) else read_table(gold)
+        self.table = gold if isinstance(gold, pd.DataFrame) else read_table(gold, id_cols=ids)
         self.where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
         self.label_col, self.K, self.classes = label_col, K, classes
         if label_col not in self.table.columns:

@@ -123,7 +123,7 @@ def _attach_text(kept: dict, data: Path, text_col: str, ids: list[str], by_id: b
     pos = 0
     found = 0
     seen: list = []       # a few of the data's ids, for the error below
-    for batch in src.iter_batches(1 << 16, cols):
+    for batch in src.iter_batches(1 << 16, cols, id_cols=ids if by_id else None):
         if by_id:
             key = batch[ids[0]].astype(str)
             for c in ids[1:]:

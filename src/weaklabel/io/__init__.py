@@ -4,7 +4,8 @@ part-file datasets. Nothing here knows about label models or the in-memory vote 
 * :mod:`.atomic`: :func:`atomic_output` (the one way an output is written), output groups,
   output checks;
 * :mod:`.tables`: :class:`TableSource` (Parquet/CSV/JSON Lines in bounded batches), whole-table
-  reads, input fingerprints;
+  reads, input fingerprints; :mod:`.csv_ids`: how a CSV's id columns are read (text when their
+  inferred type would change an id, e.g. ``007``);
 * :mod:`.metadata`: the ``weaklabel`` footer metadata (format names, read, schema check);
 * :mod:`.votes_file`, :mod:`.labels_file`: the two output formats and their streaming writers;
 * :mod:`.datasets`: folders of part files (``--engine dask``) and row-range access for
@@ -23,12 +24,14 @@ import warnings
 
 from .atomic import (STALE_SECONDS, atomic_output, check_distinct, check_output, check_parquet_name, clean_stale_temporaries,
                      os_error_text, output_group, write_error, write_json_atomic)
+from .csv_ids import csv_id_dtypes
 from .datasets import VotesDataset, is_votes_dataset, part_name, read_rows, row_group_starts, write_dataset_metadata
 from .labels_file import labels_column_name, LabelsWriter, labels_metadata, labels_table, write_labels
 from .metadata import (COMMON_METADATA, FORMAT_VERSION, LABELS_FORMAT, META_KEY, VOTES_FORMAT, encode_metadata,
                        read_metadata, validate_metadata)
 from .tables import (CSV_SUFFIXES, JSONL_SUFFIXES, PARQUET_SUFFIXES, TableSource, file_fingerprint,
-                     files_fingerprint, ids_to_pandas, is_glob, open_parquet, parquet_files, read_table, same_input)
+                     files_fingerprint, id_sample, ids_to_pandas, is_glob, open_parquet, parquet_files, read_table,
+                     same_input)
 from .votes_file import ROW_IS_ID, VotesWriter, id_columns_metadata, ids_table, real_id_columns, votes_layout, votes_schema
 
 _MOVED = {"read_votes": "weaklabel.votes.file", "write_votes": "weaklabel.votes.file",
@@ -41,8 +44,9 @@ __all__ = [
     "LabelsWriter", "labels_column_name", "labels_metadata", "labels_table", "write_labels",
     "COMMON_METADATA", "FORMAT_VERSION", "LABELS_FORMAT", "META_KEY", "VOTES_FORMAT", "encode_metadata",
     "read_metadata", "validate_metadata",
-    "CSV_SUFFIXES", "JSONL_SUFFIXES", "PARQUET_SUFFIXES", "TableSource", "file_fingerprint", "files_fingerprint",
-    "ids_to_pandas", "is_glob", "open_parquet", "parquet_files", "read_table", "same_input",
+    "csv_id_dtypes", "CSV_SUFFIXES", "JSONL_SUFFIXES", "PARQUET_SUFFIXES", "TableSource", "file_fingerprint",
+    "files_fingerprint", "id_sample", "ids_to_pandas", "is_glob", "open_parquet", "parquet_files", "read_table",
+    "same_input",
     "ROW_IS_ID", "VotesWriter", "id_columns_metadata", "ids_table", "real_id_columns", "votes_layout", "votes_schema",
 ]
 

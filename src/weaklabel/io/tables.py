@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError, check_regular, first_line
+from .csv_ids import csv_id_dtypes
 
 PARQUET_SUFFIXES = {".parquet", ".pq", ".parq"}
 CSV_SUFFIXES = {".csv", ".tsv"}
@@ -98,6 +99,7 @@ class TableSource:
         self.files: list[Path] = []
         self.file_rows: list[int] = []
         self.schema: pa.Schema | None = None
+        self._id_dtypes: dict = {}
         current = self.path
         try:
             if self.format == "parquet":
@@ -153,6 +155,19 @@ class TableSource:
         return [n for n in names if n in self.schema.names
                 and any(f(self.schema.field(n).type) for f in nested)]
 
+    def id_dtypes(self, id_cols: Sequence[str] | None) -> dict:
+        """How a CSV's id columns ``id_cols`` are read (:func:`csv_id_dtypes`: as text when their
+        inferred type would change an id's text, else that type); ``{}`` for other formats, whose
+        ids have their own types. Columns the table lacks are left out; decided once per column."""
+        if self.format != "csv" or not id_cols:
+            return {}
+        cols = [c for c in dict.fromkeys(id_cols) if c in self.columns]
+        todo = [c for c in cols if c not in self._id_dtypes]
+        if todo:
+            found = csv_id_dtypes(self.path, self._sep, todo)
+            self._id_dtypes.update({c: found.get(c) for c in todo})
+        return {c: self._id_dtypes[c] for c in cols if self._id_dtypes[c] is not None}
+
     def fingerprint(self) -> dict:
         if self.format == "parquet-dir" and is_glob(self.path):
             return files_fingerprint(str(self.path), self.files)
@@ -163,7 +178,7 @@ class TableSource:
         """As :meth:`iter_batches`, with each batch's ``id_cols`` as an Arrow table. Parquet ids
         keep the file's Arrow type exactly (taken from the record batch, not through pandas, where
         nullable or > 2**53 int64 ids would pass through float64); CSV / JSON Lines ids are
-        converted from pandas (:func:`pandas_ids`)."""
+        converted from pandas (:func:`pandas_ids`), CSV ids read as :meth:`id_dtypes` says."""
         cols = list(columns) if columns is not None else None
         ids = list(id_cols)
         if self.format in ("parquet", "parquet-dir"):
@@ -181,11 +196,16 @@ class TableSource:
             except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
                 raise InputError(f"{self.path}: read failed ({first_line(exc)})") from None
             return
-        for df in self.iter_batches(batch_size, columns):
+        for df in self.iter_batches(batch_size, columns, id_cols=ids):
             yield df, pandas_ids(df[ids], self.path)
 
-    def iter_batches(self, batch_size: int, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
+    def iter_batches(self, batch_size: int, columns: Sequence[str] | None = None,
+                     id_cols: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
         """Yield pandas DataFrames of at most ``batch_size`` rows, in file order.
+
+        ``id_cols``: the columns that are row ids. In a CSV they are read as :meth:`id_dtypes`
+        says (text when the inferred type would change an id, e.g. ``007``), the same type in
+        every batch; the other columns keep the types pandas infers.
 
         Decoding and conversion stay on the calling thread (``use_threads=False``): ``apply`` reads
         on a daemon read-ahead thread, and a daemon thread waiting on Arrow's global thread pool
@@ -208,7 +228,9 @@ class TableSource:
                     finally:
                         pf.close()
             elif self.format == "csv":
-                reader = pd.read_csv(self.path, sep=self._sep, chunksize=batch_size, usecols=cols)
+                dtype = {c: t for c, t in self.id_dtypes(id_cols).items() if cols is None or c in cols}
+                reader = pd.read_csv(self.path, sep=self._sep, chunksize=batch_size, usecols=cols,
+                                     dtype=dtype or None)
                 with reader:
                     yield from reader
             else:
@@ -255,14 +277,25 @@ def pandas_ids(ids: pd.DataFrame, where) -> pa.Table:
     return pa.Table.from_pandas(ids, preserve_index=False)
 
 
-def read_table(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Read a whole table (Parquet/CSV/JSON Lines) into pandas, checking requested columns."""
+def id_sample(keys: pd.DataFrame, k: int = 3) -> str:
+    """The first ``k`` ids of id columns and their types, for errors on ids that match nothing:
+    ``'007', '010', '012' (text)``, ``7, 10, 12 (int64)``, ``('a', 1), ('b', 2) (text, int64)``."""
+    rows = [tuple(r) if len(keys.columns) > 1 else r[0] for r in keys.head(k).itertuples(index=False)]
+    kinds = ["text" if pd.api.types.is_string_dtype(keys[c]) else str(keys[c].dtype) for c in keys.columns]
+    return f"{', '.join(repr(r) for r in rows) or 'none'} ({', '.join(kinds)})"
+
+
+def read_table(path: str | Path, columns: Sequence[str] | None = None,
+               id_cols: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a whole table (Parquet/CSV/JSON Lines) into pandas, checking requested columns.
+    ``id_cols``: the columns that hold row ids (those the table has), read from a CSV as
+    :meth:`TableSource.id_dtypes` says, so that they match the same ids read by any other command."""
     src = TableSource(path)
     if columns is not None:
         missing = [c for c in columns if c not in src.columns]
         if missing:
             raise InputError(f"{src.path}: no column {missing[0]!r} (columns: {', '.join(src.columns)})")
-    parts = list(src.iter_batches(1 << 20, columns))
+    parts = list(src.iter_batches(1 << 20, columns, id_cols=id_cols))
     if not parts:
         return pd.DataFrame({c: [] for c in (columns or src.columns)})
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)

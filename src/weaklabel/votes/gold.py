@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..io import read_table
+from ..io import id_sample, read_table
 from .matrix import VoteMatrix
 
 
@@ -278,16 +278,16 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
     ``label_ids``: the label column already converted by :func:`labels_to_ids` (one per table
     row), for callers that align the same table block by block (``weaklabel report``): the
     column is read, and its notes given, once."""
+    ids = id_cols if id_cols is not None else (list(vm.row_ids.columns) if vm.row_ids is not None else [])
     if isinstance(gold, pd.DataFrame):
         table, where = gold, where or "gold"
     else:
         where = where or str(gold)
-        table = read_table(gold)
+        table = read_table(gold, id_cols=ids)
     if label_col not in table.columns:
         raise InputError(f"{where}: no label column {label_col!r} (columns: {', '.join(map(str, table.columns))})")
     if label_ids is None:
         label_ids = labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
-    ids = id_cols if id_cols is not None else (list(vm.row_ids.columns) if vm.row_ids is not None else [])
     if ids and all(c in table.columns for c in ids):
         lab = label_ids
         keys = table[ids].reset_index(drop=True).copy()
@@ -303,17 +303,16 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
                              f"(first: {_fmt_ids(first)}); {DUPLICATES_HOWTO}")
         keys["__gold__"] = lab
         try:
-            merged = left.merge(keys, on=ids, how="left", validate="many_to_one")
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"{where}: cannot match ids {ids} with the votes ({exc})") from None
-        y = merged["__gold__"].to_numpy()
+            y = left.merge(keys, on=ids, how="left", validate="many_to_one")["__gold__"].to_numpy()
+        except (ValueError, TypeError):   # e.g. text ids against integer ids: pandas refuses to merge them
+            y = np.full(len(left), np.nan)
         matched = ~np.isnan(y.astype(float))
         if not len(keys):
             raise InputError(f"{where}: has no rows")
         if not matched.any():
-            raise InputError(f"{where}: none of its {len(keys):,} ids matches a row of the votes (id columns: "
-                             f"votes {ids}, {where} {ids}; votes ids e.g. {_sample(left)}; {where} ids e.g. "
-                             f"{_sample(keys[ids])}); check the id column's type and values, or drop it from one "
+            raise InputError(f"{where}: none of its {len(keys):,} ids matches a row of the votes (id columns: votes "
+                             f"{ids}, {where} {ids}; votes ids e.g. {id_sample(left)}; {where} ids e.g. "
+                             f"{id_sample(keys[ids])}); check the id column's type and values, or drop it from one "
                              "file to match by position")
         return np.where(matched, y, -1).astype(np.int64)
     if ids and not any(c in table.columns for c in ids) and len(table) != vm.n_rows:
@@ -336,11 +335,6 @@ def same_ids(a: pd.DataFrame, b: pd.DataFrame) -> bool:
         return bool((a.astype(str).to_numpy() == b.astype(str).to_numpy())[~na].all())
     except (TypeError, ValueError):  # pragma: no cover
         return False
-
-
-def _sample(keys: pd.DataFrame, k: int = 3) -> str:
-    rows = [tuple(r) if len(keys.columns) > 1 else r[0] for r in keys.head(k).itertuples(index=False)]
-    return _fmt_ids(rows) or "none"
 
 
 def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str,
