@@ -185,3 +185,26 @@ def test_update_via_cli_reports_what_ran(tmp_path):
     assert r.exit_code == 0, r.output
     assert "reused" in r.stdout and "--update: ran 0 LFs, reused 3, dropped 0" in r.output
     assert "is up to date; nothing was rewritten" in r.output
+
+
+def test_update_says_which_row_column_is_positions_and_which_ids(tmp_path):
+    """A data column named ``row`` used as the id column (``--id-col row``) against votes whose
+    ``row`` column holds positions (no ``--id-col``, or a file written before ``row_is_id``) was
+    refused with "has id columns ['row'] but this run uses ['row']"; the message now says which is
+    which, both ways, and nothing is written."""
+    df = pd.read_parquet(_data(tmp_path)).rename(columns={"id": "row"})
+    data = tmp_path / "with_row.parquet"
+    df.to_parquet(data)
+    lfs = _write(tmp_path, LF_A, LF_B)
+    out = tmp_path / "votes.parquet"
+    apply_file(lfs, data, out, jobs=1)                      # 'row' = positions
+    before = out.read_bytes()
+    with pytest.raises(InputError, match=r"the 'row' column of votes.parquet holds row positions, not a real id "
+                                         r"column named 'row'.*run without --update"):
+        apply_file(lfs, data, out, jobs=1, id_cols=["row"], update=True)
+    ids = tmp_path / "ids.parquet"
+    apply_file(lfs, data, ids, jobs=1, id_cols=["row"])     # 'row' = the data's ids (100, 101, ...)
+    with pytest.raises(InputError, match=r"holds a real id column named 'row', and this run has no --id-col"):
+        apply_file(lfs, data, ids, jobs=1, update=True)
+    assert out.read_bytes() == before
+    apply_file(lfs, data, ids, jobs=1, id_cols=["row"], update=True)   # the matching run still updates

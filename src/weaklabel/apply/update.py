@@ -68,9 +68,15 @@ def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint
         raise InputError(f"--update: {out.name} has {old.n_rows:,} rows (metadata: {rows}) but the input has "
                          f"{n_rows if n_rows is not None else '?'}{hint}")
     want_ids = list(id_cols) if id_cols else ["row"]
-    if list(meta.get("id_columns") or []) != want_ids or bool(meta.get(ROW_IS_ID)) != (list(id_cols or []) == ["row"]):
-        raise InputError(f"--update: {out.name} has id columns {meta.get('id_columns')} but this run uses "
-                         f"{want_ids}{hint}")
+    old_ids = list(meta.get("id_columns") or [])
+    old_real_row, new_real_row = bool(meta.get(ROW_IS_ID)), list(id_cols or []) == ["row"]
+    if old_ids != want_ids or old_real_row != new_real_row:
+        if old_ids == want_ids == ["row"]:   # same name, one of them positions (ROW_IS_ID says which)
+            said = ("row positions, not a real id column named 'row' (files written before the 'row' id "
+                    "column was marked in the metadata hold positions there)" if new_real_row
+                    else "a real id column named 'row', and this run has no --id-col (row positions)")
+            raise InputError(f"--update: the 'row' column of {out.name} holds {said}{hint}")
+        raise InputError(f"--update: {out.name} has id columns {old_ids} but this run uses {want_ids}{hint}")
     old_K, old_classes = meta.get("cardinality"), meta.get("classes")
     if classes is not None and old_classes is not None and list(classes) != list(old_classes):
         raise InputError(f"--update: the classes changed from {old_classes} to {list(classes)}{hint}")
