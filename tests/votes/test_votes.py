@@ -104,3 +104,40 @@ def test_read_rejects_bad_vote_files(tmp_path):
     pq.write_table(table, p3)
     with pytest.raises(InputError, match="not a votes file"):
         VoteMatrix.read_parquet(p3)
+
+
+@pytest.mark.parametrize("stats", [True, False])
+def test_a_plain_votes_file_refuses_an_integer_id_column_it_would_take_for_an_lf(tmp_path, stats):
+    """A Parquet file without weaklabel metadata whose integer id column has another name than the
+    ones recognised (``review_id``) became an LF: K = 1500, a nine-minute fit of nonsense, exit 0.
+    Both readers (in memory, and streaming with or without row-group statistics) now refuse it in
+    one line naming the column; plain files with small votes, or the id under a recognised name,
+    still read."""
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+    from weaklabel.votes.file import read_votes
+    from weaklabel.votes.reader import VotesSource as VotesReader
+
+    rng = np.random.default_rng(0)
+    n = 400
+    y = rng.integers(0, 2, n)
+    lfs = {f"lf{j}": np.where(rng.random(n) < 0.5, np.where(rng.random(n) < 0.8, y, 1 - y), -1) for j in range(4)}
+    bad = tmp_path / "votes.parquet"
+    pq.write_table(pa.table({"review_id": np.arange(n) + 1000, **lfs}), bad, write_statistics=stats)
+    msg = r"column 'review_id' holds values up to 1,399 while every other column's votes stay at or below 1"
+    with pytest.raises(InputError, match=msg):
+        read_votes(bad)
+    with pytest.raises(InputError, match=msg):
+        VotesReader(bad)
+    r = CliRunner().invoke(app, ["fit", str(bad), "-o", str(tmp_path / "labels.parquet")])
+    assert r.exit_code == 1 and "an id column, not an LF's votes?" in r.output
+    assert not (tmp_path / "labels.parquet").exists()
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table({"id": np.arange(n) + 1000, **lfs}), good, write_statistics=stats)
+    vm = read_votes(good)
+    assert vm.lf_names == list(lfs) and vm.cardinality == 2 and vm.row_ids["id"].iloc[0] == 1000
+    assert VotesReader(good).cardinality == 2
+    many = tmp_path / "many.parquet"    # a real LF with many classes beside others: not refused
+    pq.write_table(pa.table({"a": np.arange(n) % 40, "b": (np.arange(n) + 1) % 40}), many, write_statistics=stats)
+    assert read_votes(many).cardinality == 40

@@ -32,7 +32,7 @@ from .metadata import (COMMON_METADATA, FORMAT_VERSION, LABELS_FORMAT, META_KEY,
 from .tables import (CSV_SUFFIXES, JSONL_SUFFIXES, PARQUET_SUFFIXES, TableSource, file_fingerprint,
                      files_fingerprint, id_sample, ids_to_pandas, is_glob, open_parquet, parquet_files, read_table,
                      same_input)
-from .votes_file import ROW_IS_ID, VotesWriter, id_columns_metadata, ids_table, real_id_columns, votes_layout, votes_schema
+from .votes_file import ROW_IS_ID, VotesWriter, check_plain_vote_maxima, id_columns_metadata, ids_table, real_id_columns, votes_layout, votes_schema
 
 _MOVED = {"read_votes": "weaklabel.votes.file", "write_votes": "weaklabel.votes.file",
           "votes_metadata": "weaklabel.votes.file"}
@@ -47,7 +47,7 @@ __all__ = [
     "csv_id_dtypes", "CSV_SUFFIXES", "JSONL_SUFFIXES", "PARQUET_SUFFIXES", "TableSource", "file_fingerprint",
     "files_fingerprint", "id_sample", "ids_to_pandas", "is_glob", "open_parquet", "parquet_files", "read_table",
     "same_input",
-    "ROW_IS_ID", "VotesWriter", "id_columns_metadata", "ids_table", "real_id_columns", "votes_layout", "votes_schema",
+    "ROW_IS_ID", "VotesWriter", "check_plain_vote_maxima", "id_columns_metadata", "ids_table", "real_id_columns", "votes_layout", "votes_schema",
 ]
 
 

@@ -78,12 +78,38 @@ def ids_table(row_ids: pd.DataFrame | None, start: int, n: int) -> pa.Table:
     return pandas_ids(row_ids, "row ids")
 
 
+_PLAIN_ID_NAMES = frozenset({"row", "id", "row_id", "item", "index", "__index_level_0__"})
+
+
 def _plain_id_columns(schema: pa.Schema) -> list[str]:
-    common = {"row", "id", "row_id", "item", "index", "__index_level_0__"}
-    return [f.name for f in schema if f.name in common or not pa.types.is_integer(f.type)]
+    return [f.name for f in schema if f.name in _PLAIN_ID_NAMES or not pa.types.is_integer(f.type)]
 
 
 ROW_IS_ID = "row_is_id"
+
+#: a plain votes file's integer column whose largest value is at least this, and at least
+#: :data:`ID_LIKE_RATIO` times the largest vote of every other column, is taken for an id column
+#: that was not recognised (see :func:`check_plain_vote_maxima`)
+ID_LIKE_MIN_VALUE = 100
+ID_LIKE_RATIO = 4
+
+
+def check_plain_vote_maxima(path, maxima: dict[str, int]) -> None:
+    """Refuse a Parquet file without weaklabel metadata whose cardinality is inferred (the largest
+    vote + 1) when one integer column's values dwarf every other's: an id column the name rule of
+    :func:`votes_layout` did not recognise (``review_id`` holding 1000..1499 beside LFs voting 0/1
+    became an LF, K = 1500, and a 9-minute fit of nonsense that exited 0)."""
+    if len(maxima) < 2:
+        return
+    name = max(maxima, key=maxima.get)
+    top = maxima[name]
+    rest = max(v for k, v in maxima.items() if k != name)
+    if top >= ID_LIKE_MIN_VALUE and top + 1 >= ID_LIKE_RATIO * (rest + 1):
+        raise InputError(
+            f"{path}: column {name!r} holds values up to {top:,} while every other column's votes stay at or below "
+            f"{rest}: an id column, not an LF's votes? A Parquet file without weaklabel metadata takes its id "
+            f"columns by name ({', '.join(sorted(_PLAIN_ID_NAMES - {'__index_level_0__'}))}) or type (not "
+            f"integer): rename the column, or write the votes with `weaklabel apply`")
 
 
 def id_columns_metadata(id_cols: Sequence[str] | None) -> dict:

@@ -16,7 +16,7 @@ import pandas as pd
 from .._version import __version__
 from ..errors import InputError
 from ..io import (FORMAT_VERSION, ROW_IS_ID, VOTES_FORMAT, TableSource, VotesWriter, atomic_output,
-                  id_columns_metadata, ids_table, ids_to_pandas, votes_layout)
+                  check_plain_vote_maxima, id_columns_metadata, ids_table, ids_to_pandas, votes_layout)
 from .matrix import VoteMatrix, concat_csr, dense_to_csr
 
 
@@ -89,6 +89,8 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
         pos += len(df)
     if K is None:
         dense = np.concatenate(dense_parts) if dense_parts else np.zeros((0, len(lf_names)), np.int64)
+        if dense.size:
+            check_plain_vote_maxima(p, dict(zip(lf_names, dense.max(axis=0).tolist())))
         K = max(2, int(dense.max()) + 1) if dense.size else 2
         csr_parts = [dense_to_csr(dense, K, lf_names, where=str(p))]
     indptr, indices, votes = concat_csr(csr_parts, K)

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError, first_line
-from ..io import TableSource, ids_table, ids_to_pandas, open_parquet, read_rows, votes_layout
+from ..io import TableSource, check_plain_vote_maxima, ids_table, ids_to_pandas, open_parquet, read_rows, votes_layout
 from ..io.background import read_ahead as _read_ahead
 from .matrix import VoteMatrix, vote_dtype
 
@@ -191,7 +191,9 @@ class VotesSource:
         id_columns = tuple(ids)   # () when the file has only a ``row`` position column (from its metadata)
         classes = tuple(classes) if classes else None
         if K is None:  # as read_votes: the largest vote over every LF column of the file
-            K = max(2, self._max_vote(VotesLayout(str(self.path), tuple(names), id_columns, 2, classes)) + 1)
+            maxima = self._max_votes(VotesLayout(str(self.path), tuple(names), id_columns, 2, classes))
+            check_plain_vote_maxima(self.path, maxima)
+            K = max(2, max(maxima.values(), default=-1) + 1)
         if lf_names is not None:
             missing = [n for n in lf_names if n not in names]
             if missing:
@@ -220,11 +222,12 @@ class VotesSource:
         per_row = max(1, self.n_lfs) * self.layout.dtype.itemsize
         return int(min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, BLOCK_BYTES // per_row)))
 
-    def _max_vote(self, layout: VotesLayout) -> int:
-        """Largest vote of a plain file: from the row-group statistics when every chunk has them."""
+    def _max_votes(self, layout: VotesLayout) -> dict[str, int]:
+        """Largest vote of each LF column of a plain file (-1: none): from the row-group statistics
+        when every chunk has them, else a pass."""
         import pyarrow.parquet as pq
 
-        best = -1
+        best = dict.fromkeys(layout.lf_names, -1)
         for f in self.files:
             md = pq.read_metadata(f)
             where = {md.schema.column(i).name: i for i in range(md.num_columns)}
@@ -233,19 +236,19 @@ class VotesSource:
                 for name in layout.lf_names:
                     st = rg.column(where[name]).statistics
                     if st is None or not st.has_min_max:
-                        return self._max_vote_scan(layout)
-                    best = max(best, int(st.max))
+                        return self._max_votes_scan(layout)
+                    best[name] = max(best[name], int(st.max))
         return best
 
-    def _max_vote_scan(self, layout: VotesLayout) -> int:
-        best = -1
+    def _max_votes_scan(self, layout: VotesLayout) -> dict[str, int]:
+        best = dict.fromkeys(layout.lf_names, -1)
         for f in self.files:
             pf = open_parquet(f)
             try:
                 for rb in pf.iter_batches(batch_size=MAX_BLOCK_ROWS, columns=list(layout.lf_names)):
-                    for col in rb.columns:
+                    for name, col in zip(rb.schema.names, rb.columns):
                         if len(col) and col.null_count < len(col):
-                            best = max(best, int(pc.max(col).as_py()))
+                            best[name] = max(best[name], int(pc.max(col).as_py()))
             finally:
                 pf.close()
         return best
