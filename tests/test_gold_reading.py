@@ -244,3 +244,24 @@ def test_predict_ties_is_checked_and_applied_as_fit_applies_it(reviews, tmp_path
     assert run("predict", tmp_path / "maj_abstain.json", votes, "-o", tmp_path / "pa.parquet", "-q").exit_code == 0
     labels = [pd.read_parquet(tmp_path / f).label.tolist() for f in ("pa.parquet", "fa.parquet")]
     assert labels[0] == labels[1]
+
+
+def test_class_names_typed_another_way_are_the_same_class():
+    """Gold labels with surrounding spaces, or accents in Unicode NFD (combining marks, as some
+    editors and macOS file names write them) beside NFC class names, are those classes; before,
+    ``"café"`` in NFD was "not a class name" and a class named ``" pos"`` could never be matched.
+    Class names that only differ that way are refused as one class at apply."""
+    import unicodedata
+
+    from weaklabel.apply.job import resolve_cardinality
+
+    nfc, nfd = unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")
+    assert nfc != nfd
+    ids = labels_to_ids(pd.Series([nfd, "thé", " café ", None, "-1"]), 2, [nfc, "thé"], "gold.csv, column 'label'")
+    assert ids.tolist() == [0, 1, 0, -1, -1]
+    assert labels_to_ids(pd.Series(["pos", "neg", " pos"]), 2, [" pos", "neg"], "gold.csv").tolist() == [0, 1, 0]
+    with pytest.raises(InputError, match=r"label 'other' is not a class id or class name"):
+        labels_to_ids(pd.Series([nfd, "other"]), 2, [nfc, "thé"], "gold.csv")
+    for names in ([nfc, nfd], ["pos", "pos "]):
+        with pytest.raises(InputError, match="appears more than once; class names must be distinct .*without surrounding spaces, in Unicode NFC"):
+            resolve_cardinality(names, None, None)

@@ -16,6 +16,7 @@ from ..errors import InputError
 from ..io import FORMAT_VERSION, ROW_IS_ID, VOTES_FORMAT, TableSource
 from ..lf import LabelingFunction
 from ..lf.loading import LFModule
+from ..votes.class_names import class_key
 from .kernels import UNKNOWN_K_CAP
 from .update import Reuse, UpdatePlan
 
@@ -166,10 +167,11 @@ def resolve_cardinality(classes: Sequence[str] | None, cardinality: int | None,
     if names is not None:
         seen = set()
         for c in names:
-            key = str(c).strip()
+            key = class_key(c)   # "pos" and "pos ", or NFC and NFD accents, are one class to gold labels
             if key in seen:
                 what = "--classes" if classes else f"CLASSES in {where}"
-                raise InputError(f"{what}: class {key!r} appears more than once; class names must be distinct")
+                raise InputError(f"{what}: class {key!r} appears more than once; class names must be distinct "
+                                 f"(compared without surrounding spaces, in Unicode NFC)")
             seen.add(key)
     if classes and module_classes and list(classes) != list(module_classes):
         raise InputError(f"--classes {list(classes)} disagrees with CLASSES = {list(module_classes)} in {where}")

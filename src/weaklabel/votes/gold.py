@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io import id_sample, read_table
+from .class_names import class_key
 from .matrix import VoteMatrix
 
 
@@ -137,6 +138,9 @@ def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None
     u_ids = _as_ints(texts)
     _minus_one_note(where, int(minus.sum()), int(empty.sum()), set(texts), cardinality, classes)
     lookup = {c: i for i, c in enumerate(classes)} if classes else {}
+    keys = {class_key(c): i for i, c in enumerate(classes)} if classes else {}
+    if classes and len(keys) == len(lookup) and any(t not in lookup for t in texts):   # "pos " for "pos", NFD
+        texts = [next((c for c in classes if class_key(c) == class_key(t)), t) for t in texts]
     if lookup and all(t in lookup for t in texts):
         u_out = np.array([lookup[t] for t in texts], dtype=np.int64)
         if u_ids is not None and ((u_ids >= 0) & (u_ids < cardinality)).all() and not np.array_equal(u_out, u_ids):
