@@ -125,7 +125,7 @@ def test_a_plain_votes_file_refuses_an_integer_id_column_it_would_take_for_an_lf
     lfs = {f"lf{j}": np.where(rng.random(n) < 0.5, np.where(rng.random(n) < 0.8, y, 1 - y), -1) for j in range(4)}
     bad = tmp_path / "votes.parquet"
     pq.write_table(pa.table({"review_id": np.arange(n) + 1000, **lfs}), bad, write_statistics=stats)
-    msg = r"column 'review_id' holds values up to 1,399 while every other column's votes stay at or below 1"
+    msg = r"column 'review_id' holds values up to 1,399 and never abstains while every other column's votes stay at or below 1"
     with pytest.raises(InputError, match=msg):
         read_votes(bad)
     with pytest.raises(InputError, match=msg):
@@ -141,3 +141,13 @@ def test_a_plain_votes_file_refuses_an_integer_id_column_it_would_take_for_an_lf
     many = tmp_path / "many.parquet"    # a real LF with many classes beside others: not refused
     pq.write_table(pa.table({"a": np.arange(n) % 40, "b": (np.arange(n) + 1) % 40}), many, write_statistics=stats)
     assert read_votes(many).cardinality == 40
+    # LFs over 150 classes that never abstain beside keyword LFs, on a file of some size; and an LF
+    # beside one that never votes (a reviewer's finds: both were refused)
+    wide = tmp_path / "wide.parquet"
+    pq.write_table(pa.table({"clf": np.arange(n) % 150, "kw": np.where(np.arange(n) % 7 == 0, 30, -1)}), wide,
+                   write_statistics=stats)
+    assert read_votes(wide).cardinality == 150 and VotesReader(wide).cardinality == 150
+    silent = tmp_path / "silent.parquet"
+    pq.write_table(pa.table({"only": np.where(np.arange(n) % 3 == 0, np.arange(n) % 120, -1),
+                             "silent": np.full(n, -1)}), silent, write_statistics=stats)
+    assert read_votes(silent).cardinality == 118 and VotesReader(silent).cardinality == 118   # 117 + 1

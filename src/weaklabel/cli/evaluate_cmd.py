@@ -51,7 +51,7 @@ def evaluate_command(
             why = (f": it was written with --drop-unlabeled and none of its {res['labels_rows_dropped']:,} rows had a "
                    "label" if res["labels_rows_dropped"] else "")
             out.print(f"no rows scored: {safe(labels)} has no rows{why}; every gold row with a label counts as "
-                      "uncovered", highlight=False)
+                      "uncovered", highlight=False, soft_wrap=True)
             return
         if res["gold_rows_unmatched"]:
             why = (f"it was written with --drop-unlabeled ({res['labels_rows_dropped']:,} rows without a label left "

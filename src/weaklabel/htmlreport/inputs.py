@@ -93,6 +93,7 @@ class _Gold:
                              f"(columns: {', '.join(map(str, self.table.columns))})")
         self.by_id = bool(ids) and all(c in self.table.columns for c in ids)
         self.ids = ids
+        self.n = n
         self.all = None
         self.label_ids = None
         if not self.by_id:
@@ -109,7 +110,13 @@ class _Gold:
     def block(self, offset: int, bvm: VoteMatrix) -> np.ndarray:
         if self.all is not None:
             return self.all[offset:offset + bvm.n_rows]
-        from ..votes.gold import align_gold
+        from ..votes.gold import align_gold, same_ids
 
+        if len(self.table) == self.n:
+            # the votes' own data file (null or repeated ids included) is matched by position, as
+            # align_gold decides on the whole matrix; decided here block by block on the same ids
+            keys = self.table[self.ids].iloc[offset:offset + bvm.n_rows].reset_index(drop=True)
+            if same_ids(keys, bvm.row_ids[self.ids].reset_index(drop=True)):
+                return np.asarray(self.label_ids[offset:offset + bvm.n_rows])
         return align_gold(bvm, self.table, self.label_col, id_cols=self.ids, where=self.where,
                           label_ids=self.label_ids, rows_where=self.rows_where, row_offset=offset)

@@ -94,22 +94,27 @@ ID_LIKE_MIN_VALUE = 100
 ID_LIKE_RATIO = 4
 
 
-def check_plain_vote_maxima(path, maxima: dict[str, int]) -> None:
+def check_plain_vote_maxima(path, maxima: dict[str, int], minima: dict[str, int], n_rows: int) -> None:
     """Refuse a Parquet file without weaklabel metadata whose cardinality is inferred (the largest
-    vote + 1) when one integer column's values dwarf every other's: an id column the name rule of
-    :func:`votes_layout` did not recognise (``review_id`` holding 1000..1499 beside LFs voting 0/1
-    became an LF, K = 1500, and a 9-minute fit of nonsense that exited 0)."""
-    if len(maxima) < 2:
+    vote + 1) when one integer column looks like an id column the name rule of :func:`votes_layout`
+    did not recognise (``review_id`` holding 1000..1499 beside LFs voting 0/1 became an LF, K =
+    1500, and a 9-minute fit of nonsense that exited 0): it never abstains (no -1), its largest
+    value is at least :data:`ID_LIKE_MIN_VALUE` and half the row count, and at least
+    :data:`ID_LIKE_RATIO` times the largest vote of another column that votes. An LF over many
+    classes abstains somewhere or stays below half the rows on any file of some size."""
+    voting = {k: v for k, v in maxima.items() if v >= 0}
+    if len(voting) < 2:
         return
-    name = max(maxima, key=maxima.get)
-    top = maxima[name]
-    rest = max(v for k, v in maxima.items() if k != name)
-    if top >= ID_LIKE_MIN_VALUE and top + 1 >= ID_LIKE_RATIO * (rest + 1):
+    name = max(voting, key=voting.get)
+    top = voting[name]
+    rest = max(v for k, v in voting.items() if k != name)
+    if (minima.get(name, -1) >= 0 and top >= ID_LIKE_MIN_VALUE and 2 * top >= n_rows
+            and top + 1 >= ID_LIKE_RATIO * (rest + 1)):
         raise InputError(
-            f"{path}: column {name!r} holds values up to {top:,} while every other column's votes stay at or below "
-            f"{rest}: an id column, not an LF's votes? A Parquet file without weaklabel metadata takes its id "
-            f"columns by name ({', '.join(sorted(_PLAIN_ID_NAMES - {'__index_level_0__'}))}) or type (not "
-            f"integer): rename the column, or write the votes with `weaklabel apply`")
+            f"{path}: column {name!r} holds values up to {top:,} and never abstains while every other column's "
+            f"votes stay at or below {rest}: an id column, not an LF's votes? A Parquet file without weaklabel "
+            f"metadata takes its id columns by name ({', '.join(sorted(_PLAIN_ID_NAMES - {'__index_level_0__'}))}) "
+            f"or type (not integer): rename the column, or write the votes with `weaklabel apply`")
 
 
 def id_columns_metadata(id_cols: Sequence[str] | None) -> dict:

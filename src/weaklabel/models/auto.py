@@ -380,7 +380,7 @@ class AutoModel(DevSelection, LabelModel):
         # the anchor is always fitted without labels: the labels must show a gain to be used
         disagree_on, disagree_why = resolve_disagree_on(self.disagree_on, data)
         default, model, selection = self._label_free(cands, data, None, disagree_on)
-        if disagree_why not in ("set", "default") and selection.get("criticism"):
+        if disagree_why not in ("set", "default") and "disagree_on" in (selection.get("criticism") or {}):
             selection["criticism"]["disagree_on_why"] = disagree_why
         if not known.size and "dominant_share" in (selection.get("criticism") or {}):
             selection["reason"] += DOMINANT_HINT

@@ -90,7 +90,8 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     if K is None:
         dense = np.concatenate(dense_parts) if dense_parts else np.zeros((0, len(lf_names)), np.int64)
         if dense.size:
-            check_plain_vote_maxima(p, dict(zip(lf_names, dense.max(axis=0).tolist())))
+            check_plain_vote_maxima(p, dict(zip(lf_names, dense.max(axis=0).tolist())),
+                                    dict(zip(lf_names, dense.min(axis=0).tolist())), dense.shape[0])
         K = max(2, int(dense.max()) + 1) if dense.size else 2
         csr_parts = [dense_to_csr(dense, K, lf_names, where=str(p))]
     indptr, indices, votes = concat_csr(csr_parts, K)

@@ -191,8 +191,8 @@ class VotesSource:
         id_columns = tuple(ids)   # () when the file has only a ``row`` position column (from its metadata)
         classes = tuple(classes) if classes else None
         if K is None:  # as read_votes: the largest vote over every LF column of the file
-            maxima = self._max_votes(VotesLayout(str(self.path), tuple(names), id_columns, 2, classes))
-            check_plain_vote_maxima(self.path, maxima)
+            maxima, minima = self._vote_range(VotesLayout(str(self.path), tuple(names), id_columns, 2, classes))
+            check_plain_vote_maxima(self.path, maxima, minima, self.n_rows)
             K = max(2, max(maxima.values(), default=-1) + 1)
         if lf_names is not None:
             missing = [n for n in lf_names if n not in names]
@@ -222,12 +222,13 @@ class VotesSource:
         per_row = max(1, self.n_lfs) * self.layout.dtype.itemsize
         return int(min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, BLOCK_BYTES // per_row)))
 
-    def _max_votes(self, layout: VotesLayout) -> dict[str, int]:
-        """Largest vote of each LF column of a plain file (-1: none): from the row-group statistics
-        when every chunk has them, else a pass."""
+    def _vote_range(self, layout: VotesLayout) -> tuple[dict[str, int], dict[str, int]]:
+        """Largest and smallest vote of each LF column of a plain file (max -1: no value): from the
+        row-group statistics when every chunk has them, else a pass."""
         import pyarrow.parquet as pq
 
-        best = dict.fromkeys(layout.lf_names, -1)
+        hi = dict.fromkeys(layout.lf_names, -1)
+        lo = dict.fromkeys(layout.lf_names, 0)
         for f in self.files:
             md = pq.read_metadata(f)
             where = {md.schema.column(i).name: i for i in range(md.num_columns)}
@@ -236,22 +237,25 @@ class VotesSource:
                 for name in layout.lf_names:
                     st = rg.column(where[name]).statistics
                     if st is None or not st.has_min_max:
-                        return self._max_votes_scan(layout)
-                    best[name] = max(best[name], int(st.max))
-        return best
+                        return self._vote_range_scan(layout)
+                    hi[name] = max(hi[name], int(st.max))
+                    lo[name] = min(lo[name], int(st.min))
+        return hi, lo
 
-    def _max_votes_scan(self, layout: VotesLayout) -> dict[str, int]:
-        best = dict.fromkeys(layout.lf_names, -1)
+    def _vote_range_scan(self, layout: VotesLayout) -> tuple[dict[str, int], dict[str, int]]:
+        hi = dict.fromkeys(layout.lf_names, -1)
+        lo = dict.fromkeys(layout.lf_names, 0)
         for f in self.files:
             pf = open_parquet(f)
             try:
                 for rb in pf.iter_batches(batch_size=MAX_BLOCK_ROWS, columns=list(layout.lf_names)):
                     for name, col in zip(rb.schema.names, rb.columns):
                         if len(col) and col.null_count < len(col):
-                            best[name] = max(best[name], int(pc.max(col).as_py()))
+                            hi[name] = max(hi[name], int(pc.max(col).as_py()))
+                            lo[name] = min(lo[name], int(pc.min(col).as_py()))
             finally:
                 pf.close()
-        return best
+        return hi, lo
 
     def blocks(self, block_rows: int | None = None, *, ids: bool = False, read_ahead: bool = True) -> Iterator[Block]:
         """Yield the rows in order as :class:`Block` s of at most ``block_rows`` rows (one file's
