@@ -12,6 +12,20 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "reviews"
 SHARED_DATA = Path(os.environ.get("WEAKLABEL_DATA", ROOT.parent / "shared" / "data"))
 
+#: an lfs.py of two row-wise keyword LFs over a ``text`` column (neg/pos), for CLI tests
+GOOD_BAD_LFS = '''
+from weaklabel import ABSTAIN, labeling_function
+CLASSES = ["neg", "pos"]
+
+@labeling_function
+def good(x):
+    return 1 if "good" in x.text else ABSTAIN
+
+@labeling_function
+def bad(x):
+    return 0 if "bad" in x.text else ABSTAIN
+'''
+
 
 def shared(*parts: str) -> Path:
     """Path inside the shared data folder; skip the test when it is not there."""

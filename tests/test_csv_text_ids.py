@@ -17,22 +17,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from conftest import GOOD_BAD_LFS
 from weaklabel.cli import app
 
 runner = CliRunner()
 
-LFS = '''
-from weaklabel import ABSTAIN, labeling_function
-CLASSES = ["neg", "pos"]
-
-@labeling_function
-def good(x):
-    return 1 if "good" in x.text else ABSTAIN
-
-@labeling_function
-def bad(x):
-    return 0 if "bad" in x.text else ABSTAIN
-
+LFS = GOOD_BAD_LFS + '''
 @labeling_function
 def big(x):
     # a data column keeps its inferred type (int): text would raise here
