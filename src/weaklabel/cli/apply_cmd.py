@@ -111,7 +111,7 @@ def apply_command(
             if "prog" in state:
                 state["prog"].stop()
         ran = set(summary.ran)
-        dups, nulls = _duplicates(output, id_col) if id_col else (None, None)
+        dups, nulls = _id_problems(output, id_col) if id_col else (None, None)
         if nulls and not as_json:
             verb = "has" if nulls["count"] == 1 else "have"
             err.print(f"[yellow]warning:[/] {n_rows(nulls['count'])} of {safe(data)} {verb} no id (column "
@@ -178,7 +178,7 @@ def apply_command(
                       "(see the errors column)[/]")
 
 
-def _duplicates(output: Path, id_cols: list[str]) -> tuple[dict | None, dict | None]:
+def _id_problems(output: Path, id_cols: list[str]) -> tuple[dict | None, dict | None]:
     """Repeated ids in the written votes (count and the first few; ``None`` if all are unique) and
     rows without an id (count, the first row and its empty id column; ``None`` if every row has one)."""
     import pyarrow.parquet as pq
