@@ -77,3 +77,64 @@ def test_predict_names_the_lf_columns_it_does_not_use(tmp_path):
         res = run(app, ["predict", str(tmp_path / "m.json"), str(tmp_path / "more.parquet"), "-o",
                         str(tmp_path / f"q{len(flags)}.parquet")] + flags)
         assert f"are not used: {extra}" in res.output
+
+
+def test_class_names_are_compared_by_class_key(tmp_path):
+    """Surrounding spaces and NFD accents in the votes' class names are the model's classes (as at fit
+    and for gold labels); the labels carry the model's names. Other names are still refused."""
+    import unicodedata
+
+    import pyarrow.parquet as pq
+
+    from weaklabel.io.metadata import read_metadata
+
+    K = simulate_regime("independent", 0).votes.cardinality
+    names = ["café"] + [f"class_{k}" for k in range(1, K)]
+    typed = [" " + unicodedata.normalize("NFD", "café")] + [f"class_{k} " for k in range(1, K)]
+    assert typed != names
+    _votes(tmp_path / "votes.parquet", names)
+    _votes(tmp_path / "typed.parquet", typed)
+    _votes(tmp_path / "other.parquet", ["cafe"] + names[1:])
+    run = CliRunner().invoke
+    res = run(app, ["fit", str(tmp_path / "votes.parquet"), "-o", str(tmp_path / "l.parquet"), "-m", "hybrid",
+                    "--save-model", str(tmp_path / "m.json"), "-q"])
+    assert res.exit_code == 0, res.output
+    want = pq.read_table(tmp_path / "l.parquet").column("label_name").to_pylist()
+    for flags in ([], ["--stream", "--batch-size", "100"]):
+        out = tmp_path / f"p{len(flags)}.parquet"
+        res = run(app, ["predict", str(tmp_path / "m.json"), str(tmp_path / "typed.parquet"), "-o", str(out)] + flags)
+        assert res.exit_code == 0, res.output
+        table = pq.read_table(out)
+        assert table.column("label_name").to_pylist() == want
+        assert read_metadata(out)["classes"] == names
+        res = run(app, ["predict", str(tmp_path / "m.json"), str(tmp_path / "other.parquet"), "-o",
+                        str(tmp_path / f"o{len(flags)}.parquet")] + flags)
+        assert res.exit_code != 0
+        line = next(x for x in res.output.splitlines() if "other.parquet: classes" in x)
+        assert "cafe, class_1" in line and "fitted on classes café, class_1" in line
+        assert "Traceback" not in res.output and not (tmp_path / f"o{len(flags)}.parquet").exists()
+
+
+def test_the_python_api_compares_class_names_by_class_key():
+    """``predict_proba`` on a VoteMatrix whose class names differ from the model's only by spaces or
+    NFD accents gives the same probabilities; other names are refused."""
+    import unicodedata
+
+    import numpy as np
+    import pytest
+
+    from weaklabel.errors import InputError
+    from weaklabel.models import make_model
+    from weaklabel.votes import VoteMatrix
+
+    vm = simulate_regime("independent", 0).votes
+    K = vm.cardinality
+    names = ["café"] + [f"class_{k}" for k in range(1, K)]
+    L = vm.to_dense()
+    model = make_model("hybrid").fit(VoteMatrix.from_dense(L, cardinality=K, classes=names))
+    want = model.predict_proba(VoteMatrix.from_dense(L, cardinality=K, classes=names))
+    typed = [unicodedata.normalize("NFD", "café") + " "] + [f" class_{k}" for k in range(1, K)]
+    got = model.predict_proba(VoteMatrix.from_dense(L, cardinality=K, classes=typed))
+    np.testing.assert_array_equal(got, want)
+    with pytest.raises(InputError, match="fitted on classes café"):
+        model.predict_proba(VoteMatrix.from_dense(L, cardinality=K, classes=["cafe"] + names[1:]))

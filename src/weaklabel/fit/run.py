@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import InputError
 from ..io import LABELS_FORMAT, check_distinct, check_output, check_parquet_name, output_group
 from ..models.alignment import check_class_names
+from ..votes.class_names import class_key
 from .plan import Cluster, RunPlan, check_labels_options, model_for, plan_run
 
 
@@ -252,6 +253,15 @@ def _with_ties(lm, ties: str | None):
     return lm
 
 
+def _model_class_names(lm, classes, where):
+    """The class names to label ``classes`` (the votes') with: the model's own, once
+    :func:`~weaklabel.models.alignment.check_class_names` found the two the same classes in the same
+    order (names compared as at fit: ``"pos "`` or an NFD accent is the model's ``"pos"``)."""
+    check_class_names(lm, classes, where)
+    fitted = getattr(lm, "class_names_", None)
+    return list(fitted) if fitted and classes else classes
+
+
 def predict_file(model, votes, output, *, engine: str = "local", stream: bool | None = None,
                  scheduler: str | None = None, client=None, jobs: int | None = None,
                  partition_rows: int | None = None, block_rows: int | None = None, fill_unlabeled: str = "none",
@@ -262,7 +272,9 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
     (``model``: the model's class name), the two entries of :func:`class_probabilities` and
     ``ignored_lfs`` (LF columns of ``votes`` the model was not fitted with: not read). ``plan``: a
     :class:`RunPlan` from :func:`plan_run` with the model's ``lf_names`` (made here from the engine
-    options otherwise). Votes whose classes are named otherwise than the model's are refused."""
+    options otherwise). Votes whose classes are named otherwise than the model's are refused; names
+    that differ only as :func:`~weaklabel.votes.class_names.class_key` ignores (surrounding spaces,
+    NFD/NFC) are the model's, and the labels carry the model's names."""
     from ..models import load_model
     from ..models.base import LabelModel
 
@@ -295,7 +307,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
                 vm = sub
             if vm.cardinality != K:
                 raise InputError(f"{where}: cardinality {vm.cardinality} but the model has {K} classes")
-            check_class_names(lm, vm.classes, where)
+            vm.classes = _model_class_names(lm, vm.classes, where)
             if names is None and vm.n_lfs != int(lm.n_lfs_):
                 raise InputError(f"{where}: has {vm.n_lfs} LFs but the model was fitted on {int(lm.n_lfs_)}")
             res = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force, ties=ties,
@@ -309,7 +321,11 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
             ignored = [n for n in source.file_lf_names if names and n not in names]
             if source.cardinality != K:
                 raise InputError(f"{where}: cardinality {source.cardinality} but the model has {K} classes")
-            check_class_names(lm, classes, where)
+            if _model_class_names(lm, classes, where) != (list(classes) if classes else classes):
+                import dataclasses
+
+                source.layout = dataclasses.replace(source.layout, classes=tuple(lm.class_names_))
+                classes = source.layout.classes
             if source.n_lfs != int(lm.n_lfs_):
                 raise InputError(f"{where}: has {source.n_lfs} LFs but the model was fitted on {int(lm.n_lfs_)}")
             if plan.mode == "stream":

@@ -47,9 +47,13 @@ def align_lfs(model, vm: VoteMatrix, where: str) -> VoteMatrix:
 def check_class_names(model, classes, where: str) -> None:
     """Votes whose classes are named otherwise than those the model was fitted on (another order,
     other names) would get each other's labels: an InputError naming ``where`` and both lists.
+    Names are compared by :func:`~weaklabel.votes.class_names.class_key` (stripped, Unicode NFC), as
+    at fit and for gold labels: ``"pos "`` or an NFD accent names the model's class.
     ``weaklabel predict`` (``fit.run.predict_file``) runs the same check on a votes file."""
+    from ..votes.class_names import class_key
+
     fitted = getattr(model, "class_names_", None)
-    if fitted and classes and [str(c) for c in classes] != list(fitted):
+    if fitted and classes and [class_key(str(c)) for c in classes] != [class_key(c) for c in fitted]:
         raise InputError(f"{where}: classes {', '.join(map(str, classes))} but the model was fitted on classes "
                          f"{', '.join(fitted)} (in this order); apply the same LFs with the same classes")
 
