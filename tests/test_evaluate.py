@@ -246,3 +246,30 @@ def test_evaluate_a_labels_file_without_rows_reports_coverage_zero(tmp_path, wit
     pd.DataFrame({"doc": ["d0"], "gold": ["a"]}).to_csv(tmp_path / "other.csv", index=False)
     r = runner.invoke(app, ["evaluate", str(out), "--gold", str(tmp_path / "other.csv")])
     assert r.exit_code == 1 and "no label column 'label'" in r.stderr
+
+
+@pytest.mark.parametrize("how", ["ids", "positions", "empty"])
+def test_evaluate_reads_the_gold_no_label_masks_once(tmp_path, monkeypatch, how):
+    """The gold rows read as "no label" (empty, -1) are found once per evaluate, by id, by the
+    positions of a --drop-unlabeled file or for a labels file without rows; the result is unchanged."""
+    import weaklabel.votes.gold as gold_mod
+    from weaklabel.io import write_labels
+
+    n, K = 60, 2
+    rng = np.random.default_rng(5)
+    P = rng.dirichlet(np.ones(K), n)
+    keep = {"ids": np.arange(n), "positions": np.arange(0, n, 2), "empty": np.arange(0)}[how]
+    row_ids = pd.DataFrame({"doc": [f"d{i}" for i in keep]} if how == "ids" else {"row": keep})
+    write_labels(tmp_path / "labels.parquet", P[keep], P[keep].argmax(axis=1), row_ids=row_ids, classes=["a", "b"])
+    gold = pd.DataFrame({"doc": [f"d{i}" for i in range(n)], "label": np.array(["a", "b", "", "-1"])[np.arange(n) % 4]})
+    if how != "ids":
+        gold = gold[["label"]]
+    gold.to_parquet(tmp_path / "gold.parquet")
+    want = evaluate(tmp_path / "labels.parquet", tmp_path / "gold.parquet")
+    calls = []
+    real = gold_mod.no_label
+    monkeypatch.setattr(gold_mod, "no_label", lambda *a, **k: calls.append(1) or real(*a, **k))
+    got = evaluate(tmp_path / "labels.parquet", tmp_path / "gold.parquet")
+    assert len(calls) == 1
+    assert json.dumps(got, sort_keys=True, default=str) == json.dumps(want, sort_keys=True, default=str)
+    assert got["gold_rows_no_label"] == n // 2 and got["gold_rows_minus_one"] == n // 4

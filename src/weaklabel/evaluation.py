@@ -29,11 +29,12 @@ def rows_view(row_ids: pd.DataFrame | None, n: int, K: int, classes=None) -> Vot
 
 def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, label_col: str,
                   id_cols=None, where: str | None = None, row_is_id: bool = False,
-                  rows_where: str = "the votes") -> np.ndarray:
+                  rows_where: str = "the votes", masks=None) -> np.ndarray:
     """Gold labels (``-1`` = unknown) for ``n`` rows identified by ``row_ids`` (may be ``None``);
     ``where``: the name errors give the gold table (default: its path, or "gold"), ``rows_where``
     the rows' (e.g. the labels file); ``row_is_id``: a ``row`` id column holds real ids (labels
-    metadata ``row_is_id``), not positions."""
+    metadata ``row_is_id``), not positions; ``masks``: :func:`~weaklabel.votes.gold.no_label` of
+    the gold label column, when the caller has them (not computed again)."""
     from .votes.gold import align_gold, labels_to_ids
 
     ids = list(id_cols) if id_cols is not None else (list(row_ids.columns) if row_ids is not None else [])
@@ -45,11 +46,15 @@ def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, l
             # some rows were dropped: the positions index the gold table
             if pos.size and (pos.min() < 0 or pos.max() >= len(table)):
                 raise InputError(f"{where}: has {len(table)} rows but the labels refer to row {int(pos.max())}")
-            y = labels_to_ids(table[label_col], K, classes, f"{where}, column {label_col!r}")
+            y = labels_to_ids(table[label_col], K, classes, f"{where}, column {label_col!r}", masks=masks)
             return y[pos]
         row_ids = None
+    label_ids = None
+    if masks is not None and label_col in table.columns:   # as align_gold would convert it, masks given
+        label_ids = labels_to_ids(table[label_col], K, classes, f"{where}, column {label_col!r}", masks=masks)
     return align_gold(rows_view(row_ids, n, K, classes), table, label_col,
-                      id_cols=id_cols if row_ids is not None else [], where=where, rows_where=rows_where)
+                      id_cols=id_cols if row_ids is not None else [], where=where, rows_where=rows_where,
+                      label_ids=label_ids)
 
 
 def read_labels(path: str | Path) -> tuple[pd.DataFrame | None, np.ndarray, np.ndarray, dict]:
@@ -97,9 +102,11 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
     gold_ids = list(id_cols) if id_cols is not None else (list(ids.columns) if ids is not None else [])
     table = gold if isinstance(gold, pd.DataFrame) else read_table(gold, id_cols=gold_ids)
+    # the gold rows read as "no label" (empty, -1): computed once, for the conversion and the counts
+    masks = no_label(table[label_col], classes) if label_col in table.columns else None
     if label.size:
         y = gold_for_rows(ids, label.size, K, classes, table, label_col, id_cols=id_cols, where=where,
-                          row_is_id=bool(meta.get("row_is_id")), rows_where=str(labels))
+                          row_is_id=bool(meta.get("row_is_id")), rows_where=str(labels), masks=masks)
     else:
         # a labels file without rows (``fit --drop-unlabeled`` where no row got a label): nothing to
         # match, every gold row with a label is uncovered (coverage 0, no row scored)
@@ -107,9 +114,9 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
 
         if label_col not in table.columns:
             raise InputError(f"{where}: no label column {label_col!r} (columns: {', '.join(map(str, table.columns))})")
-        y = labels_to_ids(table[label_col], K, classes, f"{where}, column {label_col!r}")
+        y = labels_to_ids(table[label_col], K, classes, f"{where}, column {label_col!r}", masks=masks)
         proba, label = np.zeros((y.size, K)), np.full(y.size, -1, dtype=np.int64)
-    empty, minus = no_label(table[label_col], classes)
+    empty, minus = masks
     if ids is not None and n_rows and np.any(y >= 0):
         n_dup, _ = duplicate_ids(ids)
         cols = list(ids.columns)

@@ -103,7 +103,8 @@ def _minus_one_note(where: str, n_minus: int, n_empty: int, others: set, cardina
           "e.g. df[col] = df[col].map({-1: 0, 1: 1}) in pandas")
 
 
-def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None, where: str) -> np.ndarray:
+def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None, where: str, *,
+                  masks: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Convert a label column (class names, or class ids as ints, integral floats or digit text)
     to ids with -1 = unknown (empty, NaN or -1: see :func:`no_label`).
 
@@ -113,9 +114,10 @@ def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None
     or failing with "outside 0..1"). When every label is also a valid id and the two readings
     differ, names still win (the user named the classes by those digits, so the digits in a gold
     column are most likely the same names) and a :class:`GoldNote` says so, with how to give ids.
-    Labels that are neither all names nor all ids are an error naming the first bad one."""
+    Labels that are neither all names nor all ids are an error naming the first bad one.
+    ``masks``: :func:`no_label` of ``values`` and ``classes``, for a caller that has them already."""
     s = values.reset_index(drop=True)
-    empty, minus = no_label(s, classes)
+    empty, minus = masks if masks is not None else no_label(s, classes)
     missing = empty | minus
     out = np.full(len(s), -1, dtype=np.int64)
     present = s[~missing]
