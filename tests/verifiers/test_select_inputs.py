@@ -226,3 +226,98 @@ def test_an_unseeded_selector_is_accepted(scores, tmp_path):
     assert res.selected.sum() == res.data.n_questions
     with pytest.raises(InputError, match="random_state must be"):
         select_file(scores, tmp_path / "t.parquet", selector=VerifierSelector(random_state=-3))
+
+
+# --------------------------------------------------------------------------- 9. ids, text scores, one candidate
+def _small(n_q=12, k=4, seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    good = rng.random(n_q * k) < 0.4
+    return pd.DataFrame({"question_id": np.repeat([f"q{i}" for i in range(n_q)], k),
+                         "candidate_id": np.tile(np.arange(k), n_q),
+                         "rm_a": good + rng.normal(0, 0.6, n_q * k), "rm_b": good + rng.normal(0, 0.8, n_q * k),
+                         "rm_c": good + rng.normal(0, 0.9, n_q * k)})
+
+
+def test_ids_of_mixed_types_are_one_line_errors_before_the_fit(tmp_path):
+    """JSON Lines ids that are numbers on some lines and text on others: `0` and `"0"` would be
+    two questions, and the mix failed with a traceback from Arrow only when writing, after the fit."""
+    df = _small().astype({"question_id": object})
+    df.loc[df.index % 2 == 0, "question_id"] = 7
+    df.to_json(tmp_path / "mixed.jsonl", orient="records", lines=True)
+    out = tmp_path / "sel.parquet"
+    r = runner.invoke(app, ["select", str(tmp_path / "mixed.jsonl"), "-o", str(out)])
+    one_line_error(r, "id column 'question_id' mixes value types (int, str)")
+    assert not out.exists()
+    lists = _small().astype({"candidate_id": object})
+    lists["candidate_id"] = [[i] for i in range(len(lists))]
+    lists.to_json(tmp_path / "lists.jsonl", orient="records", lines=True)
+    with pytest.raises(InputError, match=r"lists.jsonl: column 'candidate_id' row 0: an id must be a number or text"):
+        select_file(tmp_path / "lists.jsonl", out)
+
+
+def test_a_verifier_stored_as_text_is_not_dropped_silently(tmp_path):
+    """A Parquet file whose scores are text ("0.83") lost that verifier without a word, while the
+    same data as CSV used it."""
+    df = _small()
+    df["rm_c"] = df["rm_c"].map(repr)
+    df.to_parquet(tmp_path / "text.parquet", index=False)
+    res = select_file(tmp_path / "text.parquet", tmp_path / "sel.parquet")
+    assert "rm_c" not in res.selector.verifiers_
+    assert any("'rm_c' holds numbers stored as text" in w for w in res.warnings), res.warnings
+    named = select_file(tmp_path / "text.parquet", tmp_path / "sel2.parquet", verifiers="rm_*")
+    assert "rm_c" in named.selector.verifiers_ and not any("stored as text" in w for w in named.warnings)
+    r = runner.invoke(app, ["select", str(tmp_path / "text.parquet"), "-o", str(tmp_path / "s3.parquet"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert any("'rm_c'" in w for w in json.loads(r.stdout)["warnings"])
+
+
+def test_one_candidate_per_question_says_so(tmp_path):
+    """Every question with one candidate (say, --question-col naming a per-row column) blamed the
+    verifiers: 'every verifier was dropped'."""
+    df = _small()
+    df.iloc[::4].to_parquet(tmp_path / "one.parquet", index=False)
+    with pytest.raises(InputError, match="every question has a single candidate"):
+        select_file(tmp_path / "one.parquet", tmp_path / "sel.parquet")
+    df.head(1).to_parquet(tmp_path / "row.parquet", index=False)
+    r = runner.invoke(app, ["select", str(tmp_path / "row.parquet"), "-o", str(tmp_path / "sel.parquet")])
+    one_line_error(r, "every question has a single candidate (1 question, one candidate each")
+
+
+def test_a_verifier_without_scores_prints_no_numpy_warnings(tmp_path):
+    """An all-NaN verifier column is reported as 'dropped: no scores'; numpy's 'Degrees of freedom
+    <= 0' / 'Mean of empty slice' warnings leaked to the terminal from the mixture's start."""
+    import warnings
+
+    df = _small()
+    df["correct"] = (df["rm_a"] > 0.5).astype(int)
+    df["rm_b"] = np.nan
+    df.to_parquet(tmp_path / "nan.parquet", index=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = select_file(tmp_path / "nan.parquet", tmp_path / "sel.parquet", correct_col="correct")
+    assert res.selector.verifier_table().set_index("verifier").loc["rm_b", "status"] == "dropped: no scores"
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
+
+
+def test_a_saved_selector_reads_its_verifiers_by_name(tmp_path):
+    """Applying a saved selector to a file whose score column is stored as text said the column
+    did not exist; now it is read (the same selection as from numbers), and a missing one is named."""
+    df = _small()
+    df.to_parquet(tmp_path / "num.parquet", index=False)
+    fitted = select_file(tmp_path / "num.parquet", tmp_path / "a.parquet", save_model=tmp_path / "sel.json")
+    text = df.assign(rm_a=df["rm_a"].map(repr))
+    text.to_parquet(tmp_path / "text.parquet", index=False)
+    applied = select_file(tmp_path / "text.parquet", tmp_path / "b.parquet", model_file=tmp_path / "sel.json")
+    np.testing.assert_allclose(applied.proba, fitted.proba)
+    assert not applied.warnings
+    df.drop(columns="rm_b").to_parquet(tmp_path / "less.parquet", index=False)
+    with pytest.raises(InputError, match=r"less.parquet: no column for verifier 'rm_b', which the selector"):
+        select_file(tmp_path / "less.parquet", tmp_path / "c.parquet", model_file=tmp_path / "sel.json")
+
+
+def test_a_verifier_named_with_glob_characters_can_be_named(tmp_path):
+    """--verifiers 'rm[v2]' (the column's own name) matched nothing: it was read as a glob only."""
+    df = _small().rename(columns={"rm_b": "rm[v2]"})
+    df.to_parquet(tmp_path / "s.parquet", index=False)
+    res = select_file(tmp_path / "s.parquet", tmp_path / "sel.parquet", verifiers="rm_a,rm[v2]")
+    assert res.selector.verifiers_ == ["rm_a", "rm[v2]"]

@@ -118,7 +118,8 @@ def match_verifiers(columns: Sequence[str], patterns: Sequence[str] | str | None
         raise InputError(f"{where}: empty verifier pattern")
     chosen: list[str] = []
     for pat in patterns:
-        hits = [c for c in cols if fnmatch.fnmatchcase(c, pat)]
+        # a column's own name is that column, even when it holds glob characters ('rm[v2]')
+        hits = [pat] if pat in cols else [c for c in cols if fnmatch.fnmatchcase(c, pat)]
         if not hits:
             raise InputError(f"{where}: no verifier column matches {pat!r} (columns: {_shown(cols, display)})")
         chosen += [c for c in hits if c not in chosen]
@@ -216,6 +217,46 @@ def label_like_warnings(data: "ScoreData", used: Sequence[str], patterns: Sequen
     return out
 
 
+def _check_id_types(df: pd.DataFrame, cols, where: str, shown) -> None:
+    """Id columns must hold one type of value (as every other command's ids, ``io.pandas_ids``):
+    in a JSON Lines file ``0`` and ``"0"`` would otherwise be two questions, and text and numbers
+    mixed failed only when the selection was written, after the whole fit."""
+    from ..io.tables import pandas_ids
+
+    import pyarrow as pa
+
+    ids = df[list(dict.fromkeys(cols))]
+    table = pandas_ids(ids.set_axis([str(shown(c)) for c in ids.columns], axis=1), where)
+    for name, field in zip(ids.columns, table.schema):
+        if pa.types.is_nested(field.type):
+            col = ids[name]
+            i = int(np.flatnonzero(col.notna().to_numpy())[0])
+            raise InputError(f"{where}: column {shown(name)!r} row {i}: an id must be a number or text, "
+                             f"not a {type(col.iloc[i]).__name__}")
+
+
+def numbers_as_text(df: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
+    """Text columns (besides ``exclude`` and :data:`RESERVED`) whose values are all numbers
+    written as text (``"0.83"``): a CSV reader parses them as numbers, a Parquet or JSON Lines
+    file keeps them as text, so they are not taken as verifiers by default; the caller warns."""
+    out = []
+    for c in df.columns:
+        s = df[c]
+        if c in set(exclude) or c in RESERVED or not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
+            continue
+        s = s[s.notna()]
+        if s.size and not isinstance(s.iloc[0], (list, tuple, dict, np.ndarray)):
+            try:   # the first values first: a column of prose is ruled out without a pass over it
+                if pd.to_numeric(s.iloc[:100], errors="coerce").isna().any():
+                    continue
+                conv = pd.to_numeric(s, errors="coerce")
+            except (TypeError, ValueError):
+                continue
+            if not conv.isna().any():
+                out.append(str(c))
+    return out
+
+
 def from_frame(df: pd.DataFrame, *, question_col: str = "question_id", candidate_col: str = "candidate_id",
                verifiers: Sequence[str] | str | None = None, answer_col: str | None = None,
                correct_col: str | None = None, where: str = "scores", display: dict | None = None) -> ScoreData:
@@ -245,6 +286,7 @@ def from_frame(df: pd.DataFrame, *, question_col: str = "question_id", candidate
     if c.isna().any():
         i = int(np.flatnonzero(c.isna().to_numpy())[0])
         raise InputError(f"{where}: column {shown(candidate_col)!r} row {i}: missing candidate id")
+    _check_id_types(df, (question_col, candidate_col), where, shown)
     codes, uniques = pd.factorize(q, sort=False)
     dup = pd.DataFrame({"q": codes, "c": c.to_numpy()}).duplicated()
     if dup.any():

@@ -33,6 +33,8 @@ verifier parameters fixed. The E-step and M-step are in :mod:`~weaklabel.verifie
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.special import expit, logit, ndtr
 
@@ -135,8 +137,10 @@ class ScoreMixture(VerifierEstimator):
         Z = np.where(obs, X, np.nan)
         if self.question_effects:
             Z = Z - groups.broadcast(groups.mean(Z))
-        sd = np.nanstd(Z, axis=0)
-        Z = (Z - np.nanmean(Z, axis=0)) / np.where(sd > 0, sd, 1.0)
+        with warnings.catch_warnings():        # a verifier without scores: NaN, ignored below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sd = np.nanstd(Z, axis=0)
+            Z = (Z - np.nanmean(Z, axis=0)) / np.where(sd > 0, sd, 1.0)
         fw = self.feature_weights_                 # a family counts once in the start too
         cnt = (obs * fw).sum(axis=1)
         s = np.where(cnt > 0, np.nansum(np.where(obs, Z, 0.0) * fw, axis=1) / np.where(cnt > 0, cnt, 1.0), 0.0)
@@ -170,7 +174,9 @@ class ScoreMixture(VerifierEstimator):
         self.n_features_ = m
         self.gaussian_ = ~self._is_binary(X)
         g = self.gaussian_
-        tv = np.nanvar(np.where(obs, X, np.nan), axis=0) if n > 1 else np.ones(m)
+        with warnings.catch_warnings():        # a verifier without scores (NaN): variance 1 below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            tv = np.nanvar(np.where(obs, X, np.nan), axis=0) if n > 1 else np.ones(m)
         self._total_var = np.where(np.isfinite(tv) & (tv > 0), tv, 1.0)
         self.delta_ = np.zeros(m)
         self.sigma_ = np.ones(m)

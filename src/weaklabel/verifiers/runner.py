@@ -113,7 +113,7 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     ``save_model``: write the fitted selector as JSON; the selection and the selector are
     renamed into place together (both or neither)."""
     from ..io import check_distinct, check_output, check_parquet_name, output_group
-    from .data import from_frame, label_like_warnings
+    from .data import from_frame, label_like_warnings, numbers_as_text
     from .evaluate import dev_labels, evaluate, split_dev
     from .io import write_selection
     from .readers import read_scores
@@ -139,8 +139,16 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     sel = VerifierSelector.load(model_file) if model_file is not None else None
     table = read_scores(scores, layout, question_col=question_col, candidate_col=candidate_col,
                         answer_col=answer_col, correct_col=correct_col)
+    columns = verifiers
+    if sel is not None and verifiers is None:   # a saved selector reads its own verifiers, by name
+        have = {str(c) for c in table.frame.columns}
+        missing = [v for v in sel.verifiers_ if v not in have]
+        if missing:
+            raise InputError(f"{scores}: no column for verifier {missing[0]!r}, which the selector {model_file} "
+                             "was fitted with")
+        columns = list(sel.verifiers_)        # a score column stored as text is read, not missed
     data = from_frame(table.frame, question_col=table.question_col, candidate_col=table.candidate_col,
-                      verifiers=verifiers, answer_col=table.answer_col, correct_col=table.correct_col,
+                      verifiers=columns, answer_col=table.answer_col, correct_col=table.correct_col,
                       where=str(scores), display=table.names)
     if dev_frac is not None and data.correct is None:
         raise InputError("--dev-frac sets aside labelled dev questions: it needs a correctness column "
@@ -165,6 +173,11 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
         sel.answer_column_ = answer_name if sel.pools_answers(data) else None
     fit_s = time.perf_counter() - t0
     warnings = label_like_warnings(data, sel.verifiers_, verifiers)
+    if verifiers is None:                 # a verifier stored as text is left out: say so, not silently
+        ids = [table.question_col, table.candidate_col, table.answer_col, table.correct_col]
+        warnings += [f"column {table.names.get(c, c)!r} holds numbers stored as text and is not used as a "
+                     f"verifier; name it with --verifiers to use it"
+                     for c in numbers_as_text(table.frame, exclude=[c for c in ids if c is not None] + data.verifiers)]
     log_odds, own = sel.predict_log_odds(data)
     proba, p_own = (1.0 / (1.0 + np.exp(-np.clip(x, -40, 40))) for x in (log_odds, own))
     selected = sel.select(data)

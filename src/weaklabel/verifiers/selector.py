@@ -173,6 +173,11 @@ class VerifierSelector(VerifierEstimator):
         groups = data.groups
         X = data.scores
         n, m = X.shape
+        if groups.n_groups and groups.sizes.max() < 2:
+            raise InputError(f"every question has a single candidate ({n:,} question{'s' if n != 1 else ''}, "
+                             f"one candidate each; question column {data.question_col!r}): verifiers are compared "
+                             "among a question's candidates, so there is nothing to fit or to select between; "
+                             "check the question id column")
         if y is not None:
             y = np.asarray(y)
             if y.shape != (n,):
