@@ -241,3 +241,25 @@ def test_model_files_are_validated(tmp_path, cancer):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ModelFileError):
         load_generated(tmp_path / "junk.npz")
+
+
+def test_repeated_features_text_features_and_repeated_class_names_are_input_errors():
+    """A feature named twice (or two columns of one name) crashed with a TypeError deep in the
+    generators; a text feature was read as all-missing; two classes of one name gave an lfs.py
+    whose CLASSES could not tell them apart."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(InputError, match="feature 'a' is named twice"):
+        generate_lfs(X, y, "snuba", feature_names=["a", "a"])
+    df = pd.DataFrame(X, columns=["a", "b"])
+    with pytest.raises(InputError, match="feature 'a' is named twice"):
+        generate_lfs(df, y, "snuba", feature_names=["a", "a"])
+    with pytest.raises(InputError, match="2 columns are named 'a'"):
+        generate_lfs(df.set_axis(["a", "a"], axis=1), y, "snuba")
+    with pytest.raises(InputError, match=r"feature column 't' holds no numbers \(row 0: 'x'\)"):
+        generate_lfs(df.assign(t="x"), y, "snuba", feature_names=["a", "t"])
+    with pytest.raises(InputError, match="class name 'c' is given twice"):
+        generate_lfs(X, y, "snuba", classes=["c", "c"])
+    text_numbers = df.assign(b=df["b"].map(repr))           # numbers stored as text still work
+    assert len(generate_lfs(text_numbers, y, "snuba", feature_names=["a", "b"], max_lfs=2)) >= 1

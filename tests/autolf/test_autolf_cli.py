@@ -95,3 +95,27 @@ def test_autolf_errors(tmp_path, cancer_table):
     df.to_parquet(tmp_path / "one.parquet")
     r = run("autolf", tmp_path / "one.parquet", "--label-col", "diagnosis", "-o", tmp_path / "x.py")
     assert r.exit_code == 1 and "need at least 2 classes" in r.output
+
+
+def test_autolf_refuses_the_label_as_input_and_text_as_a_feature(tmp_path, cancer_table):
+    """--features naming the label column wrote rules that read the answer (perfect accuracy on the
+    labelled rows, nothing on the others); a repeated feature crashed with a TypeError traceback; a
+    text column given as a feature was read as all-missing ('no rule reached the threshold')."""
+    path, _ = cancer_table
+    df = pd.read_parquet(path)
+    feat = str(df.columns[0])
+    df["note"] = "free text"
+    df.to_parquet(tmp_path / "t.parquet")
+    out = tmp_path / "lfs.py"
+    for args, msg in [(["--features", f"{feat},diagnosis"], "--features names the label column 'diagnosis'"),
+                      (["--text-col", "diagnosis"], "--text-col names the label column 'diagnosis'"),
+                      (["--features", f"{feat},note"], "t.parquet: feature column 'note' holds no numbers")]:
+        r = runner.invoke(app, ["autolf", str(tmp_path / "t.parquet"), "--label-col", "diagnosis", *args,
+                                "-o", str(out)])
+        assert r.exit_code == 1, (args, r.output)
+        assert msg in r.output and "Traceback" not in r.output, (args, r.output)
+        assert len(r.output.strip().splitlines()) == 1, r.output
+        assert not out.exists()
+    r = run("autolf", path, "--label-col", "diagnosis", "--features", f"{feat},{feat}", "--max-lfs", "2", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert out.exists()

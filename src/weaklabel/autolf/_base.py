@@ -55,6 +55,31 @@ class LFData:
         return pd.concat([self.labeled, self.unlabeled], ignore_index=True)
 
 
+def check_features(frame: pd.DataFrame, cols, where: str) -> None:
+    """Feature columns named once, each holding numbers: a name given twice crashed deep in the
+    generators (so did a frame with two columns of one name, refused by the caller), and a
+    text column given as a feature was read as all-missing (no rule, or rules that never fire)."""
+    seen = set()
+    for c in cols:
+        if c in seen:
+            raise InputError(f"{where}: feature {c!r} is named twice")
+        seen.add(c)
+    for c in cols:
+        s = frame[c]
+        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            continue
+        given = s.notna().to_numpy()
+        try:
+            none = given.any() and pd.to_numeric(s[given], errors="coerce").isna().all()
+        except (TypeError, ValueError):
+            none = True
+        if none:
+            i = int(np.flatnonzero(given)[0])
+            value = s.iloc[i]
+            raise InputError(f"{where}: feature column {c!r} holds no numbers (row {i}: {value!r}); text is "
+                             "read as a text column (text_column=, --text-col)")
+
+
 def _as_frame(X, feature_names, text_column, where: str) -> tuple[pd.DataFrame, str, list[str], str | None]:
     """Normalise ``X`` into a DataFrame and decide numeric vs text."""
     if isinstance(X, pd.Series):
@@ -62,6 +87,9 @@ def _as_frame(X, feature_names, text_column, where: str) -> tuple[pd.DataFrame, 
         return X.to_frame(name).reset_index(drop=True), "text", [], name
     if isinstance(X, pd.DataFrame):
         frame = X.reset_index(drop=True)
+        dup = frame.columns[frame.columns.duplicated()]
+        if len(dup):
+            raise InputError(f"{where}: {int((frame.columns == dup[0]).sum())} columns are named {dup[0]!r}")
         if text_column is not None:
             if text_column not in frame.columns:
                 raise InputError(f"{where}: no text column {text_column!r} (columns: {', '.join(map(str, frame.columns))})")
@@ -75,6 +103,7 @@ def _as_frame(X, feature_names, text_column, where: str) -> tuple[pd.DataFrame, 
             cols = list(feature_names)
         if not cols:
             raise InputError(f"{where}: no numeric feature columns; pass text_column=... for text")
+        check_features(frame, cols, where)
         return frame, "numeric", [str(c) for c in cols], None
     arr = np.asarray(X)
     if arr.ndim == 1 and arr.dtype.kind in "OUS":
@@ -84,7 +113,9 @@ def _as_frame(X, feature_names, text_column, where: str) -> tuple[pd.DataFrame, 
         names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(arr.shape[1])]
         if len(names) != arr.shape[1]:
             raise InputError(f"{where}: {len(names)} feature names for {arr.shape[1]} columns")
-        return pd.DataFrame(arr.astype(float), columns=names), "numeric", names, None
+        frame = pd.DataFrame(arr.astype(float), columns=names)
+        check_features(frame, names, where)
+        return frame, "numeric", names, None
     raise InputError(f"{where}: expected a DataFrame, a 2-d numeric array or a sequence of texts, "
                      f"got {type(X).__name__} with shape {getattr(arr, 'shape', '?')}")
 
@@ -112,6 +143,9 @@ def prepare(X_labeled, y_labeled, X_unlabeled=None, *, classes=None, cardinality
     if np.any(y >= K):
         raise InputError(f"y_labeled has labels outside 0..{K - 1}")
     names = [str(c) for c in classes] if classes is not None else [str(k) for k in range(K)]
+    twice = [c for i, c in enumerate(names) if c in names[:i]]
+    if twice:       # the LFs' CLASSES would name two classes alike: votes for one read as the other
+        raise InputError(f"class name {twice[0]!r} is given twice (classes: {', '.join(names)})")
     if np.unique(y).size < 2:   # every rule would vote that one class: LFs that cannot tell classes apart
         raise InputError(f"y_labeled: need at least 2 classes among the labelled rows, found only {names[int(y[0])]!r}")
     unl = None

@@ -44,6 +44,7 @@ def autolf_command(
         import pandas as pd
 
         from ..autolf import METHODS, generate_lfs
+        from ..autolf._base import check_features
         from ..errors import InputError
         from ..io import check_distinct, check_output, read_table
         from ..votes.gold import infer_labels
@@ -70,7 +71,11 @@ def autolf_command(
         if seen.size < 2:   # numeric labels define K = max + 1 classes, but rules need examples of two
             raise InputError(f"{data}: column {label_col!r}: need at least 2 classes among the labelled rows, "
                              f"found only {class_names[int(seen[0])]!r} ({int(labelled.sum()):,} rows)")
-        feats = [c.strip() for c in features.split(",")] if features else None
+        feats = list(dict.fromkeys(c.strip() for c in features.split(","))) if features else None
+        if label_col in (feats or []) or text_col == label_col:
+            opt = "--text-col" if text_col == label_col else "--features"
+            raise InputError(f"{data}: {opt} names the label column {label_col!r}: rules would read the answer "
+                             "on the labelled rows (perfect scores) and nothing on the others")
         missing = [c for c in feats or [] if c not in df.columns]
         if missing:
             raise InputError(f"{data}: no column {missing[0]!r} (--features; columns: "
@@ -91,6 +96,7 @@ def autolf_command(
                               and not pd.api.types.is_bool_dtype(df[c])]
             if not feats:
                 raise InputError(f"{data}: no numeric feature columns; pass --text-col for text or --features")
+            check_features(df, feats, str(data))
             X = df[feats]
         X_unl = X[~labelled] if use_unlabeled and (~labelled).any() else None
         lfs = generate_lfs(X[labelled], y[labelled], method, X_unlabeled=X_unl, classes=class_names,
