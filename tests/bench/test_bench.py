@@ -263,3 +263,25 @@ def test_new_models_appear_in_every_suite_and_failures_are_reported(tmp_path, mo
         assert part.loc[part["model"] == "uniform_mv", "error"].isna().all()
     report = (out / "report.md").read_text()
     assert "| uniform_mv |" in report and "## Errors" in report
+
+
+def test_bench_outputs_are_replaced_together_or_not_at_all(tmp_path, monkeypatch):
+    """A failure (or Ctrl-C) while writing the outputs of `--out DIR --force` left a new
+    results.json and results.csv beside the previous run's report.md: a mixed set of files."""
+    from weaklabel.bench import report
+
+    res = suites.BenchResult(config={"suites": [], "seeds": [0]}, records=[{"suite": "none", "seed": 0}],
+                             seconds=1.0)
+    out = tmp_path / "out"
+    old = report.write_outputs(res, out, plots=False)
+    before = {p.name: p.read_bytes() for p in old}
+
+    def broken(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "report_markdown", broken)
+    res.seconds = 2.0
+    with pytest.raises(KeyboardInterrupt):
+        report.write_outputs(res, out, force=True, plots=False)
+    assert {p.name: p.read_bytes() for p in old} == before
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import atomic_output, check_output
+from ..io import atomic_output, check_output, output_group
 from .plots import write_plots  # noqa: F401  (part of this module's interface)
 from .suites import BenchResult
 from .tables import TableSpec, _clean, detail_tables, summarize, tables, to_markdown, to_rich  # noqa: F401
@@ -110,28 +110,31 @@ def to_json(result: BenchResult, command: str | None = None) -> dict:
 
 def write_outputs(result: BenchResult, out_dir: str | Path, *, force: bool = False, plots: bool = True,
                   command: str | None = None) -> list[Path]:
-    """Write results.json, results.csv, report.md and (with matplotlib) the PNG plots."""
+    """Write results.json, results.csv, report.md and (with matplotlib) the PNG plots. They are
+    renamed into place together at the end (``output_group``): a failure or Ctrl-C part way leaves
+    the previous run's files as they were, never a new results.json beside an old report.md."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    png: list[Path] = []
-    plot_note = None
-    if plots:
-        try:
-            png = write_plots(result, out, force=force)
-        except ImportError:
-            plot_note = "Plots skipped: matplotlib is not installed (`pip install 'weaklabel[plot]'`)."
-    else:
-        plot_note = "Plots not requested."
-    with atomic_output(out / "results.json", force) as tmp:
-        tmp.write_text(json.dumps(to_json(result, command), indent=1, allow_nan=False) + "\n")
-    written.append(out / "results.json")
-    with atomic_output(out / "results.csv", force) as tmp:
-        pd.DataFrame(result.records).to_csv(tmp, index=False, float_format="%.6g")
-    written.append(out / "results.csv")
-    with atomic_output(out / "report.md", force) as tmp:
-        tmp.write_text(report_markdown(result, png, plot_note, command))
-    written.append(out / "report.md")
+    with output_group():
+        written = []
+        png: list[Path] = []
+        plot_note = None
+        if plots:
+            try:
+                png = write_plots(result, out, force=force)
+            except ImportError:
+                plot_note = "Plots skipped: matplotlib is not installed (`pip install 'weaklabel[plot]'`)."
+        else:
+            plot_note = "Plots not requested."
+        with atomic_output(out / "results.json", force) as tmp:
+            tmp.write_text(json.dumps(to_json(result, command), indent=1, allow_nan=False) + "\n")
+        written.append(out / "results.json")
+        with atomic_output(out / "results.csv", force) as tmp:
+            pd.DataFrame(result.records).to_csv(tmp, index=False, float_format="%.6g")
+        written.append(out / "results.csv")
+        with atomic_output(out / "report.md", force) as tmp:
+            tmp.write_text(report_markdown(result, png, plot_note, command))
+        written.append(out / "report.md")
     return written + png
 
 
