@@ -263,3 +263,41 @@ def test_repeated_features_text_features_and_repeated_class_names_are_input_erro
         generate_lfs(X, y, "snuba", classes=["c", "c"])
     text_numbers = df.assign(b=df["b"].map(repr))           # numbers stored as text still work
     assert len(generate_lfs(text_numbers, y, "snuba", feature_names=["a", "b"], max_lfs=2)) >= 1
+
+
+def test_linear_rule_and_lfs_py_take_infinite_values_without_warnings(tmp_path):
+    """An inf feature value made a generated pair-model LF print numpy's 'invalid value
+    encountered in subtract' (and the matmul's) when applied, and abstain by accident. Now an
+    infinite value gets the model's limit (as a threshold rule votes on inf), NaN abstains, quietly."""
+    import warnings
+
+    df = pd.DataFrame({"a": [np.inf, -np.inf, np.nan, 3.0, np.inf], "b": [0.0, 0.0, 0.0, 0.0, -np.inf]})
+    w, b = [[-2.0, 0.0], [2.0, 1.0]], [0.0, 0.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert linear_rule(df, ["a", "b"], w, b, [0, 1], 0.9).tolist() == [1, 0, -1, 1, -1]
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    y = ((X["a"] + X["b"]) > 0).astype(int).to_numpy()
+    lfs = generate_lfs(X[:100], y[:100], "snuba", X_unlabeled=X[100:], min_accuracy=0.5)
+    linear = [lf for lf in lfs if lf.f.__name__ == "linear_rule"]
+    assert linear
+    lfs.write(tmp_path / "lfs.py")
+    mod = load_lfs(tmp_path / "lfs.py")
+    test = pd.DataFrame({"a": [np.inf, -np.inf, np.nan, 0.5], "b": [0.0, 0.0, 0.0, np.inf]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for lf in linear:
+            code = next(m for m in mod.lfs if m.name == lf.name)
+            assert code.f(test).tolist() == lf.f(test, **lf.resources).tolist()
+            assert code.f(test)[2] == -1
+
+
+def test_row_ids_are_left_out_of_the_default_features_with_a_warning():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"id": np.arange(100), "a": rng.normal(size=100)})
+    y = (X["a"] > 0).astype(int).to_numpy()
+    with pytest.warns(UserWarning, match="'id' .*a row id"):
+        lfs = generate_lfs(X, y, "snuba")
+    assert lfs.columns == ["a"]
+    assert generate_lfs(X, y, "snuba", feature_names=["id", "a"]).columns == ["id", "a"]

@@ -119,3 +119,62 @@ def test_autolf_refuses_the_label_as_input_and_text_as_a_feature(tmp_path, cance
     r = run("autolf", path, "--label-col", "diagnosis", "--features", f"{feat},{feat}", "--max-lfs", "2", "-o", out)
     assert r.exit_code == 0, r.output
     assert out.exists()
+
+
+def _ids_table(tmp_path, n=300):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=n)
+    df = pd.DataFrame({"review_id": np.arange(n), "x": x, "z": [f"{v:.3f}" for v in rng.normal(size=n)],
+                       "label": np.where(np.arange(n) < 100, (x > 0).astype(int), -1)})
+    df.to_parquet(tmp_path / "ids.parquet")
+    return tmp_path / "ids.parquet"
+
+
+def test_autolf_leaves_row_ids_and_text_numbers_out_of_the_default_features_and_says_so(tmp_path):
+    """An integer row id (all distinct) was a default feature: rules like `review_id > 96.5`,
+    spurious (the labelled rows came first). A Parquet column of numbers stored as text was left
+    out without a word (a CSV reader parses it). Both are now left out with a note naming them;
+    --features still takes them."""
+    path = _ids_table(tmp_path)
+    out = tmp_path / "lfs.py"
+    r = run("autolf", path, "--label-col", "label", "-o", out, "--json")
+    assert r.exit_code == 0, r.output
+    cols = {c for lf in json.loads(r.stdout)["lfs"] for c in ("review_id", "z") if c in lf["description"]}
+    assert not cols, r.stdout
+    assert "review_id" not in out.read_text() and "'z'" not in out.read_text()
+    assert "note: left out of the default features: 'review_id' (whole numbers, all distinct: a row id" in r.stderr
+    assert "name it in --features" in r.stderr
+    assert "note: left out of the default features: 'z' (numbers stored as text)" in r.stderr
+    r = run("autolf", path, "--label-col", "label", "-o", out, "-f", "--features", "review_id,x,z", "--json")
+    assert r.exit_code == 0, r.output
+    assert "left out" not in r.stderr and "review_id" in out.read_text()
+    # the same in CSV: the id is left out; nothing is text
+    pd.read_parquet(path).to_csv(tmp_path / "ids.csv", index=False)
+    r = run("autolf", tmp_path / "ids.csv", "--label-col", "label", "-o", out, "-f", "--json")
+    assert r.exit_code == 0 and "'review_id'" in r.stderr and "'z'" not in r.stderr and "review_id" not in out.read_text()
+    # only an id: the error says what was left out
+    pd.DataFrame({"id": range(10), "label": [0, 1] * 5}).to_csv(tmp_path / "only.csv", index=False)
+    r = run("autolf", tmp_path / "only.csv", "--label-col", "label", "-o", tmp_path / "o.py")
+    assert r.exit_code == 1 and "no numeric feature columns (left out: 'id' (a row id)" in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_id_like_columns():
+    from weaklabel.autolf._base import id_like
+
+    n = 50
+    assert id_like(pd.Series(np.arange(n)), "review_id") and id_like(pd.Series(np.arange(n) * 7), "reviewId")
+    assert id_like(pd.Series(np.arange(n) * 3 + 5), "ID") and id_like(pd.Series(np.arange(1, n + 1)), "Unnamed: 0")
+    assert not id_like(pd.Series(np.arange(n) * 3 + 5), "count")            # not named so, not row numbers
+    assert not id_like(pd.Series(np.arange(2000, 2000 + n)), "year")
+    assert not id_like(pd.Series(np.arange(n) % 5), "id")                    # repeats
+    assert not id_like(pd.Series(np.linspace(0, 1, n)), "id")                # not whole numbers
+
+
+def test_autolf_output_must_be_a_py_file(tmp_path, cancer_table):
+    """`-o lfs.txt` wrote a Python module under a name `weaklabel apply` and `import` do not load."""
+    path, _ = cancer_table
+    for name, target in (("lfs.txt", "lfs.py"), ("lfs", "lfs.py")):
+        r = run("autolf", path, "--label-col", "diagnosis", "-o", tmp_path / name)
+        assert r.exit_code == 1 and f"name the output {target}" in r.output, r.output
+        assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / name).exists()

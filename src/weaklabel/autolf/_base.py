@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -80,6 +81,58 @@ def check_features(frame: pd.DataFrame, cols, where: str) -> None:
                              "read as a text column (text_column=, --text-col)")
 
 
+ID_WORDS = frozenset({"id", "ids", "idx", "index", "key", "uuid", "guid", "pk", "rowid"})
+"""Last words of a column name that mark a row id (``review_id``, ``reviewId``, ``ID``, ``idx``)."""
+
+
+def id_like(s: pd.Series, name: object) -> bool:
+    """Whether a numeric column is a row id rather than a feature: whole numbers, none missing,
+    all distinct, and named like an id (last word in :data:`ID_WORDS`) or numbering the rows
+    (consecutive from 0 or 1, e.g. a saved pandas index ``Unnamed: 0``). A rule on an id only
+    splits the rows by their order in the file: spurious."""
+    if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype) or len(s) < 2:
+        return False
+    if s.isna().any():
+        return False
+    v = s.to_numpy(dtype=float)
+    if not (np.isfinite(v).all() and (v == np.round(v)).all()) or pd.Series(v).duplicated().any():
+        return False
+    words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", str(name))
+    named = bool(words) and words[-1].lower() in ID_WORDS
+    return named or (v.min() in (0.0, 1.0) and v.max() - v.min() == len(v) - 1)
+
+
+def default_features(frame: pd.DataFrame, exclude=()) -> tuple[list[str], list[str], list[str]]:
+    """The default numeric feature columns of ``frame`` (all numeric, non-boolean columns but
+    ``exclude``), and what was left out that a user may want: ``(features, ids, text_numbers)``
+    with ``ids`` the :func:`id_like` columns and ``text_numbers`` the columns of numbers stored
+    as text (a Parquet file keeps them as text; a CSV reader parses them). Name either in
+    ``--features`` / ``feature_names`` to use it."""
+    from ..io import numbers_as_text
+
+    skip = set(exclude)
+    numeric = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    ids = [c for c in numeric if id_like(frame[c], c)]
+    feats = [c for c in numeric if c not in ids]
+    return feats, ids, numbers_as_text(frame, exclude=list(skip))
+
+
+def left_out_notes(ids, text_numbers, option: str = "--features") -> list[str]:
+    """One note per kind of column :func:`default_features` left out, naming them."""
+    show = lambda cols: ", ".join(repr(str(c)) for c in cols)  # noqa: E731
+    notes = []
+    if ids:
+        notes.append(f"left out of the default features: {show(ids)} (whole numbers, all distinct: a row id; "
+                     f"rules on it are spurious); name {'it' if len(ids) == 1 else 'them'} in {option} to use "
+                     f"{'it' if len(ids) == 1 else 'them'}")
+    if text_numbers:
+        notes.append(f"left out of the default features: {show(text_numbers)} (numbers stored as text); name "
+                     f"{'it' if len(text_numbers) == 1 else 'them'} in {option} to read "
+                     f"{'it' if len(text_numbers) == 1 else 'them'} as numbers")
+    return notes
+
+
 def _as_frame(X, feature_names, text_column, where: str) -> tuple[pd.DataFrame, str, list[str], str | None]:
     """Normalise ``X`` into a DataFrame and decide numeric vs text."""
     if isinstance(X, pd.Series):
@@ -94,9 +147,11 @@ def _as_frame(X, feature_names, text_column, where: str) -> tuple[pd.DataFrame, 
             if text_column not in frame.columns:
                 raise InputError(f"{where}: no text column {text_column!r} (columns: {', '.join(map(str, frame.columns))})")
             return frame, "text", [], text_column
-        cols = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
-                and not pd.api.types.is_bool_dtype(frame[c])]
-        if feature_names is not None:
+        if feature_names is None:
+            cols, ids, text_numbers = default_features(frame)
+            for note in left_out_notes(ids, text_numbers, "feature_names"):
+                warnings.warn(f"{where}: {note}", UserWarning, stacklevel=4)
+        else:
             missing = [c for c in feature_names if c not in frame.columns]
             if missing:
                 raise InputError(f"{where}: no column {missing[0]!r}")

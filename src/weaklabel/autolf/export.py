@@ -136,8 +136,12 @@ def to_python(generated, model_file: str | None = None) -> str:
             "",
             "",
             "def softmax(logits):",
-            '    """Class probabilities from one row of scores per example."""',
-            "    logits = logits - logits.max(axis=1, keepdims=True)",
+            '    """Class probabilities from one row of scores per example. An infinite feature value',
+            "    makes scores infinite: the classes at +inf share the probability (the model's limit); a",
+            '    row with an undefined (NaN) score gets NaN, on which the rules abstain."""',
+            "    top = logits.max(axis=1, keepdims=True)",
+            '    with np.errstate(invalid="ignore"):  # -inf - -inf: NaN, quietly',
+            "        logits = np.where(np.isposinf(top), np.where(logits == top, 0.0, -np.inf), logits - top)",
             "    p = np.exp(logits)",
             "    return p / p.sum(axis=1, keepdims=True)",
         ]
@@ -175,7 +179,8 @@ def to_python(generated, model_file: str | None = None) -> str:
             body += (f"    x = np.column_stack([{cols}])\n"
                      f"    weights = np.array([{W}])  # one row per class: {labels}\n"
                      f"    bias = np.array([{b}])\n"
-                     f"    p = softmax(x @ weights.T + bias)\n"
+                     f"    with np.errstate(invalid=\"ignore\"):  # inf * 0, inf - inf (inf values): NaN, abstain\n"
+                     f"        p = softmax(x @ weights.T + bias)\n"
                      f"    vote = np.array([{labels}])[p.argmax(axis=1)]\n"
                      f"    return np.where(p.max(axis=1) >= {_fmt(r['min_confidence'])}, vote, ABSTAIN)\n")
         else:  # pragma: no cover - guarded by .readable
@@ -308,9 +313,20 @@ def load_model(path: str | Path):
         raise ModelFileError(f"{p}: malformed generated-LF model file ({type(exc).__name__}: {exc})") from None
 
 
+def check_py_name(path: str | Path) -> None:
+    """Refuse an ``lfs.py`` output not named ``*.py`` (``lfs.txt``): what is written is a Python
+    module that ``weaklabel apply`` and ``import`` load, and its model file is named after it."""
+    p = Path(path)
+    if p.suffix != ".py":
+        target = p.with_suffix(".py").name if p.suffix else p.name + ".py"
+        raise InputError(f"{p}: the generated LFs are a Python module (lfs.py) that `weaklabel apply` imports; "
+                         f"name the output {target}")
+
+
 def write_lfs(generated, path: str | Path, *, format: str = "auto", force: bool = False) -> list[Path]:
     if format not in ("auto", "python", "model"):
         raise InputError(f"format must be auto, python or model, got {format!r}")
+    check_py_name(path)
     if len(generated) == 0:
         raise InputError("no labeling functions to write (no rule reached the accuracy threshold)")
     p = Path(path)

@@ -44,15 +44,25 @@ def threshold_rule(df: pd.DataFrame, column: str, op: str, threshold: float, lab
     return np.where(hit, label, ABSTAIN).astype(np.int64)
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities from one row of scores per example. An infinite feature value makes
+    scores infinite: the classes at +inf share the probability (the model's limit, as a threshold
+    rule votes on inf); a row with an undefined (NaN) score gets NaN, on which rules abstain.
+    No floating-point warnings (a generated ``lfs.py`` writes the same function)."""
+    top = logits.max(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        logits = np.where(np.isposinf(top), np.where(logits == top, 0.0, -np.inf), logits - top)
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
+
+
 def linear_rule(df: pd.DataFrame, columns: Sequence[str], weights: Sequence[Sequence[float]],
                 bias: Sequence[float], labels: Sequence[int], min_confidence: float) -> np.ndarray:
     """A small softmax (logistic) model on a few columns: vote its most probable class when
     that probability is at least ``min_confidence``, abstain otherwise (and on missing values)."""
     x = np.column_stack([numbers(df, c) for c in columns])
-    logits = x @ np.asarray(weights, dtype=float).T + np.asarray(bias, dtype=float)
-    logits = logits - logits.max(axis=1, keepdims=True)
-    p = np.exp(logits)
-    p = p / p.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):   # inf * 0, inf - inf (infinite values): NaN, abstain
+        p = softmax(x @ np.asarray(weights, dtype=float).T + np.asarray(bias, dtype=float))
     vote = np.asarray(labels, dtype=np.int64)[p.argmax(axis=1)]
     return np.where(p.max(axis=1) >= min_confidence, vote, ABSTAIN).astype(np.int64)
 

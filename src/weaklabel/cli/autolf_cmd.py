@@ -27,7 +27,8 @@ def autolf_command(
     output: Path = typer.Option(..., "-o", "--output", help="Where to write lfs.py."),
     method: str = typer.Option("snuba", "--method", "-m", help="snuba (thresholds/keywords, readable), cluster or knn."),
     text_col: str = typer.Option(None, "--text-col", help="Generate text rules from this column."),
-    features: str = typer.Option(None, "--features", help="Comma-separated numeric feature columns (default: all numeric columns but the label)."),
+    features: str = typer.Option(None, "--features", help="Comma-separated numeric feature columns (default: all numeric columns but the label and row ids; "
+                                                         "numbers stored as text only when named here)."),
     classes: str = typer.Option(None, "--classes", help="Comma-separated class names; labels may be these names or ids."),
     max_lfs: int = typer.Option(None, "--max-lfs", help="At most this many LFs (default: 30 snuba, 12 cluster, 8 knn)."),
     min_accuracy: float = typer.Option(0.6, "--min-accuracy", help="Keep rules whose accuracy on the labelled rows has a lower bound at least this."),
@@ -44,7 +45,8 @@ def autolf_command(
         import pandas as pd
 
         from ..autolf import METHODS, generate_lfs
-        from ..autolf._base import check_features
+        from ..autolf._base import check_features, default_features, left_out_notes
+        from ..autolf.export import check_py_name
         from ..errors import InputError
         from ..io import check_distinct, check_output, read_table
         from ..votes.gold import infer_labels
@@ -58,6 +60,7 @@ def autolf_command(
         if not 0 <= min_accuracy <= 1:
             raise InputError(f"--min-accuracy is an accuracy, between 0 and 1; got {min_accuracy}")
         check_distinct([data], [output, output.with_name(output.stem + "_model.npz")])
+        check_py_name(output)
         check_output(output, force)
         df = read_table(data)
         if label_col not in df.columns:
@@ -92,10 +95,17 @@ def autolf_command(
             X = df[[text_col]]
             feats = None
         else:
-            feats = feats or [c for c in df.columns if c != label_col and pd.api.types.is_numeric_dtype(df[c])
-                              and not pd.api.types.is_bool_dtype(df[c])]
-            if not feats:
-                raise InputError(f"{data}: no numeric feature columns; pass --text-col for text or --features")
+            if feats is None:
+                feats, ids, text_numbers = default_features(df, exclude=[label_col])
+                if not feats:
+                    left = [*(f"{c!r} (a row id)" for c in ids), *(f"{c!r} (numbers stored as text)"
+                                                                   for c in text_numbers)]
+                    raise InputError(f"{data}: no numeric feature columns"
+                                     + (f" (left out: {', '.join(left)}; name them in --features to use them)"
+                                        if left else "") + "; pass --text-col for text or --features")
+                if not quiet:
+                    for note in left_out_notes(ids, text_numbers):
+                        err.print(f"[yellow]note:[/] {safe(note)}", highlight=False)
             check_features(df, feats, str(data))
             X = df[feats]
         X_unl = X[~labelled] if use_unlabeled and (~labelled).any() else None
