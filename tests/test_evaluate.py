@@ -273,3 +273,50 @@ def test_evaluate_reads_the_gold_no_label_masks_once(tmp_path, monkeypatch, how)
     assert len(calls) == 1
     assert json.dumps(got, sort_keys=True, default=str) == json.dumps(want, sort_keys=True, default=str)
     assert got["gold_rows_no_label"] == n // 2 and got["gold_rows_minus_one"] == n // 4
+
+
+def test_read_labels_reads_only_the_columns_it_needs(fitted, tmp_path, monkeypatch):
+    """A labels file with a large kept text column (``fit --keep-cols``): ``read_labels`` read every
+    column, the text included, to use the ids, ``prob_*`` and ``label``, and the Parquet footer
+    twice (metadata, then the table). Same result, from those columns only, one footer read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from weaklabel import evaluation
+    from weaklabel.io import tables
+
+    vm, model, labels, gold, truth, keep = fitted
+    text = pa.table({"text": ["a long review " * 200 + str(i) for i in range(vm.n_rows)]})
+    kept = tmp_path / "kept.parquet"
+    write_model_labels(model, vm, kept, extra_cols=text)
+    assert "text" in pq.read_schema(kept).names
+    expect = pd.read_parquet(labels)
+    read_cols, footers = [], []
+    real_iter, real_meta = pq.ParquetFile.iter_batches, pq.read_metadata
+    real_open = tables.open_parquet
+
+    def spy_iter(self, *a, columns=None, **kw):
+        read_cols.append(columns)
+        return real_iter(self, *a, columns=columns, **kw)
+
+    def spy_open(path):
+        footers.append(path)
+        return real_open(path)
+
+    def spy_meta(path, *a, **kw):
+        footers.append(path)
+        return real_meta(path, *a, **kw)
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", spy_iter)
+    monkeypatch.setattr(tables, "open_parquet", spy_open)
+    monkeypatch.setattr(pq, "read_metadata", spy_meta)
+    ids, proba, label, meta = evaluation.read_labels(kept)
+    assert read_cols and all(c is not None and "text" not in c for c in read_cols), read_cols
+    assert len(footers) == 1, footers
+    pd.testing.assert_frame_equal(ids, expect[["doc"]])
+    np.testing.assert_array_equal(proba, expect[["prob_0", "prob_1", "prob_2"]].to_numpy(dtype=np.float64))
+    np.testing.assert_array_equal(label, expect["label"].to_numpy(dtype=np.int64))
+    assert meta["cardinality"] == 3
+    monkeypatch.undo()
+    a, b = evaluate(kept, gold, "gold"), evaluate(labels, gold, "gold") | {"labels": str(kept)}
+    assert json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)

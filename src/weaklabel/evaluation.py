@@ -58,20 +58,30 @@ def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, l
 
 
 def read_labels(path: str | Path) -> tuple[pd.DataFrame | None, np.ndarray, np.ndarray, dict]:
-    """``(ids, proba (n, K), label, metadata)`` of a labels.parquet file or folder."""
+    """``(ids, proba (n, K), label, metadata)`` of a labels.parquet file or folder. Only the id
+    columns, ``prob_*`` and ``label`` are read (not the columns ``fit --keep-cols`` kept, e.g.
+    long texts), and a file's footer once (metadata and schema together)."""
+    from .io import TableSource
+
     p = Path(path)
-    meta = read_metadata(p) if p.exists() else None
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    src = None
+    if p.is_dir():
+        meta = read_metadata(p)      # a folder's metadata is its _common_metadata file
+    else:
+        src = TableSource(p)
+        meta = src.footer_metadata()
     if meta is None or meta.get("format") != LABELS_FORMAT:
-        if not p.exists():
-            raise InputError(f"{p}: no such file")
         raise InputError(f"{p}: not a labels file written by `weaklabel fit` (no weaklabel labels metadata)")
+    src = src or TableSource(p)
     K = int(meta["cardinality"])
-    table = read_table(p)
     probs = [f"prob_{k}" for k in range(K)]
-    missing = [c for c in probs + ["label"] if c not in table.columns]
+    missing = [c for c in probs + ["label"] if c not in src.columns]
     if missing:
         raise InputError(f"{p}: no column {missing[0]!r}")
-    id_cols = [c for c in meta.get("id_columns") or [] if c in table.columns]
+    id_cols = [c for c in dict.fromkeys(meta.get("id_columns") or []) if c in src.columns]
+    table = read_table(src, columns=[*id_cols, *probs, "label"])
     ids = table[id_cols].reset_index(drop=True) if id_cols else None
     proba = table[probs].to_numpy(dtype=np.float64)
     label = table["label"].to_numpy(dtype=np.int64)

@@ -321,3 +321,38 @@ def test_a_verifier_named_with_glob_characters_can_be_named(tmp_path):
     df.to_parquet(tmp_path / "s.parquet", index=False)
     res = select_file(tmp_path / "s.parquet", tmp_path / "sel.parquet", verifiers="rm_a,rm[v2]")
     assert res.selector.verifiers_ == ["rm_a", "rm[v2]"]
+
+
+def test_the_answer_column_cannot_be_an_id_column(tmp_path):
+    """`--answer-col question_id` was accepted: every candidate of a question had one answer and
+    their evidence was pooled into one (a silently wrong selection)."""
+    df = _small()
+    df["answer"] = df["candidate_id"].astype(str)
+    df.to_parquet(tmp_path / "s.parquet", index=False)
+    out = tmp_path / "sel.parquet"
+    for col, opt in (("question_id", "--question-col"), ("candidate_id", "--candidate-col")):
+        with pytest.raises(InputError, match=f"--answer-col '{col}' is the {opt} column"):
+            select_file(tmp_path / "s.parquet", out, answer_col=col)
+        r = runner.invoke(app, ["select", str(tmp_path / "s.parquet"), "-o", str(out), "--answer-col", col])
+        one_line_error(r, f"--answer-col '{col}' is the {opt} column")
+        assert not out.exists()
+    # the Weaver-style example: its question column by the file's name or the reader's
+    for col in ("problem_idx", "question_id"):
+        r = runner.invoke(app, ["select", str(EXAMPLE), "-o", str(out), "--answer-col", col])
+        one_line_error(r, "--answer-col 'problem_idx' is the --question-col column")
+
+
+def test_an_unknown_mixture_parameter_is_named(tmp_path):
+    """`select -p foo=bar` (the default mixture) printed Python's raw "ScoreMixture.__init__() got
+    an unexpected keyword argument 'foo'"."""
+    from weaklabel.verifiers import VerifierSelector, from_frame
+
+    _small().to_parquet(tmp_path / "s.parquet", index=False)
+    out = tmp_path / "sel.parquet"
+    r = runner.invoke(app, ["select", str(tmp_path / "s.parquet"), "-o", str(out), "-p", "foo=bar"])
+    one_line_error(r, "label model 'mixture' has no parameter 'foo' (parameters: covariance,")
+    assert "__init__" not in r.output and not out.exists()
+    with pytest.raises(InputError, match="label model 'mixture' has no parameter 'foo'"):
+        VerifierSelector(model_params={"foo": 1}).fit(from_frame(_small()))
+    r = runner.invoke(app, ["select", str(tmp_path / "s.parquet"), "-o", str(out), "-p", "max_iter=20", "-q"])
+    assert r.exit_code == 0, r.output

@@ -30,7 +30,7 @@ from .labels_file import labels_column_name, LabelsWriter, labels_metadata, labe
 from .metadata import (COMMON_METADATA, FORMAT_VERSION, LABELS_FORMAT, META_KEY, VOTES_FORMAT, encode_metadata,
                        read_metadata, validate_metadata)
 from .tables import (CSV_SUFFIXES, JSONL_SUFFIXES, PARQUET_SUFFIXES, TableSource, file_fingerprint,
-                     files_fingerprint, id_sample, ids_to_pandas, is_glob, open_parquet, parquet_files, read_table,
+                     files_fingerprint, id_sample, ids_to_pandas, is_glob, numbers_as_text, open_parquet, parquet_files, read_table,
                      same_input)
 from .votes_file import ROW_IS_ID, VotesWriter, check_plain_vote_maxima, id_columns_metadata, ids_table, real_id_columns, votes_layout, votes_schema
 
@@ -45,7 +45,7 @@ __all__ = [
     "COMMON_METADATA", "FORMAT_VERSION", "LABELS_FORMAT", "META_KEY", "VOTES_FORMAT", "encode_metadata",
     "read_metadata", "validate_metadata",
     "csv_id_dtypes", "CSV_SUFFIXES", "JSONL_SUFFIXES", "PARQUET_SUFFIXES", "TableSource", "file_fingerprint",
-    "files_fingerprint", "id_sample", "ids_to_pandas", "is_glob", "open_parquet", "parquet_files", "read_table",
+    "files_fingerprint", "id_sample", "ids_to_pandas", "is_glob", "numbers_as_text", "open_parquet", "parquet_files", "read_table",
     "same_input",
     "ROW_IS_ID", "VotesWriter", "check_plain_vote_maxima", "id_columns_metadata", "ids_table", "real_id_columns", "votes_layout", "votes_schema",
 ]

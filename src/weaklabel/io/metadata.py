@@ -38,13 +38,19 @@ def read_metadata(path: str | Path) -> dict | None:
         kv = pq.read_metadata(p).metadata or {}
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{p}: not a readable Parquet file ({first_line(exc)})") from None
-    raw = kv.get(META_KEY)
+    return metadata_from_footer(kv, p)
+
+
+def metadata_from_footer(kv: dict | None, where) -> dict | None:
+    """The ``weaklabel`` metadata in a Parquet footer's key-value pairs (``ParquetFile.metadata
+    .metadata``, already read), checked; ``None`` if it has none."""
+    raw = (kv or {}).get(META_KEY)
     if raw is None:
         return None
     from ..jsonsafe import loads_strict
 
-    meta = loads_strict(raw, f"{p}: the weaklabel metadata", error=InputError)
-    validate_metadata(meta, str(p))
+    meta = loads_strict(raw, f"{where}: the weaklabel metadata", error=InputError)
+    validate_metadata(meta, str(where))
     return meta
 
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -145,6 +146,14 @@ class TableSource:
         dup = sorted({c for c in self.columns if self.columns.count(c) > 1}, key=str)
         if dup:
             raise InputError(f"{self.path}: column name {dup[0]!r} appears more than once; column names must be unique")
+
+    def footer_metadata(self) -> dict | None:
+        """The ``weaklabel`` metadata of a single Parquet file, from the footer this source already
+        read (``None`` for other formats and for a file without it; a folder keeps it in
+        ``_common_metadata``: :func:`~weaklabel.io.read_metadata`)."""
+        from .metadata import metadata_from_footer
+
+        return metadata_from_footer(self._pf.metadata.metadata, self.path) if self._pf is not None else None
 
     def nested_columns(self, names: Sequence[str]) -> list[str]:
         """Which of ``names`` hold lists, structs or maps (unusable as row ids)."""
@@ -285,12 +294,13 @@ def id_sample(keys: pd.DataFrame, k: int = 3) -> str:
     return f"{', '.join(repr(r) for r in rows) or 'none'} ({', '.join(kinds)})"
 
 
-def read_table(path: str | Path, columns: Sequence[str] | None = None,
+def read_table(path: str | Path | TableSource, columns: Sequence[str] | None = None,
                id_cols: Sequence[str] | None = None) -> pd.DataFrame:
     """Read a whole table (Parquet/CSV/JSON Lines) into pandas, checking requested columns.
     ``id_cols``: the columns that hold row ids (those the table has), read from a CSV as
-    :meth:`TableSource.id_dtypes` says, so that they match the same ids read by any other command."""
-    src = TableSource(path)
+    :meth:`TableSource.id_dtypes` says, so that they match the same ids read by any other command.
+    ``path`` may be a :class:`TableSource` already open (its footer is not read again)."""
+    src = path if isinstance(path, TableSource) else TableSource(path)
     if columns is not None:
         missing = [c for c in columns if c not in src.columns]
         if missing:
@@ -299,6 +309,28 @@ def read_table(path: str | Path, columns: Sequence[str] | None = None,
     if not parts:
         return pd.DataFrame({c: [] for c in (columns or src.columns)})
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+
+
+def numbers_as_text(df: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
+    """Text columns (besides ``exclude``) whose values are all numbers written as text
+    (``"0.83"``): a CSV reader parses them as numbers, a Parquet or JSON Lines file keeps them as
+    text, so a command that takes numeric columns by default leaves them out; the caller says so."""
+    out, skip = [], set(exclude)
+    for c in df.columns:
+        s = df[c]
+        if c in skip or not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
+            continue
+        s = s[s.notna()]
+        if s.size and not isinstance(s.iloc[0], (list, tuple, dict, np.ndarray)):
+            try:   # the first values first: a column of prose is ruled out without a pass over it
+                if pd.to_numeric(s.iloc[:100], errors="coerce").isna().any():
+                    continue
+                conv = pd.to_numeric(s, errors="coerce")
+            except (TypeError, ValueError):
+                continue
+            if not conv.isna().any():
+                out.append(str(c))
+    return out
 
 
 def file_fingerprint(path: str | Path) -> dict:

@@ -238,23 +238,11 @@ def _check_id_types(df: pd.DataFrame, cols, where: str, shown) -> None:
 def numbers_as_text(df: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
     """Text columns (besides ``exclude`` and :data:`RESERVED`) whose values are all numbers
     written as text (``"0.83"``): a CSV reader parses them as numbers, a Parquet or JSON Lines
-    file keeps them as text, so they are not taken as verifiers by default; the caller warns."""
-    out = []
-    for c in df.columns:
-        s = df[c]
-        if c in set(exclude) or c in RESERVED or not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
-            continue
-        s = s[s.notna()]
-        if s.size and not isinstance(s.iloc[0], (list, tuple, dict, np.ndarray)):
-            try:   # the first values first: a column of prose is ruled out without a pass over it
-                if pd.to_numeric(s.iloc[:100], errors="coerce").isna().any():
-                    continue
-                conv = pd.to_numeric(s, errors="coerce")
-            except (TypeError, ValueError):
-                continue
-            if not conv.isna().any():
-                out.append(str(c))
-    return out
+    file keeps them as text, so they are not taken as verifiers by default; the caller warns
+    (:func:`weaklabel.io.numbers_as_text`, shared with ``autolf``)."""
+    from ..io import numbers_as_text as text_numbers
+
+    return text_numbers(df, exclude=[*exclude, *RESERVED])
 
 
 def from_frame(df: pd.DataFrame, *, question_col: str = "question_id", candidate_col: str = "candidate_id",
@@ -271,6 +259,13 @@ def from_frame(df: pd.DataFrame, *, question_col: str = "question_id", candidate
                      (answer_col, "--answer-col"), (correct_col, "--correct-col")):
         if col is not None and col not in df.columns:
             raise InputError(f"{where}: no column {shown(col)!r} ({opt}); columns: {_shown(df.columns, disp)}")
+    for col, opt, what in ((question_col, "--question-col", "every candidate of a question would have the same "
+                            "answer and pool all their evidence"),
+                           (candidate_col, "--candidate-col", "every candidate would have an answer of its own: "
+                            "nothing to pool and no majority answer")):
+        if answer_col is not None and answer_col == col:
+            raise InputError(f"{where}: --answer-col {shown(answer_col)!r} is the {opt} column: {what}; "
+                             "give the column of the candidates' final answers, or no --answer-col")
     if len(df) == 0:
         raise InputError(f"{where}: the table has no rows")
     special = [c for c in (question_col, candidate_col, answer_col, correct_col) if c is not None]

@@ -26,10 +26,11 @@ def make_mixture(sel, cb: float | None) -> ScoreMixture:
     params = dict(sel.model_params or {})
     if sel.class_balance is not None:
         params.setdefault("class_balance", float(sel.class_balance))
-    try:
-        return ScoreMixture(**params)
-    except TypeError as exc:
-        raise InputError(f"label model 'mixture': {exc}") from None
+    names = ScoreMixture._param_names()
+    unknown = [k for k in params if k not in names]
+    if unknown:   # a raw "__init__() got an unexpected keyword argument" otherwise
+        raise InputError(f"label model 'mixture' has no parameter {unknown[0]!r} (parameters: {', '.join(names)})")
+    return ScoreMixture(**params)
 
 
 def detect_families(sel, U, groups, keep) -> None:

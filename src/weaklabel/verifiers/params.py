@@ -20,6 +20,18 @@ def binarise_method(sel) -> str:
     return sel.binarise
 
 
+def model_param_names(label_model: str) -> list[str]:
+    """The hyper-parameters ``model_params`` may set for ``label_model`` (the mixture's or a vote
+    model's ``__init__`` arguments)."""
+    if label_model == "mixture":
+        from .mixture import ScoreMixture
+
+        return ScoreMixture._param_names()
+    from ..models import MODELS
+
+    return list(MODELS[label_model]().get_params(deep=False))
+
+
 def check_params(sel, label_models: list[str]) -> None:
     """A clear :class:`~weaklabel.errors.InputError` for any invalid hyper-parameter of a
     :class:`~weaklabel.verifiers.selector.VerifierSelector`."""
@@ -45,6 +57,12 @@ def check_params(sel, label_models: list[str]) -> None:
         raise InputError(f"class_balance must be in (0, 1), got {sel.class_balance!r}")
     if sel.model_params is not None and not isinstance(sel.model_params, dict):
         raise InputError("model_params must be a dict")
+    if sel.model_params:
+        names = model_param_names(sel.label_model)
+        unknown = [k for k in sel.model_params if k not in names]
+        if unknown:
+            raise InputError(f"label model {sel.label_model!r} has no parameter {unknown[0]!r} "
+                             f"(parameters: {', '.join(names)})")
     if sel.pool_answers not in ("auto", True, False):
         raise InputError(f"pool_answers must be 'auto', True or False, got {sel.pool_answers!r}")
     if sel.answer_icc is not None and not 0 <= float(sel.answer_icc) <= 1:
