@@ -285,3 +285,49 @@ def test_bench_outputs_are_replaced_together_or_not_at_all(tmp_path, monkeypatch
         report.write_outputs(res, out, force=True, plots=False)
     assert {p.name: p.read_bytes() for p in old} == before
     assert sorted(p.name for p in out.iterdir()) == sorted(before)
+
+
+def test_repeated_names_run_once_and_dev_frac_needs_the_verifiers_suite(monkeypatch):
+    """`--models ds,ds` ran ds twice (twice the time, two leaderboard rows); `--dev-frac` outside
+    the verifiers suite was silently ignored."""
+    from weaklabel.bench.config import BenchConfig, plan
+
+    monkeypatch.delenv(D.ENV_VAR, raising=False)
+    cfg = BenchConfig(suites=("autows", "verifiers"), models=("ds", "mixture", "ds"), tasks=("wine", "wine"),
+                      methods=("knn", "knn"), n_labels=(50, 50), seeds=(0, 0))
+    assert cfg.model_names() == ["ds"] and cfg.verifier_models() == ["mixture", "ds"]
+    assert [u.label() for u in plan(cfg)] == ["autows: wine (seed 0, 50 labels)"]
+    r = runner.invoke(app, ["bench", "--tasks", "wine", "--dev-frac", "0.1"])
+    assert r.exit_code == 1 and "--dev-frac is the verifiers suite's" in r.output and "Traceback" not in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_a_failed_run_leaves_no_empty_out_folder(tmp_path, monkeypatch):
+    """`bench --out DIR` made DIR before the run: a run that failed left an empty folder."""
+    from weaklabel.bench import report
+    from weaklabel.errors import InputError
+
+    monkeypatch.delenv(D.ENV_VAR, raising=False)
+
+    def failing(cfg, progress=None):
+        raise InputError("boom")
+
+    monkeypatch.setattr(suites, "run_bench", failing)
+    out = tmp_path / "a" / "out"
+    r = runner.invoke(app, ["bench", "--tasks", "wine", "--seeds", "1", "--methods", "knn", "--out", str(out)])
+    assert r.exit_code == 1 and "boom" in r.output
+    assert not (tmp_path / "a").exists()
+    (tmp_path / "file").write_text("x")
+    r = runner.invoke(app, ["bench", "--tasks", "wine", "--out", str(tmp_path / "file" / "out")])
+    assert r.exit_code == 1 and "cannot create the --out folder" in r.output
+    # a failure while writing: the folders the write made are removed again
+    res = suites.BenchResult(config={"suites": [], "seeds": [0]}, records=[{"suite": "none", "seed": 0}],
+                             seconds=1.0)
+
+    def broken(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "report_markdown", broken)
+    with pytest.raises(KeyboardInterrupt):
+        report.write_outputs(res, tmp_path / "b" / "out", plots=False)
+    assert not (tmp_path / "b").exists()

@@ -41,6 +41,13 @@ class BenchConfig:
     threads: int | None = 1
     dev_frac: float = 0.05
 
+    def __post_init__(self):
+        # a name or budget given twice ran twice (twice the time, and one leaderboard row per copy)
+        for name in ("tasks", "models", "methods", "n_labels", "seeds"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, tuple(dict.fromkeys(value)))
+
     def model_names(self) -> list[str]:
         """The vote-based label models to run (``mixture`` is run by the verifiers suite only)."""
         names = list(self.models) if self.models else list(MODELS)

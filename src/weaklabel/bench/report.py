@@ -7,6 +7,7 @@ written and the report says the plots were skipped.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -59,17 +60,39 @@ def planned_files(out_dir: Path, plots: bool) -> list[Path]:
 
 def check_outputs(out_dir: Path, force: bool, plots: bool) -> None:
     """Fail before running if an output exists (without ``force``), or if ``out_dir`` is not a
-    folder that can be made."""
+    folder that can be made. The folder itself is made only when the results are written
+    (:func:`write_outputs`): a run that fails leaves no empty folder behind."""
     from ..errors import InputError
 
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: --out must be a folder, and this is a file")
+    if out_dir.is_dir():
+        for p in planned_files(out_dir, plots):
+            check_output(p, force)
+        return
+    base = out_dir.parent
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise InputError(f"{out_dir}: cannot create the --out folder ({base} is a file)")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise InputError(f"{out_dir}: cannot create the --out folder ({base} is not writable)")
+
+
+def _make_folder(out: Path) -> list[Path]:
+    """Make ``out`` (and missing parents); returns the folders made, deepest first."""
+    from ..errors import InputError
+
+    made = []
+    p = out
+    while not p.exists() and p != p.parent:
+        made.append(p)
+        p = p.parent
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"{out_dir}: cannot create the --out folder ({exc.strerror or type(exc).__name__})") from None
-    for p in planned_files(out_dir, plots):
-        check_output(p, force)
+        raise InputError(f"{out}: cannot create the --out folder ({exc.strerror or type(exc).__name__})") from None
+    return made
 
 
 def budget_notes(records: list[dict]) -> list[str]:
@@ -114,7 +137,19 @@ def write_outputs(result: BenchResult, out_dir: str | Path, *, force: bool = Fal
     renamed into place together at the end (``output_group``): a failure or Ctrl-C part way leaves
     the previous run's files as they were, never a new results.json beside an old report.md."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    made = _make_folder(out)
+    try:
+        return _write_outputs(result, out, force=force, plots=plots, command=command)
+    except BaseException:
+        for d in made:        # the folders this call made, if still empty: no empty folder left behind
+            try:
+                d.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _write_outputs(result: BenchResult, out: Path, *, force: bool, plots: bool, command: str | None) -> list[Path]:
     with output_group():
         written = []
         png: list[Path] = []

@@ -50,7 +50,8 @@ def bench_command(
     out_dir: Path = typer.Option(None, "--out", "-o", help="Write results.json, results.csv, report.md and PNG plots here."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing files in --out."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="PNG plots in --out (need matplotlib: pip install 'weaklabel\\[plot]')."),
-    dev_frac: float = typer.Option(0.05, "--dev-frac", help="verifiers: share of questions labelled as dev set."),
+    dev_frac: float = typer.Option(None, "--dev-frac", help="verifiers: share of questions labelled as dev set "
+                                                             "(default 0.05)."),
     threads: int = typer.Option(1, "--threads", help="BLAS/OpenMP threads (0 = library default); 1 keeps timings stable."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of tables."),
@@ -74,11 +75,14 @@ def bench_command(
             budgets = tuple(int(x) for x in _split(n_labels) or ())
         except ValueError:
             raise InputError(f"--n-labels must be comma-separated integers, got {n_labels!r}") from None
+        if dev_frac is not None and "verifiers" not in suites:
+            raise InputError(f"--dev-frac is the verifiers suite's share of dev questions; this run has suite "
+                             f"{', '.join(suites)} (add --suite verifiers or all, or drop --dev-frac)")
         cfg = BenchConfig(suites=suites, quick=quick, seeds=tuple(range(seed, seed + n_seeds)),
                           tasks=_split(tasks), models=_split(models),
                           methods=_split(methods) or METHODS, n_labels=budgets,
                           data_dir=resolve_data_dir(data_dir), max_lfs=max_lfs, threads=threads or None,
-                          dev_frac=dev_frac)
+                          dev_frac=0.05 if dev_frac is None else dev_frac)
         from ..bench.config import plan
 
         units = plan(cfg)                       # validates everything before any work
