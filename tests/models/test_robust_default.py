@@ -537,11 +537,12 @@ def test_fair_gold_rows_of_a_weak_model_are_used_to_select():
 
 
 @pytest.mark.parametrize("draw", [0, 3])
-def test_a_model_kept_on_the_unbiased_z_is_not_corrected_by_the_labels(draw):
+def test_a_model_kept_on_the_unbiased_z_is_not_corrected_but_majority_vote_may_be(draw):
     """WRENCH trec (validation half; 6 classes, 1.8 votes a covered row): the default keeps hybrid on
     the unbiased z there (§26), and a correction of it learned on 100 gold rows was accepted out of
     fold on these draws and lost 14 points on the test rows (0.51 against 0.624 without labels,
-    PROTOCOL §15, §26). The labels must not take `--dev` below the no-label default."""
+    PROTOCOL §15, §26). The labels correct majority vote instead (§27): on draw 0 that correction
+    is accepted and gains on the test rows, on draw 3 it is not and the no-label model stands."""
     from conftest import shared
     from weaklabel.bench import label_accuracy as la
 
@@ -552,10 +553,14 @@ def test_a_model_kept_on_the_unbiased_z_is_not_corrected_by_the_labels(draw):
     assert crit["disagree_on"] == "votes" and crit["kept_by_unbiased_z"] and free.selection_["model"] == "hybrid"
     task = la.dev_task(ds, 100, draw)
     auto = AutoModel().fit(task.fit_votes, task.fit_y)
-    assert "no_correction" in auto.selection_ and not hasattr(auto, "correction_")
+    sel = auto.selection_
+    assert "correction_on_majority" in sel
+    assert sel["model"] == ("majority" if draw == 0 else "hybrid"), sel["reason"]
+    assert hasattr(auto, "correction_") == (draw == 0), sel["reason"]
     test = task.test_votes
     got = covered_accuracy(auto.predict_proba(test), test, task.test_y)
-    assert got >= covered_accuracy(free.predict_proba(test), test, task.test_y) - 0.005
+    no_labels = covered_accuracy(free.predict_proba(test), test, task.test_y)
+    assert got >= no_labels + (0.02 if draw == 0 else -0.005)
     assert got >= covered_accuracy(reference_mv_proba(test), test, task.test_y) + 0.005
 
 

@@ -344,8 +344,8 @@ class AutoModel(DevSelection, LabelModel):
             crit = cmp.to_dict() | {"disagree_on": disagree_on}
             trusted = cmp.z > self.min_z and (cmp.disagree_rows == 0 or cmp.z_disagree > self.min_z)
             if trusted and disagree_on == "votes":
-                # would the conservative z have kept it too? If not, the labels may not correct it
-                # (``dev_selection.no_correction_on_unbiased_z``)
+                # would the conservative z have kept it too? If not, the labels correct majority vote
+                # instead (``dev_selection.correction_on_majority``)
                 rows_z = compare_to_majority(sample, tables(), single, getattr(model, "dependent_pairs_", None),
                                              "rows")
                 crit["z_disagree_rows"] = round(float(rows_z.z_disagree), 4)
