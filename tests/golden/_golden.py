@@ -2,8 +2,9 @@
 
 A case runs one command through the CLI (in-process) into a temporary folder and returns a
 *record*: for every Parquet output its row count, column names, Arrow types and one sha256 per
-column of the column's canonical bytes (the raw little-endian values for numbers, so float
-columns compare bit for bit; JSON of the values for strings), plus the normalised ``weaklabel``
+column of the column's canonical bytes (the raw little-endian values for numbers: ints bit for
+bit, floats rounded to 9 significant digits, :func:`column_digest`; JSON of the values for
+strings), plus the normalised ``weaklabel``
 metadata; for model.json the sha256 of the canonical JSON of each top-level and each
 ``learned`` entry, its floats rounded to 6 significant digits (:func:`rounded`: learned
 parameters differ in their last bits between machines). Volatile content is dropped first: the package version, timestamps, durations,
@@ -59,19 +60,41 @@ def _sha(b: bytes) -> str:
     return hashlib.sha256(b).hexdigest()[:32]
 
 
+#: significant digits of float columns (``prob_*``, ``confidence``) in Parquet records: see :func:`column_digest`
+COLUMN_DIGITS = 9
+
+
 def column_digest(col: pa.ChunkedArray | pa.Array) -> str:
     """sha256 of a column's canonical bytes: validity mask + raw values for fixed-width types
-    (bit-exact floats), JSON of the Python values otherwise."""
+    (ints and booleans bit-exact, floats rounded to :data:`COLUMN_DIGITS` significant digits),
+    JSON of the Python values otherwise.
+
+    Why floats are rounded: like model.json's parameters (:func:`rounded`), probabilities differ in
+    their last bits from one CPU to another (seen in the nineteenth session: on an Intel Xeon the
+    in-memory ``mc`` fit of wrench/youtube wrote a ``prob_1`` column that differed from the
+    recorded one while every other column, and the same fit streamed or on Dask, matched). Nine
+    digits still catch any change of behaviour; a last-bit difference crosses a rounding boundary
+    about once in 10^7 values."""
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     t = arr.type
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
         mask = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=np.uint8)
         vals = arr.fill_null(0 if not pa.types.is_boolean(t) else False).to_numpy(zero_copy_only=False)
+        if pa.types.is_floating(t):
+            vals = _round_significant(np.asarray(vals, dtype=np.float64), COLUMN_DIGITS)
         vals = np.ascontiguousarray(vals)
         if vals.dtype.byteorder == ">":
             vals = vals.byteswap().view(vals.dtype.newbyteorder("<"))
         return _sha(str(t).encode() + b"|" + mask.tobytes() + b"|" + vals.tobytes())
     return _sha(str(t).encode() + b"|" + json.dumps(arr.to_pylist(), default=str).encode())
+
+
+def _round_significant(x: np.ndarray, digits: int) -> np.ndarray:
+    """``x`` rounded to ``digits`` significant digits by Python's correctly rounded formatting
+    (not ``log10`` arithmetic, whose last bit varies between CPUs too); ``-0.0`` becomes ``0.0``."""
+    out = np.array([float(f"{v:.{digits}g}") for v in x.tolist()], dtype=np.float64)
+    out[out == 0] = 0.0
+    return out
 
 
 def normalise(obj):
