@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -143,6 +145,25 @@ def test_csv_and_jsonl_inputs(tmp_path, suffix):
     np.testing.assert_array_equal(vm.to_dense(), _naive(df, _make_lfs()))
 
 
+def test_intenum_class_ids_are_votes_row_wise_as_vectorized():
+    # an IntEnum of the classes is an int; row-wise LFs refused it while vectorized ones took it
+    import enum
+
+    class Label(enum.IntEnum):
+        NEG = 0
+        POS = 1
+
+    df = pd.DataFrame({"text": ["good", "bad", "meh"]})
+    pick = {"good": Label.POS, "bad": Label.NEG, "meh": ABSTAIN}
+    lfs = [LabelingFunction("row", lambda x: pick[x.text]),
+           LabelingFunction("vec", lambda d: [pick[t] for t in d.text] + [], vectorized=True),
+           LabelingFunction("vec_obj", lambda d: np.array([pick[t] for t in d.text], dtype=object), vectorized=True)]
+    assert apply_lfs(df, lfs, cardinality=2).to_dense().tolist() == [[1, 1, 1], [0, 0, 0], [-1, -1, -1]]
+    with pytest.raises(LFError, match=r"returned True \(bool\)"):   # bool stays refused
+        apply_lfs(df, [LabelingFunction("b", lambda d: np.array([True, None, 1], dtype=object), vectorized=True)],
+                  cardinality=2)
+
+
 @pytest.mark.parametrize("value, shown", [
     (1.0, "1.0 (float)"), (True, "True (bool)"), (None, "None (NoneType)"),
     (float("nan"), "nan (float)"), (5, "5 (int)"), (-2, "-2 (int)"), ("1", "'1' (str)"),
@@ -165,6 +186,19 @@ def test_invalid_vectorized_votes(result):
         apply_lfs(pd.DataFrame({"text": ["a", "b"]}), [lf], cardinality=2)
 
 
+@pytest.mark.parametrize("dtype", ["Int64", "UInt8", "int8[pyarrow]"])
+def test_nullable_int_votes_with_a_missing_value_name_that_row(dtype):
+    # to_numpy() turned them all into floats: the error named row 0 and "1.0", and under
+    # on_error="abstain" every vote of the LF was dropped, not just the missing one
+    result = pd.Series([1, None, 0], dtype=dtype)
+    lf = LabelingFunction("vec", lambda df: result, vectorized=True)
+    df = pd.DataFrame({"text": ["a", "b", "c"]})
+    with pytest.raises(LFError, match=rf"LF 'vec' returned <NA> \(NAType\) \[dtype {re.escape(dtype)}\] on row 1;"):
+        apply_lfs(df, [lf], cardinality=2)
+    vm = apply_lfs(df, [lf], cardinality=2, on_error="abstain")
+    assert vm.to_dense()[:, 0].tolist() == [1, -1, 0] and vm.metadata["lfs"][0]["errors"] == 1
+
+
 def test_on_error_raise_and_abstain():
     df = pd.DataFrame({"text": ["ok", "boom", "ok", "boom"]})
 
@@ -179,6 +213,57 @@ def test_on_error_raise_and_abstain():
     vm = apply_lfs(df, [lf], cardinality=2, on_error="abstain")
     assert vm.to_dense()[:, 0].tolist() == [1, -1, 1, -1]
     assert vm.metadata["lfs"][0]["errors"] == 2
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_lf_that_edits_its_row_or_batch_does_not_change_the_other_lfs_votes(jobs):
+    """An LF that writes to its row (or its preprocessed row, or its batch) changes its own copy:
+    the LFs after it vote on the data as read, as they do when they run alone (apply --update)."""
+    from weaklabel import preprocessor
+
+    @preprocessor
+    def upper(x):
+        x.text = x.text.upper()
+
+    def clobber(x):
+        x.text = "spam"
+        x["score"] = 9.0
+        x.pop("id")
+        return ABSTAIN
+
+    def clobber_pre(x):
+        x.text = "SPAM"
+        return ABSTAIN
+
+    def clobber_batch(df):
+        df["text"] = "spam"
+        del df["score"]
+        return np.full(len(df), ABSTAIN)
+
+    df = _random_frame(2500, seed=5)
+    before = df.copy()
+    readers = [LabelingFunction("spam", lambda x: 1 if "spam" in x.text else 0),
+               LabelingFunction("high", lambda x: 1 if x.score > 1 else ABSTAIN),
+               LabelingFunction("has_id", lambda x: 1 if "id" in x else 0),
+               LabelingFunction("SPAM", lambda x: 1 if "SPAM" in x.text else 0, pre=[upper]),
+               LabelingFunction("vec_spam", lambda d: np.where(d.text.str.contains("spam"), 1, 0), vectorized=True),
+               LabelingFunction("vec_high", lambda d: np.where(d.score > 1, 1, ABSTAIN), vectorized=True)]
+    writers = [LabelingFunction("clobber", clobber), LabelingFunction("clobber_pre", clobber_pre, pre=[upper]),
+               LabelingFunction("clobber_batch", clobber_batch, vectorized=True)]
+    alone = apply_lfs(df, readers, cardinality=2).to_dense()
+    for lfs in (writers + readers, readers[:2] + writers + readers[2:]):
+        dense = apply_lfs(df, lfs, cardinality=2, jobs=jobs, batch_size=1000).to_dense()
+        got = dense[:, [lfs.index(lf) for lf in readers]]
+        np.testing.assert_array_equal(got, alone)
+    # and failing after the edit (on_error="abstain") changes nothing either
+    def clobber_then_fail(x):
+        x.text = "spam"
+        raise ValueError("late")
+
+    lfs = [LabelingFunction("fails", clobber_then_fail)] + readers
+    got = apply_lfs(df, lfs, cardinality=2, on_error="abstain").to_dense()[:, 1:]
+    np.testing.assert_array_equal(got, alone)
+    pd.testing.assert_frame_equal(df, before)   # the caller's DataFrame is untouched
 
 
 def test_missing_column_is_always_an_error():

@@ -50,6 +50,36 @@ def test_sibling_imports_work(tmp_path, write_lfs):
     assert load_lfs(p).lfs[0].name == "a"
 
 
+@pytest.mark.parametrize("body, line, name", [
+    # a second def of one name replaces the first LF at module level
+    ("@labeling_function\ndef f(x): return 1\n@labeling_function\ndef f(x): return 0\n", 2, "f"),
+    # LFs kept only in a list not named LFS (Snorkel's lower-case `lfs = [...]`), from a template too
+    ("from weaklabel import keyword_lf\n@labeling_function\ndef f(x): return 1\n"
+     "lfs = [keyword_lf(w, w, 0) for w in ['bad', 'awful']]\n", 5, "bad"),
+    ("def make(w):\n    return labeling_function(name=w)(lambda x: 0)\nRULES = {'a': make('a')}\n", 3, "a"),
+])
+def test_lfs_the_file_makes_but_would_skip_are_an_error(write_lfs, body, line, name):
+    p = write_lfs(body)
+    with pytest.raises(LFDefinitionError) as info:
+        load_lfs(p)
+    msg = str(info.value)
+    assert msg.startswith(f"lfs.py:{line}: labeling function {name!r} is not bound") and "LFS = [...]" in msg
+    assert "\n" not in msg
+
+
+def test_lfs_made_elsewhere_or_listed_in_LFS_are_not_skipped_lfs(tmp_path, write_lfs):
+    # a sibling module's LFs that this file does not import are that module's business
+    (tmp_path / "shared_lfs_mod.py").write_text(
+        "from weaklabel import labeling_function\n@labeling_function\ndef a(x): return 1\n"
+        "@labeling_function\ndef b(x): return 0\n")
+    p = write_lfs("from shared_lfs_mod import a\n")
+    assert [lf.name for lf in load_lfs(p).lfs] == ["a"]
+    # with LFS the list is the choice: LFs left out of it are left out on purpose
+    p = write_lfs("from weaklabel import keyword_lf\n@labeling_function\ndef f(x): return 1\n"
+                  "spare = [keyword_lf(w, w, 0) for w in ['bad', 'awful']]\nLFS = [f, spare[1]]\n")
+    assert [lf.name for lf in load_lfs(p).lfs] == ["f", "awful"]
+
+
 @pytest.mark.parametrize("body, message", [
     ("x = 1\n", "defines no labeling functions"),
     ("@labeling_function(name='same')\ndef a(x): return 1\n@labeling_function(name='same')\ndef b(x): return 1\n",

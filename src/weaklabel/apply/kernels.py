@@ -24,6 +24,7 @@ import pandas as pd
 from .._signals import real_interrupt
 from ..errors import LFError, MissingColumnError
 from ..lf import LabelingFunction, MissingField, Row, batch_memo
+from ..lf.core import ROW_WRITES
 
 UNKNOWN_K_CAP = 127  # with no cardinality given, votes are stored as int8
 
@@ -104,11 +105,13 @@ def apply_rowwise(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | No
     plan = [(lf.f, lf.resources or None, tuple(lf.pre), _pre_keys(lf)) for lf in lfs]
     raise_first = on_error == "raise"
     rows = zip(*cols) if cols else iter([()] * b)
+    writes = ROW_WRITES
     for i, vals in enumerate(rows):
         x = Row(zip(names, vals))
         cache: dict = {}
         base = i * m
         for j, (fn, res, pre, keys) in enumerate(plan):
+            w0 = writes[0]
             try:
                 xx = x
                 for p, key in zip(pre, keys):
@@ -117,6 +120,7 @@ def apply_rowwise(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | No
                         got = p(Row(xx))  # a copy: in-place preprocessors must not leak
                         cache[key] = got
                     xx = got
+                w0 = writes[0]
                 v = fn(xx, **res) if res else fn(xx)
             except MissingField as exc:
                 return None, errors, Failure("missing", lfs[j].name, start + i, _row_id(id_values, i), exc.column)
@@ -126,9 +130,16 @@ def apply_rowwise(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int | No
                     return None, errors, Failure("raised", lfs[j].name, start + i, _row_id(id_values, i),
                                                   _exc_text(exc), type(exc).__name__)
                 errors[j] += 1
+                if writes[0] != w0:
+                    x, cache = Row(zip(names, vals)), {}
                 continue
+            if writes[0] != w0:
+                # the LF changed its row (or a preprocessed copy): the next LFs see the row as read,
+                # as they would if they ran alone (apply --update) or in another order
+                x, cache = Row(zip(names, vals)), {}
             tv = type(v)
-            if tv is int or (isinstance(v, np.integer)):
+            # an int, a numpy integer or an int subclass such as an IntEnum class id; not a bool
+            if tv is int or (isinstance(v, (int, np.integer)) and tv is not bool):
                 iv = int(v)
                 if -1 <= iv < kmax:
                     out[base + j] = iv
@@ -172,7 +183,10 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
                     got = p(xx.copy(deep=False))
                     cache[key] = got
                 xx = got
-            res = lf.call_raw(xx)
+            # a shallow copy: an LF that adds, replaces or drops columns of its batch (or, with
+            # pandas' copy-on-write, edits values) changes its own copy, not the other LFs' batch,
+            # the row ids or the rows the row-wise LFs get
+            res = lf.call_raw(xx.copy(deep=False) if isinstance(xx, pd.DataFrame) else xx)
             if isinstance(res, pd.Series) and not res.index.equals(df.index):
                 res = _align(res, df.index, lf.name, start)
         except _Misaligned as exc:
@@ -188,7 +202,7 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
                                               type(exc).__name__)
             errors[j] += b
             continue
-        arr = res.to_numpy() if hasattr(res, "to_numpy") else np.asarray(res)
+        arr = _as_array(res)
         if arr.ndim != 1 or arr.shape[0] != b:
             msg = (f"{tuple(arr.shape)}-shaped votes for a batch of {b} rows "
                    "(a vectorized LF returns one vote per row)")
@@ -200,7 +214,7 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
             vals = np.full(b, -1, dtype=np.int64)
             bad = np.zeros(b, dtype=bool)
             for i, v in enumerate(arr):
-                if type(v) is int or isinstance(v, np.integer):
+                if type(v) is int or (isinstance(v, (int, np.integer)) and type(v) is not bool):
                     vals[i] = int(v)
                     bad[i] = not (-1 <= vals[i] < kmax)
                 else:
@@ -213,13 +227,25 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
             if on_error == "raise":
                 return None, errors, Failure("invalid", lf.name, start + i, row_id(i),
                                               _describe(arr[i].item() if hasattr(arr[i], "item") else arr[i])
-                                              + f" [dtype {arr.dtype}]")
+                                              + f" [dtype {getattr(res, 'dtype', arr.dtype)}]")
             errors[j] += int(bad.sum())
             if vals is None:
                 continue
             vals = np.where(bad, -1, vals)
         out[:, j] = vals
     return out, errors, None
+
+
+def _as_array(res) -> np.ndarray:
+    """A vectorized LF's result as a numpy array. Nullable integers with a missing value
+    (``Int64``, ``int8[pyarrow]``) become objects, so that the missing one is the invalid vote
+    reported (its row and ``<NA>``) and, under ``on_error="abstain"``, the only one dropped:
+    ``to_numpy()`` would turn them all into floats, every vote invalid."""
+    dtype = getattr(res, "dtype", None)
+    if (isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in ("i", "u")
+            and hasattr(res, "to_numpy") and bool(pd.isna(res).any())):
+        return res.to_numpy(dtype=object, na_value=pd.NA)
+    return res.to_numpy() if hasattr(res, "to_numpy") else np.asarray(res)
 
 
 def _missing_column(exc: BaseException, columns: set) -> str | None:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import LFDefinitionError
+from ._created import record_creation
 from .options import checked_name, checked_resources, checked_vectorized
 
 ABSTAIN: int = -1
@@ -42,6 +43,11 @@ class MissingField(KeyError, AttributeError):
 
 
 _dict_getattribute = dict.__getattribute__
+
+ROW_WRITES = [0]
+"""Writes to any :class:`Row` in this process so far (one counter, no per-row state): the applier
+compares it before and after an LF call to tell that the LF changed its row, and then gives the
+LFs after it a fresh copy, so that no LF sees another LF's edits (a cheap check, not a copy per call)."""
 
 
 class Row(dict):
@@ -79,6 +85,23 @@ class Row(dict):
 
     def __repr__(self) -> str:
         return f"Row({dict.__repr__(self)})"
+
+
+def _counted_write(name: str) -> Callable:
+    method = getattr(dict, name)
+
+    def write(self, *args: Any, **kwargs: Any) -> Any:
+        ROW_WRITES[0] += 1
+        return method(self, *args, **kwargs)
+
+    write.__name__ = write.__qualname__ = name
+    return write
+
+
+# every way to change a Row is counted in ROW_WRITES (see there)
+for _name in ("__setitem__", "__delitem__", "__ior__", "update", "pop", "popitem", "setdefault", "clear"):
+    setattr(Row, _name, _counted_write(_name))
+del _name
 
 
 def _source_text(fn: Callable) -> str:
@@ -312,6 +335,7 @@ class LabelingFunction:
                     f"labeling function {name!r} is {want} but preprocessor {p.name!r} is not; "
                     "use preprocessor(vectorized=...) to match")
         self.pre = pre_list
+        record_creation(self)
 
     def call_raw(self, x: Any) -> Any:
         """Apply the function (not the preprocessors) with its resources."""

@@ -4,7 +4,9 @@ Rules (also in the README):
 
 * if the module defines ``LFS = [...]``, those LFs, in that order;
 * otherwise every :class:`~weaklabel.lf.LabelingFunction` bound at module level, in definition
-  order (an LF bound to two names counts once);
+  order (an LF bound to two names counts once); an LF the file's own code made but did not bind
+  (a second ``def`` of the same name replaced it, or it is kept only in a list or dict not named
+  ``LFS``) is an error rather than skipped;
 * an optional ``CLASSES = ["neg", "pos", ...]`` names the classes and sets the cardinality K.
 
 Every failure (missing file, syntax or import error, no LFs, duplicate names, bad ``CLASSES``)
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, LFDefinitionError, check_regular
+from ._created import recording_lfs
 from .core import LabelingFunction
 
 
@@ -70,7 +73,11 @@ def import_lf_file(path: str | Path) -> object:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
+        with recording_lfs() as created:
+            spec.loader.exec_module(module)
+        # (LF, line) of the LFs this file's own code made, for load_lfs's check of skipped LFs
+        module.__dict__.setdefault("__weaklabel_created__",
+                                   [(lf, line) for lf, globs, line in created if globs is module.__dict__])
     except SyntaxError as exc:
         sys.modules.pop(module_name, None)
         raise LFDefinitionError(f"{_location_in(p, exc)}: SyntaxError: {exc.msg}") from None
@@ -127,6 +134,18 @@ def collect_lfs(lfs: object, where: str) -> list[LabelingFunction]:
     return out
 
 
+def _check_none_skipped(p: Path, created, bound: set[int]) -> None:
+    """Without ``LFS``, the LFs are those bound to module-level names; an LF the file made but
+    did not bind (a second ``def`` of one name replaced it, or it sits only in a list, dict or
+    function) would be skipped without a word, so it is an error."""
+    for lf, line in created:
+        if id(lf) not in bound:
+            raise LFDefinitionError(
+                f"{p.name}:{line}: labeling function {lf.name!r} is not bound to a module-level name "
+                "(a later definition of the same name replaced it, or it is kept only in a list or dict), "
+                "so it would be skipped; give each LF its own name, or list them all in LFS = [...]")
+
+
 def load_lfs(path: str | Path) -> LFModule:
     """Import ``lfs.py`` and return its LFs and optional class names."""
     p = Path(path)
@@ -141,6 +160,7 @@ def load_lfs(path: str | Path) -> LFModule:
             if isinstance(value, LabelingFunction) and id(value) not in ids:
                 ids.add(id(value))
                 found.append(value)
+        _check_none_skipped(p, namespace.get("__weaklabel_created__", ()), ids)
         lfs = collect_lfs(found, p.name)
     classes = _check_classes(p, namespace["CLASSES"]) if "CLASSES" in namespace else None
     return LFModule(path=p, lfs=lfs, classes=classes, module_name=module.__name__)

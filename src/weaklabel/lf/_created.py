@@ -1,0 +1,38 @@
+"""Which labeling functions a block of code creates, and where (for the loader's check that an
+``lfs.py`` skips none of the LFs it makes: :func:`weaklabel.lf.loading.load_lfs`)."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import sys
+from collections.abc import Iterator
+
+_CREATED: contextvars.ContextVar[list | None] = contextvars.ContextVar("weaklabel_created_lfs", default=None)
+
+
+@contextlib.contextmanager
+def recording_lfs() -> Iterator[list]:
+    """Collect ``(lf, globals, line)`` for every :class:`LabelingFunction` created inside the block:
+    ``globals`` and ``line`` are those of the nearest calling frame outside weaklabel (the code
+    that asked for the LF, e.g. an ``lfs.py`` calling ``keyword_lf``). The loader uses it to find
+    LFs an ``lfs.py`` made but would silently skip (redefined, or kept only in a list)."""
+    found: list = []
+    token = _CREATED.set(found)
+    try:
+        yield found
+    finally:
+        _CREATED.reset(token)
+
+
+def record_creation(lf) -> None:
+    found = _CREATED.get()
+    if found is None:
+        return
+    frame = sys._getframe(2)
+    while frame is not None:
+        mod = frame.f_globals.get("__name__", "")
+        if mod != "weaklabel" and not str(mod).startswith("weaklabel."):
+            found.append((lf, frame.f_globals, frame.f_lineno))
+            return
+        frame = frame.f_back
