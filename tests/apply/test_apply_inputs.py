@@ -67,3 +67,21 @@ def test_apply_file_takes_one_id_column_as_a_string_and_jobs_zero(tmp_path):
     assert s.id_columns == ["id"] and s.rows == 2
     with pytest.raises(InputError, match="--batch-size must be at least 1, got 0"):
         apply_file([LabelingFunction("one", lambda x: 1)], data, tmp_path / "w.parquet", batch_size=0)
+
+
+@pytest.mark.parametrize("suffix, header", [(".csv", "id,text,text"), (".tsv", "id\ttext\ttext"),
+                                            (".csv", "\ufeffid,text,id")])
+def test_a_repeated_csv_header_name_is_refused_as_in_parquet(tmp_path, suffix, header):
+    # pandas reads "text,text" as text and text.1: the LFs would see the first column only and the
+    # second under a name nobody wrote
+    sep = "\t" if suffix == ".tsv" else ","
+    data = tmp_path / f"d{suffix}"
+    data.write_text(header + "\n" + sep.join(["1", "good", "bad"]) + "\n", encoding="utf-8")
+    lf = LabelingFunction("f", lambda x: 1 if x.text == "good" else 0)
+    name = "id" if header.startswith("\ufeff") else "text"
+    with pytest.raises(InputError, match=f"d{suffix}: column name '{name}' appears more than once"):
+        apply_file([lf], data, tmp_path / "votes.parquet", cardinality=2)
+    assert not (tmp_path / "votes.parquet").exists()
+    # blank header names are pandas' "Unnamed: k", not a repeat
+    data.write_text(sep.join(["", "text", ""]) + "\n" + sep.join(["1", "good", "2"]) + "\n", encoding="utf-8")
+    assert apply_file([lf], data, tmp_path / "votes.parquet", cardinality=2).rows == 1

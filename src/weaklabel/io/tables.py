@@ -128,6 +128,15 @@ class TableSource:
                 sep = "\t" if self.path.suffix.lower() == ".tsv" else ","
                 self._sep = sep
                 self.columns = list(pd.read_csv(self.path, sep=sep, nrows=0).columns)
+                # pandas renames a repeated header name ("text", "text" -> "text", "text.1"):
+                # the check below must see the names as written
+                raw = pd.read_csv(self.path, sep=sep, nrows=1, header=None, dtype=str, keep_default_na=False)
+                if len(raw):
+                    names = [c for c in raw.iloc[0].tolist() if c.strip()]
+                    dup = sorted({c for c in names if names.count(c) > 1})
+                    if dup:
+                        raise InputError(f"{self.path}: column name {dup[0]!r} appears more than once in the "
+                                         "header; column names must be unique")
                 self.n_rows = None
             else:
                 first = pd.read_json(self.path, lines=True, nrows=1)
