@@ -274,6 +274,25 @@ def test_cli_report(setup):
     assert not any(p.name.startswith(".x.html") for p in d.iterdir())
 
 
+def test_report_never_overwrites_one_of_its_inputs(setup):
+    # `-o votes.parquet --force` used to replace the votes (or the gold, labels, data, model) with the page
+    vm, file, folder, model, d = setup
+    inputs = {"--labels": d / "labels.parquet", "--model": d / "model.json", "--data": d / "data.parquet",
+              "--gold": d / "gold.parquet"}
+    before = {p: p.read_bytes() for p in [file, *inputs.values()]}
+    for target in before:
+        args = ["report", file, "--label-col", "y", "-o", target, "--force"]
+        for opt, path in inputs.items():
+            args += [opt, path]
+        r = run(*args)
+        assert r.exit_code == 1 and f"{target}: is an input of this command" in r.stderr, r.output
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert {p: p.read_bytes() for p in before} == before
+    with pytest.raises(Exception, match="is an input of this command"):
+        report(file, file, force=True)
+    assert file.read_bytes() == before[file]
+
+
 def test_notebook_views(setup):
     vm, file, folder, model, d = setup
     v = vm._repr_html_()

@@ -24,11 +24,14 @@ def report(votes, output=None, *, labels=None, data=None, text_col: str = "text"
     shown, drawn with ``seed``. With ``output`` the page is written there (atomically; an
     existing file only with ``force``) and the path is returned; without, the HTML text is.
     """
-    from ..io import check_output
+    from ..io import check_distinct, check_output
     from .page import render
 
     if output is not None:
         check_output(output, force)
+        # with force, `-o votes.parquet` replaced the votes (or the data, gold, labels, model)
+        # with the page
+        check_distinct([x for x in (votes, labels, data, gold, model) if isinstance(x, (str, Path))], [output])
     rd = collect(votes, labels=labels, data=data, text_col=text_col, gold=gold, label_col=label_col, model=model,
                  samples=samples, worst=worst, seed=seed, block_rows=block_rows)
     given = (("votes", votes), ("labels", labels), ("data", data), ("gold", gold), ("model", model))
