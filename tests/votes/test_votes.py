@@ -151,3 +151,66 @@ def test_a_plain_votes_file_refuses_an_integer_id_column_it_would_take_for_an_lf
     pq.write_table(pa.table({"only": np.where(np.arange(n) % 3 == 0, np.arange(n) % 120, -1),
                              "silent": np.full(n, -1)}), silent, write_statistics=stats)
     assert read_votes(silent).cardinality == 118 and VotesReader(silent).cardinality == 118   # 117 + 1
+
+
+@pytest.mark.parametrize("stats", [True, False])
+def test_a_plain_votes_file_with_a_vote_above_the_class_limit_is_one_error_naming_the_column(tmp_path, stats):
+    """A plain votes file with a stray huge vote (2**40) in one LF column: ``fit --stream`` (and a
+    default fit, which streams what looks too big) inferred K = 2**40 + 1 and died allocating
+    80 TiB (a traceback); the in-memory read said "vote matrix: cardinality ... is above the
+    limit" without the file or the column. Every reader now refuses it in one line naming both."""
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+    from weaklabel.votes.file import read_votes
+    from weaklabel.votes.reader import VotesSource
+
+    n = 60
+    a = np.where(np.arange(n) % 3 == 0, -1, np.arange(n) % 2)
+    b = a.copy()
+    b[5] = 2 ** 40
+    p = tmp_path / "votes.parquet"
+    pq.write_table(pa.table({"id": np.arange(n), "a": a, "b": b}), p, write_statistics=stats)
+    msg = r"votes.parquet: LF column 'b' holds the vote 1,099,511,627,776, above the limit of 32,767 classes"
+    with pytest.raises(InputError, match=msg):
+        read_votes(p)
+    with pytest.raises(InputError, match=msg):
+        VotesSource(p)
+    for extra in ([], ["--stream"], ["--no-stream"]):
+        r = CliRunner().invoke(app, ["fit", str(p), "-o", str(tmp_path / "labels.parquet"), *extra])
+        assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
+        assert "LF column 'b' holds the vote" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "labels.parquet").exists()
+
+
+@pytest.mark.parametrize("kind", ["float_nan", "bool", "null"])
+def test_a_plain_votes_file_refuses_a_float_bool_or_null_column_it_would_take_for_an_id(tmp_path, kind):
+    """A plain votes file built in pandas with NaN for abstain has a float64 LF column (a binary LF
+    may be True/False; an LF that never ran, all None, has type null). Non-integer columns are
+    row ids there, so the LF was silently left out of every fit, analyze and predict (exit 0),
+    its values written into labels.parquet as an id column. Each reader now refuses it in one
+    line naming the column and the fix; a column named as an id (``id``...) is still an id."""
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+    from weaklabel.votes.file import read_votes
+    from weaklabel.votes.reader import VotesSource
+
+    n = 40
+    a = np.where(np.arange(n) % 3 == 0, -1, np.arange(n) % 2)
+    col = {"float_nan": pa.array(np.where(a < 0, np.nan, a.astype(float))),
+           "bool": pa.array(a == 1), "null": pa.nulls(n)}[kind]
+    p = tmp_path / "votes.parquet"
+    pq.write_table(pa.table({"doc": [f"d{i}" for i in range(n)], "a": a, "b": col}), p)
+    msg = r"votes.parquet: column 'b' has type \w+; a Parquet file without weaklabel metadata takes non-integer"
+    with pytest.raises(InputError, match=msg):
+        read_votes(p)
+    with pytest.raises(InputError, match=msg):
+        VotesSource(p)
+    for cmd in (["fit", str(p), "-o", str(tmp_path / "labels.parquet")], ["analyze", str(p)]):
+        r = CliRunner().invoke(app, cmd)
+        assert r.exit_code == 1 and "column 'b' has type" in r.output, r.output
+    assert not (tmp_path / "labels.parquet").exists()
+    ok = tmp_path / "ok.parquet"   # under an id name it is an id column, as before
+    pq.write_table(pa.table({"id": col, "a": a}), ok)
+    assert read_votes(ok).lf_names == ["a"]

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..dtypes import vote_dtype
+from ..dtypes import MAX_CARDINALITY, vote_dtype
 from ..errors import InputError
 from .metadata import VOTES_FORMAT, encode_metadata, read_metadata, validate_metadata
 from .tables import TableSource, pandas_ids
@@ -85,6 +85,23 @@ def _plain_id_columns(schema: pa.Schema) -> list[str]:
     return [f.name for f in schema if f.name in _PLAIN_ID_NAMES or not pa.types.is_integer(f.type)]
 
 
+def _refuse_vote_like_id_columns(path, schema: pa.Schema) -> None:
+    """A plain votes file takes its non-integer columns for row ids; a float or boolean column is
+    an LF's votes written otherwise (pandas turns an integer column with NaN abstains into
+    float64; a binary LF may be written as True/False; an LF column of nulls alone has type null),
+    not an id: taken for an id column, the LF was silently left out of the fit (and its values
+    written into labels.parquet as "ids")."""
+    for f in schema:
+        if f.name in _PLAIN_ID_NAMES:
+            continue
+        if pa.types.is_floating(f.type) or pa.types.is_boolean(f.type) or pa.types.is_null(f.type):
+            raise InputError(
+                f"{path}: column {f.name!r} has type {f.type}; a Parquet file without weaklabel metadata takes "
+                "non-integer columns for row ids, and this one looks like an LF's votes: write votes as integers "
+                f"with -1 for abstain (pandas: df[{f.name!r}] = df[{f.name!r}].fillna(-1).astype('int8')), or "
+                f"name an id column one of {', '.join(sorted(_PLAIN_ID_NAMES - {'__index_level_0__'}))}")
+
+
 ROW_IS_ID = "row_is_id"
 
 #: a plain votes file's integer column whose largest value is at least this, and at least
@@ -101,7 +118,20 @@ def check_plain_vote_maxima(path, maxima: dict[str, int], minima: dict[str, int]
     1500, and a 9-minute fit of nonsense that exited 0): it never abstains (no -1), its largest
     value is at least :data:`ID_LIKE_MIN_VALUE` and half the row count, and at least
     :data:`ID_LIKE_RATIO` times the largest vote of another column that votes. An LF over many
-    classes abstains somewhere or stays below half the rows on any file of some size."""
+    classes abstains somewhere or stays below half the rows on any file of some size.
+
+    A vote above the class limit (votes are stored as int8/int16) is refused here too, naming the
+    column: the cardinality inferred from it (the largest vote + 1) made ``fit --stream`` (and a
+    default fit, which streams what looks too big for memory) allocate per-class tables of that
+    size (a vote of 2**40: "Unable to allocate 80.0 TiB", a traceback), and the in-memory read
+    named neither the file nor the column."""
+    over = {k: v for k, v in maxima.items() if v >= MAX_CARDINALITY}
+    if over:
+        name = next(iter(over))
+        raise InputError(f"{path}: LF column {name!r} holds the vote {over[name]:,}, above the limit of "
+                         f"{MAX_CARDINALITY:,} classes (class ids 0..{MAX_CARDINALITY - 1}, -1 = abstain); "
+                         "is it an id column? A Parquet file without weaklabel metadata takes its id columns by "
+                         f"name ({', '.join(sorted(_PLAIN_ID_NAMES - {'__index_level_0__'}))}) or type (not integer)")
     voting = {k: v for k, v in maxima.items() if v >= 0}
     if len(voting) < 2:
         return
@@ -171,6 +201,8 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
             raise InputError(f"{p}: votes have cardinality {K} but {cardinality} was given")
         classes = meta.get("classes")
     else:
+        if id_cols is None:
+            _refuse_vote_like_id_columns(p, schema)
         ids = list(id_cols) if id_cols is not None else _plain_id_columns(schema)
         row_is_id = id_cols is not None   # a ``row`` column named by the caller is an id column
         lf_names = [n for n in schema.names if n not in ids]
