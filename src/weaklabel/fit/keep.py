@@ -72,6 +72,28 @@ def source_ids(source) -> pd.DataFrame | None:
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
+def _arrow_columns(src, cols: list[str]) -> pa.Table | None:
+    """``cols`` of a Parquet file or dataset as one Arrow table, with the file's types (not through
+    pandas, where an integer column with nulls becomes float64 and loses values above 2**53);
+    ``None`` for CSV / JSON Lines, whose types come from pandas anyway."""
+    from ..errors import first_line
+    from ..io import open_parquet
+
+    if src.format not in ("parquet", "parquet-dir"):
+        return None
+    tables = []
+    try:
+        for f in src.files:
+            pf = open_parquet(f)
+            try:
+                tables.append(pf.read(columns=cols, use_threads=False).replace_schema_metadata(None))
+            finally:
+                pf.close()
+        return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowIOError, OSError) as exc:
+        raise InputError(f"{src.path}: read failed ({first_line(exc)})") from None
+
+
 def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int, votes: str | Path, keep_cols: str,
                     data: str | Path | None = None) -> pa.Table:
     """The ``keep_cols`` of the data file, one row per row of the votes (ids ``row_ids``, or
@@ -89,12 +111,20 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
     ids = list(row_ids.columns) if row_ids is not None else []
     from ..io import TableSource
 
-    available = TableSource(path).columns
+    src = TableSource(path)
+    available = src.columns
     missing = [c for c in cols if c not in available]
     if missing:
         raise InputError(f"{path}: no column {missing[0]!r} to keep (columns: {', '.join(map(str, available))})")
     by_id = bool(ids) and all(c in available for c in ids)
-    table = read_table(path, (ids if by_id else []) + cols, id_cols=ids if by_id else None)
+    # Parquet columns are kept with their own Arrow types (through pandas, an integer column with
+    # nulls became float64: 64-bit ids rounded above 2**53); the rows are taken by position below
+    arrow = _arrow_columns(src, cols)
+    table = None   # the ids to match by and, from CSV / JSON Lines, the kept columns (pandas)
+    if by_id or arrow is None:
+        table = read_table(src, (ids if by_id else []) + (cols if arrow is None else []),
+                           id_cols=ids if by_id else None)
+    rows = None   # the data's row of each votes row (None: the same rows, in order)
     if by_id:
         keys = table[ids].reset_index(drop=True)
         left = row_ids[ids].reset_index(drop=True)
@@ -121,8 +151,14 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
                 raise InputError(f"{path}: {int(lost.sum()):,} rows of the votes have no row here (first id: "
                                  f"{left.iloc[i].tolist()!r}; votes ids e.g. {id_sample(left)}; {path.name} ids e.g. "
                                  f"{id_sample(keys)}); is it the file the votes were made from?")
-            table = table.iloc[where.to_numpy().astype(np.int64)]
-    elif len(table) != n_rows:
-        raise InputError(f"{path}: has {len(table):,} rows but the votes have {n_rows:,} and no id column to "
-                         "match them by; pass the data file the votes were made from (--data)")
+            rows = where.to_numpy().astype(np.int64)
+    else:
+        n_data = arrow.num_rows if arrow is not None else len(table)
+        if n_data != n_rows:
+            raise InputError(f"{path}: has {n_data:,} rows but the votes have {n_rows:,} and no id column to "
+                             "match them by; pass the data file the votes were made from (--data)")
+    if arrow is not None:
+        return arrow if rows is None else arrow.take(pa.array(rows))
+    if rows is not None:
+        table = table.iloc[rows]
     return pa.Table.from_pandas(table[cols].reset_index(drop=True), preserve_index=False)
