@@ -265,3 +265,41 @@ def test_class_names_typed_another_way_are_the_same_class():
     for names in ([nfc, nfd], ["pos", "pos "]):
         with pytest.raises(InputError, match="appears more than once; class names must be distinct .*without surrounding spaces, in Unicode NFC"):
             resolve_cardinality(names, None, None)
+
+
+def test_labelled_dev_votes_for_classes_in_another_order_are_refused(tmp_path):
+    """``fit --dev`` with labelled dev votes written by `apply` with the classes in another order
+    (CLASSES reordered between the runs): the dev votes are class ids in their own order and were
+    appended as they were, every one pointing to the other class, so the fit learned the LFs as
+    adversarial and flipped the labels (exit 0). Refused now, naming both class lists; the same
+    classes (typed with a trailing space) still fit."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    L = np.column_stack([np.where(rng.random(300) < 0.6, np.where(rng.random(300) < 0.85, y, 1 - y), -1)
+                         for _ in range(4)])
+    names = ["a", "b", "c", "d"]
+    VoteMatrix.from_dense(L, cardinality=2, lf_names=names, classes=["neg", "pos"]).to_parquet(tmp_path / "v.parquet")
+
+    def dev(classes, flip):
+        Ld = np.where(L[:60] >= 0, 1 - L[:60], -1) if flip else L[:60]
+        p = tmp_path / f"dev_{flip}.parquet"
+        VoteMatrix.from_dense(Ld, cardinality=2, lf_names=names, classes=classes).to_parquet(p, force=True)
+        df = pd.read_parquet(p)
+        df["label"] = np.array(["neg", "pos"])[y[:60]]
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        t = pa.Table.from_pandas(df, preserve_index=False)
+        pq.write_table(t.replace_schema_metadata(pq.ParquetFile(p).metadata.metadata), p)
+        return p
+
+    vm = VoteMatrix.read_parquet(tmp_path / "v.parquet")
+    with pytest.raises(InputError, match=r"dev_True.parquet: its votes are for classes pos, neg but the votes "
+                                         r"has classes neg, pos \(in this order\)"):
+        load_dev(vm, dev(["pos", "neg"], True), "label", votes_where="the votes")
+    r = runner.invoke(app, ["fit", str(tmp_path / "v.parquet"), "-o", str(tmp_path / "l.parquet"), "-m", "ds",
+                            "--dev", str(dev(["pos", "neg"], True))])
+    assert r.exit_code == 1 and "its votes are for classes pos, neg" in r.output
+    assert not (tmp_path / "l.parquet").exists()
+    both, yy, n = load_dev(vm, dev(["neg ", "pos"], False), "label")
+    assert n == 300 and both.n_rows == 360 and (yy[300:] == y[:60]).all()

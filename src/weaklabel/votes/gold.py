@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io import id_sample, read_table
-from .class_names import class_key
+from .class_names import class_key, same_classes
 from .matrix import VoteMatrix
 
 
@@ -369,7 +369,7 @@ def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str,
         meta = read_metadata(p) if src.format == "parquet" else None
         ids = [c for c in src.columns if c not in vm.lf_names and c != label_col]
         if meta is not None and meta.get("format") == "weaklabel.votes":
-            dev_vm = read_votes(p, cardinality=vm.cardinality)
+            dev_vm = same_classes(read_votes(p, cardinality=vm.cardinality), vm.classes, p, votes_where)
         else:
             dev_vm = read_votes(p, id_cols=ids + [label_col], cardinality=vm.cardinality) if src.format in (
                 "parquet", "parquet-dir") else None
