@@ -138,3 +138,41 @@ def test_the_python_api_compares_class_names_by_class_key():
     np.testing.assert_array_equal(got, want)
     with pytest.raises(InputError, match="fitted on classes café"):
         model.predict_proba(VoteMatrix.from_dense(L, cardinality=K, classes=["cafe"] + names[1:]))
+
+
+@pytest.mark.parametrize("mode", ["--no-stream", "--stream"])
+def test_a_plain_votes_file_is_read_with_the_models_classes(tmp_path, mode):
+    """A Parquet votes file without weaklabel metadata has its K inferred from its largest vote: a
+    new batch where no LF voted the last class (K = 2 against a 3-class model) was refused by
+    ``predict`` ("cardinality 2 but the model has 3 classes"). It is now read with the model's K,
+    labelled as the same rows of the fit's file; a vote the model has no class for is one error."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    L = np.column_stack([np.where(rng.random(300) < 0.6, np.where(rng.random(300) < 0.8, y, (y + 1) % 3), -1)
+                         for _ in range(4)])
+    df = pd.DataFrame(L, columns=list("abcd"))
+    df.insert(0, "id", np.arange(300))
+    df.to_parquet(tmp_path / "all.parquet", index=False)
+    small = df[(df[list("abcd")] < 2).all(axis=1)].head(30)
+    small.to_parquet(tmp_path / "batch.parquet", index=False)
+    run = CliRunner().invoke
+    r = run(app, ["fit", str(tmp_path / "all.parquet"), "-o", str(tmp_path / "fit.parquet"), "-m", "ds",
+                  "--save-model", str(tmp_path / "m.json"), "-q"])
+    assert r.exit_code == 0, r.output
+    r = run(app, ["predict", str(tmp_path / "m.json"), str(tmp_path / "batch.parquet"), "-o",
+                  str(tmp_path / "p.parquet"), mode, "-q"])
+    assert r.exit_code == 0, r.output
+    got = pq.read_table(tmp_path / "p.parquet").to_pandas()
+    fit = pq.read_table(tmp_path / "fit.parquet").to_pandas().set_index("id").loc[small["id"]]
+    assert got["id"].tolist() == small["id"].tolist() and "prob_2" in got
+    np.testing.assert_array_equal(got["label"].to_numpy(), fit["label"].to_numpy())
+    np.testing.assert_allclose(got[["prob_0", "prob_1", "prob_2"]].to_numpy(),
+                               fit[["prob_0", "prob_1", "prob_2"]].to_numpy(), rtol=1e-6)
+    over = small.assign(a=np.where(small["a"] >= 0, 3, -1))   # class 3 of a 3-class model
+    over.to_parquet(tmp_path / "over.parquet", index=False)
+    r = run(app, ["predict", str(tmp_path / "m.json"), str(tmp_path / "over.parquet"), "-o",
+                  str(tmp_path / "o.parquet"), mode])
+    assert r.exit_code == 1 and "vote 3 is outside -1..2" in r.output and not (tmp_path / "o.parquet").exists()

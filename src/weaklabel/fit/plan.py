@@ -67,9 +67,10 @@ def check_votes_ids(votes) -> None:
 
 def plan_run(votes, *, engine: str = "local", stream: bool | None = None, lf_names=None, dev: bool = False,
              scheduler: str | None = None, jobs: int | None = None, partition_rows: int | None = None,
-             block_rows: int | None = None) -> RunPlan:
+             block_rows: int | None = None, cardinality: int | None = None) -> RunPlan:
     """Check the engine options and decide between memory, stream and dask (``stream=None``: by
-    the in-memory size estimate). ``dev``: gold labels are matched row by row, in memory."""
+    the in-memory size estimate). ``dev``: gold labels are matched row by row, in memory.
+    ``cardinality``: K of a votes file without weaklabel metadata (``predict``: the model's)."""
     check_engine_options(engine, stream=stream, scheduler=scheduler, jobs=jobs, partition_rows=partition_rows,
                          block_rows=block_rows)
     check_votes_ids(votes)
@@ -84,7 +85,7 @@ def plan_run(votes, *, engine: str = "local", stream: bool | None = None, lf_nam
         return RunPlan("memory", "--no-stream")
     from ..votes.reader import VotesSource, should_stream
 
-    source = VotesSource(votes, lf_names=lf_names)
+    source = VotesSource(votes, lf_names=lf_names, cardinality=cardinality)
     if stream:
         return RunPlan("stream", "--stream", source=source)
     big, need, avail = should_stream(source)

@@ -233,6 +233,14 @@ def _fit_memory(s: FitSummary, votes, model, params, seed, class_balance, dev, l
     return res
 
 
+def _is_plain_votes(votes) -> bool:
+    """Whether ``votes`` is a Parquet votes file (or folder) without weaklabel metadata (from its
+    schema and footer only)."""
+    from ..io import TableSource, votes_layout
+
+    return votes_layout(TableSource(Path(votes)))[2] is None
+
+
 def _with_ties(lm, ties: str | None):
     """``ties`` checked (``uniform`` only for majority vote, as ``fit`` checks it) and, for a
     majority-vote model, set on a copy of it: there the ``ties`` parameter decides the tied rows'
@@ -285,18 +293,21 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
     lm = _with_ties(lm, ties)
     names = list(getattr(lm, "lf_names_", None) or []) or None
     where = Path(votes)
+    K = int(lm.cardinality_)
+    # a votes file without weaklabel metadata has the model's K: inferred from its largest vote, a
+    # batch where no LF voted the last class was refused ("cardinality 2 but the model has 3")
+    plain_k = K if _is_plain_votes(votes) else None
     plan = plan or plan_run(votes, engine=engine, stream=stream, lf_names=names, scheduler=scheduler, jobs=jobs,
-                            partition_rows=partition_rows, block_rows=block_rows)
+                            partition_rows=partition_rows, block_rows=block_rows, cardinality=plain_k)
     check_parquet_name(output, "labels")
     check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
     meta = dict(extra_metadata or {})
-    K = int(lm.cardinality_)
     with Cluster(plan, scheduler, jobs, client) as c:
         if plan.mode == "memory":
             from ..votes import VoteMatrix
             from .labels import write_model_labels
 
-            vm = VoteMatrix.read_parquet(votes)
+            vm = VoteMatrix.read_parquet(votes, cardinality=plain_k)
             ignored = [n for n in vm.lf_names if names and n not in names]
             if names and vm.lf_names != names:
                 missing = [n for n in names if n not in vm.lf_names]
@@ -316,7 +327,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
         else:
             from ..votes.reader import VotesSource
 
-            source = plan.source or VotesSource(votes, lf_names=names)
+            source = plan.source or VotesSource(votes, lf_names=names, cardinality=plain_k)
             classes = source.layout.classes
             ignored = [n for n in source.file_lf_names if names and n not in names]
             if source.cardinality != K:
