@@ -303,3 +303,19 @@ def test_labelled_dev_votes_for_classes_in_another_order_are_refused(tmp_path):
     assert not (tmp_path / "l.parquet").exists()
     both, yy, n = load_dev(vm, dev(["neg ", "pos"], False), "label")
     assert n == 300 and both.n_rows == 360 and (yy[300:] == y[:60]).all()
+
+
+def test_a_gold_file_without_the_votes_ids_is_matched_by_position_with_a_note(stars):
+    """Votes with ids and a gold file of the same length without those id columns: the rows are
+    matched by position (the documented rule), and a note says so, since a shuffled file would be
+    scored against the wrong rows without a word."""
+    vm, d = stars
+    gold = pd.read_csv(d / "data.csv")[["stars"]]
+    y, notes = _notes(lambda: align_gold(vm, gold, "stars"))
+    assert y.tolist() == (gold.stars - 1).tolist()
+    assert len(notes) == 1 and "none of the votes' id columns ['id']" in notes[0] and "by position" in notes[0]
+    # with the ids: matched by id, no note
+    assert _notes(lambda: align_gold(vm, pd.read_csv(d / "data.csv"), "stars"))[1] == []
+    gold.to_csv(d / "noids.csv", index=False)
+    r = run("evaluate", d / "l.parquet", "--gold", d / "noids.csv", "--label-col", "stars")
+    assert r.exit_code == 0 and "by position" in r.stderr

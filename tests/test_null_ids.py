@@ -113,7 +113,7 @@ def test_own_data_file_and_update_tolerate_null_ids(d):
 
 
 def test_duplicate_ids_leave_null_ids_out():
-    from weaklabel.votes.gold import duplicate_ids, first_null_id, same_ids
+    from weaklabel.votes.row_ids import duplicate_ids, first_null_id, same_ids
 
     keys = pd.DataFrame({"a": [1.0, None, 2.0, None, 2.0]})
     assert duplicate_ids(keys) == (1, [2.0])

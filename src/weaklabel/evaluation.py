@@ -103,7 +103,8 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     (the file the votes were made from: matched by position). A labels file without rows
     (``fit --drop-unlabeled`` where no row got a label) scores nothing: every gold row with a
     label is uncovered (coverage 0, ``rows`` 0, the scores NaN)."""
-    from .votes.gold import DUPLICATES_HOWTO, duplicate_ids, no_label, same_ids
+    from .votes.gold import no_label
+    from .votes.row_ids import DUPLICATES_HOWTO, duplicate_ids, same_ids
 
     ids, proba, label, meta = read_labels(labels)
     n_rows = int(label.size)

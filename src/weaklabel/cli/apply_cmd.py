@@ -183,7 +183,7 @@ def _id_problems(output: Path, id_cols: list[str]) -> tuple[dict | None, dict | 
     rows without an id (count, the first row and its empty id column; ``None`` if every row has one)."""
     import pyarrow.parquet as pq
 
-    from ..votes.gold import duplicate_ids, first_null_id
+    from ..votes.row_ids import duplicate_ids, first_null_id
 
     keys = pq.read_table(str(output), columns=list(id_cols)).to_pandas()
     count, first = duplicate_ids(keys)

@@ -98,7 +98,7 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
                     data: str | Path | None = None) -> pa.Table:
     """The ``keep_cols`` of the data file, one row per row of the votes (ids ``row_ids``, or
     ``n_rows`` rows matched by position)."""
-    from ..votes.gold import DUPLICATES_HOWTO, check_ids_present, duplicate_ids, first_null_id, same_ids
+    from ..votes.row_ids import DUPLICATES_HOWTO, check_ids_present, duplicate_ids, first_null_id, same_ids
     from ..io import id_sample, read_table
 
     cols = parse_cols(keep_cols)

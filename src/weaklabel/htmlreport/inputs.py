@@ -110,7 +110,8 @@ class _Gold:
     def block(self, offset: int, bvm: VoteMatrix) -> np.ndarray:
         if self.all is not None:
             return self.all[offset:offset + bvm.n_rows]
-        from ..votes.gold import align_gold, same_ids
+        from ..votes.gold import align_gold
+        from ..votes.row_ids import same_ids
 
         if len(self.table) == self.n:
             # the votes' own data file (null or repeated ids included) is matched by position, as

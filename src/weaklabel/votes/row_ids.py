@@ -1,0 +1,75 @@
+"""Row ids across files: repeated ids, null ids, and whether two files hold the same ids row for row.
+
+Matching rows by id (gold labels, kept columns, labels against gold) needs ids that are unique and
+present; these checks name the file, column and first row at fault. Used by :mod:`.gold`,
+``fit.keep``, ``evaluation`` and ``apply``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+
+def duplicate_ids(keys: pd.DataFrame, limit: int = 3) -> tuple[int, list]:
+    """``(number of ids that appear more than once, the first ``limit`` of them)``; an id of
+    several columns is a tuple. Rows with a null id are left out (:func:`first_null_id` counts
+    them: two empty ids are not one id seen twice)."""
+    null = keys.isna().to_numpy().any(axis=1) if len(keys.columns) else np.zeros(len(keys), dtype=bool)
+    if null.any():
+        keys = keys[~null]
+    dup = keys.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return 0, []
+    repeated = keys[keys.duplicated(keep=False).to_numpy()].drop_duplicates()
+    first = [tuple(r) if len(keys.columns) > 1 else r[0] for r in repeated.head(limit).itertuples(index=False)]
+    return int(len(repeated)), first
+
+
+def format_ids(ids: list) -> str:
+    return ", ".join(repr(i) for i in ids)
+
+
+def first_null_id(keys: pd.DataFrame) -> tuple[int, str, int] | None:
+    """``(row, column, number of rows with a null id)`` for the first row (a 0-based position) whose
+    id is null (empty, NaN, None, NA) in some id column, or ``None`` when every row has an id."""
+    if keys is None or not len(keys.columns) or not len(keys):
+        return None
+    null = keys.isna().to_numpy()
+    rows = null.any(axis=1)
+    if not rows.any():
+        return None
+    i = int(np.flatnonzero(rows)[0])
+    return i, keys.columns[int(np.flatnonzero(null[i])[0])], int(rows.sum())
+
+
+def check_ids_present(keys: pd.DataFrame, where: str, offset: int = 0) -> None:
+    """One :class:`InputError` naming ``where``, the id column and the first row (``offset`` + its
+    position) whose id is null: such a row matches no row of another file by id, or, as pandas
+    joins a null with a null, the wrong one (another file's row without an id)."""
+    hit = first_null_id(keys)
+    if hit is None:
+        return
+    i, col, n = hit
+    more = f" and {n - 1:,} more row{'s' * (n > 2)}" if n > 1 else ""
+    raise InputError(f"{where}: id column {col!r} is empty (null) at row {offset + i:,}{more}; rows are matched by "
+                     "id, and a row without one matches nothing: give every row an id (or drop the rows without one)")
+
+
+DUPLICATES_HOWTO = ("ids must be unique to match rows by id: de-duplicate the data (e.g. "
+                    "df.drop_duplicates(subset=[...]) in pandas) and re-run `weaklabel apply`, or pass an --id-col "
+                    "that is unique")
+
+
+def same_ids(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two id tables hold the same ids row for row (compared as text; null where the other
+    is null)."""
+    try:
+        na, nb = a.isna().to_numpy(), b.isna().to_numpy()
+        if na.shape != nb.shape or not (na == nb).all():
+            return False
+        return bool((a.astype(str).to_numpy() == b.astype(str).to_numpy())[~na].all())
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
