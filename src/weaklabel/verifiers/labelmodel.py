@@ -18,6 +18,7 @@ from ..errors import InputError
 from . import votepath
 from .data import ScoreData
 from .mixture import ScoreMixture
+from .params import check_model_params
 from .votepath import question_recalibrate
 
 
@@ -26,10 +27,7 @@ def make_mixture(sel, cb: float | None) -> ScoreMixture:
     params = dict(sel.model_params or {})
     if sel.class_balance is not None:
         params.setdefault("class_balance", float(sel.class_balance))
-    names = ScoreMixture._param_names()
-    unknown = [k for k in params if k not in names]
-    if unknown:   # a raw "__init__() got an unexpected keyword argument" otherwise
-        raise InputError(f"label model 'mixture' has no parameter {unknown[0]!r} (parameters: {', '.join(names)})")
+    check_model_params("mixture", params)
     return ScoreMixture(**params)
 
 

@@ -32,6 +32,15 @@ def model_param_names(label_model: str) -> list[str]:
     return list(MODELS[label_model]().get_params(deep=False))
 
 
+def check_model_params(label_model: str, params: dict) -> None:
+    """An InputError naming the first of ``params`` that ``label_model`` does not take, and the
+    ones it does (a raw "__init__() got an unexpected keyword argument" otherwise)."""
+    names = model_param_names(label_model)
+    unknown = [k for k in params if k not in names]
+    if unknown:
+        raise InputError(f"label model {label_model!r} has no parameter {unknown[0]!r} (parameters: {', '.join(names)})")
+
+
 def check_params(sel, label_models: list[str]) -> None:
     """A clear :class:`~weaklabel.errors.InputError` for any invalid hyper-parameter of a
     :class:`~weaklabel.verifiers.selector.VerifierSelector`."""
@@ -58,11 +67,7 @@ def check_params(sel, label_models: list[str]) -> None:
     if sel.model_params is not None and not isinstance(sel.model_params, dict):
         raise InputError("model_params must be a dict")
     if sel.model_params:
-        names = model_param_names(sel.label_model)
-        unknown = [k for k in sel.model_params if k not in names]
-        if unknown:
-            raise InputError(f"label model {sel.label_model!r} has no parameter {unknown[0]!r} "
-                             f"(parameters: {', '.join(names)})")
+        check_model_params(sel.label_model, sel.model_params)
     if sel.pool_answers not in ("auto", True, False):
         raise InputError(f"pool_answers must be 'auto', True or False, got {sel.pool_answers!r}")
     if sel.answer_icc is not None and not 0 <= float(sel.answer_icc) <= 1:
