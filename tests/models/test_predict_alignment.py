@@ -99,3 +99,27 @@ def test_auto_model_predicts_shuffled_votes_like_its_winner(dense):
     np.testing.assert_array_equal(auto.predict_proba(shuffled), auto.predict_proba(vm))
     y = auto.predict(vm)
     assert auto.score(shuffled, y) == auto.score(vm, y) == 1.0
+
+
+@pytest.mark.parametrize("key", ["ds", "majority"])
+def test_a_frame_is_read_by_column_name(dense, key):
+    import pandas as pd
+
+    df = pd.DataFrame(dense, columns=NAMES)
+    model = _fit(MODELS[key], df)
+    assert model.lf_names_ == NAMES
+    shuffled = df[["sentiment", "kw_bad", "kw_good", "stars"]]
+    np.testing.assert_array_equal(model.predict_proba(shuffled), model.predict_proba(df))
+    with pytest.raises(InputError, match="has no LF 'stars'"):
+        model.predict(df.rename(columns={"stars": "rating"}))
+
+
+def test_made_up_names_in_another_order_are_put_back(dense):
+    """A model fitted on a dense array (names ``lf_0`` ...) given ``select_lfs`` of the same votes
+    in another order read them by position: each LF got another's accuracy, silently."""
+    model = _fit(DawidSkene, dense)
+    vm = VoteMatrix.from_dense(dense)
+    shuffled = vm.select_lfs(["lf_3", "lf_1", "lf_0", "lf_2"])
+    np.testing.assert_array_equal(model.predict_proba(shuffled), model.predict_proba(dense))
+    on_names = _fit(DawidSkene, shuffled)   # and the other way round
+    np.testing.assert_array_equal(on_names.predict_proba(vm), on_names.predict_proba(shuffled))

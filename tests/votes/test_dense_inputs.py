@@ -102,3 +102,55 @@ def test_take_accepts_slices_and_masks():
     with pytest.raises(InputError, match="take: rows must be integer positions, a boolean mask or a slice, "
                                          "got dtype float64"):
         vm.take([0.5])
+
+
+def test_a_frame_s_column_names_are_its_lf_names():
+    """A model fitted on a DataFrame reads another frame by column name: with the columns in
+    another order it gave each LF another's accuracy, silently (the names were ``lf_0`` ...)."""
+    df = pd.DataFrame({"kw": [0, 1, -1], "regex": [1, -1, 0]})
+    assert VoteMatrix.from_dense(df).lf_names == ["kw", "regex"]
+    assert VoteMatrix.from_dense(df, lf_names=["a", "b"]).lf_names == ["a", "b"]
+    # pandas' default columns 0 .. m-1 are no names: read by position, as a numpy array
+    assert VoteMatrix.from_dense(pd.DataFrame(df.to_numpy())).lf_names == ["lf_0", "lf_1"]
+    with pytest.raises(InputError, match="LF name '1' is used twice"):
+        VoteMatrix.from_dense(pd.DataFrame([[0, 1]], columns=[1, "1"]))
+
+
+def test_duplicate_class_names_are_refused():
+    with pytest.raises(InputError, match=r"vote matrix: class 'pos ' appears more than once in classes"):
+        VoteMatrix.from_dense(np.array([[0, 1]]), classes=["pos", "pos "])
+    with pytest.raises(InputError, match="class 'a' appears more than once"):
+        VoteMatrix(np.array([0, 1]), np.array([0]), np.array([1]), ["x"], cardinality=2, classes=["a", "a"])
+
+
+def test_a_scipy_sparse_matrix_is_refused_naming_what_to_pass():
+    sparse = pytest.importorskip("scipy.sparse")
+    with pytest.raises(InputError, match=r"vote matrix: got a scipy sparse csr_matrix, whose unstored cells read "
+                                         r"as 0, a vote for class 0; pass a dense array with -1 for abstain"):
+        VoteMatrix.from_dense(sparse.csr_matrix(np.array([[1, 0], [0, 1]])))
+
+
+@pytest.mark.parametrize("ids, tail", [([1, 2], "got list"), (np.arange(2), "got ndarray"),
+                                        (pd.Series([1, 2], name="id"), "(a Series s: s.to_frame()), got Series")])
+def test_row_ids_must_be_a_frame(ids, tail):
+    """A list or Series was taken, then take() and to_parquet() failed with an AttributeError
+    ('list' object has no attribute 'iloc' / 'columns')."""
+    for build in (lambda: VoteMatrix.from_dense(np.array([[0, 1], [1, 0]]), row_ids=ids),
+                  lambda: VoteMatrix(np.array([0, 1, 2]), np.array([0, 1]), np.array([0, 1]), ["a", "b"],
+                                     cardinality=2, row_ids=ids)):
+        with pytest.raises(InputError) as err:
+            build()
+        msg = str(err.value)
+        assert msg.startswith("vote matrix: row_ids must be a pandas DataFrame of id columns, e.g. "
+                              "pd.DataFrame({'id': ids})") and msg.endswith(tail), msg
+
+
+def test_two_votes_of_one_lf_in_a_row_are_refused():
+    """CSR arrays with an LF twice in a row were taken: to_dense showed one vote, every model
+    counted two (majority vote gave the row to the LF's doubled class)."""
+    with pytest.raises(InputError, match="vote matrix: row 1 holds two votes of LF 'a'; an LF votes at most once a row"):
+        VoteMatrix(np.array([0, 2, 5]), np.array([0, 1, 1, 0, 0]), np.array([0, 1, 1, 1, 0]), ["a", "b"],
+                   cardinality=2)
+    # indices in another order within a row are still fine
+    vm = VoteMatrix(np.array([0, 2, 4]), np.array([1, 0, 0, 1]), np.array([1, 0, 0, 1]), ["a", "b"], cardinality=2)
+    assert vm.to_dense().tolist() == [[0, 1], [0, 1]]

@@ -10,7 +10,8 @@ Names are only compared when both sides have real ones. ``VoteMatrix.from_dense`
 model given a dense array) names LF ``j`` ``lf_j``: a model fitted on a dense array has those
 names, and a dense array has no others, so when either side's names are exactly
 ``lf_0 .. lf_{m-1}`` the columns are taken by position (only their number is checked), as for a
-dense array.
+dense array; unless both sides name the same LFs, in another order (``select_lfs`` of a dense
+array's columns): those are put back in the model's order.
 """
 
 from __future__ import annotations
@@ -30,9 +31,15 @@ def align_lfs(model, vm: VoteMatrix, where: str) -> VoteMatrix:
     the votes lack (or, when they lack none, the first extra one). Unnamed sides: see the module
     docstring."""
     fitted = getattr(model, "lf_names_", None)
-    if not fitted or vm.lf_names == list(fitted) or default_lf_names(fitted) or default_lf_names(vm.lf_names):
+    if not fitted or vm.lf_names == list(fitted):
         return vm
     have, known = set(vm.lf_names), set(fitted)
+    if have == known and len(vm.lf_names) == len(fitted):
+        # the same LFs in another order, made-up names included: ``lf_3, lf_1, ...`` is
+        # ``select_lfs`` of a dense array's columns, and reading it by position would swap them
+        return vm.select_lfs(list(fitted))
+    if default_lf_names(fitted) or default_lf_names(vm.lf_names):
+        return vm
     missing = [n for n in fitted if n not in have]
     extra = [n for n in vm.lf_names if n not in known]
     if missing:

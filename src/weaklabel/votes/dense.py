@@ -40,6 +40,13 @@ def is_frame(x) -> bool:
     return hasattr(x, "iloc") and hasattr(x, "columns") and getattr(x, "ndim", 0) == 2
 
 
+def frame_has_default_columns(frame) -> bool:
+    """Whether a DataFrame's columns are pandas' default ``0 .. m-1`` (``pd.DataFrame(L)``): no
+    names of the user's, so its votes are read by position like a numpy array's."""
+    return [c if isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) else None
+            for c in frame.columns] == list(range(frame.shape[1]))
+
+
 def checked_dense(dense, lf_names: Sequence[str] | None = None, where: str = "vote matrix") -> np.ndarray:
     """A dense ``(n, m)`` vote array (numpy or a DataFrame) as a numpy integer array.
 
@@ -49,6 +56,10 @@ def checked_dense(dense, lf_names: Sequence[str] | None = None, where: str = "vo
     the dtype's maximum (``-1`` cast to ``uint8`` is 255, which would become a class of its own).
     Signed integer arrays are returned as they are (no copy, no pass over the data).
     """
+    if hasattr(dense, "tocsr") and hasattr(dense, "nnz"):   # scipy.sparse, told without importing it
+        raise InputError(f"{where}: got a scipy sparse {type(dense).__name__}, whose unstored cells read as 0, a vote "
+                         "for class 0; pass a dense array with -1 for abstain, or the CSR arrays of the votes "
+                         "alone (abstains not stored): VoteMatrix(indptr, indices, votes, cardinality=K)")
     if is_frame(dense):
         names = list(lf_names) if lf_names is not None else [str(c) for c in dense.columns]
         return _frame_votes(dense, names, where)
@@ -206,3 +217,29 @@ def dense_to_csr(dense: np.ndarray, cardinality: int,
     indices = np.concatenate(idx_parts) if idx_parts else np.zeros(0, np.int32)
     votes = np.concatenate(vote_parts) if vote_parts else np.zeros(0, vdt)
     return indptr, indices, votes
+
+
+def duplicate_vote(indptr: np.ndarray, indices: np.ndarray, chunk: int = 1 << 22) -> tuple[int, int] | None:
+    """``(row, LF index)`` of the first row holding two votes of one LF in CSR arrays, or None.
+
+    Such a row would count that LF's vote twice in every model (``to_dense`` shows one). One
+    pass in chunks over ``indices``: a row's indices that increase (the usual layout) need no
+    more; only rows whose indices do not are sorted and compared."""
+    nnz = int(indices.size)
+    flagged = []
+    for a in range(0, max(nnz - 1, 0), chunk):
+        b = min(nnz, a + chunk + 1)
+        p = np.flatnonzero(np.diff(indices[a:b]) <= 0) + a   # entry p vs p + 1 (int32: no overflow)
+        if p.size:
+            starts = np.searchsorted(indptr, p + 1, side="left")
+            inside = (starts >= indptr.size) | (indptr[np.minimum(starts, indptr.size - 1)] != p + 1)
+            flagged.append(p[inside])
+    if not flagged or not any(f.size for f in flagged):
+        return None
+    rows = np.unique(np.searchsorted(indptr, np.concatenate(flagged), side="right") - 1)
+    for r in rows:
+        cols = np.sort(indices[indptr[r]:indptr[r + 1]])
+        same = np.flatnonzero(cols[1:] == cols[:-1])
+        if same.size:
+            return int(r), int(cols[same[0]])
+    return None

@@ -23,7 +23,8 @@ import numpy as np
 from ..dtypes import MAX_CARDINALITY, vote_dtype
 from ..errors import InputError
 from ..lf import ABSTAIN
-from .dense import checked_dense, dense_to_csr, infer_cardinality, is_frame
+from .class_names import class_key
+from .dense import checked_dense, dense_to_csr, duplicate_vote, frame_has_default_columns, infer_cardinality, is_frame
 
 __all__ = ["VoteMatrix", "check_labels", "concat_csr", "dense_to_csr", "vote_dtype"]
 
@@ -96,10 +97,21 @@ def check_description(cardinality: int, lf_names: Sequence[str], classes, n: int
         if name in seen:
             raise InputError(f"vote matrix: LF name {name!r} is used twice; LF names must be unique")
         seen.add(name)
+    if row_ids is not None and not is_frame(row_ids):   # take() and to_parquet() read it as one
+        hint = " (a Series s: s.to_frame())" if hasattr(row_ids, "to_frame") else ""
+        raise InputError(f"vote matrix: row_ids must be a pandas DataFrame of id columns, e.g. "
+                         f"pd.DataFrame({{'id': ids}}){hint}, got {type(row_ids).__name__}")
     if row_ids is not None and len(row_ids) != n:
         raise InputError(f"vote matrix: {len(row_ids)} row ids for {n} rows (row_ids needs one row per vote row)")
     if classes is not None and len(classes) != cardinality:
         raise InputError(f"vote matrix: {len(classes)} class names {list(classes)} for cardinality {cardinality}")
+    if classes is not None:
+        keys: set[str] = set()
+        for c in classes:   # two classes of one name: gold labels and label names would be ambiguous
+            if class_key(c) in keys:
+                raise InputError(f"vote matrix: class {str(c)!r} appears more than once in classes {list(classes)}; "
+                                 "class names must be distinct (compared without surrounding spaces, in Unicode NFC)")
+            keys.add(class_key(c))
 
 
 class VoteMatrix:
@@ -155,12 +167,20 @@ class VoteMatrix:
         that is not an integer vote (NaN, NA, strings, a wrapped ``-1`` in an unsigned array, a
         vote above the class limit) is an :class:`InputError` naming the first bad cell, and so
         are duplicate LF names and ``classes``/``row_ids`` of the wrong length.
+
+        A DataFrame's column names are the LF names (unless ``lf_names`` is given, or the columns
+        are pandas' default ``0 .. m-1``), so that a model fitted on it reads another frame by
+        column name, as it reads a VoteMatrix.
         """
         shown = list(lf_names) if lf_names is not None else None
         if shown is not None and np.ndim(L) == 2 and len(shown) != np.shape(L)[1]:
             raise InputError(f"vote matrix: {len(shown)} LF names for {np.shape(L)[1]} columns")
         if shown is None and is_frame(L):
             shown = [str(c) for c in L.columns]   # messages name the user's columns
+            if not frame_has_default_columns(L):
+                # ... and so do the LF names: a model fitted on this frame reads another frame's
+                # columns by name (alignment.align_lfs), not by position
+                lf_names = shown
         L = checked_dense(L, shown)
         if cardinality is None:
             cardinality = len(classes) if classes is not None else infer_cardinality(L, shown)
@@ -201,6 +221,10 @@ class VoteMatrix:
             raise InputError(f"vote matrix: LF index outside 0..{m - 1}")
         if self.votes.size and (self.votes.min() < 0 or self.votes.max() >= self.cardinality):
             raise InputError(f"vote matrix: a stored vote is outside 0..{self.cardinality - 1}")
+        dup = duplicate_vote(self.indptr, self.indices)
+        if dup is not None:
+            raise InputError(f"vote matrix: row {dup[0]} holds two votes of LF {self.lf_names[dup[1]]!r}; "
+                             "an LF votes at most once a row")
 
     # ----------------------------------------------------------------- shape and views
     @property
