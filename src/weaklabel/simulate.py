@@ -51,6 +51,7 @@ def simulate_votes(n: int, m: int, K: int = 2, *, coverage=(0.1, 0.5), accuracy=
     Invalid arguments raise ``ValueError`` naming the argument.
     """
     _check_sizes(n, m, K, block)
+    _check_seed(seed)
     if confusion not in CONFUSIONS:
         raise ValueError(f"confusion must be one of {', '.join(map(repr, CONFUSIONS))}, got {confusion!r}")
     rng = np.random.default_rng(seed)
@@ -88,6 +89,13 @@ def simulate_votes(n: int, m: int, K: int = 2, *, coverage=(0.1, 0.5), accuracy=
 
 def _is_int(x) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _check_seed(seed) -> None:
+    """A seed NumPy takes as it is meant: None (fresh entropy) or an int >= 0. A negative int, a
+    float, a bool or a string would otherwise fail deep inside NumPy without naming the argument."""
+    if seed is not None and (not _is_int(seed) or seed < 0):
+        raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
 
 
 def _check_sizes(n, m: int, K: int, block: int) -> None:
@@ -453,6 +461,7 @@ def thin_votes(vm: VoteMatrix, k: int, seed: int = 0) -> VoteMatrix:
     Rows without votes stay empty."""
     if not _is_int(k) or k < 0:
         raise ValueError(f"k (votes kept per row) must be an int >= 0, got {k!r}")
+    _check_seed(seed)
     rng = np.random.default_rng(seed)
     keep = np.zeros(vm.nnz, dtype=bool)
     for i in range(vm.n_rows):
@@ -470,4 +479,5 @@ def simulate_regime(name: str, seed: int = 0) -> Simulation:
     """One draw of the named regime (see :data:`REGIMES`)."""
     if name not in REGIMES:
         raise ValueError(f"unknown regime {name!r}; choose one of {', '.join(REGIMES)}")
+    _check_seed(seed)
     return REGIMES[name](seed=seed)

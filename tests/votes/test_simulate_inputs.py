@@ -51,3 +51,18 @@ def test_thin_votes_keeps_rows_without_votes_empty(L):
     assert thin.n_rows == vm.n_rows
     assert ((dense >= 0).sum(axis=1) == np.minimum((before >= 0).sum(axis=1), 1)).all()
     assert ((dense == before) | (dense == -1)).all()
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "7", True])
+def test_a_bad_seed_is_refused_naming_it(seed):
+    """These failed inside NumPy (``expected non-negative integer``, a SeedSequence TypeError) or,
+    for True, were taken as seed 1."""
+    from weaklabel.simulate import simulate_regime
+
+    msg = f"seed must be None or an int >= 0, got {seed!r}"
+    for call in (lambda: simulate_votes(50, 3, 2, seed=seed), lambda: simulate_regime("few_sources", seed=seed),
+                 lambda: thin_votes(simulate_votes(5, 3, 2).votes, 1, seed=seed)):
+        with pytest.raises(ValueError) as err:
+            call()
+        assert str(err.value) == msg
+    assert simulate_regime("few_sources", seed=np.int64(3)).votes.equals(simulate_regime("few_sources", seed=3).votes)
