@@ -41,6 +41,7 @@ def read_json_model(path, what: str, kind: str = "a model file"):
 
 def write_json_model(obj: dict, path, force: bool = False) -> None:
     """Write a JSON model file atomically (refused if it exists, unless ``force``)."""
-    from .io import write_json_atomic
+    from .io import check_json_name, write_json_atomic
 
+    check_json_name(path, "the model")
     write_json_atomic(obj, path, force=force)

@@ -237,3 +237,38 @@ def test_an_output_named_as_another_format_is_refused_before_any_work(work, argv
     assert not (work / name).exists() and _snapshot(work) == before and not temporaries(work)
     if name.endswith(".csv"):
         assert "to_csv" in line
+
+
+@pytest.mark.parametrize("argv, name, fix", [
+    (["fit", "votes.parquet", "-o", "labels.parquet", "--save-model", "m.parquet"], "m.parquet", "m.json"),
+    (["fit", "votes.parquet", "-o", "labels.parquet", "--stream", "--save-model", "model"], "model", "model.json"),
+    (["select", "scores.parquet", "-o", "sel.parquet", "--save-model", "selector.npz"], "selector.npz",
+     "selector.json"),
+], ids=lambda a: " ".join(a) if isinstance(a, list) else a)
+def test_a_model_file_not_named_json_is_refused_before_any_work(work, argv, name, fix):
+    """`fit --save-model m.parquet` wrote JSON under a Parquet name; it is refused with the name
+    to use, and nothing is written (not the labels either)."""
+    import numpy as np
+    import pandas as pd
+
+    from weaklabel import VoteMatrix, save_model
+    from weaklabel.fit.run import fit_file
+    from weaklabel.models import MajorityVote
+    from weaklabel.verifiers.selector import VerifierSelector
+
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"question_id": np.repeat(np.arange(20), 4), "answer": np.tile(np.arange(4), 20),
+                  "v1": rng.random(80), "v2": rng.random(80)}).to_parquet("scores.parquet")
+    before = _snapshot(work)
+    r = run_cli(*argv)
+    assert r.exit_code == 1
+    line = one_line_error(r)
+    assert name in line and "JSON" in line and fix in line
+    assert _snapshot(work) == before and not temporaries(work)
+    # the library refuses too, whichever way the model is written
+    lm = MajorityVote().fit(VoteMatrix.read_parquet("votes.parquet"))
+    for call in (lambda: save_model(lm, "m.parquet"), lambda: VerifierSelector().save("s.pkl"),
+                 lambda: fit_file("votes.parquet", "l.parquet", "majority", save_model="m.txt")):
+        with pytest.raises(InputError, match="as JSON"):
+            call()
+    assert _snapshot(work) == before and not temporaries(work)

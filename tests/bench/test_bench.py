@@ -331,3 +331,39 @@ def test_a_failed_run_leaves_no_empty_out_folder(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         report.write_outputs(res, tmp_path / "b" / "out", plots=False)
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("args, culprit", [
+    (["--suite", "crowd", "--methods", "knn"], "--methods is the autows suite's"),
+    (["--suite", "wrench", "--n-labels", "50"], "--n-labels is the autows suite's"),
+    (["--suite", "verifiers", "--quick", "--max-lfs", "3"], "--max-lfs is the autows suite's"),
+    (["--suite", "crowd", "--n-labels", "50", "--max-lfs", "3"], "--n-labels, --max-lfs are the autows suite's"),
+])
+def test_autows_options_need_the_autows_suite(args, culprit, monkeypatch):
+    """`--methods`, `--n-labels` and `--max-lfs` were silently ignored by a run without the autows suite."""
+    monkeypatch.delenv(D.ENV_VAR, raising=False)
+    ran = []
+    monkeypatch.setattr(suites, "run_bench", lambda cfg, progress=None: ran.append(cfg))
+    r = runner.invoke(app, ["bench", *args])
+    assert r.exit_code == 1 and culprit in r.output and "Traceback" not in r.output
+    assert len(r.output.strip().splitlines()) == 1 and not ran
+
+
+def test_autows_options_are_accepted_with_suite_all_and_default_when_absent(monkeypatch):
+    from weaklabel.autolf import METHODS
+
+    from weaklabel.bench import config
+    from weaklabel.errors import InputError
+
+    monkeypatch.delenv(D.ENV_VAR, raising=False)
+    ran = []
+
+    def fake(cfg):
+        ran.append(cfg)
+        raise InputError("stop")  # before any work: only the configuration matters here
+
+    monkeypatch.setattr(config, "plan", fake)
+    runner.invoke(app, ["bench", "--suite", "all", "--tasks", "wine", "--methods", "knn", "--n-labels", "50,60",
+                        "--max-lfs", "3", "--quiet"])
+    runner.invoke(app, ["bench", "--tasks", "wine", "--quiet"])
+    assert [(c.methods, c.n_labels, c.max_lfs) for c in ran] == [(("knn",), (50, 60), 3), (METHODS, (100,), None)]

@@ -339,3 +339,24 @@ def test_overview_shows_ties_and_a_dominant_lf(tmp_path):
     assert "dominant_lf" not in analyze_totals(vm2)
     vm2.to_parquet(tmp_path / "v2.parquet")
     assert "dominant LF" not in report(tmp_path / "v2.parquet", tmp_path / "r2.html").read_text()
+
+
+def test_ids_in_errors_are_plain_values(tmp_path):
+    """`report votes.parquet --data other.csv` (ids that do not match) printed the votes' ids as
+    `np.int64(4582)`: ids are shown as plain values, in every message that lists them."""
+    from weaklabel.io import format_ids, id_sample
+    from weaklabel.votes.row_ids import format_ids as row_format_ids
+
+    L = synthetic_votes(n=300, m=4, K=2)
+    ids = pd.DataFrame({"doc": np.arange(300, dtype=np.int64) + 1000})
+    VoteMatrix.from_dense(L, cardinality=2, row_ids=ids).to_parquet(tmp_path / "votes.parquet")
+    pd.DataFrame({"doc": np.arange(300) + 4582, "text": ["t"] * 300}).to_csv(tmp_path / "other.csv", index=False)
+    r = run("report", tmp_path / "votes.parquet", "--data", tmp_path / "other.csv", "-o", tmp_path / "r.html")
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert r.exit_code == 1 and len(lines) == 1 and "other.csv" in lines[0], r.output
+    assert "np." not in lines[0] and "4582, 4583, 4584" in lines[0]
+    assert not (tmp_path / "r.html").exists()
+    assert format_ids([np.int64(7), np.str_("007"), (np.int64(1), "a"), (np.float64(1.5),)]) == \
+        "7, '007', (1, 'a'), (1.5,)"
+    assert row_format_ids([np.int32(3)]) == "3"
+    assert id_sample(pd.DataFrame({"a": ["x"], "b": np.array([2], dtype=np.int16)})) == "('x', 2) (text, int16)"

@@ -214,3 +214,55 @@ def test_a_plain_votes_file_refuses_a_float_bool_or_null_column_it_would_take_fo
     ok = tmp_path / "ok.parquet"   # under an id name it is an id column, as before
     pq.write_table(pa.table({"id": col, "a": a}), ok)
     assert read_votes(ok).lf_names == ["a"]
+
+
+def _edited_copies(votes_dataset, tmp_path):
+    """The weaklabel votes file of ``votes_dataset`` edited after it was written, metadata kept:
+    one vote changed, and the last 100 rows removed."""
+    _vm, file, _folder = votes_dataset
+    pf = pq.ParquetFile(file)
+    table, kv = pf.read(), pf.metadata.metadata
+    col = table.column("lf0").to_numpy().copy()
+    i = int(np.flatnonzero(col == -1)[0])
+    col[i] = 0   # one more vote for class 0
+    changed = table.set_column(table.schema.get_field_index("lf0"), table.schema.field("lf0"),
+                               pa.array(col, table.schema.field("lf0").type))
+    pq.write_table(changed.replace_schema_metadata(kv), tmp_path / "changed.parquet")
+    pq.write_table(table.slice(0, table.num_rows - 100).replace_schema_metadata(kv), tmp_path / "cut.parquet")
+    return {"changed.parquet": "the vote counts in its metadata do not match its votes",
+            "cut.parquet": f"its metadata says {table.num_rows:,} rows but it has {table.num_rows - 100:,}"}
+
+
+def test_edited_votes_file_is_refused_in_memory_as_when_streamed(votes_dataset, tmp_path):
+    """`fit --stream` refused a votes file whose metadata counts no longer match its votes; the
+    in-memory read (`fit`, `analyze`) accepted it. Both refuse it now, with the same one line, and
+    so does a removal of rows (not seen by --stream either)."""
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+
+    vm, file, _folder = votes_dataset
+    assert VoteMatrix.read_parquet(file).nnz == vm.nnz           # the unedited file reads
+    for name, message in _edited_copies(votes_dataset, tmp_path).items():
+        path = tmp_path / name
+        with pytest.raises(InputError, match=message):
+            VoteMatrix.read_parquet(path)
+        for argv in (["fit", path, "-o", tmp_path / "l.parquet", "-m", "majority"],
+                     ["fit", path, "-o", tmp_path / "l.parquet", "-m", "majority", "--stream"],
+                     ["analyze", path]):
+            r = CliRunner().invoke(app, [str(a) for a in argv])
+            lines = [x for x in r.output.splitlines() if x.strip()]
+            assert r.exit_code == 1 and len(lines) == 1 and message in lines[0] and name in lines[0], r.output
+            assert "was the file changed after `weaklabel apply` wrote it?" in lines[0]
+        assert not (tmp_path / "l.parquet").exists()
+
+
+def test_a_subset_written_with_the_original_metadata_reads_back(votes_dataset, tmp_path):
+    """`vm.take(rows).to_parquet(p, metadata=vm.metadata)` carried the original row and vote
+    counts into the new file, which reading then refused as edited: they are the subset's now."""
+    vm = VoteMatrix.read_parquet(votes_dataset[1])
+    part = vm.take(np.arange(500))
+    part.to_parquet(tmp_path / "part.parquet", metadata=vm.metadata)
+    back = VoteMatrix.read_parquet(tmp_path / "part.parquet")
+    assert back.n_rows == 500 and back.metadata["rows"] == 500
+    assert [d["class_votes"] for d in back.metadata["lfs"]] == part.lf_class_counts().tolist()

@@ -120,8 +120,10 @@ def apply_command(
                       "refuse them unless the other file is this data file: give every row an id or choose another "
                       "id column", highlight=False)
         if dups and not as_json:
+            from ..io import format_ids
+
             err.print(f"[yellow]warning:[/] {dups['count']:,} id{'s' * (dups['count'] > 1)} of --id-col "
-                      f"{', '.join(id_col)} appear more than once (first: {', '.join(map(repr, dups['first']))}); "
+                      f"{', '.join(id_col)} appear more than once (first: {safe(format_ids(dups['first']))}); "
                       "`analyze --gold` and `fit --dev` match rows by id and will refuse them unless the gold file "
                       "is this data file: de-duplicate the data or choose a unique id column", highlight=False)
         if as_json:

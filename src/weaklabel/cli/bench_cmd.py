@@ -32,6 +32,20 @@ def _split(text: str | None) -> tuple[str, ...] | None:
     return items or None
 
 
+def _check_suite_options(suites: tuple[str, ...], autows: dict, verifiers: dict) -> None:
+    """Refuse an option that only one suite uses when the run does not include that suite: it would
+    be silently ignored."""
+    from ..errors import InputError
+
+    for name, options in (("autows", autows), ("verifiers", verifiers)):
+        given = [opt for opt, value in options.items() if value is not None]
+        if given and name not in suites:
+            opts = ", ".join(given)
+            raise InputError(f"{opts} {'is' if len(given) == 1 else 'are'} the {name} suite's option"
+                             f"{'' if len(given) == 1 else 's'}; this run has suite {', '.join(suites)} "
+                             f"(add --suite {name} or all, or drop {opts})")
+
+
 @app.command("bench", epilog=EXAMPLES)
 def bench_command(
     suite: str = typer.Option("autows", "--suite", "-s",
@@ -44,8 +58,10 @@ def bench_command(
     models: str = typer.Option(None, "--models", help="Comma-separated label models (default: every model; the "
                                                        "verifiers suite also runs mixture)."),
     methods: str = typer.Option(None, "--methods", help="Comma-separated LF generation methods for autows (default: snuba,cluster,knn)."),
-    n_labels: str = typer.Option("100", "--n-labels", help="Labelled rows per task for autows; several values (e.g. 50,100,200) plot a curve."),
-    max_lfs: int = typer.Option(None, "--max-lfs", help="At most this many generated LFs per method (default: the method's own)."),
+    n_labels: str = typer.Option(None, "--n-labels", help="Labelled rows per task for autows (default 100); several values "
+                                                          "(e.g. 50,100,200) plot a curve."),
+    max_lfs: int = typer.Option(None, "--max-lfs", help="autows: at most this many generated LFs per method (default: the "
+                                                         "method's own)."),
     data_dir: Path = typer.Option(None, "--data-dir", help="Benchmark data folder (wrench/, crowd/, raw/); default $WEAKLABEL_DATA."),
     out_dir: Path = typer.Option(None, "--out", "-o", help="Write results.json, results.csv, report.md and PNG plots here."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing files in --out."),
@@ -71,13 +87,12 @@ def bench_command(
         n_seeds = seeds if seeds is not None else (1 if quick else 3)
         if n_seeds < 1:
             raise InputError(f"--seeds must be at least 1, got {n_seeds}")
+        _check_suite_options(suites, {"--methods": methods, "--n-labels": n_labels, "--max-lfs": max_lfs},
+                             {"--dev-frac": dev_frac})
         try:
-            budgets = tuple(int(x) for x in _split(n_labels) or ())
+            budgets = tuple(int(x) for x in _split(n_labels if n_labels is not None else "100") or ())
         except ValueError:
             raise InputError(f"--n-labels must be comma-separated integers, got {n_labels!r}") from None
-        if dev_frac is not None and "verifiers" not in suites:
-            raise InputError(f"--dev-frac is the verifiers suite's share of dev questions; this run has suite "
-                             f"{', '.join(suites)} (add --suite verifiers or all, or drop --dev-frac)")
         cfg = BenchConfig(suites=suites, quick=quick, seeds=tuple(range(seed, seed + n_seeds)),
                           tasks=_split(tasks), models=_split(models),
                           methods=_split(methods) or METHODS, n_labels=budgets,

@@ -34,7 +34,8 @@ import numpy as np
 
 from .._dask import DEFAULT_PARTITION_ROWS, Piece, check_workers, gather_in_order, part_file, plan_pieces, require_dask
 from ..errors import InputError, WeaklabelError
-from ..io import LABELS_FORMAT, atomic_output, ids_table, labels_metadata, part_name, write_dataset_metadata
+from ..io import (LABELS_FORMAT, atomic_output, check_metadata_counts, check_metadata_rows, ids_table, labels_metadata,
+                  part_name, write_dataset_metadata)
 from ..models.stats import (error_pair_block, n_blocks, sample_block, share_block)
 from ..votes.reader import VotesLayout, VotesSource, check_bad, read_ids, read_rows_block
 from ..votes import VoteMatrix
@@ -229,6 +230,7 @@ class DaskVoteStats(PartitionedVoteStats):
         self.progress = progress
         self.n_rows, self.n_lfs, self.cardinality = self.source.n_rows, self.source.n_lfs, self.source.cardinality
         self.lf_names = self.source.lf_names
+        check_metadata_rows(self.source.path, self.source.meta, self.n_rows)
         P = int(partition_rows) if partition_rows else DEFAULT_PARTITION_ROWS
         if P < 1:
             raise InputError(f"--partition-rows must be at least 1, got {P}")
@@ -255,6 +257,11 @@ class DaskVoteStats(PartitionedVoteStats):
                 self.close()
                 raise s["error"]
         self._counts = np.sum([s["counts"] for s in summaries], axis=0)
+        try:
+            check_metadata_counts(self.source.path, self.source.metadata_counts(), self._counts)
+        except InputError:
+            self.close()
+            raise
         self._uncovered = int(sum(s["uncovered"] for s in summaries))
         self.nbytes = int(sum(s["nbytes"] for s in summaries))
         if sum(s["rows"] for s in summaries) != self.n_rows:

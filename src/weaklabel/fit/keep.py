@@ -99,7 +99,7 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
     """The ``keep_cols`` of the data file, one row per row of the votes (ids ``row_ids``, or
     ``n_rows`` rows matched by position)."""
     from ..votes.row_ids import DUPLICATES_HOWTO, check_ids_present, duplicate_ids, first_null_id, same_ids
-    from ..io import id_sample, read_table
+    from ..io import format_ids, id_sample, read_table
 
     cols = parse_cols(keep_cols)
     reserved = set(row_ids.columns if row_ids is not None else ["row"])
@@ -137,7 +137,7 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
             check_ids_present(keys, str(path))
         if n_dup and not own_rows:
             raise InputError(f"{path}: {n_dup} id{'s' * (n_dup > 1)} of {ids} appear more than once "
-                             f"(first: {', '.join(map(repr, first))}); {DUPLICATES_HOWTO}")
+                             f"(first: {format_ids(first)}); {DUPLICATES_HOWTO}")
         if not own_rows:
             pos = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys) if len(ids) > 1
                             else pd.Index(keys[ids[0]]))

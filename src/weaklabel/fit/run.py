@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..io import LABELS_FORMAT, check_distinct, check_output, check_parquet_name, output_group
+from ..io import LABELS_FORMAT, check_distinct, check_json_name, check_output, check_parquet_name, output_group
 from ..models.alignment import check_class_names
 from ..votes.class_names import class_key
 from .plan import Cluster, RunPlan, check_labels_options, model_for, plan_run
@@ -139,6 +139,7 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
     check_parquet_name(output, "labels")
     check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
     if save_model is not None:
+        check_json_name(save_model, "the fitted model")
         check_output(save_model, force)
     meta = {"votes_file": Path(votes).name, "dev_file": Path(dev).name if dev is not None else None}
     meta.update(extra_metadata or {})

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..io import LABELS_FORMAT, atomic_output
+from ..io import LABELS_FORMAT, atomic_output, check_metadata_counts, check_metadata_rows
 from ..models.stats import error_pair_block, n_blocks, sample_block, share_block
 from ..votes.reader import Block, VotesSource, block_vote_matrix, check_bad
 from .labels import LabelBlock, block_labels, label_meta, write_label_blocks
@@ -48,6 +48,7 @@ class StreamingVoteStats(PartitionedVoteStats):
         self.read_ahead = read_ahead
         self.passes = 0
         # votes per LF and class: the metadata's (checked against the data on the first pass)
+        check_metadata_rows(self.source.path, self.source.meta, self.n_rows)
         self._counts: np.ndarray | None = self.source.metadata_counts()
         self._uncovered: int | None = None
         self._pairs: np.ndarray | None = None
@@ -77,9 +78,7 @@ class StreamingVoteStats(PartitionedVoteStats):
             raise InputError(f"{self.source.path}: read {rows} rows but its metadata says {self.n_rows}; "
                              "did the file change during the fit?")
         if scan:
-            if self._counts is not None and not np.array_equal(self._counts, counts):
-                raise InputError(f"{self.source.path}: the vote counts in its metadata do not match its votes; "
-                                 "was the file changed after `weaklabel apply` wrote it?")
+            check_metadata_counts(self.source.path, self._counts, counts)
             self._counts, self._uncovered = counts, uncovered
 
     def results(self, what: str, label: str, **args) -> Iterator:

@@ -111,7 +111,7 @@ def _check_data(data: Path, text_col: str, ids: list[str], n: int) -> bool:
 
 def _attach_text(kept: dict, data: Path, text_col: str, ids: list[str], by_id: bool) -> None:
     """Give each sampled row its text from ``data`` (by id or by position), read in batches."""
-    from ..io import TableSource
+    from ..io import TableSource, format_ids
 
     src = TableSource(data)
     if by_id:
@@ -143,5 +143,5 @@ def _attach_text(kept: dict, data: Path, text_col: str, ids: list[str], by_id: b
         votes_ids = [tuple(r["ids"][c] for c in ids) if len(ids) > 1 else r["ids"][ids[0]]
                      for r in list(want.values())[:3]]
         raise InputError(f"{data}: none of the {len(want):,} sampled rows' ids matches a row of it (id columns "
-                         f"{ids}; votes ids e.g. {', '.join(map(repr, votes_ids))}; {data} ids e.g. "
-                         f"{', '.join(map(repr, seen[:3])) or 'none'}); check the id column's type and values")
+                         f"{ids}; votes ids e.g. {format_ids(votes_ids)}; {data} ids e.g. "
+                         f"{format_ids(seen[:3]) or 'none'}); check the id column's type and values")

@@ -22,32 +22,35 @@ from __future__ import annotations
 import importlib
 import warnings
 
-from .atomic import (STALE_SECONDS, atomic_output, check_distinct, check_output, check_parquet_name, clean_stale_temporaries,
-                     os_error_text, output_group, write_error, write_json_atomic)
+from .atomic import (STALE_SECONDS, atomic_output, check_distinct, check_json_name, check_output, check_parquet_name,
+                     clean_stale_temporaries, os_error_text, output_group, write_error, write_json_atomic)
 from .csv_ids import csv_id_dtypes
 from .datasets import VotesDataset, is_votes_dataset, part_name, read_rows, row_group_starts, write_dataset_metadata
 from .labels_file import labels_column_name, LabelsWriter, labels_metadata, labels_table, write_labels
 from .metadata import (COMMON_METADATA, FORMAT_VERSION, LABELS_FORMAT, META_KEY, VOTES_FORMAT, encode_metadata,
                        read_metadata, validate_metadata)
 from .tables import (CSV_SUFFIXES, JSONL_SUFFIXES, PARQUET_SUFFIXES, TableSource, file_fingerprint,
-                     files_fingerprint, id_sample, ids_to_pandas, is_glob, numbers_as_text, open_parquet, parquet_files, read_table,
+                     files_fingerprint, format_id, format_ids, id_sample, ids_to_pandas, is_glob, numbers_as_text, open_parquet, parquet_files, read_table,
                      same_input)
-from .votes_file import ROW_IS_ID, VotesWriter, check_plain_vote_maxima, id_columns_metadata, ids_table, real_id_columns, votes_layout, votes_schema
+from .votes_file import (ROW_IS_ID, VotesWriter, check_metadata_counts, check_metadata_rows, check_plain_vote_maxima,
+                         id_columns_metadata, ids_table, metadata_counts, real_id_columns, votes_layout, votes_schema)
 
 _MOVED = {"read_votes": "weaklabel.votes.file", "write_votes": "weaklabel.votes.file",
           "votes_metadata": "weaklabel.votes.file"}
 
 __all__ = [
-    "STALE_SECONDS", "atomic_output", "check_distinct", "check_output", "check_parquet_name", "clean_stale_temporaries", "os_error_text",
+    "STALE_SECONDS", "atomic_output", "check_distinct", "check_json_name", "check_output", "check_parquet_name",
+    "clean_stale_temporaries", "os_error_text",
     "output_group", "write_error", "write_json_atomic",
     "VotesDataset", "is_votes_dataset", "part_name", "read_rows", "row_group_starts", "write_dataset_metadata",
     "LabelsWriter", "labels_column_name", "labels_metadata", "labels_table", "write_labels",
     "COMMON_METADATA", "FORMAT_VERSION", "LABELS_FORMAT", "META_KEY", "VOTES_FORMAT", "encode_metadata",
     "read_metadata", "validate_metadata",
     "csv_id_dtypes", "CSV_SUFFIXES", "JSONL_SUFFIXES", "PARQUET_SUFFIXES", "TableSource", "file_fingerprint",
-    "files_fingerprint", "id_sample", "ids_to_pandas", "is_glob", "numbers_as_text", "open_parquet", "parquet_files", "read_table",
+    "files_fingerprint", "format_id", "format_ids", "id_sample", "ids_to_pandas", "is_glob", "numbers_as_text", "open_parquet", "parquet_files", "read_table",
     "same_input",
-    "ROW_IS_ID", "VotesWriter", "check_plain_vote_maxima", "id_columns_metadata", "ids_table", "real_id_columns", "votes_layout", "votes_schema",
+    "ROW_IS_ID", "VotesWriter", "check_metadata_counts", "check_metadata_rows", "check_plain_vote_maxima",
+    "id_columns_metadata", "metadata_counts", "ids_table", "real_id_columns", "votes_layout", "votes_schema",
 ]
 
 

@@ -74,6 +74,15 @@ def check_parquet_name(path: str | Path, what: str) -> None:
                          f"{target}{hint}")
 
 
+def check_json_name(path: str | Path, what: str) -> None:
+    """Refuse a model output not named ``*.json`` (``model.parquet``): weaklabel writes ``what`` as
+    JSON, and a JSON file under another format's name misleads every reader of it."""
+    p = Path(path)
+    if p.suffix.lower() != ".json":
+        found = f"not {p.suffix}" if p.suffix else "and the name has no .json suffix"
+        raise InputError(f"{p}: weaklabel writes {what} as JSON, {found}: name it {p.with_suffix('.json').name}")
+
+
 def _remove(path: Path) -> None:
     """Delete a file or a folder tree, retrying briefly (a straggling writer may still add a file)."""
     for _ in range(5):

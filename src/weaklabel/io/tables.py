@@ -295,12 +295,27 @@ def pandas_ids(ids: pd.DataFrame, where) -> pa.Table:
     return pa.Table.from_pandas(ids, preserve_index=False)
 
 
+def format_id(value) -> str:
+    """An id as a plain value for messages: ``'007'`` (text quoted), ``7``, ``('a', 1)``; never
+    ``np.int64(7)`` (NumPy 2's repr of the scalars pandas and NumPy hand out)."""
+    if isinstance(value, tuple):
+        return f"({', '.join(map(format_id, value))}{',' * (len(value) == 1)})"
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value) if value is None or isinstance(value, (str, bytes, int, float)) else str(value)
+
+
+def format_ids(ids) -> str:
+    """Ids (tuples for several id columns) as plain values, comma-separated (:func:`format_id`)."""
+    return ", ".join(map(format_id, ids))
+
+
 def id_sample(keys: pd.DataFrame, k: int = 3) -> str:
     """The first ``k`` ids of id columns and their types, for errors on ids that match nothing:
     ``'007', '010', '012' (text)``, ``7, 10, 12 (int64)``, ``('a', 1), ('b', 2) (text, int64)``."""
     rows = [tuple(r) if len(keys.columns) > 1 else r[0] for r in keys.head(k).itertuples(index=False)]
     kinds = ["text" if pd.api.types.is_string_dtype(keys[c]) else str(keys[c].dtype) for c in keys.columns]
-    return f"{', '.join(repr(r) for r in rows) or 'none'} ({', '.join(kinds)})"
+    return f"{format_ids(rows) or 'none'} ({', '.join(kinds)})"
 
 
 def read_table(path: str | Path | TableSource, columns: Sequence[str] | None = None,

@@ -23,6 +23,39 @@ from .metadata import VOTES_FORMAT, encode_metadata, read_metadata, validate_met
 from .tables import TableSource, pandas_ids
 
 
+def metadata_counts(meta: dict, lf_names: Sequence[str], cardinality: int, n_rows: int) -> np.ndarray | None:
+    """``(m, K)`` votes per LF and class as a votes file's metadata states them (``weaklabel
+    apply`` writes them), or ``None`` when it does not state them all for ``n_rows`` rows."""
+    by_name = {d.get("name"): d for d in meta.get("lfs", []) if isinstance(d, dict)}
+    K = cardinality
+    rows = []
+    for name in lf_names:
+        cv = by_name.get(name, {}).get("class_votes")
+        if not isinstance(cv, list) or len(cv) < K or not all(isinstance(x, int) for x in cv) or any(cv[K:]):
+            return None
+        rows.append(cv[:K])
+    if meta.get("rows") != n_rows:
+        return None
+    return np.array(rows, dtype=np.int64).reshape(len(lf_names), K)
+
+
+def check_metadata_rows(where, meta: dict, n_rows: int) -> None:
+    """Refuse a votes file whose metadata states another row count than the file has (rows were
+    removed or added after ``weaklabel apply`` wrote it): its statistics would be wrong."""
+    rows = meta.get("rows")
+    if isinstance(rows, int) and not isinstance(rows, bool) and rows != n_rows:
+        raise InputError(f"{where}: its metadata says {rows:,} rows but it has {n_rows:,}; "
+                         "was the file changed after `weaklabel apply` wrote it?")
+
+
+def check_metadata_counts(where, stated: np.ndarray | None, counts: np.ndarray) -> None:
+    """Refuse votes whose per-LF, per-class counts differ from those their metadata states
+    (:func:`metadata_counts`; ``None``: not stated, nothing to check)."""
+    if stated is not None and not np.array_equal(stated, counts):
+        raise InputError(f"{where}: the vote counts in its metadata do not match its votes; "
+                         "was the file changed after `weaklabel apply` wrote it?")
+
+
 def votes_schema(id_schema: pa.Schema, lf_names: Sequence[str], cardinality: int) -> pa.Schema:
     vt = pa.int8() if vote_dtype(cardinality) == np.int8 else pa.int16()
     clash = [n for n in lf_names if n in id_schema.names]

@@ -112,7 +112,7 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     correctness column, or with ``model_file``, is an error (it would do nothing).
     ``save_model``: write the fitted selector as JSON; the selection and the selector are
     renamed into place together (both or neither)."""
-    from ..io import check_distinct, check_output, check_parquet_name, output_group
+    from ..io import check_distinct, check_json_name, check_output, check_parquet_name, output_group
     from .data import from_frame, label_like_warnings, numbers_as_text
     from .evaluate import dev_labels, evaluate, split_dev
     from .io import write_selection
@@ -126,6 +126,7 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     check_parquet_name(output, "the selection")
     check_output(output, force)
     if save_model is not None:
+        check_json_name(save_model, "the fitted selector")
         check_output(save_model, force)
     if model_file is not None and save_model is not None:
         raise InputError("--model-file applies a saved selector; --save-model is for a fitted one (use one)")

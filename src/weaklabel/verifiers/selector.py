@@ -371,8 +371,9 @@ class VerifierSelector(VerifierEstimator):
 
     def save(self, path, force: bool = False) -> None:
         """Write the fitted state as JSON, atomically."""
-        from ..io import write_json_atomic
+        from ..io import check_json_name, write_json_atomic
 
+        check_json_name(path, "the selector")
         write_json_atomic(self.to_dict(), path, force=force)
 
     @classmethod

@@ -16,7 +16,8 @@ import pandas as pd
 from .._version import __version__
 from ..errors import InputError
 from ..io import (FORMAT_VERSION, ROW_IS_ID, VOTES_FORMAT, TableSource, VotesWriter, atomic_output,
-                  check_plain_vote_maxima, id_columns_metadata, ids_table, ids_to_pandas, votes_layout)
+                  check_metadata_counts, check_metadata_rows, check_plain_vote_maxima, id_columns_metadata, ids_table,
+                  ids_to_pandas, metadata_counts, votes_layout)
 from .matrix import VoteMatrix, concat_csr, dense_to_csr
 
 
@@ -35,6 +36,13 @@ def votes_metadata(vm: VoteMatrix, extra: dict | None = None) -> dict:
         meta.update(extra)
         if vm.row_ids is None or list(vm.row_ids.columns) != ["row"]:
             meta.pop(ROW_IS_ID, None)   # carried over from another file: only a real ``row`` id column has it
+        # counts carried over from another file (``vm.take(rows).to_parquet(p, metadata=vm.metadata)``)
+        # are this file's, or reading it back is refused as an edited file
+        meta["rows"] = vm.n_rows
+        counts = dict(zip(vm.lf_names, vm.lf_class_counts().tolist()))
+        meta["lfs"] = [dict(d, **({"class_votes": counts[d["name"]], "votes": sum(counts[d["name"]])}
+                                  if "class_votes" in d or "votes" in d else {}))
+                       if isinstance(d, dict) and d.get("name") in counts else d for d in meta.get("lfs", [])]
     return meta
 
 
@@ -66,6 +74,8 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     p = Path(path)
     src = TableSource(p)
     lf_names, ids, K, classes, meta = votes_layout(src, id_cols=id_cols, cardinality=cardinality)
+    if src.n_rows is not None:
+        check_metadata_rows(p, meta, int(src.n_rows))
     # Convert batch by batch when K is known (bounded memory); plain files without a
     # cardinality need the maximum vote first, so they are held dense until the end.
     dense_parts, csr_parts, id_parts = [], [], []
@@ -98,5 +108,11 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     row_ids = None
     if ids:   # [] when the file has only a ``row`` position column (decided from its metadata)
         row_ids = pd.concat(id_parts, ignore_index=True) if id_parts else pd.DataFrame(columns=ids)
-    return VoteMatrix(indptr, indices, votes, lf_names, cardinality=K, row_ids=row_ids,
-                      classes=classes, metadata=meta, validate=False)
+    vm = VoteMatrix(indptr, indices, votes, lf_names, cardinality=K, row_ids=row_ids,
+                    classes=classes, metadata=meta, validate=False)
+    # as `fit --stream`: votes edited after `weaklabel apply` wrote them are refused (one bincount)
+    check_metadata_rows(p, meta, pos)
+    stated = metadata_counts(meta, lf_names, K, pos)
+    if stated is not None:
+        check_metadata_counts(p, stated, vm.lf_class_counts())
+    return vm

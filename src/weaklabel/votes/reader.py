@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError, first_line
-from ..io import TableSource, check_plain_vote_maxima, ids_table, ids_to_pandas, open_parquet, read_rows, votes_layout
+from ..io import (TableSource, check_plain_vote_maxima, ids_table, ids_to_pandas, metadata_counts, open_parquet, read_rows,
+                  votes_layout)
 from ..io.background import read_ahead as _read_ahead
 from .matrix import VoteMatrix, vote_dtype
 
@@ -283,17 +284,7 @@ class VotesSource:
     def metadata_counts(self) -> np.ndarray | None:
         """``(m, K)`` votes per LF and class as the metadata states them (``weaklabel apply``
         writes them), or ``None``."""
-        by_name = {d.get("name"): d for d in self.meta.get("lfs", []) if isinstance(d, dict)}
-        K = self.cardinality
-        rows = []
-        for name in self.layout.lf_names:
-            cv = by_name.get(name, {}).get("class_votes")
-            if not isinstance(cv, list) or len(cv) < K or not all(isinstance(x, int) for x in cv) or any(cv[K:]):
-                return None
-            rows.append(cv[:K])
-        if self.meta.get("rows") != self.n_rows:
-            return None
-        return np.array(rows, dtype=np.int64).reshape(self.n_lfs, K)
+        return metadata_counts(self.meta, self.layout.lf_names, self.cardinality, self.n_rows)
 
     def nnz_estimate(self) -> tuple[int, str]:
         """Votes that are not abstains: ``(count, how)``, from the metadata's per-LF vote counts

@@ -29,7 +29,9 @@ def duplicate_ids(keys: pd.DataFrame, limit: int = 3) -> tuple[int, list]:
 
 
 def format_ids(ids: list) -> str:
-    return ", ".join(repr(i) for i in ids)
+    from ..io import format_ids as plain
+
+    return plain(ids)
 
 
 def first_null_id(keys: pd.DataFrame) -> tuple[int, str, int] | None:
