@@ -80,6 +80,25 @@ def test_lfs_made_elsewhere_or_listed_in_LFS_are_not_skipped_lfs(tmp_path, write
     assert [lf.name for lf in load_lfs(p).lfs] == ["f", "awful"]
 
 
+@pytest.mark.parametrize("body, names", [
+    # a decorator of the user's that wraps an LF in a new one of the same name
+    ("from weaklabel import LabelingFunction\ndef negate(lf):\n"
+     "    return LabelingFunction(lf.name, lambda x: 1 - lf(x) if lf(x) >= 0 else -1)\n"
+     "@negate\n@labeling_function()\ndef lf_pos(x): return 1\n", ["lf_pos"]),
+    # an LF switched off with del
+    ("@labeling_function()\ndef lf_a(x): return 1\n@labeling_function()\ndef lf_off(x): return 0\ndel lf_off\n",
+     ["lf_a"]),
+    # a temporary LF made in a function at import time
+    ("def _check():\n    @labeling_function()\n    def tmp(x): return 1\n    assert tmp({'text': 'a'}) == 1\n"
+     "_check()\n@labeling_function()\ndef lf_a(x): return 1\n", ["lf_a"]),
+    # template LFs bound through globals()
+    ("from weaklabel import keyword_lf\nfor w in ['good', 'great']:\n"
+     "    globals()[f'kw_{w}'] = keyword_lf(f'kw_{w}', [w], label=1)\n", ["kw_good", "kw_great"]),
+])
+def test_lfs_a_file_makes_on_purpose_without_binding_them_are_not_an_error(write_lfs, body, names):
+    assert [lf.name for lf in load_lfs(write_lfs(body)).lfs] == names
+
+
 @pytest.mark.parametrize("body, message", [
     ("x = 1\n", "defines no labeling functions"),
     ("@labeling_function(name='same')\ndef a(x): return 1\n@labeling_function(name='same')\ndef b(x): return 1\n",

@@ -13,10 +13,11 @@ _CREATED: contextvars.ContextVar[list | None] = contextvars.ContextVar("weaklabe
 
 @contextlib.contextmanager
 def recording_lfs() -> Iterator[list]:
-    """Collect ``(lf, globals, line)`` for every :class:`LabelingFunction` created inside the block:
-    ``globals`` and ``line`` are those of the nearest calling frame outside weaklabel (the code
-    that asked for the LF, e.g. an ``lfs.py`` calling ``keyword_lf``). The loader uses it to find
-    LFs an ``lfs.py`` made but would silently skip (redefined, or kept only in a list)."""
+    """Collect ``(lf, globals, line, top)`` for every :class:`LabelingFunction` created inside the
+    block: ``globals`` and ``line`` are those of the nearest calling frame outside weaklabel (the
+    code that asked for the LF, e.g. an ``lfs.py`` calling ``keyword_lf``), ``top`` whether that
+    frame is a module's own top-level code (not a function of it). The loader uses it to find LFs
+    an ``lfs.py`` made but would silently skip (redefined, or kept only in a list)."""
     found: list = []
     token = _CREATED.set(found)
     try:
@@ -33,6 +34,6 @@ def record_creation(lf) -> None:
     while frame is not None:
         mod = frame.f_globals.get("__name__", "")
         if mod != "weaklabel" and not str(mod).startswith("weaklabel."):
-            found.append((lf, frame.f_globals, frame.f_lineno))
+            found.append((lf, frame.f_globals, frame.f_lineno, frame.f_code.co_name == "<module>"))
             return
         frame = frame.f_back

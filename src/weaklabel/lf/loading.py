@@ -4,9 +4,10 @@ Rules (also in the README):
 
 * if the module defines ``LFS = [...]``, those LFs, in that order;
 * otherwise every :class:`~weaklabel.lf.LabelingFunction` bound at module level, in definition
-  order (an LF bound to two names counts once); an LF the file's own code made but did not bind
-  (a second ``def`` of the same name replaced it, or it is kept only in a list or dict not named
-  ``LFS``) is an error rather than skipped;
+  order (an LF bound to two names counts once); an LF the file's own code made but did not bind,
+  because a second ``def`` of the same name replaced it or because it is kept only in a list or
+  dict not named ``LFS``, is an error rather than skipped (one wrapped, ``del``-eted or
+  temporary is not);
 * an optional ``CLASSES = ["neg", "pos", ...]`` names the classes and sets the cardinality K.
 
 Every failure (missing file, syntax or import error, no LFs, duplicate names, bad ``CLASSES``)
@@ -75,9 +76,9 @@ def import_lf_file(path: str | Path) -> object:
     try:
         with recording_lfs() as created:
             spec.loader.exec_module(module)
-        # (LF, line) of the LFs this file's own code made, for load_lfs's check of skipped LFs
+        # (LF, line, made by top-level code) of the LFs this file's code made, for load_lfs's check
         module.__dict__.setdefault("__weaklabel_created__",
-                                   [(lf, line) for lf, globs, line in created if globs is module.__dict__])
+                                   [(lf, line, top) for lf, globs, line, top in created if globs is module.__dict__])
     except SyntaxError as exc:
         sys.modules.pop(module_name, None)
         raise LFDefinitionError(f"{_location_in(p, exc)}: SyntaxError: {exc.msg}") from None
@@ -134,16 +135,39 @@ def collect_lfs(lfs: object, where: str) -> list[LabelingFunction]:
     return out
 
 
-def _check_none_skipped(p: Path, created, bound: set[int]) -> None:
-    """Without ``LFS``, the LFs are those bound to module-level names; an LF the file made but
-    did not bind (a second ``def`` of one name replaced it, or it sits only in a list, dict or
-    function) would be skipped without a word, so it is an error."""
-    for lf, line in created:
-        if id(lf) not in bound:
-            raise LFDefinitionError(
-                f"{p.name}:{line}: labeling function {lf.name!r} is not bound to a module-level name "
-                "(a later definition of the same name replaced it, or it is kept only in a list or dict), "
-                "so it would be skipped; give each LF its own name, or list them all in LFS = [...]")
+def _in_containers(namespace: dict) -> set[int]:
+    """Ids of the LFs held in the module's lists, tuples, sets and dicts (one level deep)."""
+    out: set[int] = set()
+    for value in namespace.values():
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple, set)) else ()
+        out.update(id(x) for x in items if isinstance(x, LabelingFunction))
+    return out
+
+
+def _check_none_skipped(p: Path, created, bound: list[LabelingFunction], namespace: dict) -> None:
+    """Without ``LFS``, the LFs are those bound to module-level names. Two kinds of LF the file
+    made would then be skipped without a word, so they are an error: one a later top-level
+    definition of the same name replaced (two ``def f``), and one kept only in a module-level list
+    or dict (Snorkel's ``lfs = [...]``). An unbound LF that is neither (wrapped by a decorator of
+    the user's, ``del``-eted to switch it off, a temporary one made in a function) is fine."""
+    bound_ids = {id(lf) for lf in bound}
+    top_made = {id(lf) for lf, _, top in created if top}
+    by_name = {lf.name: lf for lf in bound}
+    listed = None
+    for lf, line, top in created:
+        if id(lf) in bound_ids:
+            continue
+        other = by_name.get(lf.name)
+        if top and other is not None and id(other) in top_made:
+            why = "a later definition of the same name replaced it"
+        else:
+            listed = _in_containers(namespace) if listed is None else listed
+            if id(lf) not in listed:
+                continue
+            why = "it is kept only in a list or dict"
+        raise LFDefinitionError(
+            f"{p.name}:{line}: labeling function {lf.name!r} is not bound to a module-level name ({why}), "
+            "so it would be skipped; give each LF its own name, or list them all in LFS = [...]")
 
 
 def load_lfs(path: str | Path) -> LFModule:
@@ -160,7 +184,7 @@ def load_lfs(path: str | Path) -> LFModule:
             if isinstance(value, LabelingFunction) and id(value) not in ids:
                 ids.add(id(value))
                 found.append(value)
-        _check_none_skipped(p, namespace.get("__weaklabel_created__", ()), ids)
+        _check_none_skipped(p, namespace.get("__weaklabel_created__", ()), found, namespace)
         lfs = collect_lfs(found, p.name)
     classes = _check_classes(p, namespace["CLASSES"]) if "CLASSES" in namespace else None
     return LFModule(path=p, lfs=lfs, classes=classes, module_name=module.__name__)
