@@ -717,3 +717,24 @@ def test_confusion_spread_is_the_largest_total_variation_between_two_rows():
                          for j in range(6)])
         np.testing.assert_allclose(confusion_spread(conf), want, rtol=0, atol=1e-15)
     assert confusion_spread(np.tile(np.full((1, 1, 4), 0.25), (2, 4, 1))).tolist() == [0.0, 0.0]
+
+
+def test_the_correction_on_majority_vote_finds_it_by_model_not_by_label():
+    """With a candidate list that labels majority vote otherwise, the correction of §27 is still
+    learned on majority vote (found by its model name); without majority vote among the candidates,
+    no correction is claimed (review of the nineteenth session)."""
+    from conftest import shared
+    from weaklabel.bench import label_accuracy as la
+    from weaklabel.models.dev_selection import default_candidates
+
+    root = shared("wrench", "trec").parent.parent
+    ds = la.load("wrench", "trec", root)
+    task = la.dev_task(ds, 100, 0)
+    renamed = [("mv", c[1], c[2], c[3]) if c[0] == "majority" else c for c in default_candidates()]
+    auto = AutoModel(candidates=renamed).fit(task.fit_votes, task.fit_y)
+    assert "correction_on_majority" in auto.selection_ and auto.selection_["model"] == "majority"
+    assert auto.selection_["choice"].startswith("corrected mv")
+    without = [c for c in default_candidates() if c[1] != "majority"]
+    auto = AutoModel(candidates=without).fit(task.fit_votes, task.fit_y)
+    assert "correction_on_majority" not in auto.selection_ and "no_correction" in auto.selection_
+    assert not hasattr(auto, "correction_")

@@ -251,16 +251,21 @@ class DevSelection:
             selection["tie_hedge"] = label_free["tie_hedge"]
         correction = None
         on_majority = correction_on_majority(label_free)
-        if on_majority is not None:
+        # majority vote's candidate, found by its model (a user's candidate list may label it otherwise)
+        mv_label = next((c[0] for c in cands if c[1] == "majority" and not c[3] and c[0] in fitted), None)
+        if on_majority is not None and mv_label is not None:
             selection["correction_on_majority"] = on_majority
-        if self.correction_l2 is not None and (on_majority is None or "majority" in fitted):
+        elif on_majority is not None:
+            selection["no_correction"] = ("no correction learned from the gold labels: the label-free model was "
+                                          "kept on the unbiased disagreement z and majority vote is not a candidate")
+        if self.correction_l2 is not None and (on_majority is None or mv_label is not None):
             # the correction is learned on top of a model fitted without labels: the label-free
             # choice, or (3+ classes) hybrid with each source's own wrong-class spread, which the
             # default evens out for robustness and which the labels may show to be informative;
             # majority vote alone where the label-free model was kept on the unbiased z
             bases = [dlabel] + ([FREE_SPREAD_LABEL] if FREE_SPREAD_LABEL in fitted and FREE_SPREAD_LABEL != dlabel else [])
             if on_majority is not None:
-                bases = ["majority"]
+                bases = [mv_label]
             fits = {}
             for base in bases:
                 for pooled in (False, True):
