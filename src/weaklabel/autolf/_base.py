@@ -81,6 +81,9 @@ def check_features(frame: pd.DataFrame, cols, where: str) -> None:
                              "read as a text column (text_column=, --text-col)")
 
 
+#: fewer rows than this: a column of consecutive whole numbers is not taken for row numbers (:func:`id_like`)
+MIN_ROWS_NUMBERED = 50
+
 ID_WORDS = frozenset({"id", "ids", "idx", "index", "key", "uuid", "guid", "pk", "rowid"})
 """Last words of a column name that mark a row id (``review_id``, ``reviewId``, ``ID``, ``idx``)."""
 
@@ -99,7 +102,9 @@ def id_like(s: pd.Series, name: object) -> bool:
         return False
     words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", str(name))
     named = bool(words) and words[-1].lower() in ID_WORDS
-    return named or (v.min() in (0.0, 1.0) and v.max() - v.min() == len(v) - 1)
+    # numbering the rows: only on enough rows that an ordinary feature (a rank among a few labelled
+    # rows) is unlikely to be a permutation of 1..n by chance
+    return named or (len(v) >= MIN_ROWS_NUMBERED and v.min() in (0.0, 1.0) and v.max() - v.min() == len(v) - 1)
 
 
 def default_features(frame: pd.DataFrame, exclude=()) -> tuple[list[str], list[str], list[str]]:
@@ -198,7 +203,10 @@ def prepare(X_labeled, y_labeled, X_unlabeled=None, *, classes=None, cardinality
     if np.any(y >= K):
         raise InputError(f"y_labeled has labels outside 0..{K - 1}")
     names = [str(c) for c in classes] if classes is not None else [str(k) for k in range(K)]
-    twice = [c for i, c in enumerate(names) if c in names[:i]]
+    from ..votes.class_names import class_key
+
+    keys = [class_key(c) for c in names]   # as VoteMatrix and apply compare class names
+    twice = [c for i, c in enumerate(names) if keys[i] in keys[:i]]
     if twice:       # the LFs' CLASSES would name two classes alike: votes for one read as the other
         raise InputError(f"class name {twice[0]!r} is given twice (classes: {', '.join(names)})")
     if np.unique(y).size < 2:   # every rule would vote that one class: LFs that cannot tell classes apart

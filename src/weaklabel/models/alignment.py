@@ -57,10 +57,10 @@ def check_class_names(model, classes, where: str) -> None:
     Names are compared by :func:`~weaklabel.votes.class_names.class_key` (stripped, Unicode NFC), as
     at fit and for gold labels: ``"pos "`` or an NFD accent names the model's class.
     ``weaklabel predict`` (``fit.run.predict_file``) runs the same check on a votes file."""
-    from ..votes.class_names import class_key
+    from ..votes.class_names import same_class_names
 
     fitted = getattr(model, "class_names_", None)
-    if fitted and classes and [class_key(str(c)) for c in classes] != [class_key(c) for c in fitted]:
+    if fitted and classes and not same_class_names(classes, fitted):
         raise InputError(f"{where}: classes {', '.join(map(str, classes))} but the model was fitted on classes "
                          f"{', '.join(fitted)} (in this order); apply the same LFs with the same classes")
 

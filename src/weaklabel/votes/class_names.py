@@ -19,13 +19,18 @@ def class_key(name: str) -> str:
     return unicodedata.normalize("NFC", str(name)).strip()
 
 
+def same_class_names(a, b) -> bool:
+    """Whether two lists name the same classes in the same order (by :func:`class_key`)."""
+    return [class_key(c) for c in a] == [class_key(c) for c in b]
+
+
 def same_classes(dev_vm, classes, where, votes_where: str = "the votes"):
     """``dev_vm`` (labelled dev votes read from ``where``) if its class names are ``classes`` (by
     :func:`class_key`, in the same order), else an InputError naming both lists: its votes are
     class ids in its own class order, and in another order (``CLASSES`` reordered between two
     ``apply`` runs) each dev vote meant the other class; ``fit --dev`` learned the LFs as
     adversarial and flipped the labels (493 of 600 rows, exit 0)."""
-    if dev_vm.classes and classes and [class_key(c) for c in dev_vm.classes] != [class_key(c) for c in classes]:
+    if dev_vm.classes and classes and not same_class_names(dev_vm.classes, classes):
         raise InputError(f"{where}: its votes are for classes {', '.join(map(str, dev_vm.classes))} but {votes_where} "
                          f"has classes {', '.join(map(str, classes))} (in this order); apply the same LFs with the "
                          "same classes to both")

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..io import id_sample, read_table
+from ..io import format_ids, id_sample, read_table
 from .class_names import class_key, same_classes
-from .row_ids import DUPLICATES_HOWTO, format_ids, check_ids_present, duplicate_ids, first_null_id, same_ids
+from .row_ids import DUPLICATES_HOWTO, check_ids_present, duplicate_ids, first_null_id, same_ids
 from .matrix import VoteMatrix
 
 

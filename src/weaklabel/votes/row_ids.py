@@ -28,12 +28,6 @@ def duplicate_ids(keys: pd.DataFrame, limit: int = 3) -> tuple[int, list]:
     return int(len(repeated)), first
 
 
-def format_ids(ids: list) -> str:
-    from ..io import format_ids as plain
-
-    return plain(ids)
-
-
 def first_null_id(keys: pd.DataFrame) -> tuple[int, str, int] | None:
     """``(row, column, number of rows with a null id)`` for the first row (a 0-based position) whose
     id is null (empty, NaN, None, NA) in some id column, or ``None`` when every row has an id."""
