@@ -179,7 +179,10 @@ def test_signal_during_the_first_numba_compile_is_one_line(tmp_path, sig, code, 
         assert pq.read_table(tmp_path / "labels.parquet").num_rows == 3000 and not temporaries(tmp_path)
         pytest.skip(f"the fit had written its labels when the signal arrived ({delay} s after the notice)")
     assert p.returncode == code, first + err
-    assert len(err.strip().splitlines()) == 1, err
+    # one line for the interrupt; a fit that got past its model first may have printed its own
+    # warnings before it (a fast machine, at the longer delays), never anything else
+    lines = err.strip().splitlines()
+    assert len(lines) >= 1 and all(x.startswith("warning:") for x in lines[:-1]), err
     assert not temporaries(tmp_path)
 
 
