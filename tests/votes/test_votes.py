@@ -266,3 +266,9 @@ def test_a_subset_written_with_the_original_metadata_reads_back(votes_dataset, t
     back = VoteMatrix.read_parquet(tmp_path / "part.parquet")
     assert back.n_rows == 500 and back.metadata["rows"] == 500
     assert [d["class_votes"] for d in back.metadata["lfs"]] == part.lf_class_counts().tolist()
+    # so are its LFs: select_lfs dropped and reordered some (the metadata named the dropped ones)
+    names = vm.lf_names[::-1][:2]
+    vm.select_lfs(names).to_parquet(tmp_path / "some.parquet", metadata=vm.metadata)
+    back = VoteMatrix.read_parquet(tmp_path / "some.parquet")
+    assert back.lf_names == names and [d["name"] for d in back.metadata["lfs"]] == names
+    assert [d["class_votes"] for d in back.metadata["lfs"]] == vm.select_lfs(names).lf_class_counts().tolist()

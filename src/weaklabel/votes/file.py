@@ -40,9 +40,14 @@ def votes_metadata(vm: VoteMatrix, extra: dict | None = None) -> dict:
         # are this file's, or reading it back is refused as an edited file
         meta["rows"] = vm.n_rows
         counts = dict(zip(vm.lf_names, vm.lf_class_counts().tolist()))
-        meta["lfs"] = [dict(d, **({"class_votes": counts[d["name"]], "votes": sum(counts[d["name"]])}
-                                  if "class_votes" in d or "votes" in d else {}))
-                       if isinstance(d, dict) and d.get("name") in counts else d for d in meta.get("lfs", [])]
+        # ... and its LFs, in its order (``vm.select_lfs(names)`` dropped or reordered some)
+        given = {d.get("name"): d for d in meta.get("lfs", []) if isinstance(d, dict)}
+        meta["lfs"] = []
+        for name in vm.lf_names:
+            d = dict(given.get(name, {"name": name}))
+            if "class_votes" in d or "votes" in d:
+                d.update(class_votes=counts[name], votes=sum(counts[name]))
+            meta["lfs"].append(d)
     return meta
 
 
