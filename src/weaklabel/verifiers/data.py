@@ -293,10 +293,13 @@ def from_frame(df: pd.DataFrame, *, question_col: str = "question_id", candidate
         scores[:, j] = _numeric_column(df[name], name, where)
     answers = None
     if answer_col is not None:
-        a = df[answer_col]
+        a = df[answer_col].reset_index(drop=True)   # by position: the frame's index may be any labels
         key = pd.Series(codes).astype(str) + "\x1f" + a.astype(str)
-        acodes, _ = pd.factorize(key.where(a.notna().to_numpy(), None), sort=False)
+        acodes, _ = pd.factorize(key.where(a.notna(), None), sort=False)
         answers = acodes.astype(np.int64)          # -1 where the answer is missing
     correct = _correct_column(df[correct_col], shown(correct_col), where) if correct_col is not None else None
-    return ScoreData(np.asarray(uniques, dtype=object), codes.astype(np.int64), c.to_numpy(), scores, names,
+    # plain numeric ids keep their type (int32 stays int32 in the selection); others as objects
+    qids = uniques.to_numpy() if isinstance(uniques.dtype, np.dtype) and uniques.dtype.kind in "iuf" else \
+        np.asarray(uniques, dtype=object)
+    return ScoreData(qids, codes.astype(np.int64), c.to_numpy(), scores, names,
                      answers, correct, question_col, candidate_col)

@@ -120,9 +120,15 @@ def oracle_scores(data: ScoreData, mask_q: np.ndarray, pool_answers: bool = True
 
 
 def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, seed: int = 0,
-             oracle: bool = True) -> Evaluation:
+             oracle: bool = True, selected: np.ndarray | None = None) -> Evaluation:
     """Select@1 of the selector and the baselines on the labelled non-dev questions, and each
-    verifier's estimated vs true quality (see module docstring)."""
+    verifier's estimated vs true quality (see module docstring).
+
+    The ``label model`` line scores ``selected`` (one flag per candidate) when given, else
+    ``selector.select(data)``: the choice ``select`` writes, made on the log-odds. It is not
+    re-derived from ``proba``, whose values saturate at 0 and 1 (two answers with log-odds above
+    about 37 tie there) and whose ties among one answer's candidates would skip the candidates'
+    own evidence."""
     if data.correct is None:
         raise InputError("evaluation needs a correct column")
     eval_q = labelled_questions(data) & ~dev_q
@@ -158,7 +164,8 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
     else:
         notes.append("best single verifier: needs dev questions (--dev-frac > 0)")
     # the label model's choice as `select` makes it (its ties broken the same way)
-    add("label model", value=_selected_at_1(selector.select(data, proba), data, eval_q))
+    chosen = selector.select(data) if selected is None else np.asarray(selected, dtype=bool)
+    add("label model", value=_selected_at_1(chosen, data, eval_q))
     if selector.pools_answers(data):
         add("label model, no answer pooling", value=_selected_at_1(selector.select(data, pool_answers=False), data, eval_q))
     if oracle:

@@ -182,7 +182,8 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     log_odds, own = sel.predict_log_odds(data)
     proba, p_own = (1.0 / (1.0 + np.exp(-np.clip(x, -40, 40))) for x in (log_odds, own))
     selected = sel.select(data)
-    ev = evaluate(sel, data, proba, dev_q, seed=seed, oracle=evaluate_oracle) if data.correct is not None else None
+    ev = (evaluate(sel, data, proba, dev_q, seed=seed, oracle=evaluate_oracle, selected=selected)
+          if data.correct is not None else None)
     with output_group():           # the selection and the selector file appear together or not at all
         write_selection(output, data, proba, selected, sel, dev_q=dev_q, force=force, p_candidate=p_own,
                         extra={"scores_file": Path(scores).name, "layout": table.layout,
