@@ -345,7 +345,6 @@ def test_ids_in_errors_are_plain_values(tmp_path):
     """`report votes.parquet --data other.csv` (ids that do not match) printed the votes' ids as
     `np.int64(4582)`: ids are shown as plain values, in every message that lists them."""
     from weaklabel.io import format_ids, id_sample
-    from weaklabel.votes.row_ids import format_ids as row_format_ids
 
     L = synthetic_votes(n=300, m=4, K=2)
     ids = pd.DataFrame({"doc": np.arange(300, dtype=np.int64) + 1000})
@@ -358,5 +357,5 @@ def test_ids_in_errors_are_plain_values(tmp_path):
     assert not (tmp_path / "r.html").exists()
     assert format_ids([np.int64(7), np.str_("007"), (np.int64(1), "a"), (np.float64(1.5),)]) == \
         "7, '007', (1, 'a'), (1.5,)"
-    assert row_format_ids([np.int32(3)]) == "3"
+    assert format_ids([np.int32(3)]) == "3"
     assert id_sample(pd.DataFrame({"a": ["x"], "b": np.array([2], dtype=np.int16)})) == "('x', 2) (text, int16)"
