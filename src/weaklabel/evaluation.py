@@ -29,12 +29,15 @@ def rows_view(row_ids: pd.DataFrame | None, n: int, K: int, classes=None) -> Vot
 
 def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, label_col: str,
                   id_cols=None, where: str | None = None, row_is_id: bool = False,
-                  rows_where: str = "the votes", masks=None) -> np.ndarray:
+                  rows_where: str = "the votes", masks=None, dropped: int = 0) -> np.ndarray:
     """Gold labels (``-1`` = unknown) for ``n`` rows identified by ``row_ids`` (may be ``None``);
     ``where``: the name errors give the gold table (default: its path, or "gold"), ``rows_where``
     the rows' (e.g. the labels file); ``row_is_id``: a ``row`` id column holds real ids (labels
     metadata ``row_is_id``), not positions; ``masks``: :func:`~weaklabel.votes.gold.no_label` of
-    the gold label column, when the caller has them (not computed again)."""
+    the gold label column, when the caller has them (not computed again); ``dropped``: rows the
+    labels file left out (``fit --drop-unlabeled``, metadata ``dropped_unlabeled``): its ``row``
+    positions then index a gold table of ``n + dropped`` rows, also when only trailing rows were
+    dropped (positions ``0..n-1``)."""
     from .votes.gold import align_gold, labels_to_ids
 
     ids = list(id_cols) if id_cols is not None else (list(row_ids.columns) if row_ids is not None else [])
@@ -42,10 +45,14 @@ def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, l
     where = where or ("gold" if isinstance(gold, pd.DataFrame) else str(gold))
     if ids == ["row"] and not row_is_id and "row" not in table.columns and label_col in table.columns:
         pos = row_ids["row"].to_numpy(dtype=np.int64)
-        if not np.array_equal(pos, np.arange(n)):
+        if dropped or not np.array_equal(pos, np.arange(n)):
             # some rows were dropped: the positions index the gold table
             if pos.size and (pos.min() < 0 or pos.max() >= len(table)):
                 raise InputError(f"{where}: has {len(table)} rows but the labels refer to row {int(pos.max())}")
+            if dropped and len(table) != n + dropped:
+                raise InputError(f"{where}: has {len(table):,} rows but {rows_where} was written for {n + dropped:,} "
+                                 f"rows of votes ({dropped:,} left out by --drop-unlabeled); gold rows are matched "
+                                 "by position: give the gold table of those rows, or add id columns to both")
             y = labels_to_ids(table[label_col], K, classes, f"{where}, column {label_col!r}", masks=masks)
             return y[pos]
         row_ids = None
@@ -117,7 +124,8 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     masks = no_label(table[label_col], classes) if label_col in table.columns else None
     if label.size:
         y = gold_for_rows(ids, label.size, K, classes, table, label_col, id_cols=id_cols, where=where,
-                          row_is_id=bool(meta.get("row_is_id")), rows_where=str(labels), masks=masks)
+                          row_is_id=bool(meta.get("row_is_id")), rows_where=str(labels), masks=masks,
+                          dropped=int(meta.get("dropped_unlabeled") or 0))
     else:
         # a labels file without rows (``fit --drop-unlabeled`` where no row got a label): nothing to
         # match, every gold row with a label is uncovered (coverage 0, no row scored)

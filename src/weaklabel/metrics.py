@@ -196,8 +196,10 @@ def score_labels(y, pred, proba: np.ndarray | None = None, metrics=("accuracy",)
     for ``LabelModel.score``. Rows with an unknown gold label are left out; rows whose prediction is
     ``-1`` (an abstained tie, or no vote) are left out of every metric but ``coverage``, as in
     Snorkel's ``LabelModel.score``. ``f1``, ``precision`` and ``recall`` are of class 1 for two
-    classes and macro averages over the gold classes for more; ``brier`` scores ``proba`` on every
-    row with a known label."""
+    classes and macro averages over the gold classes for more; ``f1_macro`` is the macro-F1 of
+    :func:`scores_from_confusion` (over the classes present in the gold labels or the predictions
+    of the scored rows: scikit-learn's and Snorkel's ``f1_macro``, and ``weaklabel evaluate``'s
+    ``macro_f1``); ``brier`` scores ``proba`` on every row with a known label."""
     from .errors import InputError
 
     if isinstance(metrics, str):
@@ -228,7 +230,7 @@ def score_labels(y, pred, proba: np.ndarray | None = None, metrics=("accuracy",)
             vals = np.asarray(pc[m], dtype=float)
             out[m] = float(vals[1]) if K == 2 else float(vals[gold_classes].mean())
         elif m == "f1_macro":
-            out[m] = float(np.asarray(pc["f1"], dtype=float)[gold_classes].mean())
+            out[m] = s["macro_f1"]
         elif m == "brier":
             if proba is None:
                 raise InputError("the brier score needs probabilities")
