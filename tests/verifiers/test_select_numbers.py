@@ -89,3 +89,29 @@ def test_selection_keeps_the_id_types(small_suite, tmp_path):
     assert str(schema.field("candidate_id").type) == "uint16"
     out = pd.read_parquet(tmp_path / "o.parquet")
     np.testing.assert_array_equal(out["question_id"], t["question_id"])
+
+
+def test_partly_labelled_questions_are_said_to_be_left_out():
+    """Questions with some candidates unlabelled are left out of Select@1: a note says how many
+    (the header's count of evaluation questions alone hid them)."""
+    import numpy as np
+    import pandas as pd
+
+    from weaklabel.verifiers import VerifierSelector
+    from weaklabel.verifiers.data import from_frame
+    from weaklabel.verifiers.evaluate import evaluate
+
+    rng = np.random.default_rng(0)
+    q = np.repeat(np.arange(30), 6)
+    correct = (rng.random(q.size) < 0.4).astype(float)
+    df = pd.DataFrame({"question_id": q, "candidate_id": np.tile(np.arange(6), 30),
+                       "a": correct + rng.normal(0, 0.5, q.size), "b": correct + rng.normal(0, 0.7, q.size),
+                       "c": rng.normal(0, 1, q.size)})
+    df.loc[df.question_id < 4, "correct"] = correct[:24]
+    df.loc[df.question_id >= 4, "correct"] = correct[24:]
+    df.loc[(df.question_id < 3) & (df.candidate_id == 0), "correct"] = np.nan   # 3 partly labelled
+    data = from_frame(df, verifiers=["a", "b", "c"], correct_col="correct")
+    sel = VerifierSelector().fit(data)
+    ev = evaluate(sel, data, sel.predict_proba(data), np.zeros(data.n_questions, dtype=bool))
+    assert ev.n_eval == 27
+    assert any("3 questions with some candidates unlabelled" in n for n in ev.notes), ev.notes

@@ -138,6 +138,10 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
     correct = data.correct
     rows = []
     notes = []
+    partly = int(((g.max((correct >= 0).astype(float)) > 0) & ~labelled_questions(data)).sum())
+    if partly:   # left out, not scored as misses: say so, or the header's count looks like every labelled one
+        notes.append(f"{partly:,} question{'s' * (partly > 1)} with some candidates unlabelled (empty correct "
+                     f"column) {'are' if partly > 1 else 'is'} left out of the evaluation")
 
     def add(name, score=None, value=None):
         v = value if value is not None else _select_at_1(score, data, eval_q, seed)
