@@ -211,6 +211,21 @@ def test_model_file_is_plain_json_written_atomically(work):
 
 
 # --------------------------------------------------------------------------- output names
+def _refused_with_scores_file(work, argv):
+    """``(the one error line, the folder before)`` of a command refused before any work, run beside
+    a small ``scores.parquet`` for ``select``."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"question_id": np.repeat(np.arange(20), 4), "answer": np.tile(np.arange(4), 20),
+                  "v1": rng.random(80), "v2": rng.random(80)}).to_parquet("scores.parquet")
+    before = _snapshot(work)
+    r = run_cli(*argv)
+    assert r.exit_code == 1
+    return one_line_error(r), before
+
+
 @pytest.mark.parametrize("argv, name", [
     (["apply", "lfs.py", "reviews.parquet", "-o", "votes.csv"], "votes.csv"),
     (["fit", "votes.parquet", "-o", "labels.csv"], "labels.csv"),
@@ -221,18 +236,9 @@ def test_model_file_is_plain_json_written_atomically(work):
 def test_an_output_named_as_another_format_is_refused_before_any_work(work, argv, name):
     """`-o labels.csv` used to write Parquet bytes under a .csv name (a spreadsheet then reads
     garbage); it is refused with the name to use, and nothing is written."""
-    import numpy as np
-    import pandas as pd
-
     r = run_cli("fit", "votes.parquet", "-o", "l0.parquet", "--save-model", "model.json", "-q")
     assert r.exit_code == 0, r.stderr
-    rng = np.random.default_rng(0)
-    pd.DataFrame({"question_id": np.repeat(np.arange(20), 4), "answer": np.tile(np.arange(4), 20),
-                  "v1": rng.random(80), "v2": rng.random(80)}).to_parquet("scores.parquet")
-    before = _snapshot(work)
-    r = run_cli(*argv)
-    assert r.exit_code == 1
-    line = one_line_error(r)
+    line, before = _refused_with_scores_file(work, argv)
     assert name in line and "Parquet" in line and ".parquet" in line
     assert not (work / name).exists() and _snapshot(work) == before and not temporaries(work)
     if name.endswith(".csv"):
@@ -248,21 +254,12 @@ def test_an_output_named_as_another_format_is_refused_before_any_work(work, argv
 def test_a_model_file_not_named_json_is_refused_before_any_work(work, argv, name, fix):
     """`fit --save-model m.parquet` wrote JSON under a Parquet name; it is refused with the name
     to use, and nothing is written (not the labels either)."""
-    import numpy as np
-    import pandas as pd
-
     from weaklabel import VoteMatrix, save_model
     from weaklabel.fit.run import fit_file
     from weaklabel.models import MajorityVote
     from weaklabel.verifiers.selector import VerifierSelector
 
-    rng = np.random.default_rng(0)
-    pd.DataFrame({"question_id": np.repeat(np.arange(20), 4), "answer": np.tile(np.arange(4), 20),
-                  "v1": rng.random(80), "v2": rng.random(80)}).to_parquet("scores.parquet")
-    before = _snapshot(work)
-    r = run_cli(*argv)
-    assert r.exit_code == 1
-    line = one_line_error(r)
+    line, before = _refused_with_scores_file(work, argv)
     assert name in line and "JSON" in line and fix in line
     assert _snapshot(work) == before and not temporaries(work)
     # the library refuses too, whichever way the model is written
