@@ -92,7 +92,7 @@ def connect(scheduler: str | None = None, jobs: int | None = None, client=None) 
     # workers would log besides it (heartbeats failing while the cluster shuts down after that
     # error) is noise that buried the one-line message under a traceback
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.CRITICAL)
+                           silence_logs=logging.CRITICAL, preload=[__name__])  # dask_setup: no Ctrl-C
     try:
         c = Client(cluster)
         try:
@@ -101,6 +101,24 @@ def connect(scheduler: str | None = None, jobs: int | None = None, client=None) 
             c.close()
     finally:
         cluster.close()
+
+
+def dask_setup(worker) -> None:
+    """Preload of the LocalCluster workers :func:`connect` starts (``preload=["weaklabel._dask"]``),
+    run in each worker process's main thread: the worker ignores Ctrl-C, as the local engine's
+    workers do (``weaklabel._signals.worker_setup``). A Ctrl-C in the terminal reaches the whole
+    process group; the client stops the cluster, and the workers no longer die each with a
+    ``KeyboardInterrupt`` traceback. And with SIGINT ignored no ``KeyboardInterrupt`` in an LF can be
+    a Ctrl-C: it is that LF's error (``--on-error abstain`` counts it), not a signal that killed
+    the worker and made Dask retry the partition on every worker."""
+    import signal
+    import threading
+
+    from ._signals import _state
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _state.update(installed=True, sigint=False)
 
 
 def check_workers(client, paths: list[str], where: str) -> int:
