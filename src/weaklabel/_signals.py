@@ -152,8 +152,14 @@ def watching_interrupts():
 def real_interrupt() -> bool:
     """Whether a ``KeyboardInterrupt`` caught now is the user's Ctrl-C (or a termination signal),
     not one raised by a labeling function. Without our handlers (weaklabel used as a library) every
-    ``KeyboardInterrupt`` is taken as real."""
-    return not _state["installed"] or _state["sigint"]
+    ``KeyboardInterrupt`` in the main thread is taken as real; off it (a Dask worker's thread, a
+    thread pool) none can be, since Python raises a signal's ``KeyboardInterrupt`` in the main
+    thread only: there it is the LF's own error."""
+    import threading
+
+    if _state["sigint"]:
+        return True
+    return not _state["installed"] and threading.current_thread() is threading.main_thread()
 
 
 def exit_code(exc: BaseException) -> int:

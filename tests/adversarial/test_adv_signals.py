@@ -222,3 +222,25 @@ def test_a_worker_forked_with_the_parents_handlers_does_not_raise_them():
             signal.signal(sig, h)
         s._state.clear()
         s._state.update(saved_state)
+
+
+def test_a_keyboard_interrupt_off_the_main_thread_is_never_a_signal():
+    """Without weaklabel's handlers (a library call, a Dask worker of a cluster given with
+    --scheduler) a KeyboardInterrupt in the main thread is taken as the user's Ctrl-C, but one in
+    another thread can only be an LF's own: Python raises a signal's in the main thread only."""
+    import threading
+
+    from weaklabel import _signals
+
+    saved = dict(_signals._state)
+    try:
+        _signals._state.update(installed=False, sigint=False)
+        assert _signals.real_interrupt()
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(_signals.real_interrupt()))
+        t.start()
+        t.join()
+        assert seen == [False]
+    finally:
+        _signals._state.clear()
+        _signals._state.update(saved)
