@@ -154,3 +154,30 @@ def test_two_votes_of_one_lf_in_a_row_are_refused():
     # indices in another order within a row are still fine
     vm = VoteMatrix(np.array([0, 2, 4]), np.array([1, 0, 0, 1]), np.array([1, 0, 0, 1]), ["a", "b"], cardinality=2)
     assert vm.to_dense().tolist() == [[0, 1], [0, 1]]
+
+
+def test_api_minors_from_the_nineteenth_session_review():
+    """One LF given to apply_lfs without a list, a numpy int cardinality, a None or empty class
+    name and a single class name: each works or is refused naming what is wrong."""
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from weaklabel import LabelModel, VoteMatrix, apply_lfs, labeling_function
+    from weaklabel.errors import InputError
+
+    @labeling_function()
+    def one(x):
+        return 1 if "a" in x.text else 0
+
+    vm = apply_lfs(pd.DataFrame({"text": ["a", "b"]}), one, cardinality=2)
+    assert vm.lf_names == ["one"] and vm.to_dense()[:, 0].tolist() == [1, 0]
+    with pytest.raises(InputError, match="list of labeling functions"):
+        apply_lfs(pd.DataFrame({"text": ["a"]}), 3)
+    L = np.array([[0, 1, 0], [1, 1, -1], [0, 0, 0], [1, -1, 1]])
+    assert LabelModel(cardinality=np.int64(2)).fit(L).predict(L).shape == (4,)
+    for bad in ([None, "a"], ["", "a"], [" ", "b"]):
+        with pytest.raises(InputError, match="class names must be non-empty"):
+            VoteMatrix.from_dense(np.array([[0, 1]]), classes=bad)
+    with pytest.raises(InputError, match=r"classes \['a'\]"):
+        VoteMatrix.from_dense(np.array([[0, 0]]), classes=["a"])

@@ -36,7 +36,13 @@ def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinalit
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"apply_lfs expects a pandas DataFrame, got {type(data).__name__}")
-    lfs = collect_lfs(list(lfs), "apply_lfs")
+    if isinstance(lfs, LabelingFunction):   # one LF: a list of one ("not iterable" otherwise)
+        lfs = [lfs]
+    try:
+        lfs = list(lfs)
+    except TypeError:
+        raise InputError(f"apply_lfs expects a list of labeling functions, got {type(lfs).__name__}") from None
+    lfs = collect_lfs(lfs, "apply_lfs")
     K, names = resolve_cardinality(classes, cardinality, None)
     id_cols = id_col_list(id_cols)
     jobs = check_jobs(jobs)

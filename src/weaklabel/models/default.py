@@ -9,6 +9,8 @@ model shares is :class:`weaklabel.BaseLabelModel` (``weaklabel.models.base.Label
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import InputError
 from .auto import AutoModel
 from .base import register
@@ -47,8 +49,9 @@ class LabelModel(AutoModel):
             raise InputError("fit() needs the votes: fit(L) or fit(L_train=L)")
         K = self.cardinality
         if K is not None:
-            if isinstance(K, bool) or not isinstance(K, int) or K < 2:
+            if isinstance(K, (bool, np.bool_)) or not isinstance(K, (int, np.integer)) or K < 2:
                 raise InputError(f"cardinality must be an int >= 2, got {K!r}")
+            K = int(K)   # np.int64(2) from a numpy computation is an int here
             from ..votes import VoteMatrix
             from .stats import VoteStats
 

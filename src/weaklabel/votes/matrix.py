@@ -89,7 +89,9 @@ def check_description(cardinality: int, lf_names: Sequence[str], classes, n: int
     pass over the votes. Duplicate LF names would make ``select_lfs`` and the votes file
     ambiguous; a class list or row ids of the wrong length would mislabel rows."""
     if cardinality < 2:
-        raise InputError(f"vote matrix: cardinality must be at least 2, got {cardinality}")
+        given = f" (classes {list(classes)})" if classes is not None and len(classes) == cardinality else ""
+        raise InputError(f"vote matrix: cardinality must be at least 2, got {cardinality}{given}; "
+                         "a label model tells at least two classes apart")
     if cardinality > MAX_CARDINALITY:
         raise _too_many_classes(cardinality)
     seen: set[str] = set()
@@ -107,7 +109,9 @@ def check_description(cardinality: int, lf_names: Sequence[str], classes, n: int
         raise InputError(f"vote matrix: {len(classes)} class names {list(classes)} for cardinality {cardinality}")
     if classes is not None:
         keys: set[str] = set()
-        for c in classes:   # two classes of one name: gold labels and label names would be ambiguous
+        for c in classes:
+            if c is None or not str(c).strip():   # a None or empty name labels nothing
+                raise InputError(f"vote matrix: class names must be non-empty, got {c!r} in classes {list(classes)}")   # two classes of one name: gold labels and label names would be ambiguous
             if class_key(c) in keys:
                 raise InputError(f"vote matrix: class {str(c)!r} appears more than once in classes {list(classes)}; "
                                  "class names must be distinct (compared without surrounding spaces, in Unicode NFC)")
