@@ -116,7 +116,8 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     vm = VoteMatrix(indptr, indices, votes, lf_names, cardinality=K, row_ids=row_ids,
                     classes=classes, metadata=meta, validate=False)
     # as `fit --stream`: votes edited after `weaklabel apply` wrote them are refused (one bincount)
-    check_metadata_rows(p, meta, pos)
+    if src.n_rows is None:   # else checked before the read
+        check_metadata_rows(p, meta, pos)
     stated = metadata_counts(meta, lf_names, K, pos)
     if stated is not None:
         check_metadata_counts(p, stated, vm.lf_class_counts())
