@@ -2,10 +2,12 @@
 
     python benchmarks/bench_report.py --rows 10_000_000 --lfs 100 --dir /big
     python benchmarks/bench_report.py --rows 1_000_000 --lfs 100 --dir /tmp/rep --labels --gold
+    python benchmarks/bench_report.py --rows 20_000 --lfs 3000 --crowd 9 --dir /tmp/rep
 
 The votes come from ``bench_scale.py``'s generator (LF coverages 5-50%, accuracies 55-95%,
 written once and reused). ``--labels`` also fits a majority-vote model (streamed) and passes
-its labels.parquet; ``--gold`` passes a gold table for 100,000 rows (matched by position).
+its labels.parquet; ``--crowd A`` makes the votes a sparse crowd instead (``--lfs`` workers, 4 classes,
+about ``A`` answers an item: ``weaklabel.simulate.simulate_votes``); ``--gold`` passes a gold table for 100,000 rows (matched by position).
 The report runs in a subprocess whose process-tree RSS is sampled; results are appended to
 ``benchmarks/results/report.json``.
 """
@@ -47,10 +49,17 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, required=True)
     ap.add_argument("--labels", action="store_true", help="fit majority vote (streamed) and pass --labels")
     ap.add_argument("--gold", action="store_true", help="pass gold labels for 100,000 rows")
+    ap.add_argument("--crowd", type=float, default=None, metavar="ANSWERS",
+                    help="a sparse crowd: --lfs workers, 4 classes, about ANSWERS answers an item")
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON)
     args = ap.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    votes = args.dir / f"votes_{args.rows}x{args.lfs}.parquet"
+    votes = args.dir / f"votes_{args.rows}x{args.lfs}{f'_crowd{args.crowd:g}' if args.crowd else ''}.parquet"
+    if args.crowd and not votes.exists():
+        from weaklabel.simulate import simulate_votes
+
+        share = args.crowd / args.lfs
+        simulate_votes(args.rows, args.lfs, K=4, coverage=(share / 2, share * 1.5), seed=0).votes.to_parquet(votes)
     if not votes.exists():
         g = generate_votes(votes, args.rows, args.lfs)
         print(f"generated {votes} ({g['bytes'] / 1e6:,.0f} MB) in {g['seconds']:.0f} s", flush=True)
@@ -73,7 +82,8 @@ def main() -> None:
         cmd += ["--gold", str(gold)]
     wall, peak, err = measure(cmd)
     size = (args.dir / "report.html").stat().st_size
-    entry = {"command": "report", "rows": args.rows, "lfs": args.lfs, "labels": args.labels, "gold": args.gold,
+    entry = {"command": "report", "rows": args.rows, "lfs": args.lfs, "crowd_answers": args.crowd,
+             "labels": args.labels, "gold": args.gold,
              "wall_seconds": round(wall, 1), "peak_rss_tree_mib": round(peak / 2**20),
              "report_bytes": size, "votes_bytes": votes.stat().st_size,
              "fit_seconds": round(fit_s, 1) if fit_s else None, "env": _env()}

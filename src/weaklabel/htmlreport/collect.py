@@ -30,11 +30,11 @@ import pandas as pd
 from ..errors import InputError
 from ..metrics import LabelScores
 from ..votes import VoteMatrix
+from .pairs import SUB_ROWS, PairSums
 from .inputs import BLOCK_CELLS, DEFAULT_BLOCK_ROWS, _Gold, _RowsReader, _vote_blocks, default_block_rows  # noqa: F401
 from .samples import _assemble_samples, _attach_text, _check_data, _Sample, _Worst, row_keys  # noqa: F401
 
 HIST_BINS = 20
-SUB_ROWS = 1 << 15          # rows per matrix product (bounds the dense float32 temporaries)
 MIN_PAIR_ROWS = 20          # fewer shared rows: no error correlation (too noisy to show)
 
 
@@ -156,10 +156,7 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
     pol = np.zeros((m, K), dtype=bool)
     post_acc = np.zeros(m)
     tot = {"covered": 0, "conflicted": 0, "votes": 0, "labelled_rows": 0, "mv_hits": 0.0, "mv_rows": 0}
-    overlap = np.zeros((m, m))
-    agree = np.zeros((m, m))
-    err_joint = np.zeros((m, m))
-    err_one = np.zeros((m, m))
+    pair_sums = PairSums(m, K)
     label_counts = np.zeros(K, np.int64)
     unlabelled = 0
     proba_sum = np.zeros(K)
@@ -239,25 +236,14 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
         row = bvm.row_of_vote()
         post_acc += np.bincount(bvm.indices, weights=P[row, bvm.votes.astype(np.int64)], minlength=m)
 
-        # pairwise matrices (dense sub-blocks; float32 products are exact for counts < 2^24) and
-        # the samples (per sub-block, the rows in key order: the first k per LF are candidates)
+        # pairwise matrices (dense or sparse products, whichever costs less: .pairs) and the
+        # samples (per sub-block, the rows in key order: the first k per LF are candidates)
         dense = bvm.to_dense()
+        pair_sums.add(bvm, P, dense)
         key = row_keys(seed, offset, nb)
         gpos = offset + np.arange(nb, dtype=np.int64)
         for s in range(0, nb, SUB_ROWS):
             D = dense[s:s + SUB_ROWS]
-            Pk = P[s:s + SUB_ROWS].astype(np.float32)
-            B = (D >= 0).astype(np.float32)
-            overlap += B.T @ B
-            E = np.zeros_like(B)
-            for k in range(K):
-                Ck = (D == k).astype(np.float32)
-                agree += Ck.T @ Ck
-                Ek = B - Ck
-                W = Ek * Pk[:, k:k + 1]
-                err_joint += W.T @ Ek
-                E += W
-            err_one += E.T @ B
             o = np.argsort(key[s:s + SUB_ROWS], kind="stable")
             Ds, ks, gs, ls = D[o], key[s:s + SUB_ROWS][o], gpos[s:s + SUB_ROWS][o], label[s:s + SUB_ROWS][o]
             DT = np.ascontiguousarray(Ds.T)           # (m, rows): the running counts run along memory
@@ -336,6 +322,8 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
         totals["mv_accuracy_covered"] = tot["mv_hits"] / tot["mv_rows"] if tot["mv_rows"] else float("nan")
         totals["mv_ties"] = int(tot.get("mv_ties", 0))
 
+    overlap, agree = pair_sums.overlap, pair_sums.agree
+    err_one, err_joint = pair_sums.err_one, pair_sums.err_joint
     conflict = np.rint(overlap - agree)
     np.fill_diagonal(conflict, 0)
     overlap = np.rint(overlap)
