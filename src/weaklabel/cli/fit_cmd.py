@@ -179,7 +179,7 @@ def tied_note(tied: int, labelled: int) -> str:
     if not tied:
         return ""
     return (f"; {tied:,} of them ({tied / max(labelled, 1):.1%}) are ties, their label drawn at random among the "
-            f"tied classes (equal probabilities in the file; --ties abstain leaves them unlabelled)")
+            f"tied classes (--ties abstain leaves them unlabelled)")
 
 
 class _PassProgress:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import app, err, safe, user_errors
+from ._common import app, err, quiet_compiles, safe, user_errors
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -35,6 +35,8 @@ def report_command(
 ) -> None:
     """Write one self-contained HTML report: LF table, pairwise heat maps, calibration, rows to look at."""
     with user_errors(quiet):
+        if quiet:
+            quiet_compiles()
         from ..htmlreport import report
         from ..votes.gold import gold_notes
 

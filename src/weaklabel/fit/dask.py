@@ -175,10 +175,10 @@ def write_label_part(part: VotesPartition, index: int, skip: tuple[int, int], ke
     piece = part.piece
     ids = read_ids(piece.file, piece.start, piece.stop, layout) if layout.id_columns else None
     vm = part.vote_matrix(layout, ids)
-    proba, label, _ = block_labels(_worker_model(spec), vm, spec.fill_unlabeled, spec.ties, skip)
+    proba, label, draws = block_labels(_worker_model(spec), vm, spec.fill_unlabeled, spec.ties, skip)
     ids = ids_table(ids, piece.offset, part.rows)
     with part_file(spec.folder, index, spec.n_parts) as tmp:
-        res = write_label_blocks(tmp, [LabelBlock(ids, proba, label, kept)], cardinality=layout.cardinality,
+        res = write_label_blocks(tmp, [LabelBlock(ids, proba, label, kept, draws[0])], cardinality=layout.cardinality,
                                  classes=layout.classes, id_columns=spec.id_columns, meta=spec.meta,
                                  row_is_id=list(layout.id_columns) == ["row"],
                                  drop_unlabeled=spec.drop_unlabeled, part={"index": index, "offset": piece.offset})

@@ -67,12 +67,15 @@ def model_labels(model: LabelModel, vm: VoteMatrix, fill_unlabeled: str = "none"
 @dataclass
 class LabelBlock:
     """Labels of consecutive rows: their ids (a ``row`` position column without ids), the
-    probabilities and hard labels, and the ``--keep-cols`` columns (or None)."""
+    probabilities and hard labels, the ``--keep-cols`` columns (or None) and ``drawn``: the rows
+    whose tie the model already broke at random in ``proba`` (majority vote with
+    ``ties="random"``, one-hot: :meth:`~weaklabel.models.base.LabelModel.proba_draws`)."""
 
     ids: pa.Table
     proba: np.ndarray
     label: np.ndarray
     extra: pa.Table | None = None
+    drawn: int = 0
 
 
 def label_meta(model: LabelModel, fill_unlabeled: str, extra_metadata: dict | None = None, **more) -> dict:
@@ -134,7 +137,7 @@ def write_label_blocks(tmp: str | Path, blocks: Iterable[LabelBlock], *, cardina
             writer.write(table)
             rows += int(known.size)
             labelled += int(np.count_nonzero(known))
-            tied += int(np.count_nonzero(known & tied_rows(np.asarray(block.proba))))
+            tied += int(np.count_nonzero(known & tied_rows(np.asarray(block.proba)))) + int(block.drawn)
             per_class += np.bincount(block.label[known], minlength=K)
         writer.close(metadata(writer.rows), table_of(empty) if empty is not None else None)
     except BaseException:
@@ -155,7 +158,8 @@ def write_model_labels(model: LabelModel, vm: VoteMatrix, path: str | Path, *, f
     proba, label = model_labels(model, vm, fill_unlabeled, ties)
     ids = ids_table(vm.row_ids, 0, vm.n_rows)
     with atomic_output(path, force, replace_dataset=True, dataset_formats=(LABELS_FORMAT,)) as tmp:
-        return write_label_blocks(tmp, [LabelBlock(ids, proba, label, extra_cols)], cardinality=vm.cardinality,
+        block = LabelBlock(ids, proba, label, extra_cols, model.proba_draws(vm))
+        return write_label_blocks(tmp, [block], cardinality=vm.cardinality,
                                   classes=vm.classes, id_columns=ids.column_names,
                                   row_is_id=vm.row_ids is not None and list(vm.row_ids.columns) == ["row"],
                                   meta=label_meta(model, fill_unlabeled, extra_metadata),

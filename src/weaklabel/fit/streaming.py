@@ -138,7 +138,7 @@ def write_labels_stream(model, source: VotesSource, path: str | Path, *, fill_un
             proba, label, draws = block_labels(model, vm, fill_unlabeled, ties, skip)
             skip = (skip[0] + draws[0], skip[1] + draws[1])
             yield LabelBlock(block.ids_table(), proba, label,
-                             kept.slice(block.offset, block.n) if kept is not None else None)
+                             kept.slice(block.offset, block.n) if kept is not None else None, draws[0])
             if progress is not None:
                 progress.advance(block.n)
 
