@@ -106,18 +106,23 @@ class ScoreMixture(VerifierEstimator):
 
     # ------------------------------------------------------------------ checks
     def _check(self):
+        from .params import real
+
         if self.covariance not in ("full", "diag"):
             raise InputError(f"covariance must be 'full' or 'diag', got {self.covariance!r}")
         if self.prior not in ("question", "global"):
             raise InputError(f"prior must be 'question' or 'global', got {self.prior!r}")
-        if self.prior_strength < 0 or self.offset_strength < 0 or self.smoothing < 0:
-            raise InputError("prior_strength, offset_strength and smoothing must be >= 0")
-        if not 0 < self.var_floor < 1 or not 0 <= self.shrinkage <= 1:
+        if not isinstance(self.question_effects, (bool, np.bool_)):
+            raise InputError(f"question_effects must be true or false, got {self.question_effects!r}")
+        for name in ("prior_strength", "offset_strength", "smoothing"):
+            if real(name, getattr(self, name)) < 0:
+                raise InputError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0 < real("var_floor", self.var_floor) < 1 or not 0 <= real("shrinkage", self.shrinkage) <= 1:
             raise InputError("var_floor must be in (0, 1) and shrinkage in [0, 1]")
-        if self.class_balance is not None and not 0 < float(self.class_balance) < 1:
+        if self.class_balance is not None and not 0 < real("class_balance", self.class_balance) < 1:
             raise InputError(f"class_balance must be in (0, 1), got {self.class_balance!r}")
-        if self.max_iter < 1 or self.tol <= 0:
-            raise InputError("max_iter must be >= 1 and tol > 0")
+        if real("max_iter", self.max_iter, integer=True) < 1 or real("tol", self.tol) <= 0:
+            raise InputError(f"max_iter must be >= 1 and tol > 0, got {self.max_iter!r} and {self.tol!r}")
 
     @staticmethod
     def _is_binary(X: np.ndarray) -> np.ndarray:

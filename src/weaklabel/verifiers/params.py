@@ -12,6 +12,17 @@ FAMILIES = ("detect", "none")
 POOL_CENTRES = ("none", "question", "prior", "auto")
 
 
+def real(name: str, value, integer: bool = False) -> float:
+    """``value`` as a finite float (an int when ``integer``), else an InputError naming ``name``:
+    booleans, text, NaN and infinities are refused (a ``--param`` value is parsed as JSON)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if ok and integer:
+        ok = float(value).is_integer()
+    if not ok or not np.isfinite(float(value)):
+        raise InputError(f"{name} must be {'an integer' if integer else 'a finite number'}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
 def binarise_method(sel) -> str:
     """``binarise="auto"``: keep scores continuous for the mixture, class-balance quantiles for
     the vote models."""
@@ -57,25 +68,33 @@ def check_params(sel, label_models: list[str]) -> None:
         raise InputError(f"random_state must be None or an integer from 0 to {2 ** 32 - 1}, got {rs!r}")
     if sel.inverted not in INVERTED:
         raise InputError(f"inverted must be one of {', '.join(INVERTED)}, got {sel.inverted!r}")
-    lo, hi = (float(x) for x in sel.rate_band)
+    band = list(sel.rate_band) if isinstance(sel.rate_band, (list, tuple, np.ndarray)) else []
+    if len(band) != 2:
+        raise InputError(f"rate_band must be (low, high), got {sel.rate_band!r}")
+    lo, hi = (real("rate_band", x) for x in band)
     if not 0 <= lo < hi <= 1:
         raise InputError(f"rate_band must satisfy 0 <= low < high <= 1, got {sel.rate_band!r}")
-    if not 0 <= sel.min_agreement < 1:
+    real("threshold", sel.threshold)
+    if not 0 <= real("min_agreement", sel.min_agreement) < 1:
         raise InputError(f"min_agreement must be in [0, 1), got {sel.min_agreement!r}")
-    if sel.class_balance is not None and not 0 < float(sel.class_balance) < 1:
+    if sel.class_balance is not None and not 0 < real("class_balance", sel.class_balance) < 1:
         raise InputError(f"class_balance must be in (0, 1), got {sel.class_balance!r}")
     if sel.model_params is not None and not isinstance(sel.model_params, dict):
         raise InputError("model_params must be a dict")
     if sel.model_params:
         check_model_params(sel.label_model, sel.model_params)
+        if sel.label_model == "mixture":    # checked before fitting, not after the first steps ran
+            from .mixture import ScoreMixture
+
+            ScoreMixture(**sel.model_params)._check()
     if sel.pool_answers not in ("auto", True, False):
         raise InputError(f"pool_answers must be 'auto', True or False, got {sel.pool_answers!r}")
-    if sel.answer_icc is not None and not 0 <= float(sel.answer_icc) <= 1:
+    if sel.answer_icc is not None and not 0 <= real("answer_icc", sel.answer_icc) <= 1:
         raise InputError(f"answer_icc must be in [0, 1], got {sel.answer_icc!r}")
     if sel.pool_centre not in POOL_CENTRES:
         raise InputError(f"pool_centre must be one of {', '.join(POOL_CENTRES)}, got {sel.pool_centre!r}")
     if sel.families not in FAMILIES:
         raise InputError(f"families must be one of {', '.join(FAMILIES)}, got {sel.families!r}")
-    if not 0 < float(sel.family_threshold) < 1:
+    if not 0 < real("family_threshold", sel.family_threshold) < 1:
         raise InputError(f"family_threshold must be in (0, 1), got {sel.family_threshold!r}")
 
