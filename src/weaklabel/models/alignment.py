@@ -11,7 +11,9 @@ model given a dense array) names LF ``j`` ``lf_j``: a model fitted on a dense ar
 names, and a dense array has no others, so when either side's names are exactly
 ``lf_0 .. lf_{m-1}`` the columns are taken by position (only their number is checked), as for a
 dense array; unless both sides name the same LFs, in another order (``select_lfs`` of a dense
-array's columns): those are put back in the model's order.
+array's columns), or the votes are a frame's columns ``0 .. m-1`` in another order
+(``pd.DataFrame(L)[[2, 0, 1]]``) for a model fitted on unnamed ones: those are put back in the
+model's order.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ def align_lfs(model, vm: VoteMatrix, where: str) -> VoteMatrix:
         # the same LFs in another order, made-up names included: ``lf_3, lf_1, ...`` is
         # ``select_lfs`` of a dense array's columns, and reading it by position would swap them
         return vm.select_lfs(list(fitted))
+    if default_lf_names(fitted) and sorted(vm.lf_names) == sorted(str(j) for j in range(len(fitted))):
+        # a model fitted on unnamed columns given ``pd.DataFrame(L)[[3, 1, 2, 0]]``: those columns
+        # are named by their place in the frame the model's columns came from: put back in order
+        return vm.select_lfs([str(j) for j in range(len(fitted))])
     if default_lf_names(fitted) or default_lf_names(vm.lf_names):
         return vm
     missing = [n for n in fitted if n not in have]

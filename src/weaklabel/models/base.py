@@ -52,6 +52,22 @@ def registered_models() -> dict[str, type["LabelModel"]]:
     return dict(_REGISTRY)
 
 
+_NOT_FITTED: type | None = None
+
+
+def not_fitted_error(message: str) -> InputError:
+    """The error of a model used before ``fit``: an InputError (one line for the CLI) that is also
+    scikit-learn's ``NotFittedError``, as code written for scikit-learn catches. The class is made
+    on first use: importing scikit-learn costs most of a second, so only this error path does."""
+    global _NOT_FITTED
+    if _NOT_FITTED is None:
+        from sklearn.exceptions import NotFittedError
+
+        _NOT_FITTED = type("NotFittedError", (InputError, NotFittedError), {
+            "__module__": __name__, "__reduce__": lambda self: (not_fitted_error, (str(self),))})
+    return _NOT_FITTED(message)
+
+
 def tie_rng(random_state, skip: int = 0) -> np.random.Generator:
     """The seeded generator of random tie-breaks (one uniform draw per tied row, in row order),
     advanced past the ``skip`` draws that the rows before a partition consume: a partition then
@@ -157,12 +173,38 @@ class LabelModel:
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params: Any) -> "LabelModel":
+        """Set hyper-parameters; ``name__sub`` sets ``sub`` of the estimator in parameter ``name``
+        (``WeightedMajorityVote(estimator=...)``), as scikit-learn's grid searches do."""
         valid = set(self._param_names())
+        nested: dict[str, dict] = {}
         for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}")
-            setattr(self, key, value)
+            head, _, sub = key.partition("__")
+            if head not in valid:
+                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__} "
+                                 f"(parameters: {', '.join(sorted(valid))})")
+            if sub:
+                nested.setdefault(head, {})[sub] = value
+            else:
+                setattr(self, key, value)
+        for head, sub in nested.items():   # after the plain ones: ``estimator=..., estimator__x=...`` works
+            inner = getattr(self, head)
+            if not hasattr(inner, "set_params"):
+                raise ValueError(f"invalid parameter {head}__{next(iter(sub))!r} for {type(self).__name__}: "
+                                 f"{head} is {inner!r}, not an estimator")
+            inner.set_params(**sub)
         return self
+
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags (scikit-learn >= 1.6 asks for them in ``check_is_fitted``,
+        ``GridSearchCV``, ``cross_val_score``): BaseEstimator's defaults, ``y`` optional. Only
+        scikit-learn calls this, so it is imported here, never at weaklabel's import."""
+        from sklearn.utils import Tags, TargetTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False), transformer_tags=None,
+                    classifier_tags=None, regressor_tags=None)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "class_balance_")
 
     def __repr__(self) -> str:
         defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
@@ -284,7 +326,7 @@ class LabelModel:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "class_balance_"):
-            raise InputError(f"{type(self).__name__} is not fitted yet; call fit() first")
+            raise not_fitted_error(f"{type(self).__name__} is not fitted yet; call fit() first")
 
     def predict_proba(self, L, *, tie_skip: int = 0) -> np.ndarray:
         """``(n, K)`` probabilities; rows with no votes get ``class_balance_``, or ``uncovered_proba_``
