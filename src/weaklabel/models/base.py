@@ -269,6 +269,7 @@ class LabelModel:
         with threadpool_limits(limits=1, user_api="blas"):
             if hasattr(self, "uncovered_proba_"):   # from an earlier fit
                 del self.uncovered_proba_
+            self._uncovered_dispute = None
             self._fit(data, yy)
             u, self._uncovered_how = self._uncovered_rule(data, yy)   # the how: for the warnings only
             if u is not None:
@@ -286,9 +287,10 @@ class LabelModel:
 
     def _uncovered_rule(self, data, y: np.ndarray | None) -> tuple[np.ndarray | None, str | None]:
         """What rows without votes get instead of the class prior (``None``: the prior), and how
-        (``"gold"``, ``"equal"``, ``"class_balance"``; ``None``): :mod:`weaklabel.models.uncovered`. With gold labels, the
-        gold rows without votes; without, equal probabilities where some class gets no vote. A
-        class balance the user fixed is kept."""
+        (``"gold"``, ``"equal"``, ``"disputed"``, ``"class_balance"``; ``None``): :mod:`weaklabel.models.uncovered`.
+        With gold labels, the gold rows without votes; without, equal probabilities where some class
+        gets no vote or where a model of who abstains disputes the prior. A class balance the user
+        fixed is kept."""
         from . import uncovered
 
         if getattr(self, "class_balance", None) is not None:   # it is the prior those rows get
@@ -308,8 +310,32 @@ class LabelModel:
             if empty.size < uncovered.MIN_GOLD_ROWS:   # too few to outweigh the model's own answer
                 return None, None
             return uncovered.from_gold(y[empty], self._predict_proba(vm.take(empty[:1]))[0]), "gold"
-        u = uncovered.label_free(np.asarray(data.lf_counts())) if self._uncovered_from_prior() else None
-        return u, ("equal" if u is not None else None)
+        if not self._uncovered_from_prior():
+            return None, None
+        u = uncovered.label_free(np.asarray(data.lf_counts()))
+        if u is not None:
+            return u, "equal"
+        return self._uncovered_disputed(data)
+
+    def _uncovered_disputed(self, data) -> tuple[np.ndarray | None, str | None]:
+        """With two classes, equal probabilities where a model of who abstains disputes the prior's
+        most likely class (:func:`weaklabel.models.uncovered.who_abstains`), read on an evenly spaced
+        sample of rows (the same for every engine); ``(None, None)`` otherwise."""
+        from . import uncovered
+
+        if int(self.cardinality_) != 2 or data.n_uncovered() in (0, data.n_rows):
+            return None, None   # 3+ classes: on the tuning tasks each such change cost points (§28)
+        sample = data.sample_rows(uncovered.SAMPLE_ROWS)
+        per_row = sample.votes_per_row()
+        if per_row.all() or not per_row.any():
+            return None, None
+        prior = self._predict_proba(empty_row(self))[0]
+        q = uncovered.who_abstains(sample, self._predict_proba(sample), prior)
+        if not uncovered.disputed(prior, q):
+            return None, None
+        K = int(self.cardinality_)
+        self._uncovered_dispute = (int(np.argmax(prior)), int(np.argmax(q)))   # for the warning
+        return np.full(K, 1.0 / K), "disputed"
 
     def _uncovered_from_prior(self) -> bool:
         """Whether, without gold labels, rows without votes get the class prior and nothing else

@@ -1,7 +1,7 @@
 """What rows no LF votes on get: the class prior, except where something better is known.
 
 A row without votes carries no evidence about its class, so a label model gives it the class
-prior (``class_balance_``). Two cases call for something else (``benchmarks/PROTOCOL.md`` §22),
+prior (``class_balance_``). Three cases call for something else (``benchmarks/PROTOCOL.md`` §22),
 applied by :meth:`LabelModel.fit` / :meth:`LabelModel.predict_proba` as ``uncovered_proba_``:
 
 * **Without gold labels, a class no LF votes.** The prior is then estimated from the voted rows and
@@ -16,6 +16,20 @@ applied by :meth:`LabelModel.fit` / :meth:`LabelModel.predict_proba` as ``uncove
   criterion, which prefers that (most tuning tasks are LF sets cut to a few rules), but because it
   gives up the largest all-rows gain on whole LF sets (sms +22 points); PROTOCOL §22 says which
   figures were in view when.
+* **Without gold labels, two classes, where a model of who abstains disputes the prior** (PROTOCOL
+  §28). Both classes are voted, so the prior of the voted rows is kept, and it is a bet: on LF sets the rows no
+  rule fires on are not a random part of the data (spam rules leave the ham unvoted). A second
+  estimate of their class reads the fitted model's posterior another way: each LF's firing rate on
+  each class, ``f_jk``, and ``q_k`` proportional to ``pi_k prod_j (1 - f_jk)`` (the classes the LFs
+  rarely leave alone are rare among the rows they leave; :func:`who_abstains`). It is fragile on
+  its own (rules fire together far more than independence says, and on two-class subsets it swung
+  35 points either way, §23), so it is not used as the answer; but where its most likely class is
+  not the prior's, the votes give two conflicting answers and the rows get equal probabilities, a
+  random guess, as where a class gets no vote. On the tuning tasks (rows without votes, points over
+  a random guess): criterion -8.72 -> -7.11, tasks more than 0.5 below 48 -> 36; it can only give
+  up a bet, never make one. Two classes only: with more, the prior's top class is often a near-tie
+  that the product over LFs flips by noise, and each such change on the tuning tasks lost points
+  (chemprot -0.5).
 * **With gold labels, the gold rows that have no vote.** They are a sample of exactly the rows in
   question, so their class counts, with one pseudo-row of what the model would give such a row,
   are the estimate. The prior of all gold rows (what a model fitted with labels uses) misses that
@@ -41,6 +55,8 @@ import numpy as np
 
 #: fewer gold rows without votes than this: they are not used, the model's answer stands
 MIN_GOLD_ROWS = 5
+#: rows (evenly spaced, ``VoteStats.sample_rows``) :func:`who_abstains` reads the posterior on
+SAMPLE_ROWS = 100_000
 
 
 def label_free(counts: np.ndarray) -> np.ndarray | None:
@@ -51,6 +67,48 @@ def label_free(counts: np.ndarray) -> np.ndarray | None:
     if per_class.sum() == 0 or np.all(per_class > 0):
         return None
     return np.full(per_class.size, 1.0 / per_class.size)
+
+
+def who_abstains(vm, P: np.ndarray, prior: np.ndarray, max_iter: int = 5000) -> np.ndarray:
+    """The class mix of the rows without votes under a model in which each LF fires on a row of
+    class ``k`` at its own rate ``f_jk``, independently: ``q_k`` proportional to
+    ``pi_k prod_j (1 - f_jk)``.
+
+    ``vm``: the rows (a :class:`VoteMatrix`, rows without votes included); ``P``: the fitted
+    model's posterior on them (the rows without votes' are not read); ``prior``: the starting
+    point for ``q``. ``f_jk`` is LF ``j``'s posterior vote mass on class ``k`` over ``n pi_k``,
+    ``pi`` the posterior mass of the voted rows plus the rows without votes at ``q``: a fixed point,
+    iterated from ``prior`` until ``q`` moves by less than 1e-10. Where most rows have no vote, ``q``
+    feeds back into ``pi`` and the iteration crawls (thousands of steps, each ``O(m K)``); stopping
+    it after 100 or 200 steps gave another answer on some tasks, and the converged one did better
+    on the tuning tasks (PROTOCOL §28).
+    """
+    P = np.asarray(P, dtype=float)
+    n, K = P.shape
+    voted = vm.votes_per_row() > 0
+    row = vm.row_of_vote()
+    F = np.stack([np.bincount(vm.indices, weights=P[row, k], minlength=vm.n_lfs) for k in range(K)], axis=1)
+    C = P[voted].sum(axis=0)
+    n_empty = n - int(voted.sum())
+    q = np.asarray(prior, dtype=float).copy()
+    for _ in range(max_iter):
+        pi = (C + n_empty * q) / max(n, 1)
+        f = np.clip(F / np.maximum(n * pi, 1e-300), 0.0, 1.0 - 1e-9)
+        log_q = np.log(np.maximum(pi, 1e-300)) + np.log1p(-f).sum(axis=0)
+        new = np.exp(log_q - log_q.max())
+        new /= new.sum()
+        done = np.abs(new - q).max() < 1e-10
+        q = new
+        if done:
+            break
+    return q
+
+
+def disputed(prior: np.ndarray, q: np.ndarray) -> bool:
+    """Whether the prior's most likely class and ``q``'s differ (each a single class)."""
+    prior, q = np.asarray(prior, dtype=float), np.asarray(q, dtype=float)
+    top_p, top_q = np.isclose(prior, prior.max()), np.isclose(q, q.max())
+    return top_p.sum() == 1 and top_q.sum() == 1 and int(np.argmax(prior)) != int(np.argmax(q))
 
 
 def from_gold(y_without_votes: np.ndarray, model_proba: np.ndarray) -> np.ndarray | None:
