@@ -52,6 +52,17 @@ class Piece:
         return self.stop - self.start
 
 
+def shared_path(path):
+    """``path`` made absolute (a ``Path`` stays a ``Path``; anything else is returned as is): Dask
+    workers resolve a relative path in their own working directory, so ``data/x.parquet`` given to
+    a cluster started elsewhere pointed at nothing, even on a shared filesystem."""
+    if isinstance(path, Path):
+        return Path(os.path.abspath(path))
+    if isinstance(path, str):
+        return os.path.abspath(path)
+    return path
+
+
 def plan_pieces(files: list[Path], file_rows: list[int], partition_rows: int) -> list[Piece]:
     """Cut every file into row ranges of ``partition_rows`` (a multiple of the batch size, so that
     batches are the local engine's); a partition never spans two files."""

@@ -392,3 +392,21 @@ def test_cli_against_a_real_scheduler_and_workers(real_cluster, dataset):
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "error: LF 'fragile' raised ValueError: cannot parse k03333 on row 3333 (id='k03333')" in r.stderr
     assert not (tmp / "bad").exists()
+
+
+def test_relative_paths_are_the_clients(client, dataset, monkeypatch):
+    # the workers run in another working directory (the cluster was started from the repo):
+    # relative paths are resolved where the user typed them, not on each worker
+    from weaklabel.fit import fit_file, predict_file
+    from weaklabel.models import save_model
+
+    tmp, folder, lfs, df = dataset
+    monkeypatch.chdir(tmp)
+    apply_file("lfs.py", "data", "votes", engine="dask", client=client, partition_rows=2000)
+    local = tmp / "local.parquet"
+    apply_file(lfs, folder, local)
+    assert VoteMatrix.read_parquet(tmp / "votes").equals(VoteMatrix.read_parquet(local))
+    fit_file("votes", "labels", engine="dask", client=client, save_model="model.json")
+    predict_file("model.json", "votes", "again", engine="dask", client=client)
+    a, b = pd.read_parquet(tmp / "labels"), pd.read_parquet(tmp / "again")
+    assert len(a) == len(df) and a["label"].equals(b["label"])

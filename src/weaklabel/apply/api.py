@@ -107,9 +107,11 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
     if engine not in ENGINES:
         raise InputError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "dask":
+        from .._dask import shared_path
         from .dask_runner import require_dask
 
         require_dask()  # before any work: a missing extra is a one-line error
+        data, output = shared_path(data), shared_path(output)   # the workers' paths too
     if on_error not in ON_ERROR:
         raise InputError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
     check_parquet_name(output, "votes")

@@ -128,6 +128,10 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
     from ..models import MODELS, save_model as save
 
     t0 = time.perf_counter()
+    if engine == "dask":   # the workers read and write these paths: absolute, as the client sees them
+        from .._dask import shared_path
+
+        votes, output = shared_path(votes), shared_path(output)
     if isinstance(model, str) and model not in MODELS:
         raise InputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     check_labels_options(fill_unlabeled, ties, model if isinstance(model, str) else None)
@@ -287,6 +291,10 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
     from ..models import load_model
     from ..models.base import LabelModel
 
+    if engine == "dask":
+        from .._dask import shared_path
+
+        votes, output = shared_path(votes), shared_path(output)
     check_labels_options(fill_unlabeled, None)
     check_distinct([votes, model if not isinstance(model, LabelModel) else None], [output])
     lm = model if isinstance(model, LabelModel) else load_model(model)
