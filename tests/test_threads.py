@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from weaklabel import threads
@@ -127,3 +128,19 @@ def test_small_fit_compiles_and_starts_nothing_parallel(tmp_path):
                          env=dict(os.environ))
     n_parallel, n_serial, pool = res.stdout.split()
     assert n_parallel == "0" and int(n_serial) >= 2 and pool == "False"
+
+
+def test_a_bad_thread_count_in_the_environment_is_refused_by_every_command(tmp_path, monkeypatch):
+    # the kernels read WEAKLABEL_NUM_THREADS only on inputs large enough for threads: a small run
+    # accepted "abc" without a word
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+
+    votes = tmp_path / "votes.parquet"
+    pd.DataFrame({"a": [0, 1, -1], "b": [0, 1, 1]}).to_parquet(votes)
+    monkeypatch.setenv("WEAKLABEL_NUM_THREADS", "abc")
+    for args in (["analyze", votes], ["fit", votes, "-o", tmp_path / "l.parquet"]):
+        r = CliRunner().invoke(app, [str(a) for a in args])
+        assert r.exit_code == 1 and "WEAKLABEL_NUM_THREADS must be a whole number" in r.stderr, r.output
+    assert not (tmp_path / "l.parquet").exists()

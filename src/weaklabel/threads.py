@@ -56,6 +56,14 @@ def _check(n, where: str) -> int:
     return value
 
 
+def check_env() -> None:
+    """Refuse a ``WEAKLABEL_NUM_THREADS`` that is not a whole number: every command checks it when it
+    starts (the kernels read it only on inputs large enough for threads, so a typo could pass unseen)."""
+    raw = os.environ.get(ENV, "").strip()
+    if raw:
+        _check(raw, ENV)
+
+
 def set_num_threads(n: int | None) -> None:
     """Cap the threads of the kernels (``None`` or ``0``: back to ``WEAKLABEL_NUM_THREADS`` or all cores)."""
     global _override

@@ -244,3 +244,22 @@ def test_a_keyboard_interrupt_off_the_main_thread_is_never_a_signal():
     finally:
         _signals._state.clear()
         _signals._state.update(saved)
+
+
+def test_sigterm_while_a_command_sets_up_is_one_line_and_143(monkeypatch):
+    # user_errors() imports the gold-notes module (pandas: most of a second) as it sets up; a
+    # SIGTERM landing there was typer's bare exit 130 with no message
+    import types
+
+    from typer.testing import CliRunner
+
+    from weaklabel._signals import Terminated
+    from weaklabel.cli import app
+
+    class Landing(types.ModuleType):
+        def __getattr__(self, name):
+            raise Terminated(signal.SIGTERM)
+
+    monkeypatch.setitem(sys.modules, "weaklabel.votes.gold", Landing("weaklabel.votes.gold"))
+    r = CliRunner().invoke(app, ["analyze", "missing.parquet"])
+    assert r.exit_code == 143 and "terminated" in r.stderr

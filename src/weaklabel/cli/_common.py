@@ -162,9 +162,14 @@ def user_errors(quiet: bool = False) -> Iterator[None]:
     SIGTERM and SIGHUP into one line and exit code 128 + the signal (130, 143, 129). Notes on how a
     gold column was read go to stderr unless ``quiet``."""
     from .._signals import caused_by_interrupt, exit_code
-    from ..votes.gold import gold_notes
 
     try:
+        # imported inside: it pulls in pandas (most of a second), and a SIGTERM arriving meanwhile
+        # must end as one line and 143, not typer's bare 130
+        from ..threads import check_env
+        from ..votes.gold import gold_notes
+
+        check_env()
         # how a gold column was read (digits as class names, -1 as "no label") is a note on stderr
         # for every command that reads one (``analyze --gold``, ``fit --dev``, ...), before any
         # error it explains; ``evaluate`` and ``report`` also collect them for --json
