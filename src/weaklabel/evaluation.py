@@ -146,7 +146,7 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
             first = ids[twice].iloc[0]
             first = tuple(v.item() if hasattr(v, "item") else v for v in first) if len(cols) > 1 else first.iloc[0]
             first = first.item() if hasattr(first, "item") else first
-            raise InputError(f"{labels}: {n_dup} id{'s' * (n_dup > 1)} of {cols} appear more than once, so a gold "
+            raise InputError(f"{labels}: {n_dup} id{'s' * (n_dup > 1)} of {cols} {'appear' if n_dup > 1 else 'appears'} more than once, so a gold "
                              f"row of {where} matches several label rows (first: {first!r}) and would be scored "
                              f"once per copy; {DUPLICATES_HOWTO}")
     if not np.any(y >= 0):

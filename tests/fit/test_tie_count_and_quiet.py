@@ -68,3 +68,12 @@ def test_report_quiet_prints_no_compile_note(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     # the note is off for the command (kernels already loaded in this process call no hook)
     assert notes == [] and r.stderr == "" and _jit.on_compile is None
+
+
+def test_streamed_predict_off_a_terminal_prints_no_blank_line(tmp_path):
+    # the progress bar, transient on a terminal, left an empty line on a pipe
+    votes = tmp_path / "votes.parquet"
+    _tied_votes(votes)
+    assert run("fit", votes, "-o", tmp_path / "l.parquet", "--save-model", tmp_path / "m.json", "-q").exit_code == 0
+    r = run("predict", tmp_path / "m.json", votes, "-o", tmp_path / "p.parquet", "--stream")
+    assert r.exit_code == 0 and r.stderr.startswith("wrote "), repr(r.stderr)

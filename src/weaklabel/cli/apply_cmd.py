@@ -123,7 +123,7 @@ def apply_command(
             from ..io import format_ids
 
             err.print(f"[yellow]warning:[/] {dups['count']:,} id{'s' * (dups['count'] > 1)} of --id-col "
-                      f"{', '.join(id_col)} appear more than once (first: {safe(format_ids(dups['first']))}); "
+                      f"{', '.join(id_col)} {'appear' if dups['count'] > 1 else 'appears'} more than once (first: {safe(format_ids(dups['first']))}); "
                       "`analyze --gold` and `fit --dev` match rows by id and will refuse them unless the gold file "
                       "is this data file: de-duplicate the data or choose a unique id column", highlight=False)
         if as_json:
@@ -176,8 +176,9 @@ def apply_command(
                   f"in {summary.seconds:.2f} s ({summary.rows_per_second:,.0f} rows/s, {where})",
                   highlight=False)
         if any(summary.errors):
-            err.print(f"[yellow]{sum(summary.errors):,} LF calls failed and were counted as abstains "
-                      "(see the errors column)[/]")
+            n = sum(summary.errors)
+            err.print(f"[yellow]{n:,} LF call{'s' * (n > 1)} failed and {'were' if n > 1 else 'was'} counted as "
+                      f"abstain{'s' * (n > 1)} (see the errors column)[/]")
 
 
 def _id_problems(output: Path, id_cols: list[str]) -> tuple[dict | None, dict | None]:

@@ -155,7 +155,8 @@ def _print_summary(res, quiet: bool, as_json: bool, drop_unlabeled: bool) -> Non
     if res.mode == "memory":
         line = f"fit in {res.fit_seconds:.2f} s, {summary['n_iter']} iterations, {conv}"
         if res.dev_accuracy is not None:
-            line += f"; accuracy on the {res.dev_rows} dev rows it was fitted with: {res.dev_accuracy:.3f}"
+            line += (f"; in-sample accuracy on the {res.dev_rows} dev rows it was fitted with (optimistic: the "
+                     f"out-of-fold figure is the one to trust): {res.dev_accuracy:.3f}")
     else:
         how = f"{res.partitions} Dask partitions" if res.mode == "dask" else "streamed from disk"
         line = (f"fit in {res.fit_seconds:.2f} s ({how}, {res.passes} passes over the votes in {res.seconds:.1f} s), "
@@ -186,7 +187,7 @@ class _PassProgress:
     """A rich progress bar per pass over the votes (``start(label, total)``, ``advance(rows)``)."""
 
     def __init__(self, enabled: bool):
-        self.enabled = enabled
+        self.enabled = enabled and err.is_terminal   # off a terminal a bar only leaves a blank line
         self.prog = None
         self.task = None
 

@@ -136,7 +136,7 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
             check_ids_present(left, str(votes))
             check_ids_present(keys, str(path))
         if n_dup and not own_rows:
-            raise InputError(f"{path}: {n_dup} id{'s' * (n_dup > 1)} of {ids} appear more than once "
+            raise InputError(f"{path}: {n_dup} id{'s' * (n_dup > 1)} of {ids} {'appear' if n_dup > 1 else 'appears'} more than once "
                              f"(first: {format_ids(first)}); {DUPLICATES_HOWTO}")
         if not own_rows:
             pos = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys) if len(ids) > 1

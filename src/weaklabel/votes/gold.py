@@ -256,7 +256,7 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
         check_ids_present(left, rows_where, row_offset)
         check_ids_present(keys, where)
         if n_dup:
-            raise InputError(f"{where}: {n_dup} id{'s' * (n_dup > 1)} of {ids} appear more than once "
+            raise InputError(f"{where}: {n_dup} id{'s' * (n_dup > 1)} of {ids} {'appear' if n_dup > 1 else 'appears'} more than once "
                              f"(first: {format_ids(first)}); {DUPLICATES_HOWTO}")
         keys["__gold__"] = lab
         try:
