@@ -175,24 +175,9 @@ class LabelModel:
     def set_params(self, **params: Any) -> "LabelModel":
         """Set hyper-parameters; ``name__sub`` sets ``sub`` of the estimator in parameter ``name``
         (``WeightedMajorityVote(estimator=...)``), as scikit-learn's grid searches do."""
-        valid = set(self._param_names())
-        nested: dict[str, dict] = {}
-        for key, value in params.items():
-            head, _, sub = key.partition("__")
-            if head not in valid:
-                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__} "
-                                 f"(parameters: {', '.join(sorted(valid))})")
-            if sub:
-                nested.setdefault(head, {})[sub] = value
-            else:
-                setattr(self, key, value)
-        for head, sub in nested.items():   # after the plain ones: ``estimator=..., estimator__x=...`` works
-            inner = getattr(self, head)
-            if not hasattr(inner, "set_params"):
-                raise ValueError(f"invalid parameter {head}__{next(iter(sub))!r} for {type(self).__name__}: "
-                                 f"{head} is {inner!r}, not an estimator")
-            inner.set_params(**sub)
-        return self
+        from .._params import set_params
+
+        return set_params(self, params)
 
     def __sklearn_tags__(self):
         """scikit-learn's estimator tags (scikit-learn >= 1.6 asks for them in ``check_is_fitted``,

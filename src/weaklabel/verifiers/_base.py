@@ -56,20 +56,9 @@ class VerifierEstimator:
         return out
 
     def set_params(self, **params: Any):
-        valid = set(self._param_names())
-        nested: dict[str, dict] = {}
-        for key, value in params.items():
-            head, _, sub = key.partition("__")
-            if head not in valid:
-                raise ValueError(f"invalid parameter {head!r} for {type(self).__name__} "
-                                 f"(parameters: {', '.join(sorted(valid))})")
-            if sub:
-                nested.setdefault(head, {})[sub] = value
-            else:
-                setattr(self, head, value)
-        for head, sub in nested.items():
-            getattr(self, head).set_params(**sub)
-        return self
+        from .._params import set_params
+
+        return set_params(self, params)
 
     def json_params(self) -> dict:
         return {k: plain(v) for k, v in self.get_params(deep=False).items()}
