@@ -168,3 +168,18 @@ def test_evaluate_reads_a_real_row_id_column_as_ids(tmp_path, write_lfs, stream)
     fit_file(votes, labels, "majority", stream=stream, force=True)
     assert "row_is_id" not in read_metadata(labels)
     assert evaluate(labels, pd.read_parquet(data).drop(columns=["row"]))["accuracy"] == 1.0
+
+
+def test_repeated_64_bit_ids_with_nulls_are_counted_and_named_exactly(tmp_path, write_lfs):
+    # int64 ids with a null went through float64: three ids beyond 2^53 were "1 id" named 4.6e+18
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+
+    big = [2**62 + 1, None, 2**62 + 3, 2**62 + 5] * 3
+    pq.write_table(pa.table({"id": pa.array(big, type=pa.int64()), "text": ["a"] * 12}), tmp_path / "d.parquet")
+    r = CliRunner().invoke(app, ["apply", str(write_lfs(LFS)), str(tmp_path / "d.parquet"), "-o",
+                                 str(tmp_path / "v.parquet"), "--id-col", "id", "--json"])
+    assert r.exit_code == 0, r.output
+    dups = json.loads(r.stdout)["duplicate_ids"]
+    assert dups["count"] == 3 and dups["first"][:2] == [2**62 + 1, 2**62 + 3]

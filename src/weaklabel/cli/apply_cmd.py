@@ -181,6 +181,16 @@ def apply_command(
                       f"abstain{'s' * (n > 1)} (see the errors column)[/]")
 
 
+def _nullable_ints(arrow_type):
+    """``to_pandas`` type mapper: Arrow integers as pandas' nullable integers (``None``: the default)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if pa.types.is_integer(arrow_type):
+        return pd.api.types.pandas_dtype(str(arrow_type).replace("int", "Int").replace("uInt", "UInt"))
+    return None
+
+
 def _id_problems(output: Path, id_cols: list[str]) -> tuple[dict | None, dict | None]:
     """Repeated ids in the written votes (count and the first few; ``None`` if all are unique) and
     rows without an id (count, the first row and its empty id column; ``None`` if every row has one)."""
@@ -188,7 +198,9 @@ def _id_problems(output: Path, id_cols: list[str]) -> tuple[dict | None, dict | 
 
     from ..votes.row_ids import duplicate_ids, first_null_id
 
-    keys = pq.read_table(str(output), columns=list(id_cols)).to_pandas()
+    # pandas' own types: an integer id column with nulls would become float64, and 64-bit ids
+    # beyond 2^53 collapse into one (the count and the ids named were wrong); nullable ones keep them
+    keys = pq.read_table(str(output), columns=list(id_cols)).to_pandas(types_mapper=_nullable_ints)
     count, first = duplicate_ids(keys)
     null = first_null_id(keys)
     return ({"count": count, "first": first} if count else None,
