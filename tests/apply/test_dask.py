@@ -410,3 +410,25 @@ def test_relative_paths_are_the_clients(client, dataset, monkeypatch):
     predict_file("model.json", "votes", "again", engine="dask", client=client)
     a, b = pd.read_parquet(tmp / "labels"), pd.read_parquet(tmp / "again")
     assert len(a) == len(df) and a["label"].equals(b["label"])
+
+
+def test_old_copies_of_lf_files_on_workers_are_pruned(tmp_path, monkeypatch):
+    # every distinct lfs.py shipped to a worker left a folder under /tmp for good
+    import tempfile
+
+    from weaklabel.apply import dask_runner as dr
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    root = tmp_path / f"weaklabel-lfs-{os.getuid()}"
+    old, recent = root / "old", root / "recent"
+    for d in (old, recent):
+        d.mkdir(parents=True)
+        (d / "lfs.py").write_text("")
+    week = time.time() - (dr.LF_COPY_DAYS + 1) * 86400
+    os.utime(old, (week, week))
+    spec = dr.PartitionSpec(lf_text=LFS, lf_filename="lfs.py", lf_digest="new", run_names=["greeting"], run_cols=[0],
+                            lf_names=["greeting"], K=2, K_store=2, on_error="raise", id_cols=None, id_schema=None,
+                            batch_size=10, source="x", columns=[], folder="", n_parts=1, part_meta={})
+    monkeypatch.setattr(dr, "_LF_CACHE", {})
+    assert [lf.name for lf in dr._worker_lfs(spec)] == ["greeting"]
+    assert sorted(p.name for p in root.iterdir()) == ["new", "recent"]

@@ -107,13 +107,36 @@ _LF_LOCK = threading.Lock()
 _LF_CACHE: dict[str, object] = {}
 
 
+#: copies of ``lfs.py`` older than this are removed when a worker writes a new one
+LF_COPY_DAYS = 7
+
+
+def _prune_lf_copies(folder: Path, keep: Path) -> None:
+    """Remove this user's shipped ``lfs.py`` copies (one folder per file digest) untouched for
+    :data:`LF_COPY_DAYS`; best effort (another worker may be removing or using one)."""
+    import shutil
+
+    cutoff = time.time() - LF_COPY_DAYS * 86400
+    for old in folder.iterdir():
+        try:
+            if old != keep and old.is_dir() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def _worker_lfs(spec: PartitionSpec):
     """Import the shipped LF file once per worker process (keyed by the text's digest)."""
     with _LF_LOCK:
         module = _LF_CACHE.get(spec.lf_digest)
         if module is None:
             base = Path(tempfile.gettempdir()) / f"weaklabel-lfs-{os.getuid()}" / spec.lf_digest
+            fresh = not base.exists()
             base.mkdir(parents=True, exist_ok=True)
+            if fresh:
+                _prune_lf_copies(base.parent, keep=base)
+            else:
+                os.utime(base)   # in use: not pruned by another run's worker
             path = base / spec.lf_filename
             if not path.exists() or path.read_text() != spec.lf_text:
                 fd, tmp = tempfile.mkstemp(dir=base, suffix=".tmp")
