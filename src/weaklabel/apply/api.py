@@ -53,7 +53,8 @@ def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinalit
     engine = Engine(lfs, K, on_error, jobs, id_cols, "", None)
     t0 = time.perf_counter()
     data = data.reset_index(drop=True)
-    batches = ((s, data.iloc[s:s + batch_size]) for s in range(0, len(data), batch_size))
+    # each batch indexed from 0, as apply_file's: a vectorized LF's pd.Series(votes) lines up in every batch
+    batches = ((s, data.iloc[s:s + batch_size].reset_index(drop=True)) for s in range(0, len(data), batch_size))
     parts = []
     try:
         with watching_interrupts():

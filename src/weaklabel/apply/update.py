@@ -107,6 +107,7 @@ class Reuse:
         self.names = [lf_names[j] for j in plan.reuse]
         self.id_columns = list(id_columns)
         self.where = where
+        self.K = int(plan.old_meta["cardinality"])
 
     def fresh(self) -> "Reuse":
         """A copy with its own open-file cache (for use from another thread)."""
@@ -144,4 +145,10 @@ class Reuse:
                 raise InputError(f"--update: the row ids in {self.where} differ from the input's in rows "
                                  f"{start:,}..{start + b - 1:,}{types}; run without --update")
         for j, name in zip(self.cols, self.names):
-            dense[:, j] = t.column(name).to_numpy()
+            col = np.asarray(t.column(name).to_numpy(zero_copy_only=False))
+            bad = (col < -1) | (col >= self.K) if col.dtype.kind in "iu" else np.ones(len(col), dtype=bool)
+            if bad.any():   # a damaged or edited file: its votes must not pass into a fresh file
+                i = int(np.argmax(bad))
+                raise InputError(f"--update: {self.where}: LF {name!r} has vote {col[i].item()!r} in row {start + i:,}, "
+                                 f"not an int in -1..{self.K - 1}; run without --update")
+            dense[:, j] = col

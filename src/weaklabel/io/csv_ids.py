@@ -12,7 +12,7 @@ decided for the whole column, never batch by batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -118,3 +118,29 @@ def csv_id_dtypes(path: str | Path, sep: str, columns: Sequence[str]) -> dict:
         if t is not None:
             out[c] = t
     return out
+
+
+def same_kinds(chunks, path) -> Iterator[pd.DataFrame]:
+    """The batches of a CSV reader, refused (one :class:`InputError`) where pandas, which infers a
+    CSV's column types batch by batch, read a column's values as numbers in one batch and as text
+    in another: LFs would see ``7`` in one batch and ``'7'`` in the next, so a row's votes would
+    depend on ``--batch-size``. (Integers in one batch and floats in another, a column with empty
+    cells, compare equal and pass.)"""
+    first: dict = {}   # column -> (kind, first row of that kind)
+    start = 0
+    for chunk in chunks:
+        for c in chunk.columns:
+            s = chunk[c]
+            present = s[s.notna()]
+            if not len(present):
+                continue
+            text = pd.api.types.is_string_dtype(s.dtype) and isinstance(present.iloc[0], str)
+            kind, seen = ("text" if text else "numbers"), first.setdefault(c, ("text" if text else "numbers", start))
+            if seen[0] != kind:
+                raise InputError(
+                    f"{path}: column {c!r} is read as {seen[0]} from row {seen[1]:,} but as {kind} in rows "
+                    f"{start:,}..{start + len(chunk) - 1:,} (pandas infers a CSV's types batch by batch, so LFs "
+                    f"would see 7 in one batch and '7' in another); convert it to Parquet with one type per column, "
+                    f"e.g. pandas.read_csv(path, dtype={{{c!r}: str}}).to_parquet(...)")
+        start += len(chunk)
+        yield chunk

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError, check_regular, first_line
-from .csv_ids import csv_id_dtypes
+from .csv_ids import csv_id_dtypes, same_kinds
 
 PARQUET_SUFFIXES = {".parquet", ".pq", ".parq"}
 CSV_SUFFIXES = {".csv", ".tsv"}
@@ -24,6 +24,8 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 
 
 _GLOB_CHARS = frozenset("*?[")
+# JSON Lines values keep their JSON types (default inference made "007" the number 7 and dated "created_at")
+_JSON_AS_WRITTEN = {"dtype": False, **({} if pd.__version__ >= "3" else {"convert_dates": False})}
 
 
 def is_glob(path: str | Path) -> bool:
@@ -139,7 +141,7 @@ class TableSource:
                                          "header; column names must be unique")
                 self.n_rows = None
             else:
-                first = pd.read_json(self.path, lines=True, nrows=1)
+                first = pd.read_json(self.path, lines=True, nrows=1, **_JSON_AS_WRITTEN)
                 self.columns = list(first.columns)
                 self.n_rows = None
         except InputError:
@@ -250,9 +252,9 @@ class TableSource:
                 reader = pd.read_csv(self.path, sep=self._sep, chunksize=batch_size, usecols=cols,
                                      dtype=dtype or None)
                 with reader:
-                    yield from reader
+                    yield from same_kinds(reader, self.path)
             else:
-                reader = pd.read_json(self.path, lines=True, chunksize=batch_size)
+                reader = pd.read_json(self.path, lines=True, chunksize=batch_size, **_JSON_AS_WRITTEN)
                 with reader:
                     for chunk in reader:
                         yield chunk[cols] if cols is not None else chunk

@@ -17,14 +17,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import hashlib
-import inspect
-import json
-import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import LFDefinitionError
 from ._created import record_creation
+from ._hashing import dependency_text, resources_text, source_text
 from .options import checked_name, checked_resources, checked_vectorized
 
 ABSTAIN: int = -1
@@ -102,107 +100,6 @@ def _counted_write(name: str) -> Callable:
 for _name in ("__setitem__", "__delitem__", "__ior__", "update", "pop", "popitem", "setdefault", "clear"):
     setattr(Row, _name, _counted_write(_name))
 del _name
-
-
-def _source_text(fn: Callable) -> str:
-    """The function's source, or a stable stand-in built from its bytecode when unavailable."""
-    try:
-        return inspect.getsource(fn)
-    except (OSError, TypeError):
-        code = getattr(fn, "__code__", None)
-        if code is None:
-            return repr(type(fn))
-        return code.co_code.hex() + repr(code.co_consts) + repr(code.co_names)
-
-
-def _stable_repr(value: Any) -> str | None:
-    """A deterministic text form of plain data (for hashing resources), ``None`` otherwise.
-
-    Sets are sorted so that the hash does not depend on the interpreter's hash seed; objects
-    without a plain-data form (a fitted model, a compiled regex) contribute only their type.
-    """
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return json.dumps(value)
-    if isinstance(value, (list, tuple)):
-        parts = [_stable_repr(v) for v in value]
-        return None if any(p is None for p in parts) else "[" + ",".join(parts) + "]"
-    if isinstance(value, (set, frozenset)):
-        parts = [_stable_repr(v) for v in value]
-        return None if any(p is None for p in parts) else "{" + ",".join(sorted(parts)) + "}"
-    if isinstance(value, Mapping):
-        items = []
-        for k, v in value.items():
-            pk, pv = _stable_repr(k), _stable_repr(v)
-            if pk is None or pv is None:
-                return None
-            items.append(pk + ":" + pv)
-        return "{" + ",".join(sorted(items)) + "}"
-    pattern = getattr(value, "pattern", None)  # compiled regular expressions
-    if isinstance(pattern, str):
-        return "re:" + json.dumps(pattern) + ":" + str(getattr(value, "flags", ""))
-    return None
-
-
-def _code_names(code: types.CodeType) -> set[str]:
-    """Global names a code object (and the functions, lambdas and comprehensions in it) may read."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _code_names(const)
-    return names
-
-
-def _dependency_text(fn: Callable, seen: set[int] | None = None) -> str:
-    """What else decides an LF's votes besides its own source: default arguments, closure values,
-    and the module-level names it reads: helper functions defined in the same file (their source,
-    recursively) and plain-data constants (word lists, thresholds, compiled regexes).
-
-    Modules, classes and objects without a plain-data form contribute nothing, so the hash does
-    not change when, say, numpy is upgraded; helpers imported from another module are not followed.
-    """
-    if not isinstance(fn, types.FunctionType):
-        return ""
-    seen = set() if seen is None else seen
-    seen.add(id(fn))
-    parts: list[str] = []
-    for k, value in enumerate(fn.__defaults__ or ()):
-        parts.append(f"default {k}={_value_text(value, fn, seen)}")
-    for key, value in sorted((fn.__kwdefaults__ or {}).items()):
-        parts.append(f"default {key}={_value_text(value, fn, seen)}")
-    if fn.__closure__:
-        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
-            try:
-                value = cell.cell_contents
-            except ValueError:  # an empty cell
-                continue
-            parts.append(f"closure {name}={_value_text(value, fn, seen)}")
-    globs = fn.__globals__
-    for name in sorted(_code_names(fn.__code__)):
-        if name in globs:
-            text = _value_text(globs[name], fn, seen)
-            if text:
-                parts.append(f"global {name}={text}")
-    return ";".join(parts)
-
-
-def _value_text(value: Any, owner: types.FunctionType, seen: set[int]) -> str:
-    if isinstance(value, (types.ModuleType, type, LabelingFunction, Preprocessor)):
-        return ""  # LFs and preprocessors have their own hashes; modules and classes are code
-    if isinstance(value, types.FunctionType):
-        if value.__module__ != owner.__module__ or id(value) in seen:
-            return ""
-        seen.add(id(value))
-        return "def:" + _source_text(value) + _dependency_text(value, seen)
-    rep = _stable_repr(value)
-    return rep if rep is not None else ""
-
-
-def _resources_text(resources: Mapping[str, Any]) -> str:
-    parts = []
-    for key in sorted(resources):
-        rep = _stable_repr(resources[key])
-        parts.append(f"{key}={rep if rep is not None else type(resources[key]).__qualname__}")
-    return ";".join(parts)
 
 
 _BATCH_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar("weaklabel_batch_memo", default=None)
@@ -283,8 +180,9 @@ class Preprocessor:
             "(dict or Row) or None after modifying the row in place"
         )
 
-    def source_hash_text(self) -> str:
-        return _source_text(self.f) + _dependency_text(self.f) + _resources_text(self.resources)
+    def source_hash_text(self, seen: set[int] | None = None) -> str:
+        seen = {id(self)} if seen is None else seen
+        return source_text(self.f) + dependency_text(self.f, seen) + resources_text(self.resources)
 
     def __repr__(self) -> str:
         kind = "vectorized " if self.vectorized else ""
@@ -359,15 +257,18 @@ class LabelingFunction:
         Stored in ``votes.parquet`` so that a changed LF can be detected (and re-applied by
         ``weaklabel apply --update``).
         """
-        h = hashlib.sha256()
-        h.update(self.name.encode())
-        h.update(b"\0vectorized" if self.vectorized else b"\0rowwise")
-        h.update(_source_text(self.f).encode())
-        h.update(b"\0deps\0" + _dependency_text(self.f).encode())
-        h.update(_resources_text(self.resources).encode())
+        return hashlib.sha256(self.source_hash_text({id(self)})).hexdigest()[:16]
+
+    def source_hash_text(self, seen: set[int]) -> bytes:
+        """What :attr:`source_hash` hashes; ``seen``: the LFs, preprocessors and functions already
+        in it (an LF that calls another LF of its file includes that one's text, once)."""
+        outer = set(seen)   # the preprocessors' start: a helper the LF also reads counts in both, as before
+        out = [self.name.encode(), b"\0vectorized" if self.vectorized else b"\0rowwise",
+               source_text(self.f).encode(), b"\0deps\0" + dependency_text(self.f, seen).encode(),
+               resources_text(self.resources).encode()]
         for p in self.pre:
-            h.update(b"\0pre\0" + p.source_hash_text().encode())
-        return h.hexdigest()[:16]
+            out.append(b"\0pre\0" + p.source_hash_text(outer | {id(p)}).encode())
+        return b"".join(out)
 
     def __repr__(self) -> str:
         kind = ", vectorized=True" if self.vectorized else ""
