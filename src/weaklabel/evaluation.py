@@ -56,6 +56,13 @@ def gold_for_rows(row_ids: pd.DataFrame | None, n: int, K: int, classes, gold, l
             y = labels_to_ids(table[label_col], K, classes, f"{where}, column {label_col!r}", masks=masks)
             return y[pos]
         row_ids = None
+    elif ids == ["row"] and not row_is_id and "row" in table.columns and len(table) == n + dropped:
+        # the labels' `row` is a position in the votes; a gold `row` column numbering its rows
+        # otherwise (from 1) matched them shifted by one, exit 0, where analyze matches by position
+        pos = pd.to_numeric(table["row"], errors="coerce")
+        if pos.isna().any() or (pos < 0).any() or (pos >= n + dropped).any():
+            raise InputError(f"{where}: its column 'row' is not the rows' positions 0..{n + dropped - 1} in the "
+                             f"votes, which the labels' 'row' column is; rename or drop it to match by position")
     label_ids = None
     if masks is not None and label_col in table.columns:   # as align_gold would convert it, masks given
         label_ids = labels_to_ids(table[label_col], K, classes, f"{where}, column {label_col!r}", masks=masks)

@@ -127,13 +127,23 @@ def _estimated_accuracies(vm, model_file):
             return (np.asarray(HybridDawidSkene().fit(vm).accuracies_, dtype=float),
                     "hybrid (the default model fell back to majority vote on these votes)")
         return np.asarray(lm.accuracies_, dtype=float), "the default model (fitted on these votes)"
+    from ..errors import InputError
     from ..models import load_model
+    from ..models.alignment import check_class_names
 
     lm = load_model(model_file)
+    if int(lm.cardinality_) != vm.cardinality:   # its accuracies are of other classes' votes
+        raise InputError(f"{model_file}: the model has {int(lm.cardinality_)} classes but the votes have "
+                         f"{vm.cardinality}")
+    check_class_names(lm, vm.classes, f"the votes (--model {model_file})")
     acc = getattr(lm, "accuracies_", None)
     names = list(getattr(lm, "lf_names_", None) or [])
     est = np.full(vm.n_lfs, np.nan)
     if acc is not None:
         lookup = dict(zip(names, np.asarray(acc, dtype=float)))
+        if vm.n_lfs and not any(n in lookup for n in vm.lf_names):   # else every estimate n/a, silently
+            raise InputError(f"{model_file}: the model was fitted on none of the votes' LFs (its LFs e.g. "
+                             f"{', '.join(map(repr, names[:3]))}; the votes' e.g. "
+                             f"{', '.join(map(repr, vm.lf_names[:3]))})")
         est = np.array([lookup.get(n, np.nan) for n in vm.lf_names])
     return est, f"{type(lm).__name__} from {model_file}"

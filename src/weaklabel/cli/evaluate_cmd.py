@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from rich.markup import escape
-
 from ._common import app, err, fmt_frac, out, print_json, safe, user_errors
 
 EXAMPLES = """
@@ -57,8 +55,8 @@ def evaluate_command(
             why = (f"it was written with --drop-unlabeled ({res['labels_rows_dropped']:,} rows without a label left "
                    f"out), so coverage and the accuracy counting uncovered rows are over the rows it kept"
                    if res["labels_rows_dropped"] else "their ids are not in it")
-            err.print(f"[yellow]note:[/] {res['gold_rows_unmatched']:,} gold rows of {escape(str(gold))} have no row "
-                      f"in {escape(str(labels))}: {why}", highlight=False)
+            err.print(f"[yellow]note:[/] {res['gold_rows_unmatched']:,} gold rows of {safe(gold)} have no row "
+                      f"in {safe(labels)}: {why}", highlight=False)
         out.print(f"accuracy: {fmt_frac(res['accuracy'])}   (uncovered rows counted wrong: "
                   f"{fmt_frac(res['accuracy_all'])})   macro-F1: {fmt_frac(res['macro_f1'])}   "
                   f"Brier: {fmt_frac(res['brier'])}   ECE: {fmt_frac(res['ece'])}", highlight=False)
@@ -67,13 +65,13 @@ def evaluate_command(
         for c in ("class", "precision", "recall", "F1", "gold rows"):
             t.add_column(c, justify="left" if c == "class" else "right")
         for k, name in enumerate(names):
-            t.add_row(str(name), fmt_frac(pc["precision"][k]), fmt_frac(pc["recall"][k]), fmt_frac(pc["f1"][k]),
+            t.add_row(safe(name), fmt_frac(pc["precision"][k]), fmt_frac(pc["recall"][k]), fmt_frac(pc["f1"][k]),
                       f"{pc['support'][k]:,}")
         out.print(t)
         cm = Table(title="confusion matrix (rows: gold, columns: label)", title_justify="left")
         cm.add_column("gold \\ label")
         for name in names:
-            cm.add_column(str(name), justify="right")
+            cm.add_column(safe(name), justify="right")
         for k, name in enumerate(names):
-            cm.add_row(str(name), *[f"{v:,}" for v in res["confusion_matrix"][k]])
+            cm.add_row(safe(name), *[f"{v:,}" for v in res["confusion_matrix"][k]])
         out.print(cm)

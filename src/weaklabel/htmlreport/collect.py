@@ -138,6 +138,12 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
             raise InputError(f"{labels}: not a labels file written by `weaklabel fit`")
         if int(meta.get("cardinality", -1)) != K:
             raise InputError(f"{labels}: has {meta.get('cardinality')} classes but the votes have {K}")
+        from ..votes.class_names import same_class_names
+
+        if classes and meta.get("classes") and not same_class_names(classes, meta["classes"]):
+            # prob_k of the labels would be scored and shown as the votes' class k
+            raise InputError(f"{labels}: classes {', '.join(map(str, meta['classes']))} but the votes have classes "
+                             f"{', '.join(map(str, classes))} (in this order); the labels are not of these votes")
         lab_ids = [c for c in meta.get("id_columns") or [] if c in ids]
         lab_reader = _RowsReader(Path(labels), lab_ids + [f"prob_{k}" for k in range(K)] + ["label"],
                                  block_rows or default_block_rows(m))

@@ -351,7 +351,8 @@ def _commit(pending: list) -> None:
 
 def check_distinct(inputs: Sequence[str | Path | None], outputs: Sequence[str | Path | None]) -> None:
     """Refuse a command whose output is one of its inputs (the same file after symlinks and
-    ``..``, or a folder holding an input), or whose outputs name the same path twice: with
+    ``..``, a folder holding an input, or a path inside an input folder, such as a part file of a
+    votes dataset), or whose outputs name the same path twice: with
     ``--force`` the input would be replaced by the output (data loss), and two outputs would
     overwrite each other. Call before any work."""
     def key(x) -> Path:
@@ -374,6 +375,9 @@ def check_distinct(inputs: Sequence[str | Path | None], outputs: Sequence[str | 
                 if same or ok in ik.parents:
                     raise InputError(f"{o}: is an input of this command ({i}); refusing to overwrite "
                                      "an input, choose another output path")
+                if ik in ok.parents and ik.is_dir():   # -o votes_dask/part.00000.parquet: a part file replaced
+                    raise InputError(f"{o}: is inside {i}, an input folder of this command; choose an output "
+                                     "path outside it")
 
 
 def _samefile(a: Path, b: Path) -> bool:
