@@ -319,3 +319,17 @@ def test_a_gold_file_without_the_votes_ids_is_matched_by_position_with_a_note(st
     gold.to_csv(d / "noids.csv", index=False)
     r = run("evaluate", d / "l.parquet", "--gold", d / "noids.csv", "--label-col", "stars")
     assert r.exit_code == 0 and "by position" in r.stderr
+
+
+@pytest.mark.parametrize("value, shown", [(np.inf, "inf"), (1.5, "1.5")])
+def test_a_gold_label_that_is_no_class_id_is_named_as_written(value, shown):
+    # inf read as "label -9223372036854775808" (with a numpy RuntimeWarning), 1.5 as "np.float64(1.5)"
+    import warnings
+
+    from weaklabel.errors import InputError
+    from weaklabel.votes.gold import labels_to_ids
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError, match=rf"label {shown} at row 2 is not a class id"):
+            labels_to_ids(pd.Series([0.0, 1.0, value]), 2, None, "gold.csv")

@@ -116,3 +116,12 @@ def test_fit_never_writes_into_an_input_folder(tmp_path):
     r = CliRunner().invoke(app, ["fit", str(folder), "-o", str(folder / "part.0.parquet"), "--force"])
     assert r.exit_code == 1 and "inside" in r.stderr and "input folder" in r.stderr, r.output
     assert (folder / "part.0.parquet").read_bytes() == before
+
+
+def test_report_output_must_be_named_html(tmp_path):
+    from weaklabel.votes import VoteMatrix
+
+    VoteMatrix.from_dense(np.array([[0, 1], [1, 1]]), cardinality=2).to_parquet(tmp_path / "v.parquet")
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "v.parquet"), "-o", str(tmp_path / "r.parquet")])
+    assert r.exit_code == 1 and "as HTML, not .parquet: name it r.html" in r.stderr, r.output
+    assert not (tmp_path / "r.parquet").exists()

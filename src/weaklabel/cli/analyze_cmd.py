@@ -88,7 +88,7 @@ def analyze_command(
         if y is not None:
             line += (f"   gold rows: {totals['labelled_rows']:,}   majority-vote accuracy on covered gold rows: "
                      f"{fmt_frac(totals['mv_accuracy_covered'])} (a k-way tie counts 1/k: the expected accuracy of "
-                     f"`fit -m majority`'s random tie-break; {totals['mv_ties']:,} tied rows)")
+                     f"`fit -m majority`'s random tie-break; {totals['mv_ties']:,} tied row{'s' * (totals['mv_ties'] != 1)})")
             out.print(line, highlight=False)
             out.print(f"emp. acc.: against the gold labels; est. acc.: estimated without them by {est_name}",
                       highlight=False)

@@ -32,6 +32,12 @@ def report(votes, output=None, *, labels=None, data=None, text_col: str = "text"
         # with force, `-o votes.parquet` replaced the votes (or the data, gold, labels, model)
         # with the page
         check_distinct([x for x in (votes, labels, data, gold, model) if isinstance(x, (str, Path))], [output])
+        if Path(output).suffix.lower() not in (".html", ".htm"):   # as fit's labels must be *.parquet
+            from ..errors import InputError
+
+            found = f"not {Path(output).suffix}" if Path(output).suffix else "and the name has no .html suffix"
+            raise InputError(f"{output}: weaklabel writes the report as HTML, {found}: name it "
+                             f"{Path(output).with_suffix('.html').name}")
     rd = collect(votes, labels=labels, data=data, text_col=text_col, gold=gold, label_col=label_col, model=model,
                  samples=samples, worst=worst, seed=seed, block_rows=block_rows)
     given = (("votes", votes), ("labels", labels), ("data", data), ("gold", gold), ("model", model))

@@ -130,9 +130,10 @@ def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None
     # decided on the distinct values (a gold column of millions of rows has a few)
     if pd.api.types.is_numeric_dtype(present):
         arr = present.to_numpy(dtype=float)
-        if np.any(arr != np.round(arr)):
-            i = int(np.flatnonzero(arr != np.round(arr))[0])
-            raise InputError(f"{where}: label {arr[i]!r} at row {present.index[i]} is not a class id")
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if np.any(bad):   # a fraction or an infinity (whose int64 cast read as -9223372036854775808)
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{where}: label {present.iloc[i]} at row {present.index[i]} is not a class id")
         codes, uniq = pd.factorize(arr.astype(np.int64))
         texts = [str(u) for u in np.asarray(uniq).tolist()]
     else:
