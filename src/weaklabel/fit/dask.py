@@ -236,14 +236,14 @@ class DaskVoteStats(PartitionedVoteStats):
             raise InputError(f"--partition-rows must be at least 1, got {P}")
         self.pieces = [p for p in plan_pieces([Path(f) for f in self.source.files], self.source.file_rows, P)
                        if p.rows > 0]
-        if not self.pieces:
-            raise InputError(f"{self.source.path}: has no rows")
+        if not self.pieces:   # no rows: one empty partition, so that fit and predict answer as the local engine
+            self.pieces = [Piece(str(self.source.files[0]), 0, 0, 0)]
         self.threads = check_workers(client, [self.pieces[0].file], where)
         self._rows = [p.rows for p in self.pieces]
         self.passes = 0
         self._pairs = None
         token = uuid.uuid4().hex[:12]
-        self._parts = client.map(load_partition, self.pieces, layout=self.layout,
+        self._parts = client.map(load_partition, self.pieces, **self._kwargs(layout=self.layout),
                                  key=[f"weaklabel-votes-{token}-{i}" for i in range(len(self.pieces))])
         self._start("reading votes")
         try:
@@ -280,8 +280,16 @@ class DaskVoteStats(PartitionedVoteStats):
 
     def _map(self, fn, label: str, **kwargs) -> list:
         self._start(label)
-        return gather(self.client, self.client.map(fn, self._parts, pure=False, **kwargs), self._rows,
+        return gather(self.client, self.client.map(fn, self._parts, pure=False, **self._kwargs(**kwargs)), self._rows,
                       self.progress)
+
+    def _kwargs(self, **kwargs) -> dict:
+        """Keyword arguments for ``client.map``, those over 64 kB broadcast first: Dask makes a larger
+        one a graph node keyed by its bare name (``"Dflat"``: the EM tables of 10 LFs x 120 classes),
+        which the scheduler fails on (``AssertionError(<TaskState 'Dflat' processing>)``)."""
+        from dask.sizeof import sizeof
+
+        return {k: self._broadcast(v) if sizeof(v) > 64_000 else v for k, v in kwargs.items()}
 
     _FUNCTIONS = {"em": "partition_em", "pairs": "partition_pairs", "shares": "partition_shares",
                   "error_pairs": "partition_error_pairs", "sample": "partition_sample"}

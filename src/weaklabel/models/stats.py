@@ -115,7 +115,9 @@ class VoteStats:
         without votes uniform, rows with a gold label fixed to it): the usual initialisation."""
         m, K = self.n_lfs, self.cardinality
         D = np.zeros((m, K, K))
-        D[:, np.arange(K), np.arange(K)] = 30.0  # e^-30: the softmax is an even split of the top classes
+        # e^-1000 is 0.0: the softmax is exactly an even split of the top classes, as the in-memory
+        # co-occurrence pass computes it (e^-30 left K e^-30 on the others: 1e-11 apart at 120 classes)
+        D[:, np.arange(K), np.arange(K)] = 1000.0
         S, T, _ = self.em_stats(D, np.zeros(K), y)
         return S, T
 
