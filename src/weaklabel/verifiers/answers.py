@@ -42,6 +42,8 @@ def pooled_log_odds(evidence: np.ndarray, prior_logit: np.ndarray, answers: np.n
     docstring); candidates without an answer keep their own."""
     codes, sums, counts = answer_stats(evidence, answers)
     pooled = sums / (1.0 + (counts - 1.0) * float(rho))
+    if not pooled.size:                       # no candidate has an answer: each keeps its own
+        return prior_logit + evidence
     own = codes < 0
     return prior_logit + np.where(own, evidence, pooled[np.maximum(codes, 0)])
 

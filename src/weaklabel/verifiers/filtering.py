@@ -72,7 +72,8 @@ def screen(X: np.ndarray, U: np.ndarray, groups: Groups, binary: np.ndarray, rat
     """The selector's first filter: ``(rate, share, agree, status)`` per verifier. Near-constant
     verifiers (most common score's share above the band's top, a yes/no verifier's yes-rate
     outside ``rate_band``, fewer than two scores) are dropped, then those whose largest
-    within-question correlation with a non-constant verifier is below ``min_agreement``.
+    within-question correlation with a non-constant verifier is below ``min_agreement`` (unless
+    it is the only non-constant one).
     ``status``: ``kept``, ``dropped: no scores``, ``dropped: near-constant`` or ``dropped: agrees
     with nothing``; raises
     when nothing is kept. ``X``: raw scores; ``U``: normalised."""
@@ -86,7 +87,8 @@ def screen(X: np.ndarray, U: np.ndarray, groups: Groups, binary: np.ndarray, rat
     n_obs = (~np.isnan(X)).sum(axis=0)
     constant = (share > hi) | (binary & ((rate < lo) | (rate > hi))) | (n_obs < 2)
     agree = agreement(U, groups, candidates=~constant)
-    no_agreement = ~constant & (agree < min_agreement)
+    # a lone verifier has nothing to agree with: kept (its own ranking), not dropped
+    no_agreement = ~constant & (agree < min_agreement) & ((~constant).sum() > 1)
     status = np.array(["kept"] * m, dtype=object)
     status[constant] = "dropped: near-constant"
     status[n_obs == 0] = "dropped: no scores"     # an empty column is not a verifier that always says one thing

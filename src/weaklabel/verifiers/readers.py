@@ -169,8 +169,9 @@ def _own_column(t: ScoreTable, given: str | None, found: str | None) -> str | No
 
 
 def _csv_ids_as_text(path, df: pd.DataFrame, id_cols) -> None:
-    """Re-read a CSV's id columns as text, in place: parsed as numbers, ids ``01`` and ``1``
-    would be one question (a silently wrong selection) and ``05`` would be written back as 5."""
+    """Re-read a CSV's id (and final-answer) columns as text, in place: parsed as numbers, ids
+    ``01`` and ``1`` would be one question (a silently wrong selection) and ``05`` would be
+    written back as 5."""
     from ..io.tables import TableSource
 
     ids = [c for c in dict.fromkeys(id_cols) if c in df.columns and df[c].dtype != object]
@@ -200,8 +201,9 @@ def read_scores(path: str | Path, layout: str = "auto", *, question_col: str = "
     where = str(path)
     df = read_table(path)
     cols = [str(c) for c in df.columns]
+    # final answers too: parsed as numbers, "010" and "10.0" would be one answer (not in a Parquet file)
     _csv_ids_as_text(path, df, [question_col, candidate_col, "question_id", "candidate_id", *QUESTION_NAMES,
-                                *SAMPLE_NAMES])
+                                *SAMPLE_NAMES, *([answer_col] if answer_col else []), *ANSWER_NAMES])
     own_q = None if question_col == "question_id" else question_col
     own_c = None if candidate_col == "candidate_id" else candidate_col
     if layout == "weaver" or (layout == "auto" and is_weaver_layout(df)):

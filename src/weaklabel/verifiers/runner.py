@@ -143,11 +143,11 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     columns = verifiers
     if sel is not None and verifiers is None:   # a saved selector reads its own verifiers, by name
         have = {str(c) for c in table.frame.columns}
-        missing = [v for v in sel.verifiers_ if v not in have]
+        missing = [v for v in sel.kept_ if v not in have]   # a dropped verifier's column may be absent
         if missing:
             raise InputError(f"{scores}: no column for verifier {missing[0]!r}, which the selector {model_file} "
                              "was fitted with")
-        columns = list(sel.verifiers_)        # a score column stored as text is read, not missed
+        columns = [v for v in sel.verifiers_ if v in have]   # a score column stored as text is read, not missed
     data = from_frame(table.frame, question_col=table.question_col, candidate_col=table.candidate_col,
                       verifiers=columns, answer_col=table.answer_col, correct_col=table.correct_col,
                       where=str(scores), display=table.names)

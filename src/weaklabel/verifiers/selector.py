@@ -182,6 +182,10 @@ class VerifierSelector(VerifierEstimator):
             y = np.asarray(y)
             if y.shape != (n,):
                 raise InputError(f"y must have one entry per candidate ({n}), got shape {y.shape}")
+            bad = np.flatnonzero((y >= 0) & ~np.isin(y, (0, 1)))   # 2 or 0.5 is not a label; -1/NaN unknown
+            if bad.size:
+                raise InputError(f"y: row {int(bad[0])} has label {y[bad[0]].tolist()!r}; labels are 1, 0 "
+                                 "or -1 (unknown)")
             y = np.where(y >= 0, y, -1).astype(np.int64)
             if not (y >= 0).any():
                 y = None
