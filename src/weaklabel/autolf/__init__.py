@@ -162,6 +162,9 @@ def generate_lfs(X_labeled, y_labeled, method: str = "snuba", *, X_unlabeled=Non
         raise InputError(f"max_lfs must be at least 1, got {max_lfs}")
     if not 0 <= min_accuracy <= 1:
         raise InputError(f"min_accuracy is an accuracy, between 0 and 1; got {min_accuracy}")
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) \
+            or not 0 <= int(random_state) < 2 ** 32:
+        raise InputError(f"random_state (--seed) must be an integer from 0 to {2 ** 32 - 1}, got {random_state!r}")
     data = prepare(X_labeled, y_labeled, X_unlabeled, classes=classes, cardinality=cardinality,
                    feature_names=feature_names, text_column=text_column)
     n_l = data.n_labeled

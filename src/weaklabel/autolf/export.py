@@ -36,6 +36,8 @@ def _class_constants(classes: list[str]) -> list[str]:
             s = f"CLASS_{s}" if s else f"CLASS_{k}"
         if keyword.iskeyword(s.lower()) or s in names or s in ("CLASSES", "ABSTAIN", "LFS"):
             s = f"{s}_{k}"
+        while s in names:   # the suffixed name may be another class's ("a b", "A_B_2", "a-b")
+            s += "_"
         names.append(s)
     return names
 

@@ -63,8 +63,11 @@ def fit_views(data: LFData, random_state: int) -> list[View]:
         X = np.vstack([data.numeric("labeled"), data.numeric("unlabeled")])
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            center = np.nan_to_num(np.nanmean(X, axis=0))
-            scale = np.nan_to_num(np.nanstd(X, axis=0))
+            # over the finite values only: an infinite value (the rules treat it like any number,
+            # the view maps it to the centre) made the centre infinite and the PCA fail
+            Xf = np.where(np.isfinite(X), X, np.nan)
+            center = np.nan_to_num(np.nanmean(Xf, axis=0))
+            scale = np.nan_to_num(np.nanstd(Xf, axis=0))
         scale = np.where(scale > 0, scale, 1.0)
         base = {"columns": list(data.columns), "center": center, "scale": scale, "components": None}
         d = len(data.columns)

@@ -141,7 +141,10 @@ def centroid_rule(z: np.ndarray, centroids: np.ndarray, cluster_labels: np.ndarr
     d2 = (np.square(z).sum(axis=1)[:, None] - 2.0 * z @ centroids.T
           + np.square(centroids).sum(axis=1)[None, :])
     g = d2.argmin(axis=1)
-    dist = np.sqrt(np.maximum(d2[np.arange(z.shape[0]), g], 0.0))
+    # the distance to that centre directly, as the radius was measured: the expansion above
+    # loses ~1e-8 to rounding, which put rows on the centre of a cluster of identical rows
+    # (radius 0) outside it
+    dist = np.sqrt(np.square(z - np.asarray(centroids)[g]).sum(axis=1))
     vote = np.asarray(cluster_labels, dtype=np.int64)[g]
     return np.where(dist <= np.asarray(radius)[g], vote, ABSTAIN).astype(np.int64)
 

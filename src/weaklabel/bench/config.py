@@ -73,6 +73,8 @@ class BenchConfig:
             raise InputError("need at least one seed")
         if min(self.seeds) < 0:
             raise InputError(f"--seed must be >= 0, got {min(self.seeds)}")
+        if max(self.seeds) >= 2 ** 32:   # numpy's seeds (the models', k-means') end there
+            raise InputError(f"seeds must be below 2**32 ({2 ** 32}); --seed and --seeds give up to {max(self.seeds)}")
         if self.max_lfs is not None and self.max_lfs < 1:
             raise InputError(f"--max-lfs must be at least 1, got {self.max_lfs}")
         if self.threads is not None and self.threads < 0:
