@@ -120,3 +120,20 @@ def suite():
     from weaklabel.bench.verifiers import generate_suite
 
     return generate_suite("math", 0, quick=True)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A Dask client on a LocalCluster of two single-threaded worker processes, one per test module
+    (skipped without Dask: ``pip install -e '.[dask]'``)."""
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+    c = distributed.Client(cluster)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()

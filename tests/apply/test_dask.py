@@ -8,7 +8,6 @@ processes on 127.0.0.1 and drives the CLI against them.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import socket
@@ -85,16 +84,6 @@ def _frame(n: int, seed: int = 0) -> pd.DataFrame:
                          "text": pd.array(texts, dtype=object), "score": score})
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0", silence_logs=logging.ERROR)
-    c = distributed.Client(cluster)
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
 
 
 @pytest.fixture
@@ -398,7 +387,6 @@ def test_relative_paths_are_the_clients(client, dataset, monkeypatch):
     # the workers run in another working directory (the cluster was started from the repo):
     # relative paths are resolved where the user typed them, not on each worker
     from weaklabel.fit import fit_file, predict_file
-    from weaklabel.models import save_model
 
     tmp, folder, lfs, df = dataset
     monkeypatch.chdir(tmp)

@@ -6,7 +6,6 @@ One LocalCluster with two worker processes serves the module (skipped without Da
 from __future__ import annotations
 
 import json
-import logging
 
 import numpy as np
 import pandas as pd
@@ -29,16 +28,6 @@ from weaklabel.models import MODELS, make_model  # noqa: E402
 from weaklabel.models.stats import LocalVoteStats  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
-    c = distributed.Client(cluster)
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
 
 
 def test_every_model_fits_on_dask_as_in_memory(client, votes_dataset):

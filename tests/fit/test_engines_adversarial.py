@@ -3,7 +3,6 @@ engine (in memory, ``--stream``, ``--engine dask``) must give the same labels an
 
 from __future__ import annotations
 
-import logging
 
 import numpy as np
 import pandas as pd
@@ -30,17 +29,6 @@ def many_class_votes(path, n=600, m=4, K=60, seed=0) -> VoteMatrix:
     return vm
 
 
-@pytest.fixture(scope="module")
-def client():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
-    c = distributed.Client(cluster)
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
 
 
 def test_majority_stats_are_an_exact_split(tmp_path):
