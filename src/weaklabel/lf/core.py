@@ -245,7 +245,7 @@ class LabelingFunction:
         if not self.vectorized and isinstance(x, Mapping) and not isinstance(x, Row):
             x = Row(x)
         for p in self.pre:
-            x = p(x)
+            x = p(_copied(x))
         return self.call_raw(x)
 
     @property
@@ -274,6 +274,16 @@ class LabelingFunction:
         kind = ", vectorized=True" if self.vectorized else ""
         pre = f", pre={[p.name for p in self.pre]}" if self.pre else ""
         return f"LabelingFunction({self.name!r}{kind}{pre})"
+
+
+def _copied(x: Any) -> Any:
+    """What a preprocessor gets when an LF is called directly: a copy, as the applier gives it, so
+    that an in-place preprocessor does not edit the caller's row (or, vectorized, DataFrame)."""
+    if isinstance(x, Mapping):
+        return Row(x)
+    if type(x).__module__.startswith("pandas") and hasattr(x, "copy"):
+        return x.copy(deep=False)
+    return x
 
 
 def labeling_function(_fn: Callable | None = None, *, name: str | None = None,

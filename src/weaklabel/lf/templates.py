@@ -20,14 +20,16 @@ written with pandas' ``str.contains``, which runs one regex per row:
   lookup table and stops at the row's first match.
 
 That byte-level check is exact for ASCII text. Rows holding non-ASCII characters (whose word
-boundaries and case folding are Unicode's) and LFs with a non-ASCII keyword are decided by
-Python's ``re`` on just those rows, so the result never depends on the fast path.
+boundaries and case folding are Unicode's) are decided by Python's ``re`` on just those rows, as
+are all rows of an LF ignoring case with a non-ASCII keyword that can match ASCII text
+(``"\u212a"`` matches "k"), so the result never depends on the fast path.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -61,6 +63,8 @@ def keyword_lf(name: str, keywords: str | Iterable[str], label: int, *, column: 
     if not words or not all(isinstance(w, str) and w for w in words):
         raise LFDefinitionError(f"keyword_lf {name!r}: keywords must be one or more non-empty strings, "
                                 f"got {keywords!r}")
+    if isinstance(keywords, (set, frozenset)):
+        words = tuple(sorted(words))   # a set's order follows the hash seed: the source hash must not
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label <= _MAX_LABEL:
         raise LFDefinitionError(f"keyword_lf {name!r}: label must be a class id (an int in 0..{_MAX_LABEL}), "
                                 f"got {label!r}")
@@ -84,7 +88,14 @@ def keyword_pattern(keywords: Iterable[str], case: bool, match: str = "word") ->
 
 def keyword_votes(df: pd.DataFrame, *, keywords: tuple[str, ...], label: int, column: str,
                   case: bool, match: str = "word") -> np.ndarray:
-    """Votes of a :func:`keyword_lf` on one batch: ``label`` where a keyword matches, else -1."""
+    """Votes of a :func:`keyword_lf` on one batch: ``label`` where a keyword matches, else -1.
+    Called on one row (a mapping or a pandas Series, as in a unit test), its one vote."""
+    if not isinstance(df, pd.DataFrame):
+        if not isinstance(df, (Mapping, pd.Series)):
+            raise TypeError(f"keyword_lf takes a batch (a pandas DataFrame) or one row (a mapping), "
+                            f"got {type(df).__name__}")
+        one = pd.DataFrame({column: pd.Series([df[column]], dtype=object)})
+        return int(label) if keyword_hits(one, column, keywords, case, match)[0] else ABSTAIN
     hit = keyword_hits(df, column, keywords, case, match)
     return np.where(hit, label, ABSTAIN).astype(np.int16)
 
@@ -98,9 +109,10 @@ def keyword_hits(df: pd.DataFrame, column: str, keywords: tuple[str, ...], case:
     n = text.n
     hit = np.zeros(n, dtype=bool)
     slow = text.non_ascii.copy()
-    if case or all(w.isascii() for w in keywords):
-        # matched exactly, a non-ASCII keyword cannot occur in ASCII rows: those rows need only
-        # the ASCII keywords (the others still count on the non-ASCII rows, through re below)
+    if case or not any(_may_match_ascii(w) for w in keywords if not w.isascii()):
+        # a non-ASCII keyword matched exactly, or holding a character that no ASCII one matches
+        # ignoring case ("é"), cannot occur in ASCII rows: those rows need only the ASCII keywords
+        # (the others still count on the non-ASCII rows, through re below)
         forms = [w.encode("ascii") if case else w.lower().encode("ascii") for w in keywords if w.isascii()]
         if forms:
             hit = keyword_rows(text.data, text.offsets, slow | text.null, *_tables(forms), _WORD,
@@ -114,6 +126,20 @@ def keyword_hits(df: pd.DataFrame, column: str, keywords: tuple[str, ...], case:
         hit[rows] = [rx.search(s) is not None for s in values]
     hit &= ~text.null
     return hit
+
+
+_ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _may_match_ascii(word: str) -> bool:
+    """Whether ``word`` can match ASCII text ignoring case, as ``re`` does (character by character:
+    "\u212a" matches "k", "\u017f" "s", but "é" nothing ASCII)."""
+    return all(c.isascii() or _matches_an_ascii_letter(c) for c in word)
+
+
+@functools.lru_cache(maxsize=4096)
+def _matches_an_ascii_letter(c: str) -> bool:
+    return re.search(re.escape(c), _ASCII_LETTERS, re.IGNORECASE) is not None
 
 
 # --------------------------------------------------------------------------- per-batch preparation
