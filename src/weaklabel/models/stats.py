@@ -139,7 +139,11 @@ class LocalVoteStats(VoteStats):
         from . import _kernels
 
         vm, m, K = self.vm, self.n_lfs, self.cardinality
-        yy = y if y is not None else -np.ones(vm.n_rows, dtype=np.int64)
+        if y is None:   # one array of "no label" per matrix, not one per EM step
+            if getattr(self, "_unlabelled", None) is None:
+                self._unlabelled = -np.ones(vm.n_rows, dtype=np.int64)
+            y = self._unlabelled
+        yy = y
         pw = np.ones(m) if prior_w is None else np.asarray(prior_w, dtype=float)
         b0 = base if base0 is None else base0
         S, T, ll = _kernels.em_pass(vm.indptr, vm.indices, vm.votes, flat_table(D), pw,
