@@ -85,3 +85,19 @@ def test_a_repeated_csv_header_name_is_refused_as_in_parquet(tmp_path, suffix, h
     # blank header names are pandas' "Unnamed: k", not a repeat
     data.write_text(sep.join(["", "text", ""]) + "\n" + sep.join(["1", "good", "2"]) + "\n", encoding="utf-8")
     assert apply_file([lf], data, tmp_path / "votes.parquet", cardinality=2).rows == 1
+
+
+def test_an_invalid_vote_of_a_vectorized_lf_names_the_row_id_as_a_plain_value():
+    # ids of a vectorized LF's batch come from NumPy: the message read "(id=np.int64(5))"
+    import numpy as np
+
+    from weaklabel import labeling_function
+    from weaklabel.apply import apply_lfs
+    from weaklabel.errors import LFError
+
+    @labeling_function(vectorized=True)
+    def bad(df):
+        return np.where(df["k"] == 5, 7, -1)
+
+    with pytest.raises(LFError, match=r"on row 3 \(id=5\)"):
+        apply_lfs(pd.DataFrame({"k": np.arange(2, 10, dtype=np.int64)}), [bad], cardinality=2, id_cols=["k"])

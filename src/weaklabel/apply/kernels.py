@@ -43,7 +43,9 @@ class Failure:
 
 
 def _fmt_row(position: int, row_id: object) -> str:
-    return f"row {position}" + (f" (id={row_id!r})" if row_id is not None else "")
+    from ..io.tables import format_id   # 7, not np.int64(7) (a vectorized LF's ids come from NumPy)
+
+    return f"row {position}" + (f" (id={format_id(row_id)})" if row_id is not None else "")
 
 
 def failure_error(f: Failure, K: int | None, source: str, columns: Sequence[str]) -> LFError:
