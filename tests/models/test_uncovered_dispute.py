@@ -100,3 +100,42 @@ def test_stream_and_memory_fits_agree(tmp_path):
     assert out[False].equals(out[True])
     empty = vm.votes_per_row() == 0
     assert np.allclose(out[True]["prob_1"].to_numpy()[empty], 0.5)
+
+
+def few_votes(n=6000, seed=0):
+    """One spam rule and one ham rule that fire on a few dozen rows each: the voted rows are mostly
+    spam, the data mostly ham, and with one rule a class nothing in the votes says how the rows no
+    rule fires on split (a capture-recapture estimate needs two captures; PROTOCOL §30)."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(np.int64)
+    L = np.full((n, 2), -1)
+    L[rng.permutation(np.flatnonzero(y == 1))[:80], 0] = 1
+    L[rng.permutation(np.flatnonzero(y == 0))[:20], 1] = 0
+    return VoteMatrix.from_dense(L, cardinality=2), y
+
+
+def test_who_abstains_cannot_say_where_rules_never_fire_together():
+    vm, y = few_votes()
+    model = MODELS["majority"]().fit(vm)
+    P = model._predict_proba(vm)
+    prior = model._predict_proba(vm.take(np.flatnonzero(vm.votes_per_row() == 0)[:1]))[0]
+    assert prior.argmax() == 1
+    # the fixed point stays on the side it starts from: no answer either way
+    assert not disputed(prior, who_abstains(vm, P, prior))
+    assert disputed(prior, who_abstains(vm, P, prior[::-1]))
+
+
+@pytest.mark.parametrize("name", ["auto", "hybrid", "majority"])
+def test_rows_without_votes_the_votes_say_nothing_about_get_a_tie(name):
+    vm, y = few_votes()
+    empty = vm.votes_per_row() == 0
+    model = MODELS[name]().fit(vm)
+    P = model.predict_proba(vm)
+    assert np.allclose(P[empty], 0.5)
+    note = [w for w in model.warnings_ if "row(s) without votes get equal probabilities" in w]
+    assert len(note) == 1 and "says class 1" in note[0] and "fits class 0 as well" in note[0]
+    # the voted rows' mix (80 spam rows of 100) would have labelled 70% ham rows spam
+    prior = np.tile(getattr(model, "model_", model).class_balance_, (int(empty.sum()), 1))
+    assert expected_correct(prior, y[empty]).mean() < 0.35 < expected_correct(P[empty], y[empty]).mean()
+    # the rules' own rows keep their votes
+    assert (P[~empty].argmax(axis=1) == vm.to_dense()[~empty].max(axis=1)).all()

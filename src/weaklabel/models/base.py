@@ -304,8 +304,9 @@ class LabelModel:
 
     def _uncovered_disputed(self, data) -> tuple[np.ndarray | None, str | None]:
         """With two classes, equal probabilities where a model of who abstains disputes the prior's
-        most likely class (:func:`weaklabel.models.uncovered.who_abstains`), read on an evenly spaced
-        sample of rows (the same for every engine); ``(None, None)`` otherwise."""
+        most likely class (:func:`weaklabel.models.uncovered.who_abstains`), or cannot rule out the
+        other class (its fixed point, started from the mirrored prior, stays there), read on an
+        evenly spaced sample of rows (the same for every engine); ``(None, None)`` otherwise."""
         from . import uncovered
 
         if int(self.cardinality_) != 2 or data.n_uncovered() in (0, data.n_rows):
@@ -315,11 +316,16 @@ class LabelModel:
         if per_row.all() or not per_row.any():
             return None, None
         prior = self._predict_proba(empty_row(self))[0]
-        q = uncovered.who_abstains(sample, self._predict_proba(sample), prior)
+        P = self._predict_proba(sample)
+        q, kind = uncovered.who_abstains(sample, P, prior), "disputed"
         if not uncovered.disputed(prior, q):
-            return None, None
+            # the same fixed point started from the mirrored prior: where it stays on the other side,
+            # the votes do not settle the class of those rows either way (PROTOCOL §30)
+            q, kind = uncovered.who_abstains(sample, P, prior[::-1]), "undetermined"
+            if not uncovered.disputed(prior, q):
+                return None, None
         K = int(self.cardinality_)
-        self._uncovered_dispute = (int(np.argmax(prior)), int(np.argmax(q)))   # for the warning
+        self._uncovered_dispute = (int(np.argmax(prior)), int(np.argmax(q)), kind)   # for the warning
         return np.full(K, 1.0 / K), "disputed"
 
     def _uncovered_from_prior(self) -> bool:

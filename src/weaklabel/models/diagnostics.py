@@ -216,12 +216,16 @@ def no_vote_warning(counts: np.ndarray, how: str | None = None) -> str | None:
     return f"no LF votes class {cls}: " + NO_VOTE_RULES[how].format(cls=cls)
 
 
-def disputed_prior_warning(rows: int, prior_class: int, abstain_class: int, names=None) -> str:
+def disputed_prior_warning(rows: int, prior_class: int, abstain_class: int, names=None,
+                           kind: str = "disputed") -> str:
     """The warning for rows without votes given equal probabilities because a model of who abstains
-    disputes the class prior (``LabelModel._uncovered_disputed``)."""
+    disputes the class prior, or cannot rule out the other class (``kind="undetermined"``;
+    ``LabelModel._uncovered_disputed``)."""
     a, b = (names[prior_class], names[abstain_class]) if names else (prior_class, abstain_class)
+    why = (f"the rate at which the LFs leave each class unvoted says class {b}" if kind == "disputed" else
+           f"the rate at which the LFs leave each class unvoted fits class {b} as well")
     return (f"{rows:,} row(s) without votes get equal probabilities: the class mix of the voted rows says class {a}, "
-            f"the rate at which the LFs leave each class unvoted says class {b}, and the votes cannot tell which is "
+            f"{why}, and the votes cannot tell which is "
             f"right (ties: --ties abstain leaves them unlabelled; gold labels (--dev) or --class-balance settle it)")
 
 
@@ -256,7 +260,8 @@ def fit_warnings(model, data) -> list[str]:
         out = [w for w in out if "not identifiable" not in w and "cannot be checked" not in w]
     dispute = getattr(model, "_uncovered_dispute", None)
     if dispute is not None:
-        out.append(disputed_prior_warning(data.n_uncovered(), *dispute, getattr(model, "class_names_", None)))
+        out.append(disputed_prior_warning(data.n_uncovered(), dispute[0], dispute[1], getattr(model, "class_names_", None),
+                                          kind=dispute[2]))
     silent = np.flatnonzero(counts.sum(axis=1) == 0)
     if silent.size and silent.size < counts.shape[0]:   # none votes at all: other warnings say so
         names = [data.lf_names[j] for j in silent[:5]]
