@@ -87,3 +87,43 @@ def test_a_csv_and_a_parquet_file_of_the_same_answers_select_alike(tmp_path):
     np.testing.assert_array_equal(a.data.answers, b.data.answers)
     np.testing.assert_array_equal(a.selected, b.selected)
     pd.testing.assert_frame_equal(a.evaluation.methods, b.evaluation.methods)
+
+
+def test_no_majority_answer_baseline_without_answers(tmp_path):
+    """`select` reported a 'majority answer' Select@1 when no candidate had a final answer (an
+    empty answer column, or none at all): a seeded draw among each question's candidates, shown as
+    a baseline. It is null in --json, n/a in the table, and a note says why, once."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+
+    df = _small(n_q=40)
+    df.assign(answer=None).to_parquet(tmp_path / "empty.parquet", index=False)
+    df.to_parquet(tmp_path / "none.parquet", index=False)
+    for name, args, why in (("empty", ["--answer-col", "answer"], "no candidate of an evaluation question has a "
+                                                                "final answer"),
+                            ("none", [], "needs the candidates' final answers (--answer-col)")):
+        r = CliRunner().invoke(app, ["select", str(tmp_path / f"{name}.parquet"), "-o", str(tmp_path / f"{name}.o"
+                                     ".parquet"), "--correct-col", "correct", "--json", *args])
+        assert r.exit_code == 0, r.output
+        ev = json.loads(r.stdout)["evaluation"]
+        got = {m["method"]: m["select_at_1"] for m in ev["methods"]}
+        assert got["majority answer"] is None and got["pass@1"] is not None, got
+        assert "oracle-weighted, no answer pooling" not in got
+        assert [n for n in ev["notes"] if "majority answer" in n] == [f"majority answer: {why}" + (
+            " (the answer column is empty there); not computed" if name == "empty" else "")]
+        r = CliRunner().invoke(app, ["select", str(tmp_path / f"{name}.parquet"), "-o", str(tmp_path / "t.parquet"),
+                                     "--correct-col", "correct", "--force", *args])
+        assert r.exit_code == 0, r.output
+        line = next(x for x in r.stdout.splitlines() if "majority answer" in x and "note" not in x)
+        assert "n/a" in line and r.stdout.count(why) == 1, r.stdout
+    # some questions answered: the baseline is computed, and the draws in the others are said
+    part = df.assign(answer=np.where(df["question_id"].isin(["q0", "q1", "q2"]), None, df["correct"].astype(str)))
+    part.to_parquet(tmp_path / "part.parquet", index=False)
+    res = select_file(tmp_path / "part.parquet", tmp_path / "p.parquet", answer_col="answer", correct_col="correct",
+                      dev_frac=0.0)
+    assert np.isfinite(res.evaluation.score("majority answer"))
+    assert any("3 evaluation questions without any final answer count a seeded draw" in n
+               for n in res.evaluation.notes), res.evaluation.notes

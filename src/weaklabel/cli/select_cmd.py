@@ -50,7 +50,8 @@ def _methods_table(ev):
     t.add_column("Select@1", justify="right")
     for r in ev.methods.to_dict(orient="records"):
         bold = r["method"] == "label model"
-        t.add_row(r["method"], fmt_frac(r["select_at_1"]), style="bold" if bold else None)
+        v = r["select_at_1"]   # NaN: a baseline the data cannot give (a note says why)
+        t.add_row(r["method"], "n/a" if v != v else fmt_frac(v), style="bold" if bold else None)
     return t
 
 

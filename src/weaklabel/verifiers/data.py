@@ -86,6 +86,13 @@ ANSWER_NAMES = ("extracted_answer", "answer")
 # (a 0/1 correctness column taken as a verifier leaks the truth into the fit and the metrics).
 RESERVED = CORRECT_NAMES + ANSWER_NAMES
 LABEL_LIKE = ("label", "labels", "gold", "y")
+# Text that is empty (or only spaces) or one of the texts pandas.read_csv reads as missing is missing
+# in every format: a final answer "None" or "NA" was missing in a CSV file while the same table in
+# Parquet pooled such answers as one answer (and a majority); failed extractions written as text
+# ("None", "nan") were pooled as one answer too; a correctness "" was unknown in a CSV file, an error
+# in Parquet
+MISSING_TEXTS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+                             "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
 
 
 def _shown(cols, display: dict | None) -> str:
@@ -120,6 +127,9 @@ def match_verifiers(columns: Sequence[str], patterns: Sequence[str] | str | None
     for pat in patterns:
         # a column's own name is that column, even when it holds glob characters ('rm[v2]')
         hits = [pat] if pat in cols else [c for c in cols if fnmatch.fnmatchcase(c, pat)]
+        if not hits and pat in set(exclude):   # "no column matches 'correct'" when the file has one
+            raise InputError(f"{where}: --verifiers names {_shown([pat], display)!r}, which is the question, "
+                             "candidate, answer or correctness column; a column has one role")
         if not hits:
             raise InputError(f"{where}: no verifier column matches {pat!r} (columns: {_shown(cols, display)})")
         chosen += [c for c in hits if c not in chosen]
@@ -154,7 +164,8 @@ def _numeric_column(s: pd.Series, name: str, where: str) -> np.ndarray:
 
 def correct_value(v) -> float:
     """One correctness value as 1.0, 0.0 or NaN (unknown): a boolean, the number 0 or 1, or the
-    text true/false/1/0 (any case; files exported from text hold them as strings). Anything
+    text true/false/1/0 (any case; files exported from text hold them as strings; also the number
+    written otherwise, ``1.0``; empty or ``NA``-like text, :data:`MISSING_TEXTS`, is unknown). Anything
     else raises ``ValueError``: ``bool("False")`` is True, so a guess would count every wrong
     candidate as correct and the metrics would read perfect."""
     if v is None or v is pd.NA or v is pd.NaT:
@@ -162,11 +173,19 @@ def correct_value(v) -> float:
     if isinstance(v, (bool, np.bool_)):
         return float(v)
     if isinstance(v, str):
+        if v.strip() in MISSING_TEXTS:
+            return np.nan
         t = v.strip().lower()
         if t in ("true", "1"):
             return 1.0
         if t in ("false", "0"):
             return 0.0
+        try:                     # a number written as text ("1.0"): a CSV reader parses it, Parquet keeps it
+            x = float(t)
+        except ValueError:
+            raise ValueError(v) from None
+        if x in (0.0, 1.0):
+            return 1.0 if x else 0.0
         raise ValueError(v)
     if isinstance(v, (int, float, np.integer, np.floating)) and (v != v or v in (0, 1)):
         return float(v)
@@ -174,6 +193,14 @@ def correct_value(v) -> float:
 
 
 CORRECT_FORMS = "0/1 or true/false (NaN = unknown)"
+
+
+def _is_label(v) -> bool:
+    """Whether ``v`` reads as a correctness label 0/1 (not as unknown)."""
+    try:
+        return not np.isnan(correct_value(v))
+    except ValueError:
+        return False
 
 
 def _correct_column(s: pd.Series, name: str, where: str) -> np.ndarray:
@@ -193,6 +220,32 @@ def _correct_column(s: pd.Series, name: str, where: str) -> np.ndarray:
         except ValueError:
             raise InputError(f"{where}: column {name!r} row {i}: {_py(v)!r} is not {CORRECT_FORMS}") from None
     return np.where(np.isnan(vals), -1, vals).astype(np.int8)
+
+
+def labels_array(y, n: int) -> np.ndarray:
+    """``VerifierSelector.fit``'s ``y`` as numbers (NaN for None; text true/false as a correctness
+    column's): text labels failed with numpy's "'>=' not supported between 'str' and 'int'"."""
+    y = np.asarray(y)
+    if y.shape != (n,):
+        raise InputError(f"y must have one entry per candidate ({n}), got shape {y.shape}")
+    if y.dtype.kind in "biuf":
+        return y
+    s = pd.Series(y, dtype=object)
+    num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    text = s.astype(str).str.strip().str.lower().map({"true": 1.0, "false": 0.0}).to_numpy(dtype=float)
+    num = np.where(np.isnan(num), text, num)
+    bad = np.flatnonzero(np.isnan(num) & pd.notna(y))
+    if bad.size:
+        raise InputError(f"y: row {int(bad[0])} has label {_py(y[bad[0]])!r}; labels are 1, 0 or -1 (unknown)")
+    return num
+
+
+def check_score_data(data) -> None:
+    """A DataFrame (what scikit-learn estimators take) given to the selector failed with
+    "'DataFrame' object has no attribute 'groups'"."""
+    if not isinstance(data, ScoreData):
+        raise InputError(f"VerifierSelector takes ScoreData, got a {type(data).__name__}: convert the score table "
+                         "with weaklabel.verifiers.from_frame(df, verifiers=..., answer_col=...)")
 
 
 def label_like_warnings(data: "ScoreData", used: Sequence[str], patterns: Sequence[str] | str | None) -> list[str]:
@@ -262,17 +315,31 @@ def from_frame(df: pd.DataFrame, *, question_col: str = "question_id", candidate
     for col, opt, what in ((question_col, "--question-col", "every candidate of a question would have the same "
                             "answer and pool all their evidence"),
                            (candidate_col, "--candidate-col", "every candidate would have an answer of its own: "
-                            "nothing to pool and no majority answer")):
+                            "nothing to pool and no majority answer"),
+                           (correct_col, "--correct-col", "the correct candidates would share one answer and the "
+                            "wrong ones another: pooling by it selects with the labels")):
         if answer_col is not None and answer_col == col:
             raise InputError(f"{where}: --answer-col {shown(answer_col)!r} is the {opt} column: {what}; "
                              "give the column of the candidates' final answers, or no --answer-col")
+    if question_col == candidate_col:
+        raise InputError(f"{where}: --candidate-col {shown(candidate_col)!r} is the --question-col column; give the "
+                         "column that tells a question's candidates apart")
+    if answer_col is not None and "correct" in str(shown(answer_col)).lower():   # 'answer_correct', 'is_correct'...
+        vals = df[answer_col].dropna()
+        if len(vals) and vals.map(_is_label).all():
+            raise InputError(f"{where}: --answer-col {shown(answer_col)!r} holds only 0/1 (true/false) and is named "
+                             "like a correctness label: pooling by it selects with the labels; give the column of "
+                             "the candidates' final answers (and this one as --correct-col)")
     if len(df) == 0:
         raise InputError(f"{where}: the table has no rows")
     special = [c for c in (question_col, candidate_col, answer_col, correct_col) if c is not None]
-    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype)
+    # verifiers are named as text: a frame built from arrays has columns 0, 1, ... (one was left out
+    # silently, and naming it failed with a KeyError)
+    by_name = {str(c): c for c in df.columns}
+    numeric = [str(c) for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype)
                or pd.api.types.is_bool_dtype(df[c].dtype)]
-    names = match_verifiers([str(c) for c in df.columns], verifiers, exclude=special, numeric=numeric, where=where,
-                            display=disp)
+    names = match_verifiers(list(by_name), verifiers, exclude=[str(c) for c in special], numeric=numeric,
+                            where=where, display=disp)
     q = df[question_col]
     if q.isna().any():
         i = int(np.flatnonzero(q.isna().to_numpy())[0])
@@ -290,12 +357,14 @@ def from_frame(df: pd.DataFrame, *, question_col: str = "question_id", candidate
                          f"({_py(q.iloc[i])!r}, {_py(c.iloc[i])!r})")
     scores = np.empty((len(df), len(names)))
     for j, name in enumerate(names):
-        scores[:, j] = _numeric_column(df[name], name, where)
+        scores[:, j] = _numeric_column(df[by_name[name]], name, where)
     answers = None
     if answer_col is not None:
         a = df[answer_col].reset_index(drop=True)   # by position: the frame's index may be any labels
-        key = pd.Series(codes).astype(str) + "\x1f" + a.astype(str)
-        acodes, _ = pd.factorize(key.where(a.notna(), None), sort=False)
+        text = a.astype(str)
+        key = pd.Series(codes).astype(str) + "\x1f" + text
+        present = a.notna() & ~text.str.strip().isin(MISSING_TEXTS)
+        acodes, _ = pd.factorize(key.where(present, None), sort=False)
         answers = acodes.astype(np.int64)          # -1 where the answer is missing
     correct = _correct_column(df[correct_col], shown(correct_col), where) if correct_col is not None else None
     # plain numeric ids keep their type (int32 stays int32 in the selection); others as objects

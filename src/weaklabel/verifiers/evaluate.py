@@ -148,8 +148,21 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
         rows.append({"method": name, "select_at_1": v})
 
     add("pass@1", value=float(correct[first_candidates(g)][eval_q].mean()))
-    if data.answers is not None:
+    # the majority answer needs final answers: without any (no answer column, or every answer of
+    # the evaluation questions missing) its "choice" is a seeded draw, not a baseline: null, said once
+    answered = None if data.answers is None else g.max((data.answers >= 0).astype(float)) > 0
+    if answered is None or not (answered & eval_q).any():
+        add("majority answer", value=float("nan"))
+        notes.append("majority answer: needs the candidates' final answers (--answer-col)" if answered is None else
+                     "majority answer: no candidate of an evaluation question has a final answer (the answer "
+                     "column is empty there); not computed")
+    else:
         add("majority answer", answer_support(data.answers))
+        unanswered = int((eval_q & ~answered).sum())
+        if unanswered:
+            notes.append(f"majority answer: {unanswered:,} evaluation question{'s' * (unanswered > 1)} without "
+                         f"any final answer {'count' if unanswered > 1 else 'counts'} a seeded draw among "
+                         f"{'their' if unanswered > 1 else 'its'} candidates")
     X = selector.score_columns(data)   # a dropped verifier's column may be absent (all missing)
     U = selector.normaliser_.transform(X, g)
     if selector.normaliser_.output == "normal":
@@ -159,12 +172,19 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
     if dev_q.any():
         dev_rows = np.flatnonzero(dev_q[data.codes])
         g_dev = g.take(dev_rows)
-        key = [(_select_at_1(X[:, v], data, dev_q, seed),
-                np.nan_to_num(within_question_auc(X[dev_rows, v], correct[dev_rows], g_dev), nan=0.0))
-               for v in range(X.shape[1])]
-        b = max(range(X.shape[1]), key=lambda v: key[v])
-        best = selector.verifiers_[b]
-        add(f"best single verifier ({best})", X[:, b])
+        # only verifiers that rank some dev question's candidates: an empty or constant one's
+        # "choice" is a seeded draw, and was named the best verifier when the draw was lucky
+        with np.errstate(invalid="ignore"):
+            ranks = (g_dev.max(X[dev_rows]) > g_dev.min(X[dev_rows])).any(axis=0)
+        key = {v: (_select_at_1(X[:, v], data, dev_q, seed),
+                   np.nan_to_num(within_question_auc(X[dev_rows, v], correct[dev_rows], g_dev), nan=0.0))
+               for v in np.flatnonzero(ranks)}
+        if key:
+            b = max(key, key=key.__getitem__)
+            best = selector.verifiers_[b]
+            add(f"best single verifier ({best})", X[:, b])
+        else:
+            notes.append("best single verifier: no verifier ranks the candidates of a dev question")
     else:
         notes.append("best single verifier: needs dev questions (--dev-frac > 0)")
     # the label model's choice as `select` makes it (its ties broken the same way)
@@ -174,7 +194,7 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
         add("label model, no answer pooling", value=_selected_at_1(selector.select(data, pool_answers=False), data, eval_q))
     if oracle:
         add("oracle-weighted", oracle_scores(data, eval_q))
-        if data.answers is not None:
+        if answered is not None and answered.any():
             add("oracle-weighted, no answer pooling", oracle_scores(data, eval_q, pool_answers=False))
     add("pass@k", value=float(pass_at_k(correct, g)[eval_q].mean()))
 

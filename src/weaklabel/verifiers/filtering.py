@@ -44,6 +44,10 @@ def within_question_correlation(X: np.ndarray, groups: Groups) -> tuple[np.ndarr
     """``(corr, pairs)``: ``(m, m)`` correlations of the within-question-centred scores over the
     candidates both verifiers scored, and the number of such candidates."""
     obs = ~np.isnan(X)
+    # a column of raw scores near 1e300 (or 1e-300) scaled to at most 1 first (a correlation does not
+    # change): squared, they overflowed to inf (or to 0) and the verifier was dropped as agreeing with nothing
+    scale = np.abs(np.where(obs, X, 0.0)).max(axis=0, initial=0.0)
+    X = X / np.where((scale > 1e100) | ((scale > 0) & (scale < 1e-100)), scale, 1.0)
     Z = np.where(obs, X - groups.broadcast(groups.mean(X)), 0.0)
     O = obs.astype(float)
     cross = Z.T @ Z

@@ -313,6 +313,8 @@ class ScoreMixture(VerifierEstimator):
         if self.delta_.shape != (m,) or self.offset_.shape != (m,) or self.p_yes_.shape != (m, 2) or \
                 self.feature_weights_.shape != (m,) or np.any(self.feature_weights_ <= 0):
             raise ValueError("mixture state: per-verifier arrays have inconsistent shapes")
+        if not np.isfinite(np.concatenate([self.delta_, self.offset_, self.feature_weights_])).all():
+            raise ValueError("mixture state: delta, offset and feature_weights must be finite numbers")
         if k and (not np.allclose(cov, cov.T) or np.linalg.eigvalsh(cov).min() <= 0):
             raise ValueError("mixture state: the covariance must be symmetric positive definite")
         self._set_cov(cov)

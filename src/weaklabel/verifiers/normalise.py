@@ -67,6 +67,29 @@ def _ecdf_knots(col: np.ndarray, n_knots: int) -> tuple[np.ndarray, np.ndarray]:
     return uniq, cdf
 
 
+def _unit(x, lo, hi):
+    """``(x - lo) / (hi - lo)``, halved first where the span overflows (scores near the float64
+    limit: ``1e308 - -1e308`` is inf, and every score came out NaN or 0)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        span = hi - lo
+        return np.where(np.isinf(span), (x / 2 - lo / 2) / (hi / 2 - lo / 2), (x - lo) / span)
+
+
+RAW_SCALE_LIMIT = 1e100   # |score| the mixture's sums of squares hold on any table size
+
+
+def check_raw_scale(U: np.ndarray, binary: np.ndarray, names) -> None:
+    """Raw scores (``method="none"``) go to the mixture as they are: beyond
+    :data:`RAW_SCALE_LIMIT` its variances overflowed and the fit was NaN and infinities (written
+    to the selector file) without a word. A one-line error names the column and the row."""
+    big = ~binary[None, :] & (np.abs(np.nan_to_num(U)) > RAW_SCALE_LIMIT)
+    if big.any():
+        i, v = (int(a[0]) for a in np.nonzero(big))
+        raise InputError(f"verifier column {names[v]!r} row {i}: score {U[i, v]:.3g} is too large for the mixture on "
+                         f"raw scores (--normalise none; at most {RAW_SCALE_LIMIT:g}); normalise it (--normalise "
+                         "quantile, the default, or minmax) or rescale the column")
+
+
 class Normaliser(VerifierEstimator):
     """Per-verifier score normalisation (see module docstring).
 
@@ -140,7 +163,7 @@ class Normaliser(VerifierEstimator):
     def _binary(self, col: np.ndarray, v: int) -> np.ndarray:
         lo, hi = self.low_[v], self.high_[v]
         if hi > lo:
-            return np.clip((col - lo) / (hi - lo), 0.0, 1.0)
+            return np.clip(_unit(col, lo, hi), 0.0, 1.0)
         return np.where(np.isnan(col), np.nan, np.where(col > lo, 1.0, np.where(col < lo, 0.0, 0.5)))
 
     def transform(self, X, groups: Groups | None = None) -> np.ndarray:
@@ -177,7 +200,7 @@ class Normaliser(VerifierEstimator):
             return np.where(np.isnan(col), np.nan, res)
         if not hi > lo:
             return np.where(np.isnan(col), np.nan, 0.5)
-        return np.clip((col - lo) / (hi - lo), 0.0, 1.0)
+        return np.clip(_unit(col, lo, hi), 0.0, 1.0)
 
     def _per_question(self, X: np.ndarray, groups: Groups) -> np.ndarray:
         if self.method == "quantile":
@@ -190,9 +213,8 @@ class Normaliser(VerifierEstimator):
         else:
             lo = groups.broadcast(groups.min(X))
             hi = groups.broadcast(groups.max(X))
-        span = hi - lo
-        with np.errstate(invalid="ignore", divide="ignore"):
-            res = np.where(span > 0, (X - lo) / np.where(span > 0, span, 1.0), 0.5)
+        with np.errstate(invalid="ignore"):
+            res = np.where(hi > lo, _unit(X, lo, np.where(hi > lo, hi, lo + 1.0)), 0.5)
         return np.where(np.isnan(X), np.nan, res)
 
     # ------------------------------------------------------------------ state
@@ -228,6 +250,8 @@ class Normaliser(VerifierEstimator):
         if self.low_.shape != (m,) or self.high_.shape != (m,) or len(self.knots_) != m:
             raise ValueError("normaliser state: per-verifier arrays have different lengths")
         for kv, kc in self.knots_:
+            if not np.isfinite(kv + kc).all():
+                raise ValueError("normaliser state: quantile knots must be finite numbers")
             if len(kv) != len(kc) or np.any(np.diff(kv) <= 0) or np.any(np.diff(kc) < 0):
                 raise ValueError("normaliser state: quantile knots must be increasing")
         return self

@@ -66,6 +66,8 @@ def check_params(sel, label_models: list[str]) -> None:
     rs = sel.random_state   # None: unseeded (scikit-learn's convention)
     if rs is not None and (isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or not 0 <= int(rs) < 2 ** 32):
         raise InputError(f"random_state must be None or an integer from 0 to {2 ** 32 - 1}, got {rs!r}")
+    if not isinstance(sel.question_prior, (bool, np.bool_)):   # "no" is truthy: it meant the opposite
+        raise InputError(f"question_prior must be True or False, got {sel.question_prior!r}")
     if sel.inverted not in INVERTED:
         raise InputError(f"inverted must be one of {', '.join(INVERTED)}, got {sel.inverted!r}")
     band = list(sel.rate_band) if isinstance(sel.rate_band, (list, tuple, np.ndarray)) else []

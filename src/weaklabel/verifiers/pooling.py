@@ -33,7 +33,8 @@ def fit_answer_pooling(p: np.ndarray, prior_logit: np.ndarray, data, y, pool_ans
     test = {"statistic": "F (evidence on answers nested in questions)", "F": F, "p_value": pval,
             "alpha": ANSWER_TEST_ALPHA}
     if pool_answers == "auto" and not (np.isfinite(pval) and pval < ANSWER_TEST_ALPHA):
-        test["decision"] = "not pooled: the evidence does not cluster by answer"
+        test["decision"] = ("not pooled: the evidence does not cluster by answer" if (data.answers >= 0).any()
+                            else "not pooled: no candidate has a final answer")
         return None, None, test
     test["decision"] = "pooled" if pool_answers == "auto" else "pooled (forced)"
     if given_icc is not None:

@@ -86,6 +86,8 @@ def weaver_to_long(df: pd.DataFrame, where: str = "weaver data") -> pd.DataFrame
         bad = np.flatnonzero(ln != lengths)
         if bad.size:
             i = int(bad[0])
+            if ln[i] < 0:                     # "has -1 entries" said nothing of a cell that is not a list
+                raise InputError(f"{where}: row {i}: column {c!r} is not a list ({df[c].iloc[i]!r})")
             raise InputError(f"{where}: row {i}: column {c!r} has {ln[i]} entries but {ref!r} has {lengths[i]}")
     q = np.repeat(np.arange(len(df)), lengths)
     out = pd.DataFrame({"question_id": q, "candidate_id": np.concatenate([np.arange(n) for n in lengths])
@@ -106,7 +108,13 @@ def weaver_to_long(df: pd.DataFrame, where: str = "weaver data") -> pd.DataFrame
             k = int(bad[0])
             raise InputError(f"{where}: column {c!r} {at(k)}: {raw.iloc[k]!r} is not a number "
                              "(use null/NaN for a missing score)")
-        out[c] = conv.astype(float).to_numpy()
+        vals = conv.astype(float).to_numpy()
+        bad = np.flatnonzero(np.isinf(vals))
+        if bad.size:                          # named here: the long table's row is not a row of the file
+            k = int(bad[0])
+            raise InputError(f"{where}: column {c!r} {at(k)}: score {vals[k]} is not finite "
+                             "(use null/NaN for a missing score)")
+        out[c] = vals
     if "extracted_answers" in cols:
         out["answer"] = pd.Series(flat("extracted_answers")).map(lambda v: None if v is None else str(v))
     if "answer_correct" in cols:

@@ -114,7 +114,7 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     renamed into place together (both or neither)."""
     from ..io import check_distinct, check_json_name, check_output, check_parquet_name, output_group
     from .data import from_frame, label_like_warnings, numbers_as_text
-    from .evaluate import dev_labels, evaluate, split_dev
+    from .evaluate import dev_labels, evaluate, labelled_questions, split_dev
     from .io import write_selection
     from .readers import read_scores
     from .selector import VerifierSelector
@@ -179,11 +179,18 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
         warnings += [f"column {table.names.get(c, c)!r} holds numbers stored as text and is not used as a "
                      f"verifier; name it with --verifiers to use it"
                      for c in numbers_as_text(table.frame, exclude=[c for c in ids if c is not None] + data.verifiers)]
+    # a correctness column (given, or a Weaver table's, found by name) that labels no question in
+    # full leaves nothing to score: said, and the selection still written (it failed after the fit)
+    scored = data.correct is not None and bool(labelled_questions(data).any())
+    if data.correct is not None and not scored:
+        name = table.names.get(table.correct_col, table.correct_col)
+        warnings.append(f"correctness column {name!r} " + ("holds no labels" if not (data.correct >= 0).any() else
+                        "labels no question in full (every candidate of a question needs one)")
+                        + ": the selection is not evaluated")
     log_odds, own = sel.predict_log_odds(data)
     proba, p_own = (1.0 / (1.0 + np.exp(-np.clip(x, -40, 40))) for x in (log_odds, own))
     selected = sel.select(data)
-    ev = (evaluate(sel, data, proba, dev_q, seed=seed, oracle=evaluate_oracle, selected=selected)
-          if data.correct is not None else None)
+    ev = evaluate(sel, data, proba, dev_q, seed=seed, oracle=evaluate_oracle, selected=selected) if scored else None
     with output_group():           # the selection and the selector file appear together or not at all
         write_selection(output, data, proba, selected, sel, dev_q=dev_q, force=force, p_candidate=p_own,
                         extra={"scores_file": Path(scores).name, "layout": table.layout,

@@ -24,10 +24,10 @@ from . import filtering, labelmodel, votepath
 from ._base import VerifierEstimator
 from .answers import proba_from_log_odds
 from .binarise import Binariser
-from .data import ScoreData
+from .data import ScoreData, check_score_data, labels_array
 from .metrics import top_candidates
 from .mixture import ScoreMixture
-from .normalise import Normaliser
+from .normalise import Normaliser, check_raw_scale
 from .params import FAMILIES, INVERTED, POOL_CENTRES, binarise_method, check_params
 from .pooling import ANSWER_TEST_ALPHA, MIN_DEV_ANSWERS, fit_answer_pooling, pooled_answer_log_odds
 from .state import FORMAT, load_selector, selector_from_dict, selector_to_dict
@@ -170,6 +170,7 @@ class VerifierSelector(VerifierEstimator):
         """Fit on the candidates of ``data``; ``y`` (optional, one per candidate) holds 1/0 for
         the candidates of labelled (dev) questions and -1 elsewhere."""
         self._check()
+        check_score_data(data)
         groups = data.groups
         X = data.scores
         n, m = X.shape
@@ -179,9 +180,7 @@ class VerifierSelector(VerifierEstimator):
                              "among a question's candidates, so there is nothing to fit or to select between; "
                              "check the question id column")
         if y is not None:
-            y = np.asarray(y)
-            if y.shape != (n,):
-                raise InputError(f"y must have one entry per candidate ({n}), got shape {y.shape}")
+            y = labels_array(y, n)
             bad = np.flatnonzero((y >= 0) & ~np.isin(y, (0, 1)))   # 2 or 0.5 is not a label; -1/NaN unknown
             if bad.size:
                 raise InputError(f"y: row {int(bad[0])} has label {y[bad[0]].tolist()!r}; labels are 1, 0 "
@@ -193,6 +192,8 @@ class VerifierSelector(VerifierEstimator):
         self.normaliser_ = self._normaliser().fit(X, groups)
         U = self.normaliser_.transform(X, groups)
         binary = self.normaliser_.binary_
+        if self.label_model == "mixture" and self._binarise_method() == "none":
+            check_raw_scale(U, binary, self.verifiers_)
 
         # class balance: given, from the dev labels, or estimated by a quick continuous fit
         if self.class_balance is not None:
@@ -267,6 +268,7 @@ class VerifierSelector(VerifierEstimator):
         carries no weight, so new scores need not have its column (it is read as missing): a
         verifier dropped for crashing or for saying nothing need not be run again. A kept
         verifier's column must be there (a clear error names it)."""
+        check_score_data(data)
         have = set(data.verifiers)
         data.columns([v for v, k in zip(self.verifiers_, self.keep_mask_) if k])   # raises on a kept one missing
         X = np.full((data.n_rows, len(self.verifiers_)), np.nan)
@@ -328,6 +330,9 @@ class VerifierSelector(VerifierEstimator):
         normalised score (a vote model's posterior ties whenever two candidates got the same
         votes; majority vote's ties often); remaining ties broken at random (seeded)."""
         if proba is not None:
+            if np.shape(proba) != (data.n_rows,):
+                raise InputError(f"proba must have one entry per candidate ({data.n_rows}), got shape "
+                                 f"{np.shape(proba)}")
             score, keys = logit(np.clip(np.asarray(proba, dtype=float), 1e-15, 1 - 1e-15)), []
         else:
             score, own = self.predict_log_odds(data, pool_answers)

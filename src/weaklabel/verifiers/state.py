@@ -72,6 +72,8 @@ def selector_from_dict(cls, d: dict, where: str = "selector"):
                 [sel.verifiers_[v] for v in np.flatnonzero(sel.keep_mask_)] != sel.kept_:
             raise ValueError("kept/flipped verifiers do not match the verifier list")
         sel.class_balance_ = float(d["class_balance"])
+        if not 0 <= sel.class_balance_ <= 1:      # NaN too: it decides the pooling's centring
+            raise ValueError("class_balance must be in [0, 1]")
         sel.class_balance_source_ = str(d.get("class_balance_source", "given"))
         tb = d.get("threshold_balance")
         sel.threshold_balance_ = None if tb is None else float(tb)
@@ -81,11 +83,15 @@ def selector_from_dict(cls, d: dict, where: str = "selector"):
         col = d.get("answer_column")          # the column it pooled by, named in messages
         sel.answer_column_ = None if col is None else str(col)
         sel.answer_test_ = d.get("answer_test")
+        if sel.answer_test_ is not None and not isinstance(sel.answer_test_, dict):
+            raise ValueError("answer_test must be an object or null")
         fam = d.get("families")
         sel.families_ = None if fam is None else FamilyDetector.from_dict(fam)
         sel.family_weights_ = np.asarray(d.get("family_weights", [1.0] * m), dtype=float)
         if sel.family_weights_.shape != (m,) or (sel.families_ is not None and sel.families_.labels_.size != m):
             raise ValueError("family weights do not match the verifier list")
+        if not np.isfinite(sel.family_weights_).all():
+            raise ValueError("family weights must be finite numbers")
         if sel.answer_icc_ is not None and not 0 <= sel.answer_icc_ <= 1:
             raise ValueError("answer_icc must be in [0, 1]")
         sel.normaliser_ = Normaliser.from_dict(d["normaliser"])
@@ -117,6 +123,8 @@ def selector_from_dict(cls, d: dict, where: str = "selector"):
                        "agreement": arr("agreement"), "status": np.array(st["status"], dtype=object),
                        "est_auc": arr("est_auc"), "est_accuracy": arr("est_accuracy"),
                        "binary": np.asarray(st["binary"], dtype=bool)}
+        if any(np.shape(a) != (m,) for a in sel.stats_.values()):   # the verifier table failed after the write
+            raise ValueError("the per-verifier statistics do not match the verifier list")
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, IndexError) as exc:
