@@ -19,6 +19,8 @@ from _adv import one_line_error, run_cli, run_sub, temporaries, work  # noqa: F4
 from weaklabel import apply_lfs, labeling_function
 from weaklabel.errors import LFDefinitionError, LFError
 from weaklabel.models import MODELS, BaseLabelModel
+from weaklabel.votes import VoteMatrix
+from weaklabel.votes.file import read_votes
 
 
 def _retag(src, dest, mutate):
@@ -234,20 +236,28 @@ def b(x):
 
 
 def test_terminal_escapes_and_markup_in_names_are_shown_escaped(work):
+    # an LF name with control characters is refused where it is defined (shown escaped); markup is a name
     (work / "hostile.py").write_text(HOSTILE_LFS)
+    r = run_cli("apply", "hostile.py", "reviews.parquet", "-o", "h.parquet")
+    assert r.exit_code == 1 and "\x1b" not in r.stdout + r.stderr and "\\x1b" in one_line_error(r)
+    (work / "hostile.py").write_text(HOSTILE_LFS.replace("\\x1b]0;title\\x07", ""))
     r = run_cli("apply", "hostile.py", "reviews.parquet", "-o", "h.parquet")
     assert r.exit_code == 0, r.stderr
     out = r.stdout + r.stderr
     assert "\x1b" not in out and "\x07" not in out
-    assert "bold[bold]x[/bold]" in out and "close[/]" in out and "\\x1b" in out
-    for argv in (["analyze", "h.parquet"], ["fit", "h.parquet", "-o", "hl.parquet"]):
+    assert "bold[bold]x[/bold]" in out and "close[/]" in out
+    # a votes file written by another tool may still name its LFs so: every command shows them escaped
+    vm = read_votes(work / "h.parquet")
+    VoteMatrix.from_dense(vm.to_dense(), cardinality=2, lf_names=["bold\x1b]0;title\x07", "close[/]"]).to_parquet(
+        work / "h2.parquet")
+    for argv in (["analyze", "h2.parquet"], ["fit", "h2.parquet", "-o", "hl.parquet"]):
         r = run_cli(*argv)
         assert r.exit_code == 0, r.stderr
         assert "\x1b" not in r.stdout + r.stderr and "close[/]" in r.stdout
 
 
 def test_markup_in_names_never_crashes_after_writing(work):
-    (work / "hostile.py").write_text(HOSTILE_LFS.replace("close[/]", "[/nope]"))
+    (work / "hostile.py").write_text(HOSTILE_LFS.replace("close[/]", "[/nope]").replace("\\x1b]0;title\\x07", ""))
     r = run_cli("apply", "hostile.py", "reviews.parquet", "-o", "h.parquet")
     assert r.exit_code == 0 and "[/nope]" in r.stdout
 

@@ -94,7 +94,9 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
 
     ``update=True`` reuses an existing ``output``: only LFs whose source hash changed or that are
     new run, unchanged LFs' columns are copied, LFs no longer defined are dropped; the input must
-    be the data the output was made from (its fingerprint is in the output's metadata).
+    be the data the output was made from (its fingerprint, a hash of every byte, is in the output's
+    metadata); votes that cannot prove it (an older version's partial fingerprint) are not reused:
+    every LF reruns, and ``ApplySummary.note`` says why.
 
     ``engine="dask"`` runs the LFs per partition on a Dask cluster (``scheduler`` address, an
     existing ``distributed.Client`` as ``client``, or else a LocalCluster of ``jobs`` workers) and
@@ -127,16 +129,19 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
     if K is not None and K > 32767:
         raise InputError(f"cardinality {K} is too large (at most 32767 classes)")
     src = TableSource(data)
+    if src.n_rows == 0:   # before the id columns: an empty JSON Lines file has no columns either
+        raise InputError(f"{src.path}: has no rows")
     check_id_cols(id_cols, src.columns, str(src.path))
     nested = src.nested_columns(id_cols or [])
     if nested:
         raise InputError(f"{src.path}: --id-col {nested[0]!r} holds lists or structs; row ids must be plain values "
                          "(strings, numbers, dates)")
-    if src.n_rows == 0:
-        raise InputError(f"{src.path}: has no rows")
+    src.check_id_types(id_cols or [])
     t0 = time.perf_counter()
+    # every byte, before any is read for the LFs, and how they are read (the votes' metadata records both)
+    fingerprint = {**src.fingerprint(), **src.reading(id_cols)}
     if update:
-        plan = plan_update(output, module.lfs, src.fingerprint(), src.n_rows, id_cols, K, names)
+        plan = plan_update(output, module.lfs, fingerprint, src.n_rows, id_cols, K, names)
     else:
         plan = UpdatePlan(run=list(range(len(module.lfs))), reuse=[], dropped=[],
                           current_names=[lf.name for lf in module.lfs])

@@ -48,6 +48,7 @@ class ApplySummary:
     engine: str = "local"
     partitions: int | None = None                      # Dask: partitions (= part files written)
     row_is_id: bool = False                            # the one id column is a real column named ``row``
+    note: str | None = None                            # update: why every LF ran (the old votes were not trusted)
 
     def __post_init__(self):
         if not self.ran and not self.reused:
@@ -151,10 +152,11 @@ class ApplyJob:
                             cardinality=K_final, classes=self.classes, vote_counts=counts[:, :K_final],
                             errors=errors, seconds=seconds, jobs=jobs, id_columns=self.id_columns,
                             output=str(self.output),
-                            input={**self.src.fingerprint(), "rows": rows, "lfs_file": self.module.path.name},
+                            input={**self.src.fingerprint(), **self.src.reading(self.id_cols), "rows": rows,
+                                   "lfs_file": self.module.path.name},
                             ran=[names[j] for j in self.plan.run], reused=[names[j] for j in self.plan.reuse],
                             dropped=list(self.plan.dropped), update=self.update, engine=engine,
-                            partitions=partitions, row_is_id=self.row_is_id)
+                            partitions=partitions, row_is_id=self.row_is_id, note=self.plan.note)
 
     def hashes(self) -> list[str]:
         return [lf.source_hash for lf in self.lfs]

@@ -40,12 +40,30 @@ class Failure:
     row_id: object
     detail: str        # exception text, repr of the invalid value, or the missing column
     exc_type: str = ""
+    rows: int = 0      # > 0: the failure is a whole batch's (rows position..position+rows-1), not one row's
+
+
+def _plain_id(row_id: object) -> object:
+    """A row id as a Python value for :class:`LFError`'s ``row_id``: ``5``, not ``np.int64(5)``
+    (a vectorized LF's ids come from NumPy; the row-wise ones are plain already)."""
+    if isinstance(row_id, tuple):
+        return tuple(_plain_id(v) for v in row_id)
+    return row_id.item() if isinstance(row_id, np.generic) else row_id
 
 
 def _fmt_row(position: int, row_id: object) -> str:
     from ..io.tables import format_id   # 7, not np.int64(7) (a vectorized LF's ids come from NumPy)
 
     return f"row {position}" + (f" (id={format_id(row_id)})" if row_id is not None else "")
+
+
+def _fmt_where(f: Failure) -> str:
+    """The row a failure is blamed on, or the batch's rows when no one row can be: a vectorized
+    LF's exception, or a result of the wrong shape or dtype, is the whole batch's (naming its first
+    row read as if that row were at fault)."""
+    if f.rows:
+        return f"rows {f.position}-{f.position + f.rows - 1}" if f.rows > 1 else f"row {f.position} (a batch of one)"
+    return _fmt_row(f.position, f.row_id)
 
 
 def failure_error(f: Failure, K: int | None, source: str, columns: Sequence[str]) -> LFError:
@@ -58,15 +76,34 @@ def failure_error(f: Failure, K: int | None, source: str, columns: Sequence[str]
         return LFError(f"LF {f.lf!r} returned {f.detail}{where}", lf=f.lf, position=f.position)
     if f.kind == "invalid":
         allowed = f"-1..{K - 1}" if K is not None else "-1 or a class id >= 0"
-        return LFError(f"LF {f.lf!r} returned {f.detail} on {_fmt_row(f.position, f.row_id)}{where}; "
+        return LFError(f"LF {f.lf!r} returned {f.detail} on {_fmt_where(f)}{where}; "
                        f"votes must be ints in {allowed}",
-                       lf=f.lf, position=f.position, row_id=f.row_id, value=f.detail)
-    return LFError(f"LF {f.lf!r} raised {f.exc_type}: {f.detail} on {_fmt_row(f.position, f.row_id)}{where}",
-                   lf=f.lf, position=f.position, row_id=f.row_id)
+                       lf=f.lf, position=f.position, row_id=_plain_id(f.row_id), value=f.detail)
+    return LFError(f"LF {f.lf!r} raised {f.exc_type}: {f.detail} on {_fmt_where(f)}{where}",
+                   lf=f.lf, position=f.position, row_id=_plain_id(f.row_id))
+
+
+def _bad_votes_failure(name: str, res, arr: np.ndarray, bad: np.ndarray, kmax: int, start: int,
+                       row_id) -> Failure:
+    """The failure of a vectorized LF's votes with ``bad`` ones, blamed on the row at fault:
+    the first bad vote; with votes of a wrong dtype (every vote is bad), the first that is bad as
+    a number too (NaN, 0.5, out of range: an ``np.where(..., np.nan, -1)`` names the NaN's row,
+    not the batch's first); when only the dtype is wrong (``1.0``, ``True``), the whole batch."""
+    dtype = getattr(res, "dtype", arr.dtype)
+    i = int(np.argmax(bad)) if arr.dtype.kind in "iuO" else None
+    if arr.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            odd = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < -1) | (arr >= kmax)
+        i = int(np.argmax(odd)) if odd.any() else None
+    if i is None:
+        return Failure("invalid", name, start, None, f"votes of dtype {dtype}", rows=len(arr))
+    v = arr[i]
+    return Failure("invalid", name, start + i, row_id(i),
+                   _describe(v.item() if hasattr(v, "item") else v) + f" [dtype {dtype}]")
 
 
 def _describe(v: object) -> str:
-    text = repr(v)
+    text = repr(v.item() if isinstance(v, np.generic) else v)   # 7 (int64), not np.int64(7) (int64)
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} ({type(v).__name__})"
@@ -201,14 +238,14 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
             if on_error == "raise":
                 return None, errors, Failure("raised", lf.name, start, None,
                                               f"{_exc_text(exc)} (vectorized, batch from row {start})",
-                                              type(exc).__name__)
+                                              type(exc).__name__, rows=b)
             errors[j] += b
             continue
         arr = _as_array(res)
         if arr.ndim != 1 or arr.shape[0] != b:
-            msg = (f"{tuple(arr.shape)}-shaped votes for a batch of {b} rows "
-                   "(a vectorized LF returns one vote per row)")
-            return None, errors, Failure("invalid", lf.name, start, None, msg)
+            got = _describe(res) if arr.ndim == 0 else f"{tuple(arr.shape)}-shaped votes"   # None: no return
+            msg = f"{got} for a batch of {b} rows (a vectorized LF returns one vote per row)"
+            return None, errors, Failure("invalid", lf.name, start, None, msg, rows=b)
         if arr.dtype.kind in "iu":
             bad = (arr < -1) | (arr >= kmax)
             vals = arr
@@ -225,11 +262,8 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
             bad = np.ones(b, dtype=bool)
             vals = None
         if bad.any():
-            i = int(np.argmax(bad))
             if on_error == "raise":
-                return None, errors, Failure("invalid", lf.name, start + i, row_id(i),
-                                              _describe(arr[i].item() if hasattr(arr[i], "item") else arr[i])
-                                              + f" [dtype {getattr(res, 'dtype', arr.dtype)}]")
+                return None, errors, _bad_votes_failure(lf.name, res, arr, bad, kmax, start, row_id)
             errors[j] += int(bad.sum())
             if vals is None:
                 continue

@@ -37,14 +37,18 @@ def run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> ApplyS
 
             arrow_ids: dict[int, object] = {}   # batch start -> its ids as Arrow (the input's types)
 
+            # an LF over the text "NA" sees "NA" (io/csv_ids.py); only ids are read when no LF runs
+            as_written = bool(job.plan.run)
+
             def batches():
                 pos = 0
                 if not job.id_cols:
-                    for df in src.iter_batches(job.batch_size, job.read_columns()):
+                    for df in src.iter_batches(job.batch_size, job.read_columns(), text_as_written=as_written):
                         yield pos, df.reset_index(drop=True)
                         pos += len(df)
                     return
-                for df, ids in src.iter_batches_with_ids(job.batch_size, job.read_columns(), job.id_cols):
+                for df, ids in src.iter_batches_with_ids(job.batch_size, job.read_columns(), job.id_cols,
+                                                         text_as_written=as_written):
                     arrow_ids[pos] = ids
                     yield pos, df.reset_index(drop=True)
                     pos += len(df)

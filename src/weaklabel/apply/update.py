@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..io import ROW_IS_ID, VOTES_FORMAT, VotesDataset, same_input
+from ..io import ROW_IS_ID, VOTES_FORMAT, VotesDataset, input_match
 from ..lf import LabelingFunction
 
 
@@ -24,6 +24,7 @@ class UpdatePlan:
     old: VotesDataset | None = None      # the existing output (None: there is none; run everything)
     old_meta: dict = field(default_factory=dict)
     current_names: list[str] = field(default_factory=list)
+    note: str | None = None              # why every LF runs although there is an output to update
 
     @property
     def noop(self) -> bool:
@@ -57,12 +58,19 @@ def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint
         raise InputError(f"{out}: has no LF source hashes or input fingerprint (not written by "
                          f"`weaklabel apply`){hint}")
     old_in = meta["input"]
-    if not same_input(old_in, fingerprint):
-        raise InputError(
-            f"--update: the input data differs from the one {out.name} was made from "
-            f"({fingerprint.get('name')}: {fingerprint.get('size'):,} bytes, fingerprint "
-            f"{str(fingerprint.get('sha256_ends'))[:12]} vs {old_in.get('name')}: {old_in.get('size', 0):,} bytes, "
-            f"{str(old_in.get('sha256_ends'))[:12]}){hint}")
+    match = input_match(old_in, fingerprint)
+    if match == "differs":
+        raise InputError(f"--update: the input data differs from the one {out.name} was made from "
+                         f"({_described(fingerprint)} vs {_described(old_in)}){hint}")
+    if match == "unknown":
+        return _rerun_all(names, old_lfs, f"{out.name} records only a partial fingerprint of its input (written by "
+                          "an older weaklabel, which hashed the first and last MiB): every LF was rerun")
+    before, now = old_in.get("na_text_columns") or [], fingerprint.get("na_text_columns") or []
+    if before != now:   # the same bytes, other values for the LFs (io/csv_ids.py: NA markers in text columns)
+        return _rerun_all(names, old_lfs, f"{out.name} was made from another reading of the NA markers (NA, null, ...) "
+                          f"of {fingerprint.get('name')}: the LFs now see them as text in column(s) "
+                          f"{', '.join(map(repr, now)) or 'none'} (before: {', '.join(map(repr, before)) or 'none'}), "
+                          "so every LF was rerun")
     rows = meta.get("rows")
     if old.n_rows != rows or (n_rows is not None and n_rows != rows):
         raise InputError(f"--update: {out.name} has {old.n_rows:,} rows (metadata: {rows}) but the input has "
@@ -94,6 +102,20 @@ def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint
         (reuse if d is not None and d["hash"] == lf.source_hash else run).append(j)
     dropped = [d["name"] for d in old_lfs if d["name"] not in set(names)]
     return UpdatePlan(run=run, reuse=reuse, dropped=dropped, old=old, old_meta=meta, current_names=names)
+
+
+def _described(fp: dict) -> str:
+    """A fingerprint in a message (any metadata: never a formatting error on a field of another type)."""
+    size = fp.get("size")
+    size = f"{size:,}" if isinstance(size, int) else repr(size)
+    return f"{fp.get('name')}: {size} bytes, fingerprint {str(fp.get('sha256_ends'))[:12]}"
+
+
+def _rerun_all(names: list[str], old_lfs: list[dict], note: str) -> UpdatePlan:
+    """An update that cannot trust the old votes: every LF runs (the output is rewritten), none is
+    reused; LFs of the old output no longer defined are reported dropped."""
+    dropped = [d["name"] for d in old_lfs if d["name"] not in set(names)]
+    return UpdatePlan(run=list(range(len(names))), reuse=[], dropped=dropped, current_names=names, note=note)
 
 
 class Reuse:

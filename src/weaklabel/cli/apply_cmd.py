@@ -111,6 +111,8 @@ def apply_command(
             if "prog" in state:
                 state["prog"].stop()
         ran = set(summary.ran)
+        if summary.note and not as_json:
+            err.print(f"note: {safe(summary.note)}", highlight=False)
         dups, nulls = _id_problems(output, id_col) if id_col else (None, None)
         if nulls and not as_json:
             verb = "has" if nulls["count"] == 1 else "have"
@@ -131,7 +133,7 @@ def apply_command(
                 "output": str(output), "rows": summary.rows, "cardinality": summary.cardinality,
                 "classes": summary.classes, "seconds": round(summary.seconds, 4), "jobs": summary.jobs,
                 "engine": summary.engine, "partitions": summary.partitions, "update": summary.update,
-                "ran": summary.ran, "reused": summary.reused, "dropped": summary.dropped,
+                "ran": summary.ran, "reused": summary.reused, "dropped": summary.dropped, "update_note": summary.note,
                 "duplicate_ids": dups, "null_ids": nulls,
                 "lfs": [{"name": n, "status": "ran" if n in ran else "reused", "vectorized": v, "votes": int(c.sum()),
                          "coverage": float(c.sum() / summary.rows),

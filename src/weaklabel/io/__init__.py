@@ -4,8 +4,10 @@ part-file datasets. Nothing here knows about label models or the in-memory vote 
 * :mod:`.atomic`: :func:`atomic_output` (the one way an output is written), output groups,
   output checks;
 * :mod:`.tables`: :class:`TableSource` (Parquet/CSV/JSON Lines in bounded batches), whole-table
-  reads, input fingerprints; :mod:`.csv_ids`: how a CSV's id columns are read (text when their
-  inferred type would change an id, e.g. ``007``);
+  reads; :mod:`.fingerprint`: input fingerprints (``apply --update``); :mod:`.csv_ids`: how a
+  CSV's id columns are read (text when their inferred type would change an id, e.g. ``007``, and
+  NA markers such as ``NA`` kept as text); :mod:`.id_types`: ids between pandas and Arrow, one
+  type per id column across batches and files;
 * :mod:`.metadata`: the ``weaklabel`` footer metadata (format names, read, schema check);
 * :mod:`.votes_file`, :mod:`.labels_file`: the two output formats and their streaming writers;
 * :mod:`.datasets`: folders of part files (``--engine dask``) and row-range access for
@@ -30,8 +32,8 @@ from .labels_file import labels_column_name, LabelsWriter, labels_metadata, labe
 from .metadata import (COMMON_METADATA, FORMAT_VERSION, LABELS_FORMAT, META_KEY, VOTES_FORMAT, encode_metadata,
                        read_metadata, validate_metadata)
 from .tables import (CSV_SUFFIXES, JSONL_SUFFIXES, PARQUET_SUFFIXES, TableSource, file_fingerprint,
-                     files_fingerprint, format_id, format_ids, id_sample, ids_to_pandas, is_glob, numbers_as_text, open_parquet, parquet_files, read_table,
-                     same_input)
+                     files_fingerprint, format_id, format_ids, id_sample, ids_to_pandas, input_match, is_glob,
+                     numbers_as_text, open_parquet, parquet_files, read_table, same_input)
 from .votes_file import (ROW_IS_ID, VotesWriter, check_metadata_counts, check_metadata_rows, check_plain_vote_maxima,
                          id_columns_metadata, ids_table, metadata_counts, real_id_columns, votes_layout, votes_schema)
 
@@ -48,7 +50,7 @@ __all__ = [
     "read_metadata", "validate_metadata",
     "csv_id_dtypes", "CSV_SUFFIXES", "JSONL_SUFFIXES", "PARQUET_SUFFIXES", "TableSource", "file_fingerprint",
     "files_fingerprint", "format_id", "format_ids", "id_sample", "ids_to_pandas", "is_glob", "numbers_as_text", "open_parquet", "parquet_files", "read_table",
-    "same_input",
+    "input_match", "same_input",
     "ROW_IS_ID", "VotesWriter", "check_metadata_counts", "check_metadata_rows", "check_plain_vote_maxima",
     "id_columns_metadata", "metadata_counts", "ids_table", "real_id_columns", "votes_layout", "votes_schema",
 ]

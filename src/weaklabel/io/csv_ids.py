@@ -8,16 +8,35 @@ every command reads the same ids: an id column is read as text when reading it w
 would change the text of some value; otherwise it keeps the inferred type, exactly as before (a
 CSV of plain integer ids still gives int64 ids, and votes made from it still match). The type is
 decided for the whole column, never batch by batch.
+
+pandas also reads the text ``NA``, ``null``, ``N/A``, ``None``, ``nan`` (its default NA markers,
+:data:`NA_MARKERS`) as a missing value: a product coded ``NA`` lost its id, and several such rows
+became rows "without an id". An id column keeps every text as written; only an empty cell is
+missing (what pandas writes for a missing value). :func:`csv_read_options` says how to read a CSV
+so: the id columns with only the empty cell as NA, and, for ``apply``'s LFs, the same for every
+text column that holds such markers (:func:`csv_scan`): an LF over the text ``"NA"`` sees
+``"NA"``. Numeric columns keep the markers as missing values (``1.5, NA, 3`` stays float64).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import InputError, first_line
+
+try:   # read_csv's default na_values (pandas documents the list; the set itself is private)
+    from pandas._libs.parsers import STR_NA_VALUES as _PANDAS_NA
+except ImportError:  # pragma: no cover
+    _PANDAS_NA = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                  "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+#: the texts pandas reads as a missing value by default, besides the empty cell
+NA_MARKERS = frozenset(_PANDAS_NA) - {""}
+_DEFAULT_NA = sorted(_PANDAS_NA)
+_AS_WRITTEN = {"keep_default_na": False, "na_values": [""]}   # only an empty cell is missing
 
 _CANONICAL_INT = r"0|-?[1-9][0-9]*"
 _BOOL_TEXTS = frozenset({"True", "TRUE", "true", "False", "FALSE", "false"})   # what pandas reads as bools
@@ -29,7 +48,7 @@ class _IdScan:
 
     def __init__(self):
         self.kind: str | None = None   # "int", "float", "bool" or "text"; None: no value yet
-        self.nulls = False             # an empty cell (or a pandas NA marker such as "NA")
+        self.nulls = False             # an empty cell (an NA marker such as "NA" is an id's text)
         self.negative = False
         self.above_int64 = False       # an integer above 2**63 - 1 (pandas: uint64)
         self.above_2_53 = False        # an integer that float64 would round
@@ -38,6 +57,9 @@ class _IdScan:
         present = text[text.notna()]
         self.nulls |= len(present) < len(text)
         if self.kind == "text" or not len(present):
+            return
+        if present.isin(NA_MARKERS).any():   # "NA", "nan": read as numbers they would be missing
+            self.kind = "text"
             return
         is_int = present.str.fullmatch(_CANONICAL_INT).to_numpy(dtype=bool)
         kind = "int" if is_int.all() else None
@@ -92,32 +114,80 @@ def csv_id_dtypes(path: str | Path, sep: str, columns: Sequence[str]) -> dict:
     """How to read the id ``columns`` of a CSV file so that no id changes: ``{column: dtype}``.
     ``str`` for a column where reading with inferred types would change the text of some value
     (``007`` -> 7, ``+3``, `` 4``, ``1e3`` -> 1000.0, ``1.50`` -> 1.5, ``true`` -> True, an
-    integer float64 would round; also every column pandas reads as text anyway); for the others
-    the type pandas infers (``int64``, ``uint64``, ``float64``, ``bool``; a whole number in a
-    float64 column, e.g. integers with empty cells, counts as unchanged: ``7`` -> 7.0), so that a
-    file of plain integer ids reads as it always did. A column without any value is left out
-    (pandas' inference). One pass over the id columns only, read as text (it ends early once every
-    column is text); the result is for the whole column, so every batch of it gets the same type."""
-    cols = list(dict.fromkeys(columns))
-    if not cols:
-        return {}
-    scans = {c: _IdScan() for c in cols}
+    integer float64 would round, ``NA`` or ``nan`` -> missing; also every column pandas reads as
+    text anyway); for the others the type pandas infers (``int64``, ``uint64``, ``float64``,
+    ``bool``; a whole number in a float64 column, e.g. integers with empty cells, counts as
+    unchanged: ``7`` -> 7.0), so that a file of plain integer ids reads as it always did. A column
+    without any value is left out (pandas' inference). One pass over the id columns only, read as
+    text (it ends early once every column is text); the result is for the whole column, so every
+    batch of it gets the same type. Read them with :func:`csv_read_options` (no NA markers)."""
+    return csv_scan(path, sep, columns)[0]
+
+
+class _MarkerScan:
+    """Whether one CSV column (not an id) holds NA markers (``NA``, ``null``) and text besides them
+    (:func:`csv_scan`): such a column is text, and its markers are text too."""
+
+    def __init__(self):
+        self.markers = False
+        self.text = False
+
+    def add(self, s: pd.Series) -> None:
+        if (self.markers and self.text) or pd.api.types.is_numeric_dtype(s.dtype):
+            return   # numbers (and booleans) with empty cells: neither markers nor text
+        present = s[s.notna()]
+        is_marker = present.isin(NA_MARKERS).to_numpy(dtype=bool)
+        self.markers |= bool(is_marker.any())
+        rest = present[~is_marker]
+        if not self.text and len(rest):   # booleans with empty cells are Python bools, not texts
+            self.text = isinstance(rest.iloc[0], str) and (not is_marker.any() or _reads_as_text(rest))
+
+
+def _reads_as_text(values: pd.Series) -> bool:
+    """Whether pandas reads ``values`` (texts of one column, its NA markers left out) as text rather
+    than numbers or booleans: they are read back through the same CSV parser, so that ``1e3``,
+    `` 4`` or ``True`` are what pandas makes of them in the file (only columns with markers get here)."""
+    unique = pd.Series(pd.unique(values.to_numpy(dtype=object)), dtype=object)
+    back = pd.read_csv(io.StringIO(unique.to_csv(index=False, header=False)), header=None, skip_blank_lines=False,
+                       **_AS_WRITTEN)[0]
+    return not pd.api.types.is_numeric_dtype(back.dtype)
+
+
+def csv_scan(path: str | Path, sep: str, id_cols: Sequence[str],
+             text_cols: Sequence[str] = ()) -> tuple[dict, set]:
+    """One pass over a CSV file: the dtypes of ``id_cols`` (:func:`csv_id_dtypes`) and which of
+    ``text_cols`` to read as written (:func:`csv_read_options`): those holding NA markers *and*
+    text (``"NA"`` among reviews stays ``"NA"``; ``1.5, NA, 3`` is a numeric column with a
+    missing value, read as before). Decided on the whole column, as the id types are."""
+    ids = list(dict.fromkeys(id_cols))
+    others = [c for c in dict.fromkeys(text_cols) if c not in set(ids)]
+    if not ids and not others:
+        return {}, set()
+    id_scans = {c: _IdScan() for c in ids}
+    text_scans = {c: _MarkerScan() for c in others}
     try:
-        with pd.read_csv(path, sep=sep, usecols=cols, dtype=dict.fromkeys(cols, str),
-                         chunksize=_ID_SCAN_ROWS) as reader:
+        with pd.read_csv(path, sep=sep, usecols=ids + others, dtype=dict.fromkeys(ids, str) or None,
+                         chunksize=_ID_SCAN_ROWS, **_AS_WRITTEN) as reader:
             for chunk in reader:
-                for c in cols:
-                    scans[c].add(chunk[c])
-                if all(s.kind == "text" for s in scans.values()):
+                for c, scan in (*id_scans.items(), *text_scans.items()):
+                    scan.add(chunk[c])
+                if (all(s.kind == "text" for s in id_scans.values())
+                        and all(s.markers and s.text for s in text_scans.values())):
                     break
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InputError(f"{path}: read failed ({first_line(exc)})") from None
-    out = {}
-    for c, s in scans.items():
-        t = s.dtype()
-        if t is not None:
-            out[c] = t
-    return out
+    dtypes = {c: t for c, s in id_scans.items() if (t := s.dtype()) is not None}
+    return dtypes, {c for c, s in text_scans.items() if s.markers and s.text}
+
+
+def csv_read_options(columns: Sequence[str], as_written) -> dict:
+    """``read_csv`` arguments for a file with ``columns``: the columns ``as_written`` (id columns,
+    text columns :func:`csv_scan` chose) keep every text, only an empty cell is missing; the others
+    keep pandas' default NA markers. ``{}`` (pandas' default reading) when there are none."""
+    keep = set(as_written)
+    if not keep:
+        return {}
+    return {"keep_default_na": False, "na_values": {c: [""] if c in keep else _DEFAULT_NA for c in columns}}
 
 
 def same_kinds(chunks, path) -> Iterator[pd.DataFrame]:

@@ -5,7 +5,7 @@ bounded size (:class:`TableSource`), whole (:func:`read_table`), and fingerprint
 from __future__ import annotations
 
 import glob as _glob
-import hashlib
+import io
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -16,7 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError, check_regular, first_line
-from .csv_ids import csv_id_dtypes, same_kinds
+from .csv_ids import csv_read_options, csv_scan, same_kinds
+from .fingerprint import file_fingerprint, files_fingerprint, input_match, same_input  # noqa: F401 (old home)
+from .id_types import (check_id_types, check_json_float_ids, ids_to_pandas, pandas_ids,  # noqa: F401 (old home)
+                       same_id_types)
 
 PARQUET_SUFFIXES = {".parquet", ".pq", ".parq"}
 CSV_SUFFIXES = {".csv", ".tsv"}
@@ -84,6 +87,17 @@ def _format_of(p: Path) -> str:
     raise InputError(f"{p}: unknown file type {suffix!r}; use .parquet, .csv, .tsv or .jsonl")
 
 
+def _first_json_record(path: Path) -> pd.DataFrame | None:
+    """A JSON Lines file's first record (its columns), blank lines skipped: read with ``nrows=1``,
+    a leading blank line was a table without columns ("no id column 'id' (columns: )"). ``None``:
+    the file holds no record (it has no rows)."""
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.strip():
+                return pd.read_json(io.BytesIO(line), lines=True, **_JSON_AS_WRITTEN)
+    return None
+
+
 class TableSource:
     """A Parquet file, folder or glob, a CSV or a JSON Lines file read in bounded-memory batches.
 
@@ -103,6 +117,9 @@ class TableSource:
         self.file_rows: list[int] = []
         self.schema: pa.Schema | None = None
         self._id_dtypes: dict = {}
+        self._as_written: set | None = None     # CSV text columns read as written (csv_scan), once
+        self._fingerprint: dict | None = None
+        self._file_schemas: list[pa.Schema] = []
         current = self.path
         try:
             if self.format == "parquet":
@@ -117,6 +134,7 @@ class TableSource:
                     current = f
                     md = pq.read_metadata(f)
                     schema = md.schema.to_arrow_schema()
+                    self._file_schemas.append(schema)
                     if self.schema is None:
                         self.schema = schema
                     elif schema.names != self.schema.names:
@@ -141,9 +159,9 @@ class TableSource:
                                          "header; column names must be unique")
                 self.n_rows = None
             else:
-                first = pd.read_json(self.path, lines=True, nrows=1, **_JSON_AS_WRITTEN)
-                self.columns = list(first.columns)
-                self.n_rows = None
+                first = _first_json_record(self.path)
+                self.columns = list(first.columns) if first is not None else []
+                self.n_rows = None if first is not None else 0
         except InputError:
             raise
         except PermissionError:
@@ -175,6 +193,10 @@ class TableSource:
         return [n for n in names if n in self.schema.names
                 and any(f(self.schema.field(n).type) for f in nested)]
 
+    def check_id_types(self, id_cols: Sequence[str]) -> None:
+        """A Parquet dataset's files give the id columns types of one kind (:func:`~.id_types.check_id_types`)."""
+        check_id_types(self.files, self._file_schemas, id_cols)
+
     def id_dtypes(self, id_cols: Sequence[str] | None) -> dict:
         """How a CSV's id columns ``id_cols`` are read (:func:`csv_id_dtypes`: as text when their
         inferred type would change an id's text, else that type); ``{}`` for other formats, whose
@@ -182,25 +204,67 @@ class TableSource:
         if self.format != "csv" or not id_cols:
             return {}
         cols = [c for c in dict.fromkeys(id_cols) if c in self.columns]
-        todo = [c for c in cols if c not in self._id_dtypes]
-        if todo:
-            found = csv_id_dtypes(self.path, self._sep, todo)
-            self._id_dtypes.update({c: found.get(c) for c in todo})
+        self._scan(cols, False)
         return {c: self._id_dtypes[c] for c in cols if self._id_dtypes[c] is not None}
 
-    def fingerprint(self) -> dict:
-        if self.format == "parquet-dir" and is_glob(self.path):
-            return files_fingerprint(str(self.path), self.files)
-        return file_fingerprint(self.path)
+    def _scan(self, id_cols: Sequence[str], text: bool) -> None:
+        """Decide in one pass over the CSV (:func:`csv_scan`) the types of id columns not decided yet
+        and, with ``text``, which text columns are read as written."""
+        todo = [c for c in id_cols if c not in self._id_dtypes]
+        text = text and self._as_written is None
+        if todo or text:
+            others = [c for c in self.columns if c not in self._id_dtypes] if text else ()
+            found, written = csv_scan(self.path, self._sep, todo, others)
+            self._id_dtypes.update({c: found.get(c) for c in todo})
+            if text:
+                self._as_written = written
 
-    def iter_batches_with_ids(self, batch_size: int, columns: Sequence[str] | None,
-                              id_cols: Sequence[str]) -> Iterator[tuple[pd.DataFrame, pa.Table]]:
+    def _csv_options(self, cols: Sequence[str] | None, id_cols: Sequence[str] | None, text: bool) -> dict:
+        """``read_csv`` arguments for the columns ``cols`` (None: all): id columns with the types
+        :meth:`id_dtypes` gives and every text as written (``NA`` is an id, not a missing one);
+        with ``text`` (``apply``'s LFs), the text columns holding NA markers too, as text."""
+        ids = [c for c in dict.fromkeys(id_cols or ()) if c in self.columns]
+        self._scan(ids, text)
+        written = set(ids) | (self._as_written if text else set())
+        dtype = {**{c: str for c in written - set(ids)}, **self.id_dtypes(ids)}
+        dtype = {c: t for c, t in dtype.items() if cols is None or c in cols}
+        return {"dtype": dtype or None, **csv_read_options(self.columns, written)}
+
+    def reading(self, id_cols: Sequence[str] | None = None) -> dict:
+        """How this input's values reach the LFs, where it differs from earlier versions' reading:
+        ``{"na_text_columns": [...]}`` for a CSV whose text columns keep NA markers as text (they were
+        missing values), else ``{}``. Recorded beside the fingerprint: votes made with the other
+        reading of the same bytes are not reused by ``--update``."""
+        if self.format != "csv":
+            return {}
+        self._scan([c for c in dict.fromkeys(id_cols or ()) if c in self.columns], True)
+        return {"na_text_columns": sorted(self._as_written)} if self._as_written else {}
+
+    def fingerprint(self) -> dict:
+        """The input's fingerprint (:mod:`.fingerprint`), computed once: ``apply`` takes it before
+        reading, so the votes never record a later state of the file than the one they were made from."""
+        if self._fingerprint is None:
+            if self.format == "parquet-dir" and is_glob(self.path):
+                self._fingerprint = files_fingerprint(str(self.path), self.files)
+            else:
+                self._fingerprint = file_fingerprint(self.path)
+        return self._fingerprint
+
+    def iter_batches_with_ids(self, batch_size: int, columns: Sequence[str] | None, id_cols: Sequence[str],
+                              text_as_written: bool = False) -> Iterator[tuple[pd.DataFrame, pa.Table]]:
         """As :meth:`iter_batches`, with each batch's ``id_cols`` as an Arrow table. Parquet ids
         keep the file's Arrow type exactly (taken from the record batch, not through pandas, where
         nullable or > 2**53 int64 ids would pass through float64); CSV / JSON Lines ids are
-        converted from pandas (:func:`pandas_ids`), CSV ids read as :meth:`id_dtypes` says."""
+        converted from pandas (:func:`pandas_ids`), CSV ids read as :meth:`id_dtypes` says. Every
+        batch's ids have the first one's types (:func:`same_id_types`: one line naming the file
+        and the column where they cannot)."""
         cols = list(columns) if columns is not None else None
         ids = list(id_cols)
+        self.check_id_types(ids)
+        yield from same_id_types(self._with_ids(batch_size, cols, ids, text_as_written), self.path)
+
+    def _with_ids(self, batch_size: int, cols: list[str] | None, ids: list[str],
+                  text_as_written: bool) -> Iterator[tuple[pd.DataFrame, pa.Table]]:
         if self.format in ("parquet", "parquet-dir"):
             files = [self.path] if self.format == "parquet" else self.files
             try:
@@ -216,16 +280,22 @@ class TableSource:
             except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
                 raise InputError(f"{self.path}: read failed ({first_line(exc)})") from None
             return
-        for df in self.iter_batches(batch_size, columns, id_cols=ids):
+        start = 0
+        for df in self.iter_batches(batch_size, cols, id_cols=ids, text_as_written=text_as_written):
+            if self.format == "jsonl":
+                check_json_float_ids(df[ids], self.path, start)
             yield df, pandas_ids(df[ids], self.path)
+            start += len(df)
 
     def iter_batches(self, batch_size: int, columns: Sequence[str] | None = None,
-                     id_cols: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
+                     id_cols: Sequence[str] | None = None, text_as_written: bool = False) -> Iterator[pd.DataFrame]:
         """Yield pandas DataFrames of at most ``batch_size`` rows, in file order.
 
         ``id_cols``: the columns that are row ids. In a CSV they are read as :meth:`id_dtypes`
-        says (text when the inferred type would change an id, e.g. ``007``), the same type in
-        every batch; the other columns keep the types pandas infers.
+        says (text when the inferred type would change an id, e.g. ``007``, or is an NA marker
+        such as ``NA``), the same type in every batch, every text as written; the other columns
+        keep the types pandas infers. ``text_as_written`` (``apply``: what the LFs see): a CSV's
+        text columns that hold NA markers keep them as text too (:func:`~.csv_ids.csv_scan`).
 
         Decoding and conversion stay on the calling thread (``use_threads=False``): ``apply`` reads
         on a daemon read-ahead thread, and a daemon thread waiting on Arrow's global thread pool
@@ -248,9 +318,8 @@ class TableSource:
                     finally:
                         pf.close()
             elif self.format == "csv":
-                dtype = {c: t for c, t in self.id_dtypes(id_cols).items() if cols is None or c in cols}
                 reader = pd.read_csv(self.path, sep=self._sep, chunksize=batch_size, usecols=cols,
-                                     dtype=dtype or None)
+                                     **self._csv_options(cols, id_cols, text_as_written))
                 with reader:
                     yield from same_kinds(reader, self.path)
             else:
@@ -262,39 +331,6 @@ class TableSource:
             raise InputError(f"{self.path}: read failed ({first_line(exc)})") from None
         except (ValueError, pd.errors.ParserError) as exc:
             raise InputError(f"{self.path}: read failed ({first_line(exc)})") from None
-
-
-_NULLABLE_INT = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
-                 pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
-                 pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype()}
-
-
-def ids_to_pandas(table) -> pd.DataFrame:
-    """Id columns (an Arrow table or record batch) as pandas without loss: an integer column with
-    nulls becomes a nullable integer column (``Int64``), not float64 (which rounds ids above
-    2**53 and turns them into floats); other columns convert as ``to_pandas`` does."""
-    cols = {}
-    for name, col in zip(table.column_names, table.columns):
-        if col.null_count and col.type in _NULLABLE_INT:
-            cols[name] = col.to_pandas(types_mapper=_NULLABLE_INT.get)
-        else:
-            cols[name] = col.to_pandas()
-    return pd.DataFrame(cols) if cols else table.to_pandas()
-
-
-def pandas_ids(ids: pd.DataFrame, where) -> pa.Table:
-    """Id columns read through pandas (CSV, JSON Lines, a DataFrame) as an Arrow table; a column
-    Arrow cannot give one type (e.g. JSON ids that are text on some lines and numbers on others)
-    is one :class:`InputError` naming ``where`` and the column."""
-    ids = ids.reset_index(drop=True)
-    for c in ids.columns:
-        try:
-            pa.array(ids[c], from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError) as exc:
-            kinds = sorted({type(v).__name__ for v in ids[c] if v is not None and v == v})
-            raise InputError(f"{where}: id column {c!r} mixes value types ({', '.join(kinds) or first_line(exc)}); "
-                             "row ids must all have one type (e.g. all text)") from None
-    return pa.Table.from_pandas(ids, preserve_index=False)
 
 
 def format_id(value) -> str:
@@ -357,44 +393,3 @@ def numbers_as_text(df: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
             if not conv.isna().any():
                 out.append(str(c))
     return out
-
-
-def file_fingerprint(path: str | Path) -> dict:
-    """Cheap identity of an input file: name, size and a hash of its first and last MiB.
-
-    Stored in votes metadata so that a later ``apply --update`` can check the data did not change.
-    """
-    p = Path(path)
-    if p.is_dir():
-        return _combined(p.name, sorted(f for f in p.rglob("*") if f.is_file()), lambda f: f.relative_to(p))
-    size = p.stat().st_size
-    h = hashlib.sha256()
-    chunk = 1 << 20
-    with open(p, "rb") as fh:
-        h.update(fh.read(chunk))
-        if size > chunk:
-            fh.seek(max(chunk, size - chunk))
-            h.update(fh.read(chunk))
-    h.update(str(size).encode())
-    return {"name": p.name, "size": size, "sha256_ends": h.hexdigest()[:32]}
-
-
-def files_fingerprint(name: str, files: Sequence[Path]) -> dict:
-    """:func:`file_fingerprint` of a list of files (a glob's matches), in order."""
-    return _combined(name, files, lambda f: f.name)
-
-
-def _combined(name: str, files: Sequence[Path], label) -> dict:
-    """One fingerprint of several files: their sizes added, their hashes hashed with ``label(file)``."""
-    h = hashlib.sha256()
-    size = 0
-    for f in files:
-        sub = file_fingerprint(f)
-        size += sub["size"]
-        h.update(f"{label(f)}:{sub['sha256_ends']}".encode())
-    return {"name": name, "size": size, "sha256_ends": h.hexdigest()[:32]}
-
-
-def same_input(a: dict, b: dict) -> bool:
-    """Whether two fingerprints describe the same data (the name may differ: a moved file)."""
-    return a.get("size") == b.get("size") and a.get("sha256_ends") == b.get("sha256_ends")

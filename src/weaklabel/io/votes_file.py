@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from ..dtypes import MAX_CARDINALITY, vote_dtype
 from ..errors import InputError
 from .metadata import VOTES_FORMAT, encode_metadata, read_metadata, validate_metadata
+from .id_types import cast_ids
 from .tables import TableSource, pandas_ids
 
 
@@ -80,14 +81,10 @@ class VotesWriter:
             raise ValueError("ids and votes batch lengths differ")
         arrays = []
         for field in self.id_schema:
-            col = ids.column(field.name)
-            if col.type != field.type:
-                try:
-                    col = col.cast(field.type)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                    raise InputError(
-                        f"row-id column {field.name!r} changes type from {field.type} to {col.type} "
-                        f"at row {self.rows}") from None
+            col = cast_ids(ids.column(field.name), field.type)   # never text to numbers: "007" is not 7
+            if col is None:
+                raise InputError(f"row-id column {field.name!r} changes type from {field.type} to "
+                                 f"{ids.column(field.name).type} at row {self.rows}")
             arrays.append(col)
         dense = dense.astype(self.vdt, copy=False)
         for j in range(dense.shape[1]):

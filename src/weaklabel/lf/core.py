@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import LFDefinitionError
 from ._created import record_creation
 from ._hashing import dependency_text, resources_text, source_text
-from .options import checked_name, checked_resources, checked_vectorized
+from .options import checked_call, checked_name, checked_resources, checked_vectorized
 
 ABSTAIN: int = -1
 """The vote of a labeling function that does not label a row."""
@@ -162,6 +162,7 @@ class Preprocessor:
         self.f = f
         self.resources = checked_resources(owner, resources)
         self.vectorized = checked_vectorized(owner, vectorized)
+        checked_call(owner, f, self.resources)
 
     def __call__(self, x: Any) -> Any:
         out = self.f(x, **self.resources)
@@ -222,6 +223,7 @@ class LabelingFunction:
         self.f = f
         self.resources = checked_resources(owner, resources)
         self.vectorized = checked_vectorized(owner, vectorized)
+        checked_call(owner, f, self.resources)
         pre_list = _checked_pre(owner, pre)
         for p in pre_list:
             if not isinstance(p, Preprocessor):

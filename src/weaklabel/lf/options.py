@@ -7,7 +7,8 @@ one-line :class:`~weaklabel.errors.LFDefinitionError` naming the LF and what to 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import LFDefinitionError
@@ -17,6 +18,11 @@ def checked_name(kind: str, name: Any) -> str:
     """A non-empty name: votes columns, error messages and ``--update`` all key on it."""
     if not isinstance(name, str) or not name:
         raise LFDefinitionError(f"{kind} name must be a non-empty string, got {name!r}")
+    if name != name.strip() or not name.isprintable():
+        # "spam " and "spam" would be two votes columns, and a newline breaks every one-line message
+        raise LFDefinitionError(f"{kind} name {name!r} has whitespace at an end or a control character "
+                                f"(a newline, a tab); names are votes columns and appear in messages: "
+                                f"use {' '.join(''.join(c if c.isprintable() else ' ' for c in name).split())!r}")
     return name
 
 
@@ -42,3 +48,24 @@ def checked_vectorized(owner: str, vectorized: Any) -> bool:
     if not isinstance(vectorized, bool):
         raise LFDefinitionError(f"{owner}: vectorized must be True or False, got {vectorized!r}")
     return vectorized
+
+
+def checked_call(owner: str, f: Callable, resources: Mapping[str, Any]) -> None:
+    """That ``f(x, **resources)``, the one call the applier makes, fits ``f``'s parameters. A
+    resource the function does not take, or a parameter no resource fills, fails that call on
+    every row: a row-0 error, and under ``on_error="abstain"`` a column of silent abstains. The
+    signature is the callable's own (``follow_wrapped=False``: a decorator that fills an argument
+    is not refused). Only Python functions and methods are checked: a builtin, class or other
+    callable object may accept more than its signature shows."""
+    if not (inspect.isfunction(f) or inspect.ismethod(f)):
+        return
+    try:
+        sig = inspect.signature(f, follow_wrapped=False)
+    except (TypeError, ValueError):
+        return
+    try:
+        sig.bind(None, **resources)
+    except TypeError as exc:
+        call = ", ".join(["x", *(f"{k}=..." for k in resources)])
+        raise LFDefinitionError(f"{owner}: the applier calls {getattr(f, '__name__', 'f')}({call}) (the row or batch, "
+                                f"then its resources), which does not fit its parameters {sig}: {exc}") from None

@@ -7,7 +7,8 @@ row-wise rule
 
     re.search(r"\\b(?:kw1|kw2|...)\\b", text, 0 if case else re.IGNORECASE)
 
-(Unicode word boundaries, as Python's ``re``). ``match="prefix"`` drops the trailing ``\\b``
+(Unicode word boundaries, as Python's ``re``; no boundary is asked for beside a keyword's
+character of a script written without spaces, below). ``match="prefix"`` drops the trailing ``\\b``
 (``"http"`` also matches "https"), ``match="substring"`` both (anywhere in the text, as
 Snorkel's ``"http" in x.text.lower()`` keyword LFs); and it is several times faster than the same rule
 written with pandas' ``str.contains``, which runs one regex per row:
@@ -23,6 +24,19 @@ That byte-level check is exact for ASCII text. Rows holding non-ASCII characters
 boundaries and case folding are Unicode's) are decided by Python's ``re`` on just those rows, as
 are all rows of an LF ignoring case with a non-ASCII keyword that can match ASCII text
 (``"\u212a"`` matches "k"), so the result never depends on the fast path.
+
+**Scripts without spaces.** Chinese, Japanese (kanji and kana), Thai, Lao, Khmer and Myanmar
+text has no spaces between words, and ``\\b`` finds no boundary between two of its characters
+(all are word characters to ``re``): with ``match="word"``, ``"東京"`` would never match
+"東京都に住む", every vote a silent abstain. So a keyword's first or last character of such a
+script asks for no boundary on its side: ``"東京"`` is matched as a substring and hits
+"東京都に住む" (``"京都"`` hits "東京都" too: no rule tells them apart without a word segmenter),
+``"iPhone手机"`` needs ``\\b`` before the "i" only; case and ``match`` work as for any keyword.
+Keywords of other scripts keep ``\\b`` on both sides, next to such text too: ``"iPhone"`` does
+not match "我买了iPhone手机" ("了" is a word character; use ``match="substring"`` there).
+Korean, written with spaces, keeps ``\\b``. These characters are not ASCII, so the keywords and
+rows concerned are always ``re``'s (the kernel sees ASCII keywords on ASCII rows only): the rule
+lives in :func:`keyword_pattern`, and both paths agree by construction.
 """
 
 from __future__ import annotations
@@ -55,11 +69,17 @@ def keyword_lf(name: str, keywords: str | Iterable[str], label: int, *, column: 
     """A vectorized LF voting ``label`` where ``column`` contains one of ``keywords`` (``case=False``:
     ignoring case), abstaining elsewhere. ``match``: ``"word"`` (a whole word or phrase),
     ``"prefix"`` (a word starting with it: ``"http"`` matches "https") or ``"substring"`` (anywhere).
+    A keyword starting or ending with a character of a script written without spaces (Chinese,
+    Japanese, Thai, ...) needs no word boundary on that side: ``"東京"`` matches "東京都に住む"
+    (``\\b`` never holds inside such text; see the module docstring).
 
     >>> free = keyword_lf("free", ["free", "no cost"], label=1)
     >>> link = keyword_lf("link", ["http"], label=1, match="prefix")
     """
-    words = (keywords,) if isinstance(keywords, str) else tuple(keywords)
+    try:
+        words = (keywords,) if isinstance(keywords, str) else tuple(keywords)
+    except TypeError:   # None, a number: not a raw "object is not iterable"
+        words = ()
     if not words or not all(isinstance(w, str) and w for w in words):
         raise LFDefinitionError(f"keyword_lf {name!r}: keywords must be one or more non-empty strings, "
                                 f"got {keywords!r}")
@@ -72,18 +92,54 @@ def keyword_lf(name: str, keywords: str | Iterable[str], label: int, *, column: 
         raise LFDefinitionError(f"keyword_lf {name!r}: column must be a column name, got {column!r}")
     if match not in MATCH:
         raise LFDefinitionError(f"keyword_lf {name!r}: match must be one of {', '.join(MATCH)}, got {match!r}")
+    if match != "substring":
+        _check_edges(name, words)
+    if not isinstance(case, (bool, np.bool_)):   # case="false" is truthy: silently case-sensitive
+        raise LFDefinitionError(f"keyword_lf {name!r}: case must be True or False, got {case!r}")
     resources = {"keywords": words, "label": int(label), "column": column, "case": bool(case)}
     if match != "word":   # the default stays out of the resources: existing LFs keep their source hash
         resources["match"] = match
     return LabelingFunction(name, keyword_votes, vectorized=True, resources=resources)
 
 
+def _check_edges(name: str, words: tuple[str, ...]) -> None:
+    """Refuse a keyword with whitespace at either end (a line read from a file keeps its ``"\\n"``)
+    for word and prefix matching: ``\\b`` beside whitespace asks for a letter beyond it, so
+    ``"free\\n"`` matches almost nothing and ``" me"`` only after a letter, all silently."""
+    bad = next((w for w in words if w != w.strip()), None)
+    if bad is not None:
+        raise LFDefinitionError(f"keyword_lf {name!r}: keyword {bad!r} starts or ends with whitespace, which a "
+                                "whole-word match cannot use; strip the keywords ([w.strip() for w in ...]) or "
+                                "pass match=\"substring\"")
+
+
 def keyword_pattern(keywords: Iterable[str], case: bool, match: str = "word") -> re.Pattern:
-    """The row-wise rule ``keyword_lf`` implements (the reference for tests and non-ASCII rows)."""
-    alternatives = "|".join(re.escape(w) for w in keywords)
-    before = "" if match == "substring" else r"\b"
-    after = r"\b" if match == "word" else ""
-    return re.compile(rf"{before}(?:{alternatives}){after}", 0 if case else re.IGNORECASE)
+    """The row-wise rule ``keyword_lf`` implements (the reference for tests and non-ASCII rows):
+    ``\\b(?:kw1|kw2|...)\\b``, without the ``\\b`` on a keyword's side whose character belongs to
+    a script written without spaces (see the module docstring; such keywords get an alternative
+    of their own)."""
+    groups: dict[tuple[bool, bool], list[str]] = {}   # (\b before, \b after) -> keywords
+    for w in keywords:
+        side = (match != "substring" and not _no_space(w[0]), match == "word" and not _no_space(w[-1]))
+        groups.setdefault(side, []).append(re.escape(w))
+    alternatives = [("\\b" if before else "") + f"(?:{'|'.join(ws)})" + ("\\b" if after else "")
+                    for (before, after), ws in groups.items()]
+    return re.compile("|".join(alternatives), 0 if case else re.IGNORECASE)
+
+
+# Scripts written without spaces between words: CJK ideographs, kana (with bopomofo, and the
+# iteration marks 々〆〇), Thai, Lao, Myanmar, Khmer (Unicode's line-break class SA). ``\b``
+# between two of their characters never holds (all are word characters to ``re``).
+_NO_SPACE_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x19E0, 0x19FF),
+                    (0x3005, 0x3007), (0x3040, 0x30FF), (0x3100, 0x312F), (0x31A0, 0x31FF),
+                    (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F),
+                    (0xF900, 0xFAFF), (0xFF66, 0xFF9F), (0x20000, 0x323AF))
+
+
+def _no_space(c: str) -> bool:
+    """Whether ``c`` belongs to a script written without spaces between words."""
+    o = ord(c)
+    return o >= 0x0E00 and any(a <= o <= b for a, b in _NO_SPACE_RANGES)   # ASCII: at once
 
 
 def keyword_votes(df: pd.DataFrame, *, keywords: tuple[str, ...], label: int, column: str,

@@ -1,0 +1,143 @@
+"""Row ids between pandas and Arrow (:func:`pandas_ids`, :func:`ids_to_pandas`), and one type
+per id column across the batches and files of an input (:func:`same_id_types`).
+
+votes.parquet holds one Arrow type per id column, taken from the first batch. pandas infers a JSON
+Lines file's types batch by batch, and pandas writes each file of a Parquet dataset with its own
+types, so ids could be numbers in one batch (or file) and text in the next. Arrow's cast would
+then either fail with its own message (no file, no column named) or, worse, succeed and change
+ids: ``"007"`` cast to int64 is 7. Ids of one kind (``int32`` and ``int64``, ``string`` and
+``large_string``, integers and whole floats) are cast safely; anything else is one
+:class:`~weaklabel.errors.InputError` naming the file, the column and the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import InputError, first_line
+
+_KINDS = (("bool", pa.types.is_boolean),
+          ("number", lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)),
+          ("text", lambda t: pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)),
+          ("bytes", lambda t: pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t)
+           or pa.types.is_fixed_size_binary(t)),
+          ("timestamp", pa.types.is_timestamp), ("date", pa.types.is_date), ("time", pa.types.is_time),
+          ("duration", pa.types.is_duration), ("empty", pa.types.is_null))
+
+
+def type_kind(t: pa.DataType) -> str:
+    """What a type says of its values, for comparing ids: ``"number"``, ``"text"``, ``"bool"``,
+    ``"empty"`` (all null), ... (a dictionary's values decide; any other type is its own kind)."""
+    if pa.types.is_dictionary(t):
+        return type_kind(t.value_type)
+    return next((kind for kind, test in _KINDS if test(t)), str(t))
+
+
+def cast_ids(col, to: pa.DataType):
+    """``col`` as type ``to`` when both are one kind (or ``col`` is all null) and the safe cast
+    changes no value; ``None`` otherwise (never text to numbers: ``"007"`` is not 7)."""
+    if col.type == to:
+        return col
+    if type_kind(col.type) not in (type_kind(to), "empty"):
+        return None
+    try:
+        return col.cast(to)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+
+
+def same_id_types(batches: Iterator, where) -> Iterator:
+    """``(data, ids)`` batches with every batch's ids of the first batch's types (:func:`cast_ids`);
+    ids that cannot be are one :class:`InputError` naming ``where``, the column and the rows, and
+    ids that are lists or structs (JSON Lines objects) are refused as a Parquet file's are."""
+    schema = None
+    start = 0
+    for df, ids in batches:
+        nested = [f.name for f in ids.schema if pa.types.is_nested(f.type)]
+        if nested:
+            raise InputError(f"{where}: id column {nested[0]!r} holds lists or objects; row ids must be plain "
+                             "values (strings, numbers, dates)")
+        if schema is None:
+            schema = ids.schema
+        elif ids.schema != schema:
+            cols = []
+            for f in schema:
+                col = cast_ids(ids.column(f.name), f.type)
+                if col is None:
+                    raise InputError(
+                        f"{where}: id column {f.name!r} holds {f.type} values before row {start:,} but "
+                        f"{ids.column(f.name).type} in rows {start:,}..{start + ids.num_rows - 1:,}; row ids must "
+                        "all have one type (e.g. all text)")
+                cols.append(col)
+            ids = pa.table(cols, schema=schema)
+        start += ids.num_rows
+        yield df, ids
+
+
+def check_id_types(files: Sequence[Path], schemas: Sequence[pa.Schema], id_cols: Sequence[str]) -> None:
+    """The files of a Parquet dataset give each id column types of one kind (a file whose ids are
+    all null may have Arrow's null type); else one :class:`InputError` naming the file and column,
+    before any LF runs."""
+    if not schemas:
+        return
+    first = schemas[0]
+    for f, schema in zip(files[1:], schemas[1:]):
+        for c in id_cols:
+            if c not in schema.names or c not in first.names:
+                continue
+            a, b = first.field(c).type, schema.field(c).type
+            if type_kind(b) not in (type_kind(a), "empty"):
+                raise InputError(f"{f}: id column {c!r} is {b} in this file but {a} in {files[0]}; row ids must "
+                                 "have one type in every file of a dataset (e.g. all text)")
+
+
+_NULLABLE_INT = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+                 pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+                 pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype()}
+
+
+def ids_to_pandas(table) -> pd.DataFrame:
+    """Id columns (an Arrow table or record batch) as pandas without loss: an integer column with
+    nulls becomes a nullable integer column (``Int64``), not float64 (which rounds ids above
+    2**53 and turns them into floats); other columns convert as ``to_pandas`` does."""
+    cols = {}
+    for name, col in zip(table.column_names, table.columns):
+        if col.null_count and col.type in _NULLABLE_INT:
+            cols[name] = col.to_pandas(types_mapper=_NULLABLE_INT.get)
+        else:
+            cols[name] = col.to_pandas()
+    return pd.DataFrame(cols) if cols else table.to_pandas()
+
+
+def pandas_ids(ids: pd.DataFrame, where) -> pa.Table:
+    """Id columns read through pandas (CSV, JSON Lines, a DataFrame) as an Arrow table; a column
+    Arrow cannot give one type (e.g. JSON ids that are text on some lines and numbers on others)
+    is one :class:`InputError` naming ``where`` and the column."""
+    ids = ids.reset_index(drop=True)
+    for c in ids.columns:
+        try:
+            pa.array(ids[c], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError) as exc:
+            kinds = sorted({type(v).__name__ for v in ids[c] if v is not None and v == v})
+            raise InputError(f"{where}: id column {c!r} mixes value types ({', '.join(kinds) or first_line(exc)}); "
+                             "row ids must all have one type (e.g. all text)") from None
+    return pa.Table.from_pandas(ids, preserve_index=False)
+
+
+def check_json_float_ids(ids: pd.DataFrame, where, start: int) -> None:
+    """pandas' JSON reader makes a batch's integer ids float64 when one of them is null, rounding
+    those beyond 2**53 (9007199254740993 is read as 9007199254740992.0: two ids become one, or an
+    id another file has not). Such ids are refused (one line) rather than silently changed."""
+    for c in ids.columns:
+        s = ids[c]
+        if s.dtype.kind == "f":
+            big = s.abs().to_numpy() >= 2.0 ** 53
+            if big.any():
+                i = int(big.argmax())
+                raise InputError(f"{where}: id column {c!r} is read as {s.iloc[i]:.0f} in row {start + i:,} (a batch "
+                                 "with missing ids: pandas reads its JSON integers as float64, rounding those beyond "
+                                 "2**53); write the ids as strings, or use Parquet")
