@@ -109,3 +109,22 @@ def test_keep_cols_keep_the_data_files_column_types(example, votes, mode):
         assert lab["big"].to_pylist() == [want[i] for i in lab["review_id"].to_pylist()]
     else:
         assert lab["big"].to_pylist() == big.to_pylist() and lab["small"].to_pylist() == small.to_pylist()
+
+
+def test_a_kept_json_column_of_mixed_types_is_one_line(tmp_path):
+    import json
+
+    import numpy as np
+
+    from weaklabel.votes import VoteMatrix
+
+    rows = [{"id": i, "mixed": i if i % 3 else f"s{i}"} for i in range(30)]
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    L = np.where(np.arange(30)[:, None] % 2 == 0, 1, 0) * np.ones((1, 3), dtype=int)
+    VoteMatrix.from_dense(L, cardinality=2).to_parquet(tmp_path / "v2.parquet")   # rows matched by position
+    r = runner.invoke(app, ["fit", str(tmp_path / "v2.parquet"), "-o", str(tmp_path / "l.parquet"),
+                            "--keep-cols", "mixed", "--data", str(tmp_path / "d.jsonl")])
+    assert r.exit_code == 1, r.output
+    line = (r.stderr if hasattr(r, "stderr") else r.output).strip()
+    assert "d.jsonl" in line and "'mixed' mixes value types (int, str)" in line and "Traceback" not in line
+    assert not (tmp_path / "l.parquet").exists()

@@ -161,4 +161,18 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
         return arrow if rows is None else arrow.take(pa.array(rows))
     if rows is not None:
         table = table.iloc[rows]
-    return pa.Table.from_pandas(table[cols].reset_index(drop=True), preserve_index=False)
+    return _kept_arrow(table[cols].reset_index(drop=True), path)
+
+
+def _kept_arrow(frame: pd.DataFrame, path) -> pa.Table:
+    """The kept columns as Arrow; a column Arrow cannot give one type (JSON values that are text on
+    some lines and numbers on others) is one line naming the file and column, not pyarrow's
+    traceback (writing it as text would change its values silently)."""
+    for c in frame.columns:
+        try:
+            pa.array(frame[c], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+            kinds = sorted({type(v).__name__ for v in frame[c] if v is not None and v == v})
+            raise InputError(f"{path}: --keep-cols column {c!r} mixes value types ({', '.join(kinds)}); a Parquet "
+                             "column has one type: write its values with one type (e.g. all text)") from None
+    return pa.Table.from_pandas(frame, preserve_index=False)
