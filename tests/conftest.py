@@ -27,6 +27,15 @@ def bad(x):
 '''
 
 
+
+def one_line_error(r) -> str:
+    """The one ``error:`` line a CLI run (typer's CliRunner result) failed with: exit code 1, no
+    traceback, nothing else on stderr."""
+    assert r.exit_code == 1, r.output
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in r.stderr, r.stderr
+    return lines[0]
+
 def shared(*parts: str) -> Path:
     """Path inside the shared data folder; skip the test when it is not there."""
     p = SHARED_DATA.joinpath(*parts)

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from conftest import GOOD_BAD_LFS
+from conftest import GOOD_BAD_LFS, one_line_error
 from weaklabel.cli import app
 
 runner = CliRunner()
@@ -42,12 +42,6 @@ def ok(*args):
     assert r.exit_code == 0, r.output
     return r
 
-
-def one_line_error(r) -> str:
-    assert r.exit_code == 1, r.output
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in r.stderr, r.stderr
-    return lines[0]
 
 
 def text_csv(path) -> pd.DataFrame:

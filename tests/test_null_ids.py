@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import GOOD_BAD_LFS
+from conftest import GOOD_BAD_LFS, one_line_error
 from weaklabel.cli import app
 
 runner = CliRunner()
@@ -23,12 +23,6 @@ LFS = GOOD_BAD_LFS
 def run(*args):
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
-
-def one_line_error(r) -> str:
-    assert r.exit_code == 1, r.output
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in r.stderr, r.stderr
-    return lines[0]
 
 
 @pytest.fixture

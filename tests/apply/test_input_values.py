@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from weaklabel import apply_file
+from conftest import one_line_error
 from weaklabel.cli import app
 from weaklabel.errors import InputError
 
@@ -40,12 +41,6 @@ MARKER_IDS = ["NA", "null", "N/A", "None", "nan"]
 def run(*args):
     return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
 
-
-def one_line_error(r) -> str:
-    assert r.exit_code == 1, r.output
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in r.stderr, r.stderr
-    return lines[0]
 
 
 @pytest.fixture

@@ -12,22 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from weaklabel import apply_file
+from conftest import GOOD_BAD_LFS
 from weaklabel.cli import app
 from weaklabel.errors import InputError
 from weaklabel.io import META_KEY, read_metadata
 
-LFS = '''
-from weaklabel import ABSTAIN, labeling_function
-CLASSES = ["neg", "pos"]
-
-@labeling_function
-def good(x):
-    return 1 if "good" in x.text else ABSTAIN
-
-@labeling_function
-def bad(x):
-    return 0 if "bad" in x.text else ABSTAIN
-'''
+LFS = GOOD_BAD_LFS
 MIB = 1 << 20
 
 

@@ -39,18 +39,26 @@ def test_who_abstains_finds_the_class_the_rules_leave_alone():
     assert not disputed(np.array([0.5, 0.5]), q) and not disputed(prior, prior)
 
 
-@pytest.mark.parametrize("name", ["auto", "hybrid", "majority"])
-def test_disputed_prior_gives_rows_without_votes_a_tie_and_says_so(name):
-    vm, y = keyword_rules()
+
+def tied_fit(name, vm):
+    """A fit whose rows without votes got a tie: the model, its probabilities, which rows have no
+    vote, the one warning that says so, and the class prior those rows would have had."""
     empty = vm.votes_per_row() == 0
     model = MODELS[name]().fit(vm)
     P = model.predict_proba(vm)
     assert np.allclose(P[empty], 0.5)
-    assert (model.predict(vm, ties="abstain")[empty] == -1).all()
     note = [w for w in model.warnings_ if "row(s) without votes get equal probabilities" in w]
-    assert len(note) == 1 and f"{int(empty.sum()):,} row(s)" in note[0] and "says class 1" in note[0]
-    # the prior (spam) would have been wrong on most of those rows: the tie gains over it
+    assert len(note) == 1
     prior = np.tile(getattr(model, "model_", model).class_balance_, (int(empty.sum()), 1))
+    return model, P, empty, note[0], prior
+
+@pytest.mark.parametrize("name", ["auto", "hybrid", "majority"])
+def test_disputed_prior_gives_rows_without_votes_a_tie_and_says_so(name):
+    vm, y = keyword_rules()
+    model, P, empty, note, prior = tied_fit(name, vm)
+    assert (model.predict(vm, ties="abstain")[empty] == -1).all()
+    assert f"{int(empty.sum()):,} row(s)" in note and "says class 1" in note
+    # the prior (spam) would have been wrong on most of those rows: the tie gains over it
     assert expected_correct(P[empty], y[empty]).mean() > expected_correct(prior, y[empty]).mean() + 0.3
     # rows with votes are untouched
     assert np.isclose(P[~empty, 1], 0.5).mean() < 0.2
@@ -128,14 +136,9 @@ def test_who_abstains_cannot_say_where_rules_never_fire_together():
 @pytest.mark.parametrize("name", ["auto", "hybrid", "majority"])
 def test_rows_without_votes_the_votes_say_nothing_about_get_a_tie(name):
     vm, y = few_votes()
-    empty = vm.votes_per_row() == 0
-    model = MODELS[name]().fit(vm)
-    P = model.predict_proba(vm)
-    assert np.allclose(P[empty], 0.5)
-    note = [w for w in model.warnings_ if "row(s) without votes get equal probabilities" in w]
-    assert len(note) == 1 and "says class 1" in note[0] and "fits class 0 as well" in note[0]
+    model, P, empty, note, prior = tied_fit(name, vm)
+    assert "says class 1" in note and "fits class 0 as well" in note
     # the voted rows' mix (80 spam rows of 100) would have labelled 70% ham rows spam
-    prior = np.tile(getattr(model, "model_", model).class_balance_, (int(empty.sum()), 1))
     assert expected_correct(prior, y[empty]).mean() < 0.35 < expected_correct(P[empty], y[empty]).mean()
     # the rules' own rows keep their votes
     assert (P[~empty].argmax(axis=1) == vm.to_dense()[~empty].max(axis=1)).all()
