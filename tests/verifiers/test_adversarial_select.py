@@ -12,9 +12,7 @@ def _small(n_q=16, k=5, seed=0) -> pd.DataFrame:
     """test_select_inputs' small suite with 16 questions of 5 candidates and a `correct` column."""
     from test_select_inputs import _small as small
 
-    rng = np.random.default_rng(seed)
-    good = rng.random(n_q * k) < 0.4   # the draw small() makes first, so it matches its scores
-    return small(n_q, k, seed).assign(correct=good.astype(int))
+    return small(n_q, k, seed, with_correct=True)
 
 
 def test_a_saved_selector_applies_without_the_column_of_a_verifier_it_dropped(tmp_path):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from _pools import noisy_pool, one_line_error
 from weaklabel.cli import app
 from weaklabel.errors import InputError, ModelFileError
 from weaklabel.verifiers import Normaliser, VerifierSelector, from_frame, select_file
@@ -17,20 +18,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "verifiers" / "weav
 
 
 def _pool(n_q=40, k=5, seed=1) -> pd.DataFrame:
-    """Three noisy verifiers of a 40% correct pool, with final answers ('A' right, B-D wrong)."""
-    rng = np.random.default_rng([seed, 99])
-    good = rng.random(n_q * k) < 0.4
-    return pd.DataFrame({"question_id": np.repeat([f"q{i}" for i in range(n_q)], k),
-                         "candidate_id": np.tile(np.arange(k), n_q),
-                         "rm_a": good + rng.normal(0, 0.6, n_q * k), "rm_b": good + rng.normal(0, 0.8, n_q * k),
-                         "rm_c": good + rng.normal(0, 0.9, n_q * k), "correct": good.astype(int),
-                         "answer": np.where(good, "A", rng.choice(["B", "C", "D"], n_q * k))})
-
-
-def one_line_error(r, message):
-    assert r.exit_code == 1, r.output
-    assert message in r.output and "Traceback" not in r.output, r.output
-    assert len(r.output.strip().splitlines()) == 1, r.output
+    return noisy_pool(n_q, k, seed, salt=99)
 
 
 # --------------------------------------------------------------------------- scores near the float limits

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from _pools import one_line_error
 from weaklabel.cli import app
 from weaklabel.errors import InputError
 from weaklabel.verifiers import read_scores, select_file
@@ -23,12 +24,6 @@ def scores(tmp_path, suite):
     path = tmp_path / "scores.parquet"
     suite.table.to_parquet(path, index=False)
     return path
-
-
-def one_line_error(r, message):
-    assert r.exit_code == 1, r.output
-    assert message in r.output and "Traceback" not in r.output, r.output
-    assert len(r.output.strip().splitlines()) == 1, r.output
 
 
 def _weaver_lists(correct=str) -> pd.DataFrame:
@@ -229,13 +224,35 @@ def test_an_unseeded_selector_is_accepted(scores, tmp_path):
 
 
 # --------------------------------------------------------------------------- 9. ids, text scores, one candidate
-def _small(n_q=12, k=4, seed=0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
+DATA_SEED = 0x5E1EC7   # the data's own stream: never a tie-break seed (see _small)
+
+
+def _small(n_q=12, k=4, seed=0, with_correct=False) -> pd.DataFrame:
+    """``n_q`` questions of ``k`` candidates, 40% correct, three noisy reward models (and the
+    ``correct`` column with ``with_correct``). The data come from their own stream
+    (``default_rng([DATA_SEED, seed])``): drawn from ``default_rng(seed)``, correctness was
+    ``u < 0.4`` for the very uniforms ``u`` a seed-``seed`` tie-break draws (lowest first), so
+    every random tie-break favoured a correct candidate (a draw among five picked one 92% of the
+    time instead of 40%)."""
+    rng = np.random.default_rng([DATA_SEED, seed])
     good = rng.random(n_q * k) < 0.4
-    return pd.DataFrame({"question_id": np.repeat([f"q{i}" for i in range(n_q)], k),
-                         "candidate_id": np.tile(np.arange(k), n_q),
-                         "rm_a": good + rng.normal(0, 0.6, n_q * k), "rm_b": good + rng.normal(0, 0.8, n_q * k),
-                         "rm_c": good + rng.normal(0, 0.9, n_q * k)})
+    df = pd.DataFrame({"question_id": np.repeat([f"q{i}" for i in range(n_q)], k),
+                       "candidate_id": np.tile(np.arange(k), n_q),
+                       "rm_a": good + rng.normal(0, 0.6, n_q * k), "rm_b": good + rng.normal(0, 0.8, n_q * k),
+                       "rm_c": good + rng.normal(0, 0.9, n_q * k)})
+    return df.assign(correct=good.astype(int)) if with_correct else df
+
+
+def test_the_small_suites_correctness_is_not_the_tie_break_draw():
+    """A seeded draw among tied candidates picks a correct one at about the base rate (40%), not
+    at the 92% it did when the data and the tie-break shared seed 0's stream."""
+    from weaklabel.verifiers import from_frame
+    from weaklabel.verifiers.metrics import top_candidates
+
+    data = from_frame(_small(n_q=200, k=5, with_correct=True), correct_col="correct")
+    for seed in (0, 1):
+        top = top_candidates(np.zeros(data.n_rows), data.groups, seed)
+        assert 0.3 < data.correct[top].mean() < 0.6
 
 
 def test_ids_of_mixed_types_are_one_line_errors_before_the_fit(tmp_path):

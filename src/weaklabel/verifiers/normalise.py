@@ -81,7 +81,9 @@ RAW_SCALE_LIMIT = 1e100   # |score| the mixture's sums of squares hold on any ta
 def check_raw_scale(U: np.ndarray, binary: np.ndarray, names) -> None:
     """Raw scores (``method="none"``) go to the mixture as they are: beyond
     :data:`RAW_SCALE_LIMIT` its variances overflowed and the fit was NaN and infinities (written
-    to the selector file) without a word. A one-line error names the column and the row."""
+    to the selector file) without a word. A one-line error names the column and the row. Columns
+    flagged in ``binary`` are not checked (yes/no verifiers; when a fitted selector is applied,
+    also those it dropped, which the mixture does not read)."""
     big = ~binary[None, :] & (np.abs(np.nan_to_num(U)) > RAW_SCALE_LIMIT)
     if big.any():
         i, v = (int(a[0]) for a in np.nonzero(big))

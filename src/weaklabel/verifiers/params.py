@@ -55,8 +55,16 @@ def check_model_params(label_model: str, params: dict) -> None:
 def check_params(sel, label_models: list[str]) -> None:
     """A clear :class:`~weaklabel.errors.InputError` for any invalid hyper-parameter of a
     :class:`~weaklabel.verifiers.selector.VerifierSelector`."""
+    from .normalise import METHODS, SCOPES
+
     if sel.label_model not in label_models:
         raise InputError(f"unknown label model {sel.label_model!r}; choose one of {', '.join(label_models)}")
+    # the Normaliser's own check, made here too: a saved selector is not refitted, so a file whose
+    # normalise was damaged ("zz") loaded and was reported as its setting
+    if sel.normalise not in METHODS:
+        raise InputError(f"normalisation must be one of {', '.join(METHODS)}, got {sel.normalise!r}")
+    if sel.normalise_scope not in SCOPES:
+        raise InputError(f"normalisation scope must be one of {', '.join(SCOPES)}, got {sel.normalise_scope!r}")
     if sel.binarise not in ("auto", "quantile", "fixed", "none"):
         raise InputError(f"binarise must be auto, quantile, fixed or none, got {sel.binarise!r}")
     if sel.label_model != "mixture" and binarise_method(sel) == "none":
@@ -89,6 +97,10 @@ def check_params(sel, label_models: list[str]) -> None:
             from .mixture import ScoreMixture
 
             ScoreMixture(**sel.model_params)._check()
+        else:                               # the values the vote model's fit accepts (a saved file too)
+            from ..models import MODELS
+
+            MODELS[sel.label_model](**sel.model_params)._validate_params()
     if sel.pool_answers not in ("auto", True, False):
         raise InputError(f"pool_answers must be 'auto', True or False, got {sel.pool_answers!r}")
     if sel.answer_icc is not None and not 0 <= real("answer_icc", sel.answer_icc) <= 1:

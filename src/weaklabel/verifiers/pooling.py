@@ -26,15 +26,20 @@ def fit_answer_pooling(p: np.ndarray, prior_logit: np.ndarray, data, y, pool_ans
     ``ANSWER_TEST_ALPHA``) and the within-answer correlation of the evidence: ``given_icc``, from
     the dev labels ``y`` (when they cover at least ``MIN_DEV_ANSWERS`` distinct answers), or from
     the unlabelled two-class mixture of the answers' mean evidence
-    (:func:`~weaklabel.verifiers.answers.answer_icc_mixture`). ``icc`` is None when not pooled.
+    (:func:`~weaklabel.verifiers.answers.answer_icc_mixture`). ``icc`` is None when not pooled,
+    also with ``pool_answers=True`` when no candidate has a final answer (nothing to pool).
     ``p``/``prior_logit``: each candidate's own P(correct) and its question's prior log-odds."""
     ev = evidence_from_proba(p, prior_logit)
     F, pval = answer_f_test(ev, data.answers, data.codes)
     test = {"statistic": "F (evidence on answers nested in questions)", "F": F, "p_value": pval,
             "alpha": ANSWER_TEST_ALPHA}
+    if not (data.answers >= 0).any():
+        # nothing to pool, forced or not: "pooled (forced)" with a default correlation of 0.5 was
+        # reported (and saved) for a pooling that changed nothing
+        test["decision"] = "not pooled: no candidate has a final answer"
+        return None, None, test
     if pool_answers == "auto" and not (np.isfinite(pval) and pval < ANSWER_TEST_ALPHA):
-        test["decision"] = ("not pooled: the evidence does not cluster by answer" if (data.answers >= 0).any()
-                            else "not pooled: no candidate has a final answer")
+        test["decision"] = "not pooled: the evidence does not cluster by answer"
         return None, None, test
     test["decision"] = "pooled" if pool_answers == "auto" else "pooled (forced)"
     if given_icc is not None:

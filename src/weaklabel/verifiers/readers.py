@@ -42,7 +42,8 @@ WEAVER_SUFFIXES = ("_scores", "_verdicts")
 class ScoreTable:
     """A long score table and the roles of its columns (``answer_col``/``correct_col`` None when
     absent); ``layout`` is the layout it was read as; ``names`` maps the columns the reader
-    renamed to their names in the user's file (for messages and options)."""
+    renamed to their names in the user's file (for messages and options); ``warnings`` holds what
+    the reader left out (Weaver's list layout: questions without samples)."""
 
     frame: pd.DataFrame
     question_col: str
@@ -51,6 +52,7 @@ class ScoreTable:
     correct_col: str | None
     layout: str
     names: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
 
 
 def is_weaver_layout(df: pd.DataFrame) -> bool:
@@ -130,6 +132,24 @@ def weaver_to_long(df: pd.DataFrame, where: str = "weaver data") -> pd.DataFrame
     return out
 
 
+def _empty_question_warnings(df: pd.DataFrame, long: pd.DataFrame, where: str) -> list[str]:
+    """Weaver's list layout: a question whose lists are empty has no row in the long table, so it
+    vanished from the selection (and the counts) without a word. There is no candidate to select
+    (``selection.parquet`` has one row per candidate and one selected per question), so it is
+    said: how many, and the first one's row in the file. Every question empty is an error."""
+    empty = np.setdiff1d(np.arange(len(df)), long["question_id"].to_numpy())
+    if not empty.size:
+        return []
+    if empty.size == len(df):
+        raise InputError(f"{where}: no question has a sample (every list of Weaver's layout is empty): "
+                         "nothing to select")
+    k, first = int(empty.size), int(empty[0])
+    return [f"{where}: {k:,} question{'s' if k > 1 else ''} of Weaver's list layout "
+            f"{'have' if k > 1 else 'has'} no samples (empty lists; {'first: ' if k > 1 else ''}row {first}): "
+            f"no candidate to select, so {'they are' if k > 1 else 'it is'} not in the selection "
+            "(nor in its counts and figures)"]
+
+
 def _first(cols, names):
     return next((c for c in names if c in cols), None)
 
@@ -176,22 +196,31 @@ def _own_column(t: ScoreTable, given: str | None, found: str | None) -> str | No
     return back.get(given, given)
 
 
-def _csv_ids_as_text(path, df: pd.DataFrame, id_cols) -> None:
-    """Re-read a CSV's id (and final-answer) columns as text, in place: parsed as numbers, ids
+def _csv_ids_as_text(path, df: pd.DataFrame, id_cols, answer_cols=()) -> None:
+    """Re-read a CSV's id and final-answer columns as text, in place: parsed as numbers, ids
     ``01`` and ``1`` would be one question (a silently wrong selection) and ``05`` would be
-    written back as 5."""
+    written back as 5. Ids keep ``NA``, ``null``... as written (only an empty cell is a missing
+    id: the rule of every command that reads CSV ids, ``io/csv_ids.py``); answers keep pandas'
+    missing markers, which :data:`weaklabel.verifiers.data.MISSING_TEXTS` reads as "no answer" in
+    every format."""
     from ..io.tables import TableSource
 
-    ids = [c for c in dict.fromkeys(id_cols) if c in df.columns and df[c].dtype != object]
-    if not ids or TableSource(path).format != "csv":
+    ids = [c for c in dict.fromkeys(id_cols) if c in df.columns]
+    answers = [c for c in dict.fromkeys(answer_cols) if c in df.columns and c not in ids and df[c].dtype != object]
+    if not (ids or answers) or TableSource(path).format != "csv":
         return
     sep = "\t" if Path(path).suffix.lower() == ".tsv" else ","
     try:
-        text = pd.read_csv(path, sep=sep, usecols=ids, dtype=str)
+        if ids:
+            text = pd.read_csv(path, sep=sep, usecols=ids, dtype=str, keep_default_na=False, na_values=[""])
+            for c in ids:
+                df[c] = text[c].to_numpy(dtype=object)
+        if answers:
+            text = pd.read_csv(path, sep=sep, usecols=answers, dtype=str)
+            for c in answers:
+                df[c] = text[c].to_numpy(dtype=object)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InputError(f"{path}: read failed ({exc})") from None
-    for c in ids:
-        df[c] = text[c].to_numpy(dtype=object)
 
 
 def read_scores(path: str | Path, layout: str = "auto", *, question_col: str = "question_id",
@@ -211,7 +240,7 @@ def read_scores(path: str | Path, layout: str = "auto", *, question_col: str = "
     cols = [str(c) for c in df.columns]
     # final answers too: parsed as numbers, "010" and "10.0" would be one answer (not in a Parquet file)
     _csv_ids_as_text(path, df, [question_col, candidate_col, "question_id", "candidate_id", *QUESTION_NAMES,
-                                *SAMPLE_NAMES, *([answer_col] if answer_col else []), *ANSWER_NAMES])
+                                *SAMPLE_NAMES], [*([answer_col] if answer_col else []), *ANSWER_NAMES])
     own_q = None if question_col == "question_id" else question_col
     own_c = None if candidate_col == "candidate_id" else candidate_col
     if layout == "weaver" or (layout == "auto" and is_weaver_layout(df)):
@@ -223,7 +252,8 @@ def read_scores(path: str | Path, layout: str = "auto", *, question_col: str = "
                              f"sample positions: drop {'--question-col' if own_q else '--candidate-col'}")
         long = weaver_to_long(df, where=where)
         names = {k: v for k, v in (("answer", "extracted_answers"), ("correct", "answer_correct")) if k in long}
-        t = ScoreTable(long, "question_id", "candidate_id", None, None, "weaver", names)
+        t = ScoreTable(long, "question_id", "candidate_id", None, None, "weaver", names,
+                       _empty_question_warnings(df, long, where))
         t.answer_col = _own_column(t, answer_col, "answer" if "answer" in long else None)
         t.correct_col = _own_column(t, correct_col, "correct" if "correct" in long else None)
         return t
@@ -238,5 +268,11 @@ def read_scores(path: str | Path, layout: str = "auto", *, question_col: str = "
 
 def load_weaver(path: str | Path) -> pd.DataFrame:
     """Read a Weaver dataset file (Parquet or JSON Lines, as published on the Hugging Face hub)
-    and return the long table :func:`weaklabel.verifiers.from_frame` reads."""
-    return read_scores(path, layout="weaver").frame
+    and return the long table :func:`weaklabel.verifiers.from_frame` reads. Questions without
+    samples (empty lists) have no row in it: a ``UserWarning`` says how many."""
+    import warnings
+
+    t = read_scores(path, layout="weaver")
+    for w in t.warnings:
+        warnings.warn(w, UserWarning, stacklevel=2)
+    return t.frame

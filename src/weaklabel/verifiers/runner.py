@@ -173,7 +173,10 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
         sel.fit(data, dev_labels(data, dev_q))
         sel.answer_column_ = answer_name if sel.pools_answers(data) else None
     fit_s = time.perf_counter() - t0
-    warnings = label_like_warnings(data, sel.verifiers_, verifiers)
+    warnings = list(table.warnings) + label_like_warnings(data, sel.verifiers_, verifiers)
+    if model_file is None and sel.pool_answers is True and data.answers is not None and not (data.answers >= 0).any():
+        warnings.append(f"--pool-answers yes: no candidate has a final answer (column {answer_name!r} is empty): "
+                        "nothing was pooled")
     if verifiers is None:                 # a verifier stored as text is left out: say so, not silently
         ids = [table.question_col, table.candidate_col, table.answer_col, table.correct_col]
         warnings += [f"column {table.names.get(c, c)!r} holds numbers stored as text and is not used as a "

@@ -259,9 +259,14 @@ class VerifierSelector(VerifierEstimator):
             raise InputError("VerifierSelector is not fitted yet; call fit() first")
 
     def _normalised(self, data: ScoreData) -> np.ndarray:
-        """Every verifier's normalised score, flipped where the fit flipped it."""
+        """Every verifier's normalised score, flipped where the fit flipped it. Raw scores for the
+        mixture are checked as at fit (:func:`~weaklabel.verifiers.normalise.check_raw_scale`) on the
+        verifiers it reads: a saved selector applied to scores of 1e300 gave P(correct) 0 or 1."""
         self._check_fitted()
-        return self._flip(self.normaliser_.transform(self.score_columns(data), data.groups), self.flipped_)
+        U = self.normaliser_.transform(self.score_columns(data), data.groups)
+        if isinstance(self.model_, ScoreMixture) and self.binariser_ is None:
+            check_raw_scale(U, self.normaliser_.binary_ | ~self.keep_mask_, self.verifiers_)
+        return self._flip(U, self.flipped_)
 
     def score_columns(self, data: ScoreData) -> np.ndarray:
         """The raw scores of every verifier fitted on, in fit order. A verifier the fit dropped

@@ -62,7 +62,10 @@ def selector_from_dict(cls, d: dict, where: str = "selector"):
         raise ModelFileError(f"{where}: not a weaklabel verifier selector file")
     try:
         sel = cls(**d["params"])
-        sel._check()
+        try:                   # the values a fit accepts: a damaged "normalise" loaded and was reported
+            sel._check()
+        except InputError as exc:
+            raise ModelFileError(f"{where}: invalid selector state (params: {exc})") from None
         sel.verifiers_ = [str(v) for v in d["verifiers"]]
         m = len(sel.verifiers_)
         sel.kept_ = [str(v) for v in d["kept"]]
@@ -97,13 +100,21 @@ def selector_from_dict(cls, d: dict, where: str = "selector"):
         sel.normaliser_ = Normaliser.from_dict(d["normaliser"])
         if sel.normaliser_.n_features_ != m:
             raise ValueError("the normaliser has a different number of verifiers")
-        sel.binariser_ = None if d["binariser"] is None else Binariser.from_dict(d["binariser"])
         kind, state = d["model"]["kind"], d["model"]["state"]
+        if kind in ("mixture", "votes") and kind != ("mixture" if sel.label_model == "mixture" else "votes"):
+            raise ValueError(f"params.label_model is {sel.label_model!r} but the saved model is of kind {kind!r}")
+        _check_steps_match_params(sel, d)
+        sel.binariser_ = None if d["binariser"] is None else Binariser.from_dict(d["binariser"])
         if kind == "mixture":
             sel.model_ = ScoreMixture.from_dict(state)
             k = sel.model_.n_features_
         elif kind == "votes":
+            from ..models import MODELS
+
             sel.model_ = LabelModel.from_dict(state, where=f"{where} (label model)")
+            if type(sel.model_) is not MODELS[sel.label_model]:
+                raise ValueError(f"params.label_model is {sel.label_model!r} but the saved model is a "
+                                 f"{type(sel.model_).__name__}")
             k = int(sel.model_.n_lfs_)
         else:
             raise ValueError(f"unknown model kind {kind!r}")
@@ -127,9 +138,28 @@ def selector_from_dict(cls, d: dict, where: str = "selector"):
             raise ValueError("the per-verifier statistics do not match the verifier list")
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, InputError) as exc:   # a step's own check: InputError
         raise ModelFileError(f"{where}: invalid selector state ({type(exc).__name__}: {exc})") from None
     return sel
+
+
+def _check_steps_match_params(sel, d: dict) -> None:
+    """The saved steps are the ones the saved settings build at fit (``VerifierSelector._normaliser``,
+    the binariser of :func:`~weaklabel.verifiers.params.binarise_method`): a file whose settings
+    and steps disagree would be applied with the steps and reported (and matched against
+    ``--normalise``/``--binarise``) with the settings."""
+    from .params import binarise_method
+
+    norm = sel.normaliser_
+    if (norm.method, norm.scope) != (sel.normalise, sel.normalise_scope):
+        raise ValueError(f"params.normalise/normalise_scope are {sel.normalise!r}/{sel.normalise_scope!r} but the "
+                         f"saved normaliser is {norm.method!r}/{norm.scope!r}")
+    method = binarise_method(sel)
+    saved = d["binariser"]
+    got = "none" if saved is None else (saved["params"].get("method"), saved["params"].get("scope"))
+    want = "none" if method == "none" else (method, sel.binarise_scope)
+    if got != want:
+        raise ValueError(f"params.binarise/binarise_scope resolve to {want!r} but the saved binariser is {got!r}")
 
 
 def load_selector(cls, path):
