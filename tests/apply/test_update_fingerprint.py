@@ -132,7 +132,7 @@ def test_votes_made_when_na_text_was_missing_are_not_reused(tmp_path):
     assert read_metadata(votes)["input"]["na_text_columns"] == ["text"]
     _set_input(votes, na_text_columns=None)
     s = apply_file(lfs, data, votes, jobs=1, id_cols="id", update=True)
-    assert s.ran == ["good", "bad", "na"] and "another reading of the NA markers" in s.note
+    assert s.ran == ["good", "bad", "na"] and "another reading of" in s.note and "NA markers" in s.note
     assert pq.read_table(votes).column("na").to_pylist() == [-1, 0, -1]
     s = apply_file(lfs, data, votes, jobs=1, id_cols="id", update=True)
     assert s.ran == [] and s.note is None

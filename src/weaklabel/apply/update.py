@@ -14,6 +14,11 @@ from ..io import ROW_IS_ID, VOTES_FORMAT, VotesDataset, input_match
 from ..lf import LabelingFunction
 
 
+#: ``TableSource.reading`` keys: how the same input bytes reach the LFs, and what each says
+READINGS = {"na_text_columns": "the LFs now see NA markers (NA, null, ...) as text in column(s)",
+            "json_optional_keys": "every batch now has the keys some records leave out, with one type each:"}
+
+
 @dataclass
 class UpdatePlan:
     """Which LFs an ``apply --update`` runs, copies from the existing output, or drops."""
@@ -65,12 +70,12 @@ def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint
     if match == "unknown":
         return _rerun_all(names, old_lfs, f"{out.name} records only a partial fingerprint of its input (written by "
                           "an older weaklabel, which hashed the first and last MiB): every LF was rerun")
-    before, now = old_in.get("na_text_columns") or [], fingerprint.get("na_text_columns") or []
-    if before != now:   # the same bytes, other values for the LFs (io/csv_ids.py: NA markers in text columns)
-        return _rerun_all(names, old_lfs, f"{out.name} was made from another reading of the NA markers (NA, null, ...) "
-                          f"of {fingerprint.get('name')}: the LFs now see them as text in column(s) "
-                          f"{', '.join(map(repr, now)) or 'none'} (before: {', '.join(map(repr, before)) or 'none'}), "
-                          "so every LF was rerun")
+    for key, what in READINGS.items():   # the same bytes, other values for the LFs (TableSource.reading)
+        before, now = old_in.get(key) or [], fingerprint.get(key) or []
+        if before != now:
+            return _rerun_all(names, old_lfs, f"{out.name} was made from another reading of {fingerprint.get('name')}: "
+                              f"{what} {', '.join(map(repr, now)) or 'none'} (before: "
+                              f"{', '.join(map(repr, before)) or 'none'}), so every LF was rerun")
     rows = meta.get("rows")
     if old.n_rows != rows or (n_rows is not None and n_rows != rows):
         raise InputError(f"--update: {out.name} has {old.n_rows:,} rows (metadata: {rows}) but the input has "

@@ -6,8 +6,9 @@ part-file datasets. Nothing here knows about label models or the in-memory vote 
 * :mod:`.tables`: :class:`TableSource` (Parquet/CSV/JSON Lines in bounded batches), whole-table
   reads; :mod:`.fingerprint`: input fingerprints (``apply --update``); :mod:`.csv_ids`: how a
   CSV's id columns are read (text when their inferred type would change an id, e.g. ``007``, and
-  NA markers such as ``NA`` kept as text); :mod:`.id_types`: ids between pandas and Arrow, one
-  type per id column across batches and files;
+  NA markers such as ``NA`` kept as text); :mod:`.json_lines`: a JSON Lines file's columns (the
+  union of its records' keys) and batches (every column, one type each); :mod:`.id_types`: ids
+  between pandas and Arrow, one type per id column across batches and files;
 * :mod:`.metadata`: the ``weaklabel`` footer metadata (format names, read, schema check);
 * :mod:`.votes_file`, :mod:`.labels_file`: the two output formats and their streaming writers;
 * :mod:`.datasets`: folders of part files (``--engine dask``) and row-range access for

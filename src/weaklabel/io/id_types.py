@@ -12,7 +12,7 @@ ids: ``"007"`` cast to int64 is 7. Ids of one kind (``int32`` and ``int64``, ``s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -50,10 +50,13 @@ def cast_ids(col, to: pa.DataType):
         return None
 
 
-def same_id_types(batches: Iterator, where) -> Iterator:
+def same_id_types(batches: Iterator, where, null_types: Callable[[list], dict] | None = None) -> Iterator:
     """``(data, ids)`` batches with every batch's ids of the first batch's types (:func:`cast_ids`);
     ids that cannot be are one :class:`InputError` naming ``where``, the column and the rows, and
-    ids that are lists or structs (JSON Lines objects) are refused as a Parquet file's are."""
+    ids that are lists or structs (JSON Lines objects) are refused as a Parquet file's are.
+    ``null_types(names)``: the types of id columns all missing in the first batch (Arrow's null
+    type, to which no later id casts), ``{name: type}``, where the input knows them (JSON Lines:
+    the rows of ``--batch-size 1`` with a missing id first were refused)."""
     schema = None
     start = 0
     for df, ids in batches:
@@ -62,6 +65,11 @@ def same_id_types(batches: Iterator, where) -> Iterator:
             raise InputError(f"{where}: id column {nested[0]!r} holds lists or objects; row ids must be plain "
                              "values (strings, numbers, dates)")
         if schema is None:
+            empty = [f.name for f in ids.schema if pa.types.is_null(f.type)]
+            types = null_types(empty) if empty and null_types is not None else {}
+            if types:
+                ids = pa.table([ids.column(n).cast(types[n]) if n in types else ids.column(n)
+                                for n in ids.column_names], names=ids.column_names)
             schema = ids.schema
         elif ids.schema != schema:
             cols = []
@@ -131,13 +139,15 @@ def pandas_ids(ids: pd.DataFrame, where) -> pa.Table:
 def check_json_float_ids(ids: pd.DataFrame, where, start: int) -> None:
     """pandas' JSON reader makes a batch's integer ids float64 when one of them is null, rounding
     those beyond 2**53 (9007199254740993 is read as 9007199254740992.0: two ids become one, or an
-    id another file has not). Such ids are refused (one line) rather than silently changed."""
+    id another file has not); so are a key's in every batch when some record lacks it
+    (:mod:`.json_lines`). Such ids are refused (one line) rather than silently changed."""
     for c in ids.columns:
         s = ids[c]
         if s.dtype.kind == "f":
             big = s.abs().to_numpy() >= 2.0 ** 53
             if big.any():
                 i = int(big.argmax())
-                raise InputError(f"{where}: id column {c!r} is read as {s.iloc[i]:.0f} in row {start + i:,} (a batch "
-                                 "with missing ids: pandas reads its JSON integers as float64, rounding those beyond "
-                                 "2**53); write the ids as strings, or use Parquet")
+                raise InputError(f"{where}: id column {c!r} is read as {s.iloc[i]:.0f} in row {start + i:,} (ids "
+                                 "missing beside it, in its batch or, a key some records lack, in the file: JSON "
+                                 "integers are then read as float64, rounding those beyond 2**53); write the ids as "
+                                 "strings, or use Parquet")

@@ -5,7 +5,6 @@ bounded size (:class:`TableSource`), whole (:func:`read_table`), and fingerprint
 from __future__ import annotations
 
 import glob as _glob
-import io
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from .csv_ids import csv_read_options, csv_scan, same_kinds
 from .fingerprint import file_fingerprint, files_fingerprint, input_match, same_input  # noqa: F401 (old home)
 from .id_types import (check_id_types, check_json_float_ids, ids_to_pandas, pandas_ids,  # noqa: F401 (old home)
                        same_id_types)
+from .json_lines import JSON_AS_WRITTEN, conform, id_arrow_types, scan_json_lines
 
 PARQUET_SUFFIXES = {".parquet", ".pq", ".parq"}
 CSV_SUFFIXES = {".csv", ".tsv"}
@@ -27,8 +27,6 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 
 
 _GLOB_CHARS = frozenset("*?[")
-# JSON Lines values keep their JSON types (default inference made "007" the number 7 and dated "created_at")
-_JSON_AS_WRITTEN = {"dtype": False, **({} if pd.__version__ >= "3" else {"convert_dates": False})}
 
 
 def is_glob(path: str | Path) -> bool:
@@ -87,17 +85,6 @@ def _format_of(p: Path) -> str:
     raise InputError(f"{p}: unknown file type {suffix!r}; use .parquet, .csv, .tsv or .jsonl")
 
 
-def _first_json_record(path: Path) -> pd.DataFrame | None:
-    """A JSON Lines file's first record (its columns), blank lines skipped: read with ``nrows=1``,
-    a leading blank line was a table without columns ("no id column 'id' (columns: )"). ``None``:
-    the file holds no record (it has no rows)."""
-    with open(path, "rb") as fh:
-        for line in fh:
-            if line.strip():
-                return pd.read_json(io.BytesIO(line), lines=True, **_JSON_AS_WRITTEN)
-    return None
-
-
 class TableSource:
     """A Parquet file, folder or glob, a CSV or a JSON Lines file read in bounded-memory batches.
 
@@ -118,6 +105,7 @@ class TableSource:
         self.schema: pa.Schema | None = None
         self._id_dtypes: dict = {}
         self._as_written: set | None = None     # CSV text columns read as written (csv_scan), once
+        self._json = None                        # a JSON Lines file's keys (json_lines.scan_json_lines)
         self._fingerprint: dict | None = None
         self._file_schemas: list[pa.Schema] = []
         current = self.path
@@ -158,10 +146,10 @@ class TableSource:
                         raise InputError(f"{self.path}: column name {dup[0]!r} appears more than once in the "
                                          "header; column names must be unique")
                 self.n_rows = None
-            else:
-                first = _first_json_record(self.path)
-                self.columns = list(first.columns) if first is not None else []
-                self.n_rows = None if first is not None else 0
+            else:   # the union of the records' keys (json_lines.py): one pass over the file
+                self._json = scan_json_lines(self.path)
+                self.columns = list(self._json.columns)
+                self.n_rows = None if self._json.rows != 0 else 0
         except InputError:
             raise
         except PermissionError:
@@ -233,8 +221,12 @@ class TableSource:
     def reading(self, id_cols: Sequence[str] | None = None) -> dict:
         """How this input's values reach the LFs, where it differs from earlier versions' reading:
         ``{"na_text_columns": [...]}`` for a CSV whose text columns keep NA markers as text (they were
-        missing values), else ``{}``. Recorded beside the fingerprint: votes made with the other
-        reading of the same bytes are not reused by ``--update``."""
+        missing values), ``{"json_optional_keys": [...]}`` for a JSON Lines file whose records leave
+        keys out (they were read from the first record only, with types batch by batch), else
+        ``{}``. Recorded beside the fingerprint: votes made with the other reading of the same bytes
+        are not reused by ``--update``."""
+        if self.format == "jsonl":
+            return {"json_optional_keys": sorted(map(str, self._json.optional))} if self._json.optional else {}
         if self.format != "csv":
             return {}
         self._scan([c for c in dict.fromkeys(id_cols or ()) if c in self.columns], True)
@@ -261,7 +253,8 @@ class TableSource:
         cols = list(columns) if columns is not None else None
         ids = list(id_cols)
         self.check_id_types(ids)
-        yield from same_id_types(self._with_ids(batch_size, cols, ids, text_as_written), self.path)
+        null_types = (lambda names: id_arrow_types(self.path, self._json, names)) if self.format == "jsonl" else None
+        yield from same_id_types(self._with_ids(batch_size, cols, ids, text_as_written), self.path, null_types)
 
     def _with_ids(self, batch_size: int, cols: list[str] | None, ids: list[str],
                   text_as_written: bool) -> Iterator[tuple[pd.DataFrame, pa.Table]]:
@@ -322,11 +315,15 @@ class TableSource:
                                      **self._csv_options(cols, id_cols, text_as_written))
                 with reader:
                     yield from same_kinds(reader, self.path)
-            else:
-                reader = pd.read_json(self.path, lines=True, chunksize=batch_size, **_JSON_AS_WRITTEN)
-                with reader:
+            else:   # every batch has every column requested, one type each (json_lines.conform)
+                missing = [c for c in cols or () if c not in self.columns]
+                if missing:
+                    raise InputError(f"{self.path}: no column {missing[0]!r} "
+                                     f"(columns: {', '.join(map(str, self.columns))})")
+                with pd.read_json(self.path, lines=True, chunksize=batch_size, **JSON_AS_WRITTEN) as reader:
                     for chunk in reader:
-                        yield chunk[cols] if cols is not None else chunk
+                        if len(chunk):   # a batch of blank lines has no columns
+                            yield conform(chunk, self._json, cols)
         except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
             raise InputError(f"{self.path}: read failed ({first_line(exc)})") from None
         except (ValueError, pd.errors.ParserError) as exc:
