@@ -108,8 +108,8 @@ def _check_edges(name: str, words: tuple[str, ...]) -> None:
     ``"free\\n"`` matches almost nothing and ``" me"`` only after a letter, all silently."""
     bad = next((w for w in words if w != w.strip()), None)
     if bad is not None:
-        raise LFDefinitionError(f"keyword_lf {name!r}: keyword {bad!r} starts or ends with whitespace, which a "
-                                "whole-word match cannot use; strip the keywords ([w.strip() for w in ...]) or "
+        raise LFDefinitionError(f"keyword_lf {name!r}: keyword {bad!r} starts or ends with whitespace, which word or "
+                                "prefix matching cannot use; strip the keywords ([w.strip() for w in ...]) or "
                                 "pass match=\"substring\"")
 
 
