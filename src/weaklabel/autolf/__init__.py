@@ -158,8 +158,10 @@ def generate_lfs(X_labeled, y_labeled, method: str = "snuba", *, X_unlabeled=Non
     """
     if method not in METHODS:
         raise InputError(f"unknown LF generation method {method!r}; choose one of {', '.join(METHODS)}")
-    if max_lfs is not None and int(max_lfs) < 1:
-        raise InputError(f"max_lfs must be at least 1, got {max_lfs}")
+    from .checks import max_lfs_arg, number_arg
+
+    max_lfs_arg(max_lfs)
+    number_arg(min_accuracy, "min_accuracy")
     if not 0 <= min_accuracy <= 1:
         raise InputError(f"min_accuracy is an accuracy, between 0 and 1; got {min_accuracy}")
     if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) \

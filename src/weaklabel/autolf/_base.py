@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..lf import LabelingFunction, Preprocessor
+from . import checks
 
 
 # --------------------------------------------------------------------------- inputs
@@ -142,6 +143,7 @@ def _as_frame(X, feature_names, text_column, where: str) -> tuple[pd.DataFrame, 
     """Normalise ``X`` into a DataFrame and decide numeric vs text."""
     if isinstance(X, pd.Series):
         name = text_column or (str(X.name) if X.name is not None else "text")
+        checks.text_values(X, where, name)
         return X.to_frame(name).reset_index(drop=True), "text", [], name
     if isinstance(X, pd.DataFrame):
         frame = X.reset_index(drop=True)
@@ -151,6 +153,8 @@ def _as_frame(X, feature_names, text_column, where: str) -> tuple[pd.DataFrame, 
         if text_column is not None:
             if text_column not in frame.columns:
                 raise InputError(f"{where}: no text column {text_column!r} (columns: {', '.join(map(str, frame.columns))})")
+            checks.column_names([text_column], where)
+            checks.text_values(frame[text_column], where, text_column)
             return frame, "text", [], text_column
         if feature_names is None:
             cols, ids, text_numbers = default_features(frame)
@@ -163,14 +167,17 @@ def _as_frame(X, feature_names, text_column, where: str) -> tuple[pd.DataFrame, 
             cols = list(feature_names)
         if not cols:
             raise InputError(f"{where}: no numeric feature columns; pass text_column=... for text")
+        checks.column_names(cols, where)
         check_features(frame, cols, where)
         return frame, "numeric", [str(c) for c in cols], None
     arr = np.asarray(X)
     if arr.ndim == 1 and arr.dtype.kind in "OUS":
         name = text_column or "text"
-        return pd.DataFrame({name: arr.astype(object)}), "text", [], name
+        frame = pd.DataFrame({name: arr.astype(object)})
+        checks.text_values(frame[name], where, name)
+        return frame, "text", [], name
     if arr.ndim == 2 and arr.dtype.kind in "iufb":
-        names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(arr.shape[1])]
+        names = [str(c) for c in feature_names] if feature_names is not None else [f"x{j}" for j in range(arr.shape[1])]
         if len(names) != arr.shape[1]:
             raise InputError(f"{where}: {len(names)} feature names for {arr.shape[1]} columns")
         frame = pd.DataFrame(arr.astype(float), columns=names)
@@ -183,13 +190,11 @@ def _as_frame(X, feature_names, text_column, where: str) -> tuple[pd.DataFrame, 
 def prepare(X_labeled, y_labeled, X_unlabeled=None, *, classes=None, cardinality=None,
             feature_names=None, text_column=None) -> LFData:
     """Check and normalise the inputs of :func:`weaklabel.autolf.generate_lfs`."""
+    classes = checks.names_list(classes, "classes")
+    feature_names = checks.names_list(feature_names, "feature_names")
+    cardinality = checks.cardinality_arg(cardinality)
     frame, kind, cols, tcol = _as_frame(X_labeled, feature_names, text_column, "X_labeled")
-    y = np.asarray(y_labeled)
-    if y.ndim != 1 or y.shape[0] != len(frame):
-        raise InputError(f"y_labeled must have one label per labelled row ({len(frame)}), got shape {y.shape}")
-    if y.dtype.kind not in "iu":
-        raise InputError(f"y_labeled must hold integer class ids, got dtype {y.dtype}")
-    y = y.astype(np.int64)
+    y = checks.class_ids(y_labeled, len(frame))
     if len(y) == 0:
         raise InputError("X_labeled has no rows")
     if np.any(y < 0):
@@ -220,6 +225,7 @@ def prepare(X_labeled, y_labeled, X_unlabeled=None, *, classes=None, cardinality
                 unl = X_unlabeled[[tcol]].reset_index(drop=True)
             else:
                 unl = pd.DataFrame({tcol: np.asarray(X_unlabeled, dtype=object).ravel()})
+            checks.text_values(unl[tcol], "X_unlabeled", tcol)
         else:
             if isinstance(X_unlabeled, pd.DataFrame):
                 missing = [c for c in cols if c not in X_unlabeled.columns]
@@ -227,7 +233,7 @@ def prepare(X_labeled, y_labeled, X_unlabeled=None, *, classes=None, cardinality
                     raise InputError(f"X_unlabeled: no column {missing[0]!r}")
                 unl = X_unlabeled[cols].reset_index(drop=True)
             else:
-                arr = np.asarray(X_unlabeled, dtype=float)
+                arr = checks.numeric_rows(X_unlabeled, "X_unlabeled")
                 if arr.ndim != 2 or arr.shape[1] != len(cols):
                     raise InputError(f"X_unlabeled must have {len(cols)} columns like X_labeled, got shape {arr.shape}")
                 unl = pd.DataFrame(arr, columns=cols)
@@ -283,7 +289,7 @@ def short_float(lo: float, hi: float) -> float:
     """The number with the fewest significant digits strictly between ``lo`` and ``hi``
     (falls back to the midpoint); keeps generated thresholds readable without changing which
     labelled rows they separate."""
-    mid = (lo + hi) / 2.0
+    mid = lo / 2.0 + hi / 2.0   # (lo + hi) / 2 overflows to inf beside 1.7e308: a rule on nothing
     for digits in range(1, 12):
         v = float(f"{mid:.{digits}g}")
         if lo < v < hi:

@@ -29,6 +29,7 @@ import warnings
 import numpy as np
 
 from ._base import Candidate, LFData, number_slug, short_float, slug, wilson_lower
+from .keywords import exact_hits
 from .rules import TOKEN_PATTERN, keyword_rule, length_rule, linear_rule, threshold_rule, word_count
 
 
@@ -259,13 +260,23 @@ def keyword_candidates(data: LFData, min_accuracy: float, min_covered: int) -> l
     cov = np.asarray(B.sum(axis=0)).ravel()[:, None]    # (V, 1)
     lb = wilson_lower(tp, np.broadcast_to(cov, tp.shape))
     ok = (cov >= min_covered) & (lb >= min_accuracy)
-    Bu = cv.transform(data.texts("unlabeled")).tocsc() if data.unlabeled is not None else None
+    pairs = [(str(vocab[v]), int(k)) for v, k in zip(*np.nonzero(ok))]
+    # the rows each keyword rule votes on as written (keyword_lf), not as the bag of words saw them
+    # (non-ASCII text: .keywords); a rule that no longer passes the gate there is dropped
+    hits = exact_hits(data.labeled, data.text_column, data.texts("labeled"), sorted({w for w, _ in pairs}), cv, B)
+    passing = []
+    for word, k in pairs:
+        n = int(hits[word].sum())
+        if n >= min_covered and wilson_lower(int((y[hits[word]] == k).sum()), n) >= min_accuracy:
+            passing.append((word, k))
+    hits_u = None
+    if data.unlabeled is not None:
+        hits_u = exact_hits(data.unlabeled, data.text_column, data.texts("unlabeled"),
+                            sorted({w for w, _ in passing}), cv)
     out = []
-    for v, k in zip(*np.nonzero(ok)):
-        word = str(vocab[v])
-        hit = B[:, v].toarray().ravel() > 0
-        votes = np.where(hit, k, -1).astype(np.int64)
-        vu = np.where(Bu[:, v].toarray().ravel() > 0, k, -1).astype(np.int64) if Bu is not None else None
+    for word, k in passing:
+        votes = np.where(hits[word], k, -1).astype(np.int64)
+        vu = np.where(hits_u[word], k, -1).astype(np.int64) if hits_u is not None else None
         res = {"column": data.text_column, "words": [word], "label": int(k)}
         out.append(Candidate(name=f"kw_{slug(word, 24)}_{_class_slug(data, k)}", rule=keyword_rule,
                              resources=res, votes_labeled=votes, votes_unlabeled=vu, kind="keyword",

@@ -46,10 +46,11 @@ def autolf_command(
 
         from ..autolf import METHODS, generate_lfs
         from ..autolf._base import check_features, default_features, left_out_notes
+        from ..autolf.checks import text_values
         from ..autolf.export import check_py_name
+        from ..autolf.labels import labels_from_column
         from ..errors import InputError
         from ..io import check_distinct, check_output, read_table
-        from ..votes.gold import infer_labels
 
         if method not in METHODS:
             raise InputError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -66,10 +67,11 @@ def autolf_command(
         if label_col not in df.columns:
             raise InputError(f"{data}: no column {label_col!r} (columns: {', '.join(map(str, df.columns))})")
         names = parse_classes(classes)
-        y, class_names = infer_labels(df[label_col], names, data)
+        y, class_names = labels_from_column(df[label_col], names, f"{data}, column {label_col!r}")
         labelled = y >= 0
-        if labelled.sum() < 2:
-            raise InputError(f"{data}: column {label_col!r} has {int(labelled.sum())} labelled rows; need at least 2")
+        if not labelled.any():
+            raise InputError(f"{data}: column {label_col!r} has no labelled rows (every cell is empty, NaN or -1); "
+                             "need rows of at least 2 classes")
         seen = np.unique(y[labelled])
         if seen.size < 2:   # numeric labels define K = max + 1 classes, but rules need examples of two
             raise InputError(f"{data}: column {label_col!r}: need at least 2 classes among the labelled rows, "
@@ -92,6 +94,7 @@ def autolf_command(
             if not (pd.api.types.is_string_dtype(df[text_col]) or df[text_col].dtype == object):
                 raise InputError(f"{data}: --text-col {text_col!r} has type {df[text_col].dtype}, not text; "
                                  "numeric columns are used without --text-col")
+            text_values(df[text_col], str(data), text_col)   # all rows: the LFs run on all of them
             X = df[[text_col]]
             feats = None
         else:

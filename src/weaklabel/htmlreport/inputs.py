@@ -15,6 +15,50 @@ DEFAULT_BLOCK_ROWS = 1 << 18
 BLOCK_CELLS = 1 << 23      # default block: about 8M vote cells (rows x LFs)
 
 
+def _count(value, what: str, lowest: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or int(value) < lowest:
+        raise InputError(f"{what} must be an integer of at least {lowest}, got {value!r}")
+    return int(value)
+
+
+def check_args(votes, *, labels, data, gold, label_col, model, samples, worst, seed, block_rows):
+    """The report's arguments, checked before anything is read: a one-line error for each misuse
+    of the Python API (the CLI's options are typed). A negative ``block_rows`` read no block at
+    all (a page of zeros for a VoteMatrix); negative ``samples``/``worst`` and a model not fitted
+    crashed deep inside; a path given as a DataFrame or an array, a ``TypeError`` from ``Path``.
+    Returns ``gold`` as a table: labels given as an array, list or Series are one per row (by
+    position), as ``analyze(votes, y)`` takes them."""
+    from ..models import BaseLabelModel
+
+    _count(samples, "samples", 0)
+    _count(worst, "worst", 0)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise InputError(f"seed must be an integer, got {seed!r}")
+    if block_rows is not None:
+        _count(block_rows, "block_rows", 1)
+    if not isinstance(votes, (VoteMatrix, str, Path)):
+        raise InputError(f"votes must be a votes.parquet path or a VoteMatrix, got {type(votes).__name__} "
+                         "(for a dense array: VoteMatrix.from_dense(L, cardinality=K))")
+    for name, value, what in (("labels", labels, "the labels.parquet `weaklabel fit` wrote"),
+                              ("data", data, "the table file the LFs ran on")):
+        if value is not None and not isinstance(value, (str, Path)):
+            raise InputError(f"{name} must be a path ({what}), got {type(value).__name__}")
+    if model is not None:
+        if isinstance(model, BaseLabelModel):
+            if not hasattr(model, "class_balance_"):
+                raise InputError(f"model: {type(model).__name__} is not fitted; fit it on these votes first "
+                                 "(or leave model out)")
+        elif not isinstance(model, (str, Path)):
+            raise InputError(f"model must be a fitted label model or a model.json path, got {type(model).__name__}")
+    if gold is not None and not isinstance(gold, (str, Path, pd.DataFrame)):
+        if isinstance(gold, pd.Series) or np.ndim(gold) == 1:
+            gold = pd.DataFrame({label_col: pd.Series(gold).reset_index(drop=True)})
+        else:
+            raise InputError(f"gold must be a table path, a DataFrame or one label per row, got "
+                             f"{type(gold).__name__}")
+    return gold
+
+
 def default_block_rows(m: int) -> int:
     """Rows per block: about BLOCK_CELLS vote cells, so the per-block temporaries (dense votes,
     analyze()'s per-vote arrays) stay around 100 MB whatever the LF count."""

@@ -28,6 +28,9 @@ MAX_LIST_CLASSES = 50
 MAX_MATRIX_CLASSES = 30
 #: classes named in an LF's polarity cell (the LF table keeps a row per LF)
 MAX_POLARITY = 10
+#: votes named in a sampled row's votes cell (the others counted by class): every LF's vote on every
+#: sampled row made the page grow as m^2 (1,000 LFs voting on half the rows: an 81 MB page)
+MAX_ROW_VOTES = 20
 
 SORT_JS = (
     "document.querySelectorAll('table.sortable').forEach(function(t){"
@@ -306,7 +309,27 @@ def labels_section(rd: ReportData) -> str:
     return f'<section id="labels"><h2>Labels</h2><div class="grid">{"".join(parts)}</div></section>'
 
 
-def _row_table(rd: ReportData, recs: list[dict], show_text: bool) -> str:
+def _votes_cell(rd: ReportData, rec: dict, focus: int | None) -> str:
+    """A row's votes, ``focus``'s (the LF whose rows these are) first: at most
+    :data:`MAX_ROW_VOTES` named, the rest counted per class."""
+    lfs, votes = rec["votes"]
+    n = len(lfs)
+    if not n:
+        return "—"
+    order = np.arange(n)
+    if focus is not None:
+        order = np.concatenate([order[lfs == focus], order[lfs != focus]])
+    text = ", ".join(f"{rd.lf_names[lfs[i]]}={rd.classes[votes[i]]}" for i in order[:MAX_ROW_VOTES])
+    if n > MAX_ROW_VOTES:
+        counts = np.bincount(votes, minlength=rd.cardinality)
+        top = np.argsort(-counts, kind="stable")[:MAX_POLARITY]
+        text += (f" … and {n - MAX_ROW_VOTES:,} more ({n:,} votes: "
+                 + ", ".join(f"{int(counts[k]):,} for {rd.classes[k]}" for k in top if counts[k])
+                 + (", …" if np.count_nonzero(counts) > MAX_POLARITY else "") + ")")
+    return text
+
+
+def _row_table(rd: ReportData, recs: list[dict], show_text: bool, focus: int | None = None) -> str:
     if not recs:
         return '<p class="muted">none</p>'
     head = "<tr><th class=l>row</th>" + ("<th class=l>text</th>" if show_text else "") + \
@@ -321,8 +344,7 @@ def _row_table(rd: ReportData, recs: list[dict], show_text: bool) -> str:
             if len(t) > TEXT_CHARS:
                 t = t[:TEXT_CHARS] + "…"
             cells.append(f'<td class="txt">{esc(t)}</td>')
-        votes = ", ".join(f"{lf}={rd.classes[v]}" for lf, v in r["votes"]) or "—"
-        cells.append(f'<td class="votes">{esc(votes)}</td>')
+        cells.append(f'<td class="votes">{esc(_votes_cell(rd, r, focus))}</td>')
         cells.append(f"<td>{esc(_class_name(rd, r['label']))}</td><td>{num(r['confidence'], 2)}</td>")
         if rd.has_gold:
             g = r["gold"]
@@ -340,12 +362,12 @@ def rows_section(rd: ReportData, seed: int) -> str:
         parts.append(f"<h3>Most confidently wrong (gold)</h3>{_row_table(rd, rd.samples['wrong'], show)}")
     parts.append(f"<h3>Uncovered rows (no LF votes)</h3>{_row_table(rd, rd.samples['uncovered'], show)}")
     parts.append("<h3>Per LF</h3>")
-    for name in rd.lf_names:
+    for j, name in enumerate(rd.lf_names):
         fired = rd.samples["fired"][name]
         dis = rd.samples["disagreed"][name]
         parts.append(f"<details><summary>{esc(name)} <span class=muted>({len(dis)} shown where it disagrees with the "
-                     f"label)</span></summary><h3>where it fired</h3>{_row_table(rd, fired, show)}"
-                     f"<h3>where it disagrees with the label model</h3>{_row_table(rd, dis, show)}</details>")
+                     f"label)</span></summary><h3>where it fired</h3>{_row_table(rd, fired, show, j)}"
+                     f"<h3>where it disagrees with the label model</h3>{_row_table(rd, dis, show, j)}</details>")
     return f'<section id="rows"><h2>Rows to look at</h2>{"".join(parts)}</section>'
 
 

@@ -183,42 +183,6 @@ def _as_ints(texts: list[str]) -> np.ndarray | None:
         return None
 
 
-def infer_labels(col: pd.Series, names: list[str] | None, where) -> tuple[np.ndarray, list[str]]:
-    """Class ids (-1 = unlabelled) and class names from a label column of ids or names when K is
-    not known beforehand (``weaklabel autolf``: the labels define the classes; empty, NaN or -1 is
-    unlabelled). With votes at hand, K is theirs: :func:`labels_to_ids`."""
-    s = col.copy()
-    missing = s.isna() | (s.astype(str).str.strip() == "")
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        vals = pd.to_numeric(s, errors="coerce")
-        missing |= vals == -1
-        v = vals[~missing]
-        if len(v) and not np.all(v == np.round(v)):
-            raise InputError(f"{where}: label column has non-integer values")
-        y = np.full(len(s), -1, dtype=np.int64)
-        y[~missing.to_numpy()] = v.astype(np.int64).to_numpy()
-        if (y[y >= 0] < 0).any():
-            raise InputError(f"{where}: labels must be -1 (unknown) or class ids 0..K-1")
-        K = int(y.max()) + 1 if (y >= 0).any() else 2
-        if names is not None:
-            if len(names) < K:
-                raise InputError(f"{where}: label {K - 1} but only {len(names)} class names")
-            return y, names
-        return y, [str(k) for k in range(max(K, 2))]
-    text = s.astype(str).str.strip()
-    present = sorted(set(text[~missing]))
-    if names is None:
-        names = present
-    unknown = [v for v in present if v not in names]
-    if unknown:
-        raise InputError(f"{where}: label {unknown[0]!r} is not one of the classes {', '.join(names)}")
-    index = {n: i for i, n in enumerate(names)}
-    y = np.array([-1 if m else index[t] for t, m in zip(text, missing)], dtype=np.int64)
-    if len(names) < 2:
-        raise InputError(f"{where}: need at least 2 classes, found {names}")
-    return y, list(names)
-
-
 def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
                id_cols: list[str] | None = None, *, where: str | None = None,
                label_ids: np.ndarray | None = None, rows_where: str = "the votes", row_offset: int = 0) -> np.ndarray:
