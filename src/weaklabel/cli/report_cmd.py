@@ -22,12 +22,14 @@ def report_command(
     votes: Path = typer.Argument(..., help="votes.parquet written by `weaklabel apply`."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the HTML file."),
     labels: Path = typer.Option(None, "--labels", help="labels.parquet written by `weaklabel fit` for these votes."),
-    data: Path = typer.Option(None, "--data", help="The table the LFs ran on (shows the text of sampled rows)."),
+    data: Path = typer.Option(None, "--data", help="The table the LFs ran on (shows the text of sampled rows; "
+                              "the votes' own rows matched by position, another table's by id columns)."),
     text_col: str = typer.Option("text", "--text-col", help="Text column in --data."),
     gold: Path = typer.Option(None, "--gold", help="Table with gold labels (matched by id columns, else by position)."),
     label_col: str = typer.Option("label", "--label-col", help="Gold label column in --gold."),
     model: Path = typer.Option(None, "--model", help="model.json written by `weaklabel fit --save-model`."),
-    samples: int = typer.Option(3, "--samples", min=0, help="Rows shown per LF and section."),
+    samples: int = typer.Option(3, "--samples", min=0, help="Rows shown per LF and section (per-LF rows for "
+                                "the 100 LFs with the most votes)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the row samples (same seed, same rows)."),
     title: str = typer.Option(None, "--title", help="Page title."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),

@@ -31,9 +31,9 @@ from ..errors import InputError
 from ..metrics import LabelScores
 from ..votes import VoteMatrix
 from .pairs import SUB_ROWS, PairSums
-from .inputs import (BLOCK_CELLS, DEFAULT_BLOCK_ROWS, _Gold, _RowsReader, _vote_blocks, check_args,  # noqa: F401
-                     default_block_rows)
-from .samples import _assemble_samples, _attach_text, _check_data, _Sample, _Worst, row_keys  # noqa: F401
+from .inputs import (BLOCK_CELLS, DEFAULT_BLOCK_ROWS, _first_other_id, _Gold, _RowsReader, _same_file,  # noqa: F401
+                     _vote_blocks, check_args, default_block_rows)
+from .samples import DataText, _assemble_samples, _Sample, _Worst, row_keys  # noqa: F401
 
 HIST_BINS = 20
 MIN_PAIR_ROWS = 20          # fewer shared rows: no error correlation (too noisy to show)
@@ -100,7 +100,9 @@ def collect(votes, *, labels=None, data=None, text_col: str = "text", gold=None,
             block_rows: int | None = None) -> ReportData:
     """Read ``votes`` (a votes.parquet path or a :class:`VoteMatrix`) in row blocks and gather the
     report's numbers. ``labels``: labels.parquet of these votes (same rows, same order);
-    ``data``: the table the LFs ran on (for the text of sampled rows, matched by id or position);
+    ``data``: the table the LFs ran on (for the text of sampled rows: the votes' own rows by position,
+    another table by id; :class:`.samples.DataText`; opened once, and shared with ``gold`` when that
+    is the same file);
     ``gold``/``label_col``: gold labels; ``model``: a fitted label model or a model.json path."""
     # the products below are on (rows x m) sub-blocks: BLAS threads gain little there and, spinning
     # after each call, starve the Numba kernels between them (300,000 x 100: 50 s -> 7.6 s)
@@ -158,10 +160,15 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
             raise InputError(f"{labels}: rows identified by {', '.join(map(str, meta['id_columns']))} but the votes' "
                              f"by {', '.join(map(str, ids))}; the labels are not of these votes (report on the labels "
                              "`weaklabel fit` wrote for them)")
-    gold_src = (_Gold(gold, label_col, ids, n, K, classes,
-                      rows_where="the votes" if isinstance(votes, VoteMatrix) else str(votes))
+    data_src = None
+    if data is not None:   # opened once (a JSON Lines file is scanned when opened), shared with --gold
+        from ..io import TableSource
+
+        data_src = TableSource(data)
+    gold_src = (_Gold(data_src if data_src is not None and _same_file(gold, data) else gold, label_col, ids, n, K,
+                      classes, rows_where="the votes" if isinstance(votes, VoteMatrix) else str(votes))
                 if gold is not None else None)
-    text_by_id = _check_data(Path(data), text_col, ids, n) if data is not None else None
+    data_text = DataText(data_src, text_col, ids, n) if data_src is not None else None
     source = "labels" if lab_reader is not None else ("model" if model is not None else "majority vote")
 
     # accumulators
@@ -214,10 +221,13 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
         if lab_reader is not None:
             lab = lab_reader.take(nb)
             for c in ids:
-                if c in lab.columns and not np.array_equal(lab[c].to_numpy(), bvm.row_ids[c].to_numpy()):
-                    bad = int(np.flatnonzero(lab[c].to_numpy() != bvm.row_ids[c].to_numpy())[0])
-                    raise InputError(f"{labels}: row {offset + bad} has {c} = {lab[c].iloc[bad]!r} but the votes have "
-                                     f"{bvm.row_ids[c].iloc[bad]!r}; the labels are not of these votes")
+                bad = _first_other_id(lab[c], bvm.row_ids[c]) if c in lab.columns else None
+                if bad is not None:
+                    from ..io import format_id
+
+                    raise InputError(f"{labels}: row {offset + bad:,} has {c} = {format_id(lab[c].iloc[bad])} but "
+                                     f"the votes have {format_id(bvm.row_ids[c].iloc[bad])}; the labels are not of "
+                                     "these votes")
             P = lab[[f"prob_{k}" for k in range(K)]].to_numpy(dtype=np.float64)
             label = lab["label"].to_numpy(dtype=np.int64)
         elif model is not None:
@@ -277,17 +287,21 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
             wrong.offer(conf[w], key[w], gpos[w])
         wanted = set(np.concatenate([*fired.rows, *disagreed.rows, *uncovered.rows, wrong.rows]).tolist())
         kept = {r: v for r, v in kept.items() if r in wanted}
-        for r in wanted:
-            if offset <= r < offset + nb and r not in kept:
-                i = r - offset
-                a, b = bvm.indptr[i], bvm.indptr[i + 1]
-                # the row's votes as (LF indices, classes): a list of (name, class) pairs per kept row
-                # held m x samples x votes-a-row objects (1,000 LFs voting on half the rows: 870 MB)
-                kept[r] = {"row": r, "votes": (bvm.indices[a:b].astype(np.int32), bvm.votes[a:b].astype(np.int64)),
-                           "label": int(label[i]), "confidence": float(conf[i]),
-                           "gold": int(y[i]) if y is not None else None,
-                           "ids": ({c: bvm.row_ids[c].iloc[i] for c in ids} if ids and bvm.row_ids is not None
-                                   else {})}
+        new = [r for r in wanted if offset <= r < offset + nb and r not in kept]
+        # the data read alongside the votes (every block, to check that its rows are the votes')
+        texts = data_text.block(offset, bvm.row_ids, nb, new) if data_text is not None else {}
+        for r in new:
+            i = r - offset
+            a, b = bvm.indptr[i], bvm.indptr[i + 1]
+            # the row's votes as (LF indices, classes): a list of (name, class) pairs per kept row
+            # held m x samples x votes-a-row objects (1,000 LFs voting on half the rows: 870 MB)
+            kept[r] = {"row": r, "votes": (bvm.indices[a:b].astype(np.int32), bvm.votes[a:b].astype(np.int64)),
+                       "label": int(label[i]), "confidence": float(conf[i]),
+                       "gold": int(y[i]) if y is not None else None,
+                       "ids": ({c: bvm.row_ids[c].iloc[i] for c in ids} if ids and bvm.row_ids is not None
+                               else {})}
+            if r in texts:
+                kept[r]["text"] = texts[r]
 
     if gold_src is not None and tot["labelled_rows"] == 0:
         how = f"id columns {ids}" if gold_src.by_id else "position"
@@ -361,10 +375,10 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
         mean_proba=proba_sum / tot["covered"] if tot["covered"] else np.full(K, np.nan),
         confidence_hist=hist, est_confusion=est_cm, scores=scores.result(classes) if scores is not None else None, model=msum,
         has_gold=gold_src is not None)
-    rd.samples = _assemble_samples(kept, fired, disagreed, uncovered, wrong, names)
-    if data is not None:
-        _attach_text(kept, Path(data), text_col, ids, text_by_id)
+    if data_text is not None:
+        data_text.finish(kept)
         rd.has_text = True
+    rd.samples = _assemble_samples(kept, fired, disagreed, uncovered, wrong, names)
     return rd
 
 

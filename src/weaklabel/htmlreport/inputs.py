@@ -121,16 +121,48 @@ def _vote_blocks(votes, block_rows: int | None):
     return src.n_rows, src.lf_names, src.cardinality, classes, list(src.layout.id_columns), gen()
 
 
+def _same_file(a, b) -> bool:
+    """Whether two inputs (paths; a DataFrame is none) are one file: ``--gold`` the ``--data`` file."""
+    import os
+
+    if not isinstance(a, (str, Path)) or not isinstance(b, (str, Path)):
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:   # a glob, a file that does not exist: the reading says so
+        return Path(a).absolute() == Path(b).absolute()
+
+
+def _first_other_id(a: pd.Series, b: pd.Series) -> int | None:
+    """The first position where two id columns differ (a null id equals a null id: ``fit`` writes
+    the votes' null ids as they are), or ``None``."""
+    x, y = a.to_numpy(), b.to_numpy()
+    nx, ny = pd.isna(x), pd.isna(y)
+    both = ~nx & ~ny
+    diff = nx != ny
+    diff[both] = np.asarray(x[both] != y[both], dtype=bool)
+    hit = np.flatnonzero(diff)
+    return int(hit[0]) if hit.size else None
+
+
 class _Gold:
     """Gold labels for each block: by id columns (when both tables have them) or by position,
     as :func:`weaklabel.gold.align_gold` decides for the whole matrix."""
 
     def __init__(self, gold, label_col: str, ids: list[str], n: int, K: int, classes, rows_where: str = "the votes"):
-        from ..io import read_table
+        from ..io import TableSource, read_table
 
         self.rows_where = rows_where
-        self.table = gold if isinstance(gold, pd.DataFrame) else read_table(gold, id_cols=ids)
-        self.where = "gold" if isinstance(gold, pd.DataFrame) else str(gold)
+        if isinstance(gold, pd.DataFrame):
+            self.table, self.where = gold, "gold"
+        else:   # a path, or the --data file's source already open (a JSON Lines file is scanned when opened)
+            src = gold if isinstance(gold, TableSource) else TableSource(gold)
+            self.where = str(gold.path if isinstance(gold, TableSource) else gold)
+            if label_col not in src.columns:
+                raise InputError(f"{self.where}: no label column {label_col!r} "
+                                 f"(columns: {', '.join(map(str, src.columns))})")
+            # the id and label columns only: --gold is often the data file, its text not needed here
+            self.table = read_table(src, [c for c in ids if c in src.columns] + [label_col], id_cols=ids)
         self.label_col, self.K, self.classes = label_col, K, classes
         if label_col not in self.table.columns:
             raise InputError(f"{self.where}: no label column {label_col!r} "

@@ -31,6 +31,9 @@ MAX_POLARITY = 10
 #: votes named in a sampled row's votes cell (the others counted by class): every LF's vote on every
 #: sampled row made the page grow as m^2 (1,000 LFs voting on half the rows: an 81 MB page)
 MAX_ROW_VOTES = 20
+#: LFs given their own sampled rows in "Rows to look at" (the ones with the most votes): a section
+#: per LF made the page grow with LFs x samples (1,500 sparse LFs: 4.5 MB of the 5.8 MB page)
+MAX_SAMPLE_LFS = 100
 
 SORT_JS = (
     "document.querySelectorAll('table.sortable').forEach(function(t){"
@@ -338,7 +341,9 @@ def _row_table(rd: ReportData, recs: list[dict], show_text: bool, focus: int | N
     for r in recs:
         rid = ", ".join(f"{k}={v}" for k, v in r["ids"].items()) if r["ids"] else f"row {r['row']}"
         cells = [f"<td class=l>{esc(rid)}</td>"]
-        if show_text:
+        if show_text and "text_note" in r:   # no text to show, and why (DataText)
+            cells.append(f'<td class="txt muted">{esc(r["text_note"])}</td>')
+        elif show_text:
             t = r.get("text")
             t = "" if t is None or (isinstance(t, float) and not math.isfinite(t)) else str(t)
             if len(t) > TEXT_CHARS:
@@ -362,7 +367,16 @@ def rows_section(rd: ReportData, seed: int) -> str:
         parts.append(f"<h3>Most confidently wrong (gold)</h3>{_row_table(rd, rd.samples['wrong'], show)}")
     parts.append(f"<h3>Uncovered rows (no LF votes)</h3>{_row_table(rd, rd.samples['uncovered'], show)}")
     parts.append("<h3>Per LF</h3>")
-    for j, name in enumerate(rd.lf_names):
+    m = len(rd.lf_names)
+    votes = np.asarray(rd.lf["votes"].reindex(rd.lf_names).fillna(0), dtype=float) if m else np.zeros(0)
+    top = _top(votes, MAX_SAMPLE_LFS)
+    shown = range(m) if top is None else [int(j) for j in top]
+    if top is not None:
+        parts.append(f'<p class="warn" id="rows-cap">Rows of {len(shown):,} of the {m:,} LFs: the {MAX_SAMPLE_LFS} '
+                     f'with the most votes (ties: the first in file order), in file order. The LF table above lists '
+                     f'all of them.</p>')
+    for j in shown:
+        name = rd.lf_names[j]
         fired = rd.samples["fired"][name]
         dis = rd.samples["disagreed"][name]
         parts.append(f"<details><summary>{esc(name)} <span class=muted>({len(dis)} shown where it disagrees with the "

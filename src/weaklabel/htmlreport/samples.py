@@ -4,9 +4,8 @@ file. Split from :mod:`.collect`, which gathers the figures."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+import pandas as pd
 
 from ..errors import InputError
 
@@ -85,63 +84,149 @@ def _assemble_samples(kept, fired, disagreed, uncovered, wrong, names) -> dict:
     return out
 
 
-def _check_data(data: Path, text_col: str, ids: list[str], n: int) -> bool:
-    """Before the pass: whether ``data`` rows match the votes by id (else by position), or a
-    one-line error when they cannot be matched or the text column is missing."""
-    from ..io import TableSource
+class DataText:
+    """The text of the sampled rows from ``--data``, read from one :class:`~weaklabel.io.TableSource`
+    opened once (a JSON Lines file is scanned when opened; it was opened two or three times).
 
-    src = TableSource(data)
-    if text_col not in src.columns:
-        raise InputError(f"{data}: no text column {text_col!r} (columns: {', '.join(map(str, src.columns))})")
-    by_id = bool(ids) and all(c in src.columns for c in ids)
-    if by_id:
-        return True
-    # CSV and JSON Lines do not store their row count: count it (one column, in batches)
-    rows = src.n_rows if src.n_rows is not None else sum(len(b) for b in src.iter_batches(1 << 16, [text_col]))
-    if rows != n:
-        if ids:
-            absent = [c for c in ids if c not in src.columns]
-            raise InputError(f"{data}: no id column {', '.join(map(repr, absent))} (the votes' id column"
-                             f"{'s' * (len(ids) > 1)}: {', '.join(map(str, ids))}) and {int(rows):,} rows against "
-                             f"the votes' {n:,}; add the id column(s) to match rows by id")
-        raise InputError(f"{data}: has {int(rows):,} rows but the votes have {n:,}; "
+    Rows are matched as everywhere else in the report (gold labels: :class:`.inputs._Gold`) and as
+    ``fit --keep-cols`` matches them: a data file that holds the votes' id columns is matched by
+    position when it is the votes' own rows (the same ids row for row, the same row count: repeated
+    and null ids included), else by id; one without them, by position (the same row count). The
+    first is decided in the pass over the votes: the data is read alongside, one block at a time
+    (:meth:`block`), and each new sampled row gets its text there; :meth:`finish` checks the row
+    count and, when the data is not the votes' own rows, matches the sampled rows by id (a second
+    read of the same source). A row whose id is null, or whose id is on several rows of the data,
+    then cannot be given a text unambiguously: it says so (``text_note``) instead of showing
+    another row's text."""
+
+    def __init__(self, src, text_col: str, ids: list[str], n: int, batch: int = 1 << 16):
+        if text_col not in src.columns:
+            raise InputError(f"{src.path}: no text column {text_col!r} (columns: {', '.join(map(str, src.columns))})")
+        self.src, self.text_col, self.ids, self.n, self.batch = src, text_col, ids, n, batch
+        self.by_id = bool(ids) and all(c in src.columns for c in ids)
+        if not self.by_id and src.n_rows is not None and src.n_rows != n:
+            self._count_error(int(src.n_rows))   # Parquet knows its row count: before the pass
+        cols = (ids if self.by_id else []) + [text_col]
+        self._it = src.iter_batches(batch, cols, id_cols=ids if self.by_id else None)
+        self._buf = None       # rows read but not used yet
+        self.rows = 0          # data rows lined up with the votes' so far
+        self.aligned = True    # so far the votes' own rows (same ids row for row, or no ids)
+
+    def _count_error(self, rows: int):
+        if self.ids:
+            absent = [c for c in self.ids if c not in self.src.columns]
+            raise InputError(f"{self.src.path}: no id column {', '.join(map(repr, absent))} (the votes' id column"
+                             f"{'s' * (len(self.ids) > 1)}: {', '.join(map(str, self.ids))}) and {rows:,} rows "
+                             f"against the votes' {self.n:,}; add the id column(s) to match rows by id")
+        raise InputError(f"{self.src.path}: has {rows:,} rows but the votes have {self.n:,}; "
                          "give the data the votes' id column(s) to match rows by id")
-    return False
 
+    def _next(self, k: int):
+        """Up to ``k`` more data rows (``None`` at the end of the file)."""
+        if self._buf is None:
+            nxt = next(self._it, None)
+            while nxt is not None and not len(nxt):
+                nxt = next(self._it, None)
+            if nxt is None:
+                return None
+            self._buf = nxt.reset_index(drop=True)
+        head = self._buf.iloc[:k]
+        rest = self._buf.iloc[k:]
+        self._buf = rest.reset_index(drop=True) if len(rest) else None
+        return head.reset_index(drop=True)
 
-def _attach_text(kept: dict, data: Path, text_col: str, ids: list[str], by_id: bool) -> None:
-    """Give each sampled row its text from ``data`` (by id or by position), read in batches."""
-    from ..io import TableSource, format_ids
+    def block(self, offset: int, row_ids, nb: int, rows) -> dict:
+        """Read the data rows of the votes' rows ``offset .. offset + nb`` (ids ``row_ids``) and
+        return the text of ``rows`` (positions in the votes), while the data lines up with the
+        votes; ``{}`` once it does not (:meth:`finish` then matches by id)."""
+        if not self.aligned:
+            return {}
+        want = np.sort(np.asarray(list(rows), dtype=np.int64)) - offset
+        out, done = {}, 0
+        while done < nb:
+            df = self._next(nb - done)
+            if df is None:   # fewer data rows than votes rows
+                if not self.by_id:
+                    self._count_error(self.rows)
+                self._stop()
+                return {}
+            k = len(df)
+            if self.by_id:
+                from ..votes.row_ids import same_ids
 
-    src = TableSource(data)
-    if by_id:
-        want = {"\x1f".join(str(r["ids"][c]) for c in ids): r for r in kept.values()}
-    else:
-        want = {r["row"]: r for r in kept.values()}
-        positions = np.array(sorted(want), dtype=np.int64)
-    cols = (ids if by_id else []) + [text_col]
-    pos = 0
-    found = 0
-    seen: list = []       # a few of the data's ids, for the error below
-    for batch in src.iter_batches(1 << 16, cols, id_cols=ids if by_id else None):
-        if by_id:
-            key = batch[ids[0]].astype(str)
-            for c in ids[1:]:
-                key = key + "\x1f" + batch[c].astype(str)
-            if len(seen) < 3:
-                seen += [tuple(r) if len(ids) > 1 else r[0] for r in batch[ids].head(3).itertuples(index=False)]
-            for i in np.flatnonzero(key.isin(want.keys()).to_numpy()):
-                found += "text" not in want[key.iloc[i]]
-                want[key.iloc[i]]["text"] = batch[text_col].iloc[i]
-        else:
-            a, b = np.searchsorted(positions, [pos, pos + len(batch)])
-            for r in positions[a:b]:
-                want[int(r)]["text"] = batch[text_col].iloc[int(r) - pos]
-        pos += len(batch)
-    if by_id and want and not found:
-        # a report whose every sampled text is "—" is a silently wrong page: the ids do not match
-        votes_ids = [tuple(r["ids"][c] for c in ids) if len(ids) > 1 else r["ids"][ids[0]]
-                     for r in list(want.values())[:3]]
-        raise InputError(f"{data}: none of the {len(want):,} sampled rows' ids matches a row of it (id columns "
-                         f"{ids}; votes ids e.g. {format_ids(votes_ids)}; {data} ids e.g. "
-                         f"{format_ids(seen[:3]) or 'none'}); check the id column's type and values")
+                theirs = row_ids[self.ids].iloc[done:done + k].reset_index(drop=True)
+                if not same_ids(df[self.ids], theirs):
+                    self._stop()
+                    return {}
+            a, b = np.searchsorted(want, [done, done + k])
+            texts = df[self.text_col]
+            for i in want[a:b]:
+                out[offset + int(i)] = texts.iloc[int(i) - done]
+            done += k
+            self.rows += k
+        return out
+
+    def _stop(self):
+        self.aligned = False
+        self._it = self._buf = None
+
+    def finish(self, kept: dict) -> None:
+        """After the pass: the row count checked and, unless the data was the votes' own rows, each
+        sampled row's text matched by id."""
+        if self.aligned and self._next(1) is not None:   # more data rows than votes rows
+            if not self.by_id:
+                self._count_error(self.rows + 1 + len(self._buf if self._buf is not None else ())
+                                  + sum(len(b) for b in self._it))
+            self._stop()
+        if self.aligned:
+            return
+        for r in kept.values():
+            r.pop("text", None)
+        self._match_by_id(kept)
+
+    def _match_by_id(self, kept: dict) -> None:
+        """Each sampled row's text by id, ids compared by value as gold labels are (``align_gold``:
+        a pandas merge, so the id 7 of a CSV matches the id 7.0 of votes whose id column has a null)."""
+        from ..io import format_id, format_ids
+
+        ids, data = self.ids, self.src.path
+        want: dict[tuple, list] = {}
+        for r in kept.values():
+            vals = tuple(r["ids"][c] for c in ids)
+            if any(pd.isna(v) for v in vals):
+                r["text_note"] = (f"no text: the row's id is empty (null), and {data} is not the votes' own rows "
+                                  "(the same ids row for row), so no row of it can be told to be this one")
+            else:
+                want.setdefault(vals, []).append(r)
+        keys = list(want)
+        at, which = "\x00row", "\x00want"     # no id column's name
+        table = pd.DataFrame(keys, columns=ids).assign(**{which: np.arange(len(keys))})
+        hits = np.zeros(len(keys), dtype=np.int64)
+        seen: list = []       # a few of the data's ids, for the error below
+        if want:
+            for batch in self.src.iter_batches(self.batch, ids + [self.text_col], id_cols=ids):
+                batch = batch[~batch[ids].isna().to_numpy().any(axis=1)].reset_index(drop=True)
+                if len(seen) < 3:
+                    seen += [tuple(r) if len(ids) > 1 else r[0] for r in batch[ids].head(3).itertuples(index=False)]
+                try:
+                    found = batch[ids].assign(**{at: np.arange(len(batch))}).merge(table, on=ids, how="inner")
+                except (ValueError, TypeError):   # e.g. text ids against integer ids: no match, as align_gold
+                    continue
+                for i, w in zip(found[at].to_numpy(), found[which].to_numpy()):
+                    hits[w] += 1
+                    if hits[w] == 1:
+                        for r in want[keys[w]]:
+                            r["text"] = batch[self.text_col].iloc[i]
+        if want and not hits.any():
+            # a report whose every sampled text is missing is a silently wrong page: the ids do not match
+            votes_ids = [k if len(ids) > 1 else k[0] for k in keys[:3]]
+            raise InputError(f"{data}: none of the {sum(map(len, want.values())):,} sampled rows' ids matches a row "
+                             f"of it (id columns {ids}; votes ids e.g. {format_ids(votes_ids)}; {data} ids e.g. "
+                             f"{format_ids(seen[:3]) or 'none'}); check the id column's type and values")
+        for w, k in enumerate(keys):
+            shown = format_id(k if len(ids) > 1 else k[0])
+            for r in want[k] if hits[w] != 1 else ():
+                r.pop("text", None)
+                r["text_note"] = (f"no text: no row of {data} has id {shown}" if not hits[w] else
+                                  f"no text: id {shown} is on {hits[w]:,} rows of {data}, and it is not the votes' "
+                                  "own rows (the same ids row for row), so which of them is this row is unknown")
