@@ -32,8 +32,8 @@ import numpy as np
 
 from ..lf import Preprocessor
 from ._base import Candidate, LFData, wilson_lower
-from .rules import (TOKEN_PATTERN, _knn_votes, centroid_rule, knn_rule, numeric_view, text_vectors, text_view,
-                    view_space)
+from .rules import (TOKEN_PATTERN, centroid_rule, knn_neighbours, knn_rule, knn_votes, numeric_view, text_vectors,
+                    text_view, view_space)
 
 
 class View:
@@ -167,22 +167,30 @@ KNN_SETTINGS = ((1, 1), (3, 3), (5, 4), (9, 7))
 
 
 def knn_candidates(data: LFData, views: list[View]) -> list[Candidate]:
+    """One candidate per space and :data:`KNN_SETTINGS` entry. The nearest labelled rows of every
+    row are found once per space (the most any setting needs; the first ``k`` of them serve each
+    ``k``), a block of rows at a time against all labelled rows (:func:`.rules.knn_neighbours`):
+    memory linear in the rows, no rows x rows matrix."""
     y, K, n_l = data.y, data.cardinality, data.n_labeled
+    settings = [(k, agree) for k, agree in KNN_SETTINGS if k < n_l]
+    if not settings:
+        return []
+    k_max = max(k for k, _ in settings)
     out = []
     for vi, view in enumerate(views):
         for sname, dims, norm in view.spaces:
             P, zu = view.space(dims, norm)
-            d2 = (np.square(P).sum(axis=1)[:, None] - 2.0 * P @ P.T + np.square(P).sum(axis=1)[None, :])
-            np.fill_diagonal(d2, np.inf)               # leave-one-out: a row is not its own neighbour
-            nn = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
-            for k, agree in KNN_SETTINGS:
-                if k >= n_l:
-                    continue
+            # leave-one-out: a row is not its own neighbour
+            order, first, smallest = knn_neighbours(P, P, k_max, leave_one_out=True)
+            nn = np.sqrt(np.maximum(smallest, 0.0))
+            # the unlabelled rows as knn_rule sees them (the same function, so the same votes)
+            order_u, first_u, _ = knn_neighbours(zu, P, k_max)
+            for k, agree in settings:
                 radius = float(np.median(nn)) if k == 1 else float("inf")
-                loo = _knn_votes(d2, y, k, agree, K, radius)
+                loo = knn_votes(y[order[:, :k]], first, agree, K, radius)
                 res = {"points": P.copy(), "point_labels": y.copy(), "k": k, "min_agree": agree,
                        "cardinality": K, "radius": radius, "dims": dims, "normalize": norm}
-                vu = knn_rule(view.z_unlabeled, **res) if zu.shape[0] else np.zeros(0, np.int64)
+                vu = knn_votes(y[order_u[:, :k]], first_u, agree, K, radius)
                 out.append(Candidate(name=f"knn_{sname}_k{k}", rule=knn_rule, resources=res,
                                      votes_labeled=loo, votes_unlabeled=vu, kind="knn", view=vi,
                                      describe=f"{agree} of the {k} nearest labelled rows agree ({sname})"

@@ -132,54 +132,141 @@ def view_space(z: np.ndarray, dims: int | None, normalize: bool) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- rules on views
+BLOCK_ELEMENTS = 1 << 21
+"""Cells of one block of squared distances (rows x points, ~16 MB of float64): distances are
+computed a block of rows at a time, so memory stays bounded however many rows and labelled
+points there are (a full rows x points matrix of 25,000 labelled rows was 5 GB, and its sort more)."""
+
+
+def row_step(n_points: int) -> int:
+    """Rows per block of squared distances to ``n_points`` points (:data:`BLOCK_ELEMENTS` cells)."""
+    return max(1, BLOCK_ELEMENTS // max(int(n_points), 1))
+
+
+def squared_norms(x: np.ndarray) -> np.ndarray:
+    return np.square(x).sum(axis=1)
+
+
+def squared_distances(z: np.ndarray, sq_z: np.ndarray, points: np.ndarray, sq_points: np.ndarray) -> np.ndarray:
+    """``|z_i|^2 - 2 z_i . p_j + |p_j|^2`` for a block of rows ``z`` (``sq_z``, ``sq_points``:
+    the squared norms, :func:`squared_norms`), evaluated in that order, as the rules always have."""
+    d2 = (2.0 * z) @ points.T
+    np.subtract(sq_z[:, None], d2, out=d2)
+    d2 += sq_points[None, :]
+    return d2
+
+
 def centroid_rule(z: np.ndarray, centroids: np.ndarray, cluster_labels: np.ndarray,
                   radius: np.ndarray, dims: int | None = None, normalize: bool = False) -> np.ndarray:
     """Assign each row to its nearest centroid (in the view's leading ``dims`` coordinates); vote
     that cluster's class (``-1`` for clusters without a confident class), abstain when the row is
     farther than the cluster's radius."""
     z = view_space(z, dims, normalize)
-    d2 = (np.square(z).sum(axis=1)[:, None] - 2.0 * z @ centroids.T
-          + np.square(centroids).sum(axis=1)[None, :])
-    g = d2.argmin(axis=1)
+    centroids = np.asarray(centroids, dtype=float)
+    sq_z, sq_c = squared_norms(z), squared_norms(centroids)
+    g = np.empty(z.shape[0], dtype=np.intp)
+    step = row_step(centroids.shape[0])
+    for s in range(0, z.shape[0], step):    # blocks of rows: bounded memory with many clusters
+        g[s:s + step] = squared_distances(z[s:s + step], sq_z[s:s + step], centroids, sq_c).argmin(axis=1)
     # the distance to that centre directly, as the radius was measured: the expansion above
     # loses ~1e-8 to rounding, which put rows on the centre of a cluster of identical rows
     # (radius 0) outside it
-    dist = np.sqrt(np.square(z - np.asarray(centroids)[g]).sum(axis=1))
+    dist = np.sqrt(np.square(z - centroids[g]).sum(axis=1))
     vote = np.asarray(cluster_labels, dtype=np.int64)[g]
     return np.where(dist <= np.asarray(radius)[g], vote, ABSTAIN).astype(np.int64)
+
+
+def nearest_order(d2: np.ndarray, k: int) -> np.ndarray:
+    """The columns of each row's ``k`` smallest entries, nearest first, equal distances by column:
+    ``np.lexsort((columns, d2), axis=1)[:, :k]`` without sorting whole rows (a partition finds
+    each row's k-th smallest distance, and only the entries up to it are sorted)."""
+    n, p = d2.shape
+    k = min(int(k), p)
+    if k <= 0 or n == 0:
+        return np.zeros((n, max(k, 0)), dtype=np.intp)
+    nan_rows = np.isnan(d2).any(axis=1)
+    if k == p or nan_rows.all():
+        return _lexsort_order(d2, k)
+    kth = np.partition(d2, k - 1, axis=1)[:, k - 1]
+    rows, cols = np.nonzero(d2 <= kth[:, None])     # k or more per row (NaN rows: redone below)
+    o = np.lexsort((cols, d2[rows, cols], rows))
+    rows, cols = rows[o], cols[o]
+    first = np.searchsorted(rows, np.arange(n))
+    pos = np.arange(rows.size) - first[rows]
+    out = np.zeros((n, k), dtype=np.intp)
+    take = (pos < k) & ~nan_rows[rows]
+    out[rows[take], pos[take]] = cols[take]
+    if nan_rows.any():      # NaN sorts after every number, which a partition does not promise
+        out[nan_rows] = _lexsort_order(d2[nan_rows], k)
+    return out
+
+
+def _lexsort_order(d2: np.ndarray, k: int) -> np.ndarray:
+    n, p = d2.shape
+    return np.lexsort((np.broadcast_to(np.arange(p), d2.shape), d2), axis=1)[:, :k]
+
+
+def knn_neighbours(z: np.ndarray, points: np.ndarray, k: int, leave_one_out: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` nearest points of each row of ``z`` (:func:`nearest_order`), computed a block
+    of rows at a time: ``(order (n, k), d2 to the first of them (n,), smallest d2 (n,))``. With
+    ``leave_one_out`` the rows are the points themselves and a row is not its own neighbour."""
+    points = np.ascontiguousarray(points, dtype=float)   # as a model file holds them
+    n, p = z.shape[0], points.shape[0]
+    k = min(int(k), p - 1 if leave_one_out else p)
+    order = np.zeros((n, max(k, 0)), dtype=np.intp)
+    first = np.full(n, np.inf)
+    smallest = np.full(n, np.inf)
+    if n == 0 or p == 0:
+        return order, first, smallest
+    sq_z, sq_p = squared_norms(z), squared_norms(points)
+    step = row_step(p)
+    for s in range(0, n, step):
+        d2 = squared_distances(z[s:s + step], sq_z[s:s + step], points, sq_p)
+        m = d2.shape[0]
+        if leave_one_out:
+            d2[np.arange(m), np.arange(s, s + m)] = np.inf
+        smallest[s:s + m] = d2.min(axis=1)
+        if k > 0:
+            o = nearest_order(d2, k)
+            order[s:s + m] = o
+            first[s:s + m] = d2[np.arange(m), o[:, 0]]
+    return order, first, smallest
+
+
+def knn_votes(near_labels: np.ndarray, first_d2: np.ndarray, min_agree: int, cardinality: int,
+              radius: float) -> np.ndarray:
+    """Votes from the labels of each row's nearest points (nearest first) and the squared
+    distance to the nearest: the class at least ``min_agree`` of them share, if no other class
+    has as many and the nearest is within ``radius``; else abstain."""
+    n, k = near_labels.shape
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if k == 0:
+        return np.full(n, ABSTAIN, dtype=np.int64)
+    if near_labels.min() < 0 or near_labels.max() >= cardinality:
+        raise ValueError(f"nearest-neighbour rule: point labels must be class ids 0..{cardinality - 1}")
+    cells = (np.repeat(np.arange(n), k) * cardinality + near_labels.ravel()).astype(np.int64)
+    counts = np.bincount(cells, minlength=n * cardinality).reshape(n, cardinality)
+    top = counts.max(axis=1)
+    winner = counts.argmax(axis=1)
+    unique_top = (counts == top[:, None]).sum(axis=1) == 1
+    nearest = np.sqrt(np.maximum(first_d2, 0.0))
+    ok = (top >= min_agree) & unique_top & (nearest <= radius)
+    return np.where(ok, winner, ABSTAIN).astype(np.int64)
 
 
 def knn_rule(z: np.ndarray, points: np.ndarray, point_labels: np.ndarray, k: int, min_agree: int,
              cardinality: int, radius: float, dims: int | None = None, normalize: bool = False) -> np.ndarray:
     """Vote the class shared by at least ``min_agree`` of the ``k`` nearest labelled points (in the
     view's leading ``dims`` coordinates; abstain otherwise, on ties, and when the nearest labelled
-    point is farther than ``radius``)."""
+    point is farther than ``radius``). Equal distances go to the earlier point. Rows are taken a
+    block at a time (:data:`BLOCK_ELEMENTS`), so a batch of any size against any number of
+    labelled points needs bounded memory."""
     z = view_space(z, dims, normalize)
-    points = np.asarray(points, dtype=float)
-    n = z.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    d2 = (np.square(z).sum(axis=1)[:, None] - 2.0 * z @ points.T
-          + np.square(points).sum(axis=1)[None, :])
-    return _knn_votes(d2, np.asarray(point_labels, dtype=np.int64), int(k), int(min_agree),
-                      int(cardinality), float(radius))
-
-
-def _knn_votes(d2: np.ndarray, point_labels: np.ndarray, k: int, min_agree: int, cardinality: int,
-               radius: float) -> np.ndarray:
-    n, p = d2.shape
-    k = min(k, p)
-    # stable order (distance, then point index) so that equal distances break the same way everywhere
-    order = np.lexsort((np.broadcast_to(np.arange(p), d2.shape), d2), axis=1)[:, :k]
-    near = point_labels[order]
-    counts = np.zeros((n, cardinality), dtype=np.int64)
-    np.add.at(counts, (np.repeat(np.arange(n), k), near.ravel()), 1)
-    top = counts.max(axis=1)
-    winner = counts.argmax(axis=1)
-    unique_top = (counts == top[:, None]).sum(axis=1) == 1
-    nearest = np.sqrt(np.maximum(d2[np.arange(n), order[:, 0]], 0.0))
-    ok = (top >= min_agree) & unique_top & (nearest <= radius)
-    return np.where(ok, winner, ABSTAIN).astype(np.int64)
+    order, first, _ = knn_neighbours(z, points, int(k))
+    labels = np.asarray(point_labels, dtype=np.int64)
+    return knn_votes(labels[order], first, int(min_agree), int(cardinality), float(radius))
 
 
 RULES = {f.__name__: f for f in (threshold_rule, linear_rule, keyword_rule, length_rule, centroid_rule,

@@ -112,16 +112,27 @@ def autolf_command(
             check_features(df, feats, str(data))
             X = df[feats]
         X_unl = X[~labelled] if use_unlabeled and (~labelled).any() else None
-        lfs = generate_lfs(X[labelled], y[labelled], method, X_unlabeled=X_unl, classes=class_names,
-                           feature_names=feats, text_column=text_col, max_lfs=max_lfs,
-                           min_accuracy=min_accuracy, random_state=seed)
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:   # the generators' notes, as note: lines
+            warnings.simplefilter("always", UserWarning)
+            lfs = generate_lfs(X[labelled], y[labelled], method, X_unlabeled=X_unl, classes=class_names,
+                               feature_names=feats, text_column=text_col, max_lfs=max_lfs,
+                               min_accuracy=min_accuracy, random_state=seed)
+        notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
+        for w in caught:
+            if not issubclass(w.category, UserWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if not quiet and not as_json:
+            for note in notes:
+                err.print(f"[yellow]note:[/] {safe(note)}", highlight=False)
         if len(lfs) == 0:
             raise InputError(f"no rule reached the accuracy threshold on the {int(labelled.sum())} labelled rows "
                              f"(method {method}); try another --method, a lower --min-accuracy or more labels")
         written = lfs.write(output, format=format, force=force)
         summary = lfs.summary().reset_index()
         if as_json:
-            print_json({"files": [str(p) for p in written], "method": method, "classes": lfs.classes,
+            print_json({"files": [str(p) for p in written], "method": method, "classes": lfs.classes, "notes": notes,
                         "labelled_rows": int(labelled.sum()), "unlabelled_rows": int((~labelled).sum()),
                         "lfs": [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
                                 for r in summary.to_dict(orient="records")]})
