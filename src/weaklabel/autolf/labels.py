@@ -54,9 +54,10 @@ def labels_from_column(col: pd.Series, names: list[str] | None, where: str) -> t
 
     A numeric column holds class ids (K = the largest + 1, or ``len(names)``). Any other column
     holds class names or ids: each value is compared with ``names`` (by
-    :func:`~weaklabel.votes.class_names.class_key`) when they are given, else a whole number
-    (``1``, ``1.0``, ``"1"``) is an id there and a class named by its digits without them;
-    the classes found are sorted (as numbers when all are numbers)."""
+    :func:`~weaklabel.votes.class_names.class_key`) when they are given (a whole number ``1``,
+    ``1.0``, ``"1"`` by its digits, so all three are the class named ``"1"`` if there is one),
+    else a whole number is an id there; without names it is a class named by its digits; the
+    classes found are sorted (as numbers when all are numbers)."""
     s = pd.Series(col).reset_index(drop=True)
     n = len(s)
     missing = s.isna().to_numpy()
@@ -100,6 +101,10 @@ def labels_from_column(col: pd.Series, names: list[str] | None, where: str) -> t
             k = _as_int(name if isinstance(value, str) else value)
         except ValueError:
             raise _bad(where, i, value, "is not a whole number") from None
+        if index is not None and k is not None and str(k) in index:
+            # 1.0 and "1.0" are the class "1", as 1 and "1" are (they were the id 1: the class "2")
+            y[i] = index[str(k)]
+            continue
         if k == -1 or not name:
             continue
         if k is not None and k < -1:
