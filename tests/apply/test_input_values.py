@@ -89,12 +89,14 @@ def test_json_lines_ids_changing_type_between_batches_name_file_and_column(tmp_p
                               "--batch-size", "4"))
     assert "mixed.jsonl" in line and "'id'" in line
     assert not (tmp_path / "v.parquet").exists()
-    # ids of one kind join safely: integers, then a batch with a missing id (floats in pandas)
+    # integers and a missing id (null) in the file: floats in every batch (pandas: in the batches
+    # holding the null only, so the ids were int64 with --batch-size 4 and double with 1000)
     rows[4:] = [{"id": None if i == 5 else i, "text": "x", "score": 1} for i in range(4, 8)]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    apply_file(lfs, data, tmp_path / "v.parquet", jobs=1, batch_size=4, id_cols="id")
-    got = pq.read_table(tmp_path / "v.parquet").column("id")
-    assert got.type == pa.int64() and got.to_pylist() == [0, 1, 2, 3, 4, None, 6, 7]
+    for b in (4, 1000):
+        apply_file(lfs, data, tmp_path / "v.parquet", jobs=1, batch_size=b, id_cols="id", force=True)
+        got = pq.read_table(tmp_path / "v.parquet").column("id")
+        assert got.type == pa.float64() and got.to_pylist() == [0, 1, 2, 3, 4, None, 6, 7]
 
 
 def test_json_lines_ids_that_are_objects_are_refused_as_in_parquet(tmp_path, lfs):
@@ -167,7 +169,10 @@ def test_json_lines_big_integer_ids_beside_a_missing_one_are_refused_not_rounded
     rows = [{"id": 2**53 + 1, "text": "good", "score": 1}, {"id": None, "text": "x", "score": 1},
             {"id": 2**53 + 3, "text": "x", "score": 1}]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    with pytest.raises(InputError, match=r"big.jsonl: id column 'id' is read as 9007199254740992 in row 0"):
-        apply_file(lfs, data, tmp_path / "v.parquet", jobs=1, id_cols="id")
-    apply_file(lfs, data, tmp_path / "v.parquet", jobs=1, id_cols="id", batch_size=1)   # no null beside them
-    assert pq.read_table(tmp_path / "v.parquet").column("id").to_pylist() == [2**53 + 1, None, 2**53 + 3]
+    for b in (1, 1000):   # with --batch-size 1 they were read as exact integers: no null in their batch
+        with pytest.raises(InputError, match=r"big.jsonl: id column 'id' is read as 9007199254740992 in row 0"):
+            apply_file(lfs, data, tmp_path / "v.parquet", jobs=1, id_cols="id", batch_size=b)
+    rows[1]["id"] = 2**53 + 2   # no null in the file: exact integers
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    apply_file(lfs, data, tmp_path / "v.parquet", jobs=1, id_cols="id", batch_size=1)
+    assert pq.read_table(tmp_path / "v.parquet").column("id").to_pylist() == [2**53 + 1, 2**53 + 2, 2**53 + 3]

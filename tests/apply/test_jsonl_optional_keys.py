@@ -158,3 +158,23 @@ def test_update_reruns_votes_made_before_optional_keys_were_read_whole(tmp_path)
     pq.write_table(table.replace_schema_metadata(footer), out)
     s = apply_file(tmp_path / "lfs.py", data, out, id_cols=["id"], update=True, force=True)
     assert s.ran == ["good", "bad"] and "another reading of" in s.note and "'score'" in s.note
+
+
+def test_integers_beside_nulls_give_the_same_votes_and_ids_for_every_batch_size(tmp_path):
+    """Every record holds "id" and "n", some as null: pandas read a batch's integers as int64
+    without a null and float64 with one, so the LF saw 5 or 5.0 and the votes' id column was
+    int64 (``--batch-size 1``, first id null) or double, by batch size."""
+    data = tmp_path / "d.jsonl"
+    rows = [{"id": None, "n": 5}, {"id": 7, "n": None}, {"id": 8, "n": 5}, {"id": 9, "n": 6}]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    lfs = tmp_path / "lfs.py"
+    lfs.write_text("from weaklabel import ABSTAIN, labeling_function\nCLASSES = ['neg', 'pos']\n\n"
+                   "@labeling_function\ndef five(x):\n    return 1 if repr(x.n) == '5.0' else 0\n")
+    got = {}
+    for b in (1, 2, 1000):
+        out = tmp_path / f"v{b}.parquet"
+        apply_file(lfs, data, out, jobs=1, batch_size=b, id_cols="id")
+        got[b] = pq.read_table(out)
+    assert all(t.equals(got[1000]) for t in got.values()), {b: t.schema.field("id").type for b, t in got.items()}
+    assert got[1].column("five").to_pylist() == [1, 0, 1, 0]
+    assert got[1].column("id").to_pylist() == [None, 7.0, 8.0, 9.0]

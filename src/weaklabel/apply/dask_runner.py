@@ -229,7 +229,7 @@ def run_dask(job: ApplyJob, *, jobs: int | None, scheduler: str | None, client, 
         raise InputError(f"{src.path}: has no rows")
     lf_text, lf_filename = _lf_text(job) if job.plan.run else ("", "")
     if job.id_cols and src.schema is not None:   # Parquet: the ids keep the input's Arrow types
-        id_schema = pa.schema([src.schema.field(c) for c in job.id_cols])
+        id_schema = src.id_schema(job.id_cols)   # one type for every file (int32 and int64: int64)
     else:
         first = next(src.iter_batches(B, job.id_cols), None) if job.id_cols else None
         id_schema = ids_table(first[list(job.id_cols)] if job.id_cols else None, 0, 0).schema

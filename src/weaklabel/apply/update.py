@@ -16,7 +16,8 @@ from ..lf import LabelingFunction
 
 #: ``TableSource.reading`` keys: how the same input bytes reach the LFs, and what each says
 READINGS = {"na_text_columns": "the LFs now see NA markers (NA, null, ...) as text in column(s)",
-            "json_optional_keys": "every batch now has the keys some records leave out, with one type each:"}
+            "json_optional_keys": "every batch now has, with one type each, the keys some records leave out or "
+                                  "whose integers sit beside nulls or floats:"}
 
 
 @dataclass

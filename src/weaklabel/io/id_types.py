@@ -50,13 +50,15 @@ def cast_ids(col, to: pa.DataType):
         return None
 
 
-def same_id_types(batches: Iterator, where, null_types: Callable[[list], dict] | None = None) -> Iterator:
+def same_id_types(batches: Iterator, where, null_types: Callable[[list], dict] | None = None,
+                  first_types: dict | None = None) -> Iterator:
     """``(data, ids)`` batches with every batch's ids of the first batch's types (:func:`cast_ids`);
     ids that cannot be are one :class:`InputError` naming ``where``, the column and the rows, and
     ids that are lists or structs (JSON Lines objects) are refused as a Parquet file's are.
     ``null_types(names)``: the types of id columns all missing in the first batch (Arrow's null
     type, to which no later id casts), ``{name: type}``, where the input knows them (JSON Lines:
-    the rows of ``--batch-size 1`` with a missing id first were refused)."""
+    the rows of ``--batch-size 1`` with a missing id first were refused). ``first_types``: types
+    the first batch's ids are cast to (a Parquet dataset's: :func:`dataset_id_types`)."""
     schema = None
     start = 0
     for df, ids in batches:
@@ -67,6 +69,7 @@ def same_id_types(batches: Iterator, where, null_types: Callable[[list], dict] |
         if schema is None:
             empty = [f.name for f in ids.schema if pa.types.is_null(f.type)]
             types = null_types(empty) if empty and null_types is not None else {}
+            types = {**types, **{n: t for n, t in (first_types or {}).items() if n in ids.column_names}}
             if types:
                 ids = pa.table([ids.column(n).cast(types[n]) if n in types else ids.column(n)
                                 for n in ids.column_names], names=ids.column_names)
@@ -88,19 +91,39 @@ def same_id_types(batches: Iterator, where, null_types: Callable[[list], dict] |
 
 def check_id_types(files: Sequence[Path], schemas: Sequence[pa.Schema], id_cols: Sequence[str]) -> None:
     """The files of a Parquet dataset give each id column types of one kind (a file whose ids are
-    all null may have Arrow's null type); else one :class:`InputError` naming the file and column,
-    before any LF runs."""
-    if not schemas:
-        return
-    first = schemas[0]
-    for f, schema in zip(files[1:], schemas[1:]):
-        for c in id_cols:
-            if c not in schema.names or c not in first.names:
-                continue
-            a, b = first.field(c).type, schema.field(c).type
-            if type_kind(b) not in (type_kind(a), "empty"):
-                raise InputError(f"{f}: id column {c!r} is {b} in this file but {a} in {files[0]}; row ids must "
+    all null may have Arrow's null type, the first one too); else one :class:`InputError` naming
+    the file and column, before any LF runs."""
+    for c in id_cols:
+        typed = [(f, s.field(c).type) for f, s in zip(files, schemas)
+                 if c in s.names and not pa.types.is_null(s.field(c).type)]
+        for f, b in typed[1:]:
+            (f0, a) = typed[0]
+            if type_kind(b) != type_kind(a):
+                raise InputError(f"{f}: id column {c!r} is {b} in this file but {a} in {f0}; row ids must "
                                  "have one type in every file of a dataset (e.g. all text)")
+
+
+def dataset_id_types(schemas: Sequence[pa.Schema], id_cols: Sequence[str]) -> dict:
+    """``{column: type}`` for the id columns whose first Parquet file's type cannot hold every
+    file's ids: integers of several widths (``int32`` in one file, ``int64`` in the next: the
+    widest, pyarrow's promotion) and a first file whose ids are all null (Arrow's null type: the
+    type of the others). The first batch's ids are cast to it (:func:`same_id_types`), so the votes
+    get one type for the whole dataset; the first file's type made a later file's ``2**40`` a
+    refusal ("holds int32 values ... but int64"), on Dask naming the part's row and no file."""
+    out = {}
+    for c in id_cols:
+        types = [s.field(c).type for s in schemas if c in s.names]
+        typed = [t for t in types if not pa.types.is_null(t)]
+        if not typed or all(t == types[0] for t in types):
+            continue
+        if all(t == typed[0] for t in typed):
+            out[c] = typed[0]
+        elif all(pa.types.is_integer(t) for t in typed):
+            fields = [pa.schema([pa.field(c, t)]) for t in typed]
+            wide = pa.unify_schemas(fields, promote_options="permissive").field(c).type
+            if wide == pa.uint64() or pa.uint64() not in typed:   # uint64 beside int64 is int64: no promotion
+                out[c] = wide
+    return out
 
 
 _NULLABLE_INT = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
@@ -139,8 +162,8 @@ def pandas_ids(ids: pd.DataFrame, where) -> pa.Table:
 def check_json_float_ids(ids: pd.DataFrame, where, start: int) -> None:
     """pandas' JSON reader makes a batch's integer ids float64 when one of them is null, rounding
     those beyond 2**53 (9007199254740993 is read as 9007199254740992.0: two ids become one, or an
-    id another file has not); so are a key's in every batch when some record lacks it
-    (:mod:`.json_lines`). Such ids are refused (one line) rather than silently changed."""
+    id another file has not); so are a key's in every batch when some record lacks it or holds
+    null (:mod:`.json_lines`). Such ids are refused (one line) rather than silently changed."""
     for c in ids.columns:
         s = ids[c]
         if s.dtype.kind == "f":
@@ -148,6 +171,6 @@ def check_json_float_ids(ids: pd.DataFrame, where, start: int) -> None:
             if big.any():
                 i = int(big.argmax())
                 raise InputError(f"{where}: id column {c!r} is read as {s.iloc[i]:.0f} in row {start + i:,} (ids "
-                                 "missing beside it, in its batch or, a key some records lack, in the file: JSON "
-                                 "integers are then read as float64, rounding those beyond 2**53); write the ids as "
-                                 "strings, or use Parquet")
+                                 "missing beside it in the file, null or a key some records lack: JSON integers are "
+                                 "then read as float64, rounding those beyond 2**53); write the ids as strings, or "
+                                 "use Parquet")

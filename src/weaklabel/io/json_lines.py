@@ -8,7 +8,9 @@ batch in which no record held some key lacked that column, so an LF reading it w
 with ``--batch-size``. :func:`scan_json_lines` reads the file once, before any batch, for the
 union of its records' keys in order of first appearance (as pandas orders a batch's columns), and
 :func:`conform` gives every batch every column, a missing key read as a ``null`` is. A key that
-some record lacks (an *optional* key) also gets values of one type in every batch, decided on the
+some record lacks (an *optional* key), and a key whose integers sit beside ``null`` values or
+floats on other records (``{"n": 7}``, ``{"n": null}``: pandas read ``7`` in a batch without the
+``null`` and ``7.0`` in one with it), also gets values of one type in every batch, decided on the
 whole file as :func:`~.csv_ids.csv_id_dtypes` decides a CSV id column's type:
 
 * numbers only (and missing or ``null`` values): float64 in every batch. pandas reads a batch of
@@ -22,19 +24,21 @@ whole file as :func:`~.csv_ids.csv_id_dtypes` decides a CSV id column's type:
 An id column all missing in the first batch takes the type its values have in the file
 (:func:`id_arrow_types`; it was Arrow's null type, to which the next batch's ids did not cast).
 
-A file whose records all hold the same keys is read exactly as before, but for column names:
-keys are columns as written (:data:`JSON_AS_WRITTEN`), and a batch of blank lines is skipped (it
-had no columns: a ``KeyError``). Lines that are not JSON objects (a file of arrays or numbers,
-which pandas reads as columns ``0``, ``1``, ...) keep the first record's columns and pandas'
-reading, as before; an object file with a line of another kind is refused here, naming the line
-(pandas failed on it with a bare ``TypeError``).
+A file whose records all hold the same keys is read exactly as before (but for integers beside
+``null`` values or floats, above), but for column names and order: keys are columns as written
+(:data:`JSON_AS_WRITTEN`), in the file's order in every batch (pandas ordered a batch's columns
+as its first record's keys: ``df.iloc[:, 0]`` depended on the batch size), and a batch of blank
+lines is skipped (it had no columns: a ``KeyError``). Lines that are not JSON objects (a file of
+arrays or numbers, which pandas reads as columns ``0``, ``1``, ...) keep the first record's
+columns and pandas' reading, as before; an object file with a line of another kind is refused
+here, naming the line (pandas failed on it with a bare ``TypeError``).
 
 The scan parses each line with pandas' own JSON parser (what ``read_json`` uses, so it accepts
 exactly what the batches will), about 1 MiB of lines at a time: memory stays flat (~10 MB, whatever
-the file's size). It records only each record's key tuple while every record has the first one's
-keys, and the value types too from the first record with other keys on (the records before it are
-parsed again: usually none). Measured on 300 MB files of 200-byte records (two busy shared cores):
-150-200 MB/s with the same keys on every record, ~150 MB/s with optional keys; ``read_json``
+the file's size). Each block's distinct (keys, value types) tuples are folded into one set of
+value types per key before the next block is read: keeping the tuples of the whole file grew with
+it where records leave out keys independently (20 such keys: 500 MB and 3 MB/s on a 38 MB file).
+Measured on 300 MB files of 200-byte records (two busy shared cores): ~150 MB/s; ``read_json``
 reads the same files into batches at ~75 MB/s.
 """
 
@@ -72,15 +76,15 @@ _NUMBERS = frozenset({int, float})
 class JsonLayout:
     """What :func:`scan_json_lines` found: ``columns`` (the union of the keys, in order of first
     appearance), ``rows`` (records; ``None``: not read, the lines are not objects), ``records``
-    (every line is an object), ``optional`` (each key some record lacks -> ``"number"``,
-    ``"mixed"`` (numbers beside other values) or ``"other"``: how :func:`conform` reads it) and
-    ``types`` (recorded when records differ in their keys)."""
+    (every line is an object), ``optional`` (each key some record lacks, or whose integers sit
+    beside ``null`` values or floats -> ``"number"``, ``"mixed"`` (numbers beside other values) or
+    ``"other"``: how :func:`conform` reads it) and ``types`` (key -> its values' Python types)."""
 
     columns: list
     rows: int | None
     records: bool = True
     optional: dict = field(default_factory=dict)
-    types: dict | None = None     # key -> the Python types of its values (None: not recorded)
+    types: dict | None = None     # key -> the Python types of its values (None: lines are not objects)
 
 
 def first_json_record(path: Path) -> pd.DataFrame | None:
@@ -94,11 +98,10 @@ def first_json_record(path: Path) -> pd.DataFrame | None:
     return None
 
 
-def _chunks(fh, end: int | None = None):
-    """``(lines before, lines)``: the lines of ``fh`` in blocks of about :data:`_HINT` bytes,
-    up to byte ``end`` (a block boundary of an earlier pass)."""
+def _chunks(fh):
+    """``(lines before, lines)``: the lines of ``fh`` in blocks of about :data:`_HINT` bytes."""
     before = 0
-    while end is None or fh.tell() < end:
+    while True:
         lines = fh.readlines(_HINT)
         if not lines:
             return
@@ -140,24 +143,6 @@ def _typed(records: list):
     return zip(zip(map(tuple, records), types), repeat(None))
 
 
-def _typed_records(path, end: int | None = None) -> dict:
-    """:func:`_typed` of the records before byte ``end`` (a block boundary; None: all), read again."""
-    seen: dict = {}
-    with open(path, "rb") as fh:
-        for before, lines in _chunks(fh, end):
-            seen.update(_typed(_parse(lines, before, path)))
-    return seen
-
-
-def _value_types(typed) -> dict:
-    """key -> the set of its values' Python types, over ``(keys, types)`` tuples."""
-    out: dict = {}
-    for k, t in typed:
-        for c, ty in zip(k, t):
-            out.setdefault(c, set()).add(ty)
-    return out
-
-
 def _kind(types: set) -> str:
     values = types - {type(None)}
     if values and values <= _NUMBERS:
@@ -165,37 +150,44 @@ def _kind(types: set) -> str:
     return "mixed" if int in values else "other"
 
 
+def _read_by_batch(types: set) -> bool:
+    """Whether pandas reads a key's integers as ``7`` in one batch and ``7.0`` in another: a batch
+    holding one of them beside a float or a ``null`` makes them all float64 (a batch without does
+    not). Text, booleans, objects and floats read alike in every batch, ``null`` or not."""
+    return int in types and (float in types or type(None) in types)
+
+
 def scan_json_lines(path: Path) -> JsonLayout:
     """One pass over a JSON Lines file: its columns (the union of its records' keys, in order of
-    first appearance), its record count and its optional keys with how to read them (module
-    docstring). Memory stays flat: ~1 MiB of lines at a time, and one entry per distinct key
-    tuple (or key and value-type tuple once records differ in their keys)."""
-    keys: dict = {}              # each key tuple, in order of first appearance
-    typed: dict | None = None    # (keys, value types) tuples, once some record has other keys
-    rows = start = 0
+    first appearance), its record count and the keys :func:`conform` reads with one type in every
+    batch (module docstring): those some record lacks, and those whose integers sit beside floats
+    or ``null`` values. Memory stays flat: ~1 MiB of lines at a time, whose distinct key and
+    value-type tuples are folded into per-key sets before the next block (never kept for the
+    whole file: with optional keys their combinations grow with it)."""
+    columns: dict = {}           # every key, in order of first appearance
+    types: dict = {}             # key -> the Python types of its values
+    common: set | None = None    # the keys every record holds
+    rows = 0
     with open(path, "rb") as fh:
         for before, lines in _chunks(fh):
             records = _parse(lines, before, path)
             try:   # dict.keys / dict.values: a TypeError on a line that is not an object
-                if typed is None:
-                    keys.update(zip(map(tuple, map(dict.keys, records)), repeat(None)))
-                    if len(keys) > 1:
-                        typed = _typed_records(path, start)
-                        typed.update(_typed(records))
-                else:
-                    typed.update(_typed(records))
+                seen = dict(_typed(records))
             except TypeError:
                 if not rows and type(records[0]) is not dict:   # arrays, numbers: pandas' reading
                     return JsonLayout(list(first_json_record(path).columns), None, records=False)
                 raise _not_an_object(lines, before, path) from None
+            if seen:   # folded with C loops: a block of records with optional keys has many tuples
+                keys, value_types = zip(*seen)
+                columns.update(dict.fromkeys(chain.from_iterable(keys)))
+                common = set(keys[0]) if common is None else common
+                common = common.intersection(*keys)
+                for c, t in set(zip(chain.from_iterable(keys), chain.from_iterable(value_types))):
+                    types.setdefault(c, set()).add(t)
             rows += len(records)
-            start = fh.tell()
-    if typed is None:
-        return JsonLayout(list(next(iter(keys), ())), rows)
-    columns = list(dict.fromkeys(chain.from_iterable(k for k, _ in typed)))
-    common = set.intersection(*(set(k) for k, _ in typed))
-    types = _value_types(typed)
-    return JsonLayout(columns, rows, optional={c: _kind(types[c]) for c in columns if c not in common}, types=types)
+    common = common or set()
+    optional = {c: _kind(types[c]) for c in columns if c not in common or _read_by_batch(types[c])}
+    return JsonLayout(list(columns), rows, optional=optional, types=types)
 
 
 _SAMPLE = {str: "a", int: 1, float: 0.5, bool: True}
@@ -203,12 +195,12 @@ _SAMPLE = {str: "a", int: 1, float: 0.5, bool: True}
 
 def id_arrow_types(path: Path, layout: JsonLayout, cols) -> dict:
     """The Arrow types that the id columns ``cols`` have where they hold values, from the types
-    of their values over the whole file (read again when the scan did not record them), for a
+    of their values over the whole file (recorded by the scan), for a
     first batch whose ids are all missing (Arrow's null type, which no later id casts to):
     :func:`~.id_types.same_id_types`. Columns whose values mix kinds are left out (refused later)."""
     if not layout.records:
         return {}
-    types = layout.types if layout.types is not None else _value_types(_typed_records(path))
+    types = layout.types or {}
     out = {}
     for c in cols:
         values = types.get(c, set()) - {type(None)}
@@ -233,8 +225,10 @@ def _floats(s: pd.Series) -> pd.Series:
 def conform(chunk: pd.DataFrame, layout: JsonLayout, cols: list | None) -> pd.DataFrame:
     """A batch read by ``read_json`` with the columns ``cols`` (None: all of ``layout``'s), each
     an optional key read as the module docstring says; a file whose records all hold the same keys
-    is read as before (the batch's columns as pandas gives them)."""
+    is read as before (the batch's columns as pandas gives them, in the file's order)."""
     if not layout.optional:
+        if cols is None and layout.records and list(chunk.columns) != layout.columns:
+            cols = layout.columns   # keys in another order: pandas takes the batch's first record's
         return chunk[cols] if cols is not None else chunk
     out = {}
     for c in (layout.columns if cols is None else cols):

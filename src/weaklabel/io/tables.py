@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 from ..errors import InputError, check_regular, first_line
 from .csv_ids import csv_read_options, csv_scan, same_kinds
 from .fingerprint import file_fingerprint, files_fingerprint, input_match, same_input  # noqa: F401 (old home)
-from .id_types import (check_id_types, check_json_float_ids, ids_to_pandas, pandas_ids,  # noqa: F401 (old home)
-                       same_id_types)
+from .id_types import (check_id_types, check_json_float_ids, dataset_id_types, ids_to_pandas,  # noqa: F401
+                       pandas_ids, same_id_types)
 from .json_lines import JSON_AS_WRITTEN, conform, id_arrow_types, scan_json_lines
 
 PARQUET_SUFFIXES = {".parquet", ".pq", ".parq"}
@@ -185,6 +185,11 @@ class TableSource:
         """A Parquet dataset's files give the id columns types of one kind (:func:`~.id_types.check_id_types`)."""
         check_id_types(self.files, self._file_schemas, id_cols)
 
+    def id_schema(self, id_cols: Sequence[str]) -> pa.Schema:
+        """A Parquet input's id columns, one type for every file (:func:`~.id_types.dataset_id_types`)."""
+        wide = dataset_id_types(self._file_schemas, id_cols)
+        return pa.schema([pa.field(c, wide[c]) if c in wide else self.schema.field(c) for c in id_cols])
+
     def id_dtypes(self, id_cols: Sequence[str] | None) -> dict:
         """How a CSV's id columns ``id_cols`` are read (:func:`csv_id_dtypes`: as text when their
         inferred type would change an id's text, else that type); ``{}`` for other formats, whose
@@ -221,8 +226,8 @@ class TableSource:
     def reading(self, id_cols: Sequence[str] | None = None) -> dict:
         """How this input's values reach the LFs, where it differs from earlier versions' reading:
         ``{"na_text_columns": [...]}`` for a CSV whose text columns keep NA markers as text (they were
-        missing values), ``{"json_optional_keys": [...]}`` for a JSON Lines file whose records leave
-        keys out (they were read from the first record only, with types batch by batch), else
+        missing values), ``{"json_optional_keys": [...]}`` for a JSON Lines file's keys read with one
+        type in every batch (:mod:`.json_lines`; they were read batch by batch), else
         ``{}``. Recorded beside the fingerprint: votes made with the other reading of the same bytes
         are not reused by ``--update``."""
         if self.format == "jsonl":
@@ -254,7 +259,8 @@ class TableSource:
         ids = list(id_cols)
         self.check_id_types(ids)
         null_types = (lambda names: id_arrow_types(self.path, self._json, names)) if self.format == "jsonl" else None
-        yield from same_id_types(self._with_ids(batch_size, cols, ids, text_as_written), self.path, null_types)
+        yield from same_id_types(self._with_ids(batch_size, cols, ids, text_as_written), self.path, null_types,
+                                 dataset_id_types(self._file_schemas, ids))
 
     def _with_ids(self, batch_size: int, cols: list[str] | None, ids: list[str],
                   text_as_written: bool) -> Iterator[tuple[pd.DataFrame, pa.Table]]:
