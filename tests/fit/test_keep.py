@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from conftest import GOOD_BAD_LFS
 from weaklabel.cli import app
 from weaklabel.io import read_metadata
 
@@ -128,3 +129,16 @@ def test_a_kept_json_column_of_mixed_types_is_one_line(tmp_path):
     line = (r.stderr if hasattr(r, "stderr") else r.output).strip()
     assert "d.jsonl" in line and "'mixed' mixes value types (int, str)" in line and "Traceback" not in line
     assert not (tmp_path / "l.parquet").exists()
+
+
+def test_kept_csv_text_is_the_text_the_lfs_saw(tmp_path):
+    # an LF saw "NA" as text (io/csv_ids.py): the kept column an end model trains on holds it too
+    (tmp_path / "d.csv").write_text("id,text\n1,good\n2,NA\n3,bad\n4,null\n5,good NA\n")
+    (tmp_path / "lfs.py").write_text(GOOD_BAD_LFS)
+    r = runner.invoke(app, ["apply", str(tmp_path / "lfs.py"), str(tmp_path / "d.csv"), "-o",
+                            str(tmp_path / "v.parquet"), "--id-col", "id", "-q"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["fit", str(tmp_path / "v.parquet"), "-o", str(tmp_path / "l.parquet"), "--keep-cols",
+                            "text", "--data", str(tmp_path / "d.csv"), "-q"])
+    assert r.exit_code == 0, r.output
+    assert pd.read_parquet(tmp_path / "l.parquet")["text"].tolist() == ["good", "NA", "bad", "null", "good NA"]

@@ -56,7 +56,7 @@ def test_lfs_see_text_markers_as_text_and_numeric_markers_as_missing(tmp_path):
     assert got["flag"].tolist()[:1] == [True] and got["flag"].isna().tolist() == [False, True, False, True]
     assert got["note"].isna().all()               # markers alone (no text besides): missing, as before
     assert got["n"].tolist() == [1, 2, 3, 4]
-    # other commands (gold labels, kept columns) read data columns as before: "NA" is missing there
+    # read without text_as_written (gold labels): "NA" is missing there, as before
     assert _rows(TableSource(path))["text"].isna().tolist() == [False, True, True, True]
 
 

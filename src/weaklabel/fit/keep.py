@@ -122,8 +122,9 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
     arrow = _arrow_columns(src, cols)
     table = None   # the ids to match by and, from CSV / JSON Lines, the kept columns (pandas)
     if by_id or arrow is None:
+        # kept text as the LFs saw it: a CSV's "NA" stays "NA" (an end model trains on what was labelled)
         table = read_table(src, (ids if by_id else []) + (cols if arrow is None else []),
-                           id_cols=ids if by_id else None)
+                           id_cols=ids if by_id else None, text_as_written=True)
     rows = None   # the data's row of each votes row (None: the same rows, in order)
     if by_id:
         keys = table[ids].reset_index(drop=True)

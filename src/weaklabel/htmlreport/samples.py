@@ -107,7 +107,8 @@ class DataText:
         if not self.by_id and src.n_rows is not None and src.n_rows != n:
             self._count_error(int(src.n_rows))   # Parquet knows its row count: before the pass
         cols = (ids if self.by_id else []) + [text_col]
-        self._it = src.iter_batches(batch, cols, id_cols=ids if self.by_id else None)
+        # the text as the LFs saw it (a CSV's "NA" is text to them)
+        self._it = src.iter_batches(batch, cols, id_cols=ids if self.by_id else None, text_as_written=True)
         self._buf = None       # rows read but not used yet
         self.rows = 0          # data rows lined up with the votes' so far
         self.aligned = True    # so far the votes' own rows (same ids row for row, or no ids)
@@ -204,7 +205,7 @@ class DataText:
         hits = np.zeros(len(keys), dtype=np.int64)
         seen: list = []       # a few of the data's ids, for the error below
         if want:
-            for batch in self.src.iter_batches(self.batch, ids + [self.text_col], id_cols=ids):
+            for batch in self.src.iter_batches(self.batch, ids + [self.text_col], id_cols=ids, text_as_written=True):
                 batch = batch[~batch[ids].isna().to_numpy().any(axis=1)].reset_index(drop=True)
                 if len(seen) < 3:
                     seen += [tuple(r) if len(ids) > 1 else r[0] for r in batch[ids].head(3).itertuples(index=False)]

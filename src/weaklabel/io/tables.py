@@ -360,17 +360,18 @@ def id_sample(keys: pd.DataFrame, k: int = 3) -> str:
 
 
 def read_table(path: str | Path | TableSource, columns: Sequence[str] | None = None,
-               id_cols: Sequence[str] | None = None) -> pd.DataFrame:
+               id_cols: Sequence[str] | None = None, text_as_written: bool = False) -> pd.DataFrame:
     """Read a whole table (Parquet/CSV/JSON Lines) into pandas, checking requested columns.
     ``id_cols``: the columns that hold row ids (those the table has), read from a CSV as
     :meth:`TableSource.id_dtypes` says, so that they match the same ids read by any other command.
-    ``path`` may be a :class:`TableSource` already open (its footer is not read again)."""
+    ``text_as_written``: a CSV's text columns as the LFs read them (``NA`` kept as text;
+    :mod:`.csv_ids`). ``path`` may be a :class:`TableSource` already open (its footer is not read again)."""
     src = path if isinstance(path, TableSource) else TableSource(path)
     if columns is not None:
         missing = [c for c in columns if c not in src.columns]
         if missing:
             raise InputError(f"{src.path}: no column {missing[0]!r} (columns: {', '.join(src.columns)})")
-    parts = list(src.iter_batches(1 << 20, columns, id_cols=id_cols))
+    parts = list(src.iter_batches(1 << 20, columns, id_cols=id_cols, text_as_written=text_as_written))
     if not parts:
         return pd.DataFrame({c: [] for c in (columns or src.columns)})
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
