@@ -316,14 +316,15 @@ class LabelModel:
         if per_row.all() or not per_row.any():
             return None, None
         prior = self._predict_proba(empty_row(self))[0]
-        P = self._predict_proba(sample)
-        q, kind = uncovered.who_abstains(sample, P, prior), "disputed"
-        if not uncovered.disputed(prior, q):
-            # the same fixed point started from the mirrored prior: where it stays on the other side,
-            # the votes do not settle the class of those rows either way (PROTOCOL §30)
-            q, kind = uncovered.who_abstains(sample, P, prior[::-1]), "undetermined"
-            if not uncovered.disputed(prior, q):
-                return None, None
+        # the fixed point from the prior, and from the mirrored prior: where the second stays on the
+        # other side, the votes do not settle the class of those rows either way (PROTOCOL §30)
+        q, q_mirror = uncovered.fixed_points(sample, self._predict_proba(sample), [prior, prior[::-1]])
+        if uncovered.disputed(prior, q):
+            kind = "disputed"
+        elif uncovered.disputed(prior, q_mirror):
+            q, kind = q_mirror, "undetermined"
+        else:
+            return None, None
         K = int(self.cardinality_)
         self._uncovered_dispute = (int(np.argmax(prior)), int(np.argmax(q)), kind)   # for the warning
         return np.full(K, 1.0 / K), "disputed"

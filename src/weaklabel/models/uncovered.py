@@ -90,6 +90,12 @@ def who_abstains(vm, P: np.ndarray, prior: np.ndarray, max_iter: int = 5000) -> 
     it after 100 or 200 steps gave another answer on some tasks, and the converged one did better
     on the tuning tasks (PROTOCOL §28).
     """
+    return fixed_points(vm, P, [prior], max_iter)[0]
+
+
+def fixed_points(vm, P: np.ndarray, starts, max_iter: int = 5000) -> list[np.ndarray]:
+    """:func:`who_abstains` from each of ``starts``, the firing counts taken once (PROTOCOL §30
+    runs it from the prior and from the mirrored prior)."""
     P = np.asarray(P, dtype=float)
     n, K = P.shape
     voted = vm.votes_per_row() > 0
@@ -97,7 +103,12 @@ def who_abstains(vm, P: np.ndarray, prior: np.ndarray, max_iter: int = 5000) -> 
     F = np.stack([np.bincount(vm.indices, weights=P[row, k], minlength=vm.n_lfs) for k in range(K)], axis=1)
     C = P[voted].sum(axis=0)
     n_empty = n - int(voted.sum())
-    q = np.asarray(prior, dtype=float).copy()
+    return [_fixed_point(F, C, n, n_empty, start, max_iter) for start in starts]
+
+
+def _fixed_point(F: np.ndarray, C: np.ndarray, n: int, n_empty: int, start, max_iter: int) -> np.ndarray:
+    """``q`` iterated from ``start`` until it moves by less than 1e-10 (:func:`who_abstains`)."""
+    q = np.asarray(start, dtype=float).copy()
     for _ in range(max_iter):
         pi = (C + n_empty * q) / max(n, 1)
         f = np.clip(F / np.maximum(n * pi, 1e-300), 0.0, 1.0 - 1e-9)
