@@ -102,6 +102,20 @@ def test_votes_do_not_depend_on_the_batch_size(tmp_path, data, id_col):
     assert t.column("log_stars").to_pylist() == [-1, 1, 0, 1, -1, 0, -1]
 
 
+def _votes_by_batch_size(tmp_path, data, lf_def: str, id_col: str) -> dict:
+    """The votes tables of one row-wise LF (``lf_def``: its ``def``) over ``data`` at batch sizes
+    1, 2 and 1000, ``id_col`` carried."""
+    lfs = tmp_path / "lfs.py"
+    lfs.write_text("from weaklabel import ABSTAIN, labeling_function\nCLASSES = ['neg', 'pos']\n\n"
+                   "@labeling_function\n" + lf_def)
+    got = {}
+    for b in (1, 2, 1000):
+        out = tmp_path / f"v{b}.parquet"
+        apply_file(lfs, data, out, jobs=1, batch_size=b, id_cols=id_col)
+        got[b] = pq.read_table(out)
+    return got
+
+
 def test_a_numeric_optional_key_has_one_type_in_every_batch(tmp_path):
     """Integers with a missing one are floats in every batch (as pandas reads a batch with a gap):
     the LF sees 3.0 for the row holding 3 whatever the batch size, and an id column of them is one
@@ -109,15 +123,8 @@ def test_a_numeric_optional_key_has_one_type_in_every_batch(tmp_path):
     data = tmp_path / "n.jsonl"
     rows = [{"n": 3, "text": "a"}, {"n": 4, "text": "b"}, {"text": "c"}, {"n": 6, "text": "d"}]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    lfs = tmp_path / "lfs.py"
-    lfs.write_text("from weaklabel import ABSTAIN, labeling_function\nCLASSES = ['neg', 'pos']\n\n"
-                   "@labeling_function\ndef is_float(x):\n    return 1 if type(x.n) is float else 0\n")
-    got = {}
-    for b in (1, 2, 1000):
-        out = tmp_path / f"v{b}.parquet"
-        apply_file(lfs, data, out, jobs=1, batch_size=b, id_cols="n")
-        got[b] = pq.read_table(out)
-        assert got[b].column("is_float").to_pylist() == [1, 1, 1, 1], b
+    got = _votes_by_batch_size(tmp_path, data, "def is_float(x):\n    return 1 if type(x.n) is float else 0\n", "n")
+    assert all(t.column("is_float").to_pylist() == [1, 1, 1, 1] for t in got.values())
     assert all(t.equals(got[1000]) for t in got.values())
     assert got[1].column("n").to_pylist() == [3.0, 4.0, None, 6.0]
 
@@ -167,14 +174,7 @@ def test_integers_beside_nulls_give_the_same_votes_and_ids_for_every_batch_size(
     data = tmp_path / "d.jsonl"
     rows = [{"id": None, "n": 5}, {"id": 7, "n": None}, {"id": 8, "n": 5}, {"id": 9, "n": 6}]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    lfs = tmp_path / "lfs.py"
-    lfs.write_text("from weaklabel import ABSTAIN, labeling_function\nCLASSES = ['neg', 'pos']\n\n"
-                   "@labeling_function\ndef five(x):\n    return 1 if repr(x.n) == '5.0' else 0\n")
-    got = {}
-    for b in (1, 2, 1000):
-        out = tmp_path / f"v{b}.parquet"
-        apply_file(lfs, data, out, jobs=1, batch_size=b, id_cols="id")
-        got[b] = pq.read_table(out)
+    got = _votes_by_batch_size(tmp_path, data, "def five(x):\n    return 1 if repr(x.n) == '5.0' else 0\n", "id")
     assert all(t.equals(got[1000]) for t in got.values()), {b: t.schema.field("id").type for b, t in got.items()}
     assert got[1].column("five").to_pylist() == [1, 0, 1, 0]
     assert got[1].column("id").to_pylist() == [None, 7.0, 8.0, 9.0]

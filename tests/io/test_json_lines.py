@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from weaklabel.errors import InputError
+import weaklabel.io.json_lines as jl
 from weaklabel.io import TableSource, read_table
 
 
@@ -113,8 +114,6 @@ def test_optional_keys_read_alike_whatever_the_batch_size(tmp_path):
 def test_value_types_before_the_first_record_with_other_keys_count(tmp_path, monkeypatch):
     """The scan records value types only from the first record whose keys differ; the records
     before it are read again: text there makes "n" a key of mixed values, not numbers only."""
-    import weaklabel.io.json_lines as jl
-
     monkeypatch.setattr(jl, "_HINT", 64)
     rows = [{"n": "x", "pad": "p" * 40}] + [{"n": i, "pad": "p" * 40} for i in range(1, 20)] + [{"pad": "q"}]
     src = TableSource(write(tmp_path / "d.jsonl", rows))
@@ -166,12 +165,20 @@ def test_lines_that_are_not_objects(tmp_path):
     assert TableSource(write(tmp_path / "e.jsonl", ["", ""])).n_rows == 0
 
 
+def _scan_peak(path):
+    """The scan of ``path`` and the peak of the memory Python allocated for it."""
+    tracemalloc.start()
+    try:
+        layout = jl.scan_json_lines(path)
+        return layout, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_the_scan_keeps_memory_flat_with_many_optional_keys(tmp_path, monkeypatch):
     """Records leaving out any of 16 keys: the distinct (keys, value types) tuples grow with the
     file (~65,000 here); kept for the whole file they took ~13x the file's size in memory."""
     import random
-
-    import weaklabel.io.json_lines as jl
 
     monkeypatch.setattr(jl, "_HINT", 1 << 16)
     rng = random.Random(0)
@@ -180,12 +187,7 @@ def test_the_scan_keeps_memory_flat_with_many_optional_keys(tmp_path, monkeypatc
             for i in range(40_000)]
     path = tmp_path / "sparse.jsonl"
     path.write_text("\n".join(rows) + "\n")
-    tracemalloc.start()
-    try:
-        layout = jl.scan_json_lines(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    layout, peak = _scan_peak(path)
     assert layout.rows == 40_000 and layout.columns[0] == "id" and set(layout.columns) == {"id", *keys}
     assert layout.optional == dict.fromkeys(layout.columns[1:], "mixed")
     assert peak < 10_000_000, peak   # was ~60 MB
@@ -193,18 +195,11 @@ def test_the_scan_keeps_memory_flat_with_many_optional_keys(tmp_path, monkeypatc
 
 def test_the_scan_keeps_memory_flat(tmp_path, monkeypatch):
     """~1 MiB of lines at a time (here 64 KiB): the peak does not grow with the file."""
-    import weaklabel.io.json_lines as jl
-
     monkeypatch.setattr(jl, "_HINT", 1 << 16)
     rows = [json.dumps({"id": i, "text": "word " * 30, **({"n": i} if i % 3 else {})}) for i in range(40_000)]
     path = tmp_path / "big.jsonl"
     path.write_text("\n".join(rows) + "\n")
     assert path.stat().st_size > 6_000_000
-    tracemalloc.start()
-    try:
-        layout = jl.scan_json_lines(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    layout, peak = _scan_peak(path)
     assert layout.rows == 40_000 and layout.optional == {"n": "number"}
     assert peak < 1_500_000, peak
