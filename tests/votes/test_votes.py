@@ -109,7 +109,7 @@ def test_read_rejects_bad_vote_files(tmp_path):
 @pytest.mark.parametrize("stats", [True, False])
 def test_a_plain_votes_file_refuses_an_integer_id_column_it_would_take_for_an_lf(tmp_path, stats):
     """A Parquet file without weaklabel metadata whose integer id column has another name than the
-    ones recognised (``review_id``) became an LF: K = 1500, a nine-minute fit of nonsense, exit 0.
+    ones recognised (``review_no``) became an LF: K = 1500, a nine-minute fit of nonsense, exit 0.
     Both readers (in memory, and streaming with or without row-group statistics) now refuse it in
     one line naming the column; plain files with small votes, or the id under a recognised name,
     still read."""
@@ -124,8 +124,8 @@ def test_a_plain_votes_file_refuses_an_integer_id_column_it_would_take_for_an_lf
     y = rng.integers(0, 2, n)
     lfs = {f"lf{j}": np.where(rng.random(n) < 0.5, np.where(rng.random(n) < 0.8, y, 1 - y), -1) for j in range(4)}
     bad = tmp_path / "votes.parquet"
-    pq.write_table(pa.table({"review_id": np.arange(n) + 1000, **lfs}), bad, write_statistics=stats)
-    msg = r"column 'review_id' holds values up to 1,399 and never abstains while every other column's votes stay at or below 1"
+    pq.write_table(pa.table({"review_no": np.arange(n) + 1000, **lfs}), bad, write_statistics=stats)
+    msg = r"column 'review_no' holds values up to 1,399 and never abstains while every other column's votes stay at or below 1"
     with pytest.raises(InputError, match=msg):
         read_votes(bad)
     with pytest.raises(InputError, match=msg):
@@ -151,6 +151,34 @@ def test_a_plain_votes_file_refuses_an_integer_id_column_it_would_take_for_an_lf
     pq.write_table(pa.table({"only": np.where(np.arange(n) % 3 == 0, np.arange(n) % 120, -1),
                              "silent": np.full(n, -1)}), silent, write_statistics=stats)
     assert read_votes(silent).cardinality == 118 and VotesReader(silent).cardinality == 118   # 117 + 1
+
+
+@pytest.mark.parametrize("name", ["doc_id", "ID", "Review_ID", "Index"])
+def test_a_plain_votes_file_takes_columns_named_like_ids_for_ids(tmp_path, name):
+    """An integer column named like an id (``doc_id``, any case) is an id column of a plain votes
+    file. Under a name the rule did not know, small values passed every check: on a file of 40
+    rows ``doc_id`` (0..39) was an LF, K = 40, and ``fit`` exited 0 with 40 classes."""
+    from typer.testing import CliRunner
+
+    from weaklabel.cli import app
+    from weaklabel.votes.file import read_votes
+    from weaklabel.votes.reader import VotesSource as VotesReader
+
+    rng = np.random.default_rng(1)
+    n = 40
+    y = rng.integers(0, 2, n)
+    lfs = {f"lf{j}": np.where(rng.random(n) < 0.7, np.where(rng.random(n) < 0.85, y, 1 - y), -1) for j in range(3)}
+    path = tmp_path / "votes.parquet"
+    pq.write_table(pa.table({name: np.arange(n), **lfs}), path)
+    vm = read_votes(path)
+    assert vm.lf_names == list(lfs) and vm.cardinality == 2 and list(vm.row_ids.columns) == [name]
+    src = VotesReader(path)
+    assert src.cardinality == 2 and src.id_columns == [name]
+    out = tmp_path / "labels.parquet"
+    r = CliRunner().invoke(app, ["fit", str(path), "-o", str(out), "--model", "majority"])
+    assert r.exit_code == 0, r.output
+    labels = pd.read_parquet(out)
+    assert list(labels.columns[:3]) == [name, "prob_0", "prob_1"] and labels[name].tolist() == list(range(n))
 
 
 @pytest.mark.parametrize("stats", [True, False])

@@ -109,10 +109,21 @@ def ids_table(row_ids: pd.DataFrame | None, start: int, n: int) -> pa.Table:
 
 
 _PLAIN_ID_NAMES = frozenset({"row", "id", "row_id", "item", "index", "__index_level_0__"})
+#: how a plain votes file's id columns are named, for the messages
+_ID_NAME_RULE = "id, index, item, row, or ending in _id, in any case"
+
+
+def _is_id_name(name: str) -> bool:
+    """A plain votes file's column named like an id: one of :data:`_PLAIN_ID_NAMES` or ending in
+    ``_id``, in any case (``ID``, ``doc_id``, ``Review_ID``). An integer ``doc_id`` column was an
+    LF before, and where its values stayed small (a file of a few dozen rows) nothing refused it:
+    K became the row count and the fit exited 0."""
+    low = name.strip().lower()
+    return low in _PLAIN_ID_NAMES or low.endswith("_id")
 
 
 def _plain_id_columns(schema: pa.Schema) -> list[str]:
-    return [f.name for f in schema if f.name in _PLAIN_ID_NAMES or not pa.types.is_integer(f.type)]
+    return [f.name for f in schema if _is_id_name(f.name) or not pa.types.is_integer(f.type)]
 
 
 def _refuse_vote_like_id_columns(path, schema: pa.Schema) -> None:
@@ -122,14 +133,14 @@ def _refuse_vote_like_id_columns(path, schema: pa.Schema) -> None:
     not an id: taken for an id column, the LF was silently left out of the fit (and its values
     written into labels.parquet as "ids")."""
     for f in schema:
-        if f.name in _PLAIN_ID_NAMES:
+        if _is_id_name(f.name):
             continue
         if pa.types.is_floating(f.type) or pa.types.is_boolean(f.type) or pa.types.is_null(f.type):
             raise InputError(
                 f"{path}: column {f.name!r} has type {f.type}; a Parquet file without weaklabel metadata takes "
                 "non-integer columns for row ids, and this one looks like an LF's votes: write votes as integers "
                 f"with -1 for abstain (pandas: df[{f.name!r}] = df[{f.name!r}].fillna(-1).astype('int8')), or "
-                f"name an id column one of {', '.join(sorted(_PLAIN_ID_NAMES - {'__index_level_0__'}))}")
+                f"name an id column {_ID_NAME_RULE}")
 
 
 ROW_IS_ID = "row_is_id"
@@ -161,7 +172,7 @@ def check_plain_vote_maxima(path, maxima: dict[str, int], minima: dict[str, int]
         raise InputError(f"{path}: LF column {name!r} holds the vote {over[name]:,}, above the limit of "
                          f"{MAX_CARDINALITY:,} classes (class ids 0..{MAX_CARDINALITY - 1}, -1 = abstain); "
                          "is it an id column? A Parquet file without weaklabel metadata takes its id columns by "
-                         f"name ({', '.join(sorted(_PLAIN_ID_NAMES - {'__index_level_0__'}))}) or type (not integer)")
+                         f"name ({_ID_NAME_RULE}) or type (not integer)")
     voting = {k: v for k, v in maxima.items() if v >= 0}
     if len(voting) < 2:
         return
@@ -173,7 +184,7 @@ def check_plain_vote_maxima(path, maxima: dict[str, int], minima: dict[str, int]
         raise InputError(
             f"{path}: column {name!r} holds values up to {top:,} and never abstains while every other column's "
             f"votes stay at or below {rest}: an id column, not an LF's votes? A Parquet file without weaklabel "
-            f"metadata takes its id columns by name ({', '.join(sorted(_PLAIN_ID_NAMES - {'__index_level_0__'}))}) "
+            f"metadata takes its id columns by name ({_ID_NAME_RULE}) "
             f"or type (not integer): rename the column, or write the votes with `weaklabel apply`")
 
 
@@ -209,8 +220,8 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
     ``id_columns`` is ``[]`` when the file has no ids (only a ``row`` position column: see
     :func:`id_columns_metadata`).
     For plain files, id columns are ``id_cols`` (default: non-integer columns and columns named
-    row/id/row_id/item), every other column is an LF, and K is ``cardinality`` (``None``: unknown,
-    the largest vote + 1).
+    id, index, item, row, row_id or ending in ``_id``, any case), every other column is an LF,
+    and K is ``cardinality`` (``None``: unknown, the largest vote + 1).
     """
     p = src.path
     if src.format not in ("parquet", "parquet-dir"):
