@@ -62,7 +62,7 @@ class FitSummary:
 
         lm = self.model
         out = {
-            "output": self.output, "model": type(lm).__name__, "params": jsonable(lm.get_params()),
+            "output": self.output, "model": type(lm).__name__, "params": jsonable(lm.get_params(deep=False)),
             "rows": self.rows, "labelled_rows": self.labelled, "tied_rows": self.tied,
             "fit_seconds": round(self.fit_seconds, 4),
             **class_probabilities(lm, self.classes),

@@ -82,7 +82,7 @@ def _model_summary(model) -> dict:
     return {
         "class": type(model).__name__,
         "inner": type(inner).__name__ if inner is not None else None,
-        "params": {k: v for k, v in model.get_params().items() if not k.startswith("_")},
+        "params": {k: v for k, v in model.get_params(deep=False).items() if not k.startswith("_")},
         "class_balance": np.asarray(model.class_balance_, dtype=float).tolist(),
         "lf_names": list(getattr(model, "lf_names_", None) or []),
         "accuracies": (np.asarray(model.accuracies_, dtype=float).tolist()

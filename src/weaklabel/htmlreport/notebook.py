@@ -78,7 +78,7 @@ def model_html(model) -> str:
     """A label model: class, hyper-parameters; when fitted its class balance, per-LF estimated
     accuracies, and its selection and warnings when it has them."""
     name = type(model).__name__
-    params = ", ".join(f"{k}={v!r}" for k, v in model.get_params().items())
+    params = ", ".join(f"{k}={v!r}" for k, v in model.get_params(deep=False).items())
     parts = [f"<p><b>{esc(name)}</b>({esc(params)})</p>"]
     if not hasattr(model, "class_balance_"):
         parts.append("<p><i>not fitted</i></p>")

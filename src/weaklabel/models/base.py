@@ -52,6 +52,20 @@ def registered_models() -> dict[str, type["LabelModel"]]:
     return dict(_REGISTRY)
 
 
+class _class_or_instance:
+    """A method that gets both the class and the instance (``None`` when called on the class):
+    ``Model.load(path)`` and Snorkel's ``model.load(path)``."""
+
+    def __init__(self, func):
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj, cls=None):
+        import functools
+
+        return functools.wraps(self.func)(functools.partial(self.func, cls, obj))
+
+
 _NOT_FITTED: type | None = None
 
 
@@ -170,7 +184,17 @@ class LabelModel:
         return init_param_names(cls)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._param_names()}
+        """The ``__init__`` parameters by name; with ``deep`` (scikit-learn's default) also those of a
+        parameter that is itself an estimator, as ``name__sub`` (``estimator__smoothing``): the keys
+        :meth:`set_params` and scikit-learn's grid searches take. Model files and ``repr`` use
+        ``deep=False``."""
+        out: dict[str, Any] = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                out.update((f"{name}__{k}", v) for k, v in value.get_params(deep=True).items())
+            out[name] = value
+        return out
 
     def set_params(self, **params: Any) -> "LabelModel":
         """Set hyper-parameters; ``name__sub`` sets ``sub`` of the estimator in parameter ``name``
@@ -191,9 +215,17 @@ class LabelModel:
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "class_balance_")
 
+    @property
+    def n_features_in_(self) -> int:
+        """scikit-learn's number of input columns: the number of LFs (``n_lfs_``), once fitted."""
+        n = self.__dict__.get("n_lfs_")
+        if n is None:
+            raise AttributeError(f"{type(self).__name__} is not fitted yet: no n_features_in_")
+        return int(n)
+
     def __repr__(self) -> str:
         defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
-        shown = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k) is not v
+        shown = [f"{k}={v!r}" for k, v in self.get_params(deep=False).items() if defaults.get(k) is not v
                  and not (isinstance(v, (int, float, str, type(None))) and defaults.get(k) == v)]
         return f"{type(self).__name__}({', '.join(shown)})"
 
@@ -423,9 +455,40 @@ class LabelModel:
             "format_version": 1,
             "weaklabel_version": __version__,
             "model": type(self).__name__,
-            "params": _jsonable(self.get_params()),
+            "params": _jsonable(self.get_params(deep=False)),
             "learned": learned,
         }
+
+    def save(self, path, force: bool = True) -> None:
+        """Write the fitted model to ``path`` as a ``model.json`` (plain JSON, atomically, as
+        :func:`weaklabel.save_model`; the name must end in ``.json``). Snorkel's spelling, and like
+        Snorkel's ``save`` it replaces an existing file; ``force=False`` refuses to."""
+        from .._persist import write_json_model
+
+        write_json_model(self.to_dict(), path, force=force)
+
+    @_class_or_instance
+    def load(cls, self, path) -> "LabelModel":
+        """Read a ``model.json`` (:meth:`save`, ``weaklabel fit --save-model``), validating every field.
+
+        ``Model.load(path)`` returns a new fitted model (a ``Model`` or a subclass of it: another
+        model's file is a ModelFileError). ``model.load(path)``, Snorkel's spelling, loads the file
+        into ``model``, which must be of the file's class, and returns it."""
+        from pathlib import Path
+
+        from .._persist import read_json_model
+
+        data = read_json_model(path, "a model.json written by save() or `weaklabel fit --save-model`",
+                               "a model.json file")
+        model = cls.from_dict(data, where=str(Path(path)))
+        if self is None:
+            return model
+        if type(model) is not type(self):
+            raise ModelFileError(f"{Path(path)}: holds a {type(model).__name__}, not a {type(self).__name__} "
+                                 f"(weaklabel.load_model(path) reads any model file)")
+        self.__dict__.clear()
+        self.__dict__.update(model.__dict__)
+        return self
 
     @classmethod
     def from_dict(cls, data: dict, where: str = "model") -> "LabelModel":

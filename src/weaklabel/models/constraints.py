@@ -1,8 +1,8 @@
 """Hyper-parameter constraints of the label models (``_parameter_constraints``), checked by
 ``LabelModel._validate_params``: typed ranges (:class:`Interval`), fixed sets (:class:`Options`)
 and a few named constraints ("boolean", "random_state", "probabilities", "finite-array",
-"estimator", "list"). scikit-learn's own validation is private API, hence this small copy of the
-idea (no code of theirs)."""
+"estimator", "list", "string"). scikit-learn's own validation is private API, hence this small
+copy of the idea (no code of theirs)."""
 
 from __future__ import annotations
 
@@ -78,6 +78,8 @@ def accepts(constraint, v) -> bool:
         return isinstance(v, LabelModel)
     if constraint == "list":
         return isinstance(v, (list, tuple))
+    if constraint == "string":
+        return isinstance(v, str)
     return constraint.accepts(v)
 
 
@@ -86,7 +88,7 @@ def describe(constraint) -> str:
     named = {None: "None", "boolean": "true or false", "random_state": "an integer seed >= 0",
              "probabilities": "a list of positive finite numbers (one per class)",
              "finite-array": "a list of finite numbers (one per LF)", "estimator": "a weaklabel label model",
-             "list": "a list"}
+             "list": "a list", "string": "a string"}
     if isinstance(constraint, str) or constraint is None:
         return named[constraint]
     return constraint.describe()

@@ -19,7 +19,7 @@ def _jsonable(value: Any) -> Any:
         # nested estimators (a parameter or a fitted sub-model): their own plain description
         if hasattr(value, "class_balance_"):
             return {"__model__": value.to_dict()}
-        return {"__estimator__": type(value).__name__, "params": _jsonable(value.get_params())}
+        return {"__estimator__": type(value).__name__, "params": _jsonable(value.get_params(deep=False))}
     if isinstance(value, np.ndarray):
         return {"__array__": value.tolist(), "dtype": str(value.dtype), "shape": list(value.shape)}
     if isinstance(value, (np.integer,)):
