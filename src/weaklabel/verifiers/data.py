@@ -25,7 +25,8 @@ class ScoreData:
 
     ``scores`` is ``(n, m)`` float64 with NaN for a missing score; ``answers`` holds per-row
     answer codes (equal codes = same final answer within a question, ``-1`` = no answer);
-    ``correct`` holds 1, 0 or ``-1`` (unknown).
+    ``correct`` holds 1, 0 or ``-1`` (unknown); ``positions`` (None: the same) each row's
+    position in the user's file, for messages that name a row.
     """
 
     question_ids: np.ndarray        # (G,) the question id of each group code
@@ -37,6 +38,7 @@ class ScoreData:
     correct: np.ndarray | None = None
     question_col: str = "question_id"
     candidate_col: str = "candidate_id"
+    positions: np.ndarray | None = None
 
     def __post_init__(self):
         self.groups = Groups(self.codes)
@@ -63,7 +65,11 @@ class ScoreData:
                          self.scores[rows], list(self.verifiers),
                          None if self.answers is None else self.answers[rows],
                          None if self.correct is None else self.correct[rows],
-                         self.question_col, self.candidate_col)
+                         self.question_col, self.candidate_col, self.file_positions()[rows])
+
+    def file_positions(self) -> np.ndarray:
+        """Each row's position in the user's file."""
+        return np.arange(self.n_rows) if self.positions is None else self.positions
 
     def columns(self, names: Sequence[str]) -> np.ndarray:
         """The score columns ``names``, in that order (a fitted selector's verifiers); a clear

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .data import ScoreData
+from .draws import candidate_keys, question_keys
 from .metrics import answer_support, first_candidates, pass_at_k, top_candidates, within_question_auc
 from .mixture import ScoreMixture
 from .normalise import Normaliser
@@ -43,7 +44,10 @@ def labelled_questions(data: ScoreData) -> np.ndarray:
 
 def split_dev(data: ScoreData, dev_frac: float, seed: int = 0) -> np.ndarray:
     """Per question: whether it is a dev question. ``dev_frac`` of the fully labelled questions,
-    at least one when ``dev_frac > 0`` and there are at least two of them."""
+    at least one when ``dev_frac > 0`` and there are at least two of them: those with the smallest
+    seeded keys of their ids (:func:`~weaklabel.verifiers.draws.question_keys`), so the same
+    questions in another row order are split alike (drawn among question codes, numbered in order
+    of first appearance, they were not)."""
     if not 0 <= dev_frac < 1:
         raise InputError(f"--dev-frac must be in [0, 1), got {dev_frac}")
     lab = np.flatnonzero(labelled_questions(data))
@@ -51,8 +55,8 @@ def split_dev(data: ScoreData, dev_frac: float, seed: int = 0) -> np.ndarray:
     if dev_frac <= 0 or lab.size < 2:
         return dev
     k = int(min(max(1, round(dev_frac * lab.size)), lab.size - 1))
-    rng = np.random.default_rng(seed)
-    dev[rng.choice(lab, size=k, replace=False)] = True
+    key = question_keys(data, seed, "dev")[lab]
+    dev[lab[np.argsort(key, kind="stable")[:k]]] = True
     return dev
 
 
@@ -84,8 +88,8 @@ class Evaluation:
                 "notes": self.notes}
 
 
-def _select_at_1(score, data: ScoreData, mask_q: np.ndarray, seed: int) -> float:
-    top = top_candidates(score, data.groups, seed)
+def _select_at_1(score, data: ScoreData, mask_q: np.ndarray, tie: np.ndarray) -> float:
+    top = top_candidates(score, data.groups, tie=tie)
     return float(data.correct[top][mask_q].mean()) if mask_q.any() else float("nan")
 
 
@@ -128,7 +132,8 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
     ``selector.select(data)``: the choice ``select`` writes, made on the log-odds. It is not
     re-derived from ``proba``, whose values saturate at 0 and 1 (two answers with log-odds above
     about 37 tie there) and whose ties among one answer's candidates would skip the candidates'
-    own evidence."""
+    own evidence. ``pass@1`` is each question's first candidate in the file
+    (``data.positions``)."""
     if data.correct is None:
         raise InputError("evaluation needs a correct column")
     eval_q = labelled_questions(data) & ~dev_q
@@ -138,16 +143,17 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
     correct = data.correct
     rows = []
     notes = []
+    tie = candidate_keys(data, seed)         # the baselines' ties: keyed on the ids, not the row order
     partly = int(((g.max((correct >= 0).astype(float)) > 0) & ~labelled_questions(data)).sum())
     if partly:   # left out, not scored as misses: say so, or the header's count looks like every labelled one
         notes.append(f"{partly:,} question{'s' * (partly > 1)} with some candidates unlabelled (empty correct "
                      f"column) {'are' if partly > 1 else 'is'} left out of the evaluation")
 
     def add(name, score=None, value=None):
-        v = value if value is not None else _select_at_1(score, data, eval_q, seed)
+        v = value if value is not None else _select_at_1(score, data, eval_q, tie)
         rows.append({"method": name, "select_at_1": v})
 
-    add("pass@1", value=float(correct[first_candidates(g)][eval_q].mean()))
+    add("pass@1", value=float(correct[first_candidates(g, data.positions)][eval_q].mean()))
     # the majority answer needs final answers: without any (no answer column, or every answer of
     # the evaluation questions missing) its "choice" is a seeded draw, not a baseline: null, said once
     answered = None if data.answers is None else g.max((data.answers >= 0).astype(float)) > 0
@@ -176,7 +182,7 @@ def evaluate(selector, data: ScoreData, proba: np.ndarray, dev_q: np.ndarray, se
         # "choice" is a seeded draw, and was named the best verifier when the draw was lucky
         with np.errstate(invalid="ignore"):
             ranks = (g_dev.max(X[dev_rows]) > g_dev.min(X[dev_rows])).any(axis=0)
-        key = {v: (_select_at_1(X[:, v], data, dev_q, seed),
+        key = {v: (_select_at_1(X[:, v], data, dev_q, tie),
                    np.nan_to_num(within_question_auc(X[dev_rows, v], correct[dev_rows], g_dev), nan=0.0))
                for v in np.flatnonzero(ranks)}
         if key:

@@ -17,15 +17,21 @@ import pyarrow.parquet as pq
 from .._version import __version__
 from ..io import atomic_output, encode_metadata
 from .data import ScoreData
+from .draws import candidate_keys
 
 SELECTION_FORMAT = "weaklabel.selection"
 
 
-def ranks(proba: np.ndarray, data: ScoreData, selected: np.ndarray | None = None) -> np.ndarray:
+def ranks(proba: np.ndarray, data: ScoreData, selected: np.ndarray | None = None, own: np.ndarray | None = None,
+          seed=0) -> np.ndarray:
     """Rank of each candidate within its question by ``proba`` (1 = highest). Among equal
-    probabilities the selected candidate comes first, then input order."""
+    probabilities the selected candidate comes first, then the higher ``own`` (the candidate's
+    own probability, before answer pooling), then a seeded draw keyed on the ids
+    (:func:`~weaklabel.verifiers.draws.candidate_keys`): by input order, the same rows in another
+    order were ranked otherwise."""
     first = np.zeros(data.n_rows, dtype=bool) if selected is None else np.asarray(selected, dtype=bool)
-    order = np.lexsort((np.arange(data.n_rows), ~first, -np.nan_to_num(proba, nan=-np.inf), data.codes))
+    own = np.zeros(data.n_rows) if own is None else -np.nan_to_num(own, nan=-np.inf)
+    order = np.lexsort((candidate_keys(data, seed), own, ~first, -np.nan_to_num(proba, nan=-np.inf), data.codes))
     pos = np.empty(data.n_rows, dtype=np.int64)
     pos[order] = np.arange(data.n_rows)
     return (pos - data.groups.starts[data.codes] + 1).astype(np.int32)
@@ -37,7 +43,7 @@ def write_selection(path: str | Path, data: ScoreData, proba: np.ndarray, select
     """Write ``selection.parquet`` atomically (see module docstring)."""
     ids = data.frame()
     table = pa.Table.from_pandas(ids, preserve_index=False)
-    rk = ranks(proba, data, selected)
+    rk = ranks(proba, data, selected, own=p_candidate, seed=selector.random_state)
     table = table.append_column("p_correct", pa.array(np.asarray(proba, dtype=np.float32)))
     own = proba if p_candidate is None else p_candidate
     table = table.append_column("p_candidate", pa.array(np.asarray(own, dtype=np.float32)))

@@ -7,7 +7,8 @@
   question), ties counted half: how well a score ranks, the quantity selection needs.
 
 Ties in a score are broken at random with a seed, never by row order (which would favour the
-first sample).
+first sample): keyed on the question and candidate ids (:mod:`~weaklabel.verifiers.draws`), so the
+same rows in another order break their ties alike.
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ import numpy as np
 from ._groups import Groups
 
 
-def top_candidates(score: np.ndarray, groups: Groups, seed: int = 0, secondary=None) -> np.ndarray:
+def top_candidates(score: np.ndarray, groups: Groups, seed: int = 0, secondary=None, tie=None) -> np.ndarray:
     """Row index of the highest-scoring candidate of each question (NaN scores rank last; ties
     broken by ``secondary`` if given: one array or a sequence of arrays tried in turn, higher
-    first; then at random, seeded)."""
+    first; then at random: the smallest of ``tie``, one key per row, or without it a seeded draw
+    per row position). Give ``tie=``:func:`~weaklabel.verifiers.draws.candidate_keys` ``(data,
+    seed)`` for draws keyed on the candidates' ids: the same rows in another order then break
+    their ties alike."""
     score = np.asarray(score, dtype=float)
-    rng = np.random.default_rng(seed)
-    tie = rng.random(score.size)
+    if tie is None:
+        tie = np.random.default_rng(seed).random(score.size)
+    elif np.shape(tie) != score.shape:
+        raise ValueError(f"tie must have one key per candidate ({score.size}), got shape {np.shape(tie)}")
     key = np.where(np.isnan(score), -np.inf, score)
     if secondary is None:
         secondary = []
@@ -34,9 +40,12 @@ def top_candidates(score: np.ndarray, groups: Groups, seed: int = 0, secondary=N
     return order[groups.starts]
 
 
-def first_candidates(groups: Groups) -> np.ndarray:
-    """Row index of each question's first candidate in input order."""
-    return groups.order[groups.starts]
+def first_candidates(groups: Groups, position: np.ndarray | None = None) -> np.ndarray:
+    """Row index of each question's first candidate in input order (``position``: each row's
+    position in the input, when the rows are in another order)."""
+    if position is None:
+        return groups.order[groups.starts]
+    return np.lexsort((position, groups.codes))[groups.starts]
 
 
 def pass_at_k(correct: np.ndarray, groups: Groups) -> np.ndarray:

@@ -78,16 +78,20 @@ def _unit(x, lo, hi):
 RAW_SCALE_LIMIT = 1e100   # |score| the mixture's sums of squares hold on any table size
 
 
-def check_raw_scale(U: np.ndarray, binary: np.ndarray, names) -> None:
+def check_raw_scale(U: np.ndarray, binary: np.ndarray, names, positions=None) -> None:
     """Raw scores (``method="none"``) go to the mixture as they are: beyond
     :data:`RAW_SCALE_LIMIT` its variances overflowed and the fit was NaN and infinities (written
-    to the selector file) without a word. A one-line error names the column and the row. Columns
-    flagged in ``binary`` are not checked (yes/no verifiers; when a fitted selector is applied,
-    also those it dropped, which the mixture does not read)."""
+    to the selector file) without a word. A one-line error names the column and the row (the first
+    in the file: ``positions``, each row's position there, when the rows are in another order).
+    Columns flagged in ``binary`` are not checked (yes/no verifiers; when a fitted selector is
+    applied, also those it dropped, which the mixture does not read)."""
     big = ~binary[None, :] & (np.abs(np.nan_to_num(U)) > RAW_SCALE_LIMIT)
     if big.any():
-        i, v = (int(a[0]) for a in np.nonzero(big))
-        raise InputError(f"verifier column {names[v]!r} row {i}: score {U[i, v]:.3g} is too large for the mixture on "
+        at = np.arange(U.shape[0]) if positions is None else np.asarray(positions)
+        rows, cols = np.nonzero(big)
+        k = int(np.lexsort((cols, at[rows]))[0])
+        i, v, row = int(rows[k]), int(cols[k]), int(at[rows[k]])
+        raise InputError(f"verifier column {names[v]!r} row {row}: score {U[i, v]:.3g} is too large for the mixture on "
                          f"raw scores (--normalise none; at most {RAW_SCALE_LIMIT:g}); normalise it (--normalise "
                          "quantile, the default, or minmax) or rescale the column")
 

@@ -114,6 +114,7 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     renamed into place together (both or neither)."""
     from ..io import check_distinct, check_json_name, check_output, check_parquet_name, output_group
     from .data import from_frame, label_like_warnings, numbers_as_text
+    from .draws import in_id_order
     from .evaluate import dev_labels, evaluate, labelled_questions, split_dev
     from .io import write_selection
     from .readers import read_scores
@@ -148,9 +149,12 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
             raise InputError(f"{scores}: no column for verifier {missing[0]!r}, which the selector {model_file} "
                              "was fitted with")
         columns = [v for v in sel.verifiers_ if v in have]   # a score column stored as text is read, not missed
-    data = from_frame(table.frame, question_col=table.question_col, candidate_col=table.candidate_col,
-                      verifiers=columns, answer_col=table.answer_col, correct_col=table.correct_col,
-                      where=str(scores), display=table.names)
+    file_data = from_frame(table.frame, question_col=table.question_col, candidate_col=table.candidate_col,
+                           verifiers=columns, answer_col=table.answer_col, correct_col=table.correct_col,
+                           where=str(scores), display=table.names)
+    # fitted and selected on the rows in an order of their ids: the same rows in another order
+    # give the same result to the last bit (draws.in_id_order); written back in file order
+    data, rows = in_id_order(file_data)
     if dev_frac is not None and data.correct is None:
         raise InputError("--dev-frac sets aside labelled dev questions: it needs a correctness column "
                          "(--correct-col)")
@@ -177,6 +181,11 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     if model_file is None and sel.pool_answers is True and data.answers is not None and not (data.answers >= 0).any():
         warnings.append(f"--pool-answers yes: no candidate has a final answer (column {answer_name!r} is empty): "
                         "nothing was pooled")
+    if model_file is not None and sel._pool_setting() and sel.answer_icc_ is not None and data.answers is not None \
+            and not (data.answers >= 0).any():        # a saved selector that pools, on an empty answer column
+        warnings.append(f"the selector {model_file} pools candidates by final answer, but no candidate has one "
+                        f"(column {answer_name!r} is empty): nothing was pooled; each candidate is selected on "
+                        "its own evidence")
     if verifiers is None:                 # a verifier stored as text is left out: say so, not silently
         ids = [table.question_col, table.candidate_col, table.answer_col, table.correct_col]
         warnings += [f"column {table.names.get(c, c)!r} holds numbers stored as text and is not used as a "
@@ -194,6 +203,11 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     proba, p_own = (1.0 / (1.0 + np.exp(-np.clip(x, -40, 40))) for x in (log_odds, own))
     selected = sel.select(data)
     ev = evaluate(sel, data, proba, dev_q, seed=seed, oracle=evaluate_oracle, selected=selected) if scored else None
+    back = np.argsort(rows)                   # file row r is row back[r] of `data`
+    proba, p_own, selected = proba[back], p_own[back], selected[back]
+    q_of = np.empty(data.n_questions, dtype=np.int64)
+    q_of[file_data.codes] = data.codes[back]  # a file question's code in `data`
+    data, dev_q = file_data, dev_q[q_of]
     with output_group():           # the selection and the selector file appear together or not at all
         write_selection(output, data, proba, selected, sel, dev_q=dev_q, force=force, p_candidate=p_own,
                         extra={"scores_file": Path(scores).name, "layout": table.layout,

@@ -25,6 +25,7 @@ from ._base import VerifierEstimator
 from .answers import proba_from_log_odds
 from .binarise import Binariser
 from .data import ScoreData, check_score_data, labels_array
+from .draws import candidate_keys
 from .metrics import top_candidates
 from .mixture import ScoreMixture
 from .normalise import Normaliser, check_raw_scale
@@ -193,7 +194,7 @@ class VerifierSelector(VerifierEstimator):
         U = self.normaliser_.transform(X, groups)
         binary = self.normaliser_.binary_
         if self.label_model == "mixture" and self._binarise_method() == "none":
-            check_raw_scale(U, binary, self.verifiers_)
+            check_raw_scale(U, binary, self.verifiers_, data.positions)
 
         # class balance: given, from the dev labels, or estimated by a quick continuous fit
         if self.class_balance is not None:
@@ -265,7 +266,7 @@ class VerifierSelector(VerifierEstimator):
         self._check_fitted()
         U = self.normaliser_.transform(self.score_columns(data), data.groups)
         if isinstance(self.model_, ScoreMixture) and self.binariser_ is None:
-            check_raw_scale(U, self.normaliser_.binary_ | ~self.keep_mask_, self.verifiers_)
+            check_raw_scale(U, self.normaliser_.binary_ | ~self.keep_mask_, self.verifiers_, data.positions)
         return self._flip(U, self.flipped_)
 
     def score_columns(self, data: ScoreData) -> np.ndarray:
@@ -302,9 +303,10 @@ class VerifierSelector(VerifierEstimator):
 
     def pools_answers(self, data: ScoreData, pool_answers: bool | None = None) -> bool:
         """Whether :meth:`predict_proba` pools the evidence of ``data``'s candidates by final
-        answer (``pool_answers`` overrides the fitted decision)."""
+        answer (``pool_answers`` overrides the fitted decision); not when no candidate has one."""
         pool = self._pool_setting() if pool_answers is None else pool_answers
-        return bool(pool) and data.answers is not None and getattr(self, "answer_icc_", None) is not None
+        return bool(pool) and data.answers is not None and bool((data.answers >= 0).any()) \
+            and getattr(self, "answer_icc_", None) is not None
 
     def predict_log_odds(self, data: ScoreData, pool_answers: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(log-odds, own log-odds)`` of correctness per candidate: with answer pooling the
@@ -333,7 +335,8 @@ class VerifierSelector(VerifierEstimator):
         """One ``True`` per question: the candidate with the highest P(correct); among equals
         (candidates of one answer) the one with the best own evidence, then the highest mean
         normalised score (a vote model's posterior ties whenever two candidates got the same
-        votes; majority vote's ties often); remaining ties broken at random (seeded)."""
+        votes; majority vote's ties often); remaining ties broken at random (seeded, keyed on the
+        ids, not the row order: :mod:`~weaklabel.verifiers.draws`)."""
         if proba is not None:
             if np.shape(proba) != (data.n_rows,):
                 raise InputError(f"proba must have one entry per candidate ({data.n_rows}), got shape "
@@ -344,7 +347,7 @@ class VerifierSelector(VerifierEstimator):
             keys = [own]
         keys.append(self.mean_normalised_score(data))
         sel = np.zeros(data.n_rows, dtype=bool)
-        sel[top_candidates(score, data.groups, self.random_state, secondary=keys)] = True
+        sel[top_candidates(score, data.groups, secondary=keys, tie=candidate_keys(data, self.random_state))] = True
         return sel
 
     # ------------------------------------------------------------------ report
