@@ -97,9 +97,99 @@ def read_labels(path: str | Path) -> tuple[pd.DataFrame | None, np.ndarray, np.n
     id_cols = [c for c in dict.fromkeys(meta.get("id_columns") or []) if c in src.columns]
     table = read_table(src, columns=[*id_cols, *probs, "label"])
     ids = table[id_cols].reset_index(drop=True) if id_cols else None
-    proba = table[probs].to_numpy(dtype=np.float64)
-    label = table["label"].to_numpy(dtype=np.int64)
+    proba, label = label_arrays(table, K, p)
     return ids, proba, label, meta
+
+
+#: how far a row of probabilities may sum from 1 (labels.parquet stores them as float32, each row
+#: normalised: its float64 sum is off by about K float32 epsilons at most)
+SUM_TOL = 1e-4
+
+
+def label_arrays(table: pd.DataFrame, K: int, where, first_row: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(proba (n, K) float64, label (n,) int64)`` of a block of a labels file's rows, checked:
+    every ``prob_k`` a number in [0, 1], each row summing to 1, ``label`` an integer in
+    ``-1..K-1``. A file edited or written by hand otherwise scores silently wrong numbers (a NaN
+    probability made the Brier score and ECE null, 1.5 / -0.5 a Brier score above its maximum of
+    2, a label 5 of 2 classes was left out of the confusion matrix but not of the Brier score, a
+    label 0.5 was read as 0), or fails with a traceback (text in a number column). Errors name the
+    file (``where``), the column and the row (``first_row``: the block's first row in the file)."""
+    probs = [f"prob_{k}" for k in range(K)]
+    for c in [*probs, "label"]:
+        s = table[c]
+        if len(s) and (not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
+            raise InputError(f"{where}: column {c!r} holds {s.dtype} values, not numbers; a labels file's "
+                             f"prob_0..prob_{K - 1} are probabilities and its label a class id (-1: no label)")
+    proba = table[probs].to_numpy(dtype=np.float64, na_value=np.nan)
+    if proba.size:
+        bad = ~(np.isfinite(proba) & (proba >= -SUM_TOL) & (proba <= 1 + SUM_TOL))
+        if bad.any():
+            i, k = np.argwhere(bad)[0]
+            raise InputError(f"{where}: column 'prob_{k}' is {_value(proba[i, k])} at row {first_row + i:,}; "
+                             "probabilities must be numbers in [0, 1] (re-run `weaklabel fit` for a labels file)")
+        sums = proba.sum(axis=1)
+        off = np.abs(sums - 1.0) > SUM_TOL + K * 2e-7
+        if off.any():
+            i = int(np.flatnonzero(off)[0])
+            raise InputError(f"{where}: row {first_row + i:,}'s probabilities prob_0..prob_{K - 1} sum to "
+                             f"{sums[i]:.6g}, not 1 (re-run `weaklabel fit` for a labels file)")
+    lab = table["label"].to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(lab) | (lab != np.round(lab)) | (lab < -1) | (lab > K - 1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{where}: column 'label' is {_value(lab[i])} at row {first_row + i:,}; labels are class "
+                         f"ids 0..{K - 1}, or -1 for no label")
+    return proba, lab.astype(np.int64)
+
+
+def _value(v: float) -> str:
+    """A checked number as a message shows it: ``empty (null) or NaN``, ``inf``, ``1.5``, ``5``."""
+    if v != v:
+        return "empty (null) or NaN"
+    return str(int(v)) if np.isfinite(v) and float(v).is_integer() else f"{v:g}"
+
+
+def check_gold_not_labels(gold, label_col: str, labels=None) -> None:
+    """A labels file written by ``weaklabel fit`` given as the gold table, with ``label_col`` one of
+    the columns ``fit`` writes (``label``, ``label_name``, ``confidence``, ``prob_<k>``): that is a
+    label model's output, not gold. The very file being scored (``labels``) is refused:
+    ``evaluate labels.parquet --gold labels.parquet`` scored the labels against themselves,
+    accuracy 1.000, exit 0. Another labels file gives a note (stderr, ``--json`` notes): comparing
+    two models' labels is a use, but ``analyze --gold labels.parquet`` showed the LFs' agreement with
+    the model as their accuracy without a word. A column ``fit --keep-cols`` carried from the data
+    (a gold column) is fine. Only a Parquet footer is read."""
+    from .io import labels_column_name
+    from .votes.gold import _note
+
+    if isinstance(gold, pd.DataFrame) or not labels_column_name(label_col):
+        return
+    p = Path(gold)
+    try:
+        if p.is_dir():
+            meta = read_metadata(p)
+        elif p.is_file():
+            with open(p, "rb") as fh:
+                if fh.read(4) != b"PAR1":
+                    return
+            meta = read_metadata(p)
+        else:
+            return
+    except (InputError, OSError):   # unreadable: the reader that follows says why
+        return
+    if meta is None or meta.get("format") != LABELS_FORMAT:
+        return
+    same = False
+    if labels is not None and not isinstance(labels, pd.DataFrame):
+        try:
+            same = Path(labels).exists() and p.samefile(labels)
+        except OSError:
+            same = False
+    if same:
+        raise InputError(f"{gold}: is the labels file being scored: its column {label_col!r} is the label model's "
+                         "output, not gold labels; give the table that holds the gold labels (e.g. the data the "
+                         "votes were made from) and its label column (--label-col)")
+    _note(f"{gold} is a labels file written by `weaklabel fit`: its column {label_col!r} is a label model's output, "
+          "so the figures against it are agreement with that model, not accuracy against gold labels")
 
 
 def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: int = N_BINS) -> dict:
@@ -121,6 +211,7 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     from .votes.row_ids import DUPLICATES_HOWTO, duplicate_ids, same_ids
 
     ids, proba, label, meta = read_labels(labels)
+    check_gold_not_labels(gold, label_col, labels)
     n_rows = int(label.size)
     K = int(meta["cardinality"])
     classes = meta.get("classes")
@@ -177,4 +268,4 @@ def evaluate(labels, gold, label_col: str = "label", *, id_cols=None, n_bins: in
     return out
 
 
-__all__ = ["evaluate", "gold_for_rows", "read_labels", "rows_view"]
+__all__ = ["check_gold_not_labels", "evaluate", "gold_for_rows", "label_arrays", "read_labels", "rows_view"]

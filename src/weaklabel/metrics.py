@@ -155,14 +155,26 @@ class LabelScores:
         self.gold_counts = np.zeros(self.K, dtype=np.int64)
 
     def add(self, y, proba, label) -> None:
+        """Add a block. A label above ``K - 1`` or a probability that is not a finite number in
+        [0, 1] on a scored row is an error (a reader of a labels file checks them first and names
+        the file: ``evaluation.label_arrays``): such a row was left out of the confusion matrix but
+        summed into the Brier score, or made the Brier score and ECE NaN, silently."""
+        from .errors import InputError
+
         y = np.asarray(y, dtype=np.int64)
         label = np.asarray(label, dtype=np.int64)
         known = y >= 0
+        both = known & (label >= 0)
+        p = np.asarray(proba, dtype=np.float64)[both]
+        bad = np.flatnonzero((label[both] >= self.K) | ~(np.isfinite(p) & (p >= -1e-4) & (p <= 1 + 1e-4)).all(axis=1))
+        if bad.size:
+            i = int(np.flatnonzero(both)[bad[0]])
+            raise InputError(f"labels: row {i} of the block scored has label {int(label[i])} and probabilities "
+                             f"{np.asarray(proba, dtype=np.float64)[i].tolist()}: a label must be in 0..{self.K - 1} "
+                             "(-1: none) and probabilities numbers in [0, 1]")
         self.gold_rows += int(known.sum())
         self.gold_counts += np.bincount(y[known], minlength=self.K)
-        both = known & (label >= 0)
         self.cm += confusion_matrix(y[both], label[both], self.K)
-        p = np.asarray(proba)[both]
         self.brier += brier_sum(y[both], p)
         self.calib += calibration_sums(y[both], p, self.n_bins)
 

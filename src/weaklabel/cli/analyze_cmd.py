@@ -45,22 +45,58 @@ def analyze_command(
         if model is not None and gold is None:
             raise InputError("--model needs --gold (it puts the model's estimated LF accuracies beside the gold ones)")
         vm = VoteMatrix.read_parquet(votes)
-        y = align_gold(vm, gold, label_col, rows_where=str(votes)) if gold is not None else None
+        if vm.n_rows == 0:   # before the gold: "none of its ids matches a row of the votes" hid why
+            raise InputError(f"{votes}: has no rows (no votes to analyze)")
+        y = None
+        if gold is not None:
+            from ..evaluation import check_gold_not_labels
+
+            check_gold_not_labels(gold, label_col)
+            from ..io import TableSource, read_table
+
+            ids = list(vm.row_ids.columns) if vm.row_ids is not None else []
+            src = TableSource(gold)
+            unmatched = 0
+            if ids and label_col in src.columns and all(c in src.columns for c in ids):
+                # matched by id: the id and label columns, read as align_gold reads them, once for
+                # both the match and the count of gold rows it leaves out
+                gold_table = read_table(src, list(dict.fromkeys([*ids, label_col])), id_cols=ids)
+                y = align_gold(vm, gold_table, label_col, where=str(gold), rows_where=str(votes))
+                unmatched = _unmatched_gold_rows(vm, gold_table, label_col, ids)
+            else:
+                y = align_gold(vm, src, label_col, where=str(gold), rows_where=str(votes))
+            if not (y >= 0).any():   # every figure against gold would be empty, exit 0
+                raise InputError(f"{gold}: no row of the votes gets a gold label from column {label_col!r} (its "
+                                 "labels are empty or -1, read as \"no label\", or on rows the votes do not have)")
         df = analyze(vm, y)
         totals = analyze_totals(vm, y)
+        if y is not None:
+            # gold rows with a label whose id is on no row of the votes: not scored, and the
+            # "gold rows" figure counts only the matched ones (evaluate's gold_rows_unmatched)
+            totals["gold_rows_unmatched"] = unmatched
+            if unmatched and not quiet:
+                from ._common import err
+
+                err.print(f"[yellow]note:[/] {unmatched:,} gold row{'s' * (unmatched != 1)} of {safe(gold)} with a "
+                          f"label match{'es' * (unmatched == 1)} no row of {safe(votes)} (by id columns "
+                          f"{safe(', '.join(map(str, ids)))}): not scored", highlight=False)
         est_name = None
         if y is not None:
-            est, est_name = _estimated_accuracies(vm, model)
+            est, est_name, unidentified = _estimated_accuracies(vm, model)
             df["est_acc"] = est
         if quiet:
             return
         if as_json:
             records = []
-            for name, r in df.iterrows():
+            for j, (name, r) in enumerate(df.iterrows()):
                 rec = {"lf": name}
                 for k, v in r.items():
                     # NaN (no gold vote, no estimate) is not JSON: null
                     rec[k] = None if isinstance(v, float) and v != v else v
+                if y is not None:
+                    # est_acc is the model's figure (as `fit --json` keeps it); false here: the
+                    # model could not estimate this LF, the figure is its neutral prior
+                    rec["est_identified"] = not bool(unidentified[j])
                 records.append(rec)
             print_json({"lfs": records, "totals": totals})
             return
@@ -73,13 +109,15 @@ def analyze_command(
             cols += ["correct", "incorrect", "emp. acc.", "est. acc."]
         for c in cols:
             table.add_column(c, justify="left" if c in ("LF", "polarity") else "right")
-        for name, r in df.iterrows():
+        for j, (name, r) in enumerate(df.iterrows()):
             pol = ", ".join(safe(names[k]) if names else str(k) for k in r["polarity"]) or "-"
             row = [safe(name), pol, fmt_frac(r["coverage"]), fmt_frac(r["overlaps"]), fmt_frac(r["conflicts"])]
             if y is not None:
-                # an LF without votes: the model's figure is its prior, not an estimate (as in `fit`)
-                row += [f"{int(r['correct']):,}", f"{int(r['incorrect']):,}", fmt_frac(r["emp_acc"]),
-                        fmt_frac(r["est_acc"]) if r["votes"] or r["est_acc"] != r["est_acc"] else NO_VOTES]
+                # an LF without votes: the model's figure is its prior, not an estimate (as in `fit`);
+                # one the model could not estimate (triplet): n/a, as `fit` shows it
+                est_cell = (NO_VOTES if not r["votes"] and r["est_acc"] == r["est_acc"] else
+                            "n/a" if unidentified[j] else fmt_frac(r["est_acc"]))
+                row += [f"{int(r['correct']):,}", f"{int(r['incorrect']):,}", fmt_frac(r["emp_acc"]), est_cell]
             table.add_row(*row)
         out.print(table)
         line = (f"rows with a vote: {totals['covered']:.1%}   with a conflict: {totals['conflicted']:.1%}   "
@@ -112,9 +150,43 @@ def unvoted_note(unvoted: list[int], names, uncovered_share: float) -> str:
             f"probabilities; an LF for {which}, or about 100 gold rows (`fit --dev`), lets them be labelled")
 
 
+def _unmatched_gold_rows(vm, table, label_col: str, ids: list) -> int:
+    """Gold rows with a label (not empty, not -1) whose id is on no row of ``vm`` (0 when the
+    gold table is matched by position)."""
+    from ..votes.gold import no_label
+
+    if not ids or not all(c in table.columns for c in ids):
+        return 0
+    empty, minus = no_label(table[label_col], vm.classes)
+    keys = table.loc[~(empty | minus), ids].reset_index(drop=True)
+    keys = keys[keys.notna().all(axis=1)]      # null ids: matched by position (the votes' own rows)
+    if keys.empty:
+        return 0
+    try:
+        found = keys.merge(vm.row_ids[ids].drop_duplicates(), on=ids, how="left", indicator=True)
+    except (ValueError, TypeError):   # ids of other types: align_gold already said none match
+        return 0
+    return int((found["_merge"] == "left_only").sum())
+
+
+def _unidentified(lm, n_lfs: int):
+    """Which of the model's LFs it could not estimate an accuracy for (``identified_`` of a triplet
+    model, also as the default model's winner): their figure is a neutral prior (0.75), which
+    ``fit`` shows as n/a and ``analyze`` showed as an estimate."""
+    import numpy as np
+
+    ident = getattr(getattr(lm, "model_", lm), "identified_", None)
+    if ident is None or np.shape(ident) != (n_lfs,):
+        return np.zeros(n_lfs, dtype=bool)
+    return ~np.asarray(ident, dtype=bool)
+
+
 def _estimated_accuracies(vm, model_file):
-    """Per-LF accuracies as a label model estimates them without gold: a saved model's, matched
-    by LF name, or the default model's fitted on the votes."""
+    """``(accuracies, source, unidentified)``: per-LF accuracies as a label model estimates them
+    without gold, a saved model's (matched by LF name) or the default model's fitted on the votes
+    (NaN for an LF the model was not fitted on); ``unidentified``: the LFs whose figure is the
+    model's neutral prior, not an estimate (``fit``'s table shows n/a, its --json the figure and a
+    warning)."""
     import numpy as np
 
     if model_file is None:
@@ -125,8 +197,9 @@ def _estimated_accuracies(vm, model_file):
             from ..models import HybridDawidSkene
 
             return (np.asarray(HybridDawidSkene().fit(vm).accuracies_, dtype=float),
-                    "hybrid (the default model fell back to majority vote on these votes)")
-        return np.asarray(lm.accuracies_, dtype=float), "the default model (fitted on these votes)"
+                    "hybrid (the default model fell back to majority vote on these votes)", np.zeros(vm.n_lfs, bool))
+        return (np.asarray(lm.accuracies_, dtype=float), "the default model (fitted on these votes)",
+                _unidentified(lm, vm.n_lfs))
     from ..errors import InputError
     from ..models import load_model
     from ..models.alignment import check_class_names
@@ -139,11 +212,15 @@ def _estimated_accuracies(vm, model_file):
     acc = getattr(lm, "accuracies_", None)
     names = list(getattr(lm, "lf_names_", None) or [])
     est = np.full(vm.n_lfs, np.nan)
+    unknown = np.zeros(vm.n_lfs, dtype=bool)
     if acc is not None:
-        lookup = dict(zip(names, np.asarray(acc, dtype=float)))
+        acc = np.asarray(acc, dtype=float)
+        lookup = dict(zip(names, acc))
         if vm.n_lfs and not any(n in lookup for n in vm.lf_names):   # else every estimate n/a, silently
             raise InputError(f"{model_file}: the model was fitted on none of the votes' LFs (its LFs e.g. "
                              f"{', '.join(map(repr, names[:3]))}; the votes' e.g. "
                              f"{', '.join(map(repr, vm.lf_names[:3]))})")
+        not_estimated = dict(zip(names, _unidentified(lm, len(names)))) if len(names) == acc.size else {}
+        unknown = np.array([bool(not_estimated.get(n, False)) for n in vm.lf_names], dtype=bool)
         est = np.array([lookup.get(n, np.nan) for n in vm.lf_names])
-    return est, f"{type(lm).__name__} from {model_file}"
+    return est, f"{type(lm).__name__} from {model_file}", unknown

@@ -61,13 +61,23 @@ def evaluate_command(
                   f"{fmt_frac(res['accuracy_all'])})   macro-F1: {fmt_frac(res['macro_f1'])}   "
                   f"Brier: {fmt_frac(res['brier'])}   ECE: {fmt_frac(res['ece'])}", highlight=False)
         pc = res["per_class"]
-        t = Table(title="per class", title_justify="left")
-        for c in ("class", "precision", "recall", "F1", "gold rows"):
+        # "gold rows" of a class are all of them; precision / recall / F1 are over the ones that got
+        # a label ("scored", the support): this column read "gold rows" and showed the scored ones
+        # (negative: 244 "gold rows" of the example's 273), 0 for every class when nothing was labelled
+        balance = res["gold_class_balance"] or [0.0] * len(names)
+        t = Table(title="per class (scored: the gold rows that got a label)", title_justify="left")
+        for c in ("class", "precision", "recall", "F1", "gold rows", "scored"):
             t.add_column(c, justify="left" if c == "class" else "right")
         for k, name in enumerate(names):
             t.add_row(safe(name), fmt_frac(pc["precision"][k]), fmt_frac(pc["recall"][k]), fmt_frac(pc["f1"][k]),
-                      f"{pc['support'][k]:,}")
+                      f"{round(balance[k] * res['gold_rows']):,}", f"{pc['support'][k]:,}")
         out.print(t)
+        if not _confusion_fits(res["confusion_matrix"], names, out.width):
+            # a column per class squeezed below its numbers' width showed every count as nothing
+            # (K = 400 on 160 columns: a grid of empty cells), silently
+            out.print(f"confusion matrix: {len(names):,} classes, too wide to show in {out.width} columns; "
+                      "--json prints it (confusion_matrix)", highlight=False)
+            return
         cm = Table(title="confusion matrix (rows: gold, columns: label)", title_justify="left")
         cm.add_column("gold \\ label")
         for name in names:
@@ -75,3 +85,19 @@ def evaluate_command(
         for k, name in enumerate(names):
             cm.add_row(safe(name), *[f"{v:,}" for v in res["confusion_matrix"][k]])
         out.print(cm)
+
+
+def _confusion_fits(cm, names, width: int) -> bool:
+    """Whether the confusion matrix table fits ``width`` columns without folding a count: each
+    class column is as wide as its widest count or the longest word of its name (names wrap at
+    spaces), plus padding and a border."""
+    from rich.cells import cell_len
+
+    from ._common import printable
+
+    def word(text) -> int:
+        return max((cell_len(w) for w in printable(text).split()), default=1)
+
+    first = max([len("label"), *(word(n) for n in names)]) + 3
+    cols = [max([word(n), *(len(f"{row[k]:,}") for row in cm)]) + 3 for k, n in enumerate(names)]
+    return first + sum(cols) + 1 <= width

@@ -228,8 +228,11 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
                     raise InputError(f"{labels}: row {offset + bad:,} has {c} = {format_id(lab[c].iloc[bad])} but "
                                      f"the votes have {format_id(bvm.row_ids[c].iloc[bad])}; the labels are not of "
                                      "these votes")
-            P = lab[[f"prob_{k}" for k in range(K)]].to_numpy(dtype=np.float64)
-            label = lab["label"].to_numpy(dtype=np.int64)
+            from ..evaluation import label_arrays
+
+            # checked as evaluate checks them: a label 5 of 2 classes was a traceback here, NaN
+            # probabilities an error without the file's name
+            P, label = label_arrays(lab, K, labels, first_row=offset)
         elif model is not None:
             from ..fit.labels import block_labels
 

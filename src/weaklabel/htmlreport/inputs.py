@@ -56,6 +56,10 @@ def check_args(votes, *, labels, data, gold, label_col, model, samples, worst, s
         else:
             raise InputError(f"gold must be a table path, a DataFrame or one label per row, got "
                              f"{type(gold).__name__}")
+    if isinstance(gold, (str, Path)):
+        from ..evaluation import check_gold_not_labels
+
+        check_gold_not_labels(gold, label_col, labels)   # a labels file as gold: what its figures are
     return gold
 
 

@@ -29,16 +29,33 @@ from ..errors import InputError
 from .matrix import VoteMatrix, check_labels
 
 
+#: the per-(row, class) vote counts are taken densely (``np.bincount`` over ``n * K`` cells) up to
+#: this many cells, or 8 per stored vote: beyond that (many classes) only the (row, class) pairs
+#: that have a vote are counted, so memory and time follow the votes, not ``n * K`` (100,000 rows
+#: of 5 LFs and 2,000 classes took 15 s and 2 GB, a million rows would have needed 20 GB)
+DENSE_CELLS = 1 << 22
+
+
 def _per_vote_stats(vm: VoteMatrix):
+    """``(row, per_row, pairs, overlap, conflict)``: each vote's row, the votes per row, the
+    (row, class) pairs that have a vote as ``(keys = row * K + class, ascending; their counts)``,
+    and per vote whether another LF votes its row (``overlap``) and votes another class there
+    (``conflict``)."""
     n, K = vm.n_rows, vm.cardinality
     row = vm.row_of_vote()
     per_row = vm.votes_per_row()
     key = row * K + vm.votes.astype(np.int64)
-    same = np.bincount(key, minlength=n * K)
-    same_label = same[key]
+    if n * K <= max(DENSE_CELLS, 8 * key.size):
+        same = np.bincount(key, minlength=n * K)
+        same_label = same[key]
+        keys = np.flatnonzero(same)
+        counts = same[keys]
+    else:
+        keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        same_label = counts[inverse]
     overlap = per_row[row] > 1
     conflict = same_label < per_row[row]
-    return row, per_row, same, overlap, conflict
+    return row, per_row, (keys, counts), overlap, conflict
 
 
 def _check_gold(vm: VoteMatrix, y) -> np.ndarray:
@@ -88,7 +105,7 @@ def analyze_totals(votes, y=None) -> dict:
     n = vm.n_rows
     if n == 0:
         raise InputError("vote matrix has no rows")
-    row, per_row, same, _, conflict = _per_vote_stats(vm)
+    row, per_row, (keys, counts), _, conflict = _per_vote_stats(vm)
     covered = per_row > 0
     row_conflict = np.zeros(n, dtype=bool)
     row_conflict[row[conflict]] = True
@@ -100,10 +117,15 @@ def analyze_totals(votes, y=None) -> dict:
         "conflicted": float(row_conflict.mean()),
         "mean_votes_per_covered_row": float(per_row[covered].mean()) if covered.any() else 0.0,
     }
-    counts = same.reshape(n, vm.cardinality)
-    top = counts.max(axis=1)
-    is_top = counts == top[:, None]
-    n_top = is_top.sum(axis=1)
+    # per row: the largest class count (top) and how many classes reach it (n_top), from the
+    # (row, class) pairs with a vote (keys ascending: each row's pairs are one run)
+    K = vm.cardinality
+    key_row = keys // K
+    top = np.zeros(n, dtype=np.int64)
+    if keys.size:
+        starts = np.flatnonzero(np.r_[True, key_row[1:] != key_row[:-1]])
+        top[key_row[starts]] = np.maximum.reduceat(counts, starts)
+    n_top = np.bincount(key_row, weights=counts == top[key_row], minlength=n).astype(np.int64)
     out["mv_tied"] = float((n_top[covered] > 1).mean()) if covered.any() else 0.0
     dominant = dominant_lf(np.bincount(vm.indices, minlength=vm.n_lfs), vm.lf_names, n)
     if dominant is not None:
@@ -116,7 +138,11 @@ def analyze_totals(votes, y=None) -> dict:
         ok = covered & (gold >= 0)
         hit = np.zeros(n)
         idx = np.flatnonzero(ok)
-        hit[idx] = is_top[idx, gold[idx]] / n_top[idx]
+        # is the gold class among the row's top classes: its (row, class) pair has the top count
+        want = idx * K + gold[idx]
+        pos = np.minimum(np.searchsorted(keys, want), max(keys.size - 1, 0))
+        gold_top = (keys[pos] == want) & (counts[pos] == top[idx]) if keys.size else np.zeros(idx.size, bool)
+        hit[idx] = gold_top / n_top[idx]
         out["labelled_rows"] = int((gold >= 0).sum())
         out["mv_ties"] = int(np.count_nonzero(n_top[idx] > 1))
         out["mv_accuracy_covered"] = float(hit[idx].mean()) if idx.size else float("nan")
