@@ -68,7 +68,9 @@ def test_several_files_are_one_whole_fingerprint(tmp_path):
         (folder / f"part.{k}.bin").write_bytes(bytes([k]) * (MIB // 2 + 1000))
     files = sorted(folder.iterdir())
     before = files_fingerprint("data/part.*.bin", files)
-    assert before["covers"] == "all" and before == file_fingerprint(folder) | {"name": before["name"]}
+    # the same value as the folder's (which is marked: it covers the folder's data files only)
+    assert before["covers"] == "all"
+    assert before | {"files": "data"} == file_fingerprint(folder) | {"name": before["name"]}
     _flip_middle(files[1])
     assert input_match(before, files_fingerprint("data/part.*.bin", files)) == "differs"
 
@@ -111,3 +113,57 @@ def test_memory_stays_flat(tmp_path, monkeypatch):
     path.write_bytes(b"z" * (3 * fp._CHUNK + 10))
     fp.file_fingerprint(path)
     assert len(reads) == 5 and set(reads) == {fp._CHUNK}
+
+
+def test_a_folder_has_the_fingerprint_of_its_data_files_and_the_old_one_of_every_file(tmp_path):
+    """folder_fingerprints: this version's value (data files only, marked) and, for votes of earlier
+    versions, theirs (every file), from one read of each file."""
+    import weaklabel.io.fingerprint as fp
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for k in range(2):
+        (folder / f"part.{k}.bin").write_bytes(bytes([k]) * (MIB // 2 + 1000))
+    data = sorted(folder.iterdir())
+    new, old = fp.folder_fingerprints(folder, data)
+    assert new == file_fingerprint(folder) and old == {k: v for k, v in new.items() if k != "files"}
+    (folder / "_SUCCESS").write_text("")
+    (folder / ".part.0.bin.crc").write_bytes(b"crc")
+    new2, old2 = fp.folder_fingerprints(folder, data)
+    assert new2 == new == file_fingerprint(folder) and input_match(old, old2) == "differs"
+    assert old2 == files_fingerprint("data", sorted(folder.iterdir()))     # every file, as earlier versions
+
+
+def test_match_before_hash_says_what_the_sizes_and_the_old_fingerprint_settle():
+    from weaklabel.io.fingerprint import match_before_hash
+
+    full = {"name": "d", "size": 5 * MIB, "sha256_ends": "ab" * 16, "covers": "all"}
+    assert match_before_hash(full, 5 * MIB) is None                      # the hash decides
+    assert match_before_hash(full, 5 * MIB + 1) == "differs"
+    assert match_before_hash({**full, "covers": None}, 5 * MIB) == "unknown"   # an old ends-only hash
+    assert match_before_hash({"size": 10, "sha256_ends": "ab" * 16}, 10) is None
+    for garbage in ({}, [], {"size": 5 * MIB, "sha256_ends": 7, "covers": "all"}):
+        assert match_before_hash(garbage, 5 * MIB) in ("differs", "unknown")
+
+
+def test_a_stop_ends_the_hash_within_a_chunk_and_read_errors_are_one_line(tmp_path, monkeypatch):
+    import threading
+
+    import weaklabel.io.fingerprint as fp
+    from weaklabel.errors import InputError
+
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"z" * (3 * fp._CHUNK + 10))
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(fp.HashStopped):
+        fp.table_fingerprint(path, [path], stop=stop)
+    with pytest.raises(InputError, match="missing.bin: no such file"):
+        file_fingerprint(tmp_path / "missing.bin")
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fp, "open", refuse, raising=False)
+    with pytest.raises(InputError, match="big.bin: permission denied"):
+        file_fingerprint(path)

@@ -17,6 +17,7 @@ from ..lf import LabelingFunction
 from ..lf.loading import LFModule, collect_lfs, load_lfs
 from ..votes import VoteMatrix, dense_to_csr
 from .engine import ON_ERROR, Engine, default_jobs, vote_counts
+from .input_hash import InputHash
 from .local import run_local
 from .job import (DEFAULT_BATCH_SIZE, ENGINES, ApplyJob, ApplySummary, check_batch_size, check_id_cols, check_jobs,
                   id_col_list, resolve_cardinality, summary_from_metadata)
@@ -138,22 +139,26 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
                          "(strings, numbers, dates)")
     src.check_id_types(id_cols or [])
     t0 = time.perf_counter()
-    # every byte, before any is read for the LFs, and how they are read (the votes' metadata records both)
-    fingerprint = {**src.fingerprint(), **src.reading(id_cols)}
-    if update:
-        plan = plan_update(output, module.lfs, fingerprint, src.n_rows, id_cols, K, names)
-    else:
-        plan = UpdatePlan(run=list(range(len(module.lfs))), reuse=[], dropped=[],
-                          current_names=[lf.name for lf in module.lfs])
-    job = ApplyJob(module=module, src=src, output=Path(output), K=K, classes=names,
-                   id_cols=list(id_cols) if id_cols else None, on_error=on_error, batch_size=batch_size,
-                   force=force, plan=plan, update=update)
-    if plan.noop:
-        return summary_from_metadata(plan, module.lfs, output, t0, engine)
-    if engine == "dask":
-        from .dask_runner import run_dask
+    # the input's files as they are now; their bytes are hashed while the LFs run (input_hash.py)
+    hashing = InputHash(src, src.reading(id_cols))
+    try:
+        if update:
+            plan = plan_update(output, module.lfs, hashing, src.n_rows, id_cols, K, names)
+        else:
+            plan = UpdatePlan(run=list(range(len(module.lfs))), reuse=[], dropped=[],
+                              current_names=[lf.name for lf in module.lfs])
+        job = ApplyJob(module=module, src=src, output=Path(output), K=K, classes=names,
+                       id_cols=list(id_cols) if id_cols else None, on_error=on_error, batch_size=batch_size,
+                       force=force, plan=plan, update=update, input_hash=hashing)
+        if plan.noop:
+            job.input_fingerprint()    # nothing to run beside the hash: the same data, or an error
+            return summary_from_metadata(plan, module.lfs, output, t0, engine)
+        if engine == "dask":
+            from .dask_runner import run_dask
 
-        return run_dask(job, jobs=jobs, scheduler=scheduler, client=client, partition_rows=partition_rows,
-                        progress=progress, on_start=on_start, t0=t0)
-    with watching_interrupts():
-        return run_local(job, jobs if jobs is not None else default_jobs(), progress, on_start, t0)
+            return run_dask(job, jobs=jobs, scheduler=scheduler, client=client, partition_rows=partition_rows,
+                            progress=progress, on_start=on_start, t0=t0)
+        with watching_interrupts():
+            return run_local(job, jobs if jobs is not None else default_jobs(), progress, on_start, t0)
+    finally:
+        hashing.cancel()   # an error or a signal: the hash stops within a chunk

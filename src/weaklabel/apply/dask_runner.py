@@ -272,6 +272,7 @@ def run_dask(job: ApplyJob, *, jobs: int | None, scheduler: str | None, client, 
                 tasks = done.to_delayed()
             if on_start is not None:
                 on_start(src.n_rows)
+            job.start_hashing()   # on this machine, while the workers run the LFs
             futures = c.compute(tasks)
             results = gather_in_order(c, futures, rows=[p.rows for p in pieces], advance=progress,
                                       error_of=lambda r: _result(r).get("error"), died=_died(pieces))

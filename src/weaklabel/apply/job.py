@@ -17,6 +17,7 @@ from ..io import FORMAT_VERSION, ROW_IS_ID, VOTES_FORMAT, TableSource
 from ..lf import LabelingFunction
 from ..lf.loading import LFModule
 from ..votes.class_names import class_key
+from .input_hash import InputHash
 from .kernels import UNKNOWN_K_CAP
 from .update import Reuse, UpdatePlan
 
@@ -97,6 +98,23 @@ class ApplyJob:
     force: bool
     plan: UpdatePlan
     update: bool
+    input_hash: InputHash | None = None     # the input's fingerprint, hashed while the LFs run
+
+    def start_hashing(self) -> None:
+        """Hash the input on a background thread from now (after the engine forked its workers)."""
+        if self.input_hash is None:
+            self.input_hash = InputHash(self.src, self.src.reading(self.id_cols))
+        self.input_hash.start()
+
+    def input_fingerprint(self) -> dict:
+        """The input's fingerprint and reading (the votes' ``input`` metadata), once hashed; raises
+        on an error while hashing, a file changed meanwhile, or (``--update``) other data than the
+        old votes were made from: the runners call it before they write the metadata."""
+        if self.input_hash is None:
+            self.input_hash = InputHash(self.src, self.src.reading(self.id_cols))
+        fingerprint = self.input_hash.result()
+        self.plan.check_input(fingerprint)
+        return {**fingerprint, **self.input_hash.reading}
 
     @property
     def lfs(self) -> list[LabelingFunction]:
@@ -152,8 +170,7 @@ class ApplyJob:
                             cardinality=K_final, classes=self.classes, vote_counts=counts[:, :K_final],
                             errors=errors, seconds=seconds, jobs=jobs, id_columns=self.id_columns,
                             output=str(self.output),
-                            input={**self.src.fingerprint(), **self.src.reading(self.id_cols), "rows": rows,
-                                   "lfs_file": self.module.path.name},
+                            input={**self.input_fingerprint(), "rows": rows, "lfs_file": self.module.path.name},
                             ran=[names[j] for j in self.plan.run], reused=[names[j] for j in self.plan.reuse],
                             dropped=list(self.plan.dropped), update=self.update, engine=engine,
                             partitions=partitions, row_is_id=self.row_is_id, note=self.plan.note)

@@ -32,6 +32,7 @@ def run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> ApplyS
 
         try:
             engine.prepare(src.n_rows)
+            job.start_hashing()   # a thread: after prepare() forked the workers
             if on_start is not None:
                 on_start(src.n_rows)
 

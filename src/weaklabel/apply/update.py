@@ -11,7 +11,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import ROW_IS_ID, VOTES_FORMAT, VotesDataset, input_match
+from ..io.fingerprint import DATA_FILES, match_before_hash
 from ..lf import LabelingFunction
+from .input_hash import InputHash
 
 
 #: ``TableSource.reading`` keys: how the same input bytes reach the LFs, and what each says
@@ -31,6 +33,14 @@ class UpdatePlan:
     old_meta: dict = field(default_factory=dict)
     current_names: list[str] = field(default_factory=list)
     note: str | None = None              # why every LF runs although there is an output to update
+    expect_input: dict | None = None     # the old votes' input fingerprint, compared once the input is hashed
+    output_name: str = ""
+
+    def check_input(self, fingerprint: dict) -> None:
+        """The comparison :func:`plan_update` left to the end of the run, once the input is hashed
+        (:mod:`.input_hash`): other data is today's error, and nothing is written."""
+        if self.expect_input is not None and input_match(self.expect_input, fingerprint) != "same":
+            raise _differs(self.output_name, fingerprint, self.expect_input)
 
     @property
     def noop(self) -> bool:
@@ -40,10 +50,15 @@ class UpdatePlan:
                 and all("class_votes" in d for d in self.old_meta["lfs"]))
 
 
-def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint: dict, n_rows: int | None,
-                id_cols: Sequence[str] | None, K: int | None, classes: Sequence[str] | None) -> UpdatePlan:
+def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint: dict | InputHash,
+                n_rows: int | None, id_cols: Sequence[str] | None, K: int | None,
+                classes: Sequence[str] | None) -> UpdatePlan:
     """Compare the current LFs with the existing output's metadata (LF source hashes, input
     fingerprint, id columns, classes) and decide what an ``apply --update`` must do.
+
+    ``fingerprint``: the input's (with its ``reading``), or an :class:`InputHash` not hashed yet:
+    when the answer then depends on the hash, the plan's :meth:`UpdatePlan.check_input` compares it
+    at the end of the run (before anything is written), so the hash runs beside the LFs.
 
     With no existing output every LF runs. Anything that makes the old votes unusable (other
     input data, other id columns, other classes) is an :class:`InputError`: rerun without
@@ -64,17 +79,22 @@ def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint
         raise InputError(f"{out}: has no LF source hashes or input fingerprint (not written by "
                          f"`weaklabel apply`){hint}")
     old_in = meta["input"]
-    match = input_match(old_in, fingerprint)
+    match = _compare_input(old_in, fingerprint)
+    known = fingerprint if isinstance(fingerprint, dict) else fingerprint.known()
     if match == "differs":
-        raise InputError(f"--update: the input data differs from the one {out.name} was made from "
-                         f"({_described(fingerprint)} vs {_described(old_in)}){hint}")
+        raise _differs(out.name, known, old_in)
     if match == "unknown":
         return _rerun_all(names, old_lfs, f"{out.name} records only a partial fingerprint of its input (written by "
                           "an older weaklabel, which hashed the first and last MiB): every LF was rerun")
+    if match == "folder":
+        return _rerun_all(names, old_lfs, f"{out.name} records a fingerprint of every file in the folder "
+                          f"{known.get('name')} (written by an older weaklabel, which also hashed files that are not "
+                          "data, such as _SUCCESS or .crc files), and it does not match the folder now; the "
+                          "fingerprint now covers the data files only: every LF was rerun")
     for key, what in READINGS.items():   # the same bytes, other values for the LFs (TableSource.reading)
-        before, now = old_in.get(key) or [], fingerprint.get(key) or []
+        before, now = old_in.get(key) or [], known.get(key) or []
         if before != now:
-            return _rerun_all(names, old_lfs, f"{out.name} was made from another reading of {fingerprint.get('name')}: "
+            return _rerun_all(names, old_lfs, f"{out.name} was made from another reading of {known.get('name')}: "
                               f"{what} {', '.join(map(repr, now)) or 'none'} (before: "
                               f"{', '.join(map(repr, before)) or 'none'}), so every LF was rerun")
     rows = meta.get("rows")
@@ -107,13 +127,35 @@ def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint
         d = by_name.get(lf.name)
         (reuse if d is not None and d["hash"] == lf.source_hash else run).append(j)
     dropped = [d["name"] for d in old_lfs if d["name"] not in set(names)]
-    return UpdatePlan(run=run, reuse=reuse, dropped=dropped, old=old, old_meta=meta, current_names=names)
+    return UpdatePlan(run=run, reuse=reuse, dropped=dropped, old=old, old_meta=meta, current_names=names,
+                      expect_input=old_in if match == "later" else None, output_name=out.name)
+
+
+def _compare_input(old_in: dict, fingerprint: dict | InputHash) -> str:
+    """:func:`~weaklabel.io.input_match` of the old votes' input and this one, or ``"later"`` (the
+    hash decides, and is not known yet: :meth:`UpdatePlan.check_input`), or ``"folder"``: a folder's
+    fingerprint from an earlier version (of every file in it) that matches neither what the folder's
+    files nor its data files are now, so it cannot tell whether the data changed."""
+    if isinstance(fingerprint, dict):
+        return input_match(old_in, fingerprint)
+    if fingerprint.folder and isinstance(old_in, dict) and old_in.get("files") != DATA_FILES:
+        new, old = fingerprint.with_old_value()    # one read of every file, this once
+        found = {input_match(old_in, fp) for fp in (new, old) if fp is not None}
+        return "same" if "same" in found else "unknown" if "unknown" in found else "folder"
+    return match_before_hash(old_in, fingerprint.size) or "later"
+
+
+def _differs(name: str, fingerprint: dict, old_in: dict) -> InputError:
+    return InputError(f"--update: the input data differs from the one {name} was made from "
+                      f"({_described(fingerprint)} vs {_described(old_in)}); run without --update to apply every LF")
 
 
 def _described(fp: dict) -> str:
     """A fingerprint in a message (any metadata: never a formatting error on a field of another type)."""
     size = fp.get("size")
     size = f"{size:,}" if isinstance(size, int) else repr(size)
+    if "sha256_ends" not in fp:    # not hashed (yet): the sizes differ
+        return f"{fp.get('name')}: {size} bytes"
     return f"{fp.get('name')}: {size} bytes, fingerprint {str(fp.get('sha256_ends'))[:12]}"
 
 
