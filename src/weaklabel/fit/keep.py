@@ -117,6 +117,9 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
     if missing:
         raise InputError(f"{path}: no column {missing[0]!r} to keep (columns: {', '.join(map(str, available))})")
     by_id = bool(ids) and all(c in available for c in ids)
+    if not by_id and src.n_rows is not None and src.n_rows != n_rows:
+        # counted already (a Parquet footer, the JSON Lines scan): refused without reading the file
+        raise _row_count_error(path, int(src.n_rows), n_rows)
     # Parquet columns are kept with their own Arrow types (through pandas, an integer column with
     # nulls became float64: 64-bit ids rounded above 2**53); the rows are taken by position below
     arrow = _arrow_columns(src, cols)
@@ -156,13 +159,17 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
     else:
         n_data = arrow.num_rows if arrow is not None else len(table)
         if n_data != n_rows:
-            raise InputError(f"{path}: has {n_data:,} rows but the votes have {n_rows:,} and no id column to "
-                             "match them by; pass the data file the votes were made from (--data)")
+            raise _row_count_error(path, n_data, n_rows)
     if arrow is not None:
         return arrow if rows is None else arrow.take(pa.array(rows))
     if rows is not None:
         table = table.iloc[rows]
     return _kept_arrow(table[cols].reset_index(drop=True), path)
+
+
+def _row_count_error(path, n_data: int, n_rows: int) -> InputError:
+    return InputError(f"{path}: has {n_data:,} rows but the votes have {n_rows:,} and no id column to "
+                     "match them by; pass the data file the votes were made from (--data)")
 
 
 def _kept_arrow(frame: pd.DataFrame, path) -> pa.Table:

@@ -146,10 +146,10 @@ class TableSource:
                         raise InputError(f"{self.path}: column name {dup[0]!r} appears more than once in the "
                                          "header; column names must be unique")
                 self.n_rows = None
-            else:   # the union of the records' keys (json_lines.py): one pass over the file
+            else:   # the union of the records' keys and their count (json_lines.py): one pass over the file
                 self._json = scan_json_lines(self.path)
                 self.columns = list(self._json.columns)
-                self.n_rows = None if self._json.rows != 0 else 0
+                self.n_rows = self._json.rows   # the rows the batches hold (None: lines that are not objects)
         except InputError:
             raise
         except PermissionError:

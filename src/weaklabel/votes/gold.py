@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..io import format_ids, id_sample, read_table
+from ..io import TableSource, format_ids, id_sample, read_table
 from .class_names import class_key, same_classes
 from .row_ids import DUPLICATES_HOWTO, check_ids_present, duplicate_ids, first_null_id, same_ids
 from .matrix import VoteMatrix
@@ -183,7 +183,7 @@ def _as_ints(texts: list[str]) -> np.ndarray | None:
         return None
 
 
-def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
+def align_gold(vm: VoteMatrix, gold: str | Path | TableSource | pd.DataFrame, label_col: str,
                id_cols: list[str] | None = None, *, where: str | None = None,
                label_ids: np.ndarray | None = None, rows_where: str = "the votes", row_offset: int = 0) -> np.ndarray:
     """Gold labels aligned with ``vm``'s rows (``-1`` where unknown).
@@ -196,6 +196,8 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
     ``vm``'s first row there, for a block of it), the id column and the first such row. Ids that
     match no row of the votes are an error naming both files' id columns and a sample of each.
 
+    ``gold``: a DataFrame, a path or a :class:`~weaklabel.io.TableSource` already open (a JSON
+    Lines file is not scanned again); of a file only the id columns and ``label_col`` are read.
     ``where``: the name errors give a DataFrame ``gold`` (default "gold"; a path names itself).
     ``label_ids``: the label column already converted by :func:`labels_to_ids` (one per table
     row), for callers that align the same table block by block (``weaklabel report``): the
@@ -203,14 +205,18 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
     ids = id_cols if id_cols is not None else (list(vm.row_ids.columns) if vm.row_ids is not None else [])
     if isinstance(gold, pd.DataFrame):
         table, where = gold, where or "gold"
+        columns = list(table.columns)
     else:
-        where = where or str(gold)
-        table = read_table(gold, id_cols=ids)
-    if label_col not in table.columns:
-        raise InputError(f"{where}: no label column {label_col!r} (columns: {', '.join(map(str, table.columns))})")
+        src = gold if isinstance(gold, TableSource) else TableSource(gold)
+        where = where or str(src.path if isinstance(gold, TableSource) else gold)
+        columns, table = list(src.columns), None
+    if label_col not in columns:
+        raise InputError(f"{where}: no label column {label_col!r} (columns: {', '.join(map(str, columns))})")
+    if table is None:   # the columns matched on only: the file's others (its text) are not held in memory
+        table = read_table(src, list(dict.fromkeys([c for c in ids if c in columns] + [label_col])), id_cols=ids)
     if label_ids is None:
         label_ids = labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
-    if ids and all(c in table.columns for c in ids):
+    if ids and all(c in columns for c in ids):
         lab = label_ids
         keys = table[ids].reset_index(drop=True).copy()
         left = vm.row_ids[ids].reset_index(drop=True)
@@ -237,14 +243,14 @@ def align_gold(vm: VoteMatrix, gold: str | Path | pd.DataFrame, label_col: str,
                              f"{id_sample(keys[ids])}); check the id column's type and values, or drop it from one "
                              "file to match by position")
         return np.where(matched, y, -1).astype(np.int64)
-    if ids and not any(c in table.columns for c in ids) and len(table) != vm.n_rows:
+    if ids and not any(c in columns for c in ids) and len(table) != vm.n_rows:
         raise InputError(f"{where}: has none of the votes' id columns {ids} (its columns: "
-                         f"{', '.join(map(str, table.columns))}) and {len(table)} rows against the votes' "
+                         f"{', '.join(map(str, columns))}) and {len(table)} rows against the votes' "
                          f"{vm.n_rows}; add the id column(s) to match rows by id")
     if len(table) != vm.n_rows:
         raise InputError(f"{where}: has {len(table)} rows but the votes have {vm.n_rows}; "
                          "add the id column(s) to both to match rows by id")
-    if ids and not any(c in table.columns for c in ids):   # a shuffled file would be scored silently
+    if ids and not any(c in columns for c in ids):   # a shuffled file would be scored silently
         _note(f"{where}: has none of the votes' id columns {ids}: its rows are matched with the votes' "
               "by position (row i with row i); add the id column(s) to match them by id")
     return label_ids
@@ -263,8 +269,11 @@ def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str,
 
     Returns ``(votes to fit on, y with -1 for unlabelled rows, number of leading rows that
     belong to the original votes)``. ``votes_where``: what errors call ``vm`` (its file).
+
+    The file is opened once (:class:`~weaklabel.io.TableSource`) and its rows read once: a JSON
+    Lines file is scanned once for its columns (the union of its records' keys) and read once
+    (it was scanned again by each read, and a table of labelled votes read twice).
     """
-    from ..io import TableSource, read_metadata
     from .file import read_votes
 
     p = Path(dev)
@@ -273,7 +282,8 @@ def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str,
         raise InputError(f"{p}: no label column {label_col!r} (columns: {', '.join(map(str, src.columns))})")
     has_lfs = all(name in src.columns for name in vm.lf_names)
     if has_lfs:
-        meta = read_metadata(p) if src.format == "parquet" else None
+        table = None
+        meta = src.footer_metadata()   # a single Parquet file's (None for other formats)
         ids = [c for c in src.columns if c not in vm.lf_names and c != label_col]
         if meta is not None and meta.get("format") == "weaklabel.votes":
             dev_vm = same_classes(read_votes(p, cardinality=vm.cardinality), vm.classes, p, votes_where)
@@ -281,14 +291,15 @@ def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str,
             dev_vm = read_votes(p, id_cols=ids + [label_col], cardinality=vm.cardinality) if src.format in (
                 "parquet", "parquet-dir") else None
             if dev_vm is None:
-                table = read_table(p)
+                table = read_table(src)
                 try:
                     dev_vm = VoteMatrix.from_dense(table[vm.lf_names].to_numpy(), cardinality=vm.cardinality,
                                                    lf_names=vm.lf_names)
                 except InputError as exc:   # "vote matrix: row 3, LF 'lf1': ..." says which row, not which file
                     raise InputError(f"{p}: {exc}") from None
         dev_vm = dev_vm.select_lfs(vm.lf_names)
-        labels = read_table(p, [label_col])[label_col]
+        # the label column of the table read above (CSV, JSON Lines); of a Parquet file, read alone
+        labels = (table if table is not None else read_table(src, [label_col]))[label_col]
         y_dev = labels_to_ids(labels, vm.cardinality, vm.classes, f"{p}, column {label_col!r}")
         from .matrix import concat_csr
 
@@ -300,7 +311,7 @@ def load_dev(vm: VoteMatrix, dev: str | Path, label_col: str,
         if not np.any(y_dev >= 0):
             raise InputError(f"{p}: column {label_col!r} has no labels")
         return both, y, vm.n_rows
-    y = align_gold(vm, p, label_col, rows_where=votes_where)
+    y = align_gold(vm, src, label_col, rows_where=votes_where)
     if not np.any(y >= 0):
         raise InputError(f"{p}: no dev row matches a row of the votes (by id columns "
                          f"{list(vm.row_ids.columns) if vm.row_ids is not None else ['row']})")
