@@ -17,6 +17,7 @@ from ..models import MODELS
 from . import datasets as dsets
 
 SUITES = ("autows", "wrench", "crowd", "verifiers")
+MAX_SEEDS = 10_000           # each seed is a whole run of every dataset; more is a typo (and filled memory)
 VERIFIER_MODEL = "mixture"   # the continuous label model; only the verifiers suite runs it
 QUICK = {"autows": ("breast_cancer", "wine", "digits"),
          "wrench": ("youtube", "sms", "tennis_flyingsquid"),
@@ -73,6 +74,8 @@ class BenchConfig:
             raise InputError("need at least one seed")
         if min(self.seeds) < 0:
             raise InputError(f"--seed must be >= 0, got {min(self.seeds)}")
+        if len(self.seeds) > MAX_SEEDS:
+            raise InputError(f"--seeds must be at most {MAX_SEEDS:,}, got {len(self.seeds):,}")
         if max(self.seeds) >= 2 ** 32:   # numpy's seeds (the models', k-means') end there
             raise InputError(f"seeds must be below 2**32 ({2 ** 32}); --seed and --seeds give up to {max(self.seeds)}")
         if self.max_lfs is not None and self.max_lfs < 1:
@@ -83,7 +86,15 @@ class BenchConfig:
             raise InputError("--n-labels must be integers >= 2")
         if not 0 <= self.dev_frac < 1:
             raise InputError(f"--dev-frac must be in [0, 1), got {self.dev_frac}")
-        self.model_names()
+        vote_models = self.model_names()
+        if self.models and VERIFIER_MODEL in self.models and "verifiers" not in self.suites:
+            # it would be silently dropped: a run of no model at all, or of fewer than asked
+            raise InputError(f"--models {VERIFIER_MODEL} runs in the verifiers suite only; this run has suite "
+                             f"{', '.join(self.suites)} (add --suite verifiers or all, or drop {VERIFIER_MODEL})")
+        vote_suites = [s for s in self.suites if s != "verifiers"]
+        if vote_suites and not vote_models:
+            raise InputError(f"--models {', '.join(self.models or ())} has no vote model for suite "
+                             f"{', '.join(vote_suites)}; add one of {', '.join(MODELS)}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -121,6 +132,18 @@ def available(suite: str, data_dir: Path | None) -> list[str]:
     return dsets.list_wrench(data_dir) if suite == "wrench" else dsets.list_crowd(data_dir)
 
 
+def seed_range(seed: int, n_seeds: int) -> tuple[int, ...]:
+    """``seed .. seed + n_seeds - 1``, refused before it is built when it is too long: the tuple of
+    ``--seeds 5000000000`` filled the memory (a MemoryError traceback) before any check ran."""
+    if n_seeds < 1:
+        raise InputError(f"--seeds must be at least 1, got {n_seeds}")
+    if n_seeds > MAX_SEEDS:
+        raise InputError(f"--seeds must be at most {MAX_SEEDS:,}, got {n_seeds:,}")
+    if seed < 0:
+        raise InputError(f"--seed must be >= 0, got {seed}")
+    return tuple(range(seed, seed + n_seeds))
+
+
 def plan(cfg: BenchConfig) -> list[Unit]:
     """The units a run will execute, in order."""
     cfg.check()
@@ -132,7 +155,9 @@ def plan(cfg: BenchConfig) -> list[Unit]:
         if cfg.tasks:
             names = [t for t in cfg.tasks if t in avail]
         elif cfg.quick:
+            # the usual quick subset, or whatever the data folder holds (up to as many)
             names = [t for t in QUICK[s] if t in avail]
+            names += [t for t in avail if t not in names][: max(0, len(QUICK[s]) - len(names))]
         else:
             names = avail
         names_by_suite[s] = names
@@ -140,6 +165,11 @@ def plan(cfg: BenchConfig) -> list[Unit]:
         found = {n for names in names_by_suite.values() for n in names}
         missing = [t for t in cfg.tasks if t not in found]
         if missing:
+            needs = {"wrench": "train.json", "crowd": "label.csv"}
+            for s in cfg.suites:          # the folder is there, its main file is not: say that
+                folder = cfg.data_dir / s / missing[0] if cfg.data_dir is not None and s in needs else None
+                if folder is not None and folder.is_dir():
+                    raise InputError(f"{folder}: no {needs[s]}, so not a {s} dataset")
             opts = sorted({n for s in cfg.suites for n in available(s, cfg.data_dir)})
             raise InputError(f"no task or dataset {missing[0]!r} in suite(s) {', '.join(cfg.suites)} "
                              f"(available: {', '.join(opts) or 'none'})")
@@ -152,5 +182,7 @@ def plan(cfg: BenchConfig) -> list[Unit]:
                 else:
                     units.append(Unit(s, name, seed))
     if not units:
-        raise InputError("nothing to run: no dataset found for the chosen suite(s)")
+        looked = {"wrench": "wrench/<name>/train.json", "crowd": "crowd/<name>/label.csv"}
+        where = "; ".join(f"no {s} dataset in {cfg.data_dir}/{looked[s]}" for s in cfg.suites if s in looked)
+        raise InputError(f"nothing to run: {where or 'no dataset found for the chosen suite(s)'}")
     return units

@@ -20,7 +20,6 @@ with a fixed seed (0), so every run and every ``--seed`` sees the same test rows
 from __future__ import annotations
 
 import glob
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +27,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..dtypes import MAX_CARDINALITY
 from ..errors import InputError
 from ..votes import VoteMatrix
+from . import validate as V
 
 ENV_VAR = "WEAKLABEL_DATA"
 SPLIT_SEED = 0
 EMBEDDED_TASKS = ("digits", "breast_cancer", "wine")
 TEXT_TASKS = ("youtube", "sms", "trec", "imdb", "yelp")
+TREC_CLASSES = ("DESC", "ENTY", "HUM", "ABBR", "LOC", "NUM")        # WRENCH's class ids
 
 
 @dataclass
@@ -137,60 +139,53 @@ def list_text(data_dir: str | Path | None) -> list[str]:
 
 
 # --------------------------------------------------------------------------- WRENCH
-def _read_json(path: Path) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid JSON ({exc})") from None
-
-
-def _wrench_split(path: Path, K: int, lf_names: list[str] | None) -> tuple[Split, list[str]]:
-    raw = _read_json(path)
-    if not isinstance(raw, dict) or not raw:
-        raise InputError(f"{path}: expected a JSON object of examples")
-    ids = list(raw.keys())
-    try:
-        weak = [raw[i]["weak_labels"] for i in ids]
-        labels = [raw[i].get("label", -1) for i in ids]
-    except (KeyError, TypeError):
-        raise InputError(f"{path}: every example needs 'weak_labels' (WRENCH format)") from None
-    m = len(weak[0])
-    if any(len(w) != m for w in weak):
-        raise InputError(f"{path}: examples have different numbers of weak labels")
-    L = np.asarray(weak, dtype=np.int64).reshape(len(ids), m)
-    y = np.asarray([-1 if v is None else int(v) for v in labels], dtype=np.int64)
-    if np.any(y >= K) or np.any(y < -1):
-        raise InputError(f"{path}: gold labels outside -1..{K - 1}")
-    names = lf_names or [f"lf_{j}" for j in range(m)]
+def _wrench_split(path: Path, parsed, K: int, names: list[str], why: str) -> Split:
+    raw, (ids, L, y) = parsed
+    V.check_wrench_range(path, ids, L, y, K, why)
     votes = VoteMatrix.from_dense(L, cardinality=K, lf_names=names, row_ids=pd.DataFrame({"id": ids}))
     texts = [raw[i].get("data", {}).get("text") if isinstance(raw[i].get("data"), dict) else None for i in ids]
     features = pd.DataFrame({"text": texts}) if all(isinstance(t, str) for t in texts) else None
-    return Split(y=y, votes=votes, features=features), names
+    return Split(y=y, votes=votes, features=features)
 
 
 def load_wrench(path: str | Path, name: str | None = None) -> Dataset:
-    """A WRENCH dataset folder: ``label.json`` and ``train/valid/test.json`` (valid optional)."""
+    """A WRENCH dataset folder: ``label.json`` and ``train/valid/test.json`` (valid optional).
+
+    Every example needs ``weak_labels`` (a list of integer class ids, ``-1`` = abstain, the same
+    length in every split) and may have ``label`` (an integer class id; ``-1``, ``null`` or absent
+    = no gold). Without ``label.json`` the classes are ``0..K-1`` with K one above the largest
+    label or weak label of any split (at least 2)."""
     p = Path(path)
     if not (p / "train.json").exists():
         raise InputError(f"{p}: not a WRENCH dataset folder (no train.json)")
-    label_map = _read_json(p / "label.json") if (p / "label.json").exists() else None
-    if label_map is not None:
-        try:
-            classes = [str(label_map[str(k)]) for k in range(len(label_map))]
-        except KeyError:
-            raise InputError(f"{p / 'label.json'}: keys must be the class ids 0..K-1") from None
+    files = {s: p / f"{s}.json" for s in ("train", "test", "valid")
+             if s != "valid" or (p / "valid.json").exists()}
+    parsed = {}
+    for s, f in files.items():
+        raw = V.read_json(f)
+        parsed[s] = (raw, V.wrench_examples(f, raw))
+    m = parsed["train"][1][1].shape[1]
+    for s in ("test", "valid"):
+        if s in parsed and parsed[s][1][1].shape[1] != m:
+            raise InputError(f"{files[s]}: examples have {parsed[s][1][1].shape[1]} weak labels, "
+                             f"{files['train'].name} has {m}")
+    if (p / "label.json").exists():
+        classes = V.wrench_classes(p / "label.json", V.read_json(p / "label.json"))
+        why = f"{len(classes)} classes in label.json"
     else:
-        y = [v.get("label", -1) for v in _read_json(p / "train.json").values()]
-        classes = [str(k) for k in range(max(2, max(y) + 1))]
+        top = max(max(int(L.max(initial=-1)), int(y.max(initial=-1))) for _, (_, L, y) in parsed.values())
+        if top >= MAX_CARDINALITY:        # a typo (a class id of 100000) names its example
+            for s, (_, (ids, L, y)) in parsed.items():
+                V.check_wrench_range(files[s], ids, L, y, MAX_CARDINALITY, f"at most {MAX_CARDINALITY} classes")
+        classes = [str(k) for k in range(max(2, top + 1))]
+        why = "no label.json"
     K = len(classes)
-    train, names = _wrench_split(p / "train.json", K, None)
-    test, _ = _wrench_split(p / "test.json", K, names)
-    valid = _wrench_split(p / "valid.json", K, names)[0] if (p / "valid.json").exists() else None
-    return Dataset(name=name or p.name, kind="wrench", classes=classes, train=train, test=test, valid=valid,
-                   text_column="text" if train.features is not None else None, source=str(p))
+    names = [f"lf_{j}" for j in range(m)]
+    splits = {s: _wrench_split(files[s], parsed[s], K, names, why) for s in parsed}
+    train = splits["train"]
+    return Dataset(name=name or p.name, kind="wrench", classes=classes, train=train, test=splits["test"],
+                   valid=splits.get("valid"), text_column="text" if train.features is not None else None,
+                   source=str(p))
 
 
 def load_wrench_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
@@ -208,31 +203,53 @@ def load_crowd(path: str | Path, name: str | None = None) -> Dataset:
     (fit on all answers, score on gold items).
     """
     p = Path(path)
-    try:
-        ans = pd.read_csv(p / "label.csv")
-        truth = pd.read_csv(p / "truth.csv") if (p / "truth.csv").exists() else pd.DataFrame(columns=["item", "truth"])
-    except FileNotFoundError as exc:
-        raise InputError(f"{p}: {exc.filename}: no such file") from None
+    lab_file, truth_file = p / "label.csv", p / "truth.csv"
+    ans = V.read_csv(lab_file, "item,worker,label")
+    truth = (V.read_csv(truth_file, "item,truth") if truth_file.exists()
+             else pd.DataFrame({"item": pd.Series([], dtype=np.int64), "truth": pd.Series([], dtype=np.int64)}))
+    V.need_columns(ans, ("item", "worker", "label"), lab_file, "item,worker,label")
+    V.need_columns(truth, ("item", "truth"), truth_file, "item,truth")
     for col in ("item", "worker", "label"):
-        if col not in ans.columns:
-            raise InputError(f"{p / 'label.csv'}: no column {col!r} (expected item,worker,label)")
-    if not {"item", "truth"} <= set(truth.columns):
-        raise InputError(f"{p / 'truth.csv'}: expected columns item,truth")
+        V.no_missing(ans, col, lab_file)
+    for col in ("item", "truth"):
+        V.no_missing(truth, col, truth_file)
+    if ans.empty:
+        raise InputError(f"{lab_file}: no answers (expected rows item,worker,label)")
+    ans = ans.assign(label=V.int_column(ans, "label", lab_file, 0, MAX_CARDINALITY - 1))
     ans = ans.drop_duplicates(["item", "worker"], keep="last")
-    items = np.unique(np.concatenate([ans["item"].to_numpy(), truth["item"].to_numpy()]))
-    workers = np.unique(ans["worker"].to_numpy())
+    truth = truth.assign(truth=V.int_column(truth, "truth", truth_file, -1, MAX_CARDINALITY - 1))
+    clash = truth[truth["truth"].to_numpy() >= 0].groupby("item", sort=False)["truth"].nunique()
+    if (clash > 1).any():
+        item = clash.index[(clash > 1).to_numpy()][0]
+        item = item.item() if hasattr(item, "item") else item
+        raise InputError(f"{truth_file}: item {item!r} has two different truths")
+    a_items, t_items = ans["item"].to_numpy(), truth["item"].to_numpy()
+    try:
+        items = np.unique(np.concatenate([a_items, t_items]))
+    except TypeError:       # numbers in one file, text in the other: compare them as text
+        a_items, t_items = a_items.astype(str), t_items.astype(str)
+        items = np.unique(np.concatenate([a_items, t_items]))
+    gold = truth["truth"].to_numpy() >= 0                     # -1: no gold for that item
+    t_items = t_items[gold]
+    truth = truth[gold]
+    try:
+        workers = np.unique(ans["worker"].to_numpy())
+    except TypeError:
+        workers = np.unique(ans["worker"].to_numpy().astype(str))
+        ans = ans.assign(worker=ans["worker"].to_numpy().astype(str))
     labels = ans["label"].to_numpy()
-    if labels.dtype.kind not in "iu" or (truth["truth"].size and truth["truth"].to_numpy().dtype.kind not in "iu"):
-        raise InputError(f"{p}: labels must be integer class ids 0..K-1")
-    K = int(max(labels.max(initial=1), truth["truth"].max() if len(truth) else 1)) + 1
+    t_vals = truth["truth"].to_numpy()
+    K = int(max(labels.max(initial=1), t_vals.max(initial=1))) + 1
     classes_file = p / "classes.txt"
     classes = [str(k) for k in range(K)]
     if classes_file.exists():
-        names = [ln.strip() for ln in classes_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        if len(names) >= K:
-            classes = names
-            K = len(names)
-    row = np.searchsorted(items, ans["item"].to_numpy())
+        names = [ln.strip() for ln in V.read_bytes(classes_file).decode("utf-8", "replace").splitlines() if ln.strip()]
+        if len(names) < K:
+            raise InputError(f"{classes_file}: {len(names)} class names, but the labels go up to {K - 1} "
+                             f"({K} classes needed, one name a line)")
+        classes = names
+        K = len(names)
+    row = np.searchsorted(items, a_items)
     col = np.searchsorted(workers, ans["worker"].to_numpy())
     order = np.lexsort((col, row))
     row, col, labels = row[order], col[order], labels[order]
@@ -241,7 +258,7 @@ def load_crowd(path: str | Path, name: str | None = None) -> Dataset:
     votes = VoteMatrix(indptr, col.astype(np.int32), labels, [f"w{w}" for w in workers], cardinality=K,
                        row_ids=pd.DataFrame({"item": items}))
     y = np.full(items.size, -1, dtype=np.int64)
-    y[np.searchsorted(items, truth["item"].to_numpy())] = truth["truth"].to_numpy()
+    y[np.searchsorted(items, t_items)] = t_vals
     train = Split(y=y, votes=votes)
     test = train.take(np.flatnonzero(y >= 0))
     return Dataset(name=name or p.name, kind="crowd", classes=classes, train=train, test=test, source=str(p))
@@ -257,14 +274,21 @@ def stratified_split(y: np.ndarray, test_size: float = 0.25, seed: int = SPLIT_S
     from sklearn.model_selection import train_test_split
 
     idx = np.arange(y.shape[0])
-    tr, te = train_test_split(idx, test_size=test_size, stratify=y, random_state=seed)
+    try:
+        tr, te = train_test_split(idx, test_size=test_size, stratify=y, random_state=seed)
+    except ValueError as exc:          # too few rows, or a class with a single row
+        raise InputError(f"cannot split {y.shape[0]} rows {1 - test_size:.0%}/{test_size:.0%} stratified by class "
+                         f"({str(exc).splitlines()[0]})") from None
     return np.sort(tr), np.sort(te)
 
 
 def _from_frame(name: str, kind: str, frame: pd.DataFrame, y: np.ndarray, classes: list[str],
                 text_column: str | None, source: str, test_rows: np.ndarray | None = None) -> Dataset:
     if test_rows is None:
-        tr, te = stratified_split(y)
+        try:
+            tr, te = stratified_split(y)
+        except InputError as exc:
+            raise InputError(f"{source}: {exc}") from None
     else:
         te = np.asarray(test_rows)
         tr = np.setdiff1d(np.arange(len(y)), te)
@@ -297,28 +321,6 @@ def load_embedded(name: str) -> Dataset:
 
 
 # --------------------------------------------------------------------------- raw text
-def _read_csv(path: Path, **kw) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, **kw)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="latin-1", **kw)
-
-
-def _trec_lines(path: Path) -> tuple[list[str], list[str]]:
-    raw = path.read_bytes().decode("latin-1").splitlines()
-    labels, texts = [], []
-    for ln in raw:
-        ln = ln.strip()
-        if not ln:
-            continue
-        lab, _, text = ln.partition(":")
-        labels.append(lab)
-        texts.append(text.strip())
-    return labels, texts
-
-
 def load_text(name: str, data_dir: str | Path | None = None) -> Dataset:
     """A text task from ``raw/``: youtube, sms, trec, imdb or yelp (column ``text``)."""
     root = resolve_data_dir(data_dir, required=True)
@@ -327,38 +329,54 @@ def load_text(name: str, data_dir: str | Path | None = None) -> Dataset:
         files = sorted(glob.glob(str(p / "Youtube*.csv")))
         if not files:
             raise InputError(f"{p}: no Youtube*.csv files")
-        df = pd.concat([_read_csv(Path(f)) for f in files], ignore_index=True)
-        frame = pd.DataFrame({"text": df["CONTENT"].astype(str)})
-        return _from_frame(name, "text", frame, df["CLASS"].to_numpy(), ["ham", "spam"], "text", str(p))
+        parts = []
+        for f in files:
+            d = V.read_text_csv(Path(f), "CONTENT,CLASS")
+            V.need_columns(d, ("CONTENT", "CLASS"), Path(f), "the YouTube spam collection's CONTENT,CLASS")
+            parts.append(pd.DataFrame({"text": d["CONTENT"].astype(str),
+                                       "y": V.int_column(d, "CLASS", Path(f), 0, 1)}))
+        df = pd.concat(parts, ignore_index=True)
+        frame = pd.DataFrame({"text": df["text"]})
+        return _from_frame(name, "text", frame, df["y"].to_numpy(), ["ham", "spam"], "text", str(p))
     if name == "sms":
-        parts = {s: _read_csv(p / f"{s}.csv", encoding="latin-1") for s in ("train", "test")}
+        parts = {s: V.read_text_csv(p / f"{s}.csv", "v1,v2", encoding="latin-1") for s in ("train", "test")}
         frames, ys = [], []
         for s in ("train", "test"):
             d = parts[s]
+            V.need_columns(d, ("v1", "v2"), p / f"{s}.csv", "v1 (ham/spam), v2 (text)")
+            lab = d["v1"].astype(str).str.strip().str.lower()
+            bad = np.flatnonzero(~lab.isin(["ham", "spam"]).to_numpy())
+            if bad.size:
+                raise InputError(f"{p / f'{s}.csv'}, line {int(bad[0]) + 2}: v1 {d['v1'].iloc[bad[0]]!r} "
+                                 "is not ham or spam")
             frames.append(pd.DataFrame({"text": d["v2"].astype(str)}))
-            ys.append((d["v1"].str.strip().str.lower() == "spam").astype(np.int64).to_numpy())
+            ys.append((lab == "spam").astype(np.int64).to_numpy())
         frame = pd.concat(frames, ignore_index=True)
         y = np.concatenate(ys)
         return _from_frame(name, "text", frame, y, ["ham", "spam"], "text", str(p),
                            test_rows=np.arange(len(frames[0]), len(frame)))
     if name == "trec":
-        classes = ["DESC", "ENTY", "HUM", "ABBR", "LOC", "NUM"]        # WRENCH's class ids
-        lab_tr, txt_tr = _trec_lines(p / "train.txt")
-        lab_te, txt_te = _trec_lines(p / "test.txt")
+        classes = list(TREC_CLASSES)
+        lab_tr, txt_tr = V.trec_lines(TREC_CLASSES, p / "train.txt")
+        lab_te, txt_te = V.trec_lines(TREC_CLASSES, p / "test.txt")
         labels = lab_tr + lab_te
-        unknown = sorted(set(labels) - set(classes))
-        if unknown:
-            raise InputError(f"{p}: unknown TREC label {unknown[0]!r}")
         frame = pd.DataFrame({"text": txt_tr + txt_te})
         y = np.array([classes.index(lab) for lab in labels], dtype=np.int64)
         return _from_frame(name, "text", frame, y, classes, "text", str(p),
                            test_rows=np.arange(len(txt_tr), len(labels)))
     if name in ("imdb", "yelp"):
-        dev = pd.DataFrame(_read_json(p / "dev_data.json"))
-        test = pd.DataFrame(_read_json(p / "test_data.json"))
+        classes = ["negative", "positive"]
+        parts = {}
+        for s in ("dev", "test"):
+            f = p / f"{s}_data.json"
+            parts[s] = V.json_records(f, V.read_json(f), ("text", "label"))
+            parts[s]["label"] = V.json_labels(parts[s], "label", f, classes)
+        dev, test = parts["dev"], parts["test"]
+        if not len(test):
+            raise InputError(f"{p / 'test_data.json'}: no records")
         frame = pd.DataFrame({"text": pd.concat([dev["text"], test["text"]], ignore_index=True).astype(str)})
         y = np.concatenate([dev["label"].to_numpy(), test["label"].to_numpy()]).astype(np.int64)
-        return _from_frame(name, "text", frame, y, ["negative", "positive"], "text", str(p),
+        return _from_frame(name, "text", frame, y, classes, "text", str(p),
                            test_rows=np.arange(len(dev), len(frame)))
     raise InputError(f"unknown text task {name!r}; choose one of {', '.join(TEXT_TASKS)}")
 

@@ -14,15 +14,16 @@ from .tables import _lookup, summarize
 
 
 def write_plots(result: BenchResult, out: Path, force: bool = False) -> list[Path]:
-    """PNG plots for the autows suite (raises ImportError without matplotlib)."""
+    """PNG plots for the autows suite (raises ImportError without matplotlib; none, and no
+    import, without autows results: a wrench-only report does not say plots were skipped)."""
+    s = summarize(result).get("autows")
+    if s is None:
+        return []
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    s = summarize(result).get("autows")
-    if s is None:
-        return []
     models = list(result.config.get("models") or [])
     methods = list(result.config.get("methods") or [])
     budgets = sorted(set(int(x) for x in s["budget"]))
@@ -53,8 +54,12 @@ def write_plots(result: BenchResult, out: Path, force: bool = False) -> list[Pat
         ax.set_ylabel("test accuracy", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].legend(fontsize=7, loc="lower left", ncol=len(bars))
-    fig.suptitle(f"end-model accuracy, {budget} labels: supervised and label propagation use the labels "
-                 "directly, WS trains on the label model's output", fontsize=9)
+    import textwrap
+
+    title = (f"end-model accuracy, {budget} labels: supervised and label propagation use the labels "
+             "directly, WS trains on the label model's output")
+    # wrapped to the figure's width (about 13 characters an inch at 9 pt): it was cut at both ends
+    fig.suptitle(textwrap.fill(title, width=max(40, int(fig.get_figwidth() * 13))), fontsize=9)
     fig.tight_layout()
     written.append(_save(fig, out / "autows_end_accuracy.png", force))
     plt.close(fig)

@@ -66,6 +66,9 @@ def check_outputs(out_dir: Path, force: bool, plots: bool) -> None:
 
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: --out must be a folder, and this is a file")
+    if out_dir.is_symlink() and not out_dir.exists():
+        # found only when the results were to be written, after the whole run
+        raise InputError(f"{out_dir}: --out is a symbolic link to {os.readlink(out_dir)}, which does not exist")
     if out_dir.is_dir():
         for p in planned_files(out_dir, plots):
             check_output(p, force)
@@ -195,7 +198,8 @@ def report_markdown(result: BenchResult, plots: list[Path], plot_note: str | Non
     lines += ["", "## Datasets", "", "| suite/name | K | train | test | LFs / features | source |", "|---|---:|---:|---:|---|---|"]
     for key, d in result.datasets.items():
         what = d.get("lfs", d.get("features", ""))
-        lines.append(f"| {key} | {d['K']} | {d['train']:,} | {d['test']:,} | {what} | {d['source']} |")
+        cells = [key, d["K"], f"{d['train']:,}", f"{d['test']:,}", what, d["source"]]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     previous = None
     for spec in tables(result):
         suite = spec.title.split(":")[0]

@@ -32,6 +32,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -110,6 +111,14 @@ def make(name: str, seed: int):
 
 
 def _err(exc: BaseException) -> str:
+    """The one line a failed model run records; a Ctrl-C or SIGTERM behind ``exc`` (a Numba kernel
+    interrupted surfaces as ``SystemError``, a library may wrap it) is raised instead: the run stops
+    as on any interruption, it is not a model's failure."""
+    from .._signals import caused_by_interrupt
+
+    cause = caused_by_interrupt(exc)
+    if cause is not None:
+        raise cause
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
 
@@ -119,6 +128,7 @@ def run_votes_unit(ds: dsets.Dataset, seed: int, models: Sequence[str], suite: s
     tr, te = ds.train.votes, ds.test.votes
     y = ds.test.y
     known = y >= 0
+    check_scorable(ds, suite)
     covered = te.votes_per_row() > 0
     base = {"suite": suite, "dataset": ds.name, "seed": seed, "K": ds.cardinality, "n_train": tr.n_rows,
             "n_test": int(known.sum()), "n_lfs": tr.n_lfs, "coverage": float(covered[known].mean())}
@@ -143,6 +153,40 @@ def run_votes_unit(ds: dsets.Dataset, seed: int, models: Sequence[str], suite: s
             rec["error"] = _err(exc)
         out.append(rec)
     return out
+
+
+def check_scorable(ds: dsets.Dataset, suite: str) -> None:
+    """A vote dataset the suite can score: gold labels on some test rows (else every figure would
+    be an empty mean, NaN or ``null``, without a word)."""
+    from ..errors import InputError
+
+    if ds.test.n == 0 or not (ds.test.y >= 0).any():
+        where = f"{ds.source}/test.json" if suite == "wrench" else f"{ds.source}/truth.csv"
+        if suite == "crowd" and not os.path.exists(where):
+            raise InputError(f"{ds.source}: no truth.csv (item,truth); the crowd suite scores the label models on "
+                             "the items with gold")
+        raise InputError(f"{where}: no gold label to score on ({ds.test.n} test rows, none labelled); the {suite} "
+                         "suite scores the label models on them")
+
+
+MIN_TASK_ROWS = 8     # a budget of 2 labelled rows (a quarter of the train split) and rows to weakly label
+
+
+def check_task(tf: TaskFeatures) -> None:
+    """An AutoWS task the protocol can run on: enough training rows, two classes among them, test
+    rows, and features (a text task whose words all occur once has no TF-IDF terms)."""
+    from ..errors import InputError
+
+    ds = tf.ds
+    where = ds.source if ds.source and ds.source != "scikit-learn" else ds.name
+    if ds.train.n < MIN_TASK_ROWS or np.unique(ds.train.y[ds.train.y >= 0]).size < 2 or ds.test.n == 0:
+        raise InputError(f"{where}: task {ds.name!r} is too small for the autows suite ({ds.train.n} train rows, "
+                         f"{ds.test.n} test rows; it needs {MIN_TASK_ROWS} train rows of two classes or more and "
+                         "test rows)")
+    try:
+        tf.end()
+    except ValueError as exc:
+        raise InputError(f"{where}: task {ds.name!r}: cannot build its features ({str(exc).splitlines()[0]})") from None
 
 
 # --------------------------------------------------------------------------- AutoWS
@@ -213,10 +257,17 @@ def run_autows_unit(tf: TaskFeatures, seed: int, n_labels: int, methods: Sequenc
 
     for method in methods:
         t0 = time.perf_counter()
-        lfs = generate_lfs(tr.features.iloc[idx], y_l, method, X_unlabeled=tr.features.iloc[unl],
-                           classes=ds.classes, text_column=ds.text_column, max_lfs=max_lfs, random_state=seed)
+        with warnings.catch_warnings(record=True) as caught:
+            # the generator's advice (too few labelled rows of a class for some rule) goes into the
+            # records, not onto stderr as a raw Python warning (that broke -q and --json's one-line stderr)
+            warnings.simplefilter("always")
+            lfs = generate_lfs(tr.features.iloc[idx], y_l, method, X_unlabeled=tr.features.iloc[unl],
+                               classes=ds.classes, text_column=ds.text_column, max_lfs=max_lfs, random_state=seed)
         gen_s = time.perf_counter() - t0
         mbase = dict(base, method=method, n_lfs=len(lfs), gen_seconds=gen_s)
+        said = list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught if str(w.message).strip()))
+        if said:
+            mbase["gen_warnings"] = " | ".join(said)[:500]
         if len(lfs) == 0:
             # nothing to aggregate: the pipeline falls back to the labelled rows alone
             for name in models:
@@ -299,6 +350,15 @@ def run_bench(cfg: BenchConfig, progress: Callable[[Unit | None, int, int], None
             result.datasets[f"{suite}/{name}"] = d.describe()
         return cache[key]
 
+    # every dataset is read (and checked) before any work: a malformed file of the last dataset of
+    # an 8-14 minute `--suite all` run ends it at once, not after the other suites ran for nothing
+    for unit in units:
+        if unit.suite != "verifiers":
+            ds = dataset(unit.suite, unit.name)
+            if unit.suite in ("wrench", "crowd"):
+                check_scorable(ds, unit.suite)
+            else:
+                check_task(ds)
     limiter = None
     if cfg.threads:
         # load the libraries that bring BLAS and OpenMP first: threadpoolctl limits loaded ones only

@@ -93,11 +93,24 @@ def _lookup(s: pd.DataFrame, **keys) -> pd.Series | None:
 
 
 def _model_cell(row, col: str, with_std: bool) -> str:
+    """Mean (± sd) over the seeds; ``ERR`` when every run failed, and the number of failed runs
+    beside a mean of the others (a mean over fewer seeds than the table says is not the same figure)."""
     if row is None:
         return ""
-    if row.get("errors", 0) and not math.isfinite(row.get(f"{col}_mean", float("nan"))):
+    errors = int(row.get("errors", 0) or 0)
+    if errors and not math.isfinite(row.get(f"{col}_mean", float("nan"))):
         return "ERR"
-    return _cell(row.get(f"{col}_mean"), row.get(f"{col}_std") if with_std else None)
+    text = _cell(row.get(f"{col}_mean"), row.get(f"{col}_std") if with_std else None)
+    if errors and text != "-":
+        text += f" ({errors}/{int(row.get('runs', errors))} ERR)"
+    return text
+
+
+def _full_mean(row, col: str) -> float:
+    """The mean for a table's closing mean row: NaN (shown ``-``) unless every run succeeded."""
+    if row is None or int(row.get("errors", 0) or 0):
+        return float("nan")
+    return row[f"{col}_mean"]
 
 
 def votes_table(suite: str, s: pd.DataFrame, models: list[str], with_std: bool = True) -> TableSpec:
@@ -111,7 +124,7 @@ def votes_table(suite: str, s: pd.DataFrame, models: list[str], with_std: bool =
         for m in models + [REFERENCE_MV]:
             r = _lookup(s, dataset=ds, model=m)
             row.append(_model_cell(r, "accuracy", with_std))
-            means[m].append(r["accuracy_mean"] if r is not None else float("nan"))
+            means[m].append(_full_mean(r, "accuracy"))
         spec.rows.append(row)
     spec.section_ends.append(len(spec.rows) - 1)
     spec.rows.append([f"mean ({len(spec.rows)} datasets)", "", "", "", ""]
@@ -158,7 +171,7 @@ def autows_table(s: pd.DataFrame, models: list[str], methods: list[str], with_st
             first_method = True
             for m in models:
                 r = _lookup(rows, model=m)
-                per_method[meth][m].append(r["end_accuracy_mean"] if r is not None else np.nan)
+                per_method[meth][m].append(_full_mean(r, "end_accuracy"))
                 row = [task if first_task else "", str(int(n_lab)) if first_task else "",
                        meth if first_method else "",
                        _cell(r0.get("n_lfs_mean"), digits=1) if first_method else "",
@@ -239,7 +252,7 @@ def verifiers_table(s: pd.DataFrame, models: list[str], with_std: bool = True) -
         for m in methods:
             r = _lookup(s, dataset=ds, model=m)
             row.append(_model_cell(r, "select_at_1", with_std) if r is not None else "")
-            means[m].append(r["select_at_1_mean"] if r is not None else float("nan"))
+            means[m].append(_full_mean(r, "select_at_1"))
         lm, orc = _lookup(s, dataset=ds, model=VERIFIER_MODEL), _lookup(s, dataset=ds, model="oracle-weighted")
         gap = (lm["select_at_1_mean"] - orc["select_at_1_mean"]) if lm is not None and orc is not None else float("nan")
         means["gap"].append(gap)
@@ -280,17 +293,29 @@ def detail_tables(result: BenchResult) -> list[TableSpec]:
     return [votes_detail_table(suite, s[suite], models) for suite in ("wrench", "crowd") if suite in s]
 
 
+def _shown(text: str) -> str:
+    """A cell as rich shows it literally: dataset, task and model names come from folder names and
+    user code, so ``[bold]`` in one is text, not a style (it vanished from the name), and a control
+    character (an ANSI escape in a folder name) is written as an escape, not sent to the terminal."""
+    from rich.markup import escape
+
+    s = str(text)
+    if not s.isprintable():
+        s = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in s)
+    return escape(s)
+
+
 def to_rich(spec: TableSpec):
     from rich.table import Table
 
-    t = Table(title=spec.title, title_justify="left")
+    t = Table(title=_shown(spec.title), title_justify="left")
     for i, c in enumerate(spec.columns):
         numeric = i >= spec.numeric_from and c not in ("LF method", "model")
         # label columns never truncate (a wide table squeezes the numbers instead)
-        t.add_column(c, justify="right" if numeric else "left", no_wrap=not numeric,
-                     min_width=None if numeric else max([len(c)] + [len(str(r[i])) for r in spec.rows]))
+        t.add_column(_shown(c), justify="right" if numeric else "left", no_wrap=not numeric,
+                     min_width=None if numeric else max([len(c)] + [len(_shown(r[i])) for r in spec.rows]))
     for i, row in enumerate(spec.rows):
-        t.add_row(*row, end_section=i in spec.section_ends)
+        t.add_row(*(_shown(c) for c in row), end_section=i in spec.section_ends)
     return t
 
 

@@ -329,8 +329,15 @@ def run_verifier_unit(name: str, seed: int, models, *, quick: bool = False,
             sel = VerifierSelector(label_model=model, random_state=seed).fit(data, y)
             proba = sel.predict_proba(data)
             rec["fit_seconds"] = time.perf_counter() - t0
-            ev = evaluate(sel, data, proba, dev_q, seed=seed, oracle=not records)
+            # the oracle and the baselines come with the first model that fits (not merely the
+            # first model: when that one failed, the oracle-weighted rows went missing)
+            first = not any(r["model"] in BASELINES + REFERENCES for r in records)
+            ev = evaluate(sel, data, proba, dev_q, seed=seed, oracle=first)
         except Exception as exc:  # noqa: BLE001 - a failing model is reported, the bench goes on
+            from .._signals import caused_by_interrupt
+
+            if caused_by_interrupt(exc) is not None:      # Ctrl-C in a Numba kernel: stop, not a failure
+                raise caused_by_interrupt(exc) from None
             text = str(exc).strip().splitlines()
             rec["error"] = f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
             records.append(rec)

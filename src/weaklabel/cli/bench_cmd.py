@@ -25,10 +25,16 @@ EXAMPLES = """
 """
 
 
-def _split(text: str | None) -> tuple[str, ...] | None:
+def _split(text: str | None, option: str | None = None) -> tuple[str, ...] | None:
+    """Comma-separated names; ``None`` when the option is absent. Given but empty (``--tasks ""``
+    from an unset shell variable) is an error when ``option`` is named: it ran everything."""
     if text is None:
         return None
     items = tuple(x.strip() for x in text.split(",") if x.strip())
+    if not items and option is not None:
+        from ..errors import InputError
+
+        raise InputError(f"{option} is empty: give comma-separated names, or leave the option out for all of them")
     return items or None
 
 
@@ -76,7 +82,7 @@ def bench_command(
     with user_errors():
         from ..autolf import METHODS
         from ..bench import report
-        from ..bench.config import SUITES, BenchConfig
+        from ..bench.config import SUITES, BenchConfig, seed_range
         from ..bench.datasets import resolve_data_dir
         from ..bench.suites import run_bench
         from ..errors import InputError
@@ -85,17 +91,16 @@ def bench_command(
         if suite != "all" and suite not in SUITES:
             raise InputError(f"--suite must be one of {', '.join(SUITES)} or all, got {suite!r}")
         n_seeds = seeds if seeds is not None else (1 if quick else 3)
-        if n_seeds < 1:
-            raise InputError(f"--seeds must be at least 1, got {n_seeds}")
+        seed_list = seed_range(seed, n_seeds)
         _check_suite_options(suites, {"--methods": methods, "--n-labels": n_labels, "--max-lfs": max_lfs},
                              {"--dev-frac": dev_frac})
         try:
             budgets = tuple(int(x) for x in _split(n_labels if n_labels is not None else "100") or ())
         except ValueError:
             raise InputError(f"--n-labels must be comma-separated integers, got {n_labels!r}") from None
-        cfg = BenchConfig(suites=suites, quick=quick, seeds=tuple(range(seed, seed + n_seeds)),
-                          tasks=_split(tasks), models=_split(models),
-                          methods=_split(methods) or METHODS, n_labels=budgets,
+        cfg = BenchConfig(suites=suites, quick=quick, seeds=seed_list,
+                          tasks=_split(tasks, "--tasks"), models=_split(models, "--models"),
+                          methods=_split(methods, "--methods") or METHODS, n_labels=budgets,
                           data_dir=resolve_data_dir(data_dir), max_lfs=max_lfs, threads=threads or None,
                           dev_frac=0.05 if dev_frac is None else dev_frac)
         from ..bench.config import plan
@@ -153,4 +158,4 @@ def bench_command(
         done = f"{len(units)} runs in {result.seconds:.1f} s"
         if written:
             done += f"; wrote {', '.join(p.name for p in written)} to {out_dir}"
-        err.print(done, highlight=False)
+        err.print(done, highlight=False, markup=False)      # --out is a path: "[/x]" in it is text
