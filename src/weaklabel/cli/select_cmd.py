@@ -173,8 +173,11 @@ def select_command(
         if sel.threshold_balance_ is not None:
             line += f"; quantile thresholds at {sel.threshold_balance_:.3f} ({sel.class_balance_source_})"
         test = expl["answer_pooling"]["test"]
-        if sel.answer_icc_ is not None:
+        if res.pooled:        # what this run did, as --json's answers_pooled: not the saved selector's answer_icc_
             line += f"; answers pooled (within-answer correlation {sel.answer_icc_:.2f}, {sel.answer_icc_source_})"
+        elif sel.answer_icc_ is not None:     # a selector that pools, on candidates without answers (warned)
+            line += ("; answers not pooled (not pooled: no candidate has a final answer; the selector pools them "
+                     f"with within-answer correlation {sel.answer_icc_:.2f})")
         elif test is not None:
             line += f"; answers not pooled ({test['decision']})"
         if test is not None and test.get("F") is not None:

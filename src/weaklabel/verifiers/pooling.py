@@ -1,12 +1,17 @@
 """Answer pooling as the selector uses it: whether to pool (a test), how correlated the evidence
 within an answer is (an estimate), and how a question's shared bias is kept out of the pooled
-evidence (the centring rule). The arithmetic of pooling is in
-:mod:`~weaklabel.verifiers.answers`."""
+evidence (the centring rule); and what a selector that pools does with candidates without answers
+(:func:`check_answers_to_pool`). The arithmetic of pooling is in :mod:`~weaklabel.verifiers.answers`."""
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 import numpy as np
 
+from ..errors import InputError
 from .answers import (
     answer_f_test,
     answer_icc,
@@ -54,6 +59,35 @@ def fit_answer_pooling(p: np.ndarray, prior_logit: np.ndarray, data, y, pool_ans
     if not np.isfinite(icc):
         icc, source = 0.5, "default (too few answers to estimate)"
     return float(icc), source, test
+
+
+def check_answers_to_pool(sel, data, pool_answers=None) -> None:
+    """A selector that pools candidates by final answer (``sel``, fitted), asked to score ``data``
+    (``pool_answers``: as :meth:`~weaklabel.verifiers.selector.VerifierSelector.predict_proba`'s;
+    ``False`` asks for no pooling) that has no answers: an :class:`~weaklabel.errors.InputError`
+    without an answers' column (as ``weaklabel select`` refuses one without ``--answer-col``), a
+    ``UserWarning`` when every answer is missing (as the CLI warns): the candidates are then scored on
+    their own evidence, which was done silently."""
+    pool = sel._pool_setting() if pool_answers is None else pool_answers
+    if not pool or getattr(sel, "answer_icc_", None) is None:
+        return
+    col = getattr(sel, "answer_column_", None)
+    if data.answers is None:
+        raise InputError("the selector pools candidates by final answer" + (f" (fitted with answer column {col!r})"
+                         if col else "") + ", but the data has no answers: read them with from_frame(..., "
+                         "answer_col=...), or pass pool_answers=False to score each candidate on its own evidence")
+    if not (data.answers >= 0).any():
+        warnings.warn("the selector pools candidates by final answer, but no candidate has one (every answer is "
+                      "missing): nothing was pooled; each candidate is selected on its own evidence (pass "
+                      "pool_answers=False to ask for that)", UserWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    """``stacklevel`` of the first frame outside this package: the user's call, however deep."""
+    here, frame, level = os.path.dirname(__file__), sys._getframe(1), 1
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == here:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def centre_weight(rule: str, prior_logit: np.ndarray, class_balance: float) -> np.ndarray | None:

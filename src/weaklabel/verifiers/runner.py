@@ -18,7 +18,9 @@ from ..errors import InputError
 class SelectSummary:
     """The outcome of :func:`select_file`: the data, the fitted selector, per-candidate
     ``proba`` (pooled per answer when pooled) and ``p_own``, the ``selected`` flags, the dev
-    questions and, with labels, the :class:`~weaklabel.verifiers.evaluate.Evaluation`."""
+    questions and, with labels, the :class:`~weaklabel.verifiers.evaluate.Evaluation`.
+    ``pooled``: whether this run pooled the candidates' evidence by final answer (a selector that
+    pools, applied to candidates whose answers are all missing, pooled nothing)."""
 
     output: str
     data: object
@@ -32,6 +34,7 @@ class SelectSummary:
     evaluation: object = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    pooled: bool = False
 
     def verifier_table(self):
         return self.evaluation.verifiers if self.evaluation is not None else self.selector.verifier_table()
@@ -45,7 +48,8 @@ class SelectSummary:
                "candidates": data.n_rows, "verifiers": len(sel.verifiers_), "kept": len(sel.kept_),
                "label_model": sel.label_model, "class_balance": sel.class_balance_,
                "threshold_balance": sel.threshold_balance_, "answer_icc": sel.answer_icc_,
-               "seconds": round(self.fit_seconds, 3), "explanation": sel.explain(),
+               "answers_pooled": bool(self.pooled), "seconds": round(self.fit_seconds, 3),
+               "explanation": sel.explain(),
                "verifier_table": [{k: clean(v.item() if isinstance(v, np.generic) else v) for k, v in r.items()}
                                   for r in vt.to_dict(orient="records")]}
         if ev is not None:
@@ -199,9 +203,12 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
         warnings.append(f"correctness column {name!r} " + ("holds no labels" if not (data.correct >= 0).any() else
                         "labels no question in full (every candidate of a question needs one)")
                         + ": the selection is not evaluated")
-    log_odds, own = sel.predict_log_odds(data)
+    # whether this run pools, passed on: the library's own warning for a selector that pools on
+    # candidates without answers would repeat the one above in other words
+    pooled = sel.pools_answers(data)
+    log_odds, own = sel.predict_log_odds(data, pooled)
     proba, p_own = (1.0 / (1.0 + np.exp(-np.clip(x, -40, 40))) for x in (log_odds, own))
-    selected = sel.select(data)
+    selected = sel.select(data, pool_answers=pooled)
     ev = evaluate(sel, data, proba, dev_q, seed=seed, oracle=evaluate_oracle, selected=selected) if scored else None
     back = np.argsort(rows)                   # file row r is row back[r] of `data`
     proba, p_own, selected = proba[back], p_own[back], selected[back]
@@ -210,9 +217,9 @@ def select_file(scores, output, *, layout: str = "auto", question_col: str = "qu
     data, dev_q = file_data, dev_q[q_of]
     with output_group():           # the selection and the selector file appear together or not at all
         write_selection(output, data, proba, selected, sel, dev_q=dev_q, force=force, p_candidate=p_own,
-                        extra={"scores_file": Path(scores).name, "layout": table.layout,
+                        extra={"scores_file": Path(scores).name, "layout": table.layout, "answers_pooled": pooled,
                                "explanation": sel.explain(), "evaluation": ev.to_dict() if ev else None})
         if save_model is not None:
             sel.save(save_model, force=force)
     return SelectSummary(str(output), data, sel, proba, p_own, selected, dev_q, table.layout, fit_s, ev,
-                         warnings=warnings)
+                         warnings=warnings, pooled=pooled)

@@ -30,7 +30,8 @@ from .metrics import top_candidates
 from .mixture import ScoreMixture
 from .normalise import Normaliser, check_raw_scale
 from .params import FAMILIES, INVERTED, POOL_CENTRES, binarise_method, check_params
-from .pooling import ANSWER_TEST_ALPHA, MIN_DEV_ANSWERS, fit_answer_pooling, pooled_answer_log_odds
+from .pooling import (ANSWER_TEST_ALPHA, MIN_DEV_ANSWERS, check_answers_to_pool, fit_answer_pooling,
+                      pooled_answer_log_odds)
 from .state import FORMAT, load_selector, selector_from_dict, selector_to_dict
 from .votepath import question_recalibrate
 
@@ -243,16 +244,10 @@ class VerifierSelector(VerifierEstimator):
         self.stats_ = {"positive_rate": rate, "mode_share": share, "agreement": agree, "status": status,
                        "est_auc": est_auc, "est_accuracy": est_acc, "binary": binary.copy()}
         self.answer_icc_, self.answer_icc_source_, self.answer_test_ = None, None, None
-        if self._pool_setting() and data.answers is not None:
-            self._fit_answer_icc(data, y)
+        if self._pool_setting() and data.answers is not None:   # the pooling test, the within-answer correlation
+            self.answer_icc_, self.answer_icc_source_, self.answer_test_ = fit_answer_pooling(
+                *self.candidate_proba(data), data, y, self.pool_answers, self.answer_icc)
         return self
-
-    def _fit_answer_icc(self, data: ScoreData, y) -> None:
-        """Answer pooling: the test and the within-answer correlation
-        (:func:`~weaklabel.verifiers.pooling.fit_answer_pooling`)."""
-        p, prior_logit = self.candidate_proba(data)
-        self.answer_icc_, self.answer_icc_source_, self.answer_test_ = fit_answer_pooling(
-            p, prior_logit, data, y, self.pool_answers, self.answer_icc)
 
     # ------------------------------------------------------------------ predict
     def _check_fitted(self) -> None:
@@ -310,7 +305,10 @@ class VerifierSelector(VerifierEstimator):
 
     def predict_log_odds(self, data: ScoreData, pool_answers: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(log-odds, own log-odds)`` of correctness per candidate: with answer pooling the
-        first is its answer's (see :mod:`~weaklabel.verifiers.answers`), the second its own."""
+        first is its answer's (see :mod:`~weaklabel.verifiers.answers`), the second its own. A
+        selector that pools needs answers: an error without them, a warning when all are missing
+        (:func:`~weaklabel.verifiers.pooling.check_answers_to_pool`); ``pool_answers=False``: none."""
+        check_answers_to_pool(self, data, pool_answers)
         p, prior_logit = self.candidate_proba(data)
         own = logit(np.clip(p, 1e-12, 1 - 1e-12))
         if not self.pools_answers(data, pool_answers):
@@ -320,7 +318,8 @@ class VerifierSelector(VerifierEstimator):
 
     def predict_proba(self, data: ScoreData, pool_answers: bool | None = None) -> np.ndarray:
         """P(correct) for every candidate of ``data`` (questions seen in fit or new ones); with
-        final answers (and ``pool_answers``), its answer's probability."""
+        final answers (and ``pool_answers``), its answer's probability. A selector that pools
+        refuses data without answers and warns when every answer is missing (:meth:`predict_log_odds`)."""
         self._check_fitted()
         return proba_from_log_odds(self.predict_log_odds(data, pool_answers)[0])
 
