@@ -146,7 +146,8 @@ def _value(v: float) -> str:
     """A checked number as a message shows it: ``empty (null) or NaN``, ``inf``, ``1.5``, ``5``."""
     if v != v:
         return "empty (null) or NaN"
-    return str(int(v)) if np.isfinite(v) and float(v).is_integer() else f"{v:g}"
+    # whole numbers in full only while that is short: 1e300 was written out in 301 digits
+    return str(int(v)) if np.isfinite(v) and float(v).is_integer() and abs(v) < 1e15 else f"{v:g}"
 
 
 def check_gold_not_labels(gold, label_col: str, labels=None) -> None:

@@ -169,9 +169,13 @@ class LabelScores:
         bad = np.flatnonzero((label[both] >= self.K) | ~(np.isfinite(p) & (p >= -1e-4) & (p <= 1 + 1e-4)).all(axis=1))
         if bad.size:
             i = int(np.flatnonzero(both)[bad[0]])
-            raise InputError(f"labels: row {i} of the block scored has label {int(label[i])} and probabilities "
-                             f"{np.asarray(proba, dtype=np.float64)[i].tolist()}: a label must be in 0..{self.K - 1} "
-                             "(-1: none) and probabilities numbers in [0, 1]")
+            if label[i] >= self.K:
+                raise InputError(f"labels: row {i} of the block scored has label {int(label[i])}: a label must be in "
+                                 f"0..{self.K - 1} (-1: none)")
+            row = p[bad[0]]   # the first column at fault, not the whole row (K numbers on one line)
+            k = int(np.flatnonzero(~(np.isfinite(row) & (row >= -1e-4) & (row <= 1 + 1e-4)))[0])
+            raise InputError(f"labels: row {i} of the block scored has prob_{k} = {row[k]:g}: probabilities must be "
+                             "numbers in [0, 1]")
         self.gold_rows += int(known.sum())
         self.gold_counts += np.bincount(y[known], minlength=self.K)
         self.cm += confusion_matrix(y[both], label[both], self.K)

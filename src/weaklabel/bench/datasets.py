@@ -215,9 +215,9 @@ def load_crowd(path: str | Path, name: str | None = None) -> Dataset:
         V.no_missing(truth, col, truth_file)
     if ans.empty:
         raise InputError(f"{lab_file}: no answers (expected rows item,worker,label)")
-    ans = ans.assign(label=V.int_column(ans, "label", lab_file, 0, MAX_CARDINALITY - 1))
+    ans = ans.assign(label=V.int_column(ans, "label", lab_file, 0, MAX_CARDINALITY - 1, text=True))
     ans = ans.drop_duplicates(["item", "worker"], keep="last")
-    truth = truth.assign(truth=V.int_column(truth, "truth", truth_file, -1, MAX_CARDINALITY - 1))
+    truth = truth.assign(truth=V.int_column(truth, "truth", truth_file, -1, MAX_CARDINALITY - 1, text=True))
     clash = truth[truth["truth"].to_numpy() >= 0].groupby("item", sort=False)["truth"].nunique()
     if (clash > 1).any():
         item = clash.index[(clash > 1).to_numpy()][0]
@@ -334,7 +334,7 @@ def load_text(name: str, data_dir: str | Path | None = None) -> Dataset:
             d = V.read_text_csv(Path(f), "CONTENT,CLASS")
             V.need_columns(d, ("CONTENT", "CLASS"), Path(f), "the YouTube spam collection's CONTENT,CLASS")
             parts.append(pd.DataFrame({"text": d["CONTENT"].astype(str),
-                                       "y": V.int_column(d, "CLASS", Path(f), 0, 1)}))
+                                       "y": V.int_column(d, "CLASS", Path(f), 0, 1, text=True)}))
         df = pd.concat(parts, ignore_index=True)
         frame = pd.DataFrame({"text": df["text"]})
         return _from_frame(name, "text", frame, df["y"].to_numpy(), ["ham", "spam"], "text", str(p))

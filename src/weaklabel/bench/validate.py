@@ -7,7 +7,9 @@ the example, line or column at fault, never a traceback or a silently converted 
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +77,9 @@ def wrench_examples(path: Path, raw) -> tuple[list[str], np.ndarray, np.ndarray]
         raise InputError(f"{path}: expected a JSON object of examples (WRENCH format: "
                          '{"id": {"label": ..., "weak_labels": [...], "data": {...}}, ...})')
     ids = list(raw)
+    clean = _clean_examples(raw.values())
+    if clean is not None:
+        return ids, *clean
     rows: list[list[int]] = []
     y = np.empty(len(ids), dtype=np.int64)
     m = None
@@ -104,6 +109,35 @@ def wrench_examples(path: Path, raw) -> tuple[list[str], np.ndarray, np.ndarray]
     if not m:
         raise InputError(f"{path}: the examples have no weak labels (empty 'weak_labels' lists)")
     return ids, np.asarray(rows, dtype=np.int64).reshape(len(ids), m), y
+
+
+def _clean_examples(examples) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(L, y)`` of :func:`wrench_examples` when every example is well formed with plain integer
+    class ids (the usual file), checked by the types seen and numpy's ranges; ``None`` otherwise,
+    and :func:`wrench_examples` finds and names the fault one value at a time. A Python call per
+    weak label made the checks ten times slower than reading the numbers (200,000 examples of 50
+    LFs: 3.6 s, the JSON parse 1.5 s)."""
+    try:
+        weak = [ex["weak_labels"] for ex in examples]
+        labels = [ex.get("label") for ex in examples]
+    except (TypeError, KeyError, AttributeError):
+        return None
+    if set(map(type, weak)) != {list}:
+        return None
+    lengths = set(map(len, weak))
+    if len(lengths) != 1 or 0 in lengths:
+        return None
+    # type() is not isinstance: a bool (true / false in JSON) is not a class id
+    if set(map(type, itertools.chain.from_iterable(weak))) != {int} or not set(map(type, labels)) <= {int, type(None)}:
+        return None
+    try:
+        L = np.array(weak, dtype=np.int64)
+        y = np.array([-1 if v is None else v for v in labels], dtype=np.int64)
+    except (OverflowError, ValueError):
+        return None
+    if L.min() < -1 or L.max() > MAX_CLASS_ID or y.min() < -1 or y.max() > MAX_CLASS_ID:
+        return None
+    return L, y
 
 
 def check_wrench_range(path: Path, ids: list[str], L: np.ndarray, y: np.ndarray, K: int, why: str) -> None:
@@ -196,15 +230,30 @@ def _line(r: int) -> str:
     return f"line {r + 2}"           # the header is line 1
 
 
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", re.ASCII)
+
+
+def _number_text(x):
+    """A CSV cell's text as the number it spells (``"3"``, ``"1.0"``; not Python's ``"1_0"``),
+    else unchanged."""
+    if not isinstance(x, str) or not _NUMBER.fullmatch(x):
+        return x
+    t = x.strip()
+    return int(t) if t.lstrip("+-").isdigit() else float(t)
+
+
 def int_column(df: pd.DataFrame, col: str, path: Path, low: int = 0, high: int | None = None,
-               what: str = "a class id", where=_line) -> np.ndarray:
+               what: str = "a class id", where=_line, text: bool = False) -> np.ndarray:
     """Column ``col`` as int64 class ids in ``low..high``; the first other value is an InputError
-    naming where it is (``where(row)``: its line in a CSV file)."""
+    naming where it is (``where(row)``: its line in a CSV file). ``text``: a CSV file's column,
+    whose cells pandas reads as text when one of them is not a number: a cell spelling an
+    integer is one there (else the error named the column's first cell, a valid ``"0"``, not the
+    cell at fault); in JSON a ``"1"`` is text and refused."""
     s = df[col]
     if s.dtype.kind in "iu":
         v = s.to_numpy(dtype=np.int64)
     else:
-        vals = [class_id(x) for x in s.tolist()]
+        vals = [class_id(_number_text(x) if text else x) for x in s.tolist()]
         bad = next((r for r, x in enumerate(vals) if x is None), None)
         if bad is not None:
             raise InputError(f"{path}, {where(bad)}: {col} {short(s.iloc[bad])} is not {what} (an integer)")

@@ -59,11 +59,15 @@ class _class_or_instance:
     def __init__(self, func):
         self.func = func
         self.__doc__ = func.__doc__
+        sig = inspect.signature(func)   # what callers pass: without the class and the instance
+        self.signature = sig.replace(parameters=list(sig.parameters.values())[2:])
 
     def __get__(self, obj, cls=None):
         import functools
 
-        return functools.wraps(self.func)(functools.partial(self.func, cls, obj))
+        bound = functools.wraps(self.func)(functools.partial(self.func, cls, obj))
+        bound.__signature__ = self.signature   # else help() follows __wrapped__: (cls, self, path)
+        return bound
 
 
 _NOT_FITTED: type | None = None

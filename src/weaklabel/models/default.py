@@ -99,6 +99,10 @@ class LabelModel(AutoModel):
     """
 
     _parameter_constraints = {**AutoModel._parameter_constraints, "verbose": ["boolean"], "device": ["string"]}
+    # defaults for a model unpickled from before these parameters existed (get_params, repr and
+    # save read every parameter: an AttributeError otherwise); __init__ sets them on every new one
+    verbose: bool = False
+    device: str = "cpu"
 
     def __init__(self, cardinality: int | None = None, candidates=None, cv: int = 5, margin: float = 0.02,
                  min_labels: int = 20, random_state: int | None = 0, criticism: bool = True, min_z: float = -2.0,
@@ -158,6 +162,14 @@ class LabelModel(AutoModel):
         finally:
             for name, value in kept.items():
                 setattr(self, name, value)
+
+    @classmethod
+    def _from_dict(cls, data, where: str) -> "LabelModel":
+        # `weaklabel fit --save-model` writes this model under its CLI class, AutoModel: the same
+        # learned state and a subset of these parameters, so Snorkel's LabelModel.load(path) reads it
+        if cls is LabelModel and isinstance(data, dict) and data.get("model") == AutoModel.__name__:
+            data = {**data, "model": cls.__name__}
+        return super()._from_dict(data, where)
 
     def predict(self, L, ties: str = "random", tie_break_policy: str | None = None, *, return_probs: bool = False):
         if isinstance(ties, (bool, np.bool_)):   # Snorkel's order: predict(L, return_probs, tie_break_policy)
