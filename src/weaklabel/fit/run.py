@@ -154,7 +154,7 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
     with output_group(), Cluster(plan, scheduler, jobs, client) as c:
         if plan.mode == "memory":
             res = _fit_memory(s, votes, model, params, seed, class_balance, dev, label_col, keep_cols, data,
-                              output, written)
+                              output, written, _known_cardinality(plan))
         elif plan.mode == "stream":
             from .streaming import StreamingVoteStats, write_labels_stream
             from ..votes.reader import VotesSource
@@ -206,13 +206,25 @@ def _ids(source, keep_cols):
     return source_ids(source)
 
 
+def _known_cardinality(plan: RunPlan) -> int | None:
+    """K of the votes as the plan's :class:`~weaklabel.votes.reader.VotesSource` found it (``None``:
+    no source, or one that does not read every LF column). Given to the in-memory read, a file
+    without weaklabel metadata is converted block by block, not held dense until its largest vote
+    is known, and that vote is not looked for a second time."""
+    src = plan.source
+    if src is None or list(src.lf_names) != list(src.file_lf_names):
+        return None
+    return int(src.cardinality)
+
+
 def _fit_memory(s: FitSummary, votes, model, params, seed, class_balance, dev, label_col, keep_cols, data, output,
-                written: dict) -> dict:
-    """The in-memory engine of :func:`fit_file` (fills ``s``; returns the label writer's counts)."""
+                written: dict, cardinality: int | None = None) -> dict:
+    """The in-memory engine of :func:`fit_file` (fills ``s``; returns the label writer's counts).
+    ``cardinality``: K as the run plan found it (:func:`_known_cardinality`)."""
     from ..votes import VoteMatrix
     from .labels import write_model_labels
 
-    vm = VoteMatrix.read_parquet(votes)
+    vm = VoteMatrix.read_parquet(votes, cardinality=cardinality)
     s.model = lm = model_for(model, params, cardinality=vm.cardinality, seed=seed, ties=written["ties"],
                              class_balance=class_balance)
     kept = _kept(keep_cols, data, votes, vm.row_ids, vm.n_rows, vm.cardinality)
@@ -238,12 +250,13 @@ def _fit_memory(s: FitSummary, votes, model, params, seed, class_balance, dev, l
     return res
 
 
-def _is_plain_votes(votes) -> bool:
-    """Whether ``votes`` is a Parquet votes file (or folder) without weaklabel metadata (from its
-    schema and footer only)."""
+def _votes_lfs(votes) -> tuple[list[str], bool]:
+    """``(LF columns, plain?)`` of a votes file (or folder): its LF column names, and whether it
+    is a Parquet votes file without weaklabel metadata (from its schema and footer only)."""
     from ..io import TableSource, votes_layout
 
-    return votes_layout(TableSource(Path(votes)))[2] is None
+    lfs, _, K, _, _ = votes_layout(TableSource(Path(votes)))
+    return lfs, K is None
 
 
 def _with_ties(lm, ties: str | None):
@@ -305,7 +318,13 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
     K = int(lm.cardinality_)
     # a votes file without weaklabel metadata has the model's K: inferred from its largest vote, a
     # batch where no LF voted the last class was refused ("cardinality 2 but the model has 3")
-    plain_k = K if _is_plain_votes(votes) else None
+    file_lfs, plain = _votes_lfs(votes)
+    plain_k = K if plain else None
+    if names:   # before any engine reads the votes: the same error from each
+        missing = [n for n in names if n not in file_lfs]
+        if missing:
+            raise InputError(f"{where}: has no column for LF {missing[0]!r}, which the model was fitted with")
+    ignored = [n for n in file_lfs if names and n not in names]   # not read
     plan = plan or plan_run(votes, engine=engine, stream=stream, lf_names=names, scheduler=scheduler, jobs=jobs,
                             partition_rows=partition_rows, block_rows=block_rows, cardinality=plain_k)
     check_parquet_name(output, "labels")
@@ -313,18 +332,12 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
     meta = dict(extra_metadata or {})
     with Cluster(plan, scheduler, jobs, client) as c:
         if plan.mode == "memory":
-            from ..votes import VoteMatrix
+            from ..votes.file import read_votes
             from .labels import write_model_labels
 
-            vm = VoteMatrix.read_parquet(votes, cardinality=plain_k)
-            ignored = [n for n in vm.lf_names if names and n not in names]
-            if names and vm.lf_names != names:
-                missing = [n for n in names if n not in vm.lf_names]
-                if missing:
-                    raise InputError(f"{where}: has no column for LF {missing[0]!r}, which the model was fitted with")
-                sub = vm.select_lfs(names)
-                sub.row_ids, sub.classes = vm.row_ids, vm.classes
-                vm = sub
+            # the model's LF columns only, as the stream and Dask engines read them: a column the
+            # model was not fitted with (a vote 7 there) failed in memory and passed with --stream
+            vm = read_votes(votes, cardinality=plain_k, lf_names=names)
             if vm.cardinality != K:
                 raise InputError(f"{where}: cardinality {vm.cardinality} but the model has {K} classes")
             vm.classes = _model_class_names(lm, vm.classes, where)
@@ -338,7 +351,6 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
 
             source = plan.source or VotesSource(votes, lf_names=names, cardinality=plain_k)
             classes = source.layout.classes
-            ignored = [n for n in source.file_lf_names if names and n not in names]
             if source.cardinality != K:
                 raise InputError(f"{where}: cardinality {source.cardinality} but the model has {K} classes")
             if _model_class_names(lm, classes, where) != (list(classes) if classes else classes):

@@ -171,6 +171,9 @@ class _Gold:
         if label_col not in self.table.columns:
             raise InputError(f"{self.where}: no label column {label_col!r} "
                              f"(columns: {', '.join(map(str, self.table.columns))})")
+        from ..votes.gold import check_id_columns
+
+        check_id_columns(ids, self.table.columns, self.where, rows_where)   # some id columns: neither match holds
         self.by_id = bool(ids) and all(c in self.table.columns for c in ids)
         self.ids = ids
         self.n = n

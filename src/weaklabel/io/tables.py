@@ -238,8 +238,9 @@ class TableSource:
         return {"na_text_columns": sorted(self._as_written)} if self._as_written else {}
 
     def fingerprint(self) -> dict:
-        """The input's fingerprint (:mod:`.fingerprint`), computed once: ``apply`` takes it before
-        reading, so the votes never record a later state of the file than the one they were made from."""
+        """The input's fingerprint (:mod:`.fingerprint`), computed on the first call and kept. ``apply``
+        does not use it: it hashes its input on a background thread beside the LFs and refuses an input
+        changed meanwhile (:class:`weaklabel.apply.input_hash.InputHash`)."""
         if self._fingerprint is None:
             if self.format == "parquet-dir" and is_glob(self.path):
                 self._fingerprint = files_fingerprint(str(self.path), self.files)

@@ -71,18 +71,31 @@ def write_votes(vm: VoteMatrix, path: str | Path, *, force: bool = False,
 
 
 def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
-               cardinality: int | None = None, batch_rows: int = 1 << 18) -> VoteMatrix:
+               cardinality: int | None = None, batch_rows: int = 1 << 18,
+               lf_names: Sequence[str] | None = None) -> VoteMatrix:
     """Read ``votes.parquet`` (or any Parquet file of integer vote columns) into a VoteMatrix.
 
-    See :func:`votes_layout` for how LF columns, id columns and K are found.
+    See :func:`votes_layout` for how LF columns, id columns and K are found. ``lf_names``: read
+    only these LF columns, in this order (``predict``: the model's), as
+    :class:`~weaklabel.votes.reader.VotesSource` does: the file's other LF columns are not read,
+    so a bad vote there is not an error, and a plain file's K (without ``cardinality``) is the
+    largest vote of these columns + 1. A name that is not an LF column of the file is an error.
     """
     p = Path(path)
     src = TableSource(p)
-    lf_names, ids, K, classes, meta = votes_layout(src, id_cols=id_cols, cardinality=cardinality)
+    file_lfs, ids, K, classes, meta = votes_layout(src, id_cols=id_cols, cardinality=cardinality)
+    lf_names = file_lfs if lf_names is None else select_lf_names(p, file_lfs, lf_names)
     if src.n_rows is not None:
         check_metadata_rows(p, meta, int(src.n_rows))
-    # Convert batch by batch when K is known (bounded memory); plain files without a
-    # cardinality need the maximum vote first, so they are held dense until the end.
+    if K is None and src.n_rows is not None:   # a plain file: K from its row-group statistics, as VotesSource
+        from .reader import stats_vote_range
+
+        found = stats_vote_range(src.files, lf_names)
+        if found is not None:
+            check_plain_vote_maxima(p, *found, int(src.n_rows))
+            K = max(2, max(found[0].values(), default=-1) + 1)
+    # Convert batch by batch when K is known (bounded memory); plain files without a cardinality
+    # nor statistics need the maximum vote first, so they are held dense until the end.
     dense_parts, csr_parts, id_parts = [], [], []
     pos = 0
     batches = (src.iter_batches_with_ids(batch_rows, ids + lf_names, ids) if ids
@@ -122,3 +135,18 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     if stated is not None:
         check_metadata_counts(p, stated, vm.lf_class_counts())
     return vm
+
+
+def select_lf_names(where, file_lfs: Sequence[str], lf_names: Sequence[str]) -> list[str]:
+    """``lf_names`` checked against a votes file's LF columns ``file_lfs``: each one of them, once."""
+    names = list(lf_names)
+    have = set(file_lfs)
+    missing = [n for n in names if n not in have]
+    if missing:
+        raise InputError(f"{where}: has no column for LF {missing[0]!r}")
+    if len(set(names)) != len(names):
+        twice = next(n for i, n in enumerate(names) if n in names[:i])
+        raise InputError(f"{where}: LF {twice!r} is selected twice")
+    if not names:
+        raise InputError(f"{where}: no LF column selected")
+    return names

@@ -1,7 +1,8 @@
 """Line gold labels up with the rows of a vote matrix.
 
 Gold rows are matched to votes by the id columns when both tables have them (rows of the vote
-matrix without a gold row get ``-1``), else by position (then the row counts must agree). Labels
+matrix without a gold row get ``-1``), else by position (then the row counts must agree); a gold
+table with some but not all of the id columns is refused (:func:`check_id_columns`). Labels
 may be class ids or, when the votes carry class names, those names (names win when every label is
 one: :func:`labels_to_ids`); empty labels and ``-1`` become ``-1`` (:func:`no_label`).
 """
@@ -183,17 +184,36 @@ def _as_ints(texts: list[str]) -> np.ndarray | None:
         return None
 
 
+def check_id_columns(ids: list[str], columns, where: str, rows_where: str = "the votes") -> None:
+    """Refuse a gold table that has some but not all of the rows' id columns ``ids`` (``where``:
+    its name; ``rows_where``: the rows' file, e.g. the votes or a labels file). It can be matched
+    neither by id (a column is missing) nor by position without ignoring the ids it has: rows of
+    a file with ``doc`` but not ``sent``, in another order, were matched by position, exit 0.
+    Called by :func:`align_gold` (``analyze --gold``, ``fit --dev``, ``evaluate``); a caller that
+    decides between id and position itself can call it first."""
+    present = [c for c in ids if c in columns]
+    missing = [c for c in ids if c not in columns]
+    if present and missing:
+        has, lacks = ", ".join(map(str, present)), ", ".join(map(str, missing))
+        theirs = "the votes'" if rows_where == "the votes" else f"{rows_where}'s"
+        raise InputError(f"{where}: has {theirs} id column{'s' * (len(present) > 1)} {has} but not {lacks}: its rows "
+                         f"cannot be matched by id, and matching them by position would ignore its ids; add {lacks} "
+                         f"to it to match by id, or drop {has} from it to match by position")
+
+
 def align_gold(vm: VoteMatrix, gold: str | Path | TableSource | pd.DataFrame, label_col: str,
                id_cols: list[str] | None = None, *, where: str | None = None,
                label_ids: np.ndarray | None = None, rows_where: str = "the votes", row_offset: int = 0) -> np.ndarray:
     """Gold labels aligned with ``vm``'s rows (``-1`` where unknown).
 
-    Matched by the id columns when both tables have them. A gold table whose ids repeat cannot be
-    matched by id, except when its ids are the votes' ids row for row (the same file the votes
-    were made from, duplicates and all): then it is matched by position. So is a table with null
-    (empty) ids; otherwise a null id on either side is an error naming the file (``rows_where``:
-    the name of ``vm``'s side, e.g. the votes or labels file; ``row_offset``: the position of
-    ``vm``'s first row there, for a block of it), the id column and the first such row. Ids that
+    Matched by the id columns when both tables have them, by position when the gold table has
+    none of them (a note says so); one with some but not all is an error (:func:`check_id_columns`).
+    A gold table whose ids repeat cannot be matched by id, except when its ids are the votes' ids
+    row for row (the same file the votes were made from, duplicates and all): then it is matched
+    by position. So is a table with null (empty) ids; otherwise a null id on either side is an
+    error naming the file (``rows_where``: the name of ``vm``'s side, e.g. the votes or labels
+    file, also in the row-count errors; ``row_offset``: the position of ``vm``'s first row there,
+    for a block of it), the id column and the first such row. Ids that
     match no row of the votes are an error naming both files' id columns and a sample of each.
 
     ``gold``: a DataFrame, a path or a :class:`~weaklabel.io.TableSource` already open (a JSON
@@ -212,6 +232,7 @@ def align_gold(vm: VoteMatrix, gold: str | Path | TableSource | pd.DataFrame, la
         columns, table = list(src.columns), None
     if label_col not in columns:
         raise InputError(f"{where}: no label column {label_col!r} (columns: {', '.join(map(str, columns))})")
+    check_id_columns(ids, columns, where, rows_where)
     if table is None:   # the columns matched on only: the file's others (its text) are not held in memory
         table = read_table(src, list(dict.fromkeys([c for c in ids if c in columns] + [label_col])), id_cols=ids)
     if label_ids is None:
@@ -243,15 +264,18 @@ def align_gold(vm: VoteMatrix, gold: str | Path | TableSource | pd.DataFrame, la
                              f"{id_sample(keys[ids])}); check the id column's type and values, or drop it from one "
                              "file to match by position")
         return np.where(matched, y, -1).astype(np.int64)
-    if ids and not any(c in columns for c in ids) and len(table) != vm.n_rows:
-        raise InputError(f"{where}: has none of the votes' id columns {ids} (its columns: "
-                         f"{', '.join(map(str, columns))}) and {len(table)} rows against the votes' "
+    # the rows' side by name: the votes file, or a labels file (evaluate), not always "the votes"
+    theirs = "the votes'" if rows_where == "the votes" else f"{rows_where}'s"
+    if ids and len(table) != vm.n_rows:
+        raise InputError(f"{where}: has none of {theirs} id columns {ids} (its columns: "
+                         f"{', '.join(map(str, columns))}) and {len(table)} rows against {theirs} "
                          f"{vm.n_rows}; add the id column(s) to match rows by id")
     if len(table) != vm.n_rows:
-        raise InputError(f"{where}: has {len(table)} rows but the votes have {vm.n_rows}; "
+        have = "the votes have" if rows_where == "the votes" else f"{rows_where} has"
+        raise InputError(f"{where}: has {len(table)} rows but {have} {vm.n_rows}; "
                          "add the id column(s) to both to match rows by id")
     if ids and not any(c in columns for c in ids):   # a shuffled file would be scored silently
-        _note(f"{where}: has none of the votes' id columns {ids}: its rows are matched with the votes' "
+        _note(f"{where}: has none of {theirs} id columns {ids}: its rows are matched with {theirs} "
               "by position (row i with row i); add the id column(s) to match them by id")
     return label_ids
 

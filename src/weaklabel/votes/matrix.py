@@ -381,8 +381,8 @@ class VoteMatrix:
 
     @classmethod
     def read_parquet(cls, path: str | Path, *, id_cols: Sequence[str] | None = None,
-                     cardinality: int | None = None) -> "VoteMatrix":
+                     cardinality: int | None = None, lf_names: Sequence[str] | None = None) -> "VoteMatrix":
         """Read ``votes.parquet`` (see :func:`weaklabel.votes.file.read_votes`)."""
         from .file import read_votes
 
-        return read_votes(path, id_cols=id_cols, cardinality=cardinality)
+        return read_votes(path, id_cols=id_cols, cardinality=cardinality, lf_names=lf_names)

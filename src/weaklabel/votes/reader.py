@@ -162,6 +162,27 @@ def _to_block(table, layout: VotesLayout, offset: int, ids: bool) -> Block:
     return Block(offset, L, id_df)
 
 
+def stats_vote_range(files: Sequence, lf_names: Sequence[str]) -> tuple[dict[str, int], dict[str, int]] | None:
+    """Largest and smallest vote of each LF column (max -1: no value) from the Parquet files'
+    row-group statistics (footers only), or ``None`` when a column chunk has none."""
+    import pyarrow.parquet as pq
+
+    hi = dict.fromkeys(lf_names, -1)
+    lo = dict.fromkeys(lf_names, 0)
+    for f in files:
+        md = pq.read_metadata(f)
+        where = {md.schema.column(i).name: i for i in range(md.num_columns)}
+        for g in range(md.num_row_groups):
+            rg = md.row_group(g)
+            for name in lf_names:
+                st = rg.column(where[name]).statistics
+                if st is None or not st.has_min_max:
+                    return None
+                hi[name] = max(hi[name], int(st.max))
+                lo[name] = min(lo[name], int(st.min))
+    return hi, lo
+
+
 # --------------------------------------------------------------------------- the source
 class VotesSource:
     """A votes Parquet file, folder or glob, read in row blocks.
@@ -175,7 +196,8 @@ class VotesSource:
         some LFs predicts from those columns.
     cardinality, id_cols:
         For plain Parquet files without weaklabel metadata (as :func:`weaklabel.io.read_votes`);
-        without a cardinality K is the largest vote + 1 (from the row-group statistics, or a pass).
+        without a cardinality K is the largest vote + 1 of the LF columns read (from the row-group
+        statistics, or a pass).
     """
 
     def __init__(self, path: str | Path, *, lf_names: Sequence[str] | None = None, cardinality: int | None = None,
@@ -191,15 +213,14 @@ class VotesSource:
         self.schema = src.schema
         id_columns = tuple(ids)   # () when the file has only a ``row`` position column (from its metadata)
         classes = tuple(classes) if classes else None
-        if K is None:  # as read_votes: the largest vote over every LF column of the file
+        if lf_names is not None:   # checked as read_votes checks them
+            from .file import select_lf_names
+
+            names = select_lf_names(self.path, names, lf_names)
+        if K is None:  # as read_votes: the largest vote over the LF columns read
             maxima, minima = self._vote_range(VotesLayout(str(self.path), tuple(names), id_columns, 2, classes))
             check_plain_vote_maxima(self.path, maxima, minima, self.n_rows)
             K = max(2, max(maxima.values(), default=-1) + 1)
-        if lf_names is not None:
-            missing = [n for n in lf_names if n not in names]
-            if missing:
-                raise InputError(f"{self.path}: has no column for LF {missing[0]!r}")
-            names = list(lf_names)
         self.layout = VotesLayout(str(self.path), tuple(names), id_columns, int(K), classes)
 
     @property
@@ -226,22 +247,7 @@ class VotesSource:
     def _vote_range(self, layout: VotesLayout) -> tuple[dict[str, int], dict[str, int]]:
         """Largest and smallest vote of each LF column of a plain file (max -1: no value): from the
         row-group statistics when every chunk has them, else a pass."""
-        import pyarrow.parquet as pq
-
-        hi = dict.fromkeys(layout.lf_names, -1)
-        lo = dict.fromkeys(layout.lf_names, 0)
-        for f in self.files:
-            md = pq.read_metadata(f)
-            where = {md.schema.column(i).name: i for i in range(md.num_columns)}
-            for g in range(md.num_row_groups):
-                rg = md.row_group(g)
-                for name in layout.lf_names:
-                    st = rg.column(where[name]).statistics
-                    if st is None or not st.has_min_max:
-                        return self._vote_range_scan(layout)
-                    hi[name] = max(hi[name], int(st.max))
-                    lo[name] = min(lo[name], int(st.min))
-        return hi, lo
+        return stats_vote_range(self.files, layout.lf_names) or self._vote_range_scan(layout)
 
     def _vote_range_scan(self, layout: VotesLayout) -> tuple[dict[str, int], dict[str, int]]:
         hi = dict.fromkeys(layout.lf_names, -1)
