@@ -272,9 +272,15 @@ def run_dask(job: ApplyJob, *, jobs: int | None, scheduler: str | None, client, 
                 tasks = done.to_delayed()
             if on_start is not None:
                 on_start(src.n_rows)
+
+            def advance(rows: int) -> None:   # --update: other data fails once hashed, not at the end
+                job.check_input_early()
+                if progress is not None:
+                    progress(rows)
+
             job.start_hashing()   # on this machine, while the workers run the LFs
             futures = c.compute(tasks)
-            results = gather_in_order(c, futures, rows=[p.rows for p in pieces], advance=progress,
+            results = gather_in_order(c, futures, rows=[p.rows for p in pieces], advance=advance,
                                       error_of=lambda r: _result(r).get("error"), died=_died(pieces))
             results = [_result(r) for r in results]
         rows = sum(r["rows"] for r in results)

@@ -15,12 +15,20 @@ would then reuse votes of the earlier data. So :meth:`InputHash.result` checks t
 changed since the start, and a change is an error, like one while hashing (a file removed or
 unreadable): one line, and nothing written. :meth:`InputHash.cancel` (every exit of
 ``apply_file``, Ctrl-C and SIGTERM too) stops the thread between two 4 MiB chunks and joins it.
+
+The check cannot see a rewrite that keeps the size, the inode and the modification time: on a
+filesystem whose times are coarse (whole seconds: ext3, HFS+, FAT, many network mounts), a file
+written less than a tick before the run starts can be rewritten within that tick unseen. Such a
+*racy* file (a modification time in whole 10 ms or coarser, less than 2 s old or in the future,
+as git treats racily clean files) is hashed first, in the caller's thread from :meth:`start`: the
+fingerprint is of the bytes before the LFs read any, so a rewrite makes the next ``--update`` refuse.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 from ..errors import InputError
@@ -29,6 +37,8 @@ from ..io.fingerprint import folder_fingerprints, table_fingerprint
 
 _POLL = 0.1     # seconds between checks for a signal while waiting for the hash
 _JOIN = 5.0     # seconds cancel() waits for the thread (it stops within one chunk's read)
+_COARSE_NS = 10_000_000      # a modification time in whole 10 ms (exFAT) or coarser: coarse timestamps
+_RACY_NS = 2_000_000_000     # how recent such a time must be for a rewrite to hide in its tick (FAT: 2 s)
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:
@@ -39,6 +49,12 @@ def _identity(path: Path) -> tuple[int, int, int, int]:
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     return st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
+
+
+def _racy(ids: list[tuple[int, int, int, int]], now_ns: int) -> bool:
+    """Whether a file's identity may not show a rewrite made now (module docstring): its modification
+    time is coarse and less than :data:`_RACY_NS` old, or in the future (another machine's clock)."""
+    return any(mtime % _COARSE_NS == 0 and now_ns - mtime < _RACY_NS for _, mtime, _, _ in ids)
 
 
 class InputHash:
@@ -54,6 +70,7 @@ class InputHash:
         self.files = list(src.files) if src.format == "parquet-dir" else [src.path]
         self.name = str(src.path) if self.glob else src.path.name
         self._ids = [_identity(f) for f in self.files]
+        self.racy = _racy(self._ids, time.time_ns())   # hashed first, not beside the LFs
         self.size = sum(i[0] for i in self._ids)      # what the fingerprint's size will be
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -65,7 +82,11 @@ class InputHash:
         return {"name": self.name, "size": self.size, **self.reading}
 
     def start(self) -> None:
-        """Hash on a daemon thread (once; not after :meth:`result` or :meth:`cancel`)."""
+        """Hash on a daemon thread (once; not after :meth:`result` or :meth:`cancel`); a racy input
+        (module docstring) here, before the LFs read it."""
+        if self.racy and self._value is None and self._error is None and not self._stop.is_set():
+            self._value = self._hash()
+            return
         if self._thread is None and self._value is None and not self._stop.is_set():
             self._thread = threading.Thread(target=self._run, name="weaklabel-hash", daemon=True)
             self._thread.start()
@@ -90,6 +111,13 @@ class InputHash:
             raise self._error
         self._check_unchanged()
         return self._value
+
+    def ready(self) -> dict | None:
+        """The fingerprint if it is hashed already (without waiting, nor checking the files), else
+        ``None``: for the runners' early ``--update`` check (:meth:`~.job.ApplyJob.check_input_early`)."""
+        if self._error is None and (self._thread is None or not self._thread.is_alive()):
+            return self._value
+        return None
 
     def with_old_value(self) -> tuple[dict, dict | None]:
         """A folder's fingerprint and the one earlier versions recorded of it (every file of the folder;

@@ -116,6 +116,15 @@ class ApplyJob:
         self.plan.check_input(fingerprint)
         return {**fingerprint, **self.input_hash.reading}
 
+    def check_input_early(self) -> None:
+        """``--update``: other data than the old votes were made from is the error as soon as the
+        input is hashed, while the LFs still run (the runners call it after each batch), not after
+        the last batch: hashing first refused it before any LF ran."""
+        if self.plan.expect_input is not None and self.input_hash is not None:
+            fingerprint = self.input_hash.ready()
+            if fingerprint is not None:
+                self.plan.check_input(fingerprint)
+
     @property
     def lfs(self) -> list[LabelingFunction]:
         return self.module.lfs

@@ -60,6 +60,7 @@ def run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> ApplyS
             for ids, dense in assemble(engine.run(reader, src.n_rows, progress), job, reuse, tally,
                                    arrow_ids.pop if job.id_cols else None):
                 sink.submit(ids, dense)
+                job.check_input_early()   # --update: other data fails once hashed, not after the last batch
             sink.close()
             rows = tally.rows
             if rows == 0:
