@@ -1,18 +1,25 @@
 """The text an LF's source hash covers (``apply --update`` reruns an LF when it changes): the
 function's source and what decides its votes from its own file, recursively: default arguments,
 closure values, helper functions (also behind a decorator such as ``functools.lru_cache``),
-classes, other LFs and preprocessors it calls, and plain-data constants (NumPy numbers and arrays
-included). Modules and objects without a plain-data form contribute nothing, so the hash does not
-change when, say, numpy is upgraded; code imported from another module is not followed."""
+classes (their methods' reads and attributes too), other LFs and preprocessors it calls, and
+plain-data constants (NumPy numbers and arrays, pandas Series and DataFrames included). An LF made
+from ``functools.partial``, a bound method or a callable object, and an object of a class of its
+file that it reads, count by their function, bound arguments and attributes
+(:mod:`._hashing_objects`). Modules and objects without a plain-data form contribute nothing, so
+the hash does not change when, say, numpy is upgraded; code imported from another module is not
+followed."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from ._hashing_objects import callable_text, class_text, instance_text
 
 
 def source_text(fn: Callable) -> str:
@@ -21,7 +28,7 @@ def source_text(fn: Callable) -> str:
         return inspect.getsource(fn)
     except (OSError, TypeError):
         code = getattr(fn, "__code__", None)
-        if code is None:
+        if not isinstance(code, types.CodeType):   # (an object whose __getattr__ answers every name)
             return repr(type(fn))
         return code.co_code.hex() + repr(code.co_consts) + repr(code.co_names)
 
@@ -59,7 +66,32 @@ def stable_repr(value: Any) -> str | None:
         if dtype is not None and dtype.kind in "biufcSUM" and hasattr(value, "tobytes"):
             digest = hashlib.sha256(value.tobytes()).hexdigest()
             return f"ndarray:{dtype.str}:{value.shape}:{digest}"
+        if dtype is not None and dtype.kind == "O" and hasattr(value, "tolist"):   # an array of strings
+            inner = stable_repr(value.tolist())
+            return None if inner is None else f"ndarray:O:{value.shape}:{inner}"
+    if str(type(value).__module__).split(".")[0] == "pandas":
+        return _pandas_repr(value)
     return None
+
+
+def _pandas_repr(value: Any) -> str | None:
+    """A pandas Series, Index or DataFrame (a lexicon read with ``pd.read_csv`` at import) by its
+    labels, dtypes and values, hashed with pandas' own fixed-key row hash; ``None`` for anything
+    else, or values pandas cannot hash (lists in cells)."""
+    import pandas as pd
+
+    if not isinstance(value, (pd.Series, pd.Index, pd.DataFrame)):
+        return None
+    try:
+        rows = pd.util.hash_pandas_object(value, index=not isinstance(value, pd.Index)).to_numpy()
+    except (TypeError, ValueError):
+        return None
+    digest = hashlib.sha256(rows.tobytes()).hexdigest()
+    if isinstance(value, pd.DataFrame):
+        labels = stable_repr([str(c) for c in value.columns]) + ":" + ",".join(map(str, value.dtypes))
+    else:
+        labels = f"{value.name!s}:{value.dtype}"
+    return f"pd.{type(value).__name__}:{labels}:{len(value)}:{digest}"
 
 
 def code_names(code: types.CodeType) -> set[str]:
@@ -73,9 +105,9 @@ def code_names(code: types.CodeType) -> set[str]:
 
 def dependency_text(fn: Callable, seen: set[int] | None = None) -> str:
     """What else decides an LF's votes besides its own source (see the module docstring)."""
-    if not isinstance(fn, types.FunctionType):
-        return ""
     seen = set() if seen is None else seen
+    if not isinstance(fn, types.FunctionType):
+        return callable_text(fn, seen)
     seen.add(id(fn))
     parts: list[str] = []
     for k, value in enumerate(fn.__defaults__ or ()):
@@ -118,14 +150,8 @@ def value_text(value: Any, owner: types.FunctionType, seen: set[int]) -> str:
         seen.add(id(value))
         text = value.source_hash_text(seen)
         return "lf:" + (text.decode("utf-8", "replace") if isinstance(text, bytes) else text)
-    if isinstance(value, type):   # a class defined in the same file: its source
-        if value.__module__ != owner.__module__ or id(value) in seen:
-            return ""
-        seen.add(id(value))
-        try:
-            return "class:" + inspect.getsource(value)
-        except (OSError, TypeError):
-            return ""
+    if isinstance(value, type):   # a class defined in the same file: its source, methods' reads, attributes
+        return class_text(value, owner.__module__, seen)
     value = _unwrapped(value)
     if isinstance(value, types.FunctionType):
         if value.__module__ != owner.__module__ or id(value) in seen:
@@ -133,6 +159,17 @@ def value_text(value: Any, owner: types.FunctionType, seen: set[int]) -> str:
         seen.add(id(value))
         return "def:" + source_text(value) + dependency_text(value, seen)
     rep = stable_repr(value)
+    if rep is None and isinstance(value, (list, tuple, set, frozenset, dict)) and id(value) not in seen:
+        # plain data around functions or objects of the file: RULES = [("refund", lambda t: ...), ...]
+        seen.add(id(value))
+        items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+        texts = [f"{stable_repr(k) or ''}:{value_text(v, owner, seen)}" for k, v in items]
+        ordered = sorted(texts) if isinstance(value, (set, frozenset, dict)) else texts
+        return type(value).__name__ + "[" + ",".join(ordered) + "]"
+    if rep is None and isinstance(value, (functools.partial, types.MethodType)):
+        return callable_text(value, seen)
+    if rep is None and type(value).__module__ == owner.__module__:   # an object of a class of the file
+        return instance_text(value, owner.__module__, seen)
     return rep if rep is not None else ""
 
 
@@ -146,9 +183,16 @@ def _library_value_text(value: Any, owner: types.FunctionType, seen: set[int]) -
     return rep if rep is not None else ""
 
 
-def resources_text(resources: Mapping[str, Any]) -> str:
+def resources_text(resources: Mapping[str, Any], module: str | None = None) -> str:
+    """The resources' plain data (else their type); an object of a class of ``module`` (the
+    LF's file) by its class and attributes, as :func:`instance_text`."""
     parts = []
     for key in sorted(resources):
-        rep = stable_repr(resources[key])
-        parts.append(f"{key}={rep if rep is not None else type(resources[key]).__qualname__}")
+        value = resources[key]
+        rep = stable_repr(value)
+        if rep is None:
+            rep = type(value).__qualname__
+            if module is not None and type(value).__module__ == module and module.split(".")[0] != "weaklabel":
+                rep += ":" + instance_text(value, module, set())
+        parts.append(f"{key}={rep}")
     return ";".join(parts)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -23,7 +24,8 @@ from typing import Any
 from ..errors import LFDefinitionError
 from ._created import record_creation
 from ._hashing import dependency_text, resources_text, source_text
-from .options import checked_call, checked_name, checked_resources, checked_vectorized
+from ._late_binding import function_module, snapshot
+from .options import checked_call, checked_name, checked_plain, checked_resources, checked_vectorized
 
 ABSTAIN: int = -1
 """The vote of a labeling function that does not label a row."""
@@ -41,6 +43,7 @@ class MissingField(KeyError, AttributeError):
 
 
 _dict_getattribute = dict.__getattribute__
+_dict_setattr = object.__setattr__
 
 ROW_WRITES = [0]
 """Writes to any :class:`Row` in this process so far (one counter, no per-row state): the applier
@@ -83,6 +86,49 @@ class Row(dict):
 
     def __repr__(self) -> str:
         return f"Row({dict.__repr__(self)})"
+
+
+class DroppedField(KeyError, AttributeError):
+    """Raised when an LF reads a field that its row had but a preprocessor's new mapping left out
+    (not a :class:`MissingField`: the data has that column)."""
+
+    def __init__(self, pre: str, column: str, kept: list):
+        super().__init__(column)
+        self.column = column
+        self.text = (f"preprocessor {pre!r} returned a new mapping without {column!r} (its fields: "
+                     f"{', '.join(map(str, kept[:10])) or 'none'}); set fields on the row it gets "
+                     f"(x.new = ...) and return it or None, or return {{**x, ...}}")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class _ReturnedRow(Row):
+    """The new mapping a row-wise preprocessor returned, which left out some of its row's fields."""
+
+    __slots__ = ("_pre", "_dropped")
+
+    def __init__(self, row: Mapping, pre: str, dropped: list):
+        dict.__init__(self, row)
+        _dict_setattr(self, "_pre", pre)
+        _dict_setattr(self, "_dropped", frozenset(dropped))
+
+    def __reduce__(self):   # copy and pickle: not through Row.__setattr__, which would make the slots fields
+        get = functools.partial(_dict_getattribute, self)
+        return (_ReturnedRow, (dict(self), get("_pre"), sorted(get("_dropped"))))
+
+    def _absent(self, name: str) -> Exception:
+        if name in _dict_getattribute(self, "_dropped"):
+            return DroppedField(_dict_getattribute(self, "_pre"), name, list(self))
+        return MissingField(name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise self._absent(name)
+
+    def __missing__(self, key: str) -> Any:
+        raise self._absent(key)
 
 
 def _counted_write(name: str) -> Callable:
@@ -162,28 +208,37 @@ class Preprocessor:
         self.f = f
         self.resources = checked_resources(owner, resources)
         self.vectorized = checked_vectorized(owner, vectorized)
+        checked_plain(owner, f)
         checked_call(owner, f, self.resources)
+        snapshot(self)
 
     def __call__(self, x: Any) -> Any:
+        if not self.vectorized and isinstance(x, Mapping) and not isinstance(x, Row):
+            x = Row(x)   # called on a dict (a unit test), as an LF is: x.text works
         out = self.f(x, **self.resources)
-        if self.vectorized:
+        if self.vectorized:   # any result: a view may be a feature matrix (autolf's)
             return x if out is None else out
-        if out is None:
+        if out is None or out is x:
             return x
-        if isinstance(out, Row):
-            return out
         if isinstance(out, Mapping):
-            return Row(out)
-        if hasattr(out, "to_dict"):  # a pandas Series
-            return Row(out.to_dict())
-        raise TypeError(
-            f"preprocessor {self.name!r} returned {type(out).__name__}; return a mapping "
-            "(dict or Row) or None after modifying the row in place"
-        )
+            row = out if isinstance(out, Row) else Row(out)
+        elif hasattr(out, "to_dict"):  # a pandas Series
+            row = Row(out.to_dict())
+        else:
+            raise TypeError(
+                f"preprocessor {self.name!r} returned {type(out).__name__}; return a mapping "
+                "(dict or Row) or None after modifying the row in place"
+            )
+        if isinstance(x, Mapping) and any(k not in row for k in x):
+            # a new mapping without some of the row's fields: an LF reading one of them must not be
+            # told that the data lacks that column
+            return _ReturnedRow(row, self.name, [k for k in x if k not in row])
+        return row
 
     def source_hash_text(self, seen: set[int] | None = None) -> str:
         seen = {id(self)} if seen is None else seen
-        return source_text(self.f) + dependency_text(self.f, seen) + resources_text(self.resources)
+        return (source_text(self.f) + dependency_text(self.f, seen)
+                + resources_text(self.resources, function_module(self.f)))
 
     def __repr__(self) -> str:
         kind = "vectorized " if self.vectorized else ""
@@ -196,7 +251,7 @@ def preprocessor(_fn: Callable | None = None, *, name: str | None = None,
 
     def wrap(fn: Callable) -> Preprocessor:
         # name=None means the function's name; name="" is refused, not silently replaced
-        return Preprocessor(_default_name(name, fn), fn, resources=resources, vectorized=vectorized)
+        return Preprocessor(_default_name(name, fn, "@preprocessor"), fn, resources=resources, vectorized=vectorized)
 
     if _fn is not None:
         if not callable(_fn):
@@ -223,6 +278,7 @@ class LabelingFunction:
         self.f = f
         self.resources = checked_resources(owner, resources)
         self.vectorized = checked_vectorized(owner, vectorized)
+        checked_plain(owner, f)
         checked_call(owner, f, self.resources)
         pre_list = _checked_pre(owner, pre)
         for p in pre_list:
@@ -236,6 +292,7 @@ class LabelingFunction:
                     "use preprocessor(vectorized=...) to match")
         self.pre = pre_list
         record_creation(self)
+        snapshot(self)   # what it reads as it is made: collect_lfs's check for loop variables read late
 
     def call_raw(self, x: Any) -> Any:
         """Apply the function (not the preprocessors) with its resources."""
@@ -267,7 +324,7 @@ class LabelingFunction:
         outer = set(seen)   # the preprocessors' start: a helper the LF also reads counts in both, as before
         out = [self.name.encode(), b"\0vectorized" if self.vectorized else b"\0rowwise",
                source_text(self.f).encode(), b"\0deps\0" + dependency_text(self.f, seen).encode(),
-               resources_text(self.resources).encode()]
+               resources_text(self.resources, function_module(self.f)).encode()]
         for p in self.pre:
             out.append(b"\0pre\0" + p.source_hash_text(outer | {id(p)}).encode())
         return b"".join(out)
@@ -305,7 +362,13 @@ def labeling_function(_fn: Callable | None = None, *, name: str | None = None,
     return wrap
 
 
-def _default_name(name: Any, fn: Callable) -> Any:
+def _default_name(name: Any, fn: Callable, decorator: str = "@labeling_function") -> Any:
     """The decorators' name: the function's own when ``name`` is not given (``None``). Any value
-    given, ``""`` included, is kept for the constructor to check rather than replaced."""
+    given, ``""`` included, is kept for the constructor to check rather than replaced. A decorator
+    applied to an LF or preprocessor (twice, or one on the other) is refused: the result was named
+    ``"LabelingFunction('f')"`` and the inner one made but never collected."""
+    if isinstance(fn, (LabelingFunction, Preprocessor)):
+        what = "labeling function" if isinstance(fn, LabelingFunction) else "preprocessor"
+        raise LFDefinitionError(f"{decorator} applied to {what} {fn.name!r}, which is made already "
+                                f"(two decorators on one def?); keep one")
     return getattr(fn, "__name__", repr(fn)) if name is None else name

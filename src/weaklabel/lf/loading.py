@@ -5,9 +5,11 @@ Rules (also in the README):
 * if the module defines ``LFS = [...]``, those LFs, in that order;
 * otherwise every :class:`~weaklabel.lf.LabelingFunction` bound at module level, in definition
   order (an LF bound to two names counts once); an LF the file's own code made but did not bind,
-  because a second ``def`` of the same name replaced it or because it is kept only in a list or
-  dict not named ``LFS``, is an error rather than skipped (one wrapped, ``del``-eted or
-  temporary is not);
+  because a second ``def`` of the same name replaced it, a loop rebound its name to the next one,
+  or it is kept only in a list or dict not named ``LFS`` or in a class body, is an error rather
+  than skipped (one wrapped, ``del``-eted or temporary is not);
+* LFs (or preprocessors) of one ``def`` that read a loop variable when they run, not when they
+  were made, would all vote with its last value: an error (:mod:`._late_binding`);
 * an optional ``CLASSES = ["neg", "pos", ...]`` names the classes and sets the cardinality K.
 
 Every failure (missing file, syntax or import error, no LFs, duplicate names, bad ``CLASSES``)
@@ -20,11 +22,13 @@ import hashlib
 import importlib.util
 import sys
 import traceback
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, LFDefinitionError, check_regular
 from ._created import recording_lfs
+from ._late_binding import check_late_binding
 from .core import LabelingFunction
 
 
@@ -76,9 +80,10 @@ def import_lf_file(path: str | Path) -> object:
     try:
         with recording_lfs() as created:
             spec.loader.exec_module(module)
-        # (LF, line, made by top-level code) of the LFs this file's code made, for load_lfs's check
+        # (LF, line, made by top-level code, site) of the LFs this file's code made, for load_lfs's check
         module.__dict__.setdefault("__weaklabel_created__",
-                                   [(lf, line, top) for lf, globs, line, top in created if globs is module.__dict__])
+                                   [(lf, line, top, site) for lf, globs, line, top, site in created
+                                    if globs is module.__dict__])
     except SyntaxError as exc:
         sys.modules.pop(module_name, None)
         raise LFDefinitionError(f"{_location_in(p, exc)}: SyntaxError: {exc.msg}") from None
@@ -108,6 +113,13 @@ def _check_classes(p: Path, classes: object) -> list[str]:
         raise LFDefinitionError(f"{p.name}: CLASSES must name at least 2 classes, got {list(classes)!r}")
     if len(set(classes)) != len(classes):
         raise LFDefinitionError(f"{p.name}: CLASSES has repeated names: {list(classes)!r}")
+    bad = next((c for c in classes if not c or c[-1] in "\r\n"), None)
+    if bad is not None:
+        # CLASSES = open("classes.txt").readlines() keeps each "\n", which then labels the outputs
+        # (label_name, reports). (Other odd characters are kept, and shown escaped: a gold column's
+        # labels may have them, and autolf writes CLASSES from those.)
+        raise LFDefinitionError(f"{p.name}: CLASSES has the name {bad!r}, empty or ending in a line break (a line "
+                                f"read from a file keeps its newline); use [c.strip() for c in ...]")
     return list(classes)
 
 
@@ -125,22 +137,35 @@ def collect_lfs(lfs: object, where: str) -> list[LabelingFunction]:
         raise LFDefinitionError(
             f"{where}: defines no labeling functions (decorate functions with @labeling_function "
             "or set LFS = [...])")
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for i, lf in enumerate(out):
-        if lf.name in seen:
+        key = unicodedata.normalize("NFC", lf.name)   # "café" typed two ways: two columns that read the same
+        if key in seen:
+            j, first = seen[key]
+            same = "" if first == lf.name else f" ({first!r} and {lf.name!r} are the same text in two Unicode forms)"
             raise LFDefinitionError(
-                f"{where}: duplicate labeling function name {lf.name!r} (positions {seen[lf.name]} and {i}); "
+                f"{where}: duplicate labeling function name {lf.name!r} (positions {j} and {i}){same}; "
                 "names become column names and must be unique")
-        seen[lf.name] = i
+        seen[key] = (i, lf.name)
+    check_late_binding(out, where)
     return out
 
 
-def _in_containers(namespace: dict) -> set[int]:
-    """Ids of the LFs held in the module's lists, tuples, sets and dicts (one level deep)."""
-    out: set[int] = set()
+def _in_containers(namespace: dict) -> dict[int, str]:
+    """The LFs held in the module's lists, tuples, sets and dicts (one level deep) and in the class
+    bodies of its own classes (``class Rules:`` with ``@labeling_function`` methods): id -> where."""
+    out: dict[int, str] = {}
     for value in namespace.values():
-        items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple, set)) else ()
-        out.update(id(x) for x in items if isinstance(x, LabelingFunction))
+        if isinstance(value, type) and value.__module__ == namespace.get("__name__"):
+            items = [getattr(v, "__func__", v) for v in vars(value).values()]   # (a @staticmethod's LF)
+            where = f"in class {value.__name__}"
+        else:
+            items = (value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple, set))
+                     else ())
+            where = "in a list or dict"
+        for x in items:
+            if isinstance(x, LabelingFunction):
+                out.setdefault(id(x), where)
     return out
 
 
@@ -148,23 +173,31 @@ def _check_none_skipped(p: Path, created, bound: list[LabelingFunction], namespa
     """Without ``LFS``, the LFs are those bound to module-level names. Two kinds of LF the file
     made would then be skipped without a word, so they are an error: one a later top-level
     definition of the same name replaced (two ``def f``), and one kept only in a module-level list
-    or dict (Snorkel's ``lfs = [...]``). An unbound LF that is neither (wrapped by a decorator of
-    the user's, ``del``-eted to switch it off, a temporary one made in a function) is fine."""
+    or dict (Snorkel's ``lfs = [...]``) or class body. So is one a loop made whose name now holds
+    the loop's last LF (``for kw in kws: lf = keyword_lf(kw, ...)``). An unbound LF that is none of
+    these (wrapped by a decorator of the user's, ``del``-eted to switch it off, a temporary one made
+    in a function) is fine."""
     bound_ids = {id(lf) for lf in bound}
-    top_made = {id(lf) for lf, _, top in created if top}
+    top_made = {id(lf) for lf, _, top, _ in created if top}
     by_name = {lf.name: lf for lf in bound}
+    # where top-level code (directly, or through a function of the file) made a bound LF: code that
+    # made others there too ran more than once (a loop), and its name holds only the last one
+    bound_sites = {site: lf for lf, _, _, site in created if site[1] is not None and id(lf) in bound_ids}
     listed = None
-    for lf, line, top in created:
+    for lf, line, top, site in created:
         if id(lf) in bound_ids:
             continue
         other = by_name.get(lf.name)
         if top and other is not None and id(other) in top_made:
             why = "a later definition of the same name replaced it"
+        elif site in bound_sites:
+            why = (f"the same code ran again, in a loop, and bound the name to LF {bound_sites[site].name!r} "
+                   "in its place")
         else:
             listed = _in_containers(namespace) if listed is None else listed
             if id(lf) not in listed:
                 continue
-            why = "it is kept only in a list or dict"
+            why = f"it is kept only {listed[id(lf)]}"
         raise LFDefinitionError(
             f"{p.name}:{line}: labeling function {lf.name!r} is not bound to a module-level name ({why}), "
             "so it would be skipped; give each LF its own name, or list them all in LFS = [...]")

@@ -50,6 +50,25 @@ def checked_vectorized(owner: str, vectorized: Any) -> bool:
     return vectorized
 
 
+def checked_plain(owner: str, f: Callable) -> None:
+    """A function that returns its result: an ``async def`` returns a coroutine and a function with
+    ``yield`` a generator, whatever its body says, so every call would be an invalid vote (or
+    under ``on_error="abstain"`` a column of silent abstains), with a "coroutine was never awaited"
+    warning on stderr."""
+    call = getattr(type(f), "__call__", None) if not inspect.isroutine(f) and not isinstance(f, type) else None
+    for g in (f, call):
+        if g is None:
+            continue
+        if inspect.iscoroutinefunction(g) or inspect.isasyncgenfunction(g):
+            raise LFDefinitionError(f"{owner}: {getattr(f, '__name__', 'it')} is an async def, which returns a "
+                                    "coroutine, not its result; use a plain def (asyncio.run(...) inside it if it "
+                                    "must await)")
+        if inspect.isgeneratorfunction(g):
+            raise LFDefinitionError(f"{owner}: {getattr(f, '__name__', 'it')} is a generator function (it has "
+                                    "yield), which returns a generator, not its result; return the vote (or "
+                                    "the batch's votes, or the row) instead")
+
+
 def checked_call(owner: str, f: Callable, resources: Mapping[str, Any]) -> None:
     """That ``f(x, **resources)``, the one call the applier makes, fits ``f``'s parameters. A
     resource the function does not take, or a parameter no resource fills, fails that call on

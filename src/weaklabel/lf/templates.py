@@ -93,7 +93,7 @@ def keyword_lf(name: str, keywords: str | Iterable[str], label: int, *, column: 
     if match not in MATCH:
         raise LFDefinitionError(f"keyword_lf {name!r}: match must be one of {', '.join(MATCH)}, got {match!r}")
     if match != "substring":
-        _check_edges(name, words)
+        _check_edges(name, words, match)
     if not isinstance(case, (bool, np.bool_)):   # case="false" is truthy: silently case-sensitive
         raise LFDefinitionError(f"keyword_lf {name!r}: case must be True or False, got {case!r}")
     resources = {"keywords": words, "label": int(label), "column": column, "case": bool(case)}
@@ -102,15 +102,47 @@ def keyword_lf(name: str, keywords: str | Iterable[str], label: int, *, column: 
     return LabelingFunction(name, keyword_votes, vectorized=True, resources=resources)
 
 
-def _check_edges(name: str, words: tuple[str, ...]) -> None:
+def _check_edges(name: str, words: tuple[str, ...], match: str) -> None:
     """Refuse a keyword with whitespace at either end (a line read from a file keeps its ``"\\n"``)
     for word and prefix matching: ``\\b`` beside whitespace asks for a letter beyond it, so
-    ``"free\\n"`` matches almost nothing and ``" me"`` only after a letter, all silently."""
+    ``"free\\n"`` matches almost nothing and ``" me"`` only after a letter, all silently. The same
+    holds beside any other character that is not a word character: ``"c++"``, ``"u.s."``, ``"$5"``,
+    ``"50%"`` or an emoji would match only glued to a letter (``"c++x"``), never in ``"C++ is fun"``,
+    so with ``\\b`` on that side (both for ``"word"``, the start for ``"prefix"``) they are refused."""
     bad = next((w for w in words if w != w.strip()), None)
     if bad is not None:
         raise LFDefinitionError(f"keyword_lf {name!r}: keyword {bad!r} starts or ends with whitespace, which word or "
                                 "prefix matching cannot use; strip the keywords ([w.strip() for w in ...]) or "
                                 "pass match=\"substring\"")
+    for w in words:
+        edges = [("starts", w[0])] + ([("ends", w[-1])] if match == "word" else [])
+        for side, c in edges:
+            if not _no_space(c) and not _WORD_CHAR.match(c):
+                raise LFDefinitionError(
+                    f"keyword_lf {name!r}: keyword {w!r} {side} with {c!r}, not a letter, digit or _: match={match!r} "
+                    f"puts a word boundary (\\b) there, which beside {c!r} holds only next to a letter, digit or _, "
+                    f"so {w!r} would not match text like {_example(w, side)!r}; "
+                    + (f"use a keyword without such ends (such as {_trimmed(w, match)!r}) or "
+                       if _trimmed(w, match) else "")
+                    + "pass match=\"substring\"")
+
+
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _trimmed(word: str, match: str) -> str:
+    """``word`` without the characters at its ends that a word boundary cannot sit beside."""
+    def edge_ok(c):
+        return _no_space(c) or _WORD_CHAR.match(c) is not None
+    while word and not edge_ok(word[0]):
+        word = word[1:]
+    while match == "word" and word and not edge_ok(word[-1]):
+        word = word[:-1]
+    return word
+
+
+def _example(word: str, side: str) -> str:
+    return f"{word} is" if side == "ends" else f"a {word}"
 
 
 def keyword_pattern(keywords: Iterable[str], case: bool, match: str = "word") -> re.Pattern:
