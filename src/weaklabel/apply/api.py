@@ -51,6 +51,7 @@ def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinalit
     check_id_cols(id_cols, list(data.columns), "data")
     if len(data) == 0:
         raise InputError("data: has no rows")
+    hashes = [lf.source_hash for lf in lfs]   # before the LFs run (one may set a module global it hashes)
     engine = Engine(lfs, K, on_error, jobs, id_cols, "", None)
     t0 = time.perf_counter()
     data = data.reset_index(drop=True)
@@ -77,7 +78,7 @@ def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinalit
     row_ids = data[list(id_cols)].reset_index(drop=True) if id_cols else None
     indptr, indices, votes = dense_to_csr(dense, K, summary.lf_names)
     return VoteMatrix(indptr, indices, votes, summary.lf_names, cardinality=K, row_ids=row_ids,
-                      classes=names, metadata=summary.metadata([lf.source_hash for lf in lfs]), validate=False)
+                      classes=names, metadata=summary.metadata(hashes), validate=False)
 
 
 def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: str | Path,
@@ -141,15 +142,18 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
     t0 = time.perf_counter()
     # the input's files as they are now; their bytes are hashed while the LFs run (input_hash.py)
     hashing = InputHash(src, src.reading(id_cols))
+    # the LFs' hashes now, before any LF runs: the plan compares them and the output records them
+    lf_hashes = [lf.source_hash for lf in module.lfs]
     try:
         if update:
-            plan = plan_update(output, module.lfs, hashing, src.n_rows, id_cols, K, names)
+            plan = plan_update(output, module.lfs, hashing, src.n_rows, id_cols, K, names, lf_hashes)
         else:
             plan = UpdatePlan(run=list(range(len(module.lfs))), reuse=[], dropped=[],
                               current_names=[lf.name for lf in module.lfs])
         job = ApplyJob(module=module, src=src, output=Path(output), K=K, classes=names,
                        id_cols=list(id_cols) if id_cols else None, on_error=on_error, batch_size=batch_size,
-                       force=force, plan=plan, update=update, input_hash=hashing)
+                       force=force, plan=plan, update=update, input_hash=hashing,
+                       lf_hashes=lf_hashes)
         if plan.noop:
             job.input_fingerprint()    # nothing to run beside the hash: the same data, or an error
             return summary_from_metadata(plan, module.lfs, output, t0, engine)

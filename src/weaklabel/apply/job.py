@@ -99,6 +99,13 @@ class ApplyJob:
     plan: UpdatePlan
     update: bool
     input_hash: InputHash | None = None     # the input's fingerprint, hashed while the LFs run
+    # the LFs' source hashes as planned, before any LF ran: an LF that sets a module global when it
+    # runs (a model loaded lazily) hashes differently afterwards, and would rerun on every --update
+    lf_hashes: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.lf_hashes:
+            self.lf_hashes = [lf.source_hash for lf in self.module.lfs]
 
     def start_hashing(self) -> None:
         """Hash the input on a background thread from now (after the engine forked its workers)."""
@@ -185,7 +192,9 @@ class ApplyJob:
                             partitions=partitions, row_is_id=self.row_is_id, note=self.plan.note)
 
     def hashes(self) -> list[str]:
-        return [lf.source_hash for lf in self.lfs]
+        """The LFs' source hashes taken when the run was planned (not now: running an LF may change
+        what its hash reads, such as a module global it fills in)."""
+        return list(self.lf_hashes)
 
 
 def resolve_cardinality(classes: Sequence[str] | None, cardinality: int | None,

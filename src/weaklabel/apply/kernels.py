@@ -71,13 +71,16 @@ def failure_error(f: Failure, K: int | None, source: str, columns: Sequence[str]
     if f.kind == "missing":
         return MissingColumnError(
             f"LF {f.lf!r} needs column {f.detail!r}, which {source or 'the data'} does not have "
-            f"(columns: {', '.join(map(str, columns))})", lf=f.lf, column=f.detail)
+            f"(columns: {', '.join(map(repr, map(str, columns)))})", lf=f.lf, column=f.detail)
     if f.kind == "misaligned":
         return LFError(f"LF {f.lf!r} returned {f.detail}{where}", lf=f.lf, position=f.position)
     if f.kind == "invalid":
-        allowed = f"-1..{K - 1}" if K is not None else "-1 or a class id >= 0"
-        return LFError(f"LF {f.lf!r} returned {f.detail} on {_fmt_where(f)}{where}; "
-                       f"votes must be ints in {allowed}",
+        if K is not None:
+            allowed = f"votes must be ints in -1..{K - 1} (-1 abstains)"
+        else:   # no cardinality: votes are stored as int8
+            allowed = (f"votes must be ints in -1..{UNKNOWN_K_CAP - 1} (-1 abstains) when no classes are given; "
+                       "set CLASSES in the LF file or --cardinality K (cardinality=K) to allow -1..K-1")
+        return LFError(f"LF {f.lf!r} returned {f.detail} on {_fmt_where(f)}{where}; {allowed}",
                        lf=f.lf, position=f.position, row_id=_plain_id(f.row_id), value=f.detail)
     return LFError(f"LF {f.lf!r} raised {f.exc_type}: {f.detail} on {_fmt_where(f)}{where}",
                    lf=f.lf, position=f.position, row_id=_plain_id(f.row_id))
@@ -287,19 +290,27 @@ def _as_array(res) -> np.ndarray:
 def _missing_column(exc: BaseException, columns: set) -> str | None:
     """The column a vectorized LF asked the batch for and the data lacks, else ``None``.
 
-    Only a ``KeyError`` that came out of ``DataFrame.__getitem__`` (``df["text"]``) for a name
-    that is not a column is a missing column. Any other ``KeyError`` (a dict lookup inside the
-    LF, a Series label) is an ordinary failure of the LF, under ``on_error`` like every other
-    exception, rather than a misleading "needs column" error that no policy can skip."""
-    key = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
+    Only a ``KeyError`` that came out of ``DataFrame.__getitem__`` (``df["text"]``), or an
+    ``AttributeError`` that came out of ``DataFrame.__getattr__`` (``df.text``), for a name that is
+    neither a column nor a DataFrame attribute is a missing column. Any other ``KeyError`` (a dict
+    lookup inside the LF, a Series label) or ``AttributeError`` (``df.text.str.no_such_method``, an
+    attribute of the LF's own objects) is an ordinary failure of the LF, under ``on_error`` like
+    every other exception, rather than a misleading "needs column" error that no policy can skip."""
+    if isinstance(exc, KeyError):
+        key, method = (exc.args[0] if exc.args else None), "__getitem__"
+    elif isinstance(exc, AttributeError):
+        key, method = getattr(exc, "name", None), "__getattr__"
+    else:
+        return None
     if not isinstance(key, str) or key in columns:
         return None
     tb = exc.__traceback__
     while tb is not None:
         frame = tb.tb_frame
-        if frame.f_code.co_name == "__getitem__":
+        if frame.f_code.co_name == method:
             owner = frame.f_locals.get("self")
-            if isinstance(owner, pd.DataFrame) and key not in owner.columns:
+            if isinstance(owner, pd.DataFrame) and key not in owner.columns and (
+                    method == "__getitem__" or (frame.f_locals.get("name") == key and not hasattr(type(owner), key))):
                 return key
         tb = tb.tb_next
     return None

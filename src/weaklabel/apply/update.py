@@ -52,13 +52,15 @@ class UpdatePlan:
 
 def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint: dict | InputHash,
                 n_rows: int | None, id_cols: Sequence[str] | None, K: int | None,
-                classes: Sequence[str] | None) -> UpdatePlan:
+                classes: Sequence[str] | None, hashes: Sequence[str] | None = None) -> UpdatePlan:
     """Compare the current LFs with the existing output's metadata (LF source hashes, input
     fingerprint, id columns, classes) and decide what an ``apply --update`` must do.
 
     ``fingerprint``: the input's (with its ``reading``), or an :class:`InputHash` not hashed yet:
     when the answer then depends on the hash, the plan's :meth:`UpdatePlan.check_input` compares it
     at the end of the run (before anything is written), so the hash runs beside the LFs.
+
+    ``hashes``: the LFs' source hashes, if already taken (else they are taken now).
 
     With no existing output every LF runs. Anything that makes the old votes unusable (other
     input data, other id columns, other classes) is an :class:`InputError`: rerun without
@@ -123,9 +125,11 @@ def plan_update(output: str | Path, lfs: Sequence[LabelingFunction], fingerprint
         raise InputError(f"{out}: column {missing[0]!r} named in its metadata is missing{hint}")
     by_name = {d["name"]: d for d in old_lfs}
     run, reuse = [], []
-    for j, lf in enumerate(lfs):
+    if hashes is None:
+        hashes = [lf.source_hash for lf in lfs]
+    for j, (lf, h) in enumerate(zip(lfs, hashes)):
         d = by_name.get(lf.name)
-        (reuse if d is not None and d["hash"] == lf.source_hash else run).append(j)
+        (reuse if d is not None and d["hash"] == h else run).append(j)
     dropped = [d["name"] for d in old_lfs if d["name"] not in set(names)]
     return UpdatePlan(run=run, reuse=reuse, dropped=dropped, old=old, old_meta=meta, current_names=names,
                       expect_input=old_in if match == "later" else None, output_name=out.name)
