@@ -116,7 +116,8 @@ def test_threshold_between_huge_values():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 100)
     X = pd.DataFrame({"f": np.where(y == 1, 1.7e308, 1.0e308), "g": rng.normal(size=100)})
-    lfs = generate_lfs(X, y)
+    # named: one value per class, `f` is no default feature (the label by another name; hunt 75)
+    lfs = generate_lfs(X, y, feature_names=["f", "g"])
     on_f = [s for s in lfs.stats if s["rule"] == "threshold" and s["description"].startswith("f ")]
     assert on_f and all(s["accuracy_labeled"] == 1.0 for s in on_f)
 

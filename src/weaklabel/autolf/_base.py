@@ -13,6 +13,8 @@ import pandas as pd
 from ..errors import InputError
 from ..lf import LabelingFunction, Preprocessor
 from . import checks
+from .columns import (ID_WORDS, MIN_ROWS_NUMBERED, default_features, id_like,  # noqa: F401 (re-exported)
+                      label_leaks, leak_notes, left_out_notes)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -82,63 +84,6 @@ def check_features(frame: pd.DataFrame, cols, where: str) -> None:
                              "read as a text column (text_column=, --text-col)")
 
 
-#: fewer rows than this: a column of consecutive whole numbers is not taken for row numbers (:func:`id_like`)
-MIN_ROWS_NUMBERED = 50
-
-ID_WORDS = frozenset({"id", "ids", "idx", "index", "key", "uuid", "guid", "pk", "rowid"})
-"""Last words of a column name that mark a row id (``review_id``, ``reviewId``, ``ID``, ``idx``)."""
-
-
-def id_like(s: pd.Series, name: object) -> bool:
-    """Whether a numeric column is a row id rather than a feature: whole numbers, none missing,
-    all distinct, and named like an id (last word in :data:`ID_WORDS`) or numbering the rows
-    (consecutive from 0 or 1, e.g. a saved pandas index ``Unnamed: 0``). A rule on an id only
-    splits the rows by their order in the file: spurious."""
-    if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype) or len(s) < 2:
-        return False
-    if s.isna().any():
-        return False
-    v = s.to_numpy(dtype=float)
-    if not (np.isfinite(v).all() and (v == np.round(v)).all()) or pd.Series(v).duplicated().any():
-        return False
-    words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", str(name))
-    named = bool(words) and words[-1].lower() in ID_WORDS
-    # numbering the rows: only on enough rows that an ordinary feature (a rank among a few labelled
-    # rows) is unlikely to be a permutation of 1..n by chance
-    return named or (len(v) >= MIN_ROWS_NUMBERED and v.min() in (0.0, 1.0) and v.max() - v.min() == len(v) - 1)
-
-
-def default_features(frame: pd.DataFrame, exclude=()) -> tuple[list[str], list[str], list[str]]:
-    """The default numeric feature columns of ``frame`` (all numeric, non-boolean columns but
-    ``exclude``), and what was left out that a user may want: ``(features, ids, text_numbers)``
-    with ``ids`` the :func:`id_like` columns and ``text_numbers`` the columns of numbers stored
-    as text (a Parquet file keeps them as text; a CSV reader parses them). Name either in
-    ``--features`` / ``feature_names`` to use it."""
-    from ..io import numbers_as_text
-
-    skip = set(exclude)
-    numeric = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])
-               and not pd.api.types.is_bool_dtype(frame[c])]
-    ids = [c for c in numeric if id_like(frame[c], c)]
-    feats = [c for c in numeric if c not in ids]
-    return feats, ids, numbers_as_text(frame, exclude=list(skip))
-
-
-def left_out_notes(ids, text_numbers, option: str = "--features") -> list[str]:
-    """One note per kind of column :func:`default_features` left out, naming them."""
-    show = lambda cols: ", ".join(repr(str(c)) for c in cols)  # noqa: E731
-    notes = []
-    if ids:
-        notes.append(f"left out of the default features: {show(ids)} (whole numbers, all distinct: a row id; "
-                     f"rules on it are spurious); name {'it' if len(ids) == 1 else 'them'} in {option} to use "
-                     f"{'it' if len(ids) == 1 else 'them'}")
-    if text_numbers:
-        notes.append(f"left out of the default features: {show(text_numbers)} (numbers stored as text); name "
-                     f"{'it' if len(text_numbers) == 1 else 'them'} in {option} to read "
-                     f"{'it' if len(text_numbers) == 1 else 'them'} as numbers")
-    return notes
-
-
 def _as_frame(X, feature_names, text_column, where: str) -> tuple[pd.DataFrame, str, list[str], str | None]:
     """Normalise ``X`` into a DataFrame and decide numeric vs text."""
     if isinstance(X, pd.Series):
@@ -199,6 +144,16 @@ def prepare(X_labeled, y_labeled, X_unlabeled=None, *, classes=None, cardinality
         raise InputError("X_labeled has no rows")
     if np.any(y < 0):
         raise InputError("y_labeled has unknown labels (-1); pass unlabelled rows as X_unlabeled instead")
+    if kind == "numeric" and feature_names is None and isinstance(X_labeled, pd.DataFrame):
+        # default features: not the label by another name (a frame with the label column in it)
+        leaks = label_leaks(frame, y, X_unlabeled if isinstance(X_unlabeled, pd.DataFrame) else None, cols)
+        cols = [c for c in cols if c not in leaks]
+        if not cols:
+            raise InputError(f"X_labeled: no numeric feature columns but the label by another name "
+                             f"({', '.join(f'{c!r}' for c in leaks)}: {', '.join(dict.fromkeys(leaks.values()))}); "
+                             "pass feature_names=[...] to use them")
+        for note in leak_notes(leaks, "y_labeled", "feature_names"):
+            warnings.warn(f"X_labeled: {note}", UserWarning, stacklevel=3)
     if classes is not None:
         K = len(classes)
         if cardinality is not None and cardinality != K:
@@ -257,7 +212,9 @@ def wilson_lower(correct, n, z: float = 1.0):
 
 # --------------------------------------------------------------------------- names
 def slug(text: object, max_len: int = 40) -> str:
-    s = re.sub(r"[^0-9a-zA-Z]+", "_", str(text)).strip("_").lower()
+    """``text`` as a short lower-case name part: runs of other than word characters (letters and
+    digits of any script: ``'ужасно'``, not ``'x'`` for every non-Latin keyword) become ``_``."""
+    s = re.sub(r"[\W_]+", "_", str(text).lower()).strip("_")
     s = s[:max_len].strip("_") or "x"
     return s if not s[0].isdigit() else "v" + s
 
@@ -316,17 +273,28 @@ class Candidate:
         return self.votes_labeled >= 0
 
 
+def class_shares(y: np.ndarray, K: int) -> np.ndarray:
+    """Each class's share of the labelled rows: the accuracy of a vote for it at random."""
+    return np.bincount(y, minlength=K)[:K] / max(y.size, 1)
+
+
 def gate(cands: list[Candidate], y: np.ndarray, min_accuracy: float, min_covered: int) -> list[Candidate]:
     """Keep candidates covering at least ``min_covered`` labelled rows whose accuracy there has a
-    Wilson lower bound of at least ``min_accuracy``."""
+    Wilson lower bound of at least ``min_accuracy`` and above the accuracy of the same votes
+    cast at random (the mean share among the labelled rows of the class voted): a rule voting
+    the majority class on nearly every row (``number of words > 2 -> ham``: 0.87 on a set that
+    is 87% ham) passed the bar, informed nothing and weighed on the label model."""
     kept = []
+    K = max([int(y.max()) + 1] + [int(c.votes_labeled.max()) + 1 for c in cands if c.votes_labeled.size])
+    share = class_shares(y, K)
     for c in cands:
         cov = c.covered
         n = int(cov.sum())
         if n < min_covered:
             continue
         correct = int((c.votes_labeled[cov] == y[cov]).sum())
-        if wilson_lower(correct, n) >= min_accuracy:
+        lb = wilson_lower(correct, n)
+        if lb >= min_accuracy and lb > share[c.votes_labeled[cov]].mean():
             kept.append(c)
     return kept
 

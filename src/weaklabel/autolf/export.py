@@ -150,10 +150,13 @@ def to_python(generated, model_file: str | None = None) -> str:
     reserved = {"num", "softmax", "np", "pd", "ABSTAIN", "labeling_function", "keyword_lf", "CLASSES", *consts}
     for lf in generated:
         r = lf.resources
+        # the function is named in ASCII; the LF's name (its vote column) is kept as it is
         fname = lf.name if _identifier(lf.name) and lf.name not in reserved \
-            else f"lf_{re.sub(r'[^0-9A-Za-z_]', '_', lf.name)}"
+            else "lf_" + re.sub(r"_+", "_", re.sub(r"[^0-9A-Za-z_]", "_", lf.name)).strip("_")
+        stem, i = fname, 1
         while fname in reserved:
-            fname += "_"
+            i += 1
+            fname = f"{stem}_{i}"
         reserved.add(fname)
         head = ["", "", f"@labeling_function(name={_str(lf.name)}, vectorized=True)", f"def {fname}(df):"]
         body = _comment(stats.get(lf.name))
@@ -171,7 +174,8 @@ def to_python(generated, model_file: str | None = None) -> str:
                      f"{consts[int(r['label'])]}, ABSTAIN)\n")
         elif kind == "length_rule":
             op = ">" if r["op"] == ">" else "<="
-            body += (f"    words = df[{_str(r['column'])}].str.count(r\"\\w+\").to_numpy(dtype=float, na_value=np.nan)\n"
+            body += (f"    words = df[{_str(r['column'])}].astype(\"string\").str.count(r\"\\w+\")"
+                     ".to_numpy(dtype=float, na_value=np.nan)\n"
                      f"    return np.where(words {op} {_fmt(r['threshold'])}, {consts[r['label']]}, ABSTAIN)\n")
         elif kind == "linear_rule":
             cols = ", ".join(f"num(df, {_str(c)})" for c in r["columns"])

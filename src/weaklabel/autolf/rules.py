@@ -77,8 +77,10 @@ def keyword_rule(df: pd.DataFrame, column: str, words: Sequence[str], label: int
 
 
 def word_count(df: pd.DataFrame, column: str) -> np.ndarray:
-    """Number of words (runs of word characters) in each text; NaN for missing texts."""
-    return df[column].str.count(r"\w+").to_numpy(dtype=float, na_value=np.nan)
+    """Number of words (runs of word characters) in each text; NaN for missing texts. Read as
+    text first: a CSV batch whose texts are all empty is read as float NaN, where ``.str``
+    raised (and ``weaklabel apply`` stopped) while the keyword rules abstained."""
+    return df[column].astype("string").str.count(r"\w+").to_numpy(dtype=float, na_value=np.nan)
 
 
 def length_rule(df: pd.DataFrame, column: str, op: str, threshold: float, label: int) -> np.ndarray:

@@ -17,8 +17,9 @@ Families of candidate heuristics (all readable as code):
   labelled texts, and **length** thresholds on the number of words (``<= t`` or ``> t``),
   chosen like the feature thresholds.
 
-Candidates must reach a minimum accuracy (Wilson lower bound) on enough labelled rows; the
-greedy selection in :func:`weaklabel.autolf._base.select` then favours rules that fix the
+Candidates must reach a minimum accuracy (Wilson lower bound) on enough labelled rows, and beat
+the same votes cast at random (the share of the class voted: on 87% ham, `-> ham` everywhere is
+right 87% of the time and says nothing); the greedy selection in :func:`weaklabel.autolf._base.select` then favours rules that fix the
 labelled rows the chosen rules get wrong or leave uncovered (Snuba's verifier feedback) and
 that cover new unlabelled rows, and drops near duplicates.
 """
@@ -30,7 +31,7 @@ import warnings
 
 import numpy as np
 
-from ._base import Candidate, LFData, number_slug, short_float, slug, wilson_lower
+from ._base import Candidate, LFData, class_shares, number_slug, short_float, slug, wilson_lower
 from .keywords import exact_hits
 from .rules import TOKEN_PATTERN, keyword_rule, length_rule, linear_rule, threshold_rule, word_count
 
@@ -44,10 +45,13 @@ def _class_slug(data: LFData, k: int) -> str:
 def best_thresholds(x: np.ndarray, y: np.ndarray, K: int, min_accuracy: float,
                     min_covered: int) -> list[tuple[str, float, int]]:
     """For each class and direction, the threshold on ``x`` with the best F1 for that class
-    among those passing the gate: ``[(op, threshold, class), ...]``."""
+    among those passing the gate (:func:`._base.gate`: above the class's share of the labelled
+    rows too, else the best F1 of the majority class was the threshold below every row):
+    ``[(op, threshold, class), ...]``."""
     ok = np.isfinite(x)
     if ok.sum() < 2 * min_covered:
         return []
+    share = class_shares(y, K)
     onehot = np.eye(K)[y[ok]]
     P = onehot.sum(axis=0)
     order = np.argsort(x[ok], kind="stable")
@@ -66,7 +70,7 @@ def best_thresholds(x: np.ndarray, y: np.ndarray, K: int, min_accuracy: float,
             tp, cov = cum[n] - cum[s], (n - s).astype(float)
         lb = wilson_lower(tp, cov[:, None])
         f1 = 2 * tp / (cov[:, None] + P[None, :])
-        good = boundary[:, None] & (cov[:, None] >= min_covered) & (lb >= min_accuracy)
+        good = boundary[:, None] & (cov[:, None] >= min_covered) & (lb >= min_accuracy) & (lb > share[None, :])
         f1 = np.where(good, f1, -np.inf)
         for k in range(K):
             i = int(np.argmax(f1[:, k]))
@@ -181,8 +185,10 @@ def _softmax_predict(Z: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _best_confidence(conf: np.ndarray, pred: np.ndarray, y: np.ndarray, min_accuracy: float,
-                     min_covered: int) -> float | None:
-    """The confidence threshold maximising net correct votes among those passing the gate.
+                     min_covered: int, share: np.ndarray | None = None) -> float | None:
+    """The confidence threshold maximising net correct votes among those passing the gate
+    (with ``share``, each class's share of the labelled rows: more accurate than the same votes
+    at random, as :func:`._base.gate` asks).
 
     Thresholds are the distinct confidences (to 6 decimals), the lowest first, and a later one
     replaces the best only with more net correct votes. The rows and correct votes at or above
@@ -199,6 +205,9 @@ def _best_confidence(conf: np.ndarray, pred: np.ndarray, y: np.ndarray, min_accu
     n = sorted_conf.size - start
     correct = above[start]
     ok = (n >= min_covered) & (wilson_lower(correct, n) >= min_accuracy)
+    if share is not None:     # the accuracy of the votes at or above each threshold cast at random
+        chance = np.concatenate([np.cumsum(share[pred[known]][order][::-1])[::-1], [0.0]])[start]
+        ok &= wilson_lower(correct, n) * n > chance
     val = np.where(ok, 2 * correct - n, 0)
     if not ok.any() or val.max() <= 0:
         return None
@@ -263,27 +272,37 @@ def pair_candidates(data: LFData, min_accuracy: float, min_covered: int, random_
     for a, b in itertools.combinations(sorted(top), 2):
         cols = [data.columns[a], data.columns[b]]
         Xp = X[:, [a, b]]
-        if not np.isfinite(Xp).all():
+        # rows with a missing value: the rule abstains there, so it is fitted and scored on the
+        # others (one NaN among the labelled rows kept a feature out of every pair before)
+        given = ~np.isnan(Xp).any(axis=1)
+        fit_rows = train[given[train]]
+        if np.isinf(Xp[given]).any() or not np.isin(labels, y[fit_rows]).all() \
+                or min(np.isin(y[fit_rows], k).sum() for k in labels) < MIN_PAIR_ROWS:
             continue
-        mu, sd = Xp.mean(axis=0), Xp.std(axis=0)
+        mu, sd = Xp[given].mean(axis=0), Xp[given].std(axis=0)
         if np.any(sd == 0):
             continue
-        Z = (Xp - mu) / sd
+        Z = np.where(given[:, None], (Xp - mu) / np.where(sd > 0, sd, 1.0), 0.0)
         oof = np.zeros((len(y), labels.size))
         for tr, te in folds:
+            tr, te = tr[given[tr]], te[given[te]]
             cls = np.unique(y[tr])
+            if cls.size < 2:
+                continue        # its rows keep no vote (conf NaN below)
             W, c = softmax_fit(Z[tr], y[tr], cls)
             oof[np.ix_(te, np.searchsorted(labels, cls))] = _softmax_predict(Z[te], W, c)
+        scored = given & (oof.sum(axis=1) > 0)
         model = None
         if rest.size:      # never trained on: the rule's own votes are out of sample
-            model = softmax_fit(Z[train], y[train], labels)
+            model = softmax_fit(Z[fit_rows], y[fit_rows], labels)
             oof[rest] = _softmax_predict(Z[rest], *model)
-        conf = oof.max(axis=1)
+            scored[rest] = given[rest]
+        conf = np.where(scored, oof.max(axis=1), np.nan)    # NaN: never at or above a threshold
         pred = labels[oof.argmax(axis=1)]
-        beta = _best_confidence(conf, pred, y, min_accuracy, min_covered)
+        beta = _best_confidence(conf, pred, y, min_accuracy, min_covered, class_shares(y, data.cardinality))
         if beta is None:
             continue
-        W, c = model if model is not None else softmax_fit(Z[train], y[train], labels)
+        W, c = model if model is not None else softmax_fit(Z[fit_rows], y[fit_rows], labels)
         W_raw = W / sd[None, :]                  # fold the standardisation into the weights
         b_raw = c - W_raw @ mu
         res = {"columns": cols, "weights": [[float(v) for v in row] for row in W_raw],

@@ -45,7 +45,7 @@ def autolf_command(
         import pandas as pd
 
         from ..autolf import METHODS, generate_lfs
-        from ..autolf._base import check_features, default_features, left_out_notes
+        from ..autolf._base import check_features, default_features, label_leaks, leak_notes, left_out_notes
         from ..autolf.checks import text_values
         from ..autolf.export import check_py_name
         from ..autolf.labels import labels_from_column
@@ -60,9 +60,12 @@ def autolf_command(
             raise InputError(f"--max-lfs must be at least 1, got {max_lfs}")
         if not 0 <= min_accuracy <= 1:
             raise InputError(f"--min-accuracy is an accuracy, between 0 and 1; got {min_accuracy}")
-        check_distinct([data], [output, output.with_name(output.stem + "_model.npz")])
+        model_file = output.with_name(output.stem + "_model.npz")
+        check_distinct([data], [output, model_file])
         check_py_name(output)
         check_output(output, force)
+        if method != "snuba" or format == "model":   # written beside lfs.py: refused before the work, not after
+            check_output(model_file, force)
         df = read_table(data)
         if label_col not in df.columns:
             raise InputError(f"{data}: no column {label_col!r} (columns: {', '.join(map(str, df.columns))})")
@@ -73,10 +76,20 @@ def autolf_command(
             raise InputError(f"{data}: column {label_col!r} has no labelled rows (every cell is empty, NaN or -1); "
                              "need rows of at least 2 classes")
         seen = np.unique(y[labelled])
+        spelled_missing = [c for c in class_names if c.strip().lower() in ("nan", "none", "null", "na", "n/a", "<na>")]
+        if spelled_missing and not quiet:   # df[col].astype(str) turns the empty cells into 'nan' / 'None'
+            n_sm = int(np.isin(y, [class_names.index(c) for c in spelled_missing]).sum())
+            one = len(spelled_missing) == 1
+            err.print(f"[yellow]note:[/] {safe(data)}: column {safe(label_col)!r}: class{'' if one else 'es'} "
+                      f"{', '.join(repr(safe(c)) for c in spelled_missing)} ({n_sm:,} rows) {'is' if one else 'are'} "
+                      "spelled like a missing value; if those rows are unlabelled, leave their cells empty (a column "
+                      "converted to text writes 'nan' and 'None')", highlight=False)
         if seen.size < 2:   # numeric labels define K = max + 1 classes, but rules need examples of two
             raise InputError(f"{data}: column {label_col!r}: need at least 2 classes among the labelled rows, "
                              f"found only {class_names[int(seen[0])]!r} ({int(labelled.sum()):,} rows)")
-        feats = list(dict.fromkeys(c.strip() for c in features.split(","))) if features else None
+        feats = list(dict.fromkeys(c.strip() for c in features.split(","))) if features is not None else None
+        if feats is not None and not all(feats):   # "" or "a,,b": not the default features, nor a column ''
+            raise InputError(f"--features {features!r} has an empty column name; give comma-separated column names")
         if label_col in (feats or []) or text_col == label_col:
             opt = "--text-col" if text_col == label_col else "--features"
             raise InputError(f"{data}: {opt} names the label column {label_col!r}: rules would read the answer "
@@ -100,15 +113,22 @@ def autolf_command(
         else:
             if feats is None:
                 feats, ids, text_numbers = default_features(df, exclude=[label_col])
+                leaks = label_leaks(df[labelled], y[labelled], df[~labelled], feats)   # the label by another name
+                feats = [c for c in feats if c not in leaks]
                 if not feats:
                     left = [*(f"{c!r} (a row id)" for c in ids), *(f"{c!r} (numbers stored as text)"
-                                                                   for c in text_numbers)]
+                                                                   for c in text_numbers),
+                            *(f"{c!r} ({why})" for c, why in leaks.items())]
                     raise InputError(f"{data}: no numeric feature columns"
                                      + (f" (left out: {', '.join(left)}; name them in --features to use them)"
                                         if left else "") + "; pass --text-col for text or --features")
-                if not quiet:
-                    for note in left_out_notes(ids, text_numbers):
-                        err.print(f"[yellow]note:[/] {safe(note)}", highlight=False)
+                notes_cols = left_out_notes(ids, text_numbers) + leak_notes(leaks, f"label column {label_col!r}")
+            else:
+                notes_cols = leak_notes(label_leaks(df[labelled], y[labelled], df[~labelled], feats),
+                                        f"label column {label_col!r}", chosen=True)
+            if not quiet:
+                for note in notes_cols:
+                    err.print(f"[yellow]note:[/] {safe(note)}", highlight=False)
             check_features(df, feats, str(data))
             X = df[feats]
         X_unl = X[~labelled] if use_unlabeled and (~labelled).any() else None
@@ -128,7 +148,8 @@ def autolf_command(
                 err.print(f"[yellow]note:[/] {safe(note)}", highlight=False)
         if len(lfs) == 0:
             raise InputError(f"no rule reached the accuracy threshold on the {int(labelled.sum())} labelled rows "
-                             f"(method {method}); try another --method, a lower --min-accuracy or more labels")
+                             f"(method {method}; a rule must also beat the share of the class it votes); try another "
+                             "--method, a lower --min-accuracy or more labels")
         written = lfs.write(output, format=format, force=force)
         summary = lfs.summary().reset_index()
         if as_json:

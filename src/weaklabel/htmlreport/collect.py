@@ -34,6 +34,7 @@ from .pairs import SUB_ROWS, PairSums
 from .inputs import (BLOCK_CELLS, DEFAULT_BLOCK_ROWS, _first_other_id, _Gold, _RowsReader, _same_file,  # noqa: F401
                      _vote_blocks, check_args, default_block_rows)
 from .samples import DataText, _assemble_samples, _Sample, _Worst, row_keys  # noqa: F401
+from .modelinfo import model_estimates, model_summary as _model_summary
 
 HIST_BINS = 20
 MIN_PAIR_ROWS = 20          # fewer shared rows: no error correlation (too noisy to show)
@@ -67,33 +68,6 @@ class ReportData:
     has_text: bool = False
 
 
-# --------------------------------------------------------------------------- seeded row keys
-def _model_summary(model) -> dict:
-    """What the report says about a fitted label model (``selection_`` / ``warnings_`` when the
-    model has them, else ``None``)."""
-    inner = getattr(model, "model_", None)
-    selection = getattr(model, "selection_", None)
-    legacy = getattr(model, "report_", None)   # AutoModel's selection record before ``selection_``
-    if selection is None and isinstance(legacy, dict) and "reason" in legacy:
-        selection = {"choice": legacy.get("chosen"), "reason": legacy.get("reason")}
-    warnings = getattr(model, "warnings_", None)
-    if warnings is None and inner is not None:
-        warnings = getattr(inner, "warnings_", None)
-    return {
-        "class": type(model).__name__,
-        "inner": type(inner).__name__ if inner is not None else None,
-        "params": {k: v for k, v in model.get_params(deep=False).items() if not k.startswith("_")},
-        "class_balance": np.asarray(model.class_balance_, dtype=float).tolist(),
-        "lf_names": list(getattr(model, "lf_names_", None) or []),
-        "accuracies": (np.asarray(model.accuracies_, dtype=float).tolist()
-                       if getattr(model, "accuracies_", None) is not None else None),
-        "selection": dict(selection) if isinstance(selection, dict) else None,
-        "warnings": [str(w) for w in warnings] if warnings is not None else None,
-        "n_iter": getattr(model, "n_iter_", None),
-        "converged": getattr(model, "converged_", None),
-    }
-
-
 # --------------------------------------------------------------------------- the pass
 def collect(votes, *, labels=None, data=None, text_col: str = "text", gold=None, label_col: str = "label",
             model=None, samples: int = 3, worst: int = 10, seed: int = 0,
@@ -122,6 +96,10 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
 
     n, names, K, classes, ids, blocks = _vote_blocks(votes, block_rows)
     m = len(names)
+    if block_rows is None and default_block_rows(m + K) < default_block_rows(m):
+        # a block holds (rows, K) probabilities too (K = 1,000, 50,000 x 50 votes: 2.2 GB in one block, now 0.7)
+        block_rows = default_block_rows(m + K)
+        n, names, K, classes, ids, blocks = _vote_blocks(votes, block_rows)
     if n == 0:
         raise InputError(f"{votes}: the votes have no rows")
     if model is not None and not isinstance(model, BaseLabelModel):
@@ -134,6 +112,9 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
             raise InputError(f"the model was fitted on LF {missing[0]!r}, which the votes do not have")
         if int(model.cardinality_) != K:
             raise InputError(f"the model has {int(model.cardinality_)} classes but the votes have {K}")
+        from ..models.alignment import check_class_names   # with --labels, its prior was shown misnamed
+
+        check_class_names(model, classes, f"the votes ({votes})" if not isinstance(votes, VoteMatrix) else "the votes")
     lab_reader = None
     if labels is not None:
         from ..io import LABELS_FORMAT, read_metadata
@@ -233,6 +214,8 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
             # checked as evaluate checks them: a label 5 of 2 classes was a traceback here, NaN
             # probabilities an error without the file's name
             P, label = label_arrays(lab, K, labels, first_row=offset)
+            if meta.get("fill_unlabeled") == "none":
+                _no_vote_no_label(label, bvm, offset, labels, votes)
         elif model is not None:
             from ..fit.labels import block_labels
 
@@ -285,7 +268,9 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
         uncovered.offer(np.zeros(unc.size, np.int64), key[unc], gpos[unc])
         if y is not None:
             w = np.flatnonzero((y >= 0) & has & (label != y))
-            if w.size > worst:  # every row as confident as the worst-th (ties are broken by key)
+            if not worst:
+                w = w[:0]
+            elif w.size > worst:  # every row as confident as the worst-th (ties are broken by key)
                 w = w[conf[w] >= np.partition(conf[w], w.size - worst)[w.size - worst]]
             wrong.offer(conf[w], key[w], gpos[w])
         wanted = set(np.concatenate([*fired.rows, *disagreed.rows, *uncovered.rows, wrong.rows]).tolist())
@@ -330,11 +315,9 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
     with np.errstate(invalid="ignore", divide="ignore"):
         lf["posterior_acc"] = np.where(cnt["votes"] > 0, post_acc / np.maximum(cnt["votes"], 1), np.nan)
     msum = _model_summary(model) if model is not None else None
-    est = np.full(m, np.nan)
     if msum is not None and msum["accuracies"] is not None:
-        by = dict(zip(msum["lf_names"] or names, msum["accuracies"]))
-        est = np.array([by.get(x, np.nan) for x in names], dtype=float)
-        lf["est_acc"] = est
+        # an LF without votes, or one the model could not estimate: n/a, as fit and analyze show them
+        lf["est_acc"], lf.attrs["est_na"] = model_estimates(msum, list(names), cnt["votes"])
         lf.attrs["est_acc_source"] = "model"
     else:
         lf["est_acc"] = lf["posterior_acc"]
@@ -383,6 +366,19 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
         rd.has_text = True
     rd.samples = _assemble_samples(kept, fired, disagreed, uncovered, wrong, names)
     return rd
+
+
+def _no_vote_no_label(label: np.ndarray, bvm: VoteMatrix, offset: int, labels, votes) -> None:
+    """Labels written with ``--fill-unlabeled none`` (fit's default, and predict's) give no row
+    without votes a label: one that does is of other votes (votes without ids take any labels of as
+    many rows by position; those of the same votes shuffled made every figure silently wrong)."""
+    bad = np.flatnonzero((label >= 0) & (bvm.votes_per_row() == 0))
+    if bad.size:
+        where = "the votes" if isinstance(votes, VoteMatrix) else str(votes)
+        raise InputError(f"{labels}: row {offset + int(bad[0]):,} has no vote in {where} but label "
+                         f"{int(label[bad[0]])}, and the file was written with --fill-unlabeled none, which "
+                         "labels no row without votes: the labels are not of these votes (report on the labels "
+                         "`weaklabel fit` wrote for them)")
 
 
 def cluster_order(overlap: np.ndarray) -> list[int]:

@@ -98,7 +98,12 @@ def model_html(model) -> str:
     names = getattr(model, "lf_names_", None) or [f"lf_{j}" for j in range(int(model.n_lfs_))]
     if acc is not None:
         acc = np.asarray(acc, dtype=float)
-        rows = "".join(f"<tr><td class=l>{esc(names[j])}</td><td>{_bar(acc[j])}{_num(acc[j])}</td></tr>"
+        # an accuracy the model could not estimate (a triplet model's neutral prior): n/a, as fit shows it
+        ident = getattr(inner if inner is not None else model, "identified_", None)
+        known = (np.asarray(ident, dtype=bool) if ident is not None and np.size(ident) == acc.size
+                 else np.ones(acc.size, dtype=bool))
+        rows = "".join(f"<tr><td class=l>{esc(names[j])}</td><td>"
+                       f"{_bar(acc[j]) + _num(acc[j]) if known[j] else 'n/a'}</td></tr>"
                        for j in range(min(len(acc), MAX_LFS)))
         parts.append(f"<table><tr><th class=l>LF</th><th>estimated accuracy</th></tr>{rows}</table>{_more(len(acc))}")
     return f'{_STYLE}<div class="wl-view">{"".join(parts)}</div>'
