@@ -78,10 +78,27 @@ def majority_tables(m: int, K: int):
 def _row_max(s: np.ndarray) -> np.ndarray:
     """``s.max(axis=1)`` of an ``(n, K)`` array, column by column: numpy reduces a short last axis
     several times slower than it takes K element-wise maxima (same numbers)."""
+    if s.shape[1] > 16:     # from here numpy's own reduction is the faster (a maximum is exact)
+        return s.max(axis=1)
     out = s[:, 0].copy()
     for k in range(1, s.shape[1]):
         np.maximum(out, s[:, k], out=out)
     return out
+
+
+def _summing(targets: np.ndarray, sources: np.ndarray, n_targets: int, n_sources: int):
+    """A 0/1 sparse matrix whose product with an ``(n_sources, K)`` array ``w`` sums, for each
+    target ``t``, the rows ``w[sources[e]]`` of every ``e`` with ``targets[e] == t``: K
+    ``np.bincount(targets, weights=w[sources, k])`` in one pass. Entries keep the order of ``e``
+    within each target, and scipy adds them in stored order from 0, as ``bincount`` does, so the
+    sums are the same to the last bit (``tests/models/test_criticism_sums.py``)."""
+    from scipy import sparse
+
+    order = np.argsort(targets, kind="stable")
+    indptr = np.zeros(n_targets + 1, dtype=np.int64)
+    np.cumsum(np.bincount(targets, minlength=n_targets), out=indptr[1:])
+    return sparse.csr_matrix((np.ones(order.size), np.asarray(sources, dtype=np.int64)[order], indptr),
+                             shape=(n_targets, n_sources))
 
 
 def _row_sum(s: np.ndarray) -> np.ndarray:
@@ -165,6 +182,7 @@ class HeldOutVotes:
                     if hit.any():
                         self._partner.append((ej[hit], partner, pv[hit]))
         self._left_cache: np.ndarray | None = None    # built once, see _left and _plan
+        self._row_sums = None                          # votes -> rows summing matrix, see _parts
         self._plan_cache: list[dict] | None = None
 
     def _parts(self, tables):
@@ -172,7 +190,9 @@ class HeldOutVotes:
         D, prior_w, base, base0 = (np.asarray(t, dtype=float) for t in tables)
         n, K = self.vm.n_rows, self.K
         contrib = D[self.src, :, self.val]                                 # (nnz, K)
-        s = np.stack([np.bincount(self.rows, weights=contrib[:, k], minlength=n) for k in range(K)], axis=1)
+        if self._row_sums is None:
+            self._row_sums = _summing(self.rows, np.arange(self.rows.size), n, self.rows.size)
+        s = self._row_sums @ contrib
         pw = prior_w[self.src]
         pws = np.bincount(self.rows, weights=pw, minlength=n)
         full = np.where(self.cov[:, None], s + (pws / np.maximum(self.cnt, 1))[:, None] * base[None, :],
@@ -216,9 +236,10 @@ class HeldOutVotes:
             tr = np.flatnonzero((vfold != f) & ok)
             te = np.flatnonzero((vfold == f) & ok)
             tr_all = np.flatnonzero((vfold != f) & cov_votes)
-            fold = {"tr": tr, "flat": self.src[tr] * (K + 1) + self.val[tr],
+            nnz, n = self.rows.size, self.vm.n_rows
+            fold = {"outcome_sums": _summing(self.src[tr] * (K + 1) + self.val[tr], tr, m * (K + 1), nnz),
                     "rtr": np.flatnonzero((self.fold != f) & self.cov),
-                    "src_all": self.src[tr_all], "rows_all": self.rows[tr_all],
+                    "voted_sums": _summing(self.src[tr_all], self.rows[tr_all], m, n),
                     "te": te, "src_te": self.src[te], "val_te": self.val[te], "rows_te": self.rows[te]}
             if sidx.size:
                 rte = np.flatnonzero((self.fold == f) & self.cov)
@@ -242,21 +263,20 @@ class HeldOutVotes:
         sel_out = np.zeros(n) if select is not None else None
         terms = 0
         for fold in plan:
-            A = np.zeros((m, K, K + 1))
-            q_tr = np.take(qc, fold["tr"], axis=0)
-            for k in range(K):
-                A[:, k, :] = np.bincount(fold["flat"], weights=q_tr[:, k], minlength=m * (K + 1)).reshape(m, K + 1)
+            # A[j, y, v]: the training fold's posterior mass of class y on source j's outcome v
+            # (v = K: a one-class source's abstain)
+            A = np.ascontiguousarray((fold["outcome_sums"] @ qc).reshape(m, K + 1, K).transpose(0, 2, 1))
             tot = np.take(qf, fold["rtr"], axis=0).sum(axis=0)
-            q_all = np.take(qf, fold["rows_all"], axis=0)
-            voted = np.stack([np.bincount(fold["src_all"], weights=q_all[:, k], minlength=m) for k in range(K)],
-                             axis=1)
+            voted = fold["voted_sums"] @ qf
             A[:, :, K] = np.where(self.single[:, None], tot[None, :] - voted, 0.0)
             pool = A.sum(axis=0) + 1e-3
             pool /= pool.sum(axis=1, keepdims=True)
             a = self.shrink * (K + 1)
-            C = (A + a * pool[None]) / (A.sum(axis=2, keepdims=True) + a)
-            te = fold["te"]
-            pv = np.einsum("ek,ek->e", np.take(qc, te, axis=0), C[fold["src_te"], :, fold["val_te"]])
+            # C = (A + a pool) / (A.sum(axis=2) + a), the outcome matrices, read only where scored
+            a_pool, denom = a * pool, A.sum(axis=2) + a
+            te, src_te, val_te = fold["te"], fold["src_te"], fold["val_te"]
+            C_te = (A[src_te, :, val_te] + np.ascontiguousarray(a_pool.T)[val_te]) / denom[src_te]
+            pv = np.einsum("ek,ek->e", np.take(qc, te, axis=0), C_te)
             lv = np.log(np.maximum(pv, 1e-300))
             out += np.bincount(fold["rows_te"], weights=lv, minlength=n)
             if select is not None:
@@ -264,7 +284,8 @@ class HeldOutVotes:
             terms += int(te.size)
             if "rte" in fold:
                 rte, sidx = fold["rte"], fold["sidx"]
-                LA = np.log(np.maximum(np.take(qf, rte, axis=0) @ C[sidx, :, K].T, 1e-300))  # (rows, single sources)
+                C_ab = (A[sidx, :, K] + a_pool[:, K]) / denom[sidx]
+                LA = np.log(np.maximum(np.take(qf, rte, axis=0) @ C_ab.T, 1e-300))  # (rows, single sources)
                 LA[fold["voted_at"]] = 0.0          # it voted: not an abstain
                 row_ab = LA.sum(axis=1)
                 out[rte] += row_ab
