@@ -347,7 +347,8 @@ def load_text(name: str, data_dir: str | Path | None = None) -> Dataset:
             lab = d["v1"].astype(str).str.strip().str.lower()
             bad = np.flatnonzero(~lab.isin(["ham", "spam"]).to_numpy())
             if bad.size:
-                raise InputError(f"{p / f'{s}.csv'}, line {int(bad[0]) + 2}: v1 {d['v1'].iloc[bad[0]]!r} "
+                where = V.csv_line(p / f"{s}.csv", int(bad[0]))
+                raise InputError(f"{p / f'{s}.csv'}, {where}: v1 {d['v1'].iloc[bad[0]]!r} "
                                  "is not ham or spam")
             frames.append(pd.DataFrame({"text": d["v2"].astype(str)}))
             ys.append((lab == "spam").astype(np.int64).to_numpy())

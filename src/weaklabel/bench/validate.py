@@ -223,11 +223,38 @@ def need_columns(df: pd.DataFrame, cols, path: Path, expected: str) -> None:
 def no_missing(df: pd.DataFrame, col: str, path: Path) -> None:
     miss = np.flatnonzero(df[col].isna().to_numpy())
     if miss.size:
-        raise InputError(f"{path}, line {int(miss[0]) + 2}: {col} is missing")
+        raise InputError(f"{path}, {csv_line(path, int(miss[0]))}: {col} is missing")
 
 
-def _line(r: int) -> str:
-    return f"line {r + 2}"           # the header is line 1
+def csv_line(path: Path, r: int) -> str:
+    """``"line N"``: where data row ``r`` (0-based, as pandas read it) of CSV file ``path`` starts.
+
+    Not ``r + 2``: pandas skips blank and whitespace-only lines, and a quoted cell can span
+    lines, so after either the row index names another line than the one at fault. Only called
+    on an error, so the file is read again here (as the csv module splits it: the same records)."""
+    import csv
+
+    try:
+        text = read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        text = read_bytes(path).decode("latin-1")
+    reader = csv.reader(text.splitlines(keepends=True))
+    seen, end = -1, 0                  # records read (the header is record -1); last line read
+    try:
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue               # a blank line: pandas skips it
+            if seen == r:
+                return f"line {start}"
+            seen += 1
+    except csv.Error:
+        pass
+    return f"row {r + 1}"              # the file no longer splits as pandas read it: its row
+
+
+def _line(path: Path):
+    return lambda r: csv_line(path, r)
 
 
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", re.ASCII)
@@ -243,12 +270,13 @@ def _number_text(x):
 
 
 def int_column(df: pd.DataFrame, col: str, path: Path, low: int = 0, high: int | None = None,
-               what: str = "a class id", where=_line, text: bool = False) -> np.ndarray:
+               what: str = "a class id", where=None, text: bool = False) -> np.ndarray:
     """Column ``col`` as int64 class ids in ``low..high``; the first other value is an InputError
     naming where it is (``where(row)``: its line in a CSV file). ``text``: a CSV file's column,
     whose cells pandas reads as text when one of them is not a number: a cell spelling an
     integer is one there (else the error named the column's first cell, a valid ``"0"``, not the
     cell at fault); in JSON a ``"1"`` is text and refused."""
+    where = where or _line(path)
     s = df[col]
     if s.dtype.kind in "iu":
         v = s.to_numpy(dtype=np.int64)
