@@ -23,7 +23,8 @@ NEGATIONS = {"not", "never", "hardly", "no", "don't", "doesn't"}
 @preprocessor
 def tokens(x):
     """Lower-cased word list, computed once per row and shared by the LFs that use it."""
-    x.words = re.findall(r"[a-z']+", x.text.lower())
+    text = x.text if isinstance(x.text, str) else ""   # a missing text (None / NaN) has no words
+    x.words = re.findall(r"[a-z']+", text.lower())
     return x
 
 
@@ -76,6 +77,8 @@ def overall_verdict(x):
 
 @labeling_function()
 def recommends(x):
+    if not isinstance(x["text"], str):                   # a missing text: abstain
+        return ABSTAIN
     text = x["text"].lower()
     if "not recommend" in text:
         return NEG
@@ -102,14 +105,14 @@ refund_or_return = keyword_lf("refund_or_return", ["refund", "returning", "sent 
 @labeling_function(vectorized=True)
 def broke_quickly(df):
     hit = df["text"].str.contains(r"\b(?:stopped working|broke|fell apart|died) (?:after|within)\b",
-                                  case=False, regex=True)
+                                  case=False, regex=True, na=False)
     return hit.map({True: NEG, False: ABSTAIN}).to_numpy()
 
 
 @labeling_function(vectorized=True)
 def emoticons(df):
-    happy = df["text"].str.contains(r"(?::\)|:D|<3)", regex=True)
-    sad = df["text"].str.contains(r"(?::\(|:/)", regex=True)
+    happy = df["text"].str.contains(r"(?::\)|:D|<3)", regex=True, na=False)
+    sad = df["text"].str.contains(r"(?::\(|:/)", regex=True, na=False)
     out = happy.map({True: POS, False: ABSTAIN})
     return out.where(~sad, NEG).to_numpy()
 
