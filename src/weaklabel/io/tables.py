@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError, check_regular, first_line
 from .csv_ids import csv_read_options, csv_scan, same_kinds
+from .frames import index_columns_back, numbers_as_text  # noqa: F401 (numbers_as_text: old home)
 from .fingerprint import file_fingerprint, files_fingerprint, input_match, same_input  # noqa: F401 (old home)
 from .id_types import (check_id_types, check_json_float_ids, dataset_id_types, ids_to_pandas,  # noqa: F401
                        pandas_ids, same_id_types)
@@ -41,12 +42,17 @@ def _natural_key(text: str) -> list:
 
 def parquet_files(path: str | Path) -> list[Path]:
     """The files of a Parquet dataset in row order: one file, a folder (searched recursively; names
-    starting with ``_`` or ``.`` are skipped, as pyarrow and Dask do) or a glob pattern. Files are
+    starting with ``_`` or ``.`` are skipped, as pyarrow and Dask do; a Delta Lake table is refused)
+    or a glob pattern. Files are
     ordered by path with numbers compared numerically, so ``part.10`` follows ``part.9``."""
     p = Path(path)
     if p.is_file():
         return [p]
     if p.is_dir():
+        if (p / "_delta_log").is_dir():   # its folder also keeps the files older versions removed: rows read twice
+            raise InputError(f"{p}: is a Delta Lake table (it has a _delta_log folder), whose folder also keeps the "
+                             "files of older versions; write its current version as Parquet and read that (e.g. "
+                             "deltalake.DeltaTable(path).to_pandas().to_parquet(out))")
         found = [(f.relative_to(p).as_posix(), f) for f in p.rglob("*")
                  if f.is_file() and not any(part.startswith(("_", ".")) for part in f.relative_to(p).parts)]
         if not found:
@@ -372,29 +378,9 @@ def read_table(path: str | Path | TableSource, columns: Sequence[str] | None = N
         missing = [c for c in columns if c not in src.columns]
         if missing:
             raise InputError(f"{src.path}: no column {missing[0]!r} (columns: {', '.join(src.columns)})")
-    parts = list(src.iter_batches(1 << 20, columns, id_cols=id_cols, text_as_written=text_as_written))
+    asked = [*(columns or ()), *(id_cols or ())]   # a saved pandas index asked for by name stays a column
+    parts = [index_columns_back(df, asked) for df in
+             src.iter_batches(1 << 20, columns, id_cols=id_cols, text_as_written=text_as_written)]
     if not parts:
         return pd.DataFrame({c: [] for c in (columns or src.columns)})
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
-
-
-def numbers_as_text(df: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
-    """Text columns (besides ``exclude``) whose values are all numbers written as text
-    (``"0.83"``): a CSV reader parses them as numbers, a Parquet or JSON Lines file keeps them as
-    text, so a command that takes numeric columns by default leaves them out; the caller says so."""
-    out, skip = [], set(exclude)
-    for c in df.columns:
-        s = df[c]
-        if c in skip or not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
-            continue
-        s = s[s.notna()]
-        if s.size and not isinstance(s.iloc[0], (list, tuple, dict, np.ndarray)):
-            try:   # the first values first: a column of prose is ruled out without a pass over it
-                if pd.to_numeric(s.iloc[:100], errors="coerce").isna().any():
-                    continue
-                conv = pd.to_numeric(s, errors="coerce")
-            except (TypeError, ValueError):
-                continue
-            if not conv.isna().any():
-                out.append(str(c))
-    return out

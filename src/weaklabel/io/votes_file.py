@@ -9,6 +9,8 @@ columns and cardinality of a file (with or without weaklabel metadata). Reading 
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -122,8 +124,45 @@ def _is_id_name(name: str) -> bool:
     return low in _PLAIN_ID_NAMES or low.endswith("_id")
 
 
+def pandas_index_columns(schema: pa.Schema) -> list[str]:
+    """The columns a pandas DataFrame's index was saved as (``df.to_parquet()`` keeps a named or
+    non-range index, e.g. ``L.set_index("doc")``, as columns its ``pandas`` schema metadata lists):
+    row ids, never an LF's votes. An integer ``doc`` index was read as an LF (and, read back
+    through pandas, which puts it in the index again, a ``KeyError`` traceback)."""
+    return list(_pandas_index(schema))
+
+
+_UNNAMED_INDEX = re.compile(r"__index_level_\d+__|__null_dask_index__")
+
+
+def _pandas_index(schema: pa.Schema) -> dict[str, bool]:
+    """``{column: unnamed}`` of the columns a pandas index was saved as (:func:`pandas_index_columns`);
+    ``unnamed``: the index had no name (``__index_level_0__``; Dask's ``__null_dask_index__``)."""
+    raw = (schema.metadata or {}).get(b"pandas")
+    try:
+        meta = json.loads(raw) if raw else {}
+        found = [c for c in meta.get("index_columns") or [] if isinstance(c, str) and c in schema.names]
+        named = {d.get("field_name"): d.get("name") for d in meta.get("columns") or [] if isinstance(d, dict)}
+    except (ValueError, AttributeError, TypeError):
+        return {}
+    return {c: named.get(c) is None or bool(_UNNAMED_INDEX.fullmatch(c)) for c in found}
+
+
+def unnamed_index_left_out(schema: pa.Schema, ids: list[str]) -> list[str]:
+    """The columns of an unnamed pandas index saved beside other id columns: neither ids nor LFs.
+    ``df[mask].to_parquet()`` saves the index the filter left (``__index_level_0__``) beside the
+    file's ``doc_id``; taken for a second id column, a gold file with ``doc_id`` alone could not be
+    matched ("has the votes' id column doc_id but not __index_level_0__"). Beside no other column
+    named as an id (or a named index), e.g. a text ``split`` column, it stays an id column."""
+    index = _pandas_index(schema)
+    unnamed = [c for c, u in index.items() if u and c in ids]
+    named = [c for c in ids if c not in unnamed and (_is_id_name(c) or c in index)]
+    return unnamed if named else []
+
+
 def _plain_id_columns(schema: pa.Schema) -> list[str]:
-    return [f.name for f in schema if _is_id_name(f.name) or not pa.types.is_integer(f.type)]
+    index = set(pandas_index_columns(schema))
+    return [f.name for f in schema if f.name in index or _is_id_name(f.name) or not pa.types.is_integer(f.type)]
 
 
 def _refuse_vote_like_id_columns(path, schema: pa.Schema) -> None:
@@ -132,8 +171,9 @@ def _refuse_vote_like_id_columns(path, schema: pa.Schema) -> None:
     float64; a binary LF may be written as True/False; an LF column of nulls alone has type null),
     not an id: taken for an id column, the LF was silently left out of the fit (and its values
     written into labels.parquet as "ids")."""
+    index = set(pandas_index_columns(schema))
     for f in schema:
-        if _is_id_name(f.name):
+        if _is_id_name(f.name) or f.name in index:
             continue
         if pa.types.is_floating(f.type) or pa.types.is_boolean(f.type) or pa.types.is_null(f.type):
             raise InputError(
@@ -188,6 +228,22 @@ def check_plain_vote_maxima(path, maxima: dict[str, int], minima: dict[str, int]
             f"or type (not integer): rename the column, or write the votes with `weaklabel apply`")
 
 
+def _typed_schema(src: TableSource) -> pa.Schema:
+    """A Parquet dataset's schema with each column's type from the first file where it is not null:
+    an empty part written by pandas (``df.iloc[:0].to_parquet()``) has columns of Arrow's null type,
+    and taken from it, every LF column was refused as "type null" though every other part holds
+    integer votes."""
+    schema, later = src.schema, src._file_schemas[1:]
+    fields = []
+    for f in schema:
+        if pa.types.is_null(f.type):
+            typed = [s.field(f.name).type for s in later
+                     if f.name in s.names and not pa.types.is_null(s.field(f.name).type)]
+            f = f.with_type(typed[0]) if typed else f
+        fields.append(f)
+    return pa.schema(fields, metadata=schema.metadata)
+
+
 def id_columns_metadata(id_cols: Sequence[str] | None) -> dict:
     """The metadata fields naming the id columns of a votes or labels file.
 
@@ -219,15 +275,16 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
     Files written by weaklabel carry their LF names, id columns and cardinality in metadata.
     ``id_columns`` is ``[]`` when the file has no ids (only a ``row`` position column: see
     :func:`id_columns_metadata`).
-    For plain files, id columns are ``id_cols`` (default: non-integer columns and columns named
-    id, index, item, row, row_id or ending in ``_id``, any case), every other column is an LF,
+    For plain files, id columns are ``id_cols`` (default: non-integer columns, a saved pandas index
+    (:func:`pandas_index_columns`) and columns named id, index, item, row, row_id or ending in
+    ``_id``, any case), every other column is an LF,
     and K is ``cardinality`` (``None``: unknown, the largest vote + 1).
     """
     p = src.path
     if src.format not in ("parquet", "parquet-dir"):
         raise InputError(f"{p}: votes must be a Parquet file (got {src.format})")
     meta = read_metadata(p)
-    schema = src.schema
+    schema = _typed_schema(src)
     if meta is not None:
         if meta.get("part") is not None:
             raise InputError(f"{p}: is one part of a votes dataset; read its folder {p.parent} instead")
@@ -246,7 +303,9 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
             _refuse_vote_like_id_columns(p, schema)
         ids = list(id_cols) if id_cols is not None else _plain_id_columns(schema)
         row_is_id = id_cols is not None   # a ``row`` column named by the caller is an id column
-        lf_names = [n for n in schema.names if n not in ids]
+        left_out = unnamed_index_left_out(schema, ids) if id_cols is None else []
+        ids = [c for c in ids if c not in left_out]
+        lf_names = [n for n in schema.names if n not in ids and n not in left_out]
         K = cardinality
         classes = None
         meta = {}

@@ -15,6 +15,8 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import InputError
+from ..io.frames import index_columns_back
+from ..io.plain_ids import gold_like_lf_notes, vote_like_id_notes
 from ..io import (FORMAT_VERSION, ROW_IS_ID, VOTES_FORMAT, TableSource, VotesWriter, atomic_output,
                   check_metadata_counts, check_metadata_rows, check_plain_vote_maxima, id_columns_metadata, ids_table,
                   ids_to_pandas, metadata_counts, votes_layout)
@@ -101,7 +103,7 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     batches = (src.iter_batches_with_ids(batch_rows, ids + lf_names, ids) if ids
                else ((df, None) for df in src.iter_batches(batch_rows, ids + lf_names)))
     for df, id_table in batches:
-        block = df[lf_names]
+        block = lf_frame(df, lf_names, p)
         missing = block.isna().to_numpy()
         if missing.any():
             r, c = np.argwhere(missing)[0]
@@ -126,6 +128,11 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     row_ids = None
     if ids:   # [] when the file has only a ``row`` position column (decided from its metadata)
         row_ids = pd.concat(id_parts, ignore_index=True) if id_parts else pd.DataFrame(columns=ids)
+    if not meta and id_cols is None:   # a plain file's ids and LFs chosen by name or type: say which look otherwise
+        from .gold import VotesNote, _note
+
+        for text in vote_like_id_notes(p, src.schema, ids, frame=row_ids) + gold_like_lf_notes(p, lf_names):
+            _note(text, VotesNote)
     vm = VoteMatrix(indptr, indices, votes, lf_names, cardinality=K, row_ids=row_ids,
                     classes=classes, metadata=meta, validate=False)
     # as `fit --stream`: votes edited after `weaklabel apply` wrote them are refused (one bincount)
@@ -150,3 +157,24 @@ def select_lf_names(where, file_lfs: Sequence[str], lf_names: Sequence[str]) -> 
     if not names:
         raise InputError(f"{where}: no LF column selected")
     return names
+
+
+def lf_frame(df: pd.DataFrame, lf_names: Sequence[str], where) -> pd.DataFrame:
+    """The LF columns ``lf_names`` (Parquet column names) of a batch read through pandas, which
+    restores the column names a DataFrame was saved with: Snorkel's ``pd.DataFrame(L).to_parquet()``
+    has Parquet columns ``"0"``, ``"1"``, ... that come back as the integers 0, 1, ... (and
+    MultiIndex columns as tuples, saved as their text); matched by that text. Looked up by name
+    alone, they were a ``KeyError`` traceback."""
+    have = df.columns.tolist()
+    if all(n in have for n in lf_names):
+        return df[list(lf_names)]
+    df = index_columns_back(df, lf_names)   # an LF column pandas made the index (``id_cols`` that leave it out)
+    have = df.columns.tolist()
+    by_text: dict[str, object] = {}
+    for c in have:
+        by_text.setdefault(str(c), c)
+    missing = [n for n in lf_names if n not in have and n not in by_text]
+    if missing:   # pragma: no cover (pandas' metadata names a column it does not give back)
+        raise InputError(f"{where}: LF column {missing[0]!r} could not be read through pandas; write the votes "
+                         "with plain column names and without the index (df.to_parquet(path, index=False))")
+    return df[[n if n in have else by_text[n] for n in lf_names]]

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import InputError
 from ..io import TableSource, format_ids, id_sample, read_table
 from .class_names import class_key, same_classes
-from .row_ids import DUPLICATES_HOWTO, check_ids_present, duplicate_ids, first_null_id, same_ids
+from .row_ids import DUPLICATES_HOWTO, check_ids_present, duplicate_ids, first_null_id, same_ids, spelled_otherwise
 from .matrix import VoteMatrix
 
 
@@ -36,10 +36,15 @@ class GoldNote(UserWarning):
 _COLLECTOR: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("gold_notes", default=None)
 
 
-def _note(message: str) -> None:
+class VotesNote(UserWarning):
+    """How a votes file's columns were read, when they may have meant otherwise (a plain file's
+    ``doc_id`` that holds -1: read as ids, by its name). Collected and printed as gold notes are."""
+
+
+def _note(message: str, category: type[UserWarning] = GoldNote) -> None:
     notes = _COLLECTOR.get()
     if notes is None:
-        warnings.warn(message, GoldNote, stacklevel=3)
+        warnings.warn(message, category, stacklevel=3)
     elif message not in notes:
         notes.append(message)
 
@@ -106,7 +111,7 @@ def _minus_one_note(where: str, n_minus: int, n_empty: int, others: set, cardina
 
 
 def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None, where: str, *,
-                  masks: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                  masks: tuple[np.ndarray, np.ndarray] | None = None, outside_hint: str = "") -> np.ndarray:
     """Convert a label column (class names, or class ids as ints, integral floats or digit text)
     to ids with -1 = unknown (empty, NaN or -1: see :func:`no_label`).
 
@@ -171,7 +176,7 @@ def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None
             i = int(np.flatnonzero(bad)[0])
             named = f" nor a class name (classes: {', '.join(classes)})" if classes else ""
             raise InputError(f"{where}: label {u_ids[codes[i]]} at row {present.index[i]} is outside "
-                             f"0..{cardinality - 1}{named}")
+                             f"0..{cardinality - 1}{named}{outside_hint}")
     out[~missing] = u_out[codes]
     return out
 
@@ -199,6 +204,32 @@ def check_id_columns(ids: list[str], columns, where: str, rows_where: str = "the
         raise InputError(f"{where}: has {theirs} id column{'s' * (len(present) > 1)} {has} but not {lacks}: its rows "
                          f"cannot be matched by id, and matching them by position would ignore its ids; add {lacks} "
                          f"to it to match by id, or drop {has} from it to match by position")
+
+
+def inferred_k_hint(vm: VoteMatrix) -> str:
+    """What a gold label above the votes' classes says when their K is their largest vote + 1 (a
+    Parquet file without weaklabel metadata): no LF votes the classes above, and the votes cannot
+    say they exist (a crowd that never chose a rare class; the error gave no way out)."""
+    if vm.metadata or int(vm.votes.max(initial=-1)) + 1 != vm.cardinality:
+        return ""
+    return (f" (the votes have no weaklabel metadata, so their number of classes is their largest vote + 1, "
+            f"{vm.cardinality}, and no LF votes a class above; write them with their number of classes, e.g. "
+            "VoteMatrix.read_parquet(path, cardinality=K).to_parquet(new_path))")
+
+
+def near_id_columns(ids: list[str], columns) -> dict:
+    """``{id column: gold column}`` when a gold table has none of the id columns ``ids`` but, for
+    each, a column named the same but for case and surrounding spaces (``Doc_ID`` for ``doc_id``),
+    else ``{}``. Such a table is matched by position; :func:`align_gold` refuses it when those
+    columns' ids are not the votes' row for row (a shuffled gold file was scored against other rows'
+    votes, exit 0, with a note that it "has none of the id columns")."""
+    if not ids or any(c in columns for c in ids):
+        return {}
+    keyed = {}
+    for c in columns:
+        keyed.setdefault(str(c).strip().casefold(), c)
+    near = {c: keyed.get(str(c).strip().casefold()) for c in ids}
+    return near if all(v is not None for v in near.values()) else {}
 
 
 def align_gold(vm: VoteMatrix, gold: str | Path | TableSource | pd.DataFrame, label_col: str,
@@ -233,10 +264,13 @@ def align_gold(vm: VoteMatrix, gold: str | Path | TableSource | pd.DataFrame, la
     if label_col not in columns:
         raise InputError(f"{where}: no label column {label_col!r} (columns: {', '.join(map(str, columns))})")
     check_id_columns(ids, columns, where, rows_where)
+    near = near_id_columns(ids, columns)
     if table is None:   # the columns matched on only: the file's others (its text) are not held in memory
-        table = read_table(src, list(dict.fromkeys([c for c in ids if c in columns] + [label_col])), id_cols=ids)
+        table = read_table(src, list(dict.fromkeys([c for c in ids if c in columns] + list(near.values())
+                                                   + [label_col])), id_cols=ids + list(near.values()))
     if label_ids is None:
-        label_ids = labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}")
+        label_ids = labels_to_ids(table[label_col], vm.cardinality, vm.classes, f"{where}, column {label_col!r}",
+                                  outside_hint=inferred_k_hint(vm))
     if ids and all(c in columns for c in ids):
         lab = label_ids
         keys = table[ids].reset_index(drop=True).copy()
@@ -261,8 +295,8 @@ def align_gold(vm: VoteMatrix, gold: str | Path | TableSource | pd.DataFrame, la
         if not matched.any():
             raise InputError(f"{where}: none of its {len(keys):,} ids matches a row of the votes (id columns: votes "
                              f"{ids}, {where} {ids}; votes ids e.g. {id_sample(left)}; {where} ids e.g. "
-                             f"{id_sample(keys[ids])}); check the id column's type and values, or drop it from one "
-                             "file to match by position")
+                             f"{id_sample(keys[ids])}){spelled_otherwise(left, keys[ids])}; check the id column's type and "
+                             "values, or drop it from one file to match by position")
         return np.where(matched, y, -1).astype(np.int64)
     # the rows' side by name: the votes file, or a labels file (evaluate), not always "the votes"
     theirs = "the votes'" if rows_where == "the votes" else f"{rows_where}'s"
@@ -274,6 +308,12 @@ def align_gold(vm: VoteMatrix, gold: str | Path | TableSource | pd.DataFrame, la
         have = "the votes have" if rows_where == "the votes" else f"{rows_where} has"
         raise InputError(f"{where}: has {len(table)} rows but {have} {vm.n_rows}; "
                          "add the id column(s) to both to match rows by id")
+    theirs_ids = table[list(near.values())].set_axis(ids, axis=1).reset_index(drop=True) if near else None
+    if near and vm.row_ids is not None and not same_ids(theirs_ids, vm.row_ids[ids].reset_index(drop=True)):
+        named = ", ".join(f"{g!r} for {v!r}" for v, g in near.items())
+        raise InputError(f"{where}: has none of {theirs} id columns {ids} but {named}, named otherwise, whose ids are "
+                         f"not {theirs} row for row: matched by position, its labels would be scored against other "
+                         "rows' votes; rename the column(s) as in the votes to match rows by id")
     if ids and not any(c in columns for c in ids):   # a shuffled file would be scored silently
         _note(f"{where}: has none of {theirs} id columns {ids}: its rows are matched with {theirs} "
               "by position (row i with row i); add the id column(s) to match them by id")

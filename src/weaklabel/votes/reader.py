@@ -27,6 +27,7 @@ from ..errors import InputError, first_line
 from ..io import (TableSource, check_plain_vote_maxima, ids_table, ids_to_pandas, metadata_counts, open_parquet, read_rows,
                   votes_layout)
 from ..io.background import read_ahead as _read_ahead
+from ..io.plain_ids import gold_like_lf_notes, vote_like_id_notes
 from .matrix import VoteMatrix, vote_dtype
 
 BLOCK_BYTES = 64 << 20          # dense votes per block (the default block size)
@@ -217,11 +218,25 @@ class VotesSource:
             from .file import select_lf_names
 
             names = select_lf_names(self.path, names, lf_names)
+        if not meta and id_cols is None:   # as read_votes, from the row-group statistics
+            self._note_vote_like_ids(id_columns, names)
         if K is None:  # as read_votes: the largest vote over the LF columns read
             maxima, minima = self._vote_range(VotesLayout(str(self.path), tuple(names), id_columns, 2, classes))
             check_plain_vote_maxima(self.path, maxima, minima, self.n_rows)
             K = max(2, max(maxima.values(), default=-1) + 1)
         self.layout = VotesLayout(str(self.path), tuple(names), id_columns, int(K), classes)
+
+    def _note_vote_like_ids(self, id_columns, lf_names) -> None:
+        """A plain file's integer id column (taken by its name) that holds -1 (:func:`vote_like_id_notes`),
+        an LF column named like gold labels (:func:`gold_like_lf_notes`)."""
+        from .gold import VotesNote, _note
+
+        ints = [c for c in id_columns if pa.types.is_integer(self.schema.field(c).type)]
+        found = stats_vote_range(self.files, ints) if ints else None
+        ranges = {c: (found[1][c], found[0][c]) for c in ints} if found else {}
+        for text in vote_like_id_notes(self.path, self.schema, list(id_columns), ranges) + gold_like_lf_notes(
+                self.path, lf_names):
+            _note(text, VotesNote)
 
     @property
     def n_lfs(self) -> int:

@@ -69,3 +69,32 @@ def same_ids(a: pd.DataFrame, b: pd.DataFrame) -> bool:
         return bool((a.astype(str).to_numpy() == b.astype(str).to_numpy())[~na].all())
     except (TypeError, ValueError):  # pragma: no cover
         return False
+
+
+def spelled_otherwise(a: pd.DataFrame, b: pd.DataFrame, limit: int = 100_000) -> str:
+    """For an error on text ids of two files that match nothing: ``"; the ids differ only in ..."``
+    when they would match without surrounding spaces and in Unicode NFC (:func:`.class_names.class_key`,
+    ``"café"`` typed with a combining accent; the samples in the message look the same), with one
+    pair as code points; else ``""``. Ids are compared as written (no rule of the matching changes);
+    checked on at most ``limit`` ids of each file."""
+    from .class_names import class_key
+
+    if list(a.columns) != list(b.columns) or not all(
+            pd.api.types.is_string_dtype(a[c]) and pd.api.types.is_string_dtype(b[c]) for c in a.columns):
+        return ""
+
+    def keyed(df: pd.DataFrame) -> dict:
+        out = {}
+        for row in df.head(limit).itertuples(index=False):
+            if not any(pd.isna(v) for v in row):
+                out.setdefault(tuple(class_key(v) for v in row), tuple(row))
+        return out
+
+    ka, kb = keyed(a), keyed(b)
+    both = next((k for k in ka if k in kb), None)
+    if both is None:
+        return ""
+    x, y = ka[both], kb[both]
+    show = (lambda t: ascii(t[0]) if len(t) == 1 else ascii(t))
+    return (f"; the ids differ only in surrounding spaces or Unicode normalisation (NFC/NFD), e.g. {show(x)} against "
+            f"{show(y)}: write them one way in both files")
