@@ -4,7 +4,8 @@
   ``weaklabel fit`` / ``predict`` (in memory, streamed, Dask), and :class:`FitSummary`;
 * :mod:`.plan`: the run plan (every engine option checked once), model construction;
 * :mod:`.labels`: the one label writer (:func:`write_label_blocks`) and the tie/fill rules;
-* :mod:`.keep`: ``keep_cols``, data columns joined to the labels;
+* :mod:`.keep`: ``keep_cols``, data columns joined to the labels; :mod:`.predict_checks`: a saved
+  model checked against the votes it labels;
 * :mod:`.partitioned`: the statistics summed part by part, shared by the two below;
 * :mod:`.streaming`: :class:`StreamingVoteStats` (votes re-read block by block);
 * :mod:`.dask`: :class:`DaskVoteStats` (votes held by Dask workers); imports Dask.

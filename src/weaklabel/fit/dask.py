@@ -39,7 +39,7 @@ from ..io import (LABELS_FORMAT, atomic_output, check_metadata_counts, check_met
 from ..models.stats import (error_pair_block, n_blocks, sample_block, share_block)
 from ..votes.reader import VotesLayout, VotesSource, check_bad, read_ids, read_rows_block
 from ..votes import VoteMatrix
-from .labels import LabelBlock, block_draws, block_labels, label_meta, write_label_blocks
+from .labels import LabelBlock, block_draws, block_labels, label_meta, votes_id_types, write_label_blocks
 from .partitioned import PartitionedVoteStats, pair_blocks
 
 
@@ -150,6 +150,7 @@ class LabelSpec:
     meta: dict = field(default_factory=dict)        # the run's metadata keys (every part file's)
     id_columns: tuple[str, ...] = ()
     drop_unlabeled: bool = False
+    id_types: dict = field(default_factory=dict)   # votes_id_types of the votes
 
 
 def _worker_model(spec: LabelSpec):
@@ -181,7 +182,8 @@ def write_label_part(part: VotesPartition, index: int, skip: tuple[int, int], ke
         res = write_label_blocks(tmp, [LabelBlock(ids, proba, label, kept, draws[0])], cardinality=layout.cardinality,
                                  classes=layout.classes, id_columns=spec.id_columns, meta=spec.meta,
                                  row_is_id=list(layout.id_columns) == ["row"],
-                                 drop_unlabeled=spec.drop_unlabeled, part={"index": index, "offset": piece.offset})
+                                 drop_unlabeled=spec.drop_unlabeled, part={"index": index, "offset": piece.offset},
+                                 id_types=spec.id_types)
     return dict(res, file=part_name(index, spec.n_parts), offset=piece.offset)
 
 
@@ -331,7 +333,8 @@ class DaskVoteStats(PartitionedVoteStats):
                            dataset_formats=(LABELS_FORMAT,)) as tmp:
             check_workers(self.client, [str(tmp)], "the Dask cluster")
             spec = LabelSpec(model_dict, digest, layout, fill_unlabeled, ties, str(tmp), len(self.pieces),
-                             dict(meta, dataset="_common_metadata"), tuple(self.source.id_columns), drop_unlabeled)
+                             dict(meta, dataset="_common_metadata"), tuple(self.source.id_columns), drop_unlabeled,
+                             votes_id_types(self.source.path, layout.id_columns))
             self._start("writing labels")
             futures = self.client.map(write_label_part, self._parts, list(range(len(self.pieces))), skips,
                                       kept_parts, spec=self._broadcast(spec), pure=False)

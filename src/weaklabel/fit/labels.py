@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ..errors import InputError, first_line
 from ..io import LABELS_FORMAT, LabelsWriter, atomic_output, encode_metadata, ids_table, labels_metadata, labels_table
 from ..models.base import LabelModel, break_ties, count_ties, tied_rows
 from ..votes import VoteMatrix
@@ -85,9 +86,40 @@ def label_meta(model: LabelModel, fill_unlabeled: str, extra_metadata: dict | No
     return meta
 
 
+def votes_id_types(votes: str | Path, id_columns) -> dict:
+    """``{column: type}`` the labels' id columns are written with: the votes' own type where reading
+    the ids through pandas loses it. A decimal id is a Python ``Decimal`` there, its Arrow type
+    inferred again per block (``decimal128(38, 0)`` ids, a SQL ``NUMERIC`` export, were written as
+    ``decimal128(3, 0)`` in memory, and ``--stream`` stopped where the ids gained a digit: "row-id
+    columns change type"); a dataset whose files hold ``int32`` and ``int64`` ids takes the widest
+    (:meth:`~weaklabel.io.TableSource.id_schema`), which ``--stream`` refused and ``--engine dask``
+    wrote as part files of both types under an ``int32`` ``_common_metadata``: unreadable."""
+    from ..io import TableSource
+
+    src = TableSource(Path(votes))
+    ids = [c for c in ([] if id_columns is None else list(id_columns)) if c in src.schema.names]
+    if not ids:
+        return {}
+    return {f.name: f.type for f in src.id_schema(ids)
+            if pa.types.is_decimal(f.type) or f.type != src.schema.field(f.name).type}
+
+
+def _typed_ids(ids: pa.Table, id_types: dict | None) -> pa.Table:
+    for name, t in (id_types or {}).items():
+        i = ids.schema.get_field_index(name)
+        if i >= 0 and ids.schema.field(i).type != t:
+            try:
+                ids = ids.set_column(i, name, ids.column(i).cast(t))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise InputError(f"id column {name!r}: its ids do not fit the type {t} of the votes' first "
+                                 f"file ({first_line(exc)}); give every file of the votes one id type") from None
+    return ids
+
+
 def write_label_blocks(tmp: str | Path, blocks: Iterable[LabelBlock], *, cardinality: int, classes, id_columns,
                        meta: dict, drop_unlabeled: bool = False, header: bool = False,
-                       empty: LabelBlock | None = None, part: dict | None = None, row_is_id: bool = False) -> dict:
+                       empty: LabelBlock | None = None, part: dict | None = None, row_is_id: bool = False,
+                       id_types: dict | None = None) -> dict:
     """Write label blocks, in order, into the Parquet file ``tmp`` (the temporary of an
     :func:`~weaklabel.io.atomic_output`, or a part file's) with :class:`~weaklabel.io.LabelsWriter`.
 
@@ -97,6 +129,7 @@ def write_label_blocks(tmp: str | Path, blocks: Iterable[LabelBlock], *, cardina
     Arrow schema (the layout of a file written in one go, as the in-memory fit always has).
     ``empty``: a 0-row block giving the schema when ``blocks`` is empty. ``part``: the file is
     part ``{"index", "offset"}`` of a folder (metadata without the dataset's row count).
+    ``id_types``: the votes' id column types the ids are cast to (:func:`votes_id_types`).
     Returns ``{"rows", "labelled", "per_class", "written", "dropped", "tied"}``; ``tied``: labelled
     rows whose top classes tie (their label is a seeded draw among them: worth telling the user, as a
     fall-back to majority vote can leave a third of the rows so).
@@ -116,7 +149,7 @@ def write_label_blocks(tmp: str | Path, blocks: Iterable[LabelBlock], *, cardina
         return out
 
     def table_of(block: LabelBlock) -> pa.Table:
-        table = labels_table(block.ids, block.proba, block.label, classes)
+        table = labels_table(_typed_ids(block.ids, id_types), block.proba, block.label, classes)
         if block.extra is not None:
             for name in block.extra.column_names:
                 table = table.append_column(name, block.extra.column(name))
@@ -149,12 +182,12 @@ def write_label_blocks(tmp: str | Path, blocks: Iterable[LabelBlock], *, cardina
 
 def write_model_labels(model: LabelModel, vm: VoteMatrix, path: str | Path, *, fill_unlabeled: str = "none",
                        force: bool = False, extra_metadata: dict | None = None, ties: str | None = None,
-                       extra_cols=None, drop_unlabeled: bool = False) -> dict:
+                       extra_cols=None, drop_unlabeled: bool = False, id_types: dict | None = None) -> dict:
     """Predict ``vm`` in memory and write labels.parquet (atomic); returns counts for the summary.
 
     ``extra_cols``: a pyarrow Table of columns to carry (one row per row of ``vm``, e.g. the
     text, see :mod:`weaklabel.fit.keep`); ``drop_unlabeled``: write only rows with ``label >= 0``
-    (Snorkel's ``filter_unlabeled_dataframe``)."""
+    (Snorkel's ``filter_unlabeled_dataframe``); ``id_types``: see :func:`votes_id_types`."""
     proba, label = model_labels(model, vm, fill_unlabeled, ties)
     ids = ids_table(vm.row_ids, 0, vm.n_rows)
     with atomic_output(path, force, replace_dataset=True, dataset_formats=(LABELS_FORMAT,)) as tmp:
@@ -163,4 +196,4 @@ def write_model_labels(model: LabelModel, vm: VoteMatrix, path: str | Path, *, f
                                   classes=vm.classes, id_columns=ids.column_names,
                                   row_is_id=vm.row_ids is not None and list(vm.row_ids.columns) == ["row"],
                                   meta=label_meta(model, fill_unlabeled, extra_metadata),
-                                  drop_unlabeled=drop_unlabeled, header=True)
+                                  drop_unlabeled=drop_unlabeled, header=True, id_types=id_types)

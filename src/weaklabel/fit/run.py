@@ -27,9 +27,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import LABELS_FORMAT, check_distinct, check_json_name, check_output, check_parquet_name, output_group
-from ..models.alignment import check_class_names
 from ..votes.class_names import class_key
-from .plan import Cluster, RunPlan, check_labels_options, model_for, plan_run
+from .plan import (Cluster, RunPlan, check_compressed_name, check_labels_options, check_model_outside_labels,
+                   check_special_output, model_for, plan_run)
+from .predict_checks import model_class_names, votes_lfs, with_ties
 
 
 @dataclass
@@ -139,7 +140,20 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
                             jobs=jobs, partition_rows=partition_rows, block_rows=block_rows)
     if data is not None and keep_cols is None:
         raise InputError("--data is the file --keep-cols reads its columns from; pass --keep-cols too")
+    if dev is None and label_col != "label":   # ignored before: the fit ran without gold labels, exit 0
+        raise InputError(f"--label-col {label_col!r} names the gold label column of --dev; pass --dev too")
+    if keep_cols is not None:
+        from .keep import find_data
+
+        # the data file found from the votes' metadata is an input too: -o reviews.parquet --force
+        # replaced the user's data with the labels
+        data = find_data(votes, data)
     check_distinct([votes, dev, data], [output, save_model])
+    for path in (output, save_model):
+        if path is not None:
+            check_special_output(path)
+    check_model_outside_labels(output, save_model)
+    check_compressed_name(output)
     check_parquet_name(output, "labels")
     check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
     if save_model is not None:
@@ -164,6 +178,7 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
             s.model = lm = model_for(model, params, cardinality=source.cardinality, seed=seed, ties=ties,
                                      class_balance=class_balance)
             stats = StreamingVoteStats(source, block_rows=block_rows, progress=progress)
+            _check_rows(source.n_rows, votes)
             t1 = time.perf_counter()
             lm.fit(stats)
             s.fit_seconds = time.perf_counter() - t1
@@ -182,6 +197,7 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
                                      class_balance=class_balance)
             with DaskVoteStats(source, c, partition_rows=partition_rows, progress=progress,
                                where=scheduler or "a LocalCluster") as stats:
+                _check_rows(stats.n_rows, votes)
                 t1 = time.perf_counter()
                 lm.fit(stats)
                 s.fit_seconds = time.perf_counter() - t1
@@ -196,6 +212,13 @@ def fit_file(votes, output, model="auto", *, params: dict | None = None, dev=Non
     s.lf_names, s.classes = list(s.lf_names), list(s.classes) if s.classes else None
     s.seconds = time.perf_counter() - t0
     return s
+
+
+def _check_rows(n_rows: int, votes) -> None:
+    """A votes file without rows is one line naming it (the model's message named no file)."""
+    if not n_rows:
+        raise InputError(f"{votes}: has no rows; a label model needs votes to fit (`weaklabel predict` labels "
+                         "an empty votes file with a saved model)")
 
 
 def _ids(source, keep_cols):
@@ -233,10 +256,11 @@ def _fit_memory(s: FitSummary, votes, model, params, seed, class_balance, dev, l
         from ..votes.gold import load_dev
 
         fit_vm, y, _ = load_dev(vm, dev, label_col, votes_where=str(votes))
+    _check_rows(fit_vm.n_rows, votes)
     t1 = time.perf_counter()
     lm.fit(fit_vm, y)
     s.fit_seconds = time.perf_counter() - t1
-    res = write_model_labels(lm, vm, output, extra_cols=kept, **written)
+    res = write_model_labels(lm, vm, output, extra_cols=kept, id_types=_id_types(votes, vm), **written)
     s.rows, s.lf_names, s.classes = vm.n_rows, vm.lf_names, vm.classes
     s.coverage = np.bincount(fit_vm.indices, minlength=fit_vm.n_lfs) / max(fit_vm.n_rows, 1)
     if y is not None:
@@ -250,42 +274,13 @@ def _fit_memory(s: FitSummary, votes, model, params, seed, class_balance, dev, l
     return res
 
 
-def _votes_lfs(votes) -> tuple[list[str], bool]:
-    """``(LF columns, plain?)`` of a votes file (or folder): its LF column names, and whether it
-    is a Parquet votes file without weaklabel metadata (from its schema and footer only)."""
-    from ..io import TableSource, votes_layout
+def _id_types(votes, vm) -> dict:
+    """The types the labels' id columns are written with (:func:`~weaklabel.fit.labels.votes_id_types`)."""
+    if vm.row_ids is None:
+        return {}
+    from .labels import votes_id_types
 
-    lfs, _, K, _, _ = votes_layout(TableSource(Path(votes)))
-    return lfs, K is None
-
-
-def _with_ties(lm, ties: str | None):
-    """``ties`` checked (``uniform`` only for majority vote, as ``fit`` checks it) and, for a
-    majority-vote model, set on a copy of it: there the ``ties`` parameter decides the tied rows'
-    probabilities (``random`` one-hot at random, ``uniform``/``abstain`` split evenly), not only
-    their hard label, so a model saved with ``random`` and predicted with ``abstain`` kept its
-    random one-hot rows labelled (84 rows unlabelled where ``fit -m majority --ties abstain`` left
-    121). Set like this, ``predict`` labels as ``fit`` with the same ``--ties`` does. ``None``:
-    the model's own."""
-    from ..models.majority import MajorityVote
-
-    majority = isinstance(lm, MajorityVote)
-    check_labels_options("none", ties, "majority" if majority else None)
-    if majority and ties is not None and ties != lm.ties:
-        import copy
-
-        lm = copy.copy(lm)   # not the caller's model
-        lm.ties = ties
-    return lm
-
-
-def _model_class_names(lm, classes, where):
-    """The class names to label ``classes`` (the votes') with: the model's own, once
-    :func:`~weaklabel.models.alignment.check_class_names` found the two the same classes in the same
-    order (names compared as at fit: ``"pos "`` or an NFD accent is the model's ``"pos"``)."""
-    check_class_names(lm, classes, where)
-    fitted = getattr(lm, "class_names_", None)
-    return list(fitted) if fitted and classes else classes
+    return votes_id_types(votes, vm.row_ids.columns)
 
 
 def predict_file(model, votes, output, *, engine: str = "local", stream: bool | None = None,
@@ -312,13 +307,13 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
     check_distinct([votes, model if not isinstance(model, LabelModel) else None], [output])
     lm = model if isinstance(model, LabelModel) else load_model(model)
     lm._check_fitted()
-    lm = _with_ties(lm, ties)
+    lm = with_ties(lm, ties)
     names = list(getattr(lm, "lf_names_", None) or []) or None
     where = Path(votes)
     K = int(lm.cardinality_)
     # a votes file without weaklabel metadata has the model's K: inferred from its largest vote, a
     # batch where no LF voted the last class was refused ("cardinality 2 but the model has 3")
-    file_lfs, plain = _votes_lfs(votes)
+    file_lfs, plain = votes_lfs(votes)
     plain_k = K if plain else None
     if names:   # before any engine reads the votes: the same error from each
         missing = [n for n in names if n not in file_lfs]
@@ -327,6 +322,8 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
     ignored = [n for n in file_lfs if names and n not in names]   # not read
     plan = plan or plan_run(votes, engine=engine, stream=stream, lf_names=names, scheduler=scheduler, jobs=jobs,
                             partition_rows=partition_rows, block_rows=block_rows, cardinality=plain_k)
+    check_special_output(output)
+    check_compressed_name(output)
     check_parquet_name(output, "labels")
     check_output(output, force, dataset_ok=True, dataset_formats=(LABELS_FORMAT,))
     meta = dict(extra_metadata or {})
@@ -340,11 +337,11 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
             vm = read_votes(votes, cardinality=plain_k, lf_names=names)
             if vm.cardinality != K:
                 raise InputError(f"{where}: cardinality {vm.cardinality} but the model has {K} classes")
-            vm.classes = _model_class_names(lm, vm.classes, where)
+            vm.classes = model_class_names(lm, vm.classes, where)
             if names is None and vm.n_lfs != int(lm.n_lfs_):
                 raise InputError(f"{where}: has {vm.n_lfs} LFs but the model was fitted on {int(lm.n_lfs_)}")
             res = write_model_labels(lm, vm, output, fill_unlabeled=fill_unlabeled, force=force, ties=ties,
-                                     extra_metadata=meta)
+                                     extra_metadata=meta, id_types=_id_types(votes, vm))
             classes = vm.classes
         else:
             from ..votes.reader import VotesSource
@@ -353,7 +350,7 @@ def predict_file(model, votes, output, *, engine: str = "local", stream: bool | 
             classes = source.layout.classes
             if source.cardinality != K:
                 raise InputError(f"{where}: cardinality {source.cardinality} but the model has {K} classes")
-            if _model_class_names(lm, classes, where) != (list(classes) if classes else classes):
+            if model_class_names(lm, classes, where) != (list(classes) if classes else classes):
                 import dataclasses
 
                 source.layout = dataclasses.replace(source.layout, classes=tuple(lm.class_names_))

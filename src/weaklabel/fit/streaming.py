@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..io import LABELS_FORMAT, atomic_output, check_metadata_counts, check_metadata_rows
 from ..models.stats import error_pair_block, n_blocks, sample_block, share_block
 from ..votes.reader import Block, VotesSource, block_vote_matrix, check_bad
-from .labels import LabelBlock, block_labels, label_meta, write_label_blocks
+from .labels import LabelBlock, block_labels, label_meta, votes_id_types, write_label_blocks
 from .partitioned import PartitionedVoteStats, em_tables, no_labels, pair_blocks  # noqa: F401 (old names)
 
 
@@ -150,7 +150,8 @@ def write_labels_stream(model, source: VotesSource, path: str | Path, *, fill_un
         res = write_label_blocks(tmp, blocks(), cardinality=K, classes=layout.classes, id_columns=source.id_columns,
                                  row_is_id=list(layout.id_columns) == ["row"],
                                  meta=label_meta(model, fill_unlabeled, extra_metadata),
-                                 drop_unlabeled=drop_unlabeled, empty=empty)
+                                 drop_unlabeled=drop_unlabeled, empty=empty,
+                                 id_types=votes_id_types(source.path, layout.id_columns))
     return res
 
 
