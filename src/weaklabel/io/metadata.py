@@ -27,9 +27,17 @@ COMMON_METADATA = "_common_metadata"
 def read_metadata(path: str | Path) -> dict | None:
     """The ``weaklabel`` JSON metadata of a Parquet file, or ``None`` if it has none.
 
-    For a folder (a votes dataset) it is read from the folder's ``_common_metadata`` file.
+    For a folder (a votes dataset) it is read from the folder's ``_common_metadata`` file. A glob
+    (``'votes/part-*.parquet'``) of plain Parquet files has none; of files weaklabel wrote, each
+    carries its own (a dataset's parts, or separate votes files with their own row counts), which
+    no one metadata stands for: an error saying to give the folder or one file. (The pattern was
+    opened as a file name: every command that reads votes refused a glob the README offers.)
     """
     p = Path(path)
+    from .tables import is_glob
+
+    if is_glob(p):
+        return _glob_metadata(p)
     if p.is_dir():
         p = p / COMMON_METADATA
         if not p.is_file():
@@ -39,6 +47,21 @@ def read_metadata(path: str | Path) -> dict | None:
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{p}: not a readable Parquet file ({first_line(exc)})") from None
     return metadata_from_footer(kv, p)
+
+
+def _glob_metadata(pattern: Path) -> None:
+    from .tables import parquet_files
+
+    for f in parquet_files(pattern):
+        try:
+            kv = pq.read_metadata(f).metadata or {}
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"{f}: not a readable Parquet file ({first_line(exc)})") from None
+        if META_KEY in kv:
+            raise InputError(f"{pattern}: matches {f}, a file weaklabel wrote, whose metadata (LF names, "
+                             "classes, row counts) holds for itself only; give one such file, or the folder of a "
+                             "votes dataset (apply --engine dask), not a glob")
+    return None
 
 
 def metadata_from_footer(kv: dict | None, where) -> dict | None:
