@@ -155,8 +155,8 @@ def _print_summary(res, quiet: bool, as_json: bool, drop_unlabeled: bool) -> Non
     if res.mode == "memory":
         line = f"fit in {res.fit_seconds:.2f} s, {summary['n_iter']} iterations, {conv}"
         if res.dev_accuracy is not None:
-            line += (f"; in-sample accuracy on the {res.dev_rows} dev rows it was fitted with (optimistic: the "
-                     f"out-of-fold figure is the one to trust): {res.dev_accuracy:.3f}")
+            line += (f"; in-sample accuracy on the {res.dev_voted:,} of {res.dev_rows:,} dev rows with votes it was "
+                     f"fitted with (optimistic: the out-of-fold figure is the one to trust): {res.dev_accuracy:.3f}")
     else:
         how = f"{res.partitions} Dask partitions" if res.mode == "dask" else "streamed from disk"
         line = (f"fit in {res.fit_seconds:.2f} s ({how}, {res.passes} passes over the votes in {res.seconds:.1f} s), "
