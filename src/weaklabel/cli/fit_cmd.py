@@ -32,7 +32,8 @@ PREDICT_EXAMPLES = """
 # every name of weaklabel.models.MODELS (tests/test_first_hour.py checks), written out so that --help
 # does not import the models
 MODEL_HELP = ("auto (the default: hybrid, or majority vote where a label-free check says majority vote predicts "
-              "the votes clearly better; with --dev the best of the models by cross-validated dev accuracy), hybrid "
+              "the votes clearly better; with --dev that choice unless another model, or a correction learned from the "
+              "dev rows, is clearly better out of fold), hybrid "
               "(the robust model auto uses), ds, onecoin, mc, triplet, weighted or majority.")
 
 
