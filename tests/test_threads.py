@@ -144,3 +144,23 @@ def test_a_bad_thread_count_in_the_environment_is_refused_by_every_command(tmp_p
         r = CliRunner().invoke(app, [str(a) for a in args])
         assert r.exit_code == 1 and "WEAKLABEL_NUM_THREADS must be a whole number" in r.stderr, r.output
     assert not (tmp_path / "l.parquet").exists()
+
+
+def test_a_numba_pool_of_zero_threads_is_one_line_not_a_traceback(tmp_path):
+    """``NUMBA_NUM_THREADS=0`` makes ``import numba`` raise a bare ValueError: every command ended
+    in a traceback before it ran. Now one ``error:`` line and exit 1 (the CLI checks before Numba
+    is imported), and an InputError from Python."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_NUM_THREADS="0")
+    r = subprocess.run([sys.executable, "-m", "weaklabel", "fit", str(tmp_path / "none.parquet"), "-o",
+                        str(tmp_path / "l.parquet")], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [r.stderr.strip()] and r.stderr.startswith("error: NUMBA_NUM_THREADS")
+    code = ("import numpy as np, weaklabel\n"
+            "try:\n    weaklabel.MajorityVote().fit(np.array([[0, 1], [1, 1]]))\n"
+            "except weaklabel.InputError as e:\n    print('InputError', e)\n")
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert r.stdout.startswith("InputError NUMBA_NUM_THREADS must be at least 1"), r.stdout + r.stderr

@@ -40,6 +40,13 @@ def _tolerate_cache_write_errors() -> None:
     not fail the command: the cache only saves compile time. Numba raises such ``OSError``s out of
     the kernel call; this makes its cache save skip them (the kernel is compiled in memory and
     runs; the next run compiles again)."""
+    from .threads import numba_env_error
+
+    message = numba_env_error()
+    if message:   # importing numba would raise a bare ValueError
+        from .errors import InputError
+
+        raise InputError(message)
     try:
         from numba.core import caching
     except ImportError:  # pragma: no cover - numba is a dependency

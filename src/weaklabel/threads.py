@@ -62,6 +62,26 @@ def check_env() -> None:
     raw = os.environ.get(ENV, "").strip()
     if raw:
         _check(raw, ENV)
+    message = numba_env_error()
+    if message:
+        from .errors import InputError
+
+        raise InputError(message)
+
+
+def numba_env_error() -> str | None:
+    """What is wrong with Numba's own ``NUMBA_NUM_THREADS``, if anything: 0 or a negative count
+    makes ``import numba`` itself raise ``ValueError`` (a traceback before any command ran; text
+    Numba ignores, falling back to every core). Checked before Numba is imported (``_jit``)."""
+    raw = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    try:
+        bad = bool(raw) and int(raw) < 1
+    except ValueError:
+        bad = False
+    if not bad:
+        return None
+    return (f"NUMBA_NUM_THREADS must be at least 1 (the size of Numba's thread pool), got {raw!r}; unset it "
+            f"to use every core, or cap weaklabel's threads with {ENV} or --threads")
 
 
 def set_num_threads(n: int | None) -> None:

@@ -94,6 +94,12 @@ def _compile_note(message: str) -> None:
 
 def _announce_compiles() -> None:
     """Say so on stderr when Numba compiles (a cold cache: the first run after install)."""
+    from ..threads import numba_env_error
+
+    message = numba_env_error()
+    if message:   # importing Numba (below) would end in a traceback: the one-line error and exit 1
+        sys.stderr.write(f"error: {message}\n")
+        raise SystemExit(1)
     from .. import _jit
 
     _jit.on_compile = _compile_note
