@@ -28,7 +28,9 @@ from ..errors import InputError, ModelFileError
 from ..votes import VoteMatrix, check_labels
 from .constraints import Interval, Options  # noqa: F401  (re-exported: models import them from here)
 from .constraints import accepts as _accepts
+from .constraints import check_indexed_params as _check_indexed_params
 from .constraints import describe as _describe
+from .constraints import shown as _shown
 from .serialize import _jsonable, jsonable  # noqa: F401  (jsonable re-exported)
 from .serialize import from_jsonable as _from_jsonable
 
@@ -178,7 +180,7 @@ class LabelModel:
             value = getattr(self, name)
             if not any(_accepts(c, value) for c in constraints):
                 allowed = " or ".join(_describe(c) for c in constraints)
-                raise InputError(f"{type(self).__name__}: parameter {name!r} must be {allowed}, got {value!r}")
+                raise InputError(f"{type(self).__name__}: parameter {name!r} must be {allowed}, got {_shown(value)}")
 
     # ---------------------------------------------------------------- parameters
     @classmethod
@@ -243,7 +245,9 @@ class LabelModel:
         """``L`` as a VoteMatrix; for a fitted model, lined up with its LFs and classes
         (:func:`weaklabel.models.alignment.align_votes`) and of its width."""
         K = getattr(self, "cardinality_", None) if fitted else None
-        vm = VoteMatrix.coerce(L, cardinality=K)
+        from .inputs import coerce_votes
+
+        vm = coerce_votes(L, cardinality=K)
         if fitted:
             from .alignment import align_votes
 
@@ -267,43 +271,52 @@ class LabelModel:
         :class:`~weaklabel.models.stats.VoteStats` (e.g. partitioned data on disk or on Dask):
         models only use row sums of the votes.
         """
+        from .inputs import check_label_order
         from .stats import as_stats
 
         self._validate_params()
+        check_label_order(L, y)
         data = as_stats(L)
         if data.n_rows == 0:
             raise InputError("cannot fit a label model on an empty vote matrix")
+        _check_indexed_params(self, list(data.lf_names), class_names_of(data))
         yy = self._check_y(data, y)
-        self.cardinality_ = data.cardinality
-        self.n_lfs_ = data.n_lfs
-        self.lf_names_ = list(data.lf_names)
-        names = class_names_of(data)
-        if names is not None and len(names) == data.cardinality:
-            self.class_names_ = [str(c) for c in names]   # predict checks new votes name them alike
-        elif hasattr(self, "class_names_"):
-            del self.class_names_
-        # The models' linear algebra is on (m K)-sized matrices, far too small for BLAS threads,
-        # and OpenBLAS threads keep spinning after each call, stealing the cores from the Numba
-        # kernels that follow (mc at 10^6 x 100: fit + predict 0.42 -> 0.35 s with one thread).
-        from threadpoolctl import threadpool_limits
+        before = dict(self.__dict__)   # a fit that fails leaves the model as it was, not half refitted
+        try:
+            self.cardinality_ = data.cardinality
+            self.n_lfs_ = data.n_lfs
+            self.lf_names_ = list(data.lf_names)
+            names = class_names_of(data)
+            if names is not None and len(names) == data.cardinality:
+                self.class_names_ = [str(c) for c in names]   # predict checks new votes name them alike
+            elif hasattr(self, "class_names_"):
+                del self.class_names_
+            # The models' linear algebra is on (m K)-sized matrices, far too small for BLAS threads,
+            # and OpenBLAS threads keep spinning after each call, stealing the cores from the Numba
+            # kernels that follow (mc at 10^6 x 100: fit + predict 0.42 -> 0.35 s with one thread).
+            from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(limits=1, user_api="blas"):
-            if hasattr(self, "uncovered_proba_"):   # from an earlier fit
-                del self.uncovered_proba_
-            self._uncovered_dispute = None
-            self._fit(data, yy)
-            u, self._uncovered_how = self._uncovered_rule(data, yy)   # the how: for the warnings only
-            if u is not None:
-                self.uncovered_proba_ = u
-            self.warnings_ = self._diagnose(data)
-            one = one_class_gold(yy, data.cardinality)
-            if one is not None and type(self).__name__ != "AutoModel":   # AutoModel says it its own way
-                names = getattr(self, "class_names_", None)
-                which = names[one] if names else one
-                self.warnings_.append(f"the gold labels are all class {which}: a one-class sample says nothing about "
-                                      f"the class mix, so it is not used as the class balance (models that fix the "
-                                      f"gold rows during EM still count them as rows of that class); label rows of "
-                                      f"the other classes too")
+            with threadpool_limits(limits=1, user_api="blas"):
+                if hasattr(self, "uncovered_proba_"):   # from an earlier fit
+                    del self.uncovered_proba_
+                self._uncovered_dispute = None
+                self._fit(data, yy)
+                u, self._uncovered_how = self._uncovered_rule(data, yy)   # the how: for the warnings only
+                if u is not None:
+                    self.uncovered_proba_ = u
+                self.warnings_ = self._diagnose(data)
+                one = one_class_gold(yy, data.cardinality)
+                if one is not None and type(self).__name__ != "AutoModel":   # AutoModel says it its own way
+                    names = getattr(self, "class_names_", None)
+                    which = names[one] if names else one
+                    self.warnings_.append(f"the gold labels are all class {which}: a one-class sample says nothing "
+                                          f"about the class mix, so it is not used as the class balance (models that "
+                                          f"fix the gold rows during EM still count them as rows of that class); label "
+                                          f"rows of the other classes too")
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
         return self
 
     def _uncovered_rule(self, data, y: np.ndarray | None) -> tuple[np.ndarray | None, str | None]:
@@ -427,7 +440,10 @@ class LabelModel:
 
         ``y`` is checked as :meth:`fit` checks it (one integer in ``-1..K-1`` per row of ``L``): a
         label out of range would otherwise just count as wrong."""
+        from .inputs import check_label_order
+
         self._check_fitted()
+        check_label_order(L, y)
         vm = self._coerce(L, fitted=True)
         y = check_labels(y, vm.n_rows, vm.cardinality, "y")   # fit's check (_check_y)
         if metrics is None:
@@ -450,6 +466,8 @@ class LabelModel:
     def to_dict(self) -> dict:
         """Plain-JSON description: class, hyper-parameters, learned state, diagnostics."""
         self._check_fitted()
+        self._validate_params()   # one set after fit would make a file that from_dict refuses
+        _check_indexed_params(self, getattr(self, "lf_names_", None), getattr(self, "class_names_", None))
         learned = {}
         for name in _BASE_LEARNED + tuple(self._learned):
             if hasattr(self, name):
@@ -580,7 +598,7 @@ def check_class_balance(value, K: int) -> np.ndarray | None:
         return None
     cb = np.asarray(value, dtype=float)
     if cb.shape != (K,) or np.any(cb <= 0) or not np.isclose(cb.sum(), 1.0, atol=1e-6):
-        raise InputError(f"class_balance must be {K} positive numbers summing to 1, got {value!r}")
+        raise InputError(f"class_balance must be {K} positive numbers summing to 1, got {_shown(value)}")
     return cb / cb.sum()
 
 

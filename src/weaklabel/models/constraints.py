@@ -83,6 +83,57 @@ def accepts(constraint, v) -> bool:
     return constraint.accepts(v)
 
 
+#: parameters holding one number per class or per LF, read by position
+PER_CLASS, PER_LF = ("class_balance",), ("weights",)
+
+
+def positional_error(owner: str, name: str, value, names=None) -> str | None:
+    """Why ``value``, a pandas Series (or another object with an ``index``), cannot be the per-class
+    or per-LF parameter ``name``, or ``None``. Its numbers are read by position, so its index must be
+    ``0 .. n-1`` in order, or ``names`` (the votes' class names or LF names) in their order: another
+    order (``value_counts()`` lists classes by frequency; a per-LF table sorted by a column) would
+    silently give one class's or LF's number to another."""
+    index = getattr(value, "index", None)
+    if index is None or not hasattr(value, "to_numpy") or callable(index):
+        return None   # a list's or an array's ``index`` is a method
+    keys = [k.item() if isinstance(k, np.generic) else k for k in index]
+    if keys == list(range(len(keys))) or (names is not None and [str(k) for k in keys] == list(names)):
+        return None
+    first = ", ".join(map(repr, keys[:3])) + (", ..." if len(keys) > 3 else "")
+    per = "class" if name in PER_CLASS else "LF"
+    order = f"the {per} {'ids' if per == 'class' else 'positions'} 0..{len(keys) - 1}"
+    if names:
+        order += f" or the {per} names ({', '.join(map(repr, list(names)[:3]))}{', ...' if len(names) > 3 else ''})"
+    return (f"{owner}: parameter {name!r} is a pandas Series indexed [{first}], whose numbers would be read by "
+            f"position, not by that index; index it by {order}, in that order (s.reindex(order)), or pass a list")
+
+
+def check_indexed_params(model, lf_names, class_names) -> None:
+    """A pandas Series given to ``model`` as a per-class or per-LF parameter must be in the votes'
+    order (:func:`positional_error`): an InputError otherwise. Checked at fit and before saving."""
+    from ..errors import InputError
+
+    for name in model._param_names():
+        if name in PER_CLASS or name in PER_LF:
+            why = positional_error(type(model).__name__, name, getattr(model, name),
+                                   class_names if name in PER_CLASS else lf_names)
+            if why is not None:
+                raise InputError(why)
+
+
+def shown(value, limit: int = 120) -> str:
+    """``repr(value)`` on one line, cut to about ``limit`` characters (arrays and Series span lines)."""
+    text = repr(value)
+    if "\n" in text or len(text) > limit:
+        try:
+            text = repr(np.asarray(value).tolist()) if hasattr(value, "__array__") else " ".join(text.split())
+        except (TypeError, ValueError):
+            text = " ".join(text.split())
+        if len(text) > limit:
+            text = text[:limit] + "..."
+    return text
+
+
 def describe(constraint) -> str:
     """How an error message names ``constraint``."""
     named = {None: "None", "boolean": "true or false", "random_state": "an integer seed >= 0",

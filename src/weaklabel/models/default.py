@@ -127,7 +127,10 @@ class LabelModel(AutoModel):
             raise InputError("fit() needs the votes: fit(L) or fit(L_train=L)")
         _check_snorkel_fit_settings(snorkel)
         from ..votes import VoteMatrix
+        from .inputs import check_label_order, coerce_votes
         from .stats import VoteStats
+
+        check_label_order(L, y)   # before L becomes a VoteMatrix, without its index
 
         K = self.cardinality
         if K is not None:
@@ -141,14 +144,14 @@ class LabelModel(AutoModel):
                 if L.cardinality != K:
                     raise InputError(f"LabelModel(cardinality={K}) but the votes have {L.cardinality} classes")
             else:
-                L = VoteMatrix.coerce(L, cardinality=K)   # a vote >= K is an error naming it
+                L = coerce_votes(L, cardinality=K)   # a vote >= K is an error naming it
         this_fit = {}
         if Y_dev is not None:
             if class_balance is not None:
                 raise InputError("pass class_balance or Y_dev, not both (Snorkel takes the class balance from "
                                  "Y_dev only when class_balance is not given)")
             if not isinstance(L, (VoteMatrix, VoteStats)):
-                L = VoteMatrix.coerce(L)
+                L = coerce_votes(L)
             class_balance = dev_class_balance(Y_dev, int(L.cardinality))
         if class_balance is not None:
             this_fit["class_balance"] = class_balance

@@ -86,6 +86,12 @@ class MajorityVote(LabelModel):
         rule = {"uniform": "random"}.get(ties, ties)
         return super().predict(L, ties=rule)
 
+    def score(self, L, y, ties: str | None = None, metrics=None):
+        """:meth:`LabelModel.score` of the labels :meth:`predict` gives: ``ties`` defaults to the model's
+        ``ties`` too (``ties="abstain"`` was scored on random tie-breaks, with a coverage of 1)."""
+        ties = self.ties if ties is None else ties
+        return super().score(L, y, ties={"uniform": "random"}.get(ties, ties), metrics=metrics)
+
 
 @register
 class WeightedMajorityVote(LabelModel):
@@ -148,6 +154,12 @@ class WeightedMajorityVote(LabelModel):
             from copy import deepcopy
 
             est = deepcopy(est).fit(data, y)
+            if getattr(est, "accuracies_", None) is None:   # majority vote, or an AutoModel that chose it
+                chose = getattr(est, "model_", None)
+                which = type(est).__name__ + (f" (which chose {type(chose).__name__})" if chose is not None else "")
+                raise InputError(f"WeightedMajorityVote: estimator {which} estimates no LF accuracies to weight the "
+                                 f"votes by; pass an estimator that does (OneCoinDawidSkene(), the default; "
+                                 f"DawidSkene(), HybridDawidSkene(), ...) or weights=[...]")
             acc = np.clip(np.asarray(est.accuracies_, dtype=float), 1e-4, 1 - 1e-4)
             self.weights_ = np.log(acc * (K - 1) / (1 - acc))
             self.class_balance_ = np.asarray(est.class_balance_, dtype=float)

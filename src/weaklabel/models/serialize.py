@@ -20,7 +20,12 @@ def _jsonable(value: Any) -> Any:
         if hasattr(value, "class_balance_"):
             return {"__model__": value.to_dict()}
         return {"__estimator__": type(value).__name__, "params": _jsonable(value.get_params(deep=False))}
+    if not isinstance(value, np.ndarray) and hasattr(value, "__array__") and hasattr(value, "to_numpy"):
+        value = np.asarray(value)   # a pandas Series parameter (in the votes' order: check_indexed_params)
     if isinstance(value, np.ndarray):
+        value = _loadable(value)
+        if value.dtype == object:
+            return [_jsonable(v) for v in value.tolist()]
         return {"__array__": value.tolist(), "dtype": str(value.dtype), "shape": list(value.shape)}
     if isinstance(value, (np.integer,)):
         return int(value)
@@ -38,6 +43,20 @@ def _jsonable(value: Any) -> Any:
 
 
 _ALLOWED_DTYPES = {"float64", "float32", "int64", "int32", "int16", "int8", "bool"}
+
+
+def _loadable(arr: np.ndarray) -> np.ndarray:
+    """``arr`` in a dtype :func:`from_jsonable` reads back (a parameter of the user's may be float16
+    or uint8: written as such, the file was refused by the loader), with the same numbers."""
+    if str(arr.dtype) in _ALLOWED_DTYPES or arr.dtype == object:
+        return arr
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float64)
+    if arr.dtype.kind in "iu" and (arr.size == 0 or int(arr.max()) <= np.iinfo(np.int64).max):
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "u":
+        return arr.astype(np.float64)   # above int64: as the float every model reads it as
+    return arr.astype(object)
 
 
 def jsonable(value: Any) -> Any:

@@ -254,7 +254,9 @@ def as_stats(data) -> VoteStats:
     """A :class:`VoteStats` for a VoteStats, a VoteMatrix or a dense vote array."""
     if isinstance(data, VoteStats):
         return data
-    return LocalVoteStats(VoteMatrix.coerce(data))
+    from .inputs import coerce_votes
+
+    return LocalVoteStats(coerce_votes(data))
 
 
 def posterior(vm: VoteMatrix, D: np.ndarray, base: np.ndarray, prior_w: np.ndarray | None = None,
