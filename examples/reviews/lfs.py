@@ -120,6 +120,6 @@ def emoticons(df):
 @labeling_function(vectorized=True)
 def shouting(df):
     """ALL-CAPS reviews skew negative (a weak, noisy rule)."""
-    letters = df["text"].str.replace(r"[^A-Za-z]", "", regex=True)
+    letters = df["text"].fillna("").str.replace(r"[^A-Za-z]", "", regex=True)   # a missing text: no letters
     caps = letters.str.len().gt(20) & letters.str.isupper()
     return caps.map({True: NEG, False: ABSTAIN}).to_numpy()

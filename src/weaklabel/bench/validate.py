@@ -231,20 +231,33 @@ def csv_line(path: Path, r: int) -> str:
 
     Not ``r + 2``: pandas skips blank and whitespace-only lines, and a quoted cell can span
     lines, so after either the row index names another line than the one at fault. Only called
-    on an error, so the file is read again here (as the csv module splits it: the same records)."""
+    on an error, so the file is read again here (as the csv module splits it: the same records).
+    Lines end as pandas ends them, at ``\\n``, ``\\r\\n`` or ``\\r`` (``str.splitlines`` also breaks at
+    a form feed, ``\\x85`` (cp1252's "..." read as Latin-1) and ``\\u2028``: a quoted cell holding one
+    moved every later line down); a line is blank, as for pandas, when it holds only spaces and
+    tabs (a line ``""`` or of a no-break space is a row); a UTF-8 BOM is not part of the first line."""
     import csv
+    import io
 
+    raw = read_bytes(path)
     try:
-        text = read_bytes(path).decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = read_bytes(path).decode("latin-1")
-    reader = csv.reader(text.splitlines(keepends=True))
+        text = raw.decode("latin-1")
+    last = [""]                        # the physical line the reader took last
+
+    def lines():
+        for line in io.StringIO(text, newline=""):   # universal newlines only, kept as written
+            last[0] = line
+            yield line
+
+    reader = csv.reader(lines())
     seen, end = -1, 0                  # records read (the header is record -1); last line read
     try:
-        for record in reader:
+        for _record in reader:
             start, end = end + 1, reader.line_num
-            if not record or (len(record) == 1 and not record[0].strip()):
-                continue               # a blank line: pandas skips it
+            if start == end and not last[0].strip(" \t\r\n"):
+                continue               # a blank line (spaces and tabs at most): pandas skips it
             if seen == r:
                 return f"line {start}"
             seen += 1

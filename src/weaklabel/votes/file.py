@@ -165,13 +165,13 @@ def lf_frame(df: pd.DataFrame, lf_names: Sequence[str], where) -> pd.DataFrame:
     has Parquet columns ``"0"``, ``"1"``, ... that come back as the integers 0, 1, ... (and
     MultiIndex columns as tuples, saved as their text); matched by that text. Looked up by name
     alone, they were a ``KeyError`` traceback."""
-    have = df.columns.tolist()
+    have = set(df.columns)   # a set: m LF names looked up in a list of m columns was O(m^2) a batch
     if all(n in have for n in lf_names):
         return df[list(lf_names)]
     df = index_columns_back(df, lf_names)   # an LF column pandas made the index (``id_cols`` that leave it out)
-    have = df.columns.tolist()
+    have = set(df.columns)
     by_text: dict[str, object] = {}
-    for c in have:
+    for c in df.columns:
         by_text.setdefault(str(c), c)
     missing = [n for n in lf_names if n not in have and n not in by_text]
     if missing:   # pragma: no cover (pandas' metadata names a column it does not give back)

@@ -234,8 +234,8 @@ class VotesSource:
         ints = [c for c in id_columns if pa.types.is_integer(self.schema.field(c).type)]
         found = stats_vote_range(self.files, ints) if ints else None
         ranges = {c: (found[1][c], found[0][c]) for c in ints} if found else {}
-        for text in vote_like_id_notes(self.path, self.schema, list(id_columns), ranges) + gold_like_lf_notes(
-                self.path, lf_names):
+        for text in vote_like_id_notes(self.path, self.schema, list(id_columns), ranges,
+                                       n_rows=self.n_rows) + gold_like_lf_notes(self.path, lf_names):
             _note(text, VotesNote)
 
     @property
