@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InputError
+# the output checks every command makes live in io (one definition); fit.run imports them from here
+from ..io.output_paths import check_compressed_name, check_model_outside_labels, check_special_output  # noqa: F401
 
 ENGINES = ("local", "dask")
 FILL = ("none", "prior")
@@ -67,101 +69,6 @@ def check_votes_ids(votes) -> None:
     if clash:
         raise InputError(f"{votes}: id column {clash[0]!r} has the name of a column labels.parquet writes; "
                          "rename it in the votes file (or re-run `weaklabel apply` with another --id-col)")
-
-
-def check_special_output(path) -> None:
-    """Refuse an output path that is a device, FIFO or socket, or a link into ``/proc`` (``/dev/stdout``,
-    ``/dev/fd/1``): outputs are renamed into place, so ``-o /dev/null --force`` replaced the null device
-    with a regular Parquet file (and ``-o /dev/stdout`` the link), exit 0."""
-    import os
-    import stat
-
-    p = str(path)
-    _check_name_length(path)
-    try:
-        mode = os.stat(p).st_mode
-    except OSError:   # missing (or a dangling link): an ordinary new output
-        mode = None
-    kind = None
-    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        kind = ("a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
-                else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
-    elif _through_proc(p):
-        kind = "a link to a process's file descriptor"
-    if kind:
-        raise InputError(f"{path}: is {kind}; weaklabel writes its outputs as files renamed into place (a "
-                         "Parquet file cannot be streamed to a pipe or device): give a file path")
-
-
-def check_model_outside_labels(output, save_model) -> None:
-    """``--save-model`` inside the labels output (``-o labels_dask --save-model labels_dask/m.json``):
-    the labels folder is replaced as a whole when both are renamed into place, so the model's
-    temporary, made in the old folder, was gone: a ``FileNotFoundError`` traceback, and the
-    temporary left in the labels folder."""
-    import os
-    from pathlib import Path
-
-    if save_model is None:
-        return
-    out = Path(os.path.realpath(os.path.abspath(str(output))))
-    if out in Path(os.path.realpath(os.path.abspath(str(save_model)))).parents:
-        raise InputError(f"{save_model}: is inside {output}, the labels output, which is replaced as a whole; "
-                         "write the model file outside it (--save-model)")
-
-
-#: suffixes of compressed files: ``-o labels.csv.gz`` wrote a Parquet file under that name
-COMPRESSED_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4", ".z"})
-
-
-def check_compressed_name(path, what: str = "labels") -> None:
-    """Refuse an output named like a compressed file (``labels.csv.gz``, ``labels.parquet.gz``):
-    ``io.check_parquet_name`` looks at the last suffix only, so a Parquet file was written under
-    the name, which ``pandas.read_csv`` or ``gunzip`` then fail on."""
-    from pathlib import Path
-
-    p = Path(path)
-    if p.suffix.lower() in COMPRESSED_SUFFIXES:
-        inner = Path(p.stem)
-        name = (inner.stem if inner.suffix else inner.name) + ".parquet"
-        raise InputError(f"{p}: weaklabel writes {what} as Parquet (compressed inside the file), not "
-                         f"{''.join(p.suffixes[-2:]) if inner.suffix else p.suffix}: name the output {name}")
-
-
-#: bytes the hidden temporary an output is written to (``.NAME.wl<host>-<pid>.old-XXXXXXXX.tmp``,
-#: :mod:`weaklabel.io.atomic`) adds to its name, with room to spare
-TEMP_NAME_BYTES = 40
-
-
-def _check_name_length(path) -> None:
-    """An output name the file system cannot hold, or whose temporary it cannot: an ``OSError``
-    traceback ("File name too long") before, or an error after the whole fit."""
-    import os
-    from pathlib import Path
-
-    name = os.fsencode(Path(path).name)
-    try:
-        limit = os.pathconf(str(Path(path).parent), "PC_NAME_MAX")
-    except (OSError, ValueError):
-        limit = 255
-    if len(name) + TEMP_NAME_BYTES > limit:
-        raise InputError(f"{path}: file name too long ({len(name)} bytes; an output is written through a "
-                         f"temporary named after it, so at most {limit - TEMP_NAME_BYTES} here): choose a shorter name")
-
-
-def _through_proc(path: str) -> bool:
-    """Whether ``path`` or a link on its way is in ``/proc`` (``/dev/stdout`` -> ``/proc/self/fd/1``);
-    followed hop by hop, as ``realpath`` resolves ``/proc/self/fd/1`` itself to the open file."""
-    import os
-
-    p = path
-    for _ in range(40):
-        a = os.path.abspath(p)
-        if os.path.realpath(os.path.dirname(a)).startswith("/proc/"):
-            return True
-        if not os.path.islink(a):
-            return False
-        p = os.path.join(os.path.dirname(a), os.readlink(a))
-    return False
 
 
 def plan_run(votes, *, engine: str = "local", stream: bool | None = None, lf_names=None, dev: bool = False,

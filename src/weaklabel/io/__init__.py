@@ -2,7 +2,8 @@
 part-file datasets. Nothing here knows about label models or the in-memory vote matrix.
 
 * :mod:`.atomic`: :func:`atomic_output` (the one way an output is written), output groups,
-  output checks;
+  output checks; :mod:`.output_paths`: the paths refused as outputs by every command (devices,
+  FIFOs, ``/dev/stdout``, names too long for their temporary, other formats' and compressed names);
 * :mod:`.tables`: :class:`TableSource` (Parquet/CSV/JSON Lines in bounded batches), whole-table
   reads; :mod:`.fingerprint`: input fingerprints (``apply --update``); :mod:`.csv_ids`: how a
   CSV's id columns are read (text when their inferred type would change an id, e.g. ``007``, and
@@ -32,6 +33,7 @@ from .datasets import VotesDataset, is_votes_dataset, part_name, read_rows, row_
 from .labels_file import labels_column_name, LabelsWriter, labels_metadata, labels_table, write_labels
 from .metadata import (COMMON_METADATA, FORMAT_VERSION, LABELS_FORMAT, META_KEY, VOTES_FORMAT, encode_metadata,
                        read_metadata, validate_metadata)
+from .output_paths import check_compressed_name, check_model_outside_labels, check_special_output
 from .tables import (CSV_SUFFIXES, JSONL_SUFFIXES, PARQUET_SUFFIXES, TableSource, file_fingerprint,
                      files_fingerprint, format_id, format_ids, id_sample, ids_to_pandas, input_match, is_glob,
                      numbers_as_text, open_parquet, parquet_files, read_table, same_input)
@@ -45,6 +47,7 @@ __all__ = [
     "STALE_SECONDS", "atomic_output", "check_distinct", "check_json_name", "check_output", "check_parquet_name",
     "clean_stale_temporaries", "os_error_text",
     "output_group", "write_error", "write_json_atomic",
+    "check_compressed_name", "check_model_outside_labels", "check_special_output",
     "VotesDataset", "is_votes_dataset", "part_name", "read_rows", "row_group_starts", "write_dataset_metadata",
     "LabelsWriter", "labels_column_name", "labels_metadata", "labels_table", "write_labels",
     "COMMON_METADATA", "FORMAT_VERSION", "LABELS_FORMAT", "META_KEY", "VOTES_FORMAT", "encode_metadata",

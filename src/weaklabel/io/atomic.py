@@ -4,7 +4,8 @@ An output is written to a hidden temporary named after its owner (``.NAME.wl<hos
 beside the destination and renamed into place at the end (exclusively, with a hard link, unless
 ``--force``); it is removed on any exception or signal, and stale temporaries of dead owners are
 deleted before writing. :func:`output_group` defers the renames of the outputs written inside it
-to its end; :func:`check_distinct` refuses outputs that are inputs.
+to its end; :func:`check_distinct` refuses outputs that are inputs. The paths refused as outputs
+(devices, FIFOs, ``/dev/stdout``, names too long for a temporary) are :mod:`.output_paths`'.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 from ..errors import InputError, first_line
 from .datasets import is_votes_dataset
 from .metadata import LABELS_FORMAT, VOTES_FORMAT
+from .output_paths import (NOT_PARQUET_SUFFIXES, check_json_name, check_parquet_name, check_special_output,  # noqa: F401
+                           check_uncompressed_name, refuse_special)
 from .tables import is_glob
 
 
@@ -34,9 +37,13 @@ def check_output(path: str | Path, force: bool, *, dataset_ok: bool = False,
 
     A folder is only ever replaced when ``dataset_ok`` is set and it is a weaklabel dataset of one
     of ``dataset_formats``: ``--force`` never deletes an arbitrary directory (nor, when labels are
-    written, a votes dataset).
+    written, a votes dataset). A device, FIFO, socket or link into ``/proc`` (``/dev/null``,
+    ``/dev/stdout``), a name too long for its temporary and a compressed name (``.gz``) are refused,
+    ``force`` or not (:mod:`~weaklabel.io.output_paths`).
     """
     p = Path(path)
+    check_special_output(p)
+    check_uncompressed_name(p)
     if p.exists() and not force:
         raise InputError(f"{p}: already exists; pass --force (force=True from Python) to overwrite it")
     if p.exists() and p.is_dir() and not (dataset_ok and is_votes_dataset(p, dataset_formats)):
@@ -51,36 +58,6 @@ def check_output(path: str | Path, force: bool, *, dataset_ok: bool = False,
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{p}: folder {parent} is not writable")
     return p
-
-
-#: Suffixes of formats other than Parquet: an output named so would be a Parquet file under a
-#: misleading name (a spreadsheet or ``pandas.read_csv`` then reads bytes), so it is refused.
-NOT_PARQUET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".xlsx", ".xls",
-                                  ".feather", ".arrow", ".pkl", ".pickle", ".h5", ".hdf5", ".html", ".npy",
-                                  ".npz"})
-
-
-def check_parquet_name(path: str | Path, what: str) -> None:
-    """Refuse an output named like another format (``labels.csv``): weaklabel writes ``what`` as
-    Parquet, whose footer keeps the metadata ``evaluate``, ``report`` and ``predict`` read, so a
-    CSV would lose it. The message says how to get a CSV from the Parquet file."""
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix in NOT_PARQUET_SUFFIXES:
-        target = p.with_suffix(".parquet").name
-        hint = (f"; for a CSV, convert it afterwards: python -c \"import pandas as pd; "
-                f"pd.read_parquet('{target}').to_csv('{p.name}', index=False)\"" if suffix == ".csv" else "")
-        raise InputError(f"{p}: weaklabel writes {what} as Parquet, not {suffix}: name the output "
-                         f"{target}{hint}")
-
-
-def check_json_name(path: str | Path, what: str) -> None:
-    """Refuse a model output not named ``*.json`` (``model.parquet``): weaklabel writes ``what`` as
-    JSON, and a JSON file under another format's name misleads every reader of it."""
-    p = Path(path)
-    if p.suffix.lower() != ".json":
-        found = f"not {p.suffix}" if p.suffix else "and the name has no .json suffix"
-        raise InputError(f"{p}: weaklabel writes {what} as JSON, {found}: name it {p.with_suffix('.json').name}")
 
 
 def _remove(path: Path) -> None:
@@ -127,7 +104,9 @@ def _move_into_place(tmp: Path, dest: Path, force: bool = True) -> Path | None:
     """Rename ``tmp`` to ``dest``. A file replaces a file atomically; when a folder is involved the
     old output is renamed aside first, so ``dest`` is never half-written. Without ``force`` the
     rename fails if ``dest`` exists (:func:`_no_replace`). Returns the renamed-aside old output
-    (for the caller to delete), if any."""
+    (for the caller to delete), if any. A ``dest`` that became a device, FIFO or link into ``/proc``
+    since :func:`check_output` is refused, not replaced."""
+    refuse_special(dest)
     if not force:
         _no_replace(tmp, dest)
         return None
@@ -323,6 +302,8 @@ def output_group() -> Iterator[None]:
 def _commit(pending: list) -> None:
     done: list[tuple[Path, Path | None]] = []   # (placed output, the old output renamed aside)
     try:
+        for _tmp, dest, _force in pending:   # before any rename: none of the group is placed
+            refuse_special(dest)
         for tmp, dest, force in pending:
             aside = None
             if force and os.path.lexists(dest):

@@ -1,0 +1,169 @@
+"""Output paths weaklabel refuses, for every command and API: checked early by
+:func:`~weaklabel.io.atomic.check_output` (before any work, even with ``--force``) and again by
+:func:`~weaklabel.io.atomic.atomic_output` before it renames anything into place.
+
+Outputs are written to a temporary and renamed into place, so an output that is a device, a FIFO,
+a socket or a link into ``/proc`` (``/dev/stdout``) was *replaced* by a regular file:
+``-o /dev/null --force`` replaced the machine's null device (:func:`check_special_output`). A name
+the file system holds but whose longer temporary it cannot failed after the whole run
+(:func:`check_name_length`). Names of another format (:func:`check_parquet_name`,
+:func:`check_json_name`), compressed names included (:func:`check_compressed_name`:
+``labels.parquet.gz`` was a Parquet file under a gzip name), are refused by the commands that
+write Parquet or JSON. Nothing here imports another weaklabel module but ``errors``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from ..errors import InputError
+
+#: Suffixes of formats other than Parquet: an output named so would be a Parquet file under a
+#: misleading name (a spreadsheet or ``pandas.read_csv`` then reads bytes), so it is refused.
+NOT_PARQUET_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".xlsx", ".xls",
+                                  ".feather", ".arrow", ".pkl", ".pickle", ".h5", ".hdf5", ".html", ".npy",
+                                  ".npz"})
+
+#: suffixes of compressed files: ``-o labels.csv.gz`` wrote a Parquet file under that name
+COMPRESSED_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4", ".z"})
+
+#: bytes the hidden temporary an output is written to (``.NAME.wl<host>-<pid>.old-XXXXXXXX.tmp``,
+#: :mod:`weaklabel.io.atomic`) adds to its name, with room to spare
+TEMP_NAME_BYTES = 40
+
+
+def _uncompressed(p: Path) -> Path | None:
+    """``labels.parquet`` of ``labels.parquet.gz`` (``None`` when ``p`` is not named compressed)."""
+    return p.with_name(p.stem) if p.suffix.lower() in COMPRESSED_SUFFIXES else None
+
+
+def check_compressed_name(path: str | Path, what: str = "labels") -> None:
+    """Refuse an output named like a compressed file (``labels.csv.gz``, ``labels.parquet.gz``):
+    weaklabel writes ``what`` as Parquet, compressed inside the file, so a Parquet file was
+    written under the name, which ``pandas.read_csv`` or ``gunzip`` then fail on."""
+    p = Path(path)
+    inner = _uncompressed(p)
+    if inner is not None:
+        name = (inner.stem if inner.suffix else inner.name) + ".parquet"
+        raise InputError(f"{p}: weaklabel writes {what} as Parquet (compressed inside the file), not "
+                         f"{''.join(p.suffixes[-2:]) if inner.suffix else p.suffix}: name the output {name}")
+
+
+def check_uncompressed_name(path: str | Path) -> None:
+    """Refuse any output named like a compressed file (``votes.parquet.gz``, ``model.json.zst``):
+    nothing weaklabel writes is compressed as a whole (Parquet is compressed inside the file), so
+    the name would make ``gunzip`` and every reader going by it fail. The commands that know the
+    format say more (:func:`check_compressed_name`, :func:`check_json_name`); this is the check
+    :func:`~weaklabel.io.atomic.check_output` makes for the others (``write_votes``)."""
+    p = Path(path)
+    inner = _uncompressed(p)
+    if inner is not None:
+        raise InputError(f"{p}: weaklabel writes its outputs uncompressed by name (Parquet compresses inside "
+                         f"the file), not {''.join(p.suffixes[-2:]) if inner.suffix else p.suffix}: name it "
+                         f"{inner.name}")
+
+
+def check_parquet_name(path: str | Path, what: str) -> None:
+    """Refuse an output named like another format (``labels.csv``) or a compressed file
+    (``votes.parquet.gz``): weaklabel writes ``what`` as Parquet, whose footer keeps the metadata
+    ``evaluate``, ``report`` and ``predict`` read, so a CSV would lose it. The message says how
+    to get a CSV from the Parquet file."""
+    check_compressed_name(path, what)
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in NOT_PARQUET_SUFFIXES:
+        target = p.with_suffix(".parquet").name
+        hint = (f"; for a CSV, convert it afterwards: python -c \"import pandas as pd; "
+                f"pd.read_parquet('{target}').to_csv('{p.name}', index=False)\"" if suffix == ".csv" else "")
+        raise InputError(f"{p}: weaklabel writes {what} as Parquet, not {suffix}: name the output "
+                         f"{target}{hint}")
+
+
+def check_json_name(path: str | Path, what: str) -> None:
+    """Refuse a model output not named ``*.json`` (``model.parquet``, ``model.json.gz``): weaklabel
+    writes ``what`` as plain JSON, and a JSON file under another format's name misleads every
+    reader of it."""
+    p = Path(path)
+    if p.suffix.lower() == ".json":
+        return
+    inner = _uncompressed(p)
+    if inner is not None and inner.suffix.lower() == ".json":   # model.json.gz: name it model.json
+        raise InputError(f"{p}: weaklabel writes {what} as plain JSON, not {''.join(p.suffixes[-2:])}: "
+                         f"name it {inner.name}")
+    found = f"not {p.suffix}" if p.suffix else "and the name has no .json suffix"
+    raise InputError(f"{p}: weaklabel writes {what} as JSON, {found}: name it {p.with_suffix('.json').name}")
+
+
+def check_name_length(path: str | Path) -> None:
+    """An output name the file system cannot hold, or whose temporary it cannot: an ``OSError``
+    traceback ("File name too long") before, or an error after the whole run."""
+    name = os.fsencode(Path(path).name)
+    try:
+        limit = os.pathconf(str(Path(path).parent), "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    if len(name) + TEMP_NAME_BYTES > limit:
+        raise InputError(f"{path}: file name too long ({len(name)} bytes; an output is written through a "
+                         f"temporary named after it, so at most {limit - TEMP_NAME_BYTES} here): choose a shorter name")
+
+
+def special_kind(path: str | Path) -> str | None:
+    """What ``path`` is when it is no place for an output: a device, FIFO or socket (after links),
+    or a link into ``/proc`` (``/dev/stdout``); ``None`` for a regular file, a folder or a new name."""
+    p = str(path)
+    try:
+        mode = os.stat(p).st_mode
+    except (OSError, ValueError):   # missing (or a dangling link): an ordinary new output
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return ("a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+                else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    if _through_proc(p):
+        return "a link to a process's file descriptor"
+    return None
+
+
+def refuse_special(path: str | Path) -> None:
+    """:func:`special_kind` as a one-line error (the check :func:`atomic_output` repeats before a rename)."""
+    kind = special_kind(path)
+    if kind:
+        raise InputError(f"{path}: is {kind}; weaklabel writes its outputs as files renamed into place (none "
+                         "is streamed to a pipe or device), so it would be replaced: give a file path")
+
+
+def check_special_output(path: str | Path) -> None:
+    """Refuse an output path that is a device, FIFO or socket, or a link into ``/proc`` (``/dev/stdout``,
+    ``/dev/fd/1``), or whose name is too long for its temporary: outputs are renamed into place, so
+    ``-o /dev/null --force`` replaced the null device with a regular file (and ``-o /dev/stdout``
+    the link), exit 0."""
+    check_name_length(path)
+    refuse_special(path)
+
+
+def check_model_outside_labels(output, save_model) -> None:
+    """``--save-model`` inside the labels output (``-o labels_dask --save-model labels_dask/m.json``):
+    the labels folder is replaced as a whole when both are renamed into place, so the model's
+    temporary, made in the old folder, was gone: a ``FileNotFoundError`` traceback, and the
+    temporary left in the labels folder."""
+    if save_model is None:
+        return
+    out = Path(os.path.realpath(os.path.abspath(str(output))))
+    if out in Path(os.path.realpath(os.path.abspath(str(save_model)))).parents:
+        raise InputError(f"{save_model}: is inside {output}, the labels output, which is replaced as a whole; "
+                         "write the model file outside it (--save-model)")
+
+
+def _through_proc(path: str) -> bool:
+    """Whether ``path`` or a link on its way is in ``/proc`` (``/dev/stdout`` -> ``/proc/self/fd/1``);
+    followed hop by hop, as ``realpath`` resolves ``/proc/self/fd/1`` itself to the open file."""
+    p = path
+    for _ in range(40):
+        a = os.path.abspath(p)
+        if os.path.realpath(os.path.dirname(a)).startswith("/proc/"):
+            return True
+        if not os.path.islink(a):
+            return False
+        p = os.path.join(os.path.dirname(a), os.readlink(a))
+    return False
