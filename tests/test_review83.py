@@ -10,13 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import weaklabel
 from weaklabel import VoteMatrix
 from weaklabel.bench.validate import csv_line
 from weaklabel.votes.gold import VotesNote
 from weaklabel.votes.reader import VotesSource
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "reviews"
 
 
 # ----------------------------------------------------------------- bench CSV line numbers (69821a4)
@@ -42,24 +40,6 @@ def test_csv_line_names_the_line_pandas_read_the_row_from(tmp_path, text, encodi
     df = pd.read_csv(p, encoding=encoding)
     assert len(df) == len(want)                       # the rows pandas reads: the ones we name
     assert [csv_line(p, r) for r in range(len(df))] == want
-
-
-# ----------------------------------------------------------------- example LFs (c1661ef)
-@pytest.mark.parametrize("dtype", ["string", "string[pyarrow]"])
-def test_example_lfs_abstain_on_missing_text_of_a_nullable_string_column(dtype):
-    """``df.convert_dtypes()`` or ``dtype_backend="numpy_nullable"``: missing text is ``pd.NA``;
-    ``shouting`` returned NaN there ("LF 'shouting' returned nan (float)")."""
-    lfs = weaklabel.load_lfs(EXAMPLE / "lfs.py")
-    df = pd.read_parquet(EXAMPLE / "reviews.parquet")
-    full = weaklabel.apply_lfs(df, lfs.lfs, cardinality=2).to_dense()
-    holes = df.copy()
-    holes["text"] = holes["text"].astype(dtype)
-    missing = [3, 10, 11]
-    holes.loc[missing, "text"] = pd.NA
-    got = weaklabel.apply_lfs(holes, lfs.lfs, cardinality=2).to_dense()
-    assert (got[missing] == -1).all()
-    keep = np.setdiff1d(np.arange(len(df)), missing)
-    assert np.array_equal(got[keep], full[keep])
 
 
 # ----------------------------------------------------------------- votes reading notes (9f6d02f)
