@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from .._signals import watching_interrupts
-from ..errors import InputError
+from ..errors import InputError, MissingColumnError
 from ..io import TableSource, check_output, check_parquet_name
 from ..lf import LabelingFunction
 from ..lf.loading import LFModule, collect_lfs, load_lfs
 from ..votes import VoteMatrix, dense_to_csr
+from .batches import bom_hint, check_json_document, column_hints, glob_hint, index_hint
 from .engine import ON_ERROR, Engine, default_jobs, vote_counts
 from .input_hash import InputHash
 from .local import run_local
@@ -48,7 +49,12 @@ def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinalit
     id_cols = id_col_list(id_cols)
     jobs = check_jobs(jobs)
     batch_size = check_batch_size(batch_size)
-    check_id_cols(id_cols, list(data.columns), "data")
+    index_names = [str(n) for n in data.index.names if n is not None]
+    try:
+        check_id_cols(id_cols, list(data.columns), "data")
+    except InputError as exc:
+        missing = next((c for c in id_cols or [] if c not in data.columns), "")
+        raise InputError(f"{exc}{index_hint(index_names, missing)}") from None
     if len(data) == 0:
         raise InputError("data: has no rows")
     hashes = [lf.source_hash for lf in lfs]   # before the LFs run (one may set a module global it hashes)
@@ -62,6 +68,12 @@ def apply_lfs(data: pd.DataFrame, lfs: Sequence[LabelingFunction], *, cardinalit
         with watching_interrupts():
             for _, _, dense in engine.run(batches, len(data), progress):
                 parts.append(dense)
+    except MissingColumnError as exc:
+        engine.abort()
+        hint = index_hint(index_names, exc.column)
+        if not hint:
+            raise
+        raise MissingColumnError(f"{exc}{hint}", lf=exc.lf, column=exc.column) from None
     except BaseException:
         engine.abort()
         raise
@@ -130,10 +142,22 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
     K, names = resolve_cardinality(classes, cardinality, module.classes, module.path.name)
     if K is not None and K > 32767:
         raise InputError(f"cardinality {K} is too large (at most 32767 classes)")
-    src = TableSource(data)
+    try:
+        src = TableSource(data)
+    except InputError as exc:
+        hint = bom_hint(data) if Path(data).suffix.lower() in (".jsonl", ".ndjson", ".json") else glob_hint(data)
+        if not hint:
+            raise
+        raise InputError(f"{exc}{hint}") from None
+    check_json_document(src)
     if src.n_rows == 0:   # before the id columns: an empty JSON Lines file has no columns either
         raise InputError(f"{src.path}: has no rows")
-    check_id_cols(id_cols, src.columns, str(src.path))
+    hints = column_hints(src)
+    try:
+        check_id_cols(id_cols, src.columns, str(src.path))
+    except InputError as exc:
+        missing = next((c for c in id_cols or [] if c not in src.columns), "")
+        raise InputError(f"{exc}{hints.get(missing, '')}") from None
     nested = src.nested_columns(id_cols or [])
     if nested:
         raise InputError(f"{src.path}: --id-col {nested[0]!r} holds lists or structs; row ids must be plain values "
@@ -164,5 +188,10 @@ def apply_file(lfs: str | Path | LFModule | Sequence[LabelingFunction], data: st
                             progress=progress, on_start=on_start, t0=t0)
         with watching_interrupts():
             return run_local(job, jobs if jobs is not None else default_jobs(), progress, on_start, t0)
+    except MissingColumnError as exc:
+        hint = hints.get(exc.column, "")
+        if not hint:
+            raise
+        raise MissingColumnError(f"{exc}{hint}", lf=exc.lf, column=exc.column) from None
     finally:
         hashing.cancel()   # an error or a signal: the hash stops within a chunk

@@ -57,13 +57,14 @@ from ..errors import InputError, LFDefinitionError, WeaklabelError
 from ..io import (COMMON_METADATA, open_parquet, FORMAT_VERSION, ROW_IS_ID, VOTES_FORMAT, VotesWriter, atomic_output, ids_table,
                  part_name, read_rows, votes_schema, write_dataset_metadata)
 from ..lf.loading import load_lfs
+from .batches import lf_columns, lf_frame, source_name
 from .engine import Engine, Tally, assemble
 from .job import ApplyJob, ApplySummary
 from .update import Reuse
 
 
 
-def read_piece(piece: Piece, columns: list[str] | None = None) -> pd.DataFrame:
+def read_piece(piece: Piece, columns: list[str] | None = None, id_cols: list[str] | None = None) -> pd.DataFrame:
     """One partition as pandas, converted exactly as the local engine converts its batches."""
     pf = open_parquet(piece.file)
     try:
@@ -72,7 +73,7 @@ def read_piece(piece: Piece, columns: list[str] | None = None) -> pd.DataFrame:
         raise InputError(f"{piece.file}: read failed ({str(exc).splitlines()[0] if str(exc) else exc})") from None
     finally:
         pf.close()
-    df = table.to_pandas()
+    df = lf_frame(table.to_pandas(), table.schema.names, id_cols)   # a saved pandas index as the local engine has it
     df.index = pd.RangeIndex(piece.offset, piece.offset + len(df))
     return df
 
@@ -258,11 +259,11 @@ def run_dask(job: ApplyJob, *, jobs: int | None, scheduler: str | None, client, 
                 lf_digest=hashlib.sha256(f"{lf_filename}\0{lf_text}".encode()).hexdigest()[:20],
                 run_names=[lf.name for lf in job.run_lfs], run_cols=list(job.plan.run), lf_names=job.lf_names,
                 K=job.K, K_store=job.K_store, on_error=job.on_error, id_cols=job.id_cols, id_schema=id_schema,
-                batch_size=B, source=src.path.name, columns=list(src.columns), folder=str(tmp),
+                batch_size=B, source=source_name(src), columns=lf_columns(src.columns, job.id_cols), folder=str(tmp),
                 n_parts=len(pieces), part_meta=part_meta, reuse=job.reuse())
             spec_key = dask.delayed(spec, name=f"weaklabel-spec-{uuid.uuid4().hex}", traverse=False)
             with dask.config.set({"dataframe.convert-string": False}):  # keep the local engine's dtypes
-                ddf = dd.from_map(read_piece, pieces, args=[columns], meta=meta_df,
+                ddf = dd.from_map(read_piece, pieces, args=[columns, job.id_cols], meta=meta_df,
                                   divisions=[p.offset for p in pieces] + [pieces[-1].offset + pieces[-1].rows - 1],
                                   label="weaklabel-read", enforce_metadata=False)
                 # reading and applying fuse into one task per partition: the partition's rows never

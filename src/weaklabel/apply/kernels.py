@@ -73,7 +73,8 @@ def failure_error(f: Failure, K: int | None, source: str, columns: Sequence[str]
             f"LF {f.lf!r} needs column {f.detail!r}, which {source or 'the data'} does not have "
             f"(columns: {', '.join(map(repr, map(str, columns)))})", lf=f.lf, column=f.detail)
     if f.kind == "misaligned":
-        return LFError(f"LF {f.lf!r} returned {f.detail}{where}", lf=f.lf, position=f.position)
+        on = f" on {source}" if source else ""
+        return LFError(f"LF {f.lf!r}{on} returned {f.detail}", lf=f.lf, position=f.position)
     if f.kind == "invalid":
         if K is not None:
             allowed = f"votes must be ints in -1..{K - 1} (-1 abstains)"
@@ -229,7 +230,7 @@ def _apply_vectorized(df: pd.DataFrame, lfs: Sequence[LabelingFunction], K: int 
             # pandas' copy-on-write, edits values) changes its own copy, not the other LFs' batch,
             # the row ids or the rows the row-wise LFs get
             res = lf.call_raw(xx.copy(deep=False) if isinstance(xx, pd.DataFrame) else xx)
-            if isinstance(res, pd.Series) and not res.index.equals(df.index):
+            if isinstance(res, pd.Series) and not (res.index.equals(df.index) and res.index.names == df.index.names):
                 res = _align(res, df.index, lf.name, start)
         except _Misaligned as exc:
             return None, errors, Failure("misaligned", lf.name, start, None, str(exc))
@@ -323,7 +324,14 @@ class _Misaligned(Exception):
 def _align(res: pd.Series, index: pd.Index, name: str, start: int) -> pd.Series:
     """A vectorized LF's Series on the batch's row order: values are matched by index label (a
     Series built from a sorted or filtered copy of the batch keeps its labels), never by position.
-    An index that is not a permutation of the batch's index cannot be matched and is refused."""
+    An index that is not a permutation of the batch's index cannot be matched and is refused, as is
+    one with another name: ``df.set_index("num")[...]`` is indexed by ``num``'s values, which may
+    happen to be a permutation of the batch's row labels (then silently matched to the wrong rows in
+    one batch size and refused in another)."""
+    if list(res.index.names) != list(index.names):
+        named = ", ".join(repr(n) for n in res.index.names if n is not None) or "an unnamed index"
+        raise _Misaligned(f"a pandas Series indexed by {named}, not by the batch's rows (rows from {start}); "
+                          "return one vote per row with the batch's index, or a numpy array in row order")
     if len(res) == len(index) and res.index.is_unique and res.index.isin(index).all():
         return res.reindex(index)
     raise _Misaligned(f"a pandas Series whose index does not match the batch's (rows from {start}); "

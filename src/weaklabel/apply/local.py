@@ -9,6 +9,7 @@ import time
 from ..errors import InputError
 from ..io import VotesWriter, atomic_output
 from ..io.background import BackgroundWriter, read_ahead
+from .batches import lf_frame, source_name
 from .engine import Engine, Tally, assemble
 from .job import ApplyJob, ApplySummary
 
@@ -16,7 +17,7 @@ from .job import ApplyJob, ApplySummary
 def run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> ApplySummary:
     src, module = job.src, job.module
     lf_path = str(module.path) if module.path.exists() else None
-    engine = Engine(job.run_lfs, job.K, job.on_error, jobs, job.id_cols, src.path.name, lf_path)
+    engine = Engine(job.run_lfs, job.K, job.on_error, jobs, job.id_cols, source_name(src), lf_path)
     tally = Tally(len(job.lfs), job.K_store)
     reuse = job.reuse()
     with atomic_output(job.output, job.force or job.update, replace_dataset=True) as tmp:
@@ -45,13 +46,13 @@ def run_local(job: ApplyJob, jobs: int, progress, on_start, t0: float) -> ApplyS
                 pos = 0
                 if not job.id_cols:
                     for df in src.iter_batches(job.batch_size, job.read_columns(), text_as_written=as_written):
-                        yield pos, df.reset_index(drop=True)
+                        yield pos, lf_frame(df, src.columns)
                         pos += len(df)
                     return
                 for df, ids in src.iter_batches_with_ids(job.batch_size, job.read_columns(), job.id_cols,
                                                          text_as_written=as_written):
                     arrow_ids[pos] = ids
-                    yield pos, df.reset_index(drop=True)
+                    yield pos, lf_frame(df, src.columns, job.id_cols)
                     pos += len(df)
 
             # the next batch is read and the previous one written while the LFs run (io/background.py)
