@@ -104,6 +104,8 @@ def check_name_length(path: str | Path) -> None:
         limit = os.pathconf(str(Path(path).parent), "PC_NAME_MAX")
     except (OSError, ValueError):
         limit = 255
+    if limit <= TEMP_NAME_BYTES:   # -1: no definite limit; 0: a file system (FUSE, network) that leaves it unset
+        limit = 255
     if len(name) + TEMP_NAME_BYTES > limit:
         raise InputError(f"{path}: file name too long ({len(name)} bytes; an output is written through a "
                          f"temporary named after it, so at most {limit - TEMP_NAME_BYTES} here): choose a shorter name")

@@ -97,7 +97,7 @@ def positional_error(owner: str, name: str, value, names=None) -> str | None:
     if index is None or not hasattr(value, "to_numpy") or callable(index):
         return None   # a list's or an array's ``index`` is a method
     keys = [k.item() if isinstance(k, np.generic) else k for k in index]
-    if keys == list(range(len(keys))) or (names is not None and [str(k) for k in keys] == list(names)):
+    if keys == list(range(len(keys))) or (names is not None and _same_names(name, keys, names)):
         return None
     first = ", ".join(map(repr, keys[:3])) + (", ..." if len(keys) > 3 else "")
     per = "class" if name in PER_CLASS else "LF"
@@ -106,6 +106,17 @@ def positional_error(owner: str, name: str, value, names=None) -> str | None:
         order += f" or the {per} names ({', '.join(map(repr, list(names)[:3]))}{', ...' if len(names) > 3 else ''})"
     return (f"{owner}: parameter {name!r} is a pandas Series indexed [{first}], whose numbers would be read by "
             f"position, not by that index; index it by {order}, in that order (s.reindex(order)), or pass a list")
+
+
+def _same_names(name: str, keys, names) -> bool:
+    """Whether ``keys`` are ``names`` in order: class names as every other match of a class name
+    compares them (:func:`~weaklabel.votes.class_names.class_key`: ``"pos "`` or an NFD accent is
+    ``"pos"``), LF names as written."""
+    if name in PER_CLASS:
+        from ..votes.class_names import same_class_names
+
+        return len(keys) == len(names) and same_class_names(keys, names)
+    return [str(k) for k in keys] == list(names)
 
 
 def check_indexed_params(model, lf_names, class_names) -> None:

@@ -67,6 +67,23 @@ def _column_ranges(L) -> tuple[list, np.ndarray, np.ndarray] | None:
         return None
 
 
+def _id_like(L, j: int) -> bool:
+    """Whether column ``j`` of dense votes holds values as ids do: a different one on every row, or
+    counting up row by row (most steps +1: the index of frames concatenated without
+    ``ignore_index``, then reset, repeats). An LF that votes every row over hundreds of classes (a
+    classifier beside keyword LFs) or a crowd worker answering every item with one high class
+    repeats its votes in no such order: it is an LF."""
+    from ..votes.dense import is_frame
+
+    try:
+        col = np.asarray(L.iloc[:, j] if is_frame(L) else L[:, j], dtype=float)
+    except (TypeError, ValueError):
+        return True   # not plain numbers (a missing value): the rule as before, and the dense checks
+    if np.unique(col).size == col.size:
+        return True
+    return col.size > 1 and float(np.mean(np.diff(col) == 1)) >= 0.9
+
+
 def check_id_columns(L) -> None:
     """Refuse a column of dense votes that holds row ids, when the number of classes is inferred
     (the largest vote + 1): ``pd.read_parquet("votes.parquet")`` or ``df.reset_index()`` keeps the
@@ -74,7 +91,8 @@ def check_id_columns(L) -> None:
     largest id + 1 (a 1300-class model, no error). A column is taken for ids when it never abstains
     and alone sets K, and either is named like an id with a different value on every row, or holds
     values of at least :data:`ID_LIKE_MIN_VALUE` and half the rows, :data:`ID_LIKE_RATIO` times
-    every other column's largest vote (the rule a votes file without metadata is read by)."""
+    every other column's largest vote (the rule a votes file without metadata is read by), and
+    holds them as ids do (:func:`_id_like`: all different, or counting up)."""
     ranges = _column_ranges(L)
     if ranges is None:
         return
@@ -90,7 +108,8 @@ def check_id_columns(L) -> None:
         named = int(L.iloc[:, j].nunique()) == n
     else:
         named = False
-    by_value = top >= ID_LIKE_MIN_VALUE and 2 * top >= n and top + 1 >= ID_LIKE_RATIO * (rest + 1)
+    by_value = (top >= ID_LIKE_MIN_VALUE and 2 * top >= n and top + 1 >= ID_LIKE_RATIO * (rest + 1)
+                and _id_like(L, j))
     if not (named or by_value):
         return
     col = f"column {names[j]!r}" if names is not None else f"column {j}"
@@ -114,9 +133,18 @@ def check_label_order(L, y, name: str = "y") -> None:
     rows = L.index
     if len(rows) != len(index) or rows.equals(index) or not rows.is_unique or not index.is_unique:
         return
-    if not rows.sort_values().equals(index.sort_values()):
+    # the same row labels? By lookup, not by sorting: an index of mixed types (ids 1 and "a") cannot
+    # be sorted (a TypeError from the fit of valid votes)
+    try:
+        where = rows.get_indexer(index)
+    except (TypeError, ValueError):
+        return
+    if (where < 0).any():
         return   # other row labels: nothing says the rows are not in the same order
-    r = int(np.flatnonzero(np.asarray(rows) != np.asarray(index))[0])
+    moved = np.flatnonzero(where != np.arange(len(where)))
+    if not moved.size:
+        return
+    r = int(moved[0])
     raise InputError(f"{name}: a pandas Series whose index holds L's row labels in another order (position {r}: "
                      f"L's row {rows[r]!r}, {name}'s {index[r]!r}); labels are read by position: pass "
                      f"{name}.reindex(L.index)")
