@@ -59,7 +59,7 @@ def find_data(votes: str | Path, data: str | Path | None) -> Path:
 
 def kept_columns(vm: VoteMatrix, votes: str | Path, keep_cols: str, data: str | Path | None = None) -> pa.Table:
     """The ``keep_cols`` of the data file, one row per row of ``vm`` (in its order)."""
-    return kept_columns_of(vm.row_ids, vm.n_rows, vm.cardinality, votes, keep_cols, data)
+    return kept_columns_of(vm.row_ids, vm.n_rows, vm.cardinality, votes, keep_cols, data, meta=vm.metadata)
 
 
 def source_ids(source) -> pd.DataFrame | None:
@@ -95,9 +95,10 @@ def _arrow_columns(src, cols: list[str]) -> pa.Table | None:
 
 
 def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int, votes: str | Path, keep_cols: str,
-                    data: str | Path | None = None) -> pa.Table:
+                    data: str | Path | None = None, *, meta: dict | None = None) -> pa.Table:
     """The ``keep_cols`` of the data file, one row per row of the votes (ids ``row_ids``, or
-    ``n_rows`` rows matched by position)."""
+    ``n_rows`` rows matched by position, from the data file the votes' metadata ``meta``, default
+    read from ``votes``, records: :func:`check_position_data`)."""
     from ..votes.row_ids import DUPLICATES_HOWTO, check_ids_present, duplicate_ids, first_null_id, same_ids
     from ..io import format_ids, id_sample, read_table
 
@@ -120,6 +121,8 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
     if not by_id and src.n_rows is not None and src.n_rows != n_rows:
         # counted already (a Parquet footer, the JSON Lines scan): refused without reading the file
         raise _row_count_error(path, int(src.n_rows), n_rows)
+    if not by_id:
+        check_position_data(votes, src, meta)
     # Parquet columns are kept with their own Arrow types (through pandas, an integer column with
     # nulls became float64: 64-bit ids rounded above 2**53); the rows are taken by position below
     arrow = _arrow_columns(src, cols)
@@ -165,6 +168,45 @@ def kept_columns_of(row_ids: pd.DataFrame | None, n_rows: int, cardinality: int,
     if rows is not None:
         table = table.iloc[rows]
     return _kept_arrow(table[cols].reset_index(drop=True), path)
+
+
+def check_position_data(votes: str | Path, src, meta: dict | None = None) -> None:
+    """Votes without ids are paired with the data's rows by position: refuse a data file that is not
+    the one ``apply`` read (the fingerprint in the votes' ``input`` metadata, :mod:`weaklabel.io.fingerprint`)
+    when it has that file's size (a re-sorted or edited copy) or its name (the votes' own data file,
+    changed since); a file of another name and size (columns added, another format) is paired as
+    asked, with a note. A re-sorted data file of the same size paired each row's labels with another
+    row's text, exit 0. Votes that record no input (not written by ``apply``; ``meta`` None and no
+    file ``votes``: a matrix in memory) are not checked."""
+    from ..io import is_glob, read_metadata
+    from ..io.fingerprint import recorded_match
+    from ..votes.gold import votes_note
+
+    if meta is None and Path(votes).exists():
+        meta = read_metadata(votes)
+    recorded = (meta or {}).get("input")
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("size"), int):
+        return
+    glob = src.format == "parquet-dir" and is_glob(src.path)
+    files = list(src.files) if src.format == "parquet-dir" else [src.path]
+    match, size = recorded_match(recorded, src.path, files, glob=glob)
+    if match == "same":
+        return
+    name = str(src.path) if glob else src.path.name
+    then = f"{recorded.get('name')!s} ({recorded['size']:,} bytes)"
+    if match == "unknown":
+        votes_note(f"{src.path}: cannot tell whether it is {then}, the data {votes} was made from (an earlier "
+                   "version recorded a partial fingerprint); its rows are paired with the votes by position")
+        return
+    if recorded["size"] == size or recorded.get("name") == name:
+        what = (f"is not the data {votes} was made from: the size of {then}, other bytes (re-sorted or edited?)"
+                if recorded["size"] == size else
+                f"has changed since {votes} was made from it ({recorded['size']:,} bytes then, {size:,} now)")
+        raise InputError(f"{src.path}: {what}; the votes have no id column, so its rows could get other rows' "
+                         "votes (paired by position): pass the file `weaklabel apply` read (--data), or apply "
+                         "again to this one (with --id-col to match by id)")
+    votes_note(f"{src.path} is not {then}, the data {votes} was made from; its rows are paired with the votes by "
+               "position: they must be the same rows in the same order")
 
 
 def _row_count_error(path, n_data: int, n_rows: int) -> InputError:

@@ -162,3 +162,25 @@ def match_before_hash(old: dict, size: int) -> str | None:
 def same_input(a: dict, b: dict) -> bool:
     """Whether two fingerprints describe the same data (:func:`input_match` is ``"same"``)."""
     return input_match(a, b) == "same"
+
+
+def recorded_match(recorded: dict, path: str | Path, files: Sequence[Path], *, glob: bool = False) -> tuple[str, int]:
+    """``(match, size)``: :func:`input_match` of the fingerprint a votes file recorded of its input
+    (``recorded``) and the table at ``path`` whose readers read ``files`` now (one file, a folder's
+    data files, a glob's matches), and the table's size in bytes. The sizes are compared first: the
+    bytes are hashed only when they are equal. A folder's fingerprint of every file in it (earlier
+    versions) is compared both ways, as ``apply --update`` compares it."""
+    p = Path(path)
+    files = [Path(f) for f in files]
+    try:
+        size = sum(f.stat().st_size for f in files)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read its size ({first_line(exc)})") from None
+    if not glob and p.is_dir() and isinstance(recorded, dict) and recorded.get("files") != DATA_FILES:
+        new, old = folder_fingerprints(p, files)
+        found = {input_match(recorded, fp) for fp in (new, old) if fp is not None}
+        return ("same" if "same" in found else "unknown" if "unknown" in found else "differs"), size
+    match = match_before_hash(recorded, size)
+    if match is None:   # the same size: the bytes decide
+        match = input_match(recorded, table_fingerprint(p, files, glob=glob))
+    return match, size

@@ -160,9 +160,18 @@ def unnamed_index_left_out(schema: pa.Schema, ids: list[str]) -> list[str]:
     return unnamed if named else []
 
 
+def _integer_values(t: pa.DataType) -> bool:
+    """Integers, or integers dictionary-encoded (a pandas categorical of ints read back with its
+    dictionary type): an LF's votes, never ids by their type (taken for an id column, the LF was
+    silently left out of the fit). Pandas writes the values of ``pd.Categorical([0, 1, -1])`` as a
+    plain INT64 column, which pyarrow reads as int64; a reader that keeps the dictionary type is
+    refused in :func:`votes_layout`."""
+    return pa.types.is_integer(t) or (pa.types.is_dictionary(t) and pa.types.is_integer(t.value_type))
+
+
 def _plain_id_columns(schema: pa.Schema) -> list[str]:
     index = set(pandas_index_columns(schema))
-    return [f.name for f in schema if f.name in index or _is_id_name(f.name) or not pa.types.is_integer(f.type)]
+    return [f.name for f in schema if f.name in index or _is_id_name(f.name) or not _integer_values(f.type)]
 
 
 def _refuse_vote_like_id_columns(path, schema: pa.Schema) -> None:
@@ -278,7 +287,8 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
     For plain files, id columns are ``id_cols`` (default: non-integer columns, a saved pandas index
     (:func:`pandas_index_columns`) and columns named id, index, item, row, row_id or ending in
     ``_id``, any case), every other column is an LF,
-    and K is ``cardinality`` (``None``: unknown, the largest vote + 1).
+    and K is ``cardinality`` (``None``: unknown, the largest vote + 1). A plain file's ``row`` column
+    holds the user's ids (only files weaklabel wrote have its position column, and they carry metadata).
     """
     p = src.path
     if src.format not in ("parquet", "parquet-dir"):
@@ -302,7 +312,11 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
         if id_cols is None:
             _refuse_vote_like_id_columns(p, schema)
         ids = list(id_cols) if id_cols is not None else _plain_id_columns(schema)
-        row_is_id = id_cols is not None   # a ``row`` column named by the caller is an id column
+        # a ``row`` column of a file without weaklabel metadata is the user's (their ids, as ``ROW``
+        # or ``row`` beside another id column are): weaklabel's own position column comes only in
+        # files it wrote, which carry metadata. Taken for positions, its values were replaced by
+        # 0, 1, 2... in labels.parquet without a word, and gold labels were matched by position.
+        row_is_id = True
         left_out = unnamed_index_left_out(schema, ids) if id_cols is None else []
         ids = [c for c in ids if c not in left_out]
         lf_names = [n for n in schema.names if n not in ids and n not in left_out]
@@ -317,6 +331,9 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
         raise InputError(f"{p}: id column {nested[0]!r} holds lists or structs; row ids must be plain values")
     for name in lf_names:
         t = schema.field(name).type
+        if pa.types.is_dictionary(t):
+            raise InputError(f"{p}: LF column {name!r} is dictionary-encoded ({t}: a pandas categorical?); votes "
+                             f"must be plain integers, -1 = abstain: df[{name!r}] = df[{name!r}].astype('int8')")
         if not pa.types.is_integer(t):
             raise InputError(f"{p}: LF column {name!r} has type {t}; votes must be integers (-1 = abstain)")
     if not lf_names:

@@ -10,7 +10,7 @@ attributes).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -26,8 +26,23 @@ def _lf_label(c: int, names: Sequence[str] | None) -> str:
     return f"LF {names[c]!r}" if names is not None else f"column {c}"
 
 
-def _cell_error(where: str, r: int, c: int, names: Sequence[str] | None, what: str) -> InputError:
-    return InputError(f"{where}: row {r}, {_lf_label(c, names)}: {what}")
+#: where a row of dense votes is, for messages: ``at(r)`` -> ``"votes/part-1.parquet: row 5 of the file,
+#: votes row 105"``; ``None``: ``"{where}: row {r}"``
+RowPlace = Callable[[int], str] | None
+
+
+def _cell_error(where: str, r: int, c: int, names: Sequence[str] | None, what: str, at: RowPlace = None) -> InputError:
+    return InputError(f"{at(r) if at is not None else f'{where}: row {r}'}, {_lf_label(c, names)}: {what}")
+
+
+def row_place(dataset, row: int, file=None, file_row: int | None = None) -> tuple[str, str]:
+    """``(name, "row ...")`` of row ``row`` of a votes ``dataset`` for a message: the dataset and the row,
+    or, for a part file of a folder or glob (``file``, its row ``file_row``), the part file, the row
+    within it and the dataset's row (``("v/part-1.parquet", "row 5 of the file, votes row 105")``): a
+    folder's row alone ("v (rows from 100): row 5") left the user counting rows across part files."""
+    if file is None or str(file) == str(dataset):
+        return str(dataset), f"row {row}"
+    return str(file), f"row {file_row} of the file, votes row {row}"
 
 
 def _first(bad: np.ndarray) -> tuple[int, int]:
@@ -47,14 +62,16 @@ def frame_has_default_columns(frame) -> bool:
             for c in frame.columns] == list(range(frame.shape[1]))
 
 
-def checked_dense(dense, lf_names: Sequence[str] | None = None, where: str = "vote matrix") -> np.ndarray:
+def checked_dense(dense, lf_names: Sequence[str] | None = None, where: str = "vote matrix",
+                  at: RowPlace = None) -> np.ndarray:
     """A dense ``(n, m)`` vote array (numpy or a DataFrame) as a numpy integer array.
 
     Every way a dense array of votes can be wrong is an :class:`InputError` naming the first bad
     cell or column, instead of a raw numpy error or, worse, a silent change of meaning: NaN or
     inf, non-integral floats, pandas NA, strings and other objects, and unsigned arrays holding
     the dtype's maximum (``-1`` cast to ``uint8`` is 255, which would become a class of its own).
-    Signed integer arrays are returned as they are (no copy, no pass over the data).
+    Signed integer arrays are returned as they are (no copy, no pass over the data). ``at``: how a
+    row is named in messages (:data:`RowPlace`).
     """
     if hasattr(dense, "tocsr") and hasattr(dense, "nnz"):   # scipy.sparse, told without importing it
         raise InputError(f"{where}: got a scipy sparse {type(dense).__name__}, whose unstored cells read as 0, a vote "
@@ -66,39 +83,40 @@ def checked_dense(dense, lf_names: Sequence[str] | None = None, where: str = "vo
     dense = np.asarray(dense)
     if dense.ndim != 2:
         raise InputError(f"{where}: expected a 2-d array of votes, got shape {dense.shape}")
-    return _array_votes(dense, lf_names, where)
+    return _array_votes(dense, lf_names, where, at=at)
 
 
-def _array_votes(dense: np.ndarray, names: Sequence[str] | None, where: str, offset: int = 0) -> np.ndarray:
+def _array_votes(dense: np.ndarray, names: Sequence[str] | None, where: str, offset: int = 0,
+                 at: RowPlace = None) -> np.ndarray:
     """:func:`checked_dense` for a numpy array (``offset``: the first column's index in ``names``)."""
     shown = names[offset:] if names is not None else None
     kind = dense.dtype.kind
     if kind == "i":
         return dense
     if kind == "u":
-        return _unsigned_votes(dense, shown, where)
+        return _unsigned_votes(dense, shown, where, at)
     if kind == "f":
-        return _float_votes(dense, shown, where)
+        return _float_votes(dense, shown, where, at)
     if kind == "O":
-        return _object_votes(dense, shown, where)
+        return _object_votes(dense, shown, where, at)
     if kind == "b":
         raise InputError(f"{where}: got booleans (dtype bool); {_ABSTAIN_NOTE}")
     example = f", e.g. {dense[0, 0].item()!r} in row 0, {_lf_label(0, shown)}" if dense.size else ""
     raise InputError(f"{where}: got dtype {dense.dtype}{example}; {_ABSTAIN_NOTE}")
 
 
-def _unsigned_votes(dense: np.ndarray, names, where: str) -> np.ndarray:
+def _unsigned_votes(dense: np.ndarray, names, where: str, at: RowPlace = None) -> np.ndarray:
     """Unsigned votes are fine unless they hold the dtype's maximum: the wrapped ``-1``."""
     top = np.iinfo(dense.dtype).max
     if dense.size and dense.max() == top:
         r, c = _first(dense == top)
         raise _cell_error(where, r, c, names,
                           f"vote {top} in an unsigned array ({dense.dtype}) is -1 wrapped around; abstain "
-                          "must be -1 in a signed integer type (e.g. L.astype(np.int16))")
+                          "must be -1 in a signed integer type (e.g. L.astype(np.int16))", at)
     return dense
 
 
-def _float_votes(dense: np.ndarray, names, where: str) -> np.ndarray:
+def _float_votes(dense: np.ndarray, names, where: str, at: RowPlace = None) -> np.ndarray:
     """Integral floats become int64; NaN, inf, fractions and values no int64 holds are errors."""
     if not dense.size:
         return dense.astype(np.int64)
@@ -107,16 +125,16 @@ def _float_votes(dense: np.ndarray, names, where: str) -> np.ndarray:
         r, c = _first(bad)
         v = dense[r, c]
         shown = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
-        raise _cell_error(where, r, c, names, f"vote is {shown}; {_ABSTAIN_NOTE} (no NaN or inf)")
+        raise _cell_error(where, r, c, names, f"vote is {shown}; {_ABSTAIN_NOTE} (no NaN or inf)", at)
     bad = dense != np.floor(dense)
     if bad.any():
         r, c = _first(bad)
-        raise _cell_error(where, r, c, names, f"vote {dense[r, c]} is not an integer; {_ABSTAIN_NOTE}")
-    _check_limits(dense, names, where)
+        raise _cell_error(where, r, c, names, f"vote {dense[r, c]} is not an integer; {_ABSTAIN_NOTE}", at)
+    _check_limits(dense, names, where, at)
     return dense.astype(np.int64)
 
 
-def _object_votes(dense: np.ndarray, names, where: str) -> np.ndarray:
+def _object_votes(dense: np.ndarray, names, where: str, at: RowPlace = None) -> np.ndarray:
     """An object array holds votes only if every cell is an int (not None, NA, a string...)."""
     is_int = np.frompyfunc(lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)), 1, 1)
     bad = ~is_int(dense).astype(bool) if dense.size else np.zeros(dense.shape, bool)
@@ -125,12 +143,12 @@ def _object_votes(dense: np.ndarray, names, where: str) -> np.ndarray:
         v = dense[r, c]
         what = ("missing value (None/NA); abstains must be -1" if _is_missing(v)
                 else f"{v!r} ({type(v).__name__}) is not a vote; {_ABSTAIN_NOTE}")
-        raise _cell_error(where, r, c, names, what)
+        raise _cell_error(where, r, c, names, what, at)
     if dense.size:
         big = np.frompyfunc(lambda v: not -(1 << 62) < v < (1 << 62), 1, 1)(dense).astype(bool)
         if big.any():
             r, c = _first(big)
-            raise _cell_error(where, r, c, names, _limit_text(dense[r, c]))
+            raise _cell_error(where, r, c, names, _limit_text(dense[r, c]), at)
     return dense.astype(np.int64)
 
 
@@ -167,13 +185,13 @@ def _limit_text(v) -> str:
             if v > 0 else f"vote {v} is below -1 (abstain is -1)")
 
 
-def _check_limits(dense: np.ndarray, names, where: str) -> None:
+def _check_limits(dense: np.ndarray, names, where: str, at: RowPlace = None) -> None:
     """No vote below -1 or above the class limit (votes are stored as int8/int16), whatever K."""
     bad = (dense < ABSTAIN) | (dense >= MAX_CARDINALITY)
     if bad.any():
         r, c = _first(bad)
         v = dense[r, c]
-        raise _cell_error(where, r, c, names, _limit_text(int(v) if float(v).is_integer() else v))
+        raise _cell_error(where, r, c, names, _limit_text(int(v) if float(v).is_integer() else v), at)
 
 
 def infer_cardinality(dense: np.ndarray, names: Sequence[str] | None = None, where: str = "vote matrix") -> int:
@@ -188,15 +206,15 @@ def infer_cardinality(dense: np.ndarray, names: Sequence[str] | None = None, whe
 
 
 def dense_to_csr(dense: np.ndarray, cardinality: int,
-                 lf_names: Sequence[str] | None = None, where: str = "vote matrix"):
+                 lf_names: Sequence[str] | None = None, where: str = "vote matrix", at: RowPlace = None):
     """Convert a dense ``(n, m)`` int array (``-1`` = abstain) into CSR arrays.
 
     Values outside ``-1..K-1`` raise :class:`InputError` naming the row and LF; so does anything
-    that is not an integer vote (see :func:`checked_dense`).
+    that is not an integer vote (see :func:`checked_dense`); ``at``: how a row is named (:data:`RowPlace`).
     """
     if lf_names is None and is_frame(dense):
         lf_names = [str(c) for c in dense.columns]
-    dense = checked_dense(dense, lf_names, where)
+    dense = checked_dense(dense, lf_names, where, at)
     n, m = dense.shape
     vdt = vote_dtype(cardinality)
     indptr = np.zeros(n + 1, dtype=np.int64)
@@ -207,7 +225,7 @@ def dense_to_csr(dense: np.ndarray, cardinality: int,
         if bad.any():
             r, c = _first(bad)
             raise _cell_error(where, start + r, c, lf_names,
-                              f"vote {block[r, c]} is outside -1..{cardinality - 1} (cardinality {cardinality})")
+                              f"vote {block[r, c]} is outside -1..{cardinality - 1} (cardinality {cardinality})", at)
         mask = block != ABSTAIN
         indptr[start + 1:start + 1 + block.shape[0]] = np.count_nonzero(mask, axis=1)
         _, cols = np.nonzero(mask)

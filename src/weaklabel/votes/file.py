@@ -20,6 +20,7 @@ from ..io.plain_ids import gold_like_lf_notes, vote_like_id_notes
 from ..io import (FORMAT_VERSION, ROW_IS_ID, VOTES_FORMAT, TableSource, VotesWriter, atomic_output,
                   check_metadata_counts, check_metadata_rows, check_plain_vote_maxima, id_columns_metadata, ids_table,
                   ids_to_pandas, metadata_counts, votes_layout)
+from .dense import row_place
 from .matrix import VoteMatrix, concat_csr, dense_to_csr
 
 
@@ -99,6 +100,7 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     # Convert batch by batch when K is known (bounded memory); plain files without a cardinality
     # nor statistics need the maximum vote first, so they are held dense until the end.
     dense_parts, csr_parts, id_parts = [], [], []
+    place = _row_places(p, src)
     pos = 0
     batches = (src.iter_batches_with_ids(batch_rows, ids + lf_names, ids) if ids
                else ((df, None) for df in src.iter_batches(batch_rows, ids + lf_names)))
@@ -107,13 +109,14 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
         missing = block.isna().to_numpy()
         if missing.any():
             r, c = np.argwhere(missing)[0]
-            raise InputError(f"{p}: LF column {lf_names[c]!r} has a missing value at row {pos + r}; "
-                             "abstains must be -1")
+            name, row = place(pos + int(r))
+            raise InputError(f"{name}: LF column {lf_names[c]!r} has a missing value at {row}; abstains must be -1")
         arr = block.to_numpy()  # native integer dtype; range is checked before narrowing
         if K is None:
             dense_parts.append(arr)
         else:
-            csr_parts.append(dense_to_csr(arr, K, lf_names, where=f"{p} (rows from {pos})"))
+            csr_parts.append(dense_to_csr(arr, K, lf_names, where=str(p),
+                                          at=lambda r, start=pos: ": ".join(place(start + r))))
         if ids:   # from Arrow: nullable int ids stay exact (not float64)
             id_parts.append(ids_to_pandas(id_table) if id_table is not None else df[ids])
         pos += len(df)
@@ -123,7 +126,7 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
             check_plain_vote_maxima(p, dict(zip(lf_names, dense.max(axis=0).tolist())),
                                     dict(zip(lf_names, dense.min(axis=0).tolist())), dense.shape[0])
         K = max(2, int(dense.max()) + 1) if dense.size else 2
-        csr_parts = [dense_to_csr(dense, K, lf_names, where=str(p))]
+        csr_parts = [dense_to_csr(dense, K, lf_names, where=str(p), at=lambda r: ": ".join(place(r)))]
     indptr, indices, votes = concat_csr(csr_parts, K)
     row_ids = None
     if ids:   # [] when the file has only a ``row`` position column (decided from its metadata)
@@ -142,6 +145,20 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     if stated is not None:
         check_metadata_counts(p, stated, vm.lf_class_counts())
     return vm
+
+
+def _row_places(p: Path, src: TableSource):
+    """``place(row)``: ``(name, "row ...")`` of a row of the votes read from ``src`` for a message: a
+    part file of a folder or glob and the row within it (:func:`~.dense.row_place`). A bad vote in a
+    folder said "votes (rows from 100): row 0", naming neither the part file nor its row."""
+    if src.format != "parquet-dir" or not src.files:
+        return lambda row: row_place(p, row)
+    starts = np.cumsum([0] + [int(n) for n in src.file_rows])
+
+    def place(row: int) -> tuple[str, str]:
+        i = min(int(np.searchsorted(starts, row, side="right")) - 1, len(src.files) - 1)   # empty files skipped
+        return row_place(p, row, src.files[i], row - int(starts[i]))
+    return place
 
 
 def select_lf_names(where, file_lfs: Sequence[str], lf_names: Sequence[str]) -> list[str]:

@@ -49,6 +49,11 @@ def _note(message: str, category: type[UserWarning] = GoldNote) -> None:
         notes.append(message)
 
 
+def votes_note(message: str) -> None:
+    """A :class:`VotesNote` (printed by the CLI as a ``note:`` line, as gold notes are)."""
+    _note(message, VotesNote)
+
+
 @contextlib.contextmanager
 def gold_notes(show: Callable[[str], None] | None) -> Iterator[list[str]]:
     """Collect the notes on how gold columns were read inside the block and pass each distinct one

@@ -28,6 +28,7 @@ from ..io import (TableSource, check_plain_vote_maxima, ids_table, ids_to_pandas
                   votes_layout)
 from ..io.background import read_ahead as _read_ahead
 from ..io.plain_ids import gold_like_lf_notes, vote_like_id_notes
+from .dense import row_place
 from .matrix import VoteMatrix, vote_dtype
 
 BLOCK_BYTES = 64 << 20          # dense votes per block (the default block size)
@@ -56,11 +57,18 @@ class VotesLayout:
 
 @dataclass
 class Block:
-    """Rows ``offset .. offset + n - 1``: votes ``L`` (m, n) and, if asked for, their ids."""
+    """Rows ``offset .. offset + n - 1``: votes ``L`` (m, n) and, if asked for, their ids; read from
+    ``file`` (a part file of a folder or glob, for messages) from its row ``file_row``."""
 
     offset: int
     L: np.ndarray
     ids: pd.DataFrame | None = None
+    file: str | None = None
+    file_row: int = 0
+
+    def place(self, path, r: int) -> tuple[str, str]:
+        """``(name, "row ...")`` of the block's row ``r`` for a message (:func:`~.dense.row_place`)."""
+        return row_place(path, self.offset + r, self.file, self.file_row + r)
 
     @property
     def n(self) -> int:
@@ -72,29 +80,36 @@ class Block:
 
 
 # --------------------------------------------------------------------------- blocks
-def dense_block(columns: Sequence, layout: VotesLayout, offset: int) -> np.ndarray:
-    """Stack Arrow LF columns (Arrays or ChunkedArrays, one per LF) into an ``(m, n)`` vote block."""
+def dense_block(columns: Sequence, layout: VotesLayout, offset: int, file: str | None = None,
+                file_row: int = 0) -> np.ndarray:
+    """Stack Arrow LF columns (Arrays or ChunkedArrays, one per LF) into an ``(m, n)`` vote block
+    (rows ``offset ..`` of the votes, ``file_row ..`` of ``file``, for messages)."""
+    def place(r: int) -> tuple[str, str]:
+        return row_place(layout.path, offset + r, file, file_row + r)
+
     n = len(columns[0]) if columns else 0
     L = np.empty((layout.n_lfs, n), dtype=layout.dtype)
     K = layout.cardinality
     for j, col in enumerate(columns):
         if col.null_count:
             first = int(np.flatnonzero(np.asarray(col.is_null()))[0])
-            raise InputError(f"{layout.path}: LF column {layout.lf_names[j]!r} has a missing value at row "
-                             f"{offset + first}; abstains must be -1")
+            name, row = place(first)
+            raise InputError(f"{name}: LF column {layout.lf_names[j]!r} has a missing value at {row}; "
+                             "abstains must be -1")
         arr = col.to_numpy() if isinstance(col, pa.ChunkedArray) else col.to_numpy(zero_copy_only=False)
         if arr.dtype != L.dtype and arr.size:
             # a wider column (plain files): check the range before narrowing hides a bad vote
             bad = np.flatnonzero((arr < -1) | (arr >= K))
             if bad.size:
-                raise _bad_vote(layout, j, offset + int(bad[0]), arr[bad[0]])
+                raise _bad_vote(layout, j, place(int(bad[0])), arr[bad[0]])
         L[j] = arr
     return L
 
 
-def _bad_vote(layout: VotesLayout, j: int, row: int, value) -> InputError:
+def _bad_vote(layout: VotesLayout, j: int, place: tuple[str, str], value) -> InputError:
     K = layout.cardinality
-    return InputError(f"{layout.path}: row {row}, LF {layout.lf_names[j]!r}: vote {value} is outside -1..{K - 1} "
+    name, row = place
+    return InputError(f"{name}: {row}, LF {layout.lf_names[j]!r}: vote {value} is outside -1..{K - 1} "
                       f"(cardinality {K})")
 
 
@@ -104,7 +119,7 @@ def check_bad(bad: int, block: Block, layout: VotesLayout) -> None:
         return
     col = block.L[:, bad]
     j = int(np.flatnonzero((col < -1) | (col >= layout.cardinality))[0])
-    raise _bad_vote(layout, j, block.offset + bad, int(col[j]))
+    raise _bad_vote(layout, j, block.place(layout.path, bad), int(col[j]))
 
 
 def block_csr(block: Block, layout: VotesLayout, indptr_dtype=np.int64, indices_dtype=np.int32):
@@ -139,7 +154,7 @@ def read_rows_block(file: str, start: int, stop: int, offset: int, layout: Votes
         raise InputError(f"{file}: read failed ({first_line(exc)})") from None
     finally:
         pf.close()
-    return _to_block(table, layout, offset, ids)
+    return _to_block(table, layout, offset, ids, file, start)
 
 
 def read_ids(file: str, start: int, stop: int, layout: VotesLayout) -> pd.DataFrame:
@@ -153,14 +168,14 @@ def read_ids(file: str, start: int, stop: int, layout: VotesLayout) -> pd.DataFr
         pf.close()
 
 
-def _to_block(table, layout: VotesLayout, offset: int, ids: bool) -> Block:
+def _to_block(table, layout: VotesLayout, offset: int, ids: bool, file: str | None = None, file_row: int = 0) -> Block:
     m = layout.n_lfs
     ncol = table.num_columns
-    L = dense_block([table.column(i) for i in range(ncol - m, ncol)], layout, offset)
+    L = dense_block([table.column(i) for i in range(ncol - m, ncol)], layout, offset, file, file_row)
     id_df = None
     if ids and layout.id_columns:
         id_df = ids_to_pandas(table.select(list(layout.id_columns)))
-    return Block(offset, L, id_df)
+    return Block(offset, L, id_df, file, file_row)
 
 
 def stats_vote_range(files: Sequence, lf_names: Sequence[str]) -> tuple[dict[str, int], dict[str, int]] | None:
@@ -291,11 +306,13 @@ class VotesSource:
         offset = 0
         for f in self.files:
             pf = open_parquet(f)
+            file_row = 0
             try:
                 for rb in pf.iter_batches(batch_size=B, columns=cols):
                     if rb.num_rows:
-                        yield _to_block(rb, self.layout, offset, ids)
+                        yield _to_block(rb, self.layout, offset, ids, f, file_row)
                         offset += rb.num_rows
+                        file_row += rb.num_rows
             except (pa.ArrowInvalid, OSError) as exc:
                 raise InputError(f"{f}: read failed ({first_line(exc)})") from None
             finally:
