@@ -146,3 +146,20 @@ def client():
     finally:
         c.close()
         cluster.close()
+
+
+def noisy_votes(n: int, m: int, K: int, seed: int):
+    """``(L, y)``: ``m`` LFs that each vote on about 60% of ``n`` rows, right about 75% of the time
+    (a wrong vote is another class at random): a small matrix for API tests."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, K, n)
+    L = np.full((n, m), -1)
+    for j in range(m):
+        fire = rng.random(n) < 0.6
+        right = rng.random(n) < 0.75
+        L[fire & right, j] = y[fire & right]
+        wrong = fire & ~right
+        L[wrong, j] = (y[wrong] + rng.integers(1, K, wrong.sum())) % K
+    return L, y

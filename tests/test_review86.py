@@ -20,21 +20,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import noisy_votes
 from weaklabel.errors import InputError
 from weaklabel.models import DawidSkene, MajorityVote
 
 
 def _votes(n=200, m=4, K=2, seed=0):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, K, n)
-    L = np.full((n, m), -1)
-    for j in range(m):
-        fire = rng.random(n) < 0.6
-        right = rng.random(n) < 0.75
-        L[fire & right, j] = y[fire & right]
-        wrong = fire & ~right
-        L[wrong, j] = (y[wrong] + rng.integers(1, K, wrong.sum())) % K
-    return L, y
+    return noisy_votes(n, m, K, seed)
 
 
 # --------------------------------------------------------------------------- gold order, mixed index

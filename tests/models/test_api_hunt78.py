@@ -8,21 +8,13 @@ import pandas as pd
 import pytest
 
 from weaklabel.errors import InputError
+from conftest import noisy_votes
 from weaklabel.models import (AutoModel, DawidSkene, HybridDawidSkene, MajorityVote, WeightedMajorityVote,
                               load_model, make_model, save_model)
 
 
 def _votes(n=200, m=5, K=3, seed=3):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, K, n)
-    L = np.full((n, m), -1)
-    for j in range(m):
-        fire = rng.random(n) < 0.6
-        right = rng.random(n) < 0.75
-        L[fire & right, j] = y[fire & right]
-        wrong = fire & ~right
-        L[wrong, j] = (y[wrong] + rng.integers(1, K, wrong.sum())) % K
-    return L, y
+    return noisy_votes(n, m, K, seed)
 
 
 @pytest.mark.parametrize("name", ["ds", "onecoin", "hybrid", "mc", "triplet", "auto"])
