@@ -64,6 +64,8 @@ def row_votes(tmp_path):
 @pytest.mark.parametrize("engine", [[], ["--stream"], ["--engine", "dask", "-j", "1", "--partition-rows", "30"]],
                          ids=["memory", "stream", "dask"])
 def test_a_plain_row_column_keeps_its_ids_on_every_engine(row_votes, engine):
+    if "dask" in engine:
+        pytest.importorskip("dask.dataframe")   # the optional extra (CI runs without it)
     d, L, _, ids = row_votes
     out = d / "labels_row"
     r = run("fit", d / "row.parquet", "-o", out, "-m", "majority", "-q", *engine)
@@ -205,6 +207,8 @@ def bad_folder(tmp_path):
                                  ["report", "-o", "{out}.html"]],
                          ids=["analyze", "fit", "stream", "dask", "report"])
 def test_a_bad_vote_in_a_part_file_names_the_file_and_its_row(bad_folder, cmd):
+    if "dask" in cmd:
+        pytest.importorskip("dask.dataframe")   # the optional extra (CI runs without it)
     out = bad_folder.parent / "out"
     args = [cmd[0], bad_folder] + [a.format(out=out) for a in cmd[1:]]
     line = one_line_error(run(*args))
