@@ -62,7 +62,7 @@ def test_rows_sharing_an_id_each_show_their_own_text(tmp_path, monkeypatch, suff
     as fit --keep-cols and the report's gold labels match it: a dict by id gave every row of an id
     the text of one of them, and the others none."""
     if hasattr(samples, "DataText"):   # batches of the data shorter or longer than the blocks
-        monkeypatch.setattr(samples.DataText.__init__, "__defaults__", (batch,))
+        monkeypatch.setattr(samples.DataText.__init__, "__defaults__", (batch, None))
     vm, data = _repeated()
     vm.to_parquet(tmp_path / "votes.parquet")
     _write(data, tmp_path / f"data{suffix}")

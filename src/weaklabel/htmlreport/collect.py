@@ -149,7 +149,7 @@ def _collect(votes, *, labels, data, text_col, gold, label_col, model, samples, 
     gold_src = (_Gold(data_src if data_src is not None and _same_file(gold, data) else gold, label_col, ids, n, K,
                       classes, rows_where="the votes" if isinstance(votes, VoteMatrix) else str(votes))
                 if gold is not None else None)
-    data_text = DataText(data_src, text_col, ids, n) if data_src is not None else None
+    data_text = DataText(data_src, text_col, ids, n, votes=votes) if data_src is not None else None
     source = "labels" if lab_reader is not None else ("model" if model is not None else "majority vote")
 
     # accumulators

@@ -99,13 +99,20 @@ class DataText:
     then cannot be given a text unambiguously: it says so (``text_note``) instead of showing
     another row's text."""
 
-    def __init__(self, src, text_col: str, ids: list[str], n: int, batch: int = 1 << 16):
+    def __init__(self, src, text_col: str, ids: list[str], n: int, batch: int = 1 << 16, votes=None):
         if text_col not in src.columns:
             raise InputError(f"{src.path}: no text column {text_col!r} (columns: {', '.join(map(str, src.columns))})")
         self.src, self.text_col, self.ids, self.n, self.batch = src, text_col, ids, n, batch
         self.by_id = bool(ids) and all(c in src.columns for c in ids)
         if not self.by_id and src.n_rows is not None and src.n_rows != n:
             self._count_error(int(src.n_rows))   # Parquet knows its row count: before the pass
+        if not self.by_id and votes is not None:
+            # by position, as `fit --keep-cols`: a re-sorted copy of the data `apply` read showed each
+            # sampled row's votes beside another row's text, without a word
+            from ..fit.keep import check_position_data
+
+            meta = getattr(votes, "metadata", None)
+            check_position_data("the votes" if meta is not None else votes, src, meta)
         cols = (ids if self.by_id else []) + [text_col]
         # the text as the LFs saw it (a CSV's "NA" is text to them)
         self._it = src.iter_batches(batch, cols, id_cols=ids if self.by_id else None, text_as_written=True)
