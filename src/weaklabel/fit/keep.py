@@ -202,9 +202,9 @@ def check_position_data(votes: str | Path, src, meta: dict | None = None) -> Non
         what = (f"is not the data {votes} was made from: the size of {then}, other bytes (re-sorted or edited?)"
                 if recorded["size"] == size else
                 f"has changed since {votes} was made from it ({recorded['size']:,} bytes then, {size:,} now)")
-        raise InputError(f"{src.path}: {what}; the votes have no id column, so its rows could get other rows' "
-                         "votes (paired by position): pass the file `weaklabel apply` read (--data), or apply "
-                         "again to this one (with --id-col to match by id)")
+        raise InputError(f"{src.path}: {what}; without id columns in both, its rows are paired with the votes by "
+                         "position and could get other rows' votes: pass the file `weaklabel apply` read (--data), "
+                         "or apply again to this one (with --id-col to match by id)")
     votes_note(f"{src.path} is not {then}, the data {votes} was made from; its rows are paired with the votes by "
                "position: they must be the same rows in the same order")
 

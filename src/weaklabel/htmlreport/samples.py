@@ -106,13 +106,12 @@ class DataText:
         self.by_id = bool(ids) and all(c in src.columns for c in ids)
         if not self.by_id and src.n_rows is not None and src.n_rows != n:
             self._count_error(int(src.n_rows))   # Parquet knows its row count: before the pass
-        if not self.by_id and votes is not None:
-            # by position, as `fit --keep-cols`: a re-sorted copy of the data `apply` read showed each
-            # sampled row's votes beside another row's text, without a word
-            from ..fit.keep import check_position_data
-
-            meta = getattr(votes, "metadata", None)
-            check_position_data("the votes" if meta is not None else votes, src, meta)
+        # by position, as `fit --keep-cols`: a re-sorted copy of the data `apply` read showed each
+        # sampled row's votes beside another row's text, without a word. Checked once the row counts
+        # are known to agree (a CSV's after the pass), so a row-count error comes alone
+        self._position_votes = votes if not self.by_id and votes is not None else None
+        if self._position_votes is not None and src.n_rows is not None:
+            self._check_position()
         cols = (ids if self.by_id else []) + [text_col]
         # the text as the LFs saw it (a CSV's "NA" is text to them)
         self._it = src.iter_batches(batch, cols, id_cols=ids if self.by_id else None, text_as_written=True)
@@ -178,6 +177,13 @@ class DataText:
         self.aligned = False
         self._it = self._buf = None
 
+    def _check_position(self) -> None:
+        from ..fit.keep import check_position_data
+
+        votes, self._position_votes = self._position_votes, None
+        meta = getattr(votes, "metadata", None)
+        check_position_data("the votes" if meta is not None else votes, self.src, meta)
+
     def finish(self, kept: dict) -> None:
         """After the pass: the row count checked and, unless the data was the votes' own rows, each
         sampled row's text matched by id."""
@@ -186,6 +192,8 @@ class DataText:
                 self._count_error(self.rows + 1 + len(self._buf if self._buf is not None else ())
                                   + sum(len(b) for b in self._it))
             self._stop()
+        if self._position_votes is not None:
+            self._check_position()
         if self.aligned:
             return
         for r in kept.values():
