@@ -132,8 +132,8 @@ def test_check_output_refuses_special_outputs_with_and_without_force(tmp_path, k
 
 
 def test_a_regular_file_link_and_a_dangling_link_are_still_outputs(tmp_path):
-    """Only devices, FIFOs, sockets and /proc links are refused: a link to a regular file (replaced
-    by the rename, as before) and a new name are ordinary outputs."""
+    """Only devices, FIFOs, sockets and /proc links are refused: a link to a regular file (written
+    through to that file) and a new name are ordinary outputs."""
     from weaklabel.io import atomic_output, check_output
 
     (tmp_path / "real.parquet").write_text("x")

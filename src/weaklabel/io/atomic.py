@@ -2,10 +2,12 @@
 
 An output is written to a hidden temporary named after its owner (``.NAME.wl<host>-<pid>.*.tmp``)
 beside the destination and renamed into place at the end (exclusively, with a hard link, unless
-``--force``); it is removed on any exception or signal, and stale temporaries of dead owners are
-deleted before writing. :func:`output_group` defers the renames of the outputs written inside it
-to its end; :func:`check_distinct` refuses outputs that are inputs. The paths refused as outputs
-(devices, FIFOs, ``/dev/stdout``, names too long for a temporary) are :mod:`.output_paths`'.
+``--force``); a destination that is a symbolic link is written through, to the file it points to
+(the temporary made beside that file); the temporary is removed on any exception or signal, and
+stale temporaries of dead owners are deleted before writing. :func:`output_group` defers the
+renames of the outputs written inside it to its end; :func:`check_distinct` refuses outputs that
+are inputs. The paths refused as outputs (devices, FIFOs, ``/dev/stdout``, names too long for a
+temporary) are :mod:`.output_paths`'.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ..errors import InputError, first_line
 from .datasets import is_votes_dataset
 from .metadata import LABELS_FORMAT, VOTES_FORMAT
 from .output_paths import (NOT_PARQUET_SUFFIXES, check_json_name, check_parquet_name, check_special_output,  # noqa: F401
-                           check_uncompressed_name, refuse_special)
+                           check_uncompressed_name, output_target, refuse_special, shown)
 from .tables import is_glob
 
 
@@ -39,25 +41,36 @@ def check_output(path: str | Path, force: bool, *, dataset_ok: bool = False,
     of ``dataset_formats``: ``--force`` never deletes an arbitrary directory (nor, when labels are
     written, a votes dataset). A device, FIFO, socket or link into ``/proc`` (``/dev/null``,
     ``/dev/stdout``), a name too long for its temporary and a compressed name (``.gz``) are refused,
-    ``force`` or not (:mod:`~weaklabel.io.output_paths`).
+    ``force`` or not (:mod:`~weaklabel.io.output_paths`). A symbolic link is written through
+    (:func:`~.output_paths.output_target`), so every check is made on the file it points to (a
+    dangling link's target is written if its folder exists). Returns ``path``.
     """
     p = Path(path)
-    check_special_output(p)
-    check_uncompressed_name(p)
-    if p.exists() and not force:
-        raise InputError(f"{p}: already exists; pass --force (force=True from Python) to overwrite it")
-    if p.exists() and p.is_dir() and not (dataset_ok and is_votes_dataset(p, dataset_formats)):
-        kind = "labels" if tuple(dataset_formats) == (LABELS_FORMAT,) else "votes"
-        raise InputError(f"{p}: is a directory" + (f" that is not a weaklabel {kind} dataset; refusing to replace it"
-                                                  if dataset_ok else ""))
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.exists():
-        raise InputError(f"{p}: folder {parent} does not exist")
-    if not parent.is_dir():
-        raise InputError(f"{p}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"{p}: folder {parent} is not writable")
+    _checked_target(p, force, dataset_ok, dataset_formats)
     return p
+
+
+def _checked_target(p: Path, force: bool, dataset_ok: bool, dataset_formats: Sequence[str]) -> Path:
+    """:func:`check_output`'s checks; returns where the output is written (``p``, or its link's target)."""
+    refuse_special(p)   # before following it: /dev/stdout reaches /proc hop by hop
+    target = output_target(p)
+    where = shown(p, target)
+    check_special_output(target)
+    check_uncompressed_name(p)
+    if target.exists() and not force:
+        raise InputError(f"{where}: already exists; pass --force (force=True from Python) to overwrite it")
+    if target.exists() and target.is_dir() and not (dataset_ok and is_votes_dataset(target, dataset_formats)):
+        kind = "labels" if tuple(dataset_formats) == (LABELS_FORMAT,) else "votes"
+        why = f" that is not a weaklabel {kind} dataset; refusing to replace it" if dataset_ok else ""
+        raise InputError(f"{where}: is a directory{why}")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.exists():
+        raise InputError(f"{where}: folder {parent} does not exist")
+    if not parent.is_dir():
+        raise InputError(f"{where}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{where}: folder {parent} is not writable")
+    return target
 
 
 def _remove(path: Path) -> None:
@@ -222,8 +235,9 @@ def atomic_output(path: str | Path, force: bool = False, *, directory: bool = Fa
     without it the final rename fails if ``path`` appeared meanwhile (another run). Inside an
     :func:`output_group` the rename waits for the end of the group. Stale temporaries of killed
     earlier runs writing ``path`` are removed first. An ``OSError`` inside the block (disk full,
-    file-size limit) becomes a one-line :class:`InputError`."""
-    p = check_output(path, force, dataset_ok=replace_dataset, dataset_formats=dataset_formats)
+    file-size limit) becomes a one-line :class:`InputError`. A symbolic link ``path`` is written
+    through: the temporary is made beside its final target and renamed onto it, the link kept."""
+    p = _checked_target(Path(path), force, replace_dataset, dataset_formats)
     clean_stale_temporaries(p)
     prefix, suffix = f".{p.name}.{_owner_tag()}.", ".tmp"
     try:

@@ -9,7 +9,9 @@ the file system holds but whose longer temporary it cannot failed after the whol
 (:func:`check_name_length`). Names of another format (:func:`check_parquet_name`,
 :func:`check_json_name`), compressed names included (:func:`check_compressed_name`:
 ``labels.parquet.gz`` was a Parquet file under a gzip name), are refused by the commands that
-write Parquet or JSON. Nothing here imports another weaklabel module but ``errors``.
+write Parquet or JSON. An output that is a symbolic link is written through to its final target
+(:func:`output_target`), and these checks hold for that target too. Nothing here imports another
+weaklabel module but ``errors``.
 """
 
 from __future__ import annotations
@@ -39,15 +41,52 @@ def _uncompressed(p: Path) -> Path | None:
     return p.with_name(p.stem) if p.suffix.lower() in COMPRESSED_SUFFIXES else None
 
 
+def output_target(path: str | Path) -> Path:
+    """Where an output named ``path`` is written: ``path`` itself, or, when it is a symbolic link (a
+    chain of them, relative or absolute, dangling or not), the file it finally points to, as the
+    shell's ``>`` and ``cp`` write through a link. An output is a temporary renamed into place, so
+    renamed onto the link's own name it *replaced the link* with a regular file (``-o latest.parquet
+    --force``, a link into a results folder: the link gone, the file it pointed to left as it was).
+    The temporary is made beside the target, on its file system, and renamed onto it there. A loop
+    of links is an error. Links into ``/proc`` are refused before this (:func:`refuse_special`)."""
+    p = Path(path)
+    if not os.path.islink(p):
+        return p
+    target = Path(os.path.realpath(p))
+    if os.path.islink(target):   # realpath stops, without an error, where the links go round
+        raise InputError(f"{p}: is a symbolic link that never reaches a file (the links loop at {target}); "
+                         "give a file path")
+    return target
+
+
+def shown(path: str | Path, target: Path) -> str:
+    """``path`` for a message, with its link target when it is a link (:func:`output_target`)."""
+    return str(path) if str(target) == str(path) else f"{path} (a link to {target})"
+
+
+def _and_target(path: str | Path) -> list[tuple[Path, str]]:
+    """``[(name, shown)]`` to check an output name by: ``path``, and its final target if it is a
+    link (a loop, a device and a link into ``/proc`` are left to :func:`refuse_special` and
+    :func:`output_target`, which the writers call: ``/proc/self/fd/1`` leads to names such as
+    ``pipe:[123]``)."""
+    p = Path(path)
+    try:
+        t = output_target(p) if special_kind(p) is None else p
+    except InputError:
+        t = p
+    return [(p, str(p))] + ([(t, shown(p, t))] if t != p else [])
+
+
 def check_compressed_name(path: str | Path, what: str = "labels") -> None:
     """Refuse an output named like a compressed file (``labels.csv.gz``, ``labels.parquet.gz``):
     weaklabel writes ``what`` as Parquet, compressed inside the file, so a Parquet file was
     written under the name, which ``pandas.read_csv`` or ``gunzip`` then fail on."""
-    p = Path(path)
-    inner = _uncompressed(p)
-    if inner is not None:
+    for p, where in _and_target(path):
+        inner = _uncompressed(p)
+        if inner is None:
+            continue
         name = (inner.stem if inner.suffix else inner.name) + ".parquet"
-        raise InputError(f"{p}: weaklabel writes {what} as Parquet (compressed inside the file), not "
+        raise InputError(f"{where}: weaklabel writes {what} as Parquet (compressed inside the file), not "
                          f"{''.join(p.suffixes[-2:]) if inner.suffix else p.suffix}: name the output {name}")
 
 
@@ -57,10 +96,11 @@ def check_uncompressed_name(path: str | Path) -> None:
     the name would make ``gunzip`` and every reader going by it fail. The commands that know the
     format say more (:func:`check_compressed_name`, :func:`check_json_name`); this is the check
     :func:`~weaklabel.io.atomic.check_output` makes for the others (``write_votes``)."""
-    p = Path(path)
-    inner = _uncompressed(p)
-    if inner is not None:
-        raise InputError(f"{p}: weaklabel writes its outputs uncompressed by name (Parquet compresses inside "
+    for p, where in _and_target(path):
+        inner = _uncompressed(p)
+        if inner is None:
+            continue
+        raise InputError(f"{where}: weaklabel writes its outputs uncompressed by name (Parquet compresses inside "
                          f"the file), not {''.join(p.suffixes[-2:]) if inner.suffix else p.suffix}: name it "
                          f"{inner.name}")
 
@@ -71,13 +111,14 @@ def check_parquet_name(path: str | Path, what: str) -> None:
     ``evaluate``, ``report`` and ``predict`` read, so a CSV would lose it. The message says how
     to get a CSV from the Parquet file."""
     check_compressed_name(path, what)
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix in NOT_PARQUET_SUFFIXES:
+    for p, where in _and_target(path):
+        suffix = p.suffix.lower()
+        if suffix not in NOT_PARQUET_SUFFIXES:
+            continue
         target = p.with_suffix(".parquet").name
         hint = (f"; for a CSV, convert it afterwards: python -c \"import pandas as pd; "
                 f"pd.read_parquet('{target}').to_csv('{p.name}', index=False)\"" if suffix == ".csv" else "")
-        raise InputError(f"{p}: weaklabel writes {what} as Parquet, not {suffix}: name the output "
+        raise InputError(f"{where}: weaklabel writes {what} as Parquet, not {suffix}: name the output "
                          f"{target}{hint}")
 
 
@@ -85,15 +126,15 @@ def check_json_name(path: str | Path, what: str) -> None:
     """Refuse a model output not named ``*.json`` (``model.parquet``, ``model.json.gz``): weaklabel
     writes ``what`` as plain JSON, and a JSON file under another format's name misleads every
     reader of it."""
-    p = Path(path)
-    if p.suffix.lower() == ".json":
-        return
-    inner = _uncompressed(p)
-    if inner is not None and inner.suffix.lower() == ".json":   # model.json.gz: name it model.json
-        raise InputError(f"{p}: weaklabel writes {what} as plain JSON, not {''.join(p.suffixes[-2:])}: "
-                         f"name it {inner.name}")
-    found = f"not {p.suffix}" if p.suffix else "and the name has no .json suffix"
-    raise InputError(f"{p}: weaklabel writes {what} as JSON, {found}: name it {p.with_suffix('.json').name}")
+    for p, where in _and_target(path):
+        if p.suffix.lower() == ".json":
+            continue
+        inner = _uncompressed(p)
+        if inner is not None and inner.suffix.lower() == ".json":   # model.json.gz: name it model.json
+            raise InputError(f"{where}: weaklabel writes {what} as plain JSON, not {''.join(p.suffixes[-2:])}: "
+                             f"name it {inner.name}")
+        found = f"not {p.suffix}" if p.suffix else "and the name has no .json suffix"
+        raise InputError(f"{where}: weaklabel writes {what} as JSON, {found}: name it {p.with_suffix('.json').name}")
 
 
 def check_name_length(path: str | Path) -> None:

@@ -24,6 +24,7 @@ from ..errors import InputError
 from .metadata import VOTES_FORMAT, encode_metadata, read_metadata, validate_metadata
 from .id_types import cast_ids
 from .tables import TableSource, pandas_ids
+from .vote_cells import column_values, first_vote_at_least, id_like_values
 
 
 def metadata_counts(meta: dict, lf_names: Sequence[str], cardinality: int, n_rows: int) -> np.ndarray | None:
@@ -196,45 +197,67 @@ ROW_IS_ID = "row_is_id"
 
 #: a plain votes file's integer column whose largest value is at least this, and at least
 #: :data:`ID_LIKE_RATIO` times the largest vote of every other column, is taken for an id column
-#: that was not recognised (see :func:`check_plain_vote_maxima`)
+#: that was not recognised when its values are also those of ids (see :func:`check_plain_vote_maxima`)
 ID_LIKE_MIN_VALUE = 100
 ID_LIKE_RATIO = 4
 
 
-def check_plain_vote_maxima(path, maxima: dict[str, int], minima: dict[str, int], n_rows: int) -> None:
+def check_plain_vote_maxima(path, maxima: dict[str, int], minima: dict[str, int], n_rows: int,
+                            files: Sequence | None = None) -> None:
     """Refuse a Parquet file without weaklabel metadata whose cardinality is inferred (the largest
     vote + 1) when one integer column looks like an id column the name rule of :func:`votes_layout`
     did not recognise (``review_id`` holding 1000..1499 beside LFs voting 0/1 became an LF, K =
     1500, and a 9-minute fit of nonsense that exited 0): it never abstains (no -1), its largest
     value is at least :data:`ID_LIKE_MIN_VALUE` and half the row count, and at least
-    :data:`ID_LIKE_RATIO` times the largest vote of another column that votes. An LF over many
-    classes abstains somewhere or stays below half the rows on any file of some size.
+    :data:`ID_LIKE_RATIO` times the largest vote of another column that votes, and it holds its
+    values as ids do (:func:`~.vote_cells.id_like_values`: a different one on every row, or counting
+    up; read from ``files``, the file's Parquet files in row order, only for such a column). An LF
+    over many classes abstains somewhere or stays below half the rows on any file of some size; a
+    crowd worker who answered one high class on every item (class 150 of 200 beside workers who
+    answered 0..29) has the range of ids but repeats its value: it was refused as an id column, and
+    its votes could not be fitted at all. A column of one value is never ids (decided from its
+    range alone); without ``files`` the range decides.
 
     A vote above the class limit (votes are stored as int8/int16) is refused here too, naming the
     column: the cardinality inferred from it (the largest vote + 1) made ``fit --stream`` (and a
     default fit, which streams what looks too big for memory) allocate per-class tables of that
     size (a vote of 2**40: "Unable to allocate 80.0 TiB", a traceback), and the in-memory read
-    named neither the file nor the column."""
+    named neither the file nor the column. With ``files``, the message names the row and, for a
+    folder or glob, the part file holding it (:func:`~.vote_cells.first_vote_at_least`)."""
     over = {k: v for k, v in maxima.items() if v >= MAX_CARDINALITY}
     if over:
         name = next(iter(over))
-        raise InputError(f"{path}: LF column {name!r} holds the vote {over[name]:,}, above the limit of "
-                         f"{MAX_CARDINALITY:,} classes (class ids 0..{MAX_CARDINALITY - 1}, -1 = abstain); "
+        value, where, at = over[name], f"{path}: ", ""
+        found = first_vote_at_least(files, name, MAX_CARDINALITY) if files else None
+        if found is not None:
+            file, file_row, row, value = found
+            if len(files) == 1 and str(file) == str(path):
+                at = f", at row {row:,}"
+            else:
+                where = f"{file}: row {file_row:,} of the file, votes row {row:,}, "
+        raise InputError(f"{where}LF column {name!r} holds the vote {value:,}, above the limit of "
+                         f"{MAX_CARDINALITY:,} classes (class ids 0..{MAX_CARDINALITY - 1}, -1 = abstain){at}; "
                          "is it an id column? A Parquet file without weaklabel metadata takes its id columns by "
                          f"name ({_ID_NAME_RULE}) or type (not integer)")
     voting = {k: v for k, v in maxima.items() if v >= 0}
     if len(voting) < 2:
         return
     name = max(voting, key=voting.get)
-    top = voting[name]
+    top, low = voting[name], minima.get(name, -1)
     rest = max(v for k, v in voting.items() if k != name)
-    if (minima.get(name, -1) >= 0 and top >= ID_LIKE_MIN_VALUE and 2 * top >= n_rows
+    if not (low >= 0 and top >= ID_LIKE_MIN_VALUE and 2 * top >= n_rows
             and top + 1 >= ID_LIKE_RATIO * (rest + 1)):
-        raise InputError(
-            f"{path}: column {name!r} holds values up to {top:,} and never abstains while every other column's "
-            f"votes stay at or below {rest}: an id column, not an LF's votes? A Parquet file without weaklabel "
-            f"metadata takes its id columns by name ({_ID_NAME_RULE}) "
-            f"or type (not integer): rename the column, or write the votes with `weaklabel apply`")
+        return
+    if low == top and n_rows > 1:   # one value on every row: ids differ from row to row
+        return
+    how = id_like_values(column_values(files, name)) if files else "values in the range of row ids"
+    if how is None:   # its values repeat, as ids never do: an LF over many classes, a worker's one answer
+        return
+    raise InputError(
+        f"{path}: column {name!r} holds values up to {top:,} and never abstains while every other column's "
+        f"votes stay at or below {rest} ({how}): an id column, not an LF's votes? A Parquet file without "
+        f"weaklabel metadata takes its id columns by name ({_ID_NAME_RULE}) "
+        f"or type (not integer): rename the column, or write the votes with `weaklabel apply`")
 
 
 def _typed_schema(src: TableSource) -> pa.Schema:

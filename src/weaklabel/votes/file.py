@@ -95,7 +95,7 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
 
         found = stats_vote_range(src.files, lf_names)
         if found is not None:
-            check_plain_vote_maxima(p, *found, int(src.n_rows))
+            check_plain_vote_maxima(p, *found, int(src.n_rows), files=src.files)
             K = max(2, max(found[0].values(), default=-1) + 1)
     # Convert batch by batch when K is known (bounded memory); plain files without a cardinality
     # nor statistics need the maximum vote first, so they are held dense until the end.
@@ -124,7 +124,8 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
         dense = np.concatenate(dense_parts) if dense_parts else np.zeros((0, len(lf_names)), np.int64)
         if dense.size:
             check_plain_vote_maxima(p, dict(zip(lf_names, dense.max(axis=0).tolist())),
-                                    dict(zip(lf_names, dense.min(axis=0).tolist())), dense.shape[0])
+                                    dict(zip(lf_names, dense.min(axis=0).tolist())), dense.shape[0],
+                                    files=src.files)
         K = max(2, int(dense.max()) + 1) if dense.size else 2
         csr_parts = [dense_to_csr(dense, K, lf_names, where=str(p), at=lambda r: ": ".join(place(r)))]
     indptr, indices, votes = concat_csr(csr_parts, K)

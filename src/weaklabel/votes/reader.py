@@ -237,7 +237,7 @@ class VotesSource:
             self._note_vote_like_ids(id_columns, names)
         if K is None:  # as read_votes: the largest vote over the LF columns read
             maxima, minima = self._vote_range(VotesLayout(str(self.path), tuple(names), id_columns, 2, classes))
-            check_plain_vote_maxima(self.path, maxima, minima, self.n_rows)
+            check_plain_vote_maxima(self.path, maxima, minima, self.n_rows, files=self.files)
             K = max(2, max(maxima.values(), default=-1) + 1)
         self.layout = VotesLayout(str(self.path), tuple(names), id_columns, int(K), classes)
 
