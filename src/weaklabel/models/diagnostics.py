@@ -259,6 +259,17 @@ def identifiability_warnings(counts: np.ndarray, uncovered_how: str | None = Non
     return out
 
 
+def at_boundary(accuracies, counts) -> tuple[int, int] | None:
+    """``(LFs at 0 or 1, voting LFs)`` when more than half of the voting LFs' accuracies sit at 0 or 1
+    (and at least two LFs vote); else ``None``."""
+    a = np.asarray(accuracies, dtype=float)
+    voting = np.asarray(counts).sum(axis=1) > 0
+    at_edge = voting & np.isfinite(a) & ((a >= 0.999) | (a <= 0.001))
+    if voting.sum() >= 2 and at_edge.sum() > voting.sum() / 2:
+        return int(at_edge.sum()), int(voting.sum())
+    return None
+
+
 def fit_warnings(model, data) -> list[str]:
     """All diagnostics for a fitted ``model`` on ``data`` (a VoteStats)."""
     name = type(model).__name__
@@ -297,14 +308,13 @@ def fit_warnings(model, data) -> list[str]:
     blind = ignored_votes(model, counts)
     if blind is not None:
         out.append(ignored_votes_warning(blind, name))
+    fallback = getattr(model, "_fallback_note", None)   # a fit that could not be trusted and fell back
+    if fallback:
+        out.append(str(fallback))
     acc = getattr(model, "accuracies_", None)
-    if acc is not None:
-        a = np.asarray(acc, dtype=float)
-        voting = counts.sum(axis=1) > 0
-        at_edge = voting & np.isfinite(a) & ((a >= 0.999) | (a <= 0.001))
-        if voting.sum() >= 2 and at_edge.sum() > voting.sum() / 2:
-            out.append(f"{name} put {int(at_edge.sum())} of {int(voting.sum())} LF accuracies at 0 or 1: a boundary "
-                       f"solution, not an estimate")
+    edge = at_boundary(acc, counts) if acc is not None else None
+    if edge:
+        out.append(f"{name} put {edge[0]} of {edge[1]} LF accuracies at 0 or 1: a boundary solution, not an estimate")
     try:
         # the same sample the default's criticism takes (streamed and Dask stats keep it: one pass)
         from .criticism import sample_size

@@ -19,6 +19,54 @@ from .dawid_skene import ABSTAIN_MODES
 
 
 
+#: an LF sharing fewer voted rows than this with all other LFs together tells a moment fit nothing
+#: about its accuracy (the same count :class:`Triplet` asks of each pair)
+MIN_COVOTES = 10
+
+
+def degenerate_fit(model, data, pairs: np.ndarray) -> str | None:
+    """Why a moment fit cannot be trusted, or ``None``: no LF shares ``MIN_COVOTES`` voted rows with
+    the others, so nothing identifies any accuracy. ``pairs``: the ``(m K, m K)`` co-vote counts.
+
+    Fits that put most accuracies at 0 or 1, or nearly every covered row in one class, are only
+    warned about (``diagnostics.fit_warnings``), not replaced: precise rules are truly right ~100%
+    of the time (a `few_sources` tuning seed: boundary accuracies, 5.8 points above majority vote),
+    and where one class truly dominates (`catch_all`) collapsed-looking fits were 4-8 points above
+    it (PROTOCOL.md §33).
+
+    Why. Keyword LFs that almost never fire together (frozen sentiment rules on tweets or news,
+    PROTOCOL.md §31) leave the agreement statistics empty; the fit then follows the LFs' vote rates
+    alone, and on 8 such sets it ended 0.3-19 points below majority vote, twice with no warning."""
+    m, K = data.n_lfs, data.cardinality
+    N = pairs.reshape(m, K, m, K).sum(axis=(1, 3))
+    votes = np.diag(N).copy()
+    voting = votes > 0
+    if not voting.any():
+        return None
+    if not np.any(voting & (N.sum(axis=1) - votes >= MIN_COVOTES)):
+        return (f"cannot estimate any LF's accuracy: no LF shares {MIN_COVOTES} or more voted rows with the "
+                f"other LFs, so the agreements it fits are empty")
+    return None
+
+
+def majority_state(data) -> tuple[np.ndarray, np.ndarray]:
+    """``(confusion, propensity)`` of a one-coin state with one neutral accuracy for every LF: with
+    abstains ignored, its labels are majority vote's (ties stay ties)."""
+    m, K = data.n_lfs, data.cardinality
+    acc = 1.0 / K + 0.5 * (1 - 1.0 / K)
+    conf = np.full((m, K, K), (1 - acc) / max(K - 1, 1))
+    conf[:, np.arange(K), np.arange(K)] = acc
+    rate = np.clip(data.lf_counts().sum(axis=1) / max(data.n_rows, 1), 1e-6, 1 - 1e-6)
+    return conf, np.repeat(rate[:, None], K, axis=1)
+
+
+def fallback_note(name: str, why: str, fixed, gold) -> str:
+    """The warning of a moment fit replaced by majority vote (``diagnostics.fit_warnings`` prints it)."""
+    balance = "the given" if fixed is not None else "the gold rows'" if gold is not None else "equal"
+    return (f"{name} {why}: it falls back to majority vote (every LF equally accurate, {balance} class balance), "
+            f"and its accuracies are not estimates (try --model auto)")
+
+
 def agreement_stats(L) -> np.ndarray:
     """``(m K, m K)`` int64 co-occurrence counts of one-hot votes (one pass over the rows)."""
     return as_stats(L).pair_counts()
@@ -164,6 +212,17 @@ class MatrixCompletion(FactorizedModel):
         self.n_iter_ = it_total
         self.converged_ = converged
         self.log_likelihood_ = float("nan")
+        self._fallback_note = None   # why the fit fell back to majority vote, for the warnings
+        why = degenerate_fit(self, data, O * n)
+        if why:
+            self._fall_back_to_majority(data, P if fixed is not None or gold is not None else np.full(K, 1.0 / K))
+            self._fallback_note = fallback_note("MatrixCompletion", why, fixed, gold)
+
+    def _fall_back_to_majority(self, data, P: np.ndarray) -> None:
+        conf, prop = majority_state(data)
+        self._set_state(np.asarray(P, dtype=float), conf, prop, np.zeros(data.n_lfs, dtype=bool))
+        m, K = data.n_lfs, data.cardinality
+        self.mu_ = (conf.transpose(0, 2, 1) * prop[:, None, :]).reshape(m * K, K)   # the same state
 
     def _install(self, data, mu: np.ndarray, P: np.ndarray) -> None:
         m, K = data.n_lfs, data.cardinality
@@ -292,6 +351,13 @@ class Triplet(FactorizedModel):
         self._set_state(P, conf, prop, np.zeros(m, dtype=bool))
         # an LF is identified when its accuracy came out of the triplets (for every class, ovr)
         self.identified_ = np.logical_and.reduce(found) if found else np.ones(m, dtype=bool)
+        self._fallback_note = None   # why the fit fell back to majority vote, for the warnings
+        why = degenerate_fit(self, data, O4.reshape(m * K, m * K))
+        if why:
+            conf, prop = majority_state(data)
+            self._set_state(P if fixed is not None or gold is not None else np.full(K, 1.0 / K), conf, prop,
+                            np.zeros(m, dtype=bool))
+            self._fallback_note = fallback_note("Triplet", why, fixed, gold)
         self.n_iter_ = 0
         self.converged_ = True
         self.log_likelihood_ = float("nan")
