@@ -113,3 +113,20 @@ def test_cli_says_so_on_stderr_and_in_json(tmp_path, model):
     payload = json.loads(res.stdout)
     assert any("falls back to majority vote" in w for w in payload["warnings"])
     assert "falls back to majority vote" in res.stderr
+
+
+def test_mc_names_the_lfs_it_cannot_check_when_they_cast_many_votes():
+    """Some LFs overlap, most do not: the fit is kept, and the warning names the lonely ones."""
+    from weaklabel.simulate import REGIMES
+
+    vm, _ = disjoint_keyword_votes(7)
+    L = vm.to_dense()
+    rows = np.flatnonzero(L[:, 0] == 1)[:60]
+    L[rows, 1] = 1                     # lf0 and lf1 now share 60 voted rows; lf2..lf9 share none
+    model = MatrixCompletion().fit(VoteMatrix.from_dense(L, cardinality=2, lf_names=vm.lf_names))
+    assert not any("falls back" in w for w in model.warnings_)
+    note = [w for w in model.warnings_ if "cannot check the accuracy" in w]
+    assert len(note) == 1 and "8 LF(s)" in note[0] and "lf2" in note[0] and "lf0" not in note[0]
+    # LFs that overlap everywhere: nothing to say
+    sim = REGIMES["independent"](seed=0)
+    assert not any("cannot check the accuracy" in w for w in MatrixCompletion().fit(sim.votes).warnings_)

@@ -308,9 +308,9 @@ def fit_warnings(model, data) -> list[str]:
     blind = ignored_votes(model, counts)
     if blind is not None:
         out.append(ignored_votes_warning(blind, name))
-    fallback = getattr(model, "_fallback_note", None)   # a fit that could not be trusted and fell back
-    if fallback:
-        out.append(str(fallback))
+    for note in ("_fallback_note", "_unidentified_note"):   # a moment fit replaced, or partly unchecked
+        if getattr(model, note, None):
+            out.append(str(getattr(model, note)))
     acc = getattr(model, "accuracies_", None)
     edge = at_boundary(acc, counts) if acc is not None else None
     if edge:
