@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "weaklabel"
-CHECKED = ("apply", "io", "votes", "lf", "_dask.py", "fit", "_persist.py")
+CHECKED = ("apply", "io", "votes", "lf", "_dask.py", "fit", "_persist.py", "models")
 MAX_LINES = 400
 
 

@@ -22,6 +22,16 @@ only). So the labels are used only where they show a gain, and ``--dev`` does no
 no-label default: a semi-supervised fit can be worse than no labels at all (100 labels turn
 low-precision one-class rules into evidence for the other class). The reason for the choice is in
 ``report_`` and ``selection_``.
+
+:class:`AutoModel` is assembled from modules of one job each, their names re-exported here (every
+name callers import from ``weaklabel.models.auto`` still imports from it):
+:mod:`~weaklabel.models.candidate_checks` (the ``candidates`` checked before any fit),
+:mod:`~weaklabel.models.disagree_on` (which held-out votes the criticism's second z scores, and the
+few-answers hint), :mod:`~weaklabel.models.label_free` (the label-free check of the first candidate
+against majority vote, and the tie hedge), :mod:`~weaklabel.models.dev_selection` (the selection
+with gold labels) and :mod:`~weaklabel.models.auto_warnings` (the fitted model's warnings). This
+module holds the estimator itself: its parameters, ``fit``, ``predict_proba`` and its model file's
+checks.
 """
 
 from __future__ import annotations
@@ -30,16 +40,16 @@ import numpy as np
 
 from ..errors import InputError
 from ..votes import VoteMatrix
+from .auto_warnings import THIN_EVIDENCE_ROWS, AutoWarnings  # noqa: F401  (THIN_EVIDENCE_ROWS re-exported)
 from .base import Interval, LabelModel, Options, check_class_balance, register
+from .candidate_checks import CANDIDATE_SHAPE, _candidate  # noqa: F401  (CANDIDATE_SHAPE re-exported)
 from .dev_selection import DEFAULT_NAME, DevSelection, default_candidates
+from .disagree_on import FEW_ANSWERS_HINT, few_answers, resolve_disagree_on
+from .disagree_on import FEW_ANSWERS_PER_ROW, UNBIASED_Z_CLASSES, votes_per_covered_row  # noqa: F401  (re-exported)
+from .label_free import LabelFreeChoice
 
 __all__ = ["AutoModel", "DEFAULT_NAME", "default_candidates"]
 
-
-#: a ``--dev`` choice resting on fewer more gold rows right than this (out of fold) is reported as
-#: thin evidence: on single draws of 100 gold rows such choices gain on most sets and lose up to 3
-#: points on a few, and no statistic at hand tells which (``benchmarks/PROTOCOL.md`` §13)
-THIN_EVIDENCE_ROWS = 3.0
 
 #: appended to the reason when one source dominates and no gold labels were given: majority vote is
 #: then the safe label, not a good one (a catch-all LF ties every row where one other LF votes
@@ -50,129 +60,8 @@ DOMINANT_HINT = ("; gold labels for about 100 rows (`--dev`) can check the model
                  "sources' accuracies instead (Dawid-Skene, moment matching)")
 
 
-#: at most this many votes per covered row (on average) and the disagreement z is the conservative
-#: one (PROTOCOL.md §15, §25): the fall-back reason says so; with ``disagree_on="auto"`` and at
-#: least :data:`UNBIASED_Z_CLASSES` classes the unbiased z is used instead (§26)
-FEW_ANSWERS_PER_ROW = 4.0
-#: with ``disagree_on="auto"``: the unbiased z where a covered row has at most
-#: :data:`FEW_ANSWERS_PER_ROW` votes on average over at least this many classes (PROTOCOL.md §26:
-#: on the tuning tasks the binary ones of that shape lose with it, 12 -> 20 tasks more than 0.5
-#: below majority vote; the multi-class ones gain, 12 -> 13, criterion +1.73 -> +1.76)
-UNBIASED_Z_CLASSES = 3
-FEW_ANSWERS_HINT = ("; with {votes_per_row:.1f} votes a covered row the second z favours majority vote by "
-                    "construction (most held-out votes of a row where the model overrides the majority side with "
-                    "it): `-p disagree_on=votes` scores the held-out votes on which the two models' labels from the "
-                    "other votes differ (unbiased, but it keeps more fits that fail), or about 100 gold rows "
-                    "(`--dev`) can check the model")
-
-
-def votes_per_covered_row(data) -> float:
-    """Mean number of votes a row with at least one vote has: how much of a crowd's redundancy the
-    criticism's held-out votes can lean on."""
-    covered = int(data.n_rows - data.n_uncovered())
-    return float(np.asarray(data.lf_counts()).sum()) / max(covered, 1)
-
-
-def resolve_disagree_on(setting: str, data) -> tuple[str, str]:
-    """The selection of held-out votes the second z of the criticism scores, and why.
-
-    ``"rows"`` and ``"votes"`` are taken as given. ``"auto"`` (the default): ``"votes"`` (unbiased)
-    where covered rows have at most :data:`FEW_ANSWERS_PER_ROW` votes on average over at least
-    :data:`UNBIASED_Z_CLASSES` classes, else ``"rows"``. Why: the bias of ``"rows"`` towards
-    majority vote grows as rows have fewer votes (§15); with 3+ classes and few votes most rows
-    where the model and majority vote differ are majority vote's ties, which the model breaks, and
-    there the unbiased z kept fits that gained (dog and weather teams, LabelMe-like crowds +7
-    points); on binary inputs of that shape the rows it changes are 2-1 splits the model
-    overrides, where it kept fits that failed (PROTOCOL.md §26)."""
-    if setting != "auto":
-        return setting, "set"
-    per_row = votes_per_covered_row(data)
-    if per_row <= FEW_ANSWERS_PER_ROW and int(data.cardinality) >= UNBIASED_Z_CLASSES:
-        return "votes", (f"{per_row:.1f} votes a covered row over {int(data.cardinality)} classes "
-                         f"(<= {FEW_ANSWERS_PER_ROW:g} over >= {UNBIASED_Z_CLASSES})")
-    return "rows", "default"
-
-
-def few_answers(data, selection: dict, min_z: float) -> dict | None:
-    """Where the default fell back to majority vote on the disagreement z alone (the all-rows z
-    favoured the model) with few votes a row and ``disagree_on="rows"``: the selection row of that
-    z is biased towards majority vote, most on crowds with 2-4 answers an item (simulated
-    LabelMe-like crowds: the model 5-10 points better on 8 of 10 draws it fell back on,
-    ``benchmarks/bench_crowd_shapes.py``). Nothing changes but the reason: on binary inputs (where
-    ``disagree_on="auto"`` keeps ``"rows"``) the unbiased option adds failures on the tuning tasks
-    (PROTOCOL.md §25, §26), so the user is told, not overruled."""
-    crit = selection.get("criticism") or {}
-    if selection.get("model") != "majority" or crit.get("disagree_on") != "rows" or "z_disagree" not in crit:
-        return None
-    if not (crit["z"] > min_z >= crit["z_disagree"]):
-        return None
-    per_row = votes_per_covered_row(data)
-    if per_row > FEW_ANSWERS_PER_ROW:
-        return None
-    return {"votes_per_row": round(per_row, 2)}
-
-
-#: what a candidate is, for the messages that refuse one
-CANDIDATE_SHAPE = "(label, model name, params dict[, uses_labels])"
-_EXAMPLE = ", e.g. ('ds', 'ds', {'smoothing': 0.5})"
-
-
-def _candidate(i: int, c) -> tuple[str, str, dict, bool]:
-    """Entry ``i`` of ``candidates`` checked and normalised to ``(label, model name, params,
-    uses_labels)``; a wrong one is a one-line InputError naming it and the expected shape.
-
-    Why here: a bad entry otherwise surfaced mid-fit as a raw TypeError (an unknown parameter,
-    a model object: "not iterable") or as its string split into letters."""
-    from . import MODELS
-
-    where = f"AutoModel: candidates[{i}]"
-    if isinstance(c, LabelModel):
-        name = next((k for k, v in MODELS.items() if type(c) is v), "NAME")
-        raise InputError(f"{where} is a model object ({type(c).__name__}); a candidate is {CANDIDATE_SHAPE}, "
-                         f"here ('{name}', '{name}', {{...its parameters}})")
-    if not isinstance(c, (tuple, list)) or len(c) not in (3, 4):
-        raise InputError(f"{where} is {_short(c)}; a candidate is {CANDIDATE_SHAPE}{_EXAMPLE}")
-    label, name, params = c[:3]
-    if not isinstance(label, str):
-        raise InputError(f"{where}: the label must be a string, got {_short(label)}; a candidate is {CANDIDATE_SHAPE}")
-    where = f"AutoModel candidate {label!r}"
-    if name == "auto" and i > 0:
-        raise InputError(f"{where}: model 'auto' may only be the first candidate (the label-free default)")
-    if not isinstance(name, str) or name not in MODELS:
-        raise InputError(f"{where}: unknown model {_short(name)}; choose one of {', '.join(MODELS)}")
-    if not isinstance(params, dict):
-        raise InputError(f"{where}: params must be a dict, got {_short(params)}; a candidate is "
-                         f"{CANDIDATE_SHAPE}{_EXAMPLE}")
-    model = "hybrid" if name == "auto" else name
-    _check_candidate_params(where, model, params)
-    uses_labels = bool(c[3]) if len(c) == 4 else True
-    return label, model, params, uses_labels and name != "auto"
-
-
-def _short(value, limit: int = 80) -> str:
-    """``repr(value)`` on one line and at most ``limit`` characters: messages stay one line."""
-    text = " ".join(repr(value).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _check_candidate_params(where: str, name: str, params: dict) -> None:
-    """The candidate's ``params`` are parameters of model ``name`` with values it accepts, checked
-    before any fit (the model's own ``_validate_params`` message, prefixed with ``where``)."""
-    from . import MODELS
-
-    cls = MODELS[name]
-    allowed = cls._param_names()
-    unknown = [k for k in params if k not in allowed]
-    if unknown:
-        raise InputError(f"{where}: {name} has no parameter {unknown[0]!r} (its parameters: {', '.join(allowed)})")
-    try:
-        cls(**params)._validate_params()
-    except InputError as exc:
-        raise InputError(f"{where}: {exc}") from None
-
-
 @register
-class AutoModel(DevSelection, LabelModel):
+class AutoModel(LabelFreeChoice, AutoWarnings, DevSelection, LabelModel):
     """Robust default label model; with gold labels, cross-validated model selection.
 
     Parameters
@@ -303,74 +192,6 @@ class AutoModel(DevSelection, LabelModel):
             p.setdefault("class_balance", np.asarray(self.class_balance, dtype=float).tolist())
         return cls(**p)
 
-    def _label_free(self, cands, data, y, disagree_on: str = "rows") -> tuple[tuple, LabelModel, dict]:
-        """Fit the first candidate and check it against majority vote from the votes alone."""
-        from .criticism import DOMINANT_SHARE, compare_to_majority, dominant_source, sample_size
-        from .diagnostics import FEW_SOURCES, SMALL_INPUT_ROWS, ignored_votes, majority_tie_share
-
-        first = cands[0]
-        model = self._build(first[1], first[2]).fit(data, y)
-        tables = getattr(model, "scoring_tables", None)
-        if not self.criticism or tables is None or first[1] == "majority":
-            why = "criticism off" if not self.criticism else "no scoring tables to criticise"
-            return first, model, {"choice": first[0], "model": first[1], "reason": f"{first[0]}: {why}",
-                                  "criticism": None}
-        counts = np.asarray(data.lf_counts())
-        single = (counts.max(axis=1) == counts.sum(axis=1)) & (counts.sum(axis=1) > 0)
-        j, share = dominant_source(counts)
-        blind = ignored_votes(model, counts)
-        if blind is not None:
-            crit = {"ignored_votes": blind}
-            why = (f"the fitted {first[1]} model ignores the votes of all {blind['sources']} source(s) it models by a "
-                   f"confusion matrix ({blind['vote_share']:.0%} of the votes): a collapsed fit, not trusted")
-        elif share >= DOMINANT_SHARE:
-            coverage = float(counts[j].sum()) / max(1, data.n_rows)
-            crit = {"dominant_source": data.lf_names[j], "dominant_share": round(share, 4),
-                    "dominant_coverage": round(coverage, 4)}
-            why = (f"LF {data.lf_names[j]!r} casts {share:.0%} of all votes (>= {DOMINANT_SHARE:.0%}) and votes on "
-                   f"{coverage:.0%} of the rows: its accuracy cannot be checked against the other sources, so the "
-                   f"fitted {first[1]} model is not trusted")
-        else:
-            rows = sample_size(data.n_rows, int(counts.sum()), int(single.sum()), self.criticism_terms)
-            sample = data.sample_rows(rows)
-            cmp = compare_to_majority(sample, tables(), single, getattr(model, "dependent_pairs_", None),
-                                      disagree_on)
-            fams = "" if not cmp.families else f", {len(cmp.families)} dependent group(s) left out together"
-            where = ("rows with a held-out vote whose label from the other votes differs" if disagree_on == "votes"
-                     else "rows where their labels differ")
-            stat = (f"held-out-source log-likelihood gain over majority vote {cmp.gain:+.2e} per vote, "
-                    f"z = {cmp.z:+.2f} on {cmp.rows} rows, z = {cmp.z_disagree:+.2f} on the {cmp.disagree_rows} "
-                    f"{where}{fams}")
-            crit = cmp.to_dict() | {"disagree_on": disagree_on}
-            trusted = cmp.z > self.min_z and (cmp.disagree_rows == 0 or cmp.z_disagree > self.min_z)
-            if trusted and disagree_on == "votes":
-                # would the conservative z have kept it too? If not, the labels correct majority vote
-                # instead (``dev_selection.correction_on_majority``)
-                rows_z = compare_to_majority(sample, tables(), single, getattr(model, "dependent_pairs_", None),
-                                             "rows")
-                crit["z_disagree_rows"] = round(float(rows_z.z_disagree), 4)
-                crit["kept_by_unbiased_z"] = bool(rows_z.disagree_rows > 0 and rows_z.z_disagree <= self.min_z)
-            if trusted:
-                selection = {"choice": first[0], "model": first[1], "criticism": crit,
-                             "reason": f"{first[0]}: majority vote does not predict held-out votes clearly "
-                                       f"better (z > {self.min_z:g}; {stat})"}
-                covered = int(data.n_rows - data.n_uncovered())
-                if covered < SMALL_INPUT_ROWS:
-                    selection["small_input"] = {"covered_rows": covered}
-                n_voting = int((counts.sum(axis=1) > 0).sum())
-                if n_voting <= FEW_SOURCES:
-                    selection["tie_breaking"] = {"voting_lfs": n_voting,
-                                                 "majority_tie_share": round(majority_tie_share(sample), 4)}
-                return first, model, selection
-            why = (f"majority vote predicts held-out votes clearly better than the fitted {first[1]} model "
-                   f"(z <= {self.min_z:g}), so the model is not trusted ({stat})")
-        # ties split evenly: the probabilities say "undecided" where majority vote is (the hard label
-        # is still a seeded random one of the tied classes)
-        mv = next((c for c in cands if c[1] == "majority"), ("majority", "majority", {}, False))
-        mv = (mv[0], mv[1], {"ties": "uniform", **mv[2]}, False)
-        fallback = self._build(mv[1], mv[2]).fit(data, y)
-        return mv, fallback, {"choice": mv[0], "model": mv[1], "criticism": crit, "reason": f"majority: {why}"}
-
     def _fit(self, data, y: np.ndarray | None) -> None:
         cands = self._candidates()
         known = np.flatnonzero(y >= 0) if y is not None else np.zeros(0, dtype=np.int64)
@@ -455,67 +276,6 @@ class AutoModel(DevSelection, LabelModel):
         return (f"the {scored.size} gold rows with votes are all of class {int(classes[0])}: they cannot tell a model "
                 f"that labels every row {int(classes[0])} from one that does not, so the label-free choice is kept; "
                 f"label rows of the other classes too")
-
-    def _fit_tie_hedge(self, data, default, model, selection) -> None:
-        """Bootstrap refits of the label-free fitted ``model`` that decide which majority-vote ties it
-        may break (:mod:`weaklabel.models.tie_hedge`): only with at most ``MAX_VOTING_SOURCES`` voting
-        sources, and only when the label-free path kept the fitted model."""
-        from . import tie_hedge as th
-
-        if hasattr(self, "tie_hedge_"):
-            del self.tie_hedge_
-        n_voting = int((np.asarray(data.lf_counts()).sum(axis=1) > 0).sum())
-        if (not self.criticism or default[1] == "majority" or n_voting > th.MAX_VOTING_SOURCES
-                or getattr(model, "scoring_tables", None) is None):
-            return
-        sample = data.sample_rows(th.MAX_ROWS)
-        tied, _ = th.majority_ties(sample)
-        if not tied.any():
-            return
-        self.tie_hedge_ = th.fit_tie_hedge(lambda: self._build(default[1], default[2]), sample, self.random_state)
-        kept = th.unstable_ties(sample, model.predict_proba(sample), self.tie_hedge_, tied)
-        selection["tie_hedge"] = {"refits": int(self.tie_hedge_["D"].shape[0]), "rows": int(sample.n_rows),
-                                  "tied_rows": int(tied.sum()), "kept_tied": int(kept.sum())}
-
-    def _diagnose(self, data) -> list[str]:
-        # the winner ran its own diagnostics when it was fitted
-        out = list(getattr(self.model_, "warnings_", []))
-        how = getattr(self, "_uncovered_how", None)
-        if how is None and hasattr(self, "correction_") and any(w.startswith("no LF votes class") for w in out):
-            how = "corrected"   # the winner's equal probabilities, moved by the correction on top of it
-        if how is not None:   # this model's rule for rows without votes, not the winner's, is what applies
-            from .diagnostics import no_vote_warning
-
-            line = no_vote_warning(np.asarray(data.lf_counts()), how)
-            out = [w for w in out if not w.startswith("no LF votes class")] + ([line] if line else [])
-        ties = self.selection_.get("tie_breaking")
-        if ties:   # only on the label-free choice: with gold labels used, the labels checked the model
-            from .diagnostics import tie_breaking_note
-
-            hedge = self.selection_.get("tie_hedge")
-            kept = hedge["kept_tied"] / hedge["tied_rows"] if hedge and hedge["tied_rows"] else None
-            note = tie_breaking_note(ties["voting_lfs"], ties["majority_tie_share"], self.selection_["model"], kept,
-                                     self._gold_unusable)
-            if note:
-                out.append(note)
-        small = self.selection_.get("small_input")
-        if small:   # as the tie note: only on the label-free choice
-            from .diagnostics import small_input_note
-
-            note = small_input_note(small["covered_rows"], self.selection_["model"], self._gold_unusable)
-            if note:
-                out.append(note)
-        for key in ("dev_too_few", "dev_overfit", "dev_one_class"):
-            if self.selection_.get(key):
-                out.append(f"--dev: {self.selection_[key]}")
-        ev = self.selection_.get("evidence")
-        if ev and self.selection_["choice"] != ev["against"] and ev["more_right"] < THIN_EVIDENCE_ROWS:
-            out.append(f"--dev: {self.selection_['choice']} was chosen over the label-free {ev['against']} on "
-                       f"{ev['more_right']:g} more of the {ev['gold_rows_scored']} gold rows with votes right out of "
-                       f"fold (paired z = {ev['paired_z']:g}); another draw of this many gold rows may choose "
-                       f"otherwise, and the choice can cost points on the other rows: more gold rows would settle it "
-                       f"(`-p min_rows_gained=3` keeps the label-free model unless a departure gains 3 rows)")
-        return out
 
     def _uncovered_from_prior(self) -> bool:
         return False   # the chosen model's predict_proba decides its rows without votes

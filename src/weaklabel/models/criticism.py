@@ -34,6 +34,10 @@ the tuning seeds of the simulated regimes (``benchmarks/PROTOCOL.md``).
 
 The pass runs on an evenly spaced sample of rows (:meth:`VoteStats.sample_rows`), so it costs the
 same for 10^4 and 10^8 rows.
+
+The array operations the statistic runs on (row maxima and sums, softmax, sparse sums, the outcome
+cells a fold reads; each pinned to the bits of the numpy call it replaces) are in
+:mod:`~weaklabel.models.criticism_arrays`, re-exported here.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..votes import VoteMatrix
+from .criticism_arrays import _outcome_probs, _row_max, _row_sum, _softmax, _summing  # noqa: F401  (re-exported)
 
 MODEL_TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0)
 MAJORITY_TEMPERATURES = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -73,64 +78,6 @@ def majority_tables(m: int, K: int):
     D = np.zeros((m, K, K))
     D[:, np.arange(K), np.arange(K)] = 1.0
     return D, np.zeros(m), np.zeros(K), np.zeros(K)
-
-
-def _row_max(s: np.ndarray) -> np.ndarray:
-    """``s.max(axis=1)`` of an ``(n, K)`` array, column by column: numpy reduces a short last axis
-    several times slower than it takes K element-wise maxima (same numbers)."""
-    if s.shape[1] > 16:     # from here numpy's own reduction is the faster (a maximum is exact)
-        return s.max(axis=1)
-    out = s[:, 0].copy()
-    for k in range(1, s.shape[1]):
-        np.maximum(out, s[:, k], out=out)
-    return out
-
-
-def _summing(targets: np.ndarray, sources: np.ndarray, n_targets: int, n_sources: int):
-    """A 0/1 sparse matrix whose product with an ``(n_sources, K)`` array ``w`` sums, for each
-    target ``t``, the rows ``w[sources[e]]`` of every ``e`` with ``targets[e] == t``: K
-    ``np.bincount(targets, weights=w[sources, k])`` in one pass. Entries keep the order of ``e``
-    within each target, and scipy adds them in stored order from 0, as ``bincount`` does, so the
-    sums are the same to the last bit (``tests/models/test_criticism_sums.py``)."""
-    from scipy import sparse
-
-    order = np.argsort(targets, kind="stable")
-    indptr = np.zeros(n_targets + 1, dtype=np.int64)
-    np.cumsum(np.bincount(targets, minlength=n_targets), out=indptr[1:])
-    return sparse.csr_matrix((np.ones(order.size), np.asarray(sources, dtype=np.int64)[order], indptr),
-                             shape=(n_targets, n_sources))
-
-
-def _outcome_probs(A: np.ndarray, a_pool: np.ndarray, denom: np.ndarray, src: np.ndarray, val: np.ndarray):
-    """``C[src, :, val]`` of the outcome matrices ``C = (A + a_pool) / denom[..., None]`` (``A``:
-    ``(m, K, K + 1)``; ``a_pool``: ``(K, K + 1)``; ``denom``: ``(m, K)``), one ``(K,)`` row per scored
-    outcome. Where the votes scored outnumber the ``m (K + 1)`` outcomes, all of ``C`` is computed and
-    read (K = 2: one gather of the votes, where three gathers and two operations on them per vote
-    were 4-5 times slower); else only the cells read (K = 250: ``C`` is ``m K (K + 1)`` numbers). The
-    same operations on the same numbers either way: the same bits."""
-    m, K = denom.shape
-    if m * (K + 1) <= src.size:
-        C = (A + a_pool[None]) / denom[:, :, None]
-        return C[src, :, val]
-    return (A[src, :, val] + np.ascontiguousarray(a_pool.T)[val]) / denom[src]
-
-
-def _row_sum(s: np.ndarray) -> np.ndarray:
-    """``s.sum(axis=1)`` of an ``(n, K)`` array, column by column below 8 classes: numpy adds fewer
-    than 8 terms left to right, as this loop does (same numbers); from 8 on it adds in an unrolled,
-    pairwise order, so its own reduction is kept there."""
-    if s.shape[1] >= 8:
-        return s.sum(axis=1)
-    out = s[:, 0].copy()
-    for k in range(1, s.shape[1]):
-        out += s[:, k]
-    return out
-
-
-def _softmax(s: np.ndarray) -> np.ndarray:
-    e = np.exp(s - _row_max(s)[:, None])
-    e /= _row_sum(e)[:, None]
-    return e
 
 
 def family_groups(pairs, m: int) -> list[list[int]]:

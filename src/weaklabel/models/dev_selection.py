@@ -8,7 +8,7 @@ see the gold rows and a row sample, :data:`CV_MAX_ROWS`). Then a correction of t
 label-free posterior learned from the gold rows (:mod:`weaklabel.models.correction`; each source's
 own, or pooled over sources, whichever predicts them better out of fold) is kept if it predicts
 them at least as well out of fold as the choice so far. See ``benchmarks/PROTOCOL.md`` for how the rules were
-chosen. Kept apart from ``auto.py`` (the label-free path) as a mixin of ``AutoModel``.
+chosen. Kept apart from ``auto.py`` and ``label_free.py`` (the label-free path) as a mixin of ``AutoModel``.
 """
 
 from __future__ import annotations
