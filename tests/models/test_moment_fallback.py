@@ -59,7 +59,7 @@ def test_no_overlap_falls_back_to_majority_vote(cls, seed):
     assert covered_accuracy(model, vm, y) == pytest.approx(mv, abs=1e-9)
     assert mv > 0.85   # the rules are 90% precise: majority vote is right on most covered rows
     note = [w for w in model.warnings_ if "falls back to majority vote" in w]
-    assert len(note) == 1 and f"no LF shares {MIN_COVOTES} or more voted rows" in note[0]
+    assert len(note) == 1 and f"no LF has {MIN_COVOTES} or more co-votes" in note[0]
     assert np.allclose(model.class_balance_, 0.5)
     # the state is one: a saved and reloaded model predicts the same
     other = cls()

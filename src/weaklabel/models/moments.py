@@ -16,82 +16,8 @@ from ._factorized import FactorizedModel
 from .stats import MAX_MK, as_stats  # noqa: F401  (MAX_MK re-exported)
 from .base import Interval, Options, check_class_balance, gold_class_balance, register
 from .dawid_skene import ABSTAIN_MODES
-
-
-
-#: an LF sharing fewer voted rows than this with all other LFs together tells a moment fit nothing
-#: about its accuracy (the same count :class:`Triplet` asks of each pair)
-MIN_COVOTES = 10
-
-
-def degenerate_fit(model, data, pairs: np.ndarray) -> str | None:
-    """Why a moment fit cannot be trusted, or ``None``: no LF shares ``MIN_COVOTES`` voted rows with
-    the others, so nothing identifies any accuracy. ``pairs``: the ``(m K, m K)`` co-vote counts.
-
-    Fits that put most accuracies at 0 or 1, or nearly every covered row in one class, are only
-    warned about (``diagnostics.fit_warnings``), not replaced: precise rules are truly right ~100%
-    of the time (a `few_sources` tuning seed: boundary accuracies, 5.8 points above majority vote),
-    and where one class truly dominates (`catch_all`) collapsed-looking fits were 4-8 points above
-    it (PROTOCOL.md §33).
-
-    Why. Keyword LFs that almost never fire together (frozen sentiment rules on tweets or news,
-    PROTOCOL.md §31) leave the agreement statistics empty; the fit then follows the LFs' vote rates
-    alone, and on 8 such sets it ended 0.3-19 points below majority vote, twice with no warning."""
-    m, K = data.n_lfs, data.cardinality
-    N = pairs.reshape(m, K, m, K).sum(axis=(1, 3))
-    votes = np.diag(N).copy()
-    voting = votes > 0
-    if not voting.any():
-        return None
-    if not np.any(voting & (N.sum(axis=1) - votes >= MIN_COVOTES)):
-        return (f"cannot estimate any LF's accuracy: no LF shares {MIN_COVOTES} or more voted rows with the "
-                f"other LFs, so the agreements it fits are empty")
-    return None
-
-
-#: warn when the LFs below ``MIN_COVOTES`` cast at least this share of the votes (a few rare workers
-#: in a large crowd are not worth a warning; a third of the votes is)
-UNIDENTIFIED_WARN_SHARE = 0.10
-
-
-def unidentified_note(name: str, data, pairs: np.ndarray) -> str | None:
-    """A warning naming the voting LFs that share fewer than ``MIN_COVOTES`` voted rows with the
-    others, when they cast at least ``UNIDENTIFIED_WARN_SHARE`` of the votes; else ``None``.
-
-    Why. Where some LFs overlap and most do not, the fit is not replaced (:func:`degenerate_fit`),
-    but the lonely LFs' accuracies then follow their vote rates only: on the VADER movie snippets
-    with the second writer's imdb LFs (11 of 14 LFs, 38% of the votes) `mc` ended 22 points below
-    majority vote with nothing said (PROTOCOL.md §33)."""
-    m, K = data.n_lfs, data.cardinality
-    N = pairs.reshape(m, K, m, K).sum(axis=(1, 3))
-    votes = np.diag(N).copy()
-    lonely = (votes > 0) & (N.sum(axis=1) - votes < MIN_COVOTES)
-    share = float(votes[lonely].sum() / max(votes.sum(), 1))
-    if not lonely.any() or share < UNIDENTIFIED_WARN_SHARE:
-        return None
-    idx = np.flatnonzero(lonely)
-    names = ", ".join(str(data.lf_names[j]) for j in idx[:5]) + (f" and {idx.size - 5} more" if idx.size > 5 else "")
-    return (f"{name} cannot check the accuracy of {idx.size} LF(s) casting {share:.0%} of the votes ({names}): each "
-            f"shares fewer than {MIN_COVOTES} voted rows with the other LFs, so their accuracies follow their vote "
-            f"rates, not agreements (compare with --model majority or auto)")
-
-
-def majority_state(data) -> tuple[np.ndarray, np.ndarray]:
-    """``(confusion, propensity)`` of a one-coin state with one neutral accuracy for every LF: with
-    abstains ignored, its labels are majority vote's (ties stay ties)."""
-    m, K = data.n_lfs, data.cardinality
-    acc = 1.0 / K + 0.5 * (1 - 1.0 / K)
-    conf = np.full((m, K, K), (1 - acc) / max(K - 1, 1))
-    conf[:, np.arange(K), np.arange(K)] = acc
-    rate = np.clip(data.lf_counts().sum(axis=1) / max(data.n_rows, 1), 1e-6, 1 - 1e-6)
-    return conf, np.repeat(rate[:, None], K, axis=1)
-
-
-def fallback_note(name: str, why: str, fixed, gold) -> str:
-    """The warning of a moment fit replaced by majority vote (``diagnostics.fit_warnings`` prints it)."""
-    balance = "the given" if fixed is not None else "the gold rows'" if gold is not None else "equal"
-    return (f"{name} {why}: it falls back to majority vote (every LF equally accurate, {balance} class balance), "
-            f"and its accuracies are not estimates (try --model auto)")
+from .moment_checks import (MIN_COVOTES, UNIDENTIFIED_WARN_SHARE, degenerate_fit, fall_back,  # noqa: F401
+                            fallback_note, majority_state, unidentified_note)
 
 
 def agreement_stats(L) -> np.ndarray:
@@ -188,7 +114,8 @@ class MatrixCompletion(FactorizedModel):
 
         K, m, n = data.cardinality, data.n_lfs, data.n_rows
         fixed = check_class_balance(self.class_balance, K)
-        O = data.pair_counts() / n
+        pairs = data.pair_counts()   # the rules below compare the int counts: (10 / 77) * 77 < 10
+        O = pairs / n
         mk = m * K
         lf_of = np.repeat(np.arange(m), K)
         mask = (lf_of[:, None] != lf_of[None, :]).astype(float)
@@ -240,17 +167,12 @@ class MatrixCompletion(FactorizedModel):
         self.converged_ = converged
         self.log_likelihood_ = float("nan")
         self._fallback_note = None   # why the fit fell back to majority vote, for the warnings
-        why = degenerate_fit(self, data, O * n)
-        self._unidentified_note = None if why else unidentified_note("MatrixCompletion", data, O * n)
+        self.__dict__.pop("identified_", None)   # a fallback's only
+        why = degenerate_fit(self, data, pairs)
+        self._unidentified_note = None if why else unidentified_note("MatrixCompletion", data, pairs)
         if why:
-            self._fall_back_to_majority(data, P if fixed is not None or gold is not None else np.full(K, 1.0 / K))
-            self._fallback_note = fallback_note("MatrixCompletion", why, fixed, gold)
-
-    def _fall_back_to_majority(self, data, P: np.ndarray) -> None:
-        conf, prop = majority_state(data)
-        self._set_state(np.asarray(P, dtype=float), conf, prop, np.zeros(data.n_lfs, dtype=bool))
-        m, K = data.n_lfs, data.cardinality
-        self.mu_ = (conf.transpose(0, 2, 1) * prop[:, None, :]).reshape(m * K, K)   # the same state
+            fall_back(self, data, P if fixed is not None or gold is not None else np.full(K, 1.0 / K), why, fixed, gold)
+            self.mu_ = (self.confusion_.transpose(0, 2, 1) * self.propensity_[:, None, :]).reshape(m * K, K)   # same
 
     def _install(self, data, mu: np.ndarray, P: np.ndarray) -> None:
         m, K = data.n_lfs, data.cardinality
@@ -268,7 +190,7 @@ class MatrixCompletion(FactorizedModel):
         conf /= conf.sum(axis=2, keepdims=True)
         self._set_state(P, conf, prop, modelled)
 
-    _learned = FactorizedModel._learned + ("mu_",)
+    _learned = FactorizedModel._learned + ("mu_", "identified_")   # identified_: after a fallback only
 
     def _uncovered_from_prior(self) -> bool:
         # the agreement moments say nothing about how often an LF fires on a class no LF votes, so
@@ -283,6 +205,8 @@ class MatrixCompletion(FactorizedModel):
         if mu.shape != (int(self.n_lfs_) * int(self.cardinality_), int(self.cardinality_)):
             raise ValueError("mu_ must be (n_lfs * K, K)")
         self.mu_ = mu
+        if hasattr(self, "identified_"):   # a fallback's (fall_back)
+            self.identified_ = np.asarray(self.identified_, dtype=bool).reshape(int(self.n_lfs_))
 
 
 @register
@@ -381,14 +305,9 @@ class Triplet(FactorizedModel):
         self.identified_ = np.logical_and.reduce(found) if found else np.ones(m, dtype=bool)
         self._fallback_note = None   # why the fit fell back to majority vote, for the warnings
         why = degenerate_fit(self, data, O4.reshape(m * K, m * K))
-        if why:
-            conf, prop = majority_state(data)
-            self._set_state(P if fixed is not None or gold is not None else np.full(K, 1.0 / K), conf, prop,
-                            np.zeros(m, dtype=bool))
-            self._fallback_note = fallback_note("Triplet", why, fixed, gold)
-        self.n_iter_ = 0
-        self.converged_ = True
-        self.log_likelihood_ = float("nan")
+        self.n_iter_, self.converged_, self.log_likelihood_ = 0, True, float("nan")
+        if why:   # identified_ all false then: also the LFs the triplets found (min_overlap below 10)
+            fall_back(self, data, P if fixed is not None or gold is not None else np.full(K, 1.0 / K), why, fixed, gold)
 
     def _validate_learned(self) -> None:
         super()._validate_learned()
