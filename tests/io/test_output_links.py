@@ -26,6 +26,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import GOOD_BAD_LFS, one_line_error
+from test_output_paths85 import CLI
 from weaklabel.cli import app
 from weaklabel.errors import InputError
 
@@ -74,25 +75,27 @@ def check_written(kind: str, path: Path) -> None:
         assert "<html" in path.read_text().lower()
 
 
-#: every command that writes an output: (suffix of the output, args given the inputs and the output)
-COMMANDS = {
-    "apply": (".parquet", lambda i, o: ["apply", i["lfs"], i["data"], "-o", o]),
-    "fit": (".parquet", lambda i, o: ["fit", i["votes"], "-o", o, "-m", "majority"]),
-    "fit --save-model": (".json", lambda i, o: ["fit", i["votes"], "-o", o.parent / "l.parquet", "-m", "majority",
-                                                "--save-model", o]),
-    "predict": (".parquet", lambda i, o: ["predict", i["model"], i["votes"], "-o", o]),
-    "report": (".html", lambda i, o: ["report", i["votes"], "-o", o]),
-}
+#: the commands that write an output from these inputs: (suffix of the output, args given the inputs
+#: and the output), as ``test_output_paths85`` runs them
+COMMANDS = {name.removesuffix(" -o"): CLI[name] for name in ("apply -o", "fit -o", "fit --save-model", "predict -o",
+                                                              "report -o")}
+
+
+def linked_target(places, suffix):
+    """``(link in the work folder, its target elsewhere holding "old")``."""
+    work, elsewhere = places
+    target = elsewhere / f"target{suffix}"
+    target.write_text("old")
+    link = work / f"link{suffix}"
+    link.symlink_to(target)
+    return link, target
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_force_writes_through_a_link_and_keeps_it(inputs, places, command):
     work, elsewhere = places
     suffix, args = COMMANDS[command]
-    target = elsewhere / f"target{suffix}"
-    target.write_text("old")
-    link = work / f"link{suffix}"
-    link.symlink_to(target)
+    link, target = linked_target(places, suffix)
     r = run(*args(inputs, link), "--force")
     assert r.exit_code == 0, r.output
     assert link.is_symlink() and os.readlink(link) == str(target)
@@ -103,12 +106,8 @@ def test_force_writes_through_a_link_and_keeps_it(inputs, places, command):
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_without_force_a_link_to_an_existing_file_is_refused(inputs, places, command):
-    work, elsewhere = places
     suffix, args = COMMANDS[command]
-    target = elsewhere / f"target{suffix}"
-    target.write_text("old")
-    link = work / f"link{suffix}"
-    link.symlink_to(target)
+    link, target = linked_target(places, suffix)
     line = one_line_error(run(*args(inputs, link)))
     assert "link" in line and "already exists" in line and "--force" in line, line
     assert target.read_text() == "old" and link.is_symlink()
