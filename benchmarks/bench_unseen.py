@@ -263,10 +263,16 @@ VADER_MIN_POLARITY = 0.5
 def vader_votes(archive: Path, corpus: str, lfs: dict) -> tuple[VoteMatrix, np.ndarray]:
     """One corpus of the VADER ground truth (``ID<TAB>mean rating<TAB>text``), near-neutral rows dropped."""
     import tarfile
-    with tarfile.open(archive) as tar:
-        member = next(m for m in tar.getmembers()
-                      if m.name.endswith(f"{VADER_CORPORA[corpus]}_GroundTruth.txt"))
-        lines = tar.extractfile(member).read().decode("utf-8").splitlines()
+    try:
+        with tarfile.open(archive) as tar:
+            member = next((m for m in tar.getmembers()
+                           if m.name.endswith(f"{VADER_CORPORA[corpus]}_GroundTruth.txt")), None)
+            if member is None:
+                raise SystemExit(f"{archive}: no {VADER_CORPORA[corpus]}_GroundTruth.txt inside; --vader takes "
+                                 f"hutto_ICWSM_2014.tar.gz from vaderSentiment 3.3.2's source archive")
+            lines = tar.extractfile(member).read().decode("utf-8").splitlines()
+    except (OSError, tarfile.TarError) as e:
+        raise SystemExit(f"{archive}: cannot read it as hutto_ICWSM_2014.tar.gz ({e})") from None
     fields = [line.split("\t", 2) for line in lines if line.strip()]
     mean = np.array([float(f[1]) for f in fields])
     keep = np.abs(mean) >= VADER_MIN_POLARITY
@@ -276,8 +282,12 @@ def vader_votes(archive: Path, corpus: str, lfs: dict) -> tuple[VoteMatrix, np.n
 
 def cowsuper_votes(folder: Path) -> tuple[VoteMatrix, np.ndarray]:
     """CoWSuper 0.0.2's SST-2 weak signals (14 keyword LFs, -1 = abstain) and gold (PROTOCOL.md §32)."""
-    L = np.load(folder / "weak_signals.npy").astype(np.int64)
-    y = np.load(folder / "data_labels.npy").astype(np.int64)
+    try:
+        L = np.load(folder / "weak_signals.npy").astype(np.int64)
+        y = np.load(folder / "data_labels.npy").astype(np.int64)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"{folder}: --cowsuper takes the folder holding weak_signals.npy and data_labels.npy "
+                         f"({e})") from None
     return VoteMatrix.from_dense(L, cardinality=2, lf_names=[f"cowsuper_{j}" for j in range(L.shape[1])]), y
 
 
