@@ -272,7 +272,7 @@ def vader_votes(archive: Path, corpus: str, lfs: dict) -> tuple[VoteMatrix, np.n
                                  f"hutto_ICWSM_2014.tar.gz from vaderSentiment 3.3.2's source archive")
             lines = tar.extractfile(member).read().decode("utf-8").splitlines()
     except (OSError, tarfile.TarError) as e:
-        raise SystemExit(f"{archive}: cannot read it as hutto_ICWSM_2014.tar.gz ({e})") from None
+        raise SystemExit(f"{archive}: cannot read it as hutto_ICWSM_2014.tar.gz ({type(e).__name__})") from None
     fields = [line.split("\t", 2) for line in lines if line.strip()]
     mean = np.array([float(f[1]) for f in fields])
     keep = np.abs(mean) >= VADER_MIN_POLARITY
