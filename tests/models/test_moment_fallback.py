@@ -59,7 +59,7 @@ def test_no_overlap_falls_back_to_majority_vote(cls, seed):
     assert covered_accuracy(model, vm, y) == pytest.approx(mv, abs=1e-9)
     assert mv > 0.85   # the rules are 90% precise: majority vote is right on most covered rows
     note = [w for w in model.warnings_ if "falls back to majority vote" in w]
-    assert len(note) == 1 and f"no LF has {MIN_COVOTES} or more co-votes" in note[0]
+    assert len(note) == 1 and f"no LF shares {MIN_COVOTES} or more voted rows" in note[0]
     assert np.allclose(model.class_balance_, 0.5)
     # the state is one: a saved and reloaded model predicts the same
     other = cls()
@@ -130,3 +130,19 @@ def test_mc_names_the_lfs_it_cannot_check_when_they_cast_many_votes():
     # LFs that overlap everywhere: nothing to say
     sim = REGIMES["independent"](seed=0)
     assert not any("cannot check the accuracy" in w for w in MatrixCompletion().fit(sim.votes).warnings_)
+
+
+@pytest.mark.parametrize("engine", [[], ["--stream"]])
+def test_a_few_rows_where_every_lf_fires_identify_nothing_on_every_engine(tmp_path, engine):
+    """Two rows where all ten LFs fire give each LF 18 co-votes but two shared rows: the rows are
+    counted (one more pass, streamed too) and the fit falls back."""
+    vm, _ = disjoint_keyword_votes(8)
+    L = vm.to_dense()
+    free = np.flatnonzero((L < 0).all(axis=1))[:2]
+    L[free, :] = [1] * 5 + [0] * 5
+    votes = tmp_path / "votes.parquet"
+    pd.DataFrame(L, columns=vm.lf_names).to_parquet(votes)
+    res = CliRunner().invoke(app, ["fit", str(votes), "-o", str(tmp_path / "labels.parquet"), "--model", "mc",
+                                   "--json", *engine])
+    assert res.exit_code == 0, res.output
+    assert any(f"no LF shares {MIN_COVOTES} or more voted rows" in w for w in json.loads(res.stdout)["warnings"])

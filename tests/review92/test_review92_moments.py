@@ -1,5 +1,5 @@
 """Review of the moment-model fallback (PROTOCOL.md §33: ``mc`` and ``triplet`` fall back to
-majority vote where no LF has ``MIN_COVOTES`` co-votes with the others).
+majority vote where no LF shares ``MIN_COVOTES`` voted rows with the others).
 
 * ``mc`` compared float co-vote counts (``O * n`` with ``O = counts / n``) with ``MIN_COVOTES``:
   ``(10 / 77) * 77`` is 9.999999999999998, so on 77, 154, 303, ... rows an LF with exactly 10
@@ -11,9 +11,9 @@ majority vote where no LF has ``MIN_COVOTES`` co-votes with the others).
   LF table (and ``analyze --model``, the report) showed 0.750 as every LF's estimated accuracy:
   those read ``identified_``, which ``mc`` did not set and ``triplet`` left true for LFs its
   triplets had found (``min_overlap`` below 10).
-* Not fixed (xfail, strict: it fails once fixed): the rule counts co-votes pair by pair, so a
-  couple of rows on which many LFs fire together give every LF 18 co-votes and keep the collapsed
-  fit, though two rows identify nothing.
+* The rule counted co-votes pair by pair, so a couple of rows on which many LFs fire together
+  gave every LF 18 co-votes and kept the collapsed fit, though two rows identify nothing: it now
+  counts shared rows where the co-votes cannot settle it (``moment_checks.lonely_lfs``).
 """
 
 from __future__ import annotations
@@ -114,8 +114,6 @@ def test_fit_table_does_not_show_a_fallback_prior_as_an_estimate(tmp_path, model
     assert loaded.identified_.shape == (vm.n_lfs,) and not np.any(loaded.identified_)
 
 
-@pytest.mark.xfail(strict=True, reason="degenerate_fit sums co-votes over pairs of LFs, not voted rows: two rows "
-                                       "where all ten LFs fire count as 18 'shared rows' per LF (not fixed)")
 @pytest.mark.parametrize("cls", [MatrixCompletion, Triplet])
 def test_two_rows_where_every_lf_fires_do_not_identify_any_accuracy(cls):
     vm, y = disjoint_keyword_votes(0)
