@@ -208,6 +208,7 @@ NO_VOTE_RULES = {
               "labels (--dev) estimate it)"),
     "gold": "no vote is evidence for it; rows without votes get the class mix of the gold rows without votes",
     "class_balance": "no vote is evidence for it; rows without votes get the class balance you set",
+    "thin": "it can only come from the class prior",
     "corrected": ("no vote is evidence for it; rows without votes get equal probabilities as shifted by "
                   "the correction learned from the gold rows (gold rows without votes would set them directly)"),
 }
@@ -235,6 +236,18 @@ def disputed_prior_warning(rows: int, prior_class: int, abstain_class: int, name
     return (f"{rows:,} row(s) without votes get equal probabilities: the class mix of the voted rows says class {a}, "
             f"{why}, and the votes cannot tell which is "
             f"right (ties: --ties abstain leaves them unlabelled; gold labels (--dev) or --class-balance settle it)")
+
+
+def thin_prior_warning(rows: int, covered: int, prior_class: int, share: float, names=None) -> str:
+    """The warning for rows without votes given equal probabilities because the class prior leans too
+    little over the covered rows to bet on (``UncoveredRule._uncovered_thin``)."""
+    from .uncovered import THIN_PRIOR_Z
+
+    a = names[prior_class] if names else prior_class
+    return (f"{rows:,} row(s) without votes get equal probabilities: the {covered:,} voted rows lean to class {a} "
+            f"({share:.0%}), within {THIN_PRIOR_Z:g} standard errors of an even split, too little to bet on for rows "
+            f"no LF reaches (ties: --ties abstain leaves them unlabelled; gold labels (--dev) or --class-balance "
+            f"settle it)")
 
 
 def identifiability_warnings(counts: np.ndarray, uncovered_how: str | None = None) -> list[str]:
@@ -277,6 +290,9 @@ def fit_warnings(model, data) -> list[str]:
     out = identifiability_warnings(counts, getattr(model, "_uncovered_how", None))
     if not hasattr(model, "accuracies_"):   # majority vote estimates nothing to be unidentifiable
         out = [w for w in out if "not identifiable" not in w and "cannot be checked" not in w]
+    thin = getattr(model, "_thin_prior", None)
+    if thin is not None:
+        out.append(thin_prior_warning(data.n_uncovered(), *thin, getattr(model, "class_names_", None)))
     dispute = getattr(model, "_uncovered_dispute", None)
     if dispute is not None:
         out.append(disputed_prior_warning(data.n_uncovered(), dispute[0], dispute[1], getattr(model, "class_names_", None),

@@ -66,6 +66,17 @@ MIN_GOLD_ROWS = 5
 SAMPLE_ROWS = 100_000
 
 
+#: with two classes, rows without votes get a tie where the prior leans to a class by less than this
+#: many standard errors of an even split over the covered rows it was learned on (PROTOCOL §34)
+THIN_PRIOR_Z = 2.0
+
+
+def prior_lean_z(prior: np.ndarray, covered_rows: int) -> float:
+    """How many standard errors of an even split (``sqrt(1/4n)`` over ``n`` covered rows) the
+    two-class ``prior`` leans to its larger class."""
+    return float(abs(float(prior[1]) - 0.5) / np.sqrt(0.25 / max(int(covered_rows), 1)))
+
+
 def label_free(counts: np.ndarray) -> np.ndarray | None:
     """Equal probabilities where some class gets no vote, else ``None`` (keep the prior).
 
