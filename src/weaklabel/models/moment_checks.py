@@ -2,8 +2,9 @@
 it falls back to.
 
 Why a module of its own: both moment models run the same rule on the same co-vote counts
-(``VoteStats.pair_counts``, and one more pass where they cannot settle it), and the state they fall back to must be one, so that a saved model,
-``fit``'s table and ``analyze --model`` all say the same (PROTOCOL.md §33).
+(``VoteStats.pair_counts``; one more pass where they cannot settle it), and the state they fall
+back to must be one, so that a saved model, ``fit``'s table and ``analyze --model`` all say the
+same (PROTOCOL.md §33).
 """
 
 from __future__ import annotations
