@@ -28,6 +28,13 @@ class AutoWarnings:
         how = getattr(self, "_uncovered_how", None)
         if how is None and hasattr(self, "correction_") and any(w.startswith("no LF votes class") for w in out):
             how = "corrected"   # the winner's equal probabilities, moved by the correction on top of it
+        if how is not None or hasattr(self, "correction_"):
+            # the gold rows without votes, the class balance set, or the correction on top decide what
+            # rows without votes get: the winner's "equal probabilities" for them no longer holds
+            from .diagnostics import uncovered_rule_warnings
+
+            stale = set(uncovered_rule_warnings(self.model_, data))
+            out = [w for w in out if w not in stale]
         if how is not None:   # this model's rule for rows without votes, not the winner's, is what applies
             from .diagnostics import no_vote_warning
 

@@ -283,6 +283,22 @@ def at_boundary(accuracies, counts) -> tuple[int, int] | None:
     return None
 
 
+def uncovered_rule_warnings(model, data) -> list[str]:
+    """The lines saying that ``model``'s own rule gave its rows without votes equal probabilities
+    (the thin prior of ``UncoveredRule._uncovered_thin``, the dispute of ``_uncovered_disputed``).
+    A model that decides those rows above them (``AutoModel``'s gold rows, class balance or
+    correction) drops these lines of the model it wraps."""
+    out = []
+    names = getattr(model, "class_names_", None)
+    thin = getattr(model, "_thin_prior", None)
+    if thin is not None:
+        out.append(thin_prior_warning(data.n_uncovered(), *thin, names))
+    dispute = getattr(model, "_uncovered_dispute", None)
+    if dispute is not None:
+        out.append(disputed_prior_warning(data.n_uncovered(), dispute[0], dispute[1], names, kind=dispute[2]))
+    return out
+
+
 def fit_warnings(model, data) -> list[str]:
     """All diagnostics for a fitted ``model`` on ``data`` (a VoteStats)."""
     name = type(model).__name__
@@ -290,13 +306,7 @@ def fit_warnings(model, data) -> list[str]:
     out = identifiability_warnings(counts, getattr(model, "_uncovered_how", None))
     if not hasattr(model, "accuracies_"):   # majority vote estimates nothing to be unidentifiable
         out = [w for w in out if "not identifiable" not in w and "cannot be checked" not in w]
-    thin = getattr(model, "_thin_prior", None)
-    if thin is not None:
-        out.append(thin_prior_warning(data.n_uncovered(), *thin, getattr(model, "class_names_", None)))
-    dispute = getattr(model, "_uncovered_dispute", None)
-    if dispute is not None:
-        out.append(disputed_prior_warning(data.n_uncovered(), dispute[0], dispute[1], getattr(model, "class_names_", None),
-                                          kind=dispute[2]))
+    out += uncovered_rule_warnings(model, data)
     silent = np.flatnonzero(counts.sum(axis=1) == 0)
     if silent.size and silent.size < counts.shape[0]:   # none votes at all: other warnings say so
         names = [data.lf_names[j] for j in silent[:5]]
