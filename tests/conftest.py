@@ -163,3 +163,40 @@ def noisy_votes(n: int, m: int, K: int, seed: int):
         wrong = fire & ~right
         L[wrong, j] = (y[wrong] + rng.integers(1, K, wrong.sum())) % K
     return L, y
+
+
+def rare_class_votes(seed: int, n: int = 4000, share1: float = 0.02, rate1: float = 0.8, rate0: float = 0.015):
+    """Class 1 is rare (``share1``) and its three rules reach most of its rows (``rate1`` each);
+    class 0's three rules reach few of its rows (``rate0`` each): the covered rows' class mix is
+    near even (a thin prior) while almost every unreached row is of class 0, and the LFs' firing
+    rates agree with the prior from every start (so PROTOCOL §28/§30 keep it; §34 ties them)."""
+    import numpy as np
+
+    from weaklabel.votes import VoteMatrix
+
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < share1).astype(np.int64)
+    L = -np.ones((n, 6), dtype=np.int64)
+    for j in range(6):
+        cls = 1 if j < 3 else 0
+        fire = (y == cls) & (rng.random(n) < (rate1 if cls == 1 else rate0) / 3)
+        L[fire, j] = cls
+    return VoteMatrix.from_dense(L, cardinality=2, lf_names=[f"lf{j}" for j in range(6)]), y
+
+
+def spam_keyword_rules(n: int = 6000, spam: float = 0.4, seed: int = 0):
+    """Five spam rules that fire on spam rows (half of them each, rarely on ham) and one ham rule
+    that fires on a tenth of the ham rows: the voted rows are mostly spam, the rest mostly ham, so
+    a model of who abstains disputes the prior of the rows without votes (PROTOCOL §28)."""
+    import numpy as np
+
+    from weaklabel.votes import VoteMatrix
+
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < spam).astype(np.int64)
+    L = np.full((n, 6), -1)
+    for j in range(5):
+        fire = np.where(y == 1, rng.random(n) < 0.5, rng.random(n) < 0.03)
+        L[fire, j] = 1
+    L[(y == 0) & (rng.random(n) < 0.1), 5] = 0
+    return VoteMatrix.from_dense(L, cardinality=2), y

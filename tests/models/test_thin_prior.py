@@ -19,22 +19,7 @@ from typer.testing import CliRunner
 from weaklabel.cli import app
 from weaklabel.models import AutoModel, HybridDawidSkene, MajorityVote
 from weaklabel.models.uncovered import THIN_PRIOR_Z, prior_lean_z
-from weaklabel.votes import VoteMatrix
-
-
-def rare_class_votes(seed: int, n: int = 4000, share1: float = 0.02, rate1: float = 0.8, rate0: float = 0.015):
-    """Class 1 is rare (``share1``) and its three rules reach most of its rows (``rate1`` each);
-    class 0's three rules reach few of its rows (``rate0`` each): the covered rows' class mix is
-    near even while almost every unreached row is of class 0, and the LFs' firing rates agree
-    with the prior from every start (so PROTOCOL §28/§30 keep it)."""
-    rng = np.random.default_rng(seed)
-    y = (rng.random(n) < share1).astype(np.int64)
-    L = -np.ones((n, 6), dtype=np.int64)
-    for j in range(6):
-        cls = 1 if j < 3 else 0
-        fire = (y == cls) & (rng.random(n) < (rate1 if cls == 1 else rate0) / 3)
-        L[fire, j] = cls
-    return VoteMatrix.from_dense(L, cardinality=2, lf_names=[f"lf{j}" for j in range(6)]), y
+from conftest import rare_class_votes
 
 
 def test_the_z_is_the_lean_in_standard_errors():

@@ -7,19 +7,7 @@ import pytest
 from weaklabel.models import MODELS
 from weaklabel.models.uncovered import disputed, who_abstains
 from weaklabel.votes import VoteMatrix
-
-
-def keyword_rules(n=6000, spam=0.4, seed=0):
-    """Five spam rules that fire on spam rows (half of them each, rarely on ham) and one ham rule
-    that fires on a tenth of the ham rows: the voted rows are mostly spam, the rest mostly ham."""
-    rng = np.random.default_rng(seed)
-    y = (rng.random(n) < spam).astype(np.int64)
-    L = np.full((n, 6), -1)
-    for j in range(5):
-        fire = np.where(y == 1, rng.random(n) < 0.5, rng.random(n) < 0.03)
-        L[fire, j] = 1
-    L[(y == 0) & (rng.random(n) < 0.1), 5] = 0
-    return VoteMatrix.from_dense(L, cardinality=2), y
+from conftest import spam_keyword_rules as keyword_rules
 
 
 def expected_correct(P, y):

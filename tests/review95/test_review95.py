@@ -15,22 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from weaklabel.models import AutoModel, HybridDawidSkene
-from weaklabel.votes import VoteMatrix
+from conftest import rare_class_votes
+from conftest import spam_keyword_rules as keyword_rules
 
 THIN = "standard errors of an even split"
-
-
-def rare_class_votes(seed: int, n: int = 4000, share1: float = 0.02, rate1: float = 0.8, rate0: float = 0.015):
-    """As tests/models/test_thin_prior.py: the covered rows' class mix near even (a thin prior), almost
-    every row without votes of class 0."""
-    rng = np.random.default_rng(seed)
-    y = (rng.random(n) < share1).astype(np.int64)
-    L = -np.ones((n, 6), dtype=np.int64)
-    for j in range(6):
-        cls = 1 if j < 3 else 0
-        fire = (y == cls) & (rng.random(n) < (rate1 if cls == 1 else rate0) / 3)
-        L[fire, j] = cls
-    return VoteMatrix.from_dense(L, cardinality=2, lf_names=[f"lf{j}" for j in range(6)]), y
 
 
 def test_auto_with_gold_rows_without_votes_does_not_claim_a_thin_prior_tie():
@@ -72,19 +60,6 @@ def test_thin_state_does_not_survive_a_refit():
     model.set_params(class_balance=[0.4, 0.6]).fit(vm)
     assert model._thin_prior is None and not any(THIN in w for w in model.warnings_)
     assert np.allclose(model.predict_proba(vm)[vm.votes_per_row() == 0][0], [0.4, 0.6])
-
-
-def keyword_rules(n=6000, spam=0.4, seed=0):
-    """As tests/models/test_uncovered_dispute.py: the voted rows mostly spam, the rest mostly ham, so
-    the label-free model disputes the prior of its rows without votes (PROTOCOL §28)."""
-    rng = np.random.default_rng(seed)
-    y = (rng.random(n) < spam).astype(np.int64)
-    L = np.full((n, 6), -1)
-    for j in range(5):
-        fire = np.where(y == 1, rng.random(n) < 0.5, rng.random(n) < 0.03)
-        L[fire, j] = 1
-    L[(y == 0) & (rng.random(n) < 0.1), 5] = 0
-    return VoteMatrix.from_dense(L, cardinality=2), y
 
 
 def test_auto_with_gold_rows_without_votes_does_not_claim_a_disputed_tie():
