@@ -46,7 +46,11 @@ def lonely_lfs(data, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     co-votes (a shared row gives one per other LF voting there) and at least its co-votes over the
     number of other voting LFs. Only where neither bound settles it are the rows counted
     (:func:`shared_rows`): two rows where ten LFs fire give each LF 18 co-votes but two shared rows
-    (reviewer 93)."""
+    (reviewer 93). Cached on ``data`` (``pairs`` are its co-vote counts): the fallback rule and the
+    warning ask for it once."""
+    cache = data.__dict__
+    if "_lonely_lfs" in cache:
+        return cache["_lonely_lfs"]
     m, K = data.n_lfs, data.cardinality
     N = pairs.reshape(m, K, m, K).sum(axis=(1, 3))
     votes = np.diag(N).copy()
@@ -56,6 +60,7 @@ def lonely_lfs(data, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     unsettled = voting & ~lonely & (co < MIN_COVOTES * max(int(voting.sum()) - 1, 1))
     if unsettled.any():
         lonely |= unsettled & (shared_rows(data) < MIN_COVOTES)
+    cache["_lonely_lfs"] = votes, lonely
     return votes, lonely
 
 
