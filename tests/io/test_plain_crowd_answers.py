@@ -112,6 +112,8 @@ ID_COLUMNS = {
     "shuffled": lambda: np.random.default_rng(2).permutation(N) + 1000,
     # counting up, repeating: two frames of 150 rows concatenated without ignore_index, then reset
     "counting": lambda: np.concatenate([np.arange(200, 200 + N // 2)] * 2),
+    # sorted, two rows per value: sentences grouped by the document they come from (reviewer 93)
+    "sorted": lambda: 1000 + np.arange(N) // 2,
 }
 
 

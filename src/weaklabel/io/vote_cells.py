@@ -7,7 +7,7 @@ only when those point at a bad file:
   folder or glob, the row within it, the votes row), reading only the row groups whose statistics
   do not rule it out. From the statistics alone, a folder's error named the folder, not the part.
 * :func:`id_like_values`: whether a column holds its values as row ids do (a different value on
-  every row, or counting up row by row). A crowd worker answering one high class on every item
+  every row, counting up row by row, or sorted with a few rows per value). A crowd worker answering one high class on every item
   (or a classifier LF over hundreds of classes) has the range of an id column, not its values.
 """
 
@@ -48,18 +48,31 @@ def column_values(files: Sequence, name: str) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
+#: values in sorted order are taken for ids grouping rows (several rows per document) when there
+#: are at least this many distinct values per row: an LF's votes over many classes are not sorted
+#: row by row, and a crowd worker's one repeated answer has a single value (reviewer 93's
+#: ``doc = 1000 + i // 2`` was read as an LF of 1,100 classes)
+SORTED_IDS_MIN_SHARE = 0.1
+
+
 def id_like_values(values: np.ndarray) -> str | None:
     """How ``values`` look like row ids (``"a different value on every row"``, ``"counting up row
     by row"``: most steps +1, as the index of frames concatenated without ``ignore_index`` and then
-    reset), or ``None``: values that repeat in no such order (one class answered on every row)
-    are votes. The rule :func:`weaklabel.models.inputs.check_id_columns` applies to dense votes."""
+    reset; ``"in sorted order, a few rows per value"``: rows grouped by a document or item id,
+    ``doc = 1000 + i // 2``, at least :data:`SORTED_IDS_MIN_SHARE` as many values as rows), or
+    ``None``: values that repeat in no such order (one class answered on every row) are votes. The
+    rule :func:`weaklabel.models.inputs.check_id_columns` applies to dense votes."""
     v = np.asarray(values)
     if v.size < 2:
         return None
-    if np.unique(v).size == v.size:
+    n_values = np.unique(v).size
+    if n_values == v.size:
         return "a different value on every row"
-    if float(np.mean(np.diff(v) == 1)) >= 0.9:
+    steps = np.diff(v)
+    if float(np.mean(steps == 1)) >= 0.9:
         return "counting up row by row"
+    if bool((steps >= 0).all()) and n_values >= SORTED_IDS_MIN_SHARE * v.size:
+        return "in sorted order, a few rows per value"
     return None
 
 

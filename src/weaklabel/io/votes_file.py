@@ -210,8 +210,8 @@ def check_plain_vote_maxima(path, maxima: dict[str, int], minima: dict[str, int]
     1500, and a 9-minute fit of nonsense that exited 0): it never abstains (no -1), its largest
     value is at least :data:`ID_LIKE_MIN_VALUE` and half the row count, and at least
     :data:`ID_LIKE_RATIO` times the largest vote of another column that votes, and it holds its
-    values as ids do (:func:`~.vote_cells.id_like_values`: a different one on every row, or counting
-    up; read from ``files``, the file's Parquet files in row order, only for such a column). An LF
+    values as ids do (:func:`~.vote_cells.id_like_values`: a different one on every row, counting
+    up, or sorted with a few rows per value; read from ``files``, the file's Parquet files in row order, only for such a column). An LF
     over many classes abstains somewhere or stays below half the rows on any file of some size; a
     crowd worker who answered one high class on every item (class 150 of 200 beside workers who
     answered 0..29) has the range of ids but repeats its value: it was refused as an id column, and
