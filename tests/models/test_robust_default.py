@@ -14,6 +14,7 @@ from weaklabel.cli import app
 from weaklabel.errors import InputError
 from weaklabel.models import AutoModel, BaseLabelModel, HybridDawidSkene, MajorityVote, Triplet
 from weaklabel.models.criticism import HeldOutVotes, family_groups, majority_tables, sample_size
+from weaklabel.models.row_keys import row_folds
 from weaklabel.models.stats import LocalVoteStats
 from weaklabel.simulate import REGIMES, simulate_regime, thin_votes
 from weaklabel.votes import VoteMatrix
@@ -103,8 +104,9 @@ def test_copies_of_a_weak_source_are_left_out_together():
         covered_accuracy(reference_mv_proba(sim.votes), sim.votes, y) - 0.005
 
 
-def _brute_force_loglik(L: np.ndarray, K: int, tables, single, families, shrink=1.0, folds=2):
-    """Row-by-row reference of HeldOutVotes.row_loglik (temperature 1)."""
+def _brute_force_loglik(L: np.ndarray, K: int, tables, single, families, fold, shrink=1.0, folds=2):
+    """Row-by-row reference of HeldOutVotes.row_loglik (temperature 1); ``fold``: each row's fold
+    (the check sets them by row content, ``models/row_keys.row_folds``)."""
     D, prior_w, base, base0 = tables
     n, m = L.shape
     fam = {j: set() for j in range(m)}
@@ -124,7 +126,7 @@ def _brute_force_loglik(L: np.ndarray, K: int, tables, single, families, shrink=
     for f in range(folds):
         A = np.zeros((m, K, K + 1))
         for i in range(n):
-            if i % folds == f or not (L[i] >= 0).any():
+            if fold[i] == f or not (L[i] >= 0).any():
                 continue
             q_full = score(i, set())
             for j in range(m):
@@ -139,7 +141,7 @@ def _brute_force_loglik(L: np.ndarray, K: int, tables, single, families, shrink=
         a = shrink * (K + 1)
         C = (A + a * pool[None]) / (A.sum(axis=2, keepdims=True) + a)
         for i in range(n):
-            if i % folds != f or not (L[i] >= 0).any():
+            if fold[i] != f or not (L[i] >= 0).any():
                 continue
             q_full = score(i, set())
             for j in range(m):
@@ -169,7 +171,7 @@ def test_held_out_likelihood_matches_a_row_by_row_reference():
     single = np.array([True, False, False, False, False])
     families = [[3, 4]]
     ll, terms = HeldOutVotes(vm, single, [(3, 4)]).row_loglik(tables)
-    ref = _brute_force_loglik(L, K, tables, single, families)
+    ref = _brute_force_loglik(L, K, tables, single, families, row_folds(vm, 2))
     np.testing.assert_allclose(ll, ref, rtol=1e-9, atol=1e-9)
     assert terms > 0
 

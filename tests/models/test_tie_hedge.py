@@ -86,8 +86,11 @@ def test_the_default_keeps_coin_flip_ties_and_reports_them():
     assert report == {"refits": 10, "rows": vm.n_rows, "tied_rows": int(tied.sum()), "kept_tied": int(kept.sum())}
     # the fitted model alone breaks these ties no better than a coin (truth known) ...
     assert abs((raw[tied].argmax(axis=1) == y[tied]).mean() - 0.5) < 0.03
-    # ... and the default leaves nearly all of them tied, and touches no other row
-    assert kept.sum() >= 0.9 * tied.sum()
+    # ... and the default leaves most of them tied (without the hedge: none), and touches no other
+    # row. Not "all": ten refits all agree on a coin-flip block now and then (over 200 seeds, on 1 in 5
+    # a block of 94 of these 434 ties is broken, under the old resample as under the content-keyed
+    # one), and which seed does is chance
+    assert kept.sum() >= 0.75 * tied.sum()
     np.testing.assert_array_equal(proba[~tied], raw[~tied])
 
 
@@ -122,7 +125,7 @@ def test_fit_json_reports_the_hedge_and_the_labels_keep_the_ties(tmp_path):
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     hedge = out["selection"]["tie_hedge"]
-    assert hedge["refits"] == 10 and hedge["kept_tied"] >= 0.9 * hedge["tied_rows"] > 0
+    assert hedge["refits"] == 10 and hedge["kept_tied"] >= 0.75 * hedge["tied_rows"] > 0   # see above
     assert any("leaves undecided" in w for w in out["warnings"])
     labels = pd.read_parquet(tmp_path / "labels.parquet")
     proba = labels.filter(like="prob").to_numpy()

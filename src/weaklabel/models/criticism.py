@@ -14,8 +14,9 @@ The statistic (held-out-source predictive likelihood, cross-fitted):
   posterior with source ``j`` **and the sources found to depend on it** removed (leaving only
   ``j`` out would let a copy predict its twin: agreement inside a family is not evidence);
 * source ``j``'s outcome is predicted as ``sum_y q_-j(y) C_j[y, outcome]``; ``C_j`` (class ->
-  outcome) is estimated from the *other* fold of rows (two folds by row parity) and shrunk towards
-  the pooled matrix of all sources, so a model is never scored on statistics it fitted;
+  outcome) is estimated from the *other* fold of rows (two folds by row content, so the order of
+  the rows does not matter: :func:`~weaklabel.models.row_keys.row_folds`) and shrunk towards the
+  pooled matrix of all sources, so a model is never scored on statistics it fitted;
 * outcomes: the vote for every source; for one-class sources (all their votes are one class:
   keyword rules) also *abstaining*, since whether such a rule fires is all it says;
 * every scoring table gets one temperature (its best of a small grid), so a well-ranked but
@@ -48,6 +49,7 @@ import numpy as np
 
 from ..votes import VoteMatrix
 from .criticism_arrays import _outcome_probs, _row_max, _row_sum, _softmax, _summing  # noqa: F401  (re-exported)
+from .row_keys import row_folds
 
 MODEL_TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0)
 MAJORITY_TEMPERATURES = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -115,7 +117,8 @@ class HeldOutVotes:
         self.val = vm.votes.astype(np.int64)
         self.cnt = np.diff(vm.indptr).astype(float)
         self.cov = self.cnt > 0
-        self.fold = np.arange(n) % folds
+        # folds by row content, not position: shuffled rows give the same folds (models/row_keys.py)
+        self.fold = row_folds(vm, folds)
         # partners[j]: the sources found to share errors with j, left out with it
         self.partners: dict[int, set[int]] = {}
         for a, b in np.asarray(families if families is not None else np.zeros((0, 2)), dtype=np.int64).reshape(-1, 2):

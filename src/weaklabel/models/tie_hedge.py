@@ -9,7 +9,9 @@ on ties (``benchmarks/PROTOCOL.md`` §16). A block broken on an accuracy compari
 support is a coin flip for the whole block at once.
 
 What. The model is refitted on :data:`BOOTSTRAPS` bootstrap resamples of the rows (drawn from an
-evenly spaced sample of at most :data:`MAX_ROWS` rows, as the label-free check samples rows). A row tied under
+evenly spaced sample of at most :data:`MAX_ROWS` rows, as the label-free check samples rows): Poisson(1)
+bootstrap counts keyed by each row's content (:func:`bootstrap_counts`), so that the refits, and the
+probabilities, do not depend on the order of the rows. A row tied under
 majority vote keeps the model's label only if every refit puts the same class on top; otherwise
 it stays a tie (its probabilities are majority vote's: even over the tied classes). Rows that are not
 tied, and rows without votes, keep the model's posterior. The refits' scoring tables are kept with
@@ -19,6 +21,16 @@ When. Only for the label-free choice when it is the fitted model (not majority v
 :data:`MAX_VOTING_SOURCES` sources vote: beyond that, ties are rare and each refit would cost a
 full fit. Chosen on the tuning groups of ``benchmarks/PROTOCOL.md`` §19
 (ties only vs every row whose label differs from majority vote; all 10 refits vs 8 of 10 agreeing).
+
+Row order. Shuffling the rows of an input of at most :data:`MAX_ROWS` rows leaves the refits, and so
+which ties are kept, the same (up to floating-point summation order): a row's bootstrap count is
+a function of its vote pattern, of how many rows before it have that pattern, of the refit and of
+``random_state`` (:func:`bootstrap_counts`), and rows of one pattern are interchangeable, so the
+multiset of (pattern, count) does not depend on the order. The resample used to be
+``rng.integers(0, n, n)`` row positions, which gave the same rows other counts when they moved. On
+larger inputs the refits see every ``ceil(n / MAX_ROWS)``-th row (``VoteStats.sample_rows``, shared
+with the streamed and Dask fits), which does depend on the order: only inputs of at most
+:data:`MAX_ROWS` rows are order-invariant.
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..votes import VoteMatrix
+from .row_keys import GOLDEN, MASK, MIX1, mix64, mix_int, row_keys
 from .stats import posterior
 
 #: bootstrap refits of the model
@@ -51,17 +64,50 @@ def majority_ties(vm: VoteMatrix) -> tuple[np.ndarray, np.ndarray]:
     return (best > 0) & (_row_sum(top.astype(np.int64)) > 1), top
 
 
+#: P(N <= k) of N ~ Poisson(1), k = 0..19 (the rest, 1e-19, is below a double's resolution at 1)
+_POISSON1_CDF = np.cumsum(np.exp(-1.0) / np.cumprod(np.r_[1.0, np.arange(1.0, 20.0)]))
+#: draws of one refit's counts before all rows count once (every count 0 has probability e^-n)
+_MAX_DRAWS = 64
+
+
+def poisson_counts(keys: np.ndarray, seed: int, b: int, draw: int = 0) -> np.ndarray:
+    """Poisson(1) counts (int64), one per key, for refit ``b`` under ``seed``: each key mixed with
+    them into 53 uniform bits, turned into a count by the inverse CDF. ``draw`` numbers redraws."""
+    salt = mix_int(mix_int(int(seed)) + (int(b) + 1) * GOLDEN + draw * MIX1)
+    x = mix64(np.asarray(keys, dtype=np.uint64) ^ np.uint64(salt))
+    u = (x >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+    return np.searchsorted(_POISSON1_CDF, u, side="right").astype(np.int64)
+
+
+def bootstrap_counts(vm: VoteMatrix, random_state, n_boot: int = BOOTSTRAPS) -> np.ndarray:
+    """``(n_boot, n)`` Poisson(1) bootstrap counts of ``vm``'s rows (a row's count in a refit's
+    resample), from the rows' content (:func:`row_keys`), the refit and ``random_state`` (``None``:
+    fresh entropy); none of them depend on the row order. A refit whose counts are all 0 draws
+    again (every row once after :data:`_MAX_DRAWS` draws)."""
+    seed = (np.random.SeedSequence().entropy if random_state is None else int(random_state)) & MASK
+    keys = row_keys(vm)
+    out = np.ones((n_boot, vm.n_rows), dtype=np.int64)
+    for b in range(n_boot):
+        for draw in range(_MAX_DRAWS):
+            counts = poisson_counts(keys, seed, b, draw)
+            if counts.any():
+                out[b] = counts
+                break
+    return out
+
+
 def fit_tie_hedge(build, sample: VoteMatrix, random_state, n_boot: int = BOOTSTRAPS) -> dict:
     """Scoring tables of ``n_boot`` refits of ``build()`` on bootstrap resamples of ``sample``'s rows.
 
-    ``build`` returns an unfitted model with ``scoring_tables()`` (``HybridDawidSkene``). Returned
-    as stacked arrays: ``D`` (B, m, K, K), ``prior_w`` (B, m), ``base`` and ``base0`` (B, K)."""
-    rng = np.random.default_rng(random_state)
-    n = sample.n_rows
+    ``build`` returns an unfitted model with ``scoring_tables()`` (``HybridDawidSkene``). Each
+    resample takes every row as often as its Poisson(1) count (:func:`bootstrap_counts`; rows in
+    their order), so a permutation of ``sample``'s rows leaves the resamples' rows the same up to
+    their order. Returned as stacked arrays: ``D`` (B, m, K, K), ``prior_w`` (B, m), ``base`` and
+    ``base0`` (B, K)."""
+    rows = np.arange(sample.n_rows)
     tables = []
-    for _ in range(n_boot):
-        idx = np.sort(rng.integers(0, n, n))
-        tables.append(build().fit(sample.take(idx)).scoring_tables())
+    for counts in bootstrap_counts(sample, random_state, n_boot):
+        tables.append(build().fit(sample.take(np.repeat(rows, counts))).scoring_tables())
     return {"D": np.stack([t[0] for t in tables]), "prior_w": np.stack([t[1] for t in tables]),
             "base": np.stack([t[2] for t in tables]), "base0": np.stack([t[3] for t in tables])}
 
