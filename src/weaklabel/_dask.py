@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._version import __version__
+from ._dask_close import abandon_cluster, close_cluster, spec_clusters
+from ._signals import signals_held
 from .errors import InputError, first_line
 from .io import part_name
 from .threads import default_jobs
@@ -82,7 +84,16 @@ def probe_worker(paths: list[str]) -> dict:
 @contextlib.contextmanager
 def connect(scheduler: str | None = None, jobs: int | None = None, client=None) -> Iterator[object]:
     """A ``distributed.Client``: the one given, one connected to ``scheduler``, or one on a new
-    LocalCluster of ``jobs`` single-threaded worker processes (closed on exit)."""
+    LocalCluster of ``jobs`` single-threaded worker processes (closed on exit).
+
+    A LocalCluster that does not close cleanly (its ``close()`` raises, or a Ctrl-C cuts it or the
+    cluster's start short) is abandoned instead (:func:`weaklabel._dask_close.abandon_cluster`): its worker processes
+    are stopped and distributed's atexit hook (``close_clusters``) no longer sees it. That hook
+    would otherwise close it again as Python exits and print "Exception ignored in atexit
+    callback" and a traceback (``AssertionError: Status.init`` for a worker whose start the Ctrl-C
+    interrupted) after the one line "interrupted". The block's own exception always propagates
+    unchanged; a failed close after a block that ended normally or with an error is one warning
+    line on stderr, after a Ctrl-C nothing more is said."""
     from distributed import Client, LocalCluster
 
     if client is not None:
@@ -99,19 +110,31 @@ def connect(scheduler: str | None = None, jobs: int | None = None, client=None) 
             c.close()
         return
     n = max(1, int(jobs or default_jobs()))
-    # CRITICAL: a failing task's error reaches the client as an exception (one line); what the
-    # workers would log besides it (heartbeats failing while the cluster shuts down after that
-    # error) is noise that buried the one-line message under a traceback
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.CRITICAL, preload=[__name__])  # dask_setup: no Ctrl-C
+    before = spec_clusters()
+    try:
+        # CRITICAL: a failing task's error reaches the client as an exception (one line); what the
+        # workers would log besides it (heartbeats failing while the cluster shuts down after that
+        # error) is noise that buried the one-line message under a traceback
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                               silence_logs=logging.CRITICAL, preload=[__name__])  # dask_setup: no Ctrl-C
+    except BaseException:
+        # a Ctrl-C while the workers start leaves the half-started cluster to the atexit hook
+        # (LocalCluster cleans up after an Exception only), which fails on the worker that never
+        # started: abandon it here, it is the one that appeared in distributed's registry
+        with signals_held():
+            for orphan in spec_clusters() - before:
+                abandon_cluster(orphan)
+        raise
     try:
         c = Client(cluster)
         try:
             yield c
         finally:
             c.close()
-    finally:
-        cluster.close()
+    except BaseException as exc:
+        close_cluster(cluster, exc)
+        raise
+    close_cluster(cluster, None)
 
 
 def dask_setup(worker) -> None:
