@@ -200,3 +200,22 @@ def spam_keyword_rules(n: int = 6000, spam: float = 0.4, seed: int = 0):
         L[fire, j] = 1
     L[(y == 0) & (rng.random(n) < 0.1), 5] = 0
     return VoteMatrix.from_dense(L, cardinality=2), y
+
+
+def two_rules_and_a_classifier(seed: int, n: int = 4000):
+    """A class-1 rule and a class-0 rule of the same precision (0.75, each firing on ~30% of rows)
+    and a two-class source (60% coverage, 80% accuracy): which rule wins a tie is a coin flip, so
+    the tie hedge's bootstrap refits decide many ties. ``(votes, y)``."""
+    import numpy as np
+
+    from weaklabel.votes import VoteMatrix
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    L = -np.ones((n, 3), dtype=np.int64)
+    c = rng.random(n) < 0.6
+    L[c, 2] = np.where(rng.random(c.sum()) < 0.8, y[c], 1 - y[c])
+    for j, cls in enumerate((1, 0)):
+        fires = np.where(y == cls, rng.random(n) < 0.6 * 0.75, rng.random(n) < 0.6 * 0.25)
+        L[fires, j] = cls
+    return VoteMatrix.from_dense(L, cardinality=2), y

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from conftest import two_rules_and_a_classifier
 from weaklabel.models import AutoModel, BaseLabelModel
 from weaklabel.models.tie_hedge import hedge_ties, majority_ties, unstable_ties, validate
 from weaklabel.votes import VoteMatrix
@@ -61,22 +62,8 @@ def test_validate_rejects_a_malformed_hedge():
         validate({"D": ok["D"]}, 2, 2)
 
 
-def _two_rules_and_a_classifier(seed: int, n: int = 4000):
-    """A class-1 rule and a class-0 rule of the same precision (0.75, each firing on ~30% of rows)
-    and a two-class source (60% coverage, 80% accuracy): which rule wins a tie is a coin flip."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    L = -np.ones((n, 3), dtype=np.int64)
-    c = rng.random(n) < 0.6
-    L[c, 2] = np.where(rng.random(c.sum()) < 0.8, y[c], 1 - y[c])
-    for j, cls in enumerate((1, 0)):
-        fires = np.where(y == cls, rng.random(n) < 0.6 * 0.75, rng.random(n) < 0.6 * 0.25)
-        L[fires, j] = cls
-    return VoteMatrix.from_dense(L, cardinality=2), y
-
-
 def test_the_default_keeps_coin_flip_ties_and_reports_them():
-    vm, y = _two_rules_and_a_classifier(0)
+    vm, y = two_rules_and_a_classifier(0)
     auto = AutoModel().fit(vm)
     assert auto.selection_["choice"] == "default"
     report = auto.selection_["tie_hedge"]
@@ -95,7 +82,7 @@ def test_the_default_keeps_coin_flip_ties_and_reports_them():
 
 
 def test_the_hedge_survives_a_model_file():
-    vm, _ = _two_rules_and_a_classifier(0)
+    vm, _ = two_rules_and_a_classifier(0)
     auto = AutoModel().fit(vm)
     again = BaseLabelModel.from_dict(json.loads(json.dumps(auto.to_dict())))
     np.testing.assert_allclose(again.predict_proba(vm), auto.predict_proba(vm))
@@ -108,7 +95,7 @@ def test_no_hedge_with_many_sources_or_with_majority_vote():
     many = simulate_votes(3000, 12, 2, seed=0)
     auto = AutoModel().fit(many.votes)
     assert not hasattr(auto, "tie_hedge_") and "tie_hedge" not in auto.selection_
-    mv = AutoModel(candidates=[("majority", "majority", {})]).fit(_two_rules_and_a_classifier(0)[0])
+    mv = AutoModel(candidates=[("majority", "majority", {})]).fit(two_rules_and_a_classifier(0)[0])
     assert not hasattr(mv, "tie_hedge_")
 
 
@@ -118,7 +105,7 @@ def test_fit_json_reports_the_hedge_and_the_labels_keep_the_ties(tmp_path):
 
     from weaklabel.cli import app
 
-    vm, _ = _two_rules_and_a_classifier(0)
+    vm, _ = two_rules_and_a_classifier(0)
     votes = tmp_path / "votes.parquet"
     vm.to_parquet(votes)
     r = CliRunner().invoke(app, ["fit", str(votes), "-o", str(tmp_path / "labels.parquet"), "--json"])
@@ -139,7 +126,7 @@ def test_streamed_fit_and_saved_model_hedge_the_same_ties(tmp_path):
 
     from weaklabel.cli import app
 
-    vm, _ = _two_rules_and_a_classifier(0)
+    vm, _ = two_rules_and_a_classifier(0)
     votes = tmp_path / "votes.parquet"
     vm.to_parquet(votes)
     runner = CliRunner()

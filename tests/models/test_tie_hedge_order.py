@@ -11,24 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import two_rules_and_a_classifier
 from weaklabel.models import AutoModel
 from weaklabel.models.tie_hedge import bootstrap_counts, poisson_counts, row_keys
 from weaklabel.simulate import simulate_regime
 from weaklabel.votes import VoteMatrix
-
-
-def _two_rules_and_a_classifier(seed: int, n: int = 4000) -> VoteMatrix:
-    """Two one-class rules of the same precision and a two-class source (as in test_tie_hedge.py):
-    which rule wins a tie is a coin flip, so the refits decide many ties."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    L = -np.ones((n, 3), dtype=np.int64)
-    c = rng.random(n) < 0.6
-    L[c, 2] = np.where(rng.random(c.sum()) < 0.8, y[c], 1 - y[c])
-    for j, cls in enumerate((1, 0)):
-        fires = np.where(y == cls, rng.random(n) < 0.6 * 0.75, rng.random(n) < 0.6 * 0.25)
-        L[fires, j] = cls
-    return VoteMatrix.from_dense(L, cardinality=2)
 
 
 def _random_binary(n: int, m: int = 3, seed: int = 0) -> VoteMatrix:
@@ -38,8 +25,8 @@ def _random_binary(n: int, m: int = 3, seed: int = 0) -> VoteMatrix:
 
 
 @pytest.mark.parametrize("votes, perm_seed", [
-    (lambda: _two_rules_and_a_classifier(2), 101),
-    (lambda: _two_rules_and_a_classifier(2), 102),
+    (lambda: two_rules_and_a_classifier(2)[0], 101),
+    (lambda: two_rules_and_a_classifier(2)[0], 102),
     (lambda: simulate_regime("few_multiclass", 4).votes, 100),
     (lambda: simulate_regime("few_multiclass", 4).votes, 103),
 ], ids=["two_rules-a", "two_rules-b", "few_multiclass-a", "few_multiclass-b"])
