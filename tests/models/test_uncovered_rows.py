@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from weaklabel.models.stats import LocalVoteStats
 from weaklabel.bench.suites import reference_mv_proba
 from weaklabel.cli import app
 from weaklabel.errors import ModelFileError
@@ -273,8 +274,9 @@ def test_a_set_class_balance_is_what_rows_without_votes_get_where_a_class_is_unv
 
 def test_with_a_correction_the_warning_says_rows_without_votes_are_shifted_by_it():
     """100 gold rows, all with votes, where a class gets no vote: the correction learned from them
-    moves the equal probabilities the label-free model gives rows without votes, and the warning
-    says so instead of "equal probabilities"."""
+    has no intercept (PROTOCOL §35), so the equal probabilities the label-free model gives rows
+    without votes stay, and so does the warning; a correction with an intercept (a model file
+    written before) moves them, and the warning says so instead of "equal probabilities"."""
     sim = simulate_regime("few_multiclass", 1000)      # a validation seed; class 1 gets no vote
     vm = sim.votes
     covered = np.flatnonzero(vm.votes_per_row() > 0)
@@ -284,9 +286,13 @@ def test_with_a_correction_the_warning_says_rows_without_votes_are_shifted_by_it
     auto = AutoModel().fit(vm, y)
     assert hasattr(auto, "correction_"), auto.selection_["choice"]
     empty = vm.votes_per_row() == 0
-    proba = auto.predict_proba(vm)[empty]
-    assert not np.allclose(proba, 1.0 / vm.cardinality)
+    assert np.allclose(auto.predict_proba(vm)[empty], 1.0 / vm.cardinality)
     line = [w for w in auto.warnings_ if w.startswith("no LF votes class")]
+    assert len(line) == 1 and "shifted by the correction" not in line[0], line
+    auto.correction_ = auto.correction_.copy()
+    auto.correction_[-1] = np.linspace(-0.5, 0.5, vm.cardinality)
+    assert not np.allclose(auto.predict_proba(vm)[empty], 1.0 / vm.cardinality)
+    line = [w for w in auto._diagnose(LocalVoteStats(vm)) if w.startswith("no LF votes class")]
     assert len(line) == 1 and "shifted by the correction" in line[0], line
 
 

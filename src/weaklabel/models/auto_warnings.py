@@ -26,9 +26,12 @@ class AutoWarnings:
         # the winner ran its own diagnostics when it was fitted
         out = list(getattr(self.model_, "warnings_", []))
         how = getattr(self, "_uncovered_how", None)
-        if how is None and hasattr(self, "correction_") and any(w.startswith("no LF votes class") for w in out):
+        # a correction moves rows without votes only through its intercept, which fits no longer
+        # learn (PROTOCOL §35); a model file written before may still have one
+        shifts = self._correction_shifts_uncovered()
+        if how is None and shifts and any(w.startswith("no LF votes class") for w in out):
             how = "corrected"   # the winner's equal probabilities, moved by the correction on top of it
-        if how is not None or hasattr(self, "correction_"):
+        if how is not None or shifts:
             # the gold rows without votes, the class balance set, or the correction on top decide what
             # rows without votes get: the winner's "equal probabilities" for them no longer holds
             from .diagnostics import uncovered_rule_warnings
@@ -68,3 +71,8 @@ class AutoWarnings:
                        f"otherwise, and the choice can cost points on the other rows: more gold rows would settle it "
                        f"(`-p min_rows_gained=3` keeps the label-free model unless a departure gains 3 rows)")
         return out
+
+    def _correction_shifts_uncovered(self) -> bool:
+        """Whether the correction on top moves rows without votes (a nonzero intercept row)."""
+        W = getattr(self, "correction_", None)
+        return W is not None and bool(np.any(np.asarray(W)[-1] != 0))
