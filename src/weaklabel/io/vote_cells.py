@@ -7,8 +7,9 @@ only when those point at a bad file:
   folder or glob, the row within it, the votes row), reading only the row groups whose statistics
   do not rule it out. From the statistics alone, a folder's error named the folder, not the part.
 * :func:`id_like_values`: whether a column holds its values as row ids do (a different value on
-  every row, counting up row by row, or sorted with a few rows per value). A crowd worker answering one high class on every item
-  (or a classifier LF over hundreds of classes) has the range of an id column, not its values.
+  every row, counting up row by row, or sorted with a few rows per value). A crowd worker
+  answering one high class on every item (or a classifier LF over hundreds of classes) has the
+  range of an id column, not its values.
 """
 
 from __future__ import annotations
