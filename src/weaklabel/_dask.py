@@ -112,11 +112,12 @@ def connect(scheduler: str | None = None, jobs: int | None = None, client=None) 
     n = max(1, int(jobs or default_jobs()))
     before = spec_clusters()
     try:
-        # CRITICAL: a failing task's error reaches the client as an exception (one line); what the
-        # workers would log besides it (heartbeats failing while the cluster shuts down after that
-        # error) is noise that buried the one-line message under a traceback
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                               silence_logs=logging.CRITICAL, preload=[__name__])  # dask_setup: no Ctrl-C
+        with ctrl_c_blocked_for_workers():
+            # CRITICAL: a failing task's error reaches the client as an exception (one line); what
+            # the workers would log besides it (heartbeats failing while the cluster shuts down after
+            # that error) is noise that buried the one-line message under a traceback
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                   silence_logs=logging.CRITICAL, preload=[__name__])  # dask_setup: no Ctrl-C
     except BaseException:
         # a Ctrl-C while the workers start leaves the half-started cluster to the atexit hook
         # (LocalCluster cleans up after an Exception only), which fails on the worker that never
@@ -137,6 +138,36 @@ def connect(scheduler: str | None = None, jobs: int | None = None, client=None) 
     close_cluster(cluster, None)
 
 
+@contextlib.contextmanager
+def ctrl_c_blocked_for_workers() -> Iterator[None]:
+    """Block SIGINT in the main thread while a LocalCluster starts, so that the threads it starts
+    and the worker processes they spawn begin with SIGINT blocked (a thread and an exec'd child
+    inherit the signal mask). A worker then cannot get a Ctrl-C before its :func:`dask_setup`
+    preload ignores SIGINT (which discards one pending since the start): without this, a Ctrl-C
+    in the second or so a worker spends importing Dask printed that worker's
+    ``KeyboardInterrupt`` traceback after the command's one line "interrupted".
+
+    A Ctrl-C during the start is held, not lost: when the block ends it reaches this process's
+    handler and the start is undone as any interrupted start (:func:`connect`). Multiprocessing's
+    resource tracker is started first, outside the block: starting it unblocks SIGINT in the thread
+    that starts it (``SIG_UNBLOCK``, not a restore), which would be the cluster's event-loop thread.
+    No-op off the main thread and where ``signal.pthread_sigmask`` does not exist (Windows)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def dask_setup(worker) -> None:
     """Preload of the LocalCluster workers :func:`connect` starts (``preload=["weaklabel._dask"]``),
     run in each worker process's main thread: the worker ignores Ctrl-C, as the local engine's
@@ -151,7 +182,9 @@ def dask_setup(worker) -> None:
     from ._signals import _state
 
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # also discards a Ctrl-C held since the start
+        if hasattr(signal, "pthread_sigmask"):          # blocked since the start (ctrl_c_blocked_for_workers)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         _state.update(installed=True, sigint=False)
 
 
