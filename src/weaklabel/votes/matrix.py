@@ -230,6 +230,16 @@ class VoteMatrix:
             raise InputError(f"vote matrix: row {dup[0]} holds two votes of LF {self.lf_names[dup[1]]!r}; "
                              "an LF votes at most once a row")
 
+    @classmethod
+    def from_answers(cls, answers, item: str | None = None, worker: str | None = None, label: str | None = None,
+                     **options) -> "VoteMatrix":
+        """Crowd answers in long form (a DataFrame, one row per answer: item, worker, label) as a
+        vote matrix: items are rows, workers LFs, classes named by the label values
+        (:func:`weaklabel.votes.answers.votes_from_answers`, which also returns a summary)."""
+        from .answers import votes_from_answers
+
+        return votes_from_answers(answers, item, worker, label, **options)[0]
+
     # ----------------------------------------------------------------- shape and views
     @property
     def n_rows(self) -> int:

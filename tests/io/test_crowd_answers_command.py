@@ -1,0 +1,216 @@
+"""``weaklabel crowd``: crowd answers in long form (item, worker, label) -> a votes file.
+
+Every answer is a vote in the cell (item, worker), classes are named by the label values (so that
+a truth file with the same values, 1-based or with gaps, matches them), and nothing is dropped or
+invented without a word: a missing label is no vote (a note), a repeated identical answer counts
+once (a note), two different labels from one worker on one item are an error unless
+``--duplicates`` picks one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from conftest import one_line_error
+from weaklabel.cli import app
+from weaklabel.errors import InputError
+from weaklabel.votes import VoteMatrix
+from weaklabel.votes.answers import votes_from_answers
+from weaklabel.votes.file import read_votes
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+
+
+def crowd_answers(n_items: int = 400, n_workers: int = 40, per_item: int = 5, seed: int = 0,
+                  labels=(1, 2, 3, 4)) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A sparse crowd over 4 imbalanced classes written as ``labels`` (1-based by default, as many
+    public crowd sets): workers of accuracy 0.55-0.95, errors uniform over the other classes."""
+    rng = np.random.default_rng(seed)
+    K = len(labels)
+    y = rng.choice(K, n_items, p=[0.5, 0.25, 0.15, 0.1][:K] / np.sum([0.5, 0.25, 0.15, 0.1][:K]))
+    skill = rng.uniform(0.55, 0.95, n_workers)
+    rows = []
+    for i in rng.permutation(n_items):
+        for w in rng.choice(n_workers, per_item, replace=False):
+            ans = y[i] if rng.random() < skill[w] else (y[i] + rng.integers(1, K)) % K
+            rows.append((f"t{i:04d}", f"annot_{w}", labels[ans]))
+    answers = pd.DataFrame(rows, columns=["task", "worker", "answer"])
+    truth = pd.DataFrame({"task": [f"t{i:04d}" for i in range(n_items)], "truth": [labels[k] for k in y]})
+    return answers, truth
+
+
+def _majority(answers: pd.DataFrame, truth: pd.DataFrame) -> float:
+    """Majority vote's expected accuracy (ties count 1/k) over the items with truth, by hand."""
+    got = []
+    for task, g in answers.groupby("task"):
+        counts = g["answer"].value_counts()
+        top = set(counts.index[counts == counts.max()])
+        t = truth.set_index("task").loc[task, "truth"]
+        got.append((t in top) / len(top))
+    return float(np.mean(got))
+
+
+def test_answers_become_one_vote_per_cell_with_the_label_values_as_class_names(tmp_path: Path):
+    answers, truth = crowd_answers()
+    answers.to_csv(tmp_path / "answers.csv", index=False)
+    r = run("crowd", tmp_path / "answers.csv", "-o", tmp_path / "votes.parquet", "--json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert (summary["answers"], summary["votes"], summary["items"], summary["workers"]) == (2000, 2000, 400, 40)
+    assert summary["classes"] == ["1", "2", "3", "4"]
+    assert summary["columns"] == {"item": "task", "worker": "worker", "label": "answer"}
+    vm = read_votes(tmp_path / "votes.parquet")
+    assert vm.classes == ["1", "2", "3", "4"] and list(vm.row_ids.columns) == ["task"]
+    L = pd.DataFrame(vm.to_dense(), columns=vm.lf_names, index=vm.row_ids["task"])
+    for task, worker, label in answers.itertuples(index=False):   # every answer, in its cell, as its class
+        assert L.loc[task, worker] == label - 1
+    assert (L >= 0).to_numpy().sum() == len(answers)                # and nothing else
+    assert list(L.index[:3]) == list(dict.fromkeys(answers["task"]))[:3]   # items in order of first answer
+
+
+def test_a_truth_file_with_the_same_values_scores_the_labels_fit_writes(tmp_path: Path):
+    """The whole path of a crowd user: answers -> votes -> fit -> evaluate against 1-based truth.
+    Majority vote's accuracy is checked against a hand count, and the default gains over it on a
+    crowd of workers of mixed skill."""
+    answers, truth = crowd_answers(n_items=600, per_item=5, seed=1)
+    answers.to_csv(tmp_path / "answers.csv", index=False)
+    truth.to_csv(tmp_path / "truth.csv", index=False)
+    assert run("crowd", tmp_path / "answers.csv", "-o", tmp_path / "votes.parquet").exit_code == 0
+    scores = {}
+    for model in ("majority", "auto"):
+        r = run("fit", tmp_path / "votes.parquet", "-o", tmp_path / f"{model}.parquet", "-m", model, "-q")
+        assert r.exit_code == 0, r.output
+        r = run("evaluate", tmp_path / f"{model}.parquet", "--gold", tmp_path / "truth.csv", "--label-col", "truth",
+                "--json")
+        assert r.exit_code == 0, r.output
+        res = json.loads(r.stdout)
+        assert res["gold_rows"] == 600 and res["classes"] == ["1", "2", "3", "4"]
+        scores[model] = res["accuracy"]
+    # the truth's 1-based values met the classes by name: a shifted mapping would score near 0.2
+    assert abs(scores["majority"] - _majority(answers, truth)) < 0.02 and scores["majority"] > 0.9
+    assert scores["auto"] > scores["majority"] + 0.005   # 0.952 against 0.940 on this draw
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "parquet"])
+def test_every_table_format_gives_the_same_votes(tmp_path: Path, fmt: str):
+    answers, _ = crowd_answers(n_items=50, n_workers=8, per_item=3)
+    path = tmp_path / f"answers.{fmt}"
+    {"csv": lambda: answers.to_csv(path, index=False), "tsv": lambda: answers.to_csv(path, index=False, sep="\t"),
+     "jsonl": lambda: answers.to_json(path, orient="records", lines=True),
+     "parquet": lambda: answers.to_parquet(path)}[fmt]()
+    assert run("crowd", path, "-o", tmp_path / "v.parquet", "-q").exit_code == 0
+    got = read_votes(tmp_path / "v.parquet")
+    want = VoteMatrix.from_answers(answers)
+    np.testing.assert_array_equal(got.to_dense(), want.to_dense())
+    assert got.lf_names == want.lf_names and got.classes == want.classes == ["1", "2", "3", "4"]
+
+
+def test_labels_with_gaps_text_labels_and_a_given_class_order():
+    df = pd.DataFrame({"item": [1, 1, 2, 2, 3], "rater": ["a", "b", "a", "b", "a"], "label": [1, 5, 2, 5, 1]})
+    vm = VoteMatrix.from_answers(df)
+    assert vm.classes == ["1", "2", "5"] and vm.to_dense().tolist() == [[0, 2], [1, 2], [0, -1]]
+    df["label"] = ["pos", "neg", "neu", "neg", "pos"]
+    assert VoteMatrix.from_answers(df).classes == ["neg", "neu", "pos"]      # text: sorted as text
+    vm = VoteMatrix.from_answers(df, classes=["neg", "neu", "pos", "mixed"])  # a class nobody answered kept
+    assert vm.cardinality == 4 and vm.to_dense().tolist() == [[2, 0], [1, 0], [2, -1]]
+    with pytest.raises(InputError, match=r"row 0: label 'pos' is not one of the classes given \(neg, neu\)"):
+        VoteMatrix.from_answers(df, classes=["neg", "neu"])
+    df["label"] = [-1, 1, 1, -1, 1]                                           # -1/+1 is two classes, not abstains
+    assert VoteMatrix.from_answers(df).classes == ["-1", "1"]
+
+
+def test_a_missing_label_is_no_vote_and_a_repeated_answer_counts_once(tmp_path: Path):
+    df = pd.DataFrame({"item": ["x", "x", "x", "y", "y", "z"], "worker": ["a", "b", "a", "a", "b", "a"],
+                       "label": ["p", "n", "p", "n", None, None]})
+    vm, s = votes_from_answers(df)
+    assert vm.to_dense().tolist() == [[1, 0], [0, -1], [-1, -1]]              # z: a row without votes
+    assert (s.empty_labels, s.repeated_answers, s.votes) == (2, 1, 3)
+    df.to_csv(tmp_path / "a.csv", index=False)
+    r = run("crowd", tmp_path / "a.csv", "-o", tmp_path / "v.parquet")
+    assert r.exit_code == 0, r.output
+    assert "2 answers without a label are no vote" in r.stderr
+    assert "1 repeated answers (same worker, item and label) counted once" in r.stderr
+    assert "1 items have no labelled answer" in r.stderr
+
+
+def test_two_different_labels_from_one_worker_on_one_item_are_an_error_or_a_choice(tmp_path: Path):
+    df = pd.DataFrame({"item": ["x", "y", "x", "y"], "worker": ["a", "a", "a", "b"], "label": ["p", "n", "n", "n"]})
+    df.to_csv(tmp_path / "a.csv", index=False)
+    r = run("crowd", tmp_path / "a.csv", "-o", tmp_path / "v.parquet")
+    msg = one_line_error(r)
+    assert "worker 'a' answers item 'x' twice with different labels ('p' at" in msg and "line 2" in msg \
+        and "line 4" in msg and "--duplicates" in msg
+    assert not (tmp_path / "v.parquet").exists()
+    for keep, want in (("first", 1), ("last", 0)):   # classes n, p: "p" was first in the file, "n" last
+        r = run("crowd", tmp_path / "a.csv", "-o", tmp_path / f"{keep}.parquet", "--duplicates", keep, "--json")
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout)["resolved_duplicates"] == 1
+        assert read_votes(tmp_path / f"{keep}.parquet").to_dense()[0, 0] == want
+
+
+def test_answers_that_cannot_be_placed_or_read_are_one_line_errors(tmp_path: Path):
+    p = tmp_path / "a.csv"
+    pd.DataFrame({"item": ["x", "y", "z"], "worker": ["a", None, "b"], "label": [1, 0, 1]}).to_csv(p, index=False)
+    assert "line 3: the answer has no worker ('worker' is empty)" in one_line_error(run("crowd", p, "-o",
+                                                                                         tmp_path / "v.parquet"))
+    pd.DataFrame({"item": ["x", "y"], "task": ["a", "b"], "worker": ["a", "b"], "label": [1, 0]}).to_csv(p, index=False)
+    msg = one_line_error(run("crowd", p, "-o", tmp_path / "v.parquet"))
+    assert "2 columns could be the item (item, task); name one with --item-col" in msg
+    pd.DataFrame({"doc": ["x"], "who": ["a"], "label": [1]}).to_csv(p, index=False)
+    assert "no column named like the item" in one_line_error(run("crowd", p, "-o", tmp_path / "v.parquet"))
+    msg = one_line_error(run("crowd", p, "-o", tmp_path / "v.parquet", "--item-col", "doc", "--worker-col", "who"))
+    assert "the answers hold only the class '1'" in msg and "--classes" in msg
+    assert not (tmp_path / "v.parquet").exists()
+    assert "no worker column 'annotator'" in one_line_error(run("crowd", p, "-o", tmp_path / "v.parquet",
+                                                                "--item-col", "doc", "--worker-col", "annotator"))
+
+
+def test_ids_that_print_alike_are_refused():
+    df = pd.DataFrame({"item": [7, "7"], "worker": ["a", "b"], "label": [0, 1]})
+    with pytest.raises(InputError, match="item ids 7 and '7' are different values that read as the same text"):
+        votes_from_answers(df)
+
+
+def test_the_answers_are_never_overwritten_and_a_worker_cannot_take_the_items_column(tmp_path: Path):
+    p = tmp_path / "a.parquet"
+    pd.DataFrame({"task": ["x", "x", "y"], "worker": ["a", "b", "a"], "label": [0, 1, 1]}).to_parquet(p)
+    before = p.read_bytes()
+    assert "refusing to overwrite an input" in one_line_error(run("crowd", p, "-o", p, "--force"))
+    assert p.read_bytes() == before
+    assert "not .csv: name the output v.parquet" in one_line_error(run("crowd", p, "-o", tmp_path / "v.csv"))
+    pd.DataFrame({"task": ["x", "x"], "worker": ["task", "b"], "label": [0, 1]}).to_parquet(p)
+    assert "a worker is named 'task', like the item column" in one_line_error(run("crowd", p, "-o",
+                                                                                   tmp_path / "v.parquet"))
+
+
+def test_the_readmes_crowd_commands_run_as_shown_on_the_shipped_example(tmp_path: Path, monkeypatch):
+    """The three commands of README's `weaklabel crowd` section, verbatim, from the repository's
+    root files, and the accuracies it quotes (the default 0.917, majority vote 0.897)."""
+    import re
+    import shlex
+    import shutil
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### `weaklabel crowd ANSWERS"):]
+    block = section[section.index("```\n") + 4:]
+    commands = [shlex.split(c) for c in block[:block.index("```")].strip().splitlines()]
+    assert [c[:2] for c in commands] == [["weaklabel", "crowd"], ["weaklabel", "fit"], ["weaklabel", "evaluate"]]
+    shutil.copytree(root / "examples" / "crowd", tmp_path / "examples" / "crowd")
+    monkeypatch.chdir(tmp_path)
+    for c in commands:
+        r = run(*c[1:])
+        assert r.exit_code == 0, r.output
+    assert re.search(r"^accuracy: 0\.917 ", r.stdout, re.M), r.stdout
+    assert "The default scores 0.917 against the truth there, majority vote 0.897" in section
+    assert run("fit", "crowd_votes.parquet", "-o", "mv.parquet", "-m", "majority", "-q").exit_code == 0
+    r = run("evaluate", "mv.parquet", "--gold", "examples/crowd/truth.csv", "--label-col", "truth")
+    assert re.search(r"^accuracy: 0\.897 ", r.stdout, re.M), r.stdout
