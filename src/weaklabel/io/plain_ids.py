@@ -10,11 +10,14 @@ named so are ids); the note says which column was read as ids and why it looks l
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 
 import pandas as pd
 import pyarrow as pa
 
+from ..errors import InputError
+from .tables import TableSource, open_parquet
 from .votes_file import _ID_NAME_RULE, _is_id_name, pandas_index_columns
 
 #: a text column read as ids is noted when its values repeat and it has at most this many of them
@@ -107,3 +110,115 @@ def gold_like_lf_notes(where, lf_names: Sequence[str]) -> list[str]:
             "integer columns for LFs), but it is named like gold labels; if it holds them, drop it from the votes "
             "(an LF that is the truth makes every figure and fit wrong) and give it as --gold (analyze) or --dev (fit)"
             for name in lf_names if str(name).strip().lower() in GOLD_NAMES]
+
+
+# --------------------------------------------------------------------------- crowdsourcing answers
+#: what a crowdsourcing answers table calls its worker column, once :func:`_worker_base` has
+#: normalised the name (``worker``, ``worker_id``, ``WorkerId`` (Amazon Mechanical Turk),
+#: ``_worker_id`` (CrowdFlower / Figure Eight), ``!amt_worker_ids`` (Snow et al. 2008), ``annotator``, ...)
+WORKER_NAMES = frozenset({"worker", "amt_worker", "annotator", "rater", "labeler", "labeller", "turker",
+                          "coder", "assessor", "contributor"})
+#: rows of an answers table read to see its values repeat (answers come grouped by item or by worker)
+ANSWERS_SAMPLE_ROWS = 1_000_000
+
+
+def _worker_base(name) -> str:
+    low = str(name).strip().lower().lstrip("_!").replace(" ", "_").replace("-", "_")
+    for suffix in ("_ids", "_id", "ids", "id", "s"):
+        if low.endswith(suffix) and low[:-len(suffix)].rstrip("_"):
+            low = low[:-len(suffix)].rstrip("_")
+            break
+    return low
+
+
+def is_worker_name(name) -> bool:
+    """Whether ``name`` is what a crowdsourcing answers table calls its worker column."""
+    return _worker_base(name) in WORKER_NAMES
+
+
+def _repeats(values) -> bool:
+    v = pd.Series(values).dropna()
+    return len(v) > 1 and not v.is_unique
+
+
+def answers_table_error(where, columns: Sequence[str], ids: Sequence[str], values, file=None) -> str | None:
+    """The message refusing a vote matrix that is a crowdsourcing answers table, one row per answer
+    (``item, worker, label``), or ``None``. Read as votes, such a table made one row per answer and
+    the worker column one more LF (or an id column), the worker ids votes of hundreds of classes, and
+    the fit exited 0 (``K`` = the largest worker id + 1).
+
+    ``columns``: every column, ``ids``: those taken for row ids (they may include a pandas index
+    saved as columns), ``values(name)``: a column's values (a sample of its first rows is enough).
+    A column named like a worker (:func:`is_worker_name`) whose values repeat marks such a table
+    when it is itself an id column (rows keyed by worker would never repeat it), when another id
+    column's values repeat too (the item: several answers an item), or when there is no other id
+    column and at most two other columns (``question, worker, answer``, all integers); never beside
+    more than two columns that are not ids (LF votes on rows keyed by item and worker). A votes file
+    with an LF named ``annotator`` beside unique row ids is votes, as before. ``file``: the path the
+    message's ``weaklabel crowd`` command names (else ``ANSWERS``)."""
+    workers = [c for c in columns if is_worker_name(c)]
+    if not workers:
+        return None
+    w = workers[0]
+    w_values = values(w)
+    if not _repeats(w_values):
+        return None
+    others = [c for c in ids if c != w and not is_worker_name(c)]
+    rest = [c for c in columns if c not in ids and c != w]
+    if len(rest) > 2:   # several vote columns: votes keyed by (item, worker), e.g. LFs run on each answer
+        return None
+    item = next((c for c in others if _repeats(values(c))), None)
+    if item is None:
+        if w in ids:
+            item = others[0] if others else (rest[0] if len(rest) == 2 else None)
+        elif not others and len(rest) <= 2 and not (pd.Series(w_values).dropna() < 0).any():
+            item = rest[0] if len(rest) == 2 else None
+        else:
+            return None
+    labels = [c for c in columns if c not in (w, item) and c not in ids]
+    opts = "" if w == "worker" else f" --worker-col {w}"
+    if item is not None and item != "item":
+        opts = f" --item-col {item}" + opts
+    if len(labels) == 1 and labels[0] != "label":
+        opts += f" --label-col {labels[0]}"
+    repeats = f", as do those of {item!r}" if item is not None and _repeats(values(item)) else ""
+    return (f"{where}: looks like crowdsourcing answers, one row per answer (column {w!r} names workers and its values "
+            f"repeat{repeats}), not votes (one row per item, one column per worker): make votes of them with "
+            f"`weaklabel crowd {shlex.quote(str(file)) if file is not None else 'ANSWERS'} -o votes.parquet{opts}` (Python: VoteMatrix.from_answers(df))")
+
+
+def refuse_answers_table(path, src: TableSource, schema: pa.Schema, ids: list[str], lf_names: list[str]) -> None:
+    """Refuse a plain votes file that is a crowdsourcing answers table (``item, worker, label``, one
+    row per answer; :func:`~.plain_ids.answers_table_error`), reading its first rows' values only
+    when a column is named like a worker (from :func:`~.votes_file.votes_layout`). Read as votes, the worker ids became an LF's votes (or row
+    ids), one row per answer: a fit of hundreds of classes that exited 0."""
+    columns = [n for n in schema.names if n in ids or n in lf_names]
+    if not any(is_worker_name(c) for c in columns):
+        return
+    cache: dict = {}
+
+    def values(name: str):
+        if name not in cache:
+            parts, left = [], ANSWERS_SAMPLE_ROWS
+            for f in src.files:
+                if left <= 0:
+                    break
+                pf = open_parquet(f)
+                try:
+                    if name not in pf.schema_arrow.names:
+                        continue
+                    for batch in pf.iter_batches(batch_size=min(left, 1 << 16), columns=[name]):
+                        parts.append(batch.column(0).to_pandas())
+                        left -= batch.num_rows
+                        if left <= 0:
+                            break
+                except (OSError, pa.ArrowException):
+                    pass   # the read that follows names the file
+                finally:
+                    pf.close()
+            cache[name] = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype=object)
+        return cache[name]
+
+    msg = answers_table_error(path, columns, ids, values, file=path)
+    if msg is not None:
+        raise InputError(msg)

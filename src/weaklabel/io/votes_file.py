@@ -300,6 +300,26 @@ def real_id_columns(ids: Sequence[str], meta: dict | None) -> list[str]:
     return ids
 
 
+def _not_parquet_hint(src: TableSource) -> str:
+    """What to do with a CSV or JSON Lines file given as votes: crowd answers (a column named like a
+    worker) go through ``weaklabel crowd``; a vote matrix is converted to Parquet."""
+    import shlex
+
+    from .plain_ids import is_worker_name
+
+    try:
+        columns = list(src.columns)
+    except (InputError, OSError, ValueError):
+        columns = []
+    if any(is_worker_name(c) for c in columns):
+        return (f"; it looks like crowd answers, one row per answer: make votes of them with `weaklabel crowd "
+                f"{shlex.quote(str(src.path))} -o votes.parquet`")
+    read = "read_csv" if src.format == "csv" else "read_json"
+    lines = "" if src.format == "csv" else ", lines=True"
+    return (f"; a vote matrix (one column per LF, -1 = abstain) converts with python -c \"import pandas as pd; "
+            f"pd.{read}('{src.path}'{lines}).to_parquet('votes.parquet', index=False)\"")
+
+
 def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
                  cardinality: int | None = None) -> tuple[list[str], list[str], int | None, list | None, dict]:
     """``(lf_names, id_columns, K, classes, metadata)`` of a votes Parquet file, folder or glob.
@@ -315,7 +335,7 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
     """
     p = src.path
     if src.format not in ("parquet", "parquet-dir"):
-        raise InputError(f"{p}: votes must be a Parquet file (got {src.format})")
+        raise InputError(f"{p}: votes must be a Parquet file (got {src.format}){_not_parquet_hint(src)}")
     meta = read_metadata(p)
     schema = _typed_schema(src)
     if meta is not None:
@@ -343,6 +363,10 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
         left_out = unnamed_index_left_out(schema, ids) if id_cols is None else []
         ids = [c for c in ids if c not in left_out]
         lf_names = [n for n in schema.names if n not in ids and n not in left_out]
+        if id_cols is None:
+            from .plain_ids import refuse_answers_table
+
+            refuse_answers_table(p, src, schema, ids, lf_names)
         K = cardinality
         classes = None
         meta = {}

@@ -31,6 +31,7 @@ def coerce_votes(L, cardinality: int | None = None) -> VoteMatrix:
             raise InputError(f"vote matrix: row {r} {what}, row 0 has {first}; every row needs one vote per LF "
                              f"(-1 for abstain)")
     if cardinality is None and not isinstance(L, VoteMatrix):
+        check_answers_table(L)
         check_id_columns(L)
     return VoteMatrix.coerce(L, cardinality=cardinality)
 
@@ -82,6 +83,35 @@ def _id_like(L, j: int) -> bool:
     if np.unique(col).size == col.size:
         return True
     return col.size > 1 and float(np.mean(np.diff(col) == 1)) >= 0.9
+
+
+def check_answers_table(L) -> None:
+    """Refuse a DataFrame that is a crowdsourcing answers table (``item, worker, label``, one row per
+    answer; :func:`weaklabel.io.plain_ids.answers_table_error`) when the number of classes is
+    inferred: read as votes, the worker ids were an LF's votes, K the largest worker id + 1 (or the
+    largest item id + 1), one row per answer, and the fit raised nothing."""
+    from ..io.plain_ids import answers_table_error, is_worker_name
+    from ..votes.dense import is_frame
+
+    if not is_frame(L):
+        return
+    index_name = L.index.name if getattr(L.index, "nlevels", 1) == 1 else None
+    columns = [c for c in L.columns]
+    if not any(is_worker_name(c) for c in columns + ([index_name] if index_name is not None else [])):
+        return
+    ids = [c for c in columns if _id_name(c)]
+    if index_name is not None and index_name not in columns:
+        columns, ids = [index_name] + columns, [index_name] + ids
+
+    def values(name):
+        if name == index_name and name not in L.columns:
+            return L.index.to_series(index=range(len(L)))
+        col = L[name]
+        return col.iloc[:, 0] if getattr(col, "ndim", 1) == 2 else col
+
+    msg = answers_table_error("vote matrix", columns, ids, values)
+    if msg is not None:
+        raise InputError(msg)
 
 
 def check_id_columns(L) -> None:

@@ -21,7 +21,8 @@ import pandas as pd
 from ..errors import InputError
 from ..io import TableSource, format_ids, id_sample, read_table
 from .class_names import class_key, same_classes
-from .row_ids import DUPLICATES_HOWTO, check_ids_present, duplicate_ids, first_null_id, same_ids, spelled_otherwise
+from .row_ids import (DUPLICATES_HOWTO, check_ids_present, column_holding_ids, duplicate_ids, first_null_id, same_ids,
+                      spelled_otherwise)
 from .matrix import VoteMatrix
 
 
@@ -137,7 +138,11 @@ def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None
         _minus_one_note(where, int(minus.sum()), int(empty.sum()), set(), cardinality, classes)
         return out
     if pd.api.types.is_bool_dtype(present):
-        raise InputError(f"{where}: labels are booleans; use class ids 0..{cardinality - 1}")
+        # classes named "False"/"True" (crowd answers given as booleans, `weaklabel crowd`): those names
+        if classes and all(str(bool(b)) in classes for b in pd.unique(present)):
+            present = present.map(lambda b: str(bool(b))).astype(object)
+        else:
+            raise InputError(f"{where}: labels are booleans; use class ids 0..{cardinality - 1}")
     # decided on the distinct values (a gold column of millions of rows has a few)
     if pd.api.types.is_numeric_dtype(present):
         arr = present.to_numpy(dtype=float)
@@ -259,6 +264,7 @@ def align_gold(vm: VoteMatrix, gold: str | Path | TableSource | pd.DataFrame, la
     row), for callers that align the same table block by block (``weaklabel report``): the
     column is read, and its notes given, once."""
     ids = id_cols if id_cols is not None else (list(vm.row_ids.columns) if vm.row_ids is not None else [])
+    table_src = not isinstance(gold, pd.DataFrame)
     if isinstance(gold, pd.DataFrame):
         table, where = gold, where or "gold"
         columns = list(table.columns)
@@ -319,6 +325,13 @@ def align_gold(vm: VoteMatrix, gold: str | Path | TableSource | pd.DataFrame, la
         raise InputError(f"{where}: has none of {theirs} id columns {ids} but {named}, named otherwise, whose ids are "
                          f"not {theirs} row for row: matched by position, its labels would be scored against other "
                          "rows' votes; rename the column(s) as in the votes to match rows by id")
+    if ids and not any(c in columns for c in ids) and vm.row_ids is not None and len(ids) == 1:
+        other = column_holding_ids(vm.row_ids[ids[0]], src if table_src else table, columns,
+                                    [label_col, *near.values()])
+        if other is not None:
+            raise InputError(f"{where}: has none of {theirs} id columns {ids}, but its column {other!r} holds {theirs} "
+                             f"ids in another order: matched by position, its labels would be scored against other "
+                             f"rows' votes; rename its column {other!r} to {ids[0]!r} to match rows by id")
     if ids and not any(c in columns for c in ids):   # a shuffled file would be scored silently
         _note(f"{where}: has none of {theirs} id columns {ids}: its rows are matched with {theirs} "
               "by position (row i with row i); add the id column(s) to match them by id")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..io import read_table
 
 
 def duplicate_ids(keys: pd.DataFrame, limit: int = 3) -> tuple[int, list]:
@@ -98,3 +99,39 @@ def spelled_otherwise(a: pd.DataFrame, b: pd.DataFrame, limit: int = 100_000) ->
     show = (lambda t: ascii(t[0]) if len(t) == 1 else ascii(t))
     return (f"; the ids differ only in surrounding spaces or Unicode normalisation (NFC/NFD), e.g. {show(x)} against "
             f"{show(y)}: write them one way in both files")
+
+
+#: rows of a gold column compared with the votes' ids before the whole column is read
+_IDS_SAMPLE = 1000
+
+
+def column_holding_ids(ids: pd.Series, gold, columns, skip) -> str | None:
+    """The first column of a gold table (``gold``: a :class:`~weaklabel.io.TableSource` or a
+    DataFrame of as many rows as the votes) other than ``skip`` whose values are the votes' ids
+    ``ids`` (compared as text) in another order, or ``None``. Such a table holds the ids under
+    another name (``item`` for the votes' ``task``: crowd answers and their truth file named apart)
+    and its rows are in another order than the votes' (``weaklabel crowd`` writes items in the order
+    of their first answer): matched by position, every label was scored against another item's
+    votes (accuracy 0.55 for 0.90, exit 0, with a note). A column holding them row for row is fine
+    by position, and is not returned. Each column is read only when its first rows are all ids."""
+    want = ids.astype(str).to_numpy()
+    known = set(want.tolist())
+    for col in columns:
+        if col in skip:
+            continue
+        try:
+            if isinstance(gold, pd.DataFrame):
+                first = gold[col].iloc[:_IDS_SAMPLE]
+            else:
+                first = next(iter(gold.iter_batches(_IDS_SAMPLE, [col], id_cols=[col])), pd.DataFrame({col: []}))[col]
+            if first.isna().any() or not len(first) or not set(first.astype(str).tolist()) <= known:
+                continue
+            values = (gold[col] if isinstance(gold, pd.DataFrame) else read_table(gold, [col], id_cols=[col])[col])
+        except (InputError, ValueError, TypeError, KeyError):
+            continue
+        text = values.astype(str).to_numpy()
+        if len(text) != len(want) or (text == want).all():
+            continue
+        if np.array_equal(np.sort(text), np.sort(want)):
+            return str(col)
+    return None
