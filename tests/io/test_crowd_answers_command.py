@@ -141,10 +141,16 @@ def test_a_missing_label_is_no_vote_and_a_repeated_answer_counts_once(tmp_path: 
     assert "1 items have no labelled answer" in r.stderr
 
 
-def test_two_different_labels_from_one_worker_on_one_item_are_an_error_or_a_choice(tmp_path: Path):
+def test_two_different_labels_from_one_worker_on_one_item_keep_the_last_or_are_an_error(tmp_path: Path):
+    """Real crowd sets have them (zencrowd_all: 247 pairs): the last answer is kept by default, with
+    a note; --duplicates first keeps the first, --duplicates error names both and stops."""
     df = pd.DataFrame({"item": ["x", "y", "x", "y"], "worker": ["a", "a", "a", "b"], "label": ["p", "n", "n", "n"]})
     df.to_csv(tmp_path / "a.csv", index=False)
-    r = run("crowd", tmp_path / "a.csv", "-o", tmp_path / "v.parquet")
+    r = run("crowd", tmp_path / "a.csv", "-o", tmp_path / "default.parquet")
+    assert r.exit_code == 0, r.output
+    assert "1 items answered twice by one worker with different labels: the last kept" in r.stderr
+    assert read_votes(tmp_path / "default.parquet").to_dense()[0, 0] == 0   # "n", the later answer
+    r = run("crowd", tmp_path / "a.csv", "-o", tmp_path / "v.parquet", "--duplicates", "error")
     msg = one_line_error(r)
     assert "worker 'a' answers item 'x' twice with different labels ('p' at" in msg and "line 2" in msg \
         and "line 4" in msg and "--duplicates" in msg
@@ -214,3 +220,42 @@ def test_the_readmes_crowd_commands_run_as_shown_on_the_shipped_example(tmp_path
     assert run("fit", "crowd_votes.parquet", "-o", "mv.parquet", "-m", "majority", "-q").exit_code == 0
     r = run("evaluate", "mv.parquet", "--gold", "examples/crowd/truth.csv", "--label-col", "truth")
     assert re.search(r"^accuracy: 0\.897 ", r.stdout, re.M), r.stdout
+
+
+def test_a_large_crowds_lf_tables_show_the_busiest_workers_and_say_so(tmp_path: Path):
+    """150 workers: `fit` and `analyze` show the 40 that vote on the most rows, in their order, and
+    a line saying so (the table of every worker came before the summary lines); --all-lfs shows
+    all 150, --json has all 150."""
+    answers, _ = crowd_answers(n_items=300, n_workers=150, per_item=5, seed=3)
+    answers.to_parquet(tmp_path / "a.parquet")
+    assert run("crowd", tmp_path / "a.parquet", "-o", tmp_path / "v.parquet", "-q").exit_code == 0
+    counts = answers["worker"].value_counts()
+    vm = read_votes(tmp_path / "v.parquet")
+    for cmd in (("fit", tmp_path / "v.parquet", "-o", tmp_path / "l.parquet", "--force"),
+                ("analyze", tmp_path / "v.parquet")):
+        r = run(*cmd)
+        assert r.exit_code == 0, r.output
+        shown = [line.split("│")[1].strip() for line in r.stdout.splitlines() if line.startswith("│ annot_")]
+        assert len(shown) == 40 and set(shown) <= set(counts.index[counts >= counts.iloc[39]])
+        assert shown == [w for w in vm.lf_names if w in set(shown)]   # in the file's order
+        assert "showing the 40 of 150 LFs that vote on the most rows" in r.stdout
+        r = run(*cmd, "--all-lfs")
+        assert sum(line.startswith("│ annot_") for line in r.stdout.splitlines()) == 150
+        assert "showing the" not in r.stdout
+    r = run("analyze", tmp_path / "v.parquet", "--json")
+    assert len(json.loads(r.stdout)["lfs"]) == 150
+
+
+def test_a_csv_given_as_votes_says_how_to_make_votes_of_it(tmp_path: Path, monkeypatch):
+    """Votes are Parquet: crowd answers in a CSV point to `weaklabel crowd` (and that command works
+    as written), a CSV vote matrix to the pandas line that converts it."""
+    monkeypatch.chdir(tmp_path)
+    answers, _ = crowd_answers(n_items=40, n_workers=6, per_item=3)
+    answers.rename(columns={"answer": "label"}).to_csv(tmp_path / "answers.csv", index=False)
+    msg = one_line_error(run("fit", tmp_path / "answers.csv", "-o", tmp_path / "l.parquet"))
+    command = msg[msg.index("`weaklabel crowd") + 1:msg.rindex("`")]
+    assert run(*command.split()[1:]).exit_code == 0 and (tmp_path / "votes.parquet").exists()
+    pd.DataFrame({"lf_a": [0, 1, -1], "lf_b": [1, 1, 0]}).to_csv(tmp_path / "wide.csv", index=False)
+    msg = one_line_error(run("analyze", tmp_path / "wide.csv"))
+    assert "votes must be a Parquet file (got csv); a vote matrix (one column per LF, -1 = abstain) converts with" in msg
+    assert f"pd.read_csv('{tmp_path / 'wide.csv'}').to_parquet('votes.parquet', index=False)" in msg

@@ -259,6 +259,27 @@ def fmt_frac(x: float) -> str:
     return "-" if x != x else f"{x:.3f}"
 
 
+#: LF tables (``fit``, ``analyze``) of more rows than this show :data:`LF_TABLE_SHOWN` of them (a crowd
+#: of 800 workers printed 800 rows before its summary); ``--all-lfs`` shows every one, ``--json`` has all
+LF_TABLE_MAX = 100
+LF_TABLE_SHOWN = 40
+
+
+def lf_rows_shown(coverage, show_all: bool, noun: str = "LFs") -> tuple[list[int], str | None]:
+    """Positions of the LFs a table shows (every one up to :data:`LF_TABLE_MAX`, or with
+    ``show_all``; else the :data:`LF_TABLE_SHOWN` that vote on the most rows, in their own order)
+    and the line that says which, or ``None``."""
+    import numpy as np
+
+    cov = np.asarray(coverage, dtype=float)
+    n = cov.size
+    if show_all or n <= LF_TABLE_MAX:
+        return list(range(n)), None
+    top = np.sort(np.argsort(-np.nan_to_num(cov, nan=-1.0), kind="stable")[:LF_TABLE_SHOWN])
+    return top.tolist(), (f"showing the {LF_TABLE_SHOWN} of {n:,} {noun} that vote on the most rows (in their order); "
+                          "--all-lfs shows every one, --json gives every one")
+
+
 #: the estimated-accuracy cell of an LF that casts no vote (``fit``, ``analyze``): a model's figure
 #: there is its prior, not an estimate (a warning names such LFs; ``--json`` keeps the figure)
 NO_VOTES = "n/a (no votes)"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ._common import (NO_VOTES, THREADS_HELP, app, fmt_frac, n_rows, out, print_json, quiet_compiles, safe, use_threads,
-                      user_errors)
+from ._common import (NO_VOTES, THREADS_HELP, app, fmt_frac, lf_rows_shown, n_rows, out, print_json, quiet_compiles,
+                      safe, use_threads, user_errors)
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -31,6 +31,8 @@ def analyze_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (the exit code says whether "
                                                             "VOTES and --gold could be read and matched)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    all_lfs: bool = typer.Option(False, "--all-lfs", help="Show every LF in the table (above 100 LFs, e.g. a crowd's "
+                                 "workers, it shows the 40 that vote on the most rows)."),
 ) -> None:
     """Summarise each labeling function: polarity, coverage, overlaps, conflicts, and accuracy against gold."""
     with user_errors(quiet):
@@ -109,7 +111,9 @@ def analyze_command(
             cols += ["correct", "incorrect", "emp. acc.", "est. acc."]
         for c in cols:
             table.add_column(c, justify="left" if c in ("LF", "polarity") else "right")
-        for j, (name, r) in enumerate(df.iterrows()):
+        rows, shown = lf_rows_shown(df["coverage"].to_numpy(), all_lfs)
+        for j in rows:
+            name, r = df.index[j], df.iloc[j]
             pol = ", ".join(safe(names[k]) if names else str(k) for k in r["polarity"]) or "-"
             row = [safe(name), pol, fmt_frac(r["coverage"]), fmt_frac(r["overlaps"]), fmt_frac(r["conflicts"])]
             if y is not None:
@@ -120,6 +124,8 @@ def analyze_command(
                 row += [f"{int(r['correct']):,}", f"{int(r['incorrect']):,}", fmt_frac(r["emp_acc"]), est_cell]
             table.add_row(*row)
         out.print(table)
+        if shown:
+            out.print(shown, highlight=False)
         line = (f"rows with a vote: {totals['covered']:.1%}   with a conflict: {totals['conflicted']:.1%}   "
                 f"votes per covered row: {totals['mean_votes_per_covered_row']:.2f}   "
                 f"majority-vote ties: {totals['mv_tied']:.1%} of the covered rows")

@@ -13,7 +13,7 @@ EXAMPLES = """
 
   weaklabel crowd answers.csv -o votes.parquet
   weaklabel crowd answers.tsv -o votes.parquet --item-col task --worker-col annotator --label-col answer
-  weaklabel crowd answers.csv -o votes.parquet --classes neg,neu,pos --duplicates last
+  weaklabel crowd answers.csv -o votes.parquet --classes neg,neu,pos --duplicates error
   weaklabel fit votes.parquet -o labels.parquet          # then, as with LF votes
 """
 
@@ -34,8 +34,9 @@ def crowd_command(
                                   "response, ...)."),
     classes: str = typer.Option(None, "--classes", help="The classes in order, comma-separated (default: the label "
                                 "values sorted, numbers by value); a label that is not one of them is an error."),
-    duplicates: str = typer.Option("error", "--duplicates", help="A worker's two different labels on one item: "
-                                   "error (default), first or last (keep that one). The same label twice counts once."),
+    duplicates: str = typer.Option("last", "--duplicates", help="A worker's two different labels on one item: keep "
+                                   "the last (default, a note counts them) or the first, or error (name them and "
+                                   "stop). The same label twice counts once."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of text."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary."),
@@ -68,7 +69,7 @@ def crowd_command(
         if as_json:
             print_json({"output": str(output), **summary.to_dict(), **_spread(vm)})
         elif not quiet:
-            _print_summary(answers, output, summary, _spread(vm))
+            _print_summary(answers, output, summary, _spread(vm), duplicates)
 
 
 def _place(src, name: str):
@@ -96,7 +97,7 @@ def _spread(vm) -> dict:
             "items_without_answers": int((per_item == 0).sum())}
 
 
-def _print_summary(answers: Path, output: Path, s, spread: dict) -> None:
+def _print_summary(answers: Path, output: Path, s, spread: dict, duplicates: str) -> None:
     pi, pw = spread["answers_per_item"], spread["answers_per_worker"]
     out.print(f"{safe(answers)}: {s.answers:,} answers -> {safe(output)}: {s.items:,} items x {s.workers:,} workers, "
               f"{s.votes:,} votes, {len(s.classes)} classes", highlight=False)
@@ -109,8 +110,8 @@ def _print_summary(answers: Path, output: Path, s, spread: dict) -> None:
     if s.repeated_answers:
         notes.append(f"{s.repeated_answers:,} repeated answers (same worker, item and label) counted once")
     if s.resolved_duplicates:
-        notes.append(f"{s.resolved_duplicates:,} items answered twice by one worker with different labels: one kept "
-                     "(--duplicates)")
+        notes.append(f"{s.resolved_duplicates:,} items answered twice by one worker with different labels: the "
+                     f"{duplicates} kept (--duplicates first, last or error)")
     if spread["items_without_answers"]:
         notes.append(f"{spread['items_without_answers']:,} items have no labelled answer: rows without votes")
     for n in notes:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ._common import (NO_VOTES, THREADS_HELP, app, err, fmt_frac, n_rows, out, parse_params, print_json,
-                      quiet_compiles, safe, use_threads, user_errors)
+from ._common import (NO_VOTES, THREADS_HELP, app, err, fmt_frac, lf_rows_shown, n_rows, out, parse_params,
+                      print_json, quiet_compiles, safe, use_threads, user_errors)
 
 FIT_EXAMPLES = """
 [bold]Examples[/]
@@ -37,7 +37,8 @@ MODEL_HELP = ("auto (the default: hybrid, or majority vote where a label-free ch
               "(the robust model auto uses), ds, onecoin, mc, triplet, weighted or majority.")
 
 
-def _lf_table_of(model, lf_names, coverage, emp_acc, title):
+def _lf_table_of(model, lf_names, coverage, emp_acc, title, rows=None):
+    """The estimated-accuracy table; ``rows``: the LF positions shown (default: every one)."""
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
@@ -57,7 +58,8 @@ def _lf_table_of(model, lf_names, coverage, emp_acc, title):
     # accuracies a model could not estimate (triplet on one-class LFs) are not shown as numbers,
     # nor those of LFs that never vote (the model's prior: a warning names them; --json keeps it)
     ident = getattr(getattr(model, "model_", model), "identified_", None)
-    for j, name in enumerate(lf_names):
+    for j in (range(len(lf_names)) if rows is None else rows):
+        name = lf_names[j]
         est = fmt_frac(acc[j]) if acc is not None else "-"
         if acc is not None and not coverage[j] > 0:
             est = NO_VOTES
@@ -113,6 +115,8 @@ def fit_command(
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     as_json: bool = typer.Option(False, "--json", help="Print the fit summary as JSON."),
+    all_lfs: bool = typer.Option(False, "--all-lfs", help="Show every LF in the table (above 100 LFs, e.g. a crowd's "
+                                 "workers, it shows the 40 that vote on the most rows)."),
 ) -> None:
     """Fit a label model on a vote matrix and write probabilistic labels (prob_*, label, confidence)."""
     with user_errors(quiet):
@@ -134,10 +138,10 @@ def fit_command(
                            save_model=save_model, progress=progress, plan=plan, **plan_args)
         finally:
             progress.stop()
-        _print_summary(res, quiet, as_json, drop_unlabeled)
+        _print_summary(res, quiet, as_json, drop_unlabeled, all_lfs)
 
 
-def _print_summary(res, quiet: bool, as_json: bool, drop_unlabeled: bool) -> None:
+def _print_summary(res, quiet: bool, as_json: bool, drop_unlabeled: bool, all_lfs: bool = False) -> None:
     """Print a :class:`~weaklabel.fit.FitSummary`: JSON, or the LF table and the closing lines."""
     lm = res.model
     summary = res.to_dict()
@@ -147,8 +151,11 @@ def _print_summary(res, quiet: bool, as_json: bool, drop_unlabeled: bool) -> Non
         return
     if quiet:
         return
+    rows, shown = lf_rows_shown(res.coverage, all_lfs)
     out.print(_lf_table_of(lm, res.lf_names, res.coverage, res.dev_lf_accuracy,
-                           f"{type(lm).__name__}: estimated LF accuracies"))
+                           f"{type(lm).__name__}: estimated LF accuracies", rows))
+    if shown:
+        out.print(shown, highlight=False)
     classes = res.classes or [str(k) for k in range(int(lm.cardinality_))]
     bal = "  ".join(f"{safe(c)}: {p:.3f}" for c, p in zip(classes, lm.class_balance_))
     out.print(f"class balance: {bal}", highlight=False)

@@ -11,8 +11,10 @@ without losing or inventing an answer:
   holding the same values matches them by name (:func:`~weaklabel.votes.gold.labels_to_ids`);
 * an answer without a label is no vote (counted in ``empty_labels``); an answer without an item or
   a worker is an error naming its line: it cannot be placed;
-* a worker answering an item twice: the same label counts once (``repeated_answers``); different
-  labels are an error naming both, unless ``duplicates`` is ``"first"`` or ``"last"``;
+* a worker answering an item twice: the same label counts once (``repeated_answers``); of
+  different labels the last in the file is kept (``resolved_duplicates``: the worker's latest
+  judgement, as the benchmark loader does; real sets have them, zencrowd_all 247 pairs), or the
+  first (``duplicates="first"``), or it is an error naming both (``duplicates="error"``);
 * items and workers keep the order of their first answer; an item whose every answer has no
   label is still a row (without votes).
 """
@@ -114,7 +116,7 @@ def _given_classes(values: pd.Series, classes: Sequence[str], where) -> np.ndarr
 
 def votes_from_answers(table: pd.DataFrame, item_col: str | None = None, worker_col: str | None = None,
                        label_col: str | None = None, *, classes: Sequence[str] | None = None,
-                       duplicates: str = "error", where=None, name: str = "answers") -> tuple[VoteMatrix, AnswersSummary]:
+                       duplicates: str = "last", where=None, name: str = "answers") -> tuple[VoteMatrix, AnswersSummary]:
     """The vote matrix of a long table of crowd answers (see the module docstring), and a summary.
 
     ``where(r)``: how errors name the table's row ``r`` (0-based; default ``"<name>, row r"``, a
