@@ -259,3 +259,15 @@ def test_a_csv_given_as_votes_says_how_to_make_votes_of_it(tmp_path: Path, monke
     msg = one_line_error(run("analyze", tmp_path / "wide.csv"))
     assert "votes must be a Parquet file (got csv); a vote matrix (one column per LF, -1 = abstain) converts with" in msg
     assert f"pd.read_csv('{tmp_path / 'wide.csv'}').to_parquet('votes.parquet', index=False)" in msg
+
+
+def test_a_wide_answer_matrix_keyed_by_task_reads_task_as_its_id(tmp_path: Path):
+    """A crowd's answers pivoted by hand (crowd-kit's `task` as the row key, a column per worker,
+    -1 = no answer), saved without weaklabel metadata: `task` is the row id, not an LF of as many
+    classes as tasks (with fewer than 100 tasks nothing else refused it)."""
+    answers, _ = crowd_answers(n_items=60, n_workers=5, per_item=3, labels=(0, 1, 2, 3))
+    wide = answers.pivot(index="task", columns="worker", values="answer").fillna(-1).astype(int).reset_index()
+    wide["task"] = np.arange(len(wide))          # integer task ids 0..59
+    wide.to_parquet(tmp_path / "wide.parquet", index=False)
+    vm = read_votes(tmp_path / "wide.parquet")
+    assert list(vm.row_ids.columns) == ["task"] and vm.n_lfs == 5 and vm.cardinality == 4

@@ -111,9 +111,10 @@ def ids_table(row_ids: pd.DataFrame | None, start: int, n: int) -> pa.Table:
     return pandas_ids(row_ids, "row ids")
 
 
-_PLAIN_ID_NAMES = frozenset({"row", "id", "row_id", "item", "index", "__index_level_0__"})
+#: ``task``: crowd-kit's item column, also of a wide answer matrix pivoted from its answers
+_PLAIN_ID_NAMES = frozenset({"row", "id", "row_id", "item", "task", "index", "__index_level_0__"})
 #: how a plain votes file's id columns are named, for the messages
-_ID_NAME_RULE = "id, index, item, row, or ending in _id, in any case"
+_ID_NAME_RULE = "id, index, item, task, row, or ending in _id, in any case"
 
 
 def _is_id_name(name: str) -> bool:
@@ -328,7 +329,7 @@ def votes_layout(src: TableSource, *, id_cols: Sequence[str] | None = None,
     ``id_columns`` is ``[]`` when the file has no ids (only a ``row`` position column: see
     :func:`id_columns_metadata`).
     For plain files, id columns are ``id_cols`` (default: non-integer columns, a saved pandas index
-    (:func:`pandas_index_columns`) and columns named id, index, item, row, row_id or ending in
+    (:func:`pandas_index_columns`) and columns named id, index, item, task, row, row_id or ending in
     ``_id``, any case), every other column is an LF,
     and K is ``cardinality`` (``None``: unknown, the largest vote + 1). A plain file's ``row`` column
     holds the user's ids (only files weaklabel wrote have its position column, and they carry metadata).
