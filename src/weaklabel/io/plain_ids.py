@@ -141,6 +141,13 @@ def _repeats(values) -> bool:
     return len(v) > 1 and not v.is_unique
 
 
+def _negative(values) -> bool:
+    """Whether a numeric column holds a value below 0 (text ids never do; compared with 0, they
+    were a ``TypeError`` traceback from a label model's ``fit``)."""
+    v = pd.Series(values).dropna()
+    return pd.api.types.is_numeric_dtype(v.dtype) and not pd.api.types.is_bool_dtype(v.dtype) and bool((v < 0).any())
+
+
 def answers_table_error(where, columns: Sequence[str], ids: Sequence[str], values, file=None) -> str | None:
     """The message refusing a vote matrix that is a crowdsourcing answers table, one row per answer
     (``item, worker, label``), or ``None``. Read as votes, such a table made one row per answer and
@@ -152,7 +159,8 @@ def answers_table_error(where, columns: Sequence[str], ids: Sequence[str], value
     A column named like a worker (:func:`is_worker_name`) whose values repeat marks such a table
     when it is itself an id column (rows keyed by worker would never repeat it), when another id
     column's values repeat too (the item: several answers an item), or when there is no other id
-    column and at most two other columns (``question, worker, answer``, all integers); never beside
+    column and two other columns, one without a negative value for the item (``question, worker,
+    answer``, all integers; an LF's column abstains with -1); never beside
     more than two columns that are not ids (LF votes on rows keyed by item and worker). A votes file
     with an LF named ``annotator`` beside unique row ids is votes, as before. ``file``: the path the
     message's ``weaklabel crowd`` command names (else ``ANSWERS``)."""
@@ -171,8 +179,12 @@ def answers_table_error(where, columns: Sequence[str], ids: Sequence[str], value
     if item is None:
         if w in ids:
             item = others[0] if others else (rest[0] if len(rest) == 2 else None)
-        elif not others and len(rest) <= 2 and not (pd.Series(w_values).dropna() < 0).any():
-            item = rest[0] if len(rest) == 2 else None
+        elif not others and len(rest) == 2 and not _negative(w_values):
+            # the item is a column without a -1 (an LF's abstain): a human annotator's column beside
+            # two LFs that abstain was refused as answers, with --item-col naming an LF
+            item = next((c for c in rest if not _negative(values(c))), None)
+            if item is None:
+                return None
         else:
             return None
     labels = [c for c in columns if c not in (w, item) and c not in ids]

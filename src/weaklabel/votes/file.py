@@ -54,6 +54,10 @@ def votes_metadata(vm: VoteMatrix, extra: dict | None = None) -> dict:
     return meta
 
 
+#: vote cells per batch :func:`read_votes` converts (rows x LF columns)
+READ_CELLS = 1 << 25
+
+
 def write_votes(vm: VoteMatrix, path: str | Path, *, force: bool = False,
                 metadata: dict | None = None, batch_rows: int = 1 << 18) -> None:
     """Write a VoteMatrix as ``votes.parquet`` atomically."""
@@ -101,6 +105,10 @@ def read_votes(path: str | Path, *, id_cols: Sequence[str] | None = None,
     # nor statistics need the maximum vote first, so they are held dense until the end.
     dense_parts, csr_parts, id_parts = [], [], []
     place = _row_places(p, src)
+    # rows per batch bounded by cells too: a crowd's votes (`weaklabel crowd`) have a column per
+    # worker, and 2**18 rows of 10,000 workers were one batch of 2.6 billion cells (12 GB resident
+    # to read 100,000 items, where this bound reads them in 1.4 GB)
+    batch_rows = max(1, min(batch_rows, READ_CELLS // max(1, len(lf_names))))
     pos = 0
     batches = (src.iter_batches_with_ids(batch_rows, ids + lf_names, ids) if ids
                else ((df, None) for df in src.iter_batches(batch_rows, ids + lf_names)))

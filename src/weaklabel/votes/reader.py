@@ -331,7 +331,9 @@ class VotesSource:
         if self.meta.get("rows") == self.n_rows and all(
                 isinstance(by_name.get(n, {}).get("votes"), int) for n in self.layout.lf_names):
             return sum(by_name[n]["votes"] for n in self.layout.lf_names), "metadata"
-        first = next(self.blocks(1 << 16, read_ahead=False), None)
+        # at most 2**16 rows and ~16 million cells: 2**16 rows of a crowd's 10,000 worker columns
+        # (`weaklabel crowd`) held 6 GB to estimate the memory a fit would take
+        first = next(self.blocks(max(1, min(1 << 16, (1 << 24) // max(1, self.n_lfs))), read_ahead=False), None)
         if first is None or first.n == 0:
             return 0, "sample"
         density = float(np.count_nonzero(first.L >= 0)) / first.L.size

@@ -116,6 +116,13 @@ def column_holding_ids(ids: pd.Series, gold, columns, skip) -> str | None:
     by position, and is not returned. Each column is read only when its first rows are all ids."""
     want = ids.astype(str).to_numpy()
     known = set(want.tolist())
+    unique = len(known) == len(want)
+    want_sorted = None   # sorted once, when a column first needs it (a sort of a million ids: 0.6 s)
+    if not isinstance(gold, pd.DataFrame):
+        try:   # a CSV's id types decided in one pass over it for every column, not in one pass a column
+            gold.id_dtypes([c for c in columns if c not in skip])
+        except (InputError, ValueError, TypeError, KeyError):
+            pass
     for col in columns:
         if col in skip:
             continue
@@ -124,7 +131,11 @@ def column_holding_ids(ids: pd.Series, gold, columns, skip) -> str | None:
                 first = gold[col].iloc[:_IDS_SAMPLE]
             else:
                 first = next(iter(gold.iter_batches(_IDS_SAMPLE, [col], id_cols=[col])), pd.DataFrame({col: []}))[col]
-            if first.isna().any() or not len(first) or not set(first.astype(str).tolist()) <= known:
+            if first.isna().any() or not len(first):
+                continue
+            sample = first.astype(str).tolist()
+            # a column of repeated values (a count, a year, a class) cannot hold unique ids: not read whole
+            if not set(sample) <= known or (unique and len(set(sample)) < len(sample)):
                 continue
             values = (gold[col] if isinstance(gold, pd.DataFrame) else read_table(gold, [col], id_cols=[col])[col])
         except (InputError, ValueError, TypeError, KeyError):
@@ -132,6 +143,10 @@ def column_holding_ids(ids: pd.Series, gold, columns, skip) -> str | None:
         text = values.astype(str).to_numpy()
         if len(text) != len(want) or (text == want).all():
             continue
-        if np.array_equal(np.sort(text), np.sort(want)):
+        if unique and not pd.Series(text).is_unique:
+            continue
+        if want_sorted is None:
+            want_sorted = np.sort(want)
+        if np.array_equal(np.sort(text), want_sorted):
             return str(col)
     return None
