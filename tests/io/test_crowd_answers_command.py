@@ -271,3 +271,20 @@ def test_a_wide_answer_matrix_keyed_by_task_reads_task_as_its_id(tmp_path: Path)
     wide.to_parquet(tmp_path / "wide.parquet", index=False)
     vm = read_votes(tmp_path / "wide.parquet")
     assert list(vm.row_ids.columns) == ["task"] and vm.n_lfs == 5 and vm.cardinality == 4
+
+
+def test_fractional_labels_and_a_truth_file_of_the_same_values_match(tmp_path: Path):
+    """Ratings 0.5 / 1.0 / 1.5: the classes are named 0.5, 1 and 1.5 (as gold labels are read), and
+    a truth file of the same values is scored against them ("label 0.5 is not a class id" before)."""
+    answers = pd.DataFrame({"item": list("aabbcc"), "worker": list("xyxyxy"), "label": [0.5, 0.5, 1.5, 1.5, 1.0, 1.0]})
+    answers.to_csv(tmp_path / "a.csv", index=False)
+    pd.DataFrame({"item": list("abc"), "truth": [0.5, 1.5, 1.0]}).to_csv(tmp_path / "t.csv", index=False)
+    assert run("crowd", tmp_path / "a.csv", "-o", tmp_path / "v.parquet", "-q").exit_code == 0
+    assert read_votes(tmp_path / "v.parquet").classes == ["0.5", "1", "1.5"]
+    assert run("fit", tmp_path / "v.parquet", "-o", tmp_path / "l.parquet", "-m", "majority", "-q").exit_code == 0
+    r = run("evaluate", tmp_path / "l.parquet", "--gold", tmp_path / "t.csv", "--label-col", "truth", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["accuracy"] == 1.0
+    pd.DataFrame({"item": list("abc"), "truth": [0.5, 2.5, 1.0]}).to_csv(tmp_path / "t.csv", index=False)
+    assert "label 2.5 at row 1 is not a class id" in one_line_error(
+        run("evaluate", tmp_path / "l.parquet", "--gold", tmp_path / "t.csv", "--label-col", "truth"))

@@ -73,7 +73,7 @@ def test_classes_are_named_once_per_distinct_label_not_per_answer(monkeypatch):
     ([1, True, 0, False], ["0", "1", "False", "True"]),     # pandas hashes True as 1: kept apart, as before
     ([1, "1", 2, 2], ["1", "2"]),
     ([1, 1.0, 2, 2.0], ["1", "2"]),
-    ([0.5, 1.5, 1.0, 0.5], ["0.5", "1.0", "1.5"]),
+    ([0.5, 1.5, 1.0, 0.5], ["0.5", "1", "1.5"]),           # as gold labels read: a truth file of 1.0 matches "1"
     ([3, 1, 10, 3], ["1", "3", "10"]),
 ])
 def test_class_names_of_mixed_label_columns(labels, names):

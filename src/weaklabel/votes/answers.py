@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .class_names import number_text
 from .matrix import VoteMatrix
 
 #: column names read as the item, the worker and the label when none is given (any case)
@@ -108,8 +109,9 @@ def _class_names(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     if numeric:
         f = v.astype(float)
         uniq = np.unique(f)
-        integral = bool(np.all(np.isfinite(uniq)) and np.all(uniq == np.round(uniq)))
-        names = [str(int(u)) if integral else repr(float(u)) for u in uniq]
+        # each value as gold labels are read (``number_text``): 0.5, 1 and 1.5, so that a truth file of
+        # the same values matches them by name (``1.0`` named "1.0" beside 0.5 did not)
+        names = [number_text(u) for u in uniq]
         return np.searchsorted(uniq, f)[codes], names
     uniq, inverse = np.unique(np.array([_text(x) for x in v], dtype=object), return_inverse=True)
     return inverse.reshape(-1)[codes], [str(u) for u in uniq]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import unicodedata
 
+import numpy as np
+
 from ..errors import InputError
 
 
@@ -35,3 +37,28 @@ def same_classes(dev_vm, classes, where, votes_where: str = "the votes"):
                          f"has classes {', '.join(map(str, classes))} (in this order); apply the same LFs with the "
                          "same classes to both")
     return dev_vm
+
+
+def number_text(x: float) -> str:
+    """A number as a class name: integral values as integers (``1.0`` -> ``"1"``), others as Python
+    writes them (``0.5``). ``weaklabel crowd`` names classes so, and gold labels are read so."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def fraction_names(present, values, classes) -> object | None:
+    """Numeric gold labels that are not all integers (``0.5``, ``1``, ``1.5``) as the class names they
+    are, when every one is a class name, else ``None`` (they are then not class ids either)."""
+    import pandas as pd
+
+    if not classes or not all(map(lambda v: v == v and abs(v) != float("inf"), values)):
+        return None
+    texts = [number_text(v) for v in values]
+    return pd.Series(texts, index=present.index, dtype=object) if set(texts) <= set(classes) else None
+
+
+def as_ints(texts: list[str]) -> np.ndarray | None:
+    """The texts as integers, or None when one is not an integer."""
+    try:
+        return np.array([int(t) for t in texts], dtype=np.int64)
+    except ValueError:
+        return None

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io import TableSource, format_ids, id_sample, read_table
-from .class_names import class_key, same_classes
+from .class_names import as_ints, class_key, fraction_names, number_text, same_classes
 from .row_ids import (DUPLICATES_HOWTO, check_ids_present, column_holding_ids, duplicate_ids, first_null_id, same_ids,
                       spelled_otherwise)
 from .matrix import VoteMatrix
@@ -144,18 +144,23 @@ def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None
         else:
             raise InputError(f"{where}: labels are booleans; use class ids 0..{cardinality - 1}")
     # decided on the distinct values (a gold column of millions of rows has a few)
-    if pd.api.types.is_numeric_dtype(present):
+    numeric = pd.api.types.is_numeric_dtype(present)
+    if numeric:
         arr = present.to_numpy(dtype=float)
         bad = ~np.isfinite(arr) | (arr != np.round(arr))
         if np.any(bad):   # a fraction or an infinity (whose int64 cast read as -9223372036854775808)
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"{where}: label {present.iloc[i]} at row {present.index[i]} is not a class id")
+            present, numeric = fraction_names(present, arr, classes), False   # classes named 0.5, 1.5, ...
+            if present is None:   # the first label that is no class id, nor a class name where classes have names
+                i = next((k for k in range(arr.size) if classes and number_text(arr[k]) not in classes),
+                         int(np.flatnonzero(bad)[0]))
+                raise InputError(f"{where}: label {s[~missing].iloc[i]} at row {s[~missing].index[i]} is not a class id")
+    if numeric:
         codes, uniq = pd.factorize(arr.astype(np.int64))
         texts = [str(u) for u in np.asarray(uniq).tolist()]
     else:
         codes, uniq = pd.factorize(present)
         texts = _label_texts(pd.Series(np.asarray(uniq, dtype=object))).tolist()
-    u_ids = _as_ints(texts)
+    u_ids = as_ints(texts)
     _minus_one_note(where, int(minus.sum()), int(empty.sum()), set(texts), cardinality, classes)
     lookup = {c: i for i, c in enumerate(classes)} if classes else {}
     keys = {class_key(c): i for i, c in enumerate(classes)} if classes else {}
@@ -170,7 +175,7 @@ def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None
                   f"0..{cardinality - 1} (classes: {', '.join(classes)}); "
                   "to give class ids, write the class names instead")
     elif u_ids is None:
-        numbers = [t for t in texts if _as_ints([t]) is not None]
+        numbers = [t for t in texts if as_ints([t]) is not None]
         bad = [t for t in texts if t not in lookup and t not in numbers]
         known = f" (classes: {', '.join(classes)})" if classes else ""
         if not bad:   # every label is a name or a number, but not all of either
@@ -189,14 +194,6 @@ def labels_to_ids(values: pd.Series, cardinality: int, classes: list[str] | None
                              f"0..{cardinality - 1}{named}{outside_hint}")
     out[~missing] = u_out[codes]
     return out
-
-
-def _as_ints(texts: list[str]) -> np.ndarray | None:
-    """The texts as integers, or None when one is not an integer."""
-    try:
-        return np.array([int(t) for t in texts], dtype=np.int64)
-    except ValueError:
-        return None
 
 
 def check_id_columns(ids: list[str], columns, where: str, rows_where: str = "the votes") -> None:
