@@ -70,25 +70,13 @@ def test_lf_keyboard_interrupt_is_counted_like_local(tmp_path: Path):
 def test_ctrl_c_to_the_process_group_is_one_line_and_leaves_nothing(tmp_path: Path):
     """A terminal's Ctrl-C reaches every process of the group: the workers used to print a
     KeyboardInterrupt traceback each."""
-    (tmp_path / "lfs.py").write_text(SLOW_LFS)
-    pd.DataFrame({"text": ["good", "bad"] * 400}).to_parquet(tmp_path / "d.parquet")
-    proc = subprocess.Popen(_cli("apply", "lfs.py", "d.parquet", "-o", "votes", "--engine", "dask", "-j", 2,
-                                 "--batch-size", 10, "--partition-rows", 20),
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
+    def running_partitions(proc) -> None:
         deadline = time.time() + 120
         while time.time() < deadline and not any(p.name.startswith(".votes") for p in tmp_path.iterdir()):
             time.sleep(0.2)
         time.sleep(3)   # the workers are running partitions
-        os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.parquet", "lfs.py"]
+
+    proc = _ctrl_c_ends_cleanly(tmp_path, running_partitions, "--batch-size", 10, "--partition-rows", 20)
     left = True
     for _ in range(100):   # no worker left in the group (the resource tracker ends last)
         try:
@@ -118,17 +106,26 @@ def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path: Path, delay: float
     """A Ctrl-C in the second a worker spends importing Dask, before its preload ignores SIGINT:
     that worker printed its own KeyboardInterrupt traceback (a yaml or import frame) after
     "interrupted" on 5 of 6 runs at 0.2 s. The workers now start with SIGINT blocked."""
-    (tmp_path / "lfs.py").write_text(SLOW_LFS)
-    pd.DataFrame({"text": ["good", "bad"] * 400}).to_parquet(tmp_path / "d.parquet")
-    proc = subprocess.Popen(_cli("apply", "lfs.py", "d.parquet", "-o", "votes", "--engine", "dask", "-j", 2),
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
+    def workers_starting(proc) -> None:
         deadline = time.time() + 120
         while time.time() < deadline and not _worker_processes(proc.pid) and proc.poll() is None:
             time.sleep(0.005)
         assert proc.poll() is None, proc.communicate()
         time.sleep(delay)
+
+    _ctrl_c_ends_cleanly(tmp_path, workers_starting)
+
+
+def _ctrl_c_ends_cleanly(tmp_path: Path, wait, *options) -> subprocess.Popen:
+    """Run `apply --engine dask -j 2` on a slow LF in its own process group, ``wait(proc)``, send
+    the group a Ctrl-C: exit 130, one line, no traceback, nothing written. Returns the process."""
+    (tmp_path / "lfs.py").write_text(SLOW_LFS)
+    pd.DataFrame({"text": ["good", "bad"] * 400}).to_parquet(tmp_path / "d.parquet")
+    proc = subprocess.Popen(_cli("apply", "lfs.py", "d.parquet", "-o", "votes", "--engine", "dask", "-j", 2, *options),
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        wait(proc)
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -137,3 +134,4 @@ def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path: Path, delay: float
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.parquet", "lfs.py"]
+    return proc
