@@ -18,15 +18,33 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "reviews"
 
 
-@pytest.fixture
-def work(tmp_path, monkeypatch):
-    """A folder holding lfs.py, reviews.parquet and votes.parquet (applied once); cwd is set to it."""
-    for name in ("lfs.py", "reviews.parquet"):
-        shutil.copy(EXAMPLE / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
-    from weaklabel import apply_file
+#: the example applied once per session (see ``work``)
+_APPLIED: dict[str, Path] = {}
 
-    apply_file(tmp_path / "lfs.py", tmp_path / "reviews.parquet", tmp_path / "votes.parquet", jobs=1)
+
+def _applied_example(tmp_path_factory) -> Path:
+    """A folder of lfs.py, reviews.parquet and the votes.parquet ``apply`` wrote from them, made
+    once per session: about a hundred tests start from these files, and applying the example
+    for each of them cost several seconds in all. The votes' metadata records the input's name,
+    size and content hash, not its path, so a copy is the file an apply in the copy would write."""
+    if "dir" not in _APPLIED:
+        from weaklabel import apply_file
+
+        d = tmp_path_factory.mktemp("adv_example")
+        for name in ("lfs.py", "reviews.parquet"):
+            shutil.copy(EXAMPLE / name, d / name)
+        apply_file(d / "lfs.py", d / "reviews.parquet", d / "votes.parquet", jobs=1)
+        _APPLIED["dir"] = d
+    return _APPLIED["dir"]
+
+
+@pytest.fixture
+def work(tmp_path, tmp_path_factory, monkeypatch):
+    """A folder holding lfs.py, reviews.parquet and votes.parquet (applied once); cwd is set to it."""
+    src = _applied_example(tmp_path_factory)
+    for name in ("lfs.py", "reviews.parquet", "votes.parquet"):   # in this order: the votes are the newest
+        shutil.copy(src / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
     return tmp_path
 
 

@@ -46,9 +46,10 @@ def _setup(tmp_path: Path, second: int) -> tuple[Path, Path, Path]:
     return data, lfs, tmp_path / "votes.parquet"
 
 
-def _hash_after_a_change(monkeypatch, data: Path, seen: dict) -> None:
-    """The hash thread reads the input only once it has changed (a slow disk, a busy machine):
-    the interleaving a hash beside the reads allows. On the main thread it does not wait."""
+def _hash_after_a_change(monkeypatch, data: Path, seen: dict, polls: int = 400) -> None:
+    """The hash thread reads the input only once it has changed (a slow disk, a busy machine), or
+    after ``polls`` waits of 10 ms: the interleaving a hash beside the reads allows. On the main
+    thread it does not wait."""
     import weaklabel.apply.input_hash as ih
 
     real = ih.table_fingerprint
@@ -57,7 +58,7 @@ def _hash_after_a_change(monkeypatch, data: Path, seen: dict) -> None:
     def late(*args, **kw):
         seen["thread"] = threading.current_thread().name
         if threading.current_thread() is not threading.main_thread():
-            for _ in range(400):
+            for _ in range(polls):
                 if data.read_bytes() != before:
                     break
                 time.sleep(0.01)
@@ -90,7 +91,10 @@ def test_an_old_file_with_coarse_mtimes_is_still_hashed_beside_the_lfs(tmp_path,
     data, lfs, votes = _setup(tmp_path, hour_ago)
     lfs.write_text(GOOD_BAD_LFS)
     seen: dict = {}
-    _hash_after_a_change(monkeypatch, data, seen)
+    # nothing rewrites the file here, so the thread waits out all its polls: a second (100 polls)
+    # still makes it hash well after the LFs (3,000 rows, two keyword LFs) have read the file, as
+    # the default 4 s did, without 3 s of doing nothing
+    _hash_after_a_change(monkeypatch, data, seen, polls=100)
     apply_file(lfs, data, votes, jobs=1, id_cols="id")
     assert seen["thread"] == "weaklabel-hash"
     fp = read_metadata(votes)["input"]

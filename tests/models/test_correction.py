@@ -114,7 +114,17 @@ def test_the_correction_is_not_used_where_it_overfits():
     assert "corrected default" in auto.cv_scores_
 
 
-def test_the_free_spread_is_tried_only_where_it_differs_from_hybrid():
+@pytest.fixture(scope="module")
+def hard_crowd_dev():
+    """``(sim, y_fit, rest, auto)``: hard_crowd/2 with 100 gold rows (``_dev``) and the default fitted
+    on them. Fitted once for the two tests that look at it: its cross-validation over 850 workers
+    is the slowest fit of this module (~7 s)."""
+    sim = simulate_regime("hard_crowd", 2)
+    y_fit, rest = _dev(sim, 2)
+    return sim, y_fit, rest, AutoModel().fit(sim.votes, y_fit)
+
+
+def test_the_free_spread_is_tried_only_where_it_differs_from_hybrid(hard_crowd_dev):
     """hybrid's wrong_class_strength only acts with 3+ classes and a multi-class source; elsewhere
     the free-spread candidates and correction base would be a second look at the same fit (on the
     WRENCH trec set that second look picked a correction 12 points below majority vote)."""
@@ -133,9 +143,10 @@ def test_the_free_spread_is_tried_only_where_it_differs_from_hybrid():
     assert not any("own wrong-class" in k for k in a.cv_scores_), a.cv_scores_
     binary = simulate_votes(3000, 8, 2, seed=5)
     assert not _spread_matters(binary.votes)
-    crowd = simulate_regime("hard_crowd", 2)                  # 4 classes, workers vote every class
+    # 4 classes, workers vote every class: the gold fit of the pooled-correction test below (which
+    # candidates are tried depends on the votes, not on which gold rows are drawn)
+    crowd, _, _, a = hard_crowd_dev
     assert _spread_matters(crowd.votes)
-    a = dev_fit(crowd, 2)
     assert FREE_SPREAD_LABEL in a.cv_scores_ and "corrected " + FREE_SPREAD_LABEL in a.cv_scores_
     # whatever it chose (a corrected free-spread hybrid on some draws), the model file keeps it
     b = BaseLabelModel.from_dict(json.loads(json.dumps(a.to_dict())))
@@ -169,15 +180,13 @@ def test_a_pooled_correction_is_the_same_family_folded_into_one_weight_per_vote(
         np.testing.assert_allclose(corrected_proba(X, offset, W), _softmax(offset + Xa @ Wa), atol=1e-8)
 
 
-def test_a_crowd_sharing_one_confusion_is_corrected_pooled_over_its_workers():
+def test_a_crowd_sharing_one_confusion_is_corrected_pooled_over_its_workers(hard_crowd_dev):
     """850 workers with ~8 answers per item and a crowd-wide confusion on hard items: 100 gold rows
     show each worker a few times, too few for its own residual, but the crowd's shared confusion is
     plain in them. The pooled correction learns it; ``auto`` picks it and gains over the no-label
     default and the per-worker correction alike (on the rows outside the gold ones)."""
-    sim = simulate_regime("hard_crowd", 2)
-    y_fit, rest = _dev(sim, 2)
+    sim, y_fit, rest, auto = hard_crowd_dev     # AutoModel().fit(sim.votes, y_fit), _dev(sim, 2)
     test = sim.votes.take(rest)
-    auto = AutoModel().fit(sim.votes, y_fit)
     assert auto.selection_.get("correction") == "pooled", auto.selection_["reason"]
     acc = (auto.predict(test) == sim.y[rest]).mean()
     free = (AutoModel().fit(sim.votes).predict(test) == sim.y[rest]).mean()

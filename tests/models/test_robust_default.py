@@ -63,14 +63,23 @@ def test_the_default_keeps_the_model_a_crowd_with_three_answers_an_item_over_fou
         assert crit["disagree_on"] == "votes" and crit["z_disagree"] > 2 and crit["disagree_rows"] > 0
         assert covered_accuracy(votes.predict_proba(vm), vm, y) >= mv + 0.005
     assert AutoModel().disagree_on == "auto" and "3.0 votes a covered row over 4 classes" in crit["disagree_on_why"]
+    with pytest.raises(InputError, match="disagree_on"):
+        AutoModel(disagree_on="items").fit(vm)
+
+
+def test_with_gold_labels_disagree_on_applies_to_the_label_free_anchor():
+    # the gold-label half of the test above, on its first seed only: which z the anchor uses is
+    # decided by the votes' shape (three votes a covered row, four classes), the same on both
+    # seeds, and these two cross-validated fits were most of that test's time (~4.5 s a seed)
+    sim = simulate_regime("sparse_crowd", 1000)
+    vm, y = thin_votes(sim.votes, 3, 1000), sim.y
+    assert np.diff(vm.indptr).max() == 3 and vm.cardinality == 4
     # with gold labels the setting applies to the label-free anchor as well
     gold = np.full(vm.n_rows, -1)
     rows = np.random.default_rng(0).choice(vm.n_rows, 100, replace=False)
     gold[rows] = y[rows]
     assert AutoModel(disagree_on="votes").fit(vm, gold).selection_["criticism"]["disagree_on"] == "votes"
     assert AutoModel().fit(vm, gold).selection_["criticism"]["disagree_on"] == "votes"
-    with pytest.raises(InputError, match="disagree_on"):
-        AutoModel(disagree_on="items").fit(vm)
 
 
 @pytest.mark.parametrize("regime, expected", [("catch_all", "majority"), ("few_sources", "majority"),
@@ -658,13 +667,12 @@ def test_thin_votes_keeps_at_most_k_of_each_rows_votes_and_every_vote_of_shorter
     assert not np.array_equal(thin_votes(vm, 3, seed=6).indices, t.indices)
 
 
-@pytest.mark.parametrize("regime", ["catch_all", "few_sources"])
-def test_gold_rows_do_better_than_majority_vote_where_one_source_dominates(regime):
-    # the fall-back's advice (AutoModel.DOMINANT_HINT): majority vote is the safe label there, and 100
-    # gold rows choose a model that estimates the other sources (Dawid-Skene, PROTOCOL.md §20);
-    # validation seeds of benchmarks/split.json, every other covered row scored
+def _dominant_source_gains(regime, seeds):
+    """Points over majority vote of a fit with 100 gold rows, per seed, on every other covered row;
+    checks on the way that the label-free fit falls back with its advice (AutoModel.DOMINANT_HINT)
+    and the fit with gold rows does not repeat it."""
     gains = []
-    for seed in range(1000, 1005):
+    for seed in seeds:
         sim = simulate_regime(regime, seed)
         vm, y = sim.votes, sim.y
         rows = np.random.default_rng(seed).choice(vm.n_rows, 100, replace=False)
@@ -679,6 +687,24 @@ def test_gold_rows_do_better_than_majority_vote_where_one_source_dominates(regim
         scored = vm.take(np.flatnonzero(rest))
         gains.append(covered_accuracy(dev.predict_proba(scored), scored, y[rest])
                      - covered_accuracy(reference_mv_proba(scored), scored, y[rest]))
+    return gains
+
+
+@pytest.mark.parametrize("regime", ["catch_all", "few_sources"])
+def test_where_one_source_dominates_the_fall_back_advises_gold_rows(regime):
+    # the advice, and no loss with the gold rows, on the first validation seed (the five-seed gain
+    # below is a benchmark figure: slow)
+    gains = _dominant_source_gains(regime, [1000])
+    assert min(gains) >= -0.005, gains
+
+
+@pytest.mark.slow   # the gains are benchmarks/bench_robust_default.py's --dev figures on these regimes and seeds
+@pytest.mark.parametrize("regime", ["catch_all", "few_sources"])
+def test_gold_rows_do_better_than_majority_vote_where_one_source_dominates(regime):
+    # the fall-back's advice (AutoModel.DOMINANT_HINT): majority vote is the safe label there, and 100
+    # gold rows choose a model that estimates the other sources (Dawid-Skene, PROTOCOL.md §20);
+    # validation seeds of benchmarks/split.json, every other covered row scored
+    gains = _dominant_source_gains(regime, range(1000, 1005))
     assert min(gains) >= -0.005 and np.mean(gains) >= 0.02, gains   # catch_all 3.7, few_sources 14 points
 
 

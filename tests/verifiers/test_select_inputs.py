@@ -91,13 +91,19 @@ def test_select_warns_about_a_label_like_verifier(tmp_path, suite):
 
 
 # --------------------------------------------------------------------------- 3./4. saved selectors, ignored options
-@pytest.fixture
-def saved(tmp_path, scores):
-    r = runner.invoke(app, ["select", str(scores), "-o", str(tmp_path / "fit.parquet"), "--answer-col", "answer",
-                            "--save-model", str(tmp_path / "sel.json"), "--quiet"])
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, suite):
+    """A selector fitted and saved by `select --save-model` on the module's suite (the same table
+    as ``scores``). Fitted once per module (a ~2 s fit): the tests only read the saved file, and
+    write their own outputs in their own tmp_path."""
+    d = tmp_path_factory.mktemp("saved_selector")
+    scores = d / "scores.parquet"
+    suite.table.to_parquet(scores, index=False)
+    r = runner.invoke(app, ["select", str(scores), "-o", str(d / "fit.parquet"), "--answer-col", "answer",
+                            "--save-model", str(d / "sel.json"), "--quiet"])
     assert r.exit_code == 0, r.output
-    assert json.loads((tmp_path / "sel.json").read_text())["answer_column"] == "answer"
-    return tmp_path / "sel.json"
+    assert json.loads((d / "sel.json").read_text())["answer_column"] == "answer"
+    return d / "sel.json"
 
 
 def test_saved_pooling_selector_needs_the_answer_column(tmp_path, scores, saved):
