@@ -118,9 +118,10 @@ def _class_names(values: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 
 def _text(x) -> str:
-    """A label value as its class name: integral floats as integers (``1.0`` -> ``"1"``)."""
-    if isinstance(x, (float, np.floating)) and float(x).is_integer():
-        return str(int(x))
+    """A label value as its class name: floats as gold labels are read (:func:`number_text`:
+    ``1.0`` -> ``"1"``), anything else as text."""
+    if isinstance(x, (float, np.floating)):
+        return number_text(x)
     return str(x.item() if isinstance(x, np.generic) else x)
 
 
