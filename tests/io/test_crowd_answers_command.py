@@ -288,3 +288,16 @@ def test_fractional_labels_and_a_truth_file_of_the_same_values_match(tmp_path: P
     pd.DataFrame({"item": list("abc"), "truth": [0.5, 2.5, 1.0]}).to_csv(tmp_path / "t.csv", index=False)
     assert "label 2.5 at row 1 is not a class id" in one_line_error(
         run("evaluate", tmp_path / "l.parquet", "--gold", tmp_path / "t.csv", "--label-col", "truth"))
+
+
+def test_a_truth_repeated_on_every_answer_row_is_refused_with_advice_that_applies(tmp_path: Path):
+    """Snow et al.'s files carry the truth on every answer row: matched by id its ids repeat. The
+    error said to re-run `weaklabel apply` or pass an --id-col, which `evaluate` does not have."""
+    answers, truth = crowd_answers(n_items=30, n_workers=6, per_item=3)
+    answers.to_csv(tmp_path / "a.csv", index=False)
+    answers.merge(truth, on="task").to_csv(tmp_path / "truth.csv", index=False)   # a truth per answer row
+    assert run("crowd", tmp_path / "a.csv", "-o", tmp_path / "v.parquet", "-q").exit_code == 0
+    assert run("fit", tmp_path / "v.parquet", "-o", tmp_path / "l.parquet", "-q").exit_code == 0
+    msg = one_line_error(run("evaluate", tmp_path / "l.parquet", "--gold", tmp_path / "truth.csv",
+                             "--label-col", "truth"))
+    assert "appear more than once" in msg and "a gold table needs one row per id" in msg and "--id-col" not in msg

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import InputError
 from ..io import TableSource, format_ids, id_sample, read_table
 from .class_names import as_ints, class_key, fraction_names, number_text, same_classes
-from .row_ids import (DUPLICATES_HOWTO, check_ids_present, column_holding_ids, duplicate_ids, first_null_id, same_ids,
+from .row_ids import (GOLD_DUPLICATES_HOWTO, check_ids_present, column_holding_ids, duplicate_ids, first_null_id, same_ids,
                       spelled_otherwise)
 from .matrix import VoteMatrix
 
@@ -291,7 +291,7 @@ def align_gold(vm: VoteMatrix, gold: str | Path | TableSource | pd.DataFrame, la
         check_ids_present(keys, where)
         if n_dup:
             raise InputError(f"{where}: {n_dup} id{'s' * (n_dup > 1)} of {ids} {'appear' if n_dup > 1 else 'appears'} more than once "
-                             f"(first: {format_ids(first)}); {DUPLICATES_HOWTO}")
+                             f"(first: {format_ids(first)}); {GOLD_DUPLICATES_HOWTO}")
         keys["__gold__"] = lab
         try:
             y = left.merge(keys, on=ids, how="left", validate="many_to_one")["__gold__"].to_numpy()

@@ -58,6 +58,10 @@ def check_ids_present(keys: pd.DataFrame, where: str, offset: int = 0) -> None:
 DUPLICATES_HOWTO = ("ids must be unique to match rows by id: de-duplicate the data (e.g. "
                     "df.drop_duplicates(subset=[...]) in pandas) and re-run `weaklabel apply`, or pass an --id-col "
                     "that is unique")
+#: the same for a gold table, whose ids come from the user's file (a truth repeated on every answer
+#: row of a crowd set): `apply` and `--id-col` are no way out of ``analyze``/``evaluate``/``fit --dev``
+GOLD_DUPLICATES_HOWTO = ("a gold table needs one row per id to match rows by id: keep one row per id (e.g. "
+                         "df.drop_duplicates(subset=[...]) in pandas, once the copies' labels agree)")
 
 
 def same_ids(a: pd.DataFrame, b: pd.DataFrame) -> bool:
